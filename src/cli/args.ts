@@ -1,0 +1,34 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UserError } from '../errors.js';
+
+export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+
+/** Options every command takes. */
+export const COMMON_OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  'no-color': { type: 'boolean' },
+  debug: { type: 'boolean' },
+} as const satisfies OptionSpec;
+
+/** Options of commands that talk to the organization. */
+export const ORG_OPTIONS = {
+  policies: { type: 'string', default: 'policies' },
+  sandbox: { type: 'boolean' },
+  'base-url': { type: 'string' },
+  concurrency: { type: 'string' },
+} as const satisfies OptionSpec;
+
+export function parseCommandArgs<T extends OptionSpec>(command: string, argv: string[], options: T) {
+  try {
+    return parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...options }, allowPositionals: false, strict: true });
+  } catch (e) {
+    throw new UserError(`${(e as Error).message.replace(/\. To specify a positional argument.*$/s, '')}\n  run \`groq-rbac ${command} --help\` for the options`);
+  }
+}
+
+export function parsePositiveInt(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new UserError(`--${name} must be a whole number of at least 1, not "${raw}"`);
+  return n;
+}

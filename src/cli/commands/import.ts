@@ -1,0 +1,57 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { UserError } from '../../errors.js';
+import { readLiveState } from '../../groq/types.js';
+import { importPolicies } from '../../policy/import-policies.js';
+import { ORG_OPTIONS, parseCommandArgs } from '../args.js';
+import { connect } from '../connect.js';
+import type { Io } from '../io.js';
+
+export const importHelp = `Usage: groq-rbac import [--out DIR] [--admins LIST] [--force]
+
+Writes policies that describe an existing organization as it is: org.yaml and one team file per
+team (keys grouped by their groq-rbac/team metadata, else by name prefix, else teams/imported.yaml).
+\`plan\` right after shows only adoptions.
+
+Options:
+  --out DIR          where to write (default: policies)
+  --admins LIST      comma-separated admins and default owners (default: @your-org/platform)
+  --org ID           with --sandbox: the sandbox organization's id (default: org_sandbox)
+  --force            overwrite existing policy files
+  --sandbox          import the built-in sandbox organization
+  --base-url URL     API base URL (default: GROQ_BASE_URL, else https://api.groq.com)
+  -h, --help         show this help
+`;
+
+export async function importCommand(argv: string[], io: Io): Promise<number> {
+  const { values } = parseCommandArgs('import', argv, {
+    ...ORG_OPTIONS,
+    out: { type: 'string', default: 'policies' },
+    admins: { type: 'string', default: '@your-org/platform' },
+    org: { type: 'string', default: 'org_sandbox' },
+    force: { type: 'boolean' },
+  });
+  if (values.help) return io.out(importHelp), 0;
+  const admins = values.admins.split(',').map((a) => a.trim()).filter(Boolean);
+  if (admins.length === 0) throw new UserError('--admins needs at least one GitHub team or user, such as @acme/platform');
+  const outDir = path.resolve(io.cwd, values.out);
+  const connection = await connect(values, io, values.org);
+  let result;
+  try {
+    result = importPolicies(await readLiveState(connection.admin), { admins });
+  } finally {
+    await connection.close();
+  }
+  const existing = Object.keys(result.files).filter((f) => fs.existsSync(path.join(outDir, f)));
+  if (existing.length > 0 && !values.force) {
+    throw new UserError(`${values.out} already holds ${existing.join(', ')}: import into an empty directory (--out DIR), or add --force to overwrite`);
+  }
+  for (const [file, content] of Object.entries(result.files)) {
+    fs.mkdirSync(path.dirname(path.join(outDir, file)), { recursive: true });
+    fs.writeFileSync(path.join(outDir, file), content);
+    io.out(`wrote ${path.join(values.out, file)}\n`);
+  }
+  for (const note of result.notes) io.err(`note: ${note}\n`);
+  io.out(`Imported ${Object.keys(result.files).length - 1} team file(s). Set admins and owners, then run \`groq-rbac plan --policies ${values.out}\`: it should show only adoptions.\n`);
+  return 0;
+}

@@ -1,0 +1,69 @@
+import { UserError } from '../../errors.js';
+import { parseDuration } from '../../policy/duration.js';
+import { startSandbox } from '../../sandbox/server.js';
+import { parseCommandArgs } from '../args.js';
+import type { Io } from '../io.js';
+
+export const sandboxHelp = `Usage: groq-rbac sandbox [--host 127.0.0.1] [--port 8787|0] [--state FILE] [--admin-key KEY]
+                         [--org-id org_sandbox] [--latency-ms 0] [--usage-lag 0s]
+
+Runs a stand-in Groq organization that speaks the contract in docs/groq-admin-api.md: API keys,
+usage, spending limit, models, and inference with Groq's error bodies and rate-limit headers.
+Control it under /_sandbox/ (clock, faults, stats, reset). Stop it with Ctrl-C.
+
+Options:
+  --host HOST        address to listen on (default: 127.0.0.1)
+  --port PORT        port, 0 for any free one (default: 8787)
+  --state FILE       state file, kept across restarts (default: .groq-rbac/sandbox.json; "" for memory only)
+  --admin-key KEY    admin key (default: GROQ_ADMIN_KEY, else one is generated and printed)
+  --org-id ID        the organization's id (default: org_sandbox)
+  --latency-ms N     added latency per request (default: 0)
+  --usage-lag D      how long last_used_at lags traffic, e.g. 30s (default: 0s)
+  -h, --help         show this help
+`;
+
+export async function sandboxCommand(argv: string[], io: Io, untilStopped: () => Promise<void> = waitForSignal): Promise<number> {
+  const { values } = parseCommandArgs('sandbox', argv, {
+    host: { type: 'string', default: '127.0.0.1' },
+    port: { type: 'string', default: '8787' },
+    state: { type: 'string', default: '.groq-rbac/sandbox.json' },
+    'admin-key': { type: 'string' },
+    'org-id': { type: 'string', default: 'org_sandbox' },
+    'latency-ms': { type: 'string', default: '0' },
+    'usage-lag': { type: 'string', default: '0s' },
+  });
+  if (values.help) return io.out(sandboxHelp), 0;
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--port must be a port number from 0 to 65535, not "${values.port}"`);
+  const latencyMs = Number(values['latency-ms']);
+  if (!Number.isFinite(latencyMs) || latencyMs < 0) throw new UserError(`--latency-ms must be a number of milliseconds, not "${values['latency-ms']}"`);
+  const usageLag = parseDuration(values['usage-lag']);
+  if (usageLag === null) throw new UserError(`--usage-lag must be a duration such as 30s or 5m, not "${values['usage-lag']}"`);
+  if (!/^org_[A-Za-z0-9_-]+$/.test(values['org-id'])) throw new UserError(`--org-id must look like org_…, not "${values['org-id']}"`);
+  const givenKey = values['admin-key'] ?? io.env.GROQ_ADMIN_KEY;
+  const sandbox = await startSandbox({
+    host: values.host, port, adminKey: givenKey, orgId: values['org-id'], latencyMs, usageLagSeconds: usageLag,
+    ...(values.state ? { statePath: values.state } : {}),
+  });
+  io.out(`groq-rbac sandbox listening on ${sandbox.url}\n`);
+  io.out(`Point the CLI at it:\n  export GROQ_BASE_URL=${sandbox.url}\n`);
+  if (!givenKey) io.out(`  export GROQ_ADMIN_KEY=${sandbox.adminKey}   # generated for this run\n`);
+  else io.out('  export GROQ_ADMIN_KEY=…   # the admin key you gave\n');
+  io.out(`State: ${values.state || 'memory only'}. Organization: ${values['org-id']}. Stop with Ctrl-C.\n`);
+  await untilStopped();
+  await sandbox.close();
+  io.err('sandbox stopped; state saved.\n');
+  return 0;
+}
+
+function waitForSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

@@ -1,0 +1,45 @@
+import path from 'node:path';
+import { formatDiagnostic } from '../../policy/diagnostics.js';
+import { readPolicies } from '../../policy/read-policies.js';
+import { parseCommandArgs } from '../args.js';
+import { makeStyle, type Io } from '../io.js';
+
+export const validateHelp = `Usage: groq-rbac validate [--policies DIR]
+
+Checks the policy files: YAML, schema, and organization-wide rules. Reports every problem
+with file:line:column and what to write instead. Changes nothing and needs no credentials.
+
+Options:
+  --policies DIR   the policies directory (default: policies)
+  --format FORMAT  text (default) or json
+  -h, --help       show this help
+
+Exit codes: 0 valid (warnings allowed), 1 invalid.
+`;
+
+export async function validateCommand(argv: string[], io: Io): Promise<number> {
+  const { values } = parseCommandArgs('validate', argv, {
+    policies: { type: 'string', default: 'policies' },
+    format: { type: 'string', default: 'text' },
+  });
+  if (values.help) return io.out(validateHelp), 0;
+  const result = readPolicies(path.resolve(io.cwd, values.policies), { cwd: io.cwd });
+  const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
+  const warnings = result.diagnostics.length - errors;
+  if (values.format === 'json') {
+    io.out(`${JSON.stringify({ valid: errors === 0, errors, warnings, diagnostics: result.diagnostics }, null, 2)}\n`);
+    return errors === 0 ? 0 : 1;
+  }
+  const style = makeStyle(io.color);
+  for (const d of result.diagnostics) {
+    const text = formatDiagnostic(d);
+    (d.severity === 'error' ? io.err : io.out)(`${d.severity === 'error' ? style.red(text) : style.yellow(text)}\n`);
+  }
+  if (errors > 0) {
+    io.err(`${errors} error${errors === 1 ? '' : 's'}${warnings ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''} in ${values.policies}: nothing was changed.\n`);
+    return 1;
+  }
+  const { desired } = result;
+  io.out(`${style.green('✓')} ${values.policies} is valid: ${desired!.teams.length} teams, ${desired!.keys.length} keys${warnings ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''}.\n`);
+  return 0;
+}

@@ -1,0 +1,53 @@
+import { createInterface } from 'node:readline/promises';
+import { createStderrLogger, type Logger } from '../log.js';
+import { redactSecrets } from '../redact.js';
+
+/** Everything a command may touch outside its arguments; tests pass their own. */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  /** Colour only on a terminal, and never with NO_COLOR. */
+  color: boolean;
+  /** Interactive: stdin and stdout are terminals. */
+  interactive: boolean;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  prompt(question: string): Promise<string>;
+  logger: Logger;
+}
+
+export function processIo(options: { debug: boolean; noColor: boolean }): Io {
+  const env = process.env;
+  const debug = options.debug || env.GROQ_RBAC_DEBUG === '1' || env.RUNNER_DEBUG === '1';
+  return {
+    out: (t) => process.stdout.write(redactSecrets(t)),
+    err: (t) => process.stderr.write(redactSecrets(t)),
+    color: Boolean(process.stdout.isTTY) && !options.noColor && env.NO_COLOR === undefined && env.TERM !== 'dumb',
+    interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
+    env,
+    cwd: process.cwd(),
+    async prompt(question) {
+      const rl = createInterface({ input: process.stdin, output: process.stdout });
+      try {
+        return await rl.question(question);
+      } finally {
+        rl.close();
+      }
+    },
+    logger: createStderrLogger({ debug }),
+  };
+}
+
+export interface Style {
+  bold(s: string): string;
+  dim(s: string): string;
+  green(s: string): string;
+  yellow(s: string): string;
+  red(s: string): string;
+  cyan(s: string): string;
+}
+
+export function makeStyle(color: boolean): Style {
+  const wrap = (code: number) => (s: string) => (color ? `\u001b[${code}m${s}\u001b[0m` : s);
+  return { bold: wrap(1), dim: wrap(2), green: wrap(32), yellow: wrap(33), red: wrap(31), cyan: wrap(36) };
+}
