@@ -62103,13 +62103,14 @@ function checkRules(sources, catalogue) {
       if (previous) error2(s, ["team"], `team "${teamName}" is also defined in ${ref(previous.s, ["team"])}`, "rename one team, or merge the two files");
       else teamsByName.set(teamName, { s });
       const base = s.file.split("/").at(-1).replace(/\.ya?ml$/, "");
-      if (base !== teamName) warn(s, ["team"], `team "${teamName}" is in a file named "${base}"`, `rename the file to ${teamName}.yaml, so CODEOWNERS and reviewers find it`);
+      if (base !== teamName && /^[a-z0-9][a-z0-9-]{0,62}$/.test(teamName)) warn(s, ["team"], `team "${teamName}" is in a file named "${base}"`, `rename the file to ${teamName}.yaml, so CODEOWNERS and reviewers find it`);
     }
     const teamModels = strings(data.models);
     checkModels(s, ["models"], data.models);
+    const isLive = (m) => lookUpModel(catalogue, m).kind === "live";
     if (teamModels && orgModels) {
       teamModels.forEach((m, i) => {
-        if (!orgModels.includes(m)) error2(s, ["models", i], `model "${m}" is not in the org's models`, `add it to models in ${org.file} (admins approve), or remove it here`);
+        if (isLive(m) && !orgModels.includes(m)) error2(s, ["models", i], `model "${m}" is not in the org's models`, `add it to models in ${org.file} (admins approve), or remove it here`);
       });
     }
     const keys = Array.isArray(data.keys) ? data.keys : [];
@@ -62126,7 +62127,7 @@ function checkRules(sources, catalogue) {
       const ceilingModels = teamModels ?? orgModels;
       const ceilingOwner = teamModels ? `team "${teamName ?? "?"}"` : "the org";
       strings(key.models)?.forEach((m, i) => {
-        if (ceilingModels && !ceilingModels.includes(m)) {
+        if (ceilingModels && isLive(m) && !ceilingModels.includes(m)) {
           error2(
             s,
             [...p, "models", i],
@@ -62138,7 +62139,7 @@ function checkRules(sources, catalogue) {
       for (const field of LIMIT_FIELDS) {
         const value = int(key[field]);
         const ceiling = int(ceilings[field]);
-        if (value !== null && ceiling !== null && value > ceiling) {
+        if (value !== null && ceiling !== null && ceiling >= 1 && value > ceiling) {
           error2(s, [...p, field], `${field} ${value} is above the org ceiling of ${ceiling} (${ref(org, ["limits", field])})`, `lower it to at most ${ceiling}, or raise the ceiling in ${org.file} (admins approve)`);
         }
       }
