@@ -43547,7 +43547,7 @@ async function startSandbox(options = {}) {
         } catch {
           throw invalid("body", "The request body is not valid JSON.");
         }
-      } else if (["POST", "PUT", "PATCH"].includes(method)) {
+      } else if (["POST", "PUT", "PATCH"].includes(method) && !control) {
         throw invalid("body", "The request body must be a JSON object.");
       }
       const reply = found.r.handler({ params: found.m.slice(1).map(decodeURIComponent), query: url.searchParams, body, headers: req.headers, requestId });
