@@ -36,7 +36,7 @@ export function renderPlanMarkdown(plan: Plan, options: { budget?: number } = {}
   for (const [group, changes] of groups(plan.changes)) {
     const body: string[] = [];
     for (const c of changes) {
-      body.push(`${SIGN[c.action]} ${changeTitle(c)}${c.resource === 'api_key' && c.action !== 'create' ? `  # ${c.reason}` : ''}`);
+      body.push(`${c.action === 'update' ? '!' : SIGN[c.action]} ${changeTitle(c)}${c.resource === 'api_key' && c.action !== 'create' ? `  # ${c.reason}` : ''}`);
       // In a diff block only the first column colours a line; `!` shows as a change.
       for (const line of changeLines(c)) body.push(`${line.sign === '~' ? '!' : line.sign}${line.nested ? '         ' : '     '}${line.text}`);
     }

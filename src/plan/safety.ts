@@ -30,7 +30,7 @@ export function checkSafety(input: { desired: DesiredState; live: LiveState; cha
   const managedCount = live.keys.filter((k) => k.metadata[METADATA.key] !== undefined).length;
   const { maxDeletes, maxDeletePercent } = desired.org.safety;
   if (deletes.length > maxDeletes) {
-    refusals.push({ code: 'too_many_deletes', forceable: true, message: `${deletes.length} deletes is over safety.max_deletes ${maxDeletes}; --force required` });
+    refusals.push({ code: 'too_many_deletes', forceable: true, message: `${deletes.length} delete${deletes.length === 1 ? ' is' : 's are'} over safety.max_deletes ${maxDeletes}; --force required` });
   }
   if (deletes.length > 0 && managedCount >= MIN_KEYS_FOR_PERCENT_CHECK) {
     const percent = (deletes.length / managedCount) * 100;
