@@ -1,4 +1,4 @@
-import { Document } from 'yaml';
+import { Document, isScalar, isSeq, visit } from 'yaml';
 import type { ApiKey, LiveState } from '../groq/types.js';
 import { LIMIT_FIELDS } from './types.js';
 
@@ -15,7 +15,7 @@ export interface ImportResult {
  * Policies that describe an existing organization as it is, so that `plan` right after shows only
  * adoptions. Keys are grouped by their `groq-rbac/team` metadata, else by name prefix, else `imported`.
  */
-export function importPolicies(live: LiveState, options: { admins: string[] }): ImportResult {
+export function importPolicies(live: LiveState, options: { admins: string[]; schemaRef: { org: string; team: string } }): ImportResult {
   const notes: string[] = [];
   const seen = new Map<string, ApiKey>();
   const keys = [...live.keys].sort((a, b) => a.created_at - b.created_at || (a.id < b.id ? -1 : 1));
@@ -44,7 +44,7 @@ export function importPolicies(live: LiveState, options: { admins: string[] }): 
   org.unmanaged_keys = 'report';
   org.safety = { max_deletes: 3, max_delete_percent: 25 };
 
-  const files: Record<string, string> = { 'org.yaml': render(org, '../schemas/org.schema.json', `Imported from ${live.org.id} by groq-rbac import. Review admins before committing.`) };
+  const files: Record<string, string> = { 'org.yaml': render(org, options.schemaRef.org, `Imported from ${live.org.id} by groq-rbac import. Review admins before committing.`) };
   for (const [team, members] of [...teams].sort(([a], [b]) => a.localeCompare(b))) {
     const teamModels = members.every((k) => k.allowed_models !== null) ? union(members) : null;
     const body: Record<string, unknown> = { team, owners: options.admins };
@@ -57,7 +57,7 @@ export function importPolicies(live: LiveState, options: { admins: string[] }): 
       if (k.metadata['groq-rbac/protect'] === 'true') entry.protect = true;
       return entry;
     });
-    files[`teams/${team}.yaml`] = render(body, '../../schemas/team.schema.json', `Imported from ${live.org.id}. Set owners to the team that reviews these keys.`);
+    files[`teams/${team}.yaml`] = render(body, options.schemaRef.team, `Imported from ${live.org.id}. Set owners to the team that reviews these keys.`);
   }
   return { files, notes };
 }
@@ -75,6 +75,8 @@ function teamFor(k: ApiKey, name: string): string {
 
 function render(data: Record<string, unknown>, schema: string, comment: string): string {
   const doc = new Document(data);
+  // Lists of plain values read best on one line, as in hand-written policies.
+  visit(doc, { Seq: (_, node) => void (isSeq(node) && node.items.every((i) => isScalar(i)) && (node.flow = true)) });
   doc.commentBefore = ` yaml-language-server: $schema=${schema}\n ${comment}`;
   return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
 }

@@ -2,11 +2,15 @@ import { GroqClient } from '../../src/groq/client.js';
 import type { TransportOptions } from '../../src/groq/transport.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server.js';
 
+// Responses are asserted field by field in the tests; typing each one would add nothing.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
 export interface TestOrg {
   sandbox: Sandbox;
   client: GroqClient;
   /** A raw request to the sandbox (for inference and the control surface). */
-  request(method: string, path: string, options?: { body?: unknown; token?: string | null; headers?: Record<string, string> }): Promise<{ status: number; headers: Headers; body: any }>;
+  request(method: string, path: string, options?: { body?: unknown; token?: string | null; headers?: Record<string, string> }): Promise<{ status: number; headers: Headers; body: Json }>;
   close(): Promise<void>;
 }
 

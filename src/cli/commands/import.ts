@@ -5,6 +5,7 @@ import { readLiveState } from '../../groq/types.js';
 import { importPolicies } from '../../policy/import-policies.js';
 import { ORG_OPTIONS, parseCommandArgs } from '../args.js';
 import { connect } from '../connect.js';
+import { packageRoot } from '../package-root.js';
 import type { Io } from '../io.js';
 
 export const importHelp = `Usage: groq-rbac import [--out DIR] [--admins LIST] [--force]
@@ -38,7 +39,12 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
   const connection = await connect(values, io, values.org);
   let result;
   try {
-    result = importPolicies(await readLiveState(connection.admin), { admins });
+    const schemas = path.join(packageRoot(), 'schemas');
+    const schemaRef = {
+      org: path.relative(outDir, path.join(schemas, 'org.schema.json')).split(path.sep).join('/'),
+      team: path.relative(path.join(outDir, 'teams'), path.join(schemas, 'team.schema.json')).split(path.sep).join('/'),
+    };
+    result = importPolicies(await readLiveState(connection.admin), { admins, schemaRef });
   } finally {
     await connection.close();
   }

@@ -1,0 +1,45 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Io } from '../../src/cli/io.js';
+import { main } from '../../src/cli/main.js';
+import { silentLogger } from '../../src/log.js';
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI in-process. Output is captured raw (not redacted), so tests see any leak at its source. */
+export async function runCli(argv: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; interactive?: boolean; answer?: string }): Promise<RunResult> {
+  let stdout = '';
+  let stderr = '';
+  const io: Io = {
+    out: (t) => void (stdout += t),
+    err: (t) => void (stderr += t),
+    color: false,
+    interactive: options.interactive ?? false,
+    env: options.env ?? {},
+    cwd: options.cwd,
+    prompt: async (q) => {
+      stdout += q;
+      return options.answer ?? '';
+    },
+    logger: silentLogger,
+  };
+  const code = await main(argv, io);
+  return { code, stdout, stderr };
+}
+
+/** A fresh working directory holding a copy of the given policies directory. */
+export function workspaceWith(policiesDir: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'groq-rbac-ws-'));
+  fs.cpSync(policiesDir, path.join(dir, 'policies'), { recursive: true });
+  return dir;
+}
+
+/** Rewrites a file in place. */
+export function edit(file: string, change: (text: string) => string): void {
+  fs.writeFileSync(file, change(fs.readFileSync(file, 'utf8')));
+}
