@@ -48,6 +48,46 @@ export interface OrgSnapshot {
   month_totals: Record<string, number>;
 }
 
+/**
+ * One change to the organization, as an absolute value (never an increment), so that replaying a
+ * journal over a snapshot that already holds some of it gives the same state.
+ */
+export type Delta =
+  | { op: 'key'; key: StoredKey }
+  | { op: 'del'; id: string }
+  | { op: 'idem'; k: string; r: IdempotencyRecord }
+  | { op: 'usage'; row: UsageRow }
+  | { op: 'win'; id: string; w: Window }
+  | { op: 'spend'; s: OrgSnapshot['spending'] }
+  | { op: 'month'; m: string; total: number }
+  | { op: 'meta'; seq: number; clock_offset_ms: number }
+  | { op: 'reset' };
+
+/** Applies journalled deltas, in order, to a snapshot. */
+export function replay(base: OrgSnapshot, deltas: Iterable<Delta>): OrgSnapshot {
+  let s = base;
+  let keys = new Map(s.keys.map((k) => [k.id, k]));
+  let usage = new Map(s.usage.map((r) => [`${r.date}|${r.key_id}`, r]));
+  for (const d of deltas) {
+    switch (d.op) {
+      case 'key': keys.set(d.key.id, d.key); break;
+      case 'del': keys.delete(d.id); delete s.windows[d.id]; break;
+      case 'idem': s.idempotency[d.k] = d.r; break;
+      case 'usage': usage.set(`${d.row.date}|${d.row.key_id}`, d.row); break;
+      case 'win': s.windows[d.id] = d.w; break;
+      case 'spend': s.spending = d.s; break;
+      case 'month': s.month_totals[d.m] = d.total; break;
+      case 'meta': s.seq = Math.max(s.seq, d.seq); s.clock_offset_ms = d.clock_offset_ms; break;
+      case 'reset':
+        s = { ...OrgState.emptySnapshot(s.org.id, s.org.name), clock_offset_ms: s.clock_offset_ms };
+        keys = new Map();
+        usage = new Map();
+        break;
+    }
+  }
+  return { ...s, keys: [...keys.values()], usage: [...usage.values()] };
+}
+
 export interface Reply {
   status: number;
   body: unknown;
@@ -72,7 +112,10 @@ export class OrgState {
   private readonly byId = new Map<string, StoredKey>();
   private readonly byValue = new Map<string, StoredKey>();
   private ordered: StoredKey[] = [];
+  private readonly usageIndex = new Map<string, UsageRow>();
   readonly catalogue: ModelCatalogue;
+  /** Told of every change, for the journal. */
+  onChange: ((delta: Delta) => void) | null = null;
   usageLagSeconds: number;
 
   constructor(options: { orgId?: string; orgName?: string; catalogue?: ModelCatalogue; usageLagSeconds?: number; snapshot?: OrgSnapshot } = {}) {
@@ -99,6 +142,14 @@ export class OrgState {
     const { org, clock_offset_ms } = this.snapshotData;
     this.snapshotData = { ...OrgState.emptySnapshot(org.id, org.name), clock_offset_ms };
     this.reindex();
+    this.emit({ op: 'reset' });
+  }
+
+  private emit(delta: Delta): void {
+    this.onChange?.(delta);
+  }
+  private emitMeta(): void {
+    this.emit({ op: 'meta', seq: this.snapshotData.seq, clock_offset_ms: this.snapshotData.clock_offset_ms });
   }
 
   private reindex(): void {
@@ -109,6 +160,8 @@ export class OrgState {
       this.byId.set(k.id, k);
       this.byValue.set(k.value_sha256, k);
     }
+    this.usageIndex.clear();
+    for (const r of this.snapshotData.usage) this.usageIndex.set(`${r.date}|${r.key_id}`, r);
   }
 
   // --- clock
@@ -121,6 +174,7 @@ export class OrgState {
   advanceClock(seconds: number): number {
     if (!Number.isFinite(seconds) || seconds < 0) throw invalid('advance_seconds', "'advance_seconds' must be a non-negative number.");
     this.snapshotData.clock_offset_ms += Math.round(seconds * 1000);
+    this.emitMeta();
     return this.now();
   }
   private today(): string {
@@ -211,9 +265,13 @@ export class OrgState {
     this.byId.set(key.id, key);
     this.byValue.set(key.value_sha256, key);
     const response = { ...this.present(key), value };
+    this.emitMeta();
+    this.emit({ op: 'key', key });
     if (idempotencyKey) {
       this.pruneIdempotency(now);
-      this.snapshotData.idempotency[idempotencyKey] = { body_sha256: sha256(canonicalJson(raw)), response, expires_at: now + IDEMPOTENCY_TTL_SECONDS };
+      const record = { body_sha256: sha256(canonicalJson(raw)), response, expires_at: now + IDEMPOTENCY_TTL_SECONDS };
+      this.snapshotData.idempotency[idempotencyKey] = record;
+      this.emit({ op: 'idem', k: idempotencyKey, r: record });
     }
     return { status: 201, body: response };
   }
@@ -238,6 +296,7 @@ export class OrgState {
     }
     if (body.status !== undefined) key.status = body.status as KeyStatus;
     key.metadata = metadata;
+    this.emit({ op: 'key', key });
     return { status: 200, body: this.present(key) };
   }
 
@@ -248,6 +307,7 @@ export class OrgState {
     this.snapshotData.keys = this.snapshotData.keys.filter((k) => k !== key);
     this.ordered = this.ordered.filter((k) => k !== key);
     delete this.snapshotData.windows[id];
+    this.emit({ op: 'del', id });
     return { status: 200, body: { object: 'api_key.deleted', id, deleted: true } };
   }
 
@@ -274,6 +334,7 @@ export class OrgState {
   }
   putSpendingLimit(raw: unknown): Reply {
     this.snapshotData.spending = validateSpendingBody(raw);
+    this.emit({ op: 'spend', s: this.snapshotData.spending });
     return this.getSpendingLimit();
   }
 
@@ -385,6 +446,7 @@ export class OrgState {
     w.day_requests += 1;
     w.day_tokens += total;
     this.snapshotData.windows[key.id] = w;
+    this.emit({ op: 'win', id: key.id, w });
     const price = status.entry.price_per_million;
     const cost = (promptTokens * price.input + completionTokens * price.output) / 1_000_000;
     this.recordUsage(key, today, promptTokens, completionTokens, cost, now);
@@ -401,10 +463,11 @@ export class OrgState {
   }
 
   private recordUsage(key: StoredKey, date: string, input: number, output: number, cost: number, now: number): void {
-    let row = this.snapshotData.usage.find((r) => r.date === date && r.key_id === key.id);
+    let row = this.usageIndex.get(`${date}|${key.id}`);
     if (!row) {
       row = { date, key_id: key.id, key_name: key.name, requests: 0, input_tokens: 0, output_tokens: 0, estimated_cost_usd: 0 };
       this.snapshotData.usage.push(row);
+      this.usageIndex.set(`${date}|${key.id}`, row);
     }
     row.requests += 1;
     row.input_tokens += input;
@@ -412,12 +475,15 @@ export class OrgState {
     row.estimated_cost_usd += cost;
     const month = date.slice(0, 7);
     this.snapshotData.month_totals[month] = (this.snapshotData.month_totals[month] ?? 0) + cost;
+    this.emit({ op: 'usage', row });
+    this.emit({ op: 'month', m: month, total: this.snapshotData.month_totals[month]! });
     // `last_used_at` shows only uses older than the usage lag; newer ones wait in `recent_uses`.
     const cutoff = now - this.usageLagSeconds;
     for (const t of key.recent_uses) if (t <= cutoff) key.last_used_at = Math.max(key.last_used_at ?? 0, t);
     key.recent_uses = key.recent_uses.filter((t) => t > cutoff);
     if (this.usageLagSeconds === 0) key.last_used_at = now;
     else if (!key.recent_uses.includes(now)) key.recent_uses.push(now);
+    this.emit({ op: 'key', key });
   }
 }
 

@@ -1,54 +1,94 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { OrgSnapshot } from './org-state.js';
+import { replay, type Delta, type OrgSnapshot } from './org-state.js';
+
+// Past this size the journal is folded into a new snapshot.
+const COMPACT_AT_BYTES = 8 * 1024 * 1024;
 
 /**
- * Writes the sandbox's state atomically (temp file + rename), batching concurrent changes into one
- * write: a change is acknowledged only once a write that includes it has landed, so a killed sandbox
- * loses at most the requests still in flight and never leaves a half-written file.
+ * The sandbox's state on disk: a snapshot, written atomically (temp file + rename), and a journal of
+ * changes appended since. A change is acknowledged only once its journal line is written, with
+ * concurrent changes batched into one append; so a killed sandbox loses at most the requests in
+ * flight, a torn last line is dropped on load, and no file is ever half-written in place.
  */
 export class StateFile {
-  private writing: Promise<void> | null = null;
-  private pending: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private readonly journal: string;
+  private pending: string[] = [];
+  private waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private draining: Promise<void> | null = null;
+  private journalBytes = 0;
 
   constructor(
     readonly file: string,
     private readonly read: () => OrgSnapshot,
-  ) {}
-
-  static load(file: string): OrgSnapshot | undefined {
-    if (!fs.existsSync(file)) return undefined;
-    const data = JSON.parse(fs.readFileSync(file, 'utf8')) as OrgSnapshot;
-    if (data.version !== 1) throw new Error(`${file}: unknown sandbox state version ${String(data.version)}; delete the file to start afresh`);
-    return data;
+  ) {
+    this.journal = `${file}.journal`;
   }
 
-  /** Resolves once the current state (with every change made before this call) is on disk. */
-  save(): Promise<void> {
+  /** The saved state: the snapshot with the journal replayed over it. */
+  static load(file: string): OrgSnapshot | undefined {
+    if (!fs.existsSync(file)) return undefined;
+    const snapshot = JSON.parse(fs.readFileSync(file, 'utf8')) as OrgSnapshot;
+    if (snapshot.version !== 1) throw new Error(`${file}: unknown sandbox state version ${String(snapshot.version)}; delete it to start afresh`);
+    const journal = `${file}.journal`;
+    if (!fs.existsSync(journal)) return snapshot;
+    // Every whole line ends in a newline; what follows the last one is a line torn by a kill: dropped.
+    const lines = fs.readFileSync(journal, 'utf8').split('\n').slice(0, -1);
+    const deltas = lines.map((line, i) => {
+      try {
+        return JSON.parse(line) as Delta;
+      } catch (error) {
+        throw new Error(`${journal}:${i + 1}: unreadable journal line; delete the state files to start afresh`, { cause: error });
+      }
+    });
+    return replay(snapshot, deltas);
+  }
+
+  /** Queues a change; it is durable once `commit()` resolves. */
+  append(delta: Delta): void {
+    this.pending.push(`${JSON.stringify(delta)}\n`);
+  }
+
+  /** Resolves once every change queued before this call is on disk; at once when none is. */
+  commit(): Promise<void> {
+    if (this.pending.length === 0 && !this.draining) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      this.pending.push({ resolve, reject });
-      if (!this.writing) this.writing = this.drain();
+      this.waiters.push({ resolve, reject });
+      this.draining ??= this.drain();
     });
   }
 
-  private async drain(): Promise<void> {
-    while (this.pending.length > 0) {
-      const batch = this.pending;
-      this.pending = [];
-      try {
-        await this.writeNow();
-        for (const w of batch) w.resolve();
-      } catch (error) {
-        for (const w of batch) w.reject(error);
-      }
-    }
-    this.writing = null;
-  }
-
-  private async writeNow(): Promise<void> {
-    await fs.promises.mkdir(path.dirname(this.file), { recursive: true });
+  /** Writes a fresh snapshot and empties the journal. */
+  async compact(): Promise<void> {
+    await fs.promises.mkdir(path.dirname(path.resolve(this.file)), { recursive: true });
     const tmp = `${this.file}.${process.pid}.tmp`;
     await fs.promises.writeFile(tmp, JSON.stringify(this.read()), { mode: 0o600 });
     await fs.promises.rename(tmp, this.file);
+    // A crash here leaves journal lines the snapshot already holds: replaying absolute values is harmless.
+    await fs.promises.writeFile(this.journal, '', { mode: 0o600 });
+    this.journalBytes = 0;
+  }
+
+  async close(): Promise<void> {
+    await this.commit();
+    await this.compact();
+  }
+
+  private async drain(): Promise<void> {
+    while (this.pending.length > 0 || this.waiters.length > 0) {
+      const lines = this.pending.join('');
+      const waiters = this.waiters;
+      this.pending = [];
+      this.waiters = [];
+      try {
+        if (lines) await fs.promises.appendFile(this.journal, lines, { mode: 0o600 });
+        this.journalBytes += Buffer.byteLength(lines);
+        if (this.journalBytes > COMPACT_AT_BYTES) await this.compact();
+        for (const w of waiters) w.resolve();
+      } catch (error) {
+        for (const w of waiters) w.reject(error);
+      }
+    }
+    this.draining = null;
   }
 }

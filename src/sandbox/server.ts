@@ -42,7 +42,6 @@ interface Route {
   template: string;
   pattern: RegExp;
   admin: boolean;
-  mutates: boolean;
   handler: Handler;
 }
 
@@ -52,28 +51,32 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const snapshot = options.statePath ? StateFile.load(options.statePath) : undefined;
   const state = new OrgState({ ...(options.orgId ? { orgId: options.orgId } : {}), usageLagSeconds: options.usageLagSeconds ?? 0, ...(snapshot ? { snapshot } : {}) });
   const store = options.statePath ? new StateFile(options.statePath, () => state.snapshot()) : null;
+  if (store) {
+    await store.compact();
+    state.onChange = (delta) => store.append(delta);
+  }
   let faults: Fault[] = [];
   const stats = { requests_total: 0, by_route: {} as Record<string, number> };
 
   const routes: Route[] = [];
-  const route = (method: string, template: string, handler: Handler, flags: { admin?: boolean; mutates?: boolean } = {}) => {
+  const route = (method: string, template: string, handler: Handler, flags: { admin?: boolean } = {}) => {
     const pattern = new RegExp(`^${template.replace(/\{[a-z_]+\}/g, '([^/]+)')}$`);
-    routes.push({ method, template, pattern, admin: flags.admin ?? true, mutates: flags.mutates ?? false, handler });
+    routes.push({ method, template, pattern, admin: flags.admin ?? true, handler });
   };
   route('GET', '/openai/v1/organization', () => state.organization());
   route('GET', '/openai/v1/api-keys', ({ query }) => state.listKeys(query));
-  route('POST', '/openai/v1/api-keys', ({ body, headers }) => state.createKey(body, headerValue(headers['idempotency-key'])), { mutates: true });
+  route('POST', '/openai/v1/api-keys', ({ body, headers }) => state.createKey(body, headerValue(headers['idempotency-key'])));
   route('GET', '/openai/v1/api-keys/{id}', ({ params }) => state.getKey(params[0]!));
-  route('PATCH', '/openai/v1/api-keys/{id}', ({ params, body }) => state.updateKey(params[0]!, body), { mutates: true });
-  route('DELETE', '/openai/v1/api-keys/{id}', ({ params }) => state.deleteKey(params[0]!), { mutates: true });
+  route('PATCH', '/openai/v1/api-keys/{id}', ({ params, body }) => state.updateKey(params[0]!, body));
+  route('DELETE', '/openai/v1/api-keys/{id}', ({ params }) => state.deleteKey(params[0]!));
   route('GET', '/openai/v1/usage', ({ query }) => (query.has('start_date') ? state.dailyUsage(query) : state.usageToday()));
   route('GET', '/openai/v1/organization/spending-limit', () => state.getSpendingLimit());
-  route('PUT', '/openai/v1/organization/spending-limit', ({ body }) => state.putSpendingLimit(body), { mutates: true });
+  route('PUT', '/openai/v1/organization/spending-limit', ({ body }) => state.putSpendingLimit(body));
   route('GET', '/openai/v1/models', () => state.listModels(), { admin: false });
   route('GET', '/openai/v1/models/{id}', ({ params }) => state.getModel(params[0]!), { admin: false });
-  route('POST', '/openai/v1/chat/completions', ({ headers, body, requestId }) => state.chatCompletion(bearer(headers), body, requestId), { admin: false, mutates: true });
+  route('POST', '/openai/v1/chat/completions', ({ headers, body, requestId }) => state.chatCompletion(bearer(headers), body, requestId), { admin: false });
   route('GET', '/_sandbox/clock', () => ({ status: 200, body: { now: state.now() } }));
-  route('POST', '/_sandbox/clock', ({ body }) => ({ status: 200, body: { now: state.advanceClock(Number((body as { advance_seconds?: unknown })?.advance_seconds)) } }), { mutates: true });
+  route('POST', '/_sandbox/clock', ({ body }) => ({ status: 200, body: { now: state.advanceClock(Number((body as { advance_seconds?: unknown })?.advance_seconds)) } }));
   route('POST', '/_sandbox/faults', ({ body }) => {
     faults.push(...parseFaults(body));
     return { status: 200, body: { faults } };
@@ -89,7 +92,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     stats.by_route = {};
     faults = [];
     return { status: 200, body: { reset: true } };
-  }, { mutates: true });
+  });
 
   const server = http.createServer((req, res) => {
     const requestId = `req_${randomUUID().replace(/-/g, '').slice(0, 26)}`;
@@ -161,11 +164,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         throw invalid('body', 'The request body must be a JSON object.');
       }
       const reply = found.r.handler({ params: found.m!.slice(1).map(decodeURIComponent), query: url.searchParams, body, headers: req.headers, requestId });
-      if (found.r.mutates && store) await store.save();
+      if (store) await store.commit();
       send(reply);
     } catch (error) {
       if (error instanceof SandboxError) {
-        if (store && error.status === 429) await store.save().catch(() => undefined);
         send({ status: error.status, body: error.toBody(), headers: error.headers });
       } else {
         send({ status: 500, body: { error: { message: `Sandbox failure: ${(error as Error).message}`, type: 'internal_server_error', code: 'internal_error' } } });
@@ -193,7 +195,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      if (store) await store.save();
+      if (store) await store.close();
     },
   };
 }

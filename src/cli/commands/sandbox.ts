@@ -52,7 +52,7 @@ export async function sandboxCommand(argv: string[], io: Io, untilStopped: () =>
   io.out(`State: ${values.state || 'memory only'}. Organization: ${values['org-id']}. Stop with Ctrl-C.\n`);
   await untilStopped();
   await sandbox.close();
-  io.err('sandbox stopped; state saved.\n');
+  io.err(values.state ? `sandbox stopped; state saved in ${values.state}.\n` : 'sandbox stopped.\n');
   return 0;
 }
 

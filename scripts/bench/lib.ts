@@ -1,0 +1,118 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Pool } from 'undici';
+
+/** Writes `teams` team files with `keysPerTeam` keys each, plus org.yaml, and returns the folder. */
+export function generatePolicies(teams: number, keysPerTeam: number): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'groq-rbac-bench-'));
+  fs.mkdirSync(path.join(dir, 'teams'));
+  fs.writeFileSync(path.join(dir, 'org.yaml'), `version: 1
+org: org_bench
+admins: ["@bench/platform"]
+models: [openai/gpt-oss-120b, openai/gpt-oss-20b, qwen/qwen3.8-27b]
+limits:
+  requests_per_minute: 1000
+  tokens_per_minute: 1000000
+safety:
+  max_deletes: 100000
+  max_delete_percent: 100
+`);
+  for (let t = 0; t < teams; t++) {
+    const team = `team-${String(t).padStart(4, '0')}`;
+    const keys = Array.from({ length: keysPerTeam }, (_, k) => `  - name: ${team}-key-${k}
+    models: [${k % 2 ? 'openai/gpt-oss-20b' : 'openai/gpt-oss-120b'}]
+    requests_per_minute: ${100 + k}
+    tokens_per_minute: 50000
+    rotation:
+      deliver:
+        - github: {repository: bench/${team}, secret: KEY_${k}}
+`).join('');
+    fs.writeFileSync(path.join(dir, 'teams', `${team}.yaml`), `team: ${team}\nowners: ["@bench/${team}"]\nmodels: [openai/gpt-oss-120b, openai/gpt-oss-20b]\nkeys:\n${keys}`);
+  }
+  return dir;
+}
+
+/** CPU time (user + system) and wall time of `fn`, in milliseconds. */
+export async function measure<T>(fn: () => Promise<T> | T): Promise<{ result: T; wallMs: number; cpuMs: number }> {
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  const result = await fn();
+  const wallMs = performance.now() - start;
+  const used = process.cpuUsage(cpu);
+  return { result, wallMs, cpuMs: (used.user + used.system) / 1000 };
+}
+
+/** The best of `runs` measurements: the least disturbed by the rest of the machine. */
+export async function best<T>(runs: number, fn: () => Promise<T> | T): Promise<{ result: T; wallMs: number; cpuMs: number }> {
+  let top: { result: T; wallMs: number; cpuMs: number } | undefined;
+  for (let i = 0; i < runs; i++) {
+    const m = await measure(fn);
+    if (!top || m.wallMs < top.wallMs) top = m;
+  }
+  return top!;
+}
+
+/** Starts `groq-rbac sandbox` as its own process (its own core) and resolves with its URL. */
+export async function spawnSandbox(args: string[]): Promise<{ url: string; child: ChildProcess; stop: () => Promise<void> }> {
+  const bin = path.resolve('bin/groq-rbac.js');
+  const child = spawn(process.execPath, [bin, 'sandbox', '--port', '0', '--state', '', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`sandbox exited with ${code}`)));
+  });
+  return {
+    url,
+    child,
+    stop: () => new Promise((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    }),
+  };
+}
+
+export interface LoadResult {
+  requests: number;
+  seconds: number;
+  perSecond: number;
+  statuses: Record<number, number>;
+}
+
+/**
+ * Sends requests from `next()` over `connections` keep-alive connections for `seconds`, bounded in
+ * count and time, and only ever to the given loopback origin.
+ */
+export async function load(origin: string, options: { connections: number; seconds: number; maxRequests: number; next: (i: number) => { method: 'GET' | 'POST' | 'PATCH'; path: string; body?: unknown; headers?: Record<string, string> } }): Promise<LoadResult> {
+  if (!/^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/.test(origin)) throw new Error(`benchmarks only talk to loopback, not ${origin}`);
+  const pool = new Pool(origin, { connections: options.connections, pipelining: 1 });
+  const statuses: Record<number, number> = {};
+  let sent = 0;
+  const deadline = performance.now() + options.seconds * 1000;
+  const start = performance.now();
+  const worker = async () => {
+    while (performance.now() < deadline && sent < options.maxRequests) {
+      const r = options.next(sent++);
+      const res = await pool.request({ method: r.method, path: r.path, headers: { 'content-type': 'application/json', ...r.headers }, body: r.body === undefined ? undefined : JSON.stringify(r.body) });
+      await res.body.text();
+      statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1;
+    }
+  };
+  await Promise.all(Array.from({ length: options.connections }, worker));
+  const seconds = (performance.now() - start) / 1000;
+  await pool.close();
+  const requests = Object.values(statuses).reduce((a, b) => a + b, 0);
+  return { requests, seconds, perSecond: requests / seconds, statuses };
+}
+
+export function report(name: string, lines: Record<string, string | number>): void {
+  console.log(`\n## ${name}`);
+  for (const [k, v] of Object.entries(lines)) console.log(`  ${k.padEnd(34)} ${v}`);
+}
+
+export const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });

@@ -1,0 +1,64 @@
+// Sandbox throughput on one core over loopback: admin and inference requests per second.
+// Floor: a bare node:http server answering a fixed JSON body, measured in the same run with the same
+// load generator; the ratio says how much of the machine's HTTP ceiling the sandbox keeps.
+import { fork } from 'node:child_process';
+import { fmt, load, report, spawnSandbox, type LoadResult } from './lib.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONNECTIONS = 32;
+const ADMIN = 'bench-admin-key';
+const auth = { authorization: `Bearer ${ADMIN}` };
+
+async function floorServer(): Promise<{ url: string; stop: () => void }> {
+  const child = fork(new URL('./floor-server.mjs', import.meta.url), { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const url = await new Promise<string>((resolve) => child.once('message', (m) => resolve(String(m))));
+  return { url, stop: () => child.kill('SIGTERM') };
+}
+
+export async function benchSandbox(): Promise<{ admin: LoadResult; inference: LoadResult; floor: LoadResult }> {
+  const floor = await floorServer();
+  const floorResult = await load(floor.url, { connections: CONNECTIONS, seconds: SECONDS, maxRequests: 1_000_000, next: () => ({ method: 'GET', path: '/' }) });
+  floor.stop();
+
+  const sandbox = await spawnSandbox(['--admin-key', ADMIN, ...(process.env.BENCH_STATE ? ['--state', process.env.BENCH_STATE] : [])]);
+  // Seed: 200 keys to read and patch, and one inference key with room for the whole run.
+  const seed = await load(sandbox.url, { connections: 8, seconds: 30, maxRequests: 200, next: (i) => ({ method: 'POST', path: '/openai/v1/api-keys', headers: auth, body: { name: `seed-${i}` } }) });
+  if (seed.statuses[201] !== 200) throw new Error(`seeding failed: ${JSON.stringify(seed.statuses)}`);
+  const page = (await (await fetch(`${sandbox.url}/openai/v1/api-keys?limit=100`, { headers: auth })).json()) as { data: { id: string }[] };
+  const ids = page.data.map((k) => k.id);
+  const created = await (await fetch(`${sandbox.url}/openai/v1/api-keys`, {
+    method: 'POST', headers: { ...auth, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'bench-inference', requests_per_minute: 10_000_000, tokens_per_minute: 1_000_000_000, requests_per_day: 100_000_000, tokens_per_day: 10_000_000_000 }),
+  })).json() as { value: string };
+
+  // The admin mix a plan and an apply make: list pages, reads, patches, creates, usage.
+  const admin = await load(sandbox.url, {
+    connections: CONNECTIONS, seconds: SECONDS, maxRequests: 1_000_000,
+    next: (i) => {
+      const id = ids[i % ids.length]!;
+      switch (i % 10) {
+        case 0: return { method: 'GET', path: '/openai/v1/api-keys?limit=100', headers: auth };
+        case 1: return { method: 'POST', path: '/openai/v1/api-keys', headers: auth, body: { name: `load-${i}`, requests_per_minute: 10 } };
+        case 2: return { method: 'PATCH', path: `/openai/v1/api-keys/${id}`, headers: auth, body: { requests_per_minute: 1 + (i % 500) } };
+        case 3: return { method: 'GET', path: '/openai/v1/usage', headers: auth };
+        case 4: return { method: 'GET', path: '/openai/v1/organization/spending-limit', headers: auth };
+        default: return { method: 'GET', path: `/openai/v1/api-keys/${id}`, headers: auth };
+      }
+    },
+  });
+  const inference = await load(sandbox.url, {
+    connections: CONNECTIONS, seconds: SECONDS, maxRequests: 1_000_000,
+    next: () => ({ method: 'POST', path: '/openai/v1/chat/completions', headers: { authorization: `Bearer ${created.value}` }, body: { model: 'openai/gpt-oss-20b', messages: [{ role: 'user', content: 'Say hello.' }] } }),
+  });
+  await sandbox.stop();
+
+  const ok = (r: LoadResult) => `${fmt(Object.entries(r.statuses).filter(([s]) => Number(s) < 400).reduce((a, [, n]) => a + n, 0))} ok of ${fmt(r.requests)}`;
+  report(`sandbox throughput (one sandbox process, ${CONNECTIONS} keep-alive connections, ${SECONDS}s each)`, {
+    'floor: bare node:http JSON server': `${fmt(floorResult.perSecond)} req/s`,
+    'admin mix': `${fmt(admin.perSecond)} req/s (${ok(admin)}; target ≥ 2,000) = ${fmt(admin.perSecond / floorResult.perSecond, 2)}× floor`,
+    'inference (chat completions)': `${fmt(inference.perSecond)} req/s (${ok(inference)}; target ≥ 2,000) = ${fmt(inference.perSecond / floorResult.perSecond, 2)}× floor`,
+  });
+  return { admin, inference, floor: floorResult };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await benchSandbox();
