@@ -57,6 +57,7 @@ export async function best<T>(runs: number, fn: () => Promise<T> | T): Promise<{
 /** Starts `groq-rbac sandbox` as its own process (its own core) and resolves with its URL. */
 export async function spawnSandbox(args: string[]): Promise<{ url: string; child: ChildProcess; stop: () => Promise<void> }> {
   const bin = path.resolve('bin/groq-rbac.js');
+  // Memory-only unless the caller passes its own --state (a later flag wins).
   const child = spawn(process.execPath, [bin, 'sandbox', '--port', '0', '--state', '', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';

@@ -2,6 +2,9 @@
 // Floor: a bare node:http server answering a fixed JSON body, measured in the same run with the same
 // load generator; the ratio says how much of the machine's HTTP ceiling the sandbox keeps.
 import { fork } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { fmt, load, report, spawnSandbox, type LoadResult } from './lib.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -20,7 +23,9 @@ export async function benchSandbox(): Promise<{ admin: LoadResult; inference: Lo
   const floorResult = await load(floor.url, { connections: CONNECTIONS, seconds: SECONDS, maxRequests: 1_000_000, next: () => ({ method: 'GET', path: '/' }) });
   floor.stop();
 
-  const sandbox = await spawnSandbox(['--admin-key', ADMIN, ...(process.env.BENCH_STATE ? ['--state', process.env.BENCH_STATE] : [])]);
+  // As `groq-rbac sandbox` runs by default: every acknowledged change journalled to its state file.
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'groq-rbac-bench-state-'));
+  const sandbox = await spawnSandbox(['--admin-key', ADMIN, '--state', path.join(stateDir, 'sandbox.json')]);
   // Seed: 200 keys to read and patch, and one inference key with room for the whole run.
   const seed = await load(sandbox.url, { connections: 8, seconds: 30, maxRequests: 200, next: (i) => ({ method: 'POST', path: '/openai/v1/api-keys', headers: auth, body: { name: `seed-${i}` } }) });
   if (seed.statuses[201] !== 200) throw new Error(`seeding failed: ${JSON.stringify(seed.statuses)}`);
@@ -51,9 +56,10 @@ export async function benchSandbox(): Promise<{ admin: LoadResult; inference: Lo
     next: () => ({ method: 'POST', path: '/openai/v1/chat/completions', headers: { authorization: `Bearer ${created.value}` }, body: { model: 'openai/gpt-oss-20b', messages: [{ role: 'user', content: 'Say hello.' }] } }),
   });
   await sandbox.stop();
+  fs.rmSync(stateDir, { recursive: true, force: true });
 
   const ok = (r: LoadResult) => `${fmt(Object.entries(r.statuses).filter(([s]) => Number(s) < 400).reduce((a, [, n]) => a + n, 0))} ok of ${fmt(r.requests)}`;
-  report(`sandbox throughput (one sandbox process, ${CONNECTIONS} keep-alive connections, ${SECONDS}s each)`, {
+  report(`sandbox throughput (one sandbox process with its state file, ${CONNECTIONS} keep-alive connections, ${SECONDS}s each)`, {
     'floor: bare node:http JSON server': `${fmt(floorResult.perSecond)} req/s`,
     'admin mix': `${fmt(admin.perSecond)} req/s (${ok(admin)}; target ≥ 2,000) = ${fmt(admin.perSecond / floorResult.perSecond, 2)}× floor`,
     'inference (chat completions)': `${fmt(inference.perSecond)} req/s (${ok(inference)}; target ≥ 2,000) = ${fmt(inference.perSecond / floorResult.perSecond, 2)}× floor`,

@@ -63,7 +63,7 @@ export const cases: Case[] = [
   {
     name: 'replays an idempotent create: same key, value returned again, nothing new created',
     nock: (s) => {
-      const created = { ...apiKey('key_1', 'replayed'), value: 'gsk_contractTESTONLYvalue0000000000000000000000000000' };
+      const created = { ...apiKey('key_1', 'replayed'), value: 'gsk_contractFAKEvalue0000000000000000000000000000' };
       s.post('/openai/v1/api-keys', keyInput('replayed')).matchHeader('idempotency-key', 'idem-replay').times(2).reply(201, created);
       s.get('/openai/v1/api-keys').query({ limit: '100' }).reply(200, { object: 'list', data: [apiKey('key_1', 'replayed')], first_id: 'key_1', last_id: 'key_1', has_more: false });
       return {};
@@ -111,7 +111,7 @@ export const cases: Case[] = [
     name: '401 invalid_api_key for an unknown admin key',
     nock: (s) => (s.get('/openai/v1/organization').reply(...err(401, 'invalid_api_key', 'Invalid API Key')), {}),
     run: async ({ clientWith }) => {
-      const e = await failure(clientWith('gsk_wrongTESTONLY000000000000000000000000000000000000000').getOrganization());
+      const e = await failure(clientWith('gsk_wrongFAKE000000000000000000000000000000000000000').getOrganization());
       expect(e).toMatchObject({ status: 401, code: 'invalid_api_key' });
       expect(e.message).toContain('GROQ_ADMIN_KEY');
     },
@@ -119,7 +119,7 @@ export const cases: Case[] = [
   {
     name: '403 permission_denied for an inference key on an admin endpoint',
     sandbox: async (org) => ({ value: (org.sandbox.state.createKey(keyInput('inference'), null).body as { value: string }).value }),
-    nock: (s) => (s.get('/openai/v1/organization').reply(403, { error: { message: 'This endpoint needs an admin key.', type: 'permission_error', code: 'permission_denied' } }), { value: 'gsk_inferenceTESTONLY0000000000000000000000000000000' }),
+    nock: (s) => (s.get('/openai/v1/organization').reply(403, { error: { message: 'This endpoint needs an admin key.', type: 'permission_error', code: 'permission_denied' } }), { value: 'gsk_inferenceFAKE0000000000000000000000000000000' }),
     run: async ({ clientWith }, { value }) => {
       const e = await failure(clientWith(value!).getOrganization());
       expect(e).toMatchObject({ status: 403, code: 'permission_denied' });

@@ -31,7 +31,7 @@ describe('inference checks, in the order Groq applies them', () => {
   });
 
   it('401 invalid_api_key for an unknown key, and for a disabled one', async () => {
-    const unknown = await org.request('POST', '/openai/v1/chat/completions', { token: 'gsk_nopeTESTONLY', body: chat('openai/gpt-oss-20b') });
+    const unknown = await org.request('POST', '/openai/v1/chat/completions', { token: 'gsk_nopeFAKE', body: chat('openai/gpt-oss-20b') });
     expect(unknown.status).toBe(401);
     expect(unknown.body).toEqual({ error: { message: 'Invalid API Key', type: 'invalid_request_error', code: 'invalid_api_key' } });
     const { id, value } = await createKey();

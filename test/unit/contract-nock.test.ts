@@ -12,7 +12,7 @@ describe('contract, against recorded responses through nock', () => {
     const values = c.nock(scope);
     const waits: number[] = [];
     const make = (key: string) => new GroqClient({ baseUrl: NOCK_BASE, adminKey: key, sleep: async (ms) => void waits.push(ms), random: () => 0.5 });
-    await c.run({ client: make('gsk_adminTESTONLY000000000000000000000000000000000000000'), clientWith: make, waits }, values);
+    await c.run({ client: make('gsk_adminFAKE000000000000000000000000000000000000000'), clientWith: make, waits }, values);
     expect(scope.isDone()).toBe(true);
   });
 });

@@ -6,7 +6,7 @@ import { parseRetryAfter } from '../../src/groq/transport.js';
 import type { Logger } from '../../src/log.js';
 
 const BASE = 'https://api.groq.test';
-const ADMIN = 'gsk_adminTESTONLY0000000000000000000000000000000000000000';
+const ADMIN = 'gsk_adminFAKE0000000000000000000000000000000000000000';
 
 function makeClient(extra: { maxAttempts?: number; maxRetryTimeMs?: number } = {}) {
   const waits: number[] = [];

@@ -1,0 +1,24 @@
+// npm run bench: every performance target of the project, each measured against a floor taken in the
+// same run. Exits 1 when a target is missed. Only ever talks to 127.0.0.1.
+import { execFileSync } from 'node:child_process';
+import { benchPlan } from './plan.js';
+import { benchSandbox } from './sandbox.js';
+import { benchValidate } from './validate.js';
+
+execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
+console.log(`groq-rbac benchmarks on ${process.version}, ${(await import('node:os')).cpus().length} cores`);
+
+const validate = await benchValidate();
+const sandbox = await benchSandbox();
+const plan = await benchPlan();
+
+const targets: [string, boolean][] = [
+  ['validate: CPU beyond parsing under 1 s for 10,000 keys', validate.beyondParsingCpuMs < 1000],
+  ['sandbox: at least 2,000 admin requests/s', sandbox.admin.perSecond >= 2000],
+  ['sandbox: at least 2,000 inference requests/s', sandbox.inference.perSecond >= 2000],
+  ['plan: within 2× of the floor', plan.ratio <= 2],
+  ['plan: HTTP requests equal the minimum', plan.requests === plan.minimum],
+];
+console.log('\n## targets');
+for (const [name, met] of targets) console.log(`  ${met ? 'met   ' : 'MISSED'} ${name}`);
+process.exitCode = targets.every(([, met]) => met) ? 0 : 1;
