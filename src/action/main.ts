@@ -13,7 +13,7 @@ function input(name: string, fallback: string): string {
  * The GitHub Action: runs `validate` or `plan` on the policies and writes the result to the job
  * summary. Nothing else in the project knows it runs inside Actions.
  */
-export async function run(): Promise<void> {
+export async function run(options: { cwd?: string } = {}): Promise<void> {
   const command = input('command', 'plan');
   if (!['validate', 'plan'].includes(command)) {
     core.setFailed(`input \`command\` must be validate or plan, not "${command}"`);
@@ -31,7 +31,7 @@ export async function run(): Promise<void> {
     color: false,
     interactive: false,
     env: { ...process.env, ...(adminKey ? { GROQ_ADMIN_KEY: adminKey } : {}) },
-    cwd: process.cwd(),
+    cwd: options.cwd ?? process.cwd(),
     prompt: async () => '',
     logger: createStderrLogger({ debug: core.isDebug() }),
   };

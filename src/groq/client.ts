@@ -1,7 +1,7 @@
 import { silentLogger, type Logger } from '../log.js';
 import { GroqApiError } from './errors.js';
 import { HttpTransport, type HttpRequest, type TransportOptions } from './transport.js';
-import type { ApiKey, CreateKeyInput, CreatedKey, DailyUsage, GroqAdmin, Model, Organization, SpendingLimit, SpendingLimitInput, UpdateKeyInput, UsageToday } from './types.js';
+import type { ApiKey, ChatCompletion, CreateKeyInput, RateLimits, CreatedKey, DailyUsage, GroqAdmin, Model, Organization, SpendingLimit, SpendingLimitInput, UpdateKeyInput, UsageToday } from './types.js';
 
 export const DEFAULT_BASE_URL = 'https://api.groq.com';
 const PAGE_SIZE = 100;
@@ -85,6 +85,15 @@ export class GroqClient implements GroqAdmin {
     return this.paginate<DailyUsage>('/openai/v1/usage', { start_date: startDate, end_date: endDate });
   }
 
+  /**
+   * One chat completion with an inference key: how a new key is verified, and how a policy is seen to
+   * hold. Not retried: a completion spends tokens.
+   */
+  async chatCompletion(apiKey: string, body: { model: string; messages: { role: string; content: string }[]; max_completion_tokens?: number }): Promise<{ completion: ChatCompletion; rateLimits: RateLimits }> {
+    const { body: completion, headers } = await this.exchange({ method: 'POST', path: '/openai/v1/chat/completions', body, bearer: apiKey, retrySafe: false });
+    return { completion: completion as ChatCompletion, rateLimits: readRateLimits(headers) };
+  }
+
   observedNow(): number | null {
     return this.lastServerTime;
   }
@@ -102,10 +111,14 @@ export class GroqClient implements GroqAdmin {
   }
 
   private async call<T>(r: { method: string; path: string; body?: unknown; headers?: Record<string, string>; retrySafe?: boolean }): Promise<T> {
+    return (await this.exchange(r)).body as T;
+  }
+
+  private async exchange(r: { method: string; path: string; body?: unknown; headers?: Record<string, string>; retrySafe?: boolean; bearer?: string }): Promise<{ body: unknown; headers: Headers }> {
     const request: HttpRequest = {
       method: r.method,
       url: `${this.baseUrl}${r.path}`,
-      headers: { authorization: `Bearer ${this.adminKey}`, ...r.headers },
+      headers: { authorization: `Bearer ${r.bearer ?? this.adminKey}`, ...r.headers },
       body: r.body,
       // GET, PUT and DELETE are idempotent by HTTP's definition.
       retrySafe: r.retrySafe ?? ['GET', 'PUT', 'DELETE', 'HEAD'].includes(r.method),
@@ -114,7 +127,7 @@ export class GroqClient implements GroqAdmin {
     this.logger.debug(`${r.method} ${r.path.split('?')[0]} → ${response.status}`);
     const date = Date.parse(response.headers.get('date') ?? '');
     if (!Number.isNaN(date)) this.lastServerTime = Math.floor(date / 1000);
-    if (response.status >= 200 && response.status < 300) return response.body as T;
+    if (response.status >= 200 && response.status < 300) return { body: response.body, headers: response.headers };
     const error = (response.body as { error?: { message?: string; code?: string; type?: string; param?: string } } | null)?.error;
     throw new GroqApiError({
       status: response.status,
@@ -125,6 +138,23 @@ export class GroqClient implements GroqAdmin {
       requestId: response.headers.get('x-request-id'),
       method: r.method,
       path: r.path.split('?')[0]!,
+      rateLimits: response.headers.has('x-ratelimit-limit-requests') || response.headers.has('retry-after') ? readRateLimits(response.headers) : null,
     });
   }
+}
+
+function readRateLimits(headers: Headers): RateLimits {
+  const num = (name: string) => {
+    const v = headers.get(name);
+    return v === null || v === '' || Number.isNaN(Number(v)) ? null : Number(v);
+  };
+  return {
+    limitRequests: num('x-ratelimit-limit-requests'),
+    remainingRequests: num('x-ratelimit-remaining-requests'),
+    limitTokens: num('x-ratelimit-limit-tokens'),
+    remainingTokens: num('x-ratelimit-remaining-tokens'),
+    resetRequests: headers.get('x-ratelimit-reset-requests'),
+    resetTokens: headers.get('x-ratelimit-reset-tokens'),
+    retryAfter: num('retry-after'),
+  };
 }

@@ -1,3 +1,5 @@
+import type { RateLimits } from './types.js';
+
 /** Errors from talking to an HTTP API. A validation error deliberately does not extend these. */
 
 /** The server answered with an error. `retryable` is a property of the error, not of the caller. */
@@ -10,8 +12,11 @@ export class GroqApiError extends Error {
   readonly requestId: string | null;
   readonly method: string;
   readonly path: string;
-  constructor(init: { status: number; code: string | null; type: string | null; param?: string | null; serverMessage: string; requestId: string | null; method: string; path: string }) {
+  /** Groq's rate-limit headers, when the response carried them. */
+  readonly rateLimits: RateLimits | null;
+  constructor(init: { status: number; code: string | null; type: string | null; param?: string | null; serverMessage: string; requestId: string | null; method: string; path: string; rateLimits?: RateLimits | null }) {
     super(describe(init));
+    this.rateLimits = init.rateLimits ?? null;
     this.status = init.status;
     this.code = init.code;
     this.type = init.type;
@@ -46,11 +51,15 @@ export function isRetryableStatus(status: number): boolean {
 
 function describe(init: { status: number; code: string | null; serverMessage: string; requestId: string | null; method: string; path: string }): string {
   const where = `${init.method} ${init.path} → ${init.status}${init.code ? ` ${init.code}` : ''}${init.requestId ? ` (request ${init.requestId})` : ''}`;
-  const advice = adviceFor(init.status, init.code);
+  const advice = adviceFor(init.status, init.code, init.path);
   return `${where}: ${init.serverMessage}${advice ? `\n  ${advice}` : ''}`;
 }
 
-function adviceFor(status: number, code: string | null): string | null {
+function adviceFor(status: number, code: string | null, path: string): string | null {
+  if (path.endsWith('/chat/completions')) {
+    if (status === 401) return 'this inference key is unknown, deleted or disabled';
+    if (status === 429) return 'the key is over one of its rate limits; wait for retry-after';
+  }
   if (status === 401) return 'the admin key was refused: set GROQ_ADMIN_KEY to a current admin key from the Groq Console (or use --sandbox)';
   if (status === 403) return 'GROQ_ADMIN_KEY holds an inference key; organization changes need an admin key: create one in the Groq Console under Settings → API keys';
   if (code === 'api_key_not_found') return 'the key was deleted while groq-rbac ran; run plan again';

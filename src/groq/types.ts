@@ -87,6 +87,25 @@ export interface DailyUsage {
   estimated_cost_usd: number;
 }
 
+/** Groq's rate-limit headers on an inference response (requests per day, tokens per minute). */
+export interface RateLimits {
+  limitRequests: number | null;
+  remainingRequests: number | null;
+  limitTokens: number | null;
+  remainingTokens: number | null;
+  /** Go-style durations as sent, e.g. `2m59.56s`. */
+  resetRequests: string | null;
+  resetTokens: string | null;
+  /** Seconds, on a 429 only. */
+  retryAfter: number | null;
+}
+
+export interface ChatCompletion {
+  id: string;
+  model: string;
+  usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
+}
+
 /** Everything the reconciler reads from the organization, read once per run. */
 export interface LiveState {
   org: Organization;

@@ -32,6 +32,11 @@ const apiKey = (id: string, name: string, extra: object = {}) => ({
 const err = (status: number, code: string, message: string, param?: string) => [status, { error: { message, type: 'invalid_request_error', code, ...(param ? { param } : {}) } }] as const;
 const failure = async (p: Promise<unknown>) => (await p.then(() => null, (e) => e)) as GroqApiError;
 
+const completionBody = { id: 'chatcmpl-1', object: 'chat.completion', created: 1795000000, model: 'openai/gpt-oss-20b', choices: [{ index: 0, message: { role: 'assistant', content: 'Hi.' }, logprobs: null, finish_reason: 'stop' }], usage: { prompt_tokens: 9, completion_tokens: 6, total_tokens: 15 } };
+const hello = (model: string) => ({ model, messages: [{ role: 'user', content: 'Hello' }] });
+const FAKE_INFERENCE_KEY = 'gsk_inferenceFAKE00000000000000000000000000000000000';
+const newInferenceKey = (org: TestOrg, extra: Record<string, unknown> = {}) => (org.sandbox.state.createKey(keyInput('inference', extra), null).body as { value: string }).value;
+
 export const cases: Case[] = [
   {
     name: 'reads the organization',
@@ -173,6 +178,87 @@ export const cases: Case[] = [
       const ids = (await client.listModels()).map((m) => m.id);
       expect(ids).toContain('openai/gpt-oss-120b');
       expect(ids).not.toContain('llama-3.3-70b-versatile');
+    },
+  },
+  {
+    name: "inference answers with usage and Groq's rate-limit headers",
+    sandbox: async (org) => ({ value: newInferenceKey(org, { requests_per_day: 100, tokens_per_minute: 5000 }) }),
+    nock: (s) => {
+      s.post('/openai/v1/chat/completions', hello('openai/gpt-oss-20b')).matchHeader('authorization', `Bearer ${FAKE_INFERENCE_KEY}`).reply(200, completionBody, {
+        'x-ratelimit-limit-requests': '100', 'x-ratelimit-remaining-requests': '99', 'x-ratelimit-limit-tokens': '5000',
+        'x-ratelimit-remaining-tokens': '4985', 'x-ratelimit-reset-requests': '14m24s', 'x-ratelimit-reset-tokens': '59.2s', 'x-request-id': 'req_01',
+      });
+      return { value: FAKE_INFERENCE_KEY };
+    },
+    run: async ({ client }, { value }) => {
+      const { completion, rateLimits } = await client.chatCompletion(value!, hello('openai/gpt-oss-20b'));
+      expect(completion.model).toBe('openai/gpt-oss-20b');
+      expect(completion.usage.total_tokens).toBe(completion.usage.prompt_tokens + completion.usage.completion_tokens);
+      expect(rateLimits).toMatchObject({ limitRequests: 100, remainingRequests: 99, limitTokens: 5000, remainingTokens: 5000 - completion.usage.total_tokens, retryAfter: null });
+      expect(rateLimits.resetRequests).toMatch(/^(\d+h)?(\d+m)?[\d.]+s$/);
+      expect(rateLimits.resetTokens).toMatch(/^(\d+m)?[\d.]+s$/);
+    },
+  },
+  {
+    name: '404 model_not_found for a model the key may not call',
+    sandbox: async (org) => ({ value: newInferenceKey(org, { allowed_models: ['openai/gpt-oss-20b'] }) }),
+    nock: (s) => (s.post('/openai/v1/chat/completions').reply(...err(404, 'model_not_found', 'The model `openai/gpt-oss-120b` does not exist or you do not have access to it.')), { value: FAKE_INFERENCE_KEY }),
+    run: async ({ client }, { value }) => {
+      const e = await failure(client.chatCompletion(value!, hello('openai/gpt-oss-120b')));
+      expect(e).toMatchObject({ status: 404, code: 'model_not_found' });
+      expect(e.message).toContain('The model `openai/gpt-oss-120b` does not exist or you do not have access to it.');
+    },
+  },
+  {
+    name: '400 blocked_api_access once the spending cap pauses the organization',
+    sandbox: async (org) => {
+      const value = newInferenceKey(org);
+      org.sandbox.state.putSpendingLimit({ monthly_cap_usd: 0.000001, alert_thresholds_usd: [], auto_pause: true });
+      org.sandbox.state.chatCompletion(value, hello('openai/gpt-oss-120b'), 'req_seed');
+      return { value };
+    },
+    nock: (s) => (s.post('/openai/v1/chat/completions').reply(...err(400, 'blocked_api_access', 'Your organization has reached its monthly spending limit.')), { value: FAKE_INFERENCE_KEY }),
+    run: async ({ client }, { value }) => {
+      const e = await failure(client.chatCompletion(value!, hello('openai/gpt-oss-120b')));
+      expect(e).toMatchObject({ status: 400, code: 'blocked_api_access' });
+    },
+  },
+  {
+    name: '429 rate_limit_exceeded on inference: not retried, with retry-after and the rate-limit headers',
+    sandbox: async (org) => {
+      const value = newInferenceKey(org, { requests_per_minute: 1 });
+      org.sandbox.state.chatCompletion(value, hello('openai/gpt-oss-20b'), 'req_seed');
+      return { value };
+    },
+    nock: (s) => {
+      s.post('/openai/v1/chat/completions').reply(429, { error: { message: 'Rate limit reached for model `openai/gpt-oss-20b` in organization `org_contract` service tier `on_demand` on requests per minute (RPM): Limit 1, Used 1, Requested 1. Please try again in 41.2s.', type: 'requests', code: 'rate_limit_exceeded' } }, {
+        'retry-after': '42', 'x-ratelimit-limit-requests': '1000000', 'x-ratelimit-remaining-requests': '999999', 'x-ratelimit-limit-tokens': '1000000', 'x-ratelimit-remaining-tokens': '999985',
+        'x-ratelimit-reset-requests': '0.07s', 'x-ratelimit-reset-tokens': '41.2s',
+      });
+      return { value: FAKE_INFERENCE_KEY };
+    },
+    run: async ({ client, waits }, { value }) => {
+      const e = await failure(client.chatCompletion(value!, hello('openai/gpt-oss-20b')));
+      expect(e).toMatchObject({ status: 429, code: 'rate_limit_exceeded', type: 'requests' });
+      expect(e.message).toContain('on requests per minute (RPM): Limit 1, Used 1, Requested 1.');
+      expect(e.rateLimits!.retryAfter).toBeGreaterThanOrEqual(1);
+      expect(e.rateLimits!.limitRequests).toBeGreaterThan(0);
+      expect(waits).toEqual([]);
+    },
+  },
+  {
+    name: '401 invalid_api_key on inference with a disabled key',
+    sandbox: async (org) => {
+      const created = org.sandbox.state.createKey(keyInput('soon-disabled'), null).body as { id: string; value: string };
+      org.sandbox.state.updateKey(created.id, { status: 'disabled' });
+      return { value: created.value };
+    },
+    nock: (s) => (s.post('/openai/v1/chat/completions').reply(...err(401, 'invalid_api_key', 'Invalid API Key')), { value: FAKE_INFERENCE_KEY }),
+    run: async ({ client }, { value }) => {
+      const e = await failure(client.chatCompletion(value!, hello('openai/gpt-oss-20b')));
+      expect(e).toMatchObject({ status: 401, code: 'invalid_api_key' });
+      expect(e.message).toContain('this inference key is unknown, deleted or disabled');
+      expect(e.message).not.toContain(value!);
     },
   },
   {
