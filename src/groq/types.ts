@@ -7,21 +7,7 @@ export interface Organization {
 
 export type KeyStatus = 'active' | 'disabled';
 
-export interface ApiKey {
-  id: string;
-  name: string;
-  redacted_value: string;
-  allowed_models: string[] | null;
-  requests_per_minute: number | null;
-  tokens_per_minute: number | null;
-  requests_per_day: number | null;
-  tokens_per_day: number | null;
-  status: KeyStatus;
-  metadata: Record<string, string>;
-  created_at: number;
-  last_used_at: number | null;
-}
-
+/** What a key may do: the fields a policy sets. `null` allowed_models is every model; a `null` limit, the organization's. */
 export interface KeyFields {
   name: string;
   allowed_models: string[] | null;
@@ -29,6 +15,15 @@ export interface KeyFields {
   tokens_per_minute: number | null;
   requests_per_day: number | null;
   tokens_per_day: number | null;
+}
+
+export interface ApiKey extends KeyFields {
+  id: string;
+  redacted_value: string;
+  status: KeyStatus;
+  metadata: Record<string, string>;
+  created_at: number;
+  last_used_at: number | null;
 }
 
 export interface CreateKeyInput extends KeyFields {

@@ -3,6 +3,8 @@
  * `apply` executes. Field names are snake_case because this is the JSON users script against.
  */
 
+import type { KeyFields, KeyStatus } from '../groq/types.js';
+
 export const METADATA = {
   key: 'groq-rbac/key',
   team: 'groq-rbac/team',
@@ -10,16 +12,9 @@ export const METADATA = {
   generation: 'groq-rbac/generation',
 } as const;
 
-/** The fields of a key that the policies decide, as compared and shown. */
-export interface KeyState {
-  name: string;
-  /** Sorted; `null` is every model the organization allows. */
-  allowed_models: string[] | null;
-  requests_per_minute: number | null;
-  tokens_per_minute: number | null;
-  requests_per_day: number | null;
-  tokens_per_day: number | null;
-  status: 'active' | 'disabled';
+/** The fields of a key that the policies decide, as compared and shown; `allowed_models` sorted. */
+export interface KeyState extends KeyFields {
+  status: KeyStatus;
   /** Only groq-rbac's own metadata entries. */
   metadata: Record<string, string>;
 }
