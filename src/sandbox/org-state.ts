@@ -1,92 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { defaultCatalogue, lookUpModel, type ModelCatalogue } from '../policy/models.js';
 import { redactKeyValue } from '../redact.js';
-import type { ApiKey, DailyUsage, KeyStatus, Model, SpendingLimit } from '../groq/types.js';
+import type { ApiKey, KeyStatus, Model, SpendingLimit } from '../groq/types.js';
 import { canonicalJson } from '../plan/fingerprint.js';
 import { SandboxError, invalid } from './errors.js';
+import { emptySnapshot, type Delta, type OrgSnapshot, type StoredKey, type UsageRow } from './snapshot.js';
+import { admitRequest, ORG_DEFAULT_LIMITS, rateLimitMessage, type EffectiveLimits } from './rate-limits.js';
 import { decommissionedMessage, validateKeyBody, validateSpendingBody } from './validate-body.js';
 
-/** The limits the sandbox organization applies to a key whose own limit is `null`. */
-export const ORG_DEFAULT_LIMITS = { requests_per_minute: 1000, tokens_per_minute: 1_000_000, requests_per_day: 1_000_000, tokens_per_day: 100_000_000 };
 const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
-
-interface StoredKey extends ApiKey {
-  seq: number;
-  value_sha256: string;
-  /** Inference seconds not yet visible through `last_used_at` (usage lag). */
-  recent_uses: number[];
-}
-
-interface IdempotencyRecord {
-  body_sha256: string;
-  response: unknown;
-  expires_at: number;
-}
-
-type UsageRow = DailyUsage;
-
-interface Window {
-  minute: number;
-  minute_requests: number;
-  minute_tokens: number;
-  day: string;
-  day_requests: number;
-  day_tokens: number;
-}
-
-/** What the state file holds. */
-export interface OrgSnapshot {
-  version: 1;
-  org: { id: string; name: string };
-  clock_offset_ms: number;
-  seq: number;
-  keys: StoredKey[];
-  idempotency: Record<string, IdempotencyRecord>;
-  usage: UsageRow[];
-  windows: Record<string, Window>;
-  spending: { monthly_cap_usd: number | null; alert_thresholds_usd: number[]; auto_pause: boolean };
-  month_totals: Record<string, number>;
-}
-
-/**
- * One change to the organization, as an absolute value (never an increment), so that replaying a
- * journal over a snapshot that already holds some of it gives the same state.
- */
-export type Delta =
-  | { op: 'key'; key: StoredKey }
-  | { op: 'del'; id: string }
-  | { op: 'idem'; k: string; r: IdempotencyRecord }
-  | { op: 'usage'; row: UsageRow }
-  | { op: 'win'; id: string; w: Window }
-  | { op: 'spend'; s: OrgSnapshot['spending'] }
-  | { op: 'month'; m: string; total: number }
-  | { op: 'meta'; seq: number; clock_offset_ms: number }
-  | { op: 'reset' };
-
-/** Applies journalled deltas, in order, to a snapshot. */
-export function replay(base: OrgSnapshot, deltas: Iterable<Delta>): OrgSnapshot {
-  let s = base;
-  let keys = new Map(s.keys.map((k) => [k.id, k]));
-  let usage = new Map(s.usage.map((r) => [`${r.date}|${r.key_id}`, r]));
-  for (const d of deltas) {
-    switch (d.op) {
-      case 'key': keys.set(d.key.id, d.key); break;
-      case 'del': keys.delete(d.id); delete s.windows[d.id]; break;
-      case 'idem': s.idempotency[d.k] = d.r; break;
-      case 'usage': usage.set(`${d.row.date}|${d.row.key_id}`, d.row); break;
-      case 'win': s.windows[d.id] = d.w; break;
-      case 'spend': s.spending = d.s; break;
-      case 'month': s.month_totals[d.m] = d.total; break;
-      case 'meta': s.seq = Math.max(s.seq, d.seq); s.clock_offset_ms = d.clock_offset_ms; break;
-      case 'reset':
-        s = { ...OrgState.emptySnapshot(s.org.id, s.org.name), clock_offset_ms: s.clock_offset_ms };
-        keys = new Map();
-        usage = new Map();
-        break;
-    }
-  }
-  return { ...s, keys: [...keys.values()], usage: [...usage.values()] };
-}
 
 export interface Reply {
   status: number;
@@ -121,16 +43,9 @@ export class OrgState {
   constructor(options: { orgId?: string; orgName?: string; catalogue?: ModelCatalogue; usageLagSeconds?: number; snapshot?: OrgSnapshot } = {}) {
     this.catalogue = options.catalogue ?? defaultCatalogue;
     this.usageLagSeconds = options.usageLagSeconds ?? 0;
-    this.snapshotData = options.snapshot ?? OrgState.emptySnapshot(options.orgId ?? 'org_sandbox', options.orgName ?? 'Sandbox organization');
+    this.snapshotData = options.snapshot ?? emptySnapshot(options.orgId ?? 'org_sandbox', options.orgName ?? 'Sandbox organization');
     if (options.orgId) this.snapshotData.org.id = options.orgId;
     this.reindex();
-  }
-
-  static emptySnapshot(id: string, name: string): OrgSnapshot {
-    return {
-      version: 1, org: { id, name }, clock_offset_ms: 0, seq: 0, keys: [], idempotency: {}, usage: [], windows: {},
-      spending: { monthly_cap_usd: null, alert_thresholds_usd: [], auto_pause: true }, month_totals: {},
-    };
   }
 
   snapshot(): OrgSnapshot {
@@ -140,7 +55,7 @@ export class OrgState {
   /** Empties the organization (keeps its id and clock). */
   reset(): void {
     const { org, clock_offset_ms } = this.snapshotData;
-    this.snapshotData = { ...OrgState.emptySnapshot(org.id, org.name), clock_offset_ms };
+    this.snapshotData = { ...emptySnapshot(org.id, org.name), clock_offset_ms };
     this.reindex();
     this.emit({ op: 'reset' });
   }
@@ -412,47 +327,18 @@ export class OrgState {
     const total = promptTokens + completionTokens;
 
     const nowMs = this.nowMs();
+    const limits = Object.fromEntries(Object.entries(ORG_DEFAULT_LIMITS).map(([f, fallback]) => [f, key[f as keyof EffectiveLimits] ?? fallback])) as EffectiveLimits;
+    const { window, headers, refusal } = admitRequest(this.snapshotData.windows[key.id], limits, nowMs, total);
+    if (refusal) throw new SandboxError(429, 'rate_limit_exceeded', rateLimitMessage(model, this.snapshotData.org.id, refusal), refusal.unit, undefined, headers);
+    this.snapshotData.windows[key.id] = window;
+    this.emit({ op: 'win', id: key.id, w: window });
     const now = Math.floor(nowMs / 1000);
-    const minute = Math.floor(now / 60);
-    const today = this.today();
-    const w = this.snapshotData.windows[key.id] ?? { minute, minute_requests: 0, minute_tokens: 0, day: today, day_requests: 0, day_tokens: 0 };
-    if (w.minute !== minute) Object.assign(w, { minute, minute_requests: 0, minute_tokens: 0 });
-    if (w.day !== today) Object.assign(w, { day: today, day_requests: 0, day_tokens: 0 });
-    const limit = (f: keyof typeof ORG_DEFAULT_LIMITS) => key[f] ?? ORG_DEFAULT_LIMITS[f];
-    const msToMinute = (minute + 1) * 60_000 - nowMs;
-    const msToDay = Date.parse(`${today}T00:00:00Z`) + 86_400_000 - nowMs;
-    const headers = (requestsUsed: number, tokensUsed: number): Record<string, string> => ({
-      'x-ratelimit-limit-requests': String(limit('requests_per_day')),
-      'x-ratelimit-remaining-requests': String(Math.max(0, limit('requests_per_day') - requestsUsed)),
-      'x-ratelimit-limit-tokens': String(limit('tokens_per_minute')),
-      'x-ratelimit-remaining-tokens': String(Math.max(0, limit('tokens_per_minute') - tokensUsed)),
-      'x-ratelimit-reset-requests': formatGoDuration(msToDay / Math.max(1, limit('requests_per_day')) * Math.max(1, requestsUsed)),
-      'x-ratelimit-reset-tokens': formatGoDuration(msToMinute),
-    });
-    const refuse = (unit: 'requests' | 'tokens', per: 'minute' | 'day', max: number, used: number, requested: number, waitMs: number) => {
-      const label = `${unit} per ${per} (${unit === 'requests' ? 'R' : 'T'}P${per === 'minute' ? 'M' : 'D'})`;
-      const seconds = Math.max(1, Math.ceil(waitMs / 1000));
-      return new SandboxError(429, 'rate_limit_exceeded',
-        `Rate limit reached for model \`${model}\` in organization \`${this.snapshotData.org.id}\` service tier \`on_demand\` on ${label}: Limit ${max}, Used ${used}, Requested ${requested}. Please try again in ${formatGoDuration(waitMs)}.`,
-        unit, undefined, { ...headers(w.day_requests, w.minute_tokens), 'retry-after': String(seconds) });
-    };
-    if (w.minute_requests + 1 > limit('requests_per_minute')) throw refuse('requests', 'minute', limit('requests_per_minute'), w.minute_requests, 1, msToMinute);
-    if (w.day_requests + 1 > limit('requests_per_day')) throw refuse('requests', 'day', limit('requests_per_day'), w.day_requests, 1, msToDay);
-    if (w.minute_tokens + total > limit('tokens_per_minute')) throw refuse('tokens', 'minute', limit('tokens_per_minute'), w.minute_tokens, total, msToMinute);
-    if (w.day_tokens + total > limit('tokens_per_day')) throw refuse('tokens', 'day', limit('tokens_per_day'), w.day_tokens, total, msToDay);
-
-    w.minute_requests += 1;
-    w.minute_tokens += total;
-    w.day_requests += 1;
-    w.day_tokens += total;
-    this.snapshotData.windows[key.id] = w;
-    this.emit({ op: 'win', id: key.id, w });
     const price = status.entry.price_per_million;
     const cost = (promptTokens * price.input + completionTokens * price.output) / 1_000_000;
-    this.recordUsage(key, today, promptTokens, completionTokens, cost, now);
+    this.recordUsage(key, window.day, promptTokens, completionTokens, cost, now);
     return {
       status: 200,
-      headers: headers(w.day_requests, w.minute_tokens),
+      headers,
       body: {
         id: `chatcmpl-${randomString(BASE62, 24)}`, object: 'chat.completion', created: now, model,
         choices: [{ index: 0, message: { role: 'assistant', content: reply }, logprobs: null, finish_reason: completionTokens < Math.ceil(reply.length / 4) ? 'length' : 'stop' }],
@@ -496,13 +382,4 @@ function parseLimit(raw: string | null): number {
 
 function round6(n: number): number {
   return Math.round(n * 1e6) / 1e6;
-}
-
-/** Go's time.Duration.String() for what Groq's reset headers carry: `2m59.56s`, `7.66s`, `1h2m3s`. */
-export function formatGoDuration(ms: number): string {
-  const total = Math.max(0, ms) / 1000;
-  const hours = Math.floor(total / 3600);
-  const minutes = Math.floor((total % 3600) / 60);
-  const seconds = Math.round((total % 60) * 100) / 100;
-  return `${hours ? `${hours}h` : ''}${hours || minutes ? `${minutes}m` : ''}${seconds}s`;
 }

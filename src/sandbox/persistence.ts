@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { replay, type Delta, type OrgSnapshot } from './org-state.js';
+import { replay, type Delta, type OrgSnapshot } from './snapshot.js';
 
 // Past this size the journal is folded into a new snapshot.
 const COMPACT_AT_BYTES = 8 * 1024 * 1024;

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { OrgState, type Delta } from '../../src/sandbox/org-state.js';
+import { OrgState } from '../../src/sandbox/org-state.js';
+import type { Delta } from '../../src/sandbox/snapshot.js';
 import { StateFile } from '../../src/sandbox/persistence.js';
 import { keyInput } from '../helpers/sandbox.js';
 
