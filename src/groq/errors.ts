@@ -36,12 +36,15 @@ export class NetworkError extends Error {
   readonly method: string;
   readonly url: string;
   readonly timedOut: boolean;
+  /** Short: `timed out`, `ECONNREFUSED`, `ECONNRESET`, … */
+  readonly reason: string;
   constructor(init: { method: string; url: string; timedOut: boolean; cause: unknown }) {
     const reason = init.timedOut ? 'timed out' : causeText(init.cause);
     super(`${init.method} ${init.url} failed: ${reason}. Check the base URL (--base-url / GROQ_BASE_URL), your network and any HTTPS_PROXY setting.`, { cause: init.cause });
     this.method = init.method;
     this.url = init.url;
     this.timedOut = init.timedOut;
+    this.reason = reason;
   }
 }
 

@@ -87,7 +87,7 @@ export class HttpTransport {
       if (!retryable || !req.retrySafe || attempt >= this.o.maxAttempts) return unwrap(outcome);
       const wait = this.delayFor(attempt, 'response' in outcome ? outcome.response : null);
       if (wait === null || elapsed + wait > this.o.maxRetryTimeMs) return unwrap(outcome);
-      const reason = status === null ? (outcome as { error: NetworkError }).error.message.split(':').slice(1).join(':').split('.')[0]!.trim() : String(status);
+      const reason = 'error' in outcome ? outcome.error.reason : String(status);
       this.o.logger.debug(`retrying ${label} after ${reason} (attempt ${attempt + 1}/${this.o.maxAttempts}, waiting ${(wait / 1000).toFixed(2)}s)`);
       await this.o.sleep(wait);
     }

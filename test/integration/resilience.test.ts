@@ -37,6 +37,22 @@ describe('the client under injected faults', () => {
     expect((await org.request('GET', '/_sandbox/stats')).body.requests_total).toBeGreaterThan(0);
   });
 
+  it('logs each retry at debug level with its reason', async () => {
+    const lines: string[] = [];
+    const logger = { debug: (m: string) => lines.push(m), info: () => {}, warn: () => {} };
+    org = await startTestOrg({}, { logger, timeoutMs: 300 });
+    const faults = [{ path: '/openai/v1/organization', reset: true }, { path: '/openai/v1/organization', delay_ms: 1000 }, { path: '/openai/v1/organization', status: 502 }];
+    await org.request('POST', '/_sandbox/faults', { body: { faults } });
+    const client = new GroqClient({ baseUrl: org.sandbox.url, adminKey: org.sandbox.adminKey, logger, baseDelayMs: 1, timeoutMs: 300 });
+    await expect(client.getOrganization()).resolves.toMatchObject({ id: 'org_sandbox' });
+    await client.close();
+    expect(lines.filter((l) => l.startsWith('retrying')).map((l) => l.replace(/waiting [\d.]+s/, 'waiting …'))).toEqual([
+      'retrying GET /openai/v1/organization after UND_ERR_SOCKET (attempt 2/5, waiting …)',
+      'retrying GET /openai/v1/organization after timed out (attempt 3/5, waiting …)',
+      'retrying GET /openai/v1/organization after 502 (attempt 4/5, waiting …)',
+    ]);
+  });
+
   it('a request slower than the timeout fails as a timeout when it cannot be retried', async () => {
     org = await startTestOrg({}, { timeoutMs: 200, maxAttempts: 1 });
     await org.request('POST', '/_sandbox/faults', { body: { faults: [{ path: '/openai/v1/organization', delay_ms: 1000 }] } });
