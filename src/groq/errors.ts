@@ -1,3 +1,4 @@
+import { redactSecrets } from '../redact.js';
 import type { RateLimits } from './types.js';
 
 /** Errors from talking to an HTTP API. A validation error deliberately does not extend these. */
@@ -55,7 +56,8 @@ export function isRetryableStatus(status: number): boolean {
 function describe(init: { status: number; code: string | null; serverMessage: string; requestId: string | null; method: string; path: string }): string {
   const where = `${init.method} ${init.path} → ${init.status}${init.code ? ` ${init.code}` : ''}${init.requestId ? ` (request ${init.requestId})` : ''}`;
   const advice = adviceFor(init.status, init.code, init.path);
-  return `${where}: ${init.serverMessage}${advice ? `\n  ${advice}` : ''}`;
+  // A server may echo what it was sent; a key value must never ride along in our message.
+  return `${where}: ${redactSecrets(init.serverMessage)}${advice ? `\n  ${advice}` : ''}`;
 }
 
 function adviceFor(status: number, code: string | null, path: string): string | null {

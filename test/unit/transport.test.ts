@@ -111,6 +111,13 @@ describe('error messages say what to do and never hold the key', () => {
     expect(JSON.stringify({ ...e, message: e.message, stack: e.stack })).not.toContain(ADMIN);
   });
 
+  it('a key value echoed by the server never reaches the error message', async () => {
+    const echoed = 'gsk_echoedFAKE00000000000000000000000000000000000000';
+    nock(BASE).post('/openai/v1/api-keys').reply(400, error('invalid_request_error', `bad value ${echoed}`));
+    const e = await makeClient().client.createKey({ name: 'k', allowed_models: null, requests_per_minute: null, tokens_per_minute: null, requests_per_day: null, tokens_per_day: null, metadata: {} }, 'i').catch((x) => x);
+    expect(e.message).toBe('POST /openai/v1/api-keys → 400 invalid_request_error: bad value gsk_[REDACTED]');
+  });
+
   it('403 says an inference key was used where an admin key is needed', async () => {
     nock(BASE).get('/openai/v1/organization').reply(403, error('permission_denied'));
     const e = await makeClient().client.getOrganization().catch((x) => x);
