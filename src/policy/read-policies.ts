@@ -1,6 +1,7 @@
 import { sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import { parseDuration } from './duration.js';
 import { defaultCatalogue, type ModelCatalogue } from './models.js';
+import type { DeliveryEntry, OrgFile, TeamFile } from './files.js';
 import { checkRules, ROTATION_DEFAULTS } from './rules.js';
 import { validateSchema } from './schema.js';
 import { locate, readPolicySources, type PolicySource } from './source.js';
@@ -26,25 +27,25 @@ export function readPolicies(dir: string, options: { catalogue?: ModelCatalogue;
   return { desired: buildDesiredState(sources), diagnostics: sorted, files };
 }
 
-// Only called on sources that passed the schema and the rules, so the shapes below hold.
-/* eslint-disable @typescript-eslint/no-explicit-any */
+// Only called on sources that passed the schema and the rules, so the files have the shapes in files.ts.
 function buildDesiredState(sources: PolicySource[]): DesiredState {
   const orgSource = sources.find((s) => s.kind === 'org')!;
-  const o = orgSource.data as any;
+  const o = orgSource.data as OrgFile;
   const ceilings = Object.fromEntries(LIMIT_FIELDS.map((f) => [f, o.limits?.[f] ?? null])) as Limits;
+  const seconds = (d: string | undefined, fallback: number) => (d === undefined ? fallback : parseDuration(d)!);
   const orgRotation = {
-    every: parseDuration(o.rotation?.every ?? ROTATION_DEFAULTS.every)!,
-    quiet_period: parseDuration(o.rotation?.quiet_period ?? ROTATION_DEFAULTS.quiet_period)!,
-    min_overlap: parseDuration(o.rotation?.min_overlap ?? ROTATION_DEFAULTS.min_overlap)!,
+    every: seconds(o.rotation?.every, parseDuration(ROTATION_DEFAULTS.every)!),
+    quietPeriod: seconds(o.rotation?.quiet_period, parseDuration(ROTATION_DEFAULTS.quiet_period)!),
+    minOverlap: seconds(o.rotation?.min_overlap, parseDuration(ROTATION_DEFAULTS.min_overlap)!),
   };
-  const orgModels: string[] | null = o.models ?? null;
+  const orgModels = o.models ?? null;
   const teams: DesiredTeam[] = [];
   const keys: DesiredKey[] = [];
   for (const s of sources.filter((x) => x.kind === 'team')) {
-    const t = s.data as any;
-    const teamModels: string[] | null = t.models ?? null;
+    const t = s.data as TeamFile;
+    const teamModels = t.models ?? null;
     teams.push({ name: t.team, owners: t.owners, models: teamModels, file: s.file });
-    (t.keys as any[]).forEach((k, i) => {
+    t.keys.forEach((k, i) => {
       const r = k.rotation ?? {};
       keys.push({
         name: k.name,
@@ -55,11 +56,11 @@ function buildDesiredState(sources: PolicySource[]): DesiredState {
         enabled: k.enabled ?? true,
         protect: k.protect ?? false,
         rotation: {
-          everySeconds: r.every ? parseDuration(r.every)! : orgRotation.every,
-          quietPeriodSeconds: r.quiet_period ? parseDuration(r.quiet_period)! : orgRotation.quiet_period,
-          minOverlapSeconds: r.min_overlap ? parseDuration(r.min_overlap)! : orgRotation.min_overlap,
+          everySeconds: seconds(r.every, orgRotation.every),
+          quietPeriodSeconds: seconds(r.quiet_period, orgRotation.quietPeriod),
+          minOverlapSeconds: seconds(r.min_overlap, orgRotation.minOverlap),
           trigger: r.trigger ?? null,
-          deliver: ((r.deliver ?? []) as any[]).map(toDelivery),
+          deliver: (r.deliver ?? []).map(toDelivery),
         },
         source: { file: s.file, ...locate(s, ['keys', i]) },
       });
@@ -83,8 +84,8 @@ function buildDesiredState(sources: PolicySource[]): DesiredState {
   };
 }
 
-function toDelivery(entry: any): Delivery {
-  if (entry.github) return { kind: 'github', ...entry.github };
-  if (entry.vault) return { kind: 'vault', ...entry.vault };
+function toDelivery(entry: DeliveryEntry): Delivery {
+  if ('github' in entry) return { kind: 'github', ...entry.github };
+  if ('vault' in entry) return { kind: 'vault', ...entry.vault };
   return { kind: 'file', ...entry.file };
 }
