@@ -106,6 +106,11 @@ export function readPolicySources(dir: string, cwd = process.cwd()): ReadResult 
       diagnostics.push({ severity: 'error', file: shown, line, column, path: '', message: 'is not valid UTF-8', hint: 'save the file as UTF-8' });
       return;
     }
+    const tooDeep = nestingBeyond(text, MAX_DEPTH * 2);
+    if (tooDeep) {
+      diagnostics.push({ severity: 'error', file: shown, ...tooDeep, path: '', message: `nests values more than ${MAX_DEPTH} levels deep`, hint: 'a policy is at most a few levels deep; check the indentation' });
+      return;
+    }
     const lineCounter = new LineCounter();
     const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true });
     if (doc.errors.length > 0) {
@@ -169,6 +174,43 @@ function firstInvalidUtf8(bytes: Uint8Array): { line: number; column: number } {
   const valid = new TextDecoder('utf-8').decode(bytes.subarray(0, lo)).replace(/\uFFFD+$/, '');
   const lines = valid.split('\n');
   return { line: lines.length, column: lines.at(-1)!.length + 1 };
+}
+
+/**
+ * Where flow brackets or indentation first nest deeper than `limit`, found by a lexical scan before
+ * parsing: the YAML parser recurses, and a megabyte of `[` costs it seconds and hundreds of megabytes.
+ */
+function nestingBeyond(text: string, limit: number): { line: number; column: number } | null {
+  let depth = 0;
+  let line = 1;
+  let lineStart = 0;
+  let quote: string | null = null;
+  let comment = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (ch === '\n') {
+      line += 1;
+      lineStart = i + 1;
+      comment = false;
+      let indent = 0;
+      while (text[i + 1 + indent] === ' ') indent++;
+      if (indent / 2 > limit) return { line, column: indent + 1 };
+      continue;
+    }
+    if (comment) continue;
+    if (quote) {
+      if (ch === quote && text[i - 1] !== '\\') quote = null;
+    } else if (ch === '"' || ch === "'") {
+      quote = ch;
+    } else if (ch === '#') {
+      comment = true;
+    } else if (ch === '[' || ch === '{') {
+      if (++depth > limit) return { line, column: i - lineStart + 1 };
+    } else if ((ch === ']' || ch === '}') && depth > 0) {
+      depth--;
+    }
+  }
+  return null;
 }
 
 function depthOf(value: unknown): number {

@@ -78,6 +78,21 @@ describe('hostile input is refused quickly and clearly', () => {
     ]);
   });
 
+  it('a megabyte of nested brackets is refused before the parser recurses into it', () => {
+    const head = 'team: x\nowners: ["@a/b"]\nkeys: []\ndescription: ';
+    const dir = writePolicies({ 'org.yaml': ORG_YAML, 'teams/x.yaml': `${head}${'['.repeat(500_000)}${']'.repeat(500_000)}\n` });
+    expect(readPolicies(dir, { cwd: dir }).diagnostics.map(formatDiagnostic)).toEqual([
+      `teams/x.yaml:4:${'description: '.length + 65}: error: nests values more than 32 levels deep\n  hint: a policy is at most a few levels deep; check the indentation`,
+    ]);
+  });
+
+  it('runaway indentation is refused the same way', () => {
+    const deep = Array.from({ length: 200 }, (_, i) => `${' '.repeat(2 * i)}k${i}:`).join('\n');
+    const dir = writePolicies({ 'org.yaml': ORG_YAML, 'teams/x.yaml': `team: x\nowners: ["@a/b"]\nkeys: []\nextra:\n${deep}\n` });
+    const [d] = readPolicies(dir, { cwd: dir }).diagnostics;
+    expect(d).toMatchObject({ file: 'teams/x.yaml', line: 70, column: 131, message: 'nests values more than 32 levels deep' });
+  });
+
   it('a symbolic link out of the policies directory is refused', () => {
     const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'outside-'));
     fs.writeFileSync(path.join(outside, 'secret.yaml'), teamYaml('x', []));
