@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import { DEFAULT_BASE_URL, GroqClient } from '../groq/client.js';
-import { formatDiagnostic } from '../policy/diagnostics.js';
+import { formatDiagnostic, type Diagnostic } from '../policy/diagnostics.js';
 import { readPolicies } from '../policy/read-policies.js';
 import type { DesiredState } from '../policy/types.js';
 import { redactKeyValue } from '../redact.js';
@@ -52,11 +52,20 @@ export async function connect(values: { sandbox?: boolean; 'base-url'?: string; 
   };
 }
 
+/** Prints diagnostics, errors always to stderr; warnings to stdout only where stdout is free for them. */
+export function writeDiagnostics(io: Io, diagnostics: readonly Diagnostic[], warningsTo: 'out' | 'err' = 'err'): void {
+  const style = makeStyle(io.color);
+  for (const d of diagnostics) {
+    const text = formatDiagnostic(d);
+    if (d.severity === 'error') io.err(`${style.red(text)}\n`);
+    else io[warningsTo](`${style.yellow(text)}\n`);
+  }
+}
+
 /** Reads and validates the policies; prints diagnostics; null when invalid. */
 export function loadDesired(policies: string, io: Io): DesiredState | null {
-  const style = makeStyle(io.color);
   const result = readPolicies(path.resolve(io.cwd, policies), { cwd: io.cwd });
-  for (const d of result.diagnostics) io.err(`${d.severity === 'error' ? style.red(formatDiagnostic(d)) : style.yellow(formatDiagnostic(d))}\n`);
+  writeDiagnostics(io, result.diagnostics);
   if (!result.desired) {
     const n = result.diagnostics.filter((d) => d.severity === 'error').length;
     io.err(`${n} error${n === 1 ? '' : 's'} in ${policies}: nothing was changed. Run \`groq-rbac validate\` after fixing them.\n`);

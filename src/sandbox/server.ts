@@ -118,7 +118,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     try {
       const url = new URL(req.url ?? '/', 'http://sandbox');
       const method = req.method ?? 'GET';
-      const found = routes.map((r) => ({ r, m: r.method === method ? r.pattern.exec(url.pathname) : null })).find((x) => x.m);
+      const found = matchRoute(method, url.pathname);
       const control = url.pathname.startsWith('/_sandbox/');
       if (!control) {
         stats.requests_total += 1;
@@ -163,7 +163,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       } else if (['POST', 'PUT', 'PATCH'].includes(method) && !control) {
         throw invalid('body', 'The request body must be a JSON object.');
       }
-      const reply = found.r.handler({ params: found.m!.slice(1).map(decodeURIComponent), query: url.searchParams, body, headers: req.headers, requestId });
+      const reply = found.r.handler({ params: found.m.slice(1).map(decodeURIComponent), query: url.searchParams, body, headers: req.headers, requestId });
       if (store) await store.commit();
       send(reply);
     } catch (error) {
@@ -173,6 +173,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         send({ status: 500, body: { error: { message: `Sandbox failure: ${(error as Error).message}`, type: 'internal_server_error', code: 'internal_error' } } });
       }
     }
+  }
+
+  // On every request: a plain loop, no arrays built.
+  function matchRoute(method: string, pathname: string): { r: Route; m: RegExpExecArray } | undefined {
+    for (const r of routes) {
+      if (r.method !== method) continue;
+      const m = r.pattern.exec(pathname);
+      if (m) return { r, m };
+    }
+    return undefined;
   }
 
   function takeFault(method: string, pathname: string): Fault | undefined {

@@ -7,17 +7,19 @@ import type { Delta } from '../../src/sandbox/snapshot.js';
 import { StateFile } from '../../src/sandbox/persistence.js';
 import { keyInput } from '../helpers/sandbox.js';
 
-function stateDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'state-'));
+/** A fresh organization whose changes are journalled to a new state file, as the sandbox server wires it. */
+async function journalledOrg(): Promise<{ file: string; state: OrgState; store: StateFile }> {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'state-')), 'state.json');
+  const state = new OrgState({ orgId: 'org_p' });
+  const store = new StateFile(file, () => state.snapshot());
+  await store.compact();
+  state.onChange = (d) => store.append(d);
+  return { file, state, store };
 }
 
 describe('the sandbox state file', () => {
   it('replays the journal over the snapshot, so acknowledged changes survive without a compaction', async () => {
-    const file = path.join(stateDir(), 'state.json');
-    const state = new OrgState({ orgId: 'org_p' });
-    const store = new StateFile(file, () => state.snapshot());
-    await store.compact();
-    state.onChange = (d) => store.append(d);
+    const { file, state, store } = await journalledOrg();
     const a = state.createKey(keyInput('a'), 'idem-a').body as { id: string };
     const b = state.createKey(keyInput('b'), null).body as { id: string };
     state.updateKey(a.id, { requests_per_minute: 7 });
@@ -32,10 +34,7 @@ describe('the sandbox state file', () => {
   });
 
   it('drops a line torn by a kill mid-append, and refuses a damaged line elsewhere', async () => {
-    const file = path.join(stateDir(), 'state.json');
-    const state = new OrgState({ orgId: 'org_p' });
-    const store = new StateFile(file, () => state.snapshot());
-    await store.compact();
+    const { file } = await journalledOrg();
     const delta: Delta = { op: 'spend', s: { monthly_cap_usd: 5, alert_thresholds_usd: [], auto_pause: true } };
     fs.writeFileSync(`${file}.journal`, `${JSON.stringify(delta)}\n{"op":"del","i`);
     expect(StateFile.load(file)!.spending.monthly_cap_usd).toBe(5);
@@ -44,11 +43,7 @@ describe('the sandbox state file', () => {
   });
 
   it('replaying a journal the snapshot already holds changes nothing (a crash between snapshot and truncation)', async () => {
-    const file = path.join(stateDir(), 'state.json');
-    const state = new OrgState({ orgId: 'org_p' });
-    const store = new StateFile(file, () => state.snapshot());
-    await store.compact();
-    state.onChange = (d) => store.append(d);
+    const { file, state, store } = await journalledOrg();
     const k = state.createKey(keyInput('k'), null).body as { id: string };
     state.updateKey(k.id, { name: 'renamed' });
     await store.commit();

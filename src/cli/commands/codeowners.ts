@@ -3,9 +3,9 @@ import path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import { UserError } from '../../errors.js';
 import { mergeCodeowners, renderCodeownersBlock } from '../../policy/codeowners.js';
-import { formatDiagnostic } from '../../policy/diagnostics.js';
 import { readPolicies } from '../../policy/read-policies.js';
 import { parseCommandArgs } from '../args.js';
+import { writeDiagnostics } from '../connect.js';
 import type { Io } from '../io.js';
 
 export const codeownersHelp = `Usage: groq-rbac codeowners [--check | --write] [--policies DIR] [--file PATH]
@@ -34,7 +34,7 @@ export async function codeownersCommand(argv: string[], io: Io): Promise<number>
   if (values.check && values.write) throw new UserError('--check and --write exclude each other: pick one');
   const result = readPolicies(path.resolve(io.cwd, values.policies), { cwd: io.cwd });
   if (!result.desired) {
-    for (const d of result.diagnostics) io.err(`${formatDiagnostic(d)}\n`);
+    writeDiagnostics(io, result.diagnostics);
     throw new UserError(`the policies are invalid; fix them (groq-rbac validate) before deriving CODEOWNERS`);
   }
   const target = path.resolve(io.cwd, values.file);

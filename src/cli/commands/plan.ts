@@ -9,6 +9,7 @@ import { renderPlanMarkdown } from '../../plan/render-markdown.js';
 import { renderPlanText } from '../../plan/render-text.js';
 import { blockingRefusals } from '../../plan/safety.js';
 import type { Plan } from '../../plan/types.js';
+import type { DesiredState } from '../../policy/types.js';
 import { ORG_OPTIONS, parseCommandArgs } from '../args.js';
 import { connect, loadDesired, type Connection } from '../connect.js';
 import { makeStyle, type Io } from '../io.js';
@@ -36,7 +37,7 @@ Exit codes: 0 no changes (or changes without --detailed-exitcode), 1 error or a 
 export const FORMATS = ['text', 'markdown', 'json'] as const;
 
 /** Reads the policies and the live org, and plans. Shared by plan and apply. */
-export async function computePlan(connection: Connection, desired: NonNullable<ReturnType<typeof loadDesired>>): Promise<Plan> {
+export async function computePlan(connection: Connection, desired: DesiredState): Promise<Plan> {
   const live = await readLiveState(connection.admin);
   return planChanges(desired, live, live.observed_at, { adminKeyRedacted: connection.adminKeyRedacted });
 }

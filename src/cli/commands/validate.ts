@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { formatDiagnostic } from '../../policy/diagnostics.js';
 import { readPolicies } from '../../policy/read-policies.js';
 import { parseCommandArgs } from '../args.js';
+import { writeDiagnostics } from '../connect.js';
 import { makeStyle, type Io } from '../io.js';
 
 export const validateHelp = `Usage: groq-rbac validate [--policies DIR]
@@ -31,10 +31,7 @@ export async function validateCommand(argv: string[], io: Io): Promise<number> {
     return errors === 0 ? 0 : 1;
   }
   const style = makeStyle(io.color);
-  for (const d of result.diagnostics) {
-    const text = formatDiagnostic(d);
-    (d.severity === 'error' ? io.err : io.out)(`${d.severity === 'error' ? style.red(text) : style.yellow(text)}\n`);
-  }
+  writeDiagnostics(io, result.diagnostics, 'out');
   if (errors > 0) {
     io.err(`${errors} error${errors === 1 ? '' : 's'}${warnings ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''} in ${values.policies}: nothing was changed.\n`);
     return 1;
