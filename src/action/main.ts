@@ -1,8 +1,8 @@
 import * as core from '@actions/core';
 import { main } from '../cli/main.js';
 import type { Io } from '../cli/io.js';
-import { createStderrLogger } from '../log.js';
-import { redactSecrets } from '../redact.js';
+import { createStderrLogger } from '../core/log.js';
+import { redactSecrets } from '../core/redact.js';
 
 // core.getInput returns '' when an input is absent: wrap it once.
 function input(name: string, fallback: string): string {

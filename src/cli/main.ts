@@ -1,5 +1,5 @@
 import packageJson from '../../package.json' with { type: 'json' };
-import { InternalError, UserError } from '../errors.js';
+import { InternalError, UserError } from '../core/errors.js';
 import { GroqApiError, NetworkError } from '../groq/errors.js';
 import { applyCommand, applyHelp } from './commands/apply.js';
 import { codeownersCommand, codeownersHelp } from './commands/codeowners.js';

@@ -1,0 +1,146 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson } from '../core/canonical-json.js';
+import type { CreatedProjectApiKey, SpendAlertInput, UpdateKeyInput } from '../core/contract.js';
+import { LIMIT_TO_CONTRACT, METADATA, usdToCents, type LimitField } from '../core/shared.js';
+import { GroqApiError } from '../groq/errors.js';
+import type { GroqAdmin } from '../groq/types.js';
+import { permissionsInput } from '../plan/model-rules.js';
+import type { Change, KeyChange, ProjectChange } from '../plan/types.js';
+import type { ApplyOptions } from './apply-plan.js';
+
+/** Project name → id, filled from the plan and by project creates as they land. */
+export type ProjectIds = Map<string, string>;
+
+/**
+ * An Idempotency-Key derived from what identifies the thing created (never from the whole body), so
+ * that a retried create, or two applies of different policy versions at once, make one, not two.
+ */
+export function idempotencyKeyFor(org: string, identity: Record<string, string | number>): string {
+  return `groq-rbac-${createHash('sha256').update(canonicalJson({ org, ...identity })).digest('hex').slice(0, 40)}`;
+}
+
+const isNotFound = (e: unknown) => e instanceof GroqApiError && e.status === 404;
+
+async function gone<T>(action: () => Promise<T>): Promise<boolean> {
+  try {
+    await action();
+    return false;
+  } catch (error) {
+    if (isNotFound(error)) return true;
+    throw error;
+  }
+}
+
+export async function applyChange(org: string, change: Change, admin: GroqAdmin, projectIds: ProjectIds, options: ApplyOptions): Promise<{ message: string; id: string | null }> {
+  const projectId = (name: string): string => {
+    const id = projectIds.get(name);
+    if (!id) throw new GroqApiError({ status: 404, code: 'project_not_found', type: null, serverMessage: `project "${name}" has no id: it was not created`, requestId: null, method: 'POST', path: '/openai/v1/organization/projects' });
+    return id;
+  };
+  switch (change.resource) {
+    case 'org_model_permissions':
+      if (change.after === null) await admin.deleteOrgModelPermissions();
+      else await admin.setOrgModelPermissions(permissionsInput(change.after));
+      return { message: 'updated the organization\'s model permissions', id: null };
+    case 'spend_limit':
+      if (change.after === null) {
+        return { message: (await gone(() => admin.deleteSpendLimit())) ? 'the spend limit was already gone' : 'removed the spend limit', id: null };
+      }
+      await admin.setSpendLimit(usdToCents(change.after.monthly_cap_usd));
+      return { message: `set the spend limit to ${change.after.monthly_cap_usd} USD`, id: null };
+    case 'spend_alert': {
+      if (change.action === 'delete') {
+        return { message: (await gone(() => admin.deleteSpendAlert(change.alert_id!))) ? `${change.alert_id} was already gone` : `deleted ${change.alert_id}`, id: change.alert_id };
+      }
+      const input: SpendAlertInput = { threshold_amount: usdToCents(change.threshold_usd), currency: 'USD', interval: 'month', notification_channel: { type: 'email', recipients: change.after!.recipients } };
+      if (change.action === 'update') {
+        await admin.updateSpendAlert(change.alert_id!, input);
+        return { message: `updated ${change.alert_id}`, id: change.alert_id };
+      }
+      const created = await admin.createSpendAlert(input, idempotencyKeyFor(org, { spend_alert: input.threshold_amount }));
+      return { message: `created ${created.value.id}`, id: created.value.id };
+    }
+    case 'project':
+      if (change.action === 'create') return createProject(org, change, admin, projectIds);
+      return { message: (await gone(() => admin.archiveProject(change.project_id!))) ? `${change.project_id} was already gone` : `archived ${change.project_id}`, id: change.project_id };
+    case 'project_model_permissions': {
+      const id = projectId(change.project);
+      if (change.after === null) await admin.deleteProjectModelPermissions(id);
+      else await admin.setProjectModelPermissions(id, permissionsInput(change.after));
+      return { message: 'updated model permissions', id };
+    }
+    case 'project_rate_limit': {
+      const id = projectId(change.project);
+      const values = Object.fromEntries(change.fields.map((f) => [LIMIT_TO_CONTRACT[f.field as LimitField], f.after as number]));
+      await admin.updateProjectRateLimit(id, change.rate_limit_id, values);
+      return { message: `updated ${change.fields.map((f) => f.field).join(', ')} for ${change.model}`, id: change.rate_limit_id };
+    }
+    case 'api_key':
+      return applyKeyChange(org, change, admin, projectId(change.project), options);
+  }
+}
+
+async function createProject(org: string, change: ProjectChange, admin: GroqAdmin, projectIds: ProjectIds): Promise<{ message: string; id: string }> {
+  const key = idempotencyKeyFor(org, { project: change.project });
+  let created = await admin.createProject({ name: change.project }, key);
+  // A replay is the first answer to this key, up to 24 h old: that project may have been archived since.
+  if (created.replayed) {
+    const current = await admin.getProject(created.value.id).catch((e: unknown) => (isNotFound(e) ? null : Promise.reject(e)));
+    if (!current || current.status === 'archived') created = await admin.createProject({ name: change.project }, `${key}-after-${created.value.id}`);
+  }
+  projectIds.set(change.project, created.value.id);
+  return { message: `created ${created.value.id}`, id: created.value.id };
+}
+
+async function applyKeyChange(org: string, change: KeyChange, admin: GroqAdmin, projectId: string, options: ApplyOptions): Promise<{ message: string; id: string | null }> {
+  switch (change.action) {
+    case 'create': {
+      const created = await createKey(org, change, admin, projectId);
+      if (created.kind === 'concurrent') return { message: `created ${created.id} by another apply running at the same time`, id: created.id };
+      await options.onKeyCreated?.(change, created.key, projectId);
+      return { message: `created ${created.key.id} (${created.key.redacted_value})`, id: created.key.id };
+    }
+    case 'update':
+    case 'adopt': {
+      const patch: UpdateKeyInput = {};
+      const metadata: Record<string, string | null> = {};
+      for (const f of change.fields) {
+        if (f.field === 'name') patch.name = f.after as string;
+        else if (f.field.startsWith('metadata.')) metadata[f.field.slice('metadata.'.length)] = f.after as string | null;
+      }
+      if (change.action === 'adopt') metadata[METADATA.generation] = '1';
+      if (Object.keys(metadata).length > 0) patch.metadata = metadata;
+      await admin.updateProjectKey(projectId, change.key_id!, patch);
+      const n = change.fields.length;
+      return { message: change.action === 'adopt' ? `adopted ${change.key_id}` : `updated ${n} field${n === 1 ? '' : 's'}`, id: change.key_id };
+    }
+    case 'delete':
+      return { message: (await gone(() => admin.deleteProjectKey(projectId, change.key_id!))) ? `${change.key_id} was already gone` : `deleted ${change.key_id}`, id: change.key_id };
+  }
+}
+
+type CreateOutcome = { kind: 'created'; key: CreatedProjectApiKey } | { kind: 'concurrent'; id: string };
+
+async function createKey(org: string, change: KeyChange, admin: GroqAdmin, projectId: string): Promise<CreateOutcome> {
+  const generation = '1';
+  const body = { name: change.after!.name, metadata: { ...change.after!.metadata, [METADATA.generation]: generation } };
+  const key = idempotencyKeyFor(org, { project: projectId, key: change.key, generation });
+  try {
+    const created = await admin.createProjectKey(projectId, body, key);
+    if (!created.replayed) return { kind: 'created', key: created.value };
+    // Only a replay needs a second look: its key may have been deleted since. A single 404 is not
+    // proof (a spurious one would make a duplicate), so the project's key list must agree.
+    const stillThere = await admin.getProjectKey(projectId, created.value.id).then(() => true, async (e: unknown) => {
+      if (!isNotFound(e)) throw e;
+      return (await admin.listProjectKeys(projectId)).some((k) => k.id === created.value.id);
+    });
+    if (stillThere) return { kind: 'created', key: created.value };
+    return { kind: 'created', key: (await admin.createProjectKey(projectId, body, `${key}-after-${created.value.id}`)).value };
+  } catch (error) {
+    // Same key, other body: another apply of another policy version created this generation first.
+    if (!(error instanceof GroqApiError && error.code === 'idempotency_key_reused')) throw error;
+    const theirs = (await admin.listProjectKeys(projectId)).find((k) => k.metadata[METADATA.key] === change.key && (k.metadata[METADATA.generation] ?? '1') === generation);
+    if (!theirs) throw error;
+    return { kind: 'concurrent', id: theirs.id };
+  }
+}
