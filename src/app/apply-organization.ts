@@ -16,7 +16,7 @@ export type ApplyResult =
   | { status: 'declined'; plan: Plan }
   | { status: 'applied'; plan: Plan; report: ApplyReport };
 
-export interface ApplyRequest extends Pick<ApplyOptions, 'onOutcome' | 'onKeyCreated'> {
+export interface ApplyRequest extends Pick<ApplyOptions, 'onOutcome' | 'deliver'> {
   session: OrgSession;
   desired: DesiredState;
   /** The approved plan's fingerprint; `null` asks `confirm` instead. */
@@ -43,7 +43,7 @@ export async function applyOrganization(request: ApplyRequest): Promise<ApplyRes
   const report = await applyPlan(plan, request.session.admin, {
     concurrency: request.session.concurrency,
     ...(request.onOutcome ? { onOutcome: request.onOutcome } : {}),
-    ...(request.onKeyCreated ? { onKeyCreated: request.onKeyCreated } : {}),
+    ...(request.deliver ? { deliver: request.deliver } : {}),
   });
   return { status: 'applied', plan, report };
 }

@@ -1,14 +1,31 @@
 import type { LiveState } from '../core/live-state.js';
 import type { ModelCatalogue } from '../core/models.js';
 import { readLiveState } from '../groq/read-live-state.js';
-import { planChanges } from '../plan/plan-changes.js';
+import type { GroqAdmin } from '../groq/types.js';
+import { planChanges, usageNeeds } from '../plan/plan-changes.js';
+import { keyUsageFromBuckets, type KeyUsage } from '../plan/rotation.js';
 import type { Plan } from '../plan/types.js';
 import type { DesiredState } from '../policy/types.js';
 import type { OrgSession } from './session.js';
 
-/** Read the live organization once, then plan against its own clock. */
+/**
+ * Read the live organization once, then plan against its own clock. Retiring old key generations
+ * needs their usage: it is read only when some are draining, for those keys alone.
+ */
 export async function planOrganization(session: OrgSession, desired: DesiredState, options: { catalogue?: ModelCatalogue } = {}): Promise<{ plan: Plan; live: LiveState }> {
   const live = await readLiveState(session.admin, { concurrency: session.concurrency });
-  const plan = planChanges(desired, live, live.observed_at, { adminKeyRedacted: session.adminKeyRedacted, ...(options.catalogue ? { catalogue: options.catalogue } : {}) });
+  const usage = await readKeyUsage(session.admin, desired, live);
+  const plan = planChanges(desired, live, live.observed_at, { adminKeyRedacted: session.adminKeyRedacted, usage, ...(options.catalogue ? { catalogue: options.catalogue } : {}) });
   return { plan, live };
+}
+
+async function readKeyUsage(admin: GroqAdmin, desired: DesiredState, live: LiveState): Promise<KeyUsage> {
+  const needs = usageNeeds(desired, live);
+  if (!needs) return new Map();
+  const now = live.observed_at;
+  // Minute buckets for short windows; hours beyond (coarser, so retirement errs on the late side).
+  const buckets = await admin.listCompletionsUsage({
+    start_time: needs.since, end_time: now, bucket_width: now - needs.since > 6 * 3600 ? '1h' : '1m', api_key_ids: needs.keyIds, group_by: ['api_key_id'],
+  });
+  return keyUsageFromBuckets(needs.keyIds, buckets, now);
 }

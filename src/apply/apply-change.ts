@@ -94,12 +94,9 @@ async function createProject(org: string, change: ProjectChange, admin: GroqAdmi
 
 async function applyKeyChange(org: string, change: KeyChange, admin: GroqAdmin, projectId: string, options: ApplyOptions): Promise<{ message: string; id: string | null }> {
   switch (change.action) {
-    case 'create': {
-      const created = await createKey(org, change, admin, projectId);
-      if (created.kind === 'concurrent') return { message: `created ${created.id} by another apply running at the same time`, id: created.id };
-      await options.onKeyCreated?.(change, created.key, projectId);
-      return { message: `created ${created.key.id} (${created.key.redacted_value})`, id: created.key.id };
-    }
+    case 'create':
+    case 'rotate':
+      return makeGeneration(org, change, admin, projectId, options);
     case 'update':
     case 'adopt': {
       const patch: UpdateKeyInput = {};
@@ -108,7 +105,8 @@ async function applyKeyChange(org: string, change: KeyChange, admin: GroqAdmin, 
         if (f.field === 'name') patch.name = f.after as string;
         else if (f.field.startsWith('metadata.')) metadata[f.field.slice('metadata.'.length)] = f.after as string | null;
       }
-      if (change.action === 'adopt') metadata[METADATA.generation] = '1';
+      // Adopting says its users already hold it: delivered as of now.
+      if (change.action === 'adopt') metadata[METADATA.deliveredAt] = String(orgNow(admin));
       if (Object.keys(metadata).length > 0) patch.metadata = metadata;
       await admin.updateProjectKey(projectId, change.key_id!, patch);
       const n = change.fields.length;
@@ -119,27 +117,54 @@ async function applyKeyChange(org: string, change: KeyChange, admin: GroqAdmin, 
   }
 }
 
-type CreateOutcome = { kind: 'created'; key: CreatedProjectApiKey } | { kind: 'concurrent'; id: string };
+const orgNow = (admin: GroqAdmin): number => admin.observedNow() ?? Math.floor(Date.now() / 1000);
 
-async function createKey(org: string, change: KeyChange, admin: GroqAdmin, projectId: string): Promise<CreateOutcome> {
-  const generation = '1';
-  const body = { name: change.after!.name, metadata: { ...change.after!.metadata, [METADATA.generation]: generation } };
-  const key = idempotencyKeyFor(org, { project: projectId, key: change.key, generation });
+/**
+ * A key's next generation, in one run: create it, verify its value with one authenticated call,
+ * deliver it to every target, and only then mark it delivered. If verification or a delivery
+ * fails, the new key is deleted (unless another apply made it), nothing else changes, and the
+ * change fails; the next run starts over.
+ */
+async function makeGeneration(org: string, change: KeyChange, admin: GroqAdmin, projectId: string, options: ApplyOptions): Promise<{ message: string; id: string | null }> {
+  const step = change.rotation ?? { generation: 1, cause: 'first' as const, time_driven: false, targets: [] };
+  const generation = String(step.generation);
+  const metadata: Record<string, string> = { ...change.after!.metadata, [METADATA.generation]: generation };
+  if (step.trigger) metadata[METADATA.trigger] = step.trigger;
+  const body = { name: change.after!.name, metadata };
+  const made = await createKey(admin, projectId, body, idempotencyKeyFor(org, { project: projectId, key: change.key, generation }), change.key, generation);
+  if (made.kind === 'concurrent') return { message: `generation ${generation} (${made.id}) was made by another apply running at the same time`, id: made.id };
+  const created = made.key;
+  try {
+    await admin.listModels(created.value);
+    await options.deliver?.(change, created, projectId);
+  } catch (error) {
+    // A replay is another run's key: it may have delivered it already, so it is not ours to delete.
+    if (!made.replayed) await admin.deleteProjectKey(projectId, created.id).catch(() => undefined);
+    throw error;
+  }
+  await admin.updateProjectKey(projectId, created.id, { metadata: { [METADATA.deliveredAt]: String(orgNow(admin)), [METADATA.targets]: step.targets_hash ?? '' } });
+  const where = step.targets.length === 0 ? 'no delivery target' : `delivered to ${step.targets.length} target${step.targets.length === 1 ? '' : 's'}`;
+  return { message: `created generation ${generation}: ${created.id} (${created.redacted_value}), verified, ${where}`, id: created.id };
+}
+
+type CreateOutcome = { kind: 'created'; key: CreatedProjectApiKey; replayed: boolean } | { kind: 'concurrent'; id: string };
+
+async function createKey(admin: GroqAdmin, projectId: string, body: { name: string; metadata: Record<string, string> }, key: string, policyKey: string, generation: string): Promise<CreateOutcome> {
   try {
     const created = await admin.createProjectKey(projectId, body, key);
-    if (!created.replayed) return { kind: 'created', key: created.value };
+    if (!created.replayed) return { kind: 'created', key: created.value, replayed: false };
     // Only a replay needs a second look: its key may have been deleted since. A single 404 is not
     // proof (a spurious one would make a duplicate), so the project's key list must agree.
     const stillThere = await admin.getProjectKey(projectId, created.value.id).then(() => true, async (e: unknown) => {
       if (!isNotFound(e)) throw e;
       return (await admin.listProjectKeys(projectId)).some((k) => k.id === created.value.id);
     });
-    if (stillThere) return { kind: 'created', key: created.value };
-    return { kind: 'created', key: (await admin.createProjectKey(projectId, body, `${key}-after-${created.value.id}`)).value };
+    if (stillThere) return { kind: 'created', key: created.value, replayed: true };
+    return { kind: 'created', key: (await admin.createProjectKey(projectId, body, `${key}-after-${created.value.id}`)).value, replayed: false };
   } catch (error) {
-    // Same key, other body: another apply of another policy version created this generation first.
+    // Same key, other body: another apply of another policy version made this generation first.
     if (!(error instanceof GroqApiError && error.code === 'idempotency_key_reused')) throw error;
-    const theirs = (await admin.listProjectKeys(projectId)).find((k) => k.metadata[METADATA.key] === change.key && (k.metadata[METADATA.generation] ?? '1') === generation);
+    const theirs = (await admin.listProjectKeys(projectId)).find((k) => k.metadata[METADATA.key] === policyKey && (k.metadata[METADATA.generation] ?? '1') === generation);
     if (!theirs) throw error;
     return { kind: 'concurrent', id: theirs.id };
   }

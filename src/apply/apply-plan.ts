@@ -28,8 +28,11 @@ export interface ApplyOptions {
   concurrency?: number;
   /** Called as each change finishes, for progress output. */
   onOutcome?: (outcome: ChangeOutcome) => void;
-  /** Called with each new key while its value is in hand: delivery hooks in here. A throw fails the change. */
-  onKeyCreated?: (change: KeyChange, created: CreatedProjectApiKey, projectId: string) => Promise<void>;
+  /**
+   * Delivers a new key generation while its value is in hand, after it was verified and before it
+   * is marked delivered. A throw fails the change and deletes the new key.
+   */
+  deliver?: (change: KeyChange, created: CreatedProjectApiKey, projectId: string) => Promise<void>;
 }
 
 /**
@@ -44,6 +47,8 @@ export async function applyPlan(plan: Plan, admin: GroqAdmin, options: ApplyOpti
   const projectIds: ProjectIds = new Map();
   for (const c of plan.changes) if ('project_id' in c && c.project_id) projectIds.set(c.project, c.project_id);
   const failedProjects = new Set<string>();
+  // Keys whose new generation was not delivered in this run: their retirements wait.
+  const failedKeys = new Set<string>();
 
   const run = async (change: Change): Promise<ChangeOutcome> => {
     const project = 'project' in change ? change.project : null;
@@ -51,12 +56,15 @@ export async function applyPlan(plan: Plan, admin: GroqAdmin, options: ApplyOpti
     let outcome: ChangeOutcome;
     if (project !== null && failedProjects.has(project) && !(change.resource === 'project' && change.action === 'create')) {
       outcome = { ...base, id: null, status: 'skipped', message: `skipped: project "${project}" could not be created` };
+    } else if (change.resource === 'api_key' && change.rotation?.after_rotation && failedKeys.has(`${change.project}/${change.key}`)) {
+      outcome = { ...base, id: change.key_id, status: 'skipped', message: `kept ${change.key_id}: its successor was not delivered` };
     } else {
       try {
         const { message, id } = await applyChange(plan.org, change, admin, projectIds, options);
         outcome = { ...base, id, status: 'applied', message };
       } catch (error) {
         if (change.resource === 'project' && change.action === 'create') failedProjects.add(change.project);
+        if (change.resource === 'api_key' && (change.action === 'create' || change.action === 'rotate')) failedKeys.add(`${change.project}/${change.key}`);
         const e = error as Error & { status?: number; code?: string | null };
         outcome = {
           ...base, id: null, status: 'failed', message: e.message,

@@ -12,6 +12,8 @@ export const METADATA = {
   trigger: 'groq-rbac/trigger',
   deliveredAt: 'groq-rbac/delivered_at',
   protect: 'groq-rbac/protect',
+  /** Which delivery targets a generation reached (a short hash); a change of targets rotates the key. */
+  targets: 'groq-rbac/targets',
 } as const;
 
 /** Limit fields as the policies name them, in a fixed order. */

@@ -4,9 +4,10 @@ import type { Change } from './types.js';
 
 /**
  * The fingerprint covers what would change and where: never timestamps, advisory warnings, or a
- * change's `context` (key counts, last use), which move with traffic and time.
+ * change's `context` (key counts, last use), which move with traffic and time; nor time-driven
+ * rotation steps (due by age, retiring once quiet), so an approved plan stays valid for days.
  */
 export function fingerprintChanges(org: string, changes: readonly Change[]): string {
-  const stable = changes.map(({ context: _context, ...rest }) => rest);
+  const stable = changes.filter((c) => !(c.resource === 'api_key' && c.rotation?.time_driven)).map(({ context: _context, ...rest }) => rest);
   return createHash('sha256').update(canonicalJson({ org, changes: stable })).digest('hex');
 }

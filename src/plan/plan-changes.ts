@@ -2,18 +2,29 @@ import type { LiveProject, LiveState } from '../core/live-state.js';
 import { defaultCatalogue, type ModelCatalogue } from '../core/models.js';
 import type { DesiredKey, DesiredState } from '../policy/types.js';
 import { fingerprintChanges } from './fingerprint.js';
-import { planProjectKeys } from './plan-keys.js';
+import { keysNeedingUsage, planProjectKeys } from './plan-keys.js';
+import type { KeyUsage } from './rotation.js';
 import { planOrgPermissions, planSpending } from './plan-org.js';
 import { planLeftoverProject, planProjectSettings } from './plan-projects.js';
 import { checkSafety } from './safety.js';
 import { summarise } from './summary.js';
-import type { Change, KeyChange, Plan, Refusal, UnmanagedKey, UnmanagedProject, Warning } from './types.js';
+import type { Change, KeyChange, PendingStep, Plan, Refusal, UnmanagedKey, UnmanagedProject, Warning } from './types.js';
 import { planWarnings } from './warnings.js';
 
 export interface PlanOptions {
   catalogue?: ModelCatalogue;
   /** `redacted_value` form of the admin key this run uses: it must never be deleted. */
   adminKeyRedacted?: string | null;
+  /** Usage of old key generations, read for the keys `usageNeeds` names; a key missing here is not retired. */
+  usage?: KeyUsage;
+}
+
+/** Which keys' usage the plan needs to decide retirements, and from when: read it, then plan with it. */
+export function usageNeeds(desired: DesiredState, live: LiveState): { keyIds: string[]; since: number } | null {
+  const byName = new Map(live.projects.map((p) => [p.project.name, p]));
+  const needs = desired.projects.flatMap((p) => keysNeedingUsage({ wanted: desired.keys.filter((k) => k.project === p.name), live: byName.get(p.name)?.keys ?? [] }));
+  if (needs.length === 0) return null;
+  return { keyIds: needs.map((n) => n.keyId).sort(), since: live.observed_at - Math.max(...needs.map((n) => n.windowSeconds)) };
 }
 
 const byAge = (a: LiveProject, b: LiveProject) => a.project.created_at - b.project.created_at || (a.project.id < b.project.id ? -1 : 1);
@@ -42,6 +53,8 @@ export function planChanges(desired: DesiredState, live: LiveState, now: number,
 
   const projectChanges: Change[] = [];
   const unmanagedKeys: UnmanagedKey[] = [];
+  const pending: PendingStep[] = [];
+  const usage = options.usage ?? new Map();
   const matched: { desired: DesiredKey; live: LiveProject['keys'][number] }[] = [];
   for (const project of [...desired.projects].sort((a, b) => a.team.localeCompare(b.team) || a.name.localeCompare(b.name))) {
     const current = liveByName.get(project.name) ?? null;
@@ -49,9 +62,10 @@ export function planChanges(desired: DesiredState, live: LiveState, now: number,
     const settings = planProjectSettings({ desired, project, live: current, org: live });
     projectChanges.push(...settings.changes);
     refusals.push(...settings.refusals);
-    const keys = planProjectKeys({ desired, project: project.name, projectId: current?.project.id ?? null, team: project.team, wanted: keysByProject.get(project.name) ?? [], live: current?.keys ?? [], now });
+    const keys = planProjectKeys({ desired, project: project.name, projectId: current?.project.id ?? null, team: project.team, wanted: keysByProject.get(project.name) ?? [], live: current?.keys ?? [], now, usage });
     projectChanges.push(...sortKeyChanges(keys.changes));
     unmanagedKeys.push(...keys.unmanaged);
+    pending.push(...keys.pending);
     warnings.push(...keys.warnings);
     matched.push(...keys.matched);
   }
@@ -78,12 +92,13 @@ export function planChanges(desired: DesiredState, live: LiveState, now: number,
     summary: summarise(changes),
     changes,
     unmanaged: { projects: unmanagedProjects, keys: unmanagedKeys },
+    pending,
     warnings,
     refusals: dedupeRefusals(refusals),
   };
 }
 
-const KEY_ORDER = { create: 0, adopt: 1, update: 2, delete: 3 } as const;
+const KEY_ORDER = { create: 0, adopt: 1, update: 2, rotate: 3, delete: 4 } as const;
 function sortKeyChanges(changes: KeyChange[]): KeyChange[] {
   return [...changes].sort((a, b) => KEY_ORDER[a.action] - KEY_ORDER[b.action] || a.key.localeCompare(b.key) || (a.key_id ?? '').localeCompare(b.key_id ?? ''));
 }

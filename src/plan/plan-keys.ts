@@ -1,12 +1,12 @@
 import type { ProjectApiKey } from '../core/contract.js';
 import { METADATA } from '../core/shared.js';
 import type { DesiredKey, DesiredState } from '../policy/types.js';
-import type { FieldChange, KeyChange, KeyState, UnmanagedKey, Warning } from './types.js';
+import { deliveredAt, deliveryLabel, generationOf, lineageOf, quietWindowSeconds, retireDecision, rotationCause, targetsHash, type KeyUsage } from './rotation.js';
+import type { FieldChange, KeyChange, KeyState, PendingStep, RotationStep, UnmanagedKey, Warning } from './types.js';
 
-/** The metadata entries a policy decides; rotation bookkeeping (generation, trigger, delivered_at) is not compared. */
+/** The metadata entries a policy decides; rotation bookkeeping (generation, trigger, delivered_at, targets) is not compared. */
 const OWN_METADATA = [METADATA.key, METADATA.protect] as const;
 
-export const generationOf = (k: ProjectApiKey): number => Number.parseInt(k.metadata[METADATA.generation] ?? '1', 10) || 1;
 const byAge = (a: ProjectApiKey, b: ProjectApiKey) => a.created_at - b.created_at || (a.id < b.id ? -1 : 1);
 
 export function desiredKeyState(key: DesiredKey): KeyState {
@@ -33,14 +33,21 @@ export function diffKeyStates(before: KeyState, after: KeyState): FieldChange[] 
 export interface KeyPlan {
   changes: KeyChange[];
   unmanaged: UnmanagedKey[];
+  pending: PendingStep[];
   warnings: Warning[];
-  /** Desired keys with the live key that implements them, for warnings. */
+  /** Desired keys with the live key in service, for warnings. */
   matched: { desired: DesiredKey; live: ProjectApiKey }[];
 }
 
+/** What a new generation of `key` is made with. */
+function newGeneration(key: DesiredKey, generation: number, cause: RotationStep['cause'], time_driven: boolean): RotationStep {
+  return { generation, cause, time_driven, targets: key.rotation.deliver.map(deliveryLabel), targets_hash: targetsHash(key.rotation.deliver), trigger: key.rotation.trigger };
+}
+
 /**
- * The keys of one project. Managed keys are matched by their `groq-rbac/key` metadata, the newest
- * generation being the one in service; an unmanaged key named like a policy key is adopted.
+ * The keys of one project. Managed keys are matched by their `groq-rbac/key` metadata; the newest
+ * delivered generation is the one in service, and it rotates when due; older generations drain
+ * (see rotation.ts). An unmanaged key named like a policy key is adopted.
  */
 export function planProjectKeys(input: {
   desired: DesiredState;
@@ -50,12 +57,12 @@ export function planProjectKeys(input: {
   wanted: readonly DesiredKey[];
   live: readonly ProjectApiKey[];
   now: number;
+  usage: KeyUsage;
 }): KeyPlan {
-  const { desired, project, projectId, team, wanted, now } = input;
-  const out: KeyPlan = { changes: [], unmanaged: [], warnings: [], matched: [] };
+  const { desired, project, projectId, team, wanted, now, usage } = input;
+  const out: KeyPlan = { changes: [], unmanaged: [], pending: [], warnings: [], matched: [] };
   const base = { project, project_id: projectId, team } as const;
   const ref = (k: ProjectApiKey) => ({ key_id: k.id, redacted_value: k.redacted_value });
-  const lastUse = (k: ProjectApiKey) => ({ last_used_at: k.last_used_at });
 
   const managed = new Map<string, ProjectApiKey[]>();
   const unmanagedByName = new Map<string, ProjectApiKey[]>();
@@ -68,22 +75,42 @@ export function planProjectKeys(input: {
   const adopted = new Set<string>();
   const wantedNames = new Set(wanted.map((k) => k.name));
 
+  const retire = (key: DesiredKey, old: ProjectApiKey, replacementDeliveredAt: number, afterRotation: boolean, timeDriven: boolean) => {
+    const decision = retireDecision({ old, key, replacementDeliveredAt, now, usage });
+    if (!decision.retire) {
+      out.pending.push({ project, key: key.name, ...decision.pending });
+      return;
+    }
+    out.changes.push({
+      resource: 'api_key', action: 'delete', reason: 'retired', ...base, key: key.name, ...ref(old), before: liveKeyState(old), after: null, fields: [],
+      context: { last_used_at: old.last_used_at },
+      rotation: { generation: generationOf(old), cause: 'retire', time_driven: timeDriven, targets: [], ...(afterRotation ? { after_rotation: true } : {}) },
+    });
+  };
+
   for (const key of wanted) {
     const after = desiredKeyState(key);
     const own = managed.get(key.name) ?? [];
-    if (own.length > 0) {
-      // The newest generation serves; the others are surplus (two applies raced, or an interrupted rotation).
-      const [current, ...surplus] = [...own].sort((a, b) => generationOf(b) - generationOf(a) || byAge(b, a));
-      out.matched.push({ desired: key, live: current! });
-      const before = liveKeyState(current!);
+    const lineage = lineageOf(own);
+    const { current } = lineage;
+    if (current) {
+      out.matched.push({ desired: key, live: current });
+      const before = liveKeyState(current);
       const fields = diffKeyStates(before, after);
-      if (fields.length > 0) out.changes.push({ resource: 'api_key', action: 'update', reason: 'differs', ...base, key: key.name, ...ref(current!), before, after, fields });
-      for (const k of surplus) {
-        // Removed once quiet: a surplus key that still sees traffic may have reached a service.
-        const quiet = k.last_used_at === null || now - k.last_used_at >= key.rotation.quietPeriodSeconds;
-        if (quiet) out.changes.push({ resource: 'api_key', action: 'delete', reason: 'surplus', ...base, key: key.name, ...ref(k), before: liveKeyState(k), after: null, fields: [], context: lastUse(k) });
-        else out.warnings.push({ code: 'surplus_key_in_use', project, key: key.name, message: `surplus key ${k.id} of "${key.name}" was used recently; it is deleted once it has been quiet for the quiet period` });
+      if (fields.length > 0) out.changes.push({ resource: 'api_key', action: 'update', reason: 'differs', ...base, key: key.name, ...ref(current), before, after, fields });
+      const due = rotationCause(key, current, now);
+      if (due) {
+        out.changes.push({ resource: 'api_key', action: 'rotate', reason: 'differs', ...base, key: key.name, ...ref(current), before, after, fields: [], rotation: newGeneration(key, lineage.nextGeneration, due.cause, due.time_driven) });
       }
+      for (const old of lineage.old) retire(key, old, deliveredAt(current)!, false, true);
+      // With no quiet period, the replaced generation goes as soon as its successor is delivered.
+      if (due && key.rotation.quietPeriodSeconds === 0 && key.rotation.minOverlapSeconds === 0) retire(key, current, now, true, due.time_driven);
+      continue;
+    }
+    if (own.length > 0) {
+      // Generations exist but none was delivered: an earlier run stopped mid-way. Start again at the next generation.
+      out.changes.push({ resource: 'api_key', action: 'create', reason: 'new', ...base, key: key.name, key_id: null, redacted_value: null, before: null, after, fields: [], rotation: newGeneration(key, lineage.nextGeneration, 'interrupted', true) });
+      for (const old of lineage.old) retire(key, old, now, true, true);
       continue;
     }
     const candidates = unmanagedByName.get(key.name) ?? [];
@@ -95,28 +122,46 @@ export function planProjectKeys(input: {
       adopted.add(oldest.id);
       out.matched.push({ desired: key, live: oldest });
       const before = liveKeyState(oldest);
-      out.changes.push({ resource: 'api_key', action: 'adopt', reason: 'same_name', ...base, key: key.name, ...ref(oldest), before, after, fields: diffKeyStates(before, after) });
+      // Adopting says its users already hold it: it is marked delivered to the policy's targets, under its trigger.
+      const marks = { ...after.metadata, [METADATA.generation]: '1', [METADATA.targets]: targetsHash(key.rotation.deliver), ...(key.rotation.trigger !== null ? { [METADATA.trigger]: key.rotation.trigger } : {}) };
+      const fields = diffKeyStates(before, after);
+      for (const m of [METADATA.generation, METADATA.targets, METADATA.trigger]) {
+        if (marks[m] !== undefined && oldest.metadata[m] !== marks[m]) fields.push({ field: `metadata.${m}`, before: oldest.metadata[m] ?? null, after: marks[m] });
+      }
+      out.changes.push({ resource: 'api_key', action: 'adopt', reason: 'same_name', ...base, key: key.name, ...ref(oldest), before, after, fields });
       continue;
     }
     out.changes.push({
       resource: 'api_key', action: 'create', reason: 'new', ...base, key: key.name, key_id: null, redacted_value: null, before: null, after,
       fields: Object.entries(after.metadata).map(([m, v]) => ({ field: `metadata.${m}`, before: null, after: v })),
+      rotation: newGeneration(key, 1, 'first', false),
     });
   }
 
   for (const [name, keys] of managed) {
     if (wantedNames.has(name)) continue;
-    for (const k of keys) out.changes.push({ resource: 'api_key', action: 'delete', reason: 'removed', ...base, key: name, ...ref(k), before: liveKeyState(k), after: null, fields: [], context: lastUse(k) });
+    for (const k of keys) out.changes.push({ resource: 'api_key', action: 'delete', reason: 'removed', ...base, key: name, ...ref(k), before: liveKeyState(k), after: null, fields: [], context: { last_used_at: k.last_used_at } });
   }
   for (const keys of unmanagedByName.values()) {
     for (const k of keys) {
       if (adopted.has(k.id)) continue;
       if (desired.org.unmanaged.keys === 'delete') {
-        out.changes.push({ resource: 'api_key', action: 'delete', reason: 'unmanaged', ...base, key: k.name, ...ref(k), before: liveKeyState(k), after: null, fields: [], context: lastUse(k) });
+        out.changes.push({ resource: 'api_key', action: 'delete', reason: 'unmanaged', ...base, key: k.name, ...ref(k), before: liveKeyState(k), after: null, fields: [], context: { last_used_at: k.last_used_at } });
       } else {
         out.unmanaged.push({ key_id: k.id, name: k.name, project, redacted_value: k.redacted_value, created_at: k.created_at, last_used_at: k.last_used_at });
       }
     }
+  }
+  return out;
+}
+
+/** Ids of old generations whose retirement needs usage data, and how far back: the app reads those buckets. */
+export function keysNeedingUsage(input: { wanted: readonly DesiredKey[]; live: readonly ProjectApiKey[] }): { keyId: string; windowSeconds: number }[] {
+  const out: { keyId: string; windowSeconds: number }[] = [];
+  for (const key of input.wanted) {
+    if (key.rotation.quietPeriodSeconds === 0) continue;
+    const { old } = lineageOf(input.live.filter((k) => k.metadata[METADATA.key] === key.name));
+    for (const k of old) out.push({ keyId: k.id, windowSeconds: quietWindowSeconds(key) });
   }
   return out;
 }

@@ -6,7 +6,8 @@ import type { Change, Refusal } from './types.js';
 // As octoDNS does: a percentage of a handful of resources says little, so below this the count limit alone applies.
 export const MIN_RESOURCES_FOR_PERCENT_CHECK = 10;
 
-const isDestructive = (c: Change): boolean => (c.resource === 'api_key' && c.action === 'delete') || (c.resource === 'project' && c.action === 'archive');
+// Retiring an old generation after a rotation replaces a key rather than removing it: not counted.
+const isDestructive = (c: Change): boolean => (c.resource === 'api_key' && c.action === 'delete' && c.reason !== 'retired') || (c.resource === 'project' && c.action === 'archive');
 
 /** Reasons to refuse an apply; part of the plan, so every renderer and the apply see the same verdict. */
 export function checkSafety(input: { desired: DesiredState; live: LiveState; changes: readonly Change[]; adminKeyRedacted: string | null }): Refusal[] {
@@ -21,7 +22,8 @@ export function checkSafety(input: { desired: DesiredState; live: LiveState; cha
   const projectsById = new Map(live.projects.map((p) => [p.project.id, p]));
   for (const c of changes) {
     if (c.resource === 'api_key' && c.action === 'delete') {
-      if (c.before?.metadata[METADATA.protect] === 'true') {
+      // A protected key still rotates: its retired generations have a delivered successor.
+      if (c.before?.metadata[METADATA.protect] === 'true' && c.reason !== 'retired') {
         refusals.push({
           code: 'protected_key', forceable: false,
           message: `key "${c.key}" (${c.key_id}) in project "${c.project}" is protected and would be deleted: first merge a change that sets \`protect: false\` and apply it, then remove the key`,

@@ -21,7 +21,9 @@ export type ChangeReason =
   /** An unmanaged key with the policy key's name in the policy's project: taken over. */
   | 'same_name'
   /** A second live key for one policy key (e.g. two applies raced): removed. */
-  | 'surplus';
+  | 'surplus'
+  /** An older generation of a rotated key, quiet for its quiet period: retired. */
+  | 'retired';
 
 export interface FieldChange {
   field: string;
@@ -99,7 +101,30 @@ export interface RateLimitChange extends ChangeBase {
   after: RateLimitValues;
 }
 
-export type KeyAction = 'create' | 'update' | 'delete' | 'adopt';
+export type KeyAction = 'create' | 'update' | 'delete' | 'adopt' | 'rotate';
+
+/** Why a generation is made: the key's first, or a rotation of the current one. */
+export type RotationCause = 'first' | 'age' | 'trigger' | 'targets' | 'interrupted';
+
+/**
+ * A key generation made (create, rotate) or retired (delete with reason `retired`). Time-driven
+ * steps (due by age, retiring once quiet) are not fingerprinted: a plan approved on Monday still
+ * applies on Tuesday. Steps a policy change starts (a new trigger, new targets) are.
+ */
+export interface RotationStep {
+  /** The generation created, or the one retired. */
+  generation: number;
+  cause: RotationCause | 'retire';
+  time_driven: boolean;
+  /** Where the new value goes (value-free descriptions); empty for a retirement. */
+  targets: string[];
+  /** The groq-rbac/targets mark the new generation gets once delivered. */
+  targets_hash?: string;
+  /** The trigger the new generation records. */
+  trigger?: string | null;
+  /** Retire only once this run's rotation of the same key has delivered its new generation. */
+  after_rotation?: boolean;
+}
 
 export interface KeyChange extends ChangeBase {
   resource: 'api_key';
@@ -112,6 +137,8 @@ export interface KeyChange extends ChangeBase {
   redacted_value: string | null;
   before: KeyState | null;
   after: KeyState | null;
+  /** On creates, rotations and retirements. */
+  rotation?: RotationStep;
 }
 
 export type Change = OrgPermissionsChange | SpendLimitChange | SpendAlertChange | ProjectChange | ProjectPermissionsChange | RateLimitChange | KeyChange;
@@ -123,6 +150,18 @@ export interface UnmanagedKey {
   project: string;
   redacted_value: string;
   created_at: number;
+  last_used_at: number | null;
+}
+
+/** A rotation step that has to wait: shown on every run with how long is left. */
+export interface PendingStep {
+  project: string;
+  key: string;
+  key_id: string;
+  generation: number;
+  waiting_for: 'overlap' | 'quiet' | 'usage';
+  /** Seconds until it may proceed, as far as known now; `null` while the key is in use. */
+  seconds_left: number | null;
   last_used_at: number | null;
 }
 
@@ -185,6 +224,8 @@ export interface Plan {
   summary: PlanSummary;
   changes: Change[];
   unmanaged: { projects: UnmanagedProject[]; keys: UnmanagedKey[] };
+  /** Rotation steps waiting for their overlap or quiet period. */
+  pending: PendingStep[];
   warnings: Warning[];
   refusals: Refusal[];
 }

@@ -4,6 +4,7 @@ import type { LiveProject, LiveState } from '../../src/core/live-state.js';
 import { METADATA } from '../../src/core/shared.js';
 import { desiredRateLimit } from '../../src/plan/plan-projects.js';
 import { usableModels } from '../../src/plan/model-rules.js';
+import { targetsHash } from '../../src/plan/rotation.js';
 import type { DesiredKey, DesiredOrg, DesiredProject, DesiredState } from '../../src/policy/types.js';
 
 export const NOW = 1_795_000_000; // 2026-11-18
@@ -50,11 +51,16 @@ export function makeLiveKey(overrides: Partial<ProjectApiKey> = {}): ProjectApiK
   };
 }
 
-/** A live key exactly as groq-rbac would have created it for `key`. */
-export function managedKeyFor(key: DesiredKey, overrides: Partial<ProjectApiKey> = {}): ProjectApiKey {
+/** A live key exactly as groq-rbac would have created and delivered it for `key` (generation 1 unless overridden). */
+export function managedKeyFor(key: DesiredKey, overrides: Partial<ProjectApiKey> = {}, generation = 1): ProjectApiKey {
+  const created = overrides.created_at ?? NOW - 86400;
   return makeLiveKey({
     name: key.name,
-    metadata: { [METADATA.key]: key.name, [METADATA.generation]: '1', ...(key.protect ? { [METADATA.protect]: 'true' } : {}) },
+    created_at: created,
+    metadata: {
+      [METADATA.key]: key.name, [METADATA.generation]: String(generation), [METADATA.deliveredAt]: String(created + 5), [METADATA.targets]: targetsHash(key.rotation.deliver),
+      ...(key.rotation.trigger !== null ? { [METADATA.trigger]: key.rotation.trigger } : {}), ...(key.protect ? { [METADATA.protect]: 'true' } : {}),
+    },
     ...overrides,
   });
 }

@@ -125,7 +125,9 @@ describe('planChanges: keys', () => {
     const key = makeDesiredKey('legacy');
     const live = makeLiveKey({ name: 'legacy' });
     const plan = planChanges(makeDesired([project], [key]), makeLive([makeLiveProject('chatbot-prod', { keys: [live] })]), NOW);
-    expect(keys(plan)).toMatchObject([{ action: 'adopt', key_id: live.id, reason: 'same_name', fields: [{ field: 'metadata.groq-rbac/key', before: null, after: 'legacy' }] }]);
+    expect(keys(plan)).toMatchObject([{ action: 'adopt', key_id: live.id, reason: 'same_name' }]);
+    // Adopting marks it as delivered to the policy's targets, so it does not rotate at once.
+    expect(keys(plan)[0]!.fields.map((f) => f.field)).toEqual(['metadata.groq-rbac/key', 'metadata.groq-rbac/generation', 'metadata.groq-rbac/targets']);
     expect(plan.summary).toMatchObject({ create: 0, adopt: 1 });
   });
 
@@ -158,14 +160,20 @@ describe('planChanges: keys', () => {
     expect(keys(plan).map((c) => [c.action, c.project])).toEqual([['delete', 'chatbot-prod'], ['create', 'other']]);
   });
 
-  it('removes a surplus generation once it is quiet, and waits while it is in use', () => {
+  it('drains older generations: retired once quiet, waiting while in use or when usage was not read', () => {
     const key = makeDesiredKey('k');
-    const current = managedKeyFor(key, { created_at: NOW - 100 });
-    const quiet = managedKeyFor(key, { created_at: NOW - 200, last_used_at: null });
-    const busy = managedKeyFor(key, { created_at: NOW - 300, last_used_at: NOW - 60 });
-    const plan = planChanges(makeDesired([project], [key]), makeLive([makeLiveProject('chatbot-prod', { keys: [current, quiet, busy] })]), NOW);
-    expect(keys(plan)).toMatchObject([{ action: 'delete', key_id: quiet.id, reason: 'surplus' }]);
-    expect(plan.warnings.filter((w) => w.code === 'surplus_key_in_use').map((w) => w.message)).toEqual([expect.stringContaining(busy.id)]);
+    const current = managedKeyFor(key, { created_at: NOW - 3 * 86400 }, 3);
+    const quiet = managedKeyFor(key, { created_at: NOW - 200 * 86400, last_used_at: NOW - 5 * 86400 }, 1);
+    const busy = managedKeyFor(key, { created_at: NOW - 100 * 86400, last_used_at: NOW - 60 }, 2);
+    const live = makeLive([makeLiveProject('chatbot-prod', { keys: [current, quiet, busy] })]);
+    const usage = new Map([[quiet.id, null], [busy.id, NOW - 60]]);
+    const plan = planChanges(makeDesired([project], [key]), live, NOW, { usage });
+    expect(keys(plan)).toMatchObject([{ action: 'delete', key_id: quiet.id, reason: 'retired', rotation: { generation: 1, cause: 'retire', time_driven: true } }]);
+    expect(plan.pending).toEqual([{ project: 'chatbot-prod', key: 'k', key_id: busy.id, generation: 2, waiting_for: 'quiet', seconds_left: 86400 + 900 - 60, last_used_at: NOW - 60 }]);
+    // Without usage data nothing is retired.
+    const blind = planChanges(makeDesired([project], [key]), live, NOW);
+    expect(keys(blind)).toEqual([]);
+    expect(blind.pending.map((p) => p.waiting_for)).toEqual(['usage', 'usage']);
   });
 
   it('never deletes a protected key or the admin key, even with --force', () => {
