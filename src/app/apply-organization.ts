@@ -1,5 +1,5 @@
 import { applyPlan, type ApplyOptions, type ApplyReport } from '../apply/apply-plan.js';
-import { isEmptyPlan } from '../plan/summary.js';
+import { isEmptyPlan, rotationStepsOnly } from '../plan/summary.js';
 import { blockingRefusals } from '../plan/safety.js';
 import type { Plan, Refusal } from '../plan/types.js';
 import type { DesiredState } from '../policy/types.js';
@@ -26,6 +26,8 @@ export interface ApplyRequest extends Pick<ApplyOptions, 'onOutcome' | 'deliver'
   onPlan?: (plan: Plan) => void;
   /** Asked when no fingerprint was approved; false declines. */
   confirm: (plan: Plan) => Promise<boolean>;
+  /** `rotations`: only time-driven rotation steps, never another change (a scheduled reconcile). */
+  only?: 'rotations';
 }
 
 /**
@@ -33,7 +35,8 @@ export interface ApplyRequest extends Pick<ApplyOptions, 'onOutcome' | 'deliver'
  * the approval and safety → apply → report. Nothing changes unless every check passes.
  */
 export async function applyOrganization(request: ApplyRequest): Promise<ApplyResult> {
-  const { plan } = await planOrganization(request.session, request.desired);
+  const full = (await planOrganization(request.session, request.desired)).plan;
+  const plan = request.only === 'rotations' ? rotationStepsOnly(full) : full;
   if (request.expectedFingerprint !== null && plan.fingerprint !== request.expectedFingerprint) return { status: 'stale', plan, expected: request.expectedFingerprint };
   request.onPlan?.(plan);
   const blocking = blockingRefusals(plan.refusals, request.force);

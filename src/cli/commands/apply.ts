@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import { applyOrganization } from '../../app/apply-organization.js';
+import { deliverToTargets } from '../../app/deliver.js';
 import type { ChangeOutcome } from '../../apply/apply-plan.js';
 import { RefusalError, UserError } from '../../core/errors.js';
 import { renderPlanText } from '../../plan/render-text.js';
@@ -17,6 +18,10 @@ Plans again against the live organization and applies the changes in phases: org
 settings, new projects, each project's model permissions, rate limits and keys, then deletes,
 and archives last. A failing change does not stop the others; re-run to finish.
 
+Every new key generation is verified with one authenticated call and delivered to its
+rotation.deliver targets (GitHub Actions secret, Vault KV v2, file) before it is marked
+delivered; if that fails, the new key is deleted. Old generations are retired only once quiet.
+
 Options:
   --policies DIR             the policies directory (default: policies)
   --yes                      do not ask for confirmation (needed when not on a terminal)
@@ -25,6 +30,8 @@ Options:
   --force                    override the delete limits in org.yaml's safety section
                              (never: protected projects and keys, the admin key, another organization)
   --out FILE                 write a JSON report of every change's outcome
+  --rotations-only           only advance key rotations (rotate due keys, retire quiet old
+                             generations); never another change. For a scheduled job.
   --sandbox                  use the built-in sandbox organization (no credentials needed)
   --base-url URL             API base URL (default: GROQ_BASE_URL, else https://api.groq.com)
   --concurrency N            parallel requests (default 8)
@@ -44,6 +51,7 @@ export async function applyCommand(argv: string[], io: Io): Promise<number> {
     'expect-fingerprint': { type: 'string' },
     force: { type: 'boolean' },
     out: { type: 'string' },
+    'rotations-only': { type: 'boolean' },
   });
   if (values.help) return io.out(applyHelp), 0;
   if (values.plan && values['expect-fingerprint']) throw new UserError('--plan and --expect-fingerprint exclude each other: pick one');
@@ -52,6 +60,7 @@ export async function applyCommand(argv: string[], io: Io): Promise<number> {
   if (expected !== null && !/^[0-9a-f]{64}$/.test(expected)) throw new UserError(`the expected fingerprint "${expected}" is not a sha256 (64 hex digits); copy it from the plan`);
   // Checked before the first request: failing to write the report after changing the org is worse.
   const outFile = values.out ? checkOutputFile(io.cwd, values.out, '--out') : null;
+  if (values['rotations-only'] && expected !== null) throw new UserError('--rotations-only applies no reviewed plan: drop --plan / --expect-fingerprint');
   if (!values.yes && expected === null && !io.interactive) {
     throw new UserError('apply changes the organization and is not on a terminal: add --yes (or --plan FILE / --expect-fingerprint SHA) to confirm');
   }
@@ -69,6 +78,8 @@ export async function applyCommand(argv: string[], io: Io): Promise<number> {
         return answer.trim() === 'yes';
       },
       onOutcome: (o) => io.out(progressLine(o, style)),
+      deliver: deliverToTargets(desired, { env: io.env, cwd: io.cwd, logger: io.logger }),
+      ...(values['rotations-only'] ? { only: 'rotations' as const } : {}),
     });
     switch (result.status) {
       case 'stale':
@@ -90,7 +101,7 @@ export async function applyCommand(argv: string[], io: Io): Promise<number> {
         const { report } = result;
         if (outFile) writeOutputFile(outFile, `${JSON.stringify(report, null, 2)}\n`);
         const done = (a: ChangeOutcome['action']) => report.outcomes.filter((o) => o.status === 'applied' && o.action === a).length;
-        const counts = `${done('create')} created, ${done('update')} updated, ${done('delete')} deleted, ${done('adopt')} adopted, ${done('archive')} archived`;
+        const counts = `${done('create')} created, ${done('update')} updated, ${done('rotate')} rotated, ${done('delete')} deleted, ${done('adopt')} adopted, ${done('archive')} archived`;
         if (report.summary.failed + report.summary.skipped > 0) {
           io.err(style.red(`Apply finished with ${report.summary.failed} failed and ${report.summary.skipped} skipped change${report.summary.failed + report.summary.skipped === 1 ? '' : 's'} (${counts}). Fix the cause and run apply again to finish.\n`));
           return 1;
@@ -104,7 +115,7 @@ export async function applyCommand(argv: string[], io: Io): Promise<number> {
   }
 }
 
-const SIGNS: Record<ChangeOutcome['action'], string> = { create: '+', update: '~', delete: '-', adopt: '<=', archive: '-' };
+const SIGNS: Record<ChangeOutcome['action'], string> = { create: '+', update: '~', delete: '-', adopt: '<=', archive: '-', rotate: '~' };
 
 function progressLine(o: ChangeOutcome, style: Style): string {
   const title = o.resource === 'api_key' ? `key "${o.key}"` : o.project ? `${o.resource.replace(/_/g, ' ')} "${o.project}"` : o.resource.replace(/_/g, ' ');
