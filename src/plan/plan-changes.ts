@@ -22,7 +22,7 @@ export interface PlanOptions {
 /** Which keys' usage the plan needs to decide retirements, and from when: read it, then plan with it. */
 export function usageNeeds(desired: DesiredState, live: LiveState): { keyIds: string[]; since: number } | null {
   const byName = new Map(live.projects.map((p) => [p.project.name, p]));
-  const needs = desired.projects.flatMap((p) => keysNeedingUsage({ wanted: desired.keys.filter((k) => k.project === p.name), live: byName.get(p.name)?.keys ?? [] }));
+  const needs = desired.projects.flatMap((p) => keysNeedingUsage({ wanted: desired.keys.filter((k) => k.project === p.name), live: byName.get(p.name)?.keys ?? [], now: live.observed_at }));
   if (needs.length === 0) return null;
   return { keyIds: needs.map((n) => n.keyId).sort(), since: live.observed_at - Math.max(...needs.map((n) => n.windowSeconds)) };
 }

@@ -1,7 +1,7 @@
 import type { ProjectApiKey } from '../core/contract.js';
 import { METADATA } from '../core/shared.js';
 import type { DesiredKey, DesiredState } from '../policy/types.js';
-import { deliveredAt, deliveryLabel, generationOf, lineageOf, quietWindowSeconds, retireDecision, rotationCause, targetsHash, type KeyUsage } from './rotation.js';
+import { deliveredAt, deliveryLabel, generationOf, IN_PROGRESS_GRACE_SECONDS, lineageOf, quietWindowSeconds, retireDecision, rotationCause, targetsHash, type KeyUsage } from './rotation.js';
 import type { FieldChange, KeyChange, KeyState, PendingStep, RotationStep, UnmanagedKey, Warning } from './types.js';
 
 /** The metadata entries a policy decides; rotation bookkeeping (generation, trigger, delivered_at, targets) is not compared. */
@@ -91,8 +91,14 @@ export function planProjectKeys(input: {
   for (const key of wanted) {
     const after = desiredKeyState(key);
     const own = managed.get(key.name) ?? [];
-    const lineage = lineageOf(own);
-    const { current } = lineage;
+    const lineage = lineageOf(own, now);
+    const { current, inProgress } = lineage;
+    if (inProgress) {
+      // Another run is delivering a newer generation right now: start nothing, retire nothing.
+      if (current) out.matched.push({ desired: key, live: current });
+      out.pending.push({ project, key: key.name, key_id: inProgress.id, generation: generationOf(inProgress), waiting_for: 'in_progress', seconds_left: inProgress.created_at + IN_PROGRESS_GRACE_SECONDS - now, last_used_at: inProgress.last_used_at });
+      continue;
+    }
     if (current) {
       out.matched.push({ desired: key, live: current });
       const before = liveKeyState(current);
@@ -156,11 +162,11 @@ export function planProjectKeys(input: {
 }
 
 /** Ids of old generations whose retirement needs usage data, and how far back: the app reads those buckets. */
-export function keysNeedingUsage(input: { wanted: readonly DesiredKey[]; live: readonly ProjectApiKey[] }): { keyId: string; windowSeconds: number }[] {
+export function keysNeedingUsage(input: { wanted: readonly DesiredKey[]; live: readonly ProjectApiKey[]; now: number }): { keyId: string; windowSeconds: number }[] {
   const out: { keyId: string; windowSeconds: number }[] = [];
   for (const key of input.wanted) {
     if (key.rotation.quietPeriodSeconds === 0) continue;
-    const { old } = lineageOf(input.live.filter((k) => k.metadata[METADATA.key] === key.name));
+    const { old } = lineageOf(input.live.filter((k) => k.metadata[METADATA.key] === key.name), input.now);
     for (const k of old) out.push({ keyId: k.id, windowSeconds: quietWindowSeconds(key) });
   }
   return out;

@@ -17,6 +17,12 @@ import { METADATA } from '../core/shared.js';
 import type { Delivery, DesiredKey } from '../policy/types.js';
 import type { PendingStep, RotationCause } from './types.js';
 
+/**
+ * An undelivered generation younger than this is taken to be another run's rotation in progress
+ * (create → verify → deliver → mark takes seconds); older, it is an interrupted one, and drains.
+ */
+export const IN_PROGRESS_GRACE_SECONDS = 15 * 60;
+
 /** Usage data may trail traffic (Groq: 10–15 minutes); a quiet period is checked this much further back. */
 export const USAGE_LAG_ALLOWANCE_SECONDS = 15 * 60;
 
@@ -30,19 +36,24 @@ export const deliveredAt = (k: ProjectApiKey): number | null => {
 export interface Lineage {
   /** The newest delivered generation: the key in service. */
   current: ProjectApiKey | null;
+  /** A newer, undelivered generation another run is delivering now: nothing starts until it is done. */
+  inProgress: ProjectApiKey | null;
   /** Everything else: older generations, and undelivered ones left by an interrupted run. */
   old: ProjectApiKey[];
   nextGeneration: number;
 }
 
-/** Sorts one policy key's live keys into the one in service and the ones to drain. */
-export function lineageOf(keys: readonly ProjectApiKey[]): Lineage {
+/** Sorts one policy key's live keys into the one in service, one being delivered, and the ones to drain. */
+export function lineageOf(keys: readonly ProjectApiKey[], now: number): Lineage {
   const delivered = keys.filter((k) => deliveredAt(k) !== null);
   const newest = (a: ProjectApiKey, b: ProjectApiKey) => generationOf(b) - generationOf(a) || (deliveredAt(b) ?? 0) - (deliveredAt(a) ?? 0) || b.created_at - a.created_at || (a.id < b.id ? 1 : -1);
   const current = [...delivered].sort(newest)[0] ?? null;
-  const old = keys.filter((k) => k !== current).sort((a, b) => generationOf(a) - generationOf(b) || (a.id < b.id ? -1 : 1));
+  const inProgress = keys
+    .filter((k) => deliveredAt(k) === null && now - k.created_at < IN_PROGRESS_GRACE_SECONDS && (current === null || generationOf(k) > generationOf(current)))
+    .sort(newest)[0] ?? null;
+  const old = keys.filter((k) => k !== current && k !== inProgress).sort((a, b) => generationOf(a) - generationOf(b) || (a.id < b.id ? -1 : 1));
   const nextGeneration = Math.max(0, ...keys.map(generationOf)) + 1;
-  return { current, old, nextGeneration };
+  return { current, inProgress, old, nextGeneration };
 }
 
 /** A short, value-free description of where a value goes, for plans and reports. */

@@ -159,7 +159,8 @@ export interface PendingStep {
   key: string;
   key_id: string;
   generation: number;
-  waiting_for: 'overlap' | 'quiet' | 'usage';
+  /** `in_progress`: a newer generation another run is delivering right now. */
+  waiting_for: 'overlap' | 'quiet' | 'usage' | 'in_progress';
   /** Seconds until it may proceed, as far as known now; `null` while the key is in use. */
   seconds_left: number | null;
   last_used_at: number | null;

@@ -125,7 +125,10 @@ describe('delivery and staged rotation against the sandbox', () => {
   it('makes one new generation when two applies run at once', async () => {
     await apply(keyWith());
     const both = await Promise.all([apply(keyWith({ trigger: 'x' })), apply(keyWith({ trigger: 'x' }))]);
-    expect(both.map((r) => r.status)).toEqual(['applied', 'applied']);
+    // Either both made (and delivered) the same generation through its Idempotency-Key, or the later
+    // one saw it in progress and waited.
+    expect(both.map((r) => r.status)).toContain('applied');
+    for (const r of both) if (r.status === 'applied') expect(r.report.summary.failed).toBe(0);
     const generations = (await liveKeys()).map((k) => k.metadata[METADATA.generation]).sort();
     expect(generations).toEqual(['1', '2']);
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { METADATA } from '../../src/core/shared.js';
 import { planChanges, usageNeeds } from '../../src/plan/plan-changes.js';
-import { keyUsageFromBuckets, lineageOf, USAGE_LAG_ALLOWANCE_SECONDS } from '../../src/plan/rotation.js';
+import { IN_PROGRESS_GRACE_SECONDS, keyUsageFromBuckets, lineageOf, USAGE_LAG_ALLOWANCE_SECONDS } from '../../src/plan/rotation.js';
 import type { KeyChange } from '../../src/plan/types.js';
 import { makeDesired, makeDesiredKey, makeDesiredProject, makeLive, makeLiveProject, managedKeyFor, NOW } from '../helpers/builders.js';
 
@@ -86,8 +86,15 @@ describe('rotation phases', () => {
     const current = managedKeyFor(key, { created_at: NOW - 100 * DAY }, 3);
     const interrupted = managedKeyFor(key, { created_at: NOW - 120, last_used_at: null }, 4);
     delete interrupted.metadata[METADATA.deliveredAt];
-    expect(lineageOf([current, interrupted])).toEqual({ current, old: [interrupted], nextGeneration: 5 });
-    const plan = planChanges(makeDesired([project], [key]), makeLive([makeLiveProject('chatbot-prod', { keys: [current, interrupted] })]), NOW, { usage: new Map([[interrupted.id, null]]) });
+    expect(lineageOf([current, interrupted], NOW + 3600)).toEqual({ current, inProgress: null, old: [interrupted], nextGeneration: 5 });
+    expect(lineageOf([current, interrupted], NOW)).toEqual({ current, inProgress: interrupted, old: [], nextGeneration: 5 });
+    const live = makeLive([makeLiveProject('chatbot-prod', { keys: [current, interrupted] })]);
+    // Right after, it may be another run's rotation in progress: nothing starts.
+    const meanwhile = planChanges(makeDesired([project], [key]), live, NOW);
+    expect(keyChanges(meanwhile)).toEqual([]);
+    expect(meanwhile.pending).toMatchObject([{ key_id: interrupted.id, waiting_for: 'in_progress', seconds_left: IN_PROGRESS_GRACE_SECONDS - 120 }]);
+    const later = NOW + IN_PROGRESS_GRACE_SECONDS;
+    const plan = planChanges(makeDesired([project], [key]), { ...live, observed_at: later }, later, { usage: new Map([[interrupted.id, null]]) });
     expect(keyChanges(plan)).toMatchObject([{ action: 'rotate', rotation: { generation: 5, cause: 'age' } }]);
     expect(plan.pending).toMatchObject([{ key_id: interrupted.id, generation: 4, waiting_for: 'quiet' }]);
   });
@@ -96,7 +103,8 @@ describe('rotation phases', () => {
     const key = makeDesiredKey('web');
     const undelivered = managedKeyFor(key, { created_at: NOW - 60, last_used_at: null }, 1);
     delete undelivered.metadata[METADATA.deliveredAt];
-    const plan = planChanges(makeDesired([project], [key]), makeLive([makeLiveProject('chatbot-prod', { keys: [undelivered] })]), NOW);
+    const later = NOW + IN_PROGRESS_GRACE_SECONDS;
+    const plan = planChanges(makeDesired([project], [key]), makeLive([makeLiveProject('chatbot-prod', { keys: [undelivered] })], { observed_at: later }), later);
     expect(keyChanges(plan)).toMatchObject([{ action: 'create', rotation: { generation: 2, cause: 'interrupted', time_driven: true } }]);
   });
 
