@@ -65,6 +65,7 @@ export function causeText(step: RotationStep): string {
 /** What a waiting rotation step waits for, and how long is left. */
 export function pendingText(p: PendingStep): string {
   const left = p.seconds_left === null ? '' : ` (${formatDuration(p.seconds_left)} left)`;
+  if (p.waiting_for === 'in_progress') return `g${p.generation} is being delivered by another run; nothing starts until it is marked delivered, or is taken as interrupted${left}`;
   const wait =
     p.waiting_for === 'overlap' ? `waits for min_overlap after its replacement was delivered${left}`
     : p.waiting_for === 'quiet' ? `waits for its quiet period${left}`
