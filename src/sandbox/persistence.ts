@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { UserError } from '../core/errors.js';
 import { replay, type Delta, type OrgSnapshot } from './snapshot.js';
 
 // Past this size the journal is folded into a new snapshot.
@@ -25,11 +26,24 @@ export class StateFile {
     this.journal = `${file}.journal`;
   }
 
-  /** The saved state: the snapshot with the journal replayed over it. */
+  /**
+   * The saved state: the snapshot with the journal replayed over it. A file we cannot read is the
+   * user's to remove (a damaged disk, a sandbox of an older groq-rbac), not a bug: say so, and how.
+   */
   static load(file: string): OrgSnapshot | undefined {
     if (!fs.existsSync(file)) return undefined;
-    const snapshot = JSON.parse(fs.readFileSync(file, 'utf8')) as OrgSnapshot;
-    if (snapshot.version !== 1) throw new Error(`${file}: unknown sandbox state version ${String(snapshot.version)}; delete it to start afresh`);
+    const afresh = `delete it (and ${path.basename(file)}.journal) to start afresh`;
+    let snapshot: OrgSnapshot;
+    try {
+      snapshot = JSON.parse(fs.readFileSync(file, 'utf8')) as OrgSnapshot;
+    } catch (error) {
+      throw new UserError(`${file} is not a readable sandbox state file (${(error as Error).message}); ${afresh}`, { cause: error });
+    }
+    if (snapshot === null || typeof snapshot !== 'object' || snapshot.version !== 2) {
+      const version = (snapshot as { version?: unknown } | null)?.version;
+      const what = version === 1 ? 'holds the state of an older sandbox (version 1, API keys without projects)' : `is not a sandbox state file of version 2 (version: ${JSON.stringify(version ?? null)})`;
+      throw new UserError(`${file} ${what}; ${afresh}`);
+    }
     const journal = `${file}.journal`;
     if (!fs.existsSync(journal)) return snapshot;
     // Every whole line ends in a newline; what follows the last one is a line torn by a kill: dropped.
@@ -38,7 +52,7 @@ export class StateFile {
       try {
         return JSON.parse(line) as Delta;
       } catch (error) {
-        throw new Error(`${journal}:${i + 1}: unreadable journal line; delete the state files to start afresh`, { cause: error });
+        throw new UserError(`${journal}:${i + 1}: unreadable journal line; delete the state files to start afresh`, { cause: error });
       }
     });
     return replay(snapshot, deltas);
