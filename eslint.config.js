@@ -7,11 +7,13 @@ const LAYERS = {
   core: [],
   policy: ['core'],
   groq: ['core'],
+  github: ['core'],
   sandbox: ['core'],
   plan: ['core', 'policy'],
+  report: ['core', 'policy'],
   apply: ['core', 'policy', 'plan', 'groq'],
-  app: ['core', 'policy', 'plan', 'groq', 'apply'],
-  cli: ['core', 'policy', 'plan', 'groq', 'apply', 'app', 'sandbox'],
+  app: ['core', 'policy', 'plan', 'groq', 'apply', 'report'],
+  cli: ['core', 'policy', 'plan', 'groq', 'apply', 'app', 'sandbox', 'report'],
   action: ['core', 'policy', 'plan', 'groq', 'apply', 'app'],
 };
 

@@ -113,7 +113,7 @@ function explainGitHubError(error: unknown, where: Where, doing: string): Delive
     case 401:
       return fail(`GitHub rejected the token in GITHUB_TOKEN (401 ${said}): check that it has not expired or been revoked`);
     case 403:
-      return fail(`the token in GITHUB_TOKEN may not ${doing} ${env ? `secrets of environment ${env} in ${repo}` : `Actions secrets of ${repo}`} (403 ${said}): ${permission}. The workflow's own GITHUB_TOKEN can never write secrets; use a GitHub App or a fine-grained token`);
+      return fail(`the token in GITHUB_TOKEN may not ${doing} ${env ? `secrets of environment ${env} in ${repo}` : `Actions secrets of ${repo}`} (403 ${said}): ${permission}${/by integration/i.test(said) ? ". A workflow's own GITHUB_TOKEN can never write secrets: use a GitHub App token or a fine-grained token" : ''}`);
     case 404:
       return env
         ? fail(`the token cannot see environment ${env} of ${repo} (404 ${said}): check the repository name, that the environment exists (repository Settings → Environments) and that the token's app/PAT has access to ${repo}`)

@@ -138,7 +138,7 @@ function connect(target: VaultDelivery, label: string, value: string, context: D
 function unreachable(error: unknown, address: string, timeoutMs: number, fail: VaultConnection['fail']): DeliveryError {
   const e = error as { name?: string; message?: string; cause?: { code?: string; message?: string } } | null;
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') {
-    return fail(`Vault at ${address} did not answer within ${Math.round(timeoutMs / 1000)}s: check VAULT_ADDR and that Vault is up`, true, error);
+    return fail(`Vault at ${address} did not answer within ${timeoutMs < 1000 ? `${timeoutMs}ms` : `${Math.round(timeoutMs / 1000)}s`}: check VAULT_ADDR and that Vault is up`, true, error);
   }
   const reason = e?.cause?.code ?? e?.cause?.message ?? e?.message ?? 'unknown error';
   return fail(`cannot reach Vault at ${address} (${redactSecrets(String(reason))}): check VAULT_ADDR and that Vault is running and unsealed`, true, error);
