@@ -11,10 +11,10 @@ const LAYERS = {
   sandbox: ['core'],
   plan: ['core', 'policy'],
   report: ['core', 'policy'],
-  apply: ['core', 'policy', 'plan', 'groq'],
-  app: ['core', 'policy', 'plan', 'groq', 'apply', 'report'],
-  cli: ['core', 'policy', 'plan', 'groq', 'apply', 'app', 'sandbox', 'report'],
-  action: ['core', 'policy', 'plan', 'groq', 'apply', 'app'],
+  apply: ['core', 'policy', 'plan', 'groq', 'github'],
+  app: ['core', 'policy', 'plan', 'groq', 'github', 'apply', 'report'],
+  cli: ['core', 'policy', 'plan', 'groq', 'github', 'apply', 'app', 'sandbox', 'report'],
+  action: ['core', 'policy', 'plan', 'groq', 'github', 'apply', 'app', 'report'],
 };
 
 const boundaries = Object.entries(LAYERS).map(([layer, allowed]) => {
