@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
-import { UserError } from '../../errors.js';
+import { UserError } from '../../core/errors.js';
 import { mergeCodeowners, renderCodeownersBlock } from '../../policy/codeowners.js';
 import { readPolicies } from '../../policy/read-policies.js';
 import { parseCommandArgs } from '../args.js';
