@@ -12,6 +12,8 @@ export interface OrgSession {
   /** Where we are connected, for messages. */
   target: string;
   concurrency: number;
+  /** The built-in sandbox: GitHub and Vault deliveries go to files under this folder instead. */
+  sandboxDeliveries?: string;
   close(): Promise<void>;
 }
 

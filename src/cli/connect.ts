@@ -10,6 +10,7 @@ import { parsePositiveInt } from './args.js';
 import { makeStyle, type Io } from './io.js';
 
 export const SANDBOX_STATE = path.join('.groq-rbac', 'sandbox.json');
+export const SANDBOX_DELIVERIES = path.join('.groq-rbac', 'deliveries');
 
 /** Connects to the organization: the embedded sandbox with --sandbox, else GROQ_BASE_URL with GROQ_ADMIN_KEY. */
 export async function connect(values: { sandbox?: boolean; 'base-url'?: string; concurrency?: string }, io: Io, orgId: string): Promise<OrgSession> {
@@ -21,6 +22,7 @@ export async function connect(values: { sandbox?: boolean; 'base-url'?: string; 
     const session = openSession({ baseUrl: sandbox.url, adminKey: sandbox.adminKey, concurrency, logger: io.logger, target: `the sandbox (state in ${SANDBOX_STATE})` });
     return {
       ...session,
+      sandboxDeliveries: path.join(io.cwd, SANDBOX_DELIVERIES),
       async close() {
         await session.close();
         await sandbox.close();
