@@ -22,6 +22,8 @@ Options:
   --force            overwrite existing policy files
   --sandbox          import the built-in sandbox organization
   --base-url URL     API base URL (default: GROQ_BASE_URL, else https://api.groq.com)
+  --debug            log every request and retry to stderr
+  --no-color         no colour (also NO_COLOR=1)
   -h, --help         show this help
 `;
 
