@@ -101,7 +101,9 @@ export async function benchUsage(): Promise<{ ratio: number; requests: number; m
       if (!page.has_more) break;
       after = page.last_id;
     }
-    await mapLimit(ids, CONCURRENCY, async (id) => Promise.all([get(`/organization/projects/${id}/model_permissions`), get(`/organization/projects/${id}/rate_limits?limit=100`), get(`/organization/projects/${id}/api_keys?limit=100`)]));
+    // 8 in flight in all, as the report's session has.
+    const reads = ids.flatMap((id) => [`/organization/projects/${id}/model_permissions`, `/organization/projects/${id}/rate_limits?limit=100`, `/organization/projects/${id}/api_keys?limit=100`]);
+    await mapLimit(reads, CONCURRENCY, get);
     await Promise.all([parsing, org, buckets]);
   });
 

@@ -6,6 +6,7 @@ import { codeownersCommand, codeownersHelp } from './commands/codeowners.js';
 import { importCommand, importHelp } from './commands/import.js';
 import { planCommand, planHelp } from './commands/plan.js';
 import { sandboxCommand, sandboxHelp } from './commands/sandbox.js';
+import { usageCommand, usageHelp } from './commands/usage.js';
 import { validateCommand, validateHelp } from './commands/validate.js';
 import { makeStyle, type Io } from './io.js';
 
@@ -17,6 +18,7 @@ const COMMANDS: Record<string, Command> = {
   apply: { run: applyCommand, help: applyHelp, summary: 'change the organization to match the policies' },
   import: { run: importCommand, help: importHelp, summary: 'write policies for an existing organization' },
   codeowners: { run: codeownersCommand, help: codeownersHelp, summary: 'derive .github/CODEOWNERS from owners and admins' },
+  usage: { run: usageCommand, help: usageHelp, summary: 'report usage, cost and spend per team, project, key and model' },
   sandbox: { run: sandboxCommand, help: sandboxHelp, summary: 'run a local stand-in Groq organization' },
 };
 

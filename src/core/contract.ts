@@ -145,6 +145,8 @@ export interface UsageQuery {
   api_key_ids?: string[];
   models?: string[];
   group_by?: ('project_id' | 'api_key_id' | 'model')[];
+  /** Buckets per page. */
+  limit?: number;
 }
 
 export interface CostsQuery {
@@ -152,6 +154,8 @@ export interface CostsQuery {
   end_time?: number;
   project_ids?: string[];
   group_by?: ('project_id' | 'line_item')[];
+  /** Buckets per page. */
+  limit?: number;
 }
 
 export interface AuditLog {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import { applyOrganization } from '../../app/apply-organization.js';
+import { appendAuditLog, DEFAULT_AUDIT_LOG, readAuditContext } from '../../app/audit-log.js';
 import { deliverToTargets } from '../../app/deliver.js';
 import type { ChangeOutcome } from '../../apply/apply-plan.js';
 import { RefusalError, UserError } from '../../core/errors.js';
@@ -30,6 +31,8 @@ Options:
   --force                    override the delete limits in org.yaml's safety section
                              (never: protected projects and keys, the admin key, another organization)
   --out FILE                 write a JSON report of every change's outcome
+  --audit-log FILE           append one JSON line per applied change: time, actor, commit, PR,
+                             change, outcome, ids; never a key value (default: ${DEFAULT_AUDIT_LOG})
   --rotations-only           only advance key rotations (rotate due keys, retire quiet old
                              generations); never another change. For a scheduled job.
   --sandbox                  use the built-in sandbox organization (no credentials needed)
@@ -51,6 +54,7 @@ export async function applyCommand(argv: string[], io: Io): Promise<number> {
     'expect-fingerprint': { type: 'string' },
     force: { type: 'boolean' },
     out: { type: 'string' },
+    'audit-log': { type: 'string', default: DEFAULT_AUDIT_LOG },
     'rotations-only': { type: 'boolean' },
   });
   if (values.help) return io.out(applyHelp), 0;
@@ -60,6 +64,7 @@ export async function applyCommand(argv: string[], io: Io): Promise<number> {
   if (expected !== null && !/^[0-9a-f]{64}$/.test(expected)) throw new UserError(`the expected fingerprint "${expected}" is not a sha256 (64 hex digits); copy it from the plan`);
   // Checked before the first request: failing to write the report after changing the org is worse.
   const outFile = values.out ? checkOutputFile(io.cwd, values.out, '--out') : null;
+  const auditFile = checkOutputFile(io.cwd, values['audit-log'], '--audit-log');
   if (values['rotations-only'] && expected !== null) throw new UserError('--rotations-only applies no reviewed plan: drop --plan / --expect-fingerprint');
   if (!values.yes && expected === null && !io.interactive) {
     throw new UserError('apply changes the organization and is not on a terminal: add --yes (or --plan FILE / --expect-fingerprint SHA) to confirm');
@@ -68,6 +73,7 @@ export async function applyCommand(argv: string[], io: Io): Promise<number> {
   const desired = loadDesired(values.policies, io);
   if (!desired) return 1;
   const session = await connect(values, io, desired.org.id);
+  if (session.sandboxDeliveries) io.err(`sandbox: GitHub and Vault deliveries are written under ${path.relative(io.cwd, session.sandboxDeliveries)}/ instead; sandbox keys never reach real secrets.\n`);
   try {
     const result = await applyOrganization({
       session, desired, expectedFingerprint: expected, force: Boolean(values.force),
@@ -78,7 +84,7 @@ export async function applyCommand(argv: string[], io: Io): Promise<number> {
         return answer.trim() === 'yes';
       },
       onOutcome: (o) => io.out(progressLine(o, style)),
-      deliver: deliverToTargets(desired, { env: io.env, cwd: io.cwd, logger: io.logger }),
+      deliver: deliverToTargets(desired, { env: io.env, cwd: io.cwd, logger: io.logger, ...(session.sandboxDeliveries ? { redirectTo: session.sandboxDeliveries } : {}) }),
       ...(values['rotations-only'] ? { only: 'rotations' as const } : {}),
     });
     switch (result.status) {
@@ -100,6 +106,7 @@ export async function applyCommand(argv: string[], io: Io): Promise<number> {
       case 'applied': {
         const { report } = result;
         if (outFile) writeOutputFile(outFile, `${JSON.stringify(report, null, 2)}\n`);
+        appendAuditLog(auditFile, report, readAuditContext(io.env, io.cwd));
         const done = (a: ChangeOutcome['action']) => report.outcomes.filter((o) => o.status === 'applied' && o.action === a).length;
         const counts = `${done('create')} created, ${done('update')} updated, ${done('rotate')} rotated, ${done('delete')} deleted, ${done('adopt')} adopted, ${done('archive')} archived`;
         if (report.summary.failed + report.summary.skipped > 0) {
