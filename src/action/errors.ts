@@ -8,6 +8,7 @@ const PERMISSIONS: Record<Mode, string> = {
   apply: '`pull-requests: write` and `contents: read` (to read the merged pull request, its reviews and comments)',
   drift: '`issues: write` (to open and close the drift issue)',
   reconcile: '`contents: read`',
+  usage: '`contents: read`',
 };
 
 interface OctokitRequestError {

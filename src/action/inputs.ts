@@ -2,7 +2,7 @@ import { UserError } from '../core/errors.js';
 import { DEFAULT_BASE_URL } from '../groq/client.js';
 import type { EventContext } from './context.js';
 
-export const MODES = ['plan', 'apply', 'drift', 'reconcile'] as const;
+export const MODES = ['plan', 'apply', 'drift', 'reconcile', 'usage'] as const;
 export type Mode = (typeof MODES)[number];
 
 export interface ActionInputs {
@@ -39,7 +39,6 @@ export function readInputs(get: GetInput, event: EventContext): ActionInputs {
 
   const mode = read('mode');
   if (mode === '') throw new UserError(`input \`mode\` is missing: add \`mode: plan\` (on pull_request), \`mode: apply\` (on push), \`mode: drift\` or \`mode: reconcile\` (on schedule) under the step's \`with:\``);
-  if (mode === 'usage') throw new UserError('input `mode: usage` is not available in this version of groq-rbac: use plan, apply, drift or reconcile');
   if (!(MODES as readonly string[]).includes(mode)) throw new UserError(`input \`mode\` must be one of ${MODES.join(', ')}, not "${mode}": correct it under the step's \`with:\``);
 
   const adminKey = read('groq-admin-key');

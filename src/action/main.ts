@@ -12,9 +12,10 @@ import { driftMode } from './modes/drift.js';
 import type { ModeContext, ModeResult } from './modes/mode.js';
 import { planMode } from './modes/plan.js';
 import { reconcileMode } from './modes/reconcile.js';
+import { usageMode } from './modes/usage.js';
 import { buildOutputs } from './outputs.js';
 
-const MODE_RUNNERS: Record<Mode, (ctx: ModeContext) => Promise<ModeResult>> = { plan: planMode, apply: applyMode, drift: driftMode, reconcile: reconcileMode };
+const MODE_RUNNERS: Record<Mode, (ctx: ModeContext) => Promise<ModeResult>> = { plan: planMode, apply: applyMode, drift: driftMode, reconcile: reconcileMode, usage: usageMode };
 
 // Everything groq-rbac logs goes through the runner's log, redacted.
 const actionsLogger: Logger = {
@@ -52,6 +53,7 @@ export async function run(options: { env?: NodeJS.ProcessEnv; cwd?: string } = {
       readPolicies: () => readPolicies(inputs.policies, { cwd }),
       openSession: () => openSession({ baseUrl: inputs.baseUrl, adminKey: inputs.adminKey, concurrency: 8, logger }),
       workflowFile: workflowPath(env.GITHUB_WORKFLOW_REF),
+      maskSecret: (value) => core.setSecret(value),
     };
     const result = await MODE_RUNNERS[inputs.mode](ctx);
     const outputs = buildOutputs(result, env);

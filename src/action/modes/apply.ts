@@ -41,7 +41,7 @@ export async function applyMode(ctx: ModeContext): Promise<ModeResult> {
       session, desired, expectedFingerprint: approved.fingerprint, force: false,
       // With an approved fingerprint there is nobody to ask: the approval is the confirmation.
       confirm: async () => false,
-      deliver: deliverToTargets(desired, { env: ctx.env, cwd: ctx.cwd, logger: ctx.logger }),
+      deliver: deliverToTargets(desired, { env: ctx.env, cwd: ctx.cwd, logger: ctx.logger, ...(ctx.maskSecret ? { maskSecret: ctx.maskSecret } : {}) }),
       onOutcome: (o) => ctx.logger.info(`${o.status === 'applied' ? '✓' : o.status === 'skipped' ? '·' : '✗'} ${o.action} ${o.resource}${o.project ? ` ${o.project}` : ''}${o.key ? `/${o.key}` : ''}: ${o.message}`),
     }),
   );

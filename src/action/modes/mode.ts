@@ -26,6 +26,8 @@ export interface ModeContext {
   summary: string[];
   /** The workflow file of this run (`.github/workflows/x.yml`), for "run it by hand" advice; null when unknown. */
   workflowFile: string | null;
+  /** Masks a new key's value in the runner's log (core.setSecret) before anything else sees it. */
+  maskSecret?: (value: string) => void;
 }
 
 export interface ModeResult {

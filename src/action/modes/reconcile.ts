@@ -19,7 +19,7 @@ export async function reconcileMode(ctx: ModeContext): Promise<ModeResult> {
     applyOrganization({
       session, desired, expectedFingerprint: null, force: false, only: 'rotations',
       confirm: async () => true,
-      deliver: deliverToTargets(desired, { env: ctx.env, cwd: ctx.cwd, logger: ctx.logger }),
+      deliver: deliverToTargets(desired, { env: ctx.env, cwd: ctx.cwd, logger: ctx.logger, ...(ctx.maskSecret ? { maskSecret: ctx.maskSecret } : {}) }),
       onOutcome: (o) => ctx.logger.info(`${o.status === 'applied' ? '✓' : o.status === 'skipped' ? '·' : '✗'} ${o.action} key ${o.project ?? ''}/${o.key ?? ''}: ${o.message}`),
     }),
   );
