@@ -8,7 +8,7 @@ import type { ChangeOutcome } from '../../apply/apply-plan.js';
 import { RefusalError, UserError } from '../../core/errors.js';
 import { renderPlanText } from '../../plan/render-text.js';
 import type { Plan } from '../../plan/types.js';
-import { ORG_OPTIONS, parseCommandArgs } from '../args.js';
+import { ORG_OPTIONS, orgOptionsHelp, parseCommandArgs } from '../args.js';
 import { connect, loadDesired } from '../connect.js';
 import { makeStyle, type Io, type Style } from '../io.js';
 import { checkOutputFile, writeOutputFile } from '../output-file.js';
@@ -35,12 +35,7 @@ Options:
                              change, outcome, ids; never a key value (default: ${DEFAULT_AUDIT_LOG})
   --rotations-only           only advance key rotations (rotate due keys, retire quiet old
                              generations); never another change. For a scheduled job.
-  --sandbox                  use the built-in sandbox organization (no credentials needed)
-  --base-url URL             API base URL (default: GROQ_BASE_URL, else https://api.groq.com)
-  --concurrency N            parallel requests (default 8)
-  --debug                    log every request and retry to stderr
-  --no-color                 no colour (also NO_COLOR=1)
-  -h, --help                 show this help
+${orgOptionsHelp(29)}
 
 With --plan or --expect-fingerprint the approved plan is the confirmation: apply does not ask.
 Exit codes: 0 applied or nothing to do, 1 error, refusal or any change failed.

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { UserError } from '../../core/errors.js';
 import { readLiveState } from '../../groq/read-live-state.js';
 import { importPolicies } from '../../policy/import-policies.js';
-import { ORG_OPTIONS, parseCommandArgs } from '../args.js';
+import { ORG_OPTIONS, orgOptionsHelp, parseCommandArgs } from '../args.js';
 import { connect } from '../connect.js';
 import { packageRoot } from '../package-root.js';
 import type { Io } from '../io.js';
@@ -20,11 +20,7 @@ Options:
   --admins LIST      comma-separated admins and default owners (default: @your-org/platform)
   --org ID           with --sandbox: the sandbox organization's id (default: org_sandbox)
   --force            overwrite existing policy files
-  --sandbox          import the built-in sandbox organization
-  --base-url URL     API base URL (default: GROQ_BASE_URL, else https://api.groq.com)
-  --debug            log every request and retry to stderr
-  --no-color         no colour (also NO_COLOR=1)
-  -h, --help         show this help
+${orgOptionsHelp(21)}
 `;
 
 export async function importCommand(argv: string[], io: Io): Promise<number> {

@@ -6,7 +6,7 @@ import { renderPlanText } from '../../plan/render-text.js';
 import { blockingRefusals } from '../../plan/safety.js';
 import { isEmptyPlan } from '../../plan/summary.js';
 import type { Plan } from '../../plan/types.js';
-import { ORG_OPTIONS, parseCommandArgs } from '../args.js';
+import { ORG_OPTIONS, orgOptionsHelp, parseCommandArgs } from '../args.js';
 import { connect, loadDesired } from '../connect.js';
 import { makeStyle, type Io } from '../io.js';
 import { checkOutputFile, writeOutputFile } from '../output-file.js';
@@ -23,12 +23,7 @@ Options:
   --out FILE            also save the plan as JSON, for \`apply --plan FILE\`
   --detailed-exitcode   exit 2 when there are changes
   --force               preview as \`apply --force\` would: forceable refusals do not fail the plan
-  --sandbox             use the built-in sandbox organization (no credentials needed)
-  --base-url URL        API base URL (default: GROQ_BASE_URL, else https://api.groq.com)
-  --concurrency N       parallel requests (default 8)
-  --debug               log every request and retry to stderr
-  --no-color            no colour (also NO_COLOR=1)
-  -h, --help            show this help
+${orgOptionsHelp(24)}
 
 Environment: GROQ_ADMIN_KEY (admin key), GROQ_BASE_URL, NO_COLOR.
 Exit codes: 0 no changes (or changes without --detailed-exitcode), 1 error or a plan apply would refuse, 2 changes present.

@@ -5,7 +5,7 @@ import { renderUsageMarkdown } from '../../report/render-usage-markdown.js';
 import { renderUsageText } from '../../report/render-usage-text.js';
 import { BREAKDOWNS, type Breakdown } from '../../report/types.js';
 import { parseDate } from '../../report/windows.js';
-import { ORG_OPTIONS, parseCommandArgs } from '../args.js';
+import { ORG_OPTIONS, orgOptionsHelp, parseCommandArgs } from '../args.js';
 import { connect, loadDesired } from '../connect.js';
 import { makeStyle, type Io } from '../io.js';
 import { checkOutputFile, writeOutputFile } from '../output-file.js';
@@ -27,12 +27,7 @@ Options:
   --by WHAT          team (default), project, key or model: the breakdown shown
   --format FORMAT    text (default), markdown (tables and Mermaid charts) or json (docs/usage-format.md)
   --out FILE         write the report to FILE instead of standard output
-  --sandbox          use the built-in sandbox organization (no credentials needed)
-  --base-url URL     API base URL (default: GROQ_BASE_URL, else https://api.groq.com)
-  --concurrency N    parallel requests (default 8)
-  --debug            log every request and retry to stderr
-  --no-color         no colour (also NO_COLOR=1)
-  -h, --help         show this help
+${orgOptionsHelp(21)}
 
 Environment: GROQ_ADMIN_KEY (admin key), GROQ_BASE_URL, NO_COLOR.
 Exit codes: 0 report written, 1 error.
