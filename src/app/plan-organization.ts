@@ -5,6 +5,7 @@ import type { GroqAdmin } from '../groq/types.js';
 import { planChanges, usageNeeds } from '../plan/plan-changes.js';
 import { keyUsageFromBuckets, type KeyUsage } from '../plan/rotation.js';
 import type { Plan } from '../plan/types.js';
+import { setsSpendLimit, spendLimitWarning } from '../plan/warnings.js';
 import type { DesiredState } from '../policy/types.js';
 import type { OrgSession } from './session.js';
 
@@ -16,7 +17,24 @@ export async function planOrganization(session: OrgSession, desired: DesiredStat
   const live = await readLiveState(session.admin, { concurrency: session.concurrency });
   const usage = await readKeyUsage(session.admin, desired, live);
   const plan = planChanges(desired, live, live.observed_at, { adminKeyRedacted: session.adminKeyRedacted, usage, ...(options.catalogue ? { catalogue: options.catalogue } : {}) });
+  if (setsSpendLimit(plan.changes)) {
+    const warning = spendLimitWarning(plan.changes, await monthToDateSpend(session.admin, live.observed_at), monthTurns(live.observed_at));
+    if (warning) plan.warnings.push(warning);
+  }
   return { plan, live };
+}
+
+/** This month's spend so far (UTC), from the organization's own costs. */
+async function monthToDateSpend(admin: GroqAdmin, now: number): Promise<number> {
+  const d = new Date(now * 1000);
+  const start = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1) / 1000;
+  const buckets = await admin.listCosts({ start_time: start, end_time: now, limit: 31 });
+  return buckets.reduce((sum, b) => sum + b.results.reduce((s, r) => s + r.amount.value, 0), 0);
+}
+
+function monthTurns(now: number): string {
+  const d = new Date(now * 1000);
+  return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1)).toISOString().slice(0, 10);
 }
 
 async function readKeyUsage(admin: GroqAdmin, desired: DesiredState, live: LiveState): Promise<KeyUsage> {

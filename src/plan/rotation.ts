@@ -1,6 +1,6 @@
 /**
  * Key rotation phases, derived on every run from the live keys' metadata, the org's clock and its
- * usage data alone: no state file, no cache, no secret kept. See issue 8 and docs/rotation.md.
+ * usage data alone: no state file, no cache, no secret kept. See "Delivery and staged rotation" in the README.
  *
  * - steady: one delivered generation, nothing older;
  * - due: the current generation is older than `every`, or its trigger or delivery targets differ;

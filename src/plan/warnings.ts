@@ -46,3 +46,21 @@ export function planWarnings(input: { desired: DesiredState; live: LiveState; ma
   }
   return warnings;
 }
+
+/**
+ * A spend limit set below what the organization has already spent this month blocks every key
+ * (`blocked_api_access`) until the month turns. `monthToDateUsd` is read only when the plan sets one.
+ */
+export function spendLimitWarning(changes: readonly Change[], monthToDateUsd: number, monthTurns: string): Warning | null {
+  const limit = changes.find((c) => c.resource === 'spend_limit' && c.after !== null);
+  if (!limit || limit.resource !== 'spend_limit' || !limit.after || limit.after.monthly_cap_usd > monthToDateUsd) return null;
+  return {
+    code: 'spend_limit_below_spend',
+    message: `the spend limit of ${limit.after.monthly_cap_usd} USD is at or below this month's spend so far (${monthToDateUsd.toFixed(2)} USD): every key in the organization will be refused (blocked_api_access) until ${monthTurns}`,
+  };
+}
+
+/** Whether the plan sets a spend limit: only then is the month's spend worth reading. */
+export function setsSpendLimit(changes: readonly Change[]): boolean {
+  return changes.some((c) => c.resource === 'spend_limit' && c.after !== null);
+}
