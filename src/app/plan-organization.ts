@@ -7,6 +7,7 @@ import { keyUsageFromBuckets, type KeyUsage } from '../plan/rotation.js';
 import type { Plan } from '../plan/types.js';
 import { setsSpendLimit, spendLimitWarning } from '../plan/warnings.js';
 import type { DesiredState } from '../policy/types.js';
+import { readDriftAttribution } from './drift-attribution.js';
 import type { OrgSession } from './session.js';
 
 /**
@@ -17,6 +18,11 @@ export async function planOrganization(session: OrgSession, desired: DesiredStat
   const live = await readLiveState(session.admin, { concurrency: session.concurrency });
   const usage = await readKeyUsage(session.admin, desired, live);
   const plan = planChanges(desired, live, live.observed_at, { adminKeyRedacted: session.adminKeyRedacted, usage, ...(options.catalogue ? { catalogue: options.catalogue } : {}) });
+  // Who changed, in the Console, what now differs from the policies: from the org's audit log.
+  for (const a of await readDriftAttribution(session.admin, plan, { now: live.observed_at })) {
+    const change = plan.changes[a.change]!;
+    change.context = { ...change.context, changed_by: { actor: a.actor, at: a.effective_at } };
+  }
   if (setsSpendLimit(plan.changes)) {
     const warning = spendLimitWarning(plan.changes, await monthToDateSpend(session.admin, live.observed_at), monthTurns(live.observed_at));
     if (warning) plan.warnings.push(warning);

@@ -27,6 +27,7 @@ export function contextText(context: ChangeContext | undefined): string {
   const parts: string[] = [];
   if (context.key_count !== undefined) parts.push(`${context.key_count} key${context.key_count === 1 ? '' : 's'}`);
   if (context.last_used_at !== undefined) parts.push(context.last_used_at === null ? 'never used' : `last used ${formatDate(context.last_used_at)}`);
+  if (context.changed_by) parts.push(`changed by ${context.changed_by.actor} on ${formatDate(context.changed_by.at)}`);
   return parts.join(', ');
 }
 

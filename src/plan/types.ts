@@ -41,6 +41,8 @@ export interface KeyState {
 export interface ChangeContext {
   key_count?: number;
   last_used_at?: number | null;
+  /** For a difference: who last changed the thing in the organization, from its audit log. */
+  changed_by?: { actor: string; at: number };
 }
 
 interface ChangeBase {
