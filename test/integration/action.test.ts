@@ -371,6 +371,10 @@ describe('the Action bundle, run as Actions runs it', () => {
     const run = await runAction('schedule', { mode: 'reconcile' });
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.outputs.summary).toMatch(/^Reconciled [1-9]\d* rotation steps?\.$/);
+    // The audit log has one line per change, never a value.
+    const audit = fs.readFileSync(path.join(ws, '.groq-rbac/audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(audit.some((e) => e.action === 'rotate' && e.status === 'applied' && e.key === 'chatbot-prod-web')).toBe(true);
+    expect(run.summary).toMatch(/Audit log: \d+ lines? appended to `\.groq-rbac\/audit\.jsonl`/);
     expect(fs.readFileSync(path.join(ws, 'delivered/chatbot-prod-web.key'), 'utf8')).not.toBe(first);
     // The spend cap change was not made: it still shows in the plan.
     const after = await runAction('pull_request', { mode: 'plan' });

@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { appendAuditLog, DEFAULT_AUDIT_LOG, readAuditContext } from '../../app/audit-log.js';
 import { applyOrganization } from '../../app/apply-organization.js';
 import { deliverToTargets } from '../../app/deliver.js';
 import { RefusalError } from '../../core/errors.js';
@@ -76,6 +78,9 @@ export async function applyMode(ctx: ModeContext): Promise<ModeResult> {
     }
     case 'applied': {
       const { report } = result;
+      // One JSON line per change; the example workflows upload the file as an artifact.
+      const audited = appendAuditLog(path.join(ctx.cwd, DEFAULT_AUDIT_LOG), report, readAuditContext(ctx.env, ctx.cwd));
+      ctx.summary.push(`Audit log: ${audited} line${audited === 1 ? '' : 's'} appended to \`${DEFAULT_AUDIT_LOG}\`.\n`);
       const { parts, full } = appliedCommentParts(plan, report, run);
       ctx.summary.push(full);
       await comment(parts);

@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { appendAuditLog, DEFAULT_AUDIT_LOG, readAuditContext } from '../../app/audit-log.js';
 import { applyOrganization } from '../../app/apply-organization.js';
 import { deliverToTargets } from '../../app/deliver.js';
 import { RefusalError } from '../../core/errors.js';
@@ -43,6 +45,9 @@ export async function reconcileMode(ctx: ModeContext): Promise<ModeResult> {
     }
     case 'applied': {
       const { report } = result;
+      // One JSON line per change; the example workflows upload the file as an artifact.
+      const audited = appendAuditLog(path.join(ctx.cwd, DEFAULT_AUDIT_LOG), report, readAuditContext(ctx.env, ctx.cwd));
+      ctx.summary.push(`Audit log: ${audited} line${audited === 1 ? '' : 's'} appended to \`${DEFAULT_AUDIT_LOG}\`.\n`);
       ctx.summary.push(appliedCommentParts(plan, report, run).full, note);
       const { applied, failed, skipped } = report.summary;
       const line = `Reconciled ${applied} rotation step${applied === 1 ? '' : 's'}${failed + skipped > 0 ? `; ${failed} failed, ${skipped} skipped` : ''}.`;
