@@ -25,7 +25,8 @@ const common = {
   logLevel: 'warning',
 };
 
-await build({ ...common, entryPoints: { cli: 'src/cli/index.ts' } });
+// Code splitting: commands load on demand (src/cli/main.ts), so `--version` and `validate` start fast.
+await build({ ...common, entryPoints: { cli: 'src/cli/index.ts' }, splitting: true, chunkNames: 'chunks/[name]-[hash]' });
 
 // The Action's bundle is committed (action.yml runs dist/action.js): minified, with the licences
 // of everything bundled into it in dist/licenses.txt, as @vercel/ncc does.

@@ -3,16 +3,20 @@
 import { execFileSync } from 'node:child_process';
 import { benchPlan } from './plan.js';
 import { benchSandbox } from './sandbox.js';
+import { benchStartup } from './startup.js';
 import { benchValidate } from './validate.js';
 
 execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
 console.log(`groq-rbac benchmarks on ${process.version}, ${(await import('node:os')).cpus().length} cores`);
 
+const startup = await benchStartup();
 const validate = await benchValidate();
 const sandbox = await benchSandbox();
 const plan = await benchPlan();
 
 const targets: [string, boolean][] = [
+  ['--version within 1.5× of node -e 0', startup.version <= 1.5],
+  ['validate of the examples within 2× of node -e 0', startup.validate <= 2],
   ['validate: CPU beyond parsing under 1 s for 10,000 keys', validate.beyondParsingCpuMs < 1000],
   ['sandbox: admin throughput at least 0.5× bare node:http', sandbox.admin.perSecond >= 0.5 * sandbox.floor.perSecond],
   ['sandbox: inference throughput at least 0.5× bare node:http', sandbox.inference.perSecond >= 0.5 * sandbox.floor.perSecond],

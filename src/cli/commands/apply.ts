@@ -9,7 +9,8 @@ import { RefusalError, UserError } from '../../core/errors.js';
 import { renderPlanText } from '../../plan/render-text.js';
 import type { Plan } from '../../plan/types.js';
 import { ORG_OPTIONS, orgOptionsHelp, parseCommandArgs } from '../args.js';
-import { connect, loadDesired } from '../connect.js';
+import { connect } from '../connect.js';
+import { loadDesired } from '../policies-input.js';
 import { makeStyle, type Io, type Style } from '../io.js';
 import { checkOutputFile, writeOutputFile } from '../output-file.js';
 

@@ -7,7 +7,8 @@ import { blockingRefusals } from '../../plan/safety.js';
 import { isEmptyPlan } from '../../plan/summary.js';
 import type { Plan } from '../../plan/types.js';
 import { ORG_OPTIONS, orgOptionsHelp, parseCommandArgs } from '../args.js';
-import { connect, loadDesired } from '../connect.js';
+import { connect } from '../connect.js';
+import { loadDesired } from '../policies-input.js';
 import { makeStyle, type Io } from '../io.js';
 import { checkOutputFile, writeOutputFile } from '../output-file.js';
 

@@ -6,7 +6,8 @@ import { renderUsageText } from '../../report/render-usage-text.js';
 import { BREAKDOWNS, type Breakdown } from '../../report/types.js';
 import { parseDate } from '../../report/windows.js';
 import { ORG_OPTIONS, orgOptionsHelp, parseCommandArgs } from '../args.js';
-import { connect, loadDesired } from '../connect.js';
+import { connect } from '../connect.js';
+import { loadDesired } from '../policies-input.js';
 import { makeStyle, type Io } from '../io.js';
 import { checkOutputFile, writeOutputFile } from '../output-file.js';
 

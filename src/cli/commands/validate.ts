@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { readPolicies } from '../../policy/read-policies.js';
 import { parseCommandArgs } from '../args.js';
-import { writeDiagnostics } from '../connect.js';
+import { writeDiagnostics } from '../policies-input.js';
 import { makeStyle, type Io } from '../io.js';
 
 export const validateHelp = `Usage: groq-rbac validate [--policies DIR]
