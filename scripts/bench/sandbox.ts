@@ -35,6 +35,10 @@ export async function benchSandbox(): Promise<{ admin: LoadResult; inference: Lo
   const page = (await (await fetch(`${sandbox.url}${keysPath}?limit=100`, { headers: auth })).json()) as { data: { id: string }[] };
   const ids = page.data.map((k) => k.id);
   const created = (await (await fetch(`${sandbox.url}${keysPath}`, { method: 'POST', headers: json, body: JSON.stringify({ name: 'bench-inference', metadata: {} }) })).json()) as { value: string };
+  // Room for the whole run in the org's and the project's limits, so inference requests succeed.
+  const roomy = { max_requests_per_1_minute: 100_000_000, max_tokens_per_1_minute: 1_000_000_000_000, max_requests_per_1_day: 1_000_000_000, max_tokens_per_1_day: 1_000_000_000_000 };
+  await fetch(`${sandbox.url}/_sandbox/rate_limits`, { method: 'POST', headers: json, body: JSON.stringify({ model: 'openai/gpt-oss-20b', ...roomy }) });
+  await fetch(`${sandbox.url}/openai/v1/organization/projects/${project.id}/rate_limits/rl-openai%2Fgpt-oss-20b`, { method: 'POST', headers: json, body: JSON.stringify(roomy) });
 
   // The admin mix a plan and an apply make: list pages, reads, updates, creates, usage.
   const projectPath = `/openai/v1/organization/projects/${project.id}`;
