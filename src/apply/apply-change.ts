@@ -21,13 +21,18 @@ export function idempotencyKeyFor(org: string, identity: Record<string, string |
 
 const isNotFound = (e: unknown) => e instanceof GroqApiError && e.status === 404;
 
-async function gone<T>(action: () => Promise<T>): Promise<boolean> {
+/**
+ * Runs a delete or archive; true when the thing was already gone. A 404 alone is no proof (a
+ * spurious one would report a delete that never happened): `stillThere` must agree, else the 404
+ * is the change's failure.
+ */
+async function gone<T>(action: () => Promise<T>, stillThere: () => Promise<boolean>): Promise<boolean> {
   try {
     await action();
     return false;
   } catch (error) {
-    if (isNotFound(error)) return true;
-    throw error;
+    if (!isNotFound(error) || (await stillThere())) throw error;
+    return true;
   }
 }
 
@@ -44,25 +49,38 @@ export async function applyChange(org: string, change: Change, admin: GroqAdmin,
       return { message: 'updated the organization\'s model permissions', id: null };
     case 'spend_limit':
       if (change.after === null) {
-        return { message: (await gone(() => admin.deleteSpendLimit())) ? 'the spend limit was already gone' : 'removed the spend limit', id: null };
+        return { message: (await gone(() => admin.deleteSpendLimit(), async () => (await admin.getSpendLimit()) !== null)) ? 'the spend limit was already gone' : 'removed the spend limit', id: null };
       }
       await admin.setSpendLimit(usdToCents(change.after.monthly_cap_usd));
       return { message: `set the spend limit to ${change.after.monthly_cap_usd} USD`, id: null };
     case 'spend_alert': {
       if (change.action === 'delete') {
-        return { message: (await gone(() => admin.deleteSpendAlert(change.alert_id!))) ? `${change.alert_id} was already gone` : `deleted ${change.alert_id}`, id: change.alert_id };
+        const alertThere = async () => (await admin.listSpendAlerts()).some((a) => a.id === change.alert_id);
+        return { message: (await gone(() => admin.deleteSpendAlert(change.alert_id!), alertThere)) ? `${change.alert_id} was already gone` : `deleted ${change.alert_id}`, id: change.alert_id };
       }
       const input: SpendAlertInput = { threshold_amount: usdToCents(change.threshold_usd), currency: 'USD', interval: 'month', notification_channel: { type: 'email', recipients: change.after!.recipients } };
       if (change.action === 'update') {
         await admin.updateSpendAlert(change.alert_id!, input);
         return { message: `updated ${change.alert_id}`, id: change.alert_id };
       }
-      const created = await admin.createSpendAlert(input, idempotencyKeyFor(org, { spend_alert: input.threshold_amount }));
-      return { message: `created ${created.value.id}`, id: created.value.id };
+      try {
+        const created = await admin.createSpendAlert(input, idempotencyKeyFor(org, { spend_alert: input.threshold_amount }));
+        return { message: `created ${created.value.id}`, id: created.value.id };
+      } catch (error) {
+        // Same key, other recipients: another apply, of another policy version, made this alert first. Ours wins.
+        if (!(error instanceof GroqApiError && error.code === 'idempotency_key_reused')) throw error;
+        const theirs = (await admin.listSpendAlerts()).find((a) => a.threshold_amount === input.threshold_amount);
+        if (!theirs) throw error;
+        await admin.updateSpendAlert(theirs.id, input);
+        return { message: `updated ${theirs.id}, made by another apply running at the same time`, id: theirs.id };
+      }
     }
     case 'project':
       if (change.action === 'create') return createProject(org, change, admin, projectIds);
-      return { message: (await gone(() => admin.archiveProject(change.project_id!))) ? `${change.project_id} was already gone` : `archived ${change.project_id}`, id: change.project_id };
+      {
+        const active = async () => (await admin.listProjects()).some((p) => p.id === change.project_id);
+        return { message: (await gone(() => admin.archiveProject(change.project_id!), active)) ? `${change.project_id} was already gone` : `archived ${change.project_id}`, id: change.project_id };
+      }
     case 'project_model_permissions': {
       const id = projectId(change.project);
       if (change.after === null) await admin.deleteProjectModelPermissions(id);
@@ -85,7 +103,12 @@ async function createProject(org: string, change: ProjectChange, admin: GroqAdmi
   let created = await admin.createProject({ name: change.project }, key);
   // A replay is the first answer to this key, up to 24 h old: that project may have been archived since.
   if (created.replayed) {
-    const current = await admin.getProject(created.value.id).catch((e: unknown) => (isNotFound(e) ? null : Promise.reject(e)));
+    // As for keys: a single 404 is no proof it is gone (a spurious one would make a second project),
+    // so the project list, archived ones included, must agree.
+    const current = await admin.getProject(created.value.id).catch(async (e: unknown) => {
+      if (!isNotFound(e)) throw e;
+      return (await admin.listProjects({ includeArchived: true })).find((p) => p.id === created.value.id) ?? null;
+    });
     if (!current || current.status === 'archived') created = await admin.createProject({ name: change.project }, `${key}-after-${created.value.id}`);
   }
   projectIds.set(change.project, created.value.id);
@@ -113,7 +136,10 @@ async function applyKeyChange(org: string, change: KeyChange, admin: GroqAdmin, 
       return { message: change.action === 'adopt' ? `adopted ${change.key_id}` : `updated ${n} field${n === 1 ? '' : 's'}`, id: change.key_id };
     }
     case 'delete':
-      return { message: (await gone(() => admin.deleteProjectKey(projectId, change.key_id!))) ? `${change.key_id} was already gone` : `deleted ${change.key_id}`, id: change.key_id };
+      {
+        const keyThere = async () => (await admin.listProjectKeys(projectId)).some((k) => k.id === change.key_id);
+        return { message: (await gone(() => admin.deleteProjectKey(projectId, change.key_id!), keyThere)) ? `${change.key_id} was already gone` : `deleted ${change.key_id}`, id: change.key_id };
+      }
   }
 }
 

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../core/errors.js';
+import { redactSecrets } from '../core/redact.js';
 
 /**
  * Checks that `given` can be written, before anything else happens: a run that changes the
@@ -26,8 +27,8 @@ export function checkOutputFile(cwd: string, given: string, flag: string): strin
   return file;
 }
 
-/** Writes the file, creating its directory. */
+/** Writes the file, creating its directory; redacted like every other stream groq-rbac writes. */
 export function writeOutputFile(file: string, content: string): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, content);
+  fs.writeFileSync(file, redactSecrets(content));
 }

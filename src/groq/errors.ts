@@ -17,13 +17,15 @@ export class GroqApiError extends Error {
   readonly rateLimits: RateLimitHeaders | null;
   /** `secrets`: values to cut from the server's message besides the registered ones (the bearer this request sent). */
   constructor(init: { status: number; code: string | null; type: string | null; param?: string | null; serverMessage: string; requestId: string | null; method: string; path: string; rateLimits?: RateLimitHeaders | null; secrets?: readonly string[]; inferenceKey?: boolean }) {
-    super(describe(init));
+    // Every field a server fills may echo what it was sent: each is cut of secrets, not just the message.
+    const clean = (v: string | null | undefined) => (v === null || v === undefined ? null : redactSecrets(v, init.secrets));
+    super(redactSecrets(describe(init), init.secrets));
     this.rateLimits = init.rateLimits ?? null;
     this.status = init.status;
-    this.code = init.code;
-    this.type = init.type;
-    this.param = init.param ?? null;
-    this.requestId = init.requestId;
+    this.code = clean(init.code);
+    this.type = clean(init.type);
+    this.param = clean(init.param);
+    this.requestId = clean(init.requestId);
     this.method = init.method;
     this.path = init.path;
   }
