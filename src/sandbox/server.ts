@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { bearerToken, requireAdmin } from './auth.js';
 import { controlRoutes, type Stats } from './control.js';
 import { SandboxError, invalid, invalidApiKey, notFound } from './errors.js';
-import { FaultTable } from './faults.js';
+import { FaultTable, type Fault } from './faults.js';
 import { Inference } from './inference.js';
 import { OrgState } from './org-state.js';
 import { StateFile } from './persistence.js';
@@ -25,6 +25,23 @@ export interface SandboxOptions {
   usageLagSeconds?: number;
   /** How long month-to-date spend (and so the spend limit) lags traffic; Groq's is 10–15 minutes. */
   spendLagSeconds?: number;
+  /**
+   * Test-only (the resilience suite's crash points and key capture): called for each organization-API
+   * request (not `/_sandbox/`), with `phase: 'before'` as it arrives and `phase: 'after'` once it
+   * succeeded and its change is committed, before the answer is sent. Returning (or resolving to)
+   * `'drop'` destroys the connection instead of going on. Unset, it costs nothing.
+   */
+  onRequest?: (event: SandboxRequestEvent) => void | 'drop' | Promise<void | 'drop'>;
+}
+
+/** What `onRequest` sees. `reply` (status and body, a new key's `value` included) only `after`. */
+export interface SandboxRequestEvent {
+  phase: 'before' | 'after';
+  method: string;
+  path: string;
+  /** The route template (`/openai/v1/organization/projects/{project_id}/api_keys`), null when none matched. */
+  route: string | null;
+  reply?: { status: number; body: unknown };
 }
 
 export interface Sandbox {
@@ -67,6 +84,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const routes = compileRoutes([...apiRoutes(state, inference), ...controlRoutes(state, inference, faults, stats)]);
   const isProjectKey = (token: string) => state.authenticate(token) !== null;
   const latencyMs = options.latencyMs ?? 0;
+  const onRequest = options.onRequest;
 
   // Request ids as Groq's (`req_` + 26 characters): a per-run prefix and a counter, cheaper than a UUID per request.
   const idPrefix = randomBytes(8).toString('hex');
@@ -108,7 +126,22 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     res.end(JSON.stringify(reply.body));
   }
 
+  /** Answers an injected fault (a dropped connection or an error status); false when it has neither. */
+  function answerFault(req: http.IncomingMessage, res: http.ServerResponse, requestId: string, fault: Fault): boolean {
+    if (fault.reset) {
+      req.socket.destroy();
+      return true;
+    }
+    if (!fault.status) return false;
+    const code = fault.code ?? (fault.status === 429 ? 'rate_limit_exceeded' : 'internal_error');
+    const type = fault.status >= 500 ? 'internal_server_error' : 'invalid_request_error';
+    const headers = fault.retry_after !== undefined ? { 'retry-after': String(fault.retry_after) } : undefined;
+    send(res, requestId, { status: fault.status, body: { error: { message: `Injected fault: ${fault.status}.`, type, code } }, ...(headers ? { headers } : {}) });
+    return true;
+  }
+
   async function handle(req: http.IncomingMessage, res: http.ServerResponse, requestId: string, rawBody: string | null): Promise<void> {
+    let lateFault: Fault | undefined;
     try {
       const method = req.method ?? 'GET';
       const url = req.url ?? '/';
@@ -122,20 +155,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         const key = `${method} ${found.route ? found.route.template : pathname}`;
         stats.by_route[key] = (stats.by_route[key] ?? 0) + 1;
         if (latencyMs) await sleep(latencyMs);
+        if (onRequest && (await onRequest({ phase: 'before', method, path: pathname, route: found.route?.template ?? null })) === 'drop') {
+          req.socket.destroy();
+          return;
+        }
         const fault = faults.take(method, pathname);
         if (fault) {
           if (fault.delay_ms) await sleep(fault.delay_ms);
-          if (fault.reset) {
-            req.socket.destroy();
-            return;
-          }
-          if (fault.status) {
-            const code = fault.code ?? (fault.status === 429 ? 'rate_limit_exceeded' : 'internal_error');
-            const type = fault.status >= 500 ? 'internal_server_error' : 'invalid_request_error';
-            const headers = fault.retry_after !== undefined ? { 'retry-after': String(fault.retry_after) } : undefined;
-            send(res, requestId, { status: fault.status, body: { error: { message: `Injected fault: ${fault.status}.`, type, code } }, ...(headers ? { headers } : {}) });
-            return;
-          }
+          if (fault.after_commit) lateFault = fault;
+          else if (answerFault(req, res, requestId, fault)) return;
         }
       }
       if (!found.route) {
@@ -175,6 +203,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       }
       // A change is acknowledged only once its journal line is on disk.
       if (store) await store.commit();
+      if (onRequest && !control && (await onRequest({ phase: 'after', method, path: pathname, route: route.template, reply: { status: reply.status, body: reply.body } })) === 'drop') {
+        req.socket.destroy();
+        return;
+      }
+      if (lateFault && answerFault(req, res, requestId, lateFault)) return;
       send(res, requestId, reply);
     } catch (error) {
       if (error instanceof SandboxError) {
