@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../core/errors.js';
-import { replay, type Delta, type OrgSnapshot } from './snapshot.js';
+import { replay, type Delta, type OrgSnapshot, type UsageRow } from './snapshot.js';
 
 // Past this size the journal is folded into a new snapshot.
 const COMPACT_AT_BYTES = 8 * 1024 * 1024;
@@ -15,6 +15,11 @@ const COMPACT_AT_BYTES = 8 * 1024 * 1024;
 export class StateFile {
   private readonly journal: string;
   private pending: string[] = [];
+  /**
+   * Usage rows changed since the last write, serialised when written: a row holds absolute totals,
+   * so the 32 requests of one batch that add to one minute's row need one journal line, not 32.
+   */
+  private pendingRows = new Set<UsageRow>();
   private waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   private draining: Promise<void> | null = null;
   private journalBytes = 0;
@@ -62,12 +67,18 @@ export class StateFile {
 
   /** Queues a change; it is durable once `commit()` resolves. */
   append(delta: Delta): void {
+    if (delta.op === 'usage') {
+      this.pendingRows.add(delta.row);
+      return;
+    }
+    // After a reset, rows queued before it belong to the organization it emptied.
+    if (delta.op === 'reset') this.pendingRows.clear();
     this.pending.push(`${JSON.stringify(delta)}\n`);
   }
 
   /** Resolves once every change queued before this call is on disk; at once when none is. */
   commit(): Promise<void> {
-    if (this.pending.length === 0 && !this.draining) return Promise.resolve();
+    if (this.pending.length === 0 && this.pendingRows.size === 0 && !this.draining) return Promise.resolve();
     return new Promise((resolve, reject) => {
       this.waiters.push({ resolve, reject });
       this.draining ??= this.drain();
@@ -99,8 +110,10 @@ export class StateFile {
   }
 
   private async drain(): Promise<void> {
-    while (this.pending.length > 0 || this.waiters.length > 0) {
-      const lines = this.pending.join('');
+    while (this.pending.length > 0 || this.pendingRows.size > 0 || this.waiters.length > 0) {
+      let lines = this.pending.join('');
+      for (const row of this.pendingRows) lines += `${JSON.stringify({ op: 'usage', row } satisfies Delta)}\n`;
+      this.pendingRows = new Set();
       const waiters = this.waiters;
       this.pending = [];
       this.waiters = [];

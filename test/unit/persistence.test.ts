@@ -46,6 +46,22 @@ describe('the sandbox state file', () => {
     expect(fs.readFileSync(file, 'utf8') + fs.readFileSync(`${file}.journal`, 'utf8')).not.toContain(a.value);
   });
 
+  it('writes one journal line per usage row per batch, holding the row\'s latest totals', async () => {
+    const { file, state, store } = await journalledOrg();
+    const p = state.createProject({ name: 'p' });
+    const k = state.createKey(p.id, { name: 'k', metadata: {} });
+    await store.commit();
+    const before = fs.readFileSync(`${file}.journal`, 'utf8').split('\n').length;
+    const now = state.now();
+    for (let i = 0; i < 32; i++) state.emit({ op: 'usage', row: state.usage.record(now, 0, { project_id: p.id, api_key_id: k.id, model: 'openai/gpt-oss-20b' }, 10, 2, 0.001) });
+    await store.commit();
+    const lines = fs.readFileSync(`${file}.journal`, 'utf8').split('\n');
+    expect(lines.length - before).toBe(1);
+    const loaded = new OrgState({ snapshot: StateFile.load(file)! });
+    const rows = loaded.snapshot().usage.filter((r) => r.api_key_id === k.id);
+    expect(rows.map((r) => [r.requests, r.input_tokens, r.output_tokens])).toEqual([[32, 320, 64]]);
+  });
+
   it('drops a line torn by a kill mid-append, and refuses a damaged line elsewhere with advice', async () => {
     const { file } = await journalledOrg();
     const delta: Delta = { op: 'spend_limit', cents: 5 };
