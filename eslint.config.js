@@ -1,14 +1,53 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// Read → decide → act, and who may import whom. A layer imports only the layers listed for it;
+// `core` is the neutral module every layer shares and it imports none of them.
+const LAYERS = {
+  core: [],
+  policy: ['core'],
+  groq: ['core'],
+  github: ['core'],
+  sandbox: ['core'],
+  plan: ['core', 'policy'],
+  report: ['core', 'policy'],
+  apply: ['core', 'policy', 'plan', 'groq', 'github'],
+  app: ['core', 'policy', 'plan', 'groq', 'github', 'apply', 'report'],
+  cli: ['core', 'policy', 'plan', 'groq', 'github', 'apply', 'app', 'sandbox', 'report'],
+  action: ['core', 'policy', 'plan', 'groq', 'github', 'apply', 'app', 'report'],
+};
+
+const boundaries = Object.entries(LAYERS).map(([layer, allowed]) => {
+  const forbidden = Object.keys(LAYERS).filter((other) => other !== layer && !allowed.includes(other));
+  return {
+    files: [`src/${layer}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: forbidden.map((other) => ({
+          regex: `^(\\.\\./)+(src/)?${other}/`,
+          message: `src/${layer}/ may import only ${allowed.length ? allowed.map((a) => `src/${a}/`).join(', ') : 'nothing else in src/'} (see eslint.config.js).`,
+        })),
+      }],
+    },
+  };
+});
+
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/'] },
+  { ignores: ['dist/', 'node_modules/', 'coverage/', 'src/policy/generated/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     languageOptions: { globals: { process: 'readonly', Buffer: 'readonly', console: 'readonly', URL: 'readonly' } },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  ...boundaries,
+  {
+    // Commands are thin shells over src/app/; one command never imports another.
+    files: ['src/cli/commands/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^\\./', message: 'a command must not import another command: move shared code to src/app/ or src/cli/' }] }],
     },
   },
 );

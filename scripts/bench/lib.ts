@@ -4,32 +4,39 @@ import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'undici';
 
-/** Writes `teams` team files with `keysPerTeam` keys each, plus org.yaml, and returns the folder. */
-export function generatePolicies(teams: number, keysPerTeam: number): string {
+/**
+ * Writes policy v2 for `teams` teams of `projectsPerTeam` projects with `keysPerProject` keys each,
+ * plus org.yaml, and returns the folder.
+ */
+export function generatePolicies(teams: number, projectsPerTeam: number, keysPerProject: number): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'groq-rbac-bench-'));
   fs.mkdirSync(path.join(dir, 'teams'));
-  fs.writeFileSync(path.join(dir, 'org.yaml'), `version: 1
+  fs.writeFileSync(path.join(dir, 'org.yaml'), `version: 2
 org: org_bench
 admins: ["@bench/platform"]
 models: [openai/gpt-oss-120b, openai/gpt-oss-20b, qwen/qwen3.8-27b]
 limits:
-  requests_per_minute: 1000
-  tokens_per_minute: 1000000
-safety:
-  max_deletes: 100000
-  max_delete_percent: 100
+  default: {requests_per_minute: 1000, tokens_per_minute: 1000000}
+unmanaged: {projects: report, keys: report}
+safety: {max_deletes: 100000, max_delete_percent: 100}
 `);
   for (let t = 0; t < teams; t++) {
     const team = `team-${String(t).padStart(4, '0')}`;
-    const keys = Array.from({ length: keysPerTeam }, (_, k) => `  - name: ${team}-key-${k}
-    models: [${k % 2 ? 'openai/gpt-oss-20b' : 'openai/gpt-oss-120b'}]
-    requests_per_minute: ${100 + k}
-    tokens_per_minute: 50000
-    rotation:
-      deliver:
-        - github: {repository: bench/${team}, secret: KEY_${k}}
+    const projects = Array.from({ length: projectsPerTeam }, (_, p) => {
+      const project = `${team}-p${p}`;
+      const keys = Array.from({ length: keysPerProject }, (_, k) => `      - name: ${project}-key-${k}
+        rotation:
+          deliver:
+            - github: {repository: bench/${project}, secret: KEY_${k}}
 `).join('');
-    fs.writeFileSync(path.join(dir, 'teams', `${team}.yaml`), `team: ${team}\nowners: ["@bench/${team}"]\nmodels: [openai/gpt-oss-120b, openai/gpt-oss-20b]\nkeys:\n${keys}`);
+      return `  - name: ${project}
+    models: [${p % 2 ? 'openai/gpt-oss-20b' : 'openai/gpt-oss-120b'}]
+    limits:
+      default: {requests_per_minute: ${100 + p}, tokens_per_minute: 50000}
+    keys:
+${keys}`;
+    }).join('');
+    fs.writeFileSync(path.join(dir, 'teams', `${team}.yaml`), `team: ${team}\nowners: ["@bench/${team}"]\nmodels: [openai/gpt-oss-120b, openai/gpt-oss-20b]\nprojects:\n${projects}`);
   }
   return dir;
 }

@@ -1,67 +1,85 @@
-// plan for 10,000 keys in 1,000 team files against the sandbox. Floor: YAML-parsing those files plus
-// listing the keys page by page with bare fetch, measured in the same run. Requests must equal the
-// minimum: the list pages plus organization, models and spending limit.
+// plan for 1,000 projects and 10,000 keys (100 team files) against the sandbox at a given latency.
+// Floor: YAML-parsing the same files and making the same requests with a bare concurrent client
+// (fetch, the same 8 requests in flight), measured in the same run. Requests must equal the minimum: the project list
+// pages, 3 per project (model permissions, rate limits, keys) and the org's 5 (organization, model
+// permissions, rate limits, spend limit, spend alerts).
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseDocument, LineCounter } from 'yaml';
-import { applyPlan } from '../../src/apply/apply-plan.js';
-import { GroqClient } from '../../src/groq/client.js';
-import { readLiveState } from '../../src/groq/types.js';
-import { planChanges } from '../../src/plan/plan-changes.js';
+import { planOrganization } from '../../src/app/plan-organization.js';
+import { applyOrganization } from '../../src/app/apply-organization.js';
+import { openSession } from '../../src/app/session.js';
+import { silentLogger } from '../../src/core/log.js';
+import { mapLimit } from '../../src/core/concurrency.js';
 import { renderPlanText } from '../../src/plan/render-text.js';
 import { readPolicies } from '../../src/policy/read-policies.js';
 import { best, fmt, generatePolicies, report, spawnSandbox } from './lib.js';
 
 const ADMIN = 'bench-admin-key';
-const TEAMS = Number(process.env.BENCH_TEAMS ?? 1000);
-const KEYS_PER_TEAM = 10;
+const TEAMS = Number(process.env.BENCH_TEAMS ?? 100);
+const PROJECTS_PER_TEAM = 10;
+const KEYS_PER_PROJECT = 10;
+const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 50);
+const CONCURRENCY = 8;
 
 export async function benchPlan(): Promise<{ ratio: number; requests: number; minimum: number }> {
-  const dir = generatePolicies(TEAMS, KEYS_PER_TEAM);
-  const sandbox = await spawnSandbox(['--admin-key', ADMIN, '--org-id', 'org_bench']);
-  const client = new GroqClient({ baseUrl: sandbox.url, adminKey: ADMIN });
-  const stats = async () => (await (await fetch(`${sandbox.url}/_sandbox/stats`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as { requests_total: number };
+  const dir = generatePolicies(TEAMS, PROJECTS_PER_TEAM, KEYS_PER_PROJECT);
+  const state = path.join(dir, 'sandbox.json');
+  const seeder = await spawnSandbox(['--admin-key', ADMIN, '--org-id', 'org_bench', '--state', state]);
+  const auth = { authorization: `Bearer ${ADMIN}` };
+  const stats = async () => (await (await fetch(`${sandbox.url}/_sandbox/stats`, { headers: auth })).json()) as { requests_total: number };
+  const session = openSession({ baseUrl: seeder.url, adminKey: ADMIN, concurrency: 16, logger: silentLogger });
 
-  // Bring the org in line with the policies: 10,000 creates through the real apply.
+  // Bring the org in line with the policies through the real apply (no latency while seeding).
   const desired = readPolicies(dir).desired!;
-  const live0 = await readLiveState(client);
-  const seedPlan = planChanges(desired, live0, live0.observed_at);
-  const seeded = await applyPlan(seedPlan, client, { concurrency: 16 });
-  if (seeded.summary.failed > 0) throw new Error(`seeding failed: ${JSON.stringify(seeded.outcomes.find((o) => o.status === 'failed'))}`);
-
+  const seeded = await applyOrganization({ session, desired, expectedFingerprint: null, force: true, confirm: async () => true });
+  if (seeded.status !== 'applied' || seeded.report.summary.failed > 0) throw new Error(`seeding failed: ${JSON.stringify(seeded.status === 'applied' ? seeded.report.outcomes.find((o) => o.status === 'failed') : seeded.status)}`);
+  await session.close();
+  await seeder.stop();
+  // The same organization, now answering every request after LATENCY_MS, as a distant API would.
+  const sandbox = await spawnSandbox(['--admin-key', ADMIN, '--org-id', 'org_bench', '--state', state, '--latency-ms', String(LATENCY_MS)]);
   const files = [path.join(dir, 'org.yaml'), ...fs.readdirSync(path.join(dir, 'teams')).map((f) => path.join(dir, 'teams', f))];
-  const floor = await best(5, async () => {
-    for (const f of files) parseDocument(fs.readFileSync(f, 'utf8'), { lineCounter: new LineCounter() }).toJS();
-    let after = '';
-    for (;;) {
-      const page = (await (await fetch(`${sandbox.url}/openai/v1/api-keys?limit=100${after ? `&after=${after}` : ''}`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as { has_more: boolean; last_id: string };
+  const get = async (p: string) => (await fetch(`${sandbox.url}/openai/v1${p}`, { headers: auth })).json() as Promise<{ data: { id: string }[]; has_more: boolean; last_id: string }>;
+  const floor = await best(3, async () => {
+    const parsing = (async () => {
+      for (const f of files) parseDocument(fs.readFileSync(f, 'utf8'), { lineCounter: new LineCounter() }).toJS();
+    })();
+    const org = Promise.all(['/organization', '/organization/model_permissions', '/organization/rate_limits?limit=100', '/organization/spend_limit', '/organization/spend_alerts?limit=100'].map((p) => fetch(`${sandbox.url}/openai/v1${p}`, { headers: auth }).then((r) => r.text())));
+    const ids: string[] = [];
+    for (let after = '';;) {
+      const page = await get(`/organization/projects?limit=100${after ? `&after=${after}` : ''}`);
+      ids.push(...page.data.map((p) => p.id));
       if (!page.has_more) break;
       after = page.last_id;
     }
+    // The same bound as groq-rbac's reads: CONCURRENCY requests in flight.
+    const paths = ids.flatMap((id) => [`/organization/projects/${id}/model_permissions`, `/organization/projects/${id}/rate_limits?limit=100`, `/organization/projects/${id}/api_keys?limit=100`]);
+    await mapLimit(paths, CONCURRENCY, get);
+    await Promise.all([parsing, org]);
   });
 
   let requests = 0;
-  const plan = await best(5, async () => {
+  const planSession = openSession({ baseUrl: sandbox.url, adminKey: ADMIN, concurrency: CONCURRENCY, logger: silentLogger });
+  const plan = await best(3, async () => {
     const before = (await stats()).requests_total;
     const result = readPolicies(dir);
-    const live = await readLiveState(client);
-    const p = planChanges(result.desired!, live, live.observed_at);
+    const { plan: p } = await planOrganization(planSession, result.desired!);
     renderPlanText(p);
     requests = (await stats()).requests_total - before;
     return p;
   });
-  const keys = TEAMS * KEYS_PER_TEAM;
-  const minimum = Math.ceil(keys / 100) + 3;
+  await planSession.close();
+  const projects = TEAMS * PROJECTS_PER_TEAM;
+  const minimum = Math.ceil(projects / 100) + 3 * projects + 5;
   if (plan.result.changes.length !== 0) throw new Error(`expected an empty plan, got ${plan.result.changes.length} changes`);
   const ratio = plan.wallMs / floor.wallMs;
-  report(`plan: ${fmt(keys)} keys in ${fmt(TEAMS)} team files against the sandbox`, {
-    'seeding: apply of all creates': `${fmt(seeded.outcomes.length)} changes`,
-    'floor (parse files + list keys)': `${fmt(floor.wallMs)} ms`,
-    'plan (read, validate, list, plan, render)': `${fmt(plan.wallMs)} ms`,
+  report(`plan: ${fmt(projects)} projects, ${fmt(projects * KEYS_PER_PROJECT)} keys in ${fmt(TEAMS)} team files, sandbox latency ${LATENCY_MS} ms`, {
+    'seeding: apply of every create': `${fmt(seeded.report.outcomes.length)} changes`,
+    'floor (parse files + same requests, bare fetch)': `${fmt(floor.wallMs)} ms`,
+    'plan (read, validate, read org, plan, render)': `${fmt(plan.wallMs)} ms`,
     'ratio to floor': `${fmt(ratio, 2)}× (target ≤ 2×)`,
-    'HTTP requests': `${requests} (minimum ${minimum}: ${minimum - 3} list pages + org + models + spending)`,
+    'HTTP requests': `${requests} (minimum ${minimum}: ${Math.ceil(projects / 100)} list pages + 3 × ${projects} projects + 5 org reads)`,
   });
-  await client.close();
   await sandbox.stop();
   fs.rmSync(dir, { recursive: true, force: true });
   return { ratio, requests, minimum };

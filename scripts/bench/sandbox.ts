@@ -26,34 +26,40 @@ export async function benchSandbox(): Promise<{ admin: LoadResult; inference: Lo
   // As `groq-rbac sandbox` runs by default: every acknowledged change journalled to its state file.
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'groq-rbac-bench-state-'));
   const sandbox = await spawnSandbox(['--admin-key', ADMIN, '--state', path.join(stateDir, 'sandbox.json')]);
-  // Seed: 200 keys to read and patch, and one inference key with room for the whole run.
-  const seed = await load(sandbox.url, { connections: 8, seconds: 30, maxRequests: 200, next: (i) => ({ method: 'POST', path: '/openai/v1/api-keys', headers: auth, body: { name: `seed-${i}` } }) });
+  // Seed: one project with 200 keys to read and update, and room in its limits for the whole run.
+  const json = { ...auth, 'content-type': 'application/json' };
+  const project = (await (await fetch(`${sandbox.url}/openai/v1/organization/projects`, { method: 'POST', headers: json, body: JSON.stringify({ name: 'bench' }) })).json()) as { id: string };
+  const keysPath = `/openai/v1/organization/projects/${project.id}/api_keys`;
+  const seed = await load(sandbox.url, { connections: 8, seconds: 30, maxRequests: 200, next: (i) => ({ method: 'POST', path: keysPath, headers: auth, body: { name: `seed-${i}`, metadata: {} } }) });
   if (seed.statuses[201] !== 200) throw new Error(`seeding failed: ${JSON.stringify(seed.statuses)}`);
-  const page = (await (await fetch(`${sandbox.url}/openai/v1/api-keys?limit=100`, { headers: auth })).json()) as { data: { id: string }[] };
+  const page = (await (await fetch(`${sandbox.url}${keysPath}?limit=100`, { headers: auth })).json()) as { data: { id: string }[] };
   const ids = page.data.map((k) => k.id);
-  const created = await (await fetch(`${sandbox.url}/openai/v1/api-keys`, {
-    method: 'POST', headers: { ...auth, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'bench-inference', requests_per_minute: 10_000_000, tokens_per_minute: 1_000_000_000, requests_per_day: 100_000_000, tokens_per_day: 10_000_000_000 }),
-  })).json() as { value: string };
+  const created = (await (await fetch(`${sandbox.url}${keysPath}`, { method: 'POST', headers: json, body: JSON.stringify({ name: 'bench-inference', metadata: {} }) })).json()) as { value: string };
+  // Room for the whole run in the org's and the project's limits, so inference requests succeed.
+  const roomy = { max_requests_per_1_minute: 100_000_000, max_tokens_per_1_minute: 1_000_000_000_000, max_requests_per_1_day: 1_000_000_000, max_tokens_per_1_day: 1_000_000_000_000 };
+  await fetch(`${sandbox.url}/_sandbox/rate_limits`, { method: 'POST', headers: json, body: JSON.stringify({ model: 'openai/gpt-oss-20b', ...roomy }) });
+  await fetch(`${sandbox.url}/openai/v1/organization/projects/${project.id}/rate_limits/rl-openai%2Fgpt-oss-20b`, { method: 'POST', headers: json, body: JSON.stringify(roomy) });
 
-  // The admin mix a plan and an apply make: list pages, reads, patches, creates, usage.
+  // The admin mix a plan and an apply make: list pages, reads, updates, creates, usage.
+  const projectPath = `/openai/v1/organization/projects/${project.id}`;
   const admin = await load(sandbox.url, {
     connections: CONNECTIONS, seconds: SECONDS, maxRequests: 1_000_000,
     next: (i) => {
       const id = ids[i % ids.length]!;
       switch (i % 10) {
-        case 0: return { method: 'GET', path: '/openai/v1/api-keys?limit=100', headers: auth };
-        case 1: return { method: 'POST', path: '/openai/v1/api-keys', headers: auth, body: { name: `load-${i}`, requests_per_minute: 10 } };
-        case 2: return { method: 'PATCH', path: `/openai/v1/api-keys/${id}`, headers: auth, body: { requests_per_minute: 1 + (i % 500) } };
-        case 3: return { method: 'GET', path: '/openai/v1/usage', headers: auth };
-        case 4: return { method: 'GET', path: '/openai/v1/organization/spending-limit', headers: auth };
-        default: return { method: 'GET', path: `/openai/v1/api-keys/${id}`, headers: auth };
+        case 0: return { method: 'GET', path: `${keysPath}?limit=100`, headers: auth };
+        case 1: return { method: 'POST', path: keysPath, headers: auth, body: { name: `load-${i}`, metadata: { 'groq-rbac/key': `load-${i}` } } };
+        case 2: return { method: 'POST', path: `${keysPath}/${id}`, headers: auth, body: { metadata: { 'groq-rbac/delivered_at': String(i) } } };
+        case 3: return { method: 'GET', path: `/openai/v1/organization/usage/completions?start_time=0&bucket_width=1d`, headers: auth };
+        case 4: return { method: 'GET', path: `${projectPath}/rate_limits?limit=100`, headers: auth };
+        case 5: return { method: 'GET', path: `${projectPath}/model_permissions`, headers: auth };
+        default: return { method: 'GET', path: `${keysPath}/${id}`, headers: auth };
       }
     },
   });
   const inference = await load(sandbox.url, {
     connections: CONNECTIONS, seconds: SECONDS, maxRequests: 1_000_000,
-    next: () => ({ method: 'POST', path: '/openai/v1/chat/completions', headers: { authorization: `Bearer ${created.value}` }, body: { model: 'openai/gpt-oss-20b', messages: [{ role: 'user', content: 'Say hello.' }] } }),
+    next: () => ({ method: 'POST', path: '/openai/v1/chat/completions', headers: { authorization: `Bearer ${created.value}` }, body: { model: 'openai/gpt-oss-20b', messages: [{ role: 'user', content: 'Say hello.' }], max_completion_tokens: 16 } }),
   });
   await sandbox.stop();
   fs.rmSync(stateDir, { recursive: true, force: true });

@@ -1,54 +1,80 @@
 import * as core from '@actions/core';
-import { main } from '../cli/main.js';
-import type { Io } from '../cli/io.js';
-import { createStderrLogger } from '../log.js';
-import { redactSecrets } from '../redact.js';
+import { openSession } from '../app/session.js';
+import type { Logger } from '../core/log.js';
+import { redactSecrets, registerSecret } from '../core/redact.js';
+import { createGitHubClient } from '../github/client.js';
+import { readPolicies } from '../policy/read-policies.js';
+import { readEventContext } from './context.js';
+import { describeError } from './errors.js';
+import { readInputs, type Mode } from './inputs.js';
+import { applyMode } from './modes/apply.js';
+import { driftMode } from './modes/drift.js';
+import type { ModeContext, ModeResult } from './modes/mode.js';
+import { planMode } from './modes/plan.js';
+import { reconcileMode } from './modes/reconcile.js';
+import { usageMode } from './modes/usage.js';
+import { buildOutputs } from './outputs.js';
 
-// core.getInput returns '' when an input is absent: wrap it once.
-function input(name: string, fallback: string): string {
-  return core.getInput(name) || fallback;
-}
+const MODE_RUNNERS: Record<Mode, (ctx: ModeContext) => Promise<ModeResult>> = { plan: planMode, apply: applyMode, drift: driftMode, reconcile: reconcileMode, usage: usageMode };
+
+// Everything groq-rbac logs goes through the runner's log, redacted.
+const actionsLogger: Logger = {
+  debug: (m) => core.debug(redactSecrets(m)),
+  info: (m) => core.info(redactSecrets(m)),
+  warn: (m) => core.warning(redactSecrets(m)),
+};
 
 /**
- * The GitHub Action: runs `validate` or `plan` on the policies and writes the result to the job
- * summary. Nothing else in the project knows it runs inside Actions.
+ * The GitHub Action: reads inputs, builds the clients, runs the mode's use case, sets outputs and
+ * the job summary, and turns errors into `core.setFailed`. Nothing else knows it runs inside Actions.
  */
-export async function run(options: { cwd?: string } = {}): Promise<void> {
-  const command = input('command', 'plan');
-  if (!['validate', 'plan'].includes(command)) {
-    core.setFailed(`input \`command\` must be validate or plan, not "${command}"`);
-    return;
+export async function run(options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<void> {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  // Before anything can print them: the runner masks them in the log, redactSecrets everywhere else.
+  // Delivery's tokens come from the step's env; they are secrets just the same.
+  for (const value of [core.getInput('groq-admin-key'), core.getInput('github-token'), env.GITHUB_TOKEN, env.VAULT_TOKEN].map((v) => v?.trim())) {
+    if (value) {
+      core.setSecret(value);
+      registerSecret(value);
+    }
   }
-  const adminKey = core.getInput('admin-key');
-  if (adminKey) core.setSecret(adminKey);
-  const out: string[] = [];
-  const io: Io = {
-    out: (t) => {
-      out.push(redactSecrets(t));
-      process.stdout.write(redactSecrets(t));
-    },
-    err: (t) => process.stderr.write(redactSecrets(t)),
-    color: false,
-    interactive: false,
-    env: { ...process.env, ...(adminKey ? { GROQ_ADMIN_KEY: adminKey } : {}) },
-    cwd: options.cwd ?? process.cwd(),
-    prompt: async () => '',
-    logger: createStderrLogger({ debug: core.isDebug() }),
-  };
-  const args = [command, '--policies', input('policies', 'policies')];
-  if (command === 'plan') {
-    args.push('--format', 'markdown', '--detailed-exitcode');
-    if (core.getBooleanInput('sandbox', { required: false })) args.push('--sandbox');
-    const baseUrl = core.getInput('base-url');
-    if (baseUrl) args.push('--base-url', baseUrl);
-  }
-  let code = 1;
+  const summary: string[] = [];
+  let mode: Mode | null = null;
   try {
-    code = await main(args, io);
+    const event = readEventContext(env);
+    const inputs = readInputs((name) => core.getInput(name), event);
+    mode = inputs.mode;
+    const logger = actionsLogger;
+    const ctx: ModeContext = {
+      inputs, event, cwd, env, logger, summary,
+      github: inputs.githubToken ? createGitHubClient({ token: inputs.githubToken, baseUrl: event.apiUrl, logger }) : null,
+      annotator: { error: (m, p) => core.error(m, p), warning: (m, p) => core.warning(m, p) },
+      readPolicies: () => readPolicies(inputs.policies, { cwd }),
+      openSession: () => openSession({ baseUrl: inputs.baseUrl, adminKey: inputs.adminKey, concurrency: 8, logger }),
+      workflowFile: workflowPath(env.GITHUB_WORKFLOW_REF),
+      maskSecret: (value) => core.setSecret(value),
+    };
+    const result = await MODE_RUNNERS[inputs.mode](ctx);
+    const outputs = buildOutputs(result, env);
+    for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value);
+    core.info(outputs.summary);
+    if (result.failure) {
+      summary.push(`\n> [!CAUTION]\n> ${redactSecrets(result.failure).split('\n').join('\n> ')}\n`);
+      core.setFailed(redactSecrets(result.failure));
+    }
+  } catch (e) {
+    const message = describeError(e, mode);
+    summary.push(`\n> [!CAUTION]\n> **groq-rbac${mode ? ` ${mode}` : ''} failed:** ${message.split('\n').join('\n> ')}\n`);
+    core.setFailed(message);
   } finally {
-    if (command === 'plan' && out.length > 0) await core.summary.addRaw(out.join('')).write();
+    // The job summary is where a reader looks first, also when the step failed half-way.
+    if (summary.length > 0 && env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(redactSecrets(summary.join('\n'))).write();
   }
-  core.setOutput('exit-code', String(code));
-  core.setOutput('has-changes', String(code === 2));
-  if (code === 1) core.setFailed(`groq-rbac ${command} failed; see the log above`);
+}
+
+/** `.github/workflows/x.yml` from GITHUB_WORKFLOW_REF (`owner/repo/.github/workflows/x.yml@refs/heads/main`). */
+function workflowPath(ref: string | undefined): string | null {
+  const m = /^[^/]+\/[^/]+\/(.+?)@/.exec(ref ?? '');
+  return m ? m[1]! : null;
 }

@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { UserError } from '../errors.js';
+import { UserError } from '../core/errors.js';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
@@ -31,4 +31,17 @@ export function parsePositiveInt(name: string, raw: string | undefined, fallback
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1) throw new UserError(`--${name} must be a whole number of at least 1, not "${raw}"`);
   return n;
+}
+
+/** The help lines of the options every command that talks to the organization takes, aligned at `column`. */
+export function orgOptionsHelp(column: number): string {
+  const lines: [string, string][] = [
+    ['--sandbox', 'use the built-in sandbox organization (no credentials needed)'],
+    ['--base-url URL', 'API base URL (default: GROQ_BASE_URL, else https://api.groq.com)'],
+    ['--concurrency N', 'parallel requests (default 8)'],
+    ['--debug', 'log every request and retry to stderr'],
+    ['--no-color', 'no colour (also NO_COLOR=1)'],
+    ['-h, --help', 'show this help'],
+  ];
+  return lines.map(([flag, text]) => `  ${flag.padEnd(column - 2)}${text}`).join('\n');
 }

@@ -1,38 +1,27 @@
 import path from 'node:path';
-import { UserError } from '../errors.js';
-import { DEFAULT_BASE_URL, GroqClient } from '../groq/client.js';
-import { formatDiagnostic, type Diagnostic } from '../policy/diagnostics.js';
-import { readPolicies } from '../policy/read-policies.js';
-import type { DesiredState } from '../policy/types.js';
-import { redactKeyValue } from '../redact.js';
+import { UserError } from '../core/errors.js';
+import { openSession, type OrgSession } from '../app/session.js';
+import { DEFAULT_BASE_URL } from '../groq/client.js';
 import { startSandbox } from '../sandbox/server.js';
 import { parsePositiveInt } from './args.js';
-import { makeStyle, type Io } from './io.js';
-
-export interface Connection {
-  admin: GroqClient;
-  /** The admin key in `redacted_value` form, to keep plans from deleting it. */
-  adminKeyRedacted: string | null;
-  /** Where we are connected, for messages. */
-  target: string;
-  concurrency: number;
-  close(): Promise<void>;
-}
+import type { Io } from './io.js';
 
 export const SANDBOX_STATE = path.join('.groq-rbac', 'sandbox.json');
+export const SANDBOX_DELIVERIES = path.join('.groq-rbac', 'deliveries');
 
 /** Connects to the organization: the embedded sandbox with --sandbox, else GROQ_BASE_URL with GROQ_ADMIN_KEY. */
-export async function connect(values: { sandbox?: boolean; 'base-url'?: string; concurrency?: string }, io: Io, orgId: string): Promise<Connection> {
+export async function connect(values: { sandbox?: boolean; 'base-url'?: string; concurrency?: string }, io: Io, orgId: string): Promise<OrgSession> {
   const concurrency = parsePositiveInt('concurrency', values.concurrency, 8);
   if (values.sandbox) {
     if (values['base-url']) throw new UserError('--sandbox and --base-url exclude each other: pick one');
     // The embedded sandbox stands in for the organization the policies govern; state persists between runs.
     const sandbox = await startSandbox({ host: '127.0.0.1', port: 0, statePath: path.join(io.cwd, SANDBOX_STATE), orgId });
-    const admin = new GroqClient({ baseUrl: sandbox.url, adminKey: sandbox.adminKey, logger: io.logger });
+    const session = openSession({ baseUrl: sandbox.url, adminKey: sandbox.adminKey, concurrency, logger: io.logger, target: `the sandbox (state in ${SANDBOX_STATE})` });
     return {
-      admin, adminKeyRedacted: null, target: `the sandbox (state in ${SANDBOX_STATE})`, concurrency,
+      ...session,
+      sandboxDeliveries: path.join(io.cwd, SANDBOX_DELIVERIES),
       async close() {
-        await admin.close();
+        await session.close();
         await sandbox.close();
       },
     };
@@ -40,36 +29,13 @@ export async function connect(values: { sandbox?: boolean; 'base-url'?: string; 
   const adminKey = io.env.GROQ_ADMIN_KEY;
   if (!adminKey) throw new UserError('GROQ_ADMIN_KEY is not set: export an admin key for your organization, or add --sandbox to use the built-in sandbox');
   const baseUrl = values['base-url'] ?? io.env.GROQ_BASE_URL ?? DEFAULT_BASE_URL;
+  let url: URL;
   try {
-    new URL(baseUrl);
+    url = new URL(baseUrl);
   } catch {
     throw new UserError(`the base URL "${baseUrl}" is not a URL: write it as https://host[:port]`);
   }
-  const admin = new GroqClient({ baseUrl, adminKey, logger: io.logger });
-  return {
-    admin, adminKeyRedacted: adminKey.startsWith('gsk_') ? redactKeyValue(adminKey) : null, target: new URL(baseUrl).host, concurrency,
-    close: () => admin.close(),
-  };
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UserError(`the base URL "${baseUrl}" is not http(s): write it as https://host[:port]`);
+  return openSession({ baseUrl, adminKey, concurrency, logger: io.logger });
 }
 
-/** Prints diagnostics, errors always to stderr; warnings to stdout only where stdout is free for them. */
-export function writeDiagnostics(io: Io, diagnostics: readonly Diagnostic[], warningsTo: 'out' | 'err' = 'err'): void {
-  const style = makeStyle(io.color);
-  for (const d of diagnostics) {
-    const text = formatDiagnostic(d);
-    if (d.severity === 'error') io.err(`${style.red(text)}\n`);
-    else io[warningsTo](`${style.yellow(text)}\n`);
-  }
-}
-
-/** Reads and validates the policies; prints diagnostics; null when invalid. */
-export function loadDesired(policies: string, io: Io): DesiredState | null {
-  const result = readPolicies(path.resolve(io.cwd, policies), { cwd: io.cwd });
-  writeDiagnostics(io, result.diagnostics);
-  if (!result.desired) {
-    const n = result.diagnostics.filter((d) => d.severity === 'error').length;
-    io.err(`${n} error${n === 1 ? '' : 's'} in ${policies}: nothing was changed. Run \`groq-rbac validate\` after fixing them.\n`);
-    return null;
-  }
-  return result.desired;
-}

@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline/promises';
-import { createStderrLogger, type Logger } from '../log.js';
-import { redactSecrets } from '../redact.js';
+import { createStderrLogger, type Logger } from '../core/log.js';
+import { redactSecrets } from '../core/redact.js';
 
 /** Everything a command may touch outside its arguments; tests pass their own. */
 export interface Io {

@@ -1,23 +1,21 @@
 import packageJson from '../../package.json' with { type: 'json' };
-import { InternalError, UserError } from '../errors.js';
+import { InternalError, UserError } from '../core/errors.js';
 import { GroqApiError, NetworkError } from '../groq/errors.js';
-import { applyCommand, applyHelp } from './commands/apply.js';
-import { codeownersCommand, codeownersHelp } from './commands/codeowners.js';
-import { importCommand, importHelp } from './commands/import.js';
-import { planCommand, planHelp } from './commands/plan.js';
-import { sandboxCommand, sandboxHelp } from './commands/sandbox.js';
-import { validateCommand, validateHelp } from './commands/validate.js';
 import { makeStyle, type Io } from './io.js';
 
-type Command = { run: (argv: string[], io: Io) => Promise<number>; help: string; summary: string };
+type Run = (argv: string[], io: Io) => Promise<number>;
+// Each command is loaded only when it runs: `--version`, `--help` and `validate` do not pay for the
+// HTTP client, the sandbox, Octokit or libsodium.
+type Command = { load: () => Promise<Run>; summary: string };
 
 const COMMANDS: Record<string, Command> = {
-  validate: { run: validateCommand, help: validateHelp, summary: 'check the policy files (no credentials needed)' },
-  plan: { run: planCommand, help: planHelp, summary: 'show what apply would change in the organization' },
-  apply: { run: applyCommand, help: applyHelp, summary: 'change the organization to match the policies' },
-  import: { run: importCommand, help: importHelp, summary: 'write policies for an existing organization' },
-  codeowners: { run: codeownersCommand, help: codeownersHelp, summary: 'derive .github/CODEOWNERS from owners and admins' },
-  sandbox: { run: sandboxCommand, help: sandboxHelp, summary: 'run a local stand-in Groq organization' },
+  validate: { load: async () => (await import('./commands/validate.js')).validateCommand, summary: 'check the policy files (no credentials needed)' },
+  plan: { load: async () => (await import('./commands/plan.js')).planCommand, summary: 'show what apply would change in the organization' },
+  apply: { load: async () => (await import('./commands/apply.js')).applyCommand, summary: 'change the organization to match the policies' },
+  import: { load: async () => (await import('./commands/import.js')).importCommand, summary: 'write policies for an existing organization' },
+  codeowners: { load: async () => (await import('./commands/codeowners.js')).codeownersCommand, summary: 'derive .github/CODEOWNERS from owners and admins' },
+  usage: { load: async () => (await import('./commands/usage.js')).usageCommand, summary: 'report usage, cost and spend per team, project, key and model' },
+  sandbox: { load: async () => (await import('./commands/sandbox.js')).sandboxCommand, summary: 'run a local stand-in Groq organization' },
 };
 
 export const VERSION: string = packageJson.version;
@@ -59,7 +57,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return 1;
   }
   try {
-    return await command.run(rest, io);
+    return await (await command.load())(rest, io);
   } catch (error) {
     io.err(`${style.red('error:')} ${describeError(error)}\n`);
     io.logger.debug(error instanceof Error && error.stack ? error.stack : String(error));

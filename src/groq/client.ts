@@ -1,21 +1,52 @@
-import { silentLogger, type Logger } from '../log.js';
+import type {
+  AuditLog, AuditLogQuery, Bucket, ChatCompletion, CostResult, CostsQuery, CreateKeyInput, CreatedProjectApiKey, Model, ModelPermissions,
+  ModelPermissionsInput, Organization, Project, ProjectApiKey, RateLimit, RateLimitHeaders, RateLimitValues, SpendAlert, SpendAlertInput,
+  SpendLimit, UpdateKeyInput, UsageQuery, UsageResult,
+} from '../core/contract.js';
+import { UserError } from '../core/errors.js';
+import { silentLogger, type Logger } from '../core/log.js';
+import { redactSecrets } from '../core/redact.js';
 import { GroqApiError } from './errors.js';
 import { HttpTransport, type HttpRequest, type TransportOptions } from './transport.js';
-import type { ApiKey, ChatCompletion, CreateKeyInput, RateLimits, CreatedKey, DailyUsage, GroqAdmin, Model, Organization, SpendingLimit, SpendingLimitInput, UpdateKeyInput, UsageToday } from './types.js';
+import type { Created, GroqAdmin } from './types.js';
 
 export const DEFAULT_BASE_URL = 'https://api.groq.com';
+/** Every path of the contract starts here, under the base URL. */
+const V1 = '/openai/v1';
+/** The contract's largest page. */
 const PAGE_SIZE = 100;
 
 export interface GroqClientOptions extends TransportOptions {
   baseUrl?: string;
   adminKey: string;
-  /** Share one transport (and its connection pool) between clients. */
+  /** Share one transport (its connection pool and its concurrency gate) between clients. */
   transport?: HttpTransport;
   logger?: Logger;
 }
 
+type QueryValue = string | number | boolean | readonly string[] | undefined;
+type Query = Record<string, QueryValue>;
+
+interface CallOptions {
+  method: 'GET' | 'POST' | 'DELETE';
+  path: string;
+  query?: Query;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Defaults to true for GET and DELETE, false otherwise. */
+  retrySafe?: boolean;
+  /** An inference key instead of the admin key. */
+  bearer?: string;
+}
+
+interface ListPage<T> {
+  data: T[];
+  has_more: boolean;
+  last_id: string | null;
+}
+
 /**
- * The adapter for the Groq organization contract: the only code that knows its paths and payloads.
+ * The adapter for the Groq organization contract v2: the only code that knows its paths and payloads.
  * The day Groq publishes an admin API, this file is what changes.
  */
 export class GroqClient implements GroqAdmin {
@@ -27,7 +58,7 @@ export class GroqClient implements GroqAdmin {
   private lastServerTime: number | null = null;
 
   constructor(options: GroqClientOptions) {
-    this.baseUrl = (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
+    this.baseUrl = checkBaseUrl(options.baseUrl ?? DEFAULT_BASE_URL);
     this.adminKey = options.adminKey;
     this.logger = options.logger ?? silentLogger;
     this.ownsTransport = !options.transport;
@@ -39,58 +70,145 @@ export class GroqClient implements GroqAdmin {
   }
 
   getOrganization(): Promise<Organization> {
-    return this.call<Organization>({ method: 'GET', path: '/openai/v1/organization' });
+    return this.call({ method: 'GET', path: '/organization' });
   }
 
-  listKeys(): Promise<ApiKey[]> {
-    return this.paginate<ApiKey>('/openai/v1/api-keys', {});
+  getOrgModelPermissions(): Promise<ModelPermissions> {
+    return this.call({ method: 'GET', path: '/organization/model_permissions' });
   }
 
-  getKey(id: string): Promise<ApiKey> {
-    return this.call<ApiKey>({ method: 'GET', path: `/openai/v1/api-keys/${encodeURIComponent(id)}` });
+  // Every update below sends absolute values (no increments), so sending one twice is harmless: retry-safe.
+  setOrgModelPermissions(input: ModelPermissionsInput): Promise<ModelPermissions> {
+    return this.call({ method: 'POST', path: '/organization/model_permissions', body: input, retrySafe: true });
+  }
+
+  async deleteOrgModelPermissions(): Promise<void> {
+    await this.call({ method: 'DELETE', path: '/organization/model_permissions' });
+  }
+
+  listOrgRateLimits(): Promise<RateLimit[]> {
+    return this.collect(this.pages<RateLimit>('/organization/rate_limits'));
+  }
+
+  listProjects(options: { includeArchived?: boolean } = {}): Promise<Project[]> {
+    return this.collect(this.listProjectPages(options));
+  }
+
+  /** The projects one page at a time, so a reader can start on a page before the next arrives. */
+  listProjectPages(options: { includeArchived?: boolean } = {}): AsyncGenerator<Project[]> {
+    return this.pages<Project>('/organization/projects', options.includeArchived ? { include_archived: true } : {});
+  }
+
+  getProject(projectId: string): Promise<Project> {
+    return this.call({ method: 'GET', path: projectPath(projectId) });
+  }
+
+  createProject(input: { name: string }, idempotencyKey: string): Promise<Created<Project>> {
+    return this.create('/organization/projects', input, idempotencyKey);
+  }
+
+  // Archiving twice leaves the project archived; OpenAI's SDK sends no body here, nor do we.
+  archiveProject(projectId: string): Promise<Project> {
+    return this.call({ method: 'POST', path: `${projectPath(projectId)}/archive`, retrySafe: true });
+  }
+
+  getProjectModelPermissions(projectId: string): Promise<ModelPermissions> {
+    return this.call({ method: 'GET', path: `${projectPath(projectId)}/model_permissions` });
+  }
+
+  setProjectModelPermissions(projectId: string, input: ModelPermissionsInput): Promise<ModelPermissions> {
+    return this.call({ method: 'POST', path: `${projectPath(projectId)}/model_permissions`, body: input, retrySafe: true });
+  }
+
+  async deleteProjectModelPermissions(projectId: string): Promise<void> {
+    await this.call({ method: 'DELETE', path: `${projectPath(projectId)}/model_permissions` });
+  }
+
+  listProjectRateLimits(projectId: string): Promise<RateLimit[]> {
+    return this.collect(this.pages<RateLimit>(`${projectPath(projectId)}/rate_limits`));
+  }
+
+  updateProjectRateLimit(projectId: string, rateLimitId: string, values: Partial<RateLimitValues>): Promise<RateLimit> {
+    return this.call({ method: 'POST', path: `${projectPath(projectId)}/rate_limits/${enc(rateLimitId)}`, body: values, retrySafe: true });
+  }
+
+  listProjectKeys(projectId: string): Promise<ProjectApiKey[]> {
+    return this.collect(this.pages<ProjectApiKey>(`${projectPath(projectId)}/api_keys`));
+  }
+
+  getProjectKey(projectId: string, keyId: string): Promise<ProjectApiKey> {
+    return this.call({ method: 'GET', path: keyPath(projectId, keyId) });
   }
 
   /** The Idempotency-Key makes a retried or concurrent create return the first key instead of a second. */
-  createKey(input: CreateKeyInput, idempotencyKey: string): Promise<CreatedKey> {
-    return this.call<CreatedKey>({ method: 'POST', path: '/openai/v1/api-keys', body: input, headers: { 'idempotency-key': idempotencyKey }, retrySafe: true });
+  createProjectKey(projectId: string, input: CreateKeyInput, idempotencyKey: string): Promise<Created<CreatedProjectApiKey>> {
+    return this.create(`${projectPath(projectId)}/api_keys`, input, idempotencyKey);
   }
 
-  // Our PATCH bodies set absolute values (no increments), so repeating one is harmless: safe to retry.
-  updateKey(id: string, patch: UpdateKeyInput): Promise<ApiKey> {
-    return this.call<ApiKey>({ method: 'PATCH', path: `/openai/v1/api-keys/${encodeURIComponent(id)}`, body: patch, retrySafe: true });
+  // Metadata is merged and `null` removes an entry: the same body twice gives the same key.
+  updateProjectKey(projectId: string, keyId: string, input: UpdateKeyInput): Promise<ProjectApiKey> {
+    return this.call({ method: 'POST', path: keyPath(projectId, keyId), body: input, retrySafe: true });
   }
 
-  async deleteKey(id: string): Promise<void> {
-    await this.call({ method: 'DELETE', path: `/openai/v1/api-keys/${encodeURIComponent(id)}` });
+  async deleteProjectKey(projectId: string, keyId: string): Promise<void> {
+    await this.call({ method: 'DELETE', path: keyPath(projectId, keyId) });
   }
 
-  getSpendingLimit(): Promise<SpendingLimit> {
-    return this.call<SpendingLimit>({ method: 'GET', path: '/openai/v1/organization/spending-limit' });
+  async getSpendLimit(): Promise<SpendLimit | null> {
+    try {
+      return await this.call<SpendLimit>({ method: 'GET', path: '/organization/spend_limit' });
+    } catch (error) {
+      // The contract answers 404 when none is set; a 404 for a wrong base URL is still an error.
+      if (error instanceof GroqApiError && error.status === 404 && error.code !== 'unknown_url') return null;
+      throw error;
+    }
   }
 
-  setSpendingLimit(input: SpendingLimitInput): Promise<SpendingLimit> {
-    return this.call<SpendingLimit>({ method: 'PUT', path: '/openai/v1/organization/spending-limit', body: input });
+  setSpendLimit(thresholdCents: number): Promise<SpendLimit> {
+    return this.call({ method: 'POST', path: '/organization/spend_limit', body: { threshold_amount: thresholdCents, currency: 'USD', interval: 'month' }, retrySafe: true });
   }
 
-  async listModels(): Promise<Model[]> {
-    const page = await this.call<{ data: Model[] }>({ method: 'GET', path: '/openai/v1/models' });
+  async deleteSpendLimit(): Promise<void> {
+    await this.call({ method: 'DELETE', path: '/organization/spend_limit' });
+  }
+
+  listSpendAlerts(): Promise<SpendAlert[]> {
+    return this.collect(this.pages<SpendAlert>('/organization/spend_alerts'));
+  }
+
+  createSpendAlert(input: SpendAlertInput, idempotencyKey: string): Promise<Created<SpendAlert>> {
+    return this.create('/organization/spend_alerts', input, idempotencyKey);
+  }
+
+  updateSpendAlert(alertId: string, input: SpendAlertInput): Promise<SpendAlert> {
+    return this.call({ method: 'POST', path: `/organization/spend_alerts/${enc(alertId)}`, body: input, retrySafe: true });
+  }
+
+  async deleteSpendAlert(alertId: string): Promise<void> {
+    await this.call({ method: 'DELETE', path: `/organization/spend_alerts/${enc(alertId)}` });
+  }
+
+  listCompletionsUsage(query: UsageQuery): Promise<Bucket<UsageResult>[]> {
+    return this.buckets<UsageResult>('/organization/usage/completions', { ...query });
+  }
+
+  listCosts(query: CostsQuery): Promise<Bucket<CostResult>[]> {
+    return this.buckets<CostResult>('/organization/costs', { bucket_width: '1d', ...query });
+  }
+
+  listAuditLogs(query: AuditLogQuery): Promise<AuditLog[]> {
+    return this.collect(this.pages<AuditLog>('/organization/audit_logs', { 'effective_at[gte]': query.effective_at_gte, event_types: query.event_types }));
+  }
+
+  /** With an inference key, the cheapest authenticated call: how a new key is verified. Without one, with the admin key. */
+  async listModels(apiKey?: string): Promise<Model[]> {
+    const page = await this.call<{ data: Model[] }>({ method: 'GET', path: '/models', ...(apiKey ? { bearer: apiKey } : {}) });
     return page.data;
   }
 
-  getUsageToday(): Promise<UsageToday> {
-    return this.call<UsageToday>({ method: 'GET', path: '/openai/v1/usage' });
-  }
-
-  listDailyUsage(startDate: string, endDate: string): Promise<DailyUsage[]> {
-    return this.paginate<DailyUsage>('/openai/v1/usage', { start_date: startDate, end_date: endDate });
-  }
-
-  /**
-   * One chat completion with an inference key: how a new key is verified, and how a policy is seen to
-   * hold. Not retried: a completion spends tokens.
-   */
-  async chatCompletion(apiKey: string, body: { model: string; messages: { role: string; content: string }[]; max_completion_tokens?: number }): Promise<{ completion: ChatCompletion; rateLimits: RateLimits }> {
-    const { body: completion, headers } = await this.exchange({ method: 'POST', path: '/openai/v1/chat/completions', body, bearer: apiKey, retrySafe: false });
+  /** One chat completion with an inference key. Never retried: a completion spends tokens. */
+  async chatCompletion(apiKey: string, body: { model: string; messages: { role: string; content: string }[]; max_completion_tokens?: number }): Promise<{ completion: ChatCompletion; rateLimits: RateLimitHeaders }> {
+    const { body: completion, headers } = await this.exchange({ method: 'POST', path: '/chat/completions', body, bearer: apiKey, retrySafe: false });
     return { completion: completion as ChatCompletion, rateLimits: readRateLimits(headers) };
   }
 
@@ -98,33 +216,59 @@ export class GroqClient implements GroqAdmin {
     return this.lastServerTime;
   }
 
-  private async paginate<T>(path: string, query: Record<string, string>): Promise<T[]> {
-    const items: T[] = [];
-    let after: string | null = null;
+  /** A create: retry-safe because the Idempotency-Key makes a second send replay the first answer. */
+  private async create<T>(path: string, body: unknown, idempotencyKey: string): Promise<Created<T>> {
+    const response = await this.exchange({ method: 'POST', path, body, headers: { 'idempotency-key': idempotencyKey }, retrySafe: true });
+    return { value: response.body as T, replayed: response.headers.get('idempotent-replayed') === 'true' };
+  }
+
+  /** OpenAI's cursor pagination: `limit` and `after=<last_id>` until `has_more` is false. */
+  private async *pages<T>(path: string, query: Query = {}): AsyncGenerator<T[]> {
+    let after: string | undefined;
     for (;;) {
-      const params = new URLSearchParams({ ...query, limit: String(PAGE_SIZE), ...(after ? { after } : {}) });
-      const page: { data: T[]; has_more: boolean; last_id: string | null } = await this.call({ method: 'GET', path: `${path}?${params}` });
-      items.push(...page.data);
-      if (!page.has_more || !page.last_id || page.data.length === 0) return items;
+      const page = await this.call<ListPage<T>>({ method: 'GET', path, query: { ...query, limit: PAGE_SIZE, after } });
+      yield page.data;
+      if (!page.has_more || !page.last_id || page.data.length === 0) return;
       after = page.last_id;
     }
   }
 
-  private async call<T>(r: { method: string; path: string; body?: unknown; headers?: Record<string, string>; retrySafe?: boolean }): Promise<T> {
-    return (await this.exchange(r)).body as T;
+  /** Usage and costs paginate with a `page` cursor (`next_page`) instead. */
+  private async buckets<R>(path: string, query: Query): Promise<Bucket<R>[]> {
+    const buckets: Bucket<R>[] = [];
+    let page: string | undefined;
+    for (;;) {
+      const answer = await this.call<{ data: Bucket<R>[]; has_more: boolean; next_page: string | null }>({ method: 'GET', path, query: { ...query, page } });
+      buckets.push(...answer.data);
+      if (!answer.has_more || !answer.next_page) return buckets;
+      page = answer.next_page;
+    }
   }
 
-  private async exchange(r: { method: string; path: string; body?: unknown; headers?: Record<string, string>; retrySafe?: boolean; bearer?: string }): Promise<{ body: unknown; headers: Headers }> {
+  private async collect<T>(pages: AsyncIterable<T[]>): Promise<T[]> {
+    const items: T[] = [];
+    for await (const page of pages) items.push(...page);
+    return items;
+  }
+
+  private async call<T>(options: CallOptions): Promise<T> {
+    return (await this.exchange(options)).body as T;
+  }
+
+  private async exchange(options: CallOptions): Promise<{ body: unknown; headers: Headers }> {
+    const path = `${V1}${options.path}`;
+    const bearer = options.bearer ?? this.adminKey;
     const request: HttpRequest = {
-      method: r.method,
-      url: `${this.baseUrl}${r.path}`,
-      headers: { authorization: `Bearer ${r.bearer ?? this.adminKey}`, ...r.headers },
-      body: r.body,
-      // GET, PUT and DELETE are idempotent by HTTP's definition.
-      retrySafe: r.retrySafe ?? ['GET', 'PUT', 'DELETE', 'HEAD'].includes(r.method),
+      method: options.method,
+      url: `${this.baseUrl}${path}${queryString(options.query ?? {})}`,
+      headers: { authorization: `Bearer ${bearer}`, ...options.headers },
+      body: options.body,
+      retrySafe: options.retrySafe ?? options.method !== 'POST',
+      // Inference keys have their own limits; their 429s must not slow down the admin calls.
+      gated: options.bearer === undefined,
     };
     const response = await this.transport.request(request);
-    this.logger.debug(`${r.method} ${r.path.split('?')[0]} → ${response.status}`);
+    this.logger.debug(`${options.method} ${path} → ${response.status}`);
     const date = Date.parse(response.headers.get('date') ?? '');
     if (!Number.isNaN(date)) this.lastServerTime = Math.floor(date / 1000);
     if (response.status >= 200 && response.status < 300) return { body: response.body, headers: response.headers };
@@ -136,14 +280,52 @@ export class GroqClient implements GroqAdmin {
       param: error?.param ?? null,
       serverMessage: error?.message ?? (typeof response.body === 'string' && response.body ? response.body.slice(0, 200) : 'no error message'),
       requestId: response.headers.get('x-request-id'),
-      method: r.method,
-      path: r.path.split('?')[0]!,
+      method: options.method,
+      path,
       rateLimits: response.headers.has('x-ratelimit-limit-requests') || response.headers.has('retry-after') ? readRateLimits(response.headers) : null,
+      secrets: [this.adminKey, bearer],
+      inferenceKey: options.bearer !== undefined,
     });
   }
 }
 
-function readRateLimits(headers: Headers): RateLimits {
+/** The base URL as the client uses it: http(s) only, no credentials, no trailing slash or `/openai/v1`. */
+function checkBaseUrl(raw: string): string {
+  const hint = 'set --base-url / GROQ_BASE_URL to the API host, e.g. https://api.groq.com';
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new UserError(`the base URL "${redactSecrets(raw)}" is not a URL: ${hint}`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new UserError(`the base URL "${redactSecrets(raw)}" uses ${url.protocol}; only https:// (or http:// for a local sandbox) is supported: ${hint}`);
+  }
+  if (url.username || url.password) {
+    throw new UserError(`the base URL "${redactSecrets(raw)}" holds a user name or password; groq-rbac authenticates with GROQ_ADMIN_KEY: remove the credentials from the URL`);
+  }
+  if (url.search || url.hash) throw new UserError(`the base URL "${redactSecrets(raw)}" has a query or fragment: ${hint}`);
+  // The contract's base is `…/openai/v1`; accept it written either way.
+  const path = url.pathname.replace(/\/+$/, '').replace(/\/openai\/v1$/, '');
+  return `${url.origin}${path}`;
+}
+
+/** Query parameters as OpenAI's SDK sends them: arrays as `name[]=a&name[]=b`; undefined left out. */
+function queryString(query: Query): string {
+  const parts: string[] = [];
+  for (const [name, value] of Object.entries(query)) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const item of value) parts.push(`${name}[]=${encodeURIComponent(item)}`);
+    else parts.push(`${name}=${encodeURIComponent(String(value))}`);
+  }
+  return parts.length ? `?${parts.join('&')}` : '';
+}
+
+const enc = encodeURIComponent;
+const projectPath = (projectId: string) => `/organization/projects/${enc(projectId)}`;
+const keyPath = (projectId: string, keyId: string) => `${projectPath(projectId)}/api_keys/${enc(keyId)}`;
+
+function readRateLimits(headers: Headers): RateLimitHeaders {
   const num = (name: string) => {
     const v = headers.get(name);
     return v === null || v === '' || Number.isNaN(Number(v)) ? null : Number(v);

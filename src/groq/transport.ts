@@ -1,5 +1,6 @@
 import { EnvHttpProxyAgent, type Dispatcher } from 'undici';
-import { silentLogger, type Logger } from '../log.js';
+import { silentLogger, type Logger } from '../core/log.js';
+import { AdaptiveConcurrency, type Outcome } from './adaptive-concurrency.js';
 import { isRetryableStatus, NetworkError } from './errors.js';
 
 /**
@@ -16,11 +17,17 @@ export interface TransportOptions {
   maxRetryTimeMs?: number;
   baseDelayMs?: number;
   maxDelayMs?: number;
+  /**
+   * Connections per origin, and the most requests in flight at once. After a 429 the transport
+   * allows half as many, then one more after each window of successes, up to this.
+   */
+  connections?: number;
   logger?: Logger;
   dispatcher?: Dispatcher;
-  /** For tests: how to wait, and where jitter comes from. */
+  /** For tests: how to wait, where jitter comes from, and what sends a request. */
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
+  fetch?: typeof fetch;
 }
 
 export interface HttpRequest {
@@ -30,6 +37,11 @@ export interface HttpRequest {
   body?: unknown;
   /** Safe to send twice: idempotent by method or semantics, or carrying an Idempotency-Key. */
   retrySafe: boolean;
+  /**
+   * Whether the request waits for, and its 429s shrink, the shared concurrency gate (default true).
+   * Inference calls opt out: a key's own rate limit says nothing about the admin API's.
+   */
+  gated?: boolean;
 }
 
 export interface HttpResponse {
@@ -42,6 +54,8 @@ export class HttpTransport {
   private readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
   private readonly o: Required<Omit<TransportOptions, 'dispatcher' | 'logger'>> & { logger: Logger };
+  /** Shared by every request of this transport, so the whole run slows down when the server pushes back. */
+  readonly gate: AdaptiveConcurrency;
 
   constructor(options: TransportOptions = {}) {
     this.o = {
@@ -51,10 +65,14 @@ export class HttpTransport {
       maxRetryTimeMs: options.maxRetryTimeMs ?? 60_000,
       baseDelayMs: options.baseDelayMs ?? 250,
       maxDelayMs: options.maxDelayMs ?? 8_000,
+      connections: options.connections ?? 32,
       logger: options.logger ?? silentLogger,
       sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
       random: options.random ?? Math.random,
+      // Looked up per call, so an interceptor installed later (nock) still sees the request.
+      fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
     };
+    this.gate = new AdaptiveConcurrency(this.o.connections);
     this.ownsDispatcher = !options.dispatcher;
     this.dispatcher =
       options.dispatcher ??
@@ -63,33 +81,40 @@ export class HttpTransport {
         headersTimeout: this.o.timeoutMs,
         bodyTimeout: this.o.timeoutMs,
         keepAliveTimeout: 10_000,
-        connections: 32,
+        connections: this.o.connections,
       });
   }
 
   /** Sends a request, retrying what is safe to retry; resolves with the final response whatever its status. */
   async request(req: HttpRequest): Promise<HttpResponse> {
-    const started = Date.now();
     const body = req.body === undefined ? undefined : JSON.stringify(req.body);
     const headers: Record<string, string> = { accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...req.headers };
     const label = `${req.method} ${new URL(req.url).pathname}`;
+    const gated = req.gated ?? true;
+    // The retry budget counts attempts and back-off waits, not time queued behind the gate.
+    let spent = 0;
     for (let attempt = 1; ; attempt++) {
+      const permit = gated ? await this.gate.acquire() : null;
+      const sent = Date.now();
       let outcome: { response: HttpResponse } | { error: NetworkError };
       try {
         outcome = { response: await this.once(req, headers, body) };
       } catch (error) {
+        if (permit) this.gate.release(permit, 'neutral');
         if (!(error instanceof NetworkError)) throw error;
         outcome = { error };
       }
       const status = 'response' in outcome ? outcome.response.status : null;
+      if (permit && status !== null) this.gate.release(permit, gateOutcome(status));
+      spent += Date.now() - sent;
       const retryable = status === null || isRetryableStatus(status);
-      const elapsed = Date.now() - started;
       if (!retryable || !req.retrySafe || attempt >= this.o.maxAttempts) return unwrap(outcome);
       const wait = this.delayFor(attempt, 'response' in outcome ? outcome.response : null);
-      if (wait === null || elapsed + wait > this.o.maxRetryTimeMs) return unwrap(outcome);
+      if (wait === null || spent + wait > this.o.maxRetryTimeMs) return unwrap(outcome);
       const reason = 'error' in outcome ? outcome.error.reason : String(status);
-      this.o.logger.debug(`retrying ${label} after ${reason} (attempt ${attempt + 1}/${this.o.maxAttempts}, waiting ${(wait / 1000).toFixed(2)}s)`);
+      this.o.logger.debug(`retrying ${label} after ${reason} (attempt ${attempt + 1}/${this.o.maxAttempts}, waiting ${(wait / 1000).toFixed(2)}s${status === 429 && gated ? `, ${this.gate.limit} in flight at most` : ''})`);
       await this.o.sleep(wait);
+      spent += wait;
     }
   }
 
@@ -102,7 +127,7 @@ export class HttpTransport {
     try {
       // Node's fetch takes undici's `dispatcher` option; its RequestInit type does not declare it.
       const init = { method: req.method, headers, body, signal, dispatcher: this.dispatcher };
-      const res = await fetch(req.url, init as unknown as RequestInit);
+      const res = await this.o.fetch(req.url, init as unknown as RequestInit);
       const text = await res.text();
       let parsed: unknown = text;
       if (text && (res.headers.get('content-type') ?? '').includes('json')) {
@@ -119,10 +144,14 @@ export class HttpTransport {
     }
   }
 
-  /** Milliseconds to wait before the next attempt; `retry-after` wins over backoff. */
+  /**
+   * Milliseconds to wait before the next attempt. `retry-after` is a floor, not a schedule: on top of
+   * it comes up to a quarter more (at least `baseDelayMs`) of jitter, so workers pushed back together
+   * do not all come back in the same instant.
+   */
   private delayFor(attempt: number, response: HttpResponse | null): number | null {
     const retryAfter = response ? parseRetryAfter(response.headers.get('retry-after')) : null;
-    if (retryAfter !== null) return retryAfter;
+    if (retryAfter !== null) return retryAfter + Math.round(this.o.random() * Math.max(this.o.baseDelayMs, retryAfter / 4));
     const ceiling = Math.min(this.o.maxDelayMs, this.o.baseDelayMs * 2 ** (attempt - 1));
     return Math.round(ceiling / 2 + (this.o.random() * ceiling) / 2);
   }
@@ -135,6 +164,11 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds * 1000);
   const date = Date.parse(value);
   return Number.isNaN(date) ? null : Math.max(0, date - now);
+}
+
+function gateOutcome(status: number): Outcome {
+  if (status === 429) return 'throttled';
+  return status < 500 ? 'success' : 'neutral';
 }
 
 function unwrap(outcome: { response: HttpResponse } | { error: NetworkError }): HttpResponse {

@@ -1,17 +1,13 @@
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../core/canonical-json.js';
 import type { Change } from './types.js';
 
-/** JSON with sorted object keys: equal data, equal text. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-}
-
-/** The fingerprint covers what would change and where, never timestamps or advisory warnings. */
+/**
+ * The fingerprint covers what would change and where: never timestamps, advisory warnings, or a
+ * change's `context` (key counts, last use), which move with traffic and time; nor time-driven
+ * rotation steps (due by age, retiring once quiet), so an approved plan stays valid for days.
+ */
 export function fingerprintChanges(org: string, changes: readonly Change[]): string {
-  return createHash('sha256').update(canonicalJson({ org, changes })).digest('hex');
+  const stable = changes.filter((c) => !(c.resource === 'api_key' && c.rotation?.time_driven)).map(({ context: _context, ...rest }) => rest);
+  return createHash('sha256').update(canonicalJson({ org, changes: stable })).digest('hex');
 }

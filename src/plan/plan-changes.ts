@@ -1,125 +1,109 @@
-import type { ApiKey, LiveState } from '../groq/types.js';
-import { defaultCatalogue, type ModelCatalogue } from '../policy/models.js';
+import type { LiveProject, LiveState } from '../core/live-state.js';
+import { defaultCatalogue, type ModelCatalogue } from '../core/models.js';
 import type { DesiredKey, DesiredState } from '../policy/types.js';
 import { fingerprintChanges } from './fingerprint.js';
-import { createdFields, desiredKeyState, diffKeyStates, liveKeyState } from './key-state.js';
+import { keysNeedingUsage, planProjectKeys } from './plan-keys.js';
+import type { KeyUsage } from './rotation.js';
+import { planOrgPermissions, planSpending } from './plan-org.js';
+import { planLeftoverProject, planProjectSettings } from './plan-projects.js';
 import { checkSafety } from './safety.js';
-import { METADATA, type Change, type KeyChange, type Plan, type SpendingChange, type UnmanagedKey, type Warning } from './types.js';
+import { summarise } from './summary.js';
+import type { Change, KeyChange, PendingStep, Plan, Refusal, UnmanagedKey, UnmanagedProject, Warning } from './types.js';
 import { planWarnings } from './warnings.js';
 
 export interface PlanOptions {
   catalogue?: ModelCatalogue;
   /** `redacted_value` form of the admin key this run uses: it must never be deleted. */
   adminKeyRedacted?: string | null;
+  /** Usage of old key generations, read for the keys `usageNeeds` names; a key missing here is not retired. */
+  usage?: KeyUsage;
 }
 
-const byAge = (a: ApiKey, b: ApiKey) => a.created_at - b.created_at || (a.id < b.id ? -1 : 1);
-const generation = (k: ApiKey) => Number.parseInt(k.metadata[METADATA.generation] ?? '1', 10) || 1;
+/** Which keys' usage the plan needs to decide retirements, and from when: read it, then plan with it. */
+export function usageNeeds(desired: DesiredState, live: LiveState): { keyIds: string[]; since: number } | null {
+  const byName = new Map(live.projects.map((p) => [p.project.name, p]));
+  const needs = desired.projects.flatMap((p) => keysNeedingUsage({ wanted: desired.keys.filter((k) => k.project === p.name), live: byName.get(p.name)?.keys ?? [], now: live.observed_at }));
+  if (needs.length === 0) return null;
+  return { keyIds: needs.map((n) => n.keyId).sort(), since: live.observed_at - Math.max(...needs.map((n) => n.windowSeconds)) };
+}
+
+const byAge = (a: LiveProject, b: LiveProject) => a.project.created_at - b.project.created_at || (a.project.id < b.project.id ? -1 : 1);
 
 /**
  * What must change in the live organization to match the policies. Pure and deterministic: the same
- * inputs give the same plan, in the same order. `now` is Unix seconds.
+ * inputs give the same plan, in the same order. `now` is the organization's clock, Unix seconds.
  */
 export function planChanges(desired: DesiredState, live: LiveState, now: number, options: PlanOptions = {}): Plan {
   const catalogue = options.catalogue ?? defaultCatalogue;
   const warnings: Warning[] = [];
-  const keyChanges: KeyChange[] = [];
-  const liveKeys = [...live.keys].sort(byAge);
+  const refusals: Refusal[] = [];
+  const orgChanges: Change[] = [];
+  const orgPermissions = planOrgPermissions(desired, live);
+  if (orgPermissions) orgChanges.push(orgPermissions);
+  orgChanges.push(...planSpending(desired, live));
 
-  const managed = new Map<string, ApiKey[]>();
-  const unmanagedByName = new Map<string, ApiKey[]>();
-  for (const k of liveKeys) {
-    const owner = k.metadata[METADATA.key];
-    const map = owner !== undefined ? managed : unmanagedByName;
-    const name = owner ?? k.name;
-    map.set(name, [...(map.get(name) ?? []), k]);
+  const liveByName = new Map<string, LiveProject>();
+  const duplicates: LiveProject[] = [];
+  for (const p of [...live.projects].sort(byAge)) {
+    if (liveByName.has(p.project.name)) duplicates.push(p);
+    else liveByName.set(p.project.name, p);
   }
-  const desiredNames = new Set(desired.keys.map((k) => k.name));
-  const adopted = new Set<string>();
-  const matched: { desired: DesiredKey; live: ApiKey }[] = [];
+  const keysByProject = new Map<string, DesiredKey[]>();
+  for (const k of desired.keys) keysByProject.set(k.project, [...(keysByProject.get(k.project) ?? []), k]);
 
-  for (const key of desired.keys) {
-    const after = desiredKeyState(key);
-    const own = managed.get(key.name);
-    if (own && own.length > 0) {
-      // The newest generation is the key in service; older ones belong to a rotation in progress.
-      const current = [...own].sort((a, b) => generation(b) - generation(a) || byAge(b, a))[0]!;
-      if (own.length > 1) {
-        warnings.push({ code: 'duplicate_managed_key', key: key.name, message: `${own.length} live keys carry groq-rbac/key "${key.name}"; ${current.id} is treated as current and the others are left alone` });
-      }
-      matched.push({ desired: key, live: current });
-      const before = liveKeyState(current);
-      const fields = diffKeyStates(before, after);
-      if (fields.length > 0) keyChanges.push(keyChange('update', key.name, key.team, current, before, after, fields, 'drift'));
-      continue;
-    }
-    const candidates = unmanagedByName.get(key.name) ?? [];
-    if (candidates.length > 0) {
-      const oldest = candidates[0]!;
-      if (candidates.length > 1) {
-        warnings.push({ code: 'ambiguous_adopt', key: key.name, message: `${candidates.length} unmanaged keys are named "${key.name}"; adopting the oldest (${oldest.id}), the others stay unmanaged` });
-      }
-      adopted.add(oldest.id);
-      matched.push({ desired: key, live: oldest });
-      const before = liveKeyState(oldest);
-      keyChanges.push(keyChange('adopt', key.name, key.team, oldest, before, after, diffKeyStates(before, after), 'unmanaged key with this name'));
-      continue;
-    }
-    keyChanges.push({ resource: 'api_key', action: 'create', key: key.name, team: key.team, key_id: null, redacted_value: null, before: null, after, fields: createdFields(after), reason: 'new in policies' });
+  const projectChanges: Change[] = [];
+  const unmanagedKeys: UnmanagedKey[] = [];
+  const pending: PendingStep[] = [];
+  const usage = options.usage ?? new Map();
+  const matched: { desired: DesiredKey; live: LiveProject['keys'][number] }[] = [];
+  for (const project of [...desired.projects].sort((a, b) => a.team.localeCompare(b.team) || a.name.localeCompare(b.name))) {
+    const current = liveByName.get(project.name) ?? null;
+    if (!current) projectChanges.push({ resource: 'project', action: 'create', reason: 'new', team: project.team, project: project.name, project_id: null, fields: [] });
+    const settings = planProjectSettings({ desired, project, live: current, org: live });
+    projectChanges.push(...settings.changes);
+    refusals.push(...settings.refusals);
+    const keys = planProjectKeys({ desired, project: project.name, projectId: current?.project.id ?? null, team: project.team, wanted: keysByProject.get(project.name) ?? [], live: current?.keys ?? [], now, usage });
+    projectChanges.push(...sortKeyChanges(keys.changes));
+    unmanagedKeys.push(...keys.unmanaged);
+    pending.push(...keys.pending);
+    warnings.push(...keys.warnings);
+    matched.push(...keys.matched);
   }
 
-  for (const [name, keys] of managed) {
-    if (desiredNames.has(name)) continue;
-    for (const k of keys) {
-      const before = liveKeyState(k);
-      keyChanges.push(keyChange('delete', name, k.metadata[METADATA.team] ?? null, k, before, null, [], 'removed from policies'));
-    }
+  const desiredNames = new Set(desired.projects.map((p) => p.name));
+  const unmanagedProjects: UnmanagedProject[] = [];
+  for (const p of duplicates) {
+    warnings.push({ code: 'duplicate_project_name', project: p.project.name, message: `${p.project.id} is a second active project named "${p.project.name}"; groq-rbac manages the oldest and leaves this one alone: rename or archive it in the Groq Console` });
+  }
+  for (const p of [...liveByName.values()].filter((x) => !desiredNames.has(x.project.name)).sort((a, b) => a.project.name.localeCompare(b.project.name))) {
+    const { archive } = planLeftoverProject(desired, p);
+    if (archive) projectChanges.push(archive);
+    else unmanagedProjects.push({ project_id: p.project.id, name: p.project.name, key_count: p.keys.length, created_at: p.project.created_at });
   }
 
-  const unmanaged: UnmanagedKey[] = [];
-  for (const k of liveKeys) {
-    if (k.metadata[METADATA.key] !== undefined || adopted.has(k.id)) continue;
-    if (desired.org.unmanagedKeys === 'delete') {
-      keyChanges.push(keyChange('delete', k.name, null, k, liveKeyState(k), null, [], 'unmanaged_keys: delete'));
-    } else {
-      unmanaged.push({ key_id: k.id, name: k.name, redacted_value: k.redacted_value, created_at: k.created_at, last_used_at: k.last_used_at });
-    }
-  }
-
-  const changes: Change[] = [];
-  const spending = planSpending(desired, live);
-  if (spending) changes.push(spending);
-  const order = { create: 0, adopt: 1, update: 2, delete: 3 };
-  keyChanges.sort((a, b) => (a.team ?? '\uffff').localeCompare(b.team ?? '\uffff') || a.key.localeCompare(b.key) || order[a.action] - order[b.action] || (a.key_id ?? '').localeCompare(b.key_id ?? ''));
-  changes.push(...keyChanges);
-
-  warnings.push(...planWarnings({ desired, matched, changes: keyChanges, now, catalogue }));
-  const refusals = checkSafety({ desired, live, changes: keyChanges, adminKeyRedacted: options.adminKeyRedacted ?? null });
-  const count = (a: KeyChange['action']) => keyChanges.filter((c) => c.action === a).length;
+  const changes = [...orgChanges, ...projectChanges];
+  warnings.push(...planWarnings({ desired, live, matched, changes, now, catalogue }));
+  refusals.push(...checkSafety({ desired, live, changes, adminKeyRedacted: options.adminKeyRedacted ?? null }));
   return {
-    format_version: 1,
+    format_version: 2,
     org: desired.org.id,
     generated_at: now,
     fingerprint: fingerprintChanges(desired.org.id, changes),
-    summary: { create: count('create'), update: count('update') + (spending ? 1 : 0), delete: count('delete'), adopt: count('adopt'), rotate: 0 },
+    summary: summarise(changes),
     changes,
-    unmanaged,
+    unmanaged: { projects: unmanagedProjects, keys: unmanagedKeys },
+    pending,
     warnings,
-    refusals,
+    refusals: dedupeRefusals(refusals),
   };
 }
 
-function keyChange(action: KeyChange['action'], name: string, team: string | null, live: ApiKey, before: KeyChange['before'], after: KeyChange['after'], fields: KeyChange['fields'], reason: string): KeyChange {
-  return { resource: 'api_key', action, key: name, team, key_id: live.id, redacted_value: live.redacted_value, before, after, fields, reason };
+const KEY_ORDER = { create: 0, adopt: 1, update: 2, rotate: 3, delete: 4 } as const;
+function sortKeyChanges(changes: KeyChange[]): KeyChange[] {
+  return [...changes].sort((a, b) => KEY_ORDER[a.action] - KEY_ORDER[b.action] || a.key.localeCompare(b.key) || (a.key_id ?? '').localeCompare(b.key_id ?? ''));
 }
 
-function planSpending(desired: DesiredState, live: LiveState): SpendingChange | null {
-  const want = desired.org.spending;
-  if (!want) return null;
-  const before = { monthly_cap_usd: live.spending.monthly_cap_usd, alert_thresholds_usd: [...live.spending.alert_thresholds_usd].sort((a, b) => a - b), auto_pause: live.spending.auto_pause };
-  const after = { monthly_cap_usd: want.monthly_cap_usd, alert_thresholds_usd: [...want.alert_thresholds_usd].sort((a, b) => a - b), auto_pause: want.auto_pause };
-  const fields = (Object.keys(after) as (keyof typeof after)[])
-    .filter((f) => JSON.stringify(before[f]) !== JSON.stringify(after[f]))
-    .map((field) => ({ field, before: before[field], after: after[field] }));
-  return fields.length > 0 ? { resource: 'spending_limit', action: 'update', key: null, team: null, before, after, fields, reason: 'drift' } : null;
+function dedupeRefusals(refusals: Refusal[]): Refusal[] {
+  const seen = new Set<string>();
+  return refusals.filter((r) => (seen.has(r.message) ? false : (seen.add(r.message), true)));
 }

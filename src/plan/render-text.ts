@@ -1,4 +1,6 @@
-import { changeLines, changeTitle, formatDate, isEmptyPlan, SIGN, summaryLine } from './render-lines.js';
+import { redactSecrets } from '../core/redact.js';
+import { clean, formatDate, isEmptyPlan, planSections, quote, summaryLine, type Line, type Sign } from './render-lines.js';
+import { pendingText } from './render-reason.js';
 import type { Plan } from './types.js';
 
 export interface TextStyle {
@@ -12,45 +14,58 @@ export interface TextStyle {
 
 const plain: TextStyle = { green: (s) => s, yellow: (s) => s, red: (s) => s, cyan: (s) => s, bold: (s) => s, dim: (s) => s };
 
-/** Terraform-like text: `+` create, `~` update, `-` delete, `<=` adopt, each field's old -> new. */
+/**
+ * Terraform-like text, grouped as the organization is: `+` create, `~` update, `-` delete or
+ * archive, `<=` adopt; the organization's settings first, then per team each project.
+ */
 export function renderPlanText(plan: Plan, style: TextStyle = plain): string {
-  const colour = { '+': style.green, '-': style.red, '~': style.yellow, '<=': style.cyan, ' ': (s: string) => s };
+  const colour: Record<Sign, (s: string) => string> = { '+': style.green, '-': style.red, '~': style.yellow, '<=': style.cyan, ' ': (s) => s };
+  const line = (l: Line) => `${colour[l.sign](`${'    '.repeat(l.depth)}${l.sign.padStart(3)} ${l.text}`)}${l.note ? style.dim(`  # ${l.note}`) : ''}`;
   const out: string[] = [];
   if (isEmptyPlan(plan.summary)) {
-    out.push(`No changes. Organization ${plan.org} matches the policies.`);
+    out.push(`No changes. Organization ${clean(plan.org)} matches the policies.`);
   } else {
-    out.push(`groq-rbac will perform the following actions in ${plan.org}:`, '');
-    let team: string | null | undefined;
-    for (const c of plan.changes) {
-      if (c.resource === 'api_key' && c.team !== team) {
-        team = c.team;
-        out.push(style.bold(`  # ${team ? `team ${team}` : 'keys in no team'}`));
-      }
-      const sign = SIGN[c.action];
-      const reason = c.resource === 'api_key' && c.action !== 'create' ? style.dim(`  # ${c.reason}`) : '';
-      out.push(`${colour[sign as '+'](`${sign.padStart(3)} ${changeTitle(c)}`)}${reason}`);
-      for (const line of changeLines(c)) out.push(colour[line.sign](`${line.nested ? '          ' : '      '}${line.sign} ${line.text}`));
-      out.push('');
+    out.push(`groq-rbac will perform the following actions in ${clean(plan.org)}:`, '');
+    for (const section of planSections(plan.changes)) {
+      out.push(style.bold(`  # ${section.title}`));
+      for (const block of section.blocks) out.push(...block.map(line), '');
     }
   }
-  if (plan.unmanaged.length > 0) {
-    out.push(`${plan.unmanaged.length} unmanaged key${plan.unmanaged.length === 1 ? '' : 's'} (in no policy; unmanaged_keys: report):`);
-    for (const k of plan.unmanaged) out.push(`    ? "${k.name}" (${k.key_id}, ${k.redacted_value}), last used ${formatDate(k.last_used_at)}`);
+  const { projects, keys } = plan.unmanaged;
+  if (projects.length > 0) {
+    out.push(`${count(projects.length, 'unmanaged project')} (in no policy; left alone):`);
+    for (const p of projects) out.push(`    ? project ${quote(p.name)} (${clean(p.project_id)}), ${count(p.key_count, 'key')}, created ${formatDate(p.created_at)}`);
+    out.push('');
+  }
+  if (keys.length > 0) {
+    out.push(`${count(keys.length, 'unmanaged key')} (in no policy; left alone):`);
+    for (const k of keys) out.push(`    ? key ${quote(k.name)} in project ${quote(k.project)} (${clean(k.key_id)}, ${clean(k.redacted_value)}), last used ${formatDate(k.last_used_at)}`);
+    out.push('');
+  }
+  const pending = plan.pending ?? [];
+  if (pending.length > 0) {
+    out.push(`${count(pending.length, 'rotation step')} waiting:`);
+    for (const p of pending) out.push(style.dim(`    … key ${quote(p.key)} in project ${quote(p.project)} (${clean(p.key_id)}): ${pendingText(p)}`));
     out.push('');
   }
   if (plan.warnings.length > 0) {
     out.push(style.yellow('Warnings:'));
-    for (const w of plan.warnings) out.push(style.yellow(`    ! ${w.message}`));
+    for (const w of plan.warnings) out.push(style.yellow(`    ! ${clean(w.message)}`));
     out.push('');
   }
   if (plan.refusals.length > 0) {
     out.push(style.red('Apply will refuse this plan:'));
-    for (const r of plan.refusals) out.push(style.red(`    ✗ ${r.message}${r.forceable ? '' : ' (even with --force)'}`));
+    for (const r of plan.refusals) out.push(style.red(`    ✗ ${clean(r.message)}${r.forceable ? '' : ' (even with --force)'}`));
     out.push('');
   }
   if (!isEmptyPlan(plan.summary)) {
     out.push(style.bold(summaryLine(plan.summary)));
-    out.push(style.dim(`Fingerprint: ${plan.fingerprint}`));
+    out.push(style.dim(`Fingerprint: ${clean(plan.fingerprint)}`));
   }
-  return `${out.join('\n')}\n`;
+  // Redaction is the caller's job; this is the last line of defence should a key value reach a name or a message.
+  return redactSecrets(`${out.join('\n')}\n`);
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }

@@ -1,12 +1,16 @@
-import type { LiveState } from '../groq/types.js';
+import type { LiveState } from '../core/live-state.js';
+import { METADATA } from '../core/shared.js';
 import type { DesiredState } from '../policy/types.js';
-import { METADATA, type KeyChange, type Refusal } from './types.js';
+import type { Change, Refusal } from './types.js';
 
-// As octoDNS does: a percentage of a handful of keys says little, so below this the count limit alone applies.
-export const MIN_KEYS_FOR_PERCENT_CHECK = 10;
+// As octoDNS does: a percentage of a handful of resources says little, so below this the count limit alone applies.
+export const MIN_RESOURCES_FOR_PERCENT_CHECK = 10;
+
+// Retiring an old generation after a rotation replaces a key rather than removing it: not counted.
+const isDestructive = (c: Change): boolean => (c.resource === 'api_key' && c.action === 'delete' && c.reason !== 'retired') || (c.resource === 'project' && c.action === 'archive');
 
 /** Reasons to refuse an apply; part of the plan, so every renderer and the apply see the same verdict. */
-export function checkSafety(input: { desired: DesiredState; live: LiveState; changes: readonly KeyChange[]; adminKeyRedacted: string | null }): Refusal[] {
+export function checkSafety(input: { desired: DesiredState; live: LiveState; changes: readonly Change[]; adminKeyRedacted: string | null }): Refusal[] {
   const { desired, live, changes, adminKeyRedacted } = input;
   const refusals: Refusal[] = [];
   if (live.org.id !== desired.org.id) {
@@ -15,37 +19,60 @@ export function checkSafety(input: { desired: DesiredState; live: LiveState; cha
       message: `the admin key belongs to organization ${live.org.id}, but ${desired.org.file} governs ${desired.org.id}: use that organization's admin key, or correct \`org:\``,
     });
   }
-  const deletes = changes.filter((c) => c.action === 'delete');
-  for (const c of deletes) {
-    if (c.before?.metadata[METADATA.protect] === 'true') {
-      refusals.push({
-        code: 'protected_key', forceable: false,
-        message: `key "${c.key}" (${c.key_id}) is protected and would be deleted: first merge a change that sets \`protect: false\` and apply it, then remove the key`,
-      });
+  const projectsById = new Map(live.projects.map((p) => [p.project.id, p]));
+  for (const c of changes) {
+    if (c.resource === 'api_key' && c.action === 'delete') {
+      // A protected key still rotates: its retired generations have a delivered successor.
+      if (c.before?.metadata[METADATA.protect] === 'true' && c.reason !== 'retired') {
+        refusals.push({
+          code: 'protected_key', forceable: false,
+          message: `key "${c.key}" (${c.key_id}) in project "${c.project}" is protected and would be deleted: first merge a change that sets \`protect: false\` and apply it, then remove the key`,
+        });
+      }
+      if (adminKeyRedacted && c.redacted_value === adminKeyRedacted) {
+        refusals.push({ code: 'admin_key', forceable: false, message: `key "${c.key}" (${c.key_id}, ${c.redacted_value}) looks like the admin key this run uses; deleting it would lock groq-rbac out` });
+      }
     }
-    if (adminKeyRedacted && c.redacted_value === adminKeyRedacted) {
-      refusals.push({ code: 'admin_key', forceable: false, message: `key "${c.key}" (${c.key_id}, ${c.redacted_value}) looks like the admin key this run uses; deleting it would lock groq-rbac out` });
+    if (c.resource === 'project' && c.action === 'archive') {
+      const keys = projectsById.get(c.project_id ?? '')?.keys ?? [];
+      if (keys.some((k) => k.metadata[METADATA.protect] === 'true')) {
+        refusals.push({
+          code: 'protected_project', forceable: false,
+          message: `project "${c.project}" (${c.project_id}) is protected and would be archived, which is final: first merge a change that sets \`protect: false\` and apply it, then remove the project`,
+        });
+      }
+      if (adminKeyRedacted && keys.some((k) => k.redacted_value === adminKeyRedacted)) {
+        refusals.push({ code: 'admin_key', forceable: false, message: `project "${c.project}" holds a key that looks like the admin key this run uses; archiving it would lock groq-rbac out` });
+      }
     }
   }
-  const managedCount = live.keys.filter((k) => k.metadata[METADATA.key] !== undefined).length;
+
+  const destructive = changes.filter(isDestructive);
+  const managedKeys = live.projects.reduce((n, p) => n + p.keys.filter((k) => k.metadata[METADATA.key] !== undefined).length, 0);
+  const managedProjects = live.projects.filter((p) => p.keys.some((k) => k.metadata[METADATA.key] !== undefined)).length;
+  const managed = managedKeys + managedProjects;
   const { maxDeletes, maxDeletePercent } = desired.org.safety;
-  if (deletes.length > maxDeletes) {
-    refusals.push({ code: 'too_many_deletes', forceable: true, message: `${deletes.length} delete${deletes.length === 1 ? ' is' : 's are'} over safety.max_deletes ${maxDeletes}; --force required` });
+  const what = (n: number) => `${n} delete${n === 1 ? '' : 's'} and archive${n === 1 ? '' : 's'}`;
+  if (destructive.length > maxDeletes) {
+    refusals.push({ code: 'too_many_deletes', forceable: true, message: `${what(destructive.length)} ${destructive.length === 1 ? 'is' : 'are'} over safety.max_deletes ${maxDeletes}; --force required` });
   }
-  if (deletes.length > 0 && managedCount >= MIN_KEYS_FOR_PERCENT_CHECK) {
-    const percent = (deletes.length / managedCount) * 100;
+  if (destructive.length > 0 && managed >= MIN_RESOURCES_FOR_PERCENT_CHECK) {
+    const percent = (destructive.length / managed) * 100;
     if (percent > maxDeletePercent) {
       refusals.push({
         code: 'too_many_deletes', forceable: true,
-        message: `${percent.toFixed(2)} is over ${maxDeletePercent.toFixed(2)} % (${deletes.length}/${managedCount}) of managed keys (safety.max_delete_percent); --force required`,
+        message: `${percent.toFixed(2)} is over ${maxDeletePercent.toFixed(2)} % (${destructive.length}/${managed}) of managed keys and projects (safety.max_delete_percent); --force required`,
       });
     }
   }
-  const served = new Set(live.models);
+
+  const served = new Set(live.rateLimits.map((r) => r.model));
   const missing = new Set<string>();
-  for (const c of changes) for (const m of c.after?.allowed_models ?? []) if (!served.has(m)) missing.add(m);
+  for (const rule of [desired.org.models, ...desired.projects.map((p) => p.models)]) {
+    if (rule?.mode === 'allow_list') for (const m of rule.models) if (!served.has(m)) missing.add(m);
+  }
   for (const m of [...missing].sort()) {
-    refusals.push({ code: 'model_not_served', forceable: false, message: `model "${m}" is not served by organization ${live.org.id} (GET /openai/v1/models): remove it from the policies` });
+    refusals.push({ code: 'model_not_served', forceable: false, message: `model "${m}" is not served by organization ${live.org.id} (it has no rate limit for it): remove it from the policies` });
   }
   return refusals;
 }

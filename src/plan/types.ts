@@ -1,23 +1,29 @@
 /**
- * The plan's data: one stable, versioned shape (docs/plan-format.md) that every renderer reads and
- * `apply` executes. Field names are snake_case because this is the JSON users script against.
+ * The plan's data (format_version 2): one stable, versioned shape (docs/plan-format.md) that every
+ * renderer reads and `apply` executes. Field names are snake_case because this is the JSON users
+ * script against. Reasons are enums: renderers word them, so rewording never moves a fingerprint.
  */
+import type { RateLimitValues } from '../core/contract.js';
+import type { ModelRule } from '../policy/types.js';
 
-import type { KeyFields, KeyStatus } from '../groq/types.js';
+export { METADATA } from '../core/shared.js';
 
-export const METADATA = {
-  key: 'groq-rbac/key',
-  team: 'groq-rbac/team',
-  protect: 'groq-rbac/protect',
-  generation: 'groq-rbac/generation',
-} as const;
-
-/** The fields of a key that the policies decide, as compared and shown; `allowed_models` sorted. */
-export interface KeyState extends KeyFields {
-  status: KeyStatus;
-  /** Only groq-rbac's own metadata entries. */
-  metadata: Record<string, string>;
-}
+/** Why a change is in the plan. */
+export type ChangeReason =
+  /** In the policies, not in the organization. */
+  | 'new'
+  /** In both; the organization differs from the policies. */
+  | 'differs'
+  /** Managed by groq-rbac, no longer in the policies. */
+  | 'removed'
+  /** In no policy, and `unmanaged` says to delete or archive such things. */
+  | 'unmanaged'
+  /** An unmanaged key with the policy key's name in the policy's project: taken over. */
+  | 'same_name'
+  /** A second live key for one policy key (e.g. two applies raced): removed. */
+  | 'surplus'
+  /** An older generation of a rotated key, quiet for its quiet period: retired. */
+  | 'retired';
 
 export interface FieldChange {
   field: string;
@@ -25,58 +31,178 @@ export interface FieldChange {
   after: unknown;
 }
 
-export type KeyAction = 'create' | 'update' | 'delete' | 'adopt';
+/** What a plan shows of a key and compares: its name and groq-rbac's own metadata entries. */
+export interface KeyState {
+  name: string;
+  metadata: Record<string, string>;
+}
 
-export interface KeyChange {
+/** Shown to reviewers, never fingerprinted: it moves with traffic and time. */
+export interface ChangeContext {
+  key_count?: number;
+  last_used_at?: number | null;
+  /** For a difference: who last changed the thing in the organization, from its audit log. */
+  changed_by?: { actor: string; at: number };
+}
+
+interface ChangeBase {
+  reason: ChangeReason;
+  team: string | null;
+  fields: FieldChange[];
+  context?: ChangeContext;
+}
+
+export interface OrgPermissionsChange extends ChangeBase {
+  resource: 'org_model_permissions';
+  action: 'update';
+  /** `null`: no restriction. */
+  before: ModelRule | null;
+  after: ModelRule | null;
+}
+
+export interface SpendLimitChange extends ChangeBase {
+  resource: 'spend_limit';
+  action: 'create' | 'update' | 'delete';
+  before: { monthly_cap_usd: number } | null;
+  after: { monthly_cap_usd: number } | null;
+}
+
+export interface SpendAlertChange extends ChangeBase {
+  resource: 'spend_alert';
+  action: 'create' | 'update' | 'delete';
+  alert_id: string | null;
+  threshold_usd: number;
+  before: { recipients: string[] } | null;
+  after: { recipients: string[] } | null;
+}
+
+export interface ProjectChange extends ChangeBase {
+  resource: 'project';
+  action: 'create' | 'archive';
+  project: string;
+  project_id: string | null;
+}
+
+export interface ProjectPermissionsChange extends ChangeBase {
+  resource: 'project_model_permissions';
+  action: 'update';
+  project: string;
+  project_id: string | null;
+  before: ModelRule | null;
+  after: ModelRule | null;
+}
+
+export interface RateLimitChange extends ChangeBase {
+  resource: 'project_rate_limit';
+  action: 'update';
+  project: string;
+  project_id: string | null;
+  model: string;
+  rate_limit_id: string;
+  before: RateLimitValues;
+  after: RateLimitValues;
+}
+
+export type KeyAction = 'create' | 'update' | 'delete' | 'adopt' | 'rotate';
+
+/** Why a generation is made: the key's first, or a rotation of the current one. */
+export type RotationCause = 'first' | 'age' | 'trigger' | 'targets' | 'interrupted';
+
+/**
+ * A key generation made (create, rotate) or retired (delete with reason `retired`). Time-driven
+ * steps (due by age, retiring once quiet) are not fingerprinted: a plan approved on Monday still
+ * applies on Tuesday. Steps a policy change starts (a new trigger, new targets) are.
+ */
+export interface RotationStep {
+  /** The generation created, or the one retired. */
+  generation: number;
+  cause: RotationCause | 'retire';
+  time_driven: boolean;
+  /** Where the new value goes (value-free descriptions); empty for a retirement. */
+  targets: string[];
+  /** The groq-rbac/targets mark the new generation gets once delivered. */
+  targets_hash?: string;
+  /** The trigger the new generation records. */
+  trigger?: string | null;
+  /** Retire only once this run's rotation of the same key has delivered its new generation. */
+  after_rotation?: boolean;
+}
+
+export interface KeyChange extends ChangeBase {
   resource: 'api_key';
   action: KeyAction;
-  /** The key's name in the policies (or live, for an unmanaged key). */
+  /** The policy key's name (or the live name, for an unmanaged key). */
   key: string;
-  team: string | null;
+  project: string;
+  project_id: string | null;
   key_id: string | null;
   redacted_value: string | null;
   before: KeyState | null;
   after: KeyState | null;
-  fields: FieldChange[];
-  /** Why this change: `new in policies`, `drift`, `removed from policies`, `unmanaged_keys: delete`, … */
-  reason: string;
+  /** On creates, rotations and retirements. */
+  rotation?: RotationStep;
 }
 
-export interface SpendingState {
-  monthly_cap_usd: number | null;
-  alert_thresholds_usd: number[];
-  auto_pause: boolean;
-}
-
-export interface SpendingChange {
-  resource: 'spending_limit';
-  action: 'update';
-  key: null;
-  team: null;
-  before: SpendingState;
-  after: SpendingState;
-  fields: FieldChange[];
-  reason: string;
-}
-
-export type Change = KeyChange | SpendingChange;
+export type Change = OrgPermissionsChange | SpendLimitChange | SpendAlertChange | ProjectChange | ProjectPermissionsChange | RateLimitChange | KeyChange;
+export type ChangeAction = Change['action'];
 
 export interface UnmanagedKey {
   key_id: string;
   name: string;
+  project: string;
   redacted_value: string;
   created_at: number;
   last_used_at: number | null;
 }
 
+/** A rotation step that has to wait: shown on every run with how long is left. */
+export interface PendingStep {
+  project: string;
+  key: string;
+  key_id: string;
+  generation: number;
+  /** `in_progress`: a newer generation another run is delivering right now. */
+  waiting_for: 'overlap' | 'quiet' | 'usage' | 'in_progress';
+  /** Seconds until it may proceed, as far as known now; `null` while the key is in use. */
+  seconds_left: number | null;
+  last_used_at: number | null;
+}
+
+export interface UnmanagedProject {
+  project_id: string;
+  name: string;
+  key_count: number;
+  created_at: number;
+}
+
+export type WarningCode =
+  | 'model_retiring'
+  | 'key_unused'
+  | 'limit_raised'
+  | 'ambiguous_adopt'
+  | 'surplus_key_in_use'
+  | 'duplicate_project_name'
+  | 'no_delivery_target'
+  | 'spend_limit_below_spend';
+
 export interface Warning {
-  code: 'model_retiring' | 'key_unused' | 'limit_raised' | 'ambiguous_adopt' | 'duplicate_managed_key';
+  code: WarningCode;
   message: string;
+  project?: string;
   key?: string;
 }
 
+export type RefusalCode =
+  | 'org_mismatch'
+  | 'protected_key'
+  | 'protected_project'
+  | 'admin_key'
+  | 'too_many_deletes'
+  | 'model_not_served'
+  | 'limit_above_org';
+
 export interface Refusal {
-  code: 'org_mismatch' | 'protected_key' | 'admin_key' | 'too_many_deletes' | 'model_not_served';
+  code: RefusalCode;
   message: string;
   /** `--force` overrides it; the others refuse even then. */
   forceable: boolean;
@@ -87,19 +213,22 @@ export interface PlanSummary {
   update: number;
   delete: number;
   adopt: number;
+  archive: number;
   rotate: number;
 }
 
 export interface Plan {
-  format_version: 1;
+  format_version: 2;
   org: string;
   /** Unix seconds: the `now` the plan was computed for. Not part of the fingerprint. */
   generated_at: number;
-  /** sha256 of the canonical JSON of org and changes: what a reviewer approved. */
+  /** sha256 of the canonical JSON of org and changes (without their `context`): what a reviewer approved. */
   fingerprint: string;
   summary: PlanSummary;
   changes: Change[];
-  unmanaged: UnmanagedKey[];
+  unmanaged: { projects: UnmanagedProject[]; keys: UnmanagedKey[] };
+  /** Rotation steps waiting for their overlap or quiet period. */
+  pending: PendingStep[];
   warnings: Warning[];
   refusals: Refusal[];
 }

@@ -1,10 +1,14 @@
 /**
- * The policy files as the JSON Schemas (schemas/*.schema.json) describe them: what a file holds
+ * The policy files (v2) as the JSON Schemas (schemas/*.schema.json) describe them: what a file holds
  * once it has validated. Keep in step with the schemas.
  */
-import type { LimitField } from './types.js';
+import type { LimitSet } from './types.js';
 
-type LimitFields = Partial<Record<LimitField, number>>;
+/** A list is an allow list; `{block: [...]}` a block list. */
+export type ModelsField = string[] | { block: string[] };
+
+/** `default` and one entry per model id. */
+export type LimitsField = Record<string, LimitSet>;
 
 interface RotationFields {
   every?: string;
@@ -13,13 +17,13 @@ interface RotationFields {
 }
 
 export interface OrgFile {
-  version: 1;
+  version: 2;
   org: string;
   admins: string[];
-  models?: string[];
-  limits?: LimitFields;
-  spending?: { monthly_cap_usd: number | null; alert_thresholds_usd?: number[]; auto_pause?: boolean };
-  unmanaged_keys?: 'report' | 'delete';
+  models?: ModelsField;
+  limits?: LimitsField;
+  spending?: { monthly_cap_usd: number | null; alert_thresholds_usd?: number[]; alert_recipients?: string[] };
+  unmanaged?: { projects?: 'report' | 'archive'; keys?: 'report' | 'delete' };
   safety?: { max_deletes?: number; max_delete_percent?: number };
   rotation?: RotationFields;
 }
@@ -29,19 +33,26 @@ export type DeliveryEntry =
   | { vault: { path: string; field: string; address?: string } }
   | { file: { path: string; mode?: string } };
 
-export interface KeyEntry extends LimitFields {
+export interface KeyEntry {
   name: string;
   description?: string;
-  models?: string[];
-  enabled?: boolean;
   protect?: boolean;
   rotation?: RotationFields & { trigger?: string; deliver?: DeliveryEntry[] };
+}
+
+export interface ProjectEntry {
+  name: string;
+  description?: string;
+  models?: ModelsField;
+  limits?: LimitsField;
+  protect?: boolean;
+  keys?: KeyEntry[];
 }
 
 export interface TeamFile {
   team: string;
   description?: string;
   owners: string[];
-  models?: string[];
-  keys: KeyEntry[];
+  models?: ModelsField;
+  projects: ProjectEntry[];
 }

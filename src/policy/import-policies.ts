@@ -1,9 +1,12 @@
-import { Document, isScalar, isSeq, visit } from 'yaml';
-import type { ApiKey, LiveState } from '../groq/types.js';
-import { LIMIT_FIELDS } from './types.js';
+import { Document, isMap, isScalar, isSeq, visit } from 'yaml';
+import type { ModelPermissions, ProjectApiKey, RateLimit } from '../core/contract.js';
+import type { LiveProject, LiveState } from '../core/live-state.js';
+import { centsToUsd, LIMIT_FIELDS, LIMIT_TO_CONTRACT, MAX_LIMIT, METADATA, SAFETY_DEFAULTS, type LimitSet } from '../core/shared.js';
+import { effectiveModels } from './model-rules.js';
+import type { ModelRule } from './types.js';
 
 const TEAM_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
-const KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export interface ImportResult {
   /** Relative path under the output directory → file content. */
@@ -12,71 +15,166 @@ export interface ImportResult {
 }
 
 /**
- * Policies that describe an existing organization as it is, so that `plan` right after shows only
- * adoptions. Keys are grouped by their `groq-rbac/team` metadata, else by name prefix, else `imported`.
+ * Policies (v2) that describe an existing organization as it is, so that `plan` right after shows only
+ * key adoptions: the org's model permissions and spending, and per project its model permissions, its
+ * rate limits where they differ from the org's, and its keys. Projects are grouped into teams by name
+ * prefix (`chatbot-prod` → `chatbot`), else `imported`.
  */
 export function importPolicies(live: LiveState, options: { admins: string[]; schemaRef: { org: string; team: string } }): ImportResult {
   const notes: string[] = [];
-  const seen = new Map<string, ApiKey>();
-  const keys = [...live.keys].sort((a, b) => a.created_at - b.created_at || (a.id < b.id ? -1 : 1));
-  const teams = new Map<string, ApiKey[]>();
-  for (const k of keys) {
-    const name = k.metadata['groq-rbac/key'] ?? k.name;
-    if (!KEY_NAME.test(name)) {
-      notes.push(`left out ${k.id}: its name "${name}" is not a valid policy key name (letters, digits, ".", "_", "-"); rename it in the Groq Console and import again`);
+  const org: Record<string, unknown> = { version: 2, org: live.org.id, admins: options.admins };
+  const orgModels = toModelsField(live.permissions);
+  if (orgModels) org.models = orgModels;
+  const spending = importSpending(live, notes);
+  if (spending) org.spending = spending;
+  org.unmanaged = { projects: 'report', keys: 'report' };
+  org.safety = { max_deletes: SAFETY_DEFAULTS.maxDeletes, max_delete_percent: SAFETY_DEFAULTS.maxDeletePercent };
+
+  const orgUsable = effectiveModels(toRule(live.permissions), new Set(live.rateLimits.map((r) => r.model)));
+  const orgLimits = new Map(live.rateLimits.map((r) => [r.model, r]));
+  const projectNames = new Set<string>();
+  const keyNames = new Map<string, string>();
+  const teams = new Map<string, Record<string, unknown>[]>();
+  for (const p of [...live.projects].sort((a, b) => a.project.created_at - b.project.created_at || (a.project.id < b.project.id ? -1 : 1))) {
+    const name = p.project.name;
+    if (!NAME.test(name)) {
+      notes.push(`left out project ${p.project.id}: its name ${JSON.stringify(name)} is not a valid policy name (letters, digits, ".", "_", "-"; at most 64); rename it in the Groq Console and import again`);
       continue;
     }
-    const first = seen.get(name);
-    if (first) {
-      notes.push(`left out ${k.id}: another key is also named "${name}" (${first.id} was imported); it stays unmanaged`);
+    if (projectNames.has(name)) {
+      notes.push(`left out project ${p.project.id}: another project is also named "${name}"; it stays unmanaged (policies match projects by name)`);
       continue;
     }
-    seen.set(name, k);
-    const team = teamFor(k, name);
-    teams.set(team, [...(teams.get(team) ?? []), k]);
+    projectNames.add(name);
+    const entry: Record<string, unknown> = { name };
+    const models = toModelsField(p.permissions);
+    if (models) entry.models = models;
+    const usable = effectiveModels(toRule(p.permissions), orgUsable);
+    const limits = importLimits(p, usable, orgLimits, notes);
+    if (limits) entry.limits = limits;
+    const keys = importKeys(p, keyNames, notes);
+    if (keys.length > 0) entry.keys = keys;
+    const team = teamOf(name);
+    teams.set(team, [...(teams.get(team) ?? []), entry]);
   }
 
-  const everyKeyRestricted = keys.every((k) => k.allowed_models !== null);
-  const union = (ks: ApiKey[]) => [...new Set(ks.flatMap((k) => k.allowed_models ?? []))].sort();
-  const org: Record<string, unknown> = { version: 1, org: live.org.id, admins: options.admins };
-  if (everyKeyRestricted && keys.length > 0) org.models = union(keys);
-  org.spending = { monthly_cap_usd: live.spending.monthly_cap_usd, alert_thresholds_usd: [...live.spending.alert_thresholds_usd].sort((a, b) => a - b), auto_pause: live.spending.auto_pause };
-  org.unmanaged_keys = 'report';
-  org.safety = { max_deletes: 3, max_delete_percent: 25 };
-
-  const files: Record<string, string> = { 'org.yaml': render(org, options.schemaRef.org, `Imported from ${live.org.id} by groq-rbac import. Review admins before committing.`) };
-  for (const [team, members] of [...teams].sort(([a], [b]) => a.localeCompare(b))) {
-    const teamModels = members.every((k) => k.allowed_models !== null) ? union(members) : null;
-    const body: Record<string, unknown> = { team, owners: options.admins };
-    if (teamModels && teamModels.length > 0) body.models = teamModels;
-    body.keys = [...members].sort((a, b) => nameOf(a).localeCompare(nameOf(b))).map((k) => {
-      const entry: Record<string, unknown> = { name: nameOf(k) };
-      if (k.allowed_models !== null) entry.models = [...k.allowed_models].sort();
-      for (const f of LIMIT_FIELDS) if (k[f] !== null) entry[f] = k[f];
-      if (k.status === 'disabled') entry.enabled = false;
-      if (k.metadata['groq-rbac/protect'] === 'true') entry.protect = true;
-      return entry;
-    });
-    files[`teams/${team}.yaml`] = render(body, options.schemaRef.team, `Imported from ${live.org.id}. Set owners to the team that reviews these keys.`);
+  const files: Record<string, string> = {
+    'org.yaml': render(org, options.schemaRef.org, `Imported from ${live.org.id} by groq-rbac import. Review admins before committing.`),
+  };
+  for (const [team, projects] of [...teams].sort(([a], [b]) => a.localeCompare(b))) {
+    projects.sort((a, b) => String(a.name).localeCompare(String(b.name)));
+    files[`teams/${team}.yaml`] = render({ team, owners: options.admins, projects }, options.schemaRef.team,
+      `Imported from ${live.org.id}. Set owners to the team that reviews these projects.`);
   }
   return { files, notes };
 }
 
-function nameOf(k: ApiKey): string {
-  return k.metadata['groq-rbac/key'] ?? k.name;
+function toRule(p: ModelPermissions): ModelRule | null {
+  if (p.mode === 'deny_list' && p.model_ids.length === 0) return null;
+  return { mode: p.mode, models: [...new Set(p.model_ids)].sort() };
 }
 
-function teamFor(k: ApiKey, name: string): string {
-  const tagged = k.metadata['groq-rbac/team'];
-  if (tagged && TEAM_NAME.test(tagged)) return tagged;
-  const prefix = /^([A-Za-z0-9]+)[-_.]/.exec(name)?.[1]?.toLowerCase();
+function toModelsField(p: ModelPermissions): string[] | { block: string[] } | null {
+  const rule = toRule(p);
+  if (!rule) return null;
+  return rule.mode === 'allow_list' ? rule.models : { block: rule.models };
+}
+
+function importSpending(live: LiveState, notes: string[]): Record<string, unknown> | null {
+  if (!live.spendLimit && live.spendAlerts.length === 0) return null;
+  const cap = live.spendLimit ? centsToUsd(live.spendLimit.threshold_amount) : null;
+  const thresholds = [...new Set(live.spendAlerts.map((a) => centsToUsd(a.threshold_amount)))].sort((a, b) => a - b);
+  const recipients = [...new Set(live.spendAlerts.flatMap((a) => a.notification_channel.recipients))].sort();
+  const lists = new Set(live.spendAlerts.map((a) => [...a.notification_channel.recipients].sort().join(',')));
+  if (lists.size > 1) notes.push('spend alerts e-mail different recipients; policies give every alert the same list, so plan will show alert changes to send each one to all of them');
+  if (cap !== null && thresholds.some((t) => t >= cap)) notes.push(`a spend alert is not below the spend limit of ${cap} USD; validate will ask you to lower it or raise monthly_cap_usd`);
+  const out: Record<string, unknown> = { monthly_cap_usd: cap };
+  if (thresholds.length > 0) {
+    out.alert_thresholds_usd = thresholds;
+    out.alert_recipients = recipients;
+  }
+  return out;
+}
+
+/**
+ * The project's limits where they differ from the org's, for the models it may use: a field with one
+ * value across all those models goes into `default`, the rest into per-model entries. What the plan
+ * derives (model entry, else default, else the org's limit) then equals what is live.
+ */
+function importLimits(p: LiveProject, usable: Set<string>, orgLimits: Map<string, RateLimit>, notes: string[]): Record<string, LimitSet> | null {
+  const own = new Map(p.rateLimits.map((r) => [r.model, r]));
+  const models = [...usable].filter((m) => own.has(m) && orgLimits.has(m)).sort();
+  const value = (m: string, f: (typeof LIMIT_FIELDS)[number]) => own.get(m)![LIMIT_TO_CONTRACT[f]];
+  const differs = (m: string, f: (typeof LIMIT_FIELDS)[number]) => value(m, f) !== orgLimits.get(m)![LIMIT_TO_CONTRACT[f]];
+  const defaults: LimitSet = {};
+  const perModel: Record<string, LimitSet> = {};
+  for (const f of LIMIT_FIELDS) {
+    const values = new Set(models.map((m) => value(m, f)));
+    const [only] = values;
+    const folded = models.length > 1 && values.size === 1 && models.some((m) => differs(m, f)) && valid(only!);
+    if (folded) {
+      defaults[f] = only!;
+      continue;
+    }
+    for (const m of models) {
+      if (!differs(m, f)) continue;
+      if (!valid(value(m, f))) {
+        notes.push(`project "${p.project.name}": ${f} ${value(m, f)} for "${m}" is outside 1..${MAX_LIMIT} and was left out`);
+        continue;
+      }
+      (perModel[m] ??= {})[f] = value(m, f);
+    }
+  }
+  const out: Record<string, LimitSet> = {};
+  if (Object.keys(defaults).length > 0) out.default = defaults;
+  for (const m of Object.keys(perModel).sort()) out[m] = perModel[m]!;
+  return Object.keys(out).length > 0 ? out : null;
+}
+
+const valid = (v: number) => Number.isSafeInteger(v) && v >= 1 && v <= MAX_LIMIT;
+
+function importKeys(p: LiveProject, seen: Map<string, string>, notes: string[]): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  const here = new Set<string>();
+  for (const k of [...p.keys].sort((a, b) => a.created_at - b.created_at || (a.id < b.id ? -1 : 1))) {
+    const managed = k.metadata[METADATA.key];
+    const name = managed ?? k.name;
+    if (!NAME.test(name)) {
+      notes.push(`left out key ${k.id} of project "${p.project.name}": its name ${JSON.stringify(name)} is not a valid policy key name (letters, digits, ".", "_", "-"; at most 64); rename it in the Groq Console and import again`);
+      continue;
+    }
+    // Several managed keys with one name in a project are generations of one policy key.
+    if (here.has(name) && managed !== undefined) continue;
+    const first = seen.get(name);
+    if (first) {
+      notes.push(`left out key ${k.id} of project "${p.project.name}": key ${first} is also named "${name}" and was imported; key names are unique across the organization, so it stays unmanaged`);
+      continue;
+    }
+    seen.set(name, k.id);
+    here.add(name);
+    out.push(keyEntry(k, name));
+  }
+  return out.sort((a, b) => String(a.name).localeCompare(String(b.name)));
+}
+
+function keyEntry(k: ProjectApiKey, name: string): Record<string, unknown> {
+  const entry: Record<string, unknown> = { name };
+  if (k.metadata[METADATA.protect] === 'true') entry.protect = true;
+  return entry;
+}
+
+function teamOf(project: string): string {
+  const prefix = /^([A-Za-z0-9]+)[-_.]/.exec(project)?.[1]?.toLowerCase();
   return prefix && TEAM_NAME.test(prefix) ? prefix : 'imported';
 }
 
 function render(data: Record<string, unknown>, schema: string, comment: string): string {
   const doc = new Document(data);
-  // Lists of plain values read best on one line, as in hand-written policies.
-  visit(doc, { Seq: (_, node) => void (isSeq(node) && node.items.every((i) => isScalar(i)) && (node.flow = true)) });
+  // Lists of plain values and mappings of numbers (limit sets) read best on one line, as in hand-written policies.
+  visit(doc, {
+    Seq: (_, node) => void (isSeq(node) && node.items.every((i) => isScalar(i)) && (node.flow = true)),
+    Map: (_, node) => void (isMap(node) && node.items.length > 0 && node.items.every((i) => isScalar(i.value) && typeof i.value.value === 'number') && (node.flow = true)),
+  });
   doc.commentBefore = ` yaml-language-server: $schema=${schema}\n ${comment}`;
   return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
 }

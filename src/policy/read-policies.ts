@@ -1,16 +1,24 @@
-import { sortDiagnostics, type Diagnostic } from './diagnostics.js';
+import { defaultCatalogue, type ModelCatalogue } from '../core/models.js';
+import { SAFETY_DEFAULTS } from '../core/shared.js';
+import { isObj } from './checker.js';
+import { toDelivery } from './delivery.js';
+import { capDiagnostics, sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import { parseDuration } from './duration.js';
-import { defaultCatalogue, type ModelCatalogue } from './models.js';
-import type { DeliveryEntry, OrgFile, TeamFile } from './files.js';
-import { checkRules, ROTATION_DEFAULTS } from './rules.js';
+import type { LimitsField, OrgFile, TeamFile } from './files.js';
+import { toModelRule } from './model-rules.js';
+import { rotationDefaults, type RotationSeconds } from './rotation-rules.js';
+import { checkRules } from './rules.js';
 import { validateSchema } from './schema.js';
 import { locate, readPolicySources, type PolicySource } from './source.js';
-import { LIMIT_FIELDS, type Delivery, type DesiredKey, type DesiredState, type DesiredTeam, type Limits } from './types.js';
+import { LIMIT_FIELDS, type DesiredKey, type DesiredProject, type DesiredState, type DesiredTeam, type LimitSet, type LimitsPolicy } from './types.js';
 
 export interface PolicyResult {
   /** Present only when there are no errors. */
   desired?: DesiredState;
+  /** Sorted; at most 50 per file and 200 in all, each file's rest counted in one closing diagnostic. */
   diagnostics: Diagnostic[];
+  /** Every problem found, including those not listed. */
+  counts: { errors: number; warnings: number };
   /** Files read, for reporting. */
   files: string[];
 }
@@ -19,73 +27,122 @@ export interface PolicyResult {
 export function readPolicies(dir: string, options: { catalogue?: ModelCatalogue; cwd?: string } = {}): PolicyResult {
   const catalogue = options.catalogue ?? defaultCatalogue;
   const { sources, diagnostics } = readPolicySources(dir, options.cwd);
-  for (const source of sources) diagnostics.push(...validateSchema(source));
-  diagnostics.push(...checkRules(sources, catalogue));
-  const sorted = sortDiagnostics(diagnostics);
   const files = sources.map((s) => s.file);
-  if (sorted.some((d) => d.severity === 'error')) return { diagnostics: sorted, files };
-  return { desired: buildDesiredState(sources), diagnostics: sorted, files };
+  const org = sources.find((s) => s.kind === 'org');
+  const v1 = org ? versionOneError(org) : null;
+  const unlisted = new Map<string, number>();
+  if (v1) {
+    // The whole language changed: one error that says how to move beats hundreds about each field.
+    diagnostics.push(v1);
+  } else {
+    for (const source of sources) {
+      const stale = source.kind === 'team' ? teamKeysWithoutProjects(source) : null;
+      if (stale) {
+        diagnostics.push(stale);
+        continue;
+      }
+      const schema = validateSchema(source);
+      diagnostics.push(...schema.diagnostics);
+      if (schema.unlisted > 0) unlisted.set(source.file, schema.unlisted);
+    }
+    diagnostics.push(...checkRules(sources, catalogue));
+  }
+  const sorted = sortDiagnostics(diagnostics);
+  const errors = sorted.filter((d) => d.severity === 'error').length;
+  const unlistedErrors = [...unlisted.values()].reduce((a, b) => a + b, 0);
+  const result = { diagnostics: capDiagnostics(sorted, unlisted), counts: { errors: errors + unlistedErrors, warnings: sorted.length - errors }, files };
+  if (result.counts.errors > 0) return result;
+  return { ...result, desired: buildDesiredState(sources) };
+}
+
+function versionOneError(org: PolicySource): Diagnostic | null {
+  if (!isObj(org.data) || org.data.version !== 1) return null;
+  return {
+    severity: 'error', file: org.file, ...locate(org, ['version']), path: 'version',
+    message: 'this is a version 1 policy; groq-rbac reads version 2, where an organization holds projects and projects hold keys',
+    hint: 'write version: 2; in each team file put keys under projects: (- name: <project>, keys: [...]); per-key models and limits move to the project '
+      + '(models: [...] or {block: [...]}, limits: {default: {...}, <model>: {...}}); in org.yaml, limits move under limits.default, '
+      + 'unmanaged_keys becomes unmanaged: {keys: ...}, and spending drops auto_pause and adds alert_recipients',
+  };
+}
+
+function teamKeysWithoutProjects(team: PolicySource): Diagnostic | null {
+  if (!isObj(team.data) || !('keys' in team.data) || 'projects' in team.data) return null;
+  return {
+    severity: 'error', file: team.file, ...locate(team, ['keys'], 'key'), path: 'keys',
+    message: 'keys belong to projects in policy v2',
+    hint: 'write projects: [{name: <project>, models: [...], limits: {default: {...}}, keys: [...]}] and move these keys into a project',
+  };
 }
 
 // Only called on sources that passed the schema and the rules, so the files have the shapes in files.ts.
 function buildDesiredState(sources: PolicySource[]): DesiredState {
   const orgSource = sources.find((s) => s.kind === 'org')!;
   const o = orgSource.data as OrgFile;
-  const ceilings = Object.fromEntries(LIMIT_FIELDS.map((f) => [f, o.limits?.[f] ?? null])) as Limits;
   const seconds = (d: string | undefined, fallback: number) => (d === undefined ? fallback : parseDuration(d)!);
-  const orgRotation = {
-    every: seconds(o.rotation?.every, parseDuration(ROTATION_DEFAULTS.every)!),
-    quietPeriod: seconds(o.rotation?.quiet_period, parseDuration(ROTATION_DEFAULTS.quiet_period)!),
-    minOverlap: seconds(o.rotation?.min_overlap, parseDuration(ROTATION_DEFAULTS.min_overlap)!),
+  const defaults = rotationDefaults();
+  const orgRotation: RotationSeconds = {
+    every: seconds(o.rotation?.every, defaults.every),
+    quiet_period: seconds(o.rotation?.quiet_period, defaults.quiet_period),
+    min_overlap: seconds(o.rotation?.min_overlap, defaults.min_overlap),
   };
-  const orgModels = o.models ?? null;
   const teams: DesiredTeam[] = [];
+  const projects: DesiredProject[] = [];
   const keys: DesiredKey[] = [];
-  for (const s of sources.filter((x) => x.kind === 'team')) {
+  for (const s of sources) {
+    if (s.kind !== 'team') continue;
     const t = s.data as TeamFile;
-    const teamModels = t.models ?? null;
-    teams.push({ name: t.team, owners: t.owners, models: teamModels, file: s.file });
-    t.keys.forEach((k, i) => {
-      const r = k.rotation ?? {};
-      keys.push({
-        name: k.name,
-        team: t.team,
-        description: k.description ?? null,
-        models: k.models ?? teamModels ?? orgModels,
-        limits: Object.fromEntries(LIMIT_FIELDS.map((f) => [f, k[f] ?? ceilings[f]])) as Limits,
-        enabled: k.enabled ?? true,
-        protect: k.protect ?? false,
-        rotation: {
-          everySeconds: seconds(r.every, orgRotation.every),
-          quietPeriodSeconds: seconds(r.quiet_period, orgRotation.quietPeriod),
-          minOverlapSeconds: seconds(r.min_overlap, orgRotation.minOverlap),
-          trigger: r.trigger ?? null,
-          deliver: (r.deliver ?? []).map(toDelivery),
-        },
-        source: { file: s.file, ...locate(s, ['keys', i]) },
+    const teamModels = toModelRule(t.models);
+    teams.push({ name: t.team, owners: [...t.owners], models: teamModels, file: s.file });
+    t.projects.forEach((p, i) => {
+      const protect = p.protect ?? false;
+      projects.push({
+        name: p.name, team: t.team, description: p.description ?? null,
+        models: toModelRule(p.models) ?? teamModels, limits: toLimitsPolicy(p.limits), protect,
+        source: { file: s.file, ...locate(s, ['projects', i]) },
+      });
+      (p.keys ?? []).forEach((k, j) => {
+        const r = k.rotation ?? {};
+        keys.push({
+          name: k.name, project: p.name, team: t.team, description: k.description ?? null,
+          protect: (k.protect ?? false) || protect,
+          rotation: {
+            everySeconds: seconds(r.every, orgRotation.every),
+            quietPeriodSeconds: seconds(r.quiet_period, orgRotation.quiet_period),
+            minOverlapSeconds: seconds(r.min_overlap, orgRotation.min_overlap),
+            trigger: r.trigger ?? null,
+            deliver: (r.deliver ?? []).map((d) => toDelivery(d as unknown as Record<string, Record<string, string>>)),
+          },
+          source: { file: s.file, ...locate(s, ['projects', i, 'keys', j]) },
+        });
       });
     });
   }
+  const spending = o.spending
+    ? {
+        monthly_cap_usd: o.spending.monthly_cap_usd,
+        alert_thresholds_usd: [...(o.spending.alert_thresholds_usd ?? [])].sort((a, b) => a - b),
+        alert_recipients: [...(o.spending.alert_recipients ?? [])],
+      }
+    : null;
   return {
     org: {
-      id: o.org,
-      admins: o.admins,
-      models: orgModels,
-      ceilings,
-      spending: o.spending
-        ? { monthly_cap_usd: o.spending.monthly_cap_usd, alert_thresholds_usd: [...(o.spending.alert_thresholds_usd ?? [])].sort((a, b) => a - b), auto_pause: o.spending.auto_pause ?? true }
-        : null,
-      unmanagedKeys: o.unmanaged_keys ?? 'report',
-      safety: { maxDeletes: o.safety?.max_deletes ?? 3, maxDeletePercent: o.safety?.max_delete_percent ?? 25 },
+      id: o.org, admins: [...o.admins], models: toModelRule(o.models), limits: toLimitsPolicy(o.limits), spending,
+      unmanaged: { projects: o.unmanaged?.projects ?? 'report', keys: o.unmanaged?.keys ?? 'report' },
+      safety: { maxDeletes: o.safety?.max_deletes ?? SAFETY_DEFAULTS.maxDeletes, maxDeletePercent: o.safety?.max_delete_percent ?? SAFETY_DEFAULTS.maxDeletePercent },
       file: orgSource.file,
     },
-    teams,
-    keys,
+    teams, projects, keys,
   };
 }
 
-function toDelivery(entry: DeliveryEntry): Delivery {
-  if ('github' in entry) return { kind: 'github', ...entry.github };
-  if ('vault' in entry) return { kind: 'vault', ...entry.vault };
-  return { kind: 'file', ...entry.file };
+function toLimitsPolicy(limits: LimitsField | undefined): LimitsPolicy {
+  const pick = (set: LimitSet | undefined): LimitSet => {
+    const out: LimitSet = {};
+    for (const f of LIMIT_FIELDS) if (set?.[f] !== undefined) out[f] = set[f];
+    return out;
+  };
+  const models: Record<string, LimitSet> = {};
+  for (const id of Object.keys(limits ?? {}).sort()) if (id !== 'default') models[id] = pick(limits![id]);
+  return { default: pick(limits?.default), models };
 }

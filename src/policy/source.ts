@@ -1,141 +1,81 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { Diagnostic } from './diagnostics.js';
+import { findPolicyFiles, type FoundFiles } from './find-files.js';
+import { lineAndColumn, offsetOf, parseYaml, type ParsedYaml } from './yaml-data.js';
 
-/** A policy file read and parsed, with what is needed to point at any field in it. */
+/** A policy file read and parsed: its data and the positions diagnostics need, not the YAML tree. */
 export interface PolicySource {
   /** Path as shown to the user (relative to the working directory when inside it). */
   file: string;
   kind: 'org' | 'team';
-  doc: Document;
-  lineCounter: LineCounter;
   data: unknown;
+  positions: Pick<ParsedYaml, 'data' | 'positions' | 'rootOffset' | 'lineStarts' | 'rawNumbers'>;
 }
 
 // A policy file is a few kilobytes; these bounds refuse hostile input quickly and in little memory.
 export const MAX_FILE_BYTES = 1024 * 1024;
 const MAX_ALIAS_COUNT = 100;
-const MAX_DEPTH = 32;
-const MAX_TEAM_FILES = 5000;
+export const MAX_DEPTH = 32;
 
 export interface ReadResult {
   sources: PolicySource[];
   diagnostics: Diagnostic[];
 }
 
-/** Reads `org.yaml` and `teams/*.yaml` under `dir`. Never throws for bad content: it reports. */
+/** Reads `org.yaml` and `teams/*.yaml` under `dir`; any other YAML file there is an error. Never throws for bad content. */
 export function readPolicySources(dir: string, cwd = process.cwd()): ReadResult {
-  const diagnostics: Diagnostic[] = [];
+  const found = findPolicyFiles(dir, cwd);
+  const diagnostics = [...found.diagnostics];
   const sources: PolicySource[] = [];
-  const display = (p: string) => {
-    const rel = path.relative(cwd, p);
-    return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : p;
-  };
-  const fileError = (file: string, message: string, hint?: string) =>
-    diagnostics.push({ severity: 'error', file: display(file), line: 1, column: 1, path: '', message, ...(hint ? { hint } : {}) });
-
-  let root: string;
-  try {
-    root = fs.realpathSync(dir);
-    if (!fs.statSync(root).isDirectory()) throw new Error('not a directory');
-  } catch {
-    fileError(dir, 'policies directory not found', 'pass --policies DIR, or create it with `groq-rbac import --out policies`');
-    return { sources, diagnostics };
-  }
-
-  const orgCandidates = ['org.yaml', 'org.yml'].map((n) => path.join(dir, n)).filter((p) => fs.existsSync(p));
-  if (orgCandidates.length === 0) {
-    fileError(path.join(dir, 'org.yaml'), 'org.yaml is missing', 'create it with at least `version: 1`, `org: org_…` and `admins: ["@your-org/platform"]`');
-  }
-  for (const file of orgCandidates.slice(0, 1)) readOne(file, 'org');
-
-  const teamsDir = path.join(dir, 'teams');
-  let teamFiles: string[] = [];
-  if (fs.existsSync(teamsDir)) {
-    teamFiles = fs
-      .readdirSync(teamsDir)
-      .filter((n) => n.endsWith('.yaml') || n.endsWith('.yml'))
-      .sort()
-      .map((n) => path.join(teamsDir, n));
-  }
-  if (teamFiles.length > MAX_TEAM_FILES) {
-    fileError(teamsDir, `${teamFiles.length} team files is more than the ${MAX_TEAM_FILES} groq-rbac reads`, 'merge small teams into shared files');
-    teamFiles = [];
-  }
-  for (const file of teamFiles) readOne(file, 'team');
-
-  for (const name of fs.readdirSync(dir)) {
-    if ((name.endsWith('.yaml') || name.endsWith('.yml')) && !name.startsWith('org.')) {
-      diagnostics.push({
-        severity: 'warning', file: display(path.join(dir, name)), line: 1, column: 1, path: '',
-        message: 'this file is not read', hint: `team files go under ${display(teamsDir)}/`,
-      });
-    }
+  if (found.root === null) return { sources, diagnostics };
+  for (const file of found.files) {
+    const source = readPolicyFile(file, found, diagnostics);
+    if (source) sources.push(source);
   }
   return { sources, diagnostics };
+}
 
-  function readOne(file: string, kind: 'org' | 'team'): void {
-    const shown = display(file);
-    let real: string;
-    try {
-      real = fs.realpathSync(file);
-    } catch {
-      fileError(file, 'cannot be read: it is a broken symbolic link', 'point the link at a file inside the policies directory, or replace it with the file');
-      return;
-    }
-    if (real !== root && !real.startsWith(root + path.sep)) {
-      fileError(file, `is a symbolic link to ${real}, outside the policies directory`, 'policies must live inside the policies directory; copy the file in instead of linking it');
-      return;
-    }
-    const stat = fs.statSync(real);
-    if (!stat.isFile()) {
-      fileError(file, 'is not a regular file', 'remove it or replace it with a YAML file');
-      return;
-    }
-    if (stat.size > MAX_FILE_BYTES) {
-      fileError(file, `is ${stat.size} bytes, over the ${MAX_FILE_BYTES}-byte limit for a policy file`, 'split the team into several files');
-      return;
-    }
-    const bytes = fs.readFileSync(real);
-    let text: string;
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    } catch {
-      const { line, column } = firstInvalidUtf8(bytes);
-      diagnostics.push({ severity: 'error', file: shown, line, column, path: '', message: 'is not valid UTF-8', hint: 'save the file as UTF-8' });
-      return;
-    }
-    const tooDeep = nestingBeyond(text, MAX_DEPTH * 2);
-    if (tooDeep) {
-      diagnostics.push({ severity: 'error', file: shown, ...tooDeep, path: '', message: `nests values more than ${MAX_DEPTH} levels deep`, hint: 'a policy is at most a few levels deep; check the indentation' });
-      return;
-    }
-    const lineCounter = new LineCounter();
-    const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true });
-    if (doc.errors.length > 0) {
-      for (const e of doc.errors) {
-        const { line, col } = lineCounter.linePos(e.pos[0]);
-        diagnostics.push({ severity: 'error', file: shown, line, column: col, path: '', ...describeYamlError(e.code, e.message) });
-      }
-      return;
-    }
-    let data: unknown;
-    try {
-      data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-    } catch (e) {
-      if (e instanceof ReferenceError) {
-        diagnostics.push({ severity: 'error', file: shown, line: 1, column: 1, path: '', message: 'uses YAML aliases that expand too far (an alias bomb)', hint: 'write the values out; policies need no aliases' });
-        return;
-      }
-      throw e;
-    }
-    if (depthOf(data) > MAX_DEPTH) {
-      diagnostics.push({ severity: 'error', file: shown, line: 1, column: 1, path: '', message: `nests values more than ${MAX_DEPTH} levels deep`, hint: 'a policy is at most a few levels deep; check the indentation' });
-      return;
-    }
-    sources.push({ file: shown, kind, doc, lineCounter, data });
+function readPolicyFile(entry: FoundFiles['files'][number], found: FoundFiles, diagnostics: Diagnostic[]): PolicySource | null {
+  const { file, shown, kind } = entry;
+  const report = (message: string, hint: string, at = { line: 1, column: 1 }) =>
+    void diagnostics.push({ severity: 'error', file: shown, ...at, path: '', message, hint });
+  let real: string;
+  try {
+    real = fs.realpathSync(file);
+  } catch {
+    return report('cannot be read: it is a broken symbolic link', 'point the link at a file inside the policies directory, or replace it with the file'), null;
   }
+  if (real !== found.root && !real.startsWith(found.root! + path.sep)) {
+    return report(`is a symbolic link to ${real}, outside the policies directory`, 'policies must live inside the policies directory; copy the file in instead of linking it'), null;
+  }
+  const stat = fs.statSync(real);
+  if (!stat.isFile()) return report('is not a regular file', 'remove it or replace it with a YAML file'), null;
+  if (stat.size > MAX_FILE_BYTES) {
+    return report(`is ${stat.size} bytes, over the ${MAX_FILE_BYTES}-byte limit for a policy file`, 'split the team into several files'), null;
+  }
+  const bytes = fs.readFileSync(real);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return report('is not valid UTF-8', 'save the file as UTF-8', firstInvalidUtf8(bytes)), null;
+  }
+  const tooDeep = nestingBeyond(text, MAX_DEPTH * 2);
+  const deepMessage = `nests values more than ${MAX_DEPTH} levels deep`;
+  const deepHint = 'a policy is at most a few levels deep; check the indentation';
+  if (tooDeep) return report(deepMessage, deepHint, tooDeep), null;
+
+  const parsed = parseYaml(text, { maxAliasCount: MAX_ALIAS_COUNT, maxDepth: MAX_DEPTH });
+  for (const p of parsed.problems) {
+    diagnostics.push({ severity: 'error', file: shown, ...lineAndColumn(parsed.lineStarts, p.offset), path: '', ...describeYamlError(p.code, p.message) });
+  }
+  if (parsed.aliasBomb) return report('uses YAML aliases that expand too far (an alias bomb)', 'write the values out; policies need no aliases'), null;
+  if (parsed.tooDeep) return report(deepMessage, deepHint), null;
+  // A file the YAML parser rejects has no data to check; repeated keys and the like still do.
+  if (parsed.problems.some((p) => !['DUPLICATE_KEY', 'COMPLEX_KEY', 'BAD_ALIAS'].includes(p.code))) return null;
+  const { data, positions, rootOffset, lineStarts, rawNumbers } = parsed;
+  return { file: shown, kind, data, positions: { data, positions, rootOffset, lineStarts, rawNumbers } };
 }
 
 function describeYamlError(code: string, message: string): { message: string; hint?: string } {
@@ -144,9 +84,12 @@ function describeYamlError(code: string, message: string): { message: string; hi
     case 'TAB_AS_INDENT':
       return { message: 'YAML: a tab is used for indentation', hint: 'indent with spaces (two per level)' };
     case 'DUPLICATE_KEY':
-      return { message: 'YAML: this key appears twice in the same mapping', hint: 'keep one of them; later ones do not override earlier ones' };
+      return { message: `YAML: ${first}`, hint: 'keep one of them; later ones do not override earlier ones' };
     case 'MULTIPLE_DOCS':
       return { message: 'YAML: the file holds more than one document (`---`)', hint: 'one policy per file: remove the `---` separator' };
+    case 'COMPLEX_KEY':
+    case 'BAD_ALIAS':
+      return { message: `YAML: ${first}` };
     case 'BAD_INDENT':
     case 'MISSING_CHAR':
     case 'UNEXPECTED_TOKEN':
@@ -154,6 +97,22 @@ function describeYamlError(code: string, message: string): { message: string; hi
     default:
       return { message: `YAML: ${first}` };
   }
+}
+
+/** Line and column of the field at `fieldPath` (its key, or its value); the nearest existing parent if absent. */
+export function locate(source: PolicySource, fieldPath: readonly (string | number)[], target: 'key' | 'value' = 'value'): { line: number; column: number } {
+  return lineAndColumn(source.positions.lineStarts, offsetOf(source.positions, fieldPath, target));
+}
+
+/** `file:line:column` of a field, for messages that point at a second place. */
+export function ref(source: PolicySource, fieldPath: readonly (string | number)[], target: 'key' | 'value' = 'value'): string {
+  const { line, column } = locate(source, fieldPath, target);
+  return `${source.file}:${line}:${column}`;
+}
+
+/** The number as written, when JSON would show it otherwise (`.inf`, `1e300`, `9007199254740993`). */
+export function writtenNumber(source: PolicySource, fieldPath: readonly (string | number)[]): string | undefined {
+  return source.positions.rawNumbers.get(offsetOf(source.positions, fieldPath, 'value'));
 }
 
 function firstInvalidUtf8(bytes: Uint8Array): { line: number; column: number } {
@@ -211,39 +170,4 @@ function nestingBeyond(text: string, limit: number): { line: number; column: num
     }
   }
   return null;
-}
-
-function depthOf(value: unknown): number {
-  let max = 0;
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length > 0) {
-    const [v, d] = stack.pop()!;
-    max = Math.max(max, d);
-    if (max > MAX_DEPTH) return max;
-    if (v !== null && typeof v === 'object') for (const child of Object.values(v)) stack.push([child, d + 1]);
-  }
-  return max;
-}
-
-/** Line and column of the field at `fieldPath` (its key, or its value); the nearest existing parent if absent. */
-export function locate(source: PolicySource, fieldPath: readonly (string | number)[], target: 'key' | 'value' = 'value'): { line: number; column: number } {
-  let node: Node | null | undefined = source.doc.contents as Node | null;
-  let found: Node | null | undefined = node;
-  for (let i = 0; i < fieldPath.length && node; i++) {
-    const segment = fieldPath[i];
-    const last = i === fieldPath.length - 1;
-    if (isMap(node)) {
-      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
-      if (!pair) break;
-      node = (last && target === 'key' ? pair.key : pair.value) as Node | null;
-    } else if (isSeq(node) && typeof segment === 'number') {
-      node = node.items[segment] as Node | undefined;
-    } else {
-      break;
-    }
-    if (node?.range) found = node;
-  }
-  const offset = found?.range?.[0] ?? 0;
-  const { line, col } = source.lineCounter.linePos(offset);
-  return { line, column: col };
 }

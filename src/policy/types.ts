@@ -1,14 +1,29 @@
-/** The validated desired state: what the policies say the organization should be. */
+/** The validated desired state (policy v2): what the policies say the organization should be. */
+import type { PermissionMode } from '../core/contract.js';
+import type { LimitSet } from '../core/shared.js';
 
-export const LIMIT_FIELDS = ['requests_per_minute', 'tokens_per_minute', 'requests_per_day', 'tokens_per_day'] as const;
-export type LimitField = (typeof LIMIT_FIELDS)[number];
-/** `null` means "the organization's own limit applies" (the contract's meaning). */
-export type Limits = Record<LimitField, number | null>;
+export { LIMIT_FIELDS, type LimitField, type LimitSet } from '../core/shared.js';
 
 export interface SourceRef {
   file: string;
   line: number;
   column: number;
+}
+
+/**
+ * Model permissions as written: a list is an allow list, `{block: [...]}` a block list (Groq's deny
+ * list). `null` anywhere means "no restriction of its own" (the contract's `deny_list` with `[]`).
+ */
+export interface ModelRule {
+  mode: PermissionMode;
+  /** Sorted, without repeats. */
+  models: string[];
+}
+
+/** Per-model limits: `default` for every model the project may use; a model's entry overrides its fields. */
+export interface LimitsPolicy {
+  default: LimitSet;
+  models: Record<string, LimitSet>;
 }
 
 export type Delivery =
@@ -26,40 +41,55 @@ export interface RotationPolicy {
 }
 
 export interface DesiredKey {
+  /** Unique across the organization; the live key carries it in `groq-rbac/key`. */
+  name: string;
+  project: string;
+  team: string;
+  description: string | null;
+  /** Its own `protect`, or its project's. */
+  protect: boolean;
+  rotation: RotationPolicy;
+  source: SourceRef;
+}
+
+export interface DesiredProject {
+  /** Unique across the organization; live projects are matched by name. */
   name: string;
   team: string;
   description: string | null;
-  /** Resolved allow-list: the key's own, else the team's, else the org's; `null` is every model. */
-  models: string[] | null;
-  /** Resolved limits: the key's own, else the org ceiling, else `null`. */
-  limits: Limits;
-  enabled: boolean;
+  /** Resolved: its own, else its team's (as written there), else `null` (no restriction of its own). */
+  models: ModelRule | null;
+  /** As written; fields nobody sets follow the organization's own limit for that model. */
+  limits: LimitsPolicy;
   protect: boolean;
-  rotation: RotationPolicy;
   source: SourceRef;
 }
 
 export interface DesiredTeam {
   name: string;
   owners: string[];
-  models: string[] | null;
+  models: ModelRule | null;
   file: string;
 }
 
 export interface SpendingPolicy {
+  /** `null` removes the spend limit. */
   monthly_cap_usd: number | null;
+  /** Sorted ascending. */
   alert_thresholds_usd: number[];
-  auto_pause: boolean;
+  alert_recipients: string[];
 }
 
 export interface DesiredOrg {
   id: string;
   admins: string[];
-  models: string[] | null;
-  ceilings: Limits;
-  /** `null`: the policies do not manage the spending limit. */
+  /** The organization's model permissions; `null`: no restriction. */
+  models: ModelRule | null;
+  /** Ceiling for every project, per model: validated, never applied. */
+  limits: LimitsPolicy;
+  /** `null`: the policies leave the spend limit and alerts alone. */
   spending: SpendingPolicy | null;
-  unmanagedKeys: 'report' | 'delete';
+  unmanaged: { projects: 'report' | 'archive'; keys: 'report' | 'delete' };
   safety: { maxDeletes: number; maxDeletePercent: number };
   file: string;
 }
@@ -67,5 +97,6 @@ export interface DesiredOrg {
 export interface DesiredState {
   org: DesiredOrg;
   teams: DesiredTeam[];
+  projects: DesiredProject[];
   keys: DesiredKey[];
 }

@@ -1,385 +1,409 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { defaultCatalogue, lookUpModel, type ModelCatalogue } from '../policy/models.js';
-import { redactKeyValue } from '../redact.js';
-import type { ApiKey, KeyStatus, Model, SpendingLimit } from '../groq/types.js';
-import { canonicalJson } from '../plan/fingerprint.js';
-import { SandboxError, invalid } from './errors.js';
-import { emptySnapshot, type Delta, type OrgSnapshot, type StoredKey, type UsageRow } from './snapshot.js';
-import { admitRequest, ORG_DEFAULT_LIMITS, rateLimitMessage, type EffectiveLimits } from './rate-limits.js';
-import { decommissionedMessage, validateKeyBody, validateSpendingBody } from './validate-body.js';
+import { createHash } from 'node:crypto';
+import {
+  RATE_LIMIT_FIELDS, type AuditLog, type ModelPermissions, type ModelPermissionsInput, type Organization, type Project, type ProjectApiKey, type RateLimit,
+  type RateLimitValues,
+} from '../core/contract.js';
+import { defaultCatalogue, type ModelCatalogue } from '../core/models.js';
+import { redactKeyValue } from '../core/redact.js';
+import { ADMIN_ACTOR, AuditTrail } from './audit.js';
+import { Billing } from './billing.js';
+import { SandboxError, invalid, notFound } from './errors.js';
+import { IdempotencyTable } from './idempotency.js';
+import { newKeyValue, sortableId } from './ids.js';
+import { paginate, type ListPage } from './pagination.js';
+import { ORG_DEFAULT_LIMITS } from './rate-limits.js';
+import { emptySnapshot, type Delta, type OrgSnapshot, type StoredKey, type StoredProject } from './snapshot.js';
+import { UsageLedger } from './usage.js';
+import { checkMetadataSize, validateKeyBody, validatePermissionsBody, validateProjectBody, validateRateLimitBody } from './validate-body.js';
 
-const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
+export const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+const RATE_LIMIT_PREFIX = 'rl-';
 
-export interface Reply {
-  status: number;
-  body: unknown;
-  headers?: Record<string, string>;
+export interface OrgStateOptions {
+  orgId?: string;
+  orgName?: string;
+  catalogue?: ModelCatalogue;
+  /** How long `last_used_at` lags traffic. */
+  usageLagSeconds?: number;
+  /** How long month-to-date spend lags traffic (Groq: 10–15 minutes). */
+  spendLagSeconds?: number;
+  snapshot?: OrgSnapshot;
 }
 
-const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
-const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-const BASE32 = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-
-function randomString(alphabet: string, length: number): string {
-  const bytes = randomBytes(length);
-  let out = '';
-  for (const b of bytes) out += alphabet[b % alphabet.length];
-  return out;
-}
-
-
-/** The stand-in Groq organization: all of the contract's behaviour, in memory, on its own clock. */
+/**
+ * The stand-in organization's data and its admin operations: projects, keys, model permissions, rate
+ * limits, and (through `billing`) spend. Inference reads it through `src/sandbox/inference.ts`.
+ * Every change is told to `onChange` as an absolute delta, for the journal.
+ */
 export class OrgState {
-  private snapshotData: OrgSnapshot;
-  private readonly byId = new Map<string, StoredKey>();
-  private readonly byValue = new Map<string, StoredKey>();
-  private ordered: StoredKey[] = [];
-  private readonly usageIndex = new Map<string, UsageRow>();
   readonly catalogue: ModelCatalogue;
-  /** Told of every change, for the journal. */
-  onChange: ((delta: Delta) => void) | null = null;
+  /** Served models (those with a rate limit), sorted by id. */
+  readonly models: string[];
   usageLagSeconds: number;
+  spendLagSeconds: number;
+  onChange: ((delta: Delta) => void) | null = null;
 
-  constructor(options: { orgId?: string; orgName?: string; catalogue?: ModelCatalogue; usageLagSeconds?: number; snapshot?: OrgSnapshot } = {}) {
+  private data!: OrgSnapshot;
+  private projects!: StoredProject[];
+  private activeProjects!: StoredProject[];
+  private projectsById!: Map<string, StoredProject>;
+  private keysById!: Map<string, StoredKey>;
+  private keysByHash!: Map<string, StoredKey>;
+  private keysByProject!: Map<string, StoredKey[]>;
+  private permissionSets = new WeakMap<ModelPermissionsInput, Set<string>>();
+  idempotency!: IdempotencyTable;
+  usage!: UsageLedger;
+  audit!: AuditTrail;
+  billing!: Billing;
+
+  constructor(options: OrgStateOptions = {}) {
     this.catalogue = options.catalogue ?? defaultCatalogue;
+    this.models = this.catalogue.live.map((m) => m.id).sort();
     this.usageLagSeconds = options.usageLagSeconds ?? 0;
-    this.snapshotData = options.snapshot ?? emptySnapshot(options.orgId ?? 'org_sandbox', options.orgName ?? 'Sandbox organization');
-    if (options.orgId) this.snapshotData.org.id = options.orgId;
-    this.reindex();
+    this.spendLagSeconds = options.spendLagSeconds ?? 0;
+    const data = options.snapshot ?? emptySnapshot(options.orgId ?? 'org_sandbox', options.orgName ?? 'Sandbox organization');
+    if (options.orgId) data.org.id = options.orgId;
+    this.load(data);
   }
 
+  private load(data: OrgSnapshot): void {
+    this.data = data;
+    this.projects = [...data.projects];
+    this.activeProjects = this.projects.filter((p) => p.archived_at === null);
+    this.projectsById = new Map(this.projects.map((p) => [p.id, p]));
+    this.keysById = new Map(data.keys.map((k) => [k.id, k]));
+    this.keysByHash = new Map(data.keys.map((k) => [k.value_sha256, k]));
+    this.keysByProject = new Map();
+    for (const k of data.keys) this.projectKeys(k.project_id).push(k);
+    this.idempotency = new IdempotencyTable(data.idempotency);
+    this.usage = new UsageLedger([...data.usage]);
+    this.audit = new AuditTrail([...data.audit]);
+    this.billing = new Billing(this, data);
+  }
+
+  /** The whole state, for a snapshot on disk. */
   snapshot(): OrgSnapshot {
-    return this.snapshotData;
+    return {
+      ...this.data, projects: this.projects, keys: [...this.keysById.values()], idempotency: this.idempotency.entries(),
+      usage: this.usage.all(), spend_alerts: this.billing.alerts(), audit: this.audit.all(),
+    };
   }
 
-  /** Empties the organization (keeps its id and clock). */
+  /** Empties the organization; keeps its id, clock and id sequence. */
   reset(): void {
-    const { org, clock_offset_ms } = this.snapshotData;
-    this.snapshotData = { ...emptySnapshot(org.id, org.name), clock_offset_ms };
-    this.reindex();
+    const { org, clock_offset_ms, seq } = this.data;
+    this.load({ ...emptySnapshot(org.id, org.name), clock_offset_ms, seq });
     this.emit({ op: 'reset' });
   }
 
-  private emit(delta: Delta): void {
+  emit(delta: Delta): void {
     this.onChange?.(delta);
   }
-  private emitMeta(): void {
-    this.emit({ op: 'meta', seq: this.snapshotData.seq, clock_offset_ms: this.snapshotData.clock_offset_ms });
-  }
 
-  private reindex(): void {
-    this.byId.clear();
-    this.byValue.clear();
-    this.ordered = [...this.snapshotData.keys].sort((a, b) => a.seq - b.seq);
-    for (const k of this.ordered) {
-      this.byId.set(k.id, k);
-      this.byValue.set(k.value_sha256, k);
-    }
-    this.usageIndex.clear();
-    for (const r of this.snapshotData.usage) this.usageIndex.set(`${r.date}|${r.key_id}`, r);
+  nextId(prefix: string): string {
+    const id = sortableId(prefix, ++this.data.seq);
+    this.emit({ op: 'meta', seq: this.data.seq, clock_offset_ms: this.data.clock_offset_ms });
+    return id;
   }
 
   // --- clock
+  // While frozen (`/_sandbox/clock {"freeze": true}`), time moves only when advanced, so tests need not race it. Not persisted.
+  private frozenAtMs: number | null = null;
+
   nowMs(): number {
-    return Date.now() + this.snapshotData.clock_offset_ms;
+    return this.frozenAtMs ?? Date.now() + this.data.clock_offset_ms;
   }
   now(): number {
     return Math.floor(this.nowMs() / 1000);
   }
+  get frozen(): boolean {
+    return this.frozenAtMs !== null;
+  }
   advanceClock(seconds: number): number {
     if (!Number.isFinite(seconds) || seconds < 0) throw invalid('advance_seconds', "'advance_seconds' must be a non-negative number.");
-    this.snapshotData.clock_offset_ms += Math.round(seconds * 1000);
-    this.emitMeta();
+    const ms = Math.round(seconds * 1000);
+    this.data.clock_offset_ms += ms;
+    if (this.frozenAtMs !== null) this.frozenAtMs += ms;
+    this.emit({ op: 'meta', seq: this.data.seq, clock_offset_ms: this.data.clock_offset_ms });
     return this.now();
   }
-  private today(): string {
-    return new Date(this.nowMs()).toISOString().slice(0, 10);
+  /** Stops the clock where it is, or lets it run on from there. */
+  freezeClock(freeze: boolean): void {
+    if (freeze && this.frozenAtMs === null) this.frozenAtMs = this.nowMs();
+    if (!freeze && this.frozenAtMs !== null) {
+      this.data.clock_offset_ms = this.frozenAtMs - Date.now();
+      this.frozenAtMs = null;
+      this.emit({ op: 'meta', seq: this.data.seq, clock_offset_ms: this.data.clock_offset_ms });
+    }
   }
 
-  organization(): Reply {
-    return { status: 200, body: { object: 'organization', ...this.snapshotData.org } };
+  recordAudit(type: string, project: StoredProject | null, details: Record<string, unknown>): void {
+    const entry: AuditLog = {
+      id: this.nextId('audit_log-'), type, effective_at: this.now(), actor: ADMIN_ACTOR,
+      ...(project ? { project: { id: project.id, name: project.name } } : {}), [type]: details,
+    };
+    this.audit.add(entry);
+    this.emit({ op: 'audit', e: entry });
+  }
+
+  organization(): Organization {
+    return { object: 'organization', id: this.data.org.id, name: this.data.org.name };
+  }
+
+  // --- model permissions
+  orgPermissions(): ModelPermissions {
+    return presentPermissions('organization.model_permissions', this.data.permissions);
+  }
+  setOrgPermissions(raw: unknown): ModelPermissions {
+    this.data.permissions = validatePermissionsBody(raw, this.catalogue);
+    this.emit({ op: 'org_perm', p: this.data.permissions });
+    this.recordAudit('model_permissions.updated', null, { ...this.data.permissions });
+    return this.orgPermissions();
+  }
+  deleteOrgPermissions() {
+    this.data.permissions = null;
+    this.emit({ op: 'org_perm', p: null });
+    this.recordAudit('model_permissions.deleted', null, {});
+    return { object: 'organization.model_permissions.deleted', deleted: true };
+  }
+  projectPermissions(projectId: string): ModelPermissions {
+    return presentPermissions('project.model_permissions', this.project(projectId).permissions);
+  }
+  setProjectPermissions(projectId: string, raw: unknown): ModelPermissions {
+    const p = this.activeProject(projectId);
+    const input = validatePermissionsBody(raw, this.catalogue);
+    // A project may only narrow what the organization allows: a block list always does; an allow list must stay inside.
+    if (input.mode === 'allow_list') {
+      const outside = input.model_ids.find((m) => !this.permits(this.data.permissions, m));
+      if (outside) throw invalid('model_ids', `The model \`${outside}\` is blocked at the organization level; a project may only narrow the organization's model permissions.`);
+    }
+    p.permissions = input;
+    this.saveProject(p);
+    this.recordAudit('model_permissions.updated', p, { ...input });
+    return this.projectPermissions(projectId);
+  }
+  deleteProjectPermissions(projectId: string) {
+    const p = this.activeProject(projectId);
+    p.permissions = null;
+    this.saveProject(p);
+    this.recordAudit('model_permissions.deleted', p, {});
+    return { object: 'project.model_permissions.deleted', deleted: true };
+  }
+
+  /** Where a model is blocked for a project, in the order Groq checks: the organization first. */
+  blockedAt(project: StoredProject, model: string): 'organization' | 'project' | null {
+    if (!this.permits(this.data.permissions, model)) return 'organization';
+    if (!this.permits(project.permissions, model)) return 'project';
+    return null;
+  }
+
+  private permits(p: ModelPermissionsInput | null, model: string): boolean {
+    if (!p) return true;
+    let set = this.permissionSets.get(p);
+    if (!set) this.permissionSets.set(p, (set = new Set(p.model_ids)));
+    return p.mode === 'allow_list' ? set.has(model) : !set.has(model);
+  }
+
+  // --- rate limits
+  orgLimits(model: string): RateLimitValues {
+    return this.data.org_limits[model] ?? ORG_DEFAULT_LIMITS;
+  }
+  listOrgRateLimits(query: URLSearchParams): ListPage<RateLimit> {
+    const items = this.models.map((model) => ({ id: `${RATE_LIMIT_PREFIX}${model}`, model }));
+    return paginate(items, query, ({ id, model }) => ({ object: 'organization.rate_limit', id, model, ...this.orgLimits(model) }));
+  }
+  /** Sets the organization's own limits for a model (`/_sandbox/rate_limits`: Groq sets them by tier). */
+  setOrgRateLimit(raw: unknown): RateLimit {
+    const model = (raw as { model?: unknown } | null)?.model;
+    if (typeof model !== 'string' || !this.models.includes(model)) throw invalid('model', "'model' must name a served model.");
+    const values = { ...this.orgLimits(model), ...validateRateLimitBody(raw, ['model']) };
+    this.data.org_limits[model] = values;
+    this.emit({ op: 'org_limit', model, v: values });
+    return { object: 'organization.rate_limit', id: `${RATE_LIMIT_PREFIX}${model}`, model, ...values };
+  }
+  /** A project's limits for a model: its own where set, else the organization's. */
+  projectLimits(p: StoredProject, model: string): RateLimitValues {
+    const own = p.limits[model];
+    const org = this.orgLimits(model);
+    if (!own) return org;
+    return {
+      max_requests_per_1_minute: own.max_requests_per_1_minute ?? org.max_requests_per_1_minute,
+      max_tokens_per_1_minute: own.max_tokens_per_1_minute ?? org.max_tokens_per_1_minute,
+      max_requests_per_1_day: own.max_requests_per_1_day ?? org.max_requests_per_1_day,
+      max_tokens_per_1_day: own.max_tokens_per_1_day ?? org.max_tokens_per_1_day,
+    };
+  }
+  listProjectRateLimits(projectId: string, query: URLSearchParams): ListPage<RateLimit> {
+    const p = this.project(projectId);
+    const items = this.models.map((model) => ({ id: `${RATE_LIMIT_PREFIX}${model}`, model }));
+    return paginate(items, query, ({ id, model }) => ({ object: 'project.rate_limit', id, model, ...this.projectLimits(p, model) }));
+  }
+  updateProjectRateLimit(projectId: string, rateLimitId: string, raw: unknown): RateLimit {
+    const p = this.activeProject(projectId);
+    const model = rateLimitId.startsWith(RATE_LIMIT_PREFIX) ? rateLimitId.slice(RATE_LIMIT_PREFIX.length) : '';
+    if (!this.models.includes(model)) throw notFound('rate_limit_not_found', `No rate limit with id '${rateLimitId}' in project '${projectId}'.`, 'rate_limit_id');
+    const values = validateRateLimitBody(raw);
+    const org = this.orgLimits(model);
+    for (const f of RATE_LIMIT_FIELDS) {
+      const v = values[f];
+      if (v !== undefined && v > org[f]) throw invalid(f, `'${f}' (${v}) is above the organization's limit of ${org[f]} for model \`${model}\`; a project's limits must stay within the organization's.`);
+    }
+    p.limits = { ...p.limits, [model]: { ...p.limits[model], ...values } };
+    this.saveProject(p);
+    this.recordAudit('rate_limit.updated', p, { id: rateLimitId, changes_requested: values });
+    return { object: 'project.rate_limit', id: rateLimitId, model, ...this.projectLimits(p, model) };
+  }
+
+  // --- projects
+  listProjects(query: URLSearchParams): ListPage<Project> {
+    const all = query.get('include_archived') === 'true';
+    return paginate(all ? this.projects : this.activeProjects, query, presentProject);
+  }
+  getProject(projectId: string): Project {
+    return presentProject(this.project(projectId));
+  }
+  createProject(raw: unknown): Project {
+    const { name } = validateProjectBody(raw, 'create');
+    const p: StoredProject = { id: this.nextId('proj_'), name: name!, created_at: this.now(), archived_at: null, permissions: null, limits: {} };
+    this.projects.push(p);
+    this.activeProjects.push(p);
+    this.projectsById.set(p.id, p);
+    this.saveProject(p);
+    this.recordAudit('project.created', p, { id: p.id, data: { name: p.name } });
+    return presentProject(p);
+  }
+  updateProject(projectId: string, raw: unknown): Project {
+    const p = this.activeProject(projectId);
+    const { name } = validateProjectBody(raw, 'update');
+    if (name !== undefined && name !== p.name) {
+      p.name = name;
+      this.saveProject(p);
+      this.recordAudit('project.updated', p, { id: p.id, changes_requested: { title: name } });
+    }
+    return presentProject(p);
+  }
+  /** Final: the project's keys stop authenticating. Archiving an archived project changes nothing. */
+  archiveProject(projectId: string): Project {
+    const p = this.project(projectId);
+    if (p.archived_at === null) {
+      p.archived_at = this.now();
+      this.activeProjects = this.activeProjects.filter((x) => x !== p);
+      this.saveProject(p);
+      this.recordAudit('project.archived', p, { id: p.id });
+    }
+    return presentProject(p);
+  }
+  project(projectId: string): StoredProject {
+    const p = this.projectsById.get(projectId);
+    if (!p) throw notFound('project_not_found', `No project with id '${projectId}'.`, 'project_id');
+    return p;
+  }
+  private activeProject(projectId: string): StoredProject {
+    const p = this.project(projectId);
+    if (p.archived_at !== null) throw new SandboxError(400, 'project_archived', `The project '${projectId}' is archived; archived projects cannot be changed.`, 'invalid_request_error', 'project_id');
+    return p;
+  }
+  private saveProject(p: StoredProject): void {
+    this.emit({ op: 'project', p });
   }
 
   // --- keys
-  private present(k: StoredKey): ApiKey & { object: 'api_key' } {
-    const now = this.now();
-    const lastUsed = k.recent_uses.reduce<number | null>((latest, t) => (t <= now - this.usageLagSeconds && t > (latest ?? 0) ? t : latest), k.last_used_at);
-    return {
-      object: 'api_key', id: k.id, name: k.name, redacted_value: k.redacted_value, allowed_models: k.allowed_models,
-      requests_per_minute: k.requests_per_minute, tokens_per_minute: k.tokens_per_minute, requests_per_day: k.requests_per_day, tokens_per_day: k.tokens_per_day,
-      status: k.status, metadata: { ...k.metadata }, created_at: k.created_at, last_used_at: lastUsed,
-    };
+  listKeys(projectId: string, query: URLSearchParams): ListPage<ProjectApiKey> {
+    this.project(projectId);
+    return paginate(this.projectKeys(projectId), query, (k) => this.presentKey(k));
   }
-
-  listKeys(query: URLSearchParams): Reply {
-    const limit = parseLimit(query.get('limit'));
-    const after = query.get('after');
-    let start = 0;
-    if (after) {
-      // Ids grow with creation, so "after" works even when that key was deleted meanwhile.
-      let lo = 0;
-      let hi = this.ordered.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (this.ordered[mid]!.id <= after) lo = mid + 1;
-        else hi = mid;
-      }
-      start = lo;
-    }
-    const page = this.ordered.slice(start, start + limit).map((k) => this.present(k));
-    return {
-      status: 200,
-      body: { object: 'list', data: page, first_id: page[0]?.id ?? null, last_id: page.at(-1)?.id ?? null, has_more: start + limit < this.ordered.length },
-    };
+  getKey(projectId: string, keyId: string): ProjectApiKey {
+    return this.presentKey(this.key(projectId, keyId));
   }
-
-  getKey(id: string): Reply {
-    return { status: 200, body: this.present(this.find(id)) };
-  }
-
-  private find(id: string): StoredKey {
-    const k = this.byId.get(id);
-    if (!k) throw new SandboxError(404, 'api_key_not_found', `No API key with id '${id}'.`, 'invalid_request_error', 'id');
-    return k;
-  }
-
-  createKey(raw: unknown, idempotencyKey: string | null): Reply {
-    const now = this.now();
-    if (idempotencyKey) {
-      const record = this.snapshotData.idempotency[idempotencyKey];
-      if (record && record.expires_at > now) {
-        if (record.body_sha256 !== sha256(canonicalJson(raw))) {
-          throw new SandboxError(409, 'idempotency_key_reused', 'This Idempotency-Key was already used with a different request body.', 'invalid_request_error');
-        }
-        return { status: 201, body: record.response, headers: { 'idempotent-replayed': 'true' } };
-      }
-    }
-    const body = validateKeyBody(raw, 'create', this.catalogue);
-    const value = `gsk_${randomString(BASE62, 52)}`;
-    const seq = ++this.snapshotData.seq;
+  createKey(projectId: string, raw: unknown): ProjectApiKey & { value: string } {
+    const p = this.activeProject(projectId);
+    const body = validateKeyBody(raw, 'create');
+    const value = newKeyValue();
     const key: StoredKey = {
-      id: `key_01${seq.toString(32).toUpperCase().padStart(10, '0')}${randomString(BASE32, 10)}`,
-      name: body.name as string,
-      redacted_value: redactKeyValue(value),
-      allowed_models: (body.allowed_models as string[] | null | undefined) ?? null,
-      requests_per_minute: (body.requests_per_minute as number | null | undefined) ?? null,
-      tokens_per_minute: (body.tokens_per_minute as number | null | undefined) ?? null,
-      requests_per_day: (body.requests_per_day as number | null | undefined) ?? null,
-      tokens_per_day: (body.tokens_per_day as number | null | undefined) ?? null,
-      status: 'active',
-      metadata: { ...((body.metadata as Record<string, string> | undefined) ?? {}) },
-      created_at: now,
-      last_used_at: null,
-      seq,
-      value_sha256: sha256(value),
-      recent_uses: [],
+      id: this.nextId('key_'), project_id: p.id, name: body.name!, redacted_value: redactKeyValue(value), created_at: this.now(), last_used_at: null,
+      metadata: { ...(body.metadata as Record<string, string> | undefined) }, value_sha256: sha256(value), recent_uses: [],
     };
-    if (Object.keys(key.metadata).length > 16) throw invalid('metadata', 'metadata may hold at most 16 entries.');
-    this.snapshotData.keys.push(key);
-    this.ordered.push(key);
-    this.byId.set(key.id, key);
-    this.byValue.set(key.value_sha256, key);
-    const response = { ...this.present(key), value };
-    this.emitMeta();
-    this.emit({ op: 'key', key });
-    if (idempotencyKey) {
-      this.pruneIdempotency(now);
-      const record = { body_sha256: sha256(canonicalJson(raw)), response, expires_at: now + IDEMPOTENCY_TTL_SECONDS };
-      this.snapshotData.idempotency[idempotencyKey] = record;
-      this.emit({ op: 'idem', k: idempotencyKey, r: record });
-    }
-    return { status: 201, body: response };
+    this.keysById.set(key.id, key);
+    this.keysByHash.set(key.value_sha256, key);
+    this.projectKeys(p.id).push(key);
+    this.emit({ op: 'key', k: key });
+    this.recordAudit('api_key.created', p, { id: key.id, data: { name: key.name } });
+    return { ...this.presentKey(key), value };
   }
-
-  private pruneIdempotency(now: number): void {
-    for (const [k, r] of Object.entries(this.snapshotData.idempotency)) if (r.expires_at <= now) delete this.snapshotData.idempotency[k];
-  }
-
-  updateKey(id: string, raw: unknown): Reply {
-    const key = this.find(id);
-    const body = validateKeyBody(raw, 'update', this.catalogue);
+  updateKey(projectId: string, keyId: string, raw: unknown): ProjectApiKey {
+    const key = this.key(projectId, keyId);
+    const body = validateKeyBody(raw, 'update');
     const metadata = { ...key.metadata };
-    for (const [k, v] of Object.entries((body.metadata as Record<string, string | null> | undefined) ?? {})) {
+    for (const [k, v] of Object.entries(body.metadata ?? {})) {
       if (v === null) delete metadata[k];
       else metadata[k] = v;
     }
-    if (Object.keys(metadata).length > 16) throw invalid('metadata', 'metadata may hold at most 16 entries.');
-    if (body.name !== undefined) key.name = body.name as string;
-    if (body.allowed_models !== undefined) key.allowed_models = body.allowed_models as string[] | null;
-    for (const f of ['requests_per_minute', 'tokens_per_minute', 'requests_per_day', 'tokens_per_day'] as const) {
-      if (body[f] !== undefined) key[f] = body[f] as number | null;
-    }
-    if (body.status !== undefined) key.status = body.status as KeyStatus;
+    checkMetadataSize(metadata);
+    if (body.name !== undefined) key.name = body.name;
     key.metadata = metadata;
-    this.emit({ op: 'key', key });
-    return { status: 200, body: this.present(key) };
+    this.emit({ op: 'key', k: key });
+    this.recordAudit('api_key.updated', this.project(projectId), { id: key.id, changes_requested: body });
+    return this.presentKey(key);
+  }
+  deleteKey(projectId: string, keyId: string) {
+    const key = this.key(projectId, keyId);
+    this.keysById.delete(key.id);
+    this.keysByHash.delete(key.value_sha256);
+    this.keysByProject.set(projectId, this.projectKeys(projectId).filter((k) => k !== key));
+    this.emit({ op: 'del_key', id: key.id });
+    this.recordAudit('api_key.deleted', this.project(projectId), { id: key.id });
+    return { object: 'organization.project.api_key.deleted', id: key.id, deleted: true };
+  }
+  private key(projectId: string, keyId: string): StoredKey {
+    this.project(projectId);
+    const key = this.keysById.get(keyId);
+    if (!key || key.project_id !== projectId) throw notFound('api_key_not_found', `No API key with id '${keyId}' in project '${projectId}'.`, 'api_key_id');
+    return key;
+  }
+  private projectKeys(projectId: string): StoredKey[] {
+    let list = this.keysByProject.get(projectId);
+    if (!list) this.keysByProject.set(projectId, (list = []));
+    return list;
   }
 
-  deleteKey(id: string): Reply {
-    const key = this.find(id);
-    this.byId.delete(id);
-    this.byValue.delete(key.value_sha256);
-    this.snapshotData.keys = this.snapshotData.keys.filter((k) => k !== key);
-    this.ordered = this.ordered.filter((k) => k !== key);
-    delete this.snapshotData.windows[id];
-    this.emit({ op: 'del', id });
-    return { status: 200, body: { object: 'api_key.deleted', id, deleted: true } };
+  /** The key and project an inference token belongs to, if it authenticates: known, and its project active. */
+  authenticate(token: string): { key: StoredKey; project: StoredProject } | null {
+    const key = this.keysByHash.get(sha256(token));
+    if (!key) return null;
+    const project = this.projectsById.get(key.project_id);
+    return project && project.archived_at === null ? { key, project } : null;
   }
 
-  /** The key an inference bearer token belongs to, if any. */
-  keyForValue(value: string): StoredKey | undefined {
-    return this.byValue.get(sha256(value));
-  }
-
-  // --- spending
-  private monthToDate(): number {
-    return this.snapshotData.month_totals[this.today().slice(0, 7)] ?? 0;
-  }
-  private spendingPaused(): boolean {
-    const s = this.snapshotData.spending;
-    return s.auto_pause && s.monthly_cap_usd !== null && this.monthToDate() >= s.monthly_cap_usd;
-  }
-  getSpendingLimit(): Reply {
-    const s = this.snapshotData.spending;
-    const body: SpendingLimit & { object: string } = {
-      object: 'spending_limit', monthly_cap_usd: s.monthly_cap_usd, alert_thresholds_usd: [...s.alert_thresholds_usd], auto_pause: s.auto_pause,
-      month_to_date_usd: round6(this.monthToDate()), status: this.spendingPaused() ? 'paused' : 'active',
-    };
-    return { status: 200, body };
-  }
-  putSpendingLimit(raw: unknown): Reply {
-    this.snapshotData.spending = validateSpendingBody(raw);
-    this.emit({ op: 'spend', s: this.snapshotData.spending });
-    return this.getSpendingLimit();
-  }
-
-  // --- models
-  listModels(): Reply {
-    const data: Model[] = this.catalogue.live.map((m) => ({
-      id: m.id, object: 'model', created: m.created, owned_by: m.owned_by, active: true, context_window: m.context_window, max_completion_tokens: m.max_completion_tokens,
-    }));
-    return { status: 200, body: { object: 'list', data } };
-  }
-  getModel(id: string): Reply {
-    const model = (this.listModels().body as { data: Model[] }).data.find((m) => m.id === id);
-    if (!model) throw new SandboxError(404, 'model_not_found', `The model \`${id}\` does not exist or you do not have access to it.`);
-    return { status: 200, body: model };
-  }
-
-  // --- usage
-  usageToday(): Reply {
-    const today = this.today();
-    const usage_by_key = this.snapshotData.usage
-      .filter((r) => r.date === today)
-      .map((r) => {
-        const key = this.byId.get(r.key_id);
-        return {
-          key_id: r.key_id, key_name: r.key_name, requests_today: r.requests, tokens_today: r.input_tokens + r.output_tokens,
-          estimated_cost_usd: round6(r.estimated_cost_usd), last_used_at: key ? this.present(key).last_used_at : null,
-        };
-      });
-    return { status: 200, body: { object: 'usage', date: today, usage_by_key } };
-  }
-
-  dailyUsage(query: URLSearchParams): Reply {
-    const start = query.get('start_date')!;
-    const end = query.get('end_date') ?? this.today();
-    for (const [name, v] of [['start_date', start], ['end_date', end]] as const) {
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(v))) throw invalid(name, `'${name}' must be a date as YYYY-MM-DD.`);
-    }
-    if (end < start) throw invalid('end_date', "'end_date' must not be before 'start_date'.");
-    const limit = parseLimit(query.get('limit'));
-    const after = query.get('after');
-    const rows = this.snapshotData.usage
-      .filter((r) => r.date >= start && r.date <= end)
-      .map((r) => ({ cursor: `${r.date}:${r.key_id}`, row: { ...r, estimated_cost_usd: round6(r.estimated_cost_usd) } }))
-      .sort((a, b) => (a.cursor < b.cursor ? -1 : 1));
-    const from = after ? rows.findIndex((r) => r.cursor > after) : 0;
-    const page = from < 0 ? [] : rows.slice(from, from + limit);
-    return {
-      status: 200,
-      body: { object: 'list', data: page.map((r) => r.row), first_id: page[0]?.cursor ?? null, last_id: page.at(-1)?.cursor ?? null, has_more: from >= 0 && from + limit < rows.length },
-    };
-  }
-
-  // --- inference
-  /** `POST /openai/v1/chat/completions` with an inference key, in the order Groq checks. */
-  chatCompletion(bearer: string | null, raw: unknown, requestId: string): Reply {
-    const key = bearer ? this.keyForValue(bearer) : undefined;
-    if (!key || key.status !== 'active') throw new SandboxError(401, 'invalid_api_key', 'Invalid API Key');
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw invalid('body', 'The request body must be a JSON object.');
-    const body = raw as { model?: unknown; messages?: unknown; max_tokens?: unknown; max_completion_tokens?: unknown };
-    if (typeof body.model !== 'string') throw invalid('model', "'model' is a required property.");
-    if (!Array.isArray(body.messages) || body.messages.length === 0) throw invalid('messages', "'messages' must be a non-empty array.");
-    const model = body.model;
-    const status = lookUpModel(this.catalogue, model);
-    if (status.kind === 'decommissioned') throw new SandboxError(400, 'model_decommissioned', decommissionedMessage(model));
-    if (status.kind === 'unknown' || (key.allowed_models !== null && !key.allowed_models.includes(model))) {
-      throw new SandboxError(404, 'model_not_found', `The model \`${model}\` does not exist or you do not have access to it.`);
-    }
-    if (this.spendingPaused()) {
-      throw new SandboxError(400, 'blocked_api_access', 'Your organization has reached its monthly spending limit; API access is blocked until the limit is raised or the month ends.');
-    }
-    const reply = `Sandbox reply from ${model}.`;
-    const promptTokens = body.messages.reduce((sum: number, m) => sum + 4 + Math.ceil(String((m as { content?: unknown })?.content ?? '').length / 4), 0);
-    const maxTokens = typeof body.max_completion_tokens === 'number' ? body.max_completion_tokens : typeof body.max_tokens === 'number' ? body.max_tokens : Number.POSITIVE_INFINITY;
-    const completionTokens = Math.max(1, Math.min(Math.ceil(reply.length / 4), maxTokens));
-    const total = promptTokens + completionTokens;
-
-    const nowMs = this.nowMs();
-    const limits = Object.fromEntries(Object.entries(ORG_DEFAULT_LIMITS).map(([f, fallback]) => [f, key[f as keyof EffectiveLimits] ?? fallback])) as EffectiveLimits;
-    const { window, headers, refusal } = admitRequest(this.snapshotData.windows[key.id], limits, nowMs, total);
-    if (refusal) throw new SandboxError(429, 'rate_limit_exceeded', rateLimitMessage(model, this.snapshotData.org.id, refusal), refusal.unit, undefined, headers);
-    this.snapshotData.windows[key.id] = window;
-    this.emit({ op: 'win', id: key.id, w: window });
-    const now = Math.floor(nowMs / 1000);
-    const price = status.entry.price_per_million;
-    const cost = (promptTokens * price.input + completionTokens * price.output) / 1_000_000;
-    this.recordUsage(key, window.day, promptTokens, completionTokens, cost, now);
-    return {
-      status: 200,
-      headers,
-      body: {
-        id: `chatcmpl-${randomString(BASE62, 24)}`, object: 'chat.completion', created: now, model,
-        choices: [{ index: 0, message: { role: 'assistant', content: reply }, logprobs: null, finish_reason: completionTokens < Math.ceil(reply.length / 4) ? 'length' : 'stop' }],
-        usage: { queue_time: 0.0001, prompt_tokens: promptTokens, prompt_time: 0.001, completion_tokens: completionTokens, completion_time: 0.002, total_tokens: total, total_time: 0.003 },
-        system_fingerprint: 'fp_sandbox', x_groq: { id: requestId },
-      },
-    };
-  }
-
-  private recordUsage(key: StoredKey, date: string, input: number, output: number, cost: number, now: number): void {
-    let row = this.usageIndex.get(`${date}|${key.id}`);
-    if (!row) {
-      row = { date, key_id: key.id, key_name: key.name, requests: 0, input_tokens: 0, output_tokens: 0, estimated_cost_usd: 0 };
-      this.snapshotData.usage.push(row);
-      this.usageIndex.set(`${date}|${key.id}`, row);
-    }
-    row.requests += 1;
-    row.input_tokens += input;
-    row.output_tokens += output;
-    row.estimated_cost_usd += cost;
-    const month = date.slice(0, 7);
-    this.snapshotData.month_totals[month] = (this.snapshotData.month_totals[month] ?? 0) + cost;
-    this.emit({ op: 'usage', row });
-    this.emit({ op: 'month', m: month, total: this.snapshotData.month_totals[month]! });
-    // `last_used_at` shows only uses older than the usage lag; newer ones wait in `recent_uses`.
-    const cutoff = now - this.usageLagSeconds;
-    for (const t of key.recent_uses) if (t <= cutoff) key.last_used_at = Math.max(key.last_used_at ?? 0, t);
-    key.recent_uses = key.recent_uses.filter((t) => t > cutoff);
+  /** Notes a use of a key; `last_used_at` shows it once it is older than the usage lag. */
+  touchKey(key: StoredKey, now: number): void {
+    const before = key.last_used_at;
+    const pending = key.recent_uses.length;
     if (this.usageLagSeconds === 0) key.last_used_at = now;
-    else if (!key.recent_uses.includes(now)) key.recent_uses.push(now);
-    this.emit({ op: 'key', key });
+    else {
+      const cutoff = now - this.usageLagSeconds;
+      if (pending && key.recent_uses[0]! <= cutoff) {
+        for (const t of key.recent_uses) if (t <= cutoff) key.last_used_at = Math.max(key.last_used_at ?? 0, t);
+        key.recent_uses = key.recent_uses.filter((t) => t > cutoff);
+      }
+      if (key.recent_uses.at(-1) !== now) key.recent_uses.push(now);
+    }
+    if (key.last_used_at !== before || key.recent_uses.length !== pending) this.emit({ op: 'key', k: key });
+  }
+
+  private presentKey(k: StoredKey): ProjectApiKey {
+    let lastUsed = k.last_used_at;
+    if (k.recent_uses.length) {
+      const cutoff = this.now() - this.usageLagSeconds;
+      for (const t of k.recent_uses) if (t <= cutoff && t > (lastUsed ?? 0)) lastUsed = t;
+    }
+    return { object: 'organization.project.api_key', id: k.id, name: k.name, redacted_value: k.redacted_value, created_at: k.created_at, last_used_at: lastUsed, metadata: { ...k.metadata } };
   }
 }
 
-function parseLimit(raw: string | null): number {
-  if (raw === null) return 20;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 100) throw invalid('limit', "'limit' must be an integer from 1 to 100.");
-  return n;
+function presentProject(p: StoredProject): Project {
+  return { object: 'organization.project', id: p.id, name: p.name, created_at: p.created_at, archived_at: p.archived_at, status: p.archived_at === null ? 'active' : 'archived' };
 }
 
-function round6(n: number): number {
-  return Math.round(n * 1e6) / 1e6;
+function presentPermissions(object: ModelPermissions['object'], p: ModelPermissionsInput | null): ModelPermissions {
+  return { object, mode: p?.mode ?? 'deny_list', model_ids: [...(p?.model_ids ?? [])] };
 }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { replay, type Delta, type OrgSnapshot } from './snapshot.js';
+import { UserError } from '../core/errors.js';
+import { replay, type Delta, type OrgSnapshot, type UsageRow } from './snapshot.js';
 
 // Past this size the journal is folded into a new snapshot.
 const COMPACT_AT_BYTES = 8 * 1024 * 1024;
@@ -14,9 +15,16 @@ const COMPACT_AT_BYTES = 8 * 1024 * 1024;
 export class StateFile {
   private readonly journal: string;
   private pending: string[] = [];
+  /**
+   * Usage rows changed since the last write, serialised when written: a row holds absolute totals,
+   * so the 32 requests of one batch that add to one minute's row need one journal line, not 32.
+   */
+  private pendingRows = new Set<UsageRow>();
   private waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   private draining: Promise<void> | null = null;
   private journalBytes = 0;
+  /** The journal, kept open for appends: opening and closing it per batch cost a fifth of the sandbox's time. */
+  private handle: fs.promises.FileHandle | null = null;
 
   constructor(
     readonly file: string,
@@ -25,11 +33,24 @@ export class StateFile {
     this.journal = `${file}.journal`;
   }
 
-  /** The saved state: the snapshot with the journal replayed over it. */
+  /**
+   * The saved state: the snapshot with the journal replayed over it. A file we cannot read is the
+   * user's to remove (a damaged disk, a sandbox of an older groq-rbac), not a bug: say so, and how.
+   */
   static load(file: string): OrgSnapshot | undefined {
     if (!fs.existsSync(file)) return undefined;
-    const snapshot = JSON.parse(fs.readFileSync(file, 'utf8')) as OrgSnapshot;
-    if (snapshot.version !== 1) throw new Error(`${file}: unknown sandbox state version ${String(snapshot.version)}; delete it to start afresh`);
+    const afresh = `delete it (and ${path.basename(file)}.journal) to start afresh`;
+    let snapshot: OrgSnapshot;
+    try {
+      snapshot = JSON.parse(fs.readFileSync(file, 'utf8')) as OrgSnapshot;
+    } catch (error) {
+      throw new UserError(`${file} is not a readable sandbox state file (${(error as Error).message}); ${afresh}`, { cause: error });
+    }
+    if (snapshot === null || typeof snapshot !== 'object' || snapshot.version !== 2) {
+      const version = (snapshot as { version?: unknown } | null)?.version;
+      const what = version === 1 ? 'holds the state of an older sandbox (version 1, API keys without projects)' : `is not a sandbox state file of version 2 (version: ${JSON.stringify(version ?? null)})`;
+      throw new UserError(`${file} ${what}; ${afresh}`);
+    }
     const journal = `${file}.journal`;
     if (!fs.existsSync(journal)) return snapshot;
     // Every whole line ends in a newline; what follows the last one is a line torn by a kill: dropped.
@@ -38,7 +59,7 @@ export class StateFile {
       try {
         return JSON.parse(line) as Delta;
       } catch (error) {
-        throw new Error(`${journal}:${i + 1}: unreadable journal line; delete the state files to start afresh`, { cause: error });
+        throw new UserError(`${journal}:${i + 1}: unreadable journal line; delete the state files to start afresh`, { cause: error });
       }
     });
     return replay(snapshot, deltas);
@@ -46,12 +67,18 @@ export class StateFile {
 
   /** Queues a change; it is durable once `commit()` resolves. */
   append(delta: Delta): void {
+    if (delta.op === 'usage') {
+      this.pendingRows.add(delta.row);
+      return;
+    }
+    // After a reset, rows queued before it belong to the organization it emptied.
+    if (delta.op === 'reset') this.pendingRows.clear();
     this.pending.push(`${JSON.stringify(delta)}\n`);
   }
 
   /** Resolves once every change queued before this call is on disk; at once when none is. */
   commit(): Promise<void> {
-    if (this.pending.length === 0 && !this.draining) return Promise.resolve();
+    if (this.pending.length === 0 && this.pendingRows.size === 0 && !this.draining) return Promise.resolve();
     return new Promise((resolve, reject) => {
       this.waiters.push({ resolve, reject });
       this.draining ??= this.drain();
@@ -65,6 +92,7 @@ export class StateFile {
     await fs.promises.writeFile(tmp, JSON.stringify(this.read()), { mode: 0o600 });
     await fs.promises.rename(tmp, this.file);
     // A crash here leaves journal lines the snapshot already holds: replaying absolute values is harmless.
+    await this.closeJournal();
     await fs.promises.writeFile(this.journal, '', { mode: 0o600 });
     this.journalBytes = 0;
   }
@@ -72,16 +100,28 @@ export class StateFile {
   async close(): Promise<void> {
     await this.commit();
     await this.compact();
+    await this.closeJournal();
+  }
+
+  private async closeJournal(): Promise<void> {
+    const handle = this.handle;
+    this.handle = null;
+    await handle?.close();
   }
 
   private async drain(): Promise<void> {
-    while (this.pending.length > 0 || this.waiters.length > 0) {
-      const lines = this.pending.join('');
+    while (this.pending.length > 0 || this.pendingRows.size > 0 || this.waiters.length > 0) {
+      let lines = this.pending.join('');
+      for (const row of this.pendingRows) lines += `${JSON.stringify({ op: 'usage', row } satisfies Delta)}\n`;
+      this.pendingRows = new Set();
       const waiters = this.waiters;
       this.pending = [];
       this.waiters = [];
       try {
-        if (lines) await fs.promises.appendFile(this.journal, lines, { mode: 0o600 });
+        if (lines) {
+          this.handle ??= await fs.promises.open(this.journal, 'a', 0o600);
+          await this.handle.write(lines);
+        }
         this.journalBytes += Buffer.byteLength(lines);
         if (this.journalBytes > COMPACT_AT_BYTES) await this.compact();
         for (const w of waiters) w.resolve();

@@ -1,15 +1,26 @@
-/** Per-key rate-limit windows and Groq's rate-limit headers, as pure functions of the clock. */
+/** Rate-limit windows, Groq's rate-limit headers and messages, as pure functions of the clock. */
+import type { RateLimitValues } from '../core/contract.js';
 
-/** The limits the sandbox organization applies to a key whose own limit is `null`. */
-export const ORG_DEFAULT_LIMITS = { requests_per_minute: 1000, tokens_per_minute: 1_000_000, requests_per_day: 1_000_000, tokens_per_day: 100_000_000 };
-export type EffectiveLimits = typeof ORG_DEFAULT_LIMITS;
+/**
+ * The organization's limits per model when nothing else is set (a generous paid tier: Groq sets
+ * them by tier; the sandbox's are configurable through `/_sandbox/rate_limits`).
+ */
+export const ORG_DEFAULT_LIMITS: RateLimitValues = {
+  max_requests_per_1_minute: 1_000,
+  max_tokens_per_1_minute: 1_000_000,
+  max_requests_per_1_day: 500_000,
+  max_tokens_per_1_day: 100_000_000,
+};
 
-/** What a key has used in the current minute and UTC day. */
+const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
+
+/** What one scope (a project on a model, or the organization on a model) has used this minute and this UTC day. */
 export interface Window {
   minute: number;
   minute_requests: number;
   minute_tokens: number;
-  day: string;
+  day: number;
   day_requests: number;
   day_tokens: number;
 }
@@ -23,50 +34,87 @@ export interface RateLimitRefusal {
   waitMs: number;
 }
 
-/**
- * Counts one request of `tokens` against a key's windows, or names the limit that refuses it (the
- * windows then stay as they were). Either way, the headers Groq sends: requests per day, tokens per minute.
- */
-export function admitRequest(previous: Window | undefined, limits: EffectiveLimits, nowMs: number, tokens: number): { window: Window; headers: Record<string, string>; refusal: RateLimitRefusal | null } {
-  const minute = Math.floor(nowMs / 60_000);
-  const day = new Date(nowMs).toISOString().slice(0, 10);
+/** The window as of `nowMs`: counters of a past minute or day start again from zero. */
+export function rollWindow(previous: Window | undefined, nowMs: number): Window {
+  const minute = Math.floor(nowMs / MINUTE_MS);
+  const day = Math.floor(nowMs / DAY_MS);
+  if (previous && previous.minute === minute && previous.day === day) return previous;
   const w: Window = { minute, minute_requests: 0, minute_tokens: 0, day, day_requests: 0, day_tokens: 0 };
-  if (previous?.minute === minute) Object.assign(w, { minute_requests: previous.minute_requests, minute_tokens: previous.minute_tokens });
-  if (previous?.day === day) Object.assign(w, { day_requests: previous.day_requests, day_tokens: previous.day_tokens });
-  const msToMinute = (minute + 1) * 60_000 - nowMs;
-  const msToDay = Date.parse(`${day}T00:00:00Z`) + 86_400_000 - nowMs;
-
-  const checks: [RateLimitRefusal['unit'], RateLimitRefusal['per'], number, number, number, number][] = [
-    ['requests', 'minute', limits.requests_per_minute, w.minute_requests, 1, msToMinute],
-    ['requests', 'day', limits.requests_per_day, w.day_requests, 1, msToDay],
-    ['tokens', 'minute', limits.tokens_per_minute, w.minute_tokens, tokens, msToMinute],
-    ['tokens', 'day', limits.tokens_per_day, w.day_tokens, tokens, msToDay],
-  ];
-  const over = checks.find(([, , limit, used, requested]) => used + requested > limit);
-  const refusal = over ? { unit: over[0], per: over[1], limit: over[2], used: over[3], requested: over[4], waitMs: over[5] } : null;
-  if (!refusal) {
-    w.minute_requests += 1;
-    w.minute_tokens += tokens;
-    w.day_requests += 1;
-    w.day_tokens += tokens;
+  if (previous?.minute === minute) {
+    w.minute_requests = previous.minute_requests;
+    w.minute_tokens = previous.minute_tokens;
   }
-  const headers: Record<string, string> = {
-    'x-ratelimit-limit-requests': String(limits.requests_per_day),
-    'x-ratelimit-remaining-requests': String(Math.max(0, limits.requests_per_day - w.day_requests)),
-    'x-ratelimit-limit-tokens': String(limits.tokens_per_minute),
-    'x-ratelimit-remaining-tokens': String(Math.max(0, limits.tokens_per_minute - w.minute_tokens)),
-    // Groq reports when the used requests will have replenished at the daily rate.
-    'x-ratelimit-reset-requests': formatGoDuration((86_400_000 / Math.max(1, limits.requests_per_day)) * Math.max(1, w.day_requests)),
-    'x-ratelimit-reset-tokens': formatGoDuration(msToMinute),
-  };
-  if (refusal) headers['retry-after'] = String(Math.max(1, Math.ceil(refusal.waitMs / 1000)));
-  return { window: w, headers, refusal };
+  if (previous?.day === day) {
+    w.day_requests = previous.day_requests;
+    w.day_tokens = previous.day_tokens;
+  }
+  return w;
 }
+
+/** The first of a window's four limits that one more request of `tokens` would pass, or `null`. */
+export function findRefusal(w: Window, limits: RateLimitValues, nowMs: number, tokens: number): RateLimitRefusal | null {
+  const toMinute = (w.minute + 1) * MINUTE_MS - nowMs;
+  const toDay = (w.day + 1) * DAY_MS - nowMs;
+  if (w.minute_requests + 1 > limits.max_requests_per_1_minute) return { unit: 'requests', per: 'minute', limit: limits.max_requests_per_1_minute, used: w.minute_requests, requested: 1, waitMs: toMinute };
+  if (w.day_requests + 1 > limits.max_requests_per_1_day) return { unit: 'requests', per: 'day', limit: limits.max_requests_per_1_day, used: w.day_requests, requested: 1, waitMs: toDay };
+  if (w.minute_tokens + tokens > limits.max_tokens_per_1_minute) return { unit: 'tokens', per: 'minute', limit: limits.max_tokens_per_1_minute, used: w.minute_tokens, requested: tokens, waitMs: toMinute };
+  if (w.day_tokens + tokens > limits.max_tokens_per_1_day) return { unit: 'tokens', per: 'day', limit: limits.max_tokens_per_1_day, used: w.day_tokens, requested: tokens, waitMs: toDay };
+  return null;
+}
+
+export function countRequest(w: Window, tokens: number): void {
+  w.minute_requests += 1;
+  w.minute_tokens += tokens;
+  w.day_requests += 1;
+  w.day_tokens += tokens;
+}
+
+/**
+ * Groq's headers, over every scope a request counts against (the tightest wins): requests per day,
+ * tokens per minute, Go-style reset durations.
+ */
+export function rateLimitHeaders(scopes: readonly { w: Window; limits: RateLimitValues }[], nowMs: number): Record<string, string> {
+  let limitRequests = Infinity;
+  let remainingRequests = Infinity;
+  let limitTokens = Infinity;
+  let remainingTokens = Infinity;
+  let usedRequests = 0;
+  for (const { w, limits } of scopes) {
+    limitRequests = Math.min(limitRequests, limits.max_requests_per_1_day);
+    limitTokens = Math.min(limitTokens, limits.max_tokens_per_1_minute);
+    const left = limits.max_requests_per_1_day - w.day_requests;
+    if (left < remainingRequests) {
+      remainingRequests = left;
+      usedRequests = w.day_requests;
+    }
+    remainingTokens = Math.min(remainingTokens, limits.max_tokens_per_1_minute - w.minute_tokens);
+  }
+  const minute = Math.floor(nowMs / MINUTE_MS);
+  return {
+    'x-ratelimit-limit-requests': String(limitRequests),
+    'x-ratelimit-remaining-requests': String(Math.max(0, remainingRequests)),
+    'x-ratelimit-limit-tokens': String(limitTokens),
+    'x-ratelimit-remaining-tokens': String(Math.max(0, remainingTokens)),
+    // Groq reports when the used requests will have replenished at the daily rate.
+    'x-ratelimit-reset-requests': formatGoDuration((DAY_MS / Math.max(1, limitRequests)) * Math.max(1, usedRequests)),
+    'x-ratelimit-reset-tokens': formatGoDuration((minute + 1) * MINUTE_MS - nowMs),
+  };
+}
+
+const UPGRADE = 'Need more tokens? Upgrade to Dev Tier today at https://console.groq.com/settings/billing';
 
 /** Groq's wording for a 429. */
 export function rateLimitMessage(model: string, org: string, r: RateLimitRefusal): string {
-  const label = `${r.unit} per ${r.per} (${r.unit === 'requests' ? 'R' : 'T'}P${r.per === 'minute' ? 'M' : 'D'})`;
-  return `Rate limit reached for model \`${model}\` in organization \`${org}\` service tier \`on_demand\` on ${label}: Limit ${r.limit}, Used ${r.used}, Requested ${r.requested}. Please try again in ${formatGoDuration(r.waitMs)}.`;
+  return `Rate limit reached for model \`${model}\` in organization \`${org}\` service tier \`on_demand\` on ${limitLabel(r.unit, r.per)}: Limit ${r.limit}, Used ${r.used}, Requested ${r.requested}. Please try again in ${formatGoDuration(r.waitMs)}. ${UPGRADE}`;
+}
+
+/** Groq's wording for a 413: one request larger than the tokens-per-minute limit can never pass. */
+export function requestTooLargeMessage(model: string, org: string, limit: number, requested: number): string {
+  return `Request too large for model \`${model}\` in organization \`${org}\` service tier \`on_demand\` on ${limitLabel('tokens', 'minute')}: Limit ${limit}, Requested ${requested}, please reduce your message size and try again. ${UPGRADE}`;
+}
+
+function limitLabel(unit: 'requests' | 'tokens', per: 'minute' | 'day'): string {
+  return `${unit} per ${per} (${unit === 'requests' ? 'R' : 'T'}P${per === 'minute' ? 'M' : 'D'})`;
 }
 
 /** Go's time.Duration.String() for what Groq's reset headers carry: `2m59.56s`, `7.66s`, `1h2m3s`. */

@@ -1,79 +1,151 @@
-/** What the sandbox keeps: the state file's shape, and the journal's deltas over it. */
-import type { ApiKey, DailyUsage } from '../groq/types.js';
-import type { Window } from './rate-limits.js';
+/** What the sandbox keeps: the state file's shape (version 2), and the journal's deltas over it. */
+import type { AuditLog, ModelPermissionsInput, RateLimitValues, SpendAlertInput } from '../core/contract.js';
 
-export interface StoredKey extends ApiKey {
-  seq: number;
+export interface StoredProject {
+  id: string;
+  name: string;
+  created_at: number;
+  archived_at: number | null;
+  /** `null`: none set of its own. */
+  permissions: ModelPermissionsInput | null;
+  /** Per model, the fields set on the project; the rest follow the organization's. */
+  limits: Record<string, Partial<RateLimitValues>>;
+}
+
+export interface StoredKey {
+  id: string;
+  project_id: string;
+  name: string;
+  redacted_value: string;
+  created_at: number;
+  /** The newest use older than the usage lag. */
+  last_used_at: number | null;
+  metadata: Record<string, string>;
   value_sha256: string;
-  /** Inference seconds not yet visible through `last_used_at` (usage lag). */
+  /** Seconds of use not yet visible through `last_used_at` (usage lag). */
   recent_uses: number[];
 }
 
+export interface StoredAlert extends SpendAlertInput {
+  id: string;
+}
+
 export interface IdempotencyRecord {
-  body_sha256: string;
+  /** sha256 of the path and the canonical body. */
+  request_sha256: string;
+  status: number;
   response: unknown;
   expires_at: number;
 }
 
-export type UsageRow = DailyUsage;
+/** Traffic of one key on one model in one minute. */
+export interface UsageRow {
+  /** Unix seconds, a multiple of 60. */
+  minute: number;
+  project_id: string;
+  api_key_id: string;
+  model: string;
+  requests: number;
+  input_tokens: number;
+  output_tokens: number;
+  cost_usd: number;
+}
 
 /** What the state file holds. */
 export interface OrgSnapshot {
-  version: 1;
+  version: 2;
   org: { id: string; name: string };
   clock_offset_ms: number;
   seq: number;
+  permissions: ModelPermissionsInput | null;
+  /** The organization's limits where set through `/_sandbox/rate_limits`; other models have the defaults. */
+  org_limits: Record<string, RateLimitValues>;
+  projects: StoredProject[];
   keys: StoredKey[];
-  idempotency: Record<string, IdempotencyRecord>;
+  /** In insertion order, which is also expiry order. */
+  idempotency: [string, IdempotencyRecord][];
   usage: UsageRow[];
-  windows: Record<string, Window>;
-  spending: { monthly_cap_usd: number | null; alert_thresholds_usd: number[]; auto_pause: boolean };
-  month_totals: Record<string, number>;
+  /** Month-to-date spend added through `/_sandbox/spend` (USD), by `YYYY-MM`. */
+  spend_adjustments: Record<string, number>;
+  /** US cents; `null`: none. */
+  spend_limit: number | null;
+  spend_alerts: StoredAlert[];
+  audit: AuditLog[];
 }
 
 /**
- * One change to the organization, as an absolute value (never an increment), so that replaying a
- * journal over a snapshot that already holds some of it gives the same state.
+ * One change, as an absolute value (never an increment), so that replaying a journal over a
+ * snapshot that already holds some of it gives the same state.
  */
 export type Delta =
-  | { op: 'key'; key: StoredKey }
-  | { op: 'del'; id: string }
+  | { op: 'project'; p: StoredProject }
+  | { op: 'key'; k: StoredKey }
+  | { op: 'del_key'; id: string }
+  | { op: 'org_perm'; p: ModelPermissionsInput | null }
+  | { op: 'org_limit'; model: string; v: RateLimitValues }
   | { op: 'idem'; k: string; r: IdempotencyRecord }
   | { op: 'usage'; row: UsageRow }
-  | { op: 'win'; id: string; w: Window }
-  | { op: 'spend'; s: OrgSnapshot['spending'] }
-  | { op: 'month'; m: string; total: number }
+  | { op: 'spend_adj'; m: string; usd: number }
+  | { op: 'spend_limit'; cents: number | null }
+  | { op: 'alert'; a: StoredAlert }
+  | { op: 'del_alert'; id: string }
+  | { op: 'audit'; e: AuditLog }
   | { op: 'meta'; seq: number; clock_offset_ms: number }
   | { op: 'reset' };
+
+export const usageRowKey = (r: Pick<UsageRow, 'minute' | 'api_key_id' | 'model'>) => `${r.minute}|${r.api_key_id}|${r.model}`;
 
 /** Applies journalled deltas, in order, to a snapshot. */
 export function replay(base: OrgSnapshot, deltas: Iterable<Delta>): OrgSnapshot {
   let s = base;
+  let projects = new Map(s.projects.map((p) => [p.id, p]));
   let keys = new Map(s.keys.map((k) => [k.id, k]));
-  let usage = new Map(s.usage.map((r) => [`${r.date}|${r.key_id}`, r]));
+  let usage = new Map(s.usage.map((r) => [usageRowKey(r), r]));
+  let alerts = new Map(s.spend_alerts.map((a) => [a.id, a]));
+  let idempotency = new Map(s.idempotency);
+  let audit = new Map(s.audit.map((e) => [e.id, e]));
   for (const d of deltas) {
     switch (d.op) {
-      case 'key': keys.set(d.key.id, d.key); break;
-      case 'del': keys.delete(d.id); delete s.windows[d.id]; break;
-      case 'idem': s.idempotency[d.k] = d.r; break;
-      case 'usage': usage.set(`${d.row.date}|${d.row.key_id}`, d.row); break;
-      case 'win': s.windows[d.id] = d.w; break;
-      case 'spend': s.spending = d.s; break;
-      case 'month': s.month_totals[d.m] = d.total; break;
+      case 'project': projects.set(d.p.id, d.p); break;
+      case 'key': keys.set(d.k.id, d.k); break;
+      case 'del_key': keys.delete(d.id); break;
+      case 'org_perm': s.permissions = d.p; break;
+      case 'org_limit': s.org_limits[d.model] = d.v; break;
+      case 'idem': idempotency.set(d.k, d.r); break;
+      case 'usage': usage.set(usageRowKey(d.row), d.row); break;
+      case 'spend_adj': s.spend_adjustments[d.m] = d.usd; break;
+      case 'spend_limit': s.spend_limit = d.cents; break;
+      case 'alert': alerts.set(d.a.id, d.a); break;
+      case 'del_alert': alerts.delete(d.id); break;
+      case 'audit': audit.set(d.e.id, d.e); break;
       case 'meta': s.seq = Math.max(s.seq, d.seq); s.clock_offset_ms = d.clock_offset_ms; break;
       case 'reset':
-        s = { ...emptySnapshot(s.org.id, s.org.name), clock_offset_ms: s.clock_offset_ms };
+        s = { ...emptySnapshot(s.org.id, s.org.name), clock_offset_ms: s.clock_offset_ms, seq: s.seq };
+        projects = new Map();
         keys = new Map();
         usage = new Map();
+        alerts = new Map();
+        idempotency = new Map();
+        audit = new Map();
         break;
     }
   }
-  return { ...s, keys: [...keys.values()], usage: [...usage.values()] };
+  // Ids grow with creation: sorting restores creation order whatever order the journal set them in.
+  const byId = <T extends { id: string }>(m: Map<string, T>) => [...m.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return {
+    ...s,
+    projects: byId(projects),
+    keys: byId(keys),
+    usage: [...usage.values()].sort((a, b) => a.minute - b.minute),
+    spend_alerts: byId(alerts),
+    idempotency: [...idempotency.entries()].sort((a, b) => a[1].expires_at - b[1].expires_at),
+    audit: byId(audit),
+  };
 }
 
 export function emptySnapshot(id: string, name: string): OrgSnapshot {
   return {
-    version: 1, org: { id, name }, clock_offset_ms: 0, seq: 0, keys: [], idempotency: {}, usage: [], windows: {},
-    spending: { monthly_cap_usd: null, alert_thresholds_usd: [], auto_pause: true }, month_totals: {},
+    version: 2, org: { id, name }, clock_offset_ms: 0, seq: 0, permissions: null, org_limits: {}, projects: [], keys: [],
+    idempotency: [], usage: [], spend_adjustments: {}, spend_limit: null, spend_alerts: [], audit: [],
   };
 }

@@ -1,13 +1,17 @@
-import { lookUpModel, type ModelCatalogue } from '../policy/models.js';
+/** The admin bodies, validated as strictly as the contract says; each failure is a 400 naming its field. */
+import { RATE_LIMIT_FIELDS, type ModelPermissionsInput, type RateLimitValues, type SpendAlertInput } from '../core/contract.js';
+import { MAX_LIMIT } from '../core/shared.js';
+import { lookUpModel, type ModelCatalogue } from '../core/models.js';
 import { SandboxError, invalid } from './errors.js';
 
-const LIMITS = ['requests_per_minute', 'tokens_per_minute', 'requests_per_day', 'tokens_per_day'] as const;
+const MAX_METADATA_ENTRIES = 16;
 const MAX_METADATA_VALUE = 512;
+const MAX_CENTS = 100_000_000_00;
 
 type Obj = Record<string, unknown>;
 
-function requireObject(body: unknown): Obj {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw invalid('body', 'The request body must be a JSON object.');
+export function requireObject(body: unknown, name = 'body'): Obj {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw invalid(name, name === 'body' ? 'The request body must be a JSON object.' : `'${name}' must be an object.`);
   return body as Obj;
 }
 
@@ -15,66 +19,103 @@ function rejectUnknown(body: Obj, allowed: readonly string[]): void {
   for (const field of Object.keys(body)) if (!allowed.includes(field)) throw invalid(field, `Unknown parameter: '${field}'.`);
 }
 
-/** Validates a create or update body as strictly as the contract says; throws the contract's 400s. */
-export function validateKeyBody(raw: unknown, mode: 'create' | 'update', catalogue: ModelCatalogue): Obj {
-  const body = requireObject(raw);
-  const fields = ['name', 'allowed_models', ...LIMITS, 'metadata', ...(mode === 'update' ? ['status'] : [])];
-  rejectUnknown(body, fields);
-  if (mode === 'create' && body.name === undefined) throw invalid('name', "Missing required parameter: 'name'.");
-  if (body.name !== undefined && (typeof body.name !== 'string' || body.name.length < 1 || body.name.length > 128)) {
-    throw invalid('name', "'name' must be a string of 1 to 128 characters.");
+function nameField(body: Obj, required: boolean): string | undefined {
+  if (body.name === undefined) {
+    if (required) throw invalid('name', "Missing required parameter: 'name'.");
+    return undefined;
   }
-  if (body.allowed_models !== undefined && body.allowed_models !== null) {
-    if (!Array.isArray(body.allowed_models) || body.allowed_models.some((m) => typeof m !== 'string')) {
-      throw invalid('allowed_models', "'allowed_models' must be null or an array of model ids.");
-    }
-    for (const model of body.allowed_models as string[]) {
-      const status = lookUpModel(catalogue, model);
-      if (status.kind === 'decommissioned') {
-        throw new SandboxError(400, 'model_decommissioned', decommissionedMessage(model), 'invalid_request_error', 'allowed_models');
-      }
-      if (status.kind === 'unknown') throw invalid('allowed_models', `The model \`${model}\` does not exist.`);
-    }
-  }
-  for (const limit of LIMITS) {
-    const v = body[limit];
-    if (v !== undefined && v !== null && !(typeof v === 'number' && Number.isInteger(v) && v >= 1)) {
-      throw invalid(limit, `'${limit}' must be null or a positive integer.`);
-    }
-  }
-  if (body.status !== undefined && body.status !== 'active' && body.status !== 'disabled') {
-    throw invalid('status', "'status' must be 'active' or 'disabled'.");
-  }
-  if (body.metadata !== undefined) {
-    const metadata = requireObjectField(body.metadata, 'metadata');
-    for (const [k, v] of Object.entries(metadata)) {
-      const nullAllowed = mode === 'update';
-      if (!(typeof v === 'string' || (nullAllowed && v === null))) throw invalid('metadata', `'metadata.${k}' must be a string${nullAllowed ? ' or null' : ''}.`);
-      if (typeof v === 'string' && v.length > MAX_METADATA_VALUE) throw invalid('metadata', `'metadata.${k}' is longer than ${MAX_METADATA_VALUE} characters.`);
-      if (k.length < 1 || k.length > 64) throw invalid('metadata', 'metadata keys must be 1 to 64 characters.');
-    }
-  }
-  return body;
+  if (typeof body.name !== 'string' || body.name.trim().length < 1 || body.name.length > 128) throw invalid('name', "'name' must be a string of 1 to 128 characters.");
+  return body.name;
 }
 
-export function validateSpendingBody(raw: unknown): { monthly_cap_usd: number | null; alert_thresholds_usd: number[]; auto_pause: boolean } {
+export function validateProjectBody(raw: unknown, mode: 'create' | 'update'): { name?: string } {
   const body = requireObject(raw);
-  rejectUnknown(body, ['monthly_cap_usd', 'alert_thresholds_usd', 'auto_pause']);
-  const cap = body.monthly_cap_usd;
-  if (cap === undefined) throw invalid('monthly_cap_usd', "Missing required parameter: 'monthly_cap_usd'.");
-  if (cap !== null && !(typeof cap === 'number' && cap > 0 && Number.isFinite(cap))) throw invalid('monthly_cap_usd', "'monthly_cap_usd' must be null or a positive number.");
-  const thresholds = body.alert_thresholds_usd ?? [];
-  if (!Array.isArray(thresholds) || thresholds.some((t) => !(typeof t === 'number' && t > 0 && Number.isFinite(t)))) {
-    throw invalid('alert_thresholds_usd', "'alert_thresholds_usd' must be an array of positive numbers.");
-  }
-  const autoPause = body.auto_pause ?? true;
-  if (typeof autoPause !== 'boolean') throw invalid('auto_pause', "'auto_pause' must be a boolean.");
-  return { monthly_cap_usd: cap as number | null, alert_thresholds_usd: [...(thresholds as number[])].sort((a, b) => a - b), auto_pause: autoPause };
+  rejectUnknown(body, ['name']);
+  const name = nameField(body, mode === 'create');
+  return name === undefined ? {} : { name };
 }
 
-export function requireObjectField(v: unknown, name: string): Obj {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw invalid(name, `'${name}' must be an object.`);
-  return v as Obj;
+export function validatePermissionsBody(raw: unknown, catalogue: ModelCatalogue): ModelPermissionsInput {
+  const body = requireObject(raw);
+  rejectUnknown(body, ['mode', 'model_ids']);
+  if (body.mode !== 'allow_list' && body.mode !== 'deny_list') throw invalid('mode', "'mode' must be 'allow_list' or 'deny_list'.");
+  if (!Array.isArray(body.model_ids) || body.model_ids.some((m) => typeof m !== 'string')) throw invalid('model_ids', "'model_ids' must be an array of model ids.");
+  const ids = [...new Set(body.model_ids as string[])];
+  for (const id of ids) {
+    const status = lookUpModel(catalogue, id);
+    if (status.kind === 'decommissioned') throw new SandboxError(400, 'model_decommissioned', decommissionedMessage(id), 'invalid_request_error', 'model_ids');
+    if (status.kind === 'unknown') throw invalid('model_ids', `The model \`${id}\` does not exist.`);
+  }
+  return { mode: body.mode, model_ids: ids };
+}
+
+/** Any of the four `max_*` fields, each an integer from 1 to MAX_LIMIT. */
+export function validateRateLimitBody(raw: unknown, extra: readonly string[] = []): Partial<RateLimitValues> {
+  const body = requireObject(raw);
+  rejectUnknown(body, [...RATE_LIMIT_FIELDS, ...extra]);
+  const values: Partial<RateLimitValues> = {};
+  for (const f of RATE_LIMIT_FIELDS) {
+    const v = body[f];
+    if (v === undefined) continue;
+    if (!(typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= MAX_LIMIT)) throw invalid(f, `'${f}' must be an integer from 1 to ${MAX_LIMIT}.`);
+    values[f] = v;
+  }
+  return values;
+}
+
+export function validateKeyBody(raw: unknown, mode: 'create' | 'update'): { name?: string; metadata?: Record<string, string | null> } {
+  const body = requireObject(raw);
+  rejectUnknown(body, ['name', 'metadata']);
+  const name = nameField(body, mode === 'create');
+  if (body.metadata === undefined) return name === undefined ? {} : { name };
+  const metadata = requireObject(body.metadata, 'metadata');
+  const entries = Object.entries(metadata);
+  for (const [k, v] of entries) {
+    if (k.length < 1 || k.length > 64) throw invalid('metadata', 'metadata keys must be 1 to 64 characters.');
+    const nullAllowed = mode === 'update';
+    if (!(typeof v === 'string' || (nullAllowed && v === null))) throw invalid('metadata', `'metadata.${k}' must be a string${nullAllowed ? ' or null' : ''}.`);
+    if (typeof v === 'string' && v.length > MAX_METADATA_VALUE) throw invalid('metadata', `'metadata.${k}' is longer than ${MAX_METADATA_VALUE} characters.`);
+  }
+  if (mode === 'create') checkMetadataSize(metadata);
+  return { ...(name === undefined ? {} : { name }), metadata: metadata as Record<string, string | null> };
+}
+
+export function checkMetadataSize(metadata: Record<string, unknown>): void {
+  if (Object.keys(metadata).length > MAX_METADATA_ENTRIES) throw invalid('metadata', `metadata may hold at most ${MAX_METADATA_ENTRIES} entries.`);
+}
+
+function cents(body: Obj): number {
+  const v = body.threshold_amount;
+  if (v === undefined) throw invalid('threshold_amount', "Missing required parameter: 'threshold_amount'.");
+  if (!(typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= MAX_CENTS)) throw invalid('threshold_amount', "'threshold_amount' must be a positive integer number of US cents.");
+  return v;
+}
+
+function currencyAndInterval(body: Obj): void {
+  if (body.currency !== undefined && body.currency !== 'USD') throw invalid('currency', "'currency' must be 'USD'.");
+  if (body.interval !== undefined && body.interval !== 'month') throw invalid('interval', "'interval' must be 'month'.");
+}
+
+export function validateSpendLimitBody(raw: unknown): number {
+  const body = requireObject(raw);
+  rejectUnknown(body, ['threshold_amount', 'currency', 'interval']);
+  currencyAndInterval(body);
+  return cents(body);
+}
+
+export function validateSpendAlertBody(raw: unknown): SpendAlertInput {
+  const body = requireObject(raw);
+  rejectUnknown(body, ['threshold_amount', 'currency', 'interval', 'notification_channel']);
+  currencyAndInterval(body);
+  const threshold = cents(body);
+  const channel = requireObject(body.notification_channel ?? null, 'notification_channel');
+  rejectUnknown(channel, ['type', 'recipients', 'subject_prefix']);
+  if (channel.type !== 'email') throw invalid('notification_channel', "'notification_channel.type' must be 'email'.");
+  const recipients = channel.recipients;
+  if (!Array.isArray(recipients) || recipients.length === 0 || recipients.length > 20 || recipients.some((r) => typeof r !== 'string' || !/^[^\s@]+@[^\s@]+$/.test(r))) {
+    throw invalid('notification_channel', "'notification_channel.recipients' must be 1 to 20 e-mail addresses.");
+  }
+  return { threshold_amount: threshold, currency: 'USD', interval: 'month', notification_channel: { type: 'email', recipients: [...(recipients as string[])] } };
 }
 
 // Groq's own wording for a decommissioned model.

@@ -1,64 +1,102 @@
-import type { ApiKey, LiveState } from '../../src/groq/types.js';
-import type { DesiredKey, DesiredOrg, DesiredState } from '../../src/policy/types.js';
+/** In-memory builders for the planner's inputs: desired state (policy v2) and live state (contract v2). */
+import type { ProjectApiKey, RateLimit } from '../../src/core/contract.js';
+import type { LiveProject, LiveState } from '../../src/core/live-state.js';
+import { METADATA } from '../../src/core/shared.js';
+import { desiredRateLimit } from '../../src/plan/plan-projects.js';
+import { usableModels } from '../../src/plan/model-rules.js';
+import { targetsHash } from '../../src/plan/rotation.js';
+import type { DesiredKey, DesiredOrg, DesiredProject, DesiredState } from '../../src/policy/types.js';
 
 export const NOW = 1_795_000_000; // 2026-11-18
+export const MODELS = ['openai/gpt-oss-120b', 'openai/gpt-oss-20b', 'qwen/qwen3.8-27b'];
 
-export function makeDesiredKey(name: string, overrides: Partial<DesiredKey> = {}): DesiredKey {
+export const ORG_LIMIT = { max_requests_per_1_minute: 1000, max_tokens_per_1_minute: 1_000_000, max_requests_per_1_day: 1_000_000, max_tokens_per_1_day: 100_000_000 };
+
+export function makeOrgRateLimits(models: readonly string[] = MODELS): RateLimit[] {
+  return models.map((model) => ({ object: 'organization.rate_limit', id: `rl-${model}`, model, ...ORG_LIMIT }));
+}
+
+export function makeDesiredProject(name: string, overrides: Partial<DesiredProject> = {}): DesiredProject {
   return {
-    name,
-    team: 'chatbot',
-    description: null,
-    models: ['openai/gpt-oss-20b'],
-    limits: { requests_per_minute: 100, tokens_per_minute: 10_000, requests_per_day: null, tokens_per_day: null },
-    enabled: true,
-    protect: false,
-    rotation: { everySeconds: 90 * 86400, quietPeriodSeconds: 86400, minOverlapSeconds: 3600, trigger: null, deliver: [] },
-    source: { file: `teams/${overrides.team ?? 'chatbot'}.yaml`, line: 1, column: 1 },
-    ...overrides,
+    name, team: 'chatbot', description: null, models: null, limits: { default: {}, models: {} }, protect: false,
+    source: { file: `teams/${overrides.team ?? 'chatbot'}.yaml`, line: 4, column: 5 }, ...overrides,
   };
 }
 
-export function makeDesired(keys: DesiredKey[], org: Partial<DesiredOrg> = {}): DesiredState {
-  const teams = [...new Set(keys.map((k) => k.team))].map((name) => ({ name, owners: [`@acme/${name}`], models: null, file: `teams/${name}.yaml` }));
+export function makeDesiredKey(name: string, overrides: Partial<DesiredKey> = {}): DesiredKey {
+  return {
+    name, project: 'chatbot-prod', team: 'chatbot', description: null, protect: false,
+    rotation: { everySeconds: 90 * 86400, quietPeriodSeconds: 86400, minOverlapSeconds: 3600, trigger: null, deliver: [{ kind: 'file', path: `out/${name}.key` }] },
+    source: { file: `teams/${overrides.team ?? 'chatbot'}.yaml`, line: 9, column: 9 }, ...overrides,
+  };
+}
+
+export function makeDesired(projects: DesiredProject[], keys: DesiredKey[], org: Partial<DesiredOrg> = {}): DesiredState {
+  const teams = [...new Set(projects.map((p) => p.team))].map((name) => ({ name, owners: [`@acme/${name}`], models: null, file: `teams/${name}.yaml` }));
   return {
     org: {
-      id: 'org_test', admins: ['@acme/platform'], models: null,
-      ceilings: { requests_per_minute: null, tokens_per_minute: null, requests_per_day: null, tokens_per_day: null },
-      spending: null, unmanagedKeys: 'report', safety: { maxDeletes: 3, maxDeletePercent: 25 }, file: 'org.yaml', ...org,
+      id: 'org_test', admins: ['@acme/platform'], models: null, limits: { default: {}, models: {} }, spending: null,
+      unmanaged: { projects: 'report', keys: 'report' }, safety: { maxDeletes: 3, maxDeletePercent: 25 }, file: 'org.yaml', ...org,
     },
-    teams,
-    keys,
+    teams, projects, keys,
   };
 }
 
 let seq = 0;
-export function makeLiveKey(overrides: Partial<ApiKey> = {}): ApiKey {
+export function makeLiveKey(overrides: Partial<ProjectApiKey> = {}): ProjectApiKey {
   seq += 1;
   return {
-    id: `key_${String(seq).padStart(6, '0')}`, name: `live-${seq}`, redacted_value: `gsk_…${String(seq).padStart(4, '0')}`,
-    allowed_models: null, requests_per_minute: null, tokens_per_minute: null, requests_per_day: null, tokens_per_day: null,
-    status: 'active', metadata: {}, created_at: NOW - 86400, last_used_at: NOW - 3600, ...overrides,
+    object: 'organization.project.api_key', id: `key_${String(seq).padStart(6, '0')}`, name: `live-${seq}`, redacted_value: `gsk_…${String(seq).padStart(4, '0')}`,
+    created_at: NOW - 86400, last_used_at: NOW - 3600, metadata: {}, ...overrides,
   };
 }
 
-/** A live key exactly as groq-rbac would have created it for `key`. */
-export function managedKeyFor(key: DesiredKey, overrides: Partial<ApiKey> = {}): ApiKey {
+/** A live key exactly as groq-rbac would have created and delivered it for `key` (generation 1 unless overridden). */
+export function managedKeyFor(key: DesiredKey, overrides: Partial<ProjectApiKey> = {}, generation = 1): ProjectApiKey {
+  const created = overrides.created_at ?? NOW - 86400;
   return makeLiveKey({
     name: key.name,
-    allowed_models: key.models,
-    ...key.limits,
-    status: key.enabled ? 'active' : 'disabled',
-    metadata: { 'groq-rbac/key': key.name, 'groq-rbac/team': key.team, 'groq-rbac/generation': '1', ...(key.protect ? { 'groq-rbac/protect': 'true' } : {}) },
+    created_at: created,
+    metadata: {
+      [METADATA.key]: key.name, [METADATA.generation]: String(generation), [METADATA.deliveredAt]: String(created + 5), [METADATA.targets]: targetsHash(key.rotation.deliver),
+      ...(key.rotation.trigger !== null ? { [METADATA.trigger]: key.rotation.trigger } : {}), ...(key.protect ? { [METADATA.protect]: 'true' } : {}),
+    },
     ...overrides,
   });
 }
 
-export function makeLive(keys: ApiKey[], overrides: Partial<LiveState> = {}): LiveState {
+export function makeLiveProject(name: string, overrides: Partial<LiveProject> = {}, orgLimits: RateLimit[] = makeOrgRateLimits()): LiveProject {
+  seq += 1;
   return {
-    org: { id: 'org_test', name: 'Test' },
-    keys,
-    spending: { monthly_cap_usd: null, alert_thresholds_usd: [], auto_pause: true, month_to_date_usd: 0, status: 'active' },
-    models: ['openai/gpt-oss-120b', 'openai/gpt-oss-20b', 'qwen/qwen3.8-27b'],
+    project: { object: 'organization.project', id: `proj_${String(seq).padStart(6, '0')}`, name, created_at: NOW - 10 * 86400, archived_at: null, status: 'active' },
+    permissions: { object: 'project.model_permissions', mode: 'deny_list', model_ids: [] },
+    rateLimits: orgLimits.map((r) => ({ ...r, object: 'project.rate_limit' })),
+    keys: [],
+    ...overrides,
+  };
+}
+
+/** A live project exactly as groq-rbac would have set it up for `project` and its `keys`. */
+export function liveProjectFor(project: DesiredProject, keys: DesiredKey[], orgLimits: RateLimit[] = makeOrgRateLimits()): LiveProject {
+  const permissions = project.models
+    ? { object: 'project.model_permissions' as const, mode: project.models.mode, model_ids: [...project.models.models] }
+    : { object: 'project.model_permissions' as const, mode: 'deny_list' as const, model_ids: [] };
+  const usable = new Set(usableModels(orgLimits.map((r) => r.model), null, project.models));
+  return makeLiveProject(project.name, {
+    permissions,
+    rateLimits: orgLimits.map((r) => ({ ...r, object: 'project.rate_limit', ...(usable.has(r.model) ? desiredRateLimit(project, r) : {}) })),
+    keys: keys.map((k) => managedKeyFor(k)),
+  }, orgLimits);
+}
+
+export function makeLive(projects: LiveProject[], overrides: Partial<LiveState> = {}): LiveState {
+  return {
+    org: { object: 'organization', id: 'org_test', name: 'Test' },
+    permissions: { object: 'organization.model_permissions', mode: 'deny_list', model_ids: [] },
+    rateLimits: makeOrgRateLimits(),
+    spendLimit: null,
+    spendAlerts: [],
+    projects,
     observed_at: NOW,
     ...overrides,
   };

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Io } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
-import { silentLogger } from '../../src/log.js';
+import { silentLogger } from '../../src/core/log.js';
 
 export interface RunResult {
   code: number;

@@ -12,18 +12,32 @@ export function writePolicies(files: Record<string, string | Buffer>): string {
   return dir;
 }
 
-export const ORG_YAML = `version: 1
+/** A valid v2 org.yaml: three models allowed, a per-model ceiling, spending with recipients. */
+export const ORG_YAML = `version: 2
 org: org_sandbox
 admins: ["@acme/platform"]
 models: [openai/gpt-oss-120b, openai/gpt-oss-20b, qwen/qwen3.8-27b]
 limits:
-  requests_per_minute: 1000
-  tokens_per_minute: 1000000
+  default: {requests_per_minute: 1000, tokens_per_minute: 1000000}
+  openai/gpt-oss-120b: {tokens_per_minute: 500000}
 spending:
   monthly_cap_usd: 500
   alert_thresholds_usd: [400, 100, 250]
+  alert_recipients: [platform@acme.example]
 `;
 
-export function teamYaml(team: string, keys: string[], extra = ''): string {
-  return `team: ${team}\nowners: ["@acme/${team}"]\n${extra}keys:\n${keys.map((k) => `  - ${k}\n`).join('')}${keys.length === 0 ? '  []\n' : ''}`.replace('keys:\n  []', 'keys: []');
+/**
+ * A v2 team file. `projectsYaml` is the text of the `projects:` list, indented as under it (each
+ * entry starts with `  - name: …`); empty writes `projects: []`. `extra` goes before `projects:`.
+ */
+export function teamYaml(team: string, projectsYaml = '', extra = ''): string {
+  const projects = projectsYaml.trim() === '' ? 'projects: []\n' : `projects:\n${projectsYaml.replace(/\n*$/, '\n')}`;
+  return `team: ${team}\nowners: ["@acme/${team}"]\n${extra}${projects}`;
+}
+
+/** One project entry for `teamYaml`: `- name: <name>` with `body` lines (already indented by four) and keys by name. */
+export function projectYaml(name: string, options: { body?: string; keys?: string[] } = {}): string {
+  const keys = options.keys ?? [];
+  const keyLines = keys.length === 0 ? '' : `    keys:\n${keys.map((k) => `      - name: ${k}\n`).join('')}`;
+  return `  - name: ${name}\n${options.body ? options.body.replace(/\n*$/, '\n') : ''}${keyLines}`;
 }

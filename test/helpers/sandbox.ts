@@ -9,7 +9,7 @@ type Json = any;
 export interface TestOrg {
   sandbox: Sandbox;
   client: GroqClient;
-  /** A raw request to the sandbox (for inference and the control surface). */
+  /** A raw request to the sandbox (admin calls by default; pass `token` for inference or none). */
   request(method: string, path: string, options?: { body?: unknown; token?: string | null; headers?: Record<string, string> }): Promise<{ status: number; headers: Headers; body: Json }>;
   close(): Promise<void>;
 }
@@ -29,7 +29,8 @@ export async function startTestOrg(options: SandboxOptions = {}, clientOptions: 
         body: o.body === undefined ? undefined : typeof o.body === 'string' ? o.body : JSON.stringify(o.body),
       });
       const text = await res.text();
-      return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null };
+      const json = res.headers.get('content-type')?.startsWith('application/json');
+      return { status: res.status, headers: res.headers, body: text && json ? JSON.parse(text) : text || null };
     },
     async close() {
       await client.close();
@@ -38,10 +39,20 @@ export async function startTestOrg(options: SandboxOptions = {}, clientOptions: 
   };
 }
 
-export function chat(model: string, content = 'Hello'): { model: string; messages: { role: string; content: string }[] } {
-  return { model, messages: [{ role: 'user', content }] };
+export function chat(model: string, content = 'Hello', extra: Record<string, unknown> = {}): { model: string; messages: { role: string; content: string }[] } {
+  return { model, messages: [{ role: 'user', content }], ...extra };
 }
 
-export function keyInput(name: string, extra: Record<string, unknown> = {}) {
-  return { name, allowed_models: null, requests_per_minute: null, tokens_per_minute: null, requests_per_day: null, tokens_per_day: null, metadata: {}, ...extra };
+/** A project and one API key in it, made through the admin API; returns their ids and the key's value. */
+export async function createProjectWithKey(org: TestOrg, name = 'p', keyName = 'k'): Promise<{ projectId: string; keyId: string; value: string }> {
+  const project = await org.request('POST', '/openai/v1/organization/projects', { body: { name } });
+  if (project.status !== 201) throw new Error(`project create: ${project.status} ${JSON.stringify(project.body)}`);
+  const key = await createKey(org, project.body.id, keyName);
+  return { projectId: project.body.id, keyId: key.id, value: key.value };
+}
+
+export async function createKey(org: TestOrg, projectId: string, name = 'k', metadata: Record<string, string> = {}): Promise<{ id: string; value: string }> {
+  const key = await org.request('POST', `/openai/v1/organization/projects/${projectId}/api_keys`, { body: { name, metadata } });
+  if (key.status !== 201) throw new Error(`key create: ${key.status} ${JSON.stringify(key.body)}`);
+  return key.body;
 }

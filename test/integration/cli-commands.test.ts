@@ -9,18 +9,18 @@ describe('validate', () => {
   it('exits 0 on the example and 1 on invalid policies, with every error', async () => {
     const ws = workspaceWith('policies');
     const ok = await runCli(['validate'], { cwd: ws });
-    expect(ok).toEqual({ code: 0, stdout: '✓ policies is valid: 4 teams, 7 keys.\n', stderr: '' });
-    edit(path.join(ws, 'policies/teams/batch.yaml'), (t) => t.replace('models: [openai/gpt-oss-20b]', 'models: [llama-3.1-8b-instant]').replace('rotation:', 'rotaton:'));
+    expect(ok).toEqual({ code: 0, stdout: '✓ policies is valid: 4 teams, 7 projects, 8 keys.\n', stderr: '' });
+    edit(path.join(ws, 'policies/teams/batch.yaml'), (t) => t.replace('models: [openai/gpt-oss-20b, openai/gpt-oss-120b]', 'models: [llama-3.1-8b-instant]').replace('rotation:', 'rotaton:'));
     const bad = await runCli(['validate'], { cwd: ws });
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toBe([
-      'policies/teams/batch.yaml:4:10: error: models[0]: model "llama-3.1-8b-instant" was decommissioned on 2026-08-16',
-      '  hint: use its replacement "openai/gpt-oss-20b"',
-      'policies/teams/batch.yaml:11:5: error: keys[0].rotaton: unknown field "rotaton"',
-      '  hint: did you mean "rotation"?',
-      '2 errors in policies: nothing was changed.',
-      '',
-    ].join('\n'));
+    expect(bad.stderr).toMatchInlineSnapshot(`
+      "policies/teams/batch.yaml:4:10: error: models[0]: model "llama-3.1-8b-instant" was decommissioned on 2026-08-16
+        hint: use its replacement "openai/gpt-oss-20b"
+      policies/teams/batch.yaml:13:9: error: projects[0].keys[0].rotaton: unknown field "rotaton"
+        hint: did you mean "rotation"?
+      2 errors, 1 warning in policies: nothing was changed.
+      "
+    `);
   });
 
   it('--format json lists diagnostics for tools', async () => {
@@ -66,14 +66,19 @@ describe('codeowners', () => {
 
 describe('the command line', () => {
   it('every command has --help, and unknown flags or commands get a clear error', async () => {
-    for (const command of ['validate', 'plan', 'apply', 'import', 'codeowners', 'sandbox']) {
+    for (const command of ['validate', 'plan', 'apply', 'import', 'usage', 'codeowners', 'sandbox']) {
       const help = await runCli([command, '--help'], { cwd: '.' });
       expect(help.code, command).toBe(0);
       expect(help.stdout, command).toMatch(new RegExp(`^Usage: groq-rbac ${command}`));
     }
     expect((await runCli(['--help'], { cwd: '.' })).stdout).toContain('Start with no credentials at all:  groq-rbac plan --sandbox');
     expect(await runCli(['plan', '--colour'], { cwd: '.' })).toMatchObject({ code: 1, stderr: "error: Unknown option '--colour'\n  run `groq-rbac plan --help` for the options\n" });
-    expect(await runCli(['deploy'], { cwd: '.' })).toMatchObject({ code: 1, stderr: 'error: unknown command "deploy"\n  commands: validate, plan, apply, import, codeowners, sandbox\n' });
+    expect(await runCli(['deploy'], { cwd: '.' })).toMatchObject({ code: 1, stderr: 'error: unknown command "deploy"\n  commands: validate, plan, apply, import, codeowners, usage, sandbox\n' });
+    for (const command of ['plan', 'apply', 'import', 'usage']) {
+      const help = (await runCli([command, '--help'], { cwd: '.' })).stdout;
+      expect(help, command).toContain('--debug');
+      expect(help, command).toContain('--no-color');
+    }
   });
 });
 
@@ -89,14 +94,19 @@ describe('the installed binary', () => {
     const ws = workspaceWith('policies');
     const plan = run(['plan', '--sandbox'], ws);
     expect(plan.status).toBe(0);
-    expect(plan.stdout).toContain('Plan: 7 to create, 1 to update, 0 to delete, 0 to adopt.');
+    expect(plan.stdout).toContain('Plan: 19 to create, 24 to update, 0 to delete, 0 to adopt, 0 to archive.');
     expect(plan.stdout.includes('\u001b[')).toBe(false);
-    expect(run(['apply', '--sandbox', '--yes'], ws).status).toBe(0);
+    const apply = run(['apply', '--sandbox', '--yes'], ws);
+    expect(apply.status).toBe(0);
+    expect(apply.stdout).toContain('Apply complete: 19 created, 24 updated, 0 rotated, 0 deleted, 0 adopted, 0 archived.');
     expect(fs.existsSync(path.join(ws, '.groq-rbac/sandbox.json'))).toBe(true);
+    // Sandbox keys go to local files, never to the real GitHub repositories and Vault paths named.
+    expect(fs.readFileSync(path.join(ws, '.groq-rbac/deliveries/github/acme/chatbot/production/GROQ_API_KEY'), 'utf8')).toMatch(/^gsk_\w+\n$/);
+    expect(fs.statSync(path.join(ws, '.secrets/research-evals.key')).mode & 0o777).toBe(0o600);
     const again = run(['plan', '--sandbox', '--detailed-exitcode'], ws);
     expect(again.status).toBe(0);
     expect(again.stdout).toBe('No changes. Organization org_sandbox matches the policies.\n');
-    for (const out of [plan.stdout, plan.stderr, again.stdout]) expect(out).not.toMatch(/gsk_[A-Za-z0-9]{8,}/);
+    for (const out of [plan.stdout, plan.stderr, apply.stdout, apply.stderr, again.stdout]) expect(out).not.toMatch(/gsk_[A-Za-z0-9]{8,}/);
   });
 
   it('exits 2 with --detailed-exitcode when there are changes', () => {

@@ -2,64 +2,107 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { GroqClient } from '../../src/groq/client.js';
-import { keyInput } from '../helpers/sandbox.js';
 import { exited, spawnSandbox } from '../helpers/spawn.js';
 
 const ADMIN = 'process-test-admin';
+const ORG = '/openai/v1/organization';
+
+// Responses are asserted field by field; typing each one would add nothing.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
+/** An admin call to a sandbox process. */
+async function call(url: string, method: string, route: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: Json }> {
+  const res = await fetch(`${url}${route}`, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+const listAll = async (url: string): Promise<string[]> => {
+  const ids: string[] = [];
+  let after = '';
+  for (;;) {
+    const page = (await call(url, 'GET', `${ORG}/projects?limit=100${after ? `&after=${after}` : ''}`)).body;
+    ids.push(...page.data.map((p: { id: string }) => p.id));
+    if (!page.has_more) return ids;
+    after = page.last_id;
+  }
+};
 
 describe('groq-rbac sandbox, as a process', () => {
-  it('prints where it listens first, and how to point the CLI at it', async () => {
+  it('prints where it listens first; a SIGTERM right after that line stops it cleanly', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sandbox-'));
     const { child, firstLine, output } = await spawnSandbox(['--state', ''], dir);
     expect(firstLine).toMatch(/^groq-rbac sandbox listening on http:\/\/127\.0\.0\.1:\d+$/);
+    // The signal handlers are installed before the first line is printed: no window in which SIGTERM kills it.
     child.kill('SIGTERM');
     expect(await exited(child)).toBe(0);
     expect(output()).toContain('export GROQ_BASE_URL=http://127.0.0.1:');
     expect(output()).toMatch(/export GROQ_ADMIN_KEY=sandbox-admin-[0-9a-f]{48} {3}# generated for this run/);
+    expect(output()).toContain('sandbox stopped.');
   });
 
-  it('keeps its state across a restart', async () => {
+  it('keeps its state across a restart, idempotency records included', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sandbox-'));
     const first = await spawnSandbox(['--admin-key', ADMIN, '--state', 'state.json'], dir);
-    const client = new GroqClient({ baseUrl: first.url, adminKey: ADMIN });
-    const created = await client.createKey(keyInput('survivor'), 'idem-survivor');
-    await client.close();
+    const created = await call(first.url, 'POST', `${ORG}/projects`, { name: 'survivor' }, { 'idempotency-key': 'idem-survivor' });
+    expect(created.status).toBe(201);
     first.child.kill('SIGTERM');
-    await exited(first.child);
+    expect(await exited(first.child)).toBe(0);
+    expect(fs.existsSync(path.join(dir, 'state.json.lock'))).toBe(false);
     const second = await spawnSandbox(['--admin-key', ADMIN, '--state', 'state.json'], dir);
-    const again = new GroqClient({ baseUrl: second.url, adminKey: ADMIN });
-    expect((await again.listKeys()).map((k) => k.id)).toEqual([created.id]);
-    // The idempotency record survives too: a retried create after the restart still makes no second key.
-    expect((await again.createKey(keyInput('survivor'), 'idem-survivor')).id).toBe(created.id);
-    await again.close();
-    second.child.kill('SIGTERM');
-    await exited(second.child);
+    try {
+      expect(await listAll(second.url)).toEqual([created.body.id]);
+      // A retried create after the restart still makes no second project.
+      const again = await call(second.url, 'POST', `${ORG}/projects`, { name: 'survivor' }, { 'idempotency-key': 'idem-survivor' });
+      expect(again.body.id).toBe(created.body.id);
+    } finally {
+      second.child.kill('SIGTERM');
+      await exited(second.child);
+    }
   });
 
-  it('killed with SIGKILL mid-traffic, it loses no acknowledged change and leaves a whole state file', async () => {
+  it('a second sandbox on the same state file refuses, naming the holder’s pid', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sandbox-'));
+    const first = await spawnSandbox(['--admin-key', ADMIN, '--state', 'state.json'], dir);
+    try {
+      await expect(spawnSandbox(['--admin-key', ADMIN, '--state', 'state.json'], dir)).rejects.toThrow(
+        `state.json is in use by another sandbox (pid ${first.child.pid}); stop that one, or give this one another --state file`,
+      );
+    } finally {
+      first.child.kill('SIGTERM');
+      await exited(first.child);
+    }
+  });
+
+  it('killed with SIGKILL mid-traffic, it loses no acknowledged change, and the next one takes over its lock', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sandbox-'));
     const run = await spawnSandbox(['--admin-key', ADMIN, '--state', 'state.json'], dir);
-    const client = new GroqClient({ baseUrl: run.url, adminKey: ADMIN, maxAttempts: 1 });
     const acknowledged: string[] = [];
-    const errors: string[] = [];
+    const failures: string[] = [];
     const writes = Array.from({ length: 200 }, (_, i) =>
-      client.createKey(keyInput(`k${i}`), `idem-${i}`).then((k) => void acknowledged.push(k.id), (e) => void errors.push(String(e))),
+      call(run.url, 'POST', `${ORG}/projects`, { name: `p${i}` }, { 'idempotency-key': `idem-${i}` }).then(
+        (r) => void (r.status === 201 ? acknowledged.push(r.body.id) : failures.push(String(r.status))),
+        () => undefined, // a request cut off by the kill was never acknowledged
+      ),
     );
-    while (acknowledged.length < 20 && errors.length === 0) await new Promise((r) => setTimeout(r, 5));
-    expect(errors).toEqual([]);
+    while (acknowledged.length < 20 && failures.length === 0) await new Promise((r) => setTimeout(r, 5));
+    expect(failures).toEqual([]);
     run.child.kill('SIGKILL');
     await Promise.all(writes);
     await exited(run.child);
-    await client.close();
-    // The snapshot is whole JSON; restarted on it and its journal, the sandbox has every acknowledged key.
+    // The snapshot is whole JSON; restarted on it and its journal, the sandbox has every acknowledged project.
     expect(() => JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8'))).not.toThrow();
     const again = await spawnSandbox(['--admin-key', ADMIN, '--state', 'state.json'], dir);
-    const reader = new GroqClient({ baseUrl: again.url, adminKey: ADMIN });
-    const ids = new Set((await reader.listKeys()).map((k) => k.id));
-    for (const id of acknowledged) expect(ids.has(id), id).toBe(true);
-    await reader.close();
-    again.child.kill('SIGTERM');
-    await exited(again.child);
+    try {
+      const ids = new Set(await listAll(again.url));
+      for (const id of acknowledged) expect(ids.has(id), id).toBe(true);
+    } finally {
+      again.child.kill('SIGTERM');
+      await exited(again.child);
+    }
   });
 });

@@ -1,193 +1,255 @@
 import { describe, expect, it } from 'vitest';
-import { defaultCatalogue } from '../../src/policy/models.js';
 import { planChanges } from '../../src/plan/plan-changes.js';
 import { blockingRefusals } from '../../src/plan/safety.js';
-import type { KeyChange } from '../../src/plan/types.js';
-import { makeDesired, makeDesiredKey, makeLive, makeLiveKey, managedKeyFor, NOW } from '../helpers/builders.js';
+import type { Change, KeyChange } from '../../src/plan/types.js';
+import {
+  liveProjectFor, makeDesired, makeDesiredKey, makeDesiredProject, makeLive, makeLiveKey, makeLiveProject, makeOrgRateLimits, managedKeyFor, NOW, ORG_LIMIT,
+} from '../helpers/builders.js';
 
-const keyChanges = (plan: ReturnType<typeof planChanges>) => plan.changes.filter((c): c is KeyChange => c.resource === 'api_key');
+const of = <R extends Change['resource']>(plan: ReturnType<typeof planChanges>, resource: R) => plan.changes.filter((c): c is Extract<Change, { resource: R }> => c.resource === resource);
+const keys = (plan: ReturnType<typeof planChanges>) => of(plan, 'api_key') as KeyChange[];
 
-describe('planChanges', () => {
-  it('creates every key in an empty org, with the fields the policy sets', () => {
-    const desired = makeDesired([makeDesiredKey('a'), makeDesiredKey('b', { team: 'search', models: ['qwen/qwen3.8-27b', 'openai/gpt-oss-20b'] })]);
-    const plan = planChanges(desired, makeLive([]), NOW);
-    expect(plan.summary).toEqual({ create: 2, update: 0, delete: 0, adopt: 0, rotate: 0 });
-    const b = keyChanges(plan).find((c) => c.key === 'b')!;
-    expect(b).toMatchObject({ action: 'create', team: 'search', key_id: null, before: null, reason: 'new in policies' });
-    expect(b.after).toEqual({
-      name: 'b', allowed_models: ['openai/gpt-oss-20b', 'qwen/qwen3.8-27b'], requests_per_minute: 100, tokens_per_minute: 10_000, requests_per_day: null, tokens_per_day: null,
-      status: 'active', metadata: { 'groq-rbac/key': 'b', 'groq-rbac/team': 'search' },
+describe('planChanges: projects', () => {
+  it('creates a new project with its permissions, the limits it sets, and its keys', () => {
+    const project = makeDesiredProject('chatbot-prod', {
+      models: { mode: 'allow_list', models: ['openai/gpt-oss-120b', 'openai/gpt-oss-20b'] },
+      limits: { default: { requests_per_minute: 500 }, models: { 'openai/gpt-oss-120b': { tokens_per_minute: 60_000 } } },
     });
+    const plan = planChanges(makeDesired([project], [makeDesiredKey('web')]), makeLive([]), NOW);
+    expect(plan.changes.map((c) => `${c.resource}:${c.action}`)).toEqual([
+      'project:create', 'project_model_permissions:update', 'project_rate_limit:update', 'project_rate_limit:update', 'api_key:create',
+    ]);
+    const [p120, p20] = of(plan, 'project_rate_limit');
+    // Only what the policy sets differs from the org's defaults a new project starts with.
+    expect(p120).toMatchObject({ model: 'openai/gpt-oss-120b', rate_limit_id: 'rl-openai/gpt-oss-120b', project_id: null, reason: 'new' });
+    expect(p120!.fields).toEqual([
+      { field: 'requests_per_minute', before: 1000, after: 500 },
+      { field: 'tokens_per_minute', before: 1_000_000, after: 60_000 },
+    ]);
+    expect(p20!.fields).toEqual([{ field: 'requests_per_minute', before: 1000, after: 500 }]);
+    // qwen is not allowed in this project: its limits are not compared.
+    expect(of(plan, 'project_rate_limit').some((c) => c.model === 'qwen/qwen3.8-27b')).toBe(false);
+    expect(keys(plan)[0]).toMatchObject({ action: 'create', key: 'web', project: 'chatbot-prod', after: { name: 'web', metadata: { 'groq-rbac/key': 'web' } } });
+    expect(plan.summary).toEqual({ create: 2, update: 3, delete: 0, adopt: 0, archive: 0, rotate: 0 });
     expect(plan.refusals).toEqual([]);
   });
 
-  it('is empty when the org matches, whatever the order of allowed_models', () => {
-    const key = makeDesiredKey('a', { models: ['openai/gpt-oss-20b', 'openai/gpt-oss-120b'] });
-    const live = managedKeyFor(key, { allowed_models: ['openai/gpt-oss-120b', 'openai/gpt-oss-20b'] });
-    const plan = planChanges(makeDesired([key]), makeLive([live]), NOW);
+  it('is empty when the organization matches the policies', () => {
+    const project = makeDesiredProject('p', { models: { mode: 'deny_list', models: ['qwen/qwen3.8-27b'] }, limits: { default: { tokens_per_day: 5_000 }, models: {} } });
+    const key = makeDesiredKey('k', { project: 'p', protect: true });
+    const plan = planChanges(makeDesired([project], [key]), makeLive([liveProjectFor(project, [key])]), NOW);
     expect(plan.changes).toEqual([]);
-    expect(plan.summary).toEqual({ create: 0, update: 0, delete: 0, adopt: 0, rotate: 0 });
+    expect(plan.summary).toEqual({ create: 0, update: 0, delete: 0, adopt: 0, archive: 0, rotate: 0 });
   });
 
-  it('updates only the fields that drifted', () => {
-    const key = makeDesiredKey('a');
-    const live = managedKeyFor(key, { requests_per_minute: 5, status: 'disabled' });
-    const [change] = keyChanges(planChanges(makeDesired([key]), makeLive([live]), NOW));
-    expect(change).toMatchObject({ action: 'update', key_id: live.id, reason: 'drift' });
+  it('shows permission drift as set differences and mode changes', () => {
+    const project = makeDesiredProject('p', { models: { mode: 'allow_list', models: ['openai/gpt-oss-20b', 'qwen/qwen3.8-27b'] } });
+    const live = makeLiveProject('p', { permissions: { object: 'project.model_permissions', mode: 'deny_list', model_ids: ['openai/gpt-oss-20b'] } });
+    const [change] = of(planChanges(makeDesired([project], []), makeLive([live]), NOW), 'project_model_permissions');
+    expect(change).toMatchObject({ project_id: live.project.id, reason: 'differs' });
     expect(change!.fields).toEqual([
-      { field: 'requests_per_minute', before: 5, after: 100 },
-      { field: 'status', before: 'disabled', after: 'active' },
+      { field: 'models.mode', before: 'deny_list', after: 'allow_list' },
+      { field: 'models', before: ['openai/gpt-oss-20b'], after: ['openai/gpt-oss-20b', 'qwen/qwen3.8-27b'] },
     ]);
   });
 
-  it('moves a key to another team by its metadata, and disables a key the policy disables', () => {
-    const key = makeDesiredKey('a', { team: 'search', enabled: false });
-    const live = managedKeyFor(makeDesiredKey('a'));
-    const [change] = keyChanges(planChanges(makeDesired([key]), makeLive([live]), NOW));
-    expect(change!.fields).toEqual([
-      { field: 'status', before: 'active', after: 'disabled' },
-      { field: 'metadata.groq-rbac/team', before: 'chatbot', after: 'search' },
+  it('follows the organization for every limit field nobody sets, so a drifted field goes back to it', () => {
+    const project = makeDesiredProject('p', { limits: { default: {}, models: { 'qwen/qwen3.8-27b': { requests_per_day: 10 } } } });
+    const live = makeLiveProject('p');
+    live.rateLimits = live.rateLimits.map((r) => (r.model === 'openai/gpt-oss-20b' ? { ...r, max_tokens_per_1_minute: 5 } : r));
+    const changes = of(planChanges(makeDesired([project], []), makeLive([live]), NOW), 'project_rate_limit');
+    expect(changes.map((c) => [c.model, c.fields])).toEqual([
+      ['openai/gpt-oss-20b', [{ field: 'tokens_per_minute', before: 5, after: ORG_LIMIT.max_tokens_per_1_minute }]],
+      ['qwen/qwen3.8-27b', [{ field: 'requests_per_day', before: ORG_LIMIT.max_requests_per_1_day, after: 10 }]],
     ]);
   });
 
-  it('adopts an unmanaged key with the policy name instead of creating a duplicate', () => {
-    const key = makeDesiredKey('legacy');
-    const live = makeLiveKey({ name: 'legacy', allowed_models: ['openai/gpt-oss-20b'], requests_per_minute: 100, tokens_per_minute: 10_000 });
-    const plan = planChanges(makeDesired([key]), makeLive([live]), NOW);
-    expect(plan.summary).toMatchObject({ create: 0, adopt: 1 });
-    expect(keyChanges(plan)[0]).toMatchObject({ action: 'adopt', key_id: live.id, fields: [
-      { field: 'metadata.groq-rbac/key', before: null, after: 'legacy' },
-      { field: 'metadata.groq-rbac/team', before: null, after: 'chatbot' },
-    ] });
-    expect(plan.unmanaged).toEqual([]);
-  });
-
-  it('adopts the oldest of several unmanaged keys with one name, warns, and reports the others', () => {
-    const older = makeLiveKey({ name: 'dup', created_at: NOW - 1000 });
-    const newer = makeLiveKey({ name: 'dup', created_at: NOW - 10 });
-    const plan = planChanges(makeDesired([makeDesiredKey('dup')]), makeLive([newer, older]), NOW);
-    expect(keyChanges(plan)[0]!.key_id).toBe(older.id);
-    expect(plan.unmanaged.map((k) => k.key_id)).toEqual([newer.id]);
-    expect(plan.warnings).toContainEqual({ code: 'ambiguous_adopt', key: 'dup', message: `2 unmanaged keys are named "dup"; adopting the oldest (${older.id}), the others stay unmanaged` });
-  });
-
-  it('deletes a managed key removed from the policies, and lists unmanaged keys without touching them', () => {
-    const gone = managedKeyFor(makeDesiredKey('gone', { team: 'old' }));
-    const stranger = makeLiveKey({ name: 'console-made' });
-    const plan = planChanges(makeDesired([]), makeLive([gone, stranger]), NOW);
-    expect(keyChanges(plan)).toMatchObject([{ action: 'delete', key: 'gone', team: 'old', key_id: gone.id, after: null, reason: 'removed from policies' }]);
-    expect(plan.unmanaged).toEqual([{ key_id: stranger.id, name: 'console-made', redacted_value: stranger.redacted_value, created_at: stranger.created_at, last_used_at: stranger.last_used_at }]);
-  });
-
-  it('deletes unmanaged keys when unmanaged_keys is delete', () => {
-    const stranger = makeLiveKey({ name: 'console-made' });
-    const plan = planChanges(makeDesired([], { unmanagedKeys: 'delete' }), makeLive([stranger]), NOW);
-    expect(keyChanges(plan)).toMatchObject([{ action: 'delete', key: 'console-made', team: null, reason: 'unmanaged_keys: delete' }]);
-    expect(plan.unmanaged).toEqual([]);
-  });
-
-  it('updates the spending limit only when the policy manages it and it differs', () => {
-    const spending = { monthly_cap_usd: 500, alert_thresholds_usd: [100, 400], auto_pause: true };
-    const plan = planChanges(makeDesired([], { spending }), makeLive([]), NOW);
-    expect(plan.changes).toEqual([{
-      resource: 'spending_limit', action: 'update', key: null, team: null, reason: 'drift',
-      before: { monthly_cap_usd: null, alert_thresholds_usd: [], auto_pause: true }, after: spending,
-      fields: [{ field: 'monthly_cap_usd', before: null, after: 500 }, { field: 'alert_thresholds_usd', before: [], after: [100, 400] }],
-    }]);
-    expect(plan.summary.update).toBe(1);
-    expect(planChanges(makeDesired([]), makeLive([]), NOW).changes).toEqual([]);
-  });
-
-  it('treats the newest generation as current when several live keys carry one name', () => {
-    const key = makeDesiredKey('a');
-    const old = managedKeyFor(key, { metadata: { 'groq-rbac/key': 'a', 'groq-rbac/team': 'chatbot', 'groq-rbac/generation': '1' } });
-    const current = managedKeyFor(key, { status: 'disabled', metadata: { 'groq-rbac/key': 'a', 'groq-rbac/team': 'chatbot', 'groq-rbac/generation': '2' } });
-    const plan = planChanges(makeDesired([key]), makeLive([old, current]), NOW);
-    expect(keyChanges(plan)).toMatchObject([{ action: 'update', key_id: current.id }]);
-    expect(plan.warnings.map((w) => w.code)).toEqual(['duplicate_managed_key']);
-  });
-
-  it('is deterministic: the order of live keys does not change the plan or its fingerprint', () => {
-    const keys = ['a', 'b', 'c', 'd'].map((n) => makeDesiredKey(n, { team: n < 'c' ? 'x' : 'y' }));
-    const live = [managedKeyFor(keys[0]!, { requests_per_minute: 1 }), makeLiveKey({ name: 'b' }), managedKeyFor(makeDesiredKey('e'))];
-    const one = planChanges(makeDesired(keys), makeLive(live), NOW);
-    const two = planChanges(makeDesired(keys), makeLive([...live].reverse()), NOW);
-    expect(two).toEqual(one);
-    // By team (e was in team chatbot), then by key name.
-    expect(one.changes.map((c) => `${c.action}:${c.team}:${c.key}`)).toEqual(['delete:chatbot:e', 'update:x:a', 'adopt:x:b', 'create:y:c', 'create:y:d']);
-  });
-
-  it('fingerprints the changes only: a different clock or warnings give the same fingerprint, another change a different one', () => {
-    const desired = makeDesired([makeDesiredKey('a')]);
-    const base = planChanges(desired, makeLive([]), NOW);
-    expect(planChanges(desired, makeLive([]), NOW + 86400 * 90).fingerprint).toBe(base.fingerprint);
-    expect(base.fingerprint).toMatch(/^[0-9a-f]{64}$/);
-    expect(planChanges(makeDesired([makeDesiredKey('a', { limits: { ...makeDesiredKey('a').limits, requests_per_minute: 7 } })]), makeLive([]), NOW).fingerprint).not.toBe(base.fingerprint);
-  });
-});
-
-describe('safety', () => {
-  const managed = (n: number) => Array.from({ length: n }, (_, i) => managedKeyFor(makeDesiredKey(`k${String(i).padStart(2, '0')}`)));
-
-  it('refuses more deletes than max_deletes unless forced', () => {
-    const plan = planChanges(makeDesired([]), makeLive(managed(4)), NOW);
-    expect(plan.refusals).toEqual([{ code: 'too_many_deletes', forceable: true, message: '4 deletes are over safety.max_deletes 3; --force required' }]);
-    expect(blockingRefusals(plan.refusals, false)).toHaveLength(1);
-    expect(blockingRefusals(plan.refusals, true)).toEqual([]);
-  });
-
-  it('refuses deleting more than max_delete_percent of at least 10 managed keys, as octoDNS words it', () => {
-    const keys = managed(11);
-    const desired = makeDesired(keys.slice(0, 8).map((k) => makeDesiredKey(k.name)), { safety: { maxDeletes: 10, maxDeletePercent: 25 } });
-    expect(planChanges(desired, makeLive(keys), NOW).refusals).toEqual([
-      { code: 'too_many_deletes', forceable: true, message: '27.27 is over 25.00 % (3/11) of managed keys (safety.max_delete_percent); --force required' },
-    ]);
-    const small = makeDesired([makeDesiredKey('k00')], { safety: { maxDeletes: 10, maxDeletePercent: 25 } });
-    expect(planChanges(small, makeLive(managed(3)), NOW).refusals).toEqual([]);
-  });
-
-  it('never deletes a protected key, even with --force', () => {
-    const live = managedKeyFor(makeDesiredKey('crown', { protect: true }));
-    const plan = planChanges(makeDesired([]), makeLive([live]), NOW);
-    expect(plan.refusals).toEqual([{ code: 'protected_key', forceable: false, message: `key "crown" (${live.id}) is protected and would be deleted: first merge a change that sets \`protect: false\` and apply it, then remove the key` }]);
+  it('refuses a limit above the organization\'s own, which Groq would reject', () => {
+    const project = makeDesiredProject('p', { limits: { default: { requests_per_minute: 5000 }, models: {} } });
+    const plan = planChanges(makeDesired([project], []), makeLive([]), NOW);
+    expect(plan.refusals.map((r) => r.code)).toEqual(['limit_above_org']);
+    expect(plan.refusals[0]!.message).toContain('requests_per_minute 5000');
     expect(blockingRefusals(plan.refusals, true)).toHaveLength(1);
   });
 
-  it('refuses to plan against another organization', () => {
-    const plan = planChanges(makeDesired([]), makeLive([], { org: { id: 'org_other', name: 'x' } }), NOW);
-    expect(plan.refusals).toEqual([{ code: 'org_mismatch', forceable: false, message: 'the admin key belongs to organization org_other, but org.yaml governs org_test: use that organization\'s admin key, or correct `org:`' }]);
+  it('archives a project groq-rbac managed once it leaves the policies, with its key count and last use', () => {
+    const gone = makeLiveProject('old', { keys: [managedKeyFor(makeDesiredKey('old-key'), { last_used_at: NOW - 7200 }), makeLiveKey({ last_used_at: NOW - 60 })] });
+    const plan = planChanges(makeDesired([], []), makeLive([gone]), NOW);
+    expect(plan.changes).toEqual([
+      { resource: 'project', action: 'archive', reason: 'removed', team: null, project: 'old', project_id: gone.project.id, fields: [], context: { key_count: 2, last_used_at: NOW - 60 } },
+    ]);
+    expect(plan.summary.archive).toBe(1);
   });
 
-  it('refuses to delete the admin key this run uses', () => {
-    const admin = makeLiveKey({ name: 'admin', redacted_value: 'gsk_…ADMN' });
-    const plan = planChanges(makeDesired([], { unmanagedKeys: 'delete' }), makeLive([admin]), NOW, { adminKeyRedacted: 'gsk_…ADMN' });
-    expect(plan.refusals.map((r) => [r.code, r.forceable])).toEqual([['admin_key', false]]);
+  it('reports a project no policy names, and archives it only with unmanaged.projects: archive', () => {
+    const stranger = makeLiveProject('console-made', { keys: [makeLiveKey()] });
+    const reported = planChanges(makeDesired([], []), makeLive([stranger]), NOW);
+    expect(reported.changes).toEqual([]);
+    expect(reported.unmanaged.projects).toEqual([{ project_id: stranger.project.id, name: 'console-made', key_count: 1, created_at: stranger.project.created_at }]);
+    const archived = planChanges(makeDesired([], [], { unmanaged: { projects: 'archive', keys: 'report' } }), makeLive([stranger]), NOW);
+    expect(archived.changes).toMatchObject([{ resource: 'project', action: 'archive', reason: 'unmanaged' }]);
   });
 
-  it('refuses models the live org does not serve', () => {
-    const plan = planChanges(makeDesired([makeDesiredKey('a', { models: ['openai/gpt-oss-120b'] })]), makeLive([], { models: ['openai/gpt-oss-20b'] }), NOW);
-    expect(plan.refusals).toEqual([{ code: 'model_not_served', forceable: false, message: 'model "openai/gpt-oss-120b" is not served by organization org_test (GET /openai/v1/models): remove it from the policies' }]);
+  it('never archives a protected project, even with --force', () => {
+    const key = makeDesiredKey('k', { project: 'vault', protect: true });
+    const live = liveProjectFor(makeDesiredProject('vault', { protect: true }), [key]);
+    const plan = planChanges(makeDesired([], []), makeLive([live]), NOW);
+    expect(plan.refusals.map((r) => [r.code, r.forceable])).toEqual([['protected_project', false]]);
+  });
+
+  it('counts archives with deletes against the safety limits', () => {
+    const projects = ['a', 'b', 'c', 'd'].map((n) => makeLiveProject(n, { keys: [managedKeyFor(makeDesiredKey(`${n}-key`, { project: n }))] }));
+    const plan = planChanges(makeDesired([], []), makeLive(projects), NOW);
+    expect(plan.summary.archive).toBe(4);
+    const refusal = plan.refusals.find((r) => r.code === 'too_many_deletes')!;
+    expect(refusal).toMatchObject({ forceable: true });
+    expect(refusal.message).toContain('over safety.max_deletes 3');
+    expect(blockingRefusals(plan.refusals, true)).toEqual([]);
+  });
+
+  it('manages the oldest of two live projects with one name and warns about the other', () => {
+    const older = makeLiveProject('p');
+    const newer = makeLiveProject('p');
+    newer.project.created_at = older.project.created_at + 10;
+    const plan = planChanges(makeDesired([makeDesiredProject('p')], []), makeLive([newer, older]), NOW);
+    expect(plan.changes).toEqual([]);
+    expect(plan.warnings.map((w) => w.code)).toEqual(['duplicate_project_name']);
+    expect(plan.warnings[0]!.message).toContain(newer.project.id);
   });
 });
 
-describe('warnings', () => {
-  it('warns of a model shutting down within 30 days, naming its users and replacement', () => {
-    const catalogue = { ...defaultCatalogue, deprecated: [{ id: 'openai/gpt-oss-20b', shutdown_date: '2026-12-01', replacement: 'openai/gpt-oss-120b' }] };
-    const plan = planChanges(makeDesired([makeDesiredKey('a'), makeDesiredKey('b')]), makeLive([]), NOW, { catalogue });
-    expect(plan.warnings).toEqual([{ code: 'model_retiring', message: 'model "openai/gpt-oss-20b" shuts down on 2026-12-01 (in 13 days); used by a, b; move to "openai/gpt-oss-120b"' }]);
-    const later = { ...defaultCatalogue, deprecated: [{ id: 'openai/gpt-oss-20b', shutdown_date: '2027-06-01', replacement: null }] };
-    expect(planChanges(makeDesired([makeDesiredKey('a')]), makeLive([]), NOW, { catalogue: later }).warnings).toEqual([]);
+describe('planChanges: keys', () => {
+  const project = makeDesiredProject('chatbot-prod');
+
+  it('adopts an unmanaged key with the policy key\'s name in the same project', () => {
+    const key = makeDesiredKey('legacy');
+    const live = makeLiveKey({ name: 'legacy' });
+    const plan = planChanges(makeDesired([project], [key]), makeLive([makeLiveProject('chatbot-prod', { keys: [live] })]), NOW);
+    expect(keys(plan)).toMatchObject([{ action: 'adopt', key_id: live.id, reason: 'same_name' }]);
+    // Adopting marks it as delivered to the policy's targets, so it does not rotate at once.
+    expect(keys(plan)[0]!.fields.map((f) => f.field)).toEqual(['metadata.groq-rbac/key', 'metadata.groq-rbac/generation', 'metadata.groq-rbac/targets']);
+    expect(plan.summary).toMatchObject({ create: 0, adopt: 1 });
   });
 
-  it('warns of a key unused for 30 days', () => {
-    const key = makeDesiredKey('idle');
-    const plan = planChanges(makeDesired([key]), makeLive([managedKeyFor(key, { last_used_at: NOW - 45 * 86400 })]), NOW);
-    expect(plan.warnings).toEqual([{ code: 'key_unused', key: 'idle', message: 'key "idle" has not been used for 45 days; consider removing it' }]);
+  it('updates the protect flag and the name, and deletes keys that left the policies', () => {
+    const key = makeDesiredKey('k', { protect: true });
+    const renamed = managedKeyFor(makeDesiredKey('k'), { name: 'old-name' });
+    const removed = managedKeyFor(makeDesiredKey('gone'));
+    const plan = planChanges(makeDesired([project], [key]), makeLive([makeLiveProject('chatbot-prod', { keys: [renamed, removed] })]), NOW);
+    expect(keys(plan).map((c) => [c.action, c.key, c.reason])).toEqual([['update', 'k', 'differs'], ['delete', 'gone', 'removed']]);
+    expect(keys(plan)[0]!.fields).toEqual([
+      { field: 'name', before: 'old-name', after: 'k' },
+      { field: 'metadata.groq-rbac/protect', before: null, after: 'true' },
+    ]);
   });
 
-  it('warns of a limit raised more than tenfold', () => {
-    const key = makeDesiredKey('burst');
-    const plan = planChanges(makeDesired([key]), makeLive([managedKeyFor(key, { requests_per_minute: 5 })]), NOW);
-    expect(plan.warnings).toEqual([{ code: 'limit_raised', key: 'burst', message: 'key "burst": requests_per_minute rises 20× (5 → 100)' }]);
+  it('reports unmanaged keys, or deletes them with unmanaged.keys: delete', () => {
+    const stranger = makeLiveKey({ name: 'made-in-console' });
+    const live = makeLive([makeLiveProject('chatbot-prod', { keys: [stranger] })]);
+    const reported = planChanges(makeDesired([project], []), live, NOW);
+    expect(reported.unmanaged.keys).toMatchObject([{ key_id: stranger.id, name: 'made-in-console', project: 'chatbot-prod' }]);
+    const deleted = planChanges(makeDesired([project], [], { unmanaged: { projects: 'report', keys: 'delete' } }), live, NOW);
+    expect(keys(deleted)).toMatchObject([{ action: 'delete', key_id: stranger.id, reason: 'unmanaged' }]);
+  });
+
+  it('moves a key to another project as a create there and a delete here', () => {
+    const other = makeDesiredProject('other');
+    const key = makeDesiredKey('k', { project: 'other' });
+    const live = makeLive([makeLiveProject('chatbot-prod', { keys: [managedKeyFor(key)] }), makeLiveProject('other')]);
+    const plan = planChanges(makeDesired([project, other], [key]), live, NOW);
+    expect(keys(plan).map((c) => [c.action, c.project])).toEqual([['delete', 'chatbot-prod'], ['create', 'other']]);
+  });
+
+  it('drains older generations: retired once quiet, waiting while in use or when usage was not read', () => {
+    const key = makeDesiredKey('k');
+    const current = managedKeyFor(key, { created_at: NOW - 3 * 86400 }, 3);
+    const quiet = managedKeyFor(key, { created_at: NOW - 200 * 86400, last_used_at: NOW - 5 * 86400 }, 1);
+    const busy = managedKeyFor(key, { created_at: NOW - 100 * 86400, last_used_at: NOW - 60 }, 2);
+    const live = makeLive([makeLiveProject('chatbot-prod', { keys: [current, quiet, busy] })]);
+    const usage = new Map([[quiet.id, null], [busy.id, NOW - 60]]);
+    const plan = planChanges(makeDesired([project], [key]), live, NOW, { usage });
+    expect(keys(plan)).toMatchObject([{ action: 'delete', key_id: quiet.id, reason: 'retired', rotation: { generation: 1, cause: 'retire', time_driven: true } }]);
+    expect(plan.pending).toEqual([{ project: 'chatbot-prod', key: 'k', key_id: busy.id, generation: 2, waiting_for: 'quiet', seconds_left: 86400 + 900 - 60, last_used_at: NOW - 60 }]);
+    // Without usage data nothing is retired.
+    const blind = planChanges(makeDesired([project], [key]), live, NOW);
+    expect(keys(blind)).toEqual([]);
+    expect(blind.pending.map((p) => p.waiting_for)).toEqual(['usage', 'usage']);
+  });
+
+  it('never deletes a protected key or the admin key, even with --force', () => {
+    const protectedKey = managedKeyFor(makeDesiredKey('p', { protect: true }));
+    const adminLike = makeLiveKey({ redacted_value: 'gsk_…AdMn' });
+    const plan = planChanges(
+      makeDesired([project], [], { unmanaged: { projects: 'report', keys: 'delete' } }),
+      makeLive([makeLiveProject('chatbot-prod', { keys: [protectedKey, adminLike] })]), NOW, { adminKeyRedacted: 'gsk_…AdMn' },
+    );
+    expect(blockingRefusals(plan.refusals, true).map((r) => r.code).sort()).toEqual(['admin_key', 'protected_key']);
+  });
+
+  it('warns when a new key has no delivery target, and about keys unused for 30 days', () => {
+    const lonely = makeDesiredKey('lonely', { rotation: { ...makeDesiredKey('x').rotation, deliver: [] } });
+    const idle = makeDesiredKey('idle');
+    const plan = planChanges(makeDesired([project], [lonely, idle]), makeLive([makeLiveProject('chatbot-prod', { keys: [managedKeyFor(idle, { last_used_at: NOW - 45 * 86400 })] })]), NOW);
+    expect(plan.warnings.map((w) => [w.code, w.key])).toEqual([['key_unused', 'idle'], ['no_delivery_target', 'lonely']]);
+  });
+});
+
+describe('planChanges: organization', () => {
+  it('sets and clears the org model permissions', () => {
+    const allow = planChanges(makeDesired([], [], { models: { mode: 'allow_list', models: ['qwen/qwen3.8-27b', 'openai/gpt-oss-20b'] } }), makeLive([]), NOW);
+    expect(of(allow, 'org_model_permissions')).toMatchObject([{ before: null, after: { mode: 'allow_list', models: ['openai/gpt-oss-20b', 'qwen/qwen3.8-27b'] } }]);
+    const clear = planChanges(makeDesired([], []), makeLive([], { permissions: { object: 'organization.model_permissions', mode: 'allow_list', model_ids: ['qwen/qwen3.8-27b'] } }), NOW);
+    expect(of(clear, 'org_model_permissions')).toMatchObject([{ before: { mode: 'allow_list' }, after: null }]);
+  });
+
+  it('refuses an allow list naming a model the organization does not serve', () => {
+    const plan = planChanges(makeDesired([], [], { models: { mode: 'allow_list', models: ['openai/gpt-oss-20b', 'whisper-large-v3'] } }), makeLive([], { rateLimits: makeOrgRateLimits(['openai/gpt-oss-20b']) }), NOW);
+    expect(plan.refusals.map((r) => r.code)).toEqual(['model_not_served']);
+    expect(plan.refusals[0]!.message).toContain('whisper-large-v3');
+  });
+
+  it('creates, updates and removes the spend limit in cents, and keeps one alert per threshold', () => {
+    const spending = { monthly_cap_usd: 500, alert_thresholds_usd: [100, 250], alert_recipients: ['ops@acme.example'] };
+    const live = makeLive([], {
+      spendLimit: { object: 'organization.spend_limit', threshold_amount: 40_000, currency: 'USD', interval: 'month', enforcement: { status: 'inactive' } },
+      spendAlerts: [
+        { object: 'organization.spend_alert', id: 'sa_1', threshold_amount: 10_000, currency: 'USD', interval: 'month', notification_channel: { type: 'email', recipients: ['old@acme.example'] } },
+        { object: 'organization.spend_alert', id: 'sa_2', threshold_amount: 10_000, currency: 'USD', interval: 'month', notification_channel: { type: 'email', recipients: ['ops@acme.example'] } },
+        { object: 'organization.spend_alert', id: 'sa_3', threshold_amount: 90_000, currency: 'USD', interval: 'month', notification_channel: { type: 'email', recipients: ['ops@acme.example'] } },
+      ],
+    });
+    const plan = planChanges(makeDesired([], [], { spending }), live, NOW);
+    expect(plan.changes.map((c) => [c.resource, c.action, c.resource === 'spend_alert' ? c.alert_id ?? c.threshold_usd : null, c.reason])).toEqual([
+      ['spend_limit', 'update', null, 'differs'],
+      ['spend_alert', 'update', 'sa_1', 'differs'],
+      ['spend_alert', 'create', 250, 'new'],
+      ['spend_alert', 'delete', 'sa_2', 'surplus'],
+      ['spend_alert', 'delete', 'sa_3', 'removed'],
+    ]);
+    const removed = planChanges(makeDesired([], [], { spending: { ...spending, monthly_cap_usd: null, alert_thresholds_usd: [] } }), live, NOW);
+    expect(of(removed, 'spend_limit')).toMatchObject([{ action: 'delete', before: { monthly_cap_usd: 400 }, after: null }]);
+  });
+
+  it('leaves spending alone when the policies do not mention it', () => {
+    const live = makeLive([], { spendLimit: { object: 'organization.spend_limit', threshold_amount: 1, currency: 'USD', interval: 'month', enforcement: { status: 'enforcing' } } });
+    expect(planChanges(makeDesired([], []), live, NOW).changes).toEqual([]);
+  });
+
+  it('refuses to plan for another organization', () => {
+    const plan = planChanges(makeDesired([], []), makeLive([], { org: { object: 'organization', id: 'org_other', name: 'Other' } }), NOW);
+    expect(plan.refusals).toMatchObject([{ code: 'org_mismatch', forceable: false }]);
+  });
+});
+
+describe('the fingerprint', () => {
+  it('covers what would change, not when a key was last used', () => {
+    const project = makeLiveProject('old', { keys: [managedKeyFor(makeDesiredKey('x', { project: 'old' }))] });
+    const at = (lastUsed: number) => makeLive([{ ...project, keys: project.keys.map((k) => ({ ...k, last_used_at: lastUsed })) }]);
+    const a = planChanges(makeDesired([], []), at(NOW - 10), NOW);
+    const b = planChanges(makeDesired([], []), at(NOW - 99_999), NOW + 500);
+    expect(a.changes).not.toEqual(b.changes);
+    expect(a.fingerprint).toBe(b.fingerprint);
+    const c = planChanges(makeDesired([makeDesiredProject('new')], []), at(NOW - 10), NOW);
+    expect(c.fingerprint).not.toBe(a.fingerprint);
   });
 });

@@ -1,139 +1,116 @@
 import nock from 'nock';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { GroqClient } from '../../src/groq/client.js';
-import { GroqApiError } from '../../src/groq/errors.js';
-import { parseRetryAfter } from '../../src/groq/transport.js';
-import type { Logger } from '../../src/log.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { AdaptiveConcurrency } from '../../src/groq/adaptive-concurrency.js';
+import { NetworkError } from '../../src/groq/errors.js';
+import { HttpTransport, parseRetryAfter, type HttpRequest, type TransportOptions } from '../../src/groq/transport.js';
+import type { Logger } from '../../src/core/log.js';
 
 const BASE = 'https://api.groq.test';
-const ADMIN = 'gsk_adminFAKE0000000000000000000000000000000000000000';
+const URL_ORG = `${BASE}/openai/v1/organization`;
+const org = { object: 'organization', id: 'org_1', name: 'Acme' };
+const error = (code: string, message = 'nope') => ({ error: { message, type: 'invalid_request_error', code } });
+const get = (url = URL_ORG): HttpRequest => ({ method: 'GET', url, retrySafe: true });
 
-function makeClient(extra: { maxAttempts?: number; maxRetryTimeMs?: number } = {}) {
+function makeTransport(extra: TransportOptions = {}) {
   const waits: number[] = [];
   const lines: string[] = [];
   const logger: Logger = { debug: (m) => lines.push(m), info: (m) => lines.push(m), warn: (m) => lines.push(m) };
-  const client = new GroqClient({ baseUrl: BASE, adminKey: ADMIN, logger, sleep: async (ms) => void waits.push(ms), random: () => 0.5, ...extra });
-  return { client, waits, lines };
+  const transport = new HttpTransport({ logger, sleep: async (ms) => void waits.push(ms), random: () => 0.5, ...extra });
+  return { transport, waits, lines };
 }
-
-const org = { object: 'organization', id: 'org_1', name: 'Acme' };
-const error = (code: string, message = 'nope') => ({ error: { message, type: 'invalid_request_error', code } });
 
 beforeAll(() => nock.disableNetConnect());
 afterEach(() => nock.cleanAll());
+afterAll(() => nock.enableNetConnect());
 
 describe('retries', () => {
-  it('honours retry-after on 429, then succeeds', async () => {
+  it('waits retry-after plus jitter on 429, then succeeds', async () => {
     const scope = nock(BASE).get('/openai/v1/organization').reply(429, error('rate_limit_exceeded'), { 'retry-after': '3' }).get('/openai/v1/organization').reply(200, org);
-    const { client, waits, lines } = makeClient();
-    await expect(client.getOrganization()).resolves.toEqual(org);
-    expect(waits).toEqual([3000]);
-    expect(lines).toContain('retrying GET /openai/v1/organization after 429 (attempt 2/5, waiting 3.00s)');
+    const { transport, waits, lines } = makeTransport();
+    const response = await transport.request(get());
+    expect(response).toMatchObject({ status: 200, body: org });
+    // 3 s from the server, plus random() × a quarter of it (750 ms): 0.5 × 750.
+    expect(waits).toEqual([3375]);
+    expect(lines).toContain('retrying GET /openai/v1/organization after 429 (attempt 2/5, waiting 3.38s, 1 in flight at most)');
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it('never waits less than retry-after, and spreads workers pushed back together', async () => {
+    const draws = [0, 0.999, 0.25, 0.5, 0.75, 0.1, 0.9, 0.6];
+    const waits: number[] = [];
+    const transport = new HttpTransport({ sleep: async (ms) => void waits.push(ms), random: () => draws[waits.length]! });
+    const scope = nock(BASE).get('/openai/v1/organization').times(8).reply(429, error('rate_limit_exceeded'), { 'retry-after': '1' }).get('/openai/v1/organization').times(8).reply(200, org);
+    await Promise.all(Array.from({ length: 8 }, () => transport.request(get())));
+    expect(waits.every((w) => w >= 1000 && w <= 1250)).toBe(true);
+    // Eight workers, eight different moments (base delay 250 ms is the jitter span for a 1 s retry-after).
+    expect(new Set(waits).size).toBe(8);
+    expect(Math.min(...waits)).toBe(1000);
     expect(scope.isDone()).toBe(true);
   });
 
   it('backs off exponentially with jitter on 5xx and 498', async () => {
     const scope = nock(BASE).get('/openai/v1/organization').reply(500).get('/openai/v1/organization').reply(503).get('/openai/v1/organization').reply(498).get('/openai/v1/organization').reply(200, org);
-    const { client, waits } = makeClient();
-    await expect(client.getOrganization()).resolves.toEqual(org);
+    const { transport, waits } = makeTransport();
+    expect((await transport.request(get())).status).toBe(200);
     // base 250 ms doubling; with random() = 0.5 each wait is 3/4 of its ceiling.
     expect(waits).toEqual([188, 375, 750]);
     expect(scope.isDone()).toBe(true);
   });
 
-  it('retries a dropped connection on an idempotent request', async () => {
-    const scope = nock(BASE).get('/openai/v1/organization').replyWithError({ code: 'ECONNRESET', message: 'socket hang up' }).get('/openai/v1/organization').reply(200, org);
-    const { client } = makeClient();
-    await expect(client.getOrganization()).resolves.toEqual(org);
-    expect(scope.isDone()).toBe(true);
+  // Dropped connections come from a fake fetch throwing what undici throws: nock 15's replyWithError breaks on fetch.
+  const dropping = (drops: number) => {
+    let calls = 0;
+    const fetch = (async () => {
+      if (calls++ < drops) throw new TypeError('fetch failed', { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) });
+      return new Response(JSON.stringify(org), { status: 200, headers: { 'content-type': 'application/json' } });
+    }) as typeof globalThis.fetch;
+    return { fetch, calls: () => calls };
+  };
+
+  it('retries a dropped connection on a retry-safe request', async () => {
+    const api = dropping(1);
+    const { transport, lines } = makeTransport({ fetch: api.fetch });
+    expect(await transport.request(get())).toMatchObject({ status: 200, body: org });
+    expect(lines).toEqual(['retrying GET /openai/v1/organization after ECONNRESET (attempt 2/5, waiting 0.19s)']);
+    expect(api.calls()).toBe(2);
   });
 
-  it('retries a create only because it carries an Idempotency-Key, and sends the same key and body each time', async () => {
-    const input = { name: 'k', allowed_models: null, requests_per_minute: 5, tokens_per_minute: null, requests_per_day: null, tokens_per_day: null, metadata: {} };
-    const scope = nock(BASE)
-      .post('/openai/v1/api-keys', input).matchHeader('idempotency-key', 'idem-1').reply(503, error('overloaded'))
-      .post('/openai/v1/api-keys', input).matchHeader('idempotency-key', 'idem-1').reply(201, { id: 'key_1', value: 'gsk_x' });
-    const { client } = makeClient();
-    await expect(client.createKey(input, 'idem-1')).resolves.toMatchObject({ id: 'key_1' });
+  it('sends a request that is not retry-safe exactly once, whatever happens', async () => {
+    const scope = nock(BASE).post('/openai/v1/chat/completions').once().reply(503, error('overloaded'));
+    const { transport, waits } = makeTransport();
+    const response = await transport.request({ method: 'POST', url: `${BASE}/openai/v1/chat/completions`, body: { model: 'm' }, retrySafe: false });
+    expect(response.status).toBe(503);
+    expect(waits).toEqual([]);
     expect(scope.isDone()).toBe(true);
+
+    const api = dropping(1);
+    const e = await makeTransport({ fetch: api.fetch }).transport.request({ method: 'POST', url: `${BASE}/openai/v1/chat/completions`, body: { model: 'm' }, retrySafe: false }).catch((x) => x);
+    expect(e).toBeInstanceOf(NetworkError);
+    expect(e.reason).toBe('ECONNRESET');
+    expect(e.message).toContain('POST https://api.groq.test/openai/v1/chat/completions failed: ECONNRESET.');
+    expect(api.calls()).toBe(1);
   });
 
   it('does not wait longer than the retry budget: a long retry-after fails at once', async () => {
     nock(BASE).get('/openai/v1/organization').reply(429, error('rate_limit_exceeded', 'slow down'), { 'retry-after': '120' });
-    const { client, waits } = makeClient({ maxRetryTimeMs: 60_000 });
-    const e = await client.getOrganization().catch((x) => x);
-    expect(e).toBeInstanceOf(GroqApiError);
-    expect(e.status).toBe(429);
+    const { transport, waits } = makeTransport({ maxRetryTimeMs: 60_000 });
+    expect((await transport.request(get())).status).toBe(429);
     expect(waits).toEqual([]);
   });
 
-  it('gives up after maxAttempts and reports the last error', async () => {
+  it('gives up after maxAttempts and returns the last response', async () => {
     const scope = nock(BASE).get('/openai/v1/organization').times(3).reply(502, error('bad_gateway', 'upstream'));
-    const { client, waits } = makeClient({ maxAttempts: 3 });
-    const e = await client.getOrganization().catch((x) => x);
-    expect(e).toMatchObject({ name: 'GroqApiError', status: 502, code: 'bad_gateway' });
-    expect(e.message).toContain('the API failed even after retrying');
+    const { transport, waits } = makeTransport({ maxAttempts: 3 });
+    expect((await transport.request(get())).status).toBe(502);
     expect(waits).toHaveLength(2);
     expect(scope.isDone()).toBe(true);
   });
-});
 
-describe('terminal errors are not retried', () => {
-  it.each([
-    [400, 'invalid_request_error'],
-    [401, 'invalid_api_key'],
-    [403, 'permission_denied'],
-    [404, 'api_key_not_found'],
-    [409, 'idempotency_key_reused'],
-    [422, 'unprocessable'],
-  ])('%i %s: one request only', async (status, code) => {
-    const scope = nock(BASE).get('/openai/v1/api-keys/key_1').once().reply(status, error(code), { 'x-request-id': 'req_abc' });
-    const { client, waits } = makeClient();
-    const e = await client.getKey('key_1').catch((x) => x);
-    expect(e).toMatchObject({ name: 'GroqApiError', status, code, requestId: 'req_abc', method: 'GET', path: '/openai/v1/api-keys/key_1' });
+  it.each([400, 401, 403, 404, 409, 413, 422])('does not retry %i', async (status) => {
+    const scope = nock(BASE).get('/openai/v1/organization').once().reply(status, error('x'));
+    const { transport, waits } = makeTransport();
+    expect((await transport.request(get())).status).toBe(status);
     expect(waits).toEqual([]);
-    expect(scope.isDone()).toBe(true);
-  });
-
-  it('a create without an Idempotency-Key would not be retried: PATCH is retried because its body is absolute', async () => {
-    const scope = nock(BASE).patch('/openai/v1/api-keys/key_1', { requests_per_minute: 5 }).reply(500).patch('/openai/v1/api-keys/key_1', { requests_per_minute: 5 }).reply(200, { id: 'key_1' });
-    const { client } = makeClient();
-    await expect(client.updateKey('key_1', { requests_per_minute: 5 })).resolves.toEqual({ id: 'key_1' });
-    expect(scope.isDone()).toBe(true);
-  });
-});
-
-describe('error messages say what to do and never hold the key', () => {
-  it('401 names GROQ_ADMIN_KEY', async () => {
-    nock(BASE).get('/openai/v1/organization').reply(401, error('invalid_api_key', 'Invalid API Key'));
-    const e = await makeClient().client.getOrganization().catch((x) => x);
-    expect(e.message).toBe('GET /openai/v1/organization → 401 invalid_api_key: Invalid API Key\n  the admin key was refused: set GROQ_ADMIN_KEY to a current admin key from the Groq Console (or use --sandbox)');
-    expect(JSON.stringify({ ...e, message: e.message, stack: e.stack })).not.toContain(ADMIN);
-  });
-
-  it('a key value echoed by the server never reaches the error message', async () => {
-    const echoed = 'gsk_echoedFAKE00000000000000000000000000000000000000';
-    nock(BASE).post('/openai/v1/api-keys').reply(400, error('invalid_request_error', `bad value ${echoed}`));
-    const e = await makeClient().client.createKey({ name: 'k', allowed_models: null, requests_per_minute: null, tokens_per_minute: null, requests_per_day: null, tokens_per_day: null, metadata: {} }, 'i').catch((x) => x);
-    expect(e.message).toBe('POST /openai/v1/api-keys → 400 invalid_request_error: bad value gsk_[REDACTED]');
-  });
-
-  it('403 says an inference key was used where an admin key is needed', async () => {
-    nock(BASE).get('/openai/v1/organization').reply(403, error('permission_denied'));
-    const e = await makeClient().client.getOrganization().catch((x) => x);
-    expect(e.message).toContain('GROQ_ADMIN_KEY holds an inference key; organization changes need an admin key');
-  });
-});
-
-describe('pagination', () => {
-  it('follows has_more and after= to the end', async () => {
-    const page = (ids: string[], more: boolean) => ({ object: 'list', data: ids.map((id) => ({ id })), first_id: ids[0], last_id: ids.at(-1), has_more: more });
-    const scope = nock(BASE)
-      .get('/openai/v1/api-keys').query({ limit: '100' }).reply(200, page(['a', 'b'], true))
-      .get('/openai/v1/api-keys').query({ limit: '100', after: 'b' }).reply(200, page(['c', 'd'], true))
-      .get('/openai/v1/api-keys').query({ limit: '100', after: 'd' }).reply(200, page(['e'], false));
-    const keys = await makeClient().client.listKeys();
-    expect(keys.map((k) => k.id)).toEqual(['a', 'b', 'c', 'd', 'e']);
     expect(scope.isDone()).toBe(true);
   });
 });
@@ -145,5 +122,117 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter(new Date(10_000).toUTCString(), 4_000)).toBe(6000);
     expect(parseRetryAfter('soon')).toBeNull();
     expect(parseRetryAfter(null)).toBeNull();
+  });
+});
+
+describe('AdaptiveConcurrency', () => {
+  it('halves what was in flight after a 429, once per burst, never below 1', async () => {
+    const gate = new AdaptiveConcurrency(32);
+    const permits = await Promise.all(Array.from({ length: 8 }, () => gate.acquire()));
+    expect(gate.inFlight).toBe(8);
+    // Eight workers under a ceiling of 32: the first 429 leaves 4, not 16.
+    gate.release(permits[0]!, 'throttled');
+    expect(gate.limit).toBe(4);
+    // The other 429s of the same burst were sent before the decrease: no further halving.
+    for (const p of permits.slice(1)) gate.release(p, 'throttled');
+    expect(gate.limit).toBe(4);
+    for (let i = 0; i < 5; i++) gate.release(await gate.acquire(), 'throttled');
+    expect(gate.limit).toBe(1);
+  });
+
+  it('grows by one after a window of successes, up to its maximum', async () => {
+    const gate = new AdaptiveConcurrency(3, 1);
+    const succeed = async (n: number) => {
+      for (let i = 0; i < n; i++) gate.release(await gate.acquire(), 'success');
+    };
+    await succeed(1);
+    expect(gate.limit).toBe(2);
+    await succeed(1);
+    expect(gate.limit).toBe(2);
+    await succeed(1);
+    expect(gate.limit).toBe(3);
+    await succeed(20);
+    expect(gate.limit).toBe(3);
+    gate.release(await gate.acquire(), 'neutral');
+    expect(gate.limit).toBe(3);
+  });
+
+  it('lets no more than the limit through, first come first served', async () => {
+    const gate = new AdaptiveConcurrency(2);
+    const order: number[] = [];
+    const held = await Promise.all([gate.acquire(), gate.acquire()]);
+    const waiting = [1, 2, 3].map((n) => gate.acquire().then((p) => (order.push(n), p)));
+    await Promise.resolve();
+    expect(order).toEqual([]);
+    gate.release(held[0]!, 'neutral');
+    const first = await waiting[0]!;
+    expect(order).toEqual([1]);
+    expect(gate.inFlight).toBe(2);
+    gate.release(held[1]!, 'neutral');
+    gate.release(first, 'neutral');
+    await Promise.all(waiting);
+    expect(order).toEqual([1, 2, 3]);
+  });
+});
+
+/**
+ * A fake API that serves at most `capacity` requests at once and answers 429 (retry-after 0) to
+ * the rest, counting what it saw. Its latency is real (a few ms), so requests overlap.
+ */
+function fakeRateLimitedApi(capacity: number) {
+  const seen = { inFlight: 0, maxInFlight: 0, ok: 0, throttled: 0 };
+  const fetch = (async () => {
+    seen.inFlight++;
+    seen.maxInFlight = Math.max(seen.maxInFlight, seen.inFlight);
+    const over = seen.inFlight > capacity;
+    await new Promise((resolve) => setTimeout(resolve, 3));
+    seen.inFlight--;
+    if (over) {
+      seen.throttled++;
+      return new Response(JSON.stringify(error('rate_limit_exceeded')), { status: 429, headers: { 'content-type': 'application/json', 'retry-after': '0' } });
+    }
+    seen.ok++;
+    return new Response(JSON.stringify(org), { status: 200, headers: { 'content-type': 'application/json' } });
+  }) as typeof globalThis.fetch;
+  return { fetch, seen };
+}
+
+describe('the transport slows down as a whole when the server pushes back', () => {
+  const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+  let seed = 1;
+  // Deterministic jitter, so the comparison below does not depend on luck.
+  const random = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+
+  it('finishes 300 requests against an API serving 4 at a time, where the same requests without the gate fail piecemeal', async () => {
+    const gatedApi = fakeRateLimitedApi(4);
+    const gated = new HttpTransport({ fetch: gatedApi.fetch, connections: 32, baseDelayMs: 5, sleep, random });
+    const results = await Promise.all(Array.from({ length: 300 }, () => gated.request(get())));
+    expect(results.filter((r) => r.status !== 200)).toEqual([]);
+    expect(gatedApi.seen.ok).toBe(300);
+    expect(gated.gate.limit).toBeLessThanOrEqual(5);
+
+    const ungatedApi = fakeRateLimitedApi(4);
+    const ungated = new HttpTransport({ fetch: ungatedApi.fetch, connections: 32, baseDelayMs: 5, sleep, random });
+    const blind = await Promise.all(Array.from({ length: 300 }, () => ungated.request({ ...get(), gated: false })));
+    expect(blind.filter((r) => r.status === 429).length).toBeGreaterThan(100);
+    // The gate probes above the capacity now and then and backs off each time: far fewer 429s than retrying blindly.
+    expect(gatedApi.seen.throttled * 4).toBeLessThan(ungatedApi.seen.throttled);
+    expect(ungatedApi.seen.maxInFlight).toBe(300);
+  });
+
+  it('never has more requests in flight than its connections', async () => {
+    const api = fakeRateLimitedApi(1000);
+    const transport = new HttpTransport({ fetch: api.fetch, connections: 6, sleep, random });
+    await Promise.all(Array.from({ length: 50 }, () => transport.request(get())));
+    expect(api.seen.maxInFlight).toBe(6);
+    expect(api.seen.ok).toBe(50);
+  });
+
+  it('leaves inference requests out of the gate: a key over its own limit does not slow the admin calls', async () => {
+    const api = fakeRateLimitedApi(0);
+    const transport = new HttpTransport({ fetch: api.fetch, connections: 8, sleep, random, maxAttempts: 1 });
+    await Promise.all(Array.from({ length: 8 }, () => transport.request({ method: 'POST', url: `${BASE}/openai/v1/chat/completions`, body: {}, retrySafe: false, gated: false })));
+    expect(api.seen.throttled).toBe(8);
+    expect(transport.gate.limit).toBe(8);
   });
 });

@@ -1,21 +1,28 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
-import { applyPlan, type ChangeOutcome } from '../../apply/apply-plan.js';
-import { RefusalError, UserError } from '../../errors.js';
-import { isEmptyPlan, SIGN } from '../../plan/render-lines.js';
+import { applyOrganization } from '../../app/apply-organization.js';
+import { appendAuditLog, DEFAULT_AUDIT_LOG, readAuditContext } from '../../app/audit-log.js';
+import { deliverToTargets } from '../../app/deliver.js';
+import type { ChangeOutcome } from '../../apply/apply-plan.js';
+import { RefusalError, UserError } from '../../core/errors.js';
 import { renderPlanText } from '../../plan/render-text.js';
-import { blockingRefusals } from '../../plan/safety.js';
 import type { Plan } from '../../plan/types.js';
-import { ORG_OPTIONS, parseCommandArgs } from '../args.js';
-import { connect, loadDesired } from '../connect.js';
-import { makeStyle, type Io } from '../io.js';
-import { computePlan } from './plan.js';
+import { ORG_OPTIONS, orgOptionsHelp, parseCommandArgs } from '../args.js';
+import { connect } from '../connect.js';
+import { loadDesired } from '../policies-input.js';
+import { makeStyle, type Io, type Style } from '../io.js';
+import { checkOutputFile, writeOutputFile } from '../output-file.js';
 
 export const applyHelp = `Usage: groq-rbac apply [--policies DIR] [--yes] [--plan FILE | --expect-fingerprint SHA] [--force]
 
-Plans again against the live organization and applies the changes: creates, adoptions and
-updates first, deletes last. A failing change does not stop the others; re-run to finish.
+Plans again against the live organization and applies the changes in phases: organization
+settings, new projects, each project's model permissions, rate limits and keys, then deletes,
+and archives last. A failing change does not stop the others; re-run to finish.
+
+Every new key generation is verified with one authenticated call and delivered to its
+rotation.deliver targets (GitHub Actions secret, Vault KV v2, file) before it is marked
+delivered; if that fails, the new key is deleted. Old generations are retired only once quiet.
 
 Options:
   --policies DIR             the policies directory (default: policies)
@@ -23,12 +30,13 @@ Options:
   --plan FILE                apply only if the plan is still the one saved with \`plan --out FILE\`
   --expect-fingerprint SHA   apply only if the plan's fingerprint is still SHA (as approved)
   --force                    override the delete limits in org.yaml's safety section
-                             (never: protected keys, the admin key, another organization)
+                             (never: protected projects and keys, the admin key, another organization)
   --out FILE                 write a JSON report of every change's outcome
-  --sandbox                  use the built-in sandbox organization (no credentials needed)
-  --base-url URL             API base URL (default: GROQ_BASE_URL, else https://api.groq.com)
-  --concurrency N            parallel requests (default 8)
-  -h, --help                 show this help
+  --audit-log FILE           append one JSON line per applied change: time, actor, commit, PR,
+                             change, outcome, ids; never a key value (default: ${DEFAULT_AUDIT_LOG})
+  --rotations-only           only advance key rotations (rotate due keys, retire quiet old
+                             generations); never another change. For a scheduled job.
+${orgOptionsHelp(29)}
 
 With --plan or --expect-fingerprint the approved plan is the confirmation: apply does not ask.
 Exit codes: 0 applied or nothing to do, 1 error, refusal or any change failed.
@@ -42,70 +50,80 @@ export async function applyCommand(argv: string[], io: Io): Promise<number> {
     'expect-fingerprint': { type: 'string' },
     force: { type: 'boolean' },
     out: { type: 'string' },
+    'audit-log': { type: 'string', default: DEFAULT_AUDIT_LOG },
+    'rotations-only': { type: 'boolean' },
   });
   if (values.help) return io.out(applyHelp), 0;
   if (values.plan && values['expect-fingerprint']) throw new UserError('--plan and --expect-fingerprint exclude each other: pick one');
   const approved = values.plan ? readSavedPlan(path.resolve(io.cwd, values.plan), values.plan) : null;
   const expected = approved?.fingerprint ?? values['expect-fingerprint'] ?? null;
   if (expected !== null && !/^[0-9a-f]{64}$/.test(expected)) throw new UserError(`the expected fingerprint "${expected}" is not a sha256 (64 hex digits); copy it from the plan`);
+  // Checked before the first request: failing to write the report after changing the org is worse.
+  const outFile = values.out ? checkOutputFile(io.cwd, values.out, '--out') : null;
+  const auditFile = checkOutputFile(io.cwd, values['audit-log'], '--audit-log');
+  if (values['rotations-only'] && expected !== null) throw new UserError('--rotations-only applies no reviewed plan: drop --plan / --expect-fingerprint');
+  if (!values.yes && expected === null && !io.interactive) {
+    throw new UserError('apply changes the organization and is not on a terminal: add --yes (or --plan FILE / --expect-fingerprint SHA) to confirm');
+  }
   const style = makeStyle(io.color);
-
   const desired = loadDesired(values.policies, io);
   if (!desired) return 1;
-  const connection = await connect(values, io, desired.org.id);
+  const session = await connect(values, io, desired.org.id);
+  if (session.sandboxDeliveries) io.err(`sandbox: GitHub and Vault deliveries are written under ${path.relative(io.cwd, session.sandboxDeliveries)}/ instead; sandbox keys never reach real secrets.\n`);
   try {
-    const plan = await computePlan(connection, desired);
-    if (expected !== null && plan.fingerprint !== expected) {
-      io.err(style.red(`The plan changed since it was approved (fingerprint ${expected.slice(0, 12)}… is now ${plan.fingerprint.slice(0, 12)}…). Nothing was changed.\n`));
-      if (approved) io.err(createTwoFilesPatch('approved plan', 'plan now', renderPlanText(approved), renderPlanText(plan), values.plan, 'live organization'));
-      else io.err(`The plan now:\n${renderPlanText(plan)}`);
-      io.err('Run plan again, review the new plan, and approve it.\n');
-      return 1;
-    }
-    io.out(renderPlanText(plan, style));
-    const blocking = blockingRefusals(plan.refusals, Boolean(values.force));
-    if (blocking.length > 0) {
-      const forceable = blocking.every((r) => r.forceable);
-      throw new RefusalError(`apply refused; nothing was changed:\n${blocking.map((r) => `  - ${r.message}`).join('\n')}${forceable ? '\n  re-run with --force if these deletes are intended' : ''}`);
-    }
-    if (isEmptyPlan(plan.summary)) return 0;
-    if (!values.yes && expected === null) {
-      if (!io.interactive) throw new UserError('apply changes the organization and is not on a terminal: add --yes (or --plan FILE / --expect-fingerprint SHA) to confirm');
-      const answer = await io.prompt(`Do you want to perform these actions in ${plan.org} (${connection.target})? Only 'yes' will be accepted: `);
-      if (answer.trim() !== 'yes') {
+    const result = await applyOrganization({
+      session, desired, expectedFingerprint: expected, force: Boolean(values.force),
+      onPlan: (plan) => io.out(renderPlanText(plan, style)),
+      confirm: async (plan) => {
+        if (values.yes) return true;
+        const answer = await io.prompt(`Do you want to perform these actions in ${plan.org} (${session.target})? Only 'yes' will be accepted: `);
+        return answer.trim() === 'yes';
+      },
+      onOutcome: (o) => io.out(progressLine(o, style)),
+      deliver: deliverToTargets(desired, { env: io.env, cwd: io.cwd, logger: io.logger, ...(session.sandboxDeliveries ? { redirectTo: session.sandboxDeliveries } : {}) }),
+      ...(values['rotations-only'] ? { only: 'rotations' as const } : {}),
+    });
+    switch (result.status) {
+      case 'stale':
+        io.err(style.red(`The plan changed since it was approved (fingerprint ${result.expected.slice(0, 12)}… is now ${result.plan.fingerprint.slice(0, 12)}…). Nothing was changed.\n`));
+        if (approved) io.err(createTwoFilesPatch('approved plan', 'plan now', renderPlanText(approved), renderPlanText(result.plan), values.plan, 'live organization'));
+        else io.err(`The plan now:\n${renderPlanText(result.plan)}`);
+        io.err('Run plan again, review the new plan, and approve it.\n');
+        return 1;
+      case 'refused': {
+        const forceable = result.refusals.every((r) => r.forceable);
+        throw new RefusalError(`apply refused; nothing was changed:\n${result.refusals.map((r) => `  - ${r.message}`).join('\n')}${forceable ? '\n  re-run with --force if these deletes and archives are intended' : ''}`);
+      }
+      case 'no_changes':
+        return 0;
+      case 'declined':
         io.err('Apply cancelled; nothing was changed.\n');
         return 1;
+      case 'applied': {
+        const { report } = result;
+        if (outFile) writeOutputFile(outFile, `${JSON.stringify(report, null, 2)}\n`);
+        appendAuditLog(auditFile, report, readAuditContext(io.env, io.cwd));
+        const done = (a: ChangeOutcome['action']) => report.outcomes.filter((o) => o.status === 'applied' && o.action === a).length;
+        const counts = `${done('create')} created, ${done('update')} updated, ${done('rotate')} rotated, ${done('delete')} deleted, ${done('adopt')} adopted, ${done('archive')} archived`;
+        if (report.summary.failed + report.summary.skipped > 0) {
+          io.err(style.red(`Apply finished with ${report.summary.failed} failed and ${report.summary.skipped} skipped change${report.summary.failed + report.summary.skipped === 1 ? '' : 's'} (${counts}). Fix the cause and run apply again to finish.\n`));
+          return 1;
+        }
+        io.out(style.green(`Apply complete: ${counts}.\n`));
+        return 0;
       }
     }
-    const inActions = io.env.GITHUB_ACTIONS === 'true';
-    if (inActions) io.out(`::group::Applying ${plan.changes.length} changes to ${plan.org}\n`);
-    const report = await applyPlan(plan, connection.admin, {
-      concurrency: connection.concurrency,
-      onOutcome: (o) => io.out(progressLine(o, style)),
-    });
-    if (inActions) io.out('::endgroup::\n');
-    if (values.out) {
-      const file = path.resolve(io.cwd, values.out);
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
-    }
-    const done = (a: string) => report.outcomes.filter((o) => o.status === 'applied' && o.action === a).length;
-    const counts = `${done('create')} created, ${done('update')} updated, ${done('delete')} deleted, ${done('adopt')} adopted`;
-    if (report.summary.failed > 0) {
-      io.err(style.red(`Apply finished with ${report.summary.failed} failed change${report.summary.failed === 1 ? '' : 's'} (${counts}). Fix the cause and run apply again to finish.\n`));
-      return 1;
-    }
-    io.out(style.green(`Apply complete: ${counts}.\n`));
-    return 0;
   } finally {
-    await connection.close();
+    await session.close();
   }
 }
 
-function progressLine(o: ChangeOutcome, style: ReturnType<typeof makeStyle>): string {
-  const title = o.resource === 'spending_limit' ? 'spending_limit' : `key "${o.key}"`;
-  if (o.status === 'applied') return `${style.green('✓')} ${SIGN[o.action]} ${title}: ${o.message}\n`;
-  return `${style.red('✗')} ${SIGN[o.action]} ${title}: ${o.message.split('\n').join('\n    ')}\n`;
+const SIGNS: Record<ChangeOutcome['action'], string> = { create: '+', update: '~', delete: '-', adopt: '<=', archive: '-', rotate: '~' };
+
+function progressLine(o: ChangeOutcome, style: Style): string {
+  const title = o.resource === 'api_key' ? `key "${o.key}"` : o.project ? `${o.resource.replace(/_/g, ' ')} "${o.project}"` : o.resource.replace(/_/g, ' ');
+  if (o.status === 'applied') return `${style.green('✓')} ${SIGNS[o.action]} ${title}: ${o.message}\n`;
+  return `${style.red(o.status === 'skipped' ? '·' : '✗')} ${SIGNS[o.action]} ${title}: ${o.message.split('\n').join('\n    ')}\n`;
 }
 
 function readSavedPlan(file: string, shown: string): Plan {
@@ -116,8 +134,9 @@ function readSavedPlan(file: string, shown: string): Plan {
     throw new UserError(`cannot read the saved plan ${shown}: ${(e as Error).message}; save one with \`groq-rbac plan --out ${shown}\``);
   }
   const plan = data as Partial<Plan>;
-  if (plan.format_version !== 1 || typeof plan.fingerprint !== 'string' || !Array.isArray(plan.changes)) {
-    throw new UserError(`${shown} is not a groq-rbac plan (format_version 1); save one with \`groq-rbac plan --out ${shown}\``);
+  if (plan.format_version !== 2 || typeof plan.fingerprint !== 'string' || !Array.isArray(plan.changes)) {
+    throw new UserError(`${shown} is not a groq-rbac plan (format_version 2); save one with \`groq-rbac plan --out ${shown}\``);
   }
   return plan as Plan;
 }
+

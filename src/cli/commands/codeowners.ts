@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
-import { UserError } from '../../errors.js';
+import { UserError } from '../../core/errors.js';
 import { mergeCodeowners, renderCodeownersBlock } from '../../policy/codeowners.js';
 import { readPolicies } from '../../policy/read-policies.js';
 import { parseCommandArgs } from '../args.js';
-import { writeDiagnostics } from '../connect.js';
+import { writeDiagnostics } from '../policies-input.js';
 import type { Io } from '../io.js';
 
 export const codeownersHelp = `Usage: groq-rbac codeowners [--check | --write] [--policies DIR] [--file PATH]

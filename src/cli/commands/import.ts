@@ -1,27 +1,26 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../../errors.js';
-import { readLiveState } from '../../groq/types.js';
+import { UserError } from '../../core/errors.js';
+import { readLiveState } from '../../groq/read-live-state.js';
 import { importPolicies } from '../../policy/import-policies.js';
-import { ORG_OPTIONS, parseCommandArgs } from '../args.js';
+import { ORG_OPTIONS, orgOptionsHelp, parseCommandArgs } from '../args.js';
 import { connect } from '../connect.js';
 import { packageRoot } from '../package-root.js';
 import type { Io } from '../io.js';
 
 export const importHelp = `Usage: groq-rbac import [--out DIR] [--admins LIST] [--force]
 
-Writes policies that describe an existing organization as it is: org.yaml and one team file per
-team (keys grouped by their groq-rbac/team metadata, else by name prefix, else teams/imported.yaml).
-\`plan\` right after shows only adoptions.
+Writes policies that describe an existing organization as it is: org.yaml (model permissions,
+spend limit and alerts) and one team file per team, holding its projects (grouped by name prefix,
+else teams/imported.yaml) with their model permissions, rate limits and keys.
+\`plan\` right after shows only adoptions of the keys groq-rbac does not manage yet.
 
 Options:
   --out DIR          where to write (default: policies)
   --admins LIST      comma-separated admins and default owners (default: @your-org/platform)
   --org ID           with --sandbox: the sandbox organization's id (default: org_sandbox)
   --force            overwrite existing policy files
-  --sandbox          import the built-in sandbox organization
-  --base-url URL     API base URL (default: GROQ_BASE_URL, else https://api.groq.com)
-  -h, --help         show this help
+${orgOptionsHelp(21)}
 `;
 
 export async function importCommand(argv: string[], io: Io): Promise<number> {
@@ -44,7 +43,7 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
       org: path.relative(outDir, path.join(schemas, 'org.schema.json')).split(path.sep).join('/'),
       team: path.relative(path.join(outDir, 'teams'), path.join(schemas, 'team.schema.json')).split(path.sep).join('/'),
     };
-    result = importPolicies(await readLiveState(connection.admin), { admins, schemaRef });
+    result = importPolicies(await readLiveState(connection.admin, { concurrency: connection.concurrency }), { admins, schemaRef });
   } finally {
     await connection.close();
   }

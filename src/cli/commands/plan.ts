@@ -1,23 +1,22 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { UserError } from '../../errors.js';
-import { readLiveState } from '../../groq/types.js';
-import { planChanges } from '../../plan/plan-changes.js';
-import { isEmptyPlan } from '../../plan/render-lines.js';
+import { UserError } from '../../core/errors.js';
+import { planOrganization } from '../../app/plan-organization.js';
 import { renderPlanJson } from '../../plan/render-json.js';
 import { renderPlanMarkdown } from '../../plan/render-markdown.js';
 import { renderPlanText } from '../../plan/render-text.js';
 import { blockingRefusals } from '../../plan/safety.js';
+import { isEmptyPlan } from '../../plan/summary.js';
 import type { Plan } from '../../plan/types.js';
-import type { DesiredState } from '../../policy/types.js';
-import { ORG_OPTIONS, parseCommandArgs } from '../args.js';
-import { connect, loadDesired, type Connection } from '../connect.js';
+import { ORG_OPTIONS, orgOptionsHelp, parseCommandArgs } from '../args.js';
+import { connect } from '../connect.js';
+import { loadDesired } from '../policies-input.js';
 import { makeStyle, type Io } from '../io.js';
+import { checkOutputFile, writeOutputFile } from '../output-file.js';
 
 export const planHelp = `Usage: groq-rbac plan [--policies DIR] [--format text|markdown|json] [--out FILE] [--detailed-exitcode]
 
-Compares the policies with the live organization and shows what apply would change.
-Reads the organization once; changes nothing.
+Compares the policies with the live organization (projects, their model permissions, per-model
+rate limits and keys; the org's model permissions, spend limit and alerts) and shows what apply
+would change. Reads the organization once; changes nothing.
 
 Options:
   --policies DIR        the policies directory (default: policies)
@@ -25,22 +24,13 @@ Options:
   --out FILE            also save the plan as JSON, for \`apply --plan FILE\`
   --detailed-exitcode   exit 2 when there are changes
   --force               preview as \`apply --force\` would: forceable refusals do not fail the plan
-  --sandbox             use the built-in sandbox organization (no credentials needed)
-  --base-url URL        API base URL (default: GROQ_BASE_URL, else https://api.groq.com)
-  --concurrency N       parallel requests (default 8)
-  -h, --help            show this help
+${orgOptionsHelp(24)}
 
 Environment: GROQ_ADMIN_KEY (admin key), GROQ_BASE_URL, NO_COLOR.
 Exit codes: 0 no changes (or changes without --detailed-exitcode), 1 error or a plan apply would refuse, 2 changes present.
 `;
 
 export const FORMATS = ['text', 'markdown', 'json'] as const;
-
-/** Reads the policies and the live org, and plans. Shared by plan and apply. */
-export async function computePlan(connection: Connection, desired: DesiredState): Promise<Plan> {
-  const live = await readLiveState(connection.admin);
-  return planChanges(desired, live, live.observed_at, { adminKeyRedacted: connection.adminKeyRedacted });
-}
 
 export async function planCommand(argv: string[], io: Io): Promise<number> {
   const { values } = parseCommandArgs('plan', argv, {
@@ -52,23 +42,21 @@ export async function planCommand(argv: string[], io: Io): Promise<number> {
   });
   if (values.help) return io.out(planHelp), 0;
   if (!(FORMATS as readonly string[]).includes(values.format)) throw new UserError(`--format must be one of ${FORMATS.join(', ')}, not "${values.format}"`);
+  const outFile = values.out ? checkOutputFile(io.cwd, values.out, '--out') : null;
   const desired = loadDesired(values.policies, io);
   if (!desired) return 1;
-  const connection = await connect(values, io, desired.org.id);
+  const session = await connect(values, io, desired.org.id);
   let plan: Plan;
   try {
-    plan = await computePlan(connection, desired);
+    plan = (await planOrganization(session, desired)).plan;
   } finally {
-    await connection.close();
+    await session.close();
   }
-  const style = makeStyle(io.color);
   if (values.format === 'json') io.out(renderPlanJson(plan));
   else if (values.format === 'markdown') io.out(renderPlanMarkdown(plan));
-  else io.out(renderPlanText(plan, style));
-  if (values.out) {
-    const file = path.resolve(io.cwd, values.out);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, renderPlanJson(plan));
+  else io.out(renderPlanText(plan, makeStyle(io.color)));
+  if (outFile) {
+    writeOutputFile(outFile, renderPlanJson(plan));
     io.err(`Saved the plan to ${values.out}; apply exactly it with \`groq-rbac apply --plan ${values.out}\`.\n`);
   }
   if (blockingRefusals(plan.refusals, Boolean(values.force)).length > 0) return 1;

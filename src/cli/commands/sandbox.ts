@@ -1,15 +1,16 @@
-import { UserError } from '../../errors.js';
+import { UserError } from '../../core/errors.js';
 import { parseDuration } from '../../policy/duration.js';
 import { startSandbox } from '../../sandbox/server.js';
 import { parseCommandArgs } from '../args.js';
 import type { Io } from '../io.js';
 
 export const sandboxHelp = `Usage: groq-rbac sandbox [--host 127.0.0.1] [--port 8787|0] [--state FILE] [--admin-key KEY]
-                         [--org-id org_sandbox] [--latency-ms 0] [--usage-lag 0s]
+                         [--org-id org_sandbox] [--latency-ms 0] [--usage-lag 0s] [--spend-lag 0s]
 
-Runs a stand-in Groq organization that speaks the contract in docs/groq-admin-api.md: API keys,
-usage, spending limit, models, and inference with Groq's error bodies and rate-limit headers.
-Control it under /_sandbox/ (clock, faults, stats, reset). Stop it with Ctrl-C.
+Runs a stand-in Groq organization that speaks the contract in docs/groq-admin-api.md: projects,
+their model permissions, rate limits and API keys, the spend limit and alerts, usage, costs and
+the audit log; and inference with Groq's checks, error bodies and rate-limit headers.
+Control it under /_sandbox/ (clock, faults, stats, reset, spend, rate_limits). Stop it with Ctrl-C.
 
 Options:
   --host HOST        address to listen on (default: 127.0.0.1)
@@ -19,9 +20,11 @@ Options:
   --org-id ID        the organization's id (default: org_sandbox)
   --latency-ms N     added latency per request (default: 0)
   --usage-lag D      how long last_used_at lags traffic, e.g. 30s (default: 0s)
+  --spend-lag D      how long month-to-date spend lags traffic; Groq's is 10-15m (default: 0s)
   -h, --help         show this help
 `;
 
+/** `untilStopped` is called before the sandbox starts, so its signal handlers are in place before the first line is printed. */
 export async function sandboxCommand(argv: string[], io: Io, untilStopped: () => Promise<void> = waitForSignal): Promise<number> {
   const { values } = parseCommandArgs('sandbox', argv, {
     host: { type: 'string', default: '127.0.0.1' },
@@ -31,6 +34,7 @@ export async function sandboxCommand(argv: string[], io: Io, untilStopped: () =>
     'org-id': { type: 'string', default: 'org_sandbox' },
     'latency-ms': { type: 'string', default: '0' },
     'usage-lag': { type: 'string', default: '0s' },
+    'spend-lag': { type: 'string', default: '0s' },
   });
   if (values.help) return io.out(sandboxHelp), 0;
   const port = Number(values.port);
@@ -39,10 +43,14 @@ export async function sandboxCommand(argv: string[], io: Io, untilStopped: () =>
   if (!Number.isFinite(latencyMs) || latencyMs < 0) throw new UserError(`--latency-ms must be a number of milliseconds, not "${values['latency-ms']}"`);
   const usageLag = parseDuration(values['usage-lag']);
   if (usageLag === null) throw new UserError(`--usage-lag must be a duration such as 30s or 5m, not "${values['usage-lag']}"`);
+  const spendLag = parseDuration(values['spend-lag']);
+  if (spendLag === null) throw new UserError(`--spend-lag must be a duration such as 15m, not "${values['spend-lag']}"`);
   if (!/^org_[A-Za-z0-9_-]+$/.test(values['org-id'])) throw new UserError(`--org-id must look like org_…, not "${values['org-id']}"`);
   const givenKey = values['admin-key'] ?? io.env.GROQ_ADMIN_KEY;
+  // Listen for the stop signals before anything is printed: whoever reads the first line may stop us at once.
+  const stopped = untilStopped();
   const sandbox = await startSandbox({
-    host: values.host, port, adminKey: givenKey, orgId: values['org-id'], latencyMs, usageLagSeconds: usageLag,
+    host: values.host, port, adminKey: givenKey, orgId: values['org-id'], latencyMs, usageLagSeconds: usageLag, spendLagSeconds: spendLag,
     ...(values.state ? { statePath: values.state } : {}),
   });
   io.out(`groq-rbac sandbox listening on ${sandbox.url}\n`);
@@ -50,7 +58,7 @@ export async function sandboxCommand(argv: string[], io: Io, untilStopped: () =>
   if (!givenKey) io.out(`  export GROQ_ADMIN_KEY=${sandbox.adminKey}   # generated for this run\n`);
   else io.out('  export GROQ_ADMIN_KEY=…   # the admin key you gave\n');
   io.out(`State: ${values.state || 'memory only'}. Organization: ${values['org-id']}. Stop with Ctrl-C.\n`);
-  await untilStopped();
+  await stopped;
   await sandbox.close();
   io.err(values.state ? `sandbox stopped; state saved in ${values.state}.\n` : 'sandbox stopped.\n');
   return 0;

@@ -1,13 +1,14 @@
 import path from 'node:path';
 import { readPolicies } from '../../policy/read-policies.js';
 import { parseCommandArgs } from '../args.js';
-import { writeDiagnostics } from '../connect.js';
+import { writeDiagnostics } from '../policies-input.js';
 import { makeStyle, type Io } from '../io.js';
 
 export const validateHelp = `Usage: groq-rbac validate [--policies DIR]
 
-Checks the policy files: YAML, schema, and organization-wide rules. Reports every problem
-with file:line:column and what to write instead. Changes nothing and needs no credentials.
+Checks the policy files (version 2): YAML, schema, and organization-wide rules. Reports every
+problem with file:line:column and what to write instead (the first 50 per file, 200 in all).
+Changes nothing and needs no credentials.
 
 Options:
   --policies DIR   the policies directory (default: policies)
@@ -24,8 +25,8 @@ export async function validateCommand(argv: string[], io: Io): Promise<number> {
   });
   if (values.help) return io.out(validateHelp), 0;
   const result = readPolicies(path.resolve(io.cwd, values.policies), { cwd: io.cwd });
-  const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
-  const warnings = result.diagnostics.length - errors;
+  // Counted before the list was capped: a file with thousands of problems prints only the first ones.
+  const { errors, warnings } = result.counts;
   if (values.format === 'json') {
     io.out(`${JSON.stringify({ valid: errors === 0, errors, warnings, diagnostics: result.diagnostics }, null, 2)}\n`);
     return errors === 0 ? 0 : 1;
@@ -37,6 +38,6 @@ export async function validateCommand(argv: string[], io: Io): Promise<number> {
     return 1;
   }
   const { desired } = result;
-  io.out(`${style.green('✓')} ${values.policies} is valid: ${desired!.teams.length} teams, ${desired!.keys.length} keys${warnings ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''}.\n`);
+  io.out(`${style.green('✓')} ${values.policies} is valid: ${desired!.teams.length} teams, ${desired!.projects.length} projects, ${desired!.keys.length} keys${warnings ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''}.\n`);
   return 0;
 }

@@ -1,0 +1,48 @@
+import { planOrganization } from '../../app/plan-organization.js';
+import { renderPlanMarkdown } from '../../plan/render-markdown.js';
+import { summaryLine } from '../../plan/render-lines.js';
+import { blockingRefusals } from '../../plan/safety.js';
+import { isEmptyPlan } from '../../plan/summary.js';
+import { invalidCommentParts, planCommentParts } from '../plan-comment.js';
+import { readAuthors, writeMarkedComments } from '../pull-request-comment.js';
+import type { ModeContext, ModeResult } from './mode.js';
+import { invalidMessage, loadDesired, requireGitHub, runInfo, withSession } from './shared.js';
+
+/**
+ * On a pull request: validate, plan, and keep ONE sticky comment with the plan (split over several
+ * when it is too long for one). Elsewhere the plan goes to the job summary only.
+ */
+export async function planMode(ctx: ModeContext): Promise<ModeResult> {
+  const pr = ctx.event.pullRequest;
+  const commenting = ctx.inputs.comment && pr !== null;
+  const target = pr ? { owner: ctx.event.owner, repo: ctx.event.repo, issueNumber: pr.number } : null;
+  const run = runInfo(ctx, pr?.headSha || ctx.event.sha);
+
+  const { desired, diagnostics } = loadDesired(ctx);
+  if (!desired) {
+    const { parts, full } = invalidCommentParts(diagnostics, run);
+    ctx.summary.push(full);
+    // The comment must not keep showing a plan a merge could apply: it now says the policies are invalid.
+    if (commenting && target) await writeMarkedComments(requireGitHub(ctx), target, await readAuthors(requireGitHub(ctx)), parts);
+    return { plan: null, hasChanges: false, line: 'The policies do not validate.', failure: invalidMessage(diagnostics, ctx.inputs.policies) };
+  }
+
+  const { plan } = await withSession(ctx, (session) => planOrganization(session, desired));
+  const { parts, full } = pr ? planCommentParts(plan, run, { requireApproval: ctx.inputs.requireApproval }) : { parts: [], full: renderPlanMarkdown(plan, { budget: 1_000_000 }) };
+  ctx.summary.push(full);
+  if (commenting && target) {
+    const written = await writeMarkedComments(requireGitHub(ctx), target, await readAuthors(requireGitHub(ctx)), parts);
+    ctx.logger.info(`Plan comment on #${target.issueNumber}: ${written.created} created, ${written.updated} updated, ${written.deleted} deleted (${parts.length} part${parts.length === 1 ? '' : 's'}).`);
+  } else if (!pr) {
+    ctx.logger.info(`This ${ctx.event.eventName || 'run'} is not a pull request: the plan is in the job summary only.`);
+  }
+
+  const empty = isEmptyPlan(plan.summary);
+  const refusals = blockingRefusals(plan.refusals, false);
+  return {
+    plan,
+    hasChanges: !empty,
+    line: empty ? 'No changes.' : summaryLine(plan.summary),
+    failure: refusals.length > 0 ? `apply would refuse this plan:\n${refusals.map((r) => `  - ${r.message}`).join('\n')}` : null,
+  };
+}

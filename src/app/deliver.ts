@@ -1,0 +1,39 @@
+import type { CreatedProjectApiKey } from '../core/contract.js';
+import type { Logger } from '../core/log.js';
+import { registerSecret } from '../core/redact.js';
+import { deliverKey } from '../apply/deliver/index.js';
+import type { KeyChange } from '../plan/types.js';
+import type { Delivery, DesiredState } from '../policy/types.js';
+import path from 'node:path';
+
+/**
+ * Delivery for applyPlan: every target of the policy key, in order; the first failure fails the
+ * change (and applyPlan deletes the new key). The value lives only in memory, for these calls.
+ */
+export function deliverToTargets(desired: DesiredState, context: { env: NodeJS.ProcessEnv; cwd: string; logger: Logger; maskSecret?: (value: string) => void; redirectTo?: string }) {
+  const keys = new Map(desired.keys.map((k) => [k.name, k]));
+  const { maskSecret, redirectTo, ...deliveryContext } = context;
+  return async (change: KeyChange, created: CreatedProjectApiKey): Promise<void> => {
+    // In Actions the value is masked (core.setSecret) before anything else can print it.
+    maskSecret?.(created.value);
+    registerSecret(created.value);
+    const key = keys.get(change.key);
+    if (!key) return;
+    for (const target of key.rotation.deliver) await deliverKey(redirectTo ? sandboxTarget(target, redirectTo) : target, created.value, deliveryContext);
+  };
+}
+
+/**
+ * Where a sandbox key goes instead of a GitHub or Vault target: a file under `dir`, named after the
+ * target. Keys of the stand-in organization must never overwrite real secrets.
+ */
+export function sandboxTarget(target: Delivery, dir: string): Delivery {
+  switch (target.kind) {
+    case 'github':
+      return { kind: 'file', path: path.join(dir, 'github', target.repository, target.environment ?? '_repository', target.secret) };
+    case 'vault':
+      return { kind: 'file', path: path.join(dir, 'vault', `${target.path.replace(/^\/+/, '')}.${target.field}`) };
+    case 'file':
+      return target;
+  }
+}

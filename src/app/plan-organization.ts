@@ -1,0 +1,55 @@
+import type { LiveState } from '../core/live-state.js';
+import type { ModelCatalogue } from '../core/models.js';
+import { readLiveState } from '../groq/read-live-state.js';
+import type { GroqAdmin } from '../groq/types.js';
+import { planChanges, usageNeeds } from '../plan/plan-changes.js';
+import { keyUsageFromBuckets, type KeyUsage } from '../plan/rotation.js';
+import type { Plan } from '../plan/types.js';
+import { setsSpendLimit, spendLimitWarning } from '../plan/warnings.js';
+import type { DesiredState } from '../policy/types.js';
+import { readDriftAttribution } from './drift-attribution.js';
+import type { OrgSession } from './session.js';
+
+/**
+ * Read the live organization once, then plan against its own clock. Retiring old key generations
+ * needs their usage: it is read only when some are draining, for those keys alone.
+ */
+export async function planOrganization(session: OrgSession, desired: DesiredState, options: { catalogue?: ModelCatalogue } = {}): Promise<{ plan: Plan; live: LiveState }> {
+  const live = await readLiveState(session.admin, { concurrency: session.concurrency });
+  const usage = await readKeyUsage(session.admin, desired, live);
+  const plan = planChanges(desired, live, live.observed_at, { adminKeyRedacted: session.adminKeyRedacted, usage, ...(options.catalogue ? { catalogue: options.catalogue } : {}) });
+  // Who changed, in the Console, what now differs from the policies: from the org's audit log.
+  for (const a of await readDriftAttribution(session.admin, plan, { now: live.observed_at })) {
+    const change = plan.changes[a.change]!;
+    change.context = { ...change.context, changed_by: { actor: a.actor, at: a.effective_at } };
+  }
+  if (setsSpendLimit(plan.changes)) {
+    const warning = spendLimitWarning(plan.changes, await monthToDateSpend(session.admin, live.observed_at), monthTurns(live.observed_at));
+    if (warning) plan.warnings.push(warning);
+  }
+  return { plan, live };
+}
+
+/** This month's spend so far (UTC), from the organization's own costs. */
+async function monthToDateSpend(admin: GroqAdmin, now: number): Promise<number> {
+  const d = new Date(now * 1000);
+  const start = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1) / 1000;
+  const buckets = await admin.listCosts({ start_time: start, end_time: now, limit: 31 });
+  return buckets.reduce((sum, b) => sum + b.results.reduce((s, r) => s + r.amount.value, 0), 0);
+}
+
+function monthTurns(now: number): string {
+  const d = new Date(now * 1000);
+  return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1)).toISOString().slice(0, 10);
+}
+
+async function readKeyUsage(admin: GroqAdmin, desired: DesiredState, live: LiveState): Promise<KeyUsage> {
+  const needs = usageNeeds(desired, live);
+  if (!needs) return new Map();
+  const now = live.observed_at;
+  // Minute buckets for short windows; hours beyond (coarser, so retirement errs on the late side).
+  const buckets = await admin.listCompletionsUsage({
+    start_time: needs.since, end_time: now, bucket_width: now - needs.since > 6 * 3600 ? '1h' : '1m', api_key_ids: needs.keyIds, group_by: ['api_key_id'],
+  });
+  return keyUsageFromBuckets(needs.keyIds, buckets, now);
+}

@@ -1,0 +1,43 @@
+import { UserError } from '../../core/errors.js';
+import type { Logger } from '../../core/log.js';
+import type { GitHubClient } from '../../github/client.js';
+
+/** What a delivery needs from its surroundings; tests pass everything in. */
+export interface DeliveryContext {
+  /** GITHUB_TOKEN, GITHUB_API_URL, VAULT_ADDR, VAULT_TOKEN, VAULT_NAMESPACE. */
+  env: Readonly<Record<string, string | undefined>>;
+  /** Relative file paths resolve against it. */
+  cwd: string;
+  logger: Logger;
+  /** A ready GitHub client (tests, or the Action reusing its own); default: built from `env`. */
+  github?: GitHubClient;
+  /** What sends Vault requests; default the platform fetch. */
+  fetch?: typeof fetch;
+  /** Deadline of one Vault request (default 30 s). */
+  timeoutMs?: number;
+}
+
+/** A delivery that happened, described without the value. */
+export interface DeliveryResult {
+  /** `describeTarget(target)`. */
+  target: string;
+  /** Whether the secret (or file, or field) existed before. */
+  outcome: 'created' | 'updated';
+  /** Vault: the version the write created. */
+  version?: number;
+}
+
+/**
+ * A delivery that did not happen. The message names the target and what to change; it never holds
+ * the value. `retryable`: the same delivery may succeed later unchanged (network, 5xx, a sealed Vault).
+ */
+export class DeliveryError extends UserError {
+  override readonly name = 'DeliveryError';
+  readonly target: string;
+  readonly retryable: boolean;
+  constructor(target: string, message: string, options: { retryable?: boolean; cause?: unknown } = {}) {
+    super(`cannot deliver to ${target}: ${message}`, { cause: options.cause });
+    this.target = target;
+    this.retryable = options.retryable ?? false;
+  }
+}

@@ -1,0 +1,189 @@
+import { redactSecrets } from '../../core/redact.js';
+import type { Delivery } from '../../policy/types.js';
+import { DeliveryError, type DeliveryContext, type DeliveryResult } from './types.js';
+
+export type VaultDelivery = Extract<Delivery, { kind: 'vault' }>;
+
+/** `vault secret/data/groq/chatbot-prod#api_key` (plus ` at <address>` when the target names one). */
+export function describeVaultTarget(target: VaultDelivery): string {
+  const at = target.address ? ` at ${target.address.replace(/\/+$/, '')}` : '';
+  return `vault ${target.path.replace(/\/+$/, '')}#${target.field}${at}`;
+}
+
+/** Tries of read → merge → write when another writer changes the secret in between. */
+const MAX_CAS_ATTEMPTS = 3;
+
+/**
+ * Sets one field of a HashiCorp Vault KV version 2 secret. KV v2 writes a whole new version, so the
+ * secret is read first and the field merged into it: its other fields survive. The write carries
+ * check-and-set (`options.cas`) with the version read, so a concurrent writer is detected and the
+ * merge is redone on top of its version instead of being lost.
+ *
+ * The mount is asked of Vault (`sys/internal/ui/mounts`, as `vault kv put` does), which also tells
+ * nested mounts and refuses KV version 1; a token that may not ask falls back to the path's first
+ * segment. A `data/` right after the mount is taken as the API's own prefix: `secret/data/groq/x`
+ * and `secret/groq/x` are the same secret.
+ */
+export async function deliverToVault(target: VaultDelivery, value: string, context: DeliveryContext): Promise<DeliveryResult> {
+  const label = describeVaultTarget(target);
+  const vault = connect(target, label, value, context);
+  const { mount, name } = await resolveMount(vault, target.path);
+  const apiPath = `${mount}/data/${name}`;
+  for (let attempt = 1; ; attempt++) {
+    const current = await readSecret(vault, apiPath);
+    const data = { ...current.data, [target.field]: value };
+    const res = await vault.send('POST', apiPath, { options: { cas: current.version }, data });
+    if (res.status === 200 || res.status === 204) {
+      const version = versionOf(res.body);
+      context.logger.debug(`vault: wrote ${apiPath} field ${target.field}${version ? ` (version ${version})` : ''}`);
+      return { target: label, outcome: current.version === 0 ? 'created' : 'updated', ...(version ? { version } : {}) };
+    }
+    if (res.status === 400 && /check-and-set/i.test(vault.errorText(res.body))) {
+      if (attempt < MAX_CAS_ATTEMPTS) {
+        context.logger.debug(`vault: ${apiPath} changed while writing (version ${current.version} is no longer current); merging again`);
+        continue;
+      }
+      throw vault.fail(`another writer kept changing ${apiPath} (check-and-set failed ${MAX_CAS_ATTEMPTS} times); run again`, true);
+    }
+    throw vault.explain(res, 'write', apiPath);
+  }
+}
+
+interface VaultResponse {
+  status: number;
+  body: unknown;
+}
+
+interface VaultConnection {
+  address: string;
+  send(method: 'GET' | 'POST', path: string, body?: unknown): Promise<VaultResponse>;
+  errorText(body: unknown): string;
+  explain(res: VaultResponse, doing: 'read' | 'write', apiPath: string): DeliveryError;
+  fail(message: string, retryable?: boolean, cause?: unknown): DeliveryError;
+}
+
+function connect(target: VaultDelivery, label: string, value: string, context: DeliveryContext): VaultConnection {
+  const fail = (message: string, retryable = false, cause?: unknown) => new DeliveryError(label, message, { retryable, cause });
+  const rawAddress = target.address ?? context.env.VAULT_ADDR;
+  if (!rawAddress) throw fail('no Vault address: set VAULT_ADDR (or give `address:` in the target)');
+  let address: string;
+  try {
+    address = new URL(rawAddress).toString().replace(/\/+$/, '');
+  } catch (error) {
+    throw fail(`${target.address ? 'the target\'s address' : 'VAULT_ADDR'} is not a URL (${redactSecrets(rawAddress)})`, false, error);
+  }
+  const token = context.env.VAULT_TOKEN;
+  if (!token) throw fail('no Vault token: set VAULT_TOKEN to a token that may read and write this path');
+  const headers: Record<string, string> = { 'X-Vault-Token': token, 'X-Vault-Request': 'true', accept: 'application/json' };
+  const namespace = context.env.VAULT_NAMESPACE;
+  if (namespace) headers['X-Vault-Namespace'] = namespace;
+  const send = context.fetch ?? ((input: string | URL | Request, init?: RequestInit) => globalThis.fetch(input, init));
+  const timeoutMs = context.timeoutMs ?? 30_000;
+  // Vault's messages never carry a request body, but a value must not leak even if one ever did.
+  const clean = (text: string) => redactSecrets(text, [value, token]);
+  const errorText = (body: unknown): string => {
+    const errors = (body as { errors?: unknown } | null)?.errors;
+    if (Array.isArray(errors) && errors.length > 0) {
+      // Vault wraps errors as "1 error occurred:\n\t* permission denied\n\n".
+      return clean(errors.map((e) => String(e).replace(/^\d+ errors? occurred:\s*/, '').replace(/^\s*\*\s*/gm, '').replace(/\s+/g, ' ').trim()).join('; ')).slice(0, 300);
+    }
+    return typeof body === 'string' && body ? clean(body).slice(0, 200) : 'no message';
+  };
+
+  return {
+    address,
+    errorText,
+    fail,
+    async send(method, path, body) {
+      const url = `${address}/v1/${path.split('/').map(encodeURIComponent).join('/')}`;
+      let res: Response;
+      try {
+        res = await send(url, {
+          method,
+          headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+      } catch (error) {
+        throw unreachable(error, address, timeoutMs, fail);
+      }
+      const text = await res.text().catch(() => '');
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : null;
+      } catch {
+        // Not JSON (a proxy's error page): keep the text for the message.
+      }
+      return { status: res.status, body: parsed };
+    },
+    explain(res, doing, apiPath) {
+      const said = errorText(res.body);
+      const status = res.status;
+      if (/vault is sealed/i.test(said)) return fail(`Vault at ${address} is sealed (${status} ${said}): unseal it, then run again`, true);
+      if (status === 403 || /permission denied/i.test(said)) {
+        return doing === 'read'
+          ? fail(`the Vault token may not read ${apiPath} (${status} ${said}): grant read on that path (groq-rbac reads the secret first so its other fields survive), or check that VAULT_TOKEN${namespace ? ' and VAULT_NAMESPACE are' : ' is'} right and not expired`)
+          : fail(`the Vault token may not write ${apiPath} (${status} ${said}): grant create/update on that path, or check that VAULT_TOKEN${namespace ? ' and VAULT_NAMESPACE are' : ' is'} right and not expired`);
+      }
+      if (/no handler for route/i.test(said)) {
+        return fail(`nothing at Vault ${address} serves ${apiPath} (${status} ${said}): check the path's mount (its first segment) and VAULT_NAMESPACE`);
+      }
+      if (status === 429) return fail(`Vault at ${address} is rate limiting requests (${said}); run again later`, true);
+      if (status >= 500) return fail(`Vault at ${address} is unavailable (${status} ${said}): run again once it is healthy`, true);
+      return fail(`Vault refused to ${doing} ${apiPath} (${status} ${said})`);
+    },
+  };
+}
+
+function unreachable(error: unknown, address: string, timeoutMs: number, fail: VaultConnection['fail']): DeliveryError {
+  const e = error as { name?: string; message?: string; cause?: { code?: string; message?: string } } | null;
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') {
+    return fail(`Vault at ${address} did not answer within ${timeoutMs < 1000 ? `${timeoutMs}ms` : `${Math.round(timeoutMs / 1000)}s`}: check VAULT_ADDR and that Vault is up`, true, error);
+  }
+  const reason = e?.cause?.code ?? e?.cause?.message ?? e?.message ?? 'unknown error';
+  return fail(`cannot reach Vault at ${address} (${redactSecrets(String(reason))}): check VAULT_ADDR and that Vault is running and unsealed`, true, error);
+}
+
+/** The mount and the secret's name under it. */
+async function resolveMount(vault: VaultConnection, path: string): Promise<{ mount: string; name: string }> {
+  const segments = path.split('/').filter((s) => s !== '');
+  if (segments.some((s) => s === '.' || s === '..')) throw vault.fail('the path may not contain . or .. segments');
+  const logical = segments.join('/');
+  const res = await vault.send('GET', `sys/internal/ui/mounts/${logical}`);
+  const info = (res.body as { data?: { path?: unknown; type?: unknown; options?: { version?: unknown } | null } } | null)?.data;
+  let mount = segments[0] ?? '';
+  if (res.status === 200 && typeof info?.path === 'string' && info.path) {
+    mount = info.path.replace(/\/+$/, '');
+    if (info.type !== 'kv' && info.type !== 'generic') {
+      throw vault.fail(`${mount}/ is a ${String(info.type)} secrets engine, not KV version 2`);
+    }
+    if (String(info.options?.version ?? '1') !== '2') {
+      throw vault.fail(`${mount}/ is a KV version 1 mount; groq-rbac writes KV version 2 only (upgrade it with \`vault kv enable-versioning ${mount}/\`)`);
+    }
+    if (logical !== mount && !logical.startsWith(`${mount}/`)) mount = segments[0] ?? '';
+  }
+  // Whatever the answer (a token without `sys/internal/ui/mounts` access gets 403), the path's first segment remains a good guess.
+  let rest = logical.slice(mount.length + 1);
+  if (rest.startsWith('data/')) rest = rest.slice('data/'.length);
+  if (!mount || !rest) throw vault.fail('the path must name a secret under its mount, such as secret/data/groq/chatbot-prod');
+  return { mount, name: rest };
+}
+
+/** The secret's latest data and version; version 0 when it does not exist (a write with cas 0 then creates it). */
+async function readSecret(vault: VaultConnection, apiPath: string): Promise<{ data: Record<string, unknown>; version: number }> {
+  const res = await vault.send('GET', apiPath);
+  const payload = (res.body as { data?: { data?: unknown; metadata?: { version?: unknown } | null } | null } | null)?.data;
+  const version = typeof payload?.metadata?.version === 'number' ? payload.metadata.version : 0;
+  if (res.status === 200) {
+    const data = payload?.data && typeof payload.data === 'object' ? (payload.data as Record<string, unknown>) : {};
+    return { data, version };
+  }
+  // 404: no such secret, or its latest version is deleted; then the body still says which version is current.
+  if (res.status === 404 && !/no handler for route/i.test(vault.errorText(res.body))) return { data: {}, version };
+  throw vault.explain(res, 'read', apiPath);
+}
+
+function versionOf(body: unknown): number | undefined {
+  const version = (body as { data?: { version?: unknown } } | null)?.data?.version;
+  return typeof version === 'number' ? version : undefined;
+}

@@ -1,0 +1,27 @@
+import path from 'node:path';
+import { formatDiagnostic, type Diagnostic } from '../policy/diagnostics.js';
+import { readPolicies } from '../policy/read-policies.js';
+import type { DesiredState } from '../policy/types.js';
+import { makeStyle, type Io } from './io.js';
+
+/** Prints diagnostics, errors always to stderr; warnings to stdout only where stdout is free for them. */
+export function writeDiagnostics(io: Io, diagnostics: readonly Diagnostic[], warningsTo: 'out' | 'err' = 'err'): void {
+  const style = makeStyle(io.color);
+  for (const d of diagnostics) {
+    const text = formatDiagnostic(d);
+    if (d.severity === 'error') io.err(`${style.red(text)}\n`);
+    else io[warningsTo](`${style.yellow(text)}\n`);
+  }
+}
+
+/** Reads and validates the policies; prints diagnostics; null when invalid. */
+export function loadDesired(policies: string, io: Io): DesiredState | null {
+  const result = readPolicies(path.resolve(io.cwd, policies), { cwd: io.cwd });
+  writeDiagnostics(io, result.diagnostics);
+  if (!result.desired) {
+    const n = result.diagnostics.filter((d) => d.severity === 'error').length;
+    io.err(`${n} error${n === 1 ? '' : 's'} in ${policies}: nothing was changed. Run \`groq-rbac validate\` after fixing them.\n`);
+    return null;
+  }
+  return result.desired;
+}

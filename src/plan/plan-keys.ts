@@ -1,0 +1,173 @@
+import type { ProjectApiKey } from '../core/contract.js';
+import { METADATA } from '../core/shared.js';
+import type { DesiredKey, DesiredState } from '../policy/types.js';
+import { deliveredAt, deliveryLabel, generationOf, IN_PROGRESS_GRACE_SECONDS, lineageOf, quietWindowSeconds, retireDecision, rotationCause, targetsHash, type KeyUsage } from './rotation.js';
+import type { FieldChange, KeyChange, KeyState, PendingStep, RotationStep, UnmanagedKey, Warning } from './types.js';
+
+/** The metadata entries a policy decides; rotation bookkeeping (generation, trigger, delivered_at, targets) is not compared. */
+const OWN_METADATA = [METADATA.key, METADATA.protect] as const;
+
+const byAge = (a: ProjectApiKey, b: ProjectApiKey) => a.created_at - b.created_at || (a.id < b.id ? -1 : 1);
+
+export function desiredKeyState(key: DesiredKey): KeyState {
+  return { name: key.name, metadata: { [METADATA.key]: key.name, ...(key.protect ? { [METADATA.protect]: 'true' } : {}) } };
+}
+
+export function liveKeyState(key: ProjectApiKey): KeyState {
+  const metadata: Record<string, string> = {};
+  for (const m of OWN_METADATA) if (key.metadata[m] !== undefined) metadata[m] = key.metadata[m];
+  return { name: key.name, metadata };
+}
+
+export function diffKeyStates(before: KeyState, after: KeyState): FieldChange[] {
+  const changes: FieldChange[] = [];
+  if (before.name !== after.name) changes.push({ field: 'name', before: before.name, after: after.name });
+  for (const m of OWN_METADATA) {
+    const b = before.metadata[m] ?? null;
+    const a = after.metadata[m] ?? null;
+    if (b !== a) changes.push({ field: `metadata.${m}`, before: b, after: a });
+  }
+  return changes;
+}
+
+export interface KeyPlan {
+  changes: KeyChange[];
+  unmanaged: UnmanagedKey[];
+  pending: PendingStep[];
+  warnings: Warning[];
+  /** Desired keys with the live key in service, for warnings. */
+  matched: { desired: DesiredKey; live: ProjectApiKey }[];
+}
+
+/** What a new generation of `key` is made with. */
+function newGeneration(key: DesiredKey, generation: number, cause: RotationStep['cause'], time_driven: boolean): RotationStep {
+  return { generation, cause, time_driven, targets: key.rotation.deliver.map(deliveryLabel), targets_hash: targetsHash(key.rotation.deliver), trigger: key.rotation.trigger };
+}
+
+/**
+ * The keys of one project. Managed keys are matched by their `groq-rbac/key` metadata; the newest
+ * delivered generation is the one in service, and it rotates when due; older generations drain
+ * (see rotation.ts). An unmanaged key named like a policy key is adopted.
+ */
+export function planProjectKeys(input: {
+  desired: DesiredState;
+  project: string;
+  projectId: string | null;
+  team: string;
+  wanted: readonly DesiredKey[];
+  live: readonly ProjectApiKey[];
+  now: number;
+  usage: KeyUsage;
+}): KeyPlan {
+  const { desired, project, projectId, team, wanted, now, usage } = input;
+  const out: KeyPlan = { changes: [], unmanaged: [], pending: [], warnings: [], matched: [] };
+  const base = { project, project_id: projectId, team } as const;
+  const ref = (k: ProjectApiKey) => ({ key_id: k.id, redacted_value: k.redacted_value });
+
+  const managed = new Map<string, ProjectApiKey[]>();
+  const unmanagedByName = new Map<string, ProjectApiKey[]>();
+  for (const k of [...input.live].sort(byAge)) {
+    const owner = k.metadata[METADATA.key];
+    const map = owner !== undefined ? managed : unmanagedByName;
+    const name = owner ?? k.name;
+    map.set(name, [...(map.get(name) ?? []), k]);
+  }
+  const adopted = new Set<string>();
+  const wantedNames = new Set(wanted.map((k) => k.name));
+
+  const retire = (key: DesiredKey, old: ProjectApiKey, replacementDeliveredAt: number, afterRotation: boolean, timeDriven: boolean) => {
+    const decision = retireDecision({ old, key, replacementDeliveredAt, now, usage });
+    if (!decision.retire) {
+      out.pending.push({ project, key: key.name, ...decision.pending });
+      return;
+    }
+    out.changes.push({
+      resource: 'api_key', action: 'delete', reason: 'retired', ...base, key: key.name, ...ref(old), before: liveKeyState(old), after: null, fields: [],
+      context: { last_used_at: old.last_used_at },
+      rotation: { generation: generationOf(old), cause: 'retire', time_driven: timeDriven, targets: [], ...(afterRotation ? { after_rotation: true } : {}) },
+    });
+  };
+
+  for (const key of wanted) {
+    const after = desiredKeyState(key);
+    const own = managed.get(key.name) ?? [];
+    const lineage = lineageOf(own, now);
+    const { current, inProgress } = lineage;
+    if (inProgress) {
+      // Another run is delivering a newer generation right now: start nothing, retire nothing.
+      if (current) out.matched.push({ desired: key, live: current });
+      out.pending.push({ project, key: key.name, key_id: inProgress.id, generation: generationOf(inProgress), waiting_for: 'in_progress', seconds_left: inProgress.created_at + IN_PROGRESS_GRACE_SECONDS - now, last_used_at: inProgress.last_used_at });
+      continue;
+    }
+    if (current) {
+      out.matched.push({ desired: key, live: current });
+      const before = liveKeyState(current);
+      const fields = diffKeyStates(before, after);
+      if (fields.length > 0) out.changes.push({ resource: 'api_key', action: 'update', reason: 'differs', ...base, key: key.name, ...ref(current), before, after, fields });
+      const due = rotationCause(key, current, now);
+      if (due) {
+        out.changes.push({ resource: 'api_key', action: 'rotate', reason: 'differs', ...base, key: key.name, ...ref(current), before, after, fields: [], rotation: newGeneration(key, lineage.nextGeneration, due.cause, due.time_driven) });
+      }
+      for (const old of lineage.old) retire(key, old, deliveredAt(current)!, false, true);
+      // With no quiet period, the replaced generation goes as soon as its successor is delivered.
+      if (due && key.rotation.quietPeriodSeconds === 0 && key.rotation.minOverlapSeconds === 0) retire(key, current, now, true, due.time_driven);
+      continue;
+    }
+    if (own.length > 0) {
+      // Generations exist but none was delivered: an earlier run stopped mid-way. Start again at the next generation.
+      out.changes.push({ resource: 'api_key', action: 'create', reason: 'new', ...base, key: key.name, key_id: null, redacted_value: null, before: null, after, fields: [], rotation: newGeneration(key, lineage.nextGeneration, 'interrupted', true) });
+      for (const old of lineage.old) retire(key, old, now, true, true);
+      continue;
+    }
+    const candidates = unmanagedByName.get(key.name) ?? [];
+    if (candidates.length > 0) {
+      const oldest = candidates[0]!;
+      if (candidates.length > 1) {
+        out.warnings.push({ code: 'ambiguous_adopt', project, key: key.name, message: `${candidates.length} unmanaged keys in project "${project}" are named "${key.name}"; adopting the oldest (${oldest.id}), the others stay unmanaged` });
+      }
+      adopted.add(oldest.id);
+      out.matched.push({ desired: key, live: oldest });
+      const before = liveKeyState(oldest);
+      // Adopting says its users already hold it: it is marked delivered to the policy's targets, under its trigger.
+      const marks = { ...after.metadata, [METADATA.generation]: '1', [METADATA.targets]: targetsHash(key.rotation.deliver), ...(key.rotation.trigger !== null ? { [METADATA.trigger]: key.rotation.trigger } : {}) };
+      const fields = diffKeyStates(before, after);
+      for (const m of [METADATA.generation, METADATA.targets, METADATA.trigger]) {
+        if (marks[m] !== undefined && oldest.metadata[m] !== marks[m]) fields.push({ field: `metadata.${m}`, before: oldest.metadata[m] ?? null, after: marks[m] });
+      }
+      out.changes.push({ resource: 'api_key', action: 'adopt', reason: 'same_name', ...base, key: key.name, ...ref(oldest), before, after, fields });
+      continue;
+    }
+    out.changes.push({
+      resource: 'api_key', action: 'create', reason: 'new', ...base, key: key.name, key_id: null, redacted_value: null, before: null, after,
+      fields: Object.entries(after.metadata).map(([m, v]) => ({ field: `metadata.${m}`, before: null, after: v })),
+      rotation: newGeneration(key, 1, 'first', false),
+    });
+  }
+
+  for (const [name, keys] of managed) {
+    if (wantedNames.has(name)) continue;
+    for (const k of keys) out.changes.push({ resource: 'api_key', action: 'delete', reason: 'removed', ...base, key: name, ...ref(k), before: liveKeyState(k), after: null, fields: [], context: { last_used_at: k.last_used_at } });
+  }
+  for (const keys of unmanagedByName.values()) {
+    for (const k of keys) {
+      if (adopted.has(k.id)) continue;
+      if (desired.org.unmanaged.keys === 'delete') {
+        out.changes.push({ resource: 'api_key', action: 'delete', reason: 'unmanaged', ...base, key: k.name, ...ref(k), before: liveKeyState(k), after: null, fields: [], context: { last_used_at: k.last_used_at } });
+      } else {
+        out.unmanaged.push({ key_id: k.id, name: k.name, project, redacted_value: k.redacted_value, created_at: k.created_at, last_used_at: k.last_used_at });
+      }
+    }
+  }
+  return out;
+}
+
+/** Ids of old generations whose retirement needs usage data, and how far back: the app reads those buckets. */
+export function keysNeedingUsage(input: { wanted: readonly DesiredKey[]; live: readonly ProjectApiKey[]; now: number }): { keyId: string; windowSeconds: number }[] {
+  const out: { keyId: string; windowSeconds: number }[] = [];
+  for (const key of input.wanted) {
+    if (key.rotation.quietPeriodSeconds === 0) continue;
+    const { old } = lineageOf(input.live.filter((k) => k.metadata[METADATA.key] === key.name), input.now);
+    for (const k of old) out.push({ keyId: k.id, windowSeconds: quietWindowSeconds(key) });
+  }
+  return out;
+}

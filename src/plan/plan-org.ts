@@ -1,0 +1,70 @@
+import type { LiveState } from '../core/live-state.js';
+import { centsToUsd, usdToCents } from '../core/shared.js';
+import type { DesiredState, ModelRule } from '../policy/types.js';
+import { normaliseRule, ruleFromPermissions, sameRule } from './model-rules.js';
+import type { FieldChange, OrgPermissionsChange, SpendAlertChange, SpendLimitChange } from './types.js';
+
+/** Field-level differences of two model rules: the mode, then the models as sorted lists. */
+export function ruleFields(before: ModelRule | null, after: ModelRule | null): FieldChange[] {
+  const fields: FieldChange[] = [];
+  const b = normaliseRule(before);
+  const a = normaliseRule(after);
+  const mode = (r: ModelRule | null) => r?.mode ?? null;
+  if (mode(b) !== mode(a)) fields.push({ field: 'models.mode', before: mode(b), after: mode(a) });
+  const list = (r: ModelRule | null) => r?.models ?? [];
+  if (JSON.stringify(list(b)) !== JSON.stringify(list(a))) fields.push({ field: 'models', before: list(b), after: list(a) });
+  return fields;
+}
+
+export function planOrgPermissions(desired: DesiredState, live: LiveState): OrgPermissionsChange | null {
+  const before = ruleFromPermissions(live.permissions);
+  const after = normaliseRule(desired.org.models);
+  if (sameRule(before, after)) return null;
+  return { resource: 'org_model_permissions', action: 'update', reason: 'differs', team: null, before, after, fields: ruleFields(before, after) };
+}
+
+/** The spend limit and its alerts; nothing when the policies leave spending alone. */
+export function planSpending(desired: DesiredState, live: LiveState): (SpendLimitChange | SpendAlertChange)[] {
+  const want = desired.org.spending;
+  if (!want) return [];
+  const changes: (SpendLimitChange | SpendAlertChange)[] = [];
+  const liveCap = live.spendLimit ? centsToUsd(live.spendLimit.threshold_amount) : null;
+  if (want.monthly_cap_usd === null && liveCap !== null) {
+    changes.push({ resource: 'spend_limit', action: 'delete', reason: 'removed', team: null, before: { monthly_cap_usd: liveCap }, after: null, fields: [{ field: 'monthly_cap_usd', before: liveCap, after: null }] });
+  } else if (want.monthly_cap_usd !== null && (liveCap === null || usdToCents(liveCap) !== usdToCents(want.monthly_cap_usd))) {
+    changes.push({
+      resource: 'spend_limit', action: liveCap === null ? 'create' : 'update', reason: liveCap === null ? 'new' : 'differs', team: null,
+      before: liveCap === null ? null : { monthly_cap_usd: liveCap }, after: { monthly_cap_usd: want.monthly_cap_usd },
+      fields: [{ field: 'monthly_cap_usd', before: liveCap, after: want.monthly_cap_usd }],
+    });
+  }
+
+  const recipients = [...new Set(want.alert_recipients)].sort();
+  const byCents = new Map<number, typeof live.spendAlerts>();
+  for (const alert of [...live.spendAlerts].sort((a, b) => (a.id < b.id ? -1 : 1))) {
+    byCents.set(alert.threshold_amount, [...(byCents.get(alert.threshold_amount) ?? []), alert]);
+  }
+  const wanted = new Set(want.alert_thresholds_usd.map(usdToCents));
+  for (const usd of want.alert_thresholds_usd) {
+    const [existing] = byCents.get(usdToCents(usd)) ?? [];
+    if (!existing) {
+      changes.push({ resource: 'spend_alert', action: 'create', reason: 'new', team: null, alert_id: null, threshold_usd: usd, before: null, after: { recipients }, fields: [{ field: 'recipients', before: null, after: recipients }] });
+      continue;
+    }
+    const have = [...existing.notification_channel.recipients].sort();
+    if (JSON.stringify(have) !== JSON.stringify(recipients)) {
+      changes.push({ resource: 'spend_alert', action: 'update', reason: 'differs', team: null, alert_id: existing.id, threshold_usd: usd, before: { recipients: have }, after: { recipients }, fields: [{ field: 'recipients', before: have, after: recipients }] });
+    }
+  }
+  for (const [cents, alerts] of [...byCents].sort(([a], [b]) => a - b)) {
+    // A second alert at one threshold would e-mail twice: only the first one is kept.
+    const extra = wanted.has(cents) ? alerts.slice(1) : alerts;
+    for (const alert of extra) {
+      changes.push({
+        resource: 'spend_alert', action: 'delete', reason: wanted.has(cents) ? 'surplus' : 'removed', team: null, alert_id: alert.id, threshold_usd: centsToUsd(cents),
+        before: { recipients: [...alert.notification_channel.recipients].sort() }, after: null, fields: [],
+      });
+    }
+  }
+  return changes;
+}

@@ -1,0 +1,124 @@
+/**
+ * Key rotation phases, derived on every run from the live keys' metadata, the org's clock and its
+ * usage data alone: no state file, no cache, no secret kept. See "Delivery and staged rotation" in the README.
+ *
+ * - steady: one delivered generation, nothing older;
+ * - due: the current generation is older than `every`, or its trigger or delivery targets differ;
+ * - rotating (inside one apply): create N+1, verify, deliver, mark delivered;
+ * - draining: older generations are retired once the new one has been delivered for `min_overlap`
+ *   and the old one has been quiet for `quiet_period` (usage buckets and `last_used_at`).
+ * A newest generation without a delivery mark (a crash mid-rotation) drains like any old key, and
+ * the rotation starts again at the next generation number.
+ */
+import { createHash } from 'node:crypto';
+import { canonicalJson } from '../core/canonical-json.js';
+import type { Bucket, ProjectApiKey, UsageResult } from '../core/contract.js';
+import { METADATA } from '../core/shared.js';
+import type { Delivery, DesiredKey } from '../policy/types.js';
+import type { PendingStep, RotationCause } from './types.js';
+
+/**
+ * An undelivered generation younger than this is taken to be another run's rotation in progress
+ * (create → verify → deliver → mark takes seconds); older, it is an interrupted one, and drains.
+ */
+export const IN_PROGRESS_GRACE_SECONDS = 15 * 60;
+
+/** Usage data may trail traffic (Groq: 10–15 minutes); a quiet period is checked this much further back. */
+export const USAGE_LAG_ALLOWANCE_SECONDS = 15 * 60;
+
+export const generationOf = (k: ProjectApiKey): number => Number.parseInt(k.metadata[METADATA.generation] ?? '1', 10) || 1;
+export const deliveredAt = (k: ProjectApiKey): number | null => {
+  const raw = k.metadata[METADATA.deliveredAt];
+  const n = raw === undefined ? Number.NaN : Number(raw);
+  return Number.isFinite(n) ? n : null;
+};
+
+export interface Lineage {
+  /** The newest delivered generation: the key in service. */
+  current: ProjectApiKey | null;
+  /** A newer, undelivered generation another run is delivering now: nothing starts until it is done. */
+  inProgress: ProjectApiKey | null;
+  /** Everything else: older generations, and undelivered ones left by an interrupted run. */
+  old: ProjectApiKey[];
+  nextGeneration: number;
+}
+
+/** Sorts one policy key's live keys into the one in service, one being delivered, and the ones to drain. */
+export function lineageOf(keys: readonly ProjectApiKey[], now: number): Lineage {
+  const delivered = keys.filter((k) => deliveredAt(k) !== null);
+  const newest = (a: ProjectApiKey, b: ProjectApiKey) => generationOf(b) - generationOf(a) || (deliveredAt(b) ?? 0) - (deliveredAt(a) ?? 0) || b.created_at - a.created_at || (a.id < b.id ? 1 : -1);
+  const current = [...delivered].sort(newest)[0] ?? null;
+  const inProgress = keys
+    .filter((k) => deliveredAt(k) === null && now - k.created_at < IN_PROGRESS_GRACE_SECONDS && (current === null || generationOf(k) > generationOf(current)))
+    .sort(newest)[0] ?? null;
+  const old = keys.filter((k) => k !== current && k !== inProgress).sort((a, b) => generationOf(a) - generationOf(b) || (a.id < b.id ? -1 : 1));
+  const nextGeneration = Math.max(0, ...keys.map(generationOf)) + 1;
+  return { current, inProgress, old, nextGeneration };
+}
+
+/** A short, value-free description of where a value goes, for plans and reports. */
+export function deliveryLabel(d: Delivery): string {
+  switch (d.kind) {
+    case 'github':
+      return `github ${d.repository}${d.environment ? ` environment ${d.environment}` : ''} secret ${d.secret}`;
+    case 'vault':
+      return `vault ${d.address ? `${d.address} ` : ''}${d.path}#${d.field}`;
+    case 'file':
+      return `file ${d.path} (${(d.mode ?? '600').replace(/^0?/, '0')})`;
+  }
+}
+
+/** The mark a delivered generation carries: which targets it reached. Any change to them rotates the key. */
+export function targetsHash(deliver: readonly Delivery[]): string {
+  const ids = deliver.map((d) => canonicalJson(d)).sort();
+  return createHash('sha256').update(canonicalJson(ids)).digest('hex').slice(0, 16);
+}
+
+/** Why the current generation must be replaced now, or null. The first cause found wins. */
+export function rotationCause(key: DesiredKey, current: ProjectApiKey, now: number): { cause: RotationCause; time_driven: boolean } | null {
+  if ((current.metadata[METADATA.trigger] ?? null) !== key.rotation.trigger) return { cause: 'trigger', time_driven: false };
+  const targets = current.metadata[METADATA.targets];
+  if (targets !== undefined && targets !== targetsHash(key.rotation.deliver)) return { cause: 'targets', time_driven: false };
+  if (now - current.created_at >= key.rotation.everySeconds) return { cause: 'age', time_driven: true };
+  return null;
+}
+
+/** Last request seen in the usage buckets per key id over the window asked for; `null`: none. */
+export type KeyUsage = ReadonlyMap<string, number | null>;
+
+/**
+ * Whether an old generation may be retired now. `replacementDeliveredAt` is when the generation
+ * in service was delivered (`now` when this run delivers it).
+ */
+export function retireDecision(input: { old: ProjectApiKey; key: DesiredKey; replacementDeliveredAt: number; now: number; usage: KeyUsage }): { retire: true } | { retire: false; pending: Omit<PendingStep, 'project' | 'key'> } {
+  const { old, key, replacementDeliveredAt, now, usage } = input;
+  const { quietPeriodSeconds: quiet, minOverlapSeconds: overlap } = key.rotation;
+  const base = { key_id: old.id, generation: generationOf(old), last_used_at: old.last_used_at };
+  const overlapLeft = replacementDeliveredAt + overlap - now;
+  if (overlapLeft > 0) return { retire: false, pending: { ...base, waiting_for: 'overlap', seconds_left: overlapLeft } };
+  if (quiet === 0) return { retire: true };
+  const seen = usage.get(old.id);
+  if (seen === undefined) return { retire: false, pending: { ...base, waiting_for: 'usage', seconds_left: null } };
+  const lastActivity = Math.max(old.last_used_at ?? 0, seen ?? 0);
+  const quietSince = lastActivity === 0 ? old.created_at : lastActivity;
+  const left = quietSince + quiet + USAGE_LAG_ALLOWANCE_SECONDS - now;
+  if (left > 0) return { retire: false, pending: { ...base, waiting_for: 'quiet', seconds_left: left } };
+  return { retire: true };
+}
+
+/** The usage window a retirement check of `key` needs read, from `now` back. */
+export function quietWindowSeconds(key: DesiredKey): number {
+  return key.rotation.quietPeriodSeconds + USAGE_LAG_ALLOWANCE_SECONDS;
+}
+
+/** Last activity per key from usage buckets: a bucket with requests counts as use up to its end (or now). */
+export function keyUsageFromBuckets(keyIds: readonly string[], buckets: readonly Bucket<UsageResult>[], now: number): Map<string, number | null> {
+  const usage = new Map<string, number | null>(keyIds.map((id) => [id, null]));
+  for (const b of buckets) {
+    for (const r of b.results) {
+      if (r.num_model_requests <= 0 || r.api_key_id === null || !usage.has(r.api_key_id)) continue;
+      usage.set(r.api_key_id, Math.max(usage.get(r.api_key_id) ?? 0, Math.min(b.end_time, now)));
+    }
+  }
+  return usage;
+}

@@ -1,0 +1,18 @@
+import { randomBytes } from 'node:crypto';
+
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+export function randomString(length: number, alphabet = BASE62): string {
+  const bytes = randomBytes(length);
+  let out = '';
+  for (const b of bytes) out += alphabet[b % alphabet.length];
+  return out;
+}
+
+/** An id that sorts in creation order (`seq` first, fixed width), with a random tail so ids are not guessable. */
+export function sortableId(prefix: string, seq: number): string {
+  return `${prefix}${seq.toString(32).padStart(10, '0')}${randomString(10).toLowerCase()}`;
+}
+
+/** A new API key value: `gsk_` and 52 base62 characters, as Groq's. */
+export const newKeyValue = () => `gsk_${randomString(52)}`;

@@ -1,0 +1,122 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { applyPlan } from '../../src/apply/apply-plan.js';
+import { METADATA } from '../../src/core/shared.js';
+import { readLiveState } from '../../src/groq/read-live-state.js';
+import { planChanges } from '../../src/plan/plan-changes.js';
+import type { DesiredState } from '../../src/policy/types.js';
+import { makeDesired, makeDesiredKey, makeDesiredProject } from '../helpers/builders.js';
+import { startTestOrg, type TestOrg } from '../helpers/sandbox.js';
+
+let org: TestOrg;
+beforeEach(async () => {
+  org = await startTestOrg({ orgId: 'org_test' });
+});
+afterEach(async () => {
+  await org.close();
+});
+
+async function plan(desired: DesiredState) {
+  const live = await readLiveState(org.client, { concurrency: 4 });
+  return planChanges(desired, live, live.observed_at);
+}
+const fault = (faults: unknown[]) => org.request('POST', '/_sandbox/faults', { body: { faults } });
+const allKeys = async () => (await Promise.all((await org.client.listProjects()).map((p) => org.client.listProjectKeys(p.id)))).flat();
+
+const desiredOf = (projects: string[], keysPerProject: number, extra: Partial<DesiredState['org']> = {}) =>
+  makeDesired(
+    projects.map((p) => makeDesiredProject(p, { models: { mode: 'allow_list', models: ['openai/gpt-oss-20b'] }, limits: { default: { requests_per_minute: 60 }, models: {} } })),
+    projects.flatMap((p) => Array.from({ length: keysPerProject }, (_, i) => makeDesiredKey(`${p}-k${i}`, { project: p }))),
+    { id: 'org_test', ...extra },
+  );
+
+describe('applyPlan against the sandbox', () => {
+  it('creates projects, then their permissions, limits and keys, and converges', async () => {
+    const desired = desiredOf(['alpha', 'beta'], 2);
+    const report = await applyPlan(await plan(desired), org.client, { concurrency: 4 });
+    expect(report.summary).toEqual({ applied: 2 + 2 + 2 + 4, failed: 0, skipped: 0 });
+    const [alpha] = (await org.client.listProjects()).filter((p) => p.name === 'alpha');
+    expect(await org.client.getProjectModelPermissions(alpha!.id)).toMatchObject({ mode: 'allow_list', model_ids: ['openai/gpt-oss-20b'] });
+    expect((await org.client.listProjectRateLimits(alpha!.id)).find((r) => r.model === 'openai/gpt-oss-20b')).toMatchObject({ max_requests_per_1_minute: 60 });
+    const keys = await allKeys();
+    expect(keys.map((k) => k.metadata[METADATA.key]).sort()).toEqual(['alpha-k0', 'alpha-k1', 'beta-k0', 'beta-k1']);
+    expect(keys.every((k) => k.metadata[METADATA.deliveredAt] !== undefined && k.metadata[METADATA.generation] === '1')).toBe(true);
+    expect((await plan(desired)).changes).toEqual([]);
+  });
+
+  it('skips the changes of a project that could not be created, and a re-run finishes them', async () => {
+    const desired = desiredOf(['alpha'], 1);
+    await fault([{ method: 'POST', path: '/openai/v1/organization/projects', status: 400, code: 'invalid_request_error', times: 1 }]);
+    const report = await applyPlan(await plan(desired), org.client);
+    expect(report.summary).toEqual({ applied: 0, failed: 1, skipped: 3 });
+    expect(report.outcomes.filter((o) => o.status === 'skipped').map((o) => o.resource)).toEqual(['project_model_permissions', 'project_rate_limit', 'api_key']);
+    const again = await applyPlan(await plan(desired), org.client);
+    expect(again.summary.failed).toBe(0);
+    expect((await plan(desired)).changes).toEqual([]);
+  });
+
+  it('does not make a second key when the read-back of a replayed create gets a spurious 404', async () => {
+    const desired = desiredOf(['alpha'], 3);
+    await applyPlan(await plan(makeDesired(desired.projects, [], { id: 'org_test' })), org.client);
+    const creates = await plan(desired);
+    expect((await applyPlan(creates, org.client)).summary.failed).toBe(0);
+    // The same creates again (a retried apply): replays, and the first read-back meets a spurious 404.
+    await fault([{ method: 'GET', path: '/openai/v1/organization/projects/*', status: 404, code: 'api_key_not_found', times: 1 }]);
+    const again = await applyPlan(creates, org.client, { concurrency: 1 });
+    expect(again.summary).toEqual({ applied: 3, failed: 0, skipped: 0 });
+    expect((await allKeys()).length).toBe(3);
+    expect((await plan(desired)).changes).toEqual([]);
+  });
+
+  it('re-creates a key when the replayed create returns one deleted since', async () => {
+    const desired = desiredOf(['alpha'], 1);
+    const first = await applyPlan(await plan(desired), org.client);
+    const keyId = first.outcomes.find((o) => o.resource === 'api_key')!.id!;
+    const [project] = await org.client.listProjects();
+    await org.client.deleteProjectKey(project!.id, keyId);
+    const second = await applyPlan(await plan(desired), org.client);
+    expect(second.summary.failed).toBe(0);
+    const keys = await allKeys();
+    expect(keys).toHaveLength(1);
+    expect(keys[0]!.id).not.toBe(keyId);
+  });
+
+  it('makes one key when two applies of different policy versions create it at once', async () => {
+    const a = desiredOf(['alpha'], 2);
+    await applyPlan(await plan(makeDesired(a.projects, [], { id: 'org_test' })), org.client);
+    const b: DesiredState = { ...a, keys: a.keys.map((k) => ({ ...k, protect: true })) };
+    const [pa, pb] = [await plan(a), await plan(b)];
+    const [ra, rb] = await Promise.all([applyPlan(pa, org.client), applyPlan(pb, org.client)]);
+    expect(ra.summary.failed + rb.summary.failed).toBe(0);
+    expect((await allKeys()).map((k) => k.metadata[METADATA.key]).sort()).toEqual(['alpha-k0', 'alpha-k1']);
+  });
+
+  it('counts a delete of a key that is already gone as done', async () => {
+    const desired = desiredOf(['alpha'], 1);
+    await applyPlan(await plan(desired), org.client);
+    const deletion = await plan(makeDesired(desired.projects, [], { id: 'org_test' }));
+    const change = deletion.changes.find((c) => c.resource === 'api_key' && c.action === 'delete')!;
+    const [project] = await org.client.listProjects();
+    await org.client.deleteProjectKey(project!.id, change.resource === 'api_key' ? change.key_id! : '');
+    const report = await applyPlan(deletion, org.client);
+    expect(report.outcomes).toMatchObject([{ action: 'delete', status: 'applied', message: expect.stringMatching(/^key_\w+ was already gone$/) }]);
+  });
+
+  it('archives a project that left the policies; its keys stop authenticating', async () => {
+    const desired = desiredOf(['alpha', 'beta'], 1);
+    let value = '';
+    await applyPlan(await plan(desired), org.client, { deliver: async (change, created) => void (change.project === 'beta' && (value = created.value)) });
+    expect((await org.request('POST', '/openai/v1/chat/completions', { token: value, body: { model: 'openai/gpt-oss-20b', messages: [{ role: 'user', content: 'hi' }] } })).status).toBe(200);
+    const archival = await plan(desiredOf(['alpha'], 1));
+    expect(archival.changes.map((c) => `${c.resource}:${c.action}`)).toEqual(['project:archive']);
+    expect((await applyPlan(archival, org.client)).summary.failed).toBe(0);
+    expect((await org.client.listProjects()).map((p) => p.name)).toEqual(['alpha']);
+    expect((await org.request('POST', '/openai/v1/chat/completions', { token: value, body: { model: 'openai/gpt-oss-20b', messages: [{ role: 'user', content: 'hi' }] } })).status).toBe(401);
+  });
+
+  it('hands each new key to deliver while its value is in hand, and never puts it in the report', async () => {
+    const seen: string[] = [];
+    const report = await applyPlan(await plan(desiredOf(['alpha'], 1)), org.client, { deliver: async (change, created) => void seen.push(`${change.key}:${created.value.slice(0, 4)}`) });
+    expect(seen).toEqual(['alpha-k0:gsk_']);
+    expect(JSON.stringify(report)).not.toMatch(/gsk_[A-Za-z0-9]{8,}/);
+  });
+});

@@ -1,0 +1,89 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readEventContext, type EventContext } from '../../src/action/context.js';
+import { readInputs } from '../../src/action/inputs.js';
+
+const EVENTS = path.resolve('test/fixtures/events');
+const env = (event: string, name = event) => ({ GITHUB_EVENT_NAME: name, GITHUB_EVENT_PATH: path.join(EVENTS, `${event}.json`), GITHUB_REPOSITORY: 'acme/groq-policies', GITHUB_SHA: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678', GITHUB_REF: 'refs/heads/main', GITHUB_RUN_ID: '77', GITHUB_API_URL: 'https://ghe.acme.example/api/v3' });
+const context = (event: string, name?: string): EventContext => readEventContext(env(event, name));
+const inputs = (values: Record<string, string>) => (name: string) => values[name] ?? '';
+const ok = { mode: 'plan', 'groq-admin-key': 'sandbox-admin-key-123', 'github-token': 'ghs_workflowtoken' };
+
+describe('readEventContext', () => {
+  it('reads a pull_request event: number, head commit, not a fork', () => {
+    const c = context('pull_request');
+    expect(c).toMatchObject({ eventName: 'pull_request', owner: 'acme', repo: 'groq-policies', defaultBranch: 'main', apiUrl: 'https://ghe.acme.example/api/v3', runUrl: 'https://github.com/acme/groq-policies/actions/runs/77' });
+    expect(c.pullRequest).toEqual({ number: 42, headSha: '6dcb09b5b57875f334f61aebed695e2e4193db5e', fromFork: false });
+  });
+
+  it('knows a pull request from a fork', () => {
+    expect(context('pull_request_fork', 'pull_request').pullRequest).toEqual({ number: 43, headSha: 'c2a7e1f0b3d4a5968778695a4b3c2d1e0f9a8b7c', fromFork: true });
+  });
+
+  it('reads push, schedule and workflow_dispatch events', () => {
+    expect(context('push')).toMatchObject({ pullRequest: null, defaultBranch: 'main', ref: 'refs/heads/main' });
+    expect(context('schedule')).toMatchObject({ pullRequest: null, defaultBranch: null });
+    expect(context('workflow_dispatch')).toMatchObject({ pullRequest: null, defaultBranch: 'main' });
+  });
+
+  it('says what is wrong outside a workflow run', () => {
+    expect(() => readEventContext({})).toThrow('GITHUB_REPOSITORY is not set');
+    expect(() => readEventContext({ GITHUB_REPOSITORY: 'a/b', GITHUB_EVENT_PATH: '/nonexistent/event.json' })).toThrow('cannot read the event payload');
+  });
+});
+
+describe('readInputs', () => {
+  it('reads the inputs with their defaults', () => {
+    expect(readInputs(inputs(ok), context('pull_request'))).toEqual({
+      mode: 'plan', policies: 'policies', adminKey: 'sandbox-admin-key-123', baseUrl: 'https://api.groq.com', githubToken: 'ghs_workflowtoken',
+      comment: true, requireApproval: true, expectFingerprint: null,
+    });
+    const fp = 'AB'.repeat(32);
+    expect(readInputs(inputs({ ...ok, mode: 'apply', policies: 'org/policies', 'groq-base-url': 'http://127.0.0.1:9', comment: 'false', 'require-approval': 'False', 'expect-fingerprint': fp }), context('workflow_dispatch'))).toMatchObject({
+      mode: 'apply', policies: 'org/policies', baseUrl: 'http://127.0.0.1:9', comment: false, requireApproval: false, expectFingerprint: fp.toLowerCase(),
+    });
+  });
+
+  it('says what to change in the workflow file', () => {
+    const c = context('pull_request');
+    expect(() => readInputs(inputs({ ...ok, mode: 'destroy' }), c)).toThrow('input `mode` must be one of plan, apply, drift, reconcile, usage, not "destroy": correct it under the step\'s `with:`');
+    expect(() => readInputs(inputs({ ...ok, mode: '' }), c)).toThrow('input `mode` is missing: add `mode: plan`');
+    expect(readInputs(inputs({ ...ok, mode: 'usage' }), c).mode).toBe('usage');
+    expect(() => readInputs(inputs({ ...ok, 'groq-admin-key': '' }), c)).toThrow('input `groq-admin-key` is empty: add `groq-admin-key: ${{ secrets.GROQ_ADMIN_KEY }}` under the step\'s `with:`');
+    expect(() => readInputs(inputs({ ...ok, 'groq-base-url': 'api.groq.com' }), c)).toThrow('input `groq-base-url` must be an http(s) URL such as https://api.groq.com, not "api.groq.com"');
+    expect(() => readInputs(inputs({ ...ok, comment: 'yes' }), c)).toThrow('input `comment` must be true or false, not "yes"');
+    expect(() => readInputs(inputs({ ...ok, 'github-token': '' }), c)).toThrow('input `github-token` is empty, and mode plan needs it to comment on the pull request');
+    expect(() => readInputs(inputs({ ...ok, command: 'plan' }), c)).toThrow('input `command` was replaced by `mode`');
+    expect(() => readInputs(inputs({ ...ok, 'admin-key': 'x' }), c)).toThrow('input `admin-key` was renamed to `groq-admin-key`');
+    expect(() => readInputs(inputs({ ...ok, 'expect-fingerprint': 'abc' }), c)).toThrow('input `expect-fingerprint` must be a plan\'s fingerprint (64 hex digits');
+    expect(() => readInputs(inputs({ ...ok, 'expect-fingerprint': 'a'.repeat(64) }), c)).toThrow('input `expect-fingerprint` only applies to `mode: apply`');
+  });
+
+  it('needs no GitHub token to plan without commenting, or to reconcile', () => {
+    expect(readInputs(inputs({ ...ok, 'github-token': '', comment: 'false' }), context('pull_request')).githubToken).toBe('');
+    expect(readInputs(inputs({ ...ok, mode: 'reconcile', 'github-token': '' }), context('schedule')).mode).toBe('reconcile');
+    expect(() => readInputs(inputs({ ...ok, mode: 'drift', 'github-token': '' }), context('schedule'))).toThrow('needs it to open the drift issue');
+  });
+
+  it('explains a fork pull request without secrets, and warns off pull_request_target', () => {
+    const message = (() => {
+      try {
+        readInputs(inputs({ ...ok, 'groq-admin-key': '' }), context('pull_request_fork', 'pull_request'));
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return '';
+    })();
+    expect(message).toContain('the plan needs the Groq admin key to read the organization');
+    expect(message).toContain('GitHub gives workflows no secrets on a pull request from a fork');
+    expect(message).toContain('Do not switch the workflow to `pull_request_target`: it runs with the secrets on the fork\'s untrusted content');
+  });
+
+  it('keeps apply to pushes and workflow_dispatch with a fingerprint', () => {
+    const apply = { ...ok, mode: 'apply' };
+    expect(() => readInputs(inputs(apply), context('pull_request'))).toThrow('`mode: apply` must not run on pull_request: it would apply changes nobody merged');
+    expect(() => readInputs(inputs(apply), context('workflow_dispatch'))).toThrow('`mode: apply` on workflow_dispatch needs the fingerprint of the plan you approved');
+    expect(() => readInputs(inputs(apply), context('schedule'))).toThrow('`mode: apply` runs on push to the default branch');
+    expect(readInputs(inputs(apply), context('push')).mode).toBe('apply');
+  });
+});

@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import { METADATA } from '../../src/core/shared.js';
+import { planChanges, usageNeeds } from '../../src/plan/plan-changes.js';
+import { IN_PROGRESS_GRACE_SECONDS, keyUsageFromBuckets, lineageOf, USAGE_LAG_ALLOWANCE_SECONDS } from '../../src/plan/rotation.js';
+import type { KeyChange } from '../../src/plan/types.js';
+import { makeDesired, makeDesiredKey, makeDesiredProject, makeLive, makeLiveProject, managedKeyFor, NOW } from '../helpers/builders.js';
+
+const DAY = 86_400;
+const project = makeDesiredProject('chatbot-prod');
+const keyChanges = (plan: ReturnType<typeof planChanges>) => plan.changes.filter((c): c is KeyChange => c.resource === 'api_key');
+const withRotation = (overrides: Partial<ReturnType<typeof makeDesiredKey>['rotation']>, protect = false) => {
+  const base = makeDesiredKey('web', { protect });
+  return { ...base, rotation: { ...base.rotation, ...overrides } };
+};
+
+describe('rotation phases', () => {
+  it('rotates a key older than `every`, as a time-driven step outside the fingerprint', () => {
+    const key = withRotation({ everySeconds: 30 * DAY });
+    const current = managedKeyFor(key, { created_at: NOW - 31 * DAY }, 7);
+    const plan = planChanges(makeDesired([project], [key]), makeLive([makeLiveProject('chatbot-prod', { keys: [current] })]), NOW);
+    expect(keyChanges(plan)).toMatchObject([{ action: 'rotate', key: 'web', key_id: current.id, rotation: { generation: 8, cause: 'age', time_driven: true, targets: ['file out/web.key (0600)'] } }]);
+    expect(plan.summary.rotate).toBe(1);
+    // A plan approved before the key became due still applies.
+    const yesterday = planChanges(makeDesired([project], [key]), makeLive([makeLiveProject('chatbot-prod', { keys: [{ ...current, created_at: NOW - 29 * DAY }] })]), NOW);
+    expect(keyChanges(yesterday)).toEqual([]);
+    expect(plan.fingerprint).toBe(yesterday.fingerprint);
+  });
+
+  it('rotates at once when the trigger changes, and that rotation is part of what reviewers approve', () => {
+    const before = withRotation({ trigger: null });
+    const after = withRotation({ trigger: '2026-11 leak' });
+    const live = makeLive([makeLiveProject('chatbot-prod', { keys: [managedKeyFor(before)] })]);
+    const plan = planChanges(makeDesired([project], [after]), live, NOW);
+    expect(keyChanges(plan)).toMatchObject([{ action: 'rotate', rotation: { cause: 'trigger', time_driven: false, trigger: '2026-11 leak', generation: 2 } }]);
+    expect(plan.fingerprint).not.toBe(planChanges(makeDesired([project], [before]), live, NOW).fingerprint);
+  });
+
+  it('rotates when the delivery targets change: groq-rbac keeps no value to send to a new one', () => {
+    const before = makeDesiredKey('web');
+    const after = { ...before, rotation: { ...before.rotation, deliver: [...before.rotation.deliver, { kind: 'vault' as const, path: 'secret/data/groq/web', field: 'api_key' }] } };
+    const plan = planChanges(makeDesired([project], [after]), makeLive([makeLiveProject('chatbot-prod', { keys: [managedKeyFor(before)] })]), NOW);
+    expect(keyChanges(plan)).toMatchObject([{ action: 'rotate', rotation: { cause: 'targets', targets: ['file out/web.key (0600)', 'vault secret/data/groq/web#api_key'] } }]);
+  });
+
+  it('with quiet_period 0s retires the replaced generation in the same run, once its successor is delivered', () => {
+    const key = withRotation({ trigger: 'now', quietPeriodSeconds: 0, minOverlapSeconds: 0 });
+    const current = managedKeyFor(withRotation({}));
+    const plan = planChanges(makeDesired([project], [key]), makeLive([makeLiveProject('chatbot-prod', { keys: [current] })]), NOW);
+    expect(keyChanges(plan).map((c) => [c.action, c.key_id, c.rotation?.after_rotation ?? false])).toEqual([['rotate', current.id, false], ['delete', current.id, true]]);
+  });
+
+  it('keeps an old generation until the new one has been delivered for min_overlap, saying how long is left', () => {
+    const key = withRotation({ minOverlapSeconds: 3600 });
+    const current = managedKeyFor(key, { created_at: NOW - 600 }, 2);
+    const old = managedKeyFor(key, { created_at: NOW - 60 * DAY, last_used_at: NOW - 10 * DAY }, 1);
+    const plan = planChanges(makeDesired([project], [key]), makeLive([makeLiveProject('chatbot-prod', { keys: [current, old] })]), NOW, { usage: new Map([[old.id, null]]) });
+    expect(keyChanges(plan)).toEqual([]);
+    expect(plan.pending).toMatchObject([{ key_id: old.id, waiting_for: 'overlap', seconds_left: 3600 - 595 }]);
+  });
+
+  it('never retires an old generation still in use, however often it is planned', () => {
+    const key = makeDesiredKey('web');
+    const current = managedKeyFor(key, { created_at: NOW - 10 * DAY }, 2);
+    for (const t of [NOW, NOW + 3 * DAY, NOW + 30 * DAY]) {
+      const old = managedKeyFor(key, { created_at: NOW - 100 * DAY, last_used_at: t - 30 }, 1);
+      const plan = planChanges(makeDesired([project], [key]), makeLive([makeLiveProject('chatbot-prod', { keys: [current, old] })], { observed_at: t }), t, { usage: new Map([[old.id, t - 30]]) });
+      expect(keyChanges(plan).filter((c) => c.action === 'delete')).toEqual([]);
+      expect(plan.pending).toMatchObject([{ waiting_for: 'quiet' }]);
+    }
+  });
+
+  it('counts the usage lag: quiet for exactly quiet_period is not enough', () => {
+    const key = makeDesiredKey('web');
+    const current = managedKeyFor(key, { created_at: NOW - 10 * DAY }, 2);
+    const old = managedKeyFor(key, { created_at: NOW - 100 * DAY, last_used_at: NOW - DAY }, 1);
+    const live = makeLive([makeLiveProject('chatbot-prod', { keys: [current, old] })]);
+    const atQuiet = planChanges(makeDesired([project], [key]), live, NOW, { usage: new Map([[old.id, null]]) });
+    expect(atQuiet.pending).toMatchObject([{ seconds_left: USAGE_LAG_ALLOWANCE_SECONDS }]);
+    const later = NOW + USAGE_LAG_ALLOWANCE_SECONDS;
+    const plan = planChanges(makeDesired([project], [key]), { ...live, observed_at: later }, later, { usage: new Map([[old.id, null]]) });
+    expect(keyChanges(plan)).toMatchObject([{ action: 'delete', key_id: old.id, reason: 'retired' }]);
+  });
+
+  it('after a crash before the delivery mark, drains the unmarked generation and starts again at the next one', () => {
+    const key = makeDesiredKey('web');
+    const current = managedKeyFor(key, { created_at: NOW - 100 * DAY }, 3);
+    const interrupted = managedKeyFor(key, { created_at: NOW - 120, last_used_at: null }, 4);
+    delete interrupted.metadata[METADATA.deliveredAt];
+    expect(lineageOf([current, interrupted], NOW + 3600)).toEqual({ current, inProgress: null, old: [interrupted], nextGeneration: 5 });
+    expect(lineageOf([current, interrupted], NOW)).toEqual({ current, inProgress: interrupted, old: [], nextGeneration: 5 });
+    const live = makeLive([makeLiveProject('chatbot-prod', { keys: [current, interrupted] })]);
+    // Right after, it may be another run's rotation in progress: nothing starts.
+    const meanwhile = planChanges(makeDesired([project], [key]), live, NOW);
+    expect(keyChanges(meanwhile)).toEqual([]);
+    expect(meanwhile.pending).toMatchObject([{ key_id: interrupted.id, waiting_for: 'in_progress', seconds_left: IN_PROGRESS_GRACE_SECONDS - 120 }]);
+    const later = NOW + IN_PROGRESS_GRACE_SECONDS;
+    const plan = planChanges(makeDesired([project], [key]), { ...live, observed_at: later }, later, { usage: new Map([[interrupted.id, null]]) });
+    expect(keyChanges(plan)).toMatchObject([{ action: 'rotate', rotation: { generation: 5, cause: 'age' } }]);
+    expect(plan.pending).toMatchObject([{ key_id: interrupted.id, generation: 4, waiting_for: 'quiet' }]);
+  });
+
+  it('after a crash during a first create, creates the next generation', () => {
+    const key = makeDesiredKey('web');
+    const undelivered = managedKeyFor(key, { created_at: NOW - 60, last_used_at: null }, 1);
+    delete undelivered.metadata[METADATA.deliveredAt];
+    const later = NOW + IN_PROGRESS_GRACE_SECONDS;
+    const plan = planChanges(makeDesired([project], [key]), makeLive([makeLiveProject('chatbot-prod', { keys: [undelivered] })], { observed_at: later }), later);
+    expect(keyChanges(plan)).toMatchObject([{ action: 'create', rotation: { generation: 2, cause: 'interrupted', time_driven: true } }]);
+  });
+
+  it('lets a protected key rotate: retiring its old generation is not a protected delete, nor counted by safety', () => {
+    const key = withRotation({}, true);
+    const current = managedKeyFor(key, { created_at: NOW - 10 * DAY }, 9);
+    const olds = [1, 2, 3, 4, 5].map((g) => managedKeyFor(key, { created_at: NOW - 200 * DAY, last_used_at: null }, g));
+    const plan = planChanges(makeDesired([project], [key]), makeLive([makeLiveProject('chatbot-prod', { keys: [current, ...olds] })]), NOW, { usage: new Map(olds.map((k) => [k.id, null])) });
+    expect(keyChanges(plan).filter((c) => c.reason === 'retired')).toHaveLength(5);
+    expect(plan.refusals).toEqual([]);
+  });
+});
+
+describe('usage for retirements', () => {
+  it('asks for the usage of old generations only, over the longest quiet window', () => {
+    const key = makeDesiredKey('web');
+    const current = managedKeyFor(key, {}, 2);
+    const old = managedKeyFor(key, { created_at: NOW - 50 * DAY }, 1);
+    const desired = makeDesired([project], [key]);
+    expect(usageNeeds(desired, makeLive([makeLiveProject('chatbot-prod', { keys: [current] })]))).toBeNull();
+    expect(usageNeeds(desired, makeLive([makeLiveProject('chatbot-prod', { keys: [current, old] })]))).toEqual({ keyIds: [old.id], since: NOW - DAY - USAGE_LAG_ALLOWANCE_SECONDS });
+  });
+
+  it('reads the last bucket with requests for each key, capped at now', () => {
+    const result = (id: string, n: number) => ({ object: 'organization.usage.completions.result' as const, input_tokens: 1, output_tokens: 1, num_model_requests: n, project_id: 'p', api_key_id: id, model: null });
+    const buckets = [
+      { object: 'bucket' as const, start_time: 100, end_time: 160, results: [result('a', 2), result('b', 0)] },
+      { object: 'bucket' as const, start_time: 160, end_time: 220, results: [result('a', 1), result('x', 5)] },
+    ];
+    expect([...keyUsageFromBuckets(['a', 'b'], buckets, 200)]).toEqual([['a', 200], ['b', null]]);
+  });
+});
