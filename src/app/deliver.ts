@@ -2,6 +2,7 @@ import type { CreatedProjectApiKey } from '../core/contract.js';
 import type { Logger } from '../core/log.js';
 import { registerSecret } from '../core/redact.js';
 import { deliverKey } from '../apply/deliver/index.js';
+import { DeliveryIncomplete, mayHaveWritten } from '../apply/deliver/types.js';
 import type { KeyChange } from '../plan/types.js';
 import type { Delivery, DesiredState } from '../policy/types.js';
 import path from 'node:path';
@@ -10,16 +11,31 @@ import path from 'node:path';
  * Delivery for applyPlan: every target of the policy key, in order; the first failure fails the
  * change (and applyPlan deletes the new key). The value lives only in memory, for these calls.
  */
-export function deliverToTargets(desired: DesiredState, context: { env: NodeJS.ProcessEnv; cwd: string; logger: Logger; maskSecret?: (value: string) => void; redirectTo?: string }) {
+export function deliverToTargets(desired: DesiredState, context: { env: NodeJS.ProcessEnv; cwd: string; logger: Logger; maskSecret?: (value: string) => void; redirectTo?: string | (() => string | null) }) {
   const keys = new Map(desired.keys.map((k) => [k.name, k]));
   const { maskSecret, redirectTo, ...deliveryContext } = context;
-  return async (change: KeyChange, created: CreatedProjectApiKey): Promise<void> => {
+  return async (change: KeyChange, created: CreatedProjectApiKey, _projectId: string, checkDeadline: () => void = () => {}): Promise<void> => {
     // In Actions the value is masked (core.setSecret) before anything else can print it.
     maskSecret?.(created.value);
     registerSecret(created.value);
     const key = keys.get(change.key);
     if (!key) return;
-    for (const target of key.rotation.deliver) await deliverKey(redirectTo ? sandboxTarget(target, redirectTo) : target, created.value, deliveryContext);
+    const redirect = typeof redirectTo === 'function' ? redirectTo() : redirectTo;
+    const targets = key.rotation.deliver;
+    for (const [i, target] of targets.entries()) {
+      try {
+        checkDeadline();
+      } catch (error) {
+        throw new DeliveryIncomplete((error as Error).message, { written: i > 0, cause: error });
+      }
+      try {
+        await deliverKey(redirect ? sandboxTarget(target, redirect) : target, created.value, deliveryContext);
+      } catch (error) {
+        const written = i > 0 || mayHaveWritten(error);
+        const reached = i === 0 ? '' : ` after reaching ${i} of ${targets.length} targets`;
+        throw new DeliveryIncomplete(`${(error as Error).message}${reached}`, { written, cause: error });
+      }
+    }
   };
 }
 

@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { canonicalJson } from '../core/canonical-json.js';
 import type { CreatedProjectApiKey, SpendAlertInput, UpdateKeyInput } from '../core/contract.js';
 import { LIMIT_TO_CONTRACT, METADATA, usdToCents, type LimitField } from '../core/shared.js';
+import { UserError } from '../core/errors.js';
 import { GroqApiError } from '../groq/errors.js';
+import { DeliveryIncomplete } from './deliver/types.js';
 import type { GroqAdmin } from '../groq/types.js';
 import { permissionsInput } from '../plan/model-rules.js';
 import type { Change, KeyChange, ProjectChange } from '../plan/types.js';
@@ -36,7 +38,7 @@ async function gone<T>(action: () => Promise<T>, stillThere: () => Promise<boole
   }
 }
 
-export async function applyChange(org: string, change: Change, admin: GroqAdmin, projectIds: ProjectIds, options: ApplyOptions): Promise<{ message: string; id: string | null }> {
+export async function applyChange(org: string, change: Change, admin: GroqAdmin, projectIds: ProjectIds, options: ApplyOptions): Promise<{ message: string; id: string | null; delivered?: boolean }> {
   const projectId = (name: string): string => {
     const id = projectIds.get(name);
     if (!id) throw new GroqApiError({ status: 404, code: 'project_not_found', type: null, serverMessage: `project "${name}" has no id: it was not created`, requestId: null, method: 'POST', path: '/openai/v1/organization/projects' });
@@ -115,7 +117,7 @@ async function createProject(org: string, change: ProjectChange, admin: GroqAdmi
   return { message: `created ${created.value.id}`, id: created.value.id };
 }
 
-async function applyKeyChange(org: string, change: KeyChange, admin: GroqAdmin, projectId: string, options: ApplyOptions): Promise<{ message: string; id: string | null }> {
+async function applyKeyChange(org: string, change: KeyChange, admin: GroqAdmin, projectId: string, options: ApplyOptions): Promise<{ message: string; id: string | null; delivered?: boolean }> {
   switch (change.action) {
     case 'create':
     case 'rotate':
@@ -146,31 +148,62 @@ async function applyKeyChange(org: string, change: KeyChange, admin: GroqAdmin, 
 const orgNow = (admin: GroqAdmin): number => admin.observedNow() ?? Math.floor(Date.now() / 1000);
 
 /**
- * A key's next generation, in one run: create it, verify its value with one authenticated call,
- * deliver it to every target, and only then mark it delivered. If verification or a delivery
- * fails, the new key is deleted (unless another apply made it), nothing else changes, and the
- * change fails; the next run starts over.
+ * How long one generation's create → verify → deliver → mark may take: well inside the grace in
+ * which other runs take an undelivered generation for one in progress (rotation.ts).
  */
-async function makeGeneration(org: string, change: KeyChange, admin: GroqAdmin, projectId: string, options: ApplyOptions): Promise<{ message: string; id: string | null }> {
+export const GENERATION_DEADLINE_MS = 10 * 60 * 1000;
+
+/**
+ * A key's next generation, in one run: create it, verify its value with one authenticated call,
+ * deliver it to every target, and only then mark it delivered. If verification fails, or a delivery
+ * fails before any target could hold the value, the new key is deleted (unless another run made it
+ * or has marked it since) and nothing else changes. Once a target may hold it, it is never deleted
+ * here: it stays unmarked and drains once quiet, like a generation a crash left behind. Either way
+ * the change fails and the next run starts over.
+ */
+async function makeGeneration(org: string, change: KeyChange, admin: GroqAdmin, projectId: string, options: ApplyOptions): Promise<{ message: string; id: string | null; delivered: boolean }> {
+  // Both clocks count: this machine's, and the organization's (which other runs judge the grace by).
+  const started = Date.now();
+  const orgStarted = orgNow(admin);
+  const checkDeadline = () => {
+    if (Date.now() - started > GENERATION_DEADLINE_MS || (orgNow(admin) - orgStarted) * 1000 > GENERATION_DEADLINE_MS) {
+      throw new UserError(`generation took longer than ${GENERATION_DEADLINE_MS / 60_000} minutes to deliver; stopped so that another run can take over`);
+    }
+  };
   const step = change.rotation ?? { generation: 1, cause: 'first' as const, time_driven: false, targets: [] };
   const generation = String(step.generation);
   const metadata: Record<string, string> = { ...change.after!.metadata, [METADATA.generation]: generation };
   if (step.trigger) metadata[METADATA.trigger] = step.trigger;
   const body = { name: change.after!.name, metadata };
   const made = await createKey(admin, projectId, body, idempotencyKeyFor(org, { project: projectId, key: change.key, generation }), change.key, generation);
-  if (made.kind === 'concurrent') return { message: `generation ${generation} (${made.id}) was made by another apply running at the same time`, id: made.id };
+  // Another run made (and delivers) this generation: ours is not to deliver, nor to retire its predecessor.
+  if (made.kind === 'concurrent') return { message: `generation ${generation} (${made.id}) was made by another apply running at the same time`, id: made.id, delivered: false };
   const created = made.key;
+  const discard = async () => {
+    // A replay is another run's key, and one marked since was delivered by another run: neither is ours to delete.
+    if (made.replayed) return;
+    const now = await admin.getProjectKey(projectId, created.id).catch(() => null);
+    if (now && now.metadata[METADATA.deliveredAt] === undefined) await admin.deleteProjectKey(projectId, created.id).catch(() => undefined);
+  };
   try {
     await admin.listModels(created.value);
-    await options.deliver?.(change, created, projectId);
   } catch (error) {
-    // A replay is another run's key: it may have delivered it already, so it is not ours to delete.
-    if (!made.replayed) await admin.deleteProjectKey(projectId, created.id).catch(() => undefined);
+    await discard();
+    throw error;
+  }
+  try {
+    await options.deliver?.(change, created, projectId, checkDeadline);
+    checkDeadline();
+  } catch (error) {
+    if (!(error instanceof DeliveryIncomplete && !error.written)) {
+      throw new UserError(`${(error as Error).message}; the new key ${created.id} is kept unmarked because a target may hold it: it is retired once quiet, and the next run starts over`, { cause: error });
+    }
+    await discard();
     throw error;
   }
   await admin.updateProjectKey(projectId, created.id, { metadata: { [METADATA.deliveredAt]: String(orgNow(admin)), [METADATA.targets]: step.targets_hash ?? '' } });
   const where = step.targets.length === 0 ? 'no delivery target' : `delivered to ${step.targets.length} target${step.targets.length === 1 ? '' : 's'}`;
-  return { message: `created generation ${generation}: ${created.id} (${created.redacted_value}), verified, ${where}`, id: created.id };
+  return { message: `created generation ${generation}: ${created.id} (${created.redacted_value}), verified, ${where}`, id: created.id, delivered: true };
 }
 
 type CreateOutcome = { kind: 'created'; key: CreatedProjectApiKey; replayed: boolean } | { kind: 'concurrent'; id: string };

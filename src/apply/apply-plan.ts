@@ -32,7 +32,7 @@ export interface ApplyOptions {
    * Delivers a new key generation while its value is in hand, after it was verified and before it
    * is marked delivered. A throw fails the change and deletes the new key.
    */
-  deliver?: (change: KeyChange, created: CreatedProjectApiKey, projectId: string) => Promise<void>;
+  deliver?: (change: KeyChange, created: CreatedProjectApiKey, projectId: string, checkDeadline: () => void) => Promise<void>;
 }
 
 /**
@@ -47,8 +47,8 @@ export async function applyPlan(plan: Plan, admin: GroqAdmin, options: ApplyOpti
   const projectIds: ProjectIds = new Map();
   for (const c of plan.changes) if ('project_id' in c && c.project_id) projectIds.set(c.project, c.project_id);
   const failedProjects = new Set<string>();
-  // Keys whose new generation was not delivered in this run: their retirements wait.
-  const failedKeys = new Set<string>();
+  // Keys whose new generation this run delivered and marked: only those retire their predecessor now.
+  const deliveredKeys = new Set<string>();
 
   const run = async (change: Change): Promise<ChangeOutcome> => {
     const project = 'project' in change ? change.project : null;
@@ -56,15 +56,15 @@ export async function applyPlan(plan: Plan, admin: GroqAdmin, options: ApplyOpti
     let outcome: ChangeOutcome;
     if (project !== null && failedProjects.has(project) && !(change.resource === 'project' && change.action === 'create')) {
       outcome = { ...base, id: null, status: 'skipped', message: `skipped: project "${project}" could not be created` };
-    } else if (change.resource === 'api_key' && change.rotation?.after_rotation && failedKeys.has(`${change.project}/${change.key}`)) {
+    } else if (change.resource === 'api_key' && change.rotation?.after_rotation && !deliveredKeys.has(`${change.project}/${change.key}`)) {
       outcome = { ...base, id: change.key_id, status: 'skipped', message: `kept ${change.key_id}: its successor was not delivered` };
     } else {
       try {
-        const { message, id } = await applyChange(plan.org, change, admin, projectIds, options);
+        const { message, id, delivered } = await applyChange(plan.org, change, admin, projectIds, options);
+        if (delivered && change.resource === 'api_key') deliveredKeys.add(`${change.project}/${change.key}`);
         outcome = { ...base, id, status: 'applied', message };
       } catch (error) {
         if (change.resource === 'project' && change.action === 'create') failedProjects.add(change.project);
-        if (change.resource === 'api_key' && (change.action === 'create' || change.action === 'rotate')) failedKeys.add(`${change.project}/${change.key}`);
         const e = error as Error & { status?: number; code?: string | null };
         outcome = {
           ...base, id: null, status: 'failed', message: e.message,

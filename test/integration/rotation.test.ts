@@ -105,21 +105,42 @@ describe('delivery and staged rotation against the sandbox', () => {
     expect(await infer(delivered())).toBe(200);
   });
 
-  it('leaves no new key behind and the old key untouched when a delivery fails', async () => {
+  it('leaves no new key behind and the old key untouched when a delivery is refused', async () => {
     await apply(keyWith());
     const first = delivered();
     const before = await liveKeys();
-    const failing = async () => {
-      throw new Error('Vault is sealed');
-    };
-    const result = await apply(keyWith({ trigger: 'again' }), failing);
+    // A Vault target with no VAULT_ADDR: refused before anything is written.
+    const result = await apply(keyWith({ trigger: 'again', deliver: [{ kind: 'vault', path: 'secret/data/groq/web', field: 'api_key' }] }));
     expect(result.status).toBe('applied');
     if (result.status !== 'applied') return;
     expect(result.report.summary.failed).toBe(1);
-    expect(result.report.outcomes.find((o) => o.action === 'rotate')).toMatchObject({ status: 'failed', message: 'Vault is sealed' });
+    expect(result.report.outcomes.find((o) => o.action === 'rotate')).toMatchObject({ status: 'failed', message: expect.stringContaining('cannot deliver to vault') });
     expect(await liveKeys()).toEqual(before);
     expect(delivered()).toBe(first);
     expect(await infer(first)).toBe(200);
+  });
+
+  it('never deletes a new key a target may hold: after a partial delivery it stays unmarked, and the next run starts over', async () => {
+    await apply(keyWith({ quietPeriodSeconds: 3600, minOverlapSeconds: 0 }));
+    const first = delivered();
+    // The file target is written, then the GitHub target (no token) refuses.
+    const partial = keyWith({ quietPeriodSeconds: 3600, minOverlapSeconds: 0, trigger: 'leak', deliver: [{ kind: 'file', path: 'delivered/web.key' }, { kind: 'github', repository: 'acme/web', secret: 'GROQ_API_KEY' }] });
+    const result = await apply(partial);
+    if (result.status !== 'applied') throw new Error(result.status);
+    expect(result.report.outcomes.find((o) => o.action === 'rotate')).toMatchObject({ status: 'failed', message: expect.stringContaining('is kept unmarked because a target may hold it') });
+    const second = delivered();
+    expect(second).not.toBe(first);
+    // The service that got the new value keeps working, and so does the one still on the old.
+    expect(await infer(second)).toBe(200);
+    expect(await infer(first)).toBe(200);
+    const keys = await liveKeys();
+    expect(keys.map((k) => [k.metadata[METADATA.generation], k.metadata[METADATA.deliveredAt] === undefined])).toEqual([['1', false], ['2', true]]);
+    // Once the targets work, a later run makes generation 3; generation 2 drains like any old key.
+    await advance(16 * 60);
+    const fixed = keyWith({ quietPeriodSeconds: 3600, minOverlapSeconds: 0, trigger: 'leak' });
+    expect((await apply(fixed)).status).toBe('applied');
+    expect((await liveKeys()).map((k) => k.metadata[METADATA.generation]).sort()).toEqual(['1', '2', '3']);
+    expect(await infer(delivered())).toBe(200);
   });
 
   it('makes one new generation when two applies run at once', async () => {

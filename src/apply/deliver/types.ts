@@ -41,3 +41,22 @@ export class DeliveryError extends UserError {
     this.retryable = options.retryable ?? false;
   }
 }
+
+/**
+ * A delivery to a key's targets that stopped part-way. `written`: some target may hold the new
+ * value (one was written, or the failing write may have reached it), so the new key must not be
+ * deleted: it is left unmarked, and drains once quiet like any interrupted generation.
+ */
+export class DeliveryIncomplete extends UserError {
+  override readonly name = 'DeliveryIncomplete';
+  readonly written: boolean;
+  constructor(message: string, options: { written: boolean; cause?: unknown }) {
+    super(message, { cause: options.cause });
+    this.written = options.written;
+  }
+}
+
+/** Whether a failed delivery to one target may still have written it: only a definite refusal may not. */
+export function mayHaveWritten(error: unknown): boolean {
+  return !(error instanceof DeliveryError && !error.retryable);
+}
