@@ -7,7 +7,8 @@ import type { Change } from './types.js';
  * change's `context` (key counts, last use), which move with traffic and time; nor time-driven
  * rotation steps (due by age, retiring once quiet), so an approved plan stays valid for days.
  */
-export function fingerprintChanges(org: string, changes: readonly Change[]): string {
+export function fingerprintChanges(org: string, changes: readonly Change[], rotation: readonly unknown[] = []): string {
   const stable = changes.filter((c) => !(c.resource === 'api_key' && c.rotation?.time_driven)).map(({ context: _context, ...rest }) => rest);
-  return createHash('sha256').update(canonicalJson({ org, changes: stable })).digest('hex');
+  // Each key's rotation settings are approved with the plan (rotation.ts `rotationSettings`).
+  return createHash('sha256').update(canonicalJson(rotation.length > 0 ? { org, changes: stable, rotation } : { org, changes: stable })).digest('hex');
 }

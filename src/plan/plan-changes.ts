@@ -3,7 +3,7 @@ import { defaultCatalogue, type ModelCatalogue } from '../core/models.js';
 import type { DesiredKey, DesiredState } from '../policy/types.js';
 import { fingerprintChanges } from './fingerprint.js';
 import { keysNeedingUsage, planProjectKeys } from './plan-keys.js';
-import type { KeyUsage } from './rotation.js';
+import { rotationSettings, type KeyUsage } from './rotation.js';
 import { planOrgPermissions, planSpending } from './plan-org.js';
 import { planLeftoverProject, planProjectSettings } from './plan-projects.js';
 import { checkSafety } from './safety.js';
@@ -21,7 +21,9 @@ export interface PlanOptions {
 
 /** Which keys' usage the plan needs to decide retirements, and from when: read it, then plan with it. */
 export function usageNeeds(desired: DesiredState, live: LiveState): { keyIds: string[]; since: number } | null {
-  const byName = new Map(live.projects.map((p) => [p.project.name, p]));
+  // The oldest project of a name is the one managed (as in planChanges).
+  const byName = new Map<string, LiveProject>();
+  for (const p of [...live.projects].sort(byAge)) if (!byName.has(p.project.name)) byName.set(p.project.name, p);
   const needs = desired.projects.flatMap((p) => keysNeedingUsage({ wanted: desired.keys.filter((k) => k.project === p.name), live: byName.get(p.name)?.keys ?? [], now: live.observed_at }));
   if (needs.length === 0) return null;
   return { keyIds: needs.map((n) => n.keyId).sort(), since: live.observed_at - Math.max(...needs.map((n) => n.windowSeconds)) };
@@ -62,7 +64,7 @@ export function planChanges(desired: DesiredState, live: LiveState, now: number,
     const settings = planProjectSettings({ desired, project, live: current, org: live });
     projectChanges.push(...settings.changes);
     refusals.push(...settings.refusals);
-    const keys = planProjectKeys({ desired, project: project.name, projectId: current?.project.id ?? null, team: project.team, wanted: keysByProject.get(project.name) ?? [], live: current?.keys ?? [], now, usage });
+    const keys = planProjectKeys({ desired, project: project.name, projectId: current?.project.id ?? null, team: project.team, wanted: keysByProject.get(project.name) ?? [], live: current?.keys ?? [], now, usage, retirementsPaused: live.spendLimit?.enforcement.status === 'enforcing' });
     projectChanges.push(...sortKeyChanges(keys.changes));
     unmanagedKeys.push(...keys.unmanaged);
     pending.push(...keys.pending);
@@ -88,7 +90,7 @@ export function planChanges(desired: DesiredState, live: LiveState, now: number,
     format_version: 2,
     org: desired.org.id,
     generated_at: now,
-    fingerprint: fingerprintChanges(desired.org.id, changes),
+    fingerprint: fingerprintChanges(desired.org.id, changes, rotationSettings(desired.keys)),
     summary: summarise(changes),
     changes,
     unmanaged: { projects: unmanagedProjects, keys: unmanagedKeys },

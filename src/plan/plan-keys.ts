@@ -58,6 +58,8 @@ export function planProjectKeys(input: {
   live: readonly ProjectApiKey[];
   now: number;
   usage: KeyUsage;
+  /** The spend limit is refusing traffic: refused calls leave no usage, so nothing can be seen to be quiet. */
+  retirementsPaused?: boolean;
 }): KeyPlan {
   const { desired, project, projectId, team, wanted, now, usage } = input;
   const out: KeyPlan = { changes: [], unmanaged: [], pending: [], warnings: [], matched: [] };
@@ -76,6 +78,10 @@ export function planProjectKeys(input: {
   const wantedNames = new Set(wanted.map((k) => k.name));
 
   const retire = (key: DesiredKey, old: ProjectApiKey, replacementDeliveredAt: number, afterRotation: boolean, timeDriven: boolean) => {
+    if (input.retirementsPaused && !afterRotation) {
+      out.pending.push({ project, key: key.name, key_id: old.id, generation: generationOf(old), waiting_for: 'spend_limit', seconds_left: null, last_used_at: old.last_used_at });
+      return;
+    }
     const decision = retireDecision({ old, key, replacementDeliveredAt, now, usage });
     if (!decision.retire) {
       out.pending.push({ project, key: key.name, ...decision.pending });
@@ -104,7 +110,12 @@ export function planProjectKeys(input: {
       const before = liveKeyState(current);
       const fields = diffKeyStates(before, after);
       if (fields.length > 0) out.changes.push({ resource: 'api_key', action: 'update', reason: 'differs', ...base, key: key.name, ...ref(current), before, after, fields });
-      const due = rotationCause(key, current, now);
+      let due = rotationCause(key, current, now);
+      if (due && key.rotation.deliver.length === 0) {
+        // A new value nobody receives, and the old one retired after it: never. Say so instead.
+        out.warnings.push({ code: 'no_delivery_target', project, key: key.name, message: `key "${key.name}" is due for rotation (${due.cause}) but has no delivery target, so it is not rotated: add rotation.deliver (github, vault or file)` });
+        due = null;
+      }
       if (due) {
         out.changes.push({ resource: 'api_key', action: 'rotate', reason: 'differs', ...base, key: key.name, ...ref(current), before, after, fields: [], rotation: newGeneration(key, lineage.nextGeneration, due.cause, due.time_driven) });
       }

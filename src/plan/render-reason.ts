@@ -27,7 +27,7 @@ export function contextText(context: ChangeContext | undefined): string {
   const parts: string[] = [];
   if (context.key_count !== undefined) parts.push(`${context.key_count} key${context.key_count === 1 ? '' : 's'}`);
   if (context.last_used_at !== undefined) parts.push(context.last_used_at === null ? 'never used' : `last used ${formatDate(context.last_used_at)}`);
-  if (context.changed_by) parts.push(`changed by ${context.changed_by.actor} on ${formatDate(context.changed_by.at)}`);
+  if (context.changed_by) parts.push(`last changed by ${context.changed_by.actor} on ${formatDate(context.changed_by.at)}`);
   return parts.join(', ');
 }
 
@@ -66,6 +66,7 @@ export function causeText(step: RotationStep): string {
 /** What a waiting rotation step waits for, and how long is left. */
 export function pendingText(p: PendingStep): string {
   const left = p.seconds_left === null ? '' : ` (${formatDuration(p.seconds_left)} left)`;
+  if (p.waiting_for === 'spend_limit') return `retire g${p.generation}: waits while the spend limit refuses traffic (refused calls leave no usage, so quiet cannot be seen); ${p.last_used_at === null ? 'never used' : `last used ${formatDate(p.last_used_at)}`}`;
   if (p.waiting_for === 'in_progress') return `g${p.generation} is being delivered by another run; nothing starts until it is marked delivered, or is taken as interrupted${left}`;
   const wait =
     p.waiting_for === 'overlap' ? `waits for min_overlap after its replacement was delivered${left}`

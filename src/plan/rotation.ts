@@ -76,7 +76,8 @@ export function targetsHash(deliver: readonly Delivery[]): string {
 
 /** Why the current generation must be replaced now, or null. The first cause found wins. */
 export function rotationCause(key: DesiredKey, current: ProjectApiKey, now: number): { cause: RotationCause; time_driven: boolean } | null {
-  if ((current.metadata[METADATA.trigger] ?? null) !== key.rotation.trigger) return { cause: 'trigger', time_driven: false };
+  // A new trigger rotates; removing one does not (nothing leaked by deleting a line).
+  if (key.rotation.trigger !== null && (current.metadata[METADATA.trigger] ?? null) !== key.rotation.trigger) return { cause: 'trigger', time_driven: false };
   const targets = current.metadata[METADATA.targets];
   if (targets !== undefined && targets !== targetsHash(key.rotation.deliver)) return { cause: 'targets', time_driven: false };
   if (now - current.created_at >= key.rotation.everySeconds) return { cause: 'age', time_driven: true };
@@ -104,6 +105,16 @@ export function retireDecision(input: { old: ProjectApiKey; key: DesiredKey; rep
   const left = quietSince + quiet + USAGE_LAG_ALLOWANCE_SECONDS - now;
   if (left > 0) return { retire: false, pending: { ...base, waiting_for: 'quiet', seconds_left: left } };
   return { retire: true };
+}
+
+/**
+ * What a reviewer approves about rotation, whatever is due today: each key's settings. Part of the
+ * fingerprint, so that editing `every` or `quiet_period` is never applied under an older approval.
+ */
+export function rotationSettings(keys: readonly DesiredKey[]): unknown[] {
+  return keys
+    .map((k) => ({ key: k.name, every: k.rotation.everySeconds, quiet: k.rotation.quietPeriodSeconds, overlap: k.rotation.minOverlapSeconds, trigger: k.rotation.trigger, targets: targetsHash(k.rotation.deliver) }))
+    .sort((a, b) => (a.key < b.key ? -1 : 1));
 }
 
 /** The usage window a retirement check of `key` needs read, from `now` back. */

@@ -6,8 +6,10 @@ import type { Change, Refusal } from './types.js';
 // As octoDNS does: a percentage of a handful of resources says little, so below this the count limit alone applies.
 export const MIN_RESOURCES_FOR_PERCENT_CHECK = 10;
 
-// Retiring an old generation after a rotation replaces a key rather than removing it: not counted.
-const isDestructive = (c: Change): boolean => (c.resource === 'api_key' && c.action === 'delete' && c.reason !== 'retired') || (c.resource === 'project' && c.action === 'archive');
+// Retiring an old, quiet generation replaces a key rather than removing it: not counted. Retiring
+// the generation in service in the same run as its successor (quiet_period 0s) is counted.
+const isDestructive = (c: Change): boolean =>
+  (c.resource === 'api_key' && c.action === 'delete' && (c.reason !== 'retired' || c.rotation?.after_rotation === true)) || (c.resource === 'project' && c.action === 'archive');
 
 /** Reasons to refuse an apply; part of the plan, so every renderer and the apply see the same verdict. */
 export function checkSafety(input: { desired: DesiredState; live: LiveState; changes: readonly Change[]; adminKeyRedacted: string | null }): Refusal[] {

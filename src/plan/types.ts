@@ -162,7 +162,7 @@ export interface PendingStep {
   key_id: string;
   generation: number;
   /** `in_progress`: a newer generation another run is delivering right now. */
-  waiting_for: 'overlap' | 'quiet' | 'usage' | 'in_progress';
+  waiting_for: 'overlap' | 'quiet' | 'usage' | 'in_progress' | 'spend_limit';
   /** Seconds until it may proceed, as far as known now; `null` while the key is in use. */
   seconds_left: number | null;
   last_used_at: number | null;

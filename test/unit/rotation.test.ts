@@ -118,6 +118,56 @@ describe('rotation phases', () => {
   });
 });
 
+describe('what review found', () => {
+  it('fingerprints each key\'s rotation settings: a shorter `every` is never applied under an older approval', () => {
+    const key = makeDesiredKey('web');
+    const live = makeLive([makeLiveProject('chatbot-prod', { keys: [managedKeyFor(key)] })]);
+    const before = planChanges(makeDesired([project], [key]), live, NOW);
+    const shorter = { ...key, rotation: { ...key.rotation, everySeconds: 3600, quietPeriodSeconds: 0, minOverlapSeconds: 0 } };
+    const after = planChanges(makeDesired([project], [shorter]), live, NOW);
+    expect(before.changes).toEqual([]);
+    expect(after.fingerprint).not.toBe(before.fingerprint);
+  });
+
+  it('counts retiring the generation in service in the same run (quiet_period 0s) against the delete limits', () => {
+    const keys = ['a', 'b', 'c', 'd'].map((n) => ({ ...makeDesiredKey(n), rotation: { ...makeDesiredKey(n).rotation, quietPeriodSeconds: 0, minOverlapSeconds: 0, trigger: 'leak' } }));
+    const live = makeLive([makeLiveProject('chatbot-prod', { keys: keys.map((k) => managedKeyFor({ ...k, rotation: { ...k.rotation, trigger: null } })) })]);
+    const plan = planChanges(makeDesired([project], keys), live, NOW);
+    expect(plan.summary).toMatchObject({ rotate: 4, delete: 4 });
+    expect(plan.refusals.map((r) => r.code)).toEqual(['too_many_deletes']);
+  });
+
+  it('does not rotate a key with no delivery target: its new value would reach nobody, and the old one would go', () => {
+    const key = { ...makeDesiredKey('web'), rotation: { ...makeDesiredKey('web').rotation, everySeconds: 30 * DAY, deliver: [] } };
+    const plan = planChanges(makeDesired([project], [key]), makeLive([makeLiveProject('chatbot-prod', { keys: [managedKeyFor(key, { created_at: NOW - 40 * DAY })] })]), NOW);
+    expect(keyChanges(plan)).toEqual([]);
+    expect(plan.warnings).toMatchObject([{ code: 'no_delivery_target', key: 'web' }]);
+  });
+
+  it('does not rotate when a trigger is only removed', () => {
+    const live = makeLive([makeLiveProject('chatbot-prod', { keys: [managedKeyFor(withRotation({ trigger: 'leak' }))] })]);
+    expect(keyChanges(planChanges(makeDesired([project], [withRotation({ trigger: null })]), live, NOW))).toEqual([]);
+  });
+
+  it('retires nothing while the spend limit refuses traffic: refused calls leave no usage', () => {
+    const key = makeDesiredKey('web');
+    const current = managedKeyFor(key, { created_at: NOW - 10 * DAY }, 2);
+    const old = managedKeyFor(key, { created_at: NOW - 100 * DAY, last_used_at: null }, 1);
+    const live = makeLive([makeLiveProject('chatbot-prod', { keys: [current, old] })], { spendLimit: { object: 'organization.spend_limit', threshold_amount: 100, currency: 'USD', interval: 'month', enforcement: { status: 'enforcing' } } });
+    const plan = planChanges(makeDesired([project], [key]), live, NOW, { usage: new Map([[old.id, null]]) });
+    expect(keyChanges(plan)).toEqual([]);
+    expect(plan.pending).toMatchObject([{ key_id: old.id, waiting_for: 'spend_limit' }]);
+  });
+
+  it('reads usage for the project it manages when two share a name (the oldest)', () => {
+    const key = makeDesiredKey('web');
+    const older = makeLiveProject('chatbot-prod', { keys: [managedKeyFor(key, {}, 2), managedKeyFor(key, { created_at: NOW - 50 * DAY }, 1)] });
+    const newer = makeLiveProject('chatbot-prod');
+    newer.project.created_at = older.project.created_at + 10;
+    expect(usageNeeds(makeDesired([project], [key]), makeLive([older, newer]))?.keyIds).toEqual([older.keys[1]!.id]);
+  });
+});
+
 describe('usage for retirements', () => {
   it('asks for the usage of old generations only, over the longest quiet window', () => {
     const key = makeDesiredKey('web');
