@@ -19,7 +19,9 @@ export function deliveryIdentity(entry: unknown): string | null {
   }
   if (kind === 'vault' && typeof target.path === 'string') {
     const address = text(target.address).toLowerCase().replace(/\/+$/, '');
-    return `vault:${address}:${normalisePath(target.path)}:${text(target.field)}`;
+    // KV v2 reads `secret/groq/x` and `secret/data/groq/x` as one secret (the API's data/ segment).
+    const kv = normalisePath(target.path).replace(/^\/+/, '').replace(/^([^/]+)\/data\//, '$1/');
+    return `vault:${address}:${kv}:${text(target.field)}`;
   }
   if (kind === 'file' && typeof target.path === 'string') return `file:${normalisePath(target.path)}`;
   return null;
