@@ -3,6 +3,7 @@ import type { Logger } from '../core/log.js';
 import { registerSecret } from '../core/redact.js';
 import { deliverKey } from '../apply/deliver/index.js';
 import { DeliveryIncomplete, mayHaveWritten } from '../apply/deliver/types.js';
+import type { GroqAdmin } from '../groq/types.js';
 import type { KeyChange } from '../plan/types.js';
 import type { Delivery, DesiredState } from '../policy/types.js';
 import path from 'node:path';
@@ -52,4 +53,15 @@ export function sandboxTarget(target: Delivery, dir: string): Delivery {
     case 'file':
       return target;
   }
+}
+
+/** Where sandbox keys are delivered instead, under the working directory. */
+export const SANDBOX_DELIVERIES = path.join('.groq-rbac', 'deliveries');
+
+/**
+ * The redirect for a session: to `SANDBOX_DELIVERIES` when the organization turns out to be
+ * groq-rbac's sandbox (it marks its answers), however it was reached; else none.
+ */
+export function sandboxRedirect(admin: GroqAdmin, cwd: string): () => string | null {
+  return () => (admin.servedBySandbox?.() ? path.join(cwd, SANDBOX_DELIVERIES) : null);
 }

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { UserError } from '../core/errors.js';
+import { SANDBOX_DELIVERIES as SANDBOX_DELIVERIES_DIR } from '../app/deliver.js';
 import { openSession, type OrgSession } from '../app/session.js';
 import { DEFAULT_BASE_URL } from '../groq/client.js';
 import { startSandbox } from '../sandbox/server.js';
@@ -7,7 +8,7 @@ import { parsePositiveInt } from './args.js';
 import type { Io } from './io.js';
 
 export const SANDBOX_STATE = path.join('.groq-rbac', 'sandbox.json');
-export const SANDBOX_DELIVERIES = path.join('.groq-rbac', 'deliveries');
+export { SANDBOX_DELIVERIES } from '../app/deliver.js';
 
 /** Connects to the organization: the embedded sandbox with --sandbox, else GROQ_BASE_URL with GROQ_ADMIN_KEY. */
 export async function connect(values: { sandbox?: boolean; 'base-url'?: string; concurrency?: string }, io: Io, orgId: string): Promise<OrgSession> {
@@ -19,7 +20,7 @@ export async function connect(values: { sandbox?: boolean; 'base-url'?: string; 
     const session = openSession({ baseUrl: sandbox.url, adminKey: sandbox.adminKey, concurrency, logger: io.logger, target: `the sandbox (state in ${SANDBOX_STATE})` });
     return {
       ...session,
-      sandboxDeliveries: path.join(io.cwd, SANDBOX_DELIVERIES),
+      sandboxDeliveries: path.join(io.cwd, SANDBOX_DELIVERIES_DIR),
       async close() {
         await session.close();
         await sandbox.close();

@@ -56,6 +56,7 @@ export class GroqClient implements GroqAdmin {
   private readonly ownsTransport: boolean;
   private readonly logger: Logger;
   private lastServerTime: number | null = null;
+  private sandbox = false;
 
   constructor(options: GroqClientOptions) {
     this.baseUrl = checkBaseUrl(options.baseUrl ?? DEFAULT_BASE_URL);
@@ -212,6 +213,11 @@ export class GroqClient implements GroqAdmin {
     return { completion: completion as ChatCompletion, rateLimits: readRateLimits(headers) };
   }
 
+  /** Whether the answers came from groq-rbac's own sandbox (it marks them), not from Groq. */
+  servedBySandbox(): boolean {
+    return this.sandbox;
+  }
+
   observedNow(): number | null {
     return this.lastServerTime;
   }
@@ -271,6 +277,7 @@ export class GroqClient implements GroqAdmin {
     this.logger.debug(`${options.method} ${path} → ${response.status}`);
     const date = Date.parse(response.headers.get('date') ?? '');
     if (!Number.isNaN(date)) this.lastServerTime = Math.floor(date / 1000);
+    if (response.headers.get('x-groq-rbac-sandbox') === '1') this.sandbox = true;
     if (response.status >= 200 && response.status < 300) return { body: response.body, headers: response.headers };
     const error = (response.body as { error?: { message?: string; code?: string; type?: string; param?: string } } | null)?.error;
     throw new GroqApiError({

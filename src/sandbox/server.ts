@@ -12,6 +12,12 @@ import { compileRoutes, matchRoute, type Reply, type Route } from './router.js';
 import { apiRoutes } from './routes.js';
 import { StateLock } from './state-lock.js';
 
+/**
+ * On every answer: says "this is the stand-in, not Groq", so that groq-rbac never delivers a sandbox
+ * key to a real GitHub secret or Vault path, however it was pointed here (--sandbox or --base-url).
+ */
+export const SANDBOX_HEADER = 'x-groq-rbac-sandbox';
+
 export interface SandboxOptions {
   host?: string;
   /** 0 picks a free port. */
@@ -117,12 +123,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       dateText = new Date(second * 1000).toUTCString();
     }
     if (reply.events) {
-      res.writeHead(reply.status, { 'x-request-id': requestId, date: dateText, ...reply.headers });
+      res.writeHead(reply.status, { 'x-request-id': requestId, date: dateText, [SANDBOX_HEADER]: '1', ...reply.headers });
       for (const e of reply.events) res.write(e);
       res.end();
       return;
     }
-    res.writeHead(reply.status, { 'content-type': 'application/json', 'x-request-id': requestId, date: dateText, ...reply.headers });
+    res.writeHead(reply.status, { 'content-type': 'application/json', 'x-request-id': requestId, date: dateText, [SANDBOX_HEADER]: '1', ...reply.headers });
     res.end(JSON.stringify(reply.body));
   }
 

@@ -90,6 +90,16 @@ describe('plan and apply against the sandbox', () => {
     for (const route of Object.keys(after).filter((r) => !r.startsWith('GET '))) expect(after[route], route).toBe(before[route]);
   });
 
+  it('recognises the sandbox behind --base-url and never sends its keys to a real GitHub or Vault target', async () => {
+    edit(policy('teams/chatbot.yaml'), (t) => t.replace('- file: {path: .deliveries/chatbot-staging-web.key}', '- github: {repository: acme/chatbot, secret: GROQ_API_KEY, environment: staging}'));
+    // Even with a GitHub token in the environment.
+    const result = await runCli(['apply', '--yes'], { cwd: ws, env: { GROQ_ADMIN_KEY: org.sandbox.adminKey, GROQ_BASE_URL: org.sandbox.url, GITHUB_TOKEN: 'ghs_notarealtoken', GITHUB_API_URL: 'http://127.0.0.1:9' } });
+    outputs.push(result);
+    expect(result.code).toBe(0);
+    const value = fs.readFileSync(path.join(ws, '.groq-rbac/deliveries/github/acme/chatbot/staging/GROQ_API_KEY'), 'utf8').trim();
+    expect((await org.request('POST', '/openai/v1/chat/completions', { token: value, body: chat('openai/gpt-oss-20b') })).status).toBe(200);
+  });
+
   it("binds all of a project's keys by the project's limits", async () => {
     edit(policy('teams/chatbot.yaml'), (t) => t.replace('default: {requests_per_minute: 500, tokens_per_minute: 100000, requests_per_day: 200000}', 'default: {requests_per_minute: 2, tokens_per_minute: 100000, requests_per_day: 200000}').replace('openai/gpt-oss-120b: {tokens_per_minute: 60000}', 'openai/gpt-oss-120b: {requests_per_minute: 2}'));
     expect((await cli('apply', '--yes')).code).toBe(0);
