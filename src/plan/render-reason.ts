@@ -40,7 +40,7 @@ export function changeNote(change: Change): string {
   // A rotation's cause says more than its reason.
   const reason = step && change.action === 'rotate' ? causeText(step) : change.reason === 'new' ? '' : reasonText(change);
   const context = contextText(change.context);
-  if (change.action === 'archive') return [`archived: ${context || 'final'}`, reason].filter(Boolean).join('; ');
+  if (change.action === 'archive') return [`will be archived, which is final: ${context || 'no keys'}`, reason].filter(Boolean).join('; ');
   const after = step?.after_rotation ? "once this run's new generation is delivered" : '';
   return [reason, after, context].filter(Boolean).join('; ');
 }

@@ -56,14 +56,14 @@ export function checkSafety(input: { desired: DesiredState; live: LiveState; cha
   const { maxDeletes, maxDeletePercent } = desired.org.safety;
   const what = (n: number) => `${n} delete${n === 1 ? '' : 's'} and archive${n === 1 ? '' : 's'}`;
   if (destructive.length > maxDeletes) {
-    refusals.push({ code: 'too_many_deletes', forceable: true, message: `${what(destructive.length)} ${destructive.length === 1 ? 'is' : 'are'} over safety.max_deletes ${maxDeletes}; --force required` });
+    refusals.push({ code: 'too_many_deletes', forceable: true, message: `${what(destructive.length)} ${destructive.length === 1 ? 'is' : 'are'} over safety.max_deletes ${maxDeletes}: apply with --force, or raise safety.max_deletes in ${desired.org.file} in the same pull request (admins approve)` });
   }
   if (destructive.length > 0 && managed >= MIN_RESOURCES_FOR_PERCENT_CHECK) {
     const percent = (destructive.length / managed) * 100;
     if (percent > maxDeletePercent) {
       refusals.push({
         code: 'too_many_deletes', forceable: true,
-        message: `${percent.toFixed(2)} is over ${maxDeletePercent.toFixed(2)} % (${destructive.length}/${managed}) of managed keys and projects (safety.max_delete_percent); --force required`,
+        message: `${destructive.length} of ${managed} managed keys and projects (${percent.toFixed(1)} %) is over safety.max_delete_percent ${maxDeletePercent} %: apply with --force, or raise it in ${desired.org.file} in the same pull request (admins approve)`,
       });
     }
   }

@@ -145,7 +145,7 @@ describe('plan and apply against the sandbox', () => {
     fs.rmSync(policy('teams/research.yaml'));
     const refused = await cli('apply', '--yes');
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain('4 deletes and archives are over safety.max_deletes 3; --force required');
+    expect(refused.stderr).toContain('4 deletes and archives are over safety.max_deletes 3: apply with --force, or raise safety.max_deletes in policies/org.yaml in the same pull request (admins approve)');
     expect(await projects()).toHaveLength(7);
     expect((await cli('plan', '--detailed-exitcode')).code).toBe(1);
     expect((await cli('plan', '--detailed-exitcode', '--force')).code).toBe(2);

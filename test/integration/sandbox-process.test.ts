@@ -70,7 +70,7 @@ describe('groq-rbac sandbox, as a process', () => {
     const first = await spawnSandbox(['--admin-key', ADMIN, '--state', 'state.json'], dir);
     try {
       await expect(spawnSandbox(['--admin-key', ADMIN, '--state', 'state.json'], dir)).rejects.toThrow(
-        `state.json is in use by another sandbox (pid ${first.child.pid}); stop that one, or give this one another --state file`,
+        `state.json is in use by another sandbox (pid ${first.child.pid}): stop that one, or talk to it instead`,
       );
     } finally {
       first.child.kill('SIGTERM');

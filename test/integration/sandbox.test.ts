@@ -523,7 +523,7 @@ describe('persistence', () => {
     const first = await startTestOrg({ statePath });
     const { projectId, keyId, value } = await createProjectWithKey(first, 'kept');
     await first.request('POST', `${ORG}/projects/${projectId}/rate_limits/rl-${M20}`, { body: { max_requests_per_1_minute: 7 } });
-    await expect(startSandbox({ port: 0, statePath })).rejects.toThrow(`${statePath} is in use by another sandbox (pid ${process.pid}); stop that one, or give this one another --state file`);
+    await expect(startSandbox({ port: 0, statePath })).rejects.toThrow(`${statePath} is in use by another sandbox (pid ${process.pid}): stop that one, or talk to it instead`);
     await first.close();
     const second = await startTestOrg({ statePath });
     try {

@@ -88,7 +88,7 @@ describe('plan renderings', () => {
     await expect(text).toMatchFileSnapshot('__snapshots__/rich-plan.txt');
     expect(text).toContain('      - "openai/gpt-oss-120b"\n');
     expect(text).toContain('      ~ limits openai/gpt-oss-20b: tokens_per_minute 100000 -> 60000  # differs from the policies\n');
-    expect(text).toContain('  - project "search-old" (proj_search_old)  # archived: 3 keys, last used 2026-11-10; removed from the policies\n');
+    expect(text).toContain('  - project "search-old" (proj_search_old)  # will be archived, which is final: 3 keys, last used 2026-11-10; removed from the policies\n');
     expect(text).toContain('Plan: 4 to create, 7 to update, 7 to delete, 1 to adopt, 2 to archive, 2 to rotate.\n');
     expect(text.indexOf('# organization')).toBeLessThan(text.indexOf('# team chatbot'));
     expect(text).toContain('      ~ key "chatbot-stage-api" (key_api_g7, gsk_…Ap17)  rotate g7 -> g8  # due by age\n');

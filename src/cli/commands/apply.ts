@@ -93,7 +93,7 @@ export async function applyCommand(argv: string[], io: Io): Promise<number> {
         return 1;
       case 'refused': {
         const forceable = result.refusals.every((r) => r.forceable);
-        throw new RefusalError(`apply refused; nothing was changed:\n${result.refusals.map((r) => `  - ${r.message}`).join('\n')}${forceable ? '\n  re-run with --force if these deletes and archives are intended' : ''}`);
+        throw new RefusalError(`apply refused; nothing was changed:\n${result.refusals.map((r) => `  - ${r.message}`).join('\n')}${forceable ? '\n  re-run with --force if these deletes and archives are intended, or raise the limits in org.yaml' : ''}`);
       }
       case 'no_changes':
         return 0;

@@ -57,6 +57,6 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
     io.out(`wrote ${path.join(values.out, file)}\n`);
   }
   for (const note of result.notes) io.err(`note: ${note}\n`);
-  io.out(`Imported ${Object.keys(result.files).length - 1} team file(s). Set admins and owners, then run \`groq-rbac plan --policies ${values.out}\`: it should show only adoptions.\n`);
+  io.out(`Imported ${Object.keys(result.files).length - 1} team file(s). Set admins and owners, then run \`groq-rbac plan --policies ${values.out}${values.sandbox ? ' --sandbox' : ''}\`: it should show only adoptions of keys groq-rbac does not manage yet. Add rotation.deliver targets before keys are due: a key without one is never rotated.\n`);
   return 0;
 }

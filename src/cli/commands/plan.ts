@@ -4,7 +4,7 @@ import { renderPlanJson } from '../../plan/render-json.js';
 import { renderPlanMarkdown } from '../../plan/render-markdown.js';
 import { renderPlanText } from '../../plan/render-text.js';
 import { blockingRefusals } from '../../plan/safety.js';
-import { isEmptyPlan } from '../../plan/summary.js';
+import { isEmptyPlan, rotationStepsOnly } from '../../plan/summary.js';
 import type { Plan } from '../../plan/types.js';
 import { ORG_OPTIONS, orgOptionsHelp, parseCommandArgs } from '../args.js';
 import { connect } from '../connect.js';
@@ -24,6 +24,7 @@ Options:
   --out FILE            also save the plan as JSON, for \`apply --plan FILE\`
   --detailed-exitcode   exit 2 when there are changes
   --force               preview as \`apply --force\` would: forceable refusals do not fail the plan
+  --rotations-only      preview \`apply --rotations-only\` (the Action's reconcile): time-driven rotation steps only
 ${orgOptionsHelp(24)}
 
 Environment: GROQ_ADMIN_KEY (admin key), GROQ_BASE_URL, NO_COLOR.
@@ -39,6 +40,7 @@ export async function planCommand(argv: string[], io: Io): Promise<number> {
     out: { type: 'string' },
     'detailed-exitcode': { type: 'boolean' },
     force: { type: 'boolean' },
+    'rotations-only': { type: 'boolean' },
   });
   if (values.help) return io.out(planHelp), 0;
   if (!(FORMATS as readonly string[]).includes(values.format)) throw new UserError(`--format must be one of ${FORMATS.join(', ')}, not "${values.format}"`);
@@ -49,6 +51,7 @@ export async function planCommand(argv: string[], io: Io): Promise<number> {
   let plan: Plan;
   try {
     plan = (await planOrganization(session, desired)).plan;
+    if (values['rotations-only']) plan = rotationStepsOnly(plan);
   } finally {
     await session.close();
   }
