@@ -13,6 +13,9 @@ let secretPattern: RegExp | null = null;
 /** Redacts this exact value from everything `redactSecrets` sees from now on (the CLI registers the admin key). */
 export function registerSecret(value: string | null | undefined): void {
   if (!value || value.length < MIN_SECRET_LENGTH || secrets.has(value)) return;
+  // A whole `gsk_…` value is caught by the pattern already; listing each one (an apply registers
+  // every key it makes) would make every line cost as many comparisons as keys.
+  if (new RegExp(`^${KEY_VALUE.source}$`).test(value)) return;
   secrets.add(value);
   // Longest first, so a secret containing another is replaced whole.
   const sources = [...secrets].sort((a, b) => b.length - a.length).map(escapeRegExp);
