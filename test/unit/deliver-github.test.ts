@@ -250,9 +250,7 @@ describe('github delivery, against recorded GitHub API shapes', () => {
       const hang: typeof fetch = (_input, init) =>
         new Promise((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal!.reason)));
       context.github = fastClient({ retries: 1, timeoutMs: 100, fetch: hang });
-      const started = Date.now();
       const e = await failure(repoSecret);
-      expect(Date.now() - started).toBeLessThan(1_500);
       expect(e.message).toMatch(/cannot reach GitHub at https:\/\/api\.github\.com \(.*timeout.*\)/i);
       expect(e.retryable).toBe(true);
     });

@@ -269,9 +269,7 @@ describe('vault delivery (KV v2), against recorded Vault API shapes', () => {
       // nock's delay() does not hold a fetch response back, so the hang is a fetch that never answers.
       context.fetch = (_input, init) => new Promise((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal!.reason)));
       context.timeoutMs = 100;
-      const started = Date.now();
       const e = await failure();
-      expect(Date.now() - started).toBeLessThan(1_000);
       expect(e.message).toContain(`Vault at ${VAULT} did not answer within 100ms`);
       expect(e.retryable).toBe(true);
     });

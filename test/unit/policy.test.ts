@@ -349,12 +349,9 @@ describe('large and hostile input', () => {
   it('40,000 unknown fields in one file validate in well under a second, and the listing is capped (issue 11, finding 4)', () => {
     const fields = Array.from({ length: 40_000 }, (_, i) => `field_${i}: ${i}\n`).join('');
     const dir = writePolicies({ 'org.yaml': ORG_YAML, 'teams/t.yaml': `${teamYaml('t')}${fields}` });
-    const started = performance.now();
+    // About 0.6 s on a 2-core machine, most of it the YAML library's lexer; it was 172 s when
+    // quadratic, far past the test timeout (tests assert no wall-clock time; `npm run bench` measures).
     const result = readPolicies(dir, { cwd: dir });
-    const elapsed = performance.now() - started;
-    // About 0.6 s alone on a 2-core machine, most of it the YAML library's lexer; it was 172 s when
-    // quadratic. The bound leaves room for a loaded test run.
-    expect(elapsed).toBeLessThan(2000);
     expect(result.counts).toEqual({ errors: 40_000, warnings: 0 });
     expect(result.diagnostics).toHaveLength(51);
     expect(result.diagnostics[0]).toMatchObject({ line: 4, column: 1, path: 'field_0', message: 'unknown field "field_0"' });
@@ -363,9 +360,7 @@ describe('large and hostile input', () => {
 
   it('40,000 repeated keys are found without a quadratic check, each named', () => {
     const dir = writePolicies({ 'org.yaml': ORG_YAML, 'teams/t.yaml': `${teamYaml('t')}${'description: x\n'.repeat(40_000)}` });
-    const started = performance.now();
     const result = readPolicies(dir, { cwd: dir });
-    expect(performance.now() - started).toBeLessThan(2000);
     expect(result.counts.errors).toBe(39_999);
     expect(result.diagnostics[0]).toMatchObject({ line: 5, column: 1, message: 'YAML: `description` appears twice in the same mapping' });
   });
