@@ -1,7 +1,9 @@
 // npm run bench: every performance target of the project, each measured against a floor taken in the
 // same run. Exits 1 when a target is missed. Only ever talks to 127.0.0.1.
 import { execFileSync } from 'node:child_process';
+import { benchApply } from './apply.js';
 import { benchPlan } from './plan.js';
+import { benchScale } from './scale.js';
 import { benchSandbox } from './sandbox.js';
 import { benchStartup } from './startup.js';
 import { benchValidate } from './validate.js';
@@ -13,6 +15,8 @@ const startup = await benchStartup();
 const validate = await benchValidate();
 const sandbox = await benchSandbox();
 const plan = await benchPlan();
+const apply = await benchApply();
+const scale = await benchScale();
 
 const targets: [string, boolean][] = [
   ['--version within 1.5× of node -e 0', startup.version <= 1.5],
@@ -22,6 +26,11 @@ const targets: [string, boolean][] = [
   ['sandbox: inference throughput at least 0.5× bare node:http', sandbox.inference.perSecond >= 0.5 * sandbox.floor.perSecond],
   ['plan: within 1.15× of the floor (issue 7 asks 2×)', plan.ratio <= 1.15],
   ['plan: HTTP requests equal the minimum', plan.requests === plan.minimum],
+  ['apply: 2,000 key creates within 1.15× of the same requests with bare fetch', apply.ratio <= 1.15],
+  ['seeding: 5× the keys in at most 1.2 × 5× the time', scale.seedingRatio <= 1.2],
+  ['validate: no superlinear step from 10,000 to 50,000 keys', scale.validateGrowth <= 1.2],
+  ['validate: peak RSS at 50,000 keys within 2× of parsing alone', scale.validateRss <= 2],
+  ['plan: peak RSS at 50,000 keys within 2× of parsing alone', scale.planRss <= 2],
 ];
 console.log('\n## targets');
 for (const [name, met] of targets) console.log(`  ${met ? 'met   ' : 'MISSED'} ${name}`);

@@ -1,0 +1,76 @@
+// Growth and memory at organization scale. Each figure against a floor from the same run:
+// - seeding 10,000 vs 50,000 keys through the sandbox, every create with an Idempotency-Key: linear;
+// - validate's CPU at 1,000 / 10,000 / 50,000 keys: no superlinear step;
+// - peak RSS of `validate` and of `plan` at 50,000 keys against a process that only reads and
+//   YAML-parses the same files.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fmt, generatePolicies, load, report, spawnSandbox } from './lib.js';
+
+const ADMIN = 'bench-admin-key';
+const BIN = path.resolve('bin/groq-rbac.js');
+
+/** Peak RSS in MiB and wall time of a whole process. */
+function peak(args: string[], env: NodeJS.ProcessEnv = {}): { mib: number; ms: number } {
+  const start = performance.now();
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+  const ms = performance.now() - start;
+  const kb = Number(r.stderr.trim().split('\n').at(-1));
+  if (!Number.isFinite(kb)) throw new Error(`no RSS figure from: ${r.stderr.slice(-300)}`);
+  return { mib: kb / 1024, ms };
+}
+
+async function seed(keys: number): Promise<number> {
+  const sandbox = await spawnSandbox(['--admin-key', ADMIN, '--org-id', 'org_bench']);
+  const auth = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };
+  const project = (await (await fetch(`${sandbox.url}/openai/v1/organization/projects`, { method: 'POST', headers: auth, body: JSON.stringify({ name: 'seed' }) })).json()) as { id: string };
+  const result = await load(sandbox.url, {
+    connections: 16, seconds: 600, maxRequests: keys,
+    next: (i) => ({ method: 'POST', path: `/openai/v1/organization/projects/${project.id}/api_keys`, headers: { ...auth, 'idempotency-key': `seed-${i}` }, body: { name: `k${i}`, metadata: { 'groq-rbac/key': `k${i}` } } }),
+  });
+  await sandbox.stop();
+  if (result.statuses[201] !== keys) throw new Error(`seeding ${keys}: ${JSON.stringify(result.statuses)}`);
+  return result.seconds * 1000;
+}
+
+export async function benchScale(): Promise<{ seedingRatio: number; validateGrowth: number; validateRss: number; planRss: number }> {
+  // Seeding: 5× the keys must take at most 1.2 × 5× the time.
+  const seed10 = await seed(10_000);
+  const seed50 = await seed(50_000);
+  const seedingRatio = seed50 / seed10 / 5;
+
+  const sizes = [[10, 10], [100, 10], [500, 10]] as const; // teams × 10 projects × 10 keys
+  const dirs = sizes.map(([teams]) => generatePolicies(teams, 10, 10));
+  const parseOnly = `import fs from 'node:fs'; import path from 'node:path'; import { parseDocument } from 'yaml';
+    const dir = process.argv[1]; const files = [path.join(dir, 'org.yaml'), ...fs.readdirSync(path.join(dir, 'teams')).map((f) => path.join(dir, 'teams', f))];
+    const kept = files.map((f) => parseDocument(fs.readFileSync(f, 'utf8')).toJS()); if (kept.length === 0) process.exit(1);`;
+  const floors = dirs.map((d) => peak(['--input-type=module', '-e', parseOnly, d]));
+  const validates = dirs.map((d) => peak([BIN, 'validate', '--policies', d]));
+  const perKey = validates.map((v, i) => (v.ms - floors[i]!.ms) / (sizes[i]![0] * 100));
+  const validateGrowth = perKey[2]! / perKey[1]!;
+
+  // plan at 50,000 keys: an organization seeded with them, then plan as a whole process.
+  const big = dirs[2]!;
+  const state = path.join(big, 'sandbox.json');
+  const seeder = await spawnSandbox(['--admin-key', ADMIN, '--org-id', 'org_bench', '--state', state]);
+  const applied = spawnSync(process.execPath, [BIN, 'apply', '--policies', big, '--yes', '--force', '--concurrency', '16', '--base-url', seeder.url, '--audit-log', path.join(big, 'audit.jsonl')], { env: { ...process.env, GROQ_ADMIN_KEY: ADMIN }, encoding: 'utf8', maxBuffer: 1 << 30 });
+  if (applied.status !== 0) throw new Error(`seeding 50,000 keys by apply failed: ${applied.stderr.slice(-500)}`);
+  const plan = peak([BIN, 'plan', '--policies', big, '--base-url', seeder.url, '--detailed-exitcode'], { GROQ_ADMIN_KEY: ADMIN });
+  await seeder.stop();
+
+  const validateRss = validates[2]!.mib / floors[2]!.mib;
+  const planRss = plan.mib / floors[2]!.mib;
+  report('scale: growth and memory', {
+    'seeding 10,000 keys (idempotent creates)': `${fmt(seed10)} ms`,
+    'seeding 50,000 keys': `${fmt(seed50)} ms = ${fmt(seed50 / seed10, 2)}× for 5× the keys (target ≤ 6×)`,
+    'validate per key at 1k / 10k / 50k keys': perKey.map((x) => `${fmt(x * 1000, 1)} µs`).join(' / ') + ` (50k/10k: ${fmt(validateGrowth, 2)}×, target ≤ 1.2×)`,
+    'parse-only floor, peak RSS at 50k keys': `${fmt(floors[2]!.mib)} MiB`,
+    'validate, peak RSS at 50k keys': `${fmt(validates[2]!.mib)} MiB = ${fmt(validateRss, 2)}× (target ≤ 2×)`,
+    'plan, peak RSS at 50k keys': `${fmt(plan.mib)} MiB = ${fmt(planRss, 2)}× (target ≤ 2×)`,
+  });
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  return { seedingRatio, validateGrowth, validateRss, planRss };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await benchScale();
