@@ -34,7 +34,9 @@ export async function planOrganization(session: OrgSession, desired: DesiredStat
 async function monthToDateSpend(admin: GroqAdmin, now: number): Promise<number> {
   const d = new Date(now * 1000);
   const start = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1) / 1000;
-  const buckets = await admin.listCosts({ start_time: start, end_time: now, limit: 31 });
+  // To the month's end, not `now`: an end is exclusive, and spend in the current second must count.
+  const end = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) / 1000;
+  const buckets = await admin.listCosts({ start_time: start, end_time: end, limit: 31 });
   return buckets.reduce((sum, b) => sum + b.results.reduce((s, r) => s + r.amount.value, 0), 0);
 }
 
