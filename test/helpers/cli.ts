@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Io } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
-import { silentLogger } from '../../src/core/log.js';
+import { silentLogger, type Logger } from '../../src/core/log.js';
 
 export interface RunResult {
   code: number;
@@ -12,7 +12,7 @@ export interface RunResult {
 }
 
 /** Runs the CLI in-process. Output is captured raw (not redacted), so tests see any leak at its source. */
-export async function runCli(argv: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; interactive?: boolean; answer?: string }): Promise<RunResult> {
+export async function runCli(argv: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; interactive?: boolean; answer?: string; logger?: Logger }): Promise<RunResult> {
   let stdout = '';
   let stderr = '';
   const io: Io = {
@@ -26,7 +26,7 @@ export async function runCli(argv: string[], options: { cwd: string; env?: NodeJ
       stdout += q;
       return options.answer ?? '';
     },
-    logger: silentLogger,
+    logger: options.logger ?? silentLogger,
   };
   const code = await main(argv, io);
   return { code, stdout, stderr };

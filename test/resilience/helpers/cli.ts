@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import type { Io } from '../../../src/cli/io.js';
-import { main } from '../../../src/cli/main.js';
+import { runCli } from '../../helpers/cli.js';
 import { redactSecrets } from '../../../src/core/redact.js';
 import { scannedLogger } from './org.js';
 import { scanner } from './secrets.js';
@@ -19,22 +18,10 @@ export interface CliResult {
  * real process would write it (processIo redacts at the stream); files it writes are scanned raw.
  */
 export async function runCliScanned(argv: string[], options: { cwd: string; env: NodeJS.ProcessEnv; label: string }): Promise<CliResult> {
-  let stdout = '';
-  let stderr = '';
-  const io: Io = {
-    out: (t) => void (stdout += t),
-    err: (t) => void (stderr += t),
-    color: false,
-    interactive: false,
-    env: options.env,
-    cwd: options.cwd,
-    prompt: async () => '',
-    logger: scannedLogger(options.label),
-  };
-  const code = await main(argv, io);
-  scanner.record(`${options.label} stdout`, redactSecrets(stdout));
-  scanner.record(`${options.label} stderr`, redactSecrets(stderr));
-  return { code, stdout, stderr };
+  const result = await runCli(argv, { cwd: options.cwd, env: options.env, logger: scannedLogger(options.label) });
+  scanner.record(`${options.label} stdout`, redactSecrets(result.stdout));
+  scanner.record(`${options.label} stderr`, redactSecrets(result.stderr));
+  return result;
 }
 
 /** The environment a child gets: only what it needs, talking to 127.0.0.1 only. */
