@@ -7,19 +7,23 @@ import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Docum
  * one Set per mapping, and each mapping's positions are looked up through an index built on demand.
  */
 
-/** Offsets of one mapping's keys and values, in insertion order. */
+/**
+ * Offsets of one mapping's keys and values, in the order of `Object.keys` of its data object. Kept
+ * small (plain number arrays, no copy of the keys): 50,000 keys make some 300,000 of these.
+ */
 interface MapPositions {
   kind: 'map';
-  keys: string[];
   /** `[keyOffset, valueOffset]` per key. */
-  offsets: Int32Array;
+  offsets: number[];
+  /** Only when `Object.keys` orders them otherwise than the file (integer-like keys come first). */
+  keys?: string[];
   index?: Map<string, number>;
 }
 
 interface SeqPositions {
   kind: 'seq';
   /** Offset of each item's value. */
-  offsets: Int32Array;
+  offsets: number[];
 }
 
 export interface YamlProblem {
@@ -120,7 +124,7 @@ class Converter {
     }
     if (isSeq(node)) {
       const items: unknown[] = [];
-      const offsets = new Int32Array(node.items.length);
+      const offsets = new Array<number>(node.items.length);
       node.items.forEach((item, i) => {
         const n = item as Node | null;
         offsets[i] = n?.range?.[0] ?? node.range?.[0] ?? 0;
@@ -154,7 +158,10 @@ class Converter {
         keys.push(key);
         offsets.push(keyOffset, valueNode?.range?.[0] ?? keyOffset);
       }
-      this.out.positions.set(obj, { kind: 'map', keys, offsets: Int32Array.from(offsets) });
+      // Offsets follow Object.keys(obj); only a mapping with integer-like keys (which it orders first) keeps its own list.
+      const order = Object.keys(obj);
+      const same = order.length === keys.length && order.every((k, i) => k === keys[i]);
+      this.out.positions.set(obj, same ? { kind: 'map', offsets } : { kind: 'map', offsets, keys });
       return obj;
     }
     return null;
@@ -172,10 +179,11 @@ export function offsetOf(parsed: Pick<ParsedYaml, 'data' | 'positions' | 'rootOf
     const segment = path[i]!;
     const last = i === path.length - 1;
     if (pos.kind === 'map') {
-      const j = indexOfKey(pos, String(segment));
+      const key = String(segment);
+      const j = indexOfKey(pos, container, key);
       if (j < 0) break;
       found = pos.offsets[2 * j + (last && target === 'key' ? 0 : 1)]!;
-      container = (container as Record<string, unknown>)[pos.keys[j]!];
+      container = (container as Record<string, unknown>)[key];
     } else {
       if (typeof segment !== 'number' || segment < 0 || segment >= pos.offsets.length) break;
       found = pos.offsets[segment]!;
@@ -185,9 +193,12 @@ export function offsetOf(parsed: Pick<ParsedYaml, 'data' | 'positions' | 'rootOf
   return found;
 }
 
-function indexOfKey(pos: MapPositions, key: string): number {
-  if (pos.keys.length < INDEX_FROM) return pos.keys.indexOf(key);
-  if (!pos.index) pos.index = new Map(pos.keys.map((k, i) => [k, i]));
+/** The key's place in the mapping: a scan for a few keys; for wide ones an index, built once (no O(n) per lookup). */
+function indexOfKey(pos: MapPositions, container: object, key: string): number {
+  if (pos.index) return pos.index.get(key) ?? -1;
+  const keys = pos.keys ?? Object.keys(container);
+  if (keys.length < INDEX_FROM) return keys.indexOf(key);
+  pos.index = new Map(keys.map((k, i) => [k, i]));
   return pos.index.get(key) ?? -1;
 }
 

@@ -365,6 +365,13 @@ describe('large and hostile input', () => {
     expect(result.diagnostics[0]).toMatchObject({ line: 5, column: 1, message: 'YAML: `description` appears twice in the same mapping' });
   });
 
+  it('points at the right place in a mapping whose integer-like keys JavaScript orders first', () => {
+    const team = 'team: t\nowners: ["@acme/t"]\nprojects:\n  - name: p\n    limits:\n      openai/gpt-oss-20b: {requests_per_minute: 10}\n      "7": {requests_per_minute: 10}\n      default: {requests_per_minute: 1.5}\n';
+    const dir = writePolicies({ 'org.yaml': ORG_YAML, 'teams/t.yaml': team });
+    const found = readPolicies(dir, { cwd: dir }).diagnostics.map((d) => `${d.line}:${d.column} ${d.path}`);
+    expect(found).toEqual(['7:7 projects[0].limits.7', '8:38 projects[0].limits.default.requests_per_minute']);
+  });
+
   it('keeps no YAML tree: a source holds plain data and positions', () => {
     const { sources } = readPolicySources('policies', process.cwd());
     for (const s of sources) {
