@@ -16,7 +16,7 @@ const KEYS_PER_PROJECT = 10;
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 50);
 const CONCURRENCY = 8;
 
-export async function benchApply(): Promise<{ ratio: number; keys: number }> {
+export async function benchApply(): Promise<{ ratio: number; keys: number; pushbackFailed: number }> {
   const dir = generatePolicies(PROJECTS / 10, 10, KEYS_PER_PROJECT);
   const state = path.join(dir, 'sandbox.json');
   const auth = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };
@@ -65,13 +65,28 @@ export async function benchApply(): Promise<{ ratio: number; keys: number }> {
   if (result.status !== 'applied' || result.report.summary.failed > 0) throw new Error(`apply failed: ${result.status}`);
   const creates = result.report.outcomes.filter((o) => o.action === 'create').length;
   const ratio = applyMs / floorMs;
+
+  // Pushback: the same apply again on a fresh copy, with 40 creates answered 429 (retry-after 1 s)
+  // along the way; it must finish with nothing failed, slowing down rather than failing piecemeal.
+  fs.copyFileSync(pristine, state);
+  fs.rmSync(`${state}.journal`, { force: true });
+  sandbox = await spawnSandbox(['--admin-key', ADMIN, '--org-id', 'org_bench', '--state', state, '--latency-ms', String(LATENCY_MS)]);
+  await fetch(`${sandbox.url}/_sandbox/faults`, { method: 'POST', headers: auth, body: JSON.stringify({ faults: Array.from({ length: 40 }, () => ({ method: 'POST', path: '/openai/v1/organization/projects/*', status: 429, retry_after: 1, times: 1 })) }) });
+  const pushed = openSession({ baseUrl: sandbox.url, adminKey: ADMIN, concurrency: CONCURRENCY, logger: silentLogger });
+  const pushStart = performance.now();
+  const underPushback = await applyOrganization({ session: pushed, desired: { ...desired, keys: desired.keys.map((k) => ({ ...k, rotation: { ...k.rotation, deliver: [] } })) }, expectedFingerprint: null, force: true, confirm: async () => true });
+  const pushMs = performance.now() - pushStart;
+  await pushed.close();
+  await sandbox.stop();
+  const pushFailed = underPushback.status === 'applied' ? underPushback.report.summary.failed : -1;
   report(`apply: ${fmt(creates)} key creates at ${LATENCY_MS} ms latency, ${CONCURRENCY} in flight`, {
     'floor (create + verify + mark, bare fetch)': `${fmt(floorMs)} ms`,
     'apply (plan read + the same requests)': `${fmt(applyMs)} ms`,
     'ratio to floor': `${fmt(ratio, 2)}× (target ≤ 1.15×)`,
+    'same apply with 40 injected 429s (retry-after 1 s)': `${fmt(pushMs)} ms, ${pushFailed} failed (target: 0 failed)`,
   });
   fs.rmSync(dir, { recursive: true, force: true });
-  return { ratio, keys: creates };
+  return { ratio, keys: creates, pushbackFailed: pushFailed };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await benchApply();

@@ -27,6 +27,7 @@ const targets: [string, boolean][] = [
   ['plan: within 1.15× of the floor (issue 7 asks 2×)', plan.ratio <= 1.15],
   ['plan: HTTP requests equal the minimum', plan.requests === plan.minimum],
   ['apply: 2,000 key creates within 1.15× of the same requests with bare fetch', apply.ratio <= 1.15],
+  ['apply under 429 pushback: every change finishes', apply.pushbackFailed === 0],
   ['seeding: 5× the keys in at most 1.2 × 5× the time', scale.seedingRatio <= 1.2],
   ['validate: no superlinear step from 10,000 to 50,000 keys', scale.validateGrowth <= 1.2],
   ['validate: peak RSS at 50,000 keys within 2× of parsing alone', scale.validateRss <= 2],

@@ -108,11 +108,14 @@ export class HttpTransport {
       if (permit && status !== null) this.gate.release(permit, gateOutcome(status));
       spent += Date.now() - sent;
       const retryable = status === null || isRetryableStatus(status);
-      if (!retryable || !req.retrySafe || attempt >= this.o.maxAttempts) return unwrap(outcome);
+      // Pushback (429) says "later", not "broken": it is retried while the time budget lasts, up to
+      // four times the attempts, so an apply slows down instead of failing piecemeal.
+      const attempts = status === 429 ? this.o.maxAttempts * 4 : this.o.maxAttempts;
+      if (!retryable || !req.retrySafe || attempt >= attempts) return unwrap(outcome);
       const wait = this.delayFor(attempt, 'response' in outcome ? outcome.response : null);
       if (wait === null || spent + wait > this.o.maxRetryTimeMs) return unwrap(outcome);
       const reason = 'error' in outcome ? outcome.error.reason : String(status);
-      this.o.logger.debug(`retrying ${label} after ${reason} (attempt ${attempt + 1}/${this.o.maxAttempts}, waiting ${(wait / 1000).toFixed(2)}s${status === 429 && gated ? `, ${this.gate.limit} in flight at most` : ''})`);
+      this.o.logger.debug(`retrying ${label} after ${reason} (attempt ${attempt + 1}/${attempts}, waiting ${(wait / 1000).toFixed(2)}s${status === 429 && gated ? `, ${this.gate.limit} in flight at most` : ''})`);
       await this.o.sleep(wait);
       spent += wait;
     }

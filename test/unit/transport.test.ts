@@ -31,8 +31,23 @@ describe('retries', () => {
     expect(response).toMatchObject({ status: 200, body: org });
     // 3 s from the server, plus random() × a quarter of it (750 ms): 0.5 × 750.
     expect(waits).toEqual([3375]);
-    expect(lines).toContain('retrying GET /openai/v1/organization after 429 (attempt 2/5, waiting 3.38s, 1 in flight at most)');
+    expect(lines).toContain('retrying GET /openai/v1/organization after 429 (attempt 2/20, waiting 3.38s, 1 in flight at most)');
     expect(scope.isDone()).toBe(true);
+  });
+
+  it('keeps retrying pushback (429) past the attempts for failures, within the time budget', async () => {
+    const waits: number[] = [];
+    let calls = 0;
+    const fetchStub = (async () => {
+      calls += 1;
+      return calls <= 6 ? new Response('{}', { status: 429, headers: { 'retry-after': '0', 'content-type': 'application/json' } }) : new Response('{"ok":true}', { status: 200, headers: { 'content-type': 'application/json' } });
+    }) as unknown as typeof fetch;
+    const pushed = new HttpTransport({ maxAttempts: 2, sleep: async (ms) => void waits.push(ms), random: () => 0, fetch: fetchStub });
+    const res = await pushed.request({ method: 'GET', url: 'http://127.0.0.1:9/x', retrySafe: true });
+    expect(res.status).toBe(200);
+    expect(calls).toBe(7);
+    expect(waits).toHaveLength(6);
+    await pushed.close();
   });
 
   it('never waits less than retry-after, and spreads workers pushed back together', async () => {
