@@ -14,18 +14,10 @@ import { largeOrg } from './helpers/desired.js';
 import { trackFigures } from './helpers/figures.js';
 import { findDuplicates, startResilientOrg, type ResilientOrg } from './helpers/org.js';
 import { scanner } from './helpers/secrets.js';
+import type { Fault } from '../../src/sandbox/faults.js';
 
-interface FaultSpec {
-  method: string;
-  path: string;
-  status?: number;
-  code?: string;
-  retry_after?: number;
-  delay_ms?: number;
-  reset?: boolean;
-  after_commit?: boolean;
-  times: number;
-}
+/** The sandbox's own fault shape, with the method always given. */
+type FaultSpec = Fault & { method: string };
 
 const P = '/openai/v1/organization';
 const ENDPOINTS = [
