@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../core/canonical-json.js';
 import type { CreatedProjectApiKey, SpendAlertInput, UpdateKeyInput } from '../core/contract.js';
-import { LIMIT_TO_CONTRACT, METADATA, usdToCents, type LimitField } from '../core/shared.js';
+import { DELIVERED_ON_CREATE, LIMIT_TO_CONTRACT, METADATA, usdToCents, type LimitField } from '../core/shared.js';
 import { UserError } from '../core/errors.js';
 import { GroqApiError } from '../groq/errors.js';
 import { DeliveryIncomplete } from './deliver/types.js';
@@ -160,6 +160,11 @@ export const GENERATION_DEADLINE_MS = 10 * 60 * 1000;
  * or has marked it since) and nothing else changes. Once a target may hold it, it is never deleted
  * here: it stays unmarked and drains once quiet, like a generation a crash left behind. Either way
  * the change fails and the next run starts over.
+ *
+ * A generation with no delivery target reaches no one: verifying it would protect nothing, and there
+ * is nothing to deliver. Its create carries the mark itself (`DELIVERED_ON_CREATE`, no time, so that
+ * the body, and so its Idempotency-Key, stays the same on every retry): one request. A replayed
+ * create is handled as before (verified and marked), whatever its targets.
  */
 async function makeGeneration(org: string, change: KeyChange, admin: GroqAdmin, projectId: string, options: ApplyOptions): Promise<{ message: string; id: string | null; delivered: boolean }> {
   // Both clocks count: this machine's, and the organization's (which other runs judge the grace by).
@@ -174,11 +179,23 @@ async function makeGeneration(org: string, change: KeyChange, admin: GroqAdmin, 
   const generation = String(step.generation);
   const metadata: Record<string, string> = { ...change.after!.metadata, [METADATA.generation]: generation };
   if (step.trigger) metadata[METADATA.trigger] = step.trigger;
+  const untargeted = step.targets.length === 0;
+  if (untargeted) Object.assign(metadata, { [METADATA.deliveredAt]: DELIVERED_ON_CREATE, [METADATA.targets]: step.targets_hash ?? '' });
   const body = { name: change.after!.name, metadata };
   const made = await createKey(admin, projectId, body, idempotencyKeyFor(org, { project: projectId, key: change.key, generation }), change.key, generation);
   // Another run made (and delivers) this generation: ours is not to deliver, nor to retire its predecessor.
   if (made.kind === 'concurrent') return { message: `generation ${generation} (${made.id}) was made by another apply running at the same time`, id: made.id, delivered: false };
   const created = made.key;
+  if (untargeted && !made.replayed) {
+    // Marked delivered by its own create. `deliver` still sees the value (it masks it), though it has no target to reach.
+    try {
+      await options.deliver?.(change, created, projectId, checkDeadline);
+    } catch (error) {
+      await admin.deleteProjectKey(projectId, created.id).catch(() => undefined);
+      throw error;
+    }
+    return { message: `created generation ${generation}: ${created.id} (${created.redacted_value}), no delivery target`, id: created.id, delivered: true };
+  }
   const discard = async () => {
     // A replay is another run's key, and one marked since was delivered by another run: neither is ours to delete.
     if (made.replayed) return;

@@ -16,6 +16,13 @@ export const METADATA = {
   targets: 'groq-rbac/targets',
 } as const;
 
+/**
+ * `groq-rbac/delivered_at` of a generation with no delivery target: its create carries the mark
+ * itself (a time would make the body differ on every retry of its Idempotency-Key), and it reads as
+ * delivered at its `created_at`.
+ */
+export const DELIVERED_ON_CREATE = 'on_create';
+
 /** Limit fields as the policies name them, in a fixed order. */
 export const LIMIT_FIELDS = ['requests_per_minute', 'tokens_per_minute', 'requests_per_day', 'tokens_per_day'] as const;
 export type LimitField = (typeof LIMIT_FIELDS)[number];

@@ -155,13 +155,16 @@ function rotationTitle(c: KeyChange): string {
   return `  rotate ${from ? `g${clean(from)} -> ` : 'to '}g${step.generation}`;
 }
 
-/** What happens to a new generation: `g8 will be created, verified, delivered to 2 targets: …`. */
+/**
+ * What happens to a new generation: `g8 will be created, verified, delivered to 2 targets: …`; with
+ * no target it is only created (marked delivered by its create: there is nothing to verify it for).
+ */
 function rotationLines(c: KeyChange, depth: number): Line[] {
   const step = c.rotation;
   if (!step || c.action === 'delete') return [];
   const n = step.targets.length;
-  const to = n === 0 ? 'delivered nowhere (no target)' : `delivered to ${n} target${n === 1 ? '' : 's'}: ${step.targets.map(clean).join(', ')}`;
-  return [{ sign: '+', depth, text: `g${step.generation} will be created, verified, ${to}` }];
+  const to = n === 0 ? 'delivered nowhere (no target)' : `verified, delivered to ${n} target${n === 1 ? '' : 's'}: ${step.targets.map(clean).join(', ')}`;
+  return [{ sign: '+', depth, text: `g${step.generation} will be created, ${to}` }];
 }
 
 function projectTitle(name: string, id: string | null): string {

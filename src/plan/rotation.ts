@@ -4,7 +4,8 @@
  *
  * - steady: one delivered generation, nothing older;
  * - due: the current generation is older than `every`, or its trigger or delivery targets differ;
- * - rotating (inside one apply): create N+1, verify, deliver, mark delivered;
+ * - rotating (inside one apply): create N+1, verify, deliver, mark delivered (a generation with no
+ *   delivery target is one create that carries the mark itself: `DELIVERED_ON_CREATE`);
  * - draining: older generations are retired once the new one has been delivered for `min_overlap`
  *   and the old one has been quiet for `quiet_period` (usage buckets and `last_used_at`).
  * A newest generation without a delivery mark (a crash mid-rotation) drains like any old key, and
@@ -13,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../core/canonical-json.js';
 import type { Bucket, ProjectApiKey, UsageResult } from '../core/contract.js';
-import { METADATA } from '../core/shared.js';
+import { DELIVERED_ON_CREATE, METADATA } from '../core/shared.js';
 import type { Delivery, DesiredKey } from '../policy/types.js';
 import type { PendingStep, RotationCause } from './types.js';
 
@@ -27,8 +28,11 @@ export const IN_PROGRESS_GRACE_SECONDS = 15 * 60;
 export const USAGE_LAG_ALLOWANCE_SECONDS = 15 * 60;
 
 export const generationOf = (k: ProjectApiKey): number => Number.parseInt(k.metadata[METADATA.generation] ?? '1', 10) || 1;
+/** When a generation was marked delivered (org seconds), or null if it never was. */
 export const deliveredAt = (k: ProjectApiKey): number | null => {
   const raw = k.metadata[METADATA.deliveredAt];
+  // A generation with no delivery target is marked by its own create: delivered when made.
+  if (raw === DELIVERED_ON_CREATE) return k.created_at;
   const n = raw === undefined ? Number.NaN : Number(raw);
   return Number.isFinite(n) ? n : null;
 };

@@ -1,11 +1,17 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyPlan } from '../../src/apply/apply-plan.js';
-import { METADATA } from '../../src/core/shared.js';
+import { deliverToTargets } from '../../src/app/deliver.js';
+import { silentLogger } from '../../src/core/log.js';
+import { DELIVERED_ON_CREATE, METADATA } from '../../src/core/shared.js';
 import { readLiveState } from '../../src/groq/read-live-state.js';
 import { planChanges } from '../../src/plan/plan-changes.js';
+import { targetsHash } from '../../src/plan/rotation.js';
 import type { DesiredState } from '../../src/policy/types.js';
 import { makeDesired, makeDesiredKey, makeDesiredProject } from '../helpers/builders.js';
-import { startTestOrg, type TestOrg } from '../helpers/sandbox.js';
+import { chat, startTestOrg, type TestOrg } from '../helpers/sandbox.js';
 
 let org: TestOrg;
 beforeEach(async () => {
@@ -118,5 +124,118 @@ describe('applyPlan against the sandbox', () => {
     const report = await applyPlan(await plan(desiredOf(['alpha'], 1)), org.client, { deliver: async (change, created) => void seen.push(`${change.key}:${created.value.slice(0, 4)}`) });
     expect(seen).toEqual(['alpha-k0:gsk_']);
     expect(JSON.stringify(report)).not.toMatch(/gsk_[A-Za-z0-9]{8,}/);
+  });
+});
+
+describe('a key with no delivery target', () => {
+  const CREATE = 'POST /openai/v1/organization/projects/{project_id}/api_keys';
+  const MARK = 'POST /openai/v1/organization/projects/{project_id}/api_keys/{key_id}';
+  const VERIFY = 'GET /openai/v1/models';
+  const byRoute = async () => (await org.request('GET', '/_sandbox/stats')).body.by_route as Record<string, number>;
+  /** The requests `run` sent, per route. */
+  async function requestsOf(run: () => Promise<unknown>): Promise<Record<string, number>> {
+    const before = await byRoute();
+    await run();
+    const after = await byRoute();
+    return Object.fromEntries(Object.entries(after).map(([r, n]) => [r, n - (before[r] ?? 0)]).filter(([, n]) => n !== 0));
+  }
+  const untargeted = (d: DesiredState): DesiredState => ({ ...d, keys: d.keys.map((k) => ({ ...k, rotation: { ...k.rotation, deliver: [] } })) });
+  /** The org with the projects of `desired` set up, and the plan that creates its keys. */
+  async function keyCreates(desired: DesiredState) {
+    expect((await applyPlan(await plan(makeDesired(desired.projects, [], { id: 'org_test' })), org.client)).summary.failed).toBe(0);
+    const creates = await plan(desired);
+    expect(creates.changes.map((c) => `${c.resource}:${c.action}`)).toEqual(desired.keys.map(() => 'api_key:create'));
+    return creates;
+  }
+
+  it('is made with one create request that carries its delivered mark: no verification, no mark request', async () => {
+    const desired = untargeted(desiredOf(['alpha', 'beta'], 2));
+    const creates = await keyCreates(desired);
+    const values: string[] = [];
+    let report: Awaited<ReturnType<typeof applyPlan>> | undefined;
+    const sent = await requestsOf(async () => {
+      report = await applyPlan(creates, org.client, { deliver: async (_change, created) => void values.push(created.value) });
+    });
+    expect(sent).toEqual({ [CREATE]: 4 });
+    expect(report!.summary).toEqual({ applied: 4, failed: 0, skipped: 0 });
+    for (const o of report!.outcomes) expect(o.message).toMatch(/^created generation 1: key_\w+ \(gsk_…\w+\), no delivery target$/);
+    const keys = await allKeys();
+    expect(keys.map((k) => k.metadata).sort((a, b) => (a[METADATA.key]! < b[METADATA.key]! ? -1 : 1))).toEqual(['alpha-k0', 'alpha-k1', 'beta-k0', 'beta-k1'].map((name) => ({
+      [METADATA.key]: name, [METADATA.generation]: '1', [METADATA.deliveredAt]: DELIVERED_ON_CREATE, [METADATA.targets]: targetsHash([]),
+    })));
+    // Nothing in service is taken for a rotation in progress, and nothing is left to do.
+    const after = await plan(desired);
+    expect(after.changes).toEqual([]);
+    expect(after.pending).toEqual([]);
+    expect((await applyPlan(after, org.client)).outcomes).toEqual([]);
+    // Unverified, the values work all the same.
+    expect(values).toHaveLength(4);
+    for (const value of values) expect((await org.request('POST', '/openai/v1/chat/completions', { token: value, body: chat('openai/gpt-oss-20b') })).status).toBe(200);
+  });
+
+  it('keeps its create body the same across runs: a later re-run of the plan replays it and makes no second key', async () => {
+    const desired = untargeted(desiredOf(['alpha'], 2));
+    const creates = await keyCreates(desired);
+    expect((await applyPlan(creates, org.client)).summary.failed).toBe(0);
+    const first = (await allKeys()).map((k) => k.id).sort();
+    // Minutes later on the organization's clock (as the client last saw it): a time in the body would make it another request.
+    await org.request('POST', '/_sandbox/clock', { body: { advance_seconds: 300 } });
+    await org.client.getOrganization();
+    const again = await applyPlan(creates, org.client);
+    expect(again.summary).toEqual({ applied: 2, failed: 0, skipped: 0 });
+    for (const o of again.outcomes) expect(o.message).not.toMatch(/another apply/);
+    expect((await allKeys()).map((k) => k.id).sort()).toEqual(first);
+    expect((await plan(desired)).changes).toEqual([]);
+  });
+
+  it('is verified and marked as before when its create is a replay (the answer to the first was lost)', async () => {
+    const desired = untargeted(desiredOf(['alpha'], 1));
+    const creates = await keyCreates(desired);
+    await fault([{ method: 'POST', path: '/openai/v1/organization/projects/*/api_keys', status: 502, after_commit: true, times: 1 }]);
+    let report: Awaited<ReturnType<typeof applyPlan>> | undefined;
+    const sent = await requestsOf(async () => void (report = await applyPlan(creates, org.client)));
+    expect(report!.summary).toEqual({ applied: 1, failed: 0, skipped: 0 });
+    expect(sent).toMatchObject({ [CREATE]: 2, [VERIFY]: 1, [MARK]: 1 });
+    const keys = await allKeys();
+    expect(keys).toHaveLength(1);
+    expect(keys[0]!.metadata[METADATA.deliveredAt]).toMatch(/^\d+$/);
+    expect((await plan(desired)).changes).toEqual([]);
+  });
+
+  it('is deleted when deliver throws, and the next run makes it again', async () => {
+    const desired = untargeted(desiredOf(['alpha'], 1));
+    const creates = await keyCreates(desired);
+    const failed = await applyPlan(creates, org.client, { deliver: async () => { throw new Error('masking failed'); } });
+    expect(failed.outcomes).toMatchObject([{ status: 'failed', message: 'masking failed' }]);
+    expect(await allKeys()).toEqual([]);
+    expect((await applyPlan(await plan(desired), org.client)).summary).toEqual({ applied: 1, failed: 0, skipped: 0 });
+    expect((await allKeys()).map((k) => k.metadata[METADATA.deliveredAt])).toEqual([DELIVERED_ON_CREATE]);
+    expect((await plan(desired)).changes).toEqual([]);
+  });
+
+  it('changes nothing for a key with a file target next to it: that one is still created, verified, delivered and marked', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'groq-rbac-apply-'));
+    try {
+      const base = desiredOf(['alpha'], 2);
+      const desired: DesiredState = { ...base, keys: base.keys.map((k, i) => ({ ...k, rotation: { ...k.rotation, deliver: i === 0 ? [{ kind: 'file', path: 'out/alpha-k0.key' }] : [] } })) };
+      const creates = await keyCreates(desired);
+      let report: Awaited<ReturnType<typeof applyPlan>> | undefined;
+      const sent = await requestsOf(async () => {
+        report = await applyPlan(creates, org.client, { deliver: deliverToTargets(desired, { env: {}, cwd: dir, logger: silentLogger }) });
+      });
+      expect(sent).toEqual({ [CREATE]: 2, [VERIFY]: 1, [MARK]: 1 });
+      expect(report!.outcomes.map((o) => [o.key, o.message.replace(/key_\w+ \(gsk_…\w+\)/, 'K')])).toEqual([
+        ['alpha-k0', 'created generation 1: K, verified, delivered to 1 target'],
+        ['alpha-k1', 'created generation 1: K, no delivery target'],
+      ]);
+      const keys = new Map((await allKeys()).map((k) => [k.metadata[METADATA.key], k.metadata]));
+      expect(keys.get('alpha-k0')).toMatchObject({ [METADATA.deliveredAt]: expect.stringMatching(/^\d+$/), [METADATA.targets]: targetsHash(desired.keys[0]!.rotation.deliver) });
+      expect(keys.get('alpha-k1')).toMatchObject({ [METADATA.deliveredAt]: DELIVERED_ON_CREATE, [METADATA.targets]: targetsHash([]) });
+      const value = fs.readFileSync(path.join(dir, 'out/alpha-k0.key'), 'utf8').trim();
+      expect((await org.request('POST', '/openai/v1/chat/completions', { token: value, body: chat('openai/gpt-oss-20b') })).status).toBe(200);
+      expect((await plan(desired)).changes).toEqual([]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

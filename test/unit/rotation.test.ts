@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { METADATA } from '../../src/core/shared.js';
+import { DELIVERED_ON_CREATE, METADATA } from '../../src/core/shared.js';
 import { planChanges, usageNeeds } from '../../src/plan/plan-changes.js';
-import { IN_PROGRESS_GRACE_SECONDS, keyUsageFromBuckets, lineageOf, USAGE_LAG_ALLOWANCE_SECONDS } from '../../src/plan/rotation.js';
+import { deliveredAt, IN_PROGRESS_GRACE_SECONDS, keyUsageFromBuckets, lineageOf, USAGE_LAG_ALLOWANCE_SECONDS } from '../../src/plan/rotation.js';
 import type { KeyChange } from '../../src/plan/types.js';
 import { makeDesired, makeDesiredKey, makeDesiredProject, makeLive, makeLiveProject, managedKeyFor, NOW } from '../helpers/builders.js';
 
@@ -165,6 +165,56 @@ describe('what review found', () => {
     const newer = makeLiveProject('chatbot-prod');
     newer.project.created_at = older.project.created_at + 10;
     expect(usageNeeds(makeDesired([project], [key]), makeLive([older, newer]))?.keyIds).toEqual([older.keys[1]!.id]);
+  });
+});
+
+describe('a generation with no delivery target, marked delivered by its own create', () => {
+  const untargeted = { ...makeDesiredKey('web'), rotation: { ...makeDesiredKey('web').rotation, deliver: [] } };
+  const markedOnCreate = (overrides: Parameters<typeof managedKeyFor>[1] = {}, generation = 1) => {
+    const k = managedKeyFor(untargeted, overrides, generation);
+    k.metadata[METADATA.deliveredAt] = DELIVERED_ON_CREATE;
+    return k;
+  };
+
+  it('reads the sentinel as delivered at the key\'s created_at; a time as that time; anything else as never', () => {
+    const k = markedOnCreate({ created_at: NOW - 600 });
+    expect(deliveredAt(k)).toBe(NOW - 600);
+    expect(deliveredAt({ ...k, metadata: { ...k.metadata, [METADATA.deliveredAt]: String(NOW - 5) } })).toBe(NOW - 5);
+    for (const raw of [undefined, 'on_create ', 'ON_CREATE', 'soon']) {
+      const metadata = { ...k.metadata };
+      if (raw === undefined) delete metadata[METADATA.deliveredAt];
+      else metadata[METADATA.deliveredAt] = raw;
+      expect(deliveredAt({ ...k, metadata }), String(raw)).toBeNull();
+    }
+  });
+
+  it('is the key in service at once, never another run\'s rotation in progress', () => {
+    const young = markedOnCreate({ created_at: NOW - 1, last_used_at: null });
+    expect(lineageOf([young], NOW)).toEqual({ current: young, inProgress: null, old: [], nextGeneration: 2 });
+    const plan = planChanges(makeDesired([project], [untargeted]), makeLive([makeLiveProject('chatbot-prod', { keys: [young] })]), NOW);
+    expect(plan.changes).toEqual([]);
+    expect(plan.pending).toEqual([]);
+  });
+
+  it('replaces an interrupted generation, which then waits min_overlap from the new one\'s created_at', () => {
+    const key = { ...untargeted, rotation: { ...untargeted.rotation, quietPeriodSeconds: 0, minOverlapSeconds: 3600 } };
+    const interrupted = managedKeyFor(key, { created_at: NOW - 2 * DAY, last_used_at: null }, 1);
+    delete interrupted.metadata[METADATA.deliveredAt];
+    const current = markedOnCreate({ created_at: NOW - 600 }, 2);
+    expect(lineageOf([interrupted, current], NOW)).toEqual({ current, inProgress: null, old: [interrupted], nextGeneration: 3 });
+    const plan = planChanges(makeDesired([project], [key]), makeLive([makeLiveProject('chatbot-prod', { keys: [interrupted, current] })]), NOW);
+    expect(keyChanges(plan)).toEqual([]);
+    expect(plan.pending).toMatchObject([{ key_id: interrupted.id, waiting_for: 'overlap', seconds_left: 3000 }]);
+    const later = NOW + 3000;
+    const after = planChanges(makeDesired([project], [key]), makeLive([makeLiveProject('chatbot-prod', { keys: [interrupted, current] })], { observed_at: later }), later);
+    expect(keyChanges(after)).toMatchObject([{ action: 'delete', key_id: interrupted.id, reason: 'retired' }]);
+  });
+
+  it('ranks by generation before delivery time: a sentinel-marked newer generation is the current one', () => {
+    const older = managedKeyFor(untargeted, { created_at: NOW - 10 * DAY }, 1);
+    older.metadata[METADATA.deliveredAt] = String(NOW - 60);
+    const newer = markedOnCreate({ created_at: NOW - 5 * DAY }, 2);
+    expect(lineageOf([older, newer], NOW).current).toBe(newer);
   });
 });
 
