@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Diagnostic } from './diagnostics.js';
+import { Interner } from '../core/intern.js';
 import { findPolicyFiles, type FoundFiles } from './find-files.js';
 import { lineAndColumn, offsetOf, parseYaml, type ParsedYaml } from './yaml-data.js';
 
@@ -29,14 +30,15 @@ export function readPolicySources(dir: string, cwd = process.cwd()): ReadResult 
   const diagnostics = [...found.diagnostics];
   const sources: PolicySource[] = [];
   if (found.root === null) return { sources, diagnostics };
+  const strings = new Interner();
   for (const file of found.files) {
-    const source = readPolicyFile(file, found, diagnostics);
+    const source = readPolicyFile(file, found, diagnostics, strings);
     if (source) sources.push(source);
   }
   return { sources, diagnostics };
 }
 
-function readPolicyFile(entry: FoundFiles['files'][number], found: FoundFiles, diagnostics: Diagnostic[]): PolicySource | null {
+function readPolicyFile(entry: FoundFiles['files'][number], found: FoundFiles, diagnostics: Diagnostic[], strings: Interner): PolicySource | null {
   const { file, shown, kind } = entry;
   const report = (message: string, hint: string, at = { line: 1, column: 1 }) =>
     void diagnostics.push({ severity: 'error', file: shown, ...at, path: '', message, hint });
@@ -66,7 +68,7 @@ function readPolicyFile(entry: FoundFiles['files'][number], found: FoundFiles, d
   const deepHint = 'a policy is at most a few levels deep; check the indentation';
   if (tooDeep) return report(deepMessage, deepHint, tooDeep), null;
 
-  const parsed = parseYaml(text, { maxAliasCount: MAX_ALIAS_COUNT, maxDepth: MAX_DEPTH });
+  const parsed = parseYaml(text, { maxAliasCount: MAX_ALIAS_COUNT, maxDepth: MAX_DEPTH, strings });
   for (const p of parsed.problems) {
     diagnostics.push({ severity: 'error', file: shown, ...lineAndColumn(parsed.lineStarts, p.offset), path: '', ...describeYamlError(p.code, p.message) });
   }

@@ -1,3 +1,4 @@
+import { flat, type Interner } from '../core/intern.js';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 
 /**
@@ -8,22 +9,21 @@ import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Docum
  */
 
 /**
- * Offsets of one mapping's keys and values, in the order of `Object.keys` of its data object. Kept
- * small (plain number arrays, no copy of the keys): 50,000 keys make some 300,000 of these.
+ * Where every mapping's keys and values and every list's items start, for all of one file's
+ * containers in one Int32Array: 50,000 keys make some 275,000 containers, and an object plus an
+ * array per container cost ~230 bytes each (64 MB at that size, against 36 MB of data).
+ *
+ * A record is `[count, ...offsets]`: a mapping's `keyOffset, valueOffset` per key in the order of
+ * `Object.keys` of its data object, or a list's item offsets.
  */
-interface MapPositions {
-  kind: 'map';
-  /** `[keyOffset, valueOffset]` per key. */
-  offsets: number[];
-  /** Only when `Object.keys` orders them otherwise than the file (integer-like keys come first). */
-  keys?: string[];
-  index?: Map<string, number>;
-}
-
-interface SeqPositions {
-  kind: 'seq';
-  /** Offset of each item's value. */
-  offsets: number[];
+export interface Positions {
+  /** Where each container's record starts in `pool`. */
+  at: WeakMap<object, number>;
+  pool: Int32Array;
+  /** Record → keys in file order, only for a mapping `Object.keys` orders otherwise (integer-like keys come first). */
+  keyOrder: Map<number, string[]>;
+  /** Record → key index, built on demand for wide mappings. */
+  index: Map<number, Map<string, number>>;
 }
 
 export interface YamlProblem {
@@ -37,7 +37,7 @@ export interface YamlProblem {
 export interface ParsedYaml {
   data: unknown;
   /** Where every mapping's keys and values and every list's items start. */
-  positions: WeakMap<object, MapPositions | SeqPositions>;
+  positions: Positions;
   rootOffset: number;
   /** Start offset of each line, for offset → line and column. */
   lineStarts: Int32Array;
@@ -58,12 +58,16 @@ const MAX_ALIAS_NODES = 10_000;
 class AliasBomb extends Error {}
 class TooDeep extends Error {}
 
-export function parseYaml(text: string, options: { maxAliasCount: number; maxDepth: number }): ParsedYaml {
+/**
+ * `strings`: one table for all the files of a read, so a value repeated across them (a repository,
+ * a model, a secret name) is kept once; every string value is a copy that does not keep the text alive.
+ */
+export function parseYaml(text: string, options: { maxAliasCount: number; maxDepth: number; strings?: Interner }): ParsedYaml {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false, strict: true, keepSourceTokens: false });
   const result: ParsedYaml = {
     data: null,
-    positions: new WeakMap(),
+    positions: { at: new WeakMap(), pool: new Int32Array(0), keyOrder: new Map(), index: new Map() },
     rootOffset: (doc.contents as Node | null)?.range?.[0] ?? 0,
     lineStarts: Int32Array.from(lineCounter.lineStarts),
     rawNumbers: new Map(),
@@ -73,7 +77,9 @@ export function parseYaml(text: string, options: { maxAliasCount: number; maxDep
   };
   if (result.problems.length > 0) return result;
   try {
-    result.data = new Converter(doc, text, result, options).convert(doc.contents as Node | null, 0, false);
+    const converter = new Converter(doc, text, result, options);
+    result.data = converter.convert(doc.contents as Node | null, 0, false);
+    result.positions.pool = converter.pool.slice(0, converter.used);
   } catch (e) {
     if (e instanceof AliasBomb) result.aliasBomb = true;
     else if (e instanceof TooDeep) result.tooDeep = true;
@@ -87,12 +93,14 @@ class Converter {
   private aliases = 0;
   private aliasNodes = 0;
   private readonly expanding = new Set<Node>();
+  pool = new Int32Array(1024);
+  used = 0;
 
   constructor(
     private readonly doc: Document,
     private readonly text: string,
     private readonly out: ParsedYaml,
-    private readonly limits: { maxAliasCount: number; maxDepth: number },
+    private readonly limits: { maxAliasCount: number; maxDepth: number; strings?: Interner },
   ) {}
 
   convert(node: Node | null | undefined, depth: number, viaAlias: boolean): unknown {
@@ -117,26 +125,29 @@ class Converter {
       const value = node.value;
       if (typeof value === 'number' && !Number.isSafeInteger(value) && node.range) {
         const raw = this.text.slice(node.range[0], node.range[1]);
-        if (!Number.isFinite(value) || String(value) !== raw) this.out.rawNumbers.set(node.range[0], raw);
+        if (!Number.isFinite(value) || String(value) !== raw) this.out.rawNumbers.set(node.range[0], flat(raw));
       }
       if (typeof value === 'bigint') return Number(value);
+      if (typeof value === 'string') return this.limits.strings ? this.limits.strings.intern(value) : flat(value);
       return value === undefined ? null : value;
     }
     if (isSeq(node)) {
       const items: unknown[] = [];
-      const offsets = new Array<number>(node.items.length);
+      const record = this.reserve(1 + node.items.length);
+      this.pool[record] = node.items.length;
       node.items.forEach((item, i) => {
         const n = item as Node | null;
-        offsets[i] = n?.range?.[0] ?? node.range?.[0] ?? 0;
+        this.pool[record + 1 + i] = n?.range?.[0] ?? node.range?.[0] ?? 0;
         items.push(this.convert(n, depth + 1, viaAlias));
       });
-      this.out.positions.set(items, { kind: 'seq', offsets });
+      this.out.positions.at.set(items, record);
       return items;
     }
     if (isMap(node)) {
       const obj: Record<string, unknown> = {};
       const keys: string[] = [];
-      const offsets: number[] = [];
+      // Room for every pair; repeated and complex keys leave theirs unused.
+      const record = this.reserve(1 + 2 * node.items.length);
       const seen = new Set<string>();
       for (const pair of node.items) {
         const keyNode = pair.key as Node | null;
@@ -155,16 +166,31 @@ class Converter {
         const value = this.convert(valueNode, depth + 1, viaAlias);
         if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
         else obj[key] = value;
+        const at = record + 1 + 2 * keys.length;
+        this.pool[at] = keyOffset;
+        this.pool[at + 1] = valueNode?.range?.[0] ?? keyOffset;
         keys.push(key);
-        offsets.push(keyOffset, valueNode?.range?.[0] ?? keyOffset);
       }
-      // Offsets follow Object.keys(obj); only a mapping with integer-like keys (which it orders first) keeps its own list.
+      this.pool[record] = keys.length;
+      // Offsets follow the file; a mapping with integer-like keys (which Object.keys orders first) keeps its own list.
       const order = Object.keys(obj);
-      const same = order.length === keys.length && order.every((k, i) => k === keys[i]);
-      this.out.positions.set(obj, same ? { kind: 'map', offsets } : { kind: 'map', offsets, keys });
+      if (!(order.length === keys.length && order.every((k, i) => k === keys[i]))) this.out.positions.keyOrder.set(record, keys);
+      this.out.positions.at.set(obj, record);
       return obj;
     }
     return null;
+  }
+
+  /** Room for a record of `size` numbers; returns where it starts. */
+  private reserve(size: number): number {
+    if (this.used + size > this.pool.length) {
+      const grown = new Int32Array(Math.max(this.pool.length * 2, this.used + size));
+      grown.set(this.pool.subarray(0, this.used));
+      this.pool = grown;
+    }
+    const at = this.used;
+    this.used += size;
+    return at;
   }
 }
 
@@ -172,21 +198,22 @@ class Converter {
 export function offsetOf(parsed: Pick<ParsedYaml, 'data' | 'positions' | 'rootOffset'>, path: readonly (string | number)[], target: 'key' | 'value'): number {
   let container: unknown = parsed.data;
   let found = parsed.rootOffset;
+  const { at, pool } = parsed.positions;
   for (let i = 0; i < path.length; i++) {
     if (container === null || typeof container !== 'object') break;
-    const pos = parsed.positions.get(container);
-    if (!pos) break;
+    const record = at.get(container);
+    if (record === undefined) break;
     const segment = path[i]!;
     const last = i === path.length - 1;
-    if (pos.kind === 'map') {
+    if (!Array.isArray(container)) {
       const key = String(segment);
-      const j = indexOfKey(pos, container, key);
+      const j = indexOfKey(parsed.positions, record, container, key);
       if (j < 0) break;
-      found = pos.offsets[2 * j + (last && target === 'key' ? 0 : 1)]!;
+      found = pool[record + 1 + 2 * j + (last && target === 'key' ? 0 : 1)]!;
       container = (container as Record<string, unknown>)[key];
     } else {
-      if (typeof segment !== 'number' || segment < 0 || segment >= pos.offsets.length) break;
-      found = pos.offsets[segment]!;
+      if (typeof segment !== 'number' || segment < 0 || segment >= pool[record]!) break;
+      found = pool[record + 1 + segment]!;
       container = (container as unknown[])[segment];
     }
   }
@@ -194,12 +221,14 @@ export function offsetOf(parsed: Pick<ParsedYaml, 'data' | 'positions' | 'rootOf
 }
 
 /** The key's place in the mapping: a scan for a few keys; for wide ones an index, built once (no O(n) per lookup). */
-function indexOfKey(pos: MapPositions, container: object, key: string): number {
-  if (pos.index) return pos.index.get(key) ?? -1;
-  const keys = pos.keys ?? Object.keys(container);
+function indexOfKey(positions: Positions, record: number, container: object, key: string): number {
+  const built = positions.index.get(record);
+  if (built) return built.get(key) ?? -1;
+  const keys = positions.keyOrder.get(record) ?? Object.keys(container);
   if (keys.length < INDEX_FROM) return keys.indexOf(key);
-  pos.index = new Map(keys.map((k, i) => [k, i]));
-  return pos.index.get(key) ?? -1;
+  const index = new Map(keys.map((k, i) => [k, i]));
+  positions.index.set(record, index);
+  return index.get(key) ?? -1;
 }
 
 /** 1-based line and column of an offset. */

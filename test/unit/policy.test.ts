@@ -377,7 +377,10 @@ describe('large and hostile input', () => {
     for (const s of sources) {
       expect(Object.keys(s).sort()).toEqual(['data', 'file', 'kind', 'positions']);
       expect(Object.keys(s.positions).sort()).toEqual(['data', 'lineStarts', 'positions', 'rawNumbers', 'rootOffset']);
-      expect(s.positions.positions).toBeInstanceOf(WeakMap);
+      expect(s.positions.positions.at).toBeInstanceOf(WeakMap);
+      // One packed array of offsets per file, not an object and an array per mapping.
+      expect(s.positions.positions.pool).toBeInstanceOf(Int32Array);
+      expect(s.positions.positions.pool.length).toBeGreaterThan(0);
     }
   });
 
