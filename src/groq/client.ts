@@ -4,11 +4,15 @@ import type {
   SpendLimit, UpdateKeyInput, UsageQuery, UsageResult,
 } from '../core/contract.js';
 import { UserError } from '../core/errors.js';
+import { Interner } from '../core/intern.js';
 import { silentLogger, type Logger } from '../core/log.js';
 import { redactSecrets } from '../core/redact.js';
 import { GroqApiError } from './errors.js';
 import { HttpTransport, type HttpRequest, type TransportOptions } from './transport.js';
 import type { Created, GroqAdmin } from './types.js';
+
+/** Strings the admin API repeats in every list item (`object`, rate limits' ids and models): one copy each. */
+const vocabulary = new Interner(10_000);
 
 export const DEFAULT_BASE_URL = 'https://api.groq.com';
 /** Every path of the contract starts here, under the base URL. */
@@ -125,8 +129,14 @@ export class GroqClient implements GroqAdmin {
     await this.call({ method: 'DELETE', path: `${projectPath(projectId)}/model_permissions` });
   }
 
-  listProjectRateLimits(projectId: string): Promise<RateLimit[]> {
-    return this.collect(this.pages<RateLimit>(`${projectPath(projectId)}/rate_limits`));
+  async listProjectRateLimits(projectId: string): Promise<RateLimit[]> {
+    const limits = await this.collect(this.pages<RateLimit>(`${projectPath(projectId)}/rate_limits`));
+    // Every project lists the same models under the same ids: kept once, not once per project.
+    for (const l of limits) {
+      if (typeof l.id === 'string') l.id = vocabulary.intern(l.id);
+      if (typeof l.model === 'string') l.model = vocabulary.intern(l.model);
+    }
+    return limits;
   }
 
   updateProjectRateLimit(projectId: string, rateLimitId: string, values: Partial<RateLimitValues>): Promise<RateLimit> {
@@ -233,6 +243,7 @@ export class GroqClient implements GroqAdmin {
     let after: string | undefined;
     for (;;) {
       const page = await this.call<ListPage<T>>({ method: 'GET', path, query: { ...query, limit: PAGE_SIZE, after } });
+      for (const item of page.data as { object?: unknown }[]) if (typeof item?.object === 'string') item.object = vocabulary.intern(item.object);
       yield page.data;
       if (!page.has_more || !page.last_id || page.data.length === 0) return;
       after = page.last_id;
