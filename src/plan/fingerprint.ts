@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { canonicalJson } from '../core/canonical-json.js';
+import { canonicalDigest } from '../core/canonical-json.js';
 import type { Change } from './types.js';
 
 /**
@@ -10,5 +9,5 @@ import type { Change } from './types.js';
 export function fingerprintChanges(org: string, changes: readonly Change[], rotation: readonly unknown[] = []): string {
   const stable = changes.filter((c) => !(c.resource === 'api_key' && c.rotation?.time_driven)).map(({ context: _context, ...rest }) => rest);
   // Each key's rotation settings are approved with the plan (rotation.ts `rotationSettings`).
-  return createHash('sha256').update(canonicalJson(rotation.length > 0 ? { org, changes: stable, rotation } : { org, changes: stable })).digest('hex');
+  return canonicalDigest(rotation.length > 0 ? { org, changes: stable, rotation } : { org, changes: stable });
 }

@@ -51,13 +51,18 @@ export interface Lineage {
 export function lineageOf(keys: readonly ProjectApiKey[], now: number): Lineage {
   const delivered = keys.filter((k) => deliveredAt(k) !== null);
   const newest = (a: ProjectApiKey, b: ProjectApiKey) => generationOf(b) - generationOf(a) || (deliveredAt(b) ?? 0) - (deliveredAt(a) ?? 0) || b.created_at - a.created_at || (a.id < b.id ? 1 : -1);
-  const current = [...delivered].sort(newest)[0] ?? null;
-  const inProgress = keys
-    .filter((k) => deliveredAt(k) === null && now - k.created_at < IN_PROGRESS_GRACE_SECONDS && (current === null || generationOf(k) > generationOf(current)))
-    .sort(newest)[0] ?? null;
+  const current = first(delivered, newest);
+  const inProgress = first(keys.filter((k) => deliveredAt(k) === null && now - k.created_at < IN_PROGRESS_GRACE_SECONDS && (current === null || generationOf(k) > generationOf(current))), newest);
   const old = keys.filter((k) => k !== current && k !== inProgress).sort((a, b) => generationOf(a) - generationOf(b) || (a.id < b.id ? -1 : 1));
   const nextGeneration = Math.max(0, ...keys.map(generationOf)) + 1;
   return { current, inProgress, old, nextGeneration };
+}
+
+/** What `[...list].sort(order)[0]` would be, in one pass: a plan asks this for every key. */
+function first<T>(list: readonly T[], order: (a: T, b: T) => number): T | null {
+  let best: T | null = null;
+  for (const item of list) if (best === null || order(item, best) < 0) best = item;
+  return best;
 }
 
 /** A short, value-free description of where a value goes, for plans and reports. */
@@ -74,9 +79,17 @@ export function deliveryLabel(d: Delivery): string {
 
 /** The mark a delivered generation carries: which targets it reached. Any change to them rotates the key. */
 export function targetsHash(deliver: readonly Delivery[]): string {
-  const ids = deliver.map((d) => canonicalJson(d)).sort();
-  return createHash('sha256').update(canonicalJson(ids)).digest('hex').slice(0, 16);
+  let hash = targetsHashes.get(deliver);
+  if (hash === undefined) {
+    const ids = deliver.map((d) => canonicalJson(d)).sort();
+    hash = createHash('sha256').update(canonicalJson(ids)).digest('hex').slice(0, 16);
+    targetsHashes.set(deliver, hash);
+  }
+  return hash;
 }
+
+// A plan asks for each key's hash several times; a policy's lists are not changed once read.
+const targetsHashes = new WeakMap<readonly Delivery[], string>();
 
 /** Why the current generation must be replaced now, or null. The first cause found wins. */
 export function rotationCause(key: DesiredKey, current: ProjectApiKey, now: number): { cause: RotationCause; time_driven: boolean } | null {
