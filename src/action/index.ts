@@ -1,3 +1,5 @@
+import { limitHeapGrowth } from '../core/heap.js';
 import { run } from './main.js';
 
+limitHeapGrowth();
 await run();
