@@ -22,7 +22,8 @@ and archives last. A failing change does not stop the others; re-run to finish.
 
 Every new key generation is verified with one authenticated call and delivered to its
 rotation.deliver targets (GitHub Actions secret, Vault KV v2, file) before it is marked
-delivered; if that fails, the new key is deleted. Old generations are retired only once quiet.
+delivered; if verification fails, the new key is deleted. A key with no delivery target is
+created already marked, in one request. Old generations are retired only once quiet.
 
 Options:
   --policies DIR             the policies directory (default: policies)
