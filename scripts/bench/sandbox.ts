@@ -1,13 +1,16 @@
 // Sandbox throughput on one core over loopback: admin and inference requests per second.
 // Floor: a bare node:http server answering a fixed JSON body, measured in the same run with the same
-// load generator; the ratio says how much of the machine's HTTP ceiling the sandbox keeps.
+// load generator; the ratio says how much of the machine's HTTP ceiling the sandbox keeps. Floor,
+// admin and inference take turns for ROUNDS rounds and each keeps its best: one measurement alone
+// moved by ±15 % with the machine's state (the floor read 54,000 to 65,000 req/s in one hour).
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fmt, load, report, spawnSandbox, type LoadResult } from './lib.js';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = 32;
 const ADMIN = 'bench-admin-key';
 const auth = { authorization: `Bearer ${ADMIN}` };
@@ -20,8 +23,6 @@ async function floorServer(): Promise<{ url: string; stop: () => void }> {
 
 export async function benchSandbox(): Promise<{ admin: LoadResult; inference: LoadResult; floor: LoadResult }> {
   const floor = await floorServer();
-  const floorResult = await load(floor.url, { connections: CONNECTIONS, seconds: SECONDS, maxRequests: 1_000_000, next: () => ({ method: 'GET', path: '/' }) });
-  floor.stop();
 
   // As `groq-rbac sandbox` runs by default: every acknowledged change journalled to its state file.
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'groq-rbac-bench-state-'));
@@ -42,7 +43,7 @@ export async function benchSandbox(): Promise<{ admin: LoadResult; inference: Lo
 
   // The admin mix a plan and an apply make: list pages, reads, updates, creates, usage.
   const projectPath = `/openai/v1/organization/projects/${project.id}`;
-  const admin = await load(sandbox.url, {
+  const runAdmin = () => load(sandbox.url, {
     connections: CONNECTIONS, seconds: SECONDS, maxRequests: 1_000_000,
     next: (i) => {
       const id = ids[i % ids.length]!;
@@ -57,20 +58,31 @@ export async function benchSandbox(): Promise<{ admin: LoadResult; inference: Lo
       }
     },
   });
-  const inference = await load(sandbox.url, {
+  const runInference = () => load(sandbox.url, {
     connections: CONNECTIONS, seconds: SECONDS, maxRequests: 1_000_000,
     next: () => ({ method: 'POST', path: '/openai/v1/chat/completions', headers: { authorization: `Bearer ${created.value}` }, body: { model: 'openai/gpt-oss-20b', messages: [{ role: 'user', content: 'Say hello.' }], max_completion_tokens: 16 } }),
   });
+  const runFloor = () => load(floor.url, { connections: CONNECTIONS, seconds: SECONDS, maxRequests: 1_000_000, next: () => ({ method: 'GET', path: '/' }) });
+  const better = (a: LoadResult | null, b: LoadResult) => (a === null || b.perSecond > a.perSecond ? b : a);
+  let floorResult: LoadResult | null = null;
+  let admin: LoadResult | null = null;
+  let inference: LoadResult | null = null;
+  for (let round = 0; round < ROUNDS; round++) {
+    floorResult = better(floorResult, await runFloor());
+    admin = better(admin, await runAdmin());
+    inference = better(inference, await runInference());
+  }
+  floor.stop();
   await sandbox.stop();
   fs.rmSync(stateDir, { recursive: true, force: true });
 
   const ok = (r: LoadResult) => `${fmt(Object.entries(r.statuses).filter(([s]) => Number(s) < 400).reduce((a, [, n]) => a + n, 0))} ok of ${fmt(r.requests)}`;
-  report(`sandbox throughput (one sandbox process with its state file, ${CONNECTIONS} keep-alive connections, ${SECONDS}s each)`, {
-    'floor: bare node:http JSON server': `${fmt(floorResult.perSecond)} req/s`,
-    'admin mix': `${fmt(admin.perSecond)} req/s (${ok(admin)}; target ≥ 2,000) = ${fmt(admin.perSecond / floorResult.perSecond, 2)}× floor`,
-    'inference (chat completions)': `${fmt(inference.perSecond)} req/s (${ok(inference)}; target ≥ 2,000) = ${fmt(inference.perSecond / floorResult.perSecond, 2)}× floor`,
+  report(`sandbox throughput (one sandbox process with its state file, ${CONNECTIONS} keep-alive connections, best of ${ROUNDS} turns of ${SECONDS}s each)`, {
+    'floor: bare node:http JSON server': `${fmt(floorResult!.perSecond)} req/s`,
+    'admin mix': `${fmt(admin!.perSecond)} req/s (${ok(admin!)}; target ≥ 2,000) = ${fmt(admin!.perSecond / floorResult!.perSecond, 2)}× floor`,
+    'inference (chat completions)': `${fmt(inference!.perSecond)} req/s (${ok(inference!)}; target ≥ 2,000) = ${fmt(inference!.perSecond / floorResult!.perSecond, 2)}× floor`,
   });
-  return { admin, inference, floor: floorResult };
+  return { admin: admin!, inference: inference!, floor: floorResult! };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await benchSandbox();
