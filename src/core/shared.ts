@@ -19,9 +19,10 @@ export const METADATA = {
 /**
  * `groq-rbac/delivered_at` of a generation with no delivery target: its create carries the mark
  * itself (a time would make the body differ on every retry of its Idempotency-Key), and it reads as
- * delivered at its `created_at`.
+ * delivered at its `created_at`. A number, so that a release before this one (a pinned Action, a
+ * rollback) still reads the key as delivered rather than as an interrupted rotation to redo.
  */
-export const DELIVERED_ON_CREATE = 'on_create';
+export const DELIVERED_ON_CREATE = '0';
 
 /** Limit fields as the policies name them, in a fixed order. */
 export const LIMIT_FIELDS = ['requests_per_minute', 'tokens_per_minute', 'requests_per_day', 'tokens_per_day'] as const;

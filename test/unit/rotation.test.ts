@@ -180,7 +180,9 @@ describe('a generation with no delivery target, marked delivered by its own crea
     const k = markedOnCreate({ created_at: NOW - 600 });
     expect(deliveredAt(k)).toBe(NOW - 600);
     expect(deliveredAt({ ...k, metadata: { ...k.metadata, [METADATA.deliveredAt]: String(NOW - 5) } })).toBe(NOW - 5);
-    for (const raw of [undefined, 'on_create ', 'ON_CREATE', 'soon']) {
+    // Earlier releases read the mark with Number(): the sentinel must read as delivered to them too.
+    expect(Number.isFinite(Number(DELIVERED_ON_CREATE))).toBe(true);
+    for (const raw of [undefined, 'on_create', 'ON_CREATE', 'soon']) {
       const metadata = { ...k.metadata };
       if (raw === undefined) delete metadata[METADATA.deliveredAt];
       else metadata[METADATA.deliveredAt] = raw;
