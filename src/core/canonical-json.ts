@@ -36,7 +36,8 @@ function write(value: unknown, out: (part: string) => void): void {
     out('[');
     for (let i = 0; i < value.length; i++) {
       if (i > 0) out(',');
-      write(value[i], out);
+      // A hole writes nothing, as `map(...).join(',')` did: `[,1]`.
+      if (i in value) write(value[i], out);
     }
     out(']');
     return;

@@ -2,7 +2,7 @@
  * One copy of each repeated string. At organization scale the same few strings arrive tens of
  * thousands of times (every rate limit's `object`, `id` and `model`; every key's `object`; the
  * same repository or secret name in many policy keys), and each parse makes its own copy.
- * Bounded: past `max` distinct strings, new ones are returned as they are.
+ * Bounded: past `max` distinct strings, new ones are copied but not shared.
  */
 export class Interner {
   private readonly seen = new Map<string, string>();
@@ -12,7 +12,7 @@ export class Interner {
   intern(value: string): string {
     const known = this.seen.get(value);
     if (known !== undefined) return known;
-    if (this.seen.size >= this.max) return value;
+    if (this.seen.size >= this.max) return flat(value);
     const own = flat(value);
     this.seen.set(own, own);
     return own;

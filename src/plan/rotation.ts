@@ -88,7 +88,7 @@ export function targetsHash(deliver: readonly Delivery[]): string {
   return hash;
 }
 
-// A plan asks for each key's hash several times; a policy's lists are not changed once read.
+// A plan asks for each key's hash several times; read-policies.ts freezes the lists it makes.
 const targetsHashes = new WeakMap<readonly Delivery[], string>();
 
 /** Why the current generation must be replaced now, or null. The first cause found wins. */

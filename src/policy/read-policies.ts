@@ -111,7 +111,8 @@ function buildDesiredState(sources: PolicySource[]): DesiredState {
             quietPeriodSeconds: seconds(r.quiet_period, orgRotation.quiet_period),
             minOverlapSeconds: seconds(r.min_overlap, orgRotation.min_overlap),
             trigger: r.trigger ?? null,
-            deliver: (r.deliver ?? []).map((d) => toDelivery(d as unknown as Record<string, Record<string, string>>)),
+            // Frozen: a plan memoises each list's targets hash (rotation.ts), so a list must not change once read.
+            deliver: Object.freeze((r.deliver ?? []).map((d) => Object.freeze(toDelivery(d as unknown as Record<string, Record<string, string>>)))),
           },
           source: { file: s.file, ...locate(s, ['projects', i, 'keys', j]) },
         });

@@ -37,7 +37,7 @@ export interface RotationPolicy {
   minOverlapSeconds: number;
   /** Any new value starts a rotation. */
   trigger: string | null;
-  deliver: Delivery[];
+  deliver: readonly Delivery[];
 }
 
 export interface DesiredKey {

@@ -20,7 +20,7 @@ describe('canonicalJson', () => {
     expect(canonicalJson([undefined, 'é', '\u2028'])).toBe('[null,"é","\u2028"]');
   });
 
-  test.prop([fc.anything({ withNullPrototype: false, withMap: false, withSet: false, withBigInt: false, withDate: false, withTypedArray: false, withSparseArray: false, withBoxedValues: false })])(
+  test.prop([fc.anything({ withNullPrototype: false, withMap: false, withSet: false, withBigInt: false, withDate: false, withTypedArray: false, withSparseArray: true, withBoxedValues: false })])(
     'agrees with the reference definition',
     (value) => {
       expect(canonicalJson(value)).toBe(reference(value));
