@@ -125,7 +125,9 @@ export async function benchApply(): Promise<{ ratio: number; targetedRatio: numb
   });
   const floorMs = performance.now() - floorStart;
   await sandbox.stop();
-  const plain = await measureApply(untargeted);
+  // With the delivery step the CLI and the Action give apply (it registers each new value for masking), though it reaches no target.
+  const noTargetDir = fs.mkdtempSync(path.join(os.tmpdir(), 'groq-rbac-bench-files-'));
+  const plain = await measureApply(untargeted, { deliver: deliverToTargets(untargeted, { env: {}, cwd: noTargetDir, logger: silentLogger }) });
   const ratio = plain.applyMs / floorMs;
 
   // 2. One file target per key. Floor: create, verify, write the file, mark, with bare fetch and fs.
@@ -169,7 +171,7 @@ export async function benchApply(): Promise<{ ratio: number; targetedRatio: numb
   await fetch(`${sandbox.url}/_sandbox/faults`, { method: 'POST', headers: auth, body: JSON.stringify({ faults: Array.from({ length: 40 }, () => ({ method: 'POST', path: '/openai/v1/organization/projects/*', status: 429, retry_after: 1, times: 1 })) }) });
   const pushed = openSession({ baseUrl: sandbox.url, adminKey: ADMIN, concurrency: CONCURRENCY, logger: silentLogger });
   const pushStart = performance.now();
-  const underPushback = await applyOrganization({ session: pushed, desired: untargeted, expectedFingerprint: null, force: true, confirm: async () => true });
+  const underPushback = await applyOrganization({ session: pushed, desired: untargeted, expectedFingerprint: null, force: true, confirm: async () => true, deliver: deliverToTargets(untargeted, { env: {}, cwd: noTargetDir, logger: silentLogger }) });
   const pushMs = performance.now() - pushStart;
   await pushed.close();
   await sandbox.stop();
@@ -188,6 +190,7 @@ export async function benchApply(): Promise<{ ratio: number; targetedRatio: numb
     'no target, 40 injected 429s (retry-after 1 s)': `${fmt(pushMs)} ms end to end, ${pushFailed} failed (target: 0 failed)`,
   });
   fs.rmSync(dir, { recursive: true, force: true });
+  fs.rmSync(noTargetDir, { recursive: true, force: true });
   return { ratio, targetedRatio, endToEndRatio: plain.totalMs / (readMs + floorMs), targetedEndToEndRatio: withFiles.totalMs / (readMs + targetedFloorMs), keys: plain.creates, pushbackFailed: pushFailed };
 }
 
