@@ -5,6 +5,7 @@
 //   YAML-parses the same files.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { HEAP_GROWING_PERCENT } from '../../src/core/heap.js';
 import { fmt, generatePolicies, load, report, spawnSandbox } from './lib.js';
@@ -13,13 +14,13 @@ const ADMIN = 'bench-admin-key';
 const BIN = path.resolve('bin/groq-rbac.js');
 
 /** Peak RSS in MiB and wall time of a whole process. */
-function peak(args: string[], env: NodeJS.ProcessEnv = {}): { mib: number; ms: number; status: number | null } {
+function peak(args: string[], env: NodeJS.ProcessEnv = {}): { mib: number; ms: number; status: number | null; stderr: string } {
   const start = performance.now();
   const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
   const ms = performance.now() - start;
   const kb = Number(r.stderr.trim().split('\n').at(-1));
   if (!Number.isFinite(kb)) throw new Error(`no RSS figure from: ${r.stderr.slice(-300)}`);
-  return { mib: kb / 1024, ms, status: r.status };
+  return { mib: kb / 1024, ms, status: r.status, stderr: r.stderr.slice(-600) };
 }
 
 async function seed(keys: number): Promise<number> {
@@ -40,14 +41,17 @@ async function seededPlan(dir: string, runs: number): Promise<{ mib: number; ms:
   const state = path.join(dir, 'sandbox.json');
   const seeder = await spawnSandbox(['--admin-key', ADMIN, '--org-id', 'org_bench', '--state', state]);
   try {
-    // In the policies' folder: the sandbox's stand-in deliveries land under its .groq-rbac/, not here.
-    const applied = spawnSync(process.execPath, [BIN, 'apply', '--policies', dir, '--yes', '--force', '--concurrency', '16', '--base-url', seeder.url, '--audit-log', path.join(dir, 'audit.jsonl')], { cwd: dir, env: { ...process.env, GROQ_ADMIN_KEY: ADMIN }, encoding: 'utf8', maxBuffer: 1 << 30 });
+    // In a folder of its own: the sandbox's stand-in deliveries (a file per key under .groq-rbac/)
+    // land there, not in this repository nor among the policies.
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'groq-rbac-bench-deliveries-'));
+    const applied = spawnSync(process.execPath, [BIN, 'apply', '--policies', dir, '--yes', '--force', '--concurrency', '16', '--base-url', seeder.url, '--audit-log', path.join(work, 'audit.jsonl')], { cwd: work, env: { ...process.env, GROQ_ADMIN_KEY: ADMIN }, encoding: 'utf8', maxBuffer: 1 << 30 });
+    fs.rmSync(work, { recursive: true, force: true });
     if (applied.status !== 0) throw new Error(`seeding ${dir} by apply failed: ${applied.stderr.slice(-500)}`);
-    let top: { mib: number; ms: number } | null = null;
+    let top: { mib: number; ms: number; status: number | null; stderr: string } | null = null;
     for (let i = 0; i < runs; i++) {
       const run = peak([BIN, 'plan', '--policies', dir, '--base-url', seeder.url, '--detailed-exitcode'], { GROQ_ADMIN_KEY: ADMIN });
-      if (run.status !== 0) throw new Error(`plan right after apply exited ${run.status}, not 0 (no changes)`);
-      top = top === null ? run : { mib: Math.max(top.mib, run.mib), ms: Math.min(top.ms, run.ms) };
+      if (run.status !== 0) throw new Error(`plan right after apply exited ${run.status}, not 0 (no changes): ${run.stderr}`);
+      top = top === null ? run : { ...run, mib: Math.max(top.mib, run.mib), ms: Math.min(top.ms, run.ms) };
     }
     return top!;
   } finally {
@@ -73,7 +77,7 @@ export async function benchScale(): Promise<{ seedingRatio: number; validateGrow
   // Time per key beyond starting up (a validate of the four example files): since validate costs
   // little more than parsing, a difference from the parse-only floor was noise-sized (even negative).
   const startup = Math.min(...[0, 1, 2].map(() => peak([BIN, 'validate', '--policies', 'policies']).ms));
-  const best2 = (args: string[]) => [peak(args), peak(args)].reduce((a, b) => ({ mib: Math.max(a.mib, b.mib), ms: Math.min(a.ms, b.ms), status: b.status }));
+  const best2 = (args: string[]) => [peak(args), peak(args)].reduce((a, b) => ({ ...b, mib: Math.max(a.mib, b.mib), ms: Math.min(a.ms, b.ms) }));
   const validates = dirs.map((d) => best2([BIN, 'validate', '--policies', d]));
   const perKey = validates.map((v, i) => (v.ms - startup) / (sizes[i]![0] * 100));
   const validateGrowth = perKey[2]! / perKey[1]!;
