@@ -128,8 +128,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       res.end();
       return;
     }
-    res.writeHead(reply.status, { 'content-type': 'application/json', 'x-request-id': requestId, date: dateText, [SANDBOX_HEADER]: '1', ...reply.headers });
-    res.end(JSON.stringify(reply.body));
+    // With its length known the answer goes out as one write, not as chunked encoding (writev of
+    // header, chunk size, body and trailer), and clients parse it faster.
+    const body = reply.body === undefined ? '' : JSON.stringify(reply.body);
+    res.writeHead(reply.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-request-id': requestId, date: dateText, [SANDBOX_HEADER]: '1', ...reply.headers });
+    res.end(body);
   }
 
   /** Answers an injected fault (a dropped connection or an error status); false when it has neither. */

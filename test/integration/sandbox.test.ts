@@ -25,6 +25,27 @@ async function startOfDay(): Promise<number> {
 
 const complete = (value: string, body: unknown = chat(M20)) => org.request('POST', `${V1}/chat/completions`, { token: value, body });
 
+describe('answers', () => {
+  it('carry their length, not chunked encoding, JSON and errors alike, multi-byte text included', async () => {
+    const http = await import('node:http');
+    const raw = (path: string, token: string | null) => new Promise<{ headers: Record<string, string | string[] | undefined>; body: string }>((resolve, reject) => {
+      const req = http.get(`${org.sandbox.url}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      });
+      req.on('error', reject);
+    });
+    await org.request('POST', `${ORG}/projects`, { body: { name: 'café ☕ team' } });
+    for (const [path, token] of [[`${ORG}/projects`, org.sandbox.adminKey], [`${ORG}/projects`, null], [`${ORG}/nowhere`, org.sandbox.adminKey]] as const) {
+      const { headers, body } = await raw(path, token);
+      expect(headers['transfer-encoding'], path).toBeUndefined();
+      expect(Number(headers['content-length']), path).toBe(Buffer.byteLength(body));
+      expect(() => JSON.parse(body)).not.toThrow();
+    }
+  });
+});
+
 describe('projects', () => {
   it('creates, reads, renames, lists with cursor pagination, and archives for good', async () => {
     const ids: string[] = [];
