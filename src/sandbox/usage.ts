@@ -7,7 +7,17 @@ const WIDTH_SECONDS: Record<BucketWidth, number> = { '1m': 60, '1h': 3600, '1d':
 const USAGE_LIMITS: Record<BucketWidth, [number, number]> = { '1m': [60, 1440], '1h': [24, 168], '1d': [7, 31] };
 const COSTS_LIMITS: [number, number] = [7, 180];
 
-export const monthOf = (seconds: number) => new Date(seconds * 1000).toISOString().slice(0, 7);
+/** `YYYY-MM` (UTC) of a time in seconds. Asked several times per inference request: the last day's answer is kept. */
+export function monthOf(seconds: number): string {
+  const day = Math.floor(seconds / 86_400);
+  if (day !== lastDay) {
+    lastDay = day;
+    lastMonth = new Date(day * 86_400_000).toISOString().slice(0, 7);
+  }
+  return lastMonth;
+}
+let lastDay = Number.NaN;
+let lastMonth = '';
 
 /**
  * Inference traffic per minute per (project, key, model): exact answers for 1m, 1h and 1d buckets,
@@ -21,6 +31,8 @@ export class UsageLedger {
   // Spend not yet visible (spend lag), oldest first.
   private readonly pending: { at: number; month: string; usd: number }[] = [];
   private pendingHead = 0;
+  // The pending entries' sum per month, so that a spend check does not walk them (one per request in the lag).
+  private readonly pendingByMonth = new Map<string, number>();
 
   constructor(rows: UsageRow[]) {
     this.rows = rows;
@@ -53,22 +65,31 @@ export class UsageLedger {
     row.cost_usd += costUsd;
     const month = monthOf(now);
     this.monthCost.set(month, (this.monthCost.get(month) ?? 0) + costUsd);
-    if (spendLagSeconds > 0) this.pending.push({ at: now, month, usd: costUsd });
+    if (spendLagSeconds > 0) {
+      this.pending.push({ at: now, month, usd: costUsd });
+      this.pendingByMonth.set(month, (this.pendingByMonth.get(month) ?? 0) + costUsd);
+    }
     return row;
   }
 
   /** Month-to-date spend (USD) as billing sees it: traffic older than the spend lag, plus `adjustment`. */
   monthToDate(now: number, spendLagSeconds: number, adjustment: number): number {
     const month = monthOf(now);
-    let total = (this.monthCost.get(month) ?? 0) + adjustment;
+    const total = (this.monthCost.get(month) ?? 0) + adjustment;
     const cutoff = now - spendLagSeconds;
-    while (this.pendingHead < this.pending.length && this.pending[this.pendingHead]!.at <= cutoff) this.pendingHead++;
+    while (this.pendingHead < this.pending.length && this.pending[this.pendingHead]!.at <= cutoff) {
+      const seen = this.pending[this.pendingHead++]!;
+      const left = (this.pendingByMonth.get(seen.month) ?? 0) - seen.usd;
+      // Entries are in time order, so when the next is of another month none of this one is left:
+      // its sum is then dropped (0 exactly), not a float's leftover.
+      if (this.pending[this.pendingHead]?.month !== seen.month) this.pendingByMonth.delete(seen.month);
+      else this.pendingByMonth.set(seen.month, left);
+    }
     if (this.pendingHead > 1024 && this.pendingHead * 2 > this.pending.length) {
       this.pending.splice(0, this.pendingHead);
       this.pendingHead = 0;
     }
-    for (let i = this.pendingHead; i < this.pending.length; i++) if (this.pending[i]!.month === month) total -= this.pending[i]!.usd;
-    return total;
+    return total - (this.pendingByMonth.get(month) ?? 0);
   }
 
   completions(query: URLSearchParams, now: number) {
