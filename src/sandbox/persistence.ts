@@ -3,7 +3,10 @@ import path from 'node:path';
 import { UserError } from '../core/errors.js';
 import { replay, type Delta, type OrgSnapshot, type UsageRow } from './snapshot.js';
 
-// Past this size the journal is folded into a new snapshot.
+// Past this size, or the last snapshot's if larger, the journal is folded into a new snapshot: each
+// snapshot then costs at most as many bytes as the journal lines before it, so writing grows
+// linearly with the changes however large the organization (a fixed size rewrote a growing state
+// every 8 MiB of changes).
 const COMPACT_AT_BYTES = 8 * 1024 * 1024;
 
 /**
@@ -23,6 +26,7 @@ export class StateFile {
   private waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   private draining: Promise<void> | null = null;
   private journalBytes = 0;
+  private snapshotBytes = 0;
   /** The journal, kept open for appends: opening and closing it per batch cost a fifth of the sandbox's time. */
   private handle: fs.promises.FileHandle | null = null;
 
@@ -89,7 +93,9 @@ export class StateFile {
   async compact(): Promise<void> {
     await fs.promises.mkdir(path.dirname(path.resolve(this.file)), { recursive: true });
     const tmp = `${this.file}.${process.pid}.tmp`;
-    await fs.promises.writeFile(tmp, JSON.stringify(this.read()), { mode: 0o600 });
+    const snapshot = JSON.stringify(this.read());
+    this.snapshotBytes = Buffer.byteLength(snapshot);
+    await fs.promises.writeFile(tmp, snapshot, { mode: 0o600 });
     await fs.promises.rename(tmp, this.file);
     // A crash here leaves journal lines the snapshot already holds: replaying absolute values is harmless.
     await this.closeJournal();
@@ -123,7 +129,7 @@ export class StateFile {
           await this.handle.write(lines);
         }
         this.journalBytes += Buffer.byteLength(lines);
-        if (this.journalBytes > COMPACT_AT_BYTES) await this.compact();
+        if (this.journalBytes > Math.max(COMPACT_AT_BYTES, this.snapshotBytes)) await this.compact();
         for (const w of waiters) w.resolve();
       } catch (error) {
         for (const w of waiters) w.reject(error);

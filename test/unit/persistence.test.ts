@@ -22,6 +22,28 @@ async function journalledOrg(): Promise<{ file: string; state: OrgState; store: 
 }
 
 describe('the sandbox state file', () => {
+  it('folds the journal into a snapshot once it outgrows the last snapshot (8 MiB at least): writing stays linear in the changes', async () => {
+    const file = tmpFile();
+    // A large organization: its snapshot is some 12 MiB.
+    const big = 'x'.repeat(12 * 1024 * 1024);
+    const store = new StateFile(file, () => ({ version: 2, padding: big }) as unknown as ReturnType<OrgState['snapshot']>);
+    await store.compact();
+    const journal = `${file}.journal`;
+    const line = { op: 'reset' } as unknown as Delta;
+    const lineBytes = `${JSON.stringify(line)}\n`.length;
+    const appendBytes = async (bytes: number) => {
+      for (let n = 0; n < Math.ceil(bytes / lineBytes); n++) store.append(line);
+      await store.commit();
+    };
+    // Past the fixed 8 MiB but under the snapshot's 12 MiB: no rewrite of the whole state yet.
+    await appendBytes(9 * 1024 * 1024);
+    expect(fs.statSync(journal).size).toBeGreaterThan(8 * 1024 * 1024);
+    // Past the snapshot's size: folded, and the journal starts again.
+    await appendBytes(4 * 1024 * 1024);
+    expect(fs.statSync(journal).size).toBe(0);
+    expect(fs.statSync(file).size).toBeGreaterThan(12 * 1024 * 1024);
+  });
+
   it('replays the journal over the snapshot, so acknowledged changes survive without a compaction', async () => {
     const { file, state, store } = await journalledOrg();
     const p = state.createProject({ name: 'p' });
