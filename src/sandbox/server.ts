@@ -210,8 +210,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       } else {
         reply = route.handler(ctx);
       }
-      // A change is acknowledged only once its journal line is on disk.
-      if (store) await store.commit();
+      // A change is acknowledged only once its journal line is on disk. An inference answer is not
+      // a change to the organization: its usage row and last use are written with the next batch,
+      // not waited for (Groq's own usage data trails traffic by minutes; a kill loses at most the
+      // counts of the last few milliseconds).
+      if (store && route.access === 'inference') void store.commit().catch(() => undefined);
+      else if (store) await store.commit();
       if (onRequest && !control && (await onRequest({ phase: 'after', method, path: pathname, route: route.template, reply: { status: reply.status, body: reply.body } })) === 'drop') {
         req.socket.destroy();
         return;
