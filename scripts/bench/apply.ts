@@ -27,7 +27,7 @@ import { DELIVERED_ON_CREATE, METADATA } from '../../src/core/shared.js';
 import { targetsHash } from '../../src/plan/rotation.js';
 import type { DesiredKey, DesiredState } from '../../src/policy/types.js';
 import { readPolicies } from '../../src/policy/read-policies.js';
-import { fmt, generatePolicies, report, spawnSandbox } from './lib.js';
+import { fmt, generatePolicies, readOrganizationBare, report, spawnSandbox } from './lib.js';
 
 const ADMIN = 'bench-admin-key';
 const ORG = 'org_bench';
@@ -101,14 +101,10 @@ export async function benchApply(): Promise<{ ratio: number; targetedRatio: numb
     return { applyMs: end - planned, planMs: planned - start, totalMs: end - start, creates: result.report.outcomes.filter((o) => o.action === 'create').length };
   };
 
-  /** The requests a plan reads the seeded organization with, made with bare fetch, CONCURRENCY in flight. */
+  /** The read a plan makes of the seeded organization, with bare fetch. */
   const readFloor = async (sandbox: Sandbox): Promise<number> => {
-    const get = async (p: string) => (await fetch(`${sandbox.url}/openai/v1${p}`, { headers: auth })).text();
     const start = performance.now();
-    const org = Promise.all(['/organization', '/organization/model_permissions', '/organization/rate_limits?limit=100', '/organization/spend_limit', '/organization/spend_alerts?limit=100'].map(get));
-    const paths = [...(await projectIds(sandbox)).values()].flatMap((id) => [`/organization/projects/${id}/model_permissions`, `/organization/projects/${id}/rate_limits?limit=100`, `/organization/projects/${id}/api_keys?limit=100`]);
-    await mapLimit(paths, CONCURRENCY, get);
-    await org;
+    await readOrganizationBare(sandbox.url, auth, CONCURRENCY);
     return performance.now() - start;
   };
 

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'undici';
+import { mapLimit } from '../../src/core/concurrency.js';
 
 /**
  * Writes policy v2 for `teams` teams of `projectsPerTeam` projects with `keysPerProject` keys each,
@@ -117,6 +118,25 @@ export async function load(origin: string, options: { connections: number; secon
   await pool.close();
   const requests = Object.values(statuses).reduce((a, b) => a + b, 0);
   return { requests, seconds, perSecond: requests / seconds, statuses };
+}
+
+/**
+ * The requests `plan` reads an organization with (the org's 5 reads beside the project list pages,
+ * then 3 per project, `concurrency` in flight), made with bare fetch: the floor of any read.
+ */
+export async function readOrganizationBare(url: string, headers: Record<string, string>, concurrency: number): Promise<void> {
+  const get = async (p: string) => (await fetch(`${url}/openai/v1${p}`, { headers })).text();
+  const org = Promise.all(['/organization', '/organization/model_permissions', '/organization/rate_limits?limit=100', '/organization/spend_limit', '/organization/spend_alerts?limit=100'].map(get));
+  const ids: string[] = [];
+  for (let after = ''; ;) {
+    const page = JSON.parse(await get(`/organization/projects?limit=100${after ? `&after=${after}` : ''}`)) as { data: { id: string }[]; has_more: boolean; last_id: string };
+    ids.push(...page.data.map((p) => p.id));
+    if (!page.has_more) break;
+    after = page.last_id;
+  }
+  const paths = ids.flatMap((id) => [`/organization/projects/${id}/model_permissions`, `/organization/projects/${id}/rate_limits?limit=100`, `/organization/projects/${id}/api_keys?limit=100`]);
+  await mapLimit(paths, concurrency, get);
+  await org;
 }
 
 export function report(name: string, lines: Record<string, string | number>): void {

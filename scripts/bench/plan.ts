@@ -10,10 +10,9 @@ import { planOrganization } from '../../src/app/plan-organization.js';
 import { applyOrganization } from '../../src/app/apply-organization.js';
 import { openSession } from '../../src/app/session.js';
 import { silentLogger } from '../../src/core/log.js';
-import { mapLimit } from '../../src/core/concurrency.js';
 import { renderPlanText } from '../../src/plan/render-text.js';
 import { readPolicies } from '../../src/policy/read-policies.js';
-import { best, fmt, generatePolicies, report, spawnSandbox } from './lib.js';
+import { best, fmt, generatePolicies, readOrganizationBare, report, spawnSandbox } from './lib.js';
 
 const ADMIN = 'bench-admin-key';
 const TEAMS = Number(process.env.BENCH_TEAMS ?? 100);
@@ -39,23 +38,12 @@ export async function benchPlan(): Promise<{ ratio: number; requests: number; mi
   // The same organization, now answering every request after LATENCY_MS, as a distant API would.
   const sandbox = await spawnSandbox(['--admin-key', ADMIN, '--org-id', 'org_bench', '--state', state, '--latency-ms', String(LATENCY_MS)]);
   const files = [path.join(dir, 'org.yaml'), ...fs.readdirSync(path.join(dir, 'teams')).map((f) => path.join(dir, 'teams', f))];
-  const get = async (p: string) => (await fetch(`${sandbox.url}/openai/v1${p}`, { headers: auth })).json() as Promise<{ data: { id: string }[]; has_more: boolean; last_id: string }>;
   const floor = await best(3, async () => {
     const parsing = (async () => {
       for (const f of files) parseDocument(fs.readFileSync(f, 'utf8'), { lineCounter: new LineCounter() }).toJS();
     })();
-    const org = Promise.all(['/organization', '/organization/model_permissions', '/organization/rate_limits?limit=100', '/organization/spend_limit', '/organization/spend_alerts?limit=100'].map((p) => fetch(`${sandbox.url}/openai/v1${p}`, { headers: auth }).then((r) => r.text())));
-    const ids: string[] = [];
-    for (let after = '';;) {
-      const page = await get(`/organization/projects?limit=100${after ? `&after=${after}` : ''}`);
-      ids.push(...page.data.map((p) => p.id));
-      if (!page.has_more) break;
-      after = page.last_id;
-    }
     // The same bound as groq-rbac's reads: CONCURRENCY requests in flight.
-    const paths = ids.flatMap((id) => [`/organization/projects/${id}/model_permissions`, `/organization/projects/${id}/rate_limits?limit=100`, `/organization/projects/${id}/api_keys?limit=100`]);
-    await mapLimit(paths, CONCURRENCY, get);
-    await Promise.all([parsing, org]);
+    await Promise.all([parsing, readOrganizationBare(sandbox.url, auth, CONCURRENCY)]);
   });
 
   let requests = 0;
