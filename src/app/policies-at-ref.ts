@@ -1,0 +1,136 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { UserError } from '../core/errors.js';
+import { readPolicies, type PolicyResult } from '../policy/read-policies.js';
+
+/**
+ * The policies as they were at a git revision: what an earlier, approved version said. The runbook
+ * plans from them to the working tree, and ownership checks compare against them (who owned a
+ * project before this change).
+ */
+export interface PoliciesAtRef {
+  /** The revision as given, and the commit it named. */
+  ref: string;
+  commit: string;
+  /** `null` when the policies directory did not exist at that commit (the repository's first policies). */
+  result: PolicyResult | null;
+}
+
+// git answers these in milliseconds; the bounds keep a broken repository from hanging a run.
+const GIT_TIMEOUT_MS = 30_000;
+const MAX_GIT_OUTPUT = 64 * 1024 * 1024;
+
+/** Reads and validates `policiesDir` as it was at `ref` in the git repository that holds it. */
+export async function readPoliciesAtRef(policiesDir: string, ref: string, options: Parameters<typeof readPolicies>[1] = {}): Promise<PoliciesAtRef> {
+  const absolute = path.resolve(policiesDir);
+  const cwd = existingAncestor(absolute);
+  const top = (await git(cwd, ['rev-parse', '--show-toplevel'], 'find the git repository')).trim();
+  const commit = (await git(top, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], `find revision ${ref}`)).trim();
+  const relative = path.relative(fs.realpathSync(top), realOrSelf(absolute)).split(path.sep).join('/');
+  if (relative.startsWith('..') || path.isAbsolute(relative)) throw new UserError(`the policies directory ${policiesDir} is outside the git repository at ${top}`);
+  const listed = await git(top, ['ls-tree', '-d', '--name-only', commit, '--', relative === '' ? '.' : relative], 'list the policies directory');
+  if (relative !== '' && listed.trim() === '') return { ref, commit, result: null };
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'groq-rbac-ref-'));
+  try {
+    await extract(top, commit, relative, tmp);
+    const dir = path.join(tmp, relative);
+    return { ref, commit, result: readPolicies(dir, { ...options, cwd: tmp }) };
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The revision a change is measured from when none is given: where the current branch left the
+ * default branch (`origin/HEAD`, else `main`, else `master`), as `git merge-base` finds it.
+ */
+export async function defaultBaseRef(policiesDir: string): Promise<string> {
+  const cwd = existingAncestor(path.resolve(policiesDir));
+  const candidates: string[] = [];
+  try {
+    candidates.push((await git(cwd, ['symbolic-ref', '--quiet', '--short', 'refs/remotes/origin/HEAD'], 'find the default branch')).trim());
+  } catch {
+    // No remote default branch: try the usual local names.
+  }
+  candidates.push('main', 'master');
+  for (const branch of candidates.filter(Boolean)) {
+    try {
+      return (await git(cwd, ['merge-base', 'HEAD', branch], `find where HEAD left ${branch}`)).trim();
+    } catch {
+      continue;
+    }
+  }
+  throw new UserError('cannot tell which revision to compare with: no origin/HEAD, main or master branch here; pass --since REF');
+}
+
+async function extract(top: string, commit: string, relative: string, into: string): Promise<void> {
+  // `git archive | tar -x`: the tree as committed (symbolic links stay links, so the policy reader's
+  // own checks refuse them as it would in a working tree), without touching the working tree or index.
+  await new Promise<void>((resolve, reject) => {
+    const archive = spawn('git', ['-C', top, 'archive', '--format=tar', commit, '--', relative === '' ? '.' : relative], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const tar = spawn('tar', ['-x', '-f', '-', '-C', into], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const timer = setTimeout(() => {
+      archive.kill('SIGKILL');
+      tar.kill('SIGKILL');
+    }, GIT_TIMEOUT_MS);
+    let errors = '';
+    archive.stderr.on('data', (d: Buffer) => (errors += d.toString()));
+    tar.stderr.on('data', (d: Buffer) => (errors += d.toString()));
+    archive.stdout.pipe(tar.stdin);
+    let pending = 2;
+    let failed = false;
+    const done = (code: number | null) => {
+      if (code !== 0) failed = true;
+      if (--pending > 0) return;
+      clearTimeout(timer);
+      if (failed) reject(new UserError(`cannot read the policies at ${commit.slice(0, 12)}: ${errors.trim().slice(0, 500) || 'git archive or tar failed'}`));
+      else resolve();
+    };
+    archive.on('error', (e) => reject(new UserError(`cannot run git: ${e.message}`)));
+    tar.on('error', (e) => reject(new UserError(`cannot run tar: ${e.message}`)));
+    archive.on('close', done);
+    tar.on('close', done);
+  });
+}
+
+function git(cwd: string, args: string[], what: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', ['-C', cwd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const timer = setTimeout(() => child.kill('SIGKILL'), GIT_TIMEOUT_MS);
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => {
+      if (out.length < MAX_GIT_OUTPUT) out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new UserError(`cannot ${what}: git is not available (${e.message})`));
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(out);
+      else reject(new UserError(`cannot ${what}: ${err.trim().split('\n')[0]?.slice(0, 300) || `git exited with ${code}`}`));
+    });
+  });
+}
+
+function existingAncestor(p: string): string {
+  let dir = p;
+  while (!fs.existsSync(dir)) {
+    const parent = path.dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  return dir;
+}
+
+function realOrSelf(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return p;
+  }
+}
