@@ -18,7 +18,8 @@ export class AuditTrail {
     this.entries.push(entry);
   }
 
-  list(query: URLSearchParams): ListPage<AuditLog> {
+  /** `shown`: the event types this provider has (others are kept, never listed: OpenAI logs no model-permission or spend events). */
+  list(query: URLSearchParams, shown?: (type: string) => boolean): ListPage<AuditLog> {
     const limit = parseLimit(query.get('limit'));
     const gteRaw = query.get('effective_at[gte]');
     const gte = gteRaw === null ? null : Number(gteRaw);
@@ -32,6 +33,7 @@ export class AuditTrail {
       if (after !== null && e.id >= after) continue;
       if (gte !== null && e.effective_at < gte) break;
       if (types.length && !types.includes(e.type)) continue;
+      if (shown && !shown(e.type)) continue;
       if (data.length === limit) {
         hasMore = true;
         break;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
-  RATE_LIMIT_FIELDS, type AuditLog, type ModelPermissions, type ModelPermissionsInput, type Organization, type Project, type ProjectApiKey, type RateLimit,
+  type AuditLog, type ModelPermissions, type ModelPermissionsInput, type Organization, type Project, type ProjectApiKey, type RateLimit,
   type RateLimitValues,
 } from '../core/contract.js';
 import { defaultCatalogue, type ModelCatalogue } from '../core/models.js';
@@ -12,7 +12,8 @@ import { IdempotencyTable } from './idempotency.js';
 import { newKeyValue, sortableId } from './ids.js';
 import { paginate, type ListPage } from './pagination.js';
 import { ORG_DEFAULT_LIMITS } from './rate-limits.js';
-import { emptySnapshot, type Delta, type OrgSnapshot, type StoredKey, type StoredProject } from './snapshot.js';
+import { ServiceAccountStore } from './openai/service-accounts.js';
+import { emptySnapshot, type Delta, type OrgSnapshot, type StoredKey, type StoredLimits, type StoredProject } from './snapshot.js';
 import { UsageLedger } from './usage.js';
 import { checkMetadataSize, validateKeyBody, validatePermissionsBody, validateProjectBody, validateRateLimitBody } from './validate-body.js';
 
@@ -28,6 +29,12 @@ export interface OrgStateOptions {
   /** How long month-to-date spend lags traffic (Groq: 10–15 minutes). */
   spendLagSeconds?: number;
   snapshot?: OrgSnapshot;
+  /** A new key's value (default: Groq's `gsk_…`; the OpenAI sandbox makes `sk-svcacct-…`). */
+  keyValue?: () => string;
+  /** A key's `redacted_value` from its value (default: Groq's). */
+  redactValue?: (value: string) => string;
+  /** The organization's limits per model where none are set (default: ORG_DEFAULT_LIMITS). */
+  defaultLimits?: RateLimitValues;
 }
 
 /**
@@ -55,12 +62,19 @@ export class OrgState {
   usage!: UsageLedger;
   audit!: AuditTrail;
   billing!: Billing;
+  serviceAccounts!: ServiceAccountStore;
+  private readonly keyValue: () => string;
+  private readonly redactValue: (value: string) => string;
+  private readonly defaultLimits: RateLimitValues;
 
   constructor(options: OrgStateOptions = {}) {
     this.catalogue = options.catalogue ?? defaultCatalogue;
     this.models = this.catalogue.live.map((m) => m.id).sort();
     this.usageLagSeconds = options.usageLagSeconds ?? 0;
     this.spendLagSeconds = options.spendLagSeconds ?? 0;
+    this.keyValue = options.keyValue ?? newKeyValue;
+    this.redactValue = options.redactValue ?? redactKeyValue;
+    this.defaultLimits = options.defaultLimits ?? ORG_DEFAULT_LIMITS;
     const data = options.snapshot ?? emptySnapshot(options.orgId ?? 'org_sandbox', options.orgName ?? 'Sandbox organization');
     if (options.orgId) data.org.id = options.orgId;
     this.load(data);
@@ -79,13 +93,14 @@ export class OrgState {
     this.usage = new UsageLedger([...data.usage]);
     this.audit = new AuditTrail([...data.audit]);
     this.billing = new Billing(this, data);
+    this.serviceAccounts = new ServiceAccountStore(this, data.service_accounts ?? []);
   }
 
   /** The whole state, for a snapshot on disk. */
   snapshot(): OrgSnapshot {
     return {
       ...this.data, projects: this.projects, keys: [...this.keysById.values()], idempotency: this.idempotency.entries(),
-      usage: this.usage.all(), spend_alerts: this.billing.alerts(), audit: this.audit.all(),
+      usage: this.usage.all(), spend_alerts: this.billing.alerts(), audit: this.audit.all(), service_accounts: this.serviceAccounts.all(),
     };
   }
 
@@ -206,7 +221,7 @@ export class OrgState {
 
   // --- rate limits
   orgLimits(model: string): RateLimitValues {
-    return this.data.org_limits[model] ?? ORG_DEFAULT_LIMITS;
+    return this.data.org_limits[model] ?? this.defaultLimits;
   }
   listOrgRateLimits(query: URLSearchParams): ListPage<RateLimit> {
     const items = this.models.map((model) => ({ id: `${RATE_LIMIT_PREFIX}${model}`, model }));
@@ -239,19 +254,31 @@ export class OrgState {
     return paginate(items, query, ({ id, model }) => ({ object: 'project.rate_limit', id, model, ...this.projectLimits(p, model) }));
   }
   updateProjectRateLimit(projectId: string, rateLimitId: string, raw: unknown): RateLimit {
-    const p = this.activeProject(projectId);
+    const { project: p, model } = this.rateLimitTarget(projectId, rateLimitId);
+    const values = validateRateLimitBody(raw);
+    this.checkWithinOrg(model, values, this.orgLimits(model));
+    this.storeProjectLimits(p, rateLimitId, model, values);
+    return { object: 'project.rate_limit', id: rateLimitId, model, ...this.projectLimits(p, model) };
+  }
+  /** The active project and the served model a rate-limit id (`rl-<model>`) names; 404 when it names none. */
+  rateLimitTarget(projectId: string, rateLimitId: string): { project: StoredProject; model: string } {
+    const project = this.activeProject(projectId);
     const model = rateLimitId.startsWith(RATE_LIMIT_PREFIX) ? rateLimitId.slice(RATE_LIMIT_PREFIX.length) : '';
     if (!this.models.includes(model)) throw notFound('rate_limit_not_found', `No rate limit with id '${rateLimitId}' in project '${projectId}'.`, 'rate_limit_id');
-    const values = validateRateLimitBody(raw);
-    const org = this.orgLimits(model);
-    for (const f of RATE_LIMIT_FIELDS) {
-      const v = values[f];
-      if (v !== undefined && v > org[f]) throw invalid(f, `'${f}' (${v}) is above the organization's limit of ${org[f]} for model \`${model}\`; a project's limits must stay within the organization's.`);
+    return { project, model };
+  }
+  /** 400 naming the first field above the organization's own limit for the model. */
+  checkWithinOrg(model: string, values: Record<string, number | undefined>, org: Record<string, number>): void {
+    for (const [f, v] of Object.entries(values)) {
+      const ceiling = org[f];
+      if (v !== undefined && ceiling !== undefined && v > ceiling) throw invalid(f, `'${f}' (${v}) is above the organization's limit of ${ceiling} for model \`${model}\`; a project's limits must stay within the organization's.`);
     }
+  }
+  /** Merges a project's own limits for a model (any provider's fields), journals and audits the change. */
+  storeProjectLimits(p: StoredProject, rateLimitId: string, model: string, values: StoredLimits): void {
     p.limits = { ...p.limits, [model]: { ...p.limits[model], ...values } };
     this.saveProject(p);
     this.recordAudit('rate_limit.updated', p, { id: rateLimitId, changes_requested: values });
-    return { object: 'project.rate_limit', id: rateLimitId, model, ...this.projectLimits(p, model) };
   }
 
   // --- projects
@@ -298,7 +325,7 @@ export class OrgState {
     if (!p) throw notFound('project_not_found', `No project with id '${projectId}'.`, 'project_id');
     return p;
   }
-  private activeProject(projectId: string): StoredProject {
+  activeProject(projectId: string): StoredProject {
     const p = this.project(projectId);
     if (p.archived_at !== null) throw new SandboxError(400, 'project_archived', `The project '${projectId}' is archived; archived projects cannot be changed.`, 'invalid_request_error', 'project_id');
     return p;
@@ -318,17 +345,22 @@ export class OrgState {
   createKey(projectId: string, raw: unknown): ProjectApiKey & { value: string } {
     const p = this.activeProject(projectId);
     const body = validateKeyBody(raw, 'create');
-    const value = newKeyValue();
+    const { key, value } = this.addKey(p, body.name!, { metadata: { ...(body.metadata as Record<string, string> | undefined) } });
+    this.recordAudit('api_key.created', p, { id: key.id, data: { name: key.name } });
+    return { ...this.presentKey(key), value };
+  }
+  /** Makes a key in a project (value from the `keyValue` option) and journals it; the caller audits. */
+  addKey(p: StoredProject, name: string, extra: { metadata?: Record<string, string>; service_account_id?: string } = {}): { key: StoredKey; value: string } {
+    const value = this.keyValue();
     const key: StoredKey = {
-      id: this.nextId('key_'), project_id: p.id, name: body.name!, redacted_value: redactKeyValue(value), created_at: this.now(), last_used_at: null,
-      metadata: { ...(body.metadata as Record<string, string> | undefined) }, value_sha256: sha256(value), recent_uses: [],
+      id: this.nextId('key_'), project_id: p.id, name, redacted_value: this.redactValue(value), created_at: this.now(), last_used_at: null,
+      metadata: extra.metadata ?? {}, value_sha256: sha256(value), recent_uses: [], ...(extra.service_account_id ? { service_account_id: extra.service_account_id } : {}),
     };
     this.keysById.set(key.id, key);
     this.keysByHash.set(key.value_sha256, key);
     this.projectKeys(p.id).push(key);
     this.emit({ op: 'key', k: key });
-    this.recordAudit('api_key.created', p, { id: key.id, data: { name: key.name } });
-    return { ...this.presentKey(key), value };
+    return { key, value };
   }
   updateKey(projectId: string, keyId: string, raw: unknown): ProjectApiKey {
     const key = this.key(projectId, keyId);
@@ -347,14 +379,23 @@ export class OrgState {
   }
   deleteKey(projectId: string, keyId: string) {
     const key = this.key(projectId, keyId);
-    this.keysById.delete(key.id);
-    this.keysByHash.delete(key.value_sha256);
-    this.keysByProject.set(projectId, this.projectKeys(projectId).filter((k) => k !== key));
-    this.emit({ op: 'del_key', id: key.id });
+    this.removeKey(key);
     this.recordAudit('api_key.deleted', this.project(projectId), { id: key.id });
     return { object: 'organization.project.api_key.deleted', id: key.id, deleted: true };
   }
-  private key(projectId: string, keyId: string): StoredKey {
+  /** Removes a key (it stops authenticating at once) and journals it; the caller audits. */
+  removeKey(key: StoredKey): void {
+    this.keysById.delete(key.id);
+    this.keysByHash.delete(key.value_sha256);
+    this.keysByProject.set(key.project_id, this.projectKeys(key.project_id).filter((k) => k !== key));
+    this.emit({ op: 'del_key', id: key.id });
+  }
+  /** A project's keys, in creation order. */
+  keysOf(projectId: string): readonly StoredKey[] {
+    this.project(projectId);
+    return this.projectKeys(projectId);
+  }
+  key(projectId: string, keyId: string): StoredKey {
     this.project(projectId);
     const key = this.keysById.get(keyId);
     if (!key || key.project_id !== projectId) throw notFound('api_key_not_found', `No API key with id '${keyId}' in project '${projectId}'.`, 'api_key_id');
@@ -390,13 +431,18 @@ export class OrgState {
     if (key.last_used_at !== before || key.recent_uses.length !== pending) this.emit({ op: 'key', k: key });
   }
 
-  private presentKey(k: StoredKey): ProjectApiKey {
+  /** `last_used_at` as clients see it: the newest use older than the usage lag. */
+  lastUsedAt(k: StoredKey): number | null {
     let lastUsed = k.last_used_at;
     if (k.recent_uses.length) {
       const cutoff = this.now() - this.usageLagSeconds;
       for (const t of k.recent_uses) if (t <= cutoff && t > (lastUsed ?? 0)) lastUsed = t;
     }
-    return { object: 'organization.project.api_key', id: k.id, name: k.name, redacted_value: k.redacted_value, created_at: k.created_at, last_used_at: lastUsed, metadata: { ...k.metadata } };
+    return lastUsed;
+  }
+
+  private presentKey(k: StoredKey): ProjectApiKey {
+    return { object: 'organization.project.api_key', id: k.id, name: k.name, redacted_value: k.redacted_value, created_at: k.created_at, last_used_at: this.lastUsedAt(k), metadata: { ...k.metadata } };
   }
 }
 

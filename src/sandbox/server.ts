@@ -9,6 +9,11 @@ import { Inference } from './inference.js';
 import { OrgState } from './org-state.js';
 import { StateFile } from './persistence.js';
 import { compileRoutes, matchRoute, type Reply, type Route } from './router.js';
+import { openAiErrorBody, mismatchedOrganization } from './openai/errors.js';
+import { newServiceAccountKeyValue, redactOpenAiKey } from './openai/keys.js';
+import { openAiCatalogue } from './openai/models.js';
+import { OPENAI_ORG_DEFAULTS } from './openai/rate-limits.js';
+import { openAiRoutes } from './openai/routes.js';
 import { apiRoutes } from './routes.js';
 import { StateLock } from './state-lock.js';
 
@@ -18,7 +23,14 @@ import { StateLock } from './state-lock.js';
  */
 export const SANDBOX_HEADER = 'x-groq-rbac-sandbox';
 
+export type SandboxProvider = 'groq' | 'openai';
+
 export interface SandboxOptions {
+  /**
+   * Whose API it speaks: `groq` (default) serves contract v2 under `/openai/v1`; `openai` serves
+   * OpenAI's Administration API and inference under `/v1` (docs/openai-admin-api.md) from the same engine.
+   */
+  provider?: SandboxProvider;
   host?: string;
   /** 0 picks a free port. */
   port?: number;
@@ -51,6 +63,7 @@ export interface SandboxRequestEvent {
 }
 
 export interface Sandbox {
+  provider: SandboxProvider;
   url: string;
   port: number;
   adminKey: string;
@@ -64,15 +77,21 @@ const EMPTY_QUERY = new URLSearchParams();
 
 /** Starts the sandbox Groq organization: contract v2 over real HTTP, plus the `/_sandbox/` control surface. */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
-  const adminKey = options.adminKey ?? `sandbox-admin-${randomBytes(24).toString('hex')}`;
+  const provider = options.provider ?? 'groq';
+  const openai = provider === 'openai';
+  // OpenAI's admin keys are `sk-admin-…` (assumed: the prefix OpenAI issues; the sources show none).
+  const adminKey = options.adminKey ?? `${openai ? 'sk-admin-' : 'sandbox-admin-'}${randomBytes(24).toString('hex')}`;
+  // OpenAI's organization ids are `org-…`, Groq's (assumed) `org_…`.
+  const orgId = options.orgId ?? (openai ? 'org-sandbox' : undefined);
   const lock = options.statePath ? StateLock.acquire(options.statePath) : null;
   let store: StateFile | null = null;
   let state: OrgState;
   try {
     const snapshot = options.statePath ? StateFile.load(options.statePath) : undefined;
     state = new OrgState({
-      ...(options.orgId ? { orgId: options.orgId } : {}), usageLagSeconds: options.usageLagSeconds ?? 0, spendLagSeconds: options.spendLagSeconds ?? 0,
+      ...(orgId ? { orgId } : {}), usageLagSeconds: options.usageLagSeconds ?? 0, spendLagSeconds: options.spendLagSeconds ?? 0,
       ...(snapshot ? { snapshot } : {}),
+      ...(openai ? { catalogue: openAiCatalogue, keyValue: newServiceAccountKeyValue, redactValue: redactOpenAiKey, defaultLimits: OPENAI_ORG_DEFAULTS } : {}),
     });
     if (options.statePath) {
       const file = new StateFile(options.statePath, () => state.snapshot());
@@ -87,7 +106,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const inference = new Inference(state);
   const faults = new FaultTable();
   const stats: Stats = { requests_total: 0, by_route: {} };
-  const routes = compileRoutes([...apiRoutes(state, inference), ...controlRoutes(state, inference, faults, stats)]);
+  const routes = compileRoutes([...(openai ? openAiRoutes(state, inference) : apiRoutes(state, inference)), ...controlRoutes(state, inference, faults, stats)]);
+  const errorBody = (e: SandboxError): unknown => (openai ? openAiErrorBody(e) : e.toBody());
   const isProjectKey = (token: string) => state.authenticate(token) !== null;
   const latencyMs = options.latencyMs ?? 0;
   const onRequest = options.onRequest;
@@ -145,7 +165,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const code = fault.code ?? (fault.status === 429 ? 'rate_limit_exceeded' : 'internal_error');
     const type = fault.status >= 500 ? 'internal_server_error' : 'invalid_request_error';
     const headers = fault.retry_after !== undefined ? { 'retry-after': String(fault.retry_after) } : undefined;
-    send(res, requestId, { status: fault.status, body: { error: { message: `Injected fault: ${fault.status}.`, type, code } }, ...(headers ? { headers } : {}) });
+    send(res, requestId, { status: fault.status, body: errorBody(new SandboxError(fault.status, code, `Injected fault: ${fault.status}.`, type)), ...(headers ? { headers } : {}) });
     return true;
   }
 
@@ -183,6 +203,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       const token = bearerToken(req.headers);
       if (route.access !== 'inference') requireAdmin(token, adminKey, isProjectKey);
       else if (route.method === 'GET' && token !== adminKey && !(token && isProjectKey(token))) throw invalidApiKey();
+      // OpenAI checks `OpenAI-Organization` against the key's organization (the sandbox has one).
+      if (openai && route.access !== 'control') {
+        const named = req.headers['openai-organization'];
+        if (typeof named === 'string' && named !== '' && named !== state.organization().id) throw mismatchedOrganization();
+      }
       if (rawBody === null) throw invalid('body', 'The request body is larger than 1 MiB.');
       let body: unknown;
       if (rawBody.length > 0) {
@@ -225,9 +250,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     } catch (error) {
       if (error instanceof SandboxError) {
         if (store) await store.commit().catch(() => undefined);
-        send(res, requestId, { status: error.status, body: error.toBody(), headers: error.headers });
+        send(res, requestId, { status: error.status, body: errorBody(error), headers: error.headers });
       } else {
-        send(res, requestId, { status: 500, body: { error: { message: `Sandbox failure: ${(error as Error).message}`, type: 'internal_server_error', code: 'internal_error' } } });
+        send(res, requestId, { status: 500, body: errorBody(new SandboxError(500, 'internal_error', `Sandbox failure: ${(error as Error).message}`, 'internal_server_error')) });
       }
     }
   }
@@ -246,6 +271,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   let closing: Promise<void> | null = null;
   return {
+    provider,
     url: `http://${host}:${address.port}`,
     port: address.port,
     adminKey,

@@ -9,7 +9,26 @@ export interface StoredProject {
   /** `null`: none set of its own. */
   permissions: ModelPermissionsInput | null;
   /** Per model, the fields set on the project; the rest follow the organization's. */
-  limits: Record<string, Partial<RateLimitValues>>;
+  limits: Record<string, StoredLimits>;
+  /** OpenAI's project hard spend limit (US cents); absent or `null`: none. */
+  spend_limit?: number | null;
+  /** OpenAI's project spend alerts. */
+  spend_alerts?: StoredAlert[];
+}
+
+/**
+ * A project's own limits for one model: the contract's four fields, plus any a provider adds (OpenAI's
+ * `max_images_per_1_minute`, `max_audio_megabytes_per_1_minute`, `batch_1_day_max_input_tokens`).
+ */
+export type StoredLimits = Partial<RateLimitValues> & { [field: string]: number | undefined };
+
+/** An OpenAI service account: a project member that owns API keys (`src/sandbox/openai/`). */
+export interface StoredServiceAccount {
+  id: string;
+  project_id: string;
+  name: string;
+  role: 'owner' | 'member' | 'none';
+  created_at: number;
 }
 
 export interface StoredKey {
@@ -24,6 +43,8 @@ export interface StoredKey {
   value_sha256: string;
   /** Seconds of use not yet visible through `last_used_at` (usage lag). */
   recent_uses: number[];
+  /** The service account that owns the key (OpenAI); absent for the contract's keys. */
+  service_account_id?: string;
 }
 
 export interface StoredAlert extends SpendAlertInput {
@@ -71,6 +92,8 @@ export interface OrgSnapshot {
   spend_limit: number | null;
   spend_alerts: StoredAlert[];
   audit: AuditLog[];
+  /** OpenAI's service accounts; absent in files written before they existed. */
+  service_accounts?: StoredServiceAccount[];
 }
 
 /**
@@ -90,6 +113,8 @@ export type Delta =
   | { op: 'alert'; a: StoredAlert }
   | { op: 'del_alert'; id: string }
   | { op: 'audit'; e: AuditLog }
+  | { op: 'sa'; s: StoredServiceAccount }
+  | { op: 'del_sa'; id: string }
   | { op: 'meta'; seq: number; clock_offset_ms: number }
   | { op: 'reset' };
 
@@ -104,6 +129,7 @@ export function replay(base: OrgSnapshot, deltas: Iterable<Delta>): OrgSnapshot 
   let alerts = new Map(s.spend_alerts.map((a) => [a.id, a]));
   let idempotency = new Map(s.idempotency);
   let audit = new Map(s.audit.map((e) => [e.id, e]));
+  let accounts = new Map((s.service_accounts ?? []).map((a) => [a.id, a]));
   for (const d of deltas) {
     switch (d.op) {
       case 'project': projects.set(d.p.id, d.p); break;
@@ -118,6 +144,8 @@ export function replay(base: OrgSnapshot, deltas: Iterable<Delta>): OrgSnapshot 
       case 'alert': alerts.set(d.a.id, d.a); break;
       case 'del_alert': alerts.delete(d.id); break;
       case 'audit': audit.set(d.e.id, d.e); break;
+      case 'sa': accounts.set(d.s.id, d.s); break;
+      case 'del_sa': accounts.delete(d.id); break;
       case 'meta': s.seq = Math.max(s.seq, d.seq); s.clock_offset_ms = d.clock_offset_ms; break;
       case 'reset':
         s = { ...emptySnapshot(s.org.id, s.org.name), clock_offset_ms: s.clock_offset_ms, seq: s.seq };
@@ -127,6 +155,7 @@ export function replay(base: OrgSnapshot, deltas: Iterable<Delta>): OrgSnapshot 
         alerts = new Map();
         idempotency = new Map();
         audit = new Map();
+        accounts = new Map();
         break;
     }
   }
@@ -140,12 +169,13 @@ export function replay(base: OrgSnapshot, deltas: Iterable<Delta>): OrgSnapshot 
     spend_alerts: byId(alerts),
     idempotency: [...idempotency.entries()].sort((a, b) => a[1].expires_at - b[1].expires_at),
     audit: byId(audit),
+    service_accounts: byId(accounts),
   };
 }
 
 export function emptySnapshot(id: string, name: string): OrgSnapshot {
   return {
     version: 2, org: { id, name }, clock_offset_ms: 0, seq: 0, permissions: null, org_limits: {}, projects: [], keys: [],
-    idempotency: [], usage: [], spend_adjustments: {}, spend_limit: null, spend_alerts: [], audit: [],
+    idempotency: [], usage: [], spend_adjustments: {}, spend_limit: null, spend_alerts: [], audit: [], service_accounts: [],
   };
 }

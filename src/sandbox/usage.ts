@@ -117,21 +117,24 @@ export class UsageLedger {
     });
   }
 
-  costs(query: URLSearchParams, now: number) {
+  /** `byApiKey`: OpenAI's costs also take `api_key_ids[]` and `group_by[]=api_key_id` (openai-node usage.ts). */
+  costs(query: URLSearchParams, now: number, byApiKey = false) {
     const width = query.get('bucket_width') ?? '1d';
     if (width !== '1d') throw invalid('bucket_width', "'bucket_width' must be '1d' for costs.");
     const range = parseRange(query, now, WIDTH_SECONDS['1d'], COSTS_LIMITS);
-    const groupBy = parseArray(query, 'group_by', ['project_id', 'line_item']);
+    const groupBy = parseArray(query, 'group_by', byApiKey ? ['project_id', 'line_item', 'api_key_id'] : ['project_id', 'line_item']);
     const projects = parseArray(query, 'project_ids');
-    const keep = (r: UsageRow) => !projects.length || projects.includes(r.project_id);
-    return this.page(range, keep, (rows): CostResult[] => {
-      const groups = new Map<string, CostResult>();
+    const keys = byApiKey ? parseArray(query, 'api_key_ids') : [];
+    const keep = (r: UsageRow) => (!projects.length || projects.includes(r.project_id)) && (!keys.length || keys.includes(r.api_key_id));
+    return this.page(range, keep, (rows): (CostResult & { api_key_id?: string | null })[] => {
+      const groups = new Map<string, CostResult & { api_key_id?: string | null }>();
       for (const r of rows) {
         const project_id = groupBy.includes('project_id') ? r.project_id : null;
         const line_item = groupBy.includes('line_item') ? r.model : null;
-        const id = `${project_id}|${line_item}`;
+        const api_key_id = groupBy.includes('api_key_id') ? r.api_key_id : null;
+        const id = `${project_id}|${line_item}|${api_key_id}`;
         let g = groups.get(id);
-        if (!g) groups.set(id, (g = { object: 'organization.costs.result', amount: { value: 0, currency: 'usd' }, line_item, project_id }));
+        if (!g) groups.set(id, (g = { object: 'organization.costs.result', amount: { value: 0, currency: 'usd' }, line_item, project_id, ...(byApiKey ? { api_key_id } : {}) }));
         g.amount.value += r.cost_usd;
       }
       return [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, g]) => ({ ...g, amount: { value: roundUsd(g.amount.value), currency: 'usd' as const } }));

@@ -4,20 +4,23 @@ import { startSandbox } from '../../sandbox/server.js';
 import { parseCommandArgs } from '../args.js';
 import type { Io } from '../io.js';
 
-export const sandboxHelp = `Usage: groq-rbac sandbox [--host 127.0.0.1] [--port 8787|0] [--state FILE] [--admin-key KEY]
-                         [--org-id org_sandbox] [--latency-ms 0] [--usage-lag 0s] [--spend-lag 0s]
+export const sandboxHelp = `Usage: groq-rbac sandbox [--provider groq|openai] [--host 127.0.0.1] [--port 8787|0] [--state FILE]
+                         [--admin-key KEY] [--org-id ID] [--latency-ms 0] [--usage-lag 0s] [--spend-lag 0s]
 
 Runs a stand-in Groq organization that speaks the contract in docs/groq-admin-api.md: projects,
 their model permissions, rate limits and API keys, the spend limit and alerts, usage, costs and
 the audit log; and inference with Groq's checks, error bodies and rate-limit headers.
+With --provider openai it speaks OpenAI's Administration API instead (docs/openai-admin-api.md):
+/v1/organization/..., service accounts that make sk-svcacct- keys, OpenAI's errors, /v1/chat/completions.
 Control it under /_sandbox/ (clock, faults, stats, reset, spend, rate_limits). Stop it with Ctrl-C.
 
 Options:
+  --provider NAME    groq (contract v2, default) or openai (OpenAI's Administration API)
   --host HOST        address to listen on (default: 127.0.0.1)
   --port PORT        port, 0 for any free one (default: 8787)
   --state FILE       state file, kept across restarts (default: .groq-rbac/sandbox.json; "" for memory only)
-  --admin-key KEY    admin key (default: GROQ_ADMIN_KEY, else one is generated and printed)
-  --org-id ID        the organization's id (default: org_sandbox)
+  --admin-key KEY    admin key (default: GROQ_ADMIN_KEY, or OPENAI_ADMIN_KEY for openai, else one is generated and printed)
+  --org-id ID        the organization's id (default: org_sandbox; org-sandbox for openai)
   --latency-ms N     added latency per request (default: 0)
   --usage-lag D      how long last_used_at lags traffic, e.g. 30s (default: 0s)
   --spend-lag D      how long month-to-date spend lags traffic; Groq's is 10-15m (default: 0s)
@@ -27,16 +30,20 @@ Options:
 /** `untilStopped` is called before the sandbox starts, so its signal handlers are in place before the first line is printed. */
 export async function sandboxCommand(argv: string[], io: Io, untilStopped: () => Promise<void> = waitForSignal): Promise<number> {
   const { values } = parseCommandArgs('sandbox', argv, {
+    provider: { type: 'string', default: 'groq' },
     host: { type: 'string', default: '127.0.0.1' },
     port: { type: 'string', default: '8787' },
     state: { type: 'string', default: '.groq-rbac/sandbox.json' },
     'admin-key': { type: 'string' },
-    'org-id': { type: 'string', default: 'org_sandbox' },
+    'org-id': { type: 'string' },
     'latency-ms': { type: 'string', default: '0' },
     'usage-lag': { type: 'string', default: '0s' },
     'spend-lag': { type: 'string', default: '0s' },
   });
   if (values.help) return io.out(sandboxHelp), 0;
+  const provider = values.provider;
+  if (provider !== 'groq' && provider !== 'openai') throw new UserError(`--provider must be groq or openai, not "${provider}"`);
+  const openai = provider === 'openai';
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--port must be a port number from 0 to 65535, not "${values.port}"`);
   const latencyMs = Number(values['latency-ms']);
@@ -45,19 +52,22 @@ export async function sandboxCommand(argv: string[], io: Io, untilStopped: () =>
   if (usageLag === null) throw new UserError(`--usage-lag must be a duration such as 30s or 5m, not "${values['usage-lag']}"`);
   const spendLag = parseDuration(values['spend-lag']);
   if (spendLag === null) throw new UserError(`--spend-lag must be a duration such as 15m, not "${values['spend-lag']}"`);
-  if (!/^org_[A-Za-z0-9_-]+$/.test(values['org-id'])) throw new UserError(`--org-id must look like org_…, not "${values['org-id']}"`);
-  const givenKey = values['admin-key'] ?? io.env.GROQ_ADMIN_KEY;
+  const orgId = values['org-id'] ?? (openai ? 'org-sandbox' : 'org_sandbox');
+  // OpenAI's organization ids are `org-…`; Groq's (assumed) `org_…`.
+  if (!(openai ? /^org-[A-Za-z0-9_-]+$/ : /^org_[A-Za-z0-9_-]+$/).test(orgId)) throw new UserError(`--org-id must look like ${openai ? 'org-' : 'org_'}…, not "${orgId}"`);
+  const keyVar = openai ? 'OPENAI_ADMIN_KEY' : 'GROQ_ADMIN_KEY';
+  const givenKey = values['admin-key'] ?? io.env[keyVar];
   // Listen for the stop signals before anything is printed: whoever reads the first line may stop us at once.
   const stopped = untilStopped();
   const sandbox = await startSandbox({
-    host: values.host, port, adminKey: givenKey, orgId: values['org-id'], latencyMs, usageLagSeconds: usageLag, spendLagSeconds: spendLag,
+    provider, host: values.host, port, adminKey: givenKey, orgId, latencyMs, usageLagSeconds: usageLag, spendLagSeconds: spendLag,
     ...(values.state ? { statePath: values.state } : {}),
   });
   io.out(`groq-rbac sandbox listening on ${sandbox.url}\n`);
-  io.out(`Point the CLI at it:\n  export GROQ_BASE_URL=${sandbox.url}\n`);
-  if (!givenKey) io.out(`  export GROQ_ADMIN_KEY=${sandbox.adminKey}   # generated for this run\n`);
-  else io.out('  export GROQ_ADMIN_KEY=…   # the admin key you gave\n');
-  io.out(`State: ${values.state || 'memory only'}. Organization: ${values['org-id']}. Stop with Ctrl-C.\n`);
+  io.out(`Point the CLI at it:\n  export ${openai ? 'OPENAI_BASE_URL' : 'GROQ_BASE_URL'}=${sandbox.url}${openai ? '/v1' : ''}\n`);
+  if (!givenKey) io.out(`  export ${keyVar}=${sandbox.adminKey}   # generated for this run\n`);
+  else io.out(`  export ${keyVar}=…   # the admin key you gave\n`);
+  io.out(`State: ${values.state || 'memory only'}. Organization: ${orgId}. Stop with Ctrl-C.\n`);
   await stopped;
   await sandbox.close();
   io.err(values.state ? `sandbox stopped; state saved in ${values.state}.\n` : 'sandbox stopped.\n');
