@@ -72,3 +72,39 @@ export class RedirectRefused extends Error {
     this.to = to;
   }
 }
+
+/** The proxy `proxyAwareFetch` uses for `url` under `env`, or null when it goes direct (NO_PROXY matches are not worked out here). */
+export function proxyFor(url: string, env: Env = process.env): string | null {
+  const http = env.http_proxy ?? env.HTTP_PROXY ?? '';
+  const proxy = url.startsWith('https:') ? (env.https_proxy ?? env.HTTPS_PROXY ?? '') || http : http;
+  return proxy || null;
+}
+
+/**
+ * Why a request got no answer, from fetch's chain of causes: a proxy that refused the tunnel
+ * (undici: "Proxy response (403) !== 200 when HTTP Tunneling"), else the system's error code
+ * (ECONNREFUSED, ENOTFOUND, UND_ERR_CONNECT_TIMEOUT), else the innermost message.
+ */
+export function networkReason(error: unknown): { reason: string; proxyStatus?: number } {
+  let code: string | undefined;
+  let message: string | undefined;
+  for (let e = error, depth = 0; e && typeof e === 'object' && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    const { code: c, message: m } = e as { code?: unknown; message?: unknown };
+    if (typeof m === 'string') {
+      const refused = /Proxy response \((\d{3})\) !== 200 when HTTP Tunneling/.exec(m);
+      if (refused) return { reason: `the proxy refused the tunnel with ${refused[1]}`, proxyStatus: Number(refused[1]) };
+      if (m) message = m;
+    }
+    if (typeof c === 'string' && c && !code) code = c;
+  }
+  return { reason: redactSecrets(code ?? message ?? 'unknown error').slice(0, 200) };
+}
+
+/** A proxy URL as a message may show it: its origin, without credentials. */
+export function describeProxy(proxy: string): string {
+  try {
+    return new URL(proxy).origin;
+  } catch {
+    return '(not a URL)';
+  }
+}

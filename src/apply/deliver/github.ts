@@ -1,7 +1,7 @@
 import sodium from 'libsodium-wrappers';
 import { UserError } from '../../core/errors.js';
 import { environmentProblem, repositoryProblem, secretNameProblem } from '../../core/github-names.js';
-import { RedirectRefused } from '../../core/proxy-fetch.js';
+import { describeProxy, networkReason, proxyFor, RedirectRefused } from '../../core/proxy-fetch.js';
 import { redactSecrets } from '../../core/redact.js';
 import { createGitHubClient, type GitHubClient } from '../../github/client.js';
 import type { Delivery } from '../../policy/types.js';
@@ -32,7 +32,7 @@ export async function deliverToGitHub(target: GitHubDelivery, value: string, con
   const [owner, repo] = target.repository.split('/') as [string, string];
   const github = context.github ?? createClient(label, context);
   // The client's own base URL (an injected client may have another than GITHUB_API_URL).
-  const where = { owner, repo, target, label, apiUrl: github.request.endpoint.DEFAULTS.baseUrl.replace(/\/+$/, '') };
+  const where = { owner, repo, target, label, env: context.env, apiUrl: github.request.endpoint.DEFAULTS.baseUrl.replace(/\/+$/, '') };
 
   let publicKey: { key_id: string; key: string };
   try {
@@ -93,6 +93,7 @@ interface Where {
   target: GitHubDelivery;
   label: string;
   apiUrl: string;
+  env: DeliveryContext['env'];
 }
 
 interface RequestErrorLike {
@@ -128,6 +129,11 @@ function explainGitHubError(error: unknown, where: Where, doing: string): Delive
   }
   if (!e.response) {
     // No answer at all: DNS, refused connection, TLS, or our timeout (octokit reports those as 500).
+    const { proxyStatus } = networkReason(error);
+    if (proxyStatus !== undefined) {
+      const proxy = proxyFor(where.apiUrl, where.env);
+      return fail(`cannot reach GitHub at ${where.apiUrl}: the proxy${proxy ? ` ${describeProxy(proxy)}` : ''} refused the tunnel with ${proxyStatus}: check HTTPS_PROXY and HTTP_PROXY, or add GitHub's host to NO_PROXY`, true);
+    }
     return fail(`cannot reach GitHub at ${where.apiUrl} (${said}): check GITHUB_API_URL and the network`, true);
   }
   const headers = e.response.headers ?? {};

@@ -1,5 +1,5 @@
 import { UserError } from '../../core/errors.js';
-import { describeRedirectTarget, proxyAwareFetch } from '../../core/proxy-fetch.js';
+import { describeProxy, describeRedirectTarget, networkReason, proxyAwareFetch, proxyFor } from '../../core/proxy-fetch.js';
 import { redactSecrets } from '../../core/redact.js';
 import { checkSecureUrl } from '../../core/secure-url.js';
 import type { Delivery } from '../../policy/types.js';
@@ -104,7 +104,7 @@ function connect(target: VaultDelivery, label: string, value: string, context: D
           signal: AbortSignal.timeout(timeoutMs),
         });
       } catch (error) {
-        throw unreachable(error, address, setting, timeoutMs, fail);
+        throw unreachable(error, address, setting, context.env, timeoutMs, fail);
       }
       if (res.status >= 300 && res.status < 400 && res.status !== 304) {
         const to = describeRedirectTarget(res.headers.get('location'), url);
@@ -185,13 +185,17 @@ function secureUrl(raw: string, what: string, hint: string, fail: VaultConnectio
   }
 }
 
-function unreachable(error: unknown, address: string, setting: string, timeoutMs: number, fail: VaultConnection['fail']): DeliveryError {
-  const e = error as { name?: string; message?: string; cause?: { code?: string; message?: string } } | null;
+function unreachable(error: unknown, address: string, setting: string, env: DeliveryContext['env'], timeoutMs: number, fail: VaultConnection['fail']): DeliveryError {
+  const e = error as { name?: string } | null;
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') {
     return fail(`Vault at ${address} did not answer within ${timeoutMs < 1000 ? `${timeoutMs}ms` : `${Math.round(timeoutMs / 1000)}s`}: check ${setting} and that Vault is up`, true, error);
   }
-  const reason = e?.cause?.code ?? e?.cause?.message ?? e?.message ?? 'unknown error';
-  return fail(`cannot reach Vault at ${address} (${redactSecrets(String(reason))}): check ${setting} and that Vault is running and unsealed`, true, error);
+  const { reason, proxyStatus } = networkReason(error);
+  if (proxyStatus !== undefined) {
+    const proxy = proxyFor(address, env);
+    return fail(`cannot reach Vault at ${address}: the proxy${proxy ? ` ${describeProxy(proxy)}` : ''} refused the tunnel with ${proxyStatus}: check HTTPS_PROXY and HTTP_PROXY, or add the Vault's host to NO_PROXY`, true, error);
+  }
+  return fail(`cannot reach Vault at ${address} (${reason}): check ${setting} and that Vault is running and unsealed`, true, error);
 }
 
 /** The mount and the secret's name under it. */
