@@ -1,8 +1,9 @@
 import { getOctokit } from '@actions/github';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
-import { EnvHttpProxyAgent, type Dispatcher } from 'undici';
 import { silentLogger, type Logger } from '../core/log.js';
+import { describeRedirectTarget, isRedirectStatus, proxyAwareFetch, RedirectRefused } from '../core/proxy-fetch.js';
+import { checkSecureUrl } from '../core/secure-url.js';
 
 /** The one GitHub client of the project: secret delivery and the GitHub Action both build it here. */
 export type GitHubClient = ReturnType<typeof getOctokit>;
@@ -41,11 +42,16 @@ export function resolveGitHubApiUrl(baseUrl: string | undefined, env: Readonly<R
  * An Octokit from `@actions/github` with retry and throttling. Requests go through the platform
  * `fetch` (so HTTP interceptors such as nock see them) with a per-attempt timeout, and through
  * HTTPS_PROXY/NO_PROXY when set. Builds nothing at import time.
+ *
+ * The token goes only to the API's own origin: the base URL must be https (http only to this
+ * machine), and a redirect is followed only within that origin (see `sameOriginRedirects`).
+ * Throws a UserError for a base URL that could carry the token in clear text.
  */
 export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
   const logger = options.logger ?? silentLogger;
   const env = options.env ?? process.env;
   const baseUrl = resolveGitHubApiUrl(options.baseUrl, env);
+  const origin = checkSecureUrl(baseUrl, options.baseUrl ? 'the GitHub API URL' : 'GITHUB_API_URL', 'use https://api.github.com, or https://HOST/api/v3 for GitHub Enterprise Server').origin;
   const retries = options.retries ?? 3;
   const rateLimitRetries = options.rateLimitRetries ?? 2;
   const maxWait = options.maxRateLimitWaitSeconds ?? 120;
@@ -62,7 +68,7 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
       // Octokit would otherwise log through console; ours redacts and respects --debug.
       log: { debug: (m: string) => logger.debug(m), info: (m: string) => logger.debug(m), warn: (m: string) => logger.warn(m), error: (m: string) => logger.warn(m) },
       // Replaces @actions/github's default `request` (undici's own fetch, which interceptors cannot see).
-      request: { fetch: withTimeout(options.fetch ?? proxyAwareFetch(), options.timeoutMs ?? 30_000) },
+      request: { fetch: withTimeout(sameOriginRedirects(options.fetch ?? proxyAwareFetch(env), origin), options.timeoutMs ?? 30_000) },
       // Not `request.retries`: plugin-retry reads that on every failure, so a 401 would be retried too.
       retry: { retries, retryAfterBaseValue: base },
       throttle: {
@@ -85,14 +91,50 @@ function withTimeout(send: typeof fetch, timeoutMs: number): typeof fetch {
   };
 }
 
-let sharedDispatcher: Dispatcher | null = null;
+/** Redirects followed within the API's origin before giving up (fetch itself allows 20). */
+const MAX_REDIRECTS = 5;
 
-function proxyAwareFetch(): typeof fetch {
-  // Looked up per call, so an interceptor installed after the client was built still sees requests.
-  return (input, init) => {
-    sharedDispatcher ??= new EnvHttpProxyAgent({ connectTimeout: 10_000 });
-    // Node's fetch takes undici's `dispatcher` option; its RequestInit type does not declare it.
-    const withDispatcher = { ...init, dispatcher: sharedDispatcher };
-    return globalThis.fetch(input, withDispatcher as unknown as RequestInit);
+/**
+ * Octokit's fetch follows redirects by default (it passes `redirect: undefined`), and fetch keeps
+ * every header but `Authorization` on a cross-origin hop, and the body on a 307/308. Here every
+ * request is sent with `redirect: 'manual'`; a redirect within the API's origin (GitHub's REST API
+ * "uses HTTP redirection where appropriate", e.g. 301 for a renamed repository:
+ * docs.github.com/rest/overview/resources-in-the-rest-api#http-redirects) is followed as fetch
+ * would, and one anywhere else (or without a Location) is refused with RedirectRefused: nothing is
+ * sent to the other origin. Octokit reports that error as a failed request (status 500), which its retry
+ * plugin retries a bounded number of times against the API itself, never elsewhere.
+ */
+function sameOriginRedirects(send: typeof fetch, origin: string): typeof fetch {
+  return async (input, init) => {
+    let url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    let current: RequestInit = { ...init, redirect: 'manual' };
+    for (let hops = 0; ; hops++) {
+      const res = await send(url, current);
+      if (!isRedirectStatus(res.status)) return res;
+      const location = res.headers.get('location');
+      const next = location ? safeUrl(location, url) : null;
+      if (!next || next.origin !== origin || hops >= MAX_REDIRECTS) {
+        await res.body?.cancel().catch(() => {});
+        const to = hops >= MAX_REDIRECTS && next?.origin === origin ? `${origin} again (more than ${MAX_REDIRECTS} redirects)` : describeRedirectTarget(location, url);
+        throw new RedirectRefused(res.status, to, origin);
+      }
+      await res.body?.cancel().catch(() => {});
+      // As fetch does: 303, and 301/302 after a POST, turn into a GET without the body.
+      const method = (current.method ?? 'GET').toUpperCase();
+      if (res.status === 303 ? method !== 'HEAD' : (res.status === 301 || res.status === 302) && method === 'POST') {
+        const headers = new Headers(current.headers);
+        for (const name of ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location']) headers.delete(name);
+        current = { ...current, method: 'GET', body: undefined, headers };
+      }
+      url = next.href;
+    }
   };
+}
+
+function safeUrl(location: string, base: string): URL | null {
+  try {
+    return new URL(location, base);
+  } catch {
+    return null;
+  }
 }

@@ -155,6 +155,23 @@ describe('github delivery, against recorded GitHub API shapes', () => {
     expect(scope.isDone()).toBe(true);
   });
 
+  it('follows a redirect within the API (a renamed repository answers 301), re-sending the PUT body on a 307', async () => {
+    const put: { body?: { encrypted_value: string; key_id: string } } = {};
+    const scope = nock(API, { reqheaders: { authorization: `token ${TOKEN}` } })
+      .get('/repos/acme/chatbot/actions/secrets/public-key')
+      .reply(301, '', { location: `${API}/repositories/42/actions/secrets/public-key` })
+      .get('/repositories/42/actions/secrets/public-key')
+      .reply(200, { ...fixture('repo-public-key'), key: keys.base64 })
+      .put('/repos/acme/chatbot/actions/secrets/GROQ_API_KEY')
+      .reply(307, '', { location: '/repositories/42/actions/secrets/GROQ_API_KEY' })
+      .put('/repositories/42/actions/secrets/GROQ_API_KEY', capture(put, '012345678912345678'))
+      .reply(201, {});
+    const result = await deliverKey(repoSecret, value, context);
+    expect(scope.isDone()).toBe(true);
+    expect(result.outcome).toBe('created');
+    expect(open(put.body!.encrypted_value)).toBe(value);
+  });
+
   describe('failures name what to change', () => {
     it('no GITHUB_TOKEN: says which variable to set, sends nothing', async () => {
       context.env = {};

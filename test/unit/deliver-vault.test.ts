@@ -117,17 +117,36 @@ describe('vault delivery (KV v2), against recorded Vault API shapes', () => {
     expect(scope.isDone()).toBe(true);
   });
 
-  it('sends X-Vault-Namespace when VAULT_NAMESPACE is set, and prefers the target address to VAULT_ADDR', async () => {
-    context.env = { ...context.env, VAULT_NAMESPACE: 'acme/platform', VAULT_ADDR: 'https://not-this.example' };
-    const scope = nock('https://vault.eu.acme.example', { reqheaders: { 'x-vault-token': TOKEN, 'x-vault-namespace': 'acme/platform' } })
+  it('sends X-Vault-Namespace when VAULT_NAMESPACE is set; a target address on the organization\'s origin is accepted', async () => {
+    context.env = { ...context.env, VAULT_NAMESPACE: 'acme/platform' };
+    const scope = nock(VAULT, { reqheaders: { 'x-vault-token': TOKEN, 'x-vault-namespace': 'acme/platform' } })
       .get(MOUNTS).reply(200, fixture('ui-mounts-kv2'))
       .get(SECRET).reply(200, fixture('kv2-read'))
       .post(SECRET, write(2, () => ({ api_key: value, base_url: 'https://api.groq.com/openai/v1', retries: 3 })))
       .reply(200, fixture('kv2-write'));
-    const withAddress: Delivery = { ...target, address: 'https://vault.eu.acme.example/' } as Delivery;
+    const withAddress: Delivery = { ...target, address: `${VAULT}/` } as Delivery;
     await deliverKey(withAddress, value, context);
     expect(scope.isDone()).toBe(true);
-    expect(describeTarget(withAddress)).toBe('vault secret/data/groq/chatbot-prod#api_key at https://vault.eu.acme.example');
+    expect(describeTarget(withAddress)).toBe(`vault secret/data/groq/chatbot-prod#api_key at ${VAULT}`);
+  });
+
+  it("takes the organization's Vault (org.yaml's vault.address) without VAULT_ADDR", async () => {
+    context.env = { VAULT_TOKEN: TOKEN };
+    context.vaultAddress = 'https://vault.eu.acme.example/';
+    const scope = nock('https://vault.eu.acme.example', { reqheaders: { 'x-vault-token': TOKEN } })
+      .get(MOUNTS).reply(200, fixture('ui-mounts-kv2'))
+      .get(SECRET).reply(404, fixture('not-found-404'))
+      .post(SECRET, write(0, () => ({ api_key: value })))
+      .reply(200, fixture('kv2-write'));
+    await deliverKey(target, value, context);
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it("refuses a VAULT_ADDR that names another Vault than org.yaml's, before any request", async () => {
+    context.vaultAddress = 'https://vault.eu.acme.example';
+    const e = await failure();
+    expect(e.message).toBe(`cannot deliver to vault secret/data/groq/chatbot-prod#api_key: VAULT_ADDR (${VAULT}) and org.yaml's vault.address (https://vault.eu.acme.example) name different Vaults, and the token goes only to the organization's: unset VAULT_ADDR or set it to https://vault.eu.acme.example`);
+    expect(e.retryable).toBe(false);
   });
 
   it('asks Vault for the mount, so a nested mount works', async () => {
@@ -241,7 +260,7 @@ describe('vault delivery (KV v2), against recorded Vault API shapes', () => {
 
     it('no VAULT_ADDR, no VAULT_TOKEN: says which variable to set, sends nothing', async () => {
       context.env = { VAULT_TOKEN: TOKEN };
-      expect((await failure()).message).toBe('cannot deliver to vault secret/data/groq/chatbot-prod#api_key: no Vault address: set VAULT_ADDR (or give `address:` in the target)');
+      expect((await failure()).message).toBe('cannot deliver to vault secret/data/groq/chatbot-prod#api_key: no Vault address: set VAULT_ADDR, or `vault: {address: …}` in org.yaml');
       context.env = { VAULT_ADDR: VAULT };
       expect((await failure()).message).toBe('cannot deliver to vault secret/data/groq/chatbot-prod#api_key: no Vault token: set VAULT_TOKEN to a token that may read and write this path');
       expect(nock.pendingMocks()).toEqual([]);
@@ -249,7 +268,7 @@ describe('vault delivery (KV v2), against recorded Vault API shapes', () => {
 
     it('a VAULT_ADDR that is not a URL', async () => {
       context.env = { VAULT_ADDR: 'vault.acme.example', VAULT_TOKEN: TOKEN };
-      expect((await failure()).message).toContain('VAULT_ADDR is not a URL (vault.acme.example)');
+      expect((await failure()).message).toBe('cannot deliver to vault secret/data/groq/chatbot-prod#api_key: VAULT_ADDR "vault.acme.example" is not a URL: set VAULT_ADDR to the Vault\'s https:// address');
     });
 
     it('an unreachable Vault (a real closed port): says so, retryable', async () => {

@@ -1,6 +1,9 @@
 import sodium from 'libsodium-wrappers';
+import { UserError } from '../../core/errors.js';
+import { environmentProblem, repositoryProblem, secretNameProblem } from '../../core/github-names.js';
+import { describeProxy, networkReason, proxyFor, RedirectRefused } from '../../core/proxy-fetch.js';
 import { redactSecrets } from '../../core/redact.js';
-import { createGitHubClient, resolveGitHubApiUrl, type GitHubClient } from '../../github/client.js';
+import { createGitHubClient, type GitHubClient } from '../../github/client.js';
 import type { Delivery } from '../../policy/types.js';
 import { DeliveryError, type DeliveryContext, type DeliveryResult } from './types.js';
 
@@ -16,15 +19,20 @@ export function describeGitHubTarget(target: GitHubDelivery): string {
  * Writes the value as an Actions secret of a repository or of one of its environments, as GitHub
  * documents: fetch the public key, seal the value with libsodium's `crypto_box_seal`, PUT the box.
  * GitHub never sees the plain value and neither does anything we log.
+ *
+ * The repository, environment and secret must be plain GitHub names, checked here again although
+ * `validate` checks them: each becomes one segment of the API path (Octokit percent-encodes it, but
+ * `..` is left as is and URL normalisation would make `environments/../secrets/X` the repository's
+ * own secret). Nothing is sent for a target that fails.
  */
 export async function deliverToGitHub(target: GitHubDelivery, value: string, context: DeliveryContext): Promise<DeliveryResult> {
   const label = describeGitHubTarget(target);
-  const [owner, repo, ...extra] = target.repository.split('/');
-  if (!owner || !repo || extra.length > 0) {
-    throw new DeliveryError(label, `repository must be written owner/name, not "${target.repository}"`);
-  }
+  const problem = repositoryProblem(target.repository) ?? secretNameProblem(target.secret) ?? (target.environment === undefined ? null : environmentProblem(target.environment));
+  if (problem) throw new DeliveryError(label, `${problem}; nothing was sent to GitHub`);
+  const [owner, repo] = target.repository.split('/') as [string, string];
   const github = context.github ?? createClient(label, context);
-  const where = { owner, repo, target, label, apiUrl: resolveGitHubApiUrl(undefined, context.env) };
+  // The client's own base URL (an injected client may have another than GITHUB_API_URL).
+  const where = { owner, repo, target, label, env: context.env, apiUrl: github.request.endpoint.DEFAULTS.baseUrl.replace(/\/+$/, '') };
 
   let publicKey: { key_id: string; key: string };
   try {
@@ -70,7 +78,13 @@ function createClient(label: string, context: DeliveryContext): GitHubClient {
   if (!token) {
     throw new DeliveryError(label, 'no GitHub token: set GITHUB_TOKEN to a token that may write Actions secrets of the repository (fine-grained token or GitHub App: "Secrets: read and write"; classic PAT: the `repo` scope)');
   }
-  return createGitHubClient({ token, env: context.env, logger: context.logger });
+  try {
+    return createGitHubClient({ token, env: context.env, logger: context.logger });
+  } catch (error) {
+    // GITHUB_API_URL that would carry the token in clear text.
+    if (error instanceof UserError) throw new DeliveryError(label, error.message, { cause: error });
+    throw error;
+  }
 }
 
 interface Where {
@@ -79,12 +93,21 @@ interface Where {
   target: GitHubDelivery;
   label: string;
   apiUrl: string;
+  env: DeliveryContext['env'];
 }
 
 interface RequestErrorLike {
   status?: number;
   message?: string;
   response?: { headers?: Record<string, string | undefined> };
+}
+
+/** The RedirectRefused behind a failed call (Octokit wraps what fetch throws as its `cause`). */
+function redirectRefused(error: unknown): RedirectRefused | null {
+  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof RedirectRefused) return e;
+  }
+  return null;
 }
 
 /** Turns a failed GitHub call into what to change, naming the permission or the repository to check. */
@@ -99,8 +122,18 @@ function explainGitHubError(error: unknown, where: Where, doing: string): Delive
     : `grant it "Secrets: read and write" on ${repo} (fine-grained token or GitHub App; a classic PAT needs the \`repo\` scope)`;
   const fail = (message: string, retryable = false) => new DeliveryError(where.label, message, { retryable, cause: error });
 
+  const redirect = redirectRefused(error);
+  if (redirect) {
+    // Not retryable: GitHub did not write anything, and the next run would be redirected again.
+    return fail(`GitHub at ${where.apiUrl} answered ${redirect.status} redirecting to ${redirect.to}: not followed, so the token and the sealed value went nowhere else; check GITHUB_API_URL (and any proxy in front of GitHub)`);
+  }
   if (!e.response) {
     // No answer at all: DNS, refused connection, TLS, or our timeout (octokit reports those as 500).
+    const { proxyStatus } = networkReason(error);
+    if (proxyStatus !== undefined) {
+      const proxy = proxyFor(where.apiUrl, where.env);
+      return fail(`cannot reach GitHub at ${where.apiUrl}: the proxy${proxy ? ` ${describeProxy(proxy)}` : ''} refused the tunnel with ${proxyStatus}: check HTTPS_PROXY and HTTP_PROXY, or add GitHub's host to NO_PROXY`, true);
+    }
     return fail(`cannot reach GitHub at ${where.apiUrl} (${said}): check GITHUB_API_URL and the network`, true);
   }
   const headers = e.response.headers ?? {};

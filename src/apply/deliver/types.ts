@@ -9,9 +9,14 @@ export interface DeliveryContext {
   /** Relative file paths resolve against it. */
   cwd: string;
   logger: Logger;
+  /**
+   * The organization's Vault (org.yaml's `vault.address`, approved by the org admins). The Vault
+   * token goes only to this origin (else to VAULT_ADDR's); a target naming another is refused.
+   */
+  vaultAddress?: string;
   /** A ready GitHub client (tests, or the Action reusing its own); default: built from `env`. */
   github?: GitHubClient;
-  /** What sends Vault requests; default the platform fetch. */
+  /** What sends Vault requests; default the platform fetch through the proxy-aware dispatcher (HTTPS_PROXY, NO_PROXY from `env`). */
   fetch?: typeof fetch;
   /** Deadline of one Vault request (default 30 s). */
   timeoutMs?: number;

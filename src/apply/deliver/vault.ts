@@ -1,4 +1,7 @@
+import { UserError } from '../../core/errors.js';
+import { describeProxy, describeRedirectTarget, networkReason, proxyAwareFetch, proxyFor } from '../../core/proxy-fetch.js';
 import { redactSecrets } from '../../core/redact.js';
+import { checkSecureUrl } from '../../core/secure-url.js';
 import type { Delivery } from '../../policy/types.js';
 import { DeliveryError, type DeliveryContext, type DeliveryResult } from './types.js';
 
@@ -64,20 +67,13 @@ interface VaultConnection {
 
 function connect(target: VaultDelivery, label: string, value: string, context: DeliveryContext): VaultConnection {
   const fail = (message: string, retryable = false, cause?: unknown) => new DeliveryError(label, message, { retryable, cause });
-  const rawAddress = target.address ?? context.env.VAULT_ADDR;
-  if (!rawAddress) throw fail('no Vault address: set VAULT_ADDR (or give `address:` in the target)');
-  let address: string;
-  try {
-    address = new URL(rawAddress).toString().replace(/\/+$/, '');
-  } catch (error) {
-    throw fail(`${target.address ? 'the target\'s address' : 'VAULT_ADDR'} is not a URL (${redactSecrets(rawAddress)})`, false, error);
-  }
+  const { address, setting } = vaultOrigin(target, context, fail);
   const token = context.env.VAULT_TOKEN;
   if (!token) throw fail('no Vault token: set VAULT_TOKEN to a token that may read and write this path');
   const headers: Record<string, string> = { 'X-Vault-Token': token, 'X-Vault-Request': 'true', accept: 'application/json' };
   const namespace = context.env.VAULT_NAMESPACE;
   if (namespace) headers['X-Vault-Namespace'] = namespace;
-  const send = context.fetch ?? ((input: string | URL | Request, init?: RequestInit) => globalThis.fetch(input, init));
+  const send = context.fetch ?? proxyAwareFetch(context.env);
   const timeoutMs = context.timeoutMs ?? 30_000;
   // Vault's messages never carry a request body, but a value must not leak even if one ever did.
   const clean = (text: string) => redactSecrets(text, [value, token]);
@@ -102,10 +98,20 @@ function connect(target: VaultDelivery, label: string, value: string, context: D
           method,
           headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
           body: body === undefined ? undefined : JSON.stringify(body),
+          // Never followed: fetch would re-send X-Vault-Token (only Authorization is dropped on a
+          // cross-origin hop) and, on a 307/308, the secret itself.
+          redirect: 'manual',
           signal: AbortSignal.timeout(timeoutMs),
         });
       } catch (error) {
-        throw unreachable(error, address, timeoutMs, fail);
+        throw unreachable(error, address, setting, context.env, timeoutMs, fail);
+      }
+      if (res.status >= 300 && res.status < 400 && res.status !== 304) {
+        const to = describeRedirectTarget(res.headers.get('location'), url);
+        await res.body?.cancel().catch(() => {});
+        // A standby node answers 307 to the active node when it cannot forward the request
+        // (developer.hashicorp.com/vault/docs/concepts/ha, "Client redirection").
+        throw fail(`Vault at ${address} answered ${res.status} redirecting to ${to}: not followed, so the token and the value went nowhere else; point ${setting} at the Vault that answers itself (the active node, or the load balancer in front of the cluster)`);
       }
       const text = await res.text().catch(() => '');
       let parsed: unknown = text;
@@ -135,13 +141,61 @@ function connect(target: VaultDelivery, label: string, value: string, context: D
   };
 }
 
-function unreachable(error: unknown, address: string, timeoutMs: number, fail: VaultConnection['fail']): DeliveryError {
-  const e = error as { name?: string; message?: string; cause?: { code?: string; message?: string } } | null;
-  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') {
-    return fail(`Vault at ${address} did not answer within ${timeoutMs < 1000 ? `${timeoutMs}ms` : `${Math.round(timeoutMs / 1000)}s`}: check VAULT_ADDR and that Vault is up`, true, error);
+/**
+ * Where the Vault token may go: the organization's Vault, named by org.yaml's `vault.address`
+ * (approved by the org admins; `context.vaultAddress`) or else VAULT_ADDR, over https unless it is
+ * this machine. A target's own `address` (written in a team's file) may only repeat that origin: a
+ * team cannot send the platform's token, or its key, to a host of its choosing.
+ */
+function vaultOrigin(target: VaultDelivery, context: DeliveryContext, fail: VaultConnection['fail']): { address: string; setting: string } {
+  const fromOrg = context.vaultAddress?.trim() || undefined;
+  const fromEnv = context.env.VAULT_ADDR?.trim() || undefined;
+  const setting = fromOrg ? "org.yaml's vault.address" : 'VAULT_ADDR';
+  const raw = fromOrg ?? fromEnv;
+  if (!raw) {
+    throw fail(target.address
+      ? "the target names its own Vault address, but the organization names none: set VAULT_ADDR, or `vault: {address: …}` in org.yaml (a team's target cannot choose where the Vault token goes)"
+      : 'no Vault address: set VAULT_ADDR, or `vault: {address: …}` in org.yaml');
   }
-  const reason = e?.cause?.code ?? e?.cause?.message ?? e?.message ?? 'unknown error';
-  return fail(`cannot reach Vault at ${address} (${redactSecrets(String(reason))}): check VAULT_ADDR and that Vault is running and unsealed`, true, error);
+  const hint = `set ${setting} to the Vault's https:// address`;
+  const org = secureUrl(raw, setting, hint, fail);
+  if (fromOrg && fromEnv) {
+    const env = secureUrl(fromEnv, 'VAULT_ADDR', hint, fail);
+    if (env.origin !== org.origin) {
+      throw fail(`VAULT_ADDR (${env.origin}) and org.yaml's vault.address (${org.origin}) name different Vaults, and the token goes only to the organization's: unset VAULT_ADDR or set it to ${org.origin}`);
+    }
+  }
+  let url = org;
+  if (target.address) {
+    const own = secureUrl(target.address, "the target's address", "remove `address:` from the target", fail);
+    if (own.origin !== org.origin) {
+      throw fail(`the target names Vault at ${own.origin}, but the organization's Vault is ${org.origin} (${setting}); the Vault token and the key go only there: remove \`address:\` from the target`);
+    }
+    url = own;
+  }
+  return { address: url.toString().replace(/\/+$/, ''), setting };
+}
+
+function secureUrl(raw: string, what: string, hint: string, fail: VaultConnection['fail']): URL {
+  try {
+    return checkSecureUrl(raw, what, hint);
+  } catch (error) {
+    if (error instanceof UserError) throw fail(error.message, false, error);
+    throw error;
+  }
+}
+
+function unreachable(error: unknown, address: string, setting: string, env: DeliveryContext['env'], timeoutMs: number, fail: VaultConnection['fail']): DeliveryError {
+  const e = error as { name?: string } | null;
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') {
+    return fail(`Vault at ${address} did not answer within ${timeoutMs < 1000 ? `${timeoutMs}ms` : `${Math.round(timeoutMs / 1000)}s`}: check ${setting} and that Vault is up`, true, error);
+  }
+  const { reason, proxyStatus } = networkReason(error);
+  if (proxyStatus !== undefined) {
+    const proxy = proxyFor(address, env);
+    return fail(`cannot reach Vault at ${address}: the proxy${proxy ? ` ${describeProxy(proxy)}` : ''} refused the tunnel with ${proxyStatus}: check HTTPS_PROXY and HTTP_PROXY, or add the Vault's host to NO_PROXY`, true, error);
+  }
+  return fail(`cannot reach Vault at ${address} (${reason}): check ${setting} and that Vault is running and unsealed`, true, error);
 }
 
 /** The mount and the secret's name under it. */
