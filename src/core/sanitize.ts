@@ -35,17 +35,18 @@ export function oneLine(text: string): string {
 const OWN_STYLE = /\u001b\[(?:0|1|2|31|32|33|36)m/g;
 
 /**
- * What the CLI writes to a terminal (or a file standing in for one): like `sanitizeText`, but
+ * What the CLI writes to a terminal (or a file standing in for one): like `commandSafe` (the CLI
+ * also runs in Actions steps, whose runner reads its stdout and stderr for workflow commands), but
  * groq-rbac's own colours pass. A server's `ESC[2J`, OSC-8 link or `\r` does not.
  */
 export function terminalText(text: string): string {
   let out = '';
   let last = 0;
   for (const m of text.matchAll(OWN_STYLE)) {
-    out += sanitizeText(text.slice(last, m.index)) + m[0];
+    out += commandSafe(text.slice(last, m.index)) + m[0];
     last = m.index + m[0].length;
   }
-  return last === 0 ? sanitizeText(text) : out + sanitizeText(text.slice(last));
+  return last === 0 ? commandSafe(text) : out + commandSafe(text.slice(last));
 }
 
 /**
@@ -55,13 +56,14 @@ export function terminalText(text: string): string {
  * legacy ActionCommand.TryParse, which ActionCommandManager still falls back to): see
  * actions/runner src/Runner.Common/ActionCommand.cs and src/Runner.Worker/ActionCommandManager.cs.
  * So a server's `\n::stop-commands::x` would switch off every later `::add-mask::`. Each line of
- * the text is cleaned, a leading `::` is written `\::`, and `##[` is written `#\#[`.
+ * the text is cleaned, a leading `::` (after any white space: the runner's TrimStart takes Unicode
+ * spaces too) is written `\::`, and `##[` is written `#\#[`.
  * (`core.debug`, `core.warning` and `core.error` need only `sanitizeText`: @actions/core escapes
  * `%`, `\r` and `\n` in their message, so it stays on the command's own line.)
  */
 export function commandSafe(text: string): string {
   return sanitizeText(text)
-    .replace(/^([ \t]*)::/gm, '$1\\::')
+    .replace(/^([^\S\n]*)::/gm, '$1\\::')
     .replace(/##\[/g, '#\\#[');
 }
 
