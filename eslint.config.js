@@ -44,6 +44,18 @@ export default tseslint.config(
   },
   ...boundaries,
   {
+    // Node's recursive mkdir (sync and async) spins forever where a parent exists but cannot hold
+    // children (procfs answers ENOENT): src/core/make-dirs.ts creates directories level by level.
+    files: ['src/**/*.ts'],
+    ignores: ['src/core/make-dirs.ts'],
+    rules: {
+      'no-restricted-syntax': ['error', {
+        selector: "CallExpression:matches([callee.name=/^mkdir(Sync)?$/], [callee.property.name=/^mkdir(Sync)?$/]) Property[key.name='recursive']",
+        message: 'no recursive mkdir: it never returns under a parent that cannot hold children (/proc/x/y). Use makeDirs from src/core/make-dirs.ts.',
+      }],
+    },
+  },
+  {
     // Commands are thin shells over src/app/; one command never imports another.
     files: ['src/cli/commands/*.ts'],
     rules: {

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { redactSecrets } from '../core/redact.js';
+import { oneLine, sanitizeText } from '../core/sanitize.js';
 import type { Diagnostic } from '../policy/diagnostics.js';
 
 export interface AnnotationProperties {
@@ -24,9 +25,10 @@ export function annotateDiagnostics(diagnostics: readonly Diagnostic[], annotato
   let shown = 0;
   for (const d of diagnostics) {
     const absolute = path.resolve(options.cwd, d.file);
-    const file = path.relative(options.workspace, absolute).split(path.sep).join('/');
+    // A file's name and its text are a writer's: control characters shown escaped (core escapes `%`, `:`, `,` and newlines).
+    const file = oneLine(path.relative(options.workspace, absolute).split(path.sep).join('/'));
     const where = d.path ? `${d.path}: ` : '';
-    const message = redactSecrets(`${where}${d.message}${d.hint ? `\nhint: ${d.hint}` : ''}`);
+    const message = sanitizeText(redactSecrets(`${where}${d.message}${d.hint ? `\nhint: ${d.hint}` : ''}`));
     const properties = { title: `groq-rbac: ${d.severity === 'error' ? 'invalid policy' : 'policy warning'}`, file, startLine: Math.max(1, d.line), startColumn: Math.max(1, d.column) };
     if (d.severity === 'error') annotator.error(message, properties);
     else annotator.warning(message, properties);

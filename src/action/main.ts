@@ -2,6 +2,7 @@ import * as core from '@actions/core';
 import { openSession } from '../app/session.js';
 import type { Logger } from '../core/log.js';
 import { redactSecrets, registerSecret } from '../core/redact.js';
+import { commandSafe, escapeMarkdown, sanitizeText } from '../core/sanitize.js';
 import { createGitHubClient } from '../github/client.js';
 import { readPolicies } from '../policy/read-policies.js';
 import { readEventContext } from './context.js';
@@ -17,11 +18,13 @@ import { buildOutputs } from './outputs.js';
 
 const MODE_RUNNERS: Record<Mode, (ctx: ModeContext) => Promise<ModeResult>> = { plan: planMode, apply: applyMode, drift: driftMode, reconcile: reconcileMode, usage: usageMode };
 
-// Everything groq-rbac logs goes through the runner's log, redacted.
+// Everything groq-rbac logs goes through the runner's log, redacted, then cleaned of what a server
+// or a file could use to steer the runner: `core.info` writes raw lines the runner reads for
+// workflow commands (commandSafe); `core.debug`/`core.warning` escape newlines themselves.
 const actionsLogger: Logger = {
-  debug: (m) => core.debug(redactSecrets(m)),
-  info: (m) => core.info(redactSecrets(m)),
-  warn: (m) => core.warning(redactSecrets(m)),
+  debug: (m) => core.debug(sanitizeText(redactSecrets(m))),
+  info: (m) => core.info(commandSafe(redactSecrets(m))),
+  warn: (m) => core.warning(sanitizeText(redactSecrets(m))),
 };
 
 /**
@@ -58,19 +61,25 @@ export async function run(options: { env?: NodeJS.ProcessEnv; cwd?: string } = {
     const result = await MODE_RUNNERS[inputs.mode](ctx);
     const outputs = buildOutputs(result, env);
     for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value);
-    core.info(outputs.summary);
+    actionsLogger.info(outputs.summary);
     if (result.failure) {
-      summary.push(`\n> [!CAUTION]\n> ${redactSecrets(result.failure).split('\n').join('\n> ')}\n`);
-      core.setFailed(redactSecrets(result.failure));
+      summary.push(`\n> [!CAUTION]\n> ${quoted(result.failure)}\n`);
+      core.setFailed(sanitizeText(redactSecrets(result.failure)));
     }
   } catch (e) {
     const message = describeError(e, mode);
-    summary.push(`\n> [!CAUTION]\n> **groq-rbac${mode ? ` ${mode}` : ''} failed:** ${message.split('\n').join('\n> ')}\n`);
-    core.setFailed(message);
+    summary.push(`\n> [!CAUTION]\n> **groq-rbac${mode ? ` ${mode}` : ''} failed:** ${quoted(message)}\n`);
+    core.setFailed(sanitizeText(message));
   } finally {
-    // The job summary is where a reader looks first, also when the step failed half-way.
-    if (summary.length > 0 && env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(redactSecrets(summary.join('\n'))).write();
+    // The job summary is where a reader looks first, also when the step failed half-way. Its parts
+    // escape what they quote; sanitizeText is the last line of defence against control characters.
+    if (summary.length > 0 && env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(sanitizeText(redactSecrets(summary.join('\n')))).write();
   }
+}
+
+/** A failure message (it may quote a server, GitHub or a file) as the lines of a Markdown quote: redacted, then escaped. */
+function quoted(message: string): string {
+  return escapeMarkdown(redactSecrets(message), { multiLine: true }).split('\n').join('\n> ');
 }
 
 /** `.github/workflows/x.yml` from GITHUB_WORKFLOW_REF (`owner/repo/.github/workflows/x.yml@refs/heads/main`). */

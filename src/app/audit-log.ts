@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ApplyReport, ChangeOutcome } from '../apply/apply-plan.js';
+import { makeDirs } from '../core/make-dirs.js';
 import { redactSecrets } from '../core/redact.js';
 
 /** Who applied, from what: the same for every line of one apply. */
@@ -56,7 +57,7 @@ export function auditLines(report: ApplyReport, context: AuditContext): string[]
 export function appendAuditLog(file: string, report: ApplyReport, context: AuditContext): number {
   const lines = auditLines(report, context);
   if (lines.length === 0) return 0;
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  makeDirs(path.dirname(file));
   fs.appendFileSync(file, `${lines.join('\n')}\n`);
   return lines.length;
 }

@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import { createStderrLogger, type Logger } from '../core/log.js';
 import { redactSecrets } from '../core/redact.js';
+import { terminalText } from '../core/sanitize.js';
 
 /** Everything a command may touch outside its arguments; tests pass their own. */
 export interface Io {
@@ -20,8 +21,10 @@ export function processIo(options: { debug: boolean; noColor: boolean }): Io {
   const env = process.env;
   const debug = options.debug || env.GROQ_RBAC_DEBUG === '1' || env.RUNNER_DEBUG === '1';
   return {
-    out: (t) => process.stdout.write(redactSecrets(t)),
-    err: (t) => process.stderr.write(redactSecrets(t)),
+    // The last line of defence on the terminal, after redaction: a server's or a file's control
+    // sequences (clear screen, OSC-8 links, `\r` overwrites) are shown escaped; our own colours pass.
+    out: (t) => process.stdout.write(terminalText(redactSecrets(t))),
+    err: (t) => process.stderr.write(terminalText(redactSecrets(t))),
     color: Boolean(process.stdout.isTTY) && !options.noColor && env.NO_COLOR === undefined && env.TERM !== 'dumb',
     interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
     env,

@@ -1,5 +1,6 @@
 import packageJson from '../../package.json' with { type: 'json' };
 import { InternalError, UserError } from '../core/errors.js';
+import { oneLine, sanitizeText } from '../core/sanitize.js';
 import { GroqApiError, NetworkError } from '../groq/errors.js';
 import { makeStyle, type Io } from './io.js';
 
@@ -53,7 +54,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   const command = COMMANDS[name];
   const style = makeStyle(io.color);
   if (!command) {
-    io.err(`${style.red('error:')} unknown command "${name}"\n  commands: ${Object.keys(COMMANDS).join(', ')}\n`);
+    io.err(`${style.red('error:')} unknown command "${oneLine(name)}"\n  commands: ${Object.keys(COMMANDS).join(', ')}\n`);
     return 1;
   }
   try {
@@ -65,7 +66,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
 }
 
+/** The error's message for stderr: it may quote a server, a file or a path, so its control characters are shown escaped. */
 function describeError(error: unknown): string {
-  if (error instanceof UserError || error instanceof GroqApiError || error instanceof NetworkError || error instanceof InternalError) return error.message;
-  return new InternalError(error instanceof Error ? `unexpected ${error.name}: ${error.message}` : String(error)).message;
+  if (error instanceof UserError || error instanceof GroqApiError || error instanceof NetworkError || error instanceof InternalError) return sanitizeText(error.message);
+  return sanitizeText(new InternalError(error instanceof Error ? `unexpected ${error.name}: ${error.message}` : String(error)).message);
 }

@@ -1,6 +1,7 @@
 import { redactSecrets } from './redact.js';
+import { sanitizeText } from './sanitize.js';
 
-/** A sink for diagnostic lines. Everything written through it is redacted. */
+/** A sink for diagnostic lines. Everything written through it is redacted, and its control characters are shown escaped. */
 export interface Logger {
   debug(message: string): void;
   info(message: string): void;
@@ -11,7 +12,7 @@ export const silentLogger: Logger = { debug() {}, info() {}, warn() {} };
 
 export function createStderrLogger(options: { debug: boolean; write?: (line: string) => void }): Logger {
   const write = options.write ?? ((line: string) => process.stderr.write(line));
-  const emit = (prefix: string, message: string) => write(`${prefix}${redactSecrets(message)}\n`);
+  const emit = (prefix: string, message: string) => write(`${prefix}${sanitizeText(redactSecrets(message))}\n`);
   return {
     debug: (m) => { if (options.debug) emit('debug: ', m); },
     info: (m) => emit('', m),

@@ -1,4 +1,5 @@
 import { redactSecrets } from '../core/redact.js';
+import { oneLine } from '../core/sanitize.js';
 import type { RateLimitHeaders } from '../core/contract.js';
 
 /** Errors from talking to an HTTP API. A validation error deliberately does not extend these. */
@@ -18,7 +19,7 @@ export class GroqApiError extends Error {
   /** `secrets`: values to cut from the server's message besides the registered ones (the bearer this request sent). */
   constructor(init: { status: number; code: string | null; type: string | null; param?: string | null; serverMessage: string; requestId: string | null; method: string; path: string; rateLimits?: RateLimitHeaders | null; secrets?: readonly string[]; inferenceKey?: boolean }) {
     // Every field a server fills may echo what it was sent: each is cut of secrets, not just the message.
-    const clean = (v: string | null | undefined) => (v === null || v === undefined ? null : redactSecrets(v, init.secrets));
+    const clean = (v: string | null | undefined) => (v === null || v === undefined ? null : oneLine(redactSecrets(v, init.secrets)));
     super(redactSecrets(describe(init), init.secrets));
     this.rateLimits = init.rateLimits ?? null;
     this.status = init.status;
@@ -60,7 +61,7 @@ function describe(init: { status: number; code: string | null; param?: string | 
   const where = `${init.method} ${init.path} → ${init.status}${init.code ? ` ${init.code}` : ''}${init.requestId ? ` (request ${init.requestId})` : ''}`;
   const advice = adviceFor(init.status, init.code, init.param ?? null, init.path, init.inferenceKey ?? init.path.endsWith('/chat/completions'));
   // A server may echo what it was sent (the Authorization header included); no key rides along in our message.
-  return `${where}: ${redactSecrets(init.serverMessage, init.secrets)}${advice ? `\n  ${advice}` : ''}`;
+  return `${oneLine(where)}: ${oneLine(redactSecrets(init.serverMessage, init.secrets))}${advice ? `\n  ${advice}` : ''}`;
 }
 
 function adviceFor(status: number, code: string | null, param: string | null, path: string, inferenceKey: boolean): string | null {

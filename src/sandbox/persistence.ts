@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../core/errors.js';
+import { makeDirs } from '../core/make-dirs.js';
 import { replay, type Delta, type OrgSnapshot, type UsageRow } from './snapshot.js';
 
 // Past this size, or the last snapshot's if larger, the journal is folded into a new snapshot: each
@@ -91,7 +92,7 @@ export class StateFile {
 
   /** Writes a fresh snapshot and empties the journal. */
   async compact(): Promise<void> {
-    await fs.promises.mkdir(path.dirname(path.resolve(this.file)), { recursive: true });
+    makeDirs(path.dirname(path.resolve(this.file)));
     const tmp = `${this.file}.${process.pid}.tmp`;
     const snapshot = JSON.stringify(this.read());
     this.snapshotBytes = Buffer.byteLength(snapshot);

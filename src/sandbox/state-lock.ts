@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../core/errors.js';
+import { makeDirs } from '../core/make-dirs.js';
 
 /**
  * An exclusive claim on a state file: `<file>.lock` holding the owner's pid. Two sandboxes on one
@@ -12,7 +13,7 @@ export class StateLock {
 
   static acquire(stateFile: string): StateLock {
     const lockPath = `${stateFile}.lock`;
-    fs.mkdirSync(path.dirname(path.resolve(lockPath)), { recursive: true });
+    makeDirs(path.dirname(path.resolve(lockPath)));
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
         fs.writeFileSync(lockPath, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });

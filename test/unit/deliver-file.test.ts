@@ -8,7 +8,7 @@ import { deliverKey, DeliveryError, describeTarget, type DeliveryContext } from 
 import { containsKeyValue } from '../../src/core/redact.js';
 import type { Delivery } from '../../src/policy/types.js';
 
-// Real file system throughout; `open`, `mkdir` and `rename` are spies so a test can make one call fail.
+// Real file system throughout; `open` and `rename` are spies (and `fs.mkdirSync` is spied on) so a test can make one call fail.
 vi.mock('node:fs/promises', async (importOriginal) => {
   const actual = await importOriginal<typeof import('node:fs/promises')>();
   return { ...actual, open: vi.fn(actual.open), mkdir: vi.fn(actual.mkdir), rename: vi.fn(actual.rename) };
@@ -196,9 +196,11 @@ describe('file delivery', () => {
     });
 
     it('a directory that cannot be created', async () => {
-      vi.mocked(fsp.mkdir).mockRejectedValueOnce(fsError('EACCES'));
+      vi.spyOn(fs, 'mkdirSync').mockImplementationOnce(() => {
+        throw fsError('EACCES');
+      });
       const e = await failure(file('new/dir/groq.key'));
-      expect(e.message).toContain(`cannot create directory ${path.join(cwd, 'new/dir')} (EACCES)`);
+      expect(e.message).toContain(`cannot create ${path.join(cwd, 'new')}: no permission to create it in ${cwd} (EACCES)`);
     });
 
     it('a write that fails halfway: no partial file anywhere', async () => {

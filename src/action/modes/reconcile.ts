@@ -3,6 +3,7 @@ import { appendAuditLog, DEFAULT_AUDIT_LOG, readAuditContext } from '../../app/a
 import { applyOrganization } from '../../app/apply-organization.js';
 import { deliverToTargets, sandboxRedirect } from '../../app/deliver.js';
 import { RefusalError } from '../../core/errors.js';
+import { escapeMarkdown } from '../../core/sanitize.js';
 import { isEmptyPlan } from '../../plan/summary.js';
 import type { Plan } from '../../plan/types.js';
 import { appliedCommentParts } from '../plan-comment.js';
@@ -35,7 +36,7 @@ export async function reconcileMode(ctx: ModeContext): Promise<ModeResult> {
       // Neither can happen without an expected fingerprint and with a confirm that says yes.
       throw new RefusalError(`reconcile was not confirmed (${result.status}); nothing was changed`);
     case 'refused':
-      ctx.summary.push([heading, '', '**Refused; nothing was changed:**', ...result.refusals.map((r) => `- ${r.message}`), ''].join('\n'));
+      ctx.summary.push([heading, '', '**Refused; nothing was changed:**', ...result.refusals.map((r) => `- ${escapeMarkdown(r.message)}`), ''].join('\n'));
       return { plan, hasChanges: true, line: 'Reconcile refused; nothing was changed.', failure: `reconcile refused; nothing was changed:\n${result.refusals.map((r) => `  - ${r.message}`).join('\n')}` };
     case 'no_changes': {
       const line = `Nothing to reconcile: no key rotation is due${pendingText(plan)}.`;

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { lstat, mkdir, open, rename, unlink } from 'node:fs/promises';
+import { lstat, open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { UserError } from '../../core/errors.js';
+import { makeDirs } from '../../core/make-dirs.js';
 import type { Delivery } from '../../policy/types.js';
 import { DeliveryError, type DeliveryContext, type DeliveryResult } from './types.js';
 
@@ -44,9 +46,9 @@ export async function deliverToFile(target: FileDelivery, value: string, context
   const existed = await checkNoSymlinks(base, destination, fail);
   const dir = path.dirname(destination);
   try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    makeDirs(dir, { mode: 0o700 });
   } catch (error) {
-    throw fail(`cannot create directory ${dir} (${codeOf(error)}): check that it may be written`, error);
+    throw fail(error instanceof UserError ? error.message : `cannot create directory ${dir} (${codeOf(error)}): check that it may be written`, error);
   }
   // mkdir followed nothing we checked, but a directory it just created is checked again before use.
   await checkNoSymlinks(base, destination, fail);

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import { UserError } from '../../core/errors.js';
+import { makeDirs } from '../../core/make-dirs.js';
 import { mergeCodeowners, renderCodeownersBlock } from '../../policy/codeowners.js';
 import { readPolicies } from '../../policy/read-policies.js';
 import { parseCommandArgs } from '../args.js';
@@ -54,7 +55,7 @@ export async function codeownersCommand(argv: string[], io: Io): Promise<number>
       io.out(`${values.file} is already up to date.\n`);
       return 0;
     }
-    fs.mkdirSync(path.dirname(target), { recursive: true });
+    makeDirs(path.dirname(target));
     fs.writeFileSync(target, wanted);
     io.out(`Wrote ${values.file}.\n`);
     return 0;

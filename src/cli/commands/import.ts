@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../core/errors.js';
+import { makeDirs } from '../../core/make-dirs.js';
 import { readLiveState } from '../../groq/read-live-state.js';
 import { importPolicies } from '../../policy/import-policies.js';
 import { ORG_OPTIONS, orgOptionsHelp, parseCommandArgs } from '../args.js';
@@ -52,7 +53,7 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
     throw new UserError(`${values.out} already holds ${existing.join(', ')}: import into an empty directory (--out DIR), or add --force to overwrite`);
   }
   for (const [file, content] of Object.entries(result.files)) {
-    fs.mkdirSync(path.dirname(path.join(outDir, file)), { recursive: true });
+    makeDirs(path.dirname(path.join(outDir, file)));
     fs.writeFileSync(path.join(outDir, file), content);
     io.out(`wrote ${path.join(values.out, file)}\n`);
   }
