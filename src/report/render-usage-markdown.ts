@@ -1,4 +1,5 @@
 import { redactSecrets } from '../core/redact.js';
+import { escapeMarkdown } from '../core/sanitize.js';
 import { int, minuteUtc, pct, plainNumber, timeUtc, usd } from './format.js';
 import { peakRatio } from './peaks.js';
 import { BY_TITLE, MAX_TABLE_ROWS } from './render-usage-text.js';
@@ -33,7 +34,7 @@ export function renderUsageMarkdown(report: UsageReport): string {
     out.push('| project | model | requests/min | tokens/min | of limit | at |', '|---|---|--:|--:|--:|---|');
     for (const p of report.peaks.rows.slice(0, MAX_TABLE_ROWS)) {
       const lim = (n: number | null) => (n === null ? '–' : int(n));
-      out.push(`| ${cell(p.project)} | \`${cell(p.model)}\` | ${int(p.peak_requests_per_minute)} / ${lim(p.limit_requests_per_minute)} | ${int(p.peak_tokens_per_minute)} / ${lim(p.limit_tokens_per_minute)} | ${pct(peakRatio(p))} | ${minuteUtc(p.peak_at)} |`);
+      out.push(`| ${cell(p.project)} | ${cell(p.model)} | ${int(p.peak_requests_per_minute)} / ${lim(p.limit_requests_per_minute)} | ${int(p.peak_tokens_per_minute)} / ${lim(p.limit_tokens_per_minute)} | ${pct(peakRatio(p))} | ${minuteUtc(p.peak_at)} |`);
     }
     if (report.peaks.rows.length > MAX_TABLE_ROWS) out.push('', `… ${report.peaks.rows.length - MAX_TABLE_ROWS} more in the JSON report.`);
   }
@@ -102,5 +103,6 @@ export function niceCeiling(x: number): number {
 
 // Mermaid labels end at a quote; Markdown cells at a pipe.
 const label = (s: string) => s.replace(/["\n]/g, "'");
-const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+// Names come from the organization (anyone with Console access names projects and keys): escaped, one line.
+const cell = (s: string) => escapeMarkdown(s);
 const inline = (s: string) => s.replace(/\n/g, ' ');
