@@ -45,12 +45,16 @@ export function checkVaultAddress(check: Checker, s: PolicySource, org: Obj): vo
   }
 }
 
-/** Grants name teams that exist, and prefixes that are clean folders. */
+/**
+ * Grants name teams that exist (a warning: removing a team's file leaves its grants harmless, as a new
+ * file of that name is the admins' to approve, but a misspelt name grants nothing), and prefixes
+ * that are clean folders.
+ */
 export function checkGrants(check: Checker, s: PolicySource, org: Obj, teams: ReadonlySet<string>): void {
   if (!isObj(org.grants)) return;
   for (const [team, g] of Object.entries(org.grants)) {
     if (!teams.has(team)) {
-      check.error(s, ['grants', team], `grants for team "${team}", which no file under teams/ defines`,
+      check.warn(s, ['grants', team], `grants for team "${team}", which no file under teams/ defines: they grant nothing`,
         teams.size > 0 ? `write a team's name as its file says (team: …): ${quoteList([...teams].sort())}` : 'add the team\'s file, teams/<team>.yaml, or remove these grants', 'key');
     }
     if (!isObj(g)) continue;

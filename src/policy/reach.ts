@@ -105,6 +105,7 @@ export function checkFileReach(team: string, grants: TeamGrants, orgFile: string
 
 /** Why a granted prefix is unsafe or meaningless; null when it is fine. */
 export function checkGrantPrefix(kind: 'vault' | 'files', prefix: string): string | null {
+  // eslint-disable-next-line no-control-regex -- control characters are what is refused here
   if (/[\u0000-\u001f\u007f]/.test(prefix)) return 'must not hold control characters';
   if (/[*?[\]]/.test(prefix)) return 'is a pattern: a grant names a folder, and covers everything under it';
   const raw = prefix.split(/[\\/]/);
