@@ -285,6 +285,10 @@ describe('live projects: a team file takes over only what it owns (issue 17, ite
       'teams/chatbot.yaml': `${chatbotBase}${project('finance-prod', 'finance-ledger', '{file: {path: .secrets/chatbot/ledger.key}}').replace('rotation: {', 'rotation: {trigger: moved, ')}`,
     });
     expect(errors()).toEqual([]);
+    // validate --base sees the move without the organization.
+    const validated = await cli('validate', '--base', 'main');
+    expect(validated.code).toBe(1);
+    expect(validated.stderr).toMatch(/policies\/teams\/chatbot\.yaml:8:5: error: moving project "finance-prod" from team "finance" \(its file at main \([0-9a-f]{12}\)\) to team "chatbot" needs the org admins\n {2}hint: ask them to add it to grants\.chatbot\.projects in policies\/org\.yaml/);
     const before = await snapshot();
     const apply = await cli('apply', '--yes');
     expect(apply.code).toBe(1);
