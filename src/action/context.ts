@@ -23,6 +23,8 @@ export interface EventContext {
 export interface EventPullRequest {
   number: number;
   headSha: string;
+  /** The commit the pull request is measured against (`pull_request.base.sha`): project ownership is checked against its policies. */
+  baseSha: string;
   /** The pull request comes from another repository: workflows get no secrets. */
   fromFork: boolean;
 }
@@ -30,7 +32,7 @@ export interface EventPullRequest {
 // The subset of event payloads read here; the fixtures in test/fixtures/events/ show whole ones.
 interface Payload {
   repository?: { full_name?: string; default_branch?: string; owner?: { login?: string }; name?: string };
-  pull_request?: { number?: number; head?: { sha?: string; repo?: { full_name?: string } | null }; base?: { repo?: { full_name?: string } } };
+  pull_request?: { number?: number; head?: { sha?: string; repo?: { full_name?: string } | null }; base?: { sha?: string; repo?: { full_name?: string } } };
   after?: string;
 }
 
@@ -46,6 +48,7 @@ export function readEventContext(env: NodeJS.ProcessEnv): EventContext {
     ? {
         number: pr.number,
         headSha: pr.head?.sha ?? '',
+        baseSha: pr.base?.sha ?? '',
         // A deleted fork has `head.repo: null`; it is a fork all the same.
         fromFork: (pr.head?.repo?.full_name ?? null) !== (pr.base?.repo?.full_name ?? full),
       }

@@ -3,7 +3,7 @@ import { isEmptyPlan, rotationStepsOnly } from '../plan/summary.js';
 import { blockingRefusals } from '../plan/safety.js';
 import type { Plan, Refusal } from '../plan/types.js';
 import type { DesiredState } from '../policy/types.js';
-import { planOrganization } from './plan-organization.js';
+import { planOrganization, type PlanRequestOptions } from './plan-organization.js';
 import type { OrgSession } from './session.js';
 
 export type ApplyResult =
@@ -28,6 +28,8 @@ export interface ApplyRequest extends Pick<ApplyOptions, 'onOutcome' | 'deliver'
   confirm: (plan: Plan) => Promise<boolean>;
   /** `rotations`: only time-driven rotation steps, never another change (a scheduled reconcile). */
   only?: 'rotations';
+  /** Who owned which project before this change: see PlanRequestOptions. */
+  ownership?: PlanRequestOptions['ownership'];
 }
 
 /**
@@ -35,7 +37,7 @@ export interface ApplyRequest extends Pick<ApplyOptions, 'onOutcome' | 'deliver'
  * the approval and safety → apply → report. Nothing changes unless every check passes.
  */
 export async function applyOrganization(request: ApplyRequest): Promise<ApplyResult> {
-  const full = (await planOrganization(request.session, request.desired)).plan;
+  const full = (await planOrganization(request.session, request.desired, request.ownership ? { ownership: request.ownership } : {})).plan;
   const plan = request.only === 'rotations' ? rotationStepsOnly(full) : full;
   if (request.expectedFingerprint !== null && plan.fingerprint !== request.expectedFingerprint) return { status: 'stale', plan, expected: request.expectedFingerprint };
   request.onPlan?.(plan);

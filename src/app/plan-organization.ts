@@ -3,6 +3,7 @@ import type { ModelCatalogue } from '../core/models.js';
 import { readLiveState } from '../groq/read-live-state.js';
 import type { GroqAdmin } from '../groq/types.js';
 import { planChanges, usageNeeds } from '../plan/plan-changes.js';
+import { checkProjectOwnership, ownershipRefusals, type OwnershipBase } from '../plan/project-ownership.js';
 import { keyUsageFromBuckets, type KeyUsage } from '../plan/rotation.js';
 import type { Plan } from '../plan/types.js';
 import { setsSpendLimit, spendLimitWarning } from '../plan/warnings.js';
@@ -10,14 +11,29 @@ import type { DesiredState } from '../policy/types.js';
 import { readDriftAttribution } from './drift-attribution.js';
 import type { OrgSession } from './session.js';
 
+export interface PlanRequestOptions {
+  catalogue?: ModelCatalogue;
+  /**
+   * Who owned which project before this change (see project-ownership.ts): `base: null` when no
+   * base revision could be read (every live project a team file names then needs a grant). The CLI
+   * and the Action always pass it; only callers that built the desired state themselves omit it.
+   */
+  ownership?: { base: OwnershipBase | null };
+}
+
 /**
  * Read the live organization once, then plan against its own clock. Retiring old key generations
- * needs their usage: it is read only when some are draining, for those keys alone.
+ * needs their usage: it is read only when some are draining, for those keys alone. A team file
+ * that names a live project it may not own makes the plan refused (nothing is applied).
  */
-export async function planOrganization(session: OrgSession, desired: DesiredState, options: { catalogue?: ModelCatalogue } = {}): Promise<{ plan: Plan; live: LiveState }> {
+export async function planOrganization(session: OrgSession, desired: DesiredState, options: PlanRequestOptions = {}): Promise<{ plan: Plan; live: LiveState }> {
   const live = await readLiveState(session.admin, { concurrency: session.concurrency });
   const usage = await readKeyUsage(session.admin, desired, live);
   const plan = planChanges(desired, live, live.observed_at, { adminKeyRedacted: session.adminKeyRedacted, usage, ...(options.catalogue ? { catalogue: options.catalogue } : {}) });
+  if (options.ownership) {
+    const findings = checkProjectOwnership(desired, options.ownership.base, new Set(live.projects.map((p) => p.project.name)));
+    plan.refusals.push(...ownershipRefusals(findings));
+  }
   // Who changed, in the Console, what now differs from the policies: from the org's audit log.
   for (const a of await readDriftAttribution(session.admin, plan, { now: live.observed_at })) {
     const change = plan.changes[a.change]!;

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../core/errors.js';
+import type { OwnershipBase } from '../plan/project-ownership.js';
 import { readPolicies, type PolicyResult } from '../policy/read-policies.js';
 
 /**
@@ -133,4 +134,32 @@ function realOrSelf(p: string): string {
   } catch {
     return p;
   }
+}
+
+/**
+ * The base that project ownership is measured against (src/plan/project-ownership.ts): the
+ * policies at `ref`, else at the default base. `base: null` with a one-line `note` when none can be
+ * read: then every live project a team file names needs a grant in org.yaml. A `ref` given
+ * explicitly that cannot be read is an error, not a fallback.
+ */
+export async function readOwnershipBase(policiesDir: string, ref: string | null): Promise<{ base: OwnershipBase | null; note: string | null }> {
+  const fallback = (why: string) => ({
+    base: null,
+    note: `ownership: ${why}; every live project a team file names must be granted to its team in org.yaml (run in the policies' git repository, or pass --base REF)`,
+  });
+  let at: PoliciesAtRef;
+  if (ref !== null) {
+    at = await readPoliciesAtRef(policiesDir, ref);
+  } else {
+    try {
+      at = await readPoliciesAtRef(policiesDir, await defaultBaseRef(policiesDir));
+    } catch (e) {
+      return fallback(`no base revision to compare with (${e instanceof UserError ? e.message.replace(/; pass --since REF$/, '') : String(e)})`);
+    }
+  }
+  const label = at.ref === at.commit ? at.commit.slice(0, 12) : `${at.ref} (${at.commit.slice(0, 12)})`;
+  // The policies directory did not exist then: no team owned anything.
+  if (at.result === null) return { base: { label, projects: [] }, note: null };
+  if (!at.result.desired) return fallback(`the policies at ${label} do not validate, so they cannot show who owned which project`);
+  return { base: { label, projects: at.result.desired.projects.map((p) => ({ name: p.name, team: p.team })) }, note: null };
 }

@@ -1,4 +1,6 @@
 import path from 'node:path';
+import { readOwnershipBase } from '../app/policies-at-ref.js';
+import type { OwnershipBase } from '../plan/project-ownership.js';
 import { formatDiagnostic, type Diagnostic } from '../policy/diagnostics.js';
 import { readPolicies } from '../policy/read-policies.js';
 import type { DesiredState } from '../policy/types.js';
@@ -24,4 +26,14 @@ export function loadDesired(policies: string, io: Io): DesiredState | null {
     return null;
   }
   return result.desired;
+}
+
+/**
+ * What project ownership is checked against for plan and apply: the policies at `--base REF`, else
+ * where this branch left the default branch. Says so in one line when there is none.
+ */
+export async function loadOwnershipBase(policies: string, ref: string | undefined, io: Io): Promise<{ base: OwnershipBase | null }> {
+  const { base, note } = await readOwnershipBase(path.resolve(io.cwd, policies), ref ?? null);
+  if (note) io.err(`${note}\n`);
+  return { base };
 }

@@ -17,5 +17,5 @@ export function isEmptyPlan(s: PlanSummary): boolean {
  */
 export function rotationStepsOnly(plan: Plan): Plan {
   const changes = plan.changes.filter((c) => c.resource === 'api_key' && c.rotation?.time_driven === true);
-  return { ...plan, changes, summary: summarise(changes), refusals: plan.refusals.filter((r) => r.code === 'org_mismatch' || r.code === 'admin_key') };
+  return { ...plan, changes, summary: summarise(changes), refusals: plan.refusals.filter((r) => r.code === 'org_mismatch' || r.code === 'admin_key' || r.code === 'project_ownership') };
 }

@@ -199,7 +199,9 @@ export type RefusalCode =
   | 'admin_key'
   | 'too_many_deletes'
   | 'model_not_served'
-  | 'limit_above_org';
+  | 'limit_above_org'
+  /** A team file names a live project it may not own: another team's at the base, or one org.yaml does not grant it (project-ownership.ts). */
+  | 'project_ownership';
 
 export interface Refusal {
   code: RefusalCode;

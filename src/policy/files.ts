@@ -26,11 +26,21 @@ export interface OrgFile {
   unmanaged?: { projects?: 'report' | 'archive'; keys?: 'report' | 'delete' };
   safety?: { max_deletes?: number; max_delete_percent?: number };
   rotation?: RotationFields;
+  vault?: { address: string };
+  grants?: Record<string, GrantEntry>;
+}
+
+/** What org.yaml grants one team beyond its own name space. */
+export interface GrantEntry {
+  projects?: string[];
+  github?: { repository: string; environments?: string[] }[];
+  vault?: string[];
+  files?: string[];
 }
 
 export type DeliveryEntry =
   | { github: { repository: string; secret: string; environment?: string } }
-  | { vault: { path: string; field: string; address?: string } }
+  | { vault: { path: string; field: string } }
   | { file: { path: string; mode?: string } };
 
 export interface KeyEntry {

@@ -18,7 +18,9 @@ export interface ImportResult {
  * Policies (v2) that describe an existing organization as it is, so that `plan` right after shows only
  * key adoptions: the org's model permissions and spending, and per project its model permissions, its
  * rate limits where they differ from the org's, and its keys. Projects are grouped into teams by name
- * prefix (`chatbot-prod` → `chatbot`), else `imported`.
+ * prefix (`chatbot-prod` → `chatbot`), else `imported`. org.yaml grants each team its projects, as
+ * taking over a live project needs (src/plan/project-ownership.ts); keys are written without delivery
+ * targets, so nothing is sent anywhere until a reviewed change adds them.
  */
 export function importPolicies(live: LiveState, options: { admins: string[]; schemaRef: { org: string; team: string } }): ImportResult {
   const notes: string[] = [];
@@ -58,6 +60,11 @@ export function importPolicies(live: LiveState, options: { admins: string[]; sch
     teams.set(team, [...(teams.get(team) ?? []), entry]);
   }
 
+  // The projects exist already, so each team file takes over live projects: org.yaml, which the
+  // admins approve, grants each team the ones assigned to it (the keys it adopts are in them).
+  if (teams.size > 0) {
+    org.grants = Object.fromEntries([...teams].sort(([a], [b]) => a.localeCompare(b)).map(([team, projects]) => [team, { projects: projects.map((p) => String(p.name)).sort() }]));
+  }
   const files: Record<string, string> = {
     'org.yaml': render(org, options.schemaRef.org, `Imported from ${live.org.id} by groq-rbac import. Review admins before committing.`),
   };

@@ -5,6 +5,7 @@ import { toDelivery } from './delivery.js';
 import { capDiagnostics, sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import { parseDuration } from './duration.js';
 import type { LimitsField, OrgFile, TeamFile } from './files.js';
+import { readGrants } from './grant-rules.js';
 import { toModelRule } from './model-rules.js';
 import { rotationDefaults, type RotationSeconds } from './rotation-rules.js';
 import { checkRules } from './rules.js';
@@ -131,6 +132,8 @@ function buildDesiredState(sources: PolicySource[]): DesiredState {
       id: o.org, admins: [...o.admins], models: toModelRule(o.models), limits: toLimitsPolicy(o.limits), spending,
       unmanaged: { projects: o.unmanaged?.projects ?? 'report', keys: o.unmanaged?.keys ?? 'report' },
       safety: { maxDeletes: o.safety?.max_deletes ?? SAFETY_DEFAULTS.maxDeletes, maxDeletePercent: o.safety?.max_delete_percent ?? SAFETY_DEFAULTS.maxDeletePercent },
+      vault: o.vault ? { address: o.vault.address } : null,
+      grants: Object.fromEntries([...readGrants(o)].sort(([a], [b]) => a.localeCompare(b))),
       file: orgSource.file,
     },
     teams, projects, keys,

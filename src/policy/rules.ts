@@ -2,6 +2,9 @@ import type { ModelCatalogue } from '../core/models.js';
 import { checkModelIds, isObj, type Checker, type ModelScope, type OrgScope, type Path } from './checker.js';
 import { formatPath, type Diagnostic } from './diagnostics.js';
 import { checkDelivery } from './delivery.js';
+import { checkGrants, checkVaultAddress, readGrants } from './grant-rules.js';
+import { NO_GRANTS } from './reach.js';
+import type { TeamGrants } from './types.js';
 import { checkLimits } from './limit-rules.js';
 import { effectiveModels, isLiveModel, listedModels, liveModelIds, toModelRule } from './model-rules.js';
 import { checkRotation, rotationDefaults } from './rotation-rules.js';
@@ -27,7 +30,11 @@ export function checkRules(sources: PolicySource[], catalogue: ModelCatalogue): 
   const org = sources.find((s) => s.kind === 'org');
   const scope = org ? checkOrgFile(check, org) : null;
   const names: Names = { teams: new Map(), projects: new Map(), keys: new Map(), targets: new Map() };
-  for (const s of sources) if (s.kind === 'team') checkTeamFile(check, s, scope, names);
+  // Without org.yaml nothing is granted: every team keeps to its own name space.
+  const grants = org ? readGrants(org.data) : new Map<string, TeamGrants>();
+  const orgFile = org?.file ?? 'org.yaml';
+  for (const s of sources) if (s.kind === 'team') checkTeamFile(check, s, scope, names, { grants, orgFile });
+  if (org && isObj(org.data)) checkGrants(check, org, org.data, new Set(names.teams.keys()));
   return out;
 }
 
@@ -39,6 +46,7 @@ function checkOrgFile(check: Checker, s: PolicySource): OrgScope {
   checkLimits(check, s, ['limits'], limits, null);
   const rotation = checkRotation(check, s, ['rotation'], data.rotation, rotationDefaults());
   checkSpending(check, s, data.spending);
+  checkVaultAddress(check, s, data);
   return { label: 'the org', source: s, rule, raw: data.models, models: effectiveModels(rule, liveModelIds(check.catalogue)), parent: null, limits, rotation };
 }
 
@@ -56,7 +64,7 @@ function checkSpending(check: Checker, s: PolicySource, spending: unknown): void
   }
 }
 
-function checkTeamFile(check: Checker, s: PolicySource, org: OrgScope | null, names: Names): void {
+function checkTeamFile(check: Checker, s: PolicySource, org: OrgScope | null, names: Names, reach: { grants: Map<string, TeamGrants>; orgFile: string }): void {
   if (!isObj(s.data)) return;
   const data = s.data;
   const teamName = typeof data.team === 'string' ? data.team : null;
@@ -75,6 +83,8 @@ function checkTeamFile(check: Checker, s: PolicySource, org: OrgScope | null, na
   const teamRule = toModelRule(data.models);
   const team: ModelScope = { label: `team "${teamName ?? '?'}"`, source: s, rule: teamRule, raw: data.models, models: effectiveModels(teamRule, orgScope.models), parent: orgScope };
 
+  // Targets are checked against the team the file says it is: a file whose team name is invalid has that error, and reaches nothing.
+  const deliveryScope = teamName && /^[a-z0-9][a-z0-9-]{0,62}$/.test(teamName) ? { team: teamName, grants: reach.grants.get(teamName) ?? NO_GRANTS, orgFile: reach.orgFile } : null;
   const projects = Array.isArray(data.projects) ? data.projects : [];
   projects.forEach((project, i) => {
     if (!isObj(project)) return;
@@ -93,7 +103,7 @@ function checkTeamFile(check: Checker, s: PolicySource, org: OrgScope | null, na
       unique(check, s, [...kp, 'name'], key.name, names.keys, 'key', 'key names are unique across the organization: rename one of them');
       checkRotation(check, s, [...kp, 'rotation'], key.rotation, org?.rotation ?? rotationDefaults());
       const deliver = isObj(key.rotation) && Array.isArray(key.rotation.deliver) ? key.rotation.deliver : [];
-      deliver.forEach((entry, d) => checkDelivery(check, s, [...kp, 'rotation', 'deliver', d], entry, names.targets));
+      deliver.forEach((entry, d) => checkDelivery(check, s, [...kp, 'rotation', 'deliver', d], entry, names.targets, deliveryScope));
     });
   });
 }

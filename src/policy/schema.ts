@@ -70,6 +70,9 @@ const EXAMPLES: Record<string, string> = {
   secret: 'secret: GROQ_API_KEY',
   mode: 'mode: "600"',
   field: 'field: api_key',
+  environment: 'environment: production',
+  environments: 'environments: [production]',
+  address: 'address: https://vault.your-org.example',
 };
 
 const PATTERNS: Record<string, string> = {
@@ -81,9 +84,10 @@ const PATTERNS: Record<string, string> = {
   name: 'may hold only letters, digits, ".", "_" and "-", start with a letter or digit, and be at most 64 characters',
   repository: 'must be "owner/repository" as GitHub accepts them',
   secret: 'may hold only letters, digits and "_", and must not start with a digit',
-  environment: 'must not hold control characters',
+  environment: 'must be a plain environment name: letters, digits, spaces, ".", "_" and "-", starting and ending with a letter, digit, "_" or "-" (no "/", "..", or control characters)',
+  environments: 'must be a plain environment name: letters, digits, spaces, ".", "_" and "-", starting and ending with a letter, digit, "_" or "-" (no "/", "..", or control characters)',
   field: 'may hold only letters, digits, ".", "_" and "-"',
-  address: 'must be a URL starting with https:// or http://',
+  address: 'must be a URL starting with https:// (or http:// for 127.0.0.1, ::1 or localhost), with no user name or password',
 };
 
 // Fields a v1 key carried; in v2 they belong to the project.
@@ -108,6 +112,13 @@ function toDiagnostic(source: PolicySource, e: ErrorObject): Diagnostic {
           ...base, ...at([...path, unknown], 'key'),
           message: `unknown field "${unknown}": keys carry no models or limits of their own in policy v2`,
           hint: "set models and limits on the key's project (models: [...], limits: {default: {...}})",
+        };
+      }
+      if (unknown === 'address' && path.at(-1) === 'vault' && source.kind === 'team') {
+        return {
+          ...base, ...at([...path, unknown], 'key'),
+          message: "a team file cannot choose the Vault address: the Vault address is the organization's (vault.address in org.yaml, or VAULT_ADDR), and the Vault token goes only there",
+          hint: 'remove address; if the key belongs in another Vault, the org admins set vault: {address: https://…} in org.yaml',
         };
       }
       const near = closestMatches(unknown, allowed, 1);
@@ -186,10 +197,10 @@ function describePattern(name: string, path: (string | number)[], value: string)
     return { message: `${shown} starts with GITHUB_, which GitHub reserves`, hint: 'for example secret: GROQ_API_KEY' };
   }
   if (name === 'path' && path.at(-2) === 'vault') {
-    return { message: `${shown} must be a Vault KV path: segments of letters, digits, ".", "_", "-" and "@" joined by "/", with no leading "/" and no "." or ".." segment`, hint: 'for example path: secret/data/groq/chatbot-prod' };
+    return { message: `${shown} must be a Vault KV path: segments of letters, digits, ".", "_", "-" and "@" joined by "/", with no leading "/" and no "." or ".." segment`, hint: 'for example path: secret/data/groq/<team>/chatbot-prod' };
   }
   if (name === 'path') {
-    return { message: `${shown} must not hold a ".." segment or control characters`, hint: 'write the path the key goes to without "..", for example path: /etc/groq/chatbot-prod.key' };
+    return { message: `${shown} must not hold a ".." segment or control characters`, hint: 'write the path the key goes to without "..", for example path: .secrets/<team>/chatbot-prod.key' };
   }
   const example = EXAMPLES[name];
   return { message: `${shown} ${PATTERNS[name] ?? 'is not in the expected form'}`, ...(example ? { hint: `for example ${example}` } : {}) };

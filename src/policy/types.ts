@@ -28,7 +28,8 @@ export interface LimitsPolicy {
 
 export type Delivery =
   | { kind: 'github'; repository: string; secret: string; environment?: string }
-  | { kind: 'vault'; path: string; field: string; address?: string }
+  /** At the organization's Vault (`DesiredOrg.vault`, else VAULT_ADDR): a team file cannot name another. */
+  | { kind: 'vault'; path: string; field: string; /** @deprecated never set by the policy reader: the address is the organization's (`DesiredOrg.vault`). */ address?: string }
   | { kind: 'file'; path: string; mode?: string };
 
 export interface RotationPolicy {
@@ -91,7 +92,23 @@ export interface DesiredOrg {
   spending: SpendingPolicy | null;
   unmanaged: { projects: 'report' | 'archive'; keys: 'report' | 'delete' };
   safety: { maxDeletes: number; maxDeletePercent: number };
+  /** The organization's Vault (org.yaml `vault.address`): the only origin the Vault token goes to. `null`: VAULT_ADDR. */
+  vault: { address: string } | null;
+  /** What org.yaml grants each team beyond its own name space (see ownership.ts), by team name. */
+  grants: Record<string, TeamGrants>;
   file: string;
+}
+
+/** org.yaml's grants for one team, as written (validated: the team exists, prefixes are clean). */
+export interface TeamGrants {
+  /** Live projects the team may adopt or take over from another team. */
+  projects: string[];
+  /** `environments: null`: the repository's own secrets and any environment. */
+  github: { repository: string; environments: string[] | null }[];
+  /** KV v2 path prefixes, as written. */
+  vault: string[];
+  /** Folders relative to the repository root, as written. */
+  files: string[];
 }
 
 export interface DesiredState {

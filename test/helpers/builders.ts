@@ -36,7 +36,7 @@ export function makeDesired(projects: DesiredProject[], keys: DesiredKey[], org:
   return {
     org: {
       id: 'org_test', admins: ['@acme/platform'], models: null, limits: { default: {}, models: {} }, spending: null,
-      unmanaged: { projects: 'report', keys: 'report' }, safety: { maxDeletes: 3, maxDeletePercent: 25 }, file: 'org.yaml', ...org,
+      unmanaged: { projects: 'report', keys: 'report' }, safety: { maxDeletes: 3, maxDeletePercent: 25 }, vault: null, grants: {}, file: 'org.yaml', ...org,
     },
     teams, projects, keys,
   };

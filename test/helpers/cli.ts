@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,11 +33,24 @@ export async function runCli(argv: string[], options: { cwd: string; env?: NodeJ
   return { code, stdout, stderr };
 }
 
-/** A fresh working directory holding a copy of the given policies directory. */
+/**
+ * A fresh working directory holding a copy of the given policies directory, committed on `main` of
+ * a new git repository, as in a clone: plan and apply check project ownership against the
+ * committed policies (the merge base with main), and edits in the working tree are the change.
+ */
 export function workspaceWith(policiesDir: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'groq-rbac-ws-'));
   fs.cpSync(policiesDir, path.join(dir, 'policies'), { recursive: true });
+  commitAll(dir, 'policies');
   return dir;
+}
+
+/** Commits everything in `dir` (a git repository on `main`, made if need be). */
+export function commitAll(dir: string, message: string): void {
+  const git = (...args: string[]) => execFileSync('git', ['-C', dir, '-c', 'user.email=test@example.com', '-c', 'user.name=test', '-c', 'commit.gpgsign=false', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  if (!fs.existsSync(path.join(dir, '.git'))) git('init', '-q', '-b', 'main');
+  git('add', '-A');
+  git('commit', '-q', '--allow-empty', '-m', message);
 }
 
 /** Rewrites a file in place. */

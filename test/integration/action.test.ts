@@ -28,6 +28,10 @@ spending:
   monthly_cap_usd: 500
   alert_thresholds_usd: [100, 400]
   alert_recipients: [platform@acme.example]
+# The event payloads name commits this workspace does not hold, so ownership falls back to org.yaml's grants.
+grants:
+  chatbot:
+    projects: [chatbot-prod]
 `;
 const teamYaml = (keys: string[]) => `team: chatbot
 owners: ["@acme/chatbot"]
@@ -37,7 +41,7 @@ projects:
     limits:
       default: {requests_per_minute: 500}
     keys:
-${keys.map((k) => `      - name: ${k}\n        rotation: {deliver: [{file: {path: delivered/${k}.key}}]}\n`).join('')}`;
+${keys.map((k) => `      - name: ${k}\n        rotation: {deliver: [{file: {path: .secrets/chatbot/${k}.key}}]}\n`).join('')}`;
 
 interface Comment { id: number; body: string; user: { login: string; type: string } }
 interface Issue { number: number; title: string; body: string; state: string; labels: { name: string }[]; comments: string[] }
@@ -208,7 +212,7 @@ beforeEach(async () => {
 
 afterEach(async () => {
   // No secret and no key value in any output, summary, log line, annotation, comment or issue.
-  const delivered = fs.existsSync(path.join(ws, 'delivered')) ? fs.readdirSync(path.join(ws, 'delivered')).map((f) => fs.readFileSync(path.join(ws, 'delivered', f), 'utf8').trim()) : [];
+  const delivered = fs.existsSync(path.join(ws, '.secrets/chatbot')) ? fs.readdirSync(path.join(ws, '.secrets/chatbot')).map((f) => fs.readFileSync(path.join(ws, '.secrets/chatbot', f), 'utf8').trim()) : [];
   // `::add-mask::` carries the secret to the runner, which consumes the line and masks the value
   // everywhere after it: the admin key's and token's come before any other line, a new key's as
   // soon as it exists; it is the only place a secret may appear.
@@ -276,7 +280,7 @@ describe('the Action bundle, run as Actions runs it', () => {
     expect(apply.code, apply.stdout + apply.stderr).toBe(0);
     expect(apply.outputs).toMatchObject({ fingerprint: plan.outputs.fingerprint, 'has-changes': 'true', summary: expect.stringMatching(/^Applied \d+ changes\.$/) });
     expect(await projects()).toEqual(['chatbot-prod']);
-    expect(fs.readFileSync(path.join(ws, 'delivered/chatbot-prod-web.key'), 'utf8')).toMatch(/^gsk_/);
+    expect(fs.readFileSync(path.join(ws, '.secrets/chatbot/chatbot-prod-web.key'), 'utf8')).toMatch(/^gsk_/);
     expect(prComments()).toHaveLength(1);
     expect(state(prComments()[0]!.body).state).toBe('applied');
     expect(prComments()[0]!.body).toContain('**Applied:**');
@@ -363,7 +367,7 @@ describe('the Action bundle, run as Actions runs it', () => {
 
     const plan = await runAction('pull_request', { mode: 'plan' });
     expect((await runAction('workflow_dispatch', { mode: 'apply', 'expect-fingerprint': plan.outputs.fingerprint! })).code).toBe(0);
-    const first = fs.readFileSync(path.join(ws, 'delivered/chatbot-prod-web.key'), 'utf8');
+    const first = fs.readFileSync(path.join(ws, '.secrets/chatbot/chatbot-prod-web.key'), 'utf8');
     // 91 days on (the default rotation is every 90 days), with a policy change waiting for review.
     const clock = await fetch(`${sandbox.url}/_sandbox/clock`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ advance_seconds: 91 * 86_400 }) });
     expect(clock.status).toBe(200);
@@ -375,7 +379,7 @@ describe('the Action bundle, run as Actions runs it', () => {
     const audit = fs.readFileSync(path.join(ws, '.groq-rbac/audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(audit.some((e) => e.action === 'rotate' && e.status === 'applied' && e.key === 'chatbot-prod-web')).toBe(true);
     expect(run.summary).toMatch(/Audit log: \d+ lines? appended to `\.groq-rbac\/audit\.jsonl`/);
-    expect(fs.readFileSync(path.join(ws, 'delivered/chatbot-prod-web.key'), 'utf8')).not.toBe(first);
+    expect(fs.readFileSync(path.join(ws, '.secrets/chatbot/chatbot-prod-web.key'), 'utf8')).not.toBe(first);
     // The spend cap change was not made: it still shows in the plan.
     const after = await runAction('pull_request', { mode: 'plan' });
     expect(prComments()[0]!.body).toContain('monthly_cap_usd = 500 -> 900');

@@ -102,7 +102,7 @@ describe('the installed binary', () => {
     expect(fs.existsSync(path.join(ws, '.groq-rbac/sandbox.json'))).toBe(true);
     // Sandbox keys go to local files, never to the real GitHub repositories and Vault paths named.
     expect(fs.readFileSync(path.join(ws, '.groq-rbac/deliveries/github/acme/chatbot/production/GROQ_API_KEY'), 'utf8')).toMatch(/^gsk_\w+\n$/);
-    expect(fs.statSync(path.join(ws, '.secrets/research-evals.key')).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(path.join(ws, '.secrets/research/evals.key')).mode & 0o777).toBe(0o600);
     const again = run(['plan', '--sandbox', '--detailed-exitcode'], ws);
     expect(again.status).toBe(0);
     expect(again.stdout).toBe('No changes. Organization org_sandbox matches the policies.\n');

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseDocument } from 'yaml';
 import { containsKeyValue } from '../../src/core/redact.js';
 import { edit, runCli, workspaceWith, type RunResult } from '../helpers/cli.js';
 import { chat, createKey, startTestOrg, type TestOrg } from '../helpers/sandbox.js';
@@ -43,6 +44,12 @@ beforeEach(async () => {
   ws = workspaceWith('policies');
   // Every key's targets become one file in the workspace, so each new key can be read and used.
   for (const file of fs.readdirSync(policy('teams'))) edit(policy(`teams/${file}`), localDeliveries);
+  // .deliveries/ is outside every team's own name space: org.yaml grants it to each.
+  edit(policy('org.yaml'), (text) => {
+    const doc = parseDocument(text);
+    for (const file of fs.readdirSync(policy('teams'))) doc.setIn(['grants', file.replace(/\.yaml$/, ''), 'files'], ['.deliveries/']);
+    return doc.toString();
+  });
   outputs = [];
 });
 

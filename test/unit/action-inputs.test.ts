@@ -13,11 +13,11 @@ describe('readEventContext', () => {
   it('reads a pull_request event: number, head commit, not a fork', () => {
     const c = context('pull_request');
     expect(c).toMatchObject({ eventName: 'pull_request', owner: 'acme', repo: 'groq-policies', defaultBranch: 'main', apiUrl: 'https://ghe.acme.example/api/v3', runUrl: 'https://github.com/acme/groq-policies/actions/runs/77' });
-    expect(c.pullRequest).toEqual({ number: 42, headSha: '6dcb09b5b57875f334f61aebed695e2e4193db5e', fromFork: false });
+    expect(c.pullRequest).toEqual({ number: 42, headSha: '6dcb09b5b57875f334f61aebed695e2e4193db5e', baseSha: '9049f1265b7d61be4a8904a9a27120d2064dab3b', fromFork: false });
   });
 
   it('knows a pull request from a fork', () => {
-    expect(context('pull_request_fork', 'pull_request').pullRequest).toEqual({ number: 43, headSha: 'c2a7e1f0b3d4a5968778695a4b3c2d1e0f9a8b7c', fromFork: true });
+    expect(context('pull_request_fork', 'pull_request').pullRequest).toEqual({ number: 43, headSha: 'c2a7e1f0b3d4a5968778695a4b3c2d1e0f9a8b7c', baseSha: '9049f1265b7d61be4a8904a9a27120d2064dab3b', fromFork: true });
   });
 
   it('reads push, schedule and workflow_dispatch events', () => {

@@ -51,7 +51,7 @@ describe('desired state', () => {
           '    protect: true\n    limits:\n      default: {requests_per_minute: 500}\n      openai/gpt-oss-120b: {tokens_per_minute: 60000}\n',
         keys: ['chatbot-prod-web'],
       }),
-      projectYaml('chatbot-staging', { keys: ['chatbot-staging-web\n        protect: true\n        rotation: {every: 7d, trigger: leak, deliver: [{file: {path: ./out/k.key}}]}'] }),
+      projectYaml('chatbot-staging', { keys: ['chatbot-staging-web\n        protect: true\n        rotation: {every: 7d, trigger: leak, deliver: [{file: {path: ./.secrets/chatbot/k.key}}]}'] }),
     ].join(''), 'models: [openai/gpt-oss-20b, openai/gpt-oss-120b]\n'),
     'teams/search.yaml': teamYaml('search', projectYaml('search-prod', { body: '    models: {block: [qwen/qwen3.8-27b]}', keys: ['search-prod-api'] })),
     'teams/empty.yaml': teamYaml('empty', projectYaml('empty-prod')),
@@ -83,7 +83,7 @@ describe('desired state', () => {
     const byName = Object.fromEntries(desired!.keys.map((k) => [k.name, k]));
     expect(byName['chatbot-prod-web']).toMatchObject({ project: 'chatbot-prod', team: 'chatbot', protect: true, description: null });
     expect(byName['chatbot-prod-web']!.rotation).toEqual({ everySeconds: 60 * 86400, quietPeriodSeconds: 86400, minOverlapSeconds: 3600, trigger: null, deliver: [] });
-    expect(byName['chatbot-staging-web']).toMatchObject({ protect: true, rotation: { everySeconds: 7 * 86400, trigger: 'leak', deliver: [{ kind: 'file', path: './out/k.key' }] } });
+    expect(byName['chatbot-staging-web']).toMatchObject({ protect: true, rotation: { everySeconds: 7 * 86400, trigger: 'leak', deliver: [{ kind: 'file', path: './.secrets/chatbot/k.key' }] } });
     expect(byName['search-prod-api']!.protect).toBe(false);
   });
 
@@ -96,6 +96,9 @@ describe('desired state', () => {
     expect(desired!.org.spending).toEqual({ monthly_cap_usd: 500, alert_thresholds_usd: [100, 250, 400], alert_recipients: ['platform@acme.example'] });
     expect(desired!.org.safety).toEqual({ maxDeletes: 3, maxDeletePercent: 25 });
     expect(desired!.org.unmanaged).toEqual({ projects: 'archive', keys: 'report' });
+    // Nothing granted, and no Vault of the organization's own: VAULT_ADDR.
+    expect(desired!.org.vault).toBeNull();
+    expect(desired!.org.grants).toEqual({});
   });
 });
 
@@ -240,7 +243,9 @@ describe('names and org settings', () => {
 describe('delivery targets (issue 11, finding 6)', () => {
   const deliver = (...entries: string[]) => {
     const keys = entries.map((e, i) => `k${i}\n        rotation: {deliver: [${e}]}`);
-    return messages(writePolicies({ 'org.yaml': ORG_YAML, 'teams/t.yaml': teamYaml('t', projectYaml('p', { keys })) }));
+    // Granted, so that these cases are about each service's own rules (reach has test/security/ownership.test.ts).
+    const grants = 'grants:\n  t:\n    github: [{repository: acme/app}]\n    files: [keys/]\n';
+    return messages(writePolicies({ 'org.yaml': `${ORG_YAML}${grants}`, 'teams/t.yaml': teamYaml('t', projectYaml('p', { keys })) }));
   };
 
   it('a file target may not climb out with "..", and its mode is 600 or 400', () => {
@@ -267,7 +272,7 @@ describe('delivery targets (issue 11, finding 6)', () => {
       'projects[0].keys[1].rotation.deliver[0].github.repository: "-acme/app" must be "owner/repository" as GitHub accepts them',
       'projects[0].keys[1].rotation.deliver[0].github.secret: "1KEY" may hold only letters, digits and "_", and must not start with a digit',
       'projects[0].keys[2].rotation.deliver[0].github.environment: must be at most 255 characters',
-      'projects[0].keys[3].rotation.deliver[0].github.environment: "prod\\u0007" must not hold control characters',
+      'projects[0].keys[3].rotation.deliver[0].github.environment: "prod\\u0007" must be a plain environment name: letters, digits, spaces, ".", "_" and "-", starting and ending with a letter, digit, "_" or "-" (no "/", "..", or control characters)',
       'projects[0].keys[4].rotation.deliver[0].vault.path: "/secret/data/x" must be a Vault KV path: segments of letters, digits, ".", "_", "-" and "@" joined by "/", with no leading "/" and no "." or ".." segment',
       'projects[0].keys[5].rotation.deliver[0].vault.path: "secret/../sys/x" must be a Vault KV path: segments of letters, digits, ".", "_", "-" and "@" joined by "/", with no leading "/" and no "." or ".." segment',
       'projects[0].keys[6].rotation.deliver[0].github.secret: must be at most 255 characters',

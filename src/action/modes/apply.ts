@@ -10,7 +10,7 @@ import { findMergedPullRequest, requireApproval, type MergedPullRequest } from '
 import { appliedCommentParts, readCommentState, refusedCommentParts, staleCommentParts } from '../plan-comment.js';
 import { findMarkedComments, joinParts, readAuthors, writeMarkedComments, type Authors, type IssueTarget } from '../pull-request-comment.js';
 import type { ModeContext, ModeResult } from './mode.js';
-import { invalidMessage, loadDesired, requireGitHub, runInfo, withSession } from './shared.js';
+import { invalidMessage, loadDesired, loadOwnership, requireGitHub, runInfo, withSession } from './shared.js';
 
 /** The approved plan: its fingerprint, and the pull request to report back on. */
 interface Approved {
@@ -38,9 +38,11 @@ export async function applyMode(ctx: ModeContext): Promise<ModeResult> {
   const { desired, diagnostics } = loadDesired(ctx);
   if (!desired) return { plan: null, hasChanges: false, line: 'The policies do not validate.', failure: invalidMessage(diagnostics, ctx.inputs.policies) };
 
+  // What the default branch said before this merge: its first parent.
+  const ownership = await loadOwnership(ctx, ctx.event.sha ? `${ctx.event.sha}^1` : 'HEAD^1');
   const result = await withSession(ctx, (session) =>
     applyOrganization({
-      session, desired, expectedFingerprint: approved.fingerprint, force: false,
+      session, desired, expectedFingerprint: approved.fingerprint, force: false, ownership,
       // With an approved fingerprint there is nobody to ask: the approval is the confirmation.
       confirm: async () => false,
       deliver: deliverToTargets(desired, { env: ctx.env, cwd: ctx.cwd, logger: ctx.logger, redirectTo: sandboxRedirect(session.admin, ctx.cwd), ...(ctx.maskSecret ? { maskSecret: ctx.maskSecret } : {}) }),

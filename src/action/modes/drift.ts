@@ -5,7 +5,7 @@ import { isEmptyPlan } from '../../plan/summary.js';
 import type { Plan } from '../../plan/types.js';
 import { syncDriftIssue } from '../drift-issue.js';
 import type { ModeContext, ModeResult } from './mode.js';
-import { invalidMessage, loadDesired, requireGitHub, withSession } from './shared.js';
+import { invalidMessage, loadDesired, loadOwnership, requireGitHub, withSession } from './shared.js';
 
 // An issue body takes 65,536 characters, like a comment; the rest of a long plan is in the job summary.
 const ISSUE_BUDGET = 60_000;
@@ -17,7 +17,8 @@ const ISSUE_BUDGET = 60_000;
 export async function driftMode(ctx: ModeContext): Promise<ModeResult> {
   const { desired, diagnostics } = loadDesired(ctx);
   if (!desired) return { plan: null, hasChanges: false, line: 'The policies do not validate.', failure: invalidMessage(diagnostics, ctx.inputs.policies) };
-  const { plan } = await withSession(ctx, (session) => planOrganization(session, desired));
+  const ownership = await loadOwnership(ctx, ctx.event.sha);
+  const { plan } = await withSession(ctx, (session) => planOrganization(session, desired, { ownership }));
   const drifted = !isEmptyPlan(plan.summary);
   ctx.summary.push(renderPlanMarkdown(plan, { budget: 1_000_000 }));
 

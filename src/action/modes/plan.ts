@@ -6,7 +6,7 @@ import { isEmptyPlan } from '../../plan/summary.js';
 import { invalidCommentParts, planCommentParts } from '../plan-comment.js';
 import { readAuthors, writeMarkedComments } from '../pull-request-comment.js';
 import type { ModeContext, ModeResult } from './mode.js';
-import { invalidMessage, loadDesired, requireGitHub, runInfo, withSession } from './shared.js';
+import { invalidMessage, loadDesired, loadOwnership, requireGitHub, runInfo, withSession } from './shared.js';
 
 /**
  * On a pull request: validate, plan, and keep ONE sticky comment with the plan (split over several
@@ -27,7 +27,9 @@ export async function planMode(ctx: ModeContext): Promise<ModeResult> {
     return { plan: null, hasChanges: false, line: 'The policies do not validate.', failure: invalidMessage(diagnostics, ctx.inputs.policies) };
   }
 
-  const { plan } = await withSession(ctx, (session) => planOrganization(session, desired));
+  // On a pull request, ownership is what its base said; elsewhere, the default branch's own policies.
+  const ownership = await loadOwnership(ctx, pr ? pr.baseSha : ctx.event.sha);
+  const { plan } = await withSession(ctx, (session) => planOrganization(session, desired, { ownership }));
   const { parts, full } = pr ? planCommentParts(plan, run, { requireApproval: ctx.inputs.requireApproval }) : { parts: [], full: renderPlanMarkdown(plan, { budget: 1_000_000 }) };
   ctx.summary.push(full);
   if (commenting && target) {

@@ -8,7 +8,7 @@ import { isEmptyPlan } from '../../plan/summary.js';
 import type { Plan } from '../../plan/types.js';
 import { appliedCommentParts } from '../plan-comment.js';
 import type { ModeContext, ModeResult } from './mode.js';
-import { invalidMessage, loadDesired, withSession } from './shared.js';
+import { invalidMessage, loadDesired, loadOwnership, withSession } from './shared.js';
 
 /**
  * On a schedule: advance key rotations only: create the keys that are due and deliver them, retire
@@ -18,9 +18,10 @@ import { invalidMessage, loadDesired, withSession } from './shared.js';
 export async function reconcileMode(ctx: ModeContext): Promise<ModeResult> {
   const { desired, diagnostics } = loadDesired(ctx);
   if (!desired) return { plan: null, hasChanges: false, line: 'The policies do not validate.', failure: invalidMessage(diagnostics, ctx.inputs.policies) };
+  const ownership = await loadOwnership(ctx, ctx.event.sha);
   const result = await withSession(ctx, (session) =>
     applyOrganization({
-      session, desired, expectedFingerprint: null, force: false, only: 'rotations',
+      session, desired, expectedFingerprint: null, force: false, only: 'rotations', ownership,
       confirm: async () => true,
       deliver: deliverToTargets(desired, { env: ctx.env, cwd: ctx.cwd, logger: ctx.logger, redirectTo: sandboxRedirect(session.admin, ctx.cwd), ...(ctx.maskSecret ? { maskSecret: ctx.maskSecret } : {}) }),
       onOutcome: (o) => ctx.logger.info(`${o.status === 'applied' ? '✓' : o.status === 'skipped' ? '·' : '✗'} ${o.action} key ${o.project ?? ''}/${o.key ?? ''}: ${o.message}`),

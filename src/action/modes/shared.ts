@@ -1,4 +1,7 @@
+import path from 'node:path';
+import { readOwnershipBase } from '../../app/policies-at-ref.js';
 import { InternalError } from '../../core/errors.js';
+import type { OwnershipBase } from '../../plan/project-ownership.js';
 import type { OrgSession } from '../../app/session.js';
 import type { DesiredState } from '../../policy/types.js';
 import type { Diagnostic } from '../../policy/diagnostics.js';
@@ -37,4 +40,22 @@ export function runInfo(ctx: ModeContext, sha: string): { sha: string; runUrl: s
 export function requireGitHub(ctx: ModeContext): NonNullable<ModeContext['github']> {
   if (!ctx.github) throw new InternalError('no GitHub client, but readInputs lets this mode run only with a github-token');
   return ctx.github;
+}
+
+/**
+ * The approved policies project ownership is checked against: a pull request's base commit, the
+ * merge's first parent on apply, the default branch's head on a schedule. When that commit is not in
+ * the checkout, the check falls back to org.yaml's grants alone (fail closed) and the log says why.
+ */
+export async function loadOwnership(ctx: ModeContext, ref: string): Promise<{ base: OwnershipBase | null }> {
+  const dir = path.resolve(ctx.cwd, ctx.inputs.policies);
+  try {
+    const { base, note } = await readOwnershipBase(dir, ref === '' ? null : ref);
+    if (note) ctx.logger.warn(note);
+    return { base };
+  } catch (e) {
+    ctx.logger.warn(`ownership: cannot read the policies at ${ref} (${(e as Error).message}); every live project a team file names must be granted to its team in org.yaml. `
+      + 'Check out the base commit too: actions/checkout with fetch-depth: 2');
+    return { base: null };
+  }
 }

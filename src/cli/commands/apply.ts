@@ -10,7 +10,7 @@ import { renderPlanText } from '../../plan/render-text.js';
 import type { Plan } from '../../plan/types.js';
 import { ORG_OPTIONS, orgOptionsHelp, parseCommandArgs } from '../args.js';
 import { connect } from '../connect.js';
-import { loadDesired } from '../policies-input.js';
+import { loadDesired, loadOwnershipBase } from '../policies-input.js';
 import { makeStyle, type Io, type Style } from '../io.js';
 import { checkOutputFile, writeOutputFile } from '../output-file.js';
 
@@ -37,6 +37,8 @@ Options:
                              change, outcome, ids; never a key value (default: ${DEFAULT_AUDIT_LOG})
   --rotations-only           only advance key rotations (rotate due keys, retire quiet old
                              generations); never another change. For a scheduled job.
+  --base REF                 the approved policies to check project ownership against (default:
+                             where this branch left the default branch; see plan --help)
 ${orgOptionsHelp(29)}
 
 With --plan or --expect-fingerprint the approved plan is the confirmation: apply does not ask.
@@ -53,6 +55,7 @@ export async function applyCommand(argv: string[], io: Io): Promise<number> {
     out: { type: 'string' },
     'audit-log': { type: 'string', default: DEFAULT_AUDIT_LOG },
     'rotations-only': { type: 'boolean' },
+    base: { type: 'string' },
   });
   if (values.help) return io.out(applyHelp), 0;
   if (values.plan && values['expect-fingerprint']) throw new UserError('--plan and --expect-fingerprint exclude each other: pick one');
@@ -69,11 +72,12 @@ export async function applyCommand(argv: string[], io: Io): Promise<number> {
   const style = makeStyle(io.color);
   const desired = loadDesired(values.policies, io);
   if (!desired) return 1;
+  const ownership = await loadOwnershipBase(values.policies, values.base, io);
   const session = await connect(values, io, desired.org.id);
   if (session.sandboxDeliveries) io.err(`sandbox: GitHub and Vault deliveries are written under ${path.relative(io.cwd, session.sandboxDeliveries)}/ instead; sandbox keys never reach real secrets.\n`);
   try {
     const result = await applyOrganization({
-      session, desired, expectedFingerprint: expected, force: Boolean(values.force),
+      session, desired, expectedFingerprint: expected, force: Boolean(values.force), ownership,
       onPlan: (plan) => io.out(renderPlanText(plan, style)),
       confirm: async (plan) => {
         if (values.yes) return true;

@@ -8,7 +8,7 @@ import { isEmptyPlan, rotationStepsOnly } from '../../plan/summary.js';
 import type { Plan } from '../../plan/types.js';
 import { ORG_OPTIONS, orgOptionsHelp, parseCommandArgs } from '../args.js';
 import { connect } from '../connect.js';
-import { loadDesired } from '../policies-input.js';
+import { loadDesired, loadOwnershipBase } from '../policies-input.js';
 import { makeStyle, type Io } from '../io.js';
 import { checkOutputFile, writeOutputFile } from '../output-file.js';
 
@@ -25,6 +25,9 @@ Options:
   --detailed-exitcode   exit 2 when there are changes
   --force               preview as \`apply --force\` would: forceable refusals do not fail the plan
   --rotations-only      preview \`apply --rotations-only\` (the Action's reconcile): time-driven rotation steps only
+  --base REF            the approved policies to check project ownership against (default: where
+                        this branch left the default branch; outside git, none: then every live
+                        project a team file names needs a grant in org.yaml)
 ${orgOptionsHelp(24)}
 
 Environment: GROQ_ADMIN_KEY (admin key), GROQ_BASE_URL, NO_COLOR.
@@ -41,16 +44,18 @@ export async function planCommand(argv: string[], io: Io): Promise<number> {
     'detailed-exitcode': { type: 'boolean' },
     force: { type: 'boolean' },
     'rotations-only': { type: 'boolean' },
+    base: { type: 'string' },
   });
   if (values.help) return io.out(planHelp), 0;
   if (!(FORMATS as readonly string[]).includes(values.format)) throw new UserError(`--format must be one of ${FORMATS.join(', ')}, not "${values.format}"`);
   const outFile = values.out ? checkOutputFile(io.cwd, values.out, '--out') : null;
   const desired = loadDesired(values.policies, io);
   if (!desired) return 1;
+  const ownership = await loadOwnershipBase(values.policies, values.base, io);
   const session = await connect(values, io, desired.org.id);
   let plan: Plan;
   try {
-    plan = (await planOrganization(session, desired)).plan;
+    plan = (await planOrganization(session, desired, { ownership })).plan;
     if (values['rotations-only']) plan = rotationStepsOnly(plan);
   } finally {
     await session.close();

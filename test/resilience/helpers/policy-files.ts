@@ -13,6 +13,10 @@ spending:
   alert_thresholds_usd: [100, 250]
   alert_recipients: [platform@acme.example]
 rotation: {every: 30d, quiet_period: 1h, min_overlap: 10m}
+# These workspaces are not git repositories, so no base shows who owned what: org.yaml grants it.
+grants:
+  alpha: {projects: [alpha-prod, alpha-staging], files: [delivered/]}
+  beta: {projects: [beta-prod], files: [delivered/]}
 `;
 
 /** Which project each key is in, and the model its service calls. */
