@@ -14,7 +14,10 @@ import path from 'node:path';
  */
 export function deliverToTargets(desired: DesiredState, context: { env: NodeJS.ProcessEnv; cwd: string; logger: Logger; maskSecret?: (value: string) => void; redirectTo?: string | (() => string | null) }) {
   const keys = new Map(desired.keys.map((k) => [k.name, k]));
-  const { maskSecret, redirectTo, ...deliveryContext } = context;
+  const { maskSecret, redirectTo, ...rest } = context;
+  // The Vault token goes only to the organization's Vault: org.yaml's address (approved by the admins), else VAULT_ADDR.
+  const vaultAddress = desired.org.vault?.address;
+  const deliveryContext = vaultAddress ? { ...rest, vaultAddress } : rest;
   return async (change: KeyChange, created: CreatedProjectApiKey, _projectId: string, checkDeadline: () => void = () => {}): Promise<void> => {
     // In Actions the value is masked (core.setSecret) before anything else can print it.
     maskSecret?.(created.value);

@@ -199,3 +199,22 @@ async function closedPort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+describe("Vault: apply's delivery reads the organization's address from org.yaml", () => {
+  it("deliverToTargets sends the token to org.yaml's vault.address, with VAULT_ADDR unset", async () => {
+    const { deliverToTargets } = await import('../../src/app/deliver.js');
+    const { makeDesired, makeDesiredKey, makeDesiredProject } = await import('../helpers/builders.js');
+    const key = makeDesiredKey('research-evals', { project: 'research-lab', team: 'research' });
+    const withTarget = { ...key, rotation: { ...key.rotation, deliver: [target] } };
+    const desired = makeDesired([makeDesiredProject('research-lab', { team: 'research' })], [withTarget], { vault: { address: ORG_VAULT } });
+    recordingVault(ORG_VAULT);
+    const deliver = deliverToTargets(desired, { env: { VAULT_TOKEN: token }, cwd: '/', logger: context.logger });
+    const change = { key: 'research-evals' } as Parameters<typeof deliver>[0];
+    await deliver(change, { value } as Parameters<typeof deliver>[1], 'proj_1');
+    const writes = received.filter((r) => r.method === 'POST' && r.path === SECRET);
+    expect(writes).toHaveLength(1);
+    expect(writes[0]!.origin).toBe(ORG_VAULT);
+    expect(writes[0]!.headers['x-vault-token']).toBe(token);
+    expect(JSON.parse(writes[0]!.body).data.api_key).toBe(value);
+  });
+});
