@@ -94,7 +94,7 @@ describe('groq-rbac runbook', () => {
         // a rotation (new trigger), a new key, a removed project with its key
         .replace('      - name: app-prod-web\n        rotation:\n', '      - name: app-prod-web\n        rotation:\n          trigger: "2026-11 leak"\n          quiet_period: 2h\n')
         .replace('      - name: app-dev-web\n', '      - name: app-dev-web\n      - name: app-dev-ci\n        rotation:\n          deliver:\n            - file: {path: .secrets/app-dev-ci.key}\n')
-        .replace(/  - name: app-old\n    keys:\n      - name: app-old-batch\n/, '')
+        .replace('  - name: app-old\n    keys:\n      - name: app-old-batch\n', '')
         // a new project with a key
         + '  - name: app-eval\n    models: [qwen/qwen3.8-27b]\n    limits:\n      qwen/qwen3.8-27b: {requests_per_day: 100}\n    keys:\n      - name: app-eval-runner\n');
     });
