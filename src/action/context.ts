@@ -25,12 +25,14 @@ export interface EventPullRequest {
   headSha: string;
   /** The pull request comes from another repository: workflows get no secrets. */
   fromFork: boolean;
+  /** The base branch's commit the pull request is compared with (the runbook measures from it); '' when unknown. */
+  baseSha?: string;
 }
 
 // The subset of event payloads read here; the fixtures in test/fixtures/events/ show whole ones.
 interface Payload {
   repository?: { full_name?: string; default_branch?: string; owner?: { login?: string }; name?: string };
-  pull_request?: { number?: number; head?: { sha?: string; repo?: { full_name?: string } | null }; base?: { repo?: { full_name?: string } } };
+  pull_request?: { number?: number; head?: { sha?: string; repo?: { full_name?: string } | null }; base?: { sha?: string; repo?: { full_name?: string } } };
   after?: string;
 }
 
@@ -48,6 +50,7 @@ export function readEventContext(env: NodeJS.ProcessEnv): EventContext {
         headSha: pr.head?.sha ?? '',
         // A deleted fork has `head.repo: null`; it is a fork all the same.
         fromFork: (pr.head?.repo?.full_name ?? null) !== (pr.base?.repo?.full_name ?? full),
+        baseSha: pr.base?.sha ?? '',
       }
     : null;
   return {
