@@ -89,7 +89,7 @@ export function readInputs(get: GetInput, event: EventContext, options: { consol
   checkEvent(mode as Mode, event, expectFingerprint);
   const keysFile = read('keys') || null;
   if (mode === 'verify' && keysFile === null) throw new UserError('`mode: verify` needs `keys:` under the step\'s `with:`: a YAML file mapping each project to the name of the environment variable holding its key, with those variables set from secrets in the step\'s `env:`');
-  return { mode: mode as Mode, policies: read('policies') || 'policies', adminKey, baseUrl, githubToken, comment, requireApproval, expectFingerprint, keysFile };
+  return { mode: mode as Mode, policies: read('policies') || 'policies', adminKey, baseUrl, githubToken, comment, requireApproval, expectFingerprint, ...(keysFile !== null ? { keysFile } : {}) };
 }
 
 function checkEvent(mode: Mode, event: EventContext, expectFingerprint: string | null): void {

@@ -9,7 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STEPS_LABEL, sectionChecks, splitSections, stepsIssueBody, stepsSection } from '../../src/action/console-issue.js';
+import type { EventContext } from '../../src/action/context.js';
 import { DRIFT_LABEL } from '../../src/action/drift-issue.js';
+import { readInputs } from '../../src/action/inputs.js';
 import { verifyMode } from '../../src/action/modes/console.js';
 import type { ModeContext } from '../../src/action/modes/mode.js';
 import { tickedSteps } from '../../src/plan/render-runbook.js';
@@ -116,5 +118,15 @@ describe('the Action with provider: groq-console', () => {
     expect(patched).toContain(`- [ ] ${keyStep.n}. **Create API key`);
     expect(ctx.summary.join('\n')).toContain('= openai/gpt-oss-120b: tokens per minute 40000');
     expect(patched + ctx.summary.join('\n')).not.toContain(key);
+  });
+
+  it('needs no admin key for verify, nor for plan and apply of a Console organization; refuses admin-API modes there', () => {
+    const event = { eventName: 'schedule', pullRequest: null } as unknown as EventContext;
+    const get = (values: Record<string, string>) => (name: string) => values[name] ?? '';
+    expect(readInputs(get({ mode: 'verify', keys: 'groq-keys.yaml', 'github-token': 't' }), event)).toMatchObject({ mode: 'verify', adminKey: '', keysFile: 'groq-keys.yaml' });
+    expect(() => readInputs(get({ mode: 'verify', 'github-token': 't' }), event)).toThrow('`mode: verify` needs `keys:`');
+    expect(readInputs(get({ mode: 'plan', 'github-token': 't' }), event, { consoleProvider: true })).toMatchObject({ mode: 'plan', adminKey: '' });
+    expect(() => readInputs(get({ mode: 'plan', 'github-token': 't' }), event)).toThrow('input `groq-admin-key` is empty');
+    expect(() => readInputs(get({ mode: 'drift', 'github-token': 't' }), event, { consoleProvider: true })).toThrow('use `mode: verify` on a schedule instead');
   });
 });

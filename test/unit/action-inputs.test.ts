@@ -13,11 +13,11 @@ describe('readEventContext', () => {
   it('reads a pull_request event: number, head commit, not a fork', () => {
     const c = context('pull_request');
     expect(c).toMatchObject({ eventName: 'pull_request', owner: 'acme', repo: 'groq-policies', defaultBranch: 'main', apiUrl: 'https://ghe.acme.example/api/v3', runUrl: 'https://github.com/acme/groq-policies/actions/runs/77' });
-    expect(c.pullRequest).toEqual({ number: 42, headSha: '6dcb09b5b57875f334f61aebed695e2e4193db5e', fromFork: false });
+    expect(c.pullRequest).toEqual({ number: 42, headSha: '6dcb09b5b57875f334f61aebed695e2e4193db5e', fromFork: false, baseSha: '9049f1265b7d61be4a8904a9a27120d2064dab3b' });
   });
 
   it('knows a pull request from a fork', () => {
-    expect(context('pull_request_fork', 'pull_request').pullRequest).toEqual({ number: 43, headSha: 'c2a7e1f0b3d4a5968778695a4b3c2d1e0f9a8b7c', fromFork: true });
+    expect(context('pull_request_fork', 'pull_request').pullRequest).toEqual({ number: 43, headSha: 'c2a7e1f0b3d4a5968778695a4b3c2d1e0f9a8b7c', fromFork: true, baseSha: '9049f1265b7d61be4a8904a9a27120d2064dab3b' });
   });
 
   it('reads push, schedule and workflow_dispatch events', () => {
@@ -46,7 +46,7 @@ describe('readInputs', () => {
 
   it('says what to change in the workflow file', () => {
     const c = context('pull_request');
-    expect(() => readInputs(inputs({ ...ok, mode: 'destroy' }), c)).toThrow('input `mode` must be one of plan, apply, drift, reconcile, usage, not "destroy": correct it under the step\'s `with:`');
+    expect(() => readInputs(inputs({ ...ok, mode: 'destroy' }), c)).toThrow('input `mode` must be one of plan, apply, drift, reconcile, usage, verify, not "destroy": correct it under the step\'s `with:`');
     expect(() => readInputs(inputs({ ...ok, mode: '' }), c)).toThrow('input `mode` is missing: add `mode: plan`');
     expect(readInputs(inputs({ ...ok, mode: 'usage' }), c).mode).toBe('usage');
     expect(() => readInputs(inputs({ ...ok, 'groq-admin-key': '' }), c)).toThrow('input `groq-admin-key` is empty: add `groq-admin-key: ${{ secrets.GROQ_ADMIN_KEY }}` under the step\'s `with:`');
