@@ -23,7 +23,10 @@ export interface EventContext {
 export interface EventPullRequest {
   number: number;
   headSha: string;
-  /** The commit the pull request is measured against (`pull_request.base.sha`): project ownership is checked against its policies. */
+  /**
+   * The commit the pull request is measured against (`pull_request.base.sha`): project ownership is
+   * checked against its policies, and the runbook measures from it. '' when unknown.
+   */
   baseSha: string;
   /** The pull request comes from another repository: workflows get no secrets. */
   fromFork: boolean;

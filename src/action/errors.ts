@@ -9,6 +9,7 @@ const PERMISSIONS: Record<Mode, string> = {
   drift: '`issues: write` (to open and close the drift issue)',
   reconcile: '`contents: read`',
   usage: '`contents: read`',
+  verify: '`issues: write` (to keep the drift issue and tick off the Console steps issue)',
 };
 
 interface OctokitRequestError {

@@ -2,7 +2,7 @@ import { UserError } from '../core/errors.js';
 import { DEFAULT_BASE_URL } from '../groq/client.js';
 import type { EventContext } from './context.js';
 
-export const MODES = ['plan', 'apply', 'drift', 'reconcile', 'usage'] as const;
+export const MODES = ['plan', 'apply', 'drift', 'reconcile', 'usage', 'verify'] as const;
 export type Mode = (typeof MODES)[number];
 
 export interface ActionInputs {
@@ -15,6 +15,8 @@ export interface ActionInputs {
   requireApproval: boolean;
   /** The fingerprint a person approved, for `workflow_dispatch`; null otherwise. */
   expectFingerprint: string | null;
+  /** verify: the keys file (project → environment variable name); null when not given. */
+  keysFile?: string | null;
 }
 
 /** Reads one input; `''` when absent (as `core.getInput` does). */
@@ -31,7 +33,7 @@ const RENAMED: Record<string, string> = {
 const ADD_ADMIN_KEY = 'add `groq-admin-key: ${{ secrets.GROQ_ADMIN_KEY }}` under the step\'s `with:` and store an admin key of your organization as the repository secret GROQ_ADMIN_KEY';
 
 /** Reads and checks the inputs; every error says what to change in the workflow file. */
-export function readInputs(get: GetInput, event: EventContext): ActionInputs {
+export function readInputs(get: GetInput, event: EventContext, options: { consoleProvider?: boolean } = {}): ActionInputs {
   const read = (name: string) => get(name).trim();
   for (const [old, what] of Object.entries(RENAMED)) {
     if (read(old) !== '') throw new UserError(`input \`${old}\` ${what}; update the step's \`with:\` in your workflow file`);
@@ -42,7 +44,10 @@ export function readInputs(get: GetInput, event: EventContext): ActionInputs {
   if (!(MODES as readonly string[]).includes(mode)) throw new UserError(`input \`mode\` must be one of ${MODES.join(', ')}, not "${mode}": correct it under the step's \`with:\``);
 
   const adminKey = read('groq-admin-key');
-  if (adminKey === '') {
+  // verify probes with project keys, and an organization changed in the Console (provider:
+  // groq-console) has no admin API to read: neither needs the admin key.
+  const needsAdminKey = mode !== 'verify' && !options.consoleProvider;
+  if (adminKey === '' && needsAdminKey) {
     if (event.pullRequest?.fromFork) {
       throw new UserError(
         'the plan needs the Groq admin key to read the organization, and GitHub gives workflows no secrets on a pull request from a fork, so this pull request cannot be planned here. ' +
@@ -53,6 +58,9 @@ export function readInputs(get: GetInput, event: EventContext): ActionInputs {
     throw new UserError(`input \`groq-admin-key\` is empty: ${ADD_ADMIN_KEY}. (A secret that does not exist reads as empty, too: check its name.)`);
   }
 
+  if (options.consoleProvider && (mode === 'drift' || mode === 'reconcile' || mode === 'usage')) {
+    throw new UserError(`\`mode: ${mode}\` reads the organization through the admin API, and org.yaml says \`provider: groq-console\` (changed by hand in the Console): use \`mode: verify\` on a schedule instead`);
+  }
   const baseUrl = read('groq-base-url') || DEFAULT_BASE_URL;
   let url: URL | null = null;
   try {
@@ -79,7 +87,9 @@ export function readInputs(get: GetInput, event: EventContext): ActionInputs {
   }
 
   checkEvent(mode as Mode, event, expectFingerprint);
-  return { mode: mode as Mode, policies: read('policies') || 'policies', adminKey, baseUrl, githubToken, comment, requireApproval, expectFingerprint };
+  const keysFile = read('keys') || null;
+  if (mode === 'verify' && keysFile === null) throw new UserError('`mode: verify` needs `keys:` under the step\'s `with:`: a YAML file mapping each project to the name of the environment variable holding its key, with those variables set from secrets in the step\'s `env:`');
+  return { mode: mode as Mode, policies: read('policies') || 'policies', adminKey, baseUrl, githubToken, comment, requireApproval, expectFingerprint, ...(keysFile !== null ? { keysFile } : {}) };
 }
 
 function checkEvent(mode: Mode, event: EventContext, expectFingerprint: string | null): void {

@@ -9,6 +9,7 @@ import { readEventContext } from './context.js';
 import { describeError } from './errors.js';
 import { readInputs, type Mode } from './inputs.js';
 import { applyMode } from './modes/apply.js';
+import { verifyMode } from './modes/console.js';
 import { driftMode } from './modes/drift.js';
 import type { ModeContext, ModeResult } from './modes/mode.js';
 import { planMode } from './modes/plan.js';
@@ -16,7 +17,7 @@ import { reconcileMode } from './modes/reconcile.js';
 import { usageMode } from './modes/usage.js';
 import { buildOutputs } from './outputs.js';
 
-const MODE_RUNNERS: Record<Mode, (ctx: ModeContext) => Promise<ModeResult>> = { plan: planMode, apply: applyMode, drift: driftMode, reconcile: reconcileMode, usage: usageMode };
+const MODE_RUNNERS: Record<Mode, (ctx: ModeContext) => Promise<ModeResult>> = { plan: planMode, apply: applyMode, drift: driftMode, reconcile: reconcileMode, usage: usageMode, verify: verifyMode };
 
 // Everything groq-rbac logs goes through the runner's log, redacted, then cleaned of what a server
 // or a file could use to steer the runner: `core.info` writes raw lines the runner reads for
@@ -46,7 +47,9 @@ export async function run(options: { env?: NodeJS.ProcessEnv; cwd?: string } = {
   let mode: Mode | null = null;
   try {
     const event = readEventContext(env);
-    const inputs = readInputs((name) => core.getInput(name), event);
+    // provider: groq-console in org.yaml: plan and apply need no admin key (there is no admin API to read).
+    const peek = readPolicies(core.getInput('policies').trim() || 'policies', { cwd });
+    const inputs = readInputs((name) => core.getInput(name), event, { consoleProvider: peek.desired?.org.provider === 'groq-console' });
     mode = inputs.mode;
     const logger = actionsLogger;
     const ctx: ModeContext = {

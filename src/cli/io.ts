@@ -15,6 +15,11 @@ export interface Io {
   cwd: string;
   prompt(question: string): Promise<string>;
   logger: Logger;
+  /**
+   * Standard input, for a secret piped in (`deliver`): at most `limit` bytes, never echoed. On a
+   * terminal it reads one line with echo off. Absent: the command has no input to read.
+   */
+  readSecret?(limit: number): Promise<{ text: string; terminal: boolean }>;
 }
 
 export function processIo(options: { debug: boolean; noColor: boolean }): Io {
@@ -38,7 +43,50 @@ export function processIo(options: { debug: boolean; noColor: boolean }): Io {
       }
     },
     logger: createStderrLogger({ debug }),
+    readSecret: (limit) => readStdinSecret(limit),
   };
+}
+
+/** All of a piped standard input (up to `limit` bytes), or one line typed at a terminal with echo off. */
+function readStdinSecret(limit: number): Promise<{ text: string; terminal: boolean }> {
+  const stdin = process.stdin;
+  const terminal = Boolean(stdin.isTTY);
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const done = (error?: Error) => {
+      stdin.off('data', onData);
+      stdin.off('end', onEnd);
+      stdin.off('error', onError);
+      if (terminal) {
+        stdin.setRawMode(false);
+        process.stderr.write('\n');
+      }
+      stdin.pause();
+      if (error) reject(error);
+      else resolve({ text, terminal });
+    };
+    const onData = (chunk: Buffer | string) => {
+      const s = chunk.toString();
+      if (terminal) {
+        for (const ch of s) {
+          if (ch === '\r' || ch === '\n' || ch === '\u0004') return done();
+          if (ch === '\u0003') return done(new Error('interrupted'));
+          if (ch === '\u007f') text = text.slice(0, -1);
+          else text += ch;
+        }
+      } else {
+        text += s;
+      }
+      if (text.length > limit) done();
+    };
+    const onEnd = () => done();
+    const onError = (e: Error) => done(e);
+    if (terminal) stdin.setRawMode(true);
+    stdin.on('data', onData);
+    stdin.on('end', onEnd);
+    stdin.on('error', onError);
+    stdin.resume();
+  });
 }
 
 export interface Style {

@@ -16,6 +16,9 @@ const COMMANDS: Record<string, Command> = {
   import: { load: async () => (await import('./commands/import.js')).importCommand, summary: 'write policies for an existing organization' },
   codeowners: { load: async () => (await import('./commands/codeowners.js')).codeownersCommand, summary: 'derive .github/CODEOWNERS from owners and admins' },
   usage: { load: async () => (await import('./commands/usage.js')).usageCommand, summary: 'report usage, cost and spend per team, project, key and model' },
+  runbook: { load: async () => (await import('./commands/runbook.js')).runbookCommand, summary: 'the reviewed change as steps in the Groq Console (no credentials needed)' },
+  deliver: { load: async () => (await import('./commands/deliver.js')).deliverCommand, summary: 'deliver a key made in the Console (value on standard input) to its targets' },
+  verify: { load: async () => (await import('./commands/verify.js')).verifyCommand, summary: "prove from Groq's inference answers that a project matches the policies" },
   sandbox: { load: async () => (await import('./commands/sandbox.js')).sandboxCommand, summary: 'run a local stand-in Groq organization' },
 };
 

@@ -129,7 +129,7 @@ function buildDesiredState(sources: PolicySource[]): DesiredState {
     : null;
   return {
     org: {
-      id: o.org, admins: [...o.admins], models: toModelRule(o.models), limits: toLimitsPolicy(o.limits), spending,
+      id: o.org, admins: [...o.admins], provider: o.provider ?? 'groq', models: toModelRule(o.models), limits: toLimitsPolicy(o.limits), spending,
       unmanaged: { projects: o.unmanaged?.projects ?? 'report', keys: o.unmanaged?.keys ?? 'report' },
       safety: { maxDeletes: o.safety?.max_deletes ?? SAFETY_DEFAULTS.maxDeletes, maxDeletePercent: o.safety?.max_delete_percent ?? SAFETY_DEFAULTS.maxDeletePercent },
       vault: o.vault ? { address: o.vault.address } : null,

@@ -84,6 +84,8 @@ export interface SpendingPolicy {
 export interface DesiredOrg {
   id: string;
   admins: string[];
+  /** `groq` (absent): `apply` changes the organization through the admin API; `groq-console`: a person does in the Console, following the runbook. */
+  provider?: 'groq' | 'groq-console';
   /** The organization's model permissions; `null`: no restriction. */
   models: ModelRule | null;
   /** Ceiling for every project, per model: validated, never applied. */

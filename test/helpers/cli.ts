@@ -13,7 +13,7 @@ export interface RunResult {
 }
 
 /** Runs the CLI in-process. Output is captured raw (not redacted), so tests see any leak at its source. */
-export async function runCli(argv: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; interactive?: boolean; answer?: string; logger?: Logger }): Promise<RunResult> {
+export async function runCli(argv: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; interactive?: boolean; answer?: string; logger?: Logger; stdin?: string }): Promise<RunResult> {
   let stdout = '';
   let stderr = '';
   const io: Io = {
@@ -28,6 +28,8 @@ export async function runCli(argv: string[], options: { cwd: string; env?: NodeJ
       return options.answer ?? '';
     },
     logger: options.logger ?? silentLogger,
+    // Standard input as piped text (deliver reads a key value from it).
+    ...(options.stdin !== undefined ? { readSecret: async () => ({ text: options.stdin!, terminal: false }) } : {}),
   };
   const code = await main(argv, io);
   return { code, stdout, stderr };

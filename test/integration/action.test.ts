@@ -392,7 +392,7 @@ describe('the Action bundle, run as Actions runs it', () => {
     const before = await projects();
     const run = await runAction('schedule', { mode: 'usage' });
     expect(run.code, run.stdout + run.stderr).toBe(0);
-    expect(run.summary).toMatch(/^## Groq usage: org_\w+$/m);
+    expect(run.summary).toMatch(/^## Groq usage: org\\_\w+$/m);
     expect(run.summary).toContain('chatbot');
     expect(run.outputs.summary).toMatch(/^Usage report for org_\w+: \d+ findings?\.$/);
     expect(await projects()).toEqual(before);

@@ -73,7 +73,7 @@ describe('the command line', () => {
     }
     expect((await runCli(['--help'], { cwd: '.' })).stdout).toContain('Start with no credentials at all:  groq-rbac plan --sandbox');
     expect(await runCli(['plan', '--colour'], { cwd: '.' })).toMatchObject({ code: 1, stderr: "error: Unknown option '--colour'\n  run `groq-rbac plan --help` for the options\n" });
-    expect(await runCli(['deploy'], { cwd: '.' })).toMatchObject({ code: 1, stderr: 'error: unknown command "deploy"\n  commands: validate, plan, apply, import, codeowners, usage, sandbox\n' });
+    expect(await runCli(['deploy'], { cwd: '.' })).toMatchObject({ code: 1, stderr: 'error: unknown command "deploy"\n  commands: validate, plan, apply, import, codeowners, usage, runbook, deliver, verify, sandbox\n' });
     for (const command of ['plan', 'apply', 'import', 'usage']) {
       const help = (await runCli([command, '--help'], { cwd: '.' })).stdout;
       expect(help, command).toContain('--debug');

@@ -59,15 +59,26 @@ const env = () => ({ GROQ_ADMIN_KEY: org.sandbox.adminKey });
 const liveKeys = async () => (await Promise.all((await org.client.listProjects()).map((p) => org.client.listProjectKeys(p.id)))).flat();
 
 describe('a path under a parent that cannot hold children', () => {
-  it('apply with a file target /proc/forbidden/rot.key returns with exit 1 and the reason, and leaves no undelivered key', async () => {
+  it('an absolute file target such as /proc/forbidden/rot.key is refused by validate before anything happens', async () => {
     fs.writeFileSync(path.join(ws, 'policies/teams/chatbot.yaml'), teamYaml('/proc/forbidden/rot.key'));
     const result = await cli(['apply', '--yes', '--base-url', org.sandbox.url], { cwd: ws, env: env() });
     expect(result.code).toBe(1);
-    expect(result.stdout + result.stderr).toContain('cannot create /proc/forbidden: parent /proc cannot hold it (ENOENT)');
+    expect(result.stderr).toContain('file path "/proc/forbidden/rot.key" is absolute');
+    expect(await liveKeys()).toEqual([]);
+  });
+
+  it('apply with a file target whose folder is a link into /proc returns with exit 1 and the reason, and leaves no undelivered key', async () => {
+    // The team's own folder is a link into procfs: the target passes validate, but delivery refuses
+    // to write through the link (so never reaches a parent that cannot hold children).
+    fs.mkdirSync(path.join(ws, '.secrets'));
+    fs.symlinkSync('/proc', path.join(ws, '.secrets', 'chatbot'));
+    fs.writeFileSync(path.join(ws, 'policies/teams/chatbot.yaml'), teamYaml('.secrets/chatbot/forbidden/rot.key'));
+    const result = await cli(['apply', '--yes', '--base-url', org.sandbox.url], { cwd: ws, env: env() });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/✗ \+ key "chatbot-prod-web": cannot deliver to file \S*\.secrets\/chatbot\/forbidden\/rot\.key \(0600\): refusing to write through symbolic link/);
     expect(fs.existsSync('/proc/forbidden')).toBe(false);
     // The key made for the target was never delivered: the existing cleanup deleted it, so no
     // generation is left behind that nobody holds.
-    expect(result.stdout).toContain('✗ + key "chatbot-prod-web": cannot deliver to file /proc/forbidden/rot.key (0600): cannot create /proc/forbidden');
     const keys = await liveKeys();
     expect(keys.filter((k) => k.metadata[METADATA.deliveredAt] === undefined)).toEqual([]);
     expect(keys).toEqual([]);

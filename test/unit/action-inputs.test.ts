@@ -46,7 +46,7 @@ describe('readInputs', () => {
 
   it('says what to change in the workflow file', () => {
     const c = context('pull_request');
-    expect(() => readInputs(inputs({ ...ok, mode: 'destroy' }), c)).toThrow('input `mode` must be one of plan, apply, drift, reconcile, usage, not "destroy": correct it under the step\'s `with:`');
+    expect(() => readInputs(inputs({ ...ok, mode: 'destroy' }), c)).toThrow('input `mode` must be one of plan, apply, drift, reconcile, usage, verify, not "destroy": correct it under the step\'s `with:`');
     expect(() => readInputs(inputs({ ...ok, mode: '' }), c)).toThrow('input `mode` is missing: add `mode: plan`');
     expect(readInputs(inputs({ ...ok, mode: 'usage' }), c).mode).toBe('usage');
     expect(() => readInputs(inputs({ ...ok, 'groq-admin-key': '' }), c)).toThrow('input `groq-admin-key` is empty: add `groq-admin-key: ${{ secrets.GROQ_ADMIN_KEY }}` under the step\'s `with:`');

@@ -9,6 +9,7 @@ import { isEmptyPlan } from '../../plan/summary.js';
 import { findMergedPullRequest, requireApproval, type MergedPullRequest } from '../approval.js';
 import { appliedCommentParts, readCommentState, refusedCommentParts, staleCommentParts } from '../plan-comment.js';
 import { findMarkedComments, joinParts, readAuthors, writeMarkedComments, type Authors, type IssueTarget } from '../pull-request-comment.js';
+import { consoleApplyMode } from './console.js';
 import type { ModeContext, ModeResult } from './mode.js';
 import { invalidMessage, loadDesired, loadOwnership, requireGitHub, runInfo, withSession } from './shared.js';
 
@@ -26,6 +27,9 @@ interface Approved {
  * workflow_dispatch: the fingerprint a maintainer gives in `expect-fingerprint`.
  */
 export async function applyMode(ctx: ModeContext): Promise<ModeResult> {
+  // An organization changed by hand in the Console: apply lists the reviewed steps instead.
+  const policies = ctx.readPolicies();
+  if (policies.desired?.org.provider === 'groq-console') return consoleApplyMode(ctx, policies.desired);
   const github = requireGitHub(ctx);
   const authors = await readAuthors(github);
   const approved = ctx.inputs.expectFingerprint !== null ? await dispatched(ctx, github, ctx.inputs.expectFingerprint) : await fromPullRequest(ctx, github, authors);

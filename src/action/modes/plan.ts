@@ -5,6 +5,7 @@ import { blockingRefusals } from '../../plan/safety.js';
 import { isEmptyPlan } from '../../plan/summary.js';
 import { invalidCommentParts, planCommentParts } from '../plan-comment.js';
 import { readAuthors, writeMarkedComments } from '../pull-request-comment.js';
+import { consolePlanMode } from './console.js';
 import type { ModeContext, ModeResult } from './mode.js';
 import { invalidMessage, loadDesired, loadOwnership, requireGitHub, runInfo, withSession } from './shared.js';
 
@@ -27,6 +28,8 @@ export async function planMode(ctx: ModeContext): Promise<ModeResult> {
     return { plan: null, hasChanges: false, line: 'The policies do not validate.', failure: invalidMessage(diagnostics, ctx.inputs.policies) };
   }
 
+  // An organization changed by hand in the Console: the comment is its runbook.
+  if (desired.org.provider === 'groq-console') return consolePlanMode(ctx, desired);
   // On a pull request, ownership is what its base said; elsewhere, the default branch's own policies.
   const ownership = await loadOwnership(ctx, pr ? pr.baseSha : ctx.event.sha);
   const { plan } = await withSession(ctx, (session) => planOrganization(session, desired, { ownership }));

@@ -1,0 +1,132 @@
+/**
+ * The GitOps loop for an organization changed by hand (`provider: groq-console`): the plan mode posts
+ * the runbook as the sticky comment, apply opens or updates one issue with the steps still to do,
+ * and the scheduled verify mode ticks them off and keeps the drift issue, as drift does for the
+ * admin API. The comment, approval and issue machinery are the same ones the other modes use.
+ */
+import path from 'node:path';
+import { readKeysFile } from '../../app/keys-file.js';
+import { runbookSince } from '../../app/runbook.js';
+import { verifyProjects } from '../../app/verify.js';
+import { RefusalError, UserError } from '../../core/errors.js';
+import { renderRunbookMarkdown } from '../../plan/render-runbook.js';
+import { renderVerifyText } from '../../plan/render-verify.js';
+import { checkHolds, verifyExitCode, type VerifyReport } from '../../plan/verify.js';
+import { fieldLocator } from '../../policy/field-lines.js';
+import type { DesiredState } from '../../policy/types.js';
+import { findMergedPullRequest, requireApproval } from '../approval.js';
+import { addStepsSection, findStepsIssue, isSectionDone, sectionChecks, splitSections, stepsIssueBody, stepsSection, tickSection } from '../console-issue.js';
+import { syncDriftIssue } from '../drift-issue.js';
+import { commentParts, readCommentState } from '../plan-comment.js';
+import { findMarkedComments, joinParts, readAuthors, writeMarkedComments } from '../pull-request-comment.js';
+import type { ModeContext, ModeResult } from './mode.js';
+import { loadDesired, invalidMessage, requireGitHub, runInfo } from './shared.js';
+
+const shallow = 'check out enough history for it (actions/checkout with `fetch-depth: 0`)';
+
+/** plan, on a pull request: the runbook from the pull request's base to its head, as the sticky comment. */
+export async function consolePlanMode(ctx: ModeContext, desired: DesiredState): Promise<ModeResult> {
+  const pr = ctx.event.pullRequest;
+  const since = pr?.baseSha || null;
+  const { runbook, source } = await runbookSince(ctx.inputs.policies, desired, { since, cwd: ctx.cwd }).catch((e: unknown) => {
+    throw e instanceof UserError ? new UserError(`${e.message}; ${shallow}`) : e;
+  });
+  const run = runInfo(ctx, pr?.headSha || ctx.event.sha);
+  const how = ctx.inputs.requireApproval ? 'Once someone other than the author approves this commit and it is merged' : 'Once this is merged';
+  const { parts, full } = commentParts([], () => renderRunbookMarkdown(runbook, source), { state: 'planned', fingerprint: runbook.fingerprint, head_sha: run.sha }, [
+    `<sub>Runbook for commit ${run.sha.slice(0, 7)}${run.runUrl ? ` in [this run](${run.runUrl})` : ''}. ${how}, the apply workflow lists these steps in one issue, and the scheduled verify ticks them off as Groq's answers show them done.</sub>`,
+  ]);
+  ctx.summary.push(full);
+  if (ctx.inputs.comment && pr) {
+    const github = requireGitHub(ctx);
+    await writeMarkedComments(github, { owner: ctx.event.owner, repo: ctx.event.repo, issueNumber: pr.number }, await readAuthors(github), parts);
+  }
+  const n = runbook.steps.length;
+  return { plan: null, hasChanges: n > 0, line: n === 0 ? 'No Console steps.' : `${n} Console step${n === 1 ? '' : 's'} to do.`, failure: null };
+}
+
+/**
+ * apply, on a push to the default branch: the merged pull request, its approval, and its runbook
+ * comment's fingerprint, exactly as apply checks a plan; then the steps go into the issue. Nothing
+ * is changed in the organization: a person does that in the Console.
+ */
+export async function consoleApplyMode(ctx: ModeContext, desired: DesiredState): Promise<ModeResult> {
+  const github = requireGitHub(ctx);
+  const { event } = ctx;
+  if (!event.defaultBranch || event.ref !== `refs/heads/${event.defaultBranch}`) {
+    throw new RefusalError(`apply runs on pushes to the default branch${event.defaultBranch ? ` (${event.defaultBranch})` : ''}, and this push is to ${event.ref || 'an unknown ref'}`);
+  }
+  const pr = await findMergedPullRequest(github, { owner: event.owner, repo: event.repo, sha: event.sha, defaultBranch: event.defaultBranch });
+  if (!pr) throw new RefusalError(`commit ${event.sha.slice(0, 7)} came from no merged pull request, so nobody reviewed its runbook; no steps were listed`);
+  if (ctx.inputs.requireApproval) await requireApproval(github, { owner: event.owner, repo: event.repo, pr });
+  const authors = await readAuthors(github);
+  const { mine } = await findMarkedComments(github, { owner: event.owner, repo: event.repo, issueNumber: pr.number }, authors);
+  const body = joinParts(mine);
+  const state = body === null ? null : readCommentState(body);
+  if (!state || state.state !== 'planned' || !state.fingerprint || state.head_sha !== pr.headSha) {
+    throw new RefusalError(`pull request #${pr.number} has no runbook comment for its last commit ${pr.headSha.slice(0, 7)}, so what was reviewed is unknown; no steps were listed. Re-run the plan workflow on it`);
+  }
+  // The merge commit's first parent is the base the pull request was merged into.
+  const { runbook, source } = await runbookSince(ctx.inputs.policies, desired, { since: `${event.sha}^1`, cwd: ctx.cwd }).catch((e: unknown) => {
+    throw e instanceof UserError ? new UserError(`${e.message}; ${shallow}`) : e;
+  });
+  if (runbook.fingerprint !== state.fingerprint) {
+    throw new RefusalError(`the runbook of the merge (${runbook.fingerprint.slice(0, 12)}…) is not the one reviewed on pull request #${pr.number} (${state.fingerprint.slice(0, 12)}…): the base moved after the review. No steps were listed; review the change again in a new pull request`);
+  }
+  const n = runbook.steps.length;
+  if (n === 0) return { plan: null, hasChanges: false, line: 'No Console steps for this merge.', failure: null };
+  const section = stepsSection(runbook, source, `Pull request #${pr.number}: ${n} step${n === 1 ? '' : 's'} (runbook ${runbook.fingerprint.slice(0, 12)})`);
+  const outcome = await addStepsSection(github, { owner: event.owner, repo: event.repo }, desired.org.id, section, `Pull request #${pr.number}:`);
+  ctx.summary.push(section, `\nListed in issue #${outcome.number}.\n`);
+  ctx.logger.info(`Console steps of pull request #${pr.number}: issue #${outcome.number} ${outcome.action} (${outcome.url}).`);
+  return { plan: null, hasChanges: true, line: `${n} Console step${n === 1 ? '' : 's'} listed in issue #${outcome.number}.`, failure: null };
+}
+
+/** verify, on a schedule: probes every project in the keys file, ticks off steps, keeps the drift issue. */
+export async function verifyMode(ctx: ModeContext): Promise<ModeResult> {
+  const { desired, diagnostics } = loadDesired(ctx);
+  if (!desired) return { plan: null, hasChanges: false, line: 'The policies do not validate.', failure: invalidMessage(diagnostics, ctx.inputs.policies) };
+  if (!ctx.inputs.keysFile) throw new UserError('`mode: verify` needs `keys:` (a YAML file: project → environment variable name)');
+  const keys = readKeysFile(ctx.inputs.keysFile, ctx.cwd, desired, ctx.env);
+  const report = await verifyProjects({ desired, keys, baseUrl: ctx.inputs.baseUrl, at: fieldLocator(path.resolve(ctx.cwd, ctx.inputs.policies), ctx.cwd), logger: ctx.logger });
+  const text = renderVerifyText(report);
+  const markdown = `### groq-rbac verify for \`${desired.org.id}\`\n\n\`\`\`\n${text.trimEnd()}\n\`\`\`\n`;
+  ctx.summary.push(markdown);
+  const exit = verifyExitCode(report);
+  if (ctx.inputs.comment) {
+    const github = requireGitHub(ctx);
+    const target = { owner: ctx.event.owner, repo: ctx.event.repo };
+    const drift = await syncDriftIssue(github, target, {
+      drifted: exit === 2,
+      body: `The Groq organization \`${desired.org.id}\` differs from the policies on the default branch, as Groq's own answers show (commit ${ctx.event.sha.slice(0, 7)}).\n\nDo the Console steps the runbook lists, or open a pull request that writes what the organization has into the policies. This issue is updated while the drift lasts and closed when it is gone.\n\n${markdown}`,
+      closingComment: `Groq's answers match the policies again (commit ${ctx.event.sha.slice(0, 7)}${ctx.event.runUrl ? `, [this run](${ctx.event.runUrl})` : ''}). Closing.`,
+    });
+    if (drift.action !== 'none') ctx.logger.info(`Drift issue #${drift.number}: ${drift.action}.`);
+    await tickSteps(ctx, report, desired.org.id);
+  }
+  return {
+    plan: null, hasChanges: exit === 2,
+    line: exit === 0 ? 'Verified: Groq\'s answers match the policies.' : exit === 2 ? 'Drift: Groq\'s answers differ from the policies.' : 'Verify could not tell everything.',
+    failure: exit === 1 ? `verify could not tell everything (see the summary): ${report.projects.flatMap((p) => p.unknown.map((u) => u.message)).slice(0, 3).join('; ')}` : null,
+  };
+}
+
+async function tickSteps(ctx: ModeContext, report: VerifyReport, org: string): Promise<void> {
+  const github = requireGitHub(ctx);
+  const target = { owner: ctx.event.owner, repo: ctx.event.repo };
+  const issue = await findStepsIssue(github, target);
+  if (!issue) return;
+  const sections = splitSections(issue.body).map((section) => {
+    const done = new Set(Object.entries(sectionChecks(section)).filter(([, checks]) => checks.length > 0 && checks.every((c) => checkHolds(c, report) === true)).map(([id]) => id));
+    return tickSection(section, done);
+  });
+  const base = { owner: target.owner, repo: target.repo, issue_number: issue.number };
+  if (sections.length === 0) return;
+  if (sections.every(isSectionDone)) {
+    await github.rest.issues.createComment({ ...base, body: `Every listed Console step is done (the last checked by verify${ctx.event.runUrl ? ` in [this run](${ctx.event.runUrl})` : ''}). Closing.` });
+    await github.rest.issues.update({ ...base, state: 'closed', state_reason: 'completed' });
+    return;
+  }
+  const body = stepsIssueBody(org, sections);
+  if (body !== issue.body) await github.rest.issues.update({ ...base, body });
+}
