@@ -1,6 +1,8 @@
 import { UserError } from '../core/errors.js';
 import { DEFAULT_BASE_URL } from '../groq/client.js';
 import type { EventContext } from './context.js';
+import { MIN_SIGNING_KEY_LENGTH } from './plan-signature.js';
+import { ACTIONS_BOT, type CommentAuthor } from './pull-request-comment.js';
 
 export const MODES = ['plan', 'apply', 'drift', 'reconcile', 'usage'] as const;
 export type Mode = (typeof MODES)[number];
@@ -15,6 +17,12 @@ export interface ActionInputs {
   requireApproval: boolean;
   /** The fingerprint a person approved, for `workflow_dispatch`; null otherwise. */
   expectFingerprint: string | null;
+  /** The secret the plan job signs its comment with and apply checks it with; null when not given. */
+  planSigningKey: string | null;
+  /** The one identity whose plan comments are trusted. */
+  commentAuthor: CommentAuthor;
+  /** A token that may read team memberships (apply, for `@org/team` code owners); null when not given. */
+  membersToken: string | null;
 }
 
 /** Reads one input; `''` when absent (as `core.getInput` does). */
@@ -78,8 +86,32 @@ export function readInputs(get: GetInput, event: EventContext): ActionInputs {
     if (mode !== 'apply') throw new UserError(`input \`expect-fingerprint\` only applies to \`mode: apply\`; remove it from this ${mode} step`);
   }
 
+  const planSigningKey = read('plan-signing-key') || null;
+  if (planSigningKey !== null && planSigningKey.length < MIN_SIGNING_KEY_LENGTH) {
+    throw new UserError(`input \`plan-signing-key\` is ${planSigningKey.length} characters, shorter than the ${MIN_SIGNING_KEY_LENGTH} a signing key needs: generate one with \`openssl rand -hex 32\` and store it as an environment secret of the plan's and the apply's environments`);
+  }
+  // A push applies what the plan comment says; without the key nothing proves the plan job wrote it.
+  if (mode === 'apply' && event.eventName === 'push' && planSigningKey === null) {
+    throw new UserError(
+      'input `plan-signing-key` is empty, and `mode: apply` on push takes the approved fingerprint from the plan comment, which any writer\'s workflow can also write as github-actions[bot]: ' +
+      'without the key apply cannot tell the plan job\'s comment from a forged or edited one, so it applies nothing. Add `plan-signing-key: ${{ secrets.GROQ_RBAC_PLAN_SIGNING_KEY }}` to the plan and the apply steps ' +
+      '(the same secret, `openssl rand -hex 32`, stored in both jobs\' environments; see "Plan integrity" in the README)',
+    );
+  }
+  const commentAuthor = readCommentAuthor(read);
+  const membersToken = read('members-token') || null;
+
   checkEvent(mode as Mode, event, expectFingerprint);
-  return { mode: mode as Mode, policies: read('policies') || 'policies', adminKey, baseUrl, githubToken, comment, requireApproval, expectFingerprint };
+  return { mode: mode as Mode, policies: read('policies') || 'policies', adminKey, baseUrl, githubToken, comment, requireApproval, expectFingerprint, planSigningKey, commentAuthor, membersToken };
+}
+
+function readCommentAuthor(read: (name: string) => string): CommentAuthor {
+  const login = read('comment-author') || ACTIONS_BOT.login;
+  const idText = read('comment-author-id');
+  if (idText !== '' && !/^[1-9]\d{0,15}$/.test(idText)) throw new UserError(`input \`comment-author-id\` must be the numeric user id of \`comment-author\` (https://api.github.com/users/<login> shows it), not "${idText}"`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9-]{0,38}(\[bot\])?$/.test(login)) throw new UserError(`input \`comment-author\` must be a GitHub login such as github-actions[bot] or my-app[bot], not "${login}"`);
+  const id = idText !== '' ? Number(idText) : login.toLowerCase() === ACTIONS_BOT.login ? ACTIONS_BOT.id : null;
+  return { login, id };
 }
 
 function checkEvent(mode: Mode, event: EventContext, expectFingerprint: string | null): void {
