@@ -111,7 +111,7 @@ async function readChangedFiles(github: GitHubClient, input: Repo & { pullNumber
 }
 
 /** Everything evaluateApproval decides on, read from GitHub. `members` reads team memberships (GITHUB_TOKEN cannot). */
-export async function readApprovalFacts(github: GitHubClient, members: GitHubClient | null, input: Repo & { pr: MergedPullRequest; baseSha: string }): Promise<ApprovalFacts> {
+export async function readApprovalFacts(github: GitHubClient, members: GitHubClient | null, input: Repo & { pr: MergedPullRequest; baseSha: string }): Promise<ApprovalFacts & { unreadTeams: string[] }> {
   const { owner, repo, pr } = input;
   const reviews = await listReviews(github, { owner, repo, pullNumber: pr.number });
   const rules = await readOwnerRules(github, { owner, repo, ref: input.baseSha });
@@ -138,10 +138,9 @@ export async function readApprovalFacts(github: GitHubClient, members: GitHubCli
   const teams = [...new Set(changedFiles.flatMap((f) => ownersOf(rules, f) ?? []).filter((o) => /^@[^/]+\/.+$/.test(o)))];
   const approvers = [...new Set(reviews.filter((r) => r.user && r.state === 'APPROVED').map((r) => r.user!.login))];
   const memberships = new Map<string, boolean>();
-  if (teams.length > 0 && approvers.length > 0) {
-    if (!members) {
-      throw new RefusalError(`the changed files are owned by ${teams.join(', ')}, and team membership can only be read with a token that may read the organization's members (the workflow's GITHUB_TOKEN cannot); nothing was changed. Set \`members-token\` to a GitHub App installation token with "Members: read" (organization), or a fine-grained token with that permission`);
-    }
+  // Without a members token no team counts; a user owner still does, and the refusal says what to add.
+  const unreadTeams = members ? [] : teams;
+  if (members && teams.length > 0 && approvers.length > 0) {
     for (const team of teams) {
       const [org, slug] = team.slice(1).split('/') as [string, string];
       for (const login of approvers) {
@@ -155,15 +154,19 @@ export async function readApprovalFacts(github: GitHubClient, members: GitHubCli
       }
     }
   }
-  return { pr, reviews, permissions, contributors, changedFiles, rules, memberships };
+  return { pr, reviews, permissions, contributors, changedFiles, rules, memberships, unreadTeams };
 }
 
 /** Refuses unless the pull request is approved (see evaluateApproval); returns who approved. */
 export async function requireApproval(github: GitHubClient, members: GitHubClient | null, input: Repo & { pr: MergedPullRequest; baseSha: string }): Promise<string[]> {
-  const approval = evaluateApproval(await readApprovalFacts(github, members, input));
+  const facts = await readApprovalFacts(github, members, input);
+  const approval = evaluateApproval(facts);
   if (!approval.approved) {
+    const hint = facts.unreadTeams.length > 0
+      ? ` Team owners (${facts.unreadTeams.join(', ')}) were not checked: membership can only be read with a token that may read the organization's members, which the workflow's GITHUB_TOKEN cannot; set \`members-token\` to a GitHub App installation token with "Members: read" (organization), or a fine-grained token with that permission.`
+      : '';
     throw new RefusalError(
-      `pull request #${input.pr.number} was merged without the approval apply needs: ${approval.reason}. Nothing was changed. ` +
+      `pull request #${input.pr.number} was merged without the approval apply needs: ${approval.reason}. Nothing was changed.${hint} ` +
       'A maintainer who has reviewed its plan can run the apply workflow by hand with `expect-fingerprint` set to the fingerprint in the plan comment (in the protected environment, approved by a required reviewer).',
     );
   }
