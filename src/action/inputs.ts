@@ -115,6 +115,10 @@ function readCommentAuthor(read: (name: string) => string): CommentAuthor {
 }
 
 function checkEvent(mode: Mode, event: EventContext, expectFingerprint: string | null): void {
+  if (mode === 'plan' && event.eventName === 'pull_request_target' && event.pullRequest?.fromFork) {
+    // pull_request_target hands the job its secrets whoever opened the pull request.
+    throw new UserError('`mode: plan` on pull_request_target does not plan a pull request from a fork: its author could be anyone, and the plan would run the admin key over their files and show them the organization. Keep the job\'s `if: github.event.pull_request.head.repo.full_name == github.repository`; a maintainer can push the branch to this repository');
+  }
   if (mode !== 'apply') return;
   if (event.eventName === 'pull_request' || event.eventName === 'pull_request_target') {
     throw new UserError(`\`mode: apply\` must not run on ${event.eventName}: it would apply changes nobody merged. Run it \`on: push\` to the default branch (see groq-rbac-apply.yml in the README)`);

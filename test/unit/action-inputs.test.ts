@@ -96,6 +96,11 @@ describe('readInputs', () => {
     expect(() => readInputs(inputs({ ...ok, 'comment-author-id': 'x' }), context('pull_request'))).toThrow('input `comment-author-id` must be the numeric user id');
   });
 
+  it('does not plan a fork\'s pull request on pull_request_target, where the job holds the secrets', () => {
+    expect(() => readInputs(inputs(ok), context('pull_request_fork', 'pull_request_target'))).toThrow('`mode: plan` on pull_request_target does not plan a pull request from a fork');
+    expect(readInputs(inputs(ok), context('pull_request', 'pull_request_target')).mode).toBe('plan');
+  });
+
   it('reads the run, its starter and a push\'s before commit from the runner', () => {
     const c = readEventContext({ ...env('push'), GITHUB_ACTOR: 'bob', GITHUB_TRIGGERING_ACTOR: 'carol' });
     expect(c).toMatchObject({ runId: '77', actors: ['carol', 'bob'], before: '9049f1265b7d61be4a8904a9a27120d2064dab3b' });
