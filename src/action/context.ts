@@ -12,6 +12,12 @@ export interface EventContext {
   defaultBranch: string | null;
   /** The pull request of a `pull_request` event. */
   pullRequest: EventPullRequest | null;
+  /** `GITHUB_RUN_ID`: the run whose deployment reviews a dispatched apply checks; null outside a run. */
+  runId: string | null;
+  /** Who started the run (`GITHUB_TRIGGERING_ACTOR`, the re-runner on a re-run) and `GITHUB_ACTOR`: they may not approve it themselves. */
+  actors: string[];
+  /** A push's `before`: the branch as it was before the push, whose CODEOWNERS says who owns what; null when absent or the branch is new. */
+  before: string | null;
   /** `https://github.com/o/r/actions/runs/123`, for links in comments; null outside a run. */
   runUrl: string | null;
   serverUrl: string;
@@ -37,6 +43,7 @@ interface Payload {
   repository?: { full_name?: string; default_branch?: string; owner?: { login?: string }; name?: string };
   pull_request?: { number?: number; head?: { sha?: string; repo?: { full_name?: string } | null }; base?: { sha?: string; repo?: { full_name?: string } } };
   after?: string;
+  before?: string;
 }
 
 /** Reads `GITHUB_*` variables and the event payload at `GITHUB_EVENT_PATH`. */
@@ -64,6 +71,10 @@ export function readEventContext(env: NodeJS.ProcessEnv): EventContext {
     ref: env.GITHUB_REF ?? '',
     defaultBranch: payload.repository?.default_branch ?? null,
     pullRequest,
+    runId: env.GITHUB_RUN_ID || null,
+    actors: [...new Set([env.GITHUB_TRIGGERING_ACTOR, env.GITHUB_ACTOR].filter((a): a is string => !!a))],
+    // All zeros: the push created the branch; there is no earlier state to read owners from.
+    before: typeof payload.before === 'string' && /^[0-9a-f]{40}$/.test(payload.before) && !/^0+$/.test(payload.before) ? payload.before : null,
     runUrl: env.GITHUB_RUN_ID ? `${serverUrl}/${owner}/${repo}/actions/runs/${env.GITHUB_RUN_ID}` : null,
     serverUrl,
     apiUrl: (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/+$/, ''),

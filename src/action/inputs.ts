@@ -1,6 +1,8 @@
 import { UserError } from '../core/errors.js';
 import { DEFAULT_BASE_URL } from '../groq/client.js';
 import type { EventContext } from './context.js';
+import { MIN_SIGNING_KEY_LENGTH } from './plan-signature.js';
+import { ACTIONS_BOT, type CommentAuthor } from './pull-request-comment.js';
 
 export const MODES = ['plan', 'apply', 'drift', 'reconcile', 'usage', 'verify'] as const;
 export type Mode = (typeof MODES)[number];
@@ -17,6 +19,12 @@ export interface ActionInputs {
   expectFingerprint: string | null;
   /** verify: the keys file (project → environment variable name); null when not given. */
   keysFile?: string | null;
+  /** The secret the plan job signs its comment with and apply checks it with; null when not given. */
+  planSigningKey: string | null;
+  /** The one identity whose plan comments are trusted. */
+  commentAuthor: CommentAuthor;
+  /** A token that may read team memberships (apply, for `@org/team` code owners); null when not given. */
+  membersToken: string | null;
 }
 
 /** Reads one input; `''` when absent (as `core.getInput` does). */
@@ -86,13 +94,41 @@ export function readInputs(get: GetInput, event: EventContext, options: { consol
     if (mode !== 'apply') throw new UserError(`input \`expect-fingerprint\` only applies to \`mode: apply\`; remove it from this ${mode} step`);
   }
 
+  const planSigningKey = read('plan-signing-key') || null;
+  if (planSigningKey !== null && planSigningKey.length < MIN_SIGNING_KEY_LENGTH) {
+    throw new UserError(`input \`plan-signing-key\` is ${planSigningKey.length} characters, shorter than the ${MIN_SIGNING_KEY_LENGTH} a signing key needs: generate one with \`openssl rand -hex 32\` and store it as an environment secret of the plan's and the apply's environments`);
+  }
+  // A push applies what the plan comment says; without the key nothing proves the plan job wrote it.
+  if (mode === 'apply' && event.eventName === 'push' && planSigningKey === null) {
+    throw new UserError(
+      'input `plan-signing-key` is empty, and `mode: apply` on push takes the approved fingerprint from the plan comment, which any writer\'s workflow can also write as github-actions[bot]: ' +
+      'without the key apply cannot tell the plan job\'s comment from a forged or edited one, so it applies nothing. Add `plan-signing-key: ${{ secrets.GROQ_RBAC_PLAN_SIGNING_KEY }}` to the plan and the apply steps ' +
+      '(the same secret, `openssl rand -hex 32`, stored in both jobs\' environments; see "Plan integrity" in the README)',
+    );
+  }
+  const commentAuthor = readCommentAuthor(read);
+  const membersToken = read('members-token') || null;
+
   checkEvent(mode as Mode, event, expectFingerprint);
   const keysFile = read('keys') || null;
   if (mode === 'verify' && keysFile === null) throw new UserError('`mode: verify` needs `keys:` under the step\'s `with:`: a YAML file mapping each project to the name of the environment variable holding its key, with those variables set from secrets in the step\'s `env:`');
-  return { mode: mode as Mode, policies: read('policies') || 'policies', adminKey, baseUrl, githubToken, comment, requireApproval, expectFingerprint, ...(keysFile !== null ? { keysFile } : {}) };
+  return { mode: mode as Mode, policies: read('policies') || 'policies', adminKey, baseUrl, githubToken, comment, requireApproval, expectFingerprint, planSigningKey, commentAuthor, membersToken, ...(keysFile !== null ? { keysFile } : {}) };
+}
+
+function readCommentAuthor(read: (name: string) => string): CommentAuthor {
+  const login = read('comment-author') || ACTIONS_BOT.login;
+  const idText = read('comment-author-id');
+  if (idText !== '' && !/^[1-9]\d{0,15}$/.test(idText)) throw new UserError(`input \`comment-author-id\` must be the numeric user id of \`comment-author\` (https://api.github.com/users/<login> shows it), not "${idText}"`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9-]{0,38}(\[bot\])?$/.test(login)) throw new UserError(`input \`comment-author\` must be a GitHub login such as github-actions[bot] or my-app[bot], not "${login}"`);
+  const id = idText !== '' ? Number(idText) : login.toLowerCase() === ACTIONS_BOT.login ? ACTIONS_BOT.id : null;
+  return { login, id };
 }
 
 function checkEvent(mode: Mode, event: EventContext, expectFingerprint: string | null): void {
+  if (mode === 'plan' && event.eventName === 'pull_request_target' && event.pullRequest?.fromFork) {
+    // pull_request_target hands the job its secrets whoever opened the pull request.
+    throw new UserError('`mode: plan` on pull_request_target does not plan a pull request from a fork: its author could be anyone, and the plan would run the admin key over their files and show them the organization. Keep the job\'s `if: github.event.pull_request.head.repo.full_name == github.repository`; a maintainer can push the branch to this repository');
+  }
   if (mode !== 'apply') return;
   if (event.eventName === 'pull_request' || event.eventName === 'pull_request_target') {
     throw new UserError(`\`mode: apply\` must not run on ${event.eventName}: it would apply changes nobody merged. Run it \`on: push\` to the default branch (see groq-rbac-apply.yml in the README)`);

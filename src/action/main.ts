@@ -37,7 +37,7 @@ export async function run(options: { env?: NodeJS.ProcessEnv; cwd?: string } = {
   const cwd = options.cwd ?? process.cwd();
   // Before anything can print them: the runner masks them in the log, redactSecrets everywhere else.
   // Delivery's tokens come from the step's env; they are secrets just the same.
-  for (const value of [core.getInput('groq-admin-key'), core.getInput('github-token'), env.GITHUB_TOKEN, env.VAULT_TOKEN].map((v) => v?.trim())) {
+  for (const value of [core.getInput('groq-admin-key'), core.getInput('github-token'), core.getInput('plan-signing-key'), core.getInput('members-token'), env.GITHUB_TOKEN, env.VAULT_TOKEN].map((v) => v?.trim())) {
     if (value) {
       core.setSecret(value);
       registerSecret(value);
@@ -55,6 +55,7 @@ export async function run(options: { env?: NodeJS.ProcessEnv; cwd?: string } = {
     const ctx: ModeContext = {
       inputs, event, cwd, env, logger, summary,
       github: inputs.githubToken ? createGitHubClient({ token: inputs.githubToken, baseUrl: event.apiUrl, logger }) : null,
+      members: inputs.membersToken ? createGitHubClient({ token: inputs.membersToken, baseUrl: event.apiUrl, logger }) : null,
       annotator: { error: (m, p) => core.error(m, p), warning: (m, p) => core.warning(m, p) },
       readPolicies: () => readPolicies(inputs.policies, { cwd }),
       openSession: () => openSession({ baseUrl: inputs.baseUrl, adminKey: inputs.adminKey, concurrency: 8, logger }),

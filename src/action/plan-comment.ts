@@ -4,6 +4,7 @@ import { redactSecrets } from '../core/redact.js';
 import type { Diagnostic } from '../policy/diagnostics.js';
 import { MARKDOWN_BUDGET, PLAN_COMMENT_MARKER, renderPlanMarkdown, splitMarkdown } from '../plan/render-markdown.js';
 import type { Plan, Refusal } from '../plan/types.js';
+import { bodyDigest, signFields } from './plan-signature.js';
 
 /** GitHub rejects comment bodies over 65,536 characters. */
 export const COMMENT_LIMIT = 65_536;
@@ -21,10 +22,27 @@ export interface CommentState {
   fingerprint: string | null;
   /** The pull request's head commit the plan was computed for. */
   head_sha: string | null;
+  /** Set when the plan job signed the comment (plan-signature.ts): the pull request, the number of parts, the text's digest and the HMAC. */
+  pr?: number;
+  parts?: number;
+  body_sha256?: string;
+  sig?: string;
+}
+
+/** Who signs, and for which pull request; null: the comment goes out unsigned (apply will refuse it). */
+export interface Signing {
+  key: string;
+  pr: number;
 }
 
 const STATE_PREFIX = '<!-- groq-rbac:state ';
 const STATE_LINE = /^<!-- groq-rbac:state (\{[^\n]*\}) -->$/m;
+const STATE_LINE_WITH_NEWLINE = /^<!-- groq-rbac:state \{[^\n]*\} -->\n?/m;
+
+/** A body without its state line: what a reader sees, and what the signature's digest covers. */
+export function stripStateLine(body: string): string {
+  return body.replace(STATE_LINE_WITH_NEWLINE, '');
+}
 
 export function partMarker(n: number): string {
   return n === 1 ? PLAN_COMMENT_MARKER : `<!-- groq-rbac:plan part ${n} -->`;
@@ -44,7 +62,12 @@ export function readCommentState(body: string): CommentState | null {
   try {
     const data = JSON.parse(m[1]!) as Partial<CommentState>;
     if (typeof data.state !== 'string') return null;
-    return { state: data.state, fingerprint: typeof data.fingerprint === 'string' ? data.fingerprint : null, head_sha: typeof data.head_sha === 'string' ? data.head_sha : null };
+    const state: CommentState = { state: data.state, fingerprint: typeof data.fingerprint === 'string' ? data.fingerprint : null, head_sha: typeof data.head_sha === 'string' ? data.head_sha : null };
+    if (typeof data.pr === 'number') state.pr = data.pr;
+    if (typeof data.parts === 'number') state.parts = data.parts;
+    if (typeof data.body_sha256 === 'string') state.body_sha256 = data.body_sha256;
+    if (typeof data.sig === 'string') state.sig = data.sig;
+    return state;
   } catch {
     return null;
   }
@@ -61,7 +84,7 @@ export interface RunInfo {
  * their part marker. Fences and `<details>` open at a cut are closed and reopened (splitMarkdown).
  * When even that takes more than MAX_PARTS comments, one short comment points at the job summary.
  */
-export function commentParts(head: string[], planMarkdown: (budget: number) => string, state: CommentState, tail: string[]): { parts: string[]; full: string } {
+export function commentParts(head: string[], planMarkdown: (budget: number) => string, state: CommentState, tail: string[], signing: Signing | null = null): { parts: string[]; full: string } {
   const compose = (md: string) => {
     // The renderer's body starts with the marker; ours goes first, with the state line after it.
     const rest = md.startsWith(PLAN_COMMENT_MARKER) ? md.slice(PLAN_COMMENT_MARKER.length).replace(/^\n/, '') : md;
@@ -72,10 +95,15 @@ export function commentParts(head: string[], planMarkdown: (budget: number) => s
   if (parts.length > MAX_PARTS) parts = [compose(planMarkdown(MARKDOWN_BUDGET - 2_000))];
   if (full.length > SUMMARY_LIMIT) full = parts.length === 1 ? parts[0]! : compose(planMarkdown(MARKDOWN_BUDGET - 2_000));
   const n = parts.length;
-  return {
-    parts: parts.map((p, i) => redactSecrets(i === 0 ? p : `${partMarker(i + 1)}\n<sub>groq-rbac plan, part ${i + 1} of ${n}</sub>\n\n${p}`)),
-    full: redactSecrets(full),
-  };
+  const out = parts.map((p, i) => redactSecrets(i === 0 ? p : `${partMarker(i + 1)}\n<sub>groq-rbac plan, part ${i + 1} of ${n}</sub>\n\n${p}`));
+  if (signing) {
+    // Signed last, over the text as posted (after redaction): the state line grows by ~200
+    // characters, which PART_HEADER_ROOM leaves room for in the first part.
+    const fields = { state: state.state, fingerprint: state.fingerprint, head_sha: state.head_sha, pr: signing.pr, parts: n, body_sha256: bodyDigest(out, stripStateLine) };
+    const line = `${STATE_PREFIX}${JSON.stringify({ ...fields, sig: signFields(signing.key, fields) })} -->`;
+    out[0] = out[0]!.replace(STATE_LINE, () => line);
+  }
+  return { parts: out, full: redactSecrets(full) };
 }
 
 function shortSha(sha: string): string {
@@ -87,14 +115,17 @@ function runLine(run: RunInfo, verb: string): string {
 }
 
 /** The plan on a pull request: what merging it applies, once approved. */
-export function planCommentParts(plan: Plan, run: RunInfo, options: { requireApproval: boolean }): { parts: string[]; full: string } {
-  const how = options.requireApproval
-    ? 'Merging applies exactly this plan, once someone other than the author approves this commit.'
-    : 'Merging applies exactly this plan.';
+export function planCommentParts(plan: Plan, run: RunInfo, options: { requireApproval: boolean; signing?: Signing | null }): { parts: string[]; full: string } {
+  const signing = options.signing ?? null;
+  const how = !signing
+    ? '**This plan is not signed** (the plan job has no `plan-signing-key`): apply will not take it from this comment. Merging applies nothing until a maintainer applies a reviewed fingerprint by hand.'
+    : options.requireApproval
+      ? 'Merging applies exactly this plan, once reviewers with write access who own every changed file approve this commit.'
+      : 'Merging applies exactly this plan.';
   return commentParts([], (budget) => renderPlanMarkdown(plan, { budget }), { state: 'planned', fingerprint: plan.fingerprint, head_sha: run.sha }, [
     runLine(run, 'Planned'),
     `<sub>${how} If the organization or the policies change before then, apply stops and posts the new plan here.</sub>`,
-  ]);
+  ], signing);
 }
 
 /** The policies do not validate: nothing to plan, and nothing a merge could apply. */

@@ -6,6 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { containsKeyValue } from '../../src/core/redact.js';
+import { renderCodeownersBlock } from '../../src/policy/codeowners.js';
+import { readPolicies } from '../../src/policy/read-policies.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 
 // The committed bundle, run as the Actions runner runs it: `node dist/action.js` with inputs in
@@ -16,6 +18,8 @@ const BUNDLE = path.resolve('dist/action.js');
 const EVENTS = path.resolve('test/fixtures/events');
 const ADMIN_KEY = 'gsk_' + 'ActionTestAdminKey0123456789abcdefghijklmnop';
 const GITHUB_TOKEN = 'ghs_ActionTestWorkflowToken0123456789';
+const MEMBERS_TOKEN = 'ghs_ActionTestMembersToken0123456789';
+const SIGNING_KEY = ['integration', 'plan', 'signing', 'key', '0123456789abcdef'].join('-');
 const HEAD = '6dcb09b5b57875f334f61aebed695e2e4193db5e';
 const MERGE = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
 const REPO = '/repos/acme/groq-policies';
@@ -43,7 +47,7 @@ projects:
     keys:
 ${keys.map((k) => `      - name: ${k}\n        rotation: {deliver: [{file: {path: .secrets/chatbot/${k}.key}}]}\n`).join('')}`;
 
-interface Comment { id: number; body: string; user: { login: string; type: string } }
+interface Comment { id: number; body: string; user: { login: string; id: number; type: string } }
 interface Issue { number: number; title: string; body: string; state: string; labels: { name: string }[]; comments: string[] }
 interface Recorded { method: string; path: string; body: unknown }
 
@@ -57,8 +61,16 @@ async function startFakeGitHub() {
     reviews: new Map<number, unknown[]>(),
     requests: [] as Recorded[],
     nextId: 1000,
+    permissions: { alice: 'write', bob: 'write', carol: 'admin' } as Record<string, string>,
+    /** `team:login` of active team memberships. */
+    members: ['chatbot:bob', 'platform:carol'],
+    files: ['policies/teams/chatbot.yaml'],
+    /** The generated CODEOWNERS as the default branch had it before the merge. */
+    codeowners: '',
+    /** This run's deployment reviews (workflow_dispatch): a required reviewer other than the dispatcher approved it. */
+    deploymentReviews: [{ state: 'approved', user: { login: 'carol' }, environments: [{ name: 'groq-rbac-dispatch' }], comment: '' }] as unknown[],
   };
-  const bot = { login: 'github-actions[bot]', type: 'Bot' };
+  const bot = { login: 'github-actions[bot]', id: 41898282, type: 'Bot' };
   const server = http.createServer((req, res) => {
     let raw = '';
     req.on('data', (c: Buffer) => (raw += c.toString()));
@@ -100,6 +112,18 @@ async function startFakeGitHub() {
       }
       if ((m = new RegExp(`^GET ${REPO}/commits/([0-9a-f]+)/pulls$`).exec(route))) return send(200, state.pullsOfCommit.get(m[1]!) ?? []);
       if ((m = new RegExp(`^GET ${REPO}/pulls/(\\d+)/reviews$`).exec(route))) return send(200, state.reviews.get(Number(m[1])) ?? []);
+      if ((m = new RegExp(`^GET ${REPO}/collaborators/([^/]+)/permission$`).exec(route))) return send(200, { permission: state.permissions[m[1]!] ?? 'none', role_name: state.permissions[m[1]!] ?? '', user: { login: m[1] } });
+      if (route === `GET ${REPO}/pulls/42/commits`) return send(200, [{ sha: HEAD, author: { login: 'alice' }, committer: { login: 'alice' } }]);
+      if (route === `GET ${REPO}/activity`) return send(200, [{ id: 1, activity_type: 'push', ref: url.searchParams.get('ref'), actor: { login: 'alice' } }]);
+      if (route === `GET ${REPO}/pulls/42/files`) return send(200, state.files.map((filename) => ({ filename })));
+      if (decodeURIComponent(route) === `GET ${REPO}/contents/.github/CODEOWNERS`) return send(200, { type: 'file', encoding: 'base64', content: Buffer.from(state.codeowners).toString('base64') });
+      if ((m = /^GET \/orgs\/acme\/teams\/([^/]+)\/memberships\/([^/]+)$/.exec(route))) {
+        return state.members.includes(`${m[1]}:${m[2]}`) ? send(200, { state: 'active', role: 'member' }) : send(404, { message: 'Not Found' });
+      }
+      if (route === `GET ${REPO}/actions/runs/4242/approvals`) return send(200, state.deploymentReviews);
+      if (route === `GET ${REPO}/environments/groq-rbac-dispatch`) {
+        return send(200, { name: 'groq-rbac-dispatch', protection_rules: [{ type: 'required_reviewers', prevent_self_review: true, reviewers: [{ type: 'User', reviewer: { login: 'carol' } }] }], deployment_branch_policy: { protected_branches: false, custom_branch_policies: true } });
+      }
       const asJson = (i: Issue) => ({ ...i, html_url: `https://github.com/acme/groq-policies/issues/${i.number}`, user: bot });
       if (route === `GET ${REPO}/issues`) {
         const label = url.searchParams.get('labels');
@@ -152,6 +176,8 @@ async function runAction(event: string, inputs: Record<string, string>, extra: {
     GITHUB_SHA: extra.sha ?? (event === 'pull_request' ? 'ffffffffffffffffffffffffffffffffffffffff' : MERGE),
     GITHUB_REF: extra.ref ?? (event === 'pull_request' ? 'refs/pull/42/merge' : 'refs/heads/main'),
     GITHUB_RUN_ID: '4242',
+    GITHUB_ACTOR: 'bob',
+    GITHUB_TRIGGERING_ACTOR: 'bob',
     GITHUB_SERVER_URL: 'https://github.com',
     GITHUB_API_URL: github.url,
     GITHUB_WORKSPACE: ws,
@@ -166,6 +192,8 @@ async function runAction(event: string, inputs: Record<string, string>, extra: {
     'INPUT_REQUIRE-APPROVAL': 'true',
     'INPUT_GROQ-BASE-URL': sandbox.url,
     'INPUT_GROQ-ADMIN-KEY': ADMIN_KEY,
+    'INPUT_PLAN-SIGNING-KEY': SIGNING_KEY,
+    'INPUT_MEMBERS-TOKEN': MEMBERS_TOKEN,
     ...Object.fromEntries(Object.entries(inputs).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v])),
   };
   const child = spawn(process.execPath, [BUNDLE], { cwd: ws, env });
@@ -182,7 +210,11 @@ async function runAction(event: string, inputs: Record<string, string>, extra: {
 
 const prComments = () => github.state.comments.get(42) ?? [];
 const writes = () => github.state.requests.filter((r) => r.method !== 'GET');
-const state = (body: string) => JSON.parse(/<!-- groq-rbac:state (\{.*\}) -->/.exec(body)![1]!) as { state: string; fingerprint: string | null; head_sha: string | null };
+const state = (body: string) => {
+  // The signature's fields are checked in test/security; here, what the comment says.
+  const { state: s, fingerprint, head_sha } = JSON.parse(/<!-- groq-rbac:state (\{.*\}) -->/.exec(body)![1]!) as { state: string; fingerprint: string | null; head_sha: string | null };
+  return { state: s, fingerprint, head_sha };
+};
 const writePolicies = (keys: string[], org = ORG_YAML) => {
   fs.mkdirSync(path.join(ws, 'policies/teams'), { recursive: true });
   fs.writeFileSync(path.join(ws, 'policies/org.yaml'), org);
@@ -190,7 +222,8 @@ const writePolicies = (keys: string[], org = ORG_YAML) => {
 };
 /** The merged pull request #42 and its reviews, as GitHub would list them after the merge. */
 const merged = (reviews: { login: string; state: string; commit_id?: string; author_association?: string }[]) => {
-  github.state.pullsOfCommit.set(MERGE, [{ number: 42, user: { login: 'alice' }, merged_at: '2026-05-04T09:02:17Z', merge_commit_sha: MERGE, base: { ref: 'main' }, head: { sha: HEAD }, html_url: 'https://github.com/acme/groq-policies/pull/42' }]);
+  github.state.pullsOfCommit.set(MERGE, [{ number: 42, user: { login: 'alice' }, merged_at: '2026-05-04T09:02:17Z', merge_commit_sha: MERGE, base: { ref: 'main' }, head: { sha: HEAD, ref: 'alice/chatbot', repo: { full_name: 'acme/groq-policies' } }, html_url: 'https://github.com/acme/groq-policies/pull/42' }]);
+  github.state.codeowners = renderCodeownersBlock(readPolicies(path.join(ws, 'policies')).desired!, 'policies');
   github.state.reviews.set(42, reviews.map((r, i) => ({ id: i + 1, user: { login: r.login }, state: r.state, commit_id: r.commit_id ?? HEAD, author_association: r.author_association ?? 'MEMBER' })));
 };
 const projects = async () => {
@@ -220,6 +253,7 @@ afterEach(async () => {
   const maskLines = runs.flatMap((r) => r.stdout.split('\n').filter((l) => l.startsWith('::add-mask::')));
   for (const value of delivered) expect(maskLines).toContain(`::add-mask::${value}`);
   for (const r of runs) expect(r.stdout.startsWith(`::add-mask::${ADMIN_KEY}\n`) || r.stdout.startsWith(`::add-mask::${GITHUB_TOKEN}\n`)).toBe(true);
+  for (const r of runs) expect(r.stdout.split('\n')).toContain(`::add-mask::${SIGNING_KEY}`);
   const texts = [
     ...runs.flatMap((r) => [masked(r.stdout), r.stderr, r.summary, ...Object.values(r.outputs), ...(r.outputs['plan-json'] && fs.existsSync(r.outputs['plan-json']) ? [fs.readFileSync(r.outputs['plan-json'], 'utf8')] : [])]),
     ...github.state.requests.map((r) => JSON.stringify(r.body ?? '')),
@@ -227,6 +261,8 @@ afterEach(async () => {
   for (const text of texts) {
     expect(text).not.toContain(ADMIN_KEY);
     expect(text).not.toContain(GITHUB_TOKEN);
+    expect(text).not.toContain(MEMBERS_TOKEN);
+    expect(text).not.toContain(SIGNING_KEY);
     expect(containsKeyValue(text)).toBe(false);
     for (const value of delivered) expect(text).not.toContain(value);
   }
@@ -320,7 +356,7 @@ describe('the Action bundle, run as Actions runs it', () => {
     merged([{ login: 'alice', state: 'APPROVED' }, { login: 'bob', state: 'APPROVED', commit_id: '1111111111111111111111111111111111111111' }]);
     const apply = await runAction('push', { mode: 'apply' });
     expect(apply.code).toBe(1);
-    expect(apply.stdout).toContain('::error::pull request #42 was merged without the approval apply needs: it was approved on an earlier commit');
+    expect(apply.stdout).toContain('::error::pull request #42 was merged without the approval apply needs: no approval counts: @alice opened the pull request, so their approval does not count; @bob approved an earlier commit');
     expect(apply.outputs).toEqual({});
     expect(await projects()).toEqual([]);
     expect(writes().length).toBe(commentWrites);

@@ -95,8 +95,8 @@ describe('the Action with provider: groq-console', () => {
 
     const { github, calls } = fakeGitHub({ [DRIFT_LABEL]: [], [STEPS_LABEL]: [{ number: 9, body, html_url: 'https://github.com/acme/groq-policies/issues/9' }] });
     const ctx: ModeContext = {
-      inputs: { mode: 'verify', policies: 'policies', adminKey: '', baseUrl: org.sandbox.url, githubToken: 'ghs_workflowtoken0000', comment: true, requireApproval: true, expectFingerprint: null, keysFile: 'keys.yaml' },
-      event: { eventName: 'schedule', owner: 'acme', repo: 'groq-policies', sha: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678', ref: 'refs/heads/main', defaultBranch: 'main', pullRequest: null, runUrl: null, serverUrl: 'https://github.com', apiUrl: API, workspace: dir },
+      inputs: { mode: 'verify', policies: 'policies', adminKey: '', baseUrl: org.sandbox.url, githubToken: 'ghs_workflowtoken0000', comment: true, requireApproval: true, expectFingerprint: null, keysFile: 'keys.yaml', planSigningKey: null, commentAuthor: { login: 'github-actions[bot]', id: 41898282 }, membersToken: null },
+      event: { eventName: 'schedule', owner: 'acme', repo: 'groq-policies', sha: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678', ref: 'refs/heads/main', defaultBranch: 'main', pullRequest: null, runUrl: null, serverUrl: 'https://github.com', apiUrl: API, workspace: dir, runId: null, actors: [], before: null },
       github,
       cwd: dir, env: { KEY_PROD: key }, logger: silentLogger, annotator: { error: () => {}, warning: () => {} },
       readPolicies: () => readPolicies(path.join(dir, 'policies'), { cwd: dir }),

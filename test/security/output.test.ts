@@ -240,6 +240,11 @@ describe('a hostile server’s text in the Action’s log and job summary', () =
     const github = await serve(async (req) => {
       const url = new URL(req.url ?? '/', 'http://x');
       if (/\/commits\/[0-9a-f]+\/pulls$/.test(url.pathname)) return { status: 200, json: [] };
+      // The dispatched run was approved by a required reviewer of a protected environment.
+      if (url.pathname.endsWith('/actions/runs/4242/approvals')) return { status: 200, json: [{ state: 'approved', user: { login: 'carol' }, environments: [{ name: 'groq-rbac-dispatch' }] }] };
+      if (url.pathname.endsWith('/environments/groq-rbac-dispatch')) {
+        return { status: 200, json: { name: 'groq-rbac-dispatch', protection_rules: [{ type: 'required_reviewers', reviewers: [{ type: 'User', reviewer: { login: 'carol' } }] }], deployment_branch_policy: { protected_branches: false, custom_branch_policies: true } } };
+      }
       return { status: 403, json: { message: 'Resource not accessible by integration' } };
     });
     const groq = await serve(groqProxy(sandbox, (method, p) => method === 'POST' && p === '/openai/v1/organization/projects'));

@@ -1,7 +1,7 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { appliedCommentParts, COMMENT_LIMIT, invalidCommentParts, partOf, planCommentParts, readCommentState, refusedCommentParts, staleCommentParts } from '../../src/action/plan-comment.js';
-import { findMarkedComments, joinParts, readAuthors, writeMarkedComments } from '../../src/action/pull-request-comment.js';
+import { ACTIONS_BOT, findMarkedComments, joinParts, writeMarkedComments } from '../../src/action/pull-request-comment.js';
 import type { ApplyReport } from '../../src/apply/apply-plan.js';
 import { registerSecret } from '../../src/core/redact.js';
 import { createGitHubClient } from '../../src/github/client.js';
@@ -13,7 +13,7 @@ const API = 'https://ghe.acme.example/api/v3';
 const REPO = '/repos/acme/groq-policies';
 const target = { owner: 'acme', repo: 'groq-policies', issueNumber: 42 };
 const run = { sha: '6dcb09b5b57875f334f61aebed695e2e4193db5e', runUrl: 'https://github.com/acme/groq-policies/actions/runs/77' };
-const bot = { login: 'github-actions[bot]', type: 'Bot' };
+const bot = { login: 'github-actions[bot]', id: 41898282, type: 'Bot' };
 const github = () => createGitHubClient({ token: 'ghs_workflowtoken0000', baseUrl: API, retries: 0, retryAfterBaseMs: 1 });
 
 const plan = () => makePlan([
@@ -43,11 +43,14 @@ afterAll(() => nock.enableNetConnect());
 describe('comment bodies', () => {
   it('the plan comment: marker, state, the plan, and how merging applies it', async () => {
     const p = plan();
-    const { parts, full } = planCommentParts(p, run, { requireApproval: true });
+    const { parts, full } = planCommentParts(p, run, { requireApproval: true, signing: { key: 'test-signing-key-'.padEnd(40, 'x'), pr: 42 } });
     expect(parts).toHaveLength(1);
     expect(parts[0]!.startsWith(`${PLAN_COMMENT_MARKER}\n<!-- groq-rbac:state `)).toBe(true);
-    expect(readCommentState(parts[0]!)).toEqual({ state: 'planned', fingerprint: p.fingerprint, head_sha: run.sha });
-    expect(full).toBe(parts[0]);
+    expect(readCommentState(parts[0]!)).toEqual({ state: 'planned', fingerprint: p.fingerprint, head_sha: run.sha, pr: 42, parts: 1, body_sha256: expect.stringMatching(/^[0-9a-f]{64}$/), sig: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    // The summary shows the same text; only the comment carries the signature.
+    expect(full.replace(/<!-- groq-rbac:state .* -->/, '')).toBe(parts[0]!.replace(/<!-- groq-rbac:state .* -->/, ''));
+    // Unsigned, it says so where reviewers read it.
+    expect(planCommentParts(p, run, { requireApproval: true }).parts[0]).toContain('**This plan is not signed**');
     await expect(parts[0]).toMatchFileSnapshot('__snapshots__/action-plan-comment.md');
   });
 
@@ -113,17 +116,16 @@ describe('comment bodies', () => {
 });
 
 describe('the sticky pull-request comment', () => {
-  const comment = (id: number, body: string, user: { login: string; type: string } = bot) => ({ id, body, user, html_url: `https://github.com/acme/groq-policies/pull/42#issuecomment-${id}` });
+  const comment = (id: number, body: string, user: { login: string; id?: number; type: string } = bot) => ({ id, body, user, html_url: `https://github.com/acme/groq-policies/pull/42#issuecomment-${id}` });
 
   it('creates the comment when there is none', async () => {
     const body = planCommentParts(plan(), run, { requireApproval: true }).parts;
     const scope = nock(API)
-      .get('/user').reply(403, { message: 'Resource not accessible by integration' })
       .get(`${REPO}/issues/42/comments`).query({ per_page: 100 }).reply(200, [comment(1, 'Looks good!', { login: 'bob', type: 'User' })])
       .post(`${REPO}/issues/42/comments`, (b) => b.body === body[0]).reply(201, comment(2, body[0]!));
     const gh = github();
-    const result = await writeMarkedComments(gh, target, await readAuthors(gh), body);
-    expect(result).toEqual({ ids: [2], created: 1, updated: 0, deleted: 0 });
+    const result = await writeMarkedComments(gh, target, ACTIONS_BOT, body);
+    expect(result).toEqual({ ids: [2], created: 1, updated: 0, deleted: 0, writtenAs: 'github-actions[bot]' });
     expect(scope.isDone()).toBe(true);
   });
 
@@ -131,24 +133,33 @@ describe('the sticky pull-request comment', () => {
     const body = planCommentParts(plan(), run, { requireApproval: true }).parts;
     const page2 = `${API}${REPO}/issues/42/comments?per_page=100&page=2`;
     const scope = nock(API)
-      .get('/user').reply(403, { message: 'Resource not accessible by integration' })
       .get(`${REPO}/issues/42/comments`).query({ per_page: 100 })
       .reply(200, [comment(1, `${PLAN_COMMENT_MARKER}\nforged by a user`, { login: 'mallory', type: 'User' }), comment(3, 'lgtm', { login: 'bob', type: 'User' })], { link: `<${page2}>; rel="next"` })
       .get(`${REPO}/issues/42/comments`).query({ per_page: 100, page: 2 }).reply(200, [comment(7, `${PLAN_COMMENT_MARKER}\nold plan`)])
       .patch(`${REPO}/issues/comments/7`, (b) => b.body === body[0]).reply(200, comment(7, body[0]!));
     const gh = github();
-    const result = await writeMarkedComments(gh, target, await readAuthors(gh), body);
-    expect(result).toEqual({ ids: [7], created: 0, updated: 1, deleted: 0 });
+    const result = await writeMarkedComments(gh, target, ACTIONS_BOT, body);
+    expect(result).toEqual({ ids: [7], created: 0, updated: 1, deleted: 0, writtenAs: 'github-actions[bot]' });
     expect(scope.isDone()).toBe(true);
   });
 
-  it('trusts the token\'s own user (a personal access token)', async () => {
-    nock(API).get('/user').reply(200, { login: 'groq-rbac-bot-user', type: 'User' })
-      .get(`${REPO}/issues/42/comments`).query({ per_page: 100 })
-      .reply(200, [comment(4, `${PLAN_COMMENT_MARKER}\nmine`, { login: 'groq-rbac-bot-user', type: 'User' }), comment(5, `${PLAN_COMMENT_MARKER}\nnot mine`, { login: 'eve', type: 'User' })]);
-    const gh = github();
-    const { mine } = await findMarkedComments(gh, target, await readAuthors(gh));
+  it('trusts exactly one identity: the configured login and id, no other bot, no impostor with the same login', async () => {
+    nock(API).get(`${REPO}/issues/42/comments`).query({ per_page: 100 })
+      .reply(200, [
+        comment(4, `${PLAN_COMMENT_MARKER}\nmine`, { login: 'groq-rbac-bot-user', id: 77, type: 'User' }),
+        comment(5, `${PLAN_COMMENT_MARKER}\nanother app`, { login: 'evil-app[bot]', id: 99, type: 'Bot' }),
+        comment(6, `${PLAN_COMMENT_MARKER}\nsame login, other id`, { login: 'groq-rbac-bot-user', id: 78, type: 'User' }),
+      ]);
+    const { mine, others } = await findMarkedComments(github(), target, { login: 'groq-rbac-bot-user', id: 77 });
     expect([...mine.values()].map((c) => c.id)).toEqual([4]);
+    expect(others).toEqual(['evil-app[bot]', 'groq-rbac-bot-user']);
+  });
+
+  it('takes the newest comment of each part and leaves older copies to delete', async () => {
+    nock(API).get(`${REPO}/issues/42/comments`).query({ per_page: 100 }).reply(200, [comment(3, `${PLAN_COMMENT_MARKER}\nolder`), comment(9, `${PLAN_COMMENT_MARKER}\nnewer`)]);
+    const { mine, duplicates } = await findMarkedComments(github(), target, ACTIONS_BOT);
+    expect(mine.get(1)?.id).toBe(9);
+    expect(duplicates.map((d) => d.id)).toEqual([3]);
   });
 
   it('updates the parts of a split plan, creates the missing ones and deletes parts left from a longer plan', async () => {
@@ -156,14 +167,13 @@ describe('the sticky pull-request comment', () => {
     const n = parts.length;
     const existing = [comment(10, `${PLAN_COMMENT_MARKER}\nold`), comment(11, '<!-- groq-rbac:plan part 2 -->\nold'), ...Array.from({ length: n }, (_, i) => comment(20 + i, `<!-- groq-rbac:plan part ${i + 3} -->\nold`))];
     const scope = nock(API)
-      .get('/user').reply(403, {})
       .get(`${REPO}/issues/42/comments`).query({ per_page: 100 }).reply(200, existing)
       .patch(`${REPO}/issues/comments/10`, (b) => b.body === parts[0]).reply(200, {})
       .patch(`${REPO}/issues/comments/11`, (b) => b.body === parts[1]).reply(200, {});
     for (let i = 2; i < n; i++) scope.patch(`${REPO}/issues/comments/${18 + i}`, (b) => b.body === parts[i]).reply(200, {});
     for (let i = n; i < n + 2; i++) scope.delete(`${REPO}/issues/comments/${18 + i}`).reply(204);
     const gh = github();
-    const result = await writeMarkedComments(gh, target, await readAuthors(gh), parts);
+    const result = await writeMarkedComments(gh, target, ACTIONS_BOT, parts);
     expect(result).toMatchObject({ created: 0, updated: n, deleted: 2 });
     expect(scope.isDone()).toBe(true);
   });

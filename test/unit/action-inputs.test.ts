@@ -36,7 +36,7 @@ describe('readInputs', () => {
   it('reads the inputs with their defaults', () => {
     expect(readInputs(inputs(ok), context('pull_request'))).toEqual({
       mode: 'plan', policies: 'policies', adminKey: 'sandbox-admin-key-123', baseUrl: 'https://api.groq.com', githubToken: 'ghs_workflowtoken',
-      comment: true, requireApproval: true, expectFingerprint: null,
+      comment: true, requireApproval: true, expectFingerprint: null, planSigningKey: null, commentAuthor: { login: 'github-actions[bot]', id: 41898282 }, membersToken: null,
     });
     const fp = 'AB'.repeat(32);
     expect(readInputs(inputs({ ...ok, mode: 'apply', policies: 'org/policies', 'groq-base-url': 'http://127.0.0.1:9', comment: 'false', 'require-approval': 'False', 'expect-fingerprint': fp }), context('workflow_dispatch'))).toMatchObject({
@@ -84,6 +84,25 @@ describe('readInputs', () => {
     expect(() => readInputs(inputs(apply), context('pull_request'))).toThrow('`mode: apply` must not run on pull_request: it would apply changes nobody merged');
     expect(() => readInputs(inputs(apply), context('workflow_dispatch'))).toThrow('`mode: apply` on workflow_dispatch needs the fingerprint of the plan you approved');
     expect(() => readInputs(inputs(apply), context('schedule'))).toThrow('`mode: apply` runs on push to the default branch');
-    expect(readInputs(inputs(apply), context('push')).mode).toBe('apply');
+    expect(readInputs(inputs({ ...apply, 'plan-signing-key': 'k'.repeat(32) }), context('push')).mode).toBe('apply');
+  });
+
+  it('needs a plan-signing-key of at least 32 characters for apply on push, and reads the trusted comment author', () => {
+    const apply = { ...ok, mode: 'apply' };
+    expect(() => readInputs(inputs(apply), context('push'))).toThrow(/input `plan-signing-key` is empty.*cannot tell the plan job's comment from a forged or edited one/);
+    expect(() => readInputs(inputs({ ...apply, 'plan-signing-key': 'short' }), context('push'))).toThrow('shorter than the 32 a signing key needs');
+    expect(readInputs(inputs({ ...ok, 'comment-author': 'groq-rbac-app[bot]', 'comment-author-id': '123456' }), context('pull_request')).commentAuthor).toEqual({ login: 'groq-rbac-app[bot]', id: 123456 });
+    expect(readInputs(inputs({ ...ok, 'comment-author': 'groq-rbac-app[bot]' }), context('pull_request')).commentAuthor).toEqual({ login: 'groq-rbac-app[bot]', id: null });
+    expect(() => readInputs(inputs({ ...ok, 'comment-author-id': 'x' }), context('pull_request'))).toThrow('input `comment-author-id` must be the numeric user id');
+  });
+
+  it('does not plan a fork\'s pull request on pull_request_target, where the job holds the secrets', () => {
+    expect(() => readInputs(inputs(ok), context('pull_request_fork', 'pull_request_target'))).toThrow('`mode: plan` on pull_request_target does not plan a pull request from a fork');
+    expect(readInputs(inputs(ok), context('pull_request', 'pull_request_target')).mode).toBe('plan');
+  });
+
+  it('reads the run, its starter and a push\'s before commit from the runner', () => {
+    const c = readEventContext({ ...env('push'), GITHUB_ACTOR: 'bob', GITHUB_TRIGGERING_ACTOR: 'carol' });
+    expect(c).toMatchObject({ runId: '77', actors: ['carol', 'bob'], before: '9049f1265b7d61be4a8904a9a27120d2064dab3b' });
   });
 });

@@ -6,9 +6,12 @@ import { RefusalError } from '../../core/errors.js';
 import type { GitHubClient } from '../../github/client.js';
 import { summaryLine } from '../../plan/render-lines.js';
 import { isEmptyPlan } from '../../plan/summary.js';
-import { findMergedPullRequest, requireApproval, type MergedPullRequest } from '../approval.js';
-import { appliedCommentParts, readCommentState, refusedCommentParts, staleCommentParts } from '../plan-comment.js';
-import { findMarkedComments, joinParts, readAuthors, writeMarkedComments, type Authors, type IssueTarget } from '../pull-request-comment.js';
+import type { MergedPullRequest } from '../approval.js';
+import { findMergedPullRequest, requireApproval } from '../approval-facts.js';
+import { requireDispatchApproval } from '../dispatch-approval.js';
+import { appliedCommentParts, refusedCommentParts, staleCommentParts } from '../plan-comment.js';
+import { verifyPlanComment } from '../plan-integrity.js';
+import { findMarkedComments, joinParts, writeMarkedComments, type IssueTarget } from '../pull-request-comment.js';
 import { consoleApplyMode } from './console.js';
 import type { ModeContext, ModeResult } from './mode.js';
 import { invalidMessage, loadDesired, loadOwnership, requireGitHub, runInfo, withSession } from './shared.js';
@@ -31,8 +34,9 @@ export async function applyMode(ctx: ModeContext): Promise<ModeResult> {
   const policies = ctx.readPolicies();
   if (policies.desired?.org.provider === 'groq-console') return consoleApplyMode(ctx, policies.desired);
   const github = requireGitHub(ctx);
-  const authors = await readAuthors(github);
-  const approved = ctx.inputs.expectFingerprint !== null ? await dispatched(ctx, github, ctx.inputs.expectFingerprint) : await fromPullRequest(ctx, github, authors);
+  const authors = ctx.inputs.commentAuthor;
+  // Every check that can refuse runs before the organization is opened: a refused apply sends it nothing.
+  const approved = ctx.inputs.expectFingerprint !== null ? await dispatched(ctx, github, ctx.inputs.expectFingerprint) : await fromPullRequest(ctx, github);
   const target: IssueTarget | null = approved.pr && ctx.inputs.comment ? { owner: ctx.event.owner, repo: ctx.event.repo, issueNumber: approved.pr.number } : null;
   const run = runInfo(ctx, ctx.event.sha);
   const comment = async (parts: string[]) => {
@@ -103,7 +107,7 @@ export async function applyMode(ctx: ModeContext): Promise<ModeResult> {
 }
 
 /** A push: the merged pull request it came from, its approval, and its plan comment. */
-async function fromPullRequest(ctx: ModeContext, github: GitHubClient, authors: Authors): Promise<Approved> {
+async function fromPullRequest(ctx: ModeContext, github: GitHubClient): Promise<Approved> {
   const { event } = ctx;
   const defaultBranch = event.defaultBranch;
   if (!defaultBranch || event.ref !== `refs/heads/${defaultBranch}`) {
@@ -118,14 +122,19 @@ async function fromPullRequest(ctx: ModeContext, github: GitHubClient, authors: 
   }
   ctx.logger.info(`Commit ${event.sha.slice(0, 7)} came from pull request #${pr.number} by @${pr.author}.`);
   if (ctx.inputs.requireApproval) {
-    const approvers = await requireApproval(github, { owner: event.owner, repo: event.repo, pr });
-    ctx.logger.info(`Approved on ${pr.headSha.slice(0, 7)} by ${approvers.map((a) => `@${a}`).join(', ')}.`);
+    if (!event.before) throw new RefusalError(`the push event has no \`before\` commit, so the default branch's code owners before the merge are unknown; nothing was changed`);
+    const approvers = await requireApproval(github, ctx.members ?? null, { owner: event.owner, repo: event.repo, pr, baseSha: event.before });
+    ctx.logger.info(`Approved on ${pr.headSha.slice(0, 7)} by ${approvers.map((a) => `@${a}`).join(', ')}, who together own every changed file.`);
   }
-  const { mine } = await findMarkedComments(github, { owner: event.owner, repo: event.repo, issueNumber: pr.number }, authors);
-  const body = joinParts(mine);
-  const state = body === null ? null : readCommentState(body);
+  const found = await findMarkedComments(github, { owner: event.owner, repo: event.repo, issueNumber: pr.number }, ctx.inputs.commentAuthor);
   const rerun = 'run this workflow by hand with `expect-fingerprint` set to the fingerprint of a plan you reviewed';
-  if (!state) throw new RefusalError(`pull request #${pr.number} has no groq-rbac plan comment, so there is no approved plan to apply; nothing was changed. Check that the plan workflow runs on pull requests, or ${rerun}`);
+  // readInputs refuses apply on push without the key.
+  const verdict = verifyPlanComment({ mine: found.mine, others: found.others, author: ctx.inputs.commentAuthor, key: ctx.inputs.planSigningKey ?? '', pr: pr.number });
+  if (!verdict.ok) {
+    throw new RefusalError(`pull request #${pr.number} has no plan apply can trust: ${verdict.reason}; nothing was changed. Push a commit (or re-run its plan job) to have the plan job post it again, or ${rerun}`);
+  }
+  const { state } = verdict;
+  const body = joinParts(found.mine);
   if (state.state !== 'planned' || !state.fingerprint) {
     const why = state.state === 'invalid' ? 'its policies did not validate'
       : state.state === 'stale' ? 'an earlier apply found that the plan changed since it was approved, and the plan it posted was never approved'
@@ -144,6 +153,9 @@ async function dispatched(ctx: ModeContext, github: GitHubClient, fingerprint: s
   if (event.defaultBranch && event.ref !== `refs/heads/${event.defaultBranch}`) {
     throw new RefusalError(`apply runs on the default branch (${event.defaultBranch}), and this run is on ${event.ref}; nothing was changed. Choose ${event.defaultBranch} under "Use workflow from"`);
   }
+  if (!event.runId) throw new RefusalError('GITHUB_RUN_ID is not set, so this run\'s deployment reviews cannot be read; nothing was changed');
+  const gate = await requireDispatchApproval(github, { owner: event.owner, repo: event.repo, runId: event.runId, actors: event.actors });
+  ctx.logger.info(`@${gate.reviewer} approved this run in the protected environment ${gate.environment}.`);
   const pr = event.defaultBranch ? await findMergedPullRequest(github, { owner: event.owner, repo: event.repo, sha: event.sha, defaultBranch: event.defaultBranch }) : null;
   ctx.logger.info(`Applying the plan with fingerprint ${fingerprint}, as given in expect-fingerprint${pr ? `; reporting on pull request #${pr.number}` : ''}.`);
   return { fingerprint, pr, approvedBody: null };

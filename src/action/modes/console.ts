@@ -14,11 +14,12 @@ import { renderVerifyText } from '../../plan/render-verify.js';
 import { checkHolds, verifyExitCode, type VerifyReport } from '../../plan/verify.js';
 import { fieldLocator } from '../../policy/field-lines.js';
 import type { DesiredState } from '../../policy/types.js';
-import { findMergedPullRequest, requireApproval } from '../approval.js';
+import { findMergedPullRequest, requireApproval } from '../approval-facts.js';
 import { addStepsSection, findStepsIssue, isSectionDone, sectionChecks, splitSections, stepsIssueBody, stepsSection, tickSection } from '../console-issue.js';
 import { syncDriftIssue } from '../drift-issue.js';
-import { commentParts, readCommentState } from '../plan-comment.js';
-import { findMarkedComments, joinParts, readAuthors, writeMarkedComments } from '../pull-request-comment.js';
+import { commentParts } from '../plan-comment.js';
+import { verifyPlanComment } from '../plan-integrity.js';
+import { findMarkedComments, writeMarkedComments } from '../pull-request-comment.js';
 import type { ModeContext, ModeResult } from './mode.js';
 import { loadDesired, invalidMessage, requireGitHub, runInfo } from './shared.js';
 
@@ -32,14 +33,18 @@ export async function consolePlanMode(ctx: ModeContext, desired: DesiredState): 
     throw e instanceof UserError ? new UserError(`${e.message}; ${shallow}`) : e;
   });
   const run = runInfo(ctx, pr?.headSha || ctx.event.sha);
-  const how = ctx.inputs.requireApproval ? 'Once someone other than the author approves this commit and it is merged' : 'Once this is merged';
+  const how = ctx.inputs.requireApproval ? 'Once the code owners of every changed file approve this commit and it is merged' : 'Once this is merged';
+  // Signed like a plan comment: apply lists only the steps of a runbook the plan job wrote.
+  const key = ctx.inputs.planSigningKey;
+  if (pr && !key) ctx.logger.warn('plan-signing-key is not set: the runbook comment is unsigned, and apply will refuse to list its steps. Add `plan-signing-key: ${{ secrets.GROQ_RBAC_PLAN_SIGNING_KEY }}`; see "Plan integrity" in the README.');
+  const signing = pr && key ? { key, pr: pr.number } : null;
   const { parts, full } = commentParts([], () => renderRunbookMarkdown(runbook, source), { state: 'planned', fingerprint: runbook.fingerprint, head_sha: run.sha }, [
     `<sub>Runbook for commit ${run.sha.slice(0, 7)}${run.runUrl ? ` in [this run](${run.runUrl})` : ''}. ${how}, the apply workflow lists these steps in one issue, and the scheduled verify ticks them off as Groq's answers show them done.</sub>`,
-  ]);
+  ], signing);
   ctx.summary.push(full);
   if (ctx.inputs.comment && pr) {
     const github = requireGitHub(ctx);
-    await writeMarkedComments(github, { owner: ctx.event.owner, repo: ctx.event.repo, issueNumber: pr.number }, await readAuthors(github), parts);
+    await writeMarkedComments(github, { owner: ctx.event.owner, repo: ctx.event.repo, issueNumber: pr.number }, ctx.inputs.commentAuthor, parts);
   }
   const n = runbook.steps.length;
   return { plan: null, hasChanges: n > 0, line: n === 0 ? 'No Console steps.' : `${n} Console step${n === 1 ? '' : 's'} to do.`, failure: null };
@@ -58,12 +63,16 @@ export async function consoleApplyMode(ctx: ModeContext, desired: DesiredState):
   }
   const pr = await findMergedPullRequest(github, { owner: event.owner, repo: event.repo, sha: event.sha, defaultBranch: event.defaultBranch });
   if (!pr) throw new RefusalError(`commit ${event.sha.slice(0, 7)} came from no merged pull request, so nobody reviewed its runbook; no steps were listed`);
-  if (ctx.inputs.requireApproval) await requireApproval(github, { owner: event.owner, repo: event.repo, pr });
-  const authors = await readAuthors(github);
-  const { mine } = await findMarkedComments(github, { owner: event.owner, repo: event.repo, issueNumber: pr.number }, authors);
-  const body = joinParts(mine);
-  const state = body === null ? null : readCommentState(body);
-  if (!state || state.state !== 'planned' || !state.fingerprint || state.head_sha !== pr.headSha) {
+  if (ctx.inputs.requireApproval) {
+    if (!event.before) throw new RefusalError('the push event has no `before` commit, so the default branch\'s code owners before the merge are unknown; no steps were listed');
+    await requireApproval(github, ctx.members ?? null, { owner: event.owner, repo: event.repo, pr, baseSha: event.before });
+  }
+  const found = await findMarkedComments(github, { owner: event.owner, repo: event.repo, issueNumber: pr.number }, ctx.inputs.commentAuthor);
+  // readInputs refuses apply on push without the key.
+  const verdict = verifyPlanComment({ mine: found.mine, others: found.others, author: ctx.inputs.commentAuthor, key: ctx.inputs.planSigningKey ?? '', pr: pr.number });
+  if (!verdict.ok) throw new RefusalError(`pull request #${pr.number} has no runbook comment apply can trust: ${verdict.reason}; no steps were listed. Re-run the plan workflow on it`);
+  const { state } = verdict;
+  if (state.state !== 'planned' || !state.fingerprint || state.head_sha !== pr.headSha) {
     throw new RefusalError(`pull request #${pr.number} has no runbook comment for its last commit ${pr.headSha.slice(0, 7)}, so what was reviewed is unknown; no steps were listed. Re-run the plan workflow on it`);
   }
   // The merge commit's first parent is the base the pull request was merged into.

@@ -13,6 +13,8 @@ export interface ModeContext {
   event: EventContext;
   /** Null only in plan mode with `comment: false` and no token. */
   github: GitHubClient | null;
+  /** Reads team memberships for code-owner approval (`members-token`); null when not given. */
+  members?: GitHubClient | null;
   cwd: string;
   /** The step's environment: delivery reads its tokens (GITHUB_TOKEN, VAULT_TOKEN) here. */
   env: NodeJS.ProcessEnv;

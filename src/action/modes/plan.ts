@@ -4,7 +4,8 @@ import { summaryLine } from '../../plan/render-lines.js';
 import { blockingRefusals } from '../../plan/safety.js';
 import { isEmptyPlan } from '../../plan/summary.js';
 import { invalidCommentParts, planCommentParts } from '../plan-comment.js';
-import { readAuthors, writeMarkedComments } from '../pull-request-comment.js';
+import { UserError } from '../../core/errors.js';
+import { writeMarkedComments, type WriteResult } from '../pull-request-comment.js';
 import { consolePlanMode } from './console.js';
 import type { ModeContext, ModeResult } from './mode.js';
 import { invalidMessage, loadDesired, loadOwnership, requireGitHub, runInfo, withSession } from './shared.js';
@@ -24,7 +25,7 @@ export async function planMode(ctx: ModeContext): Promise<ModeResult> {
     const { parts, full } = invalidCommentParts(diagnostics, run);
     ctx.summary.push(full);
     // The comment must not keep showing a plan a merge could apply: it now says the policies are invalid.
-    if (commenting && target) await writeMarkedComments(requireGitHub(ctx), target, await readAuthors(requireGitHub(ctx)), parts);
+    if (commenting && target) checkWriter(ctx, await writeMarkedComments(requireGitHub(ctx), target, ctx.inputs.commentAuthor, parts));
     return { plan: null, hasChanges: false, line: 'The policies do not validate.', failure: invalidMessage(diagnostics, ctx.inputs.policies) };
   }
 
@@ -33,10 +34,15 @@ export async function planMode(ctx: ModeContext): Promise<ModeResult> {
   // On a pull request, ownership is what its base said; elsewhere, the default branch's own policies.
   const ownership = await loadOwnership(ctx, pr ? pr.baseSha : ctx.event.sha);
   const { plan } = await withSession(ctx, (session) => planOrganization(session, desired, { ownership }));
-  const { parts, full } = pr ? planCommentParts(plan, run, { requireApproval: ctx.inputs.requireApproval }) : { parts: [], full: renderPlanMarkdown(plan, { budget: 1_000_000 }) };
+  const key = ctx.inputs.planSigningKey;
+  if (pr && !key) {
+    ctx.logger.warn('plan-signing-key is not set: the plan comment is unsigned, and apply will refuse to take a fingerprint from it (anyone who can run a workflow here can write an identical-looking comment). Add `plan-signing-key: ${{ secrets.GROQ_RBAC_PLAN_SIGNING_KEY }}`; see "Plan integrity" in the README.');
+  }
+  const signing = pr && key ? { key, pr: pr.number } : null;
+  const { parts, full } = pr ? planCommentParts(plan, run, { requireApproval: ctx.inputs.requireApproval, signing }) : { parts: [], full: renderPlanMarkdown(plan, { budget: 1_000_000 }) };
   ctx.summary.push(full);
   if (commenting && target) {
-    const written = await writeMarkedComments(requireGitHub(ctx), target, await readAuthors(requireGitHub(ctx)), parts);
+    const written = checkWriter(ctx, await writeMarkedComments(requireGitHub(ctx), target, ctx.inputs.commentAuthor, parts));
     ctx.logger.info(`Plan comment on #${target.issueNumber}: ${written.created} created, ${written.updated} updated, ${written.deleted} deleted (${parts.length} part${parts.length === 1 ? '' : 's'}).`);
   } else if (!pr) {
     ctx.logger.info(`This ${ctx.event.eventName || 'run'} is not a pull request: the plan is in the job summary only.`);
@@ -50,4 +56,13 @@ export async function planMode(ctx: ModeContext): Promise<ModeResult> {
     line: empty ? 'No changes.' : summaryLine(plan.summary),
     failure: refusals.length > 0 ? `apply would refuse this plan:\n${refusals.map((r) => `  - ${r.message}`).join('\n')}` : null,
   };
+}
+
+/** The comment must come out as `comment-author`, or apply (which trusts only that identity) will never find it. */
+function checkWriter(ctx: ModeContext, written: WriteResult): WriteResult {
+  const as = written.writtenAs;
+  if (as && as.toLowerCase() !== ctx.inputs.commentAuthor.login.toLowerCase()) {
+    throw new UserError(`the plan comment was written as @${as}, but \`comment-author\` is @${ctx.inputs.commentAuthor.login}, the only identity apply trusts: set \`comment-author: ${as}\` (and \`comment-author-id\`) on the plan and the apply steps`);
+  }
+  return written;
 }

@@ -1,0 +1,77 @@
+import { RefusalError } from '../core/errors.js';
+import type { GitHubClient } from '../github/client.js';
+
+/** One entry of GET /repos/{o}/{r}/actions/runs/{run_id}/approvals ("Get the review history for a workflow run"). */
+export interface DeploymentReview {
+  state: string;
+  user: { login: string } | null;
+  environments: { name: string }[];
+}
+
+/** The parts of GET /repos/{o}/{r}/environments/{name} that make an environment a gate. */
+export interface EnvironmentRules {
+  name: string;
+  /** Logins and team slugs of `required_reviewers`; empty when the rule is absent. */
+  reviewers: string[];
+  /** `deployment_branch_policy` is set (protected branches or selected branches), not "any branch". */
+  branchesLimited: boolean;
+}
+
+export type DispatchApproval = { approved: true; reviewer: string; environment: string } | { approved: false; reason: string };
+
+/**
+ * Whether a workflow_dispatch run may apply the fingerprint its caller typed: a person other than
+ * the one who started the run approved this run's deployment to an environment that requires
+ * reviewers and deploys only from limited branches. GitHub keeps that record per run; an
+ * environment without required reviewers, or an admin who bypassed the rule, leaves none.
+ */
+export function evaluateDispatchApproval(input: { reviews: readonly DeploymentReview[]; environments: readonly EnvironmentRules[]; actors: readonly string[] }): DispatchApproval {
+  const actors = new Set(input.actors.filter(Boolean).map((a) => a.toLowerCase()));
+  const byName = new Map(input.environments.map((e) => [e.name, e]));
+  const why: string[] = [];
+  for (const r of input.reviews.filter((x) => x.state === 'approved')) {
+    const login = r.user?.login ?? '';
+    for (const { name } of r.environments) {
+      const env = byName.get(name);
+      if (!env || env.reviewers.length === 0) why.push(`environment ${name} has no required reviewers`);
+      else if (!env.branchesLimited) why.push(`environment ${name} deploys from any branch (set its deployment branches to the default branch)`);
+      else if (actors.has(login.toLowerCase())) why.push(`@${login} approved the deployment they started themselves (turn on "Prevent self-review")`);
+      else return { approved: true, reviewer: login, environment: name };
+    }
+  }
+  return {
+    approved: false,
+    reason: why.length > 0 ? why.join('; ') : 'no required reviewer approved this run: the job runs in no environment with required reviewers (or an admin bypassed them)',
+  };
+}
+
+/** Reads the run's deployment reviews and their environments' rules, and refuses unless evaluateDispatchApproval approves. */
+export async function requireDispatchApproval(github: GitHubClient, input: { owner: string; repo: string; runId: string; actors: string[] }): Promise<{ reviewer: string; environment: string }> {
+  const { owner, repo } = input;
+  const how = 'Run the apply job in an environment whose required reviewers approve each run and whose deployment branches are only the default branch (see "Protected manual apply" in the README)';
+  let reviews: DeploymentReview[];
+  try {
+    const { data } = await github.rest.actions.getReviewsForRun({ owner, repo, run_id: Number(input.runId) });
+    reviews = data.map((r) => ({ state: r.state, user: r.user ? { login: r.user.login } : null, environments: r.environments.map((e) => ({ name: e.name ?? '' })) }));
+  } catch (e) {
+    throw new RefusalError(`cannot read this run's deployment reviews (GitHub answered ${(e as { status?: number }).status ?? (e as Error).message}), so it is unknown whether a required reviewer approved it; nothing was changed. The job needs \`actions: read\``);
+  }
+  const names = [...new Set(reviews.filter((r) => r.state === 'approved').flatMap((r) => r.environments.map((e) => e.name)))];
+  const environments: EnvironmentRules[] = [];
+  for (const name of names) {
+    try {
+      const { data } = await github.rest.repos.getEnvironment({ owner, repo, environment_name: name });
+      const rules = (data.protection_rules ?? []) as { type: string; reviewers?: { reviewer?: { login?: string; slug?: string } | null }[] }[];
+      const reviewers = rules.filter((r) => r.type === 'required_reviewers').flatMap((r) => (r.reviewers ?? []).map((x) => x.reviewer?.login ?? x.reviewer?.slug ?? '')).filter(Boolean);
+      const policy = data.deployment_branch_policy as { protected_branches?: boolean; custom_branch_policies?: boolean } | null | undefined;
+      environments.push({ name, reviewers, branchesLimited: !!policy && (policy.protected_branches === true || policy.custom_branch_policies === true) });
+    } catch (e) {
+      throw new RefusalError(`cannot read environment ${name} (GitHub answered ${(e as { status?: number }).status ?? (e as Error).message}); nothing was changed`);
+    }
+  }
+  const verdict = evaluateDispatchApproval({ reviews, environments, actors: input.actors });
+  if (!verdict.approved) {
+    throw new RefusalError(`workflow_dispatch applies a fingerprint its caller typed, so it applies only from a protected environment, and this run is not approved in one: ${verdict.reason}; nothing was changed. ${how}`);
+  }
+  return { reviewer: verdict.reviewer, environment: verdict.environment };
+}
