@@ -1,6 +1,7 @@
 import { createTwoFilesPatch } from 'diff';
 import type { ApplyReport, ChangeOutcome } from '../apply/apply-plan.js';
 import { redactSecrets } from '../core/redact.js';
+import { escapeMarkdown, oneLine } from '../core/sanitize.js';
 import type { Diagnostic } from '../policy/diagnostics.js';
 import { MARKDOWN_BUDGET, PLAN_COMMENT_MARKER, renderPlanMarkdown, splitMarkdown } from '../plan/render-markdown.js';
 import type { Plan, Refusal } from '../plan/types.js';
@@ -199,9 +200,9 @@ function outcomeTitle(o: ChangeOutcome): string {
 
 // Names and messages come from policies and the live org: keep them from breaking tables and markup.
 function escape(text: string): string {
-  return redactSecrets(text).replace(/\r?\n/g, ' ').replace(/[\\`*_[\]<>|~&@]/g, (ch) => `\\${ch}`);
+  return escapeMarkdown(redactSecrets(text));
 }
 
 function code(text: string): string {
-  return redactSecrets(text).replace(/[`\n]/g, '');
+  return oneLine(redactSecrets(text)).replace(/`/g, '');
 }

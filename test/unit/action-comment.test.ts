@@ -75,6 +75,14 @@ describe('comment bodies', () => {
     expect(readCommentState(applied)?.state).toBe('failed');
     await expect(applied).toMatchFileSnapshot('__snapshots__/action-applied-comment.md');
     expect(readCommentState(appliedCommentParts(p, null, run).parts[0]!)?.state).toBe('applied');
+    // A server's message in an outcome reaches the comment without control characters or markup.
+    const hostile = { ...report, outcomes: [{ ...report.outcomes[1]!, message: 'boom\u001b[2J\u001b]8;;http://evil.example\u001b\\x <!-- hidden --> @acme/admins' }] };
+    const cleaned = appliedCommentParts(p, hostile, run).parts[0]!;
+    // eslint-disable-next-line no-control-regex -- the assertion is about control characters
+    expect(cleaned).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+    expect(cleaned).toContain('boom\\\\u001b\\[2J');
+    expect(cleaned).not.toContain('<!-- hidden -->');
+    expect(cleaned).not.toMatch(/(^|[^\\])@acme\/admins/);
     const refused = refusedCommentParts(p, [makeRefusal({ forceable: false, message: 'key "chatbot-old" is protected' })], run).parts[0]!;
     expect(refused).toContain('> - key "chatbot-old" is protected');
     const invalid = invalidCommentParts([{ severity: 'error', file: 'policies/teams/chatbot.yaml', line: 7, column: 5, path: 'projects[0].models[0]', message: 'unknown model "gpt-5"', hint: 'use one of the catalogue' }], run).parts[0]!;
