@@ -412,7 +412,8 @@ describe('base URLs', () => {
   });
 
   it.each([
-    ['file:///etc/passwd', 'uses file:; only https:// (or http:// for a local sandbox) is supported'],
+    ['file:///etc/passwd', 'uses file:; only https:// is supported (http:// only for 127.0.0.1, ::1 or localhost)'],
+    ['http://api.groq.com', 'uses http:// to api.groq.com, which would send credentials in clear text'],
     ['ftp://api.groq.com', 'uses ftp:; only https://'],
     ['api.groq.com', 'is not a URL'],
     ['', 'is not a URL'],
