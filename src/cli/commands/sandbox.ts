@@ -57,6 +57,8 @@ export async function sandboxCommand(argv: string[], io: Io, untilStopped: () =>
   io.out(`Point the CLI at it:\n  export GROQ_BASE_URL=${sandbox.url}\n`);
   if (!givenKey) io.out(`  export GROQ_ADMIN_KEY=${sandbox.adminKey}   # generated for this run\n`);
   else io.out('  export GROQ_ADMIN_KEY=…   # the admin key you gave\n');
+  // Only the flag keeps sandbox keys local: groq-rbac never takes a server's word that it is a sandbox.
+  io.out(`With \`--sandbox-url ${sandbox.url}\` GitHub and Vault deliveries go to files under .groq-rbac/deliveries/; through GROQ_BASE_URL alone, to their real targets.\n`);
   io.out(`State: ${values.state || 'memory only'}. Organization: ${values['org-id']}. Stop with Ctrl-C.\n`);
   await stopped;
   await sandbox.close();
