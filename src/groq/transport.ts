@@ -14,11 +14,12 @@ import { isRetryableStatus, NetworkError, ProtocolError } from './errors.js';
 export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 /**
  * Usage and costs pages hold every bucket asked for (up to 31 days, or 1,440 minutes) with one
- * result per project, key and model in each: 31 days of 10,000 busy keys is about 65 MB of JSON
- * (the usage benchmark's page). 256 MiB is four times that, and half of V8's longest string
- * (about 512 MiB), past which the answer could not be parsed anyway.
+ * result per project, key and model in each: 31 days of 10,000 keys used daily is about 70 MB of
+ * JSON (the usage benchmark's first page), and an organization of 50,000 such keys would need
+ * about 360 MB. The cap is 512 MiB: V8's longest string is 2^29 - 24 characters, just under it, so
+ * no answer that could be parsed at all is refused, and memory is still bounded.
  */
-export const REPORT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
+export const REPORT_MAX_RESPONSE_BYTES = 512 * 1024 * 1024;
 
 /**
  * The one HTTP transport of the project (Groq, GitHub, Vault): the platform fetch with an undici
