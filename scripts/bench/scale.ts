@@ -42,9 +42,10 @@ async function seededPlan(dir: string, runs: number): Promise<{ mib: number; ms:
   const seeder = await spawnSandbox(['--admin-key', ADMIN, '--org-id', 'org_bench', '--state', state]);
   try {
     // In a folder of its own: the sandbox's stand-in deliveries (a file per key under .groq-rbac/)
-    // land there, not in this repository nor among the policies.
+    // land there, not in this repository nor among the policies. --sandbox-url, not --base-url: only
+    // the flag diverts the policies' GitHub targets to those files.
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'groq-rbac-bench-deliveries-'));
-    const applied = spawnSync(process.execPath, [BIN, 'apply', '--policies', dir, '--yes', '--force', '--concurrency', '16', '--base-url', seeder.url, '--audit-log', path.join(work, 'audit.jsonl')], { cwd: work, env: { ...process.env, GROQ_ADMIN_KEY: ADMIN }, encoding: 'utf8', maxBuffer: 1 << 30 });
+    const applied = spawnSync(process.execPath, [BIN, 'apply', '--policies', dir, '--yes', '--force', '--concurrency', '16', '--sandbox-url', seeder.url, '--audit-log', path.join(work, 'audit.jsonl')], { cwd: work, env: { ...process.env, GROQ_ADMIN_KEY: ADMIN }, encoding: 'utf8', maxBuffer: 1 << 30 });
     fs.rmSync(work, { recursive: true, force: true });
     if (applied.status !== 0) throw new Error(`seeding ${dir} by apply failed: ${applied.stderr.slice(-500)}`);
     let top: { mib: number; ms: number; status: number | null; stderr: string } | null = null;

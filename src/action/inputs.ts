@@ -1,4 +1,5 @@
 import { UserError } from '../core/errors.js';
+import { checkSecureUrl } from '../core/secure-url.js';
 import { DEFAULT_BASE_URL } from '../groq/client.js';
 import type { EventContext } from './context.js';
 import { MIN_SIGNING_KEY_LENGTH } from './plan-signature.js';
@@ -70,15 +71,8 @@ export function readInputs(get: GetInput, event: EventContext, options: { consol
     throw new UserError(`\`mode: ${mode}\` reads the organization through the admin API, and org.yaml says \`provider: groq-console\` (changed by hand in the Console): use \`mode: verify\` on a schedule instead`);
   }
   const baseUrl = read('groq-base-url') || DEFAULT_BASE_URL;
-  let url: URL | null = null;
-  try {
-    url = new URL(baseUrl);
-  } catch {
-    url = null;
-  }
-  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
-    throw new UserError(`input \`groq-base-url\` must be an http(s) URL such as ${DEFAULT_BASE_URL}, not "${baseUrl}": correct it, or remove it to use ${DEFAULT_BASE_URL}`);
-  }
+  // https, or http only to the runner itself: the admin key never crosses a network in clear text.
+  checkSecureUrl(baseUrl, 'input `groq-base-url`', `write an https:// URL such as ${DEFAULT_BASE_URL} under the step's \`with:\`, or remove the input to use ${DEFAULT_BASE_URL}`);
 
   const comment = readBoolean(read, 'comment', true);
   const requireApproval = readBoolean(read, 'require-approval', true);

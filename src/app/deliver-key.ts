@@ -1,4 +1,3 @@
-import path from 'node:path';
 import type { CreatedProjectApiKey } from '../core/contract.js';
 import { UserError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
@@ -9,7 +8,7 @@ import { GroqApiError } from '../groq/errors.js';
 import { deliveryLabel } from '../plan/rotation.js';
 import type { KeyChange } from '../plan/types.js';
 import type { DesiredState } from '../policy/types.js';
-import { deliverToTargets, SANDBOX_DELIVERIES } from './deliver.js';
+import { deliverToTargets } from './deliver.js';
 
 // A Groq key is `gsk_` and some 52 characters; anything much longer is not one key.
 export const MAX_KEY_VALUE_LENGTH = 512;
@@ -20,7 +19,7 @@ export const MAX_KEY_VALUE_LENGTH = 512;
  * failure rules). First the value is checked against Groq: `GET /openai/v1/models` with it must
  * answer 200, so a mistyped or stale paste reaches nobody. The value lives only in memory.
  */
-export async function deliverConsoleKey(input: { desired: DesiredState; keyName: string; value: string; baseUrl: string; env: NodeJS.ProcessEnv; cwd: string; logger: Logger; maskSecret?: (value: string) => void }): Promise<{ targets: string[]; project: string }> {
+export async function deliverConsoleKey(input: { desired: DesiredState; keyName: string; value: string; baseUrl: string; env: NodeJS.ProcessEnv; cwd: string; logger: Logger; maskSecret?: (value: string) => void; /** `--sandbox-url`: GitHub and Vault deliveries go to files here instead. */ sandboxDeliveries?: string }): Promise<{ targets: string[]; project: string }> {
   const key = input.desired.keys.find((k) => k.name === input.keyName);
   if (!key) {
     const names = input.desired.keys.map((k) => k.name).sort();
@@ -47,8 +46,9 @@ export async function deliverConsoleKey(input: { desired: DesiredState; keyName:
       }
       throw new UserError(`cannot check the value with Groq (${(error as Error).message.split('\n')[0]}); nothing was delivered`);
     }
-    // Keys of the stand-in organization never overwrite real secrets (as apply --sandbox).
-    const redirect = client.servedBySandbox() ? path.join(input.cwd, SANDBOX_DELIVERIES) : undefined;
+    // Keys of a stand-in organization never overwrite real secrets (as apply --sandbox-url); only the
+    // caller's flag says so, never the server.
+    const redirect = input.sandboxDeliveries;
     const deliver = deliverToTargets(input.desired, { env: input.env, cwd: input.cwd, logger: input.logger, ...(redirect ? { redirectTo: redirect } : {}), ...(input.maskSecret ? { maskSecret: input.maskSecret } : {}) });
     // deliverToTargets serves apply, which hands it the plan's change and the created key: here the
     // policy key's name and the value are all it reads.

@@ -14,6 +14,7 @@ export const COMMON_OPTIONS = {
 export const ORG_OPTIONS = {
   policies: { type: 'string', default: 'policies' },
   sandbox: { type: 'boolean' },
+  'sandbox-url': { type: 'string' },
   'base-url': { type: 'string' },
   concurrency: { type: 'string' },
 } as const satisfies OptionSpec;
@@ -37,7 +38,12 @@ export function parsePositiveInt(name: string, raw: string | undefined, fallback
 export function orgOptionsHelp(column: number): string {
   const lines: [string, string][] = [
     ['--sandbox', 'use the built-in sandbox organization (no credentials needed)'],
-    ['--base-url URL', 'API base URL (default: GROQ_BASE_URL, else https://api.groq.com)'],
+    ['--sandbox-url URL', 'a sandbox already running here (`groq-rbac sandbox`: 127.0.0.1, ::1 or'],
+    ['', '  localhost), with GROQ_ADMIN_KEY; GitHub and Vault deliveries go to'],
+    ['', '  .groq-rbac/deliveries/, as with --sandbox'],
+    ['--base-url URL', 'API base URL (default: GROQ_BASE_URL, else https://api.groq.com): https://'],
+    ['', '  (http:// only to 127.0.0.1, ::1, localhost); a real organization, whose'],
+    ['', '  keys go to their real targets even if it is a sandbox'],
     ['--concurrency N', 'parallel requests (default 8)'],
     ['--debug', 'log every request and retry to stderr'],
     ['--no-color', 'no colour (also NO_COLOR=1)'],

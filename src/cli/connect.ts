@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { UserError } from '../core/errors.js';
+import { checkSecureUrl, isLoopbackHost } from '../core/secure-url.js';
 import { SANDBOX_DELIVERIES as SANDBOX_DELIVERIES_DIR } from '../app/deliver.js';
 import { openSession, type OrgSession } from '../app/session.js';
 import { DEFAULT_BASE_URL } from '../groq/client.js';
@@ -10,17 +11,26 @@ import type { Io } from './io.js';
 export const SANDBOX_STATE = path.join('.groq-rbac', 'sandbox.json');
 export { SANDBOX_DELIVERIES } from '../app/deliver.js';
 
-/** Connects to the organization: the embedded sandbox with --sandbox, else GROQ_BASE_URL with GROQ_ADMIN_KEY. */
-export async function connect(values: { sandbox?: boolean; 'base-url'?: string; concurrency?: string }, io: Io, orgId: string): Promise<OrgSession> {
+/**
+ * Connects to the organization: the embedded sandbox with --sandbox, a sandbox already running on
+ * this machine with --sandbox-url, else GROQ_BASE_URL (or --base-url) with GROQ_ADMIN_KEY.
+ *
+ * Only the first two divert GitHub and Vault deliveries to files under SANDBOX_DELIVERIES: this
+ * process started the sandbox itself, or was told so by a flag whose URL is on this machine. What a
+ * server answers never decides it (any server could claim to be a sandbox and so keep new keys from
+ * their real targets), so a --base-url that happens to be a sandbox is an organization like any other.
+ */
+export async function connect(values: { sandbox?: boolean; 'sandbox-url'?: string; 'base-url'?: string; concurrency?: string }, io: Io, orgId: string): Promise<OrgSession> {
   const concurrency = parsePositiveInt('concurrency', values.concurrency, 8);
+  const sandboxDeliveries = path.join(io.cwd, SANDBOX_DELIVERIES_DIR);
   if (values.sandbox) {
-    if (values['base-url']) throw new UserError('--sandbox and --base-url exclude each other: pick one');
+    if (values['base-url'] || values['sandbox-url']) throw new UserError(`--sandbox and ${values['base-url'] ? '--base-url' : '--sandbox-url'} exclude each other: pick one`);
     // The embedded sandbox stands in for the organization the policies govern; state persists between runs.
     const sandbox = await startSandbox({ host: '127.0.0.1', port: 0, statePath: path.join(io.cwd, SANDBOX_STATE), orgId });
     const session = openSession({ baseUrl: sandbox.url, adminKey: sandbox.adminKey, concurrency, logger: io.logger, target: `the sandbox (state in ${SANDBOX_STATE})` });
     return {
       ...session,
-      sandboxDeliveries: path.join(io.cwd, SANDBOX_DELIVERIES_DIR),
+      sandboxDeliveries,
       async close() {
         await session.close();
         await sandbox.close();
@@ -28,15 +38,25 @@ export async function connect(values: { sandbox?: boolean; 'base-url'?: string; 
     };
   }
   const adminKey = io.env.GROQ_ADMIN_KEY;
+  const sandboxUrl = values['sandbox-url'];
+  if (sandboxUrl !== undefined) {
+    if (values['base-url']) throw new UserError('--sandbox-url and --base-url exclude each other: --sandbox-url URL is the sandbox to use; drop --base-url');
+    const url = checkSandboxUrl(sandboxUrl);
+    if (!adminKey) throw new UserError(`GROQ_ADMIN_KEY is not set: export the admin key the sandbox at ${url.origin} printed when it started (or its --admin-key)`);
+    return { ...openSession({ baseUrl: sandboxUrl, adminKey, concurrency, logger: io.logger, target: `the sandbox at ${url.host}` }), sandboxDeliveries };
+  }
   if (!adminKey) throw new UserError('GROQ_ADMIN_KEY is not set: export an admin key for your organization, or add --sandbox to use the built-in sandbox');
   const baseUrl = values['base-url'] ?? io.env.GROQ_BASE_URL ?? DEFAULT_BASE_URL;
-  let url: URL;
-  try {
-    url = new URL(baseUrl);
-  } catch {
-    throw new UserError(`the base URL "${baseUrl}" is not a URL: write it as https://host[:port]`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UserError(`the base URL "${baseUrl}" is not http(s): write it as https://host[:port]`);
+  // https, or http only to this machine, checked before any request (the client checks again).
+  checkSecureUrl(baseUrl, 'the base URL', `write it as https://host[:port]${values['base-url'] !== undefined ? ' in --base-url' : io.env.GROQ_BASE_URL !== undefined ? ' in GROQ_BASE_URL' : ''}; for a sandbox on this machine use --sandbox-url http://127.0.0.1:PORT`);
   return openSession({ baseUrl, adminKey, concurrency, logger: io.logger });
 }
 
+/** A --sandbox-url: a URL on this machine (127.0.0.0/8, ::1, localhost), where `groq-rbac sandbox` serves. */
+export function checkSandboxUrl(raw: string): URL {
+  const url = checkSecureUrl(raw, '--sandbox-url', 'give the URL `groq-rbac sandbox` printed, e.g. http://127.0.0.1:8787');
+  if (!isLoopbackHost(url.hostname)) {
+    throw new UserError(`--sandbox-url "${url.origin}" is not on this machine: a sandbox is always on 127.0.0.1, ::1 or localhost (\`groq-rbac sandbox\` prints its URL). For a real organization use --base-url, and its keys go to their real targets`);
+  }
+  return url;
+}

@@ -7,8 +7,9 @@ import { UserError } from '../core/errors.js';
 import { Interner } from '../core/intern.js';
 import { silentLogger, type Logger } from '../core/log.js';
 import { redactSecrets } from '../core/redact.js';
-import { GroqApiError } from './errors.js';
-import { HttpTransport, type HttpRequest, type TransportOptions } from './transport.js';
+import { checkSecureUrl } from '../core/secure-url.js';
+import { GroqApiError, ProtocolError } from './errors.js';
+import { HttpTransport, REPORT_MAX_RESPONSE_BYTES, type HttpRequest, type TransportOptions } from './transport.js';
 import type { Created, GroqAdmin } from './types.js';
 
 /** Strings the admin API repeats in every list item (`object`, rate limits' ids and models): one copy each. */
@@ -19,6 +20,14 @@ export const DEFAULT_BASE_URL = 'https://api.groq.com';
 const V1 = '/openai/v1';
 /** The contract's largest page. */
 const PAGE_SIZE = 100;
+/**
+ * The most pages one list may take. At 100 a page that is 1,000,000 items, twenty times the
+ * 50,000 keys of the largest organization benchmarked (README, Performance) and far more than any
+ * one project holds; a server that never says `has_more: false` fails here instead of looping.
+ * Usage and costs pages share the bound: 10,000 pages of the smallest default page (7 days) span
+ * 190 years of day buckets, and of 60 minutes, 416 days of minute buckets, beyond any report's window.
+ */
+export const MAX_PAGES = 10_000;
 
 export interface GroqClientOptions extends TransportOptions {
   baseUrl?: string;
@@ -41,6 +50,8 @@ interface CallOptions {
   retrySafe?: boolean;
   /** An inference key instead of the admin key. */
   bearer?: string;
+  /** The most bytes read from the answer (default: the transport's cap for admin answers). */
+  maxBytes?: number;
 }
 
 interface ListPage<T> {
@@ -60,7 +71,6 @@ export class GroqClient implements GroqAdmin {
   private readonly ownsTransport: boolean;
   private readonly logger: Logger;
   private lastServerTime: number | null = null;
-  private sandbox = false;
 
   constructor(options: GroqClientOptions) {
     this.baseUrl = checkBaseUrl(options.baseUrl ?? DEFAULT_BASE_URL);
@@ -223,11 +233,6 @@ export class GroqClient implements GroqAdmin {
     return { completion: completion as ChatCompletion, rateLimits: readRateLimits(headers) };
   }
 
-  /** Whether the answers came from groq-rbac's own sandbox (it marks them), not from Groq. */
-  servedBySandbox(): boolean {
-    return this.sandbox;
-  }
-
   observedNow(): number | null {
     return this.lastServerTime;
   }
@@ -238,27 +243,32 @@ export class GroqClient implements GroqAdmin {
     return { value: response.body as T, replayed: response.headers.get('idempotent-replayed') === 'true' };
   }
 
-  /** OpenAI's cursor pagination: `limit` and `after=<last_id>` until `has_more` is false. */
+  /**
+   * OpenAI's cursor pagination: `limit` and `after=<last_id>` until `has_more` is false. A cursor
+   * seen before, or more than MAX_PAGES pages, is the server's error: the list would never end.
+   */
   private async *pages<T>(path: string, query: Query = {}): AsyncGenerator<T[]> {
+    const cursors = new Cursors(`${this.baseUrl}${V1}${path}`, 'last_id');
     let after: string | undefined;
     for (;;) {
       const page = await this.call<ListPage<T>>({ method: 'GET', path, query: { ...query, limit: PAGE_SIZE, after } });
       for (const item of page.data as { object?: unknown }[]) if (typeof item?.object === 'string') item.object = vocabulary.intern(item.object);
       yield page.data;
       if (!page.has_more || !page.last_id || page.data.length === 0) return;
-      after = page.last_id;
+      after = cursors.next(page.last_id);
     }
   }
 
-  /** Usage and costs paginate with a `page` cursor (`next_page`) instead. */
+  /** Usage and costs paginate with a `page` cursor (`next_page`) instead, bounded the same way. */
   private async buckets<R>(path: string, query: Query): Promise<Bucket<R>[]> {
+    const cursors = new Cursors(`${this.baseUrl}${V1}${path}`, 'next_page');
     const buckets: Bucket<R>[] = [];
     let page: string | undefined;
     for (;;) {
-      const answer = await this.call<{ data: Bucket<R>[]; has_more: boolean; next_page: string | null }>({ method: 'GET', path, query: { ...query, page } });
+      const answer = await this.call<{ data: Bucket<R>[]; has_more: boolean; next_page: string | null }>({ method: 'GET', path, query: { ...query, page }, maxBytes: REPORT_MAX_RESPONSE_BYTES });
       buckets.push(...answer.data);
       if (!answer.has_more || !answer.next_page) return buckets;
-      page = answer.next_page;
+      page = cursors.next(answer.next_page);
     }
   }
 
@@ -283,12 +293,12 @@ export class GroqClient implements GroqAdmin {
       retrySafe: options.retrySafe ?? options.method !== 'POST',
       // Inference keys have their own limits; their 429s must not slow down the admin calls.
       gated: options.bearer === undefined,
+      ...(options.maxBytes !== undefined ? { maxBytes: options.maxBytes } : {}),
     };
     const response = await this.transport.request(request);
     this.logger.debug(`${options.method} ${path} → ${response.status}`);
     const date = Date.parse(response.headers.get('date') ?? '');
     if (!Number.isNaN(date)) this.lastServerTime = Math.floor(date / 1000);
-    if (response.headers.get('x-groq-rbac-sandbox') === '1') this.sandbox = true;
     if (response.status >= 200 && response.status < 300) return { body: response.body, headers: response.headers };
     const error = (response.body as { error?: { message?: string; code?: string; type?: string; param?: string } } | null)?.error;
     throw new GroqApiError({
@@ -307,25 +317,34 @@ export class GroqClient implements GroqAdmin {
   }
 }
 
-/** The base URL as the client uses it: http(s) only, no credentials, no trailing slash or `/openai/v1`. */
+/**
+ * The base URL as the client uses it: https (http only to this machine: core/secure-url), no
+ * credentials, no trailing slash or `/openai/v1`.
+ */
 function checkBaseUrl(raw: string): string {
   const hint = 'set --base-url / GROQ_BASE_URL to the API host, e.g. https://api.groq.com';
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new UserError(`the base URL "${redactSecrets(raw)}" is not a URL: ${hint}`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new UserError(`the base URL "${redactSecrets(raw)}" uses ${url.protocol}; only https:// (or http:// for a local sandbox) is supported: ${hint}`);
-  }
-  if (url.username || url.password) {
-    throw new UserError(`the base URL "${redactSecrets(raw)}" holds a user name or password; groq-rbac authenticates with GROQ_ADMIN_KEY: remove the credentials from the URL`);
-  }
+  const url = checkSecureUrl(raw, 'the base URL', hint);
   if (url.search || url.hash) throw new UserError(`the base URL "${redactSecrets(raw)}" has a query or fragment: ${hint}`);
   // The contract's base is `…/openai/v1`; accept it written either way.
   const path = url.pathname.replace(/\/+$/, '').replace(/\/openai\/v1$/, '');
   return `${url.origin}${path}`;
+}
+
+/** The cursors of one list so far: a repeat, or one page too many, ends it with an error. */
+class Cursors {
+  private readonly seen = new Set<string>();
+  constructor(private readonly url: string, private readonly field: string) {}
+
+  next(cursor: string): string {
+    if (this.seen.has(cursor)) {
+      throw new ProtocolError({ method: 'GET', url: this.url, problem: `the server sent the same ${this.field} cursor twice, so the list would never end; stopped after ${this.seen.size + 1} pages` });
+    }
+    this.seen.add(cursor);
+    if (this.seen.size >= MAX_PAGES) {
+      throw new ProtocolError({ method: 'GET', url: this.url, problem: `the list did not end after ${MAX_PAGES.toLocaleString('en-US')} pages, more than any organization groq-rbac supports (${(MAX_PAGES * PAGE_SIZE).toLocaleString('en-US')} items at ${PAGE_SIZE} a page); stopped there` });
+    }
+    return cursor;
+  }
 }
 
 /** Query parameters as OpenAI's SDK sends them: arrays as `name[]=a&name[]=b`; undefined left out. */

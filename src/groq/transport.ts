@@ -1,7 +1,25 @@
 import { EnvHttpProxyAgent, type Dispatcher } from 'undici';
+import { UserError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/log.js';
+import { isSecureUrl } from '../core/secure-url.js';
 import { AdaptiveConcurrency, type Outcome } from './adaptive-concurrency.js';
-import { isRetryableStatus, NetworkError } from './errors.js';
+import { isRetryableStatus, NetworkError, ProtocolError } from './errors.js';
+
+/**
+ * The most bytes read from one answer of the admin API. Its largest page is 100 items (the
+ * contract's `limit` maximum); a key, with the most metadata the contract allows, is a few KiB, so
+ * a page is well under 1 MiB. 16 MiB leaves room for any honest answer and keeps a hostile or
+ * broken server from filling memory. Usage and costs pages ask for more (REPORT_MAX_RESPONSE_BYTES).
+ */
+export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+/**
+ * Usage and costs pages hold every bucket asked for (up to 31 days, or 1,440 minutes) with one
+ * result per project, key and model in each: 31 days of 10,000 keys used daily is about 70 MB of
+ * JSON (the usage benchmark's first page), and an organization of 50,000 such keys would need
+ * about 360 MB. The cap is 512 MiB: V8's longest string is 2^29 - 24 characters, just under it, so
+ * no answer that could be parsed at all is refused, and memory is still bounded.
+ */
+export const REPORT_MAX_RESPONSE_BYTES = 512 * 1024 * 1024;
 
 /**
  * The one HTTP transport of the project (Groq, GitHub, Vault): the platform fetch with an undici
@@ -28,6 +46,8 @@ export interface TransportOptions {
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
   fetch?: typeof fetch;
+  /** The most bytes read from one answer, unless a request says otherwise (default DEFAULT_MAX_RESPONSE_BYTES). */
+  maxResponseBytes?: number;
 }
 
 export interface HttpRequest {
@@ -42,6 +62,8 @@ export interface HttpRequest {
    * Inference calls opt out: a key's own rate limit says nothing about the admin API's.
    */
   gated?: boolean;
+  /** The most bytes read from this answer (default: the transport's maxResponseBytes). */
+  maxBytes?: number;
 }
 
 export interface HttpResponse {
@@ -54,6 +76,8 @@ export class HttpTransport {
   private readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
   private readonly o: Required<Omit<TransportOptions, 'dispatcher' | 'logger'>> & { logger: Logger };
+  /** The proxies EnvHttpProxyAgent reads (as it reads them: lower case first), to name one that refuses; unknown for a caller's dispatcher. */
+  private readonly proxies: { 'http:': string | null; 'https:': string | null } | null;
   /** Shared by every request of this transport, so the whole run slows down when the server pushes back. */
   readonly gate: AdaptiveConcurrency;
 
@@ -71,9 +95,15 @@ export class HttpTransport {
       random: options.random ?? Math.random,
       // Looked up per call, so an interceptor installed later (nock) still sees the request.
       fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+      maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
     };
     this.gate = new AdaptiveConcurrency(this.o.connections);
     this.ownsDispatcher = !options.dispatcher;
+    // undici's EnvHttpProxyAgent (lib/dispatcher/env-http-proxy-agent.js): http_proxy ?? HTTP_PROXY,
+    // and https_proxy ?? HTTPS_PROXY, falling back to the http proxy.
+    const env = process.env;
+    const httpProxy = env.http_proxy || env.HTTP_PROXY || null;
+    this.proxies = options.dispatcher ? null : { 'http:': httpProxy, 'https:': env.https_proxy || env.HTTPS_PROXY || httpProxy };
     this.dispatcher =
       options.dispatcher ??
       new EnvHttpProxyAgent({
@@ -87,6 +117,11 @@ export class HttpTransport {
 
   /** Sends a request, retrying what is safe to retry; resolves with the final response whatever its status. */
   async request(req: HttpRequest): Promise<HttpResponse> {
+    // The one place every request passes: whatever built the URL, no credential leaves over http to another machine.
+    const target = new URL(req.url);
+    if (!isSecureUrl(target)) {
+      throw new UserError(`refusing to send ${req.method} ${target.pathname} to ${target.origin}: it is not https://, so the admin key would travel in clear text; use https:// (http:// only for 127.0.0.1, ::1 or localhost)`);
+    }
     const body = req.body === undefined ? undefined : JSON.stringify(req.body);
     const headers: Record<string, string> = { accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...req.headers };
     const label = `${req.method} ${new URL(req.url).pathname}`;
@@ -107,7 +142,7 @@ export class HttpTransport {
       const status = 'response' in outcome ? outcome.response.status : null;
       if (permit && status !== null) this.gate.release(permit, gateOutcome(status));
       spent += Date.now() - sent;
-      const retryable = status === null || isRetryableStatus(status);
+      const retryable = 'error' in outcome ? outcome.error.retryable : isRetryableStatus(status!);
       // Pushback (429) says "later", not "broken": it is retried while the time budget lasts, up to
       // four times the attempts, so an apply slows down instead of failing piecemeal.
       const attempts = status === 429 ? this.o.maxAttempts * 4 : this.o.maxAttempts;
@@ -133,9 +168,15 @@ export class HttpTransport {
     const timer = setTimeout(() => controller.abort(new DOMException(`no answer within ${this.o.timeoutMs} ms`, 'TimeoutError')), this.o.timeoutMs);
     try {
       // Node's fetch takes undici's `dispatcher` option; its RequestInit type does not declare it.
-      const init = { method: req.method, headers, body, signal, dispatcher: this.dispatcher };
+      // `redirect: 'manual'`: the admin API never redirects, and a redirect followed would re-send the
+      // Authorization header (same origin) or the body (307/308) wherever the server points.
+      const init = { method: req.method, headers, body, signal, dispatcher: this.dispatcher, redirect: 'manual' };
       const res = await this.o.fetch(req.url, init as unknown as RequestInit);
-      const text = await res.text();
+      if (res.status >= 300 && res.status < 400) {
+        await res.body?.cancel().catch(() => {});
+        throw new ProtocolError({ method: req.method, url: req.url, problem: `the server answered ${res.status}, a redirect${redirectedTo(res, req.url)}; the admin API never redirects, so it was not followed and nothing was sent there: check the base URL (--base-url / GROQ_BASE_URL)` });
+      }
+      const text = await readCapped(res, req, req.maxBytes ?? this.o.maxResponseBytes);
       let parsed: unknown = text;
       if (text && (res.headers.get('content-type') ?? '').includes('json')) {
         try {
@@ -146,10 +187,22 @@ export class HttpTransport {
       }
       return { status: res.status, headers: res.headers, body: parsed };
     } catch (error) {
+      if (error instanceof NetworkError) throw error;
       const timedOut = signal.aborted || (error as Error).name === 'TimeoutError' || /timeout/i.test(String((error as { cause?: { code?: string } }).cause?.code ?? ''));
-      throw new NetworkError({ method: req.method, url: req.url, timedOut, cause: error });
+      throw new NetworkError({ method: req.method, url: req.url, timedOut, cause: error, proxy: this.proxyFor(req.url) });
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  /** The proxy a request to `url` goes through, as an origin (no credentials), or null. */
+  private proxyFor(url: string): string | null {
+    const raw = this.proxies?.[new URL(url).protocol as 'http:' | 'https:'] ?? null;
+    if (!raw) return null;
+    try {
+      return new URL(raw).origin;
+    } catch {
+      return null;
     }
   }
 
@@ -178,6 +231,52 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
 function gateOutcome(status: number): Outcome {
   if (status === 429) return 'throttled';
   return status < 500 ? 'success' : 'neutral';
+}
+
+const utf8 = new TextDecoder();
+
+/**
+ * The body as text, read as a stream and cut off past `limit` bytes: a declared length over the
+ * limit is refused unread, and a body that grows past it is cancelled, so memory stays bounded.
+ */
+async function readCapped(res: Response, req: HttpRequest, limit: number): Promise<string> {
+  const tooLarge = () => new ProtocolError({ method: req.method, url: req.url, problem: `the answer is larger than ${mib(limit)}, the most groq-rbac reads from one answer of this API; it was not read further, nor retried` });
+  const declared = Number(res.headers.get('content-length') ?? '');
+  if (Number.isFinite(declared) && declared > limit) {
+    await res.body?.cancel().catch(() => {});
+    throw tooLarge();
+  }
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  // TextDecoder drops a leading BOM, as res.text() does.
+  return utf8.decode(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total));
+}
+
+function mib(bytes: number): string {
+  return bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : `${bytes} bytes`;
+}
+
+/** ` to https://host` from a redirect's Location (its origin only), or nothing. */
+function redirectedTo(res: Response, base: string): string {
+  const location = res.headers.get('location');
+  if (!location) return '';
+  try {
+    return ` to ${new URL(location, base).origin}`;
+  } catch {
+    return '';
+  }
 }
 
 function unwrap(outcome: { response: HttpResponse } | { error: NetworkError }): HttpResponse {

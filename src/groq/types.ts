@@ -57,6 +57,4 @@ export interface GroqAdmin {
 
   /** The organization's clock (Unix seconds) as last observed, or null before any response. */
   observedNow(): number | null;
-  /** Whether the organization is groq-rbac's sandbox (its answers say so): its keys must never reach real targets. */
-  servedBySandbox?(): boolean;
 }

@@ -18,8 +18,9 @@ import { apiRoutes } from './routes.js';
 import { StateLock } from './state-lock.js';
 
 /**
- * On every answer: says "this is the stand-in, not Groq", so that groq-rbac never delivers a sandbox
- * key to a real GitHub secret or Vault path, however it was pointed here (--sandbox or --base-url).
+ * On every answer: says "this is the stand-in, not Groq", for people and tools reading the traffic.
+ * groq-rbac itself never acts on it (any server could send it): sandbox deliveries come only from
+ * --sandbox or --sandbox-url (src/cli/connect.ts).
  */
 export const SANDBOX_HEADER = 'x-groq-rbac-sandbox';
 

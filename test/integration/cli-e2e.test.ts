@@ -97,10 +97,11 @@ describe('plan and apply against the sandbox', () => {
     for (const route of Object.keys(after).filter((r) => !r.startsWith('GET '))) expect(after[route], route).toBe(before[route]);
   });
 
-  it('recognises the sandbox behind --base-url and never sends its keys to a real GitHub or Vault target', async () => {
+  it('with --sandbox-url, a running sandbox never sends its keys to a real GitHub or Vault target', async () => {
     edit(policy('teams/chatbot.yaml'), (t) => t.replace('- file: {path: .deliveries/chatbot-staging-web.key}', '- github: {repository: acme/chatbot, secret: GROQ_API_KEY, environment: staging}'));
-    // Even with a GitHub token in the environment.
-    const result = await runCli(['apply', '--yes'], { cwd: ws, env: { GROQ_ADMIN_KEY: org.sandbox.adminKey, GROQ_BASE_URL: org.sandbox.url, GITHUB_TOKEN: 'ghs_notarealtoken', GITHUB_API_URL: 'http://127.0.0.1:9' } });
+    // Even with a GitHub token in the environment. The flag, not the server's answers, says it is a
+    // sandbox: a --base-url to one is a real organization (test/security/transport.test.ts).
+    const result = await runCli(['apply', '--yes', '--sandbox-url', org.sandbox.url], { cwd: ws, env: { GROQ_ADMIN_KEY: org.sandbox.adminKey, GITHUB_TOKEN: 'ghs_notarealtoken', GITHUB_API_URL: 'http://127.0.0.1:9' } });
     outputs.push(result);
     expect(result.code).toBe(0);
     const value = fs.readFileSync(path.join(ws, '.groq-rbac/deliveries/github/acme/chatbot/staging/GROQ_API_KEY'), 'utf8').trim();

@@ -242,6 +242,29 @@ describe('groq-rbac deliver and verify against the sandbox', () => {
     expect(plain.stderr).toContain('would send credentials in clear text');
   });
 
+  it('deliver: only --sandbox-url keeps a GitHub target local; through --base-url the real target is used', async () => {
+    const policy = path.join(dir, 'policies', 'teams', 'app.yaml');
+    fs.writeFileSync(policy, fs.readFileSync(policy, 'utf8').replace('      - name: app-dev-web\n', '      - name: app-dev-web\n        rotation:\n          deliver:\n            - github: {repository: acme/app, secret: GROQ_API_KEY}\n'));
+    const local = await runCli(['deliver', '--key', 'app-dev-web', '--sandbox-url', org.sandbox.url], { cwd: dir, stdin: keys['app-dev']! });
+    expect(local.stderr).toBe('');
+    expect(local.code).toBe(0);
+    const deliveries = path.join(dir, '.groq-rbac', 'deliveries');
+    const written = fs.readdirSync(deliveries, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+    expect(written).toHaveLength(1);
+    expect(fs.readFileSync(path.join(written[0]!.parentPath, written[0]!.name), 'utf8').trim()).toBe(keys['app-dev']);
+    noKeyIn(local);
+    fs.rmSync(deliveries, { recursive: true });
+    // The same sandbox by --base-url is an organization like any other: its GitHub target is GitHub's.
+    const real = await runCli(['deliver', '--key', 'app-dev-web', '--base-url', org.sandbox.url], { cwd: dir, stdin: keys['app-dev']! });
+    expect(real.code).toBe(1);
+    expect(real.stderr).toContain('github acme/app');
+    expect(fs.existsSync(deliveries)).toBe(false);
+    noKeyIn(real);
+    const remote = await runCli(['deliver', '--key', 'app-dev-web', '--sandbox-url', 'https://sandbox.example.com'], { cwd: dir, stdin: keys['app-dev']! });
+    expect(remote.code).toBe(1);
+    expect(remote.stderr).toContain('is not on this machine');
+  });
+
   it('verify: a project that matches, with one probe per model and the tokens they used', async () => {
     const before = await completions();
     const r = await verify(['--project', 'app-prod'], { GROQ_API_KEY: keys['app-prod'] });

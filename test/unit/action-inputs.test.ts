@@ -50,7 +50,9 @@ describe('readInputs', () => {
     expect(() => readInputs(inputs({ ...ok, mode: '' }), c)).toThrow('input `mode` is missing: add `mode: plan`');
     expect(readInputs(inputs({ ...ok, mode: 'usage' }), c).mode).toBe('usage');
     expect(() => readInputs(inputs({ ...ok, 'groq-admin-key': '' }), c)).toThrow('input `groq-admin-key` is empty: add `groq-admin-key: ${{ secrets.GROQ_ADMIN_KEY }}` under the step\'s `with:`');
-    expect(() => readInputs(inputs({ ...ok, 'groq-base-url': 'api.groq.com' }), c)).toThrow('input `groq-base-url` must be an http(s) URL such as https://api.groq.com, not "api.groq.com"');
+    expect(() => readInputs(inputs({ ...ok, 'groq-base-url': 'api.groq.com' }), c)).toThrow('input `groq-base-url` "api.groq.com" is not a URL: write an https:// URL such as https://api.groq.com under the step\'s `with:`');
+    // http:// only to the runner itself: the admin key never crosses a network in clear text.
+    expect(() => readInputs(inputs({ ...ok, 'groq-base-url': 'http://groq-proxy.internal:8080' }), c)).toThrow('input `groq-base-url` "http://groq-proxy.internal:8080" uses http:// to groq-proxy.internal, which would send credentials in clear text');
     expect(() => readInputs(inputs({ ...ok, comment: 'yes' }), c)).toThrow('input `comment` must be true or false, not "yes"');
     expect(() => readInputs(inputs({ ...ok, 'github-token': '' }), c)).toThrow('input `github-token` is empty, and mode plan needs it to comment on the pull request');
     expect(() => readInputs(inputs({ ...ok, command: 'plan' }), c)).toThrow('input `command` was replaced by `mode`');

@@ -2,8 +2,8 @@ import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/core/errors.js';
 import { redactSecrets, registerSecret } from '../../src/core/redact.js';
-import { DEFAULT_BASE_URL, GroqClient } from '../../src/groq/client.js';
-import { GroqApiError } from '../../src/groq/errors.js';
+import { DEFAULT_BASE_URL, GroqClient, MAX_PAGES } from '../../src/groq/client.js';
+import { GroqApiError, ProtocolError } from '../../src/groq/errors.js';
 
 const BASE = 'https://api.groq.test';
 const V1 = '/openai/v1';
@@ -82,6 +82,32 @@ describe('projects', () => {
     const scope = api().get(`${V1}/organization/projects`).query({ limit: '100', include_archived: 'true' }).reply(200, list([{ ...project('proj_old'), status: 'archived', archived_at: 1764290000 }]));
     expect(await makeClient().client.listProjects({ includeArchived: true })).toMatchObject([{ id: 'proj_old', status: 'archived' }]);
     expect(scope.isDone()).toBe(true);
+  });
+
+  it('stops with an error when the server repeats a cursor, instead of asking again forever', async () => {
+    // Page 2 answers with page 1's cursor again: following it would loop between the two.
+    const scope = api()
+      .get(`${V1}/organization/projects`).query({ limit: '100' }).reply(200, list([project('proj_a'), project('proj_b')], true))
+      .get(`${V1}/organization/projects`).query({ limit: '100', after: 'proj_b' }).reply(200, list([project('proj_c'), project('proj_b')], true));
+    const e = (await makeClient().client.listProjects().catch((x) => x)) as ProtocolError;
+    expect(e).toBeInstanceOf(ProtocolError);
+    expect(e.message).toBe('GET /openai/v1/organization/projects failed: the server sent the same last_id cursor twice, so the list would never end; stopped after 2 pages');
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it(`stops after ${MAX_PAGES.toLocaleString('en-US')} pages of a list that never ends`, async () => {
+    expect(MAX_PAGES).toBe(10_000);
+    let requests = 0;
+    // Fresh cursors forever, each page full: an in-memory server, 10,000 answers are quick.
+    const fetch = (async () => {
+      const n = requests++;
+      return new Response(JSON.stringify(list([project(`proj_${n}`)], true)), { status: 200, headers: { 'content-type': 'application/json' } });
+    }) as unknown as typeof globalThis.fetch;
+    const client = new GroqClient({ baseUrl: BASE, adminKey: ADMIN, fetch });
+    const e = (await client.listProjectKeys('proj_1').catch((x) => x)) as ProtocolError;
+    expect(e).toBeInstanceOf(ProtocolError);
+    expect(e.message).toBe('GET /openai/v1/organization/projects/proj_1/api_keys failed: the list did not end after 10,000 pages, more than any organization groq-rbac supports (1,000,000 items at 100 a page); stopped there');
+    expect(requests).toBe(MAX_PAGES);
   });
 
   it('hands out the list page by page', async () => {
@@ -210,6 +236,16 @@ describe('usage, costs and audit logs', () => {
     expect(buckets.map((b) => b.start_time)).toEqual([1764201600, 1764288000]);
     expect(buckets[1]!.results[0]).toMatchObject({ project_id: 'proj_1', input_tokens: 5 });
     expect(JSON.parse(raw[0]!)).toEqual({ start_time: '1764201600', end_time: '1764374400', bucket_width: '1d', 'project_ids[]': ['proj_1', 'proj_2'], 'group_by[]': ['project_id', 'model'] });
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it('stops with an error when next_page repeats', async () => {
+    const scope = api()
+      .get(`${V1}/organization/costs`).query((q) => q.page === undefined).reply(200, { object: 'page', data: [bucket(1764201600, [])], has_more: true, next_page: 'page_2' })
+      .get(`${V1}/organization/costs`).query((q) => q.page === 'page_2').reply(200, { object: 'page', data: [bucket(1764288000, [])], has_more: true, next_page: 'page_2' });
+    const e = (await makeClient().client.listCosts({ start_time: 1764201600, end_time: 1764374400 }).catch((x) => x)) as ProtocolError;
+    expect(e).toBeInstanceOf(ProtocolError);
+    expect(e.message).toBe('GET /openai/v1/organization/costs failed: the server sent the same next_page cursor twice, so the list would never end; stopped after 2 pages');
     expect(scope.isDone()).toBe(true);
   });
 
@@ -412,7 +448,8 @@ describe('base URLs', () => {
   });
 
   it.each([
-    ['file:///etc/passwd', 'uses file:; only https:// (or http:// for a local sandbox) is supported'],
+    ['file:///etc/passwd', 'uses file:; only https:// is supported (http:// only for 127.0.0.1, ::1 or localhost)'],
+    ['http://api.groq.com', 'uses http:// to api.groq.com, which would send credentials in clear text'],
     ['ftp://api.groq.com', 'uses ftp:; only https://'],
     ['api.groq.com', 'is not a URL'],
     ['', 'is not a URL'],

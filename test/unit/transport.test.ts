@@ -1,8 +1,9 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AdaptiveConcurrency } from '../../src/groq/adaptive-concurrency.js';
-import { NetworkError } from '../../src/groq/errors.js';
-import { HttpTransport, parseRetryAfter, type HttpRequest, type TransportOptions } from '../../src/groq/transport.js';
+import { UserError } from '../../src/core/errors.js';
+import { causeText, NetworkError, ProtocolError } from '../../src/groq/errors.js';
+import { DEFAULT_MAX_RESPONSE_BYTES, HttpTransport, parseRetryAfter, type HttpRequest, type TransportOptions } from '../../src/groq/transport.js';
 import type { Logger } from '../../src/core/log.js';
 
 const BASE = 'https://api.groq.test';
@@ -127,6 +128,99 @@ describe('retries', () => {
     expect((await transport.request(get())).status).toBe(status);
     expect(waits).toEqual([]);
     expect(scope.isDone()).toBe(true);
+  });
+});
+
+describe('what the transport refuses', () => {
+  /** A fetch that records what it is asked to send, and answers `answer()`. */
+  const recording = (answer: () => Response = () => new Response(JSON.stringify(org), { status: 200, headers: { 'content-type': 'application/json' } })) => {
+    const sent: { url: string; init: RequestInit & { redirect?: string } }[] = [];
+    const fetch = (async (url: string, init: RequestInit) => {
+      sent.push({ url, init });
+      return answer();
+    }) as unknown as typeof globalThis.fetch;
+    return { fetch, sent };
+  };
+
+  it('sends nothing over http:// to another machine, with or without a key; loopback http is fine', async () => {
+    const api = recording();
+    const { transport } = makeTransport({ fetch: api.fetch });
+    for (const url of ['http://api.groq.com/openai/v1/organization', 'http://10.0.0.7:8080/openai/v1/organization', 'http://[2001:db8::1]/openai/v1/organization']) {
+      const e = await transport.request({ ...get(url), headers: { authorization: 'Bearer not-sent-anywhere' } }).catch((x) => x);
+      expect(e).toBeInstanceOf(UserError);
+      expect(e.message).toMatch(/^refusing to send GET \/openai\/v1\/organization to http:\/\/.+: it is not https:\/\/, so the admin key would travel in clear text/);
+    }
+    expect(api.sent).toEqual([]);
+    for (const url of ['http://127.0.0.1:9/x', 'http://localhost:9/x', 'http://[::1]:9/x', `${BASE}/x`]) await transport.request(get(url));
+    expect(api.sent.map((r) => r.url)).toEqual(['http://127.0.0.1:9/x', 'http://localhost:9/x', 'http://[::1]:9/x', `${BASE}/x`]);
+  });
+
+  it('asks fetch not to follow redirects, and makes a 3xx an error that is not retried', async () => {
+    const api = recording(() => new Response(null, { status: 307, headers: { location: 'https://elsewhere.test/steal?x=1' } }));
+    const { transport, waits } = makeTransport({ fetch: api.fetch });
+    const e = await transport.request({ method: 'POST', url: URL_ORG, body: { a: 1 }, retrySafe: true }).catch((x) => x);
+    expect(e).toBeInstanceOf(ProtocolError);
+    expect(e.message).toBe('POST /openai/v1/organization failed: the server answered 307, a redirect to https://elsewhere.test; the admin API never redirects, so it was not followed and nothing was sent there: check the base URL (--base-url / GROQ_BASE_URL)');
+    expect(api.sent).toHaveLength(1);
+    expect(api.sent[0]!.init.redirect).toBe('manual');
+    expect(waits).toEqual([]);
+  });
+
+  it('reads at most the cap: a longer body, declared or not, is an error naming the path and the limit, not retried', async () => {
+    expect(DEFAULT_MAX_RESPONSE_BYTES).toBe(16 * 1024 * 1024);
+    const big = JSON.stringify({ data: 'x'.repeat(2048) });
+    // Declared: refused before reading.
+    const declared = nock(BASE).get('/openai/v1/organization').once().reply(200, big, { 'content-type': 'application/json', 'content-length': String(big.length) });
+    const { transport, waits } = makeTransport({ maxResponseBytes: 1024 });
+    const e = await transport.request(get()).catch((x) => x);
+    expect(e).toBeInstanceOf(ProtocolError);
+    expect(e.message).toBe('GET /openai/v1/organization failed: the answer is larger than 1024 bytes, the most groq-rbac reads from one answer of this API; it was not read further, nor retried');
+    expect(declared.isDone()).toBe(true);
+    // Streamed without a length: cut off once past the cap.
+    let pulled = 0;
+    const endless = recording(() => new Response(new ReadableStream({ pull(c) { pulled++; c.enqueue(new Uint8Array(512)); } }), { status: 200 }));
+    const streamed = await makeTransport({ fetch: endless.fetch, maxResponseBytes: 4096 }).transport.request(get()).catch((x) => x);
+    expect(streamed).toBeInstanceOf(ProtocolError);
+    expect(streamed.message).toContain('larger than 4096 bytes');
+    expect(endless.sent).toHaveLength(1);
+    expect(pulled).toBeLessThan(20);
+    // A request may ask for more; within the cap, a body is read whole.
+    nock(BASE).get('/openai/v1/organization').reply(200, big, { 'content-type': 'application/json' });
+    expect((await transport.request({ ...get(), maxBytes: 4096 })).body).toEqual({ data: 'x'.repeat(2048) });
+    expect(waits).toEqual([]);
+  });
+
+  it('names the proxy that refused a tunnel, and does not retry it', async () => {
+    // What undici throws (lib/dispatcher/proxy-agent.js): fetch failed → AbortError (code 0, a number) → its refusal.
+    const refusal = () => new TypeError('fetch failed', { cause: Object.assign(new DOMException('Request was cancelled.', 'AbortError'), { cause: Object.assign(new Error('Proxy response (407) !== 200 when HTTP Tunneling'), { code: 'UND_ERR_ABORTED' }) }) });
+    let calls = 0;
+    const fetch = (async () => {
+      calls++;
+      throw refusal();
+    }) as unknown as typeof globalThis.fetch;
+    const e = await makeTransport({ fetch }).transport.request(get()).catch((x) => x);
+    expect(e).toBeInstanceOf(NetworkError);
+    expect(e.retryable).toBe(false);
+    expect(e.message).toMatch(/^GET https:\/\/api\.groq\.test\/openai\/v1\/organization failed: the proxy .+ refused to open a tunnel to api\.groq\.test:443 \(407 Proxy Authentication Required\): check HTTPS_PROXY\/HTTP_PROXY and NO_PROXY$/);
+    expect(calls).toBe(1);
+    // Named when known; its credentials never shown.
+    const named = new NetworkError({ method: 'GET', url: URL_ORG, timedOut: false, cause: refusal(), proxy: 'http://proxy.corp:3128' });
+    expect(named.message).toContain('the proxy http://proxy.corp:3128 refused to open a tunnel to api.groq.test:443 (407 Proxy Authentication Required)');
+  });
+
+  it('describes any cause as text, whatever its code or shape', () => {
+    expect(causeText(Object.assign(new Error('cancelled'), { code: 0 }))).toBe('cancelled');
+    expect(causeText(new TypeError('fetch failed', { cause: Object.assign(new Error('x'), { code: 'ECONNREFUSED' }) }))).toBe('ECONNREFUSED');
+    expect(causeText({ code: 42, message: { nested: true } })).toBe('[object Object]');
+    expect(causeText(Symbol('s'))).toBe('Symbol(s)');
+    expect(causeText(null)).toBe('null');
+    const cycle: { cause?: unknown; message: string } = { message: 'loop' };
+    cycle.cause = cycle;
+    expect(causeText(cycle)).toBe('loop');
+    expect(causeText(Object.create(null))).toBe('unknown error');
+    for (const cause of [0, 1n, { code: 0 }, new DOMException('x', 'AbortError'), Object.create(null)]) {
+      expect(typeof new NetworkError({ method: 'GET', url: URL_ORG, timedOut: false, cause }).message).toBe('string');
+    }
   });
 });
 

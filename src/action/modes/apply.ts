@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { appendAuditLog, DEFAULT_AUDIT_LOG, readAuditContext } from '../../app/audit-log.js';
 import { applyOrganization } from '../../app/apply-organization.js';
-import { deliverToTargets, sandboxRedirect } from '../../app/deliver.js';
+import { deliverToTargets } from '../../app/deliver.js';
 import { RefusalError } from '../../core/errors.js';
 import type { GitHubClient } from '../../github/client.js';
 import { summaryLine } from '../../plan/render-lines.js';
@@ -53,7 +53,7 @@ export async function applyMode(ctx: ModeContext): Promise<ModeResult> {
       session, desired, expectedFingerprint: approved.fingerprint, force: false, ownership,
       // With an approved fingerprint there is nobody to ask: the approval is the confirmation.
       confirm: async () => false,
-      deliver: deliverToTargets(desired, { env: ctx.env, cwd: ctx.cwd, logger: ctx.logger, redirectTo: sandboxRedirect(session.admin, ctx.cwd), ...(ctx.maskSecret ? { maskSecret: ctx.maskSecret } : {}) }),
+      deliver: deliverToTargets(desired, { env: ctx.env, cwd: ctx.cwd, logger: ctx.logger, ...(ctx.maskSecret ? { maskSecret: ctx.maskSecret } : {}) }),
       onOutcome: (o) => ctx.logger.info(`${o.status === 'applied' ? '✓' : o.status === 'skipped' ? '·' : '✗'} ${o.action} ${o.resource}${o.project ? ` ${o.project}` : ''}${o.key ? `/${o.key}` : ''}: ${o.message}`),
     }),
   );

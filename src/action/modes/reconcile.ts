@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { appendAuditLog, DEFAULT_AUDIT_LOG, readAuditContext } from '../../app/audit-log.js';
 import { applyOrganization } from '../../app/apply-organization.js';
-import { deliverToTargets, sandboxRedirect } from '../../app/deliver.js';
+import { deliverToTargets } from '../../app/deliver.js';
 import { RefusalError } from '../../core/errors.js';
 import { escapeMarkdown } from '../../core/sanitize.js';
 import { isEmptyPlan } from '../../plan/summary.js';
@@ -23,7 +23,7 @@ export async function reconcileMode(ctx: ModeContext): Promise<ModeResult> {
     applyOrganization({
       session, desired, expectedFingerprint: null, force: false, only: 'rotations', ownership,
       confirm: async () => true,
-      deliver: deliverToTargets(desired, { env: ctx.env, cwd: ctx.cwd, logger: ctx.logger, redirectTo: sandboxRedirect(session.admin, ctx.cwd), ...(ctx.maskSecret ? { maskSecret: ctx.maskSecret } : {}) }),
+      deliver: deliverToTargets(desired, { env: ctx.env, cwd: ctx.cwd, logger: ctx.logger, ...(ctx.maskSecret ? { maskSecret: ctx.maskSecret } : {}) }),
       onOutcome: (o) => ctx.logger.info(`${o.status === 'applied' ? '✓' : o.status === 'skipped' ? '·' : '✗'} ${o.action} key ${o.project ?? ''}/${o.key ?? ''}: ${o.message}`),
     }),
   );

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import { applyOrganization } from '../../app/apply-organization.js';
 import { appendAuditLog, DEFAULT_AUDIT_LOG, readAuditContext } from '../../app/audit-log.js';
-import { deliverToTargets, sandboxRedirect } from '../../app/deliver.js';
+import { deliverToTargets } from '../../app/deliver.js';
 import type { ChangeOutcome } from '../../apply/apply-plan.js';
 import { RefusalError, UserError } from '../../core/errors.js';
 import { renderPlanText } from '../../plan/render-text.js';
@@ -85,8 +85,8 @@ export async function applyCommand(argv: string[], io: Io): Promise<number> {
         return answer.trim() === 'yes';
       },
       onOutcome: (o) => io.out(progressLine(o, style)),
-      // A sandbox, reached by --sandbox or by --base-url, only ever gets local deliveries.
-      deliver: deliverToTargets(desired, { env: io.env, cwd: io.cwd, logger: io.logger, redirectTo: () => session.sandboxDeliveries ?? sandboxRedirect(session.admin, io.cwd)() }),
+      // A sandbox named as one (--sandbox, --sandbox-url) gets local deliveries; any other server, real ones.
+      deliver: deliverToTargets(desired, { env: io.env, cwd: io.cwd, logger: io.logger, ...(session.sandboxDeliveries ? { redirectTo: session.sandboxDeliveries } : {}) }),
       ...(values['rotations-only'] ? { only: 'rotations' as const } : {}),
     });
     switch (result.status) {

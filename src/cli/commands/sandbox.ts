@@ -67,6 +67,8 @@ export async function sandboxCommand(argv: string[], io: Io, untilStopped: () =>
   io.out(`Point the CLI at it:\n  export ${openai ? 'OPENAI_BASE_URL' : 'GROQ_BASE_URL'}=${sandbox.url}${openai ? '/v1' : ''}\n`);
   if (!givenKey) io.out(`  export ${keyVar}=${sandbox.adminKey}   # generated for this run\n`);
   else io.out(`  export ${keyVar}=…   # the admin key you gave\n`);
+  // Only the flag keeps sandbox keys local: groq-rbac never takes a server's word that it is a sandbox.
+  io.out(`With \`--sandbox-url ${sandbox.url}${openai ? '/v1' : ''}\` GitHub and Vault deliveries go to files under .groq-rbac/deliveries/; through ${openai ? 'OPENAI_BASE_URL' : 'GROQ_BASE_URL'} alone, to their real targets.\n`);
   io.out(`State: ${values.state || 'memory only'}. Organization: ${orgId}. Stop with Ctrl-C.\n`);
   await stopped;
   await sandbox.close();
