@@ -10,7 +10,7 @@ import path from 'node:path';
 
 /**
  * Delivery for applyPlan: every target of the policy key, in order; the first failure fails the
- * change (and applyPlan deletes the new key). The value lives only in memory, for these calls.
+ * change (before any target was written, the new key is discarded). The value lives only in memory, for these calls.
  */
 export function deliverToTargets(desired: DesiredState, context: { env: NodeJS.ProcessEnv; cwd: string; logger: Logger; maskSecret?: (value: string) => void; redirectTo?: string | (() => string | null) }) {
   const keys = new Map(desired.keys.map((k) => [k.name, k]));
