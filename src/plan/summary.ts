@@ -22,12 +22,17 @@ export function isEmptyPlan(s: PlanSummary): boolean {
  */
 export function rotationStepsOnly(plan: Plan): Plan {
   const held = new Set<string>();
+  // Keys with no generation in service: every retirement of theirs waits for the held one.
+  const heldFirst = new Set<string>();
   const review: PendingStep[] = [];
+  const id = (c: { project: string; key: string }) => `${c.project}\n${c.key}`;
   for (const c of plan.changes) {
     if (c.resource !== 'api_key' || !c.rotation?.time_driven || !c.rotation.needs_review || c.action === 'delete') continue;
-    held.add(`${c.project}\n${c.key}`);
+    held.add(id(c));
+    if (c.action === 'create') heldFirst.add(id(c));
     review.push({ project: c.project, key: c.key, key_id: c.key_id, generation: c.rotation.generation, waiting_for: 'review', needs_review: c.rotation.needs_review, seconds_left: null, last_used_at: null });
   }
-  const changes = plan.changes.filter((c) => c.resource === 'api_key' && c.rotation?.time_driven === true && !c.rotation.needs_review && !(c.rotation.after_rotation && held.has(`${c.project}\n${c.key}`)));
-  return { ...plan, changes, summary: summarise(changes), pending: [...plan.pending, ...review], refusals: plan.refusals.filter((r) => r.code === 'org_mismatch' || r.code === 'admin_key') };
+  const changes = plan.changes.filter((c) => c.resource === 'api_key' && c.rotation?.time_driven === true && !c.rotation.needs_review && !(c.rotation.after_rotation && held.has(id(c))));
+  const pending = [...plan.pending.filter((p) => !heldFirst.has(id(p))), ...review];
+  return { ...plan, changes, summary: summarise(changes), pending, refusals: plan.refusals.filter((r) => r.code === 'org_mismatch' || r.code === 'admin_key') };
 }
