@@ -84,9 +84,9 @@ describe('an unreviewed run delivers only to targets a reviewed apply recorded',
     const creates = await keyCreates();
 
     const run = await apply(changed, { unreviewed: true });
-    expect(run.status).toBe('no_changes');
     // The unapproved target never received anything, and the organization did not change.
     expect(exists('attacker/web.key')).toBe(false);
+    expect(run.status).toBe('no_changes');
     expect(await liveKeys()).toEqual(before);
     expect(await keyCreates()).toBe(creates);
     // Reported, as an enum the renderer words.
@@ -129,8 +129,8 @@ describe('an unreviewed run delivers only to targets a reviewed apply recorded',
     const desired = desiredWith([UNAPPROVED]);
     const before = await liveKeys();
     const run = await apply(desired, { unreviewed: true });
-    expect(run.status).toBe('no_changes');
     expect(exists('attacker/web.key')).toBe(false);
+    expect(run.status).toBe('no_changes');
     expect(await liveKeys()).toEqual(before);
     expect(run.plan.pending).toContainEqual(expect.objectContaining({ key: 'web', key_id: made.body.id, generation: 2, waiting_for: 'review', needs_review: 'targets_unrecorded' }));
     expect(renderPlanText(run.plan)).toContain('no reviewed apply has recorded its delivery targets yet');
