@@ -78,7 +78,7 @@ export function causeText(step: RotationStep): string {
 export function pendingText(p: PendingStep): string {
   const left = p.seconds_left === null ? '' : ` (${formatDuration(p.seconds_left)} left)`;
   if (p.waiting_for === 'spend_limit') return `retire g${p.generation}: waits while the spend limit refuses traffic (refused calls leave no usage, so quiet cannot be seen); ${p.last_used_at === null ? 'never used' : `last used ${formatDate(p.last_used_at)}`}`;
-  if (p.waiting_for === 'review') return `g${p.generation} waits for a reviewed apply: ${reviewText(p.needs_review ?? 'targets_changed')}; reconcile delivers only to targets a reviewed apply recorded`;
+  if (p.waiting_for === 'review') return `g${p.generation} waits for a reviewed apply: ${reviewText(p.needs_review ?? 'targets_changed')}`;
   if (p.waiting_for === 'in_progress') return `g${p.generation} is being delivered by another run; nothing starts until it is marked delivered, or is taken as interrupted${left}`;
   const wait =
     p.waiting_for === 'overlap' ? `waits for min_overlap after its replacement was delivered${left}`
