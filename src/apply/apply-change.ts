@@ -224,7 +224,8 @@ async function makeGeneration(org: string, change: KeyChange, admin: GroqAdmin, 
     if (!marked || marked.metadata[METADATA.claimedAt] !== undefined || marked.metadata[METADATA.deliveredAt] !== undefined) return;
     await admin.deleteProjectKey(projectId, created.id).catch(() => undefined);
   };
-  if (made.replayed) await claim(admin, projectId, created.id, generation);
+  // With no target, nothing could hold the key if its creator deleted it: no claim needed.
+  if (made.replayed && !untargeted) await claim(admin, projectId, created.id, generation);
   try {
     await admin.listModels(created.value);
   } catch (error) {
