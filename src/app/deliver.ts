@@ -9,9 +9,9 @@ import path from 'node:path';
 
 /**
  * Delivery for applyPlan: every target of the policy key, in order; the first failure fails the
- * change (and applyPlan deletes the new key). The value lives only in memory, for these calls.
- * `redirectTo`: the sandbox's deliveries folder, given only by a caller that knows it talks to a
- * sandbox (the CLI's --sandbox or --sandbox-url), never inferred from what a server answers.
+ * change (before any target was written, the new key is discarded). The value lives only in memory,
+ * for these calls. `redirectTo`: the sandbox's deliveries folder, given only by a caller that knows
+ * it talks to a sandbox (the CLI's --sandbox or --sandbox-url), never inferred from what a server answers.
  */
 export function deliverToTargets(desired: DesiredState, context: { env: NodeJS.ProcessEnv; cwd: string; logger: Logger; maskSecret?: (value: string) => void; redirectTo?: string }) {
   const keys = new Map(desired.keys.map((k) => [k.name, k]));

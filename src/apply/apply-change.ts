@@ -156,10 +156,25 @@ export const GENERATION_DEADLINE_MS = 10 * 60 * 1000;
 /**
  * A key's next generation, in one run: create it, verify its value with one authenticated call,
  * deliver it to every target, and only then mark it delivered. If verification fails, or a delivery
- * fails before any target could hold the value, the new key is deleted (unless another run made it
- * or has marked it since) and nothing else changes. Once a target may hold it, it is never deleted
- * here: it stays unmarked and drains once quiet, like a generation a crash left behind. Either way
- * the change fails and the next run starts over.
+ * fails before any target could hold the value, the new key is discarded (below) and nothing else
+ * changes. Once a target may hold it, it is never deleted here: it stays unmarked and drains once
+ * quiet, like a generation a crash left behind. Either way the change fails and the next run starts over.
+ *
+ * The create's body records the targets this run delivers to (`groq-rbac/targets`): what a reviewed
+ * apply approved, or, in an unreviewed run, what the key's newest generation already recorded (the
+ * plan leaves any other out: summary.ts `rotationStepsOnly`). Nothing else writes it after the create.
+ *
+ * Discarding races with replays. Two runs that planned the same generation send the same create; the
+ * second gets the first's key back (a replay) and delivers that value too. So the creator must never
+ * delete a key a replaying run may be writing to a target at that moment (that target would hold a
+ * deleted key: an outage), and the replaying run must never write a key its creator is deleting. The
+ * invariant: **a key is deleted only if no run that replayed it delivers it**, kept by two marks
+ * and the order of their writes and reads (metadata updates are merged, and each answers the key as
+ * it is after that write): a replaying run writes `groq-rbac/claimed_at` and reads the answer before
+ * it verifies or delivers anything, and stops if `groq-rbac/discarded_at` is there; the creator writes
+ * `groq-rbac/discarded_at` and reads the answer before it deletes, and keeps the key (unmarked, to
+ * drain) if a claim or a delivery mark is there. Whichever of the two writes lands second sees the
+ * first, so at most one of them proceeds. A replaying run never deletes (its creator may be delivering).
  *
  * A generation with no delivery target reaches no one: verifying it would protect nothing, and there
  * is nothing to deliver. Its create carries the mark itself (`DELIVERED_ON_CREATE`, no time, so that
@@ -177,17 +192,22 @@ async function makeGeneration(org: string, change: KeyChange, admin: GroqAdmin, 
   };
   const step = change.rotation ?? { generation: 1, cause: 'first' as const, time_driven: false, targets: [] };
   const generation = String(step.generation);
-  const metadata: Record<string, string> = { ...change.after!.metadata, [METADATA.generation]: generation };
+  const targets = step.targets_hash ?? '';
+  const metadata: Record<string, string> = { ...change.after!.metadata, [METADATA.generation]: generation, [METADATA.targets]: targets };
   if (step.trigger) metadata[METADATA.trigger] = step.trigger;
   const untargeted = step.targets.length === 0;
-  if (untargeted) Object.assign(metadata, { [METADATA.deliveredAt]: DELIVERED_ON_CREATE, [METADATA.targets]: step.targets_hash ?? '' });
+  if (untargeted) metadata[METADATA.deliveredAt] = DELIVERED_ON_CREATE;
   const body = { name: change.after!.name, metadata };
-  const made = await createKey(admin, projectId, body, idempotencyKeyFor(org, { project: projectId, key: change.key, generation }), change.key, generation);
+  // The targets are part of what is created: a create for other targets is another create (the same
+  // key with another body would be refused for 24 h: `idempotency_key_reused`). A trigger or protect
+  // flag is not: two applies of two policy versions at once, for the same targets, make one key.
+  const made = await createKey(admin, projectId, body, idempotencyKeyFor(org, { project: projectId, key: change.key, generation, targets }), change.key, generation);
   // Another run made (and delivers) this generation: ours is not to deliver, nor to retire its predecessor.
   if (made.kind === 'concurrent') return { message: `generation ${generation} (${made.id}) was made by another apply running at the same time`, id: made.id, delivered: false };
   const created = made.key;
   if (untargeted && !made.replayed) {
-    // Marked delivered by its own create. `deliver` still sees the value (it masks it), though it has no target to reach.
+    // Marked delivered by its own create. `deliver` still sees the value (it masks it), though it has
+    // no target to reach (nor could a replaying run's: the same identity has the same no targets).
     try {
       await options.deliver?.(change, created, projectId, checkDeadline);
     } catch (error) {
@@ -197,11 +217,15 @@ async function makeGeneration(org: string, change: KeyChange, admin: GroqAdmin, 
     return { message: `created generation ${generation}: ${created.id} (${created.redacted_value}), no delivery target`, id: created.id, delivered: true };
   }
   const discard = async () => {
-    // A replay is another run's key, and one marked since was delivered by another run: neither is ours to delete.
+    // A replay is another run's key, or ours retried: its creator may be delivering it. Never ours to delete.
     if (made.replayed) return;
-    const now = await admin.getProjectKey(projectId, created.id).catch(() => null);
-    if (now && now.metadata[METADATA.deliveredAt] === undefined) await admin.deleteProjectKey(projectId, created.id).catch(() => undefined);
+    const marked = await admin.updateProjectKey(projectId, created.id, { metadata: { [METADATA.discardedAt]: String(orgNow(admin)) } }).catch(() => null);
+    // A claim: a replaying run may be delivering it; a delivery mark: one has. Kept, unmarked by us, to drain.
+    if (!marked || marked.metadata[METADATA.claimedAt] !== undefined || marked.metadata[METADATA.deliveredAt] !== undefined) return;
+    await admin.deleteProjectKey(projectId, created.id).catch(() => undefined);
   };
+  // With no target, nothing could hold the key if its creator deleted it: no claim needed.
+  if (made.replayed && !untargeted) await claim(admin, projectId, created.id, generation);
   try {
     await admin.listModels(created.value);
   } catch (error) {
@@ -218,14 +242,30 @@ async function makeGeneration(org: string, change: KeyChange, admin: GroqAdmin, 
     await discard();
     throw error;
   }
-  await admin.updateProjectKey(projectId, created.id, { metadata: { [METADATA.deliveredAt]: String(orgNow(admin)), [METADATA.targets]: step.targets_hash ?? '' } });
+  await admin.updateProjectKey(projectId, created.id, { metadata: { [METADATA.deliveredAt]: String(orgNow(admin)) } });
   const where = step.targets.length === 0 ? 'no delivery target' : `delivered to ${step.targets.length} target${step.targets.length === 1 ? '' : 's'}`;
   return { message: `created generation ${generation}: ${created.id} (${created.redacted_value}), verified, ${where}`, id: created.id, delivered: true };
 }
 
+/**
+ * Before a run delivers a key its create was replayed (see makeGeneration): record the claim, and
+ * stop if the run that made the key is discarding it. Nothing has been verified or delivered yet.
+ */
+async function claim(admin: GroqAdmin, projectId: string, keyId: string, generation: string): Promise<void> {
+  let after;
+  try {
+    after = await admin.updateProjectKey(projectId, keyId, { metadata: { [METADATA.claimedAt]: String(orgNow(admin)) } });
+  } catch (error) {
+    throw new UserError(`generation ${generation} (${keyId}) was made by a create of another run (or an earlier try of this one), and this run could not record that it delivers it (${(error as Error).message}); nothing was delivered, and the next run starts over`, { cause: error });
+  }
+  if (after.metadata[METADATA.discardedAt] !== undefined) {
+    throw new UserError(`generation ${generation} (${keyId}) was made by another apply running at the same time, which is discarding it (its verification or first delivery target failed); nothing was delivered, and the next run starts over`);
+  }
+}
+
 type CreateOutcome = { kind: 'created'; key: CreatedProjectApiKey; replayed: boolean } | { kind: 'concurrent'; id: string };
 
-async function createKey(admin: GroqAdmin, projectId: string, body: { name: string; metadata: Record<string, string> }, key: string, policyKey: string, generation: string): Promise<CreateOutcome> {
+async function createKey(admin: GroqAdmin, projectId: string, body: { name: string; metadata: Record<string, string> }, key: string, policyKey: string, generation: string, retried = false): Promise<CreateOutcome> {
   try {
     const created = await admin.createProjectKey(projectId, body, key);
     if (!created.replayed) return { kind: 'created', key: created.value, replayed: false };
@@ -236,12 +276,18 @@ async function createKey(admin: GroqAdmin, projectId: string, body: { name: stri
       return (await admin.listProjectKeys(projectId)).some((k) => k.id === created.value.id);
     });
     if (stillThere) return { kind: 'created', key: created.value, replayed: true };
-    return { kind: 'created', key: (await admin.createProjectKey(projectId, body, `${key}-after-${created.value.id}`)).value, replayed: false };
+    // A replay of this create too is another run's (which saw the same deleted key): it may be delivering it.
+    const again = await admin.createProjectKey(projectId, body, `${key}-after-${created.value.id}`);
+    return { kind: 'created', key: again.value, replayed: again.replayed };
   } catch (error) {
     // Same key, other body: another apply of another policy version made this generation first.
     if (!(error instanceof GroqApiError && error.code === 'idempotency_key_reused')) throw error;
     const theirs = (await admin.listProjectKeys(projectId)).find((k) => k.metadata[METADATA.key] === policyKey && (k.metadata[METADATA.generation] ?? '1') === generation);
-    if (!theirs) throw error;
-    return { kind: 'concurrent', id: theirs.id };
+    if (theirs) return { kind: 'concurrent', id: theirs.id };
+    // No such key: the one first made under this Idempotency-Key was deleted since (outside
+    // groq-rbac), and its record, up to 24 h old, holds another trigger or protect flag. A key
+    // derived from this body is this body's own; retried, it replays.
+    if (retried) throw error;
+    return createKey(admin, projectId, body, `${key}-${createHash('sha256').update(canonicalJson(body)).digest('hex').slice(0, 16)}`, policyKey, generation, true);
   }
 }

@@ -30,7 +30,8 @@ export interface ApplyOptions {
   onOutcome?: (outcome: ChangeOutcome) => void;
   /**
    * Delivers a new key generation while its value is in hand, after it was verified and before it
-   * is marked delivered. A throw fails the change and deletes the new key. A generation with no
+   * is marked delivered. A throw fails the change; a `DeliveryIncomplete` that wrote nothing also
+   * discards the new key (unless a replaying run claimed it: apply-change.ts). A generation with no
    * delivery target is neither verified nor marked afterwards (its create carries the mark): it is
    * still handed over, right after the create, so that its value can be masked.
    */

@@ -12,8 +12,21 @@ export const METADATA = {
   trigger: 'groq-rbac/trigger',
   deliveredAt: 'groq-rbac/delivered_at',
   protect: 'groq-rbac/protect',
-  /** Which delivery targets a generation reached (a short hash); a change of targets rotates the key. */
+  /**
+   * The delivery targets a generation is made for (a short hash), written in its create's body (and
+   * by an adoption): a change of targets rotates the key. Only a reviewed apply records new targets;
+   * an unreviewed run (rotations-only) makes a generation only for the targets the newest generation
+   * records (rotation.ts `reviewNeeded`), so every hash found here was first written under review.
+   */
   targets: 'groq-rbac/targets',
+  /**
+   * Written by a run whose create was replayed (another run, or its own retry, made the key) before
+   * it delivers the value; and by the run that made a generation before it deletes it after a failed
+   * verification or first target. Each writes its mark, then reads the other's: the creator deletes
+   * only when no claim is there, a replayer delivers only when no discard is (apply-change.ts).
+   */
+  claimedAt: 'groq-rbac/claimed_at',
+  discardedAt: 'groq-rbac/discarded_at',
 } as const;
 
 /**

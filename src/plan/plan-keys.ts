@@ -1,7 +1,7 @@
 import type { ProjectApiKey } from '../core/contract.js';
 import { METADATA } from '../core/shared.js';
 import type { DesiredKey, DesiredState } from '../policy/types.js';
-import { deliveredAt, deliveryLabel, generationOf, IN_PROGRESS_GRACE_SECONDS, lineageOf, quietWindowSeconds, retireDecision, rotationCause, targetsHash, type KeyUsage } from './rotation.js';
+import { deliveredAt, deliveryLabel, generationOf, IN_PROGRESS_GRACE_SECONDS, lineageOf, quietWindowSeconds, retireDecision, reviewNeeded, rotationCause, targetsHash, type KeyUsage } from './rotation.js';
 import type { FieldChange, KeyChange, KeyState, PendingStep, RotationStep, UnmanagedKey, Warning } from './types.js';
 
 /** The metadata entries a policy decides; rotation bookkeeping (generation, trigger, delivered_at, targets) is not compared. */
@@ -39,9 +39,14 @@ export interface KeyPlan {
   matched: { desired: DesiredKey; live: ProjectApiKey }[];
 }
 
-/** What a new generation of `key` is made with. */
-function newGeneration(key: DesiredKey, generation: number, cause: RotationStep['cause'], time_driven: boolean): RotationStep {
-  return { generation, cause, time_driven, targets: key.rotation.deliver.map(deliveryLabel), targets_hash: targetsHash(key.rotation.deliver), trigger: key.rotation.trigger };
+/**
+ * What a new generation of `key` is made with. A time-driven one (which an unreviewed run may make)
+ * says when only a reviewed apply may: its targets are not the ones the lineage `own` records.
+ */
+function newGeneration(key: DesiredKey, generation: number, cause: RotationStep['cause'], time_driven: boolean, own: readonly ProjectApiKey[] = []): RotationStep {
+  const targets_hash = targetsHash(key.rotation.deliver);
+  const review = time_driven ? reviewNeeded(own, targets_hash) : null;
+  return { generation, cause, time_driven, targets: key.rotation.deliver.map(deliveryLabel), targets_hash, trigger: key.rotation.trigger, ...(review ? { needs_review: review } : {}) };
 }
 
 /**
@@ -117,7 +122,7 @@ export function planProjectKeys(input: {
         due = null;
       }
       if (due) {
-        out.changes.push({ resource: 'api_key', action: 'rotate', reason: 'differs', ...base, key: key.name, ...ref(current), before, after, fields: [], rotation: newGeneration(key, lineage.nextGeneration, due.cause, due.time_driven) });
+        out.changes.push({ resource: 'api_key', action: 'rotate', reason: 'differs', ...base, key: key.name, ...ref(current), before, after, fields: [], rotation: newGeneration(key, lineage.nextGeneration, due.cause, due.time_driven, own) });
       }
       for (const old of lineage.old) retire(key, old, deliveredAt(current)!, false, true);
       // With no quiet period, the replaced generation goes as soon as its successor is delivered.
@@ -126,7 +131,7 @@ export function planProjectKeys(input: {
     }
     if (own.length > 0) {
       // Generations exist but none was delivered: an earlier run stopped mid-way. Start again at the next generation.
-      out.changes.push({ resource: 'api_key', action: 'create', reason: 'new', ...base, key: key.name, key_id: null, redacted_value: null, before: null, after, fields: [], rotation: newGeneration(key, lineage.nextGeneration, 'interrupted', true) });
+      out.changes.push({ resource: 'api_key', action: 'create', reason: 'new', ...base, key: key.name, key_id: null, redacted_value: null, before: null, after, fields: [], rotation: newGeneration(key, lineage.nextGeneration, 'interrupted', true, own) });
       for (const old of lineage.old) retire(key, old, now, true, true);
       continue;
     }

@@ -139,7 +139,7 @@ function pendingBlock(plan: Plan): Block | null {
   if (pending.length === 0) return null;
   return {
     head: [`<details><summary>${pending.length} rotation step${pending.length === 1 ? '' : 's'} waiting</summary>`, '', '| Key | Project | Id | Waiting |', '|---|---|---|---|'],
-    items: pending.map((p) => `| ${md(p.key)} | ${md(p.project)} | ${md(p.key_id)} | ${md(pendingText(p))} |`),
+    items: pending.map((p) => `| ${md(p.key)} | ${md(p.project)} | ${md(p.key_id ?? '')} | ${md(pendingText(p))} |`),
     tail: ['', '</details>', ''],
     more: (n) => `| …and ${n} more | | | |`,
   };
@@ -186,7 +186,7 @@ function finish(lines: string[]): string {
 
 // Names come from policies and from the live org: keep them from breaking tables, emphasis, links,
 // HTML and mentions. Redact first: an escaped `gsk\_…` would no longer look like a key value.
-function md(text: string): string {
+export function md(text: string): string {
   return clean(redactSecrets(text)).replace(/[\\`*_[\]<>|~&@]/g, (ch) => `\\${ch}`);
 }
 function codeSpan(text: string): string {

@@ -2,7 +2,7 @@
  * The words for a change's `reason` and `context`. The plan stores enums and numbers only, so
  * rewording here never moves a fingerprint (as Terraform words its `ActionReason` in the renderer).
  */
-import type { Change, ChangeContext, ChangeReason, PendingStep, RotationStep } from './types.js';
+import type { Change, ChangeContext, ChangeReason, PendingStep, ReviewReason, RotationStep } from './types.js';
 
 const REASON_WORDS: Record<ChangeReason, string> = {
   new: 'new in the policies',
@@ -42,7 +42,18 @@ export function changeNote(change: Change): string {
   const context = contextText(change.context);
   if (change.action === 'archive') return [`will be archived, which is final: ${context || 'no keys'}`, reason].filter(Boolean).join('; ');
   const after = step?.after_rotation ? "once this run's new generation is delivered" : '';
-  return [reason, after, context].filter(Boolean).join('; ');
+  const review = step?.needs_review && change.action !== 'delete' ? `only a reviewed apply makes it: ${reviewText(step.needs_review)}` : '';
+  return [reason, after, review, context].filter(Boolean).join('; ');
+}
+
+const REVIEW_WORDS: Record<ReviewReason, string> = {
+  targets_changed: 'its delivery targets differ from those a reviewed apply recorded',
+  targets_unrecorded: 'no reviewed apply has recorded its delivery targets yet',
+};
+
+/** Why an unreviewed run (reconcile, `apply --rotations-only`) leaves a new generation for a reviewed apply. */
+export function reviewText(reason: ReviewReason): string {
+  return REVIEW_WORDS[reason];
 }
 
 /** Why a generation is made or retired. */
@@ -67,6 +78,7 @@ export function causeText(step: RotationStep): string {
 export function pendingText(p: PendingStep): string {
   const left = p.seconds_left === null ? '' : ` (${formatDuration(p.seconds_left)} left)`;
   if (p.waiting_for === 'spend_limit') return `retire g${p.generation}: waits while the spend limit refuses traffic (refused calls leave no usage, so quiet cannot be seen); ${p.last_used_at === null ? 'never used' : `last used ${formatDate(p.last_used_at)}`}`;
+  if (p.waiting_for === 'review') return `g${p.generation} waits for a reviewed apply: ${reviewText(p.needs_review ?? 'targets_changed')}`;
   if (p.waiting_for === 'in_progress') return `g${p.generation} is being delivered by another run; nothing starts until it is marked delivered, or is taken as interrupted${left}`;
   const wait =
     p.waiting_for === 'overlap' ? `waits for min_overlap after its replacement was delivered${left}`

@@ -45,7 +45,7 @@ export function renderPlanText(plan: Plan, style: TextStyle = plain): string {
   const pending = plan.pending ?? [];
   if (pending.length > 0) {
     out.push(`${count(pending.length, 'rotation step')} waiting:`);
-    for (const p of pending) out.push(style.dim(`    … key ${quote(p.key)} in project ${quote(p.project)} (${clean(p.key_id)}): ${pendingText(p)}`));
+    for (const p of pending) out.push(style.dim(`    … key ${quote(p.key)} in project ${quote(p.project)}${p.key_id === null ? '' : ` (${clean(p.key_id)})`}: ${pendingText(p)}`));
     out.push('');
   }
   if (plan.warnings.length > 0) {

@@ -16,7 +16,7 @@ import { canonicalJson } from '../core/canonical-json.js';
 import type { Bucket, ProjectApiKey, UsageResult } from '../core/contract.js';
 import { DELIVERED_ON_CREATE, METADATA } from '../core/shared.js';
 import type { Delivery, DesiredKey } from '../policy/types.js';
-import type { PendingStep, RotationCause } from './types.js';
+import type { PendingStep, ReviewReason, RotationCause } from './types.js';
 
 /**
  * An undelivered generation younger than this is taken to be another run's rotation in progress
@@ -90,6 +90,27 @@ export function targetsHash(deliver: readonly Delivery[]): string {
 
 // A plan asks for each key's hash several times; read-policies.ts freezes the lists it makes.
 const targetsHashes = new WeakMap<readonly Delivery[], string>();
+
+/**
+ * Whether a new generation for `hash` needs a reviewed apply, or an unreviewed run (rotations-only)
+ * may make it: only when the newest generation that records its targets (`groq-rbac/targets`, in its
+ * create) records exactly these (any one of them, where two runs made one generation twice). The
+ * newest approval wins: targets a later reviewed apply moved away from are not used again unreviewed.
+ * Delivered or not does not matter: an interrupted generation records what its run was approved for.
+ */
+export function reviewNeeded(keys: readonly ProjectApiKey[], hash: string): ReviewReason | null {
+  let newest = 0;
+  let approved = false;
+  for (const k of keys) {
+    const recorded = k.metadata[METADATA.targets];
+    if (recorded === undefined) continue;
+    const g = generationOf(k);
+    if (g > newest) [newest, approved] = [g, false];
+    if (g === newest && recorded === hash) approved = true;
+  }
+  if (newest === 0) return 'targets_unrecorded';
+  return approved ? null : 'targets_changed';
+}
 
 /** Why the current generation must be replaced now, or null. The first cause found wins. */
 export function rotationCause(key: DesiredKey, current: ProjectApiKey, now: number): { cause: RotationCause; time_driven: boolean } | null {

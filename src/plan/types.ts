@@ -109,6 +109,15 @@ export type KeyAction = 'create' | 'update' | 'delete' | 'adopt' | 'rotate';
 export type RotationCause = 'first' | 'age' | 'trigger' | 'targets' | 'interrupted';
 
 /**
+ * Why a time-driven new generation waits for a reviewed apply: an unreviewed run (`apply
+ * --rotations-only`, the Action's `reconcile`) delivers only to the targets a reviewed apply
+ * recorded (`groq-rbac/targets` of the key's newest generation that records any).
+ * `targets_changed`: today's targets differ from the recorded ones; `targets_unrecorded`: no
+ * generation records its targets (an imported key, or one made before targets were recorded).
+ */
+export type ReviewReason = 'targets_changed' | 'targets_unrecorded';
+
+/**
  * A key generation made (create, rotate) or retired (delete with reason `retired`). Time-driven
  * steps (due by age, retiring once quiet) are not fingerprinted: a plan approved on Monday still
  * applies on Tuesday. Steps a policy change starts (a new trigger, new targets) are.
@@ -126,6 +135,8 @@ export interface RotationStep {
   trigger?: string | null;
   /** Retire only once this run's rotation of the same key has delivered its new generation. */
   after_rotation?: boolean;
+  /** On a time-driven new generation that only a reviewed apply may make (see `ReviewReason`). */
+  needs_review?: ReviewReason;
 }
 
 export interface KeyChange extends ChangeBase {
@@ -159,10 +170,16 @@ export interface UnmanagedKey {
 export interface PendingStep {
   project: string;
   key: string;
-  key_id: string;
+  /** The generation waited on; for `review`, the key in service (`null`: none is). */
+  key_id: string | null;
   generation: number;
-  /** `in_progress`: a newer generation another run is delivering right now. */
-  waiting_for: 'overlap' | 'quiet' | 'usage' | 'in_progress' | 'spend_limit';
+  /**
+   * `in_progress`: a newer generation another run is delivering right now. `review` (only in a
+   * rotations-only plan): generation `generation` is due but its targets were not recorded by a
+   * reviewed apply (`needs_review` says why); the next reviewed apply makes it.
+   */
+  waiting_for: 'overlap' | 'quiet' | 'usage' | 'in_progress' | 'spend_limit' | 'review';
+  needs_review?: ReviewReason;
   /** Seconds until it may proceed, as far as known now; `null` while the key is in use. */
   seconds_left: number | null;
   last_used_at: number | null;

@@ -9,6 +9,9 @@ import type { OrgSession } from '../../src/app/session.js';
 import { silentLogger } from '../../src/core/log.js';
 import type { GroqAdmin } from '../../src/groq/types.js';
 import type { DesiredKey } from '../../src/policy/types.js';
+import type { ApplyOptions } from '../../src/apply/apply-plan.js';
+import { DeliveryIncomplete } from '../../src/apply/deliver/types.js';
+import { METADATA } from '../../src/core/shared.js';
 import { makeDesired, makeDesiredKey, makeDesiredProject } from '../helpers/builders.js';
 import { chat, startTestOrg, type TestOrg } from '../helpers/sandbox.js';
 
@@ -20,7 +23,6 @@ beforeEach(async () => {
 });
 afterEach(async () => { await org.close(); });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const project = makeDesiredProject('chatbot-prod');
 const keyWith = (rotation: Partial<DesiredKey['rotation']> = {}): DesiredKey => {
   const base = makeDesiredKey('web', { project: 'chatbot-prod' });
@@ -30,53 +32,127 @@ const infer = async (value: string) => (await org.request('POST', '/openai/v1/ch
 const read = (p: string) => fs.readFileSync(path.join(dir, p), 'utf8').trim();
 const liveKeys = async () => org.client.listProjectKeys((await org.client.listProjects())[0]!.id);
 
-/** Both runs reach their create before either sends it (both planned on the same live state); A's goes first. */
-function barrier() {
-  let arrived = 0;
-  let release!: () => void;
-  const all = new Promise<void>((r) => (release = r));
-  return async (who: 'A' | 'B') => {
-    arrived += 1;
-    if (arrived === 2) release();
-    await all;
-    if (who === 'B') await sleep(150);
-  };
+/** A promise and the function that settles it: the tests order two runs' steps with these, never with time. */
+function signal() {
+  let fire!: () => void;
+  const fired = new Promise<void>((r) => (fire = r));
+  return { fire, fired };
 }
-function adminFor(who: 'A' | 'B', gate: (w: 'A' | 'B') => Promise<void>): GroqAdmin {
+
+type AdminHooks = Partial<Record<'createProjectKey' | 'updateProjectKey' | 'deleteProjectKey', { before?: () => Promise<void> | void; after?: () => void }>>;
+/** The real client, with a hook before and after some of its calls (only the first `updateProjectKey`'s `after` fires). */
+function adminWith(hooks: AdminHooks): GroqAdmin {
   const real = org.client;
+  let updates = 0;
   return new Proxy(real, {
     get(target, prop, receiver) {
-      if (prop === 'createProjectKey') return async (...args: unknown[]) => { await gate(who); return (real.createProjectKey as (...a: unknown[]) => unknown).apply(real, args); };
+      const hook = hooks[prop as keyof AdminHooks];
       const v = Reflect.get(target, prop, receiver);
-      return typeof v === 'function' ? v.bind(real) : v;
+      if (typeof v !== 'function') return v;
+      if (!hook) return v.bind(real);
+      return async (...args: unknown[]) => {
+        await hook.before?.();
+        const result = await (v as (...a: unknown[]) => unknown).apply(real, args);
+        if (prop !== 'updateProjectKey' || (updates += 1) === 1) hook.after?.();
+        return result;
+      };
     },
   }) as GroqAdmin;
 }
 
-async function run(who: 'A' | 'B', gate: (w: 'A' | 'B') => Promise<void>, key: DesiredKey, failDelivery: boolean) {
+async function run(admin: GroqAdmin, key: DesiredKey, deliver?: ApplyOptions['deliver']) {
   const desired = makeDesired([project], [key], { id: 'org_test' });
-  const session: OrgSession = { admin: adminFor(who, gate), adminKeyRedacted: null, target: who, concurrency: 4, close: async () => {} };
-  const real = deliverToTargets(desired, { env: {}, cwd: dir, logger: silentLogger });
-  const deliver = failDelivery
-    ? async () => { await sleep(600); throw new Error(`${who}: Vault at https://vault is unavailable (503)`); }
-    : real;
-  return applyOrganization({ session, desired, expectedFingerprint: null, force: false, confirm: async () => true, deliver });
+  const session: OrgSession = { admin, adminKeyRedacted: null, target: 'race', concurrency: 4, close: async () => {} };
+  return applyOrganization({ session, desired, expectedFingerprint: null, force: false, confirm: async () => true, deliver: deliver ?? deliverToTargets(desired, { env: {}, cwd: dir, logger: silentLogger }) });
 }
+const realDeliver = (key: DesiredKey) => deliverToTargets(makeDesired([project], [key], { id: 'org_test' }), { env: {}, cwd: dir, logger: silentLogger });
+const rotateOutcome = (r: Awaited<ReturnType<typeof run>>) => (r.status === 'applied' ? r.report.outcomes.find((o) => o.action === 'rotate') : undefined);
 
 it('when the run that created a generation fails its delivery, it does not delete the generation another run delivered', async () => {
-  // quiet_period 0s: how a leaked key is rotated. Every apply sees the same trigger change.
+  // quiet_period 0s: how a leaked key is rotated. Both applies plan the same trigger change.
   const key = keyWith({ quietPeriodSeconds: 0, minOverlapSeconds: 0 });
-  await run('A', async () => {}, key, false);
+  await run(org.client, key);
   const first = read('a/web.key');
   const rotated = keyWith({ quietPeriodSeconds: 0, minOverlapSeconds: 0, trigger: 'leaked' });
-  const gate = barrier();
-  const [a, b] = await Promise.all([run('A', gate, rotated, true), run('B', gate, rotated, false)]);
-  expect([a.status, b.status]).toEqual(['applied', 'applied']);
-  const keys = await liveKeys();
-  // The delivered value must work, and at least one key must be left.
+  // B plans before A creates; B's create (a replay of A's) comes once A's key exists; A's delivery
+  // fails (after it may have written) once B has delivered.
+  const bPlanned = signal();
+  const aCreated = signal();
+  const bDelivered = signal();
+  const real = realDeliver(rotated);
+  const a = run(adminWith({ createProjectKey: { before: () => bPlanned.fired, after: aCreated.fire } }), rotated, async () => { await bDelivered.fired; throw new Error('A: Vault at https://vault is unavailable (503)'); });
+  const b = run(adminWith({ createProjectKey: { before: async () => { bPlanned.fire(); await aCreated.fired; } } }), rotated, async (...args) => { await real(...args); bDelivered.fire(); });
+  const [ra, rb] = await Promise.all([a, b]);
+  expect([ra.status, rb.status]).toEqual(['applied', 'applied']);
+  expect(rotateOutcome(rb)?.status).toBe('applied');
+  // The delivered value works, and the old, leaked key is gone, as intended.
   expect(await infer(read('a/web.key'))).toBe(200);
-  expect(keys.length).toBeGreaterThan(0);
-  expect(await infer(first)).toBe(401); // (the old, leaked key is gone, as intended)
+  expect((await liveKeys()).length).toBeGreaterThan(0);
+  expect(await infer(first)).toBe(401);
+});
+
+// Issue 17, item 15a: the creator's first target refuses (nothing written) while a run that replayed
+// its create is delivering the same value. Deleting then would leave that run's target holding a deleted key.
+it("a creator whose first target refuses keeps the key a replaying run claimed, and that run's target keeps working", async () => {
+  await run(org.client, keyWith());
+  const first = read('a/web.key');
+  const rotated = keyWith({ trigger: 'leaked' });
+  const bPlanned = signal();
+  const aInDelivery = signal();
+  const bWrote = signal();
+  const aDone = signal();
+  const real = realDeliver(rotated);
+  const a = run(adminWith({ createProjectKey: { before: () => bPlanned.fired } }), rotated, async () => {
+    aInDelivery.fire();
+    await bWrote.fired;
+    throw new DeliveryIncomplete('A: the first target refused (403)', { written: false });
+  });
+  const b = run(adminWith({ createProjectKey: { before: async () => { bPlanned.fire(); await aInDelivery.fired; } } }), rotated, async (...args) => {
+    await real(...args);
+    bWrote.fire();
+    // B marks its generation delivered only after A has finished its failure handling.
+    await aDone.fired;
+  });
+  const ra = await a;
+  aDone.fire();
+  const rb = await b;
+  expect(rotateOutcome(ra)).toMatchObject({ status: 'failed', message: expect.stringContaining('the first target refused') });
+  expect(rotateOutcome(rb)).toMatchObject({ status: 'applied' });
+  // The target B wrote holds a live key, delivered and marked; the old key is still there too.
+  const value = read('a/web.key');
+  expect(value).not.toBe(first);
+  expect(await infer(value)).toBe(200);
+  expect(await infer(first)).toBe(200);
+  const g2 = (await liveKeys()).find((k) => k.metadata[METADATA.generation] === '2');
+  expect(g2?.metadata).toMatchObject({ [METADATA.claimedAt]: expect.any(String), [METADATA.discardedAt]: expect.any(String), [METADATA.deliveredAt]: expect.any(String) });
+});
+
+it('a replaying run that finds the creator discarding the key delivers nothing, and the creator deletes it', async () => {
+  await run(org.client, keyWith());
+  const first = read('a/web.key');
+  const rotated = keyWith({ trigger: 'leaked' });
+  const bPlanned = signal();
+  const aMarkedDiscard = signal();
+  const bClaimed = signal();
+  let bDeliveries = 0;
+  // A: its first target refuses; it marks the key discarded, and its delete waits until B has claimed.
+  const a = run(adminWith({
+    createProjectKey: { before: () => bPlanned.fired },
+    updateProjectKey: { after: aMarkedDiscard.fire },
+    deleteProjectKey: { before: () => bClaimed.fired },
+  }), rotated, async () => { throw new DeliveryIncomplete('A: the first target refused (403)', { written: false }); });
+  // B: replays A's create once A has marked it discarded, then claims it.
+  const b = run(adminWith({
+    createProjectKey: { before: async () => { bPlanned.fire(); await aMarkedDiscard.fired; } },
+    updateProjectKey: { after: bClaimed.fire },
+  }), rotated, async () => { bDeliveries += 1; });
+  const [ra, rb] = await Promise.all([a, b]);
+  expect(rotateOutcome(ra)).toMatchObject({ status: 'failed' });
+  expect(rotateOutcome(rb)).toMatchObject({ status: 'failed', message: expect.stringContaining('which is discarding it') });
+  expect(bDeliveries).toBe(0);
+  expect(read('a/web.key')).toBe(first);
+  expect(await infer(first)).toBe(200);
+  expect((await liveKeys()).map((k) => k.metadata[METADATA.generation])).toEqual(['1']);
 });
 
 const sessionOf = (): OrgSession => ({ admin: org.client, adminKeyRedacted: null, target: 't', concurrency: 4, close: async () => {} });

@@ -143,6 +143,28 @@ describe('delivery and staged rotation against the sandbox', () => {
     expect(await infer(delivered())).toBe(200);
   });
 
+  // Issue 17, item 15b. The create's Idempotency-Key is the sandbox's (src/sandbox/idempotency.ts):
+  // the same key with another body within 24 h is `409 idempotency_key_reused`.
+  it.each([
+    ['no target -> a file target', keyWith({ deliver: [] }), keyWith()],
+    ['one file target -> another', keyWith(), keyWith({ deliver: [{ kind: 'file', path: 'delivered/elsewhere.key' }, { kind: 'file', path: 'delivered/web.key' }] })],
+    ['a new trigger', keyWith(), keyWith({ trigger: 'leaked' })],
+    ['protect: true', keyWith(), { ...keyWith(), protect: true }],
+  ])('re-creates generation 1 deleted outside groq-rbac within 24 h after %s', async (_name, before, after) => {
+    expect((await apply(before)).status).toBe('applied');
+    const [gone] = await liveKeys();
+    // Deleted outside groq-rbac (the Console, another tool), within the idempotency record's 24 h.
+    const { body: deleted } = await org.request('DELETE', `/openai/v1/organization/projects/${(await org.client.listProjects())[0]!.id}/api_keys/${gone!.id}`);
+    expect(deleted).toMatchObject({ deleted: true });
+    await advance(3600);
+    const result = await apply(after);
+    expect(result.status === 'applied' && result.report.outcomes.map((o) => [o.action, o.status, o.error?.code ?? null])).toEqual([['create', 'applied', null]]);
+    const [live] = await liveKeys();
+    expect(live!.id).not.toBe(gone!.id);
+    expect(live!.metadata[METADATA.deliveredAt]).toBeDefined();
+    expect(await infer(delivered())).toBe(200);
+  });
+
   it('makes one new generation when two applies run at once', async () => {
     await apply(keyWith());
     const both = await Promise.all([apply(keyWith({ trigger: 'x' })), apply(keyWith({ trigger: 'x' }))]);

@@ -44,7 +44,7 @@ function richPlan(): Plan {
     makeKeyChange('rotate', {
       key: 'chatbot-stage-api', project: 'chatbot-stage', project_id: 'proj_stage', key_id: 'key_api_g7', redacted_value: 'gsk_…Ap17',
       before: { name: 'chatbot-stage-api', metadata: { 'groq-rbac/key': 'chatbot-stage-api', 'groq-rbac/generation': '7' } },
-      rotation: { generation: 8, cause: 'age', time_driven: true, targets: ['github acme/chatbot environment staging secret GROQ_API_KEY', 'file /run/secrets/groq (0600)'] },
+      rotation: { generation: 8, cause: 'age', time_driven: true, targets: ['github acme/chatbot environment staging secret GROQ_API_KEY', 'file /run/secrets/groq (0600)'], needs_review: 'targets_unrecorded' },
     }),
     makeKeyChange('delete', {
       key: 'chatbot-stage-api', reason: 'retired', project: 'chatbot-stage', project_id: 'proj_stage', key_id: 'key_api_g6', redacted_value: 'gsk_…Ap16',
@@ -70,6 +70,8 @@ function richPlan(): Plan {
       makePendingStep({ project: 'chatbot-stage', key: 'chatbot-stage-api', key_id: 'key_api_g5', generation: 5 }),
       makePendingStep({ project: 'chatbot-stage', key: 'chatbot-stage-leaky', key_id: 'key_leaky_g2', generation: 2, waiting_for: 'overlap', seconds_left: 2 * DAY + 3 * 3600 + 59, last_used_at: null }),
       makePendingStep({ project: 'chatbot-stage', key: 'chatbot-stage-web', key_id: 'key_web_g1', generation: 1, waiting_for: 'usage', seconds_left: null }),
+      // Only a rotations-only plan has these: a first generation whose targets changed since a reviewed apply recorded them.
+      makePendingStep({ project: 'chatbot-stage', key: 'chatbot-stage-cron', key_id: null, generation: 2, waiting_for: 'review', needs_review: 'targets_changed', seconds_left: null, last_used_at: null }),
     ],
     warnings: [
       makeWarning(),
@@ -91,8 +93,10 @@ describe('plan renderings', () => {
     expect(text).toContain('  - project "search-old" (proj_search_old)  # will be archived, which is final: 3 keys, last used 2026-11-10; removed from the policies\n');
     expect(text).toContain('Plan: 4 to create, 7 to update, 7 to delete, 1 to adopt, 2 to archive, 2 to rotate.\n');
     expect(text.indexOf('# organization')).toBeLessThan(text.indexOf('# team chatbot'));
-    expect(text).toContain('      ~ key "chatbot-stage-api" (key_api_g7, gsk_…Ap17)  rotate g7 -> g8  # due by age\n');
+    expect(text).toContain('      ~ key "chatbot-stage-api" (key_api_g7, gsk_…Ap17)  rotate g7 -> g8  # due by age; only a reviewed apply makes it: no reviewed apply has recorded its delivery targets yet\n');
     expect(text).toContain('retire g5: waits for its quiet period (21h left)');
+    // Issue 17, item 6: what an unreviewed run leaves for a reviewed apply, worded from its enum.
+    expect(text).toContain('    … key "chatbot-stage-cron" in project "chatbot-stage": g2 waits for a reviewed apply: its delivery targets differ from those a reviewed apply recorded\n');
   });
 
   it('words a spend limit change in USD and every reason from the enum', () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DELIVERED_ON_CREATE, METADATA } from '../../src/core/shared.js';
 import { planChanges, usageNeeds } from '../../src/plan/plan-changes.js';
-import { deliveredAt, IN_PROGRESS_GRACE_SECONDS, keyUsageFromBuckets, lineageOf, USAGE_LAG_ALLOWANCE_SECONDS } from '../../src/plan/rotation.js';
+import { deliveredAt, IN_PROGRESS_GRACE_SECONDS, keyUsageFromBuckets, lineageOf, reviewNeeded, targetsHash, USAGE_LAG_ALLOWANCE_SECONDS } from '../../src/plan/rotation.js';
+import { rotationStepsOnly } from '../../src/plan/summary.js';
 import type { KeyChange } from '../../src/plan/types.js';
 import { makeDesired, makeDesiredKey, makeDesiredProject, makeLive, makeLiveProject, managedKeyFor, NOW } from '../helpers/builders.js';
 
@@ -217,6 +218,53 @@ describe('a generation with no delivery target, marked delivered by its own crea
     older.metadata[METADATA.deliveredAt] = String(NOW - 60);
     const newer = markedOnCreate({ created_at: NOW - 5 * DAY }, 2);
     expect(lineageOf([older, newer], NOW).current).toBe(newer);
+  });
+});
+
+describe('what an unreviewed run may make (issue 17, item 6)', () => {
+  const key = makeDesiredKey('web');
+  const hash = targetsHash(key.rotation.deliver);
+  const withTargets = (g: number, targets: string | undefined, delivered = true) => {
+    const k = managedKeyFor(key, { created_at: NOW - 100 * DAY + g }, g);
+    if (targets === undefined) delete k.metadata[METADATA.targets];
+    else k.metadata[METADATA.targets] = targets;
+    if (!delivered) delete k.metadata[METADATA.deliveredAt];
+    return k;
+  };
+
+  it('reads the newest generation that records targets; any of two at that generation will do', () => {
+    expect(reviewNeeded([withTargets(1, hash)], hash)).toBeNull();
+    expect(reviewNeeded([withTargets(1, undefined)], hash)).toBe('targets_unrecorded');
+    expect(reviewNeeded([], hash)).toBe('targets_unrecorded');
+    // A newer approval of other targets wins over an older one of these, delivered or not.
+    expect(reviewNeeded([withTargets(1, hash), withTargets(2, 'other', false)], hash)).toBe('targets_changed');
+    // A newer generation recording nothing (an older release made it) does not hide the older record.
+    expect(reviewNeeded([withTargets(1, hash), withTargets(2, undefined, false)], hash)).toBeNull();
+    expect(reviewNeeded([withTargets(3, 'other'), withTargets(3, hash)], hash)).toBeNull();
+  });
+
+  it('marks only time-driven new generations, leaves them out of a rotations-only plan with their retirements, and lists them as waiting for review', () => {
+    const quick = { ...key, rotation: { ...key.rotation, quietPeriodSeconds: 0, minOverlapSeconds: 0 } };
+    const current = withTargets(4, undefined);
+    const full = planChanges(makeDesired([project], [quick]), makeLive([makeLiveProject('chatbot-prod', { keys: [current] })]), NOW);
+    expect(keyChanges(full).map((c) => [c.action, c.rotation?.needs_review ?? null, c.rotation?.after_rotation ?? false])).toEqual([['rotate', 'targets_unrecorded', false], ['delete', null, true]]);
+    // Not fingerprinted (time-driven), so the mark moves no fingerprint.
+    const marked = planChanges(makeDesired([project], [quick]), makeLive([makeLiveProject('chatbot-prod', { keys: [withTargets(4, targetsHash(quick.rotation.deliver))] })]), NOW);
+    expect(keyChanges(marked).map((c) => c.rotation?.needs_review ?? null)).toEqual([null, null]);
+    expect(marked.fingerprint).toBe(full.fingerprint);
+    const unreviewed = rotationStepsOnly(full);
+    expect(unreviewed.changes).toEqual([]);
+    expect(unreviewed.summary.rotate + unreviewed.summary.delete).toBe(0);
+    expect(unreviewed.pending).toEqual([{ project: 'chatbot-prod', key: 'web', key_id: current.id, generation: 5, waiting_for: 'review', needs_review: 'targets_unrecorded', seconds_left: null, last_used_at: null }]);
+    expect(rotationStepsOnly(marked).changes).toHaveLength(2);
+  });
+
+  it('never marks a rotation a policy change starts: those are never in a rotations-only plan anyway', () => {
+    const current = withTargets(1, 'other');
+    const plan = planChanges(makeDesired([project], [key]), makeLive([makeLiveProject('chatbot-prod', { keys: [current] })]), NOW);
+    expect(keyChanges(plan)).toMatchObject([{ action: 'rotate', rotation: { cause: 'targets', time_driven: false } }]);
+    expect(keyChanges(plan)[0]!.rotation!.needs_review).toBeUndefined();
+    expect(rotationStepsOnly(plan).changes).toEqual([]);
   });
 });
 

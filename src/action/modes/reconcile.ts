@@ -4,6 +4,8 @@ import { applyOrganization } from '../../app/apply-organization.js';
 import { deliverToTargets } from '../../app/deliver.js';
 import { RefusalError } from '../../core/errors.js';
 import { escapeMarkdown } from '../../core/sanitize.js';
+import { quote } from '../../plan/render-lines.js';
+import { pendingText as pendingStepText } from '../../plan/render-reason.js';
 import { isEmptyPlan } from '../../plan/summary.js';
 import type { Plan } from '../../plan/types.js';
 import { appliedCommentParts } from '../plan-comment.js';
@@ -31,6 +33,12 @@ export async function reconcileMode(ctx: ModeContext): Promise<ModeResult> {
   const run = { sha: ctx.event.sha, runUrl: ctx.event.runUrl };
   const heading = `### groq-rbac reconcile for \`${plan.org}\``;
   const note = 'Reconcile makes only time-driven rotation steps. Other differences between the organization and the policies are reported by the drift workflow and applied by `mode: apply` after review.';
+  // New generations whose targets no reviewed apply recorded: never delivered here (summary.ts).
+  const held = reviewLines(plan);
+  for (const l of held) ctx.logger.warn(`left for a reviewed apply: ${l}`);
+  const reportHeld = () => {
+    if (held.length > 0) ctx.summary.push(['**Left for the next reviewed apply** (reconcile delivers a key only to the targets a reviewed apply recorded):', ...held.map((l) => `- ${escapeMarkdown(l)}`), ''].join('\n'));
+  };
   switch (result.status) {
     case 'stale':
     case 'declined':
@@ -42,6 +50,7 @@ export async function reconcileMode(ctx: ModeContext): Promise<ModeResult> {
     case 'no_changes': {
       const line = `Nothing to reconcile: no key rotation is due${pendingText(plan)}.`;
       ctx.summary.push([heading, '', `**${line}** Nothing was changed.`, '', note, ''].join('\n'));
+      reportHeld();
       ctx.logger.info(line);
       return { plan, hasChanges: false, line, failure: null };
     }
@@ -51,8 +60,9 @@ export async function reconcileMode(ctx: ModeContext): Promise<ModeResult> {
       const audited = appendAuditLog(path.join(ctx.cwd, DEFAULT_AUDIT_LOG), report, readAuditContext(ctx.env, ctx.cwd));
       ctx.summary.push(`Audit log: ${audited} line${audited === 1 ? '' : 's'} appended to \`${DEFAULT_AUDIT_LOG}\`.\n`);
       ctx.summary.push(appliedCommentParts(plan, report, run).full, note);
+      reportHeld();
       const { applied, failed, skipped } = report.summary;
-      const line = `Reconciled ${applied} rotation step${applied === 1 ? '' : 's'}${failed + skipped > 0 ? `; ${failed} failed, ${skipped} skipped` : ''}.`;
+      const line = `Reconciled ${applied} rotation step${applied === 1 ? '' : 's'}${failed + skipped > 0 ? `; ${failed} failed, ${skipped} skipped` : ''}${held.length > 0 ? `; ${held.length} left for a reviewed apply` : ''}.`;
       return {
         plan, hasChanges: !isEmptyPlan(plan.summary), line,
         failure: failed + skipped > 0 ? `reconcile finished with ${failed} failed and ${skipped} skipped step${failed + skipped === 1 ? '' : 's'}: see the log; the next run tries again` : null,
@@ -62,6 +72,18 @@ export async function reconcileMode(ctx: ModeContext): Promise<ModeResult> {
 }
 
 function pendingText(plan: Plan): string {
-  const n = plan.pending?.length ?? 0;
-  return n === 0 ? '' : ` (${n} step${n === 1 ? '' : 's'} waiting for an overlap or quiet period)`;
+  const pending = plan.pending ?? [];
+  const review = pending.filter((p) => p.waiting_for === 'review').length;
+  const waiting = pending.length - review;
+  const parts = [
+    ...(waiting > 0 ? [`${waiting} step${waiting === 1 ? '' : 's'} waiting for an overlap or quiet period`] : []),
+    ...(review > 0 ? [`${review} left for a reviewed apply`] : []),
+  ];
+  return parts.length === 0 ? '' : ` (${parts.join('; ')})`;
 }
+
+/** `key "web" in project "chatbot-prod": g2 waits for a reviewed apply: …`, one per held generation. */
+function reviewLines(plan: Plan): string[] {
+  return (plan.pending ?? []).filter((p) => p.waiting_for === 'review').map((p) => `key ${quote(p.key)} in project ${quote(p.project)}: ${pendingStepText(p)}`);
+}
+

@@ -36,7 +36,9 @@ Options:
   --audit-log FILE           append one JSON line per applied change: time, actor, commit, PR,
                              change, outcome, ids; never a key value (default: ${DEFAULT_AUDIT_LOG})
   --rotations-only           only advance key rotations (rotate due keys, retire quiet old
-                             generations); never another change. For a scheduled job.
+                             generations); never another change, and never a delivery to
+                             targets no reviewed apply recorded (those wait, listed in the
+                             plan). For a scheduled job.
   --base REF                 the approved policies to check project ownership against (default:
                              where this branch left the default branch; see plan --help)
 ${orgOptionsHelp(29)}
