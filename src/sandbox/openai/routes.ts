@@ -21,7 +21,7 @@ const ok = (body: unknown): Reply => ({ status: 200, body });
  * The audit-log event types OpenAI has for what the sandbox records (openai-node `audit-logs.ts`):
  * no model-permission or spend events, so those changes are kept but never listed.
  */
-const OPENAI_EVENT_PREFIXES = ['api_key.', 'project.', 'rate_limit.', 'service_account.'];
+const OPENAI_EVENT_PREFIXES = ['api_key.', 'project.', 'rate_limit.', 'service_account.', 'user.', 'invite.'];
 const shownEvent = (type: string) => OPENAI_EVENT_PREFIXES.some((p) => type.startsWith(p));
 
 // Usage `group_by` values OpenAI has that the sandbox has no data for: accepted, answered as null.
