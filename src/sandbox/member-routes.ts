@@ -27,26 +27,27 @@ export function presentProjectUser(members: MemberStore, m: StoredProjectUser) {
 
 export function groqMemberRoutes(org: OrgState): RouteSpec[] {
   const admin = (method: string, path: string, handler: (ctx: RequestContext) => Reply, create = false): RouteSpec => ({ method, template: `${V1}${path}`, access: 'admin', create, handler });
-  const m = org.members;
-  const invite = (i: StoredInvite) => presentGroqInvite(i, m.status(i));
-  const member = (pu: StoredProjectUser) => presentProjectUser(m, pu);
+  // Read per call: a reset makes the organization's stores afresh.
+  const m = () => org.members;
+  const invite = (i: StoredInvite) => presentGroqInvite(i, m().status(i));
+  const member = (pu: StoredProjectUser) => presentProjectUser(m(), pu);
   const P = '/organization/projects/{project_id}/users';
   return [
-    admin('GET', '/organization/users', ({ query }) => ok(listOf(m.listUsers(query), presentUser))),
-    admin('GET', '/organization/users/{user_id}', ({ params }) => ok(presentUser(m.user(params[0]!)))),
-    admin('POST', '/organization/users/{user_id}', ({ params, body }) => ok(presentUser(m.updateUser(params[0]!, body)))),
-    admin('DELETE', '/organization/users/{user_id}', ({ params }) => ok(m.deleteUser(params[0]!))),
+    admin('GET', '/organization/users', ({ query }) => ok(listOf(m().listUsers(query), presentUser))),
+    admin('GET', '/organization/users/{user_id}', ({ params }) => ok(presentUser(m().user(params[0]!)))),
+    admin('POST', '/organization/users/{user_id}', ({ params, body }) => ok(presentUser(m().updateUser(params[0]!, body)))),
+    admin('DELETE', '/organization/users/{user_id}', ({ params }) => ok(m().deleteUser(params[0]!))),
 
-    admin('GET', '/organization/invites', ({ query }) => ok(listOf(m.listInvites(query), invite))),
-    admin('POST', '/organization/invites', ({ body }) => created(invite(m.createInvite(body))), true),
-    admin('GET', '/organization/invites/{invite_id}', ({ params }) => ok(invite(m.invite(params[0]!)))),
-    admin('DELETE', '/organization/invites/{invite_id}', ({ params }) => ok(m.deleteInvite(params[0]!))),
+    admin('GET', '/organization/invites', ({ query }) => ok(listOf(m().listInvites(query), invite))),
+    admin('POST', '/organization/invites', ({ body }) => created(invite(m().createInvite(body))), true),
+    admin('GET', '/organization/invites/{invite_id}', ({ params }) => ok(invite(m().invite(params[0]!)))),
+    admin('DELETE', '/organization/invites/{invite_id}', ({ params }) => ok(m().deleteInvite(params[0]!))),
 
-    admin('GET', P, ({ params, query }) => ok(listOf(m.listProjectUsers(params[0]!, query), member))),
-    admin('POST', P, ({ params, body }) => created(member(m.addProjectUser(params[0]!, body, false))), true),
-    admin('GET', `${P}/{user_id}`, ({ params }) => ok(member(m.projectUser(params[0]!, params[1]!)))),
-    admin('POST', `${P}/{user_id}`, ({ params, body }) => ok(member(m.updateProjectUser(params[0]!, params[1]!, body)))),
-    admin('DELETE', `${P}/{user_id}`, ({ params }) => ok(m.deleteProjectUser(params[0]!, params[1]!))),
+    admin('GET', P, ({ params, query }) => ok(listOf(m().listProjectUsers(params[0]!, query), member))),
+    admin('POST', P, ({ params, body }) => created(member(m().addProjectUser(params[0]!, body, false))), true),
+    admin('GET', `${P}/{user_id}`, ({ params }) => ok(member(m().projectUser(params[0]!, params[1]!)))),
+    admin('POST', `${P}/{user_id}`, ({ params, body }) => ok(member(m().updateProjectUser(params[0]!, params[1]!, body)))),
+    admin('DELETE', `${P}/{user_id}`, ({ params }) => ok(m().deleteProjectUser(params[0]!, params[1]!))),
   ];
 }
 
@@ -56,12 +57,13 @@ export function groqMemberRoutes(org: OrgState): RouteSpec[] {
  * person joining. `presentInvite` gives the provider's invite shape.
  */
 export function memberControlRoutes(org: OrgState, provider: string, presentInvite: (i: StoredInvite, status: InviteStatus) => unknown): RouteSpec[] {
-  const m = org.members;
+  // Read per call: a reset makes the organization's stores afresh.
+  const m = () => org.members;
   return [
     {
       method: 'GET', template: '/_sandbox/info', access: 'control',
       handler: () => {
-        const owner = m.adminUser();
+        const owner = m().adminUser();
         return ok({
           provider, organization: org.organization(),
           admin_key_owner: owner ? { id: owner.id, email: owner.email, role: owner.role } : null,
@@ -72,8 +74,8 @@ export function memberControlRoutes(org: OrgState, provider: string, presentInvi
     {
       method: 'POST', template: '/_sandbox/invites/{invite_id}/accept', access: 'control',
       handler: ({ params, body }) => {
-        const { invite, user } = m.acceptInvite(params[0]!, body);
-        return ok({ invite: presentInvite(invite, m.status(invite)), user: presentUser(user) });
+        const { invite, user } = m().acceptInvite(params[0]!, body);
+        return ok({ invite: presentInvite(invite, m().status(invite)), user: presentUser(user) });
       },
     },
   ];

@@ -57,6 +57,8 @@ export class MemberStore {
   private readonly usersByEmail: Map<string, StoredUser>;
   private readonly invites: StoredInvite[];
   private readonly invitesById: Map<string, StoredInvite>;
+  /** Per e-mail, its newest invite: at most one is pending at a time, and it is the newest. */
+  private readonly latestInvite = new Map<string, StoredInvite>();
   /** Per project, its memberships in user-id order. */
   private readonly byProject = new Map<string, StoredProjectUser[]>();
   /** Per user, the projects they are a member of. */
@@ -75,6 +77,7 @@ export class MemberStore {
     this.owners = this.users.filter((u) => u.role === 'owner').length;
     this.invites = [...(data.invites ?? [])];
     this.invitesById = new Map(this.invites.map((i) => [i.id, i]));
+    for (const i of this.invites) this.latestInvite.set(norm(i.email), i);
     for (const m of data.project_users ?? []) {
       this.memberships(m.project_id).push(m);
       this.userProjects(m.id).add(m.project_id);
@@ -206,13 +209,15 @@ export class MemberStore {
     const projects = this.inviteProjects(body.projects, role);
     // Assumed (neither source says): one person is invited once at a time, and a member is not invited.
     if (this.usersByEmail.has(norm(email))) throw invalid('email', `${email} is already a member of the organization.`);
-    if (this.invites.some((i) => norm(i.email) === norm(email) && this.status(i) === 'pending')) {
+    const latest = this.latestInvite.get(norm(email));
+    if (latest && this.status(latest) === 'pending') {
       throw invalid('email', `${email} already has a pending invite; delete it first to invite them again.`);
     }
     const now = this.org.now();
     const invite: StoredInvite = { id: this.org.nextId('invite-'), email, role, invited_at: now, expires_at: now + INVITE_TTL_SECONDS, accepted_at: null, projects };
     this.invites.push(invite);
     this.invitesById.set(invite.id, invite);
+    this.latestInvite.set(norm(email), invite);
     this.org.emit({ op: 'invite', i: invite });
     this.org.recordAudit('invite.sent', null, { id: invite.id, data: { email, role } });
     return invite;
@@ -224,6 +229,7 @@ export class MemberStore {
     if (i.accepted_at !== null) throw invalid('invite_id', `The invite '${id}' has already been accepted and cannot be deleted.`);
     this.invites.splice(indexOf(this.invites, i.id), 1);
     this.invitesById.delete(i.id);
+    if (this.latestInvite.get(norm(i.email))?.id === i.id) this.latestInvite.delete(norm(i.email));
     this.org.emit({ op: 'del_invite', id: i.id });
     this.org.recordAudit('invite.deleted', null, { id: i.id });
     return { object: 'organization.invite.deleted', id: i.id, deleted: true };
@@ -244,6 +250,7 @@ export class MemberStore {
     const accepted = { ...i, accepted_at: this.org.now() };
     this.invites[indexOf(this.invites, i.id)] = accepted;
     this.invitesById.set(i.id, accepted);
+    if (this.latestInvite.get(norm(i.email))?.id === i.id) this.latestInvite.set(norm(i.email), accepted);
     this.org.emit({ op: 'invite', i: accepted });
     this.org.recordAudit('invite.accepted', null, { id: i.id });
     const user = this.addUser(i.email, i.role, name);

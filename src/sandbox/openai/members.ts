@@ -46,13 +46,14 @@ export const ADMIN_KEY_ID = 'key_admin';
 
 export function openAiMemberRoutes(org: OrgState, adminKey: string): RouteSpec[] {
   const admin = (method: string, path: string, handler: (ctx: RequestContext) => Reply): RouteSpec => ({ method, template: `${V1}${path}`, access: 'admin', handler });
-  const m = org.members;
-  const invite = (i: StoredInvite) => presentOpenAiInvite(i, m.status(i));
-  const member = (pu: StoredProjectUser) => presentProjectUser(m, pu);
+  // Read per call: a reset makes the organization's stores afresh.
+  const m = () => org.members;
+  const invite = (i: StoredInvite) => presentOpenAiInvite(i, m().status(i));
+  const member = (pu: StoredProjectUser) => presentProjectUser(m(), pu);
   const P = '/organization/projects/{project_id}/users';
   // openai-node `AdminAPIKey`: `owner` is the user the key belongs to (`type: "user"`, role "Always `owner`").
   const adminKeyRecord = () => {
-    const owner = m.adminUser();
+    const owner = m().adminUser();
     return {
       object: 'organization.admin_api_key' as const, id: ADMIN_KEY_ID, name: 'Sandbox admin key', redacted_value: redactOpenAiKey(adminKey),
       created_at: owner?.added_at ?? 0, expires_at: null, last_used_at: null,
@@ -60,21 +61,21 @@ export function openAiMemberRoutes(org: OrgState, adminKey: string): RouteSpec[]
     };
   };
   return [
-    admin('GET', '/organization/users', ({ query }) => ok(listOf(m.listUsers(query), presentUser))),
-    admin('GET', '/organization/users/{user_id}', ({ params }) => ok(presentUser(m.user(params[0]!)))),
-    admin('POST', '/organization/users/{user_id}', ({ params, body }) => ok(presentUser(m.updateUser(params[0]!, body)))),
-    admin('DELETE', '/organization/users/{user_id}', ({ params }) => ok(m.deleteUser(params[0]!))),
+    admin('GET', '/organization/users', ({ query }) => ok(listOf(m().listUsers(query), presentUser))),
+    admin('GET', '/organization/users/{user_id}', ({ params }) => ok(presentUser(m().user(params[0]!)))),
+    admin('POST', '/organization/users/{user_id}', ({ params, body }) => ok(presentUser(m().updateUser(params[0]!, body)))),
+    admin('DELETE', '/organization/users/{user_id}', ({ params }) => ok(m().deleteUser(params[0]!))),
 
-    admin('GET', '/organization/invites', ({ query }) => ok(listOf(m.listInvites(query), invite))),
-    admin('POST', '/organization/invites', ({ body }) => ok(invite(m.createInvite(body)))),
-    admin('GET', '/organization/invites/{invite_id}', ({ params }) => ok(invite(m.invite(params[0]!)))),
-    admin('DELETE', '/organization/invites/{invite_id}', ({ params }) => ok(m.deleteInvite(params[0]!))),
+    admin('GET', '/organization/invites', ({ query }) => ok(listOf(m().listInvites(query), invite))),
+    admin('POST', '/organization/invites', ({ body }) => ok(invite(m().createInvite(body)))),
+    admin('GET', '/organization/invites/{invite_id}', ({ params }) => ok(invite(m().invite(params[0]!)))),
+    admin('DELETE', '/organization/invites/{invite_id}', ({ params }) => ok(m().deleteInvite(params[0]!))),
 
-    admin('GET', P, ({ params, query }) => ok(listOf(m.listProjectUsers(params[0]!, query), member))),
-    admin('POST', P, ({ params, body }) => ok(member(m.addProjectUser(params[0]!, body, true)))),
-    admin('GET', `${P}/{user_id}`, ({ params }) => ok(member(m.projectUser(params[0]!, params[1]!)))),
-    admin('POST', `${P}/{user_id}`, ({ params, body }) => ok(member(m.updateProjectUser(params[0]!, params[1]!, body)))),
-    admin('DELETE', `${P}/{user_id}`, ({ params }) => ok(m.deleteProjectUser(params[0]!, params[1]!))),
+    admin('GET', P, ({ params, query }) => ok(listOf(m().listProjectUsers(params[0]!, query), member))),
+    admin('POST', P, ({ params, body }) => ok(member(m().addProjectUser(params[0]!, body, true)))),
+    admin('GET', `${P}/{user_id}`, ({ params }) => ok(member(m().projectUser(params[0]!, params[1]!)))),
+    admin('POST', `${P}/{user_id}`, ({ params, body }) => ok(member(m().updateProjectUser(params[0]!, params[1]!, body)))),
+    admin('DELETE', `${P}/{user_id}`, ({ params }) => ok(m().deleteProjectUser(params[0]!, params[1]!))),
 
     admin('GET', '/organization/admin_api_keys', ({ query }) => ok(paginate([adminKeyRecord()], query, (k) => k))),
     admin('GET', '/organization/admin_api_keys/{key_id}', ({ params }) => {
