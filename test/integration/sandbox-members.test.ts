@@ -3,6 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
+import { sandboxCommand } from '../../src/cli/commands/sandbox.js';
+import type { Io } from '../../src/cli/io.js';
+import { UserError } from '../../src/core/errors.js';
 import { INVITE_TTL_SECONDS } from '../../src/sandbox/members.js';
 import { OPENAI_MEMBER_RULES } from '../../src/sandbox/openai/members.js';
 import { OrgState } from '../../src/sandbox/org-state.js';
@@ -481,5 +484,36 @@ describe('scale', () => {
     for (const p of projects) memberships += walk((q) => m.listProjectUsers(p, q)).length;
     expect(memberships).toBe(state.snapshot().project_users!.length);
     expect(m.listUsers(new URLSearchParams({ 'emails[]': 'u4999@acme.example' })).data.map((u) => u.email)).toEqual(['u4999@acme.example']);
+  });
+});
+
+describe('groq-rbac sandbox --owner', () => {
+  const testIo = (): Io & { output: () => string } => {
+    let text = '';
+    return {
+      out: (t) => void (text += t), err: (t) => void (text += t), color: false, interactive: false, env: {}, cwd: process.cwd(),
+      prompt: () => Promise.resolve(''), logger: { debug() {}, info() {}, warn() {}, error() {} } as unknown as Io['logger'],
+      output: () => text,
+    };
+  };
+
+  it('seeds the owner it names, says whose the admin key is, and refuses a value that is no e-mail address', async () => {
+    const io = testIo();
+    let stop!: () => void;
+    const stopped = new Promise<void>((resolve) => (stop = resolve));
+    const done = sandboxCommand(['--port', '0', '--state', '', '--owner', 'root@acme.example', '--admin-key', 'cli-owner-test-key'], io, () => stopped);
+    for (let i = 0; i < 500 && !/Stop with Ctrl-C/.test(io.output()); i++) await new Promise((r) => setTimeout(r, 10));
+    const url = /listening on (\S+)/.exec(io.output())![1]!;
+    try {
+      expect(io.output()).toContain("Admin key's owner: root@acme.example.");
+      const res = await fetch(`${url}/openai/v1/organization/users`, { headers: { authorization: 'Bearer cli-owner-test-key' } });
+      expect(((await res.json()) as { data: { email: string; role: string }[] }).data.map((u) => [u.email, u.role])).toEqual([['root@acme.example', 'owner']]);
+    } finally {
+      stop();
+      expect(await done).toBe(0);
+    }
+    await expect(sandboxCommand(['--port', '0', '--state', '', '--owner', 'root'], testIo(), () => Promise.resolve())).rejects.toThrow(UserError);
+    await expect(sandboxCommand(['--port', '0', '--state', '', '--owner', 'root'], testIo(), () => Promise.resolve())).rejects.toThrow(/--owner must be an e-mail address/);
+    expect(io.output()).not.toContain('cli-owner-test-key');
   });
 });
