@@ -9,6 +9,7 @@ import { ADMIN_ACTOR, AuditTrail } from './audit.js';
 import { Billing } from './billing.js';
 import { SandboxError, invalid, notFound } from './errors.js';
 import { IdempotencyTable } from './idempotency.js';
+import { GROQ_MEMBER_RULES, MemberStore, type MemberRules } from './members.js';
 import { newKeyValue, sortableId } from './ids.js';
 import { paginate, type ListPage } from './pagination.js';
 import { ORG_DEFAULT_LIMITS } from './rate-limits.js';
@@ -35,6 +36,10 @@ export interface OrgStateOptions {
   redactValue?: (value: string) => string;
   /** The organization's limits per model where none are set (default: ORG_DEFAULT_LIMITS). */
   defaultLimits?: RateLimitValues;
+  /** The first owner's e-mail, whose the admin key is: seeded when the organization has no members. None: no members. */
+  owner?: string;
+  /** The provider's member roles (default: Groq's). */
+  memberRules?: MemberRules;
 }
 
 /**
@@ -63,6 +68,9 @@ export class OrgState {
   audit!: AuditTrail;
   billing!: Billing;
   serviceAccounts!: ServiceAccountStore;
+  members!: MemberStore;
+  private readonly owner: string | undefined;
+  private readonly memberRules: MemberRules;
   private readonly keyValue: () => string;
   private readonly redactValue: (value: string) => string;
   private readonly defaultLimits: RateLimitValues;
@@ -75,9 +83,12 @@ export class OrgState {
     this.keyValue = options.keyValue ?? newKeyValue;
     this.redactValue = options.redactValue ?? redactKeyValue;
     this.defaultLimits = options.defaultLimits ?? ORG_DEFAULT_LIMITS;
+    this.owner = options.owner;
+    this.memberRules = options.memberRules ?? GROQ_MEMBER_RULES;
     const data = options.snapshot ?? emptySnapshot(options.orgId ?? 'org_sandbox', options.orgName ?? 'Sandbox organization');
     if (options.orgId) data.org.id = options.orgId;
     this.load(data);
+    if (this.owner !== undefined) this.members.seedOwner(this.owner);
   }
 
   private load(data: OrgSnapshot): void {
@@ -94,6 +105,7 @@ export class OrgState {
     this.audit = new AuditTrail([...data.audit]);
     this.billing = new Billing(this, data);
     this.serviceAccounts = new ServiceAccountStore(this, data.service_accounts ?? []);
+    this.members = new MemberStore(this, data, this.memberRules);
   }
 
   /** The whole state, for a snapshot on disk. */
@@ -101,6 +113,7 @@ export class OrgState {
     return {
       ...this.data, projects: this.projects, keys: [...this.keysById.values()], idempotency: this.idempotency.entries(),
       usage: this.usage.all(), spend_alerts: this.billing.alerts(), audit: this.audit.all(), service_accounts: this.serviceAccounts.all(),
+      ...this.members.snapshot(),
     };
   }
 
@@ -109,6 +122,8 @@ export class OrgState {
     const { org, clock_offset_ms, seq } = this.data;
     this.load({ ...emptySnapshot(org.id, org.name), clock_offset_ms, seq });
     this.emit({ op: 'reset' });
+    // An organization always has an owner: the one the admin key belongs to comes back.
+    if (this.owner !== undefined) this.members.seedOwner(this.owner);
   }
 
   emit(delta: Delta): void {

@@ -3,14 +3,18 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { bearerToken, requireAdmin } from './auth.js';
 import { controlRoutes, type Stats } from './control.js';
+import { UserError } from '../core/errors.js';
 import { SandboxError, invalid, invalidApiKey, notFound } from './errors.js';
 import { FaultTable, type Fault } from './faults.js';
 import { Inference } from './inference.js';
 import { OrgState } from './org-state.js';
 import { StateFile } from './persistence.js';
+import { groqMemberRoutes, memberControlRoutes, presentGroqInvite } from './member-routes.js';
+import { DEFAULT_OWNER_EMAIL, isEmail } from './members.js';
 import { compileRoutes, matchRoute, type Reply, type Route } from './router.js';
 import { openAiErrorBody, mismatchedOrganization } from './openai/errors.js';
 import { newServiceAccountKeyValue, redactOpenAiKey } from './openai/keys.js';
+import { OPENAI_MEMBER_RULES, openAiMemberRoutes, presentOpenAiInvite } from './openai/members.js';
 import { openAiCatalogue } from './openai/models.js';
 import { OPENAI_ORG_DEFAULTS } from './openai/rate-limits.js';
 import { openAiRoutes } from './openai/routes.js';
@@ -38,6 +42,11 @@ export interface SandboxOptions {
   /** Where state persists across restarts (locked while this sandbox runs); none keeps it in memory. */
   statePath?: string;
   adminKey?: string;
+  /**
+   * The e-mail of the organization's first owner, whose the admin key is (default
+   * `owner@sandbox.example`). Seeded when the organization has no members; a state file's own owner stays.
+   */
+  owner?: string;
   orgId?: string;
   latencyMs?: number;
   /** How long `last_used_at` lags traffic. */
@@ -80,6 +89,7 @@ const EMPTY_QUERY = new URLSearchParams();
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const provider = options.provider ?? 'groq';
   const openai = provider === 'openai';
+  if (options.owner !== undefined && !isEmail(options.owner)) throw new UserError(`the sandbox's owner must be an e-mail address, such as ${DEFAULT_OWNER_EMAIL}`);
   // OpenAI's admin keys are `sk-admin-…` (assumed: the prefix OpenAI issues; the sources show none).
   const adminKey = options.adminKey ?? `${openai ? 'sk-admin-' : 'sandbox-admin-'}${randomBytes(24).toString('hex')}`;
   // OpenAI's organization ids are `org-…`, Groq's (assumed) `org_…`.
@@ -91,8 +101,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const snapshot = options.statePath ? StateFile.load(options.statePath) : undefined;
     state = new OrgState({
       ...(orgId ? { orgId } : {}), usageLagSeconds: options.usageLagSeconds ?? 0, spendLagSeconds: options.spendLagSeconds ?? 0,
-      ...(snapshot ? { snapshot } : {}),
-      ...(openai ? { catalogue: openAiCatalogue, keyValue: newServiceAccountKeyValue, redactValue: redactOpenAiKey, defaultLimits: OPENAI_ORG_DEFAULTS } : {}),
+      ...(snapshot ? { snapshot } : {}), owner: options.owner ?? DEFAULT_OWNER_EMAIL,
+      ...(openai ? { catalogue: openAiCatalogue, keyValue: newServiceAccountKeyValue, redactValue: redactOpenAiKey, defaultLimits: OPENAI_ORG_DEFAULTS, memberRules: OPENAI_MEMBER_RULES } : {}),
     });
     if (options.statePath) {
       const file = new StateFile(options.statePath, () => state.snapshot());
@@ -107,7 +117,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const inference = new Inference(state);
   const faults = new FaultTable();
   const stats: Stats = { requests_total: 0, by_route: {} };
-  const routes = compileRoutes([...(openai ? openAiRoutes(state, inference) : apiRoutes(state, inference)), ...controlRoutes(state, inference, faults, stats)]);
+  const routes = compileRoutes([
+    ...(openai ? openAiRoutes(state, inference) : apiRoutes(state, inference)),
+    ...(openai ? openAiMemberRoutes(state, adminKey) : groqMemberRoutes(state)),
+    ...controlRoutes(state, inference, faults, stats),
+    ...memberControlRoutes(state, provider, openai ? presentOpenAiInvite : presentGroqInvite),
+  ]);
   const errorBody = (e: SandboxError): unknown => (openai ? openAiErrorBody(e) : e.toBody());
   const isProjectKey = (token: string) => state.authenticate(token) !== null;
   const latencyMs = options.latencyMs ?? 0;

@@ -31,6 +31,35 @@ export interface StoredServiceAccount {
   created_at: number;
 }
 
+/** An organization member (`/organization/users`): the role is the provider's (Groq: owner, developer, reader; OpenAI: owner, reader). */
+export interface StoredUser {
+  id: string;
+  name: string;
+  email: string;
+  role: string;
+  added_at: number;
+}
+
+/** An invite; its status follows from `accepted_at` and `expires_at` on the sandbox clock. */
+export interface StoredInvite {
+  id: string;
+  email: string;
+  role: string;
+  invited_at: number;
+  expires_at: number;
+  accepted_at: number | null;
+  /** The project memberships granted on acceptance. */
+  projects: { id: string; role: string }[];
+}
+
+/** A user's membership of a project: `id` is the user's id, as the API presents it. */
+export interface StoredProjectUser {
+  id: string;
+  project_id: string;
+  role: string;
+  added_at: number;
+}
+
 export interface StoredKey {
   id: string;
   project_id: string;
@@ -94,6 +123,13 @@ export interface OrgSnapshot {
   audit: AuditLog[];
   /** OpenAI's service accounts; absent in files written before they existed. */
   service_accounts?: StoredServiceAccount[];
+  /** Members, invites and project memberships (issue 20); absent in files written before them. */
+  users?: StoredUser[];
+  invites?: StoredInvite[];
+  /** Sorted by project, then user id. */
+  project_users?: StoredProjectUser[];
+  /** The user the admin key belongs to: the owner seeded when the organization was made. */
+  admin_user_id?: string | null;
 }
 
 /**
@@ -115,6 +151,13 @@ export type Delta =
   | { op: 'audit'; e: AuditLog }
   | { op: 'sa'; s: StoredServiceAccount }
   | { op: 'del_sa'; id: string }
+  | { op: 'user'; u: StoredUser }
+  | { op: 'del_user'; id: string }
+  | { op: 'invite'; i: StoredInvite }
+  | { op: 'del_invite'; id: string }
+  | { op: 'puser'; m: StoredProjectUser }
+  | { op: 'del_puser'; project_id: string; id: string }
+  | { op: 'admin_user'; id: string | null }
   | { op: 'meta'; seq: number; clock_offset_ms: number }
   | { op: 'reset' };
 
@@ -130,6 +173,9 @@ export function replay(base: OrgSnapshot, deltas: Iterable<Delta>): OrgSnapshot 
   let idempotency = new Map(s.idempotency);
   let audit = new Map(s.audit.map((e) => [e.id, e]));
   let accounts = new Map((s.service_accounts ?? []).map((a) => [a.id, a]));
+  let users = new Map((s.users ?? []).map((u) => [u.id, u]));
+  let invites = new Map((s.invites ?? []).map((i) => [i.id, i]));
+  let projectUsers = new Map((s.project_users ?? []).map((m) => [membershipKey(m.project_id, m.id), m]));
   for (const d of deltas) {
     switch (d.op) {
       case 'project': projects.set(d.p.id, d.p); break;
@@ -146,6 +192,13 @@ export function replay(base: OrgSnapshot, deltas: Iterable<Delta>): OrgSnapshot 
       case 'audit': audit.set(d.e.id, d.e); break;
       case 'sa': accounts.set(d.s.id, d.s); break;
       case 'del_sa': accounts.delete(d.id); break;
+      case 'user': users.set(d.u.id, d.u); break;
+      case 'del_user': users.delete(d.id); break;
+      case 'invite': invites.set(d.i.id, d.i); break;
+      case 'del_invite': invites.delete(d.id); break;
+      case 'puser': projectUsers.set(membershipKey(d.m.project_id, d.m.id), d.m); break;
+      case 'del_puser': projectUsers.delete(membershipKey(d.project_id, d.id)); break;
+      case 'admin_user': s.admin_user_id = d.id; break;
       case 'meta': s.seq = Math.max(s.seq, d.seq); s.clock_offset_ms = d.clock_offset_ms; break;
       case 'reset':
         s = { ...emptySnapshot(s.org.id, s.org.name), clock_offset_ms: s.clock_offset_ms, seq: s.seq };
@@ -156,6 +209,9 @@ export function replay(base: OrgSnapshot, deltas: Iterable<Delta>): OrgSnapshot 
         idempotency = new Map();
         audit = new Map();
         accounts = new Map();
+        users = new Map();
+        invites = new Map();
+        projectUsers = new Map();
         break;
     }
   }
@@ -170,12 +226,19 @@ export function replay(base: OrgSnapshot, deltas: Iterable<Delta>): OrgSnapshot 
     idempotency: [...idempotency.entries()].sort((a, b) => a[1].expires_at - b[1].expires_at),
     audit: byId(audit),
     service_accounts: byId(accounts),
+    users: byId(users),
+    invites: byId(invites),
+    project_users: [...projectUsers.values()].sort((a, b) => compareIds(a.project_id, b.project_id) || compareIds(a.id, b.id)),
   };
 }
+
+const compareIds = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const membershipKey = (projectId: string, userId: string) => `${projectId}|${userId}`;
 
 export function emptySnapshot(id: string, name: string): OrgSnapshot {
   return {
     version: 2, org: { id, name }, clock_offset_ms: 0, seq: 0, permissions: null, org_limits: {}, projects: [], keys: [],
     idempotency: [], usage: [], spend_adjustments: {}, spend_limit: null, spend_alerts: [], audit: [], service_accounts: [],
+    users: [], invites: [], project_users: [], admin_user_id: null,
   };
 }

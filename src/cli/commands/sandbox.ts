@@ -1,18 +1,22 @@
 import { UserError } from '../../core/errors.js';
 import { parseDuration } from '../../policy/duration.js';
+import { DEFAULT_OWNER_EMAIL, isEmail } from '../../sandbox/members.js';
 import { startSandbox } from '../../sandbox/server.js';
 import { parseCommandArgs } from '../args.js';
 import type { Io } from '../io.js';
 
 export const sandboxHelp = `Usage: groq-rbac sandbox [--provider groq|openai] [--host 127.0.0.1] [--port 8787|0] [--state FILE]
-                         [--admin-key KEY] [--org-id ID] [--latency-ms 0] [--usage-lag 0s] [--spend-lag 0s]
+                         [--admin-key KEY] [--org-id ID] [--owner EMAIL] [--latency-ms 0] [--usage-lag 0s] [--spend-lag 0s]
 
 Runs a stand-in Groq organization that speaks the contract in docs/groq-admin-api.md: projects,
 their model permissions, rate limits and API keys, the spend limit and alerts, usage, costs and
 the audit log; and inference with Groq's checks, error bodies and rate-limit headers.
 With --provider openai it speaks OpenAI's Administration API instead (docs/openai-admin-api.md):
 /v1/organization/..., service accounts that make sk-svcacct- keys, OpenAI's errors, /v1/chat/completions.
-Control it under /_sandbox/ (clock, faults, stats, reset, spend, rate_limits). Stop it with Ctrl-C.
+Members: users, invites and project users (owner, developer, reader; OpenAI's owner, reader and
+project owner, member); the admin key belongs to the first owner (--owner).
+Control it under /_sandbox/ (clock, faults, stats, reset, spend, rate_limits, info, invites/{id}/accept).
+Stop it with Ctrl-C.
 
 Options:
   --provider NAME    groq (contract v2, default) or openai (OpenAI's Administration API)
@@ -21,6 +25,8 @@ Options:
   --state FILE       state file, kept across restarts (default: .groq-rbac/sandbox.json; "" for memory only)
   --admin-key KEY    admin key (default: GROQ_ADMIN_KEY, or OPENAI_ADMIN_KEY for openai, else one is generated and printed)
   --org-id ID        the organization's id (default: org_sandbox; org-sandbox for openai)
+  --owner EMAIL      the first owner, whose the admin key is (default: owner@sandbox.example;
+                     a state file that has members keeps its own)
   --latency-ms N     added latency per request (default: 0)
   --usage-lag D      how long last_used_at lags traffic, e.g. 30s (default: 0s)
   --spend-lag D      how long month-to-date spend lags traffic; Groq's is 10-15m (default: 0s)
@@ -36,6 +42,7 @@ export async function sandboxCommand(argv: string[], io: Io, untilStopped: () =>
     state: { type: 'string', default: '.groq-rbac/sandbox.json' },
     'admin-key': { type: 'string' },
     'org-id': { type: 'string' },
+    owner: { type: 'string', default: DEFAULT_OWNER_EMAIL },
     'latency-ms': { type: 'string', default: '0' },
     'usage-lag': { type: 'string', default: '0s' },
     'spend-lag': { type: 'string', default: '0s' },
@@ -55,12 +62,14 @@ export async function sandboxCommand(argv: string[], io: Io, untilStopped: () =>
   const orgId = values['org-id'] ?? (openai ? 'org-sandbox' : 'org_sandbox');
   // OpenAI's organization ids are `org-…`; Groq's (assumed) `org_…`.
   if (!(openai ? /^org-[A-Za-z0-9_-]+$/ : /^org_[A-Za-z0-9_-]+$/).test(orgId)) throw new UserError(`--org-id must look like ${openai ? 'org-' : 'org_'}…, not "${orgId}"`);
+  const owner = values.owner;
+  if (!isEmail(owner)) throw new UserError(`--owner must be an e-mail address such as ${DEFAULT_OWNER_EMAIL}, not "${owner}"`);
   const keyVar = openai ? 'OPENAI_ADMIN_KEY' : 'GROQ_ADMIN_KEY';
   const givenKey = values['admin-key'] ?? io.env[keyVar];
   // Listen for the stop signals before anything is printed: whoever reads the first line may stop us at once.
   const stopped = untilStopped();
   const sandbox = await startSandbox({
-    provider, host: values.host, port, adminKey: givenKey, orgId, latencyMs, usageLagSeconds: usageLag, spendLagSeconds: spendLag,
+    provider, host: values.host, port, adminKey: givenKey, orgId, owner, latencyMs, usageLagSeconds: usageLag, spendLagSeconds: spendLag,
     ...(values.state ? { statePath: values.state } : {}),
   });
   io.out(`groq-rbac sandbox listening on ${sandbox.url}\n`);
@@ -69,7 +78,8 @@ export async function sandboxCommand(argv: string[], io: Io, untilStopped: () =>
   else io.out(`  export ${keyVar}=…   # the admin key you gave\n`);
   // Only the flag keeps sandbox keys local: groq-rbac never takes a server's word that it is a sandbox.
   io.out(`With \`--sandbox-url ${sandbox.url}${openai ? '/v1' : ''}\` GitHub and Vault deliveries go to files under .groq-rbac/deliveries/; through ${openai ? 'OPENAI_BASE_URL' : 'GROQ_BASE_URL'} alone, to their real targets.\n`);
-  io.out(`State: ${values.state || 'memory only'}. Organization: ${orgId}. Stop with Ctrl-C.\n`);
+  const keyOwner = sandbox.state.members.adminUser();
+  io.out(`State: ${values.state || 'memory only'}. Organization: ${orgId}. Admin key's owner: ${keyOwner ? keyOwner.email : 'removed'}. Stop with Ctrl-C.\n`);
   await stopped;
   await sandbox.close();
   io.err(values.state ? `sandbox stopped; state saved in ${values.state}.\n` : 'sandbox stopped.\n');

@@ -21,7 +21,7 @@ const ok = (body: unknown): Reply => ({ status: 200, body });
  * The audit-log event types OpenAI has for what the sandbox records (openai-node `audit-logs.ts`):
  * no model-permission or spend events, so those changes are kept but never listed.
  */
-const OPENAI_EVENT_PREFIXES = ['api_key.', 'project.', 'rate_limit.', 'service_account.'];
+const OPENAI_EVENT_PREFIXES = ['api_key.', 'project.', 'rate_limit.', 'service_account.', 'user.', 'invite.'];
 const shownEvent = (type: string) => OPENAI_EVENT_PREFIXES.some((p) => type.startsWith(p));
 
 // Usage `group_by` values OpenAI has that the sandbox has no data for: accepted, answered as null.
@@ -31,7 +31,8 @@ export function openAiRoutes(org: OrgState, engine: Inference): RouteSpec[] {
   const admin = (method: string, path: string, handler: (ctx: RequestContext) => Reply): RouteSpec => ({ method, template: `${OPENAI_V1}${path}`, access: 'admin', handler });
   const spend = new ProjectSpend(org);
   const inference = new OpenAiInference(org, engine, spend);
-  const accounts = org.serviceAccounts;
+  // Read per call: a reset makes the organization's stores afresh.
+  const accounts = () => org.serviceAccounts;
   /** Service accounts live only in active projects ("archived projects have no service accounts"). */
   const liveProject = (projectId: string) => {
     const p = org.project(projectId);
@@ -63,31 +64,31 @@ export function openAiRoutes(org: OrgState, engine: Inference): RouteSpec[] {
       return ok(presentRateLimit(org, project, model));
     }),
 
-    admin('GET', `${P}/service_accounts`, ({ params, query }) => ok(paginate(accounts.ofProject(liveProject(params[0]!).id), query, presentServiceAccount))),
+    admin('GET', `${P}/service_accounts`, ({ params, query }) => ok(paginate(accounts().ofProject(liveProject(params[0]!).id), query, presentServiceAccount))),
     admin('POST', `${P}/service_accounts`, ({ params, body }) => {
       const p = liveProject(params[0]!);
       const input = validateServiceAccountBody(body, 'create');
-      const { account, key, value } = accounts.create(p, input.name!, input.withoutKey);
+      const { account, key, value } = accounts().create(p, input.name!, input.withoutKey);
       const apiKey = key && value ? { object: 'organization.project.service_account.api_key', value, name: key.name, created_at: key.created_at, id: key.id } : null;
       return ok({ ...presentServiceAccount(account), api_key: apiKey });
     }),
-    admin('GET', `${P}/service_accounts/{service_account_id}`, ({ params }) => ok(presentServiceAccount(accounts.get(params[0]!, params[1]!)))),
+    admin('GET', `${P}/service_accounts/{service_account_id}`, ({ params }) => ok(presentServiceAccount(accounts().get(params[0]!, params[1]!)))),
     admin('POST', `${P}/service_accounts/{service_account_id}`, ({ params, body }) => {
       const p = liveProject(params[0]!);
       const { name, role } = validateServiceAccountBody(body, 'update');
-      return ok(presentServiceAccount(accounts.update(p, accounts.get(p.id, params[1]!), { ...(name !== undefined ? { name } : {}), ...(role ? { role } : {}) })));
+      return ok(presentServiceAccount(accounts().update(p, accounts().get(p.id, params[1]!), { ...(name !== undefined ? { name } : {}), ...(role ? { role } : {}) })));
     }),
     admin('DELETE', `${P}/service_accounts/{service_account_id}`, ({ params }) => {
       const p = liveProject(params[0]!);
-      const account = accounts.get(p.id, params[1]!);
-      accounts.delete(p, account);
+      const account = accounts().get(p.id, params[1]!);
+      accounts().delete(p, account);
       return ok({ object: 'organization.project.service_account.deleted', id: account.id, deleted: true });
     }),
     admin('POST', `${P}/service_accounts/{service_account_id}/api_keys`, ({ params, body }) => {
       const p = liveProject(params[0]!);
-      const account = accounts.get(p.id, params[1]!);
+      const account = accounts().get(p.id, params[1]!);
       const name = keyName(body);
-      const { key, value } = accounts.addKey(p, account, name);
+      const { key, value } = accounts().addKey(p, account, name);
       return ok({ object: 'organization.project.service_account.api_key', id: key.id, name: key.name, created_at: key.created_at, value });
     }),
 
