@@ -52,8 +52,6 @@ export class OpenAiClient {
   private readonly logger: Logger;
   private readonly maxPages: number;
   private lastServerTime: number | null = null;
-  /** Calls made (a retry inside the transport is not counted again; the sandbox's stats count those). */
-  calls = 0;
 
   constructor(options: OpenAiClientOptions) {
     if (!options.adminKey) throw new UserError('OPENAI_ADMIN_KEY is not set: set it to an admin key of the OpenAI organization (or use --sandbox)');
@@ -87,7 +85,6 @@ export class OpenAiClient {
       // A project key's limits say nothing about the admin API's: its 429s must not slow admin calls.
       gated: options.bearer === undefined,
     };
-    this.calls++;
     let response;
     try {
       response = await this.transport.request(request);

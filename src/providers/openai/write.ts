@@ -36,8 +36,18 @@ export class Writer {
     ).then((id) => ({ id, replayed: false }));
   }
 
+  /**
+   * Retry-safe in effect: if a retry after a lost answer is refused ("Archived projects cannot be
+   * used or updated", spec), the project is looked at, and archived is done.
+   */
   async archiveProject(projectId: string): Promise<void> {
-    await this.client.call({ method: 'POST', path: `${projectPath(projectId)}/archive`, retrySafe: true });
+    try {
+      await this.client.call({ method: 'POST', path: `${projectPath(projectId)}/archive`, retrySafe: true });
+    } catch (error) {
+      if (!(error instanceof ProviderError) || error.kind !== 'invalid') throw error;
+      const p = await this.client.call<WireProject>({ method: 'GET', path: projectPath(projectId) });
+      if (p.status !== 'archived' && !p.archived_at) throw error;
+    }
   }
 
   /** null: no rule of its own (DELETE). */

@@ -79,6 +79,14 @@ describe('OpenAI provider: list guards and error shapes (nock)', () => {
     expect(u.message).not.toContain(adminKey);
   });
 
+  it('archiving a project already archived (a retry after a lost answer) is done; refused otherwise', async () => {
+    const refused = { error: { message: 'Archived projects cannot be used or updated', type: 'invalid_request_error', param: null, code: null } };
+    api().post(`${P}/proj_1/archive`).reply(400, refused).get(`${P}/proj_1`).reply(200, { ...project('proj_1'), status: 'archived', archived_at: 9 });
+    await provider().archiveProject('proj_1');
+    api().post(`${P}/proj_2/archive`).reply(400, refused).get(`${P}/proj_2`).reply(200, project('proj_2'));
+    await expect(provider().archiveProject('proj_2')).rejects.toMatchObject({ kind: 'invalid', status: 400 });
+  });
+
   it('sends owner_project_access=any on key lists, and the redaction covers every sk- form', async () => {
     const scope = api().get(`${P}/proj_1/api_keys`).query({ owner_project_access: 'any', limit: 100 }).reply(200, list([
       { object: 'organization.project.api_key', id: 'key_u', name: 'laptop', redacted_value: 'sk-abc...def', created_at: 5, last_used_at: 9, owner: { type: 'user', user: { id: 'user_1' } } },
