@@ -51,7 +51,7 @@ async function readProject(client: OpenAiClient, p: WireProject, lookup: Readonl
   const spending = options.projectSpending === false ? undefined : readSpending(client, path);
   spending?.catch(() => {});
   const [permissions, limits, keys] = await Promise.all([
-    client.call<WireModelPermissions>({ method: 'GET', path: `${path}/model_permissions` }),
+    orNone(client.call<WireModelPermissions>({ method: 'GET', path: `${path}/model_permissions` })),
     client.list<WireRateLimit>(`${path}/rate_limits`),
     listProjectKeys(client, p.id, lookup, options.onServiceAccount),
   ]);
@@ -116,9 +116,14 @@ export async function readSpending(client: OpenAiClient, base: string): Promise<
  * answer both read as none. A 404 for a wrong URL says "Invalid URL"/`unknown_url` and stays an error.
  */
 async function getSpendLimit(client: OpenAiClient, base: string): Promise<WireSpendLimit | null> {
+  const limit = await orNone(client.call<WireSpendLimit | null>({ method: 'GET', path: `${base}/spend_limit` }));
+  return limit && typeof limit.threshold_amount === 'number' ? limit : null;
+}
+
+/** Nothing set (model permissions, a spend limit): a 404 reads as none; a 404 for a wrong URL does not. */
+async function orNone<T>(call: Promise<T>): Promise<T | null> {
   try {
-    const limit = await client.call<WireSpendLimit | null>({ method: 'GET', path: `${base}/spend_limit` });
-    return limit && typeof limit.threshold_amount === 'number' ? limit : null;
+    return await call;
   } catch (error) {
     if (error instanceof ProviderError && error.kind === 'not_found' && error.code !== 'unknown_url' && !/invalid url/i.test(error.message)) return null;
     throw error;

@@ -79,6 +79,25 @@ describe('OpenAI provider: list guards and error shapes (nock)', () => {
     expect(u.message).not.toContain(adminKey);
   });
 
+  it('no model permissions or spend limit set: a 404 reads as none, a 404 for a wrong URL stays an error', async () => {
+    const none = (code: string) => ({ error: { message: 'No such object', type: 'invalid_request_error', param: null, code } });
+    const empty = list([], null, false);
+    const arrange = (permissions: [number, Record<string, unknown>]) =>
+      api()
+        .get('/v1/organization/spend_limit').reply(200, {}).get('/v1/organization/spend_alerts').query(true).reply(200, empty)
+        .get(P).query(true).reply(200, list([project('proj_1')], 'proj_1', false))
+        .get(`${P}/proj_1/model_permissions`).reply(permissions[0], permissions[1])
+        .get(`${P}/proj_1/rate_limits`).query(true).reply(200, empty).get(`${P}/proj_1/api_keys`).query(true).reply(200, empty)
+        .get(`${P}/proj_1/spend_limit`).reply(404, none('spend_limit_not_found')).get(`${P}/proj_1/spend_alerts`).query(true).reply(200, empty);
+    arrange([404, none('model_permissions_not_found')]);
+    const state = await provider().readLiveState();
+    expect(state.projects).toEqual([{ id: 'proj_1', name: 'proj_1', created_at: 1, permissions: null, limits: [], keys: [], spending: { monthly_cap_usd: null, alerts: [] } }]);
+    expect(state.spending.monthly_cap_usd).toBeNull();
+    nock.cleanAll();
+    arrange([404, { error: { message: 'Invalid URL (GET /v1/organization/projects/proj_1/model_permissions)', type: 'invalid_request_error', param: null, code: null } }]);
+    await expect(provider().readLiveState()).rejects.toMatchObject({ kind: 'not_found' });
+  });
+
   it('archiving a project already archived (a retry after a lost answer) is done; refused otherwise', async () => {
     const refused = { error: { message: 'Archived projects cannot be used or updated', type: 'invalid_request_error', param: null, code: null } };
     api().post(`${P}/proj_1/archive`).reply(400, refused).get(`${P}/proj_1`).reply(200, { ...project('proj_1'), status: 'archived', archived_at: 9 });
