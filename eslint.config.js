@@ -9,13 +9,18 @@ const LAYERS = {
   groq: ['core'],
   github: ['core'],
   sandbox: ['core'],
+  // A provider (src/providers/<name>/) speaks its API and maps it to core's domain (docs/provider-port.md).
+  providers: ['core'],
   plan: ['core', 'policy'],
   report: ['core', 'policy'],
   apply: ['core', 'policy', 'plan', 'groq', 'github'],
-  app: ['core', 'policy', 'plan', 'groq', 'github', 'apply', 'report'],
-  cli: ['core', 'policy', 'plan', 'groq', 'github', 'apply', 'app', 'sandbox', 'report'],
-  action: ['core', 'policy', 'plan', 'groq', 'github', 'apply', 'app', 'report'],
+  app: ['core', 'policy', 'plan', 'groq', 'github', 'apply', 'report', 'providers'],
+  cli: ['core', 'policy', 'plan', 'groq', 'github', 'apply', 'app', 'sandbox', 'report', 'providers'],
+  action: ['core', 'policy', 'plan', 'groq', 'github', 'apply', 'app', 'report', 'providers'],
 };
+
+// Until the lead moves the one HTTP transport into core, providers may import it (and nothing else of groq/).
+const EXCEPTIONS = { providers: { groq: '(?!transport\\.js$)' } };
 
 const boundaries = Object.entries(LAYERS).map(([layer, allowed]) => {
   const forbidden = Object.keys(LAYERS).filter((other) => other !== layer && !allowed.includes(other));
@@ -24,7 +29,7 @@ const boundaries = Object.entries(LAYERS).map(([layer, allowed]) => {
     rules: {
       'no-restricted-imports': ['error', {
         patterns: forbidden.map((other) => ({
-          regex: `^(\\.\\./)+(src/)?${other}/`,
+          regex: `^(\\.\\./)+(src/)?${other}/${EXCEPTIONS[layer]?.[other] ?? ''}`,
           message: `src/${layer}/ may import only ${allowed.length ? allowed.map((a) => `src/${a}/`).join(', ') : 'nothing else in src/'} (see eslint.config.js).`,
         })),
       }],

@@ -1,0 +1,133 @@
+/**
+ * The OpenAI provider: groq-rbac's port (src/core/provider.ts) over OpenAI's Administration API.
+ * Base `https://api.openai.com/v1` (`--base-url`, `OPENAI_BASE_URL`), admin key `OPENAI_ADMIN_KEY`,
+ * organization from `org:` in org.yaml, sent on every call so that OpenAI enforces it.
+ */
+import type { AuditEvent, CostRow, DomainLimitSet, DomainLiveState, DomainModelRule, KeyMarks, LiveKey, UsageRow } from '../../core/domain.js';
+import type { Capabilities, CreatedKey, ProviderAdmin, SpendScope, UsageQuery } from '../../core/provider.js';
+import { auditEvents, costs, usage } from './activity.js';
+import { keyLookup } from './bookkeeping.js';
+import { OPENAI_CAPABILITIES } from './capabilities.js';
+import { enc, OpenAiClient, projectPath, type OpenAiClientOptions } from './client.js';
+import { ProviderError } from './errors.js';
+import { KeyWriter } from './keys.js';
+import { listProjectKeys, liveKeyFrom, readOpenAiState, type ReadOptions } from './read.js';
+import type { WireProjectApiKey } from './wire.js';
+import { Writer } from './write.js';
+
+export interface OpenAiProviderOptions extends OpenAiClientOptions {
+  /** The policy key names (hashed service account names map back to them). */
+  keyNames?: readonly string[];
+  /** Read project spend limits and alerts (default true): 2 requests per project. */
+  projectSpending?: boolean;
+  orgName?: string;
+}
+
+export class OpenAiProvider implements ProviderAdmin {
+  readonly provider = 'openai';
+  readonly capabilities: Capabilities = OPENAI_CAPABILITIES;
+  readonly client: OpenAiClient;
+  private readonly keys: KeyWriter;
+  private readonly writer: Writer;
+  private keyNames: readonly string[];
+  private lookup: ReadonlyMap<string, string>;
+
+  constructor(private readonly options: OpenAiProviderOptions) {
+    this.client = new OpenAiClient(options);
+    const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+    this.keys = new KeyWriter(this.client, { sleep, ...(options.baseDelayMs !== undefined ? { baseDelayMs: options.baseDelayMs } : {}), ...(options.maxDelayMs !== undefined ? { maxDelayMs: options.maxDelayMs } : {}) });
+    this.writer = new Writer(this.client, sleep);
+    this.keyNames = options.keyNames ?? [];
+    this.lookup = keyLookup(this.keyNames);
+  }
+
+  /** `keyNames` here (a proposal for the port) replaces the constructor's for this and later reads. */
+  readLiveState(options: { concurrency?: number; keyNames?: readonly string[] } = {}): Promise<DomainLiveState> {
+    if (options.keyNames) {
+      this.keyNames = options.keyNames;
+      this.lookup = keyLookup(this.keyNames);
+    }
+    const read: ReadOptions = {
+      keyNames: this.keyNames,
+      onServiceAccount: (id, name) => this.keys.names.set(id, name),
+      ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+      ...(this.options.projectSpending !== undefined ? { projectSpending: this.options.projectSpending } : {}),
+      ...(this.options.orgName !== undefined ? { orgName: this.options.orgName } : {}),
+    };
+    return readOpenAiState(this.client, read);
+  }
+
+  setOrgPermissions(rule: DomainModelRule | null): Promise<void> {
+    return this.writer.setOrgPermissions(rule);
+  }
+  createProject(name: string, identity: string): Promise<{ id: string; replayed: boolean }> {
+    return this.writer.createProject(name, identity);
+  }
+  archiveProject(projectId: string): Promise<void> {
+    return this.writer.archiveProject(projectId);
+  }
+  setProjectPermissions(projectId: string, rule: DomainModelRule | null): Promise<void> {
+    return this.writer.setProjectPermissions(projectId, rule);
+  }
+  setProjectLimits(projectId: string, limit: { id: string; model: string }, values: DomainLimitSet): Promise<void> {
+    return this.writer.setProjectLimits(projectId, limit, values);
+  }
+
+  listKeys(projectId: string): Promise<LiveKey[]> {
+    return listProjectKeys(this.client, projectId, this.lookup, (id, name) => this.keys.names.set(id, name));
+  }
+  async getKey(projectId: string, keyId: string): Promise<LiveKey | null> {
+    try {
+      const k = await this.client.call<WireProjectApiKey>({ method: 'GET', path: `${projectPath(projectId)}/api_keys/${enc(keyId)}` });
+      return liveKeyFrom(k, this.lookup, (id, name) => this.keys.names.set(id, name));
+    } catch (error) {
+      if (error instanceof ProviderError && error.kind === 'not_found') return null;
+      throw error;
+    }
+  }
+  createKey(projectId: string, input: { name: string; marks: KeyMarks }, identity: string): Promise<CreatedKey> {
+    return this.keys.create(projectId, input, identity);
+  }
+  updateMarks(projectId: string, key: LiveKey, marks: Partial<KeyMarks>): Promise<LiveKey> {
+    return this.keys.updateMarks(projectId, key, marks);
+  }
+  deleteKey(projectId: string, key: LiveKey): Promise<void> {
+    return this.keys.delete(projectId, key);
+  }
+
+  setSpendLimit(scope: SpendScope, usd: number | null): Promise<void> {
+    return this.writer.setSpendLimit(scope, usd);
+  }
+  createSpendAlert(scope: SpendScope, alert: { threshold_usd: number; recipients: string[] }, identity: string): Promise<{ id: string }> {
+    return this.writer.createSpendAlert(scope, alert, identity);
+  }
+  updateSpendAlert(scope: SpendScope, id: string, alert: { threshold_usd: number; recipients: string[] }): Promise<void> {
+    return this.writer.updateSpendAlert(scope, id, alert);
+  }
+  deleteSpendAlert(scope: SpendScope, id: string): Promise<void> {
+    return this.writer.deleteSpendAlert(scope, id);
+  }
+
+  usage(query: UsageQuery): Promise<UsageRow[]> {
+    return usage(this.client, query);
+  }
+  costs(query: { start_time: number; end_time: number; project_ids?: string[]; group_by: ('project_id' | 'line_item' | 'key_id')[] }): Promise<CostRow[]> {
+    return costs(this.client, query);
+  }
+  auditEvents(query: { since: number }): Promise<AuditEvent[]> {
+    return auditEvents(this.client, query);
+  }
+
+  /** `GET /models` with the new key: the cheapest call it can make. */
+  async verifyKey(value: string): Promise<void> {
+    await this.client.call({ method: 'GET', path: '/models', bearer: value, retrySafe: true });
+  }
+
+  observedNow(): number | null {
+    return this.client.observedNow();
+  }
+
+  close(): Promise<void> {
+    return this.client.close();
+  }
+}
