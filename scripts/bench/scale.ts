@@ -38,7 +38,15 @@ async function seed(keys: number): Promise<number> {
 
 /** An organization seeded with `dir`'s policies by `groq-rbac apply`, then `plan` as a whole process, best of `runs`. */
 async function seededPlan(dir: string, runs: number): Promise<{ mib: number; ms: number }> {
-  const state = path.join(dir, 'sandbox.json');
+  // Outside the policies: they are a git repository whose committed tree plan compares with.
+  const state = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'groq-rbac-bench-state-')), 'sandbox.json');
+  // As a team keeps them: committed on main, so project ownership is what main says.
+  const git = (...args: string[]) => spawnSync('git', ['-C', dir, '-c', 'user.email=bench@example.com', '-c', 'user.name=bench', ...args], { encoding: 'utf8' });
+  if (git('rev-parse', '--git-dir').status !== 0) {
+    git('init', '-q', '-b', 'main');
+    git('add', '-A');
+    if (git('commit', '-q', '-m', 'policies').status !== 0) throw new Error(`cannot commit the generated policies in ${dir}`);
+  }
   const seeder = await spawnSandbox(['--admin-key', ADMIN, '--org-id', 'org_bench', '--state', state]);
   try {
     // In a folder of its own: the sandbox's stand-in deliveries (a file per key under .groq-rbac/)

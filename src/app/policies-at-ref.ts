@@ -23,14 +23,34 @@ export interface PoliciesAtRef {
 const GIT_TIMEOUT_MS = 30_000;
 const MAX_GIT_OUTPUT = 64 * 1024 * 1024;
 
-/** Reads and validates `policiesDir` as it was at `ref` in the git repository that holds it. */
-export async function readPoliciesAtRef(policiesDir: string, ref: string, options: Parameters<typeof readPolicies>[1] = {}): Promise<PoliciesAtRef> {
+/** The repository holding `policiesDir`, the commit `ref` names, and the directory's path in it. */
+async function resolveAt(policiesDir: string, ref: string): Promise<{ top: string; commit: string; relative: string }> {
   const absolute = path.resolve(policiesDir);
   const cwd = existingAncestor(absolute);
   const top = (await git(cwd, ['rev-parse', '--show-toplevel'], 'find the git repository')).trim();
   const commit = (await git(top, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], `find revision ${ref}`)).trim();
   const relative = path.relative(fs.realpathSync(top), realOrSelf(absolute)).split(path.sep).join('/');
   if (relative.startsWith('..') || path.isAbsolute(relative)) throw new UserError(`the policies directory ${policiesDir} is outside the git repository at ${top}`);
+  return { top, commit, relative };
+}
+
+/**
+ * Whether the policies directory in the working tree is exactly what it was at `commit`: no change
+ * to a tracked file and no file git does not track yet. Then reading the revision again would only
+ * repeat the working tree's own read.
+ */
+async function unchangedSince(at: { top: string; commit: string; relative: string }): Promise<boolean> {
+  const spec = at.relative === '' ? '.' : at.relative;
+  const [changed, untracked] = await Promise.all([
+    git(at.top, ['diff', '--name-only', at.commit, '--', spec], 'compare the policies with their base'),
+    git(at.top, ['ls-files', '--others', '--', spec], 'list new policy files'),
+  ]);
+  return changed.trim() === '' && untracked.trim() === '';
+}
+
+/** Reads and validates `policiesDir` as it was at `ref` in the git repository that holds it. */
+export async function readPoliciesAtRef(policiesDir: string, ref: string, options: Parameters<typeof readPolicies>[1] = {}): Promise<PoliciesAtRef> {
+  const { top, commit, relative } = await resolveAt(policiesDir, ref);
   const listed = await git(top, ['ls-tree', '-d', '--name-only', commit, '--', relative === '' ? '.' : relative], 'list the policies directory');
   if (relative !== '' && listed.trim() === '') return { ref, commit, result: null };
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'groq-rbac-ref-'));
@@ -142,22 +162,29 @@ function realOrSelf(p: string): string {
  * read: then every live project a team file names needs a grant in org.yaml. A `ref` given
  * explicitly that cannot be read is an error, not a fallback.
  */
-export async function readOwnershipBase(policiesDir: string, ref: string | null): Promise<{ base: OwnershipBase | null; note: string | null }> {
+export async function readOwnershipBase(policiesDir: string, ref: string | null, head?: { projects: readonly { name: string; team: string }[] }): Promise<{ base: OwnershipBase | null; note: string | null }> {
   const fallback = (why: string) => ({
     base: null,
     note: `ownership: ${why}; every live project a team file names must be granted to its team in org.yaml (run in the policies' git repository, or pass --base REF)`,
   });
-  let at: PoliciesAtRef;
+  let resolved: { top: string; commit: string; relative: string };
+  let given: string;
   if (ref !== null) {
-    at = await readPoliciesAtRef(policiesDir, ref);
+    given = ref;
+    resolved = await resolveAt(policiesDir, ref);
   } else {
     try {
-      at = await readPoliciesAtRef(policiesDir, await defaultBaseRef(policiesDir));
+      given = await defaultBaseRef(policiesDir);
+      resolved = await resolveAt(policiesDir, given);
     } catch (e) {
       return fallback(`no base revision to compare with (${e instanceof UserError ? e.message.replace(/; pass --since REF$/, '') : String(e)})`);
     }
   }
-  const label = at.ref === at.commit ? at.commit.slice(0, 12) : `${at.ref} (${at.commit.slice(0, 12)})`;
+  const label = given === resolved.commit ? resolved.commit.slice(0, 12) : `${given} (${resolved.commit.slice(0, 12)})`;
+  // The policies are the base's own (a run on the default branch, a pull request that changes no
+  // policy): they say who owns what, and reading the revision again would cost a second parse.
+  if (head && (await unchangedSince(resolved))) return { base: { label, projects: head.projects.map((p) => ({ name: p.name, team: p.team })) }, note: null };
+  const at = await readPoliciesAtRef(policiesDir, resolved.commit);
   // The policies directory did not exist then: no team owned anything.
   if (at.result === null) return { base: { label, projects: [] }, note: null };
   if (!at.result.desired) return fallback(`the policies at ${label} do not validate, so they cannot show who owned which project`);

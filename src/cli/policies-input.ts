@@ -32,8 +32,8 @@ export function loadDesired(policies: string, io: Io): DesiredState | null {
  * What project ownership is checked against for plan and apply: the policies at `--base REF`, else
  * where this branch left the default branch. Says so in one line when there is none.
  */
-export async function loadOwnershipBase(policies: string, ref: string | undefined, io: Io): Promise<{ base: OwnershipBase | null }> {
-  const { base, note } = await readOwnershipBase(path.resolve(io.cwd, policies), ref ?? null);
+export async function loadOwnershipBase(policies: string, ref: string | undefined, io: Io, head?: DesiredState): Promise<{ base: OwnershipBase | null }> {
+  const { base, note } = await readOwnershipBase(path.resolve(io.cwd, policies), ref ?? null, head);
   if (note) io.err(`${note}\n`);
   return { base };
 }

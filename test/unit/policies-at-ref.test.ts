@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defaultBaseRef, readPoliciesAtRef } from '../../src/app/policies-at-ref.js';
+import { defaultBaseRef, readOwnershipBase, readPoliciesAtRef } from '../../src/app/policies-at-ref.js';
 import { ORG_YAML, projectYaml, teamYaml, writePolicies } from '../helpers/policies.js';
 
 function git(dir: string, ...args: string[]): string {
@@ -56,5 +56,25 @@ describe('readPoliciesAtRef', () => {
   it('finds where the branch left main', async () => {
     const { policies, first } = repository();
     expect(await defaultBaseRef(policies)).toBe(first);
+  });
+});
+
+describe('readOwnershipBase', () => {
+  const head = { projects: [{ name: 'from-the-working-tree', team: 'chatbot' }] };
+
+  it("takes the working tree's own owners when the policies are unchanged since the base, without reading the revision", async () => {
+    const { policies } = repository();
+    // HEAD's policies are the working tree's: the base is read from `head`, not from git.
+    const { base } = await readOwnershipBase(policies, 'HEAD', head);
+    expect(base?.projects).toEqual(head.projects);
+  });
+
+  it('reads the revision when the working tree changed the policies, or holds a file git does not track', async () => {
+    const { policies } = repository();
+    fs.writeFileSync(path.join(policies, 'teams', 'chatbot.yaml'), teamYaml('chatbot', projectYaml('chatbot-changed')));
+    expect((await readOwnershipBase(policies, 'HEAD', head)).base?.projects).toEqual([{ name: 'chatbot-staging', team: 'chatbot' }]);
+    git(path.dirname(policies), 'checkout', '-q', '--', 'policies');
+    fs.writeFileSync(path.join(policies, 'teams', 'research.yaml'), teamYaml('research'));
+    expect((await readOwnershipBase(policies, 'HEAD', head)).base?.projects).toEqual([{ name: 'chatbot-staging', team: 'chatbot' }]);
   });
 });

@@ -47,7 +47,7 @@ export async function applyMode(ctx: ModeContext): Promise<ModeResult> {
   if (!desired) return { plan: null, hasChanges: false, line: 'The policies do not validate.', failure: invalidMessage(diagnostics, ctx.inputs.policies) };
 
   // What the default branch said before this merge: its first parent.
-  const ownership = await loadOwnership(ctx, ctx.event.sha ? `${ctx.event.sha}^1` : 'HEAD^1');
+  const ownership = await loadOwnership(ctx, ctx.event.sha ? `${ctx.event.sha}^1` : 'HEAD^1', desired);
   const result = await withSession(ctx, (session) =>
     applyOrganization({
       session, desired, expectedFingerprint: approved.fingerprint, force: false, ownership,

@@ -17,7 +17,7 @@ const ISSUE_BUDGET = 60_000;
 export async function driftMode(ctx: ModeContext): Promise<ModeResult> {
   const { desired, diagnostics } = loadDesired(ctx);
   if (!desired) return { plan: null, hasChanges: false, line: 'The policies do not validate.', failure: invalidMessage(diagnostics, ctx.inputs.policies) };
-  const ownership = await loadOwnership(ctx, ctx.event.sha);
+  const ownership = await loadOwnership(ctx, ctx.event.sha, desired);
   const { plan } = await withSession(ctx, (session) => planOrganization(session, desired, { ownership }));
   const drifted = !isEmptyPlan(plan.summary);
   ctx.summary.push(renderPlanMarkdown(plan, { budget: 1_000_000 }));

@@ -32,7 +32,7 @@ export async function planMode(ctx: ModeContext): Promise<ModeResult> {
   // An organization changed by hand in the Console: the comment is its runbook.
   if (desired.org.provider === 'groq-console') return consolePlanMode(ctx, desired);
   // On a pull request, ownership is what its base said; elsewhere, the default branch's own policies.
-  const ownership = await loadOwnership(ctx, pr ? pr.baseSha : ctx.event.sha);
+  const ownership = await loadOwnership(ctx, pr ? pr.baseSha : ctx.event.sha, desired);
   const { plan } = await withSession(ctx, (session) => planOrganization(session, desired, { ownership }));
   const key = ctx.inputs.planSigningKey;
   if (pr && !key) {

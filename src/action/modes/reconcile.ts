@@ -20,7 +20,7 @@ import { invalidMessage, loadDesired, loadOwnership, withSession } from './share
 export async function reconcileMode(ctx: ModeContext): Promise<ModeResult> {
   const { desired, diagnostics } = loadDesired(ctx);
   if (!desired) return { plan: null, hasChanges: false, line: 'The policies do not validate.', failure: invalidMessage(diagnostics, ctx.inputs.policies) };
-  const ownership = await loadOwnership(ctx, ctx.event.sha);
+  const ownership = await loadOwnership(ctx, ctx.event.sha, desired);
   const result = await withSession(ctx, (session) =>
     applyOrganization({
       session, desired, expectedFingerprint: null, force: false, only: 'rotations', ownership,

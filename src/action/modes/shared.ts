@@ -47,10 +47,10 @@ export function requireGitHub(ctx: ModeContext): NonNullable<ModeContext['github
  * merge's first parent on apply, the default branch's head on a schedule. When that commit is not in
  * the checkout, the check falls back to org.yaml's grants alone (fail closed) and the log says why.
  */
-export async function loadOwnership(ctx: ModeContext, ref: string): Promise<{ base: OwnershipBase | null }> {
+export async function loadOwnership(ctx: ModeContext, ref: string, head?: DesiredState): Promise<{ base: OwnershipBase | null }> {
   const dir = path.resolve(ctx.cwd, ctx.inputs.policies);
   try {
-    const { base, note } = await readOwnershipBase(dir, ref === '' ? null : ref);
+    const { base, note } = await readOwnershipBase(dir, ref === '' ? null : ref, head);
     if (note) ctx.logger.warn(note);
     return { base };
   } catch (e) {

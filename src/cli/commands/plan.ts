@@ -51,7 +51,7 @@ export async function planCommand(argv: string[], io: Io): Promise<number> {
   const outFile = values.out ? checkOutputFile(io.cwd, values.out, '--out') : null;
   const desired = loadDesired(values.policies, io);
   if (!desired) return 1;
-  const ownership = await loadOwnershipBase(values.policies, values.base, io);
+  const ownership = await loadOwnershipBase(values.policies, values.base, io, desired);
   const session = await connect(values, io, desired.org.id);
   let plan: Plan;
   try {
