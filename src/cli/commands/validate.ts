@@ -1,6 +1,4 @@
 import path from 'node:path';
-import { readOwnershipBase } from '../../app/policies-at-ref.js';
-import { checkProjectOwnership } from '../../plan/project-ownership.js';
 import { sortDiagnostics, type Diagnostic } from '../../policy/diagnostics.js';
 import { readPolicies } from '../../policy/read-policies.js';
 import { parseCommandArgs } from '../args.js';
@@ -51,6 +49,8 @@ export async function validateCommand(argv: string[], io: Io): Promise<number> {
 
 /** Moves between teams' files, as errors at the project: without the live organization, adoptions cannot be told. */
 async function withMoves(result: ReturnType<typeof readPolicies>, policies: string, ref: string, cwd: string): Promise<ReturnType<typeof readPolicies>> {
+  // Loaded only with --base: a plain validate needs no git and should start as fast as it can.
+  const [{ readOwnershipBase }, { checkProjectOwnership }] = await Promise.all([import('../../app/policies-at-ref.js'), import('../../plan/project-ownership.js')]);
   const { base } = await readOwnershipBase(path.resolve(cwd, policies), ref);
   const moves: Diagnostic[] = checkProjectOwnership(result.desired!, base, new Set()).map((f) => ({
     severity: 'error', file: f.source.file, line: f.source.line, column: f.source.column, path: '', message: f.message, hint: f.hint,
