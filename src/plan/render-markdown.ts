@@ -167,7 +167,7 @@ function memberChangesBlock(plan: Plan, addresses: AddressMode): Block | null {
   const masked = addresses === 'masked' ? ['', '<sub>People are named by their id or where the policies list them; e-mail addresses are shown only with `privacy: {member_addresses: shown}` in org.yaml.</sub>'] : [];
   return {
     head: [
-      `<details open><summary><b>members (${html(members.provider)})</b>: ${html(memberSummaryLine(members))}</summary>`, '',
+      `<details open><summary><b>members (${html(members.provider)})</b>: ${html(memberSummaryLine(members).replace(/^Members: /, ''))}</summary>`, '',
       ...(removed > 0 ? ['> [!CAUTION]', `> **${removed} ${removed === 1 ? 'person' : 'people'} removed from the organization**, with their project memberships.`, ''] : []),
       md(memberCountsLine(members)), ...masked, '', `${fence}diff`,
     ],

@@ -34,8 +34,11 @@ const REASON: Record<MemberReason, string> = {
 
 const SIGN: Record<MemberPlanChange['action'], Exclude<Sign, ' '>> = { create: '+', update: '~', delete: '-' };
 
+// A project membership's reasons are about the project, not the organization.
+const PROJECT_REASON: Partial<Record<MemberReason, string>> = { new: 'in the policies, not in the project', unmanaged: "not in the project's members (unmanaged.members: remove)" };
+
 function changeLine(c: MemberPlanChange, mode: AddressMode, depth: number): Line {
-  const note = REASON[c.reason];
+  const note = (c.resource === 'project_member' ? PROJECT_REASON[c.reason] : undefined) ?? REASON[c.reason];
   const sign = SIGN[c.action];
   switch (c.resource) {
     case 'member': {

@@ -4,20 +4,20 @@ import type { DesiredMember, DesiredMembers } from '../../src/policy/types.js';
 
 export const MEMBER_NOW = 1_795_000_000;
 
-let line = 10;
-export function member(email: string, role: string): DesiredMember {
-  return { email, role, source: { file: 'policies/org.yaml', line: line++, column: 3 } };
+/** Listed at line `line` of org.yaml. */
+export function member(email: string, role: string, line = 10): DesiredMember {
+  return { email, role, source: { file: 'policies/org.yaml', line, column: 3 } };
 }
 
 export function desiredMembers(org: Record<string, string>, overrides: Partial<DesiredMembers> = {}): DesiredMembers {
   return {
-    provider: 'groq', org: Object.entries(org).map(([e, r]) => member(e, r)).sort((a, b) => (a.email < b.email ? -1 : 1)), projects: [],
+    provider: 'groq', org: Object.entries(org).map(([e, r], i) => member(e, r, 10 + i)).sort((a, b) => (a.email < b.email ? -1 : 1)), projects: [],
     unmanaged: 'report', minOwners: 2, maxRemovalPercent: 25, addresses: 'masked', file: 'policies/org.yaml', ...overrides,
   };
 }
 
 export function projectMembers(project: string, members: Record<string, string>, team = 'chatbot'): DesiredMembers['projects'][number] {
-  return { project, team, members: Object.entries(members).map(([e, r]) => ({ email: e, role: r, source: { file: `policies/teams/${team}.yaml`, line: line++, column: 3 } })) };
+  return { project, team, members: Object.entries(members).map(([e, r], i) => ({ email: e, role: r, source: { file: `policies/teams/${team}.yaml`, line: 5 + i, column: 3 } })) };
 }
 
 /** Live members with ids `user_<local part>`; the admin key is the first's unless said otherwise. */

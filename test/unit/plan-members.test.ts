@@ -169,8 +169,10 @@ describe('planning members (issue 20)', () => {
   });
 
   it('fingerprints what changes, not where the policies list it', () => {
-    const a = plan(desiredMembers({ ...TEAM, 'dan@acme.example': 'reader' }), liveMembers(TEAM)).plan;
-    const b = plan(desiredMembers({ ...TEAM, 'dan@acme.example': 'reader' }), liveMembers(TEAM)).plan;
+    const desired = desiredMembers({ ...TEAM, 'dan@acme.example': 'reader' });
+    const moved = { ...desired, org: desired.org.map((m) => ({ ...m, source: { ...m.source, line: m.source.line + 7 } })) };
+    const a = plan(desired, liveMembers(TEAM)).plan;
+    const b = plan(moved, liveMembers(TEAM)).plan;
     expect(a.changes[0]!.context).not.toEqual(b.changes[0]!.context);
     expect(memberFingerprintInput(a)).toEqual(memberFingerprintInput(b));
   });
