@@ -18,7 +18,7 @@ function membersPlan(addresses: 'masked' | 'shown'): Plan {
     projects: { proj_1: livePM({ 'yan@acme.example': 'reader' }) },
   });
   const r = plan(desired, live, { 'chatbot-prod': 'proj_1' });
-  return makePlan([makeProjectChange({ project: 'chatbot-prod', project_id: null, action: 'create' })], { members: r.plan, refusals: r.refusals, warnings: r.warnings });
+  return makePlan([makeProjectChange({ project: 'chatbot-new', project_id: null, action: 'create' })], { members: r.plan, refusals: r.refusals, warnings: r.warnings });
 }
 
 const ADDRESSES = /[a-z]+@(?:acme|outside|evil)\.example/g;
