@@ -155,6 +155,8 @@ export interface DesiredMembers {
   file: string;
 }
 
+// Merged into DesiredState above (declaration merging), kept beside its types so issue 20 and the
+// provider port do not edit the same lines.
 export interface DesiredState {
   /** Issue 20; absent where org.yaml has no `members:`. */
   members?: DesiredMembers;
