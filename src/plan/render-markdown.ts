@@ -1,5 +1,7 @@
 import { redactSecrets } from '../core/redact.js';
 import { clean, formatDate, formatUsd, isEmptyPlan, keyTitle, planSections, quote, summaryLine, type Line, type Section, type Sign } from './render-lines.js';
+import { hasMemberChanges } from './plan-members.js';
+import { memberBlocks, memberCountsLine, memberSummaryLine, pendingLine, unmanagedLine, type AddressMode } from './render-members.js';
 import { changeNote, contextText, pendingText, reasonText } from './render-reason.js';
 import type { Change, Plan } from './types.js';
 
@@ -23,13 +25,15 @@ interface Block {
  * then per team a `<details>` with a diff. Over `budget` characters, the per-team details are left
  * out and lists are cut short, never inside a fence or a `<details>`.
  */
-export function renderPlanMarkdown(plan: Plan, options: { budget?: number } = {}): string {
+export function renderPlanMarkdown(plan: Plan, options: { budget?: number; memberAddresses?: AddressMode } = {}): string {
   const budget = options.budget ?? MARKDOWN_BUDGET;
-  const empty = isEmptyPlan(plan.summary);
+  const empty = isEmptyPlan(plan.summary) && !hasMemberChanges(plan.members);
+  // Markdown is read by more people than the operator: e-mail addresses only where org.yaml opts in (render-members.ts).
+  const addresses = options.memberAddresses ?? plan.members?.addresses ?? 'masked';
   const sections = planSections(plan.changes);
   const title = [PLAN_COMMENT_MARKER, `### groq-rbac plan for ${codeSpan(plan.org)}`, ''];
   if (empty) title.push('**No changes.** The organization matches the policies.', '');
-  const footer = empty ? [] : [codeSpan(summaryLine(plan.summary)), ''];
+  const footer = empty ? [] : [codeSpan(summaryLine(plan.summary)), ...(plan.members && hasMemberChanges(plan.members) ? [codeSpan(memberSummaryLine(plan.members))] : []), ''];
   footer.push(`<sub>Fingerprint ${codeSpan(plan.fingerprint)}. Apply exactly this plan with ${codeSpan(`groq-rbac apply --expect-fingerprint ${plan.fingerprint}`)}.</sub>`);
 
   const caution = cautionBlock(plan.changes);
@@ -38,22 +42,24 @@ export function renderPlanMarkdown(plan: Plan, options: { budget?: number } = {}
   const [unmanagedProjects, unmanagedKeys] = unmanagedBlocks(plan);
   const pending = pendingBlock(plan);
   const warnings = warningBlock(plan);
+  const members = memberChangesBlock(plan, addresses);
+  const people = memberListBlock(plan, addresses);
 
-  const full = [...title, ...whole(caution), ...whole(refusals), ...whole(table), ...sections.flatMap(detailsLines), ...whole(unmanagedProjects), ...whole(unmanagedKeys), ...whole(pending), ...whole(warnings), ...footer];
+  const full = [...title, ...whole(caution), ...whole(refusals), ...whole(table), ...sections.flatMap(detailsLines), ...whole(members), ...whole(unmanagedProjects), ...whole(unmanagedKeys), ...whole(people), ...whole(pending), ...whole(warnings), ...footer];
   if (size(full) <= budget) return finish(full);
 
   // Too long: drop the per-team details, then cut lists short, most important first.
   const note = ['> [!NOTE]', '> The per-team details are too long for one comment and are left out: see the job summary, or run `groq-rbac plan`.', ''];
   let room = budget - size(title) - size(note) - size(footer);
   const fitted = new Map<Block, string[]>();
-  for (const block of [refusals, table, caution, warnings, pending, unmanagedProjects, unmanagedKeys]) {
+  for (const block of [refusals, table, caution, members, warnings, pending, unmanagedProjects, unmanagedKeys, people]) {
     if (!block) continue;
     const lines = fit(block, room);
     fitted.set(block, lines);
     room -= size(lines);
   }
   const get = (b: Block | null) => (b ? (fitted.get(b) ?? []) : []);
-  const short = [...title, ...get(caution), ...get(refusals), ...get(table), ...note, ...get(unmanagedProjects), ...get(unmanagedKeys), ...get(pending), ...get(warnings), ...footer];
+  const short = [...title, ...get(caution), ...get(refusals), ...get(table), ...note, ...get(members), ...get(unmanagedProjects), ...get(unmanagedKeys), ...get(people), ...get(pending), ...get(warnings), ...footer];
   // Only a budget smaller than the title and footer gets here; cut at a line, outside any block.
   return size(short) <= budget ? finish(short) : finish(cutLines([...title, ...note, ...footer], budget));
 }
@@ -148,6 +154,42 @@ function pendingBlock(plan: Plan): Block | null {
 function warningBlock(plan: Plan): Block | null {
   if (plan.warnings.length === 0) return null;
   return { head: ['**Warnings**', ''], items: plan.warnings.map((w) => `- ${md(w.message)}`), tail: [''], more: (n) => `- …and ${n} more` };
+}
+
+/** Member changes in their own section (issue 20), open: removing someone is as weighty as deleting a key. */
+function memberChangesBlock(plan: Plan, addresses: AddressMode): Block | null {
+  const members = plan.members;
+  if (!members || !hasMemberChanges(members)) return null;
+  const body = memberBlocks(members, addresses).flatMap((block, i) => [...(i > 0 ? [''] : []), ...block.map(diffLine)]);
+  const longest = Math.max(0, ...body.map((l) => Math.max(0, ...(l.match(/`+/g) ?? []).map((run) => run.length))));
+  const fence = '`'.repeat(Math.max(3, longest + 1));
+  const removed = members.changes.filter((c) => c.resource === 'member' && c.action === 'delete').length;
+  const masked = addresses === 'masked' ? ['', '<sub>People are named by their id or where the policies list them; e-mail addresses are shown only with `privacy: {member_addresses: shown}` in org.yaml.</sub>'] : [];
+  return {
+    head: [
+      `<details open><summary><b>members (${html(members.provider)})</b>: ${html(memberSummaryLine(members).replace(/^Members: /, ''))}</summary>`, '',
+      ...(removed > 0 ? ['> [!CAUTION]', `> **${removed} ${removed === 1 ? 'person' : 'people'} removed from the organization**, with their project memberships.`, ''] : []),
+      md(memberCountsLine(members)), ...masked, '', `${fence}diff`,
+    ],
+    items: body,
+    tail: [fence, '', '</details>', ''],
+    more: (n) => `  …and ${n} more`,
+  };
+}
+
+/** Pending invites and unmanaged members, as a table. */
+function memberListBlock(plan: Plan, addresses: AddressMode): Block | null {
+  const members = plan.members;
+  if (!members) return null;
+  const items = [
+    ...members.pending.map((p) => `| pending | ${md(pendingLine(p, addresses))} |`),
+    ...[...members.unmanaged.members, ...members.unmanaged.project_members].map((m) => `| unmanaged | ${md(unmanagedLine(m, addresses))} |`),
+  ];
+  if (items.length === 0) return null;
+  return {
+    head: [`<details><summary>${members.pending.length} invite${members.pending.length === 1 ? '' : 's'} pending, ${items.length - members.pending.length} unmanaged member${items.length - members.pending.length === 1 ? '' : 's'} (left alone)</summary>`, '', '| | |', '|---|---|'],
+    items, tail: ['', '</details>', ''], more: (n) => `| …and ${n} more | |`,
+  };
 }
 
 function whole(block: Block | null): string[] {

@@ -200,7 +200,9 @@ export type WarningCode =
   | 'surplus_key_in_use'
   | 'duplicate_project_name'
   | 'no_delivery_target'
-  | 'spend_limit_below_spend';
+  | 'spend_limit_below_spend'
+  /** Fewer owners than `safety.min_owners`, and this plan does not lower the count (issue 20). */
+  | 'few_owners';
 
 export interface Warning {
   code: WarningCode;
@@ -218,7 +220,17 @@ export type RefusalCode =
   | 'model_not_served'
   | 'limit_above_org'
   /** A team file names a live project it may not own: another team's at the base, or one org.yaml does not grant it (project-ownership.ts). */
-  | 'project_ownership';
+  | 'project_ownership'
+  /** Issue 20: the plan leaves fewer owners than `safety.min_owners` (forceable). */
+  | 'min_owners'
+  /** Issue 20: more members removed than `safety.max_member_removal_percent` allows (forceable). */
+  | 'member_removals'
+  /** Issue 20: the organization's last owner would be removed or demoted. */
+  | 'last_owner'
+  /** Issue 20: the identity whose admin key runs the apply would be removed or demoted. */
+  | 'admin_identity'
+  /** Issue 20: an owner would be removed or demoted, and whose the admin key is cannot be told (forceable). */
+  | 'admin_identity_unknown';
 
 export interface Refusal {
   code: RefusalCode;
@@ -250,4 +262,134 @@ export interface Plan {
   pending: PendingStep[];
   warnings: Warning[];
   refusals: Refusal[];
+}
+
+// --- Members and roles (issue 20). Self-contained: a plan carries them in `members` (its own
+// section, rendered apart), not in `changes`. Their refusals and warnings go into the plan's own
+// `refusals` and `warnings`. Documented for docs/plan-format.md by the format-v3 work.
+
+/** Why a member change is in the plan. */
+export type MemberReason =
+  /** In the policies, not in the organization (nor invited). */
+  | 'new'
+  /** In both; the role differs. */
+  | 'differs'
+  /** An invite for someone in no policy. */
+  | 'removed'
+  /** In the organization (or a managed project), in no policy, and `unmanaged.members: remove`. */
+  | 'unmanaged'
+  /** In the policies, and their last invite expired: invited again. */
+  | 'expired';
+
+/** Shown to reviewers, never fingerprinted. */
+export interface MemberContext {
+  /** Where the policies give the person this role (`policies/org.yaml:12:3`): the masked rendering's pseudonym for people with no id yet. */
+  at?: string;
+  /** A pending invite's expiry (Unix seconds). */
+  expires_at?: number | null;
+}
+
+/** An organization member's role changed, or the member removed. A new person is an `InviteChange`. */
+export interface MemberChange {
+  resource: 'member';
+  action: 'update' | 'delete';
+  reason: MemberReason;
+  /** Lower case. Personal data: Markdown shows it only under `privacy.member_addresses: shown`. */
+  email: string;
+  user_id: string;
+  before: { role: string };
+  after: { role: string } | null;
+  context?: MemberContext;
+}
+
+/** A project an invite joins the person to on accepting. */
+export interface InviteProject {
+  project: string;
+  project_id: string;
+  role: string;
+}
+
+/**
+ * `create`: invite someone in the policies and not in the organization. `update`: re-send a pending
+ * invite whose role changed (cancel `invite_id`, then invite). `delete`: cancel a pending invite
+ * for someone in no policy.
+ */
+export interface InviteChange {
+  resource: 'invite';
+  action: 'create' | 'update' | 'delete';
+  reason: MemberReason;
+  email: string;
+  /** The pending invite cancelled (update, delete); null for a create. */
+  invite_id: string | null;
+  before: { role: string } | null;
+  /**
+   * `projects`: what the invite carries; `later`: project names the person joins only once they
+   * have accepted (a project this plan creates, or a provider whose invites carry no projects).
+   */
+  after: { role: string; projects: InviteProject[]; later: string[] } | null;
+  context?: MemberContext;
+}
+
+/** A project membership of someone already in the organization. */
+export interface ProjectMemberChange {
+  resource: 'project_member';
+  action: 'create' | 'update' | 'delete';
+  reason: MemberReason;
+  team: string | null;
+  project: string;
+  /** null: the project is created by this plan (apply uses the id it gets). */
+  project_id: string | null;
+  email: string;
+  user_id: string;
+  before: { role: string } | null;
+  after: { role: string } | null;
+  context?: MemberContext;
+}
+
+export type MemberPlanChange = MemberChange | InviteChange | ProjectMemberChange;
+
+/** Someone invited and not yet joined, whose invite this plan leaves alone. */
+export interface PendingMember {
+  email: string;
+  invite_id: string;
+  role: string;
+  expires_at: number | null;
+  /** Project names they join once they have accepted, by the next plan (those their invite does not carry). */
+  later: string[];
+  context?: MemberContext;
+}
+
+export interface UnmanagedMember {
+  email: string;
+  user_id: string;
+  role: string;
+}
+
+export interface UnmanagedProjectMember extends UnmanagedMember {
+  project: string;
+  project_id: string;
+}
+
+/** The members section of a plan. Absent where org.yaml has no `members:`. */
+export interface MemberPlan {
+  provider: string;
+  /** In apply order: cancels, promotions, project memberships, demotions, removals, invites. */
+  changes: MemberPlanChange[];
+  pending: PendingMember[];
+  /** Reported under `unmanaged.members: report`, left alone. */
+  unmanaged: { members: UnmanagedMember[]; project_members: UnmanagedProjectMember[] };
+  counts: {
+    /** Live organization members. */
+    members: number;
+    owners_before: number;
+    owners_after: number;
+    invites_pending: number;
+  };
+  /** `privacy.member_addresses`: `shown` lets Markdown (comments, summaries, issues) print e-mail addresses. */
+  addresses: 'masked' | 'shown';
+}
+
+export interface Plan {
+  /** Issue 20 (merged into Plan above by declaration merging, beside its types). */
+  members?: MemberPlan;
 }

@@ -24,8 +24,11 @@ export interface OrgFile {
   models?: ModelsField;
   limits?: LimitsField;
   spending?: { monthly_cap_usd: number | null; alert_thresholds_usd?: number[]; alert_recipients?: string[] };
-  unmanaged?: { projects?: 'report' | 'archive'; keys?: 'report' | 'delete' };
-  safety?: { max_deletes?: number; max_delete_percent?: number };
+  unmanaged?: { projects?: 'report' | 'archive'; keys?: 'report' | 'delete'; members?: 'report' | 'remove' };
+  safety?: { max_deletes?: number; max_delete_percent?: number; min_owners?: number; max_member_removal_percent?: number };
+  /** E-mail address → organization role (issue 20). */
+  members?: Record<string, string>;
+  privacy?: { member_addresses?: 'masked' | 'shown' };
   rotation?: RotationFields;
   vault?: { address: string };
   grants?: Record<string, GrantEntry>;
@@ -58,6 +61,8 @@ export interface ProjectEntry {
   limits?: LimitsField;
   protect?: boolean;
   keys?: KeyEntry[];
+  /** E-mail address → project role, or `none` (issue 20). */
+  members?: Record<string, string>;
 }
 
 export interface TeamFile {
@@ -65,5 +70,7 @@ export interface TeamFile {
   description?: string;
   owners: string[];
   models?: ModelsField;
+  /** E-mail address → project role in each of the team's projects (issue 20). */
+  members?: Record<string, string>;
   projects: ProjectEntry[];
 }

@@ -2,6 +2,7 @@ import { defaultCatalogue, type ModelCatalogue } from '../core/models.js';
 import { SAFETY_DEFAULTS } from '../core/shared.js';
 import { isObj } from './checker.js';
 import { toDelivery } from './delivery.js';
+import { buildDesiredMembers } from './desired-members.js';
 import { capDiagnostics, sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import { parseDuration } from './duration.js';
 import type { LimitsField, OrgFile, TeamFile } from './files.js';
@@ -53,7 +54,9 @@ export function readPolicies(dir: string, options: { catalogue?: ModelCatalogue;
   const unlistedErrors = [...unlisted.values()].reduce((a, b) => a + b, 0);
   const result = { diagnostics: capDiagnostics(sorted, unlisted), counts: { errors: errors + unlistedErrors, warnings: sorted.length - errors }, files };
   if (result.counts.errors > 0) return result;
-  return { ...result, desired: buildDesiredState(sources) };
+  const desired = buildDesiredState(sources);
+  const members = buildDesiredMembers(sources);
+  return { ...result, desired: members ? { ...desired, members } : desired };
 }
 
 function versionOneError(org: PolicySource): Diagnostic | null {

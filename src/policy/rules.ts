@@ -6,6 +6,7 @@ import { checkGrants, checkVaultAddress, readGrants } from './grant-rules.js';
 import { NO_GRANTS } from './reach.js';
 import type { TeamGrants } from './types.js';
 import { checkLimits } from './limit-rules.js';
+import { checkMembers } from './member-rules.js';
 import { effectiveModels, isLiveModel, listedModels, liveModelIds, toModelRule } from './model-rules.js';
 import { checkRotation, rotationDefaults } from './rotation-rules.js';
 import { locate, ref, type PolicySource } from './source.js';
@@ -35,6 +36,7 @@ export function checkRules(sources: PolicySource[], catalogue: ModelCatalogue): 
   const orgFile = org?.file ?? 'org.yaml';
   for (const s of sources) if (s.kind === 'team') checkTeamFile(check, s, scope, names, { grants, orgFile });
   if (org && isObj(org.data)) checkGrants(check, org, org.data, new Set(names.teams.keys()));
+  checkMembers(check, sources);
   return out;
 }
 

@@ -119,3 +119,45 @@ export interface DesiredState {
   projects: DesiredProject[];
   keys: DesiredKey[];
 }
+
+/** One person's role where a policy writes it (issue 20). `email` in lower case (`normaliseEmail`). */
+export interface DesiredMember {
+  email: string;
+  role: string;
+  source: SourceRef;
+}
+
+/** A project's people: its team file's `members`, with the project's own entries over them (`none` left out). */
+export interface DesiredProjectMembers {
+  project: string;
+  team: string;
+  /** Sorted by e-mail. */
+  members: DesiredMember[];
+}
+
+/** Members and roles as code: present only where org.yaml has `members:` (absent: people are left alone). */
+export interface DesiredMembers {
+  /** `provider:` of org.yaml (`groq` when absent): whose roles these are. */
+  provider: string;
+  /** Sorted by e-mail. */
+  org: DesiredMember[];
+  /** Only the projects whose team file or own entry lists members: the others' memberships are left alone. */
+  projects: DesiredProjectMembers[];
+  /** `unmanaged.members`: live members in no policy are reported, or removed. */
+  unmanaged: 'report' | 'remove';
+  /** `safety.min_owners`. */
+  minOwners: number;
+  /** `safety.max_member_removal_percent`. */
+  maxRemovalPercent: number;
+  /** `privacy.member_addresses`: whether Markdown (comments, summaries, issues) shows e-mail addresses. */
+  addresses: 'masked' | 'shown';
+  /** org.yaml, for messages. */
+  file: string;
+}
+
+// Merged into DesiredState above (declaration merging), kept beside its types so issue 20 and the
+// provider port do not edit the same lines.
+export interface DesiredState {
+  /** Issue 20; absent where org.yaml has no `members:`. */
+  members?: DesiredMembers;
+}
