@@ -2,19 +2,30 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 // Read → decide → act, and who may import whom. A layer imports only the layers listed for it;
-// `core` is the neutral module every layer shares and it imports none of them.
+// `core` is the neutral module every layer shares (groq-rbac's domain: live state in its own terms,
+// the provider port, neutral errors) and it imports none of them. `net` is the one HTTP transport.
+//
+//   core < net < policy / providers / github / sandbox < plan / report < apply < app < cli / action
+//
+// plan/, report/ and policy/ speak the domain only: they never import a provider. apply/ and app/
+// reach an organization only through the port (core/provider.ts); app/ picks the provider from the
+// registry (providers/index.ts). Providers are the only code that knows paths, payloads and how
+// groq-rbac's bookkeeping is encoded.
 const LAYERS = {
   core: [],
+  net: ['core'],
   policy: ['core'],
-  groq: ['core'],
-  github: ['core'],
+  providers: ['core', 'net'],
+  // Until the Groq client moves into providers/groq/ (issue 18, stage 2).
+  groq: ['core', 'net'],
+  github: ['core', 'net'],
   sandbox: ['core'],
   plan: ['core', 'policy'],
   report: ['core', 'policy'],
-  apply: ['core', 'policy', 'plan', 'groq', 'github'],
-  app: ['core', 'policy', 'plan', 'groq', 'github', 'apply', 'report'],
-  cli: ['core', 'policy', 'plan', 'groq', 'github', 'apply', 'app', 'sandbox', 'report'],
-  action: ['core', 'policy', 'plan', 'groq', 'github', 'apply', 'app', 'report'],
+  apply: ['core', 'net', 'groq', 'policy', 'plan', 'github'],
+  app: ['core', 'net', 'groq', 'policy', 'plan', 'providers', 'github', 'apply', 'report'],
+  cli: ['core', 'net', 'groq', 'policy', 'plan', 'providers', 'github', 'apply', 'app', 'sandbox', 'report'],
+  action: ['core', 'net', 'groq', 'policy', 'plan', 'providers', 'github', 'apply', 'app', 'report'],
 };
 
 const boundaries = Object.entries(LAYERS).map(([layer, allowed]) => {
@@ -32,6 +43,23 @@ const boundaries = Object.entries(LAYERS).map(([layer, allowed]) => {
   };
 });
 
+// The sandbox serves each provider's wire format: it may share a provider's wire types (type-only
+// modules, `providers/<name>/wire.ts`) and nothing else of a provider.
+const SANDBOX_WIRE = {
+  files: ['src/sandbox/**/*.ts'],
+  rules: {
+    'no-restricted-imports': ['error', {
+      patterns: [
+        ...Object.keys(LAYERS).filter((other) => other !== 'sandbox' && !['core', 'providers'].includes(other)).map((other) => ({
+          regex: `^(\\.\\./)+(src/)?${other}/`,
+          message: `src/sandbox/ may import only src/core/ and providers' wire types (see eslint.config.js).`,
+        })),
+        { regex: '^(\\.\\./)+(src/)?providers/(?![a-z0-9-]+/wire\\.js$)', message: 'src/sandbox/ may import only a provider\'s wire types (providers/<name>/wire.ts), nothing else of it.' },
+      ],
+    }],
+  },
+};
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'coverage/', 'src/policy/generated/'] },
   js.configs.recommended,
@@ -43,6 +71,7 @@ export default tseslint.config(
     },
   },
   ...boundaries,
+  SANDBOX_WIRE,
   {
     // Node's recursive mkdir (sync and async) spins forever where a parent exists but cannot hold
     // children (procfs answers ENOENT): src/core/make-dirs.ts creates directories level by level.

@@ -3,7 +3,8 @@ import type { Logger } from '../core/log.js';
 import { registerSecret } from '../core/redact.js';
 import { checkSecureUrl } from '../core/secure-url.js';
 import { GroqClient } from '../groq/client.js';
-import { GroqApiError, NetworkError } from '../groq/errors.js';
+import { GroqApiError } from '../groq/errors.js';
+import { NetworkError } from '../net/errors.js';
 import { compareProject, probeModels, type Observation, type PolicyLocator, type VerifyReport } from '../plan/verify.js';
 import type { DesiredState } from '../policy/types.js';
 

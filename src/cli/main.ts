@@ -1,7 +1,8 @@
 import packageJson from '../../package.json' with { type: 'json' };
 import { InternalError, UserError } from '../core/errors.js';
 import { oneLine, sanitizeText } from '../core/sanitize.js';
-import { GroqApiError, NetworkError } from '../groq/errors.js';
+import { GroqApiError } from '../groq/errors.js';
+import { NetworkError } from '../net/errors.js';
 import { makeStyle, type Io } from './io.js';
 
 type Run = (argv: string[], io: Io) => Promise<number>;

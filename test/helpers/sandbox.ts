@@ -1,5 +1,5 @@
 import { GroqClient } from '../../src/groq/client.js';
-import type { TransportOptions } from '../../src/groq/transport.js';
+import type { TransportOptions } from '../../src/net/transport.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server.js';
 
 // Responses are asserted field by field in the tests; typing each one would add nothing.

@@ -5,7 +5,7 @@ import type { ProjectApiKey } from '../../../src/core/contract.js';
 import type { Logger } from '../../../src/core/log.js';
 import { redactSecrets } from '../../../src/core/redact.js';
 import { METADATA } from '../../../src/core/shared.js';
-import type { TransportOptions } from '../../../src/groq/transport.js';
+import type { TransportOptions } from '../../../src/net/transport.js';
 import type { SandboxRequestEvent } from '../../../src/sandbox/server.js';
 import { startTestOrg, type TestOrg } from '../../helpers/sandbox.js';
 import { scanner } from './secrets.js';
