@@ -23,7 +23,7 @@ import { deliverToTargets } from '../../src/app/deliver.js';
 import { openSession } from '../../src/app/session.js';
 import { mapLimit } from '../../src/core/concurrency.js';
 import { silentLogger } from '../../src/core/log.js';
-import { DELIVERED_ON_CREATE, METADATA } from '../../src/core/shared.js';
+import { DELIVERED_ON_CREATE, METADATA } from '../../src/providers/groq/metadata.js';
 import { targetsHash } from '../../src/plan/rotation.js';
 import type { DesiredKey, DesiredState } from '../../src/policy/types.js';
 import { readPolicies } from '../../src/policy/read-policies.js';

@@ -1,10 +1,10 @@
-import type { CreatedProjectApiKey } from '../core/contract.js';
+import type { CreatedProjectApiKey } from '../providers/groq/wire.js';
 import { UserError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { registerSecret } from '../core/redact.js';
 import { checkSecureUrl } from '../core/secure-url.js';
-import { GroqClient } from '../groq/client.js';
-import { GroqApiError } from '../groq/errors.js';
+import { GroqClient } from '../providers/groq/client.js';
+import { GroqApiError } from '../providers/groq/errors.js';
 import { deliveryLabel } from '../plan/rotation.js';
 import type { KeyChange } from '../plan/types.js';
 import type { DesiredState } from '../policy/types.js';

@@ -1,4 +1,4 @@
-import type { CreatedProjectApiKey } from '../core/contract.js';
+import type { CreatedProjectApiKey } from '../providers/groq/wire.js';
 import type { Logger } from '../core/log.js';
 import { registerSecret } from '../core/redact.js';
 import { deliverKey } from '../apply/deliver/index.js';

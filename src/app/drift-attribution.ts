@@ -1,5 +1,5 @@
-import type { AuditLog } from '../core/contract.js';
-import type { GroqAdmin } from '../groq/types.js';
+import type { AuditLog } from '../providers/groq/wire.js';
+import type { GroqAdmin } from '../providers/groq/admin.js';
 import type { Change, Plan } from '../plan/types.js';
 
 /** Who last changed, in the organization, a thing the plan finds different from the policies. */

@@ -1,7 +1,7 @@
-import type { LiveState } from '../core/live-state.js';
+import type { LiveState } from '../providers/groq/live-state.js';
 import type { ModelCatalogue } from '../core/models.js';
-import { readLiveState } from '../groq/read-live-state.js';
-import type { GroqAdmin } from '../groq/types.js';
+import { readLiveState } from '../providers/groq/read.js';
+import type { GroqAdmin } from '../providers/groq/admin.js';
 import { planChanges, usageNeeds } from '../plan/plan-changes.js';
 import { checkProjectOwnership, ownershipRefusals, type OwnershipBase } from '../plan/project-ownership.js';
 import { keyUsageFromBuckets, type KeyUsage } from '../plan/rotation.js';

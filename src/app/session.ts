@@ -1,8 +1,8 @@
 import { registerSecret } from '../core/redact.js';
 import { redactKeyValue } from '../core/redact.js';
 import type { Logger } from '../core/log.js';
-import { GroqClient } from '../groq/client.js';
-import type { GroqAdmin } from '../groq/types.js';
+import { GroqClient } from '../providers/groq/client.js';
+import type { GroqAdmin } from '../providers/groq/admin.js';
 
 /** A connection to one organization, for the length of a command. */
 export interface OrgSession {

@@ -1,6 +1,6 @@
-import type { Bucket, CostsQuery, UsageQuery, UsageResult } from '../core/contract.js';
-import { readLiveState } from '../groq/read-live-state.js';
-import type { GroqAdmin } from '../groq/types.js';
+import type { Bucket, CostsQuery, UsageQuery, UsageResult } from '../providers/groq/wire.js';
+import { readLiveState } from '../providers/groq/read.js';
+import type { GroqAdmin } from '../providers/groq/admin.js';
 import type { DesiredState } from '../policy/types.js';
 import type { Breakdown, UsageReport } from '../report/types.js';
 import { buildUsageReport } from '../report/usage-report.js';

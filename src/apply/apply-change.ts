@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../core/canonical-json.js';
-import type { CreatedProjectApiKey, SpendAlertInput, UpdateKeyInput } from '../core/contract.js';
-import { DELIVERED_ON_CREATE, LIMIT_TO_CONTRACT, METADATA, usdToCents, type LimitField } from '../core/shared.js';
+import type { CreatedProjectApiKey, SpendAlertInput, UpdateKeyInput } from '../providers/groq/wire.js';
+import { DELIVERED_ON_CREATE, LIMIT_TO_CONTRACT, METADATA } from '../providers/groq/metadata.js';
+import { usdToCents } from '../core/money.js';
+import { type LimitField } from '../core/limits.js';
 import { UserError } from '../core/errors.js';
-import { GroqApiError } from '../groq/errors.js';
+import { GroqApiError } from '../providers/groq/errors.js';
 import { DeliveryIncomplete } from './deliver/types.js';
-import type { GroqAdmin } from '../groq/types.js';
+import type { GroqAdmin } from '../providers/groq/admin.js';
 import { permissionsInput } from '../plan/model-rules.js';
 import type { Change, KeyChange, ProjectChange } from '../plan/types.js';
 import type { ApplyOptions } from './apply-plan.js';

@@ -1,6 +1,6 @@
 import { mapLimit } from '../core/concurrency.js';
-import type { CreatedProjectApiKey } from '../core/contract.js';
-import type { GroqAdmin } from '../groq/types.js';
+import type { CreatedProjectApiKey } from '../providers/groq/wire.js';
+import type { GroqAdmin } from '../providers/groq/admin.js';
 import type { Change, KeyChange, Plan } from '../plan/types.js';
 import { applyChange, type ProjectIds } from './apply-change.js';
 

@@ -3,7 +3,7 @@ import { UserError } from '../core/errors.js';
 import { checkSecureUrl, isLoopbackHost } from '../core/secure-url.js';
 import { SANDBOX_DELIVERIES as SANDBOX_DELIVERIES_DIR } from '../app/deliver.js';
 import { openSession, type OrgSession } from '../app/session.js';
-import { DEFAULT_BASE_URL } from '../groq/client.js';
+import { DEFAULT_BASE_URL } from '../providers/groq/client.js';
 import { startSandbox } from '../sandbox/server.js';
 import { parsePositiveInt } from './args.js';
 import type { Io } from './io.js';

@@ -1,4 +1,4 @@
-import type { ModelPermissions, ModelPermissionsInput } from '../core/contract.js';
+import type { ModelPermissions, ModelPermissionsInput } from '../providers/groq/wire.js';
 import type { ModelRule } from '../policy/types.js';
 
 const sorted = (models: readonly string[]): string[] => [...new Set(models)].sort();

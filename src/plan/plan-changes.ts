@@ -1,4 +1,4 @@
-import type { LiveProject, LiveState } from '../core/live-state.js';
+import type { LiveProject, LiveState } from '../providers/groq/live-state.js';
 import { defaultCatalogue, type ModelCatalogue } from '../core/models.js';
 import type { DesiredKey, DesiredState } from '../policy/types.js';
 import { fingerprintChanges } from './fingerprint.js';

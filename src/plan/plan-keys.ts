@@ -1,5 +1,5 @@
-import type { ProjectApiKey } from '../core/contract.js';
-import { METADATA } from '../core/shared.js';
+import type { ProjectApiKey } from '../providers/groq/wire.js';
+import { METADATA } from '../providers/groq/metadata.js';
 import type { DesiredKey, DesiredState } from '../policy/types.js';
 import { deliveredAt, deliveryLabel, generationOf, IN_PROGRESS_GRACE_SECONDS, lineageOf, quietWindowSeconds, retireDecision, reviewNeeded, rotationCause, targetsHash, type KeyUsage } from './rotation.js';
 import type { FieldChange, KeyChange, KeyState, PendingStep, RotationStep, UnmanagedKey, Warning } from './types.js';

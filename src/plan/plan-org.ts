@@ -1,5 +1,5 @@
-import type { LiveState } from '../core/live-state.js';
-import { centsToUsd, usdToCents } from '../core/shared.js';
+import type { LiveState } from '../providers/groq/live-state.js';
+import { centsToUsd, usdToCents } from '../core/money.js';
 import type { DesiredState, ModelRule } from '../policy/types.js';
 import { normaliseRule, ruleFromPermissions, sameRule } from './model-rules.js';
 import type { FieldChange, OrgPermissionsChange, SpendAlertChange, SpendLimitChange } from './types.js';

@@ -1,6 +1,7 @@
-import type { RateLimit, RateLimitValues } from '../core/contract.js';
-import type { LiveProject, LiveState } from '../core/live-state.js';
-import { LIMIT_FIELDS, LIMIT_TO_CONTRACT, METADATA } from '../core/shared.js';
+import type { RateLimit, RateLimitValues } from '../providers/groq/wire.js';
+import type { LiveProject, LiveState } from '../providers/groq/live-state.js';
+import { LIMIT_FIELDS } from '../core/limits.js';
+import { LIMIT_TO_CONTRACT, METADATA } from '../providers/groq/metadata.js';
 import type { DesiredProject, DesiredState } from '../policy/types.js';
 import { normaliseRule, ruleFromPermissions, sameRule, usableModels } from './model-rules.js';
 import { ruleFields } from './plan-org.js';

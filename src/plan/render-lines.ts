@@ -3,7 +3,8 @@
  * projects, each with its models, limits and keys. Text and Markdown both render these lines; only
  * the signs' columns and the escaping differ.
  */
-import { LIMIT_FIELDS, LIMIT_TO_CONTRACT, METADATA } from '../core/shared.js';
+import { LIMIT_FIELDS } from '../core/limits.js';
+import { LIMIT_TO_CONTRACT, METADATA } from '../providers/groq/metadata.js';
 import { changeNote } from './render-reason.js';
 import type { Change, ChangeAction, KeyChange, OrgPermissionsChange, PlanSummary, SpendAlertChange, SpendLimitChange } from './types.js';
 

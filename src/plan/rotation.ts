@@ -13,8 +13,8 @@
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../core/canonical-json.js';
-import type { Bucket, ProjectApiKey, UsageResult } from '../core/contract.js';
-import { DELIVERED_ON_CREATE, METADATA } from '../core/shared.js';
+import type { Bucket, ProjectApiKey, UsageResult } from '../providers/groq/wire.js';
+import { DELIVERED_ON_CREATE, METADATA } from '../providers/groq/metadata.js';
 import type { Delivery, DesiredKey } from '../policy/types.js';
 import type { PendingStep, ReviewReason, RotationCause } from './types.js';
 

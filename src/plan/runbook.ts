@@ -12,7 +12,7 @@
  */
 import { canonicalDigest } from '../core/canonical-json.js';
 import { defaultCatalogue, type ModelCatalogue } from '../core/models.js';
-import { LIMIT_FIELDS, type LimitField } from '../core/shared.js';
+import { LIMIT_FIELDS, type LimitField } from '../core/limits.js';
 import type { DesiredKey, DesiredProject, DesiredState, ModelRule } from '../policy/types.js';
 import { normaliseRule, permits, sameRule } from './model-rules.js';
 import { deliveryLabel, targetsHash } from './rotation.js';

@@ -1,5 +1,5 @@
-import type { LiveState } from '../core/live-state.js';
-import { METADATA } from '../core/shared.js';
+import type { LiveState } from '../providers/groq/live-state.js';
+import { METADATA } from '../providers/groq/metadata.js';
 import type { DesiredState } from '../policy/types.js';
 import type { Change, Refusal } from './types.js';
 

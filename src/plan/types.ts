@@ -3,10 +3,10 @@
  * renderer reads and `apply` executes. Field names are snake_case because this is the JSON users
  * script against. Reasons are enums: renderers word them, so rewording never moves a fingerprint.
  */
-import type { RateLimitValues } from '../core/contract.js';
+import type { RateLimitValues } from '../providers/groq/wire.js';
 import type { ModelRule } from '../policy/types.js';
 
-export { METADATA } from '../core/shared.js';
+export { METADATA } from '../providers/groq/metadata.js';
 
 /** Why a change is in the plan. */
 export type ChangeReason =

@@ -1,5 +1,5 @@
-import type { ProjectApiKey } from '../core/contract.js';
-import type { LiveState } from '../core/live-state.js';
+import type { ProjectApiKey } from '../providers/groq/wire.js';
+import type { LiveState } from '../providers/groq/live-state.js';
 import type { ModelCatalogue } from '../core/models.js';
 import type { DesiredKey, DesiredState } from '../policy/types.js';
 import type { Change, Warning } from './types.js';

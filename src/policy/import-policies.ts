@@ -1,7 +1,10 @@
 import { Document, isMap, isScalar, isSeq, visit } from 'yaml';
-import type { ModelPermissions, ProjectApiKey, RateLimit } from '../core/contract.js';
-import type { LiveProject, LiveState } from '../core/live-state.js';
-import { centsToUsd, LIMIT_FIELDS, LIMIT_TO_CONTRACT, MAX_LIMIT, METADATA, SAFETY_DEFAULTS, type LimitSet } from '../core/shared.js';
+import type { ModelPermissions, ProjectApiKey, RateLimit } from '../providers/groq/wire.js';
+import type { LiveProject, LiveState } from '../providers/groq/live-state.js';
+import { centsToUsd } from '../core/money.js';
+import { LIMIT_FIELDS, MAX_LIMIT, type LimitSet } from '../core/limits.js';
+import { LIMIT_TO_CONTRACT, METADATA } from '../providers/groq/metadata.js';
+import { SAFETY_DEFAULTS } from '../core/defaults.js';
 import { effectiveModels } from './model-rules.js';
 import type { ModelRule } from './types.js';
 

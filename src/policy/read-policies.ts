@@ -1,5 +1,5 @@
 import { defaultCatalogue, type ModelCatalogue } from '../core/models.js';
-import { SAFETY_DEFAULTS } from '../core/shared.js';
+import { SAFETY_DEFAULTS } from '../core/defaults.js';
 import { isObj } from './checker.js';
 import { toDelivery } from './delivery.js';
 import { capDiagnostics, sortDiagnostics, type Diagnostic } from './diagnostics.js';

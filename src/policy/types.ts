@@ -1,8 +1,8 @@
 /** The validated desired state (policy v2): what the policies say the organization should be. */
-import type { PermissionMode } from '../core/contract.js';
-import type { LimitSet } from '../core/shared.js';
+import type { PermissionMode } from '../providers/groq/wire.js';
+import type { LimitSet } from '../core/limits.js';
 
-export { LIMIT_FIELDS, type LimitField, type LimitSet } from '../core/shared.js';
+export { LIMIT_FIELDS, type LimitField, type LimitSet } from '../core/limits.js';
 
 export interface SourceRef {
   file: string;

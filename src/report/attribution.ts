@@ -1,6 +1,6 @@
-import type { ProjectApiKey } from '../core/contract.js';
-import type { LiveProject, LiveState } from '../core/live-state.js';
-import { METADATA } from '../core/shared.js';
+import type { ProjectApiKey } from '../providers/groq/wire.js';
+import type { LiveProject, LiveState } from '../providers/groq/live-state.js';
+import { METADATA } from '../providers/groq/metadata.js';
 import type { DesiredKey, DesiredProject, DesiredState } from '../policy/types.js';
 import { UNMANAGED_TEAM } from './types.js';
 

@@ -1,5 +1,5 @@
-import type { Bucket, RateLimit, UsageResult } from '../core/contract.js';
-import type { LiveState } from '../core/live-state.js';
+import type { Bucket, RateLimit, UsageResult } from '../providers/groq/wire.js';
+import type { LiveState } from '../providers/groq/live-state.js';
 import type { Directory } from './attribution.js';
 import type { PeakUse } from './types.js';
 

@@ -1,6 +1,6 @@
-import type { Bucket, CostResult } from '../core/contract.js';
-import type { LiveState } from '../core/live-state.js';
-import { centsToUsd } from '../core/shared.js';
+import type { Bucket, CostResult } from '../providers/groq/wire.js';
+import type { LiveState } from '../providers/groq/live-state.js';
+import { centsToUsd } from '../core/money.js';
 import type { SpendStatus, UsageWindows } from './types.js';
 import { isoDate, nextMonthStart } from './windows.js';
 

@@ -1,5 +1,5 @@
-import type { Bucket, CostResult, UsageResult } from '../core/contract.js';
-import type { LiveState } from '../core/live-state.js';
+import type { Bucket, CostResult, UsageResult } from '../providers/groq/wire.js';
+import type { LiveState } from '../providers/groq/live-state.js';
 import type { DesiredState } from '../policy/types.js';
 import { buildDirectory, type Directory } from './attribution.js';
 import { buildFindings } from './findings.js';

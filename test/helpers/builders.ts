@@ -1,7 +1,7 @@
 /** In-memory builders for the planner's inputs: desired state (policy v2) and live state (contract v2). */
-import type { ProjectApiKey, RateLimit } from '../../src/core/contract.js';
-import type { LiveProject, LiveState } from '../../src/core/live-state.js';
-import { METADATA } from '../../src/core/shared.js';
+import type { ProjectApiKey, RateLimit } from '../../src/providers/groq/wire.js';
+import type { LiveProject, LiveState } from '../../src/providers/groq/live-state.js';
+import { METADATA } from '../../src/providers/groq/metadata.js';
 import { desiredRateLimit } from '../../src/plan/plan-projects.js';
 import { usableModels } from '../../src/plan/model-rules.js';
 import { targetsHash } from '../../src/plan/rotation.js';

@@ -1,7 +1,7 @@
 import type nock from 'nock';
 import { expect } from 'vitest';
-import type { GroqClient } from '../../src/groq/client.js';
-import type { GroqApiError } from '../../src/groq/errors.js';
+import type { GroqClient } from '../../src/providers/groq/client.js';
+import type { GroqApiError } from '../../src/providers/groq/errors.js';
 import type { TestOrg } from './sandbox.js';
 
 /**

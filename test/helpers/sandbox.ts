@@ -1,4 +1,4 @@
-import { GroqClient } from '../../src/groq/client.js';
+import { GroqClient } from '../../src/providers/groq/client.js';
 import type { TransportOptions } from '../../src/net/transport.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { GroqClient } from '../../src/groq/client.js';
+import { GroqClient } from '../../src/providers/groq/client.js';
 import { cases, ORG_ID } from '../helpers/contract-cases.js';
 import { startTestOrg, type TestOrg } from '../helpers/sandbox.js';
 

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Project } from '../../src/core/contract.js';
-import type { GroqClient } from '../../src/groq/client.js';
-import { readLiveState } from '../../src/groq/read-live-state.js';
-import type { GroqAdmin } from '../../src/groq/types.js';
+import type { Project } from '../../src/providers/groq/wire.js';
+import type { GroqClient } from '../../src/providers/groq/client.js';
+import { readLiveState } from '../../src/providers/groq/read.js';
+import type { GroqAdmin } from '../../src/providers/groq/admin.js';
 import { startTestOrg, type TestOrg } from '../helpers/sandbox.js';
 
 const PER_PROJECT = ['getProjectModelPermissions', 'listProjectRateLimits', 'listProjectKeys'] as const;

@@ -7,11 +7,11 @@ import { applyOrganization } from '../../src/app/apply-organization.js';
 import { deliverToTargets } from '../../src/app/deliver.js';
 import type { OrgSession } from '../../src/app/session.js';
 import { silentLogger } from '../../src/core/log.js';
-import type { GroqAdmin } from '../../src/groq/types.js';
+import type { GroqAdmin } from '../../src/providers/groq/admin.js';
 import type { DesiredKey } from '../../src/policy/types.js';
 import type { ApplyOptions } from '../../src/apply/apply-plan.js';
 import { DeliveryIncomplete } from '../../src/apply/deliver/types.js';
-import { METADATA } from '../../src/core/shared.js';
+import { METADATA } from '../../src/providers/groq/metadata.js';
 import { makeDesired, makeDesiredKey, makeDesiredProject } from '../helpers/builders.js';
 import { chat, startTestOrg, type TestOrg } from '../helpers/sandbox.js';
 

@@ -7,7 +7,7 @@ import { deliverToTargets } from '../../src/app/deliver.js';
 import type { OrgSession } from '../../src/app/session.js';
 import { silentLogger } from '../../src/core/log.js';
 import { containsKeyValue } from '../../src/core/redact.js';
-import { METADATA } from '../../src/core/shared.js';
+import { METADATA } from '../../src/providers/groq/metadata.js';
 import { renderPlanText } from '../../src/plan/render-text.js';
 import type { DesiredKey } from '../../src/policy/types.js';
 import { makeDesired, makeDesiredKey, makeDesiredProject } from '../helpers/builders.js';

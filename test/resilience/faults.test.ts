@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ApplyReport } from '../../src/apply/apply-plan.js';
-import { METADATA } from '../../src/core/shared.js';
+import { METADATA } from '../../src/providers/groq/metadata.js';
 import type { Change, Plan } from '../../src/plan/types.js';
 import type { DesiredState } from '../../src/policy/types.js';
 import { makeDesiredKey, makeDesiredProject } from '../helpers/builders.js';

@@ -12,7 +12,7 @@ import { fetch as undiciFetch } from 'undici';
 import type { OrgSession } from '../../src/app/session.js';
 import { silentLogger } from '../../src/core/log.js';
 import { redactKeyValue, registerSecret } from '../../src/core/redact.js';
-import { GroqClient } from '../../src/groq/client.js';
+import { GroqClient } from '../../src/providers/groq/client.js';
 import { createGitHubClient } from '../../src/github/client.js';
 import { renderCodeownersBlock } from '../../src/policy/codeowners.js';
 import { readPolicies } from '../../src/policy/read-policies.js';

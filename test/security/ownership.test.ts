@@ -9,7 +9,7 @@ import { formatDiagnostic } from '../../src/policy/diagnostics.js';
 import { importPolicies } from '../../src/policy/import-policies.js';
 import { readPolicies } from '../../src/policy/read-policies.js';
 import { checkProjectOwnership } from '../../src/plan/project-ownership.js';
-import { readLiveState } from '../../src/groq/read-live-state.js';
+import { readLiveState } from '../../src/providers/groq/read.js';
 import { makeDesired, makeDesiredProject } from '../helpers/builders.js';
 import { commitAll, runCli, type RunResult } from '../helpers/cli.js';
 import { createKey, createProjectWithKey, startTestOrg, type TestOrg } from '../helpers/sandbox.js';

@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readInputs } from '../../src/action/inputs.js';
 import { deliverToTargets, SANDBOX_DELIVERIES } from '../../src/app/deliver.js';
 import { containsKeyValue } from '../../src/core/redact.js';
-import { GroqClient } from '../../src/groq/client.js';
+import { GroqClient } from '../../src/providers/groq/client.js';
 import { ProtocolError } from '../../src/net/errors.js';
 import { HttpTransport } from '../../src/net/transport.js';
 import type { Delivery } from '../../src/policy/types.js';

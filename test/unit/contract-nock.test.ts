@@ -1,6 +1,6 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { GroqClient } from '../../src/groq/client.js';
+import { GroqClient } from '../../src/providers/groq/client.js';
 import { cases, NOCK_BASE } from '../helpers/contract-cases.js';
 
 describe('contract v2, against responses of its shapes through nock', () => {

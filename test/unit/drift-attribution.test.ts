@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attributeDrift, readDriftAttribution } from '../../src/app/drift-attribution.js';
-import type { AuditLog } from '../../src/core/contract.js';
+import type { AuditLog } from '../../src/providers/groq/wire.js';
 import { makeKeyChange, makePlan, makeProjectChange, makeRateLimitChange, makeSpendLimitChange } from '../helpers/plan-builders.js';
 import { createProjectWithKey, startTestOrg, type TestOrg } from '../helpers/sandbox.js';
 

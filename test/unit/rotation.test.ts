@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DELIVERED_ON_CREATE, METADATA } from '../../src/core/shared.js';
+import { DELIVERED_ON_CREATE, METADATA } from '../../src/providers/groq/metadata.js';
 import { planChanges, usageNeeds } from '../../src/plan/plan-changes.js';
 import { deliveredAt, IN_PROGRESS_GRACE_SECONDS, keyUsageFromBuckets, lineageOf, reviewNeeded, targetsHash, USAGE_LAG_ALLOWANCE_SECONDS } from '../../src/plan/rotation.js';
 import { rotationStepsOnly } from '../../src/plan/summary.js';

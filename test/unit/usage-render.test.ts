@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Bucket, CostResult, UsageResult } from '../../src/core/contract.js';
+import type { Bucket, CostResult, UsageResult } from '../../src/providers/groq/wire.js';
 import { containsKeyValue } from '../../src/core/redact.js';
 import { renderUsageJson } from '../../src/report/render-usage-json.js';
 import { niceCeiling, renderUsageMarkdown } from '../../src/report/render-usage-markdown.js';

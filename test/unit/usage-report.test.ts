@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Bucket, CostResult, UsageResult } from '../../src/core/contract.js';
+import type { Bucket, CostResult, UsageResult } from '../../src/providers/groq/wire.js';
 import { UserError } from '../../src/core/errors.js';
-import { METADATA } from '../../src/core/shared.js';
+import { METADATA } from '../../src/providers/groq/metadata.js';
 import { buildUsageReport } from '../../src/report/usage-report.js';
 import { DAY, usageWindows } from '../../src/report/windows.js';
 import type { Breakdown } from '../../src/report/types.js';

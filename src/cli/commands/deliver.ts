@@ -1,6 +1,6 @@
 import { deliverConsoleKey, MAX_KEY_VALUE_LENGTH } from '../../app/deliver-key.js';
 import { UserError } from '../../core/errors.js';
-import { DEFAULT_BASE_URL } from '../../groq/client.js';
+import { DEFAULT_BASE_URL } from '../../providers/groq/client.js';
 import path from 'node:path';
 import { SANDBOX_DELIVERIES } from '../../app/deliver.js';
 import { parseCommandArgs } from '../args.js';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../core/errors.js';
 import { makeDirs } from '../../core/make-dirs.js';
-import { readLiveState } from '../../groq/read-live-state.js';
+import { readLiveState } from '../../providers/groq/read.js';
 import { importPolicies } from '../../policy/import-policies.js';
 import { ORG_OPTIONS, orgOptionsHelp, parseCommandArgs } from '../args.js';
 import { connect } from '../connect.js';

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { OrgSession } from '../../../src/app/session.js';
-import { GroqClient } from '../../../src/groq/client.js';
-import type { ProjectApiKey } from '../../../src/core/contract.js';
+import { GroqClient } from '../../../src/providers/groq/client.js';
+import type { ProjectApiKey } from '../../../src/providers/groq/wire.js';
 import type { Logger } from '../../../src/core/log.js';
 import { redactSecrets } from '../../../src/core/redact.js';
-import { METADATA } from '../../../src/core/shared.js';
+import { METADATA } from '../../../src/providers/groq/metadata.js';
 import type { TransportOptions } from '../../../src/net/transport.js';
 import type { SandboxRequestEvent } from '../../../src/sandbox/server.js';
 import { startTestOrg, type TestOrg } from '../../helpers/sandbox.js';

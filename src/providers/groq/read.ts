@@ -1,6 +1,6 @@
-import type { Project } from '../core/contract.js';
-import type { LiveProject, LiveState } from '../core/live-state.js';
-import type { GroqAdmin } from './types.js';
+import type { Project } from './wire.js';
+import type { LiveProject, LiveState } from './live-state.js';
+import type { GroqAdmin } from './admin.js';
 
 /** Per-project reads in flight at once, unless the caller says otherwise. */
 export const DEFAULT_READ_CONCURRENCY = 8;

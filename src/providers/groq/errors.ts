@@ -1,15 +1,17 @@
-import { redactSecrets } from '../core/redact.js';
-import { oneLine } from '../core/sanitize.js';
-import type { RateLimitHeaders } from '../core/contract.js';
-import { isRetryableStatus } from '../net/errors.js';
+import { kindOfStatus, ProviderError } from '../../core/errors.js';
+import { redactSecrets } from '../../core/redact.js';
+import { oneLine } from '../../core/sanitize.js';
+import { isRetryableStatus } from '../../net/errors.js';
+import type { RateLimitHeaders } from './wire.js';
 
-/** Errors from talking to an HTTP API. A validation error deliberately does not extend these. */
+/**
+ * Groq's error answers. A validation error deliberately does not extend these. Each is a
+ * ProviderError of the kind its status says (core/errors.ts), so apply/ and app/ need not know Groq.
+ */
 
 /** The server answered with an error. `retryable` is a property of the error, not of the caller. */
-export class GroqApiError extends Error {
+export class GroqApiError extends ProviderError {
   override readonly name = 'GroqApiError';
-  readonly status: number;
-  readonly code: string | null;
   readonly type: string | null;
   readonly param: string | null;
   readonly requestId: string | null;
@@ -21,17 +23,15 @@ export class GroqApiError extends Error {
   constructor(init: { status: number; code: string | null; type: string | null; param?: string | null; serverMessage: string; requestId: string | null; method: string; path: string; rateLimits?: RateLimitHeaders | null; secrets?: readonly string[]; inferenceKey?: boolean }) {
     // Every field a server fills may echo what it was sent: each is cut of secrets, not just the message.
     const clean = (v: string | null | undefined) => (v === null || v === undefined ? null : oneLine(redactSecrets(v, init.secrets)));
-    super(redactSecrets(describe(init), init.secrets));
+    super({ kind: kindOfStatus(init.status), status: init.status, code: clean(init.code), message: redactSecrets(describe(init), init.secrets) });
     this.rateLimits = init.rateLimits ?? null;
-    this.status = init.status;
-    this.code = clean(init.code);
     this.type = clean(init.type);
     this.param = clean(init.param);
     this.requestId = clean(init.requestId);
     this.method = init.method;
     this.path = init.path;
   }
-  get retryable(): boolean {
+  override get retryable(): boolean {
     return isRetryableStatus(this.status);
   }
 }

@@ -1,8 +1,9 @@
 /**
- * What several layers share: groq-rbac's bookkeeping in key metadata, the limit fields in the
- * policies' and the contract's names, and the defaults. Depends on nothing but the contract types.
+ * groq-rbac's bookkeeping in a Groq key's `metadata`, and the limit fields in the contract's names:
+ * only the Groq provider knows these. Everything else reads the decoded marks (core/domain.ts).
  */
-import type { RateLimitField } from './contract.js';
+import type { LimitField } from '../../core/limits.js';
+import type { RateLimitField } from './wire.js';
 
 /** groq-rbac's bookkeeping in a key's `metadata` (the contract's assumed convention). */
 export const METADATA = {
@@ -37,10 +38,6 @@ export const METADATA = {
  */
 export const DELIVERED_ON_CREATE = '0';
 
-/** Limit fields as the policies name them, in a fixed order. */
-export const LIMIT_FIELDS = ['requests_per_minute', 'tokens_per_minute', 'requests_per_day', 'tokens_per_day'] as const;
-export type LimitField = (typeof LIMIT_FIELDS)[number];
-
 /** Policy name → contract name. */
 export const LIMIT_TO_CONTRACT: Record<LimitField, RateLimitField> = {
   requests_per_minute: 'max_requests_per_1_minute',
@@ -48,19 +45,3 @@ export const LIMIT_TO_CONTRACT: Record<LimitField, RateLimitField> = {
   requests_per_day: 'max_requests_per_1_day',
   tokens_per_day: 'max_tokens_per_1_day',
 };
-
-/**
- * The largest limit the policies accept: far above any tier Groq sells, and exactly representable
- * (JSON numbers above 2^53 are silently rounded).
- */
-export const MAX_LIMIT = 1_000_000_000_000;
-
-/** Limits written for one model, or as a project's default: any subset of the four fields. */
-export type LimitSet = Partial<Record<LimitField, number>>;
-
-export const SAFETY_DEFAULTS = { maxDeletes: 3, maxDeletePercent: 25 } as const;
-export const ROTATION_DEFAULTS = { every: '90d', quiet_period: '24h', min_overlap: '1h' } as const;
-
-/** Dollars (as written in policies) to the contract's cents, and back. */
-export const usdToCents = (usd: number): number => Math.round(usd * 100);
-export const centsToUsd = (cents: number): number => cents / 100;

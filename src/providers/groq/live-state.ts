@@ -1,5 +1,5 @@
 /** Everything the planner reads from the organization, read once per run (see src/groq/read-live-state.ts). */
-import type { ModelPermissions, Organization, Project, ProjectApiKey, RateLimit, SpendAlert, SpendLimit } from './contract.js';
+import type { ModelPermissions, Organization, Project, ProjectApiKey, RateLimit, SpendAlert, SpendLimit } from './wire.js';
 
 export interface LiveProject {
   project: Project;
