@@ -14,15 +14,13 @@ import tseslint from 'typescript-eslint';
 const LAYERS = {
   core: [],
   net: ['core'],
-  policy: ['core', 'providers'],
+  policy: ['core'],
   providers: ['core', 'net'],
   github: ['core', 'net'],
   sandbox: ['core'],
-  // TRANSITION (issue 18): plan/, report/ and policy/ still read Groq's wire shapes until they speak
-  // the domain, and apply/ writes through the Groq client until it uses the port.
-  plan: ['core', 'policy', 'providers'],
-  report: ['core', 'policy', 'providers'],
-  apply: ['core', 'net', 'policy', 'plan', 'github', 'providers'],
+  plan: ['core', 'policy'],
+  report: ['core', 'policy'],
+  apply: ['core', 'net', 'policy', 'plan', 'github'],
   app: ['core', 'net', 'policy', 'plan', 'providers', 'github', 'apply', 'report'],
   cli: ['core', 'net', 'policy', 'plan', 'providers', 'github', 'apply', 'app', 'sandbox', 'report'],
   action: ['core', 'net', 'policy', 'plan', 'providers', 'github', 'apply', 'app', 'report'],

@@ -1,4 +1,4 @@
-import type { CreatedProjectApiKey } from '../providers/groq/wire.js';
+import type { CreatedKey } from '../core/provider.js';
 import { UserError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { registerSecret } from '../core/redact.js';
@@ -53,7 +53,7 @@ export async function deliverConsoleKey(input: { desired: DesiredState; keyName:
     // deliverToTargets serves apply, which hands it the plan's change and the created key: here the
     // policy key's name and the value are all it reads.
     const change = { resource: 'api_key', action: 'create', key: key.name, project: key.project } as KeyChange;
-    await deliver(change, { value } as CreatedProjectApiKey, '');
+    await deliver(change, { value } as CreatedKey, '');
     return { targets: key.rotation.deliver.map(deliveryLabel), project: key.project };
   } finally {
     await client.close();

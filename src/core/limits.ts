@@ -1,4 +1,5 @@
 /** Limit fields as the policies name them, in a fixed order, and the bound on their values. */
+import type { DomainLimitSet } from './domain.js';
 
 /** Limit fields as the policies name them, in a fixed order. */
 export const LIMIT_FIELDS = ['requests_per_minute', 'tokens_per_minute', 'requests_per_day', 'tokens_per_day'] as const;
@@ -10,5 +11,8 @@ export type LimitField = (typeof LIMIT_FIELDS)[number];
  */
 export const MAX_LIMIT = 1_000_000_000_000;
 
-/** Limits written for one model, or as a project's default: any subset of the fields. */
-export type LimitSet = Partial<Record<LimitField, number>>;
+/**
+ * Limits written for one model, or as a project's default, or a provider's limit read back: any
+ * subset of the domain's fields (core/domain.ts; each provider has some of them).
+ */
+export type LimitSet = DomainLimitSet;

@@ -1,18 +1,6 @@
-import type { ModelPermissions, ModelPermissionsInput } from '../providers/groq/wire.js';
 import type { ModelRule } from '../policy/types.js';
 
 const sorted = (models: readonly string[]): string[] => [...new Set(models)].sort();
-
-/** The live permissions in the policies' terms: no restriction (`deny_list` with `[]`) is `null`. */
-export function ruleFromPermissions(p: ModelPermissions): ModelRule | null {
-  if (p.mode === 'deny_list' && p.model_ids.length === 0) return null;
-  return { mode: p.mode, models: sorted(p.model_ids) };
-}
-
-/** The body that sets a rule; `null` is a DELETE, not a body. */
-export function permissionsInput(rule: ModelRule): ModelPermissionsInput {
-  return { mode: rule.mode, model_ids: [...rule.models] };
-}
 
 export function normaliseRule(rule: ModelRule | null): ModelRule | null {
   if (rule === null || (rule.mode === 'deny_list' && rule.models.length === 0)) return null;

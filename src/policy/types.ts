@@ -1,5 +1,5 @@
 /** The validated desired state (policy v2): what the policies say the organization should be. */
-import type { PermissionMode } from '../providers/groq/wire.js';
+import type { DomainModelRule } from '../core/domain.js';
 import type { LimitSet } from '../core/limits.js';
 
 export { LIMIT_FIELDS, type LimitField, type LimitSet } from '../core/limits.js';
@@ -11,14 +11,10 @@ export interface SourceRef {
 }
 
 /**
- * Model permissions as written: a list is an allow list, `{block: [...]}` a block list (Groq's deny
- * list). `null` anywhere means "no restriction of its own" (the contract's `deny_list` with `[]`).
+ * Model permissions as written: a list is an allow list, `{block: [...]}` a block list (a deny
+ * list). `null` anywhere means "no restriction of its own". The same shape as the live rule.
  */
-export interface ModelRule {
-  mode: PermissionMode;
-  /** Sorted, without repeats. */
-  models: string[];
-}
+export type ModelRule = DomainModelRule;
 
 /** Per-model limits: `default` for every model the project may use; a model's entry overrides its fields. */
 export interface LimitsPolicy {

@@ -22,7 +22,7 @@ let printed: string[];
 beforeEach(async () => {
   org = await startTestOrg({ orgId: 'org_test' });
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'groq-rbac-rotation-'));
-  session = { admin: org.client, adminKeyRedacted: null, target: 'test sandbox', concurrency: 4, close: async () => {} };
+  session = { admin: org.provider, adminKeyRedacted: null, target: 'test sandbox', concurrency: 4, close: async () => {} };
   printed = [];
 });
 

@@ -47,7 +47,7 @@ const keyTo = (deliver: Delivery[]): DesiredKey => {
   return { ...base, rotation: { ...base.rotation, deliver } };
 };
 const desiredWith = (deliver: Delivery[]): DesiredState => makeDesired([project], [keyTo(deliver)], { id: 'org_test' });
-const session = (): OrgSession => ({ admin: org.client, adminKeyRedacted: null, target: 'test sandbox', concurrency: 4, close: async () => {} });
+const session = (): OrgSession => ({ admin: org.provider, adminKeyRedacted: null, target: 'test sandbox', concurrency: 4, close: async () => {} });
 const realDelivery = (desired: DesiredState) => deliverToTargets(desired, { env: {}, cwd: dir, logger: { debug() {}, info() {}, warn() {} } });
 
 /** A reviewed apply (the plan was approved) or an unreviewed one (`only: 'rotations'`). */

@@ -232,7 +232,7 @@ describe('item 11: sandbox delivery never comes from what a server answers', () 
     const desired = makeDesired([makeDesiredProject('chatbot-prod')], keys);
     const deliver = deliverToTargets(desired, { env: {}, cwd: ws, logger: { debug() {}, info() {}, warn() {} }, redirectTo: dir });
     const value = `gsk_${'A'.repeat(48)}`;
-    for (const key of keys) await deliver(makeKeyChange('create', { key: key.name }), { id: 'key_1', object: 'organization.project.api_key', name: key.name, redacted_value: 'gsk_…AAAA', created_at: 0, last_used_at: null, metadata: {}, value }, 'proj_1');
+    for (const key of keys) await deliver(makeKeyChange('create', { key: key.name }), { key: { id: 'key_1', name: key.name, redacted_value: 'gsk_…AAAA', created_at: 0, last_used_at: null, marks: null }, value, replayed: false }, 'proj_1');
     const files = (fs.readdirSync(ws, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(ws, f)).isFile());
     expect(files).toHaveLength(hostile.length);
     for (const f of files) expect(path.resolve(ws, f).startsWith(dir + path.sep), f).toBe(true);
