@@ -1,9 +1,12 @@
 /** Limit fields as the policies name them, in a fixed order, and the bound on their values. */
-import type { DomainLimitSet } from './domain.js';
+import { DOMAIN_LIMIT_FIELDS, type DomainLimitField, type DomainLimitSet } from './domain.js';
 
-/** Limit fields as the policies name them, in a fixed order. */
-export const LIMIT_FIELDS = ['requests_per_minute', 'tokens_per_minute', 'requests_per_day', 'tokens_per_day'] as const;
-export type LimitField = (typeof LIMIT_FIELDS)[number];
+/**
+ * Limit fields as the policies name them, in a fixed order: every provider's (the domain's). Which
+ * of them a provider has is its `Capabilities.limitFields`, checked by src/policy/capabilities.ts.
+ */
+export const LIMIT_FIELDS = DOMAIN_LIMIT_FIELDS;
+export type LimitField = DomainLimitField;
 
 /**
  * The largest limit the policies accept: far above any tier Groq sells, and exactly representable

@@ -21,6 +21,22 @@ export function permits(rule: ModelRule | null, model: string): boolean {
   return rule.mode === 'allow_list' ? listed : !listed;
 }
 
+/**
+ * The organization's rule and a project's as one rule, for a provider whose organization has no
+ * model permissions of its own (OpenAI): the project may use what both let through.
+ */
+export function foldRule(org: ModelRule | null, project: ModelRule | null): ModelRule | null {
+  const o = normaliseRule(org);
+  const p = normaliseRule(project);
+  if (o === null) return p;
+  if (p === null) return o;
+  const minus = (a: readonly string[], b: readonly string[]) => a.filter((m) => !b.includes(m));
+  if (o.mode === 'allow_list' && p.mode === 'allow_list') return { mode: 'allow_list', models: p.models.filter((m) => o.models.includes(m)) };
+  if (o.mode === 'allow_list') return { mode: 'allow_list', models: minus(o.models, p.models) };
+  if (p.mode === 'allow_list') return { mode: 'allow_list', models: minus(p.models, o.models) };
+  return normaliseRule({ mode: 'deny_list', models: [...o.models, ...p.models] });
+}
+
 /** The models a project may call: served, and let through by the org's rule, then the project's (Groq's cascade). */
 export function usableModels(served: readonly string[], orgRule: ModelRule | null, projectRule: ModelRule | null): string[] {
   return served.filter((m) => permits(orgRule, m) && permits(projectRule, m));

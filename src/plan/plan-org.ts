@@ -1,4 +1,5 @@
 import type { DomainLiveState as LiveState, LiveSpendAlert } from '../core/domain.js';
+import { capabilitiesFor } from '../core/capabilities.js';
 import { centsToUsd, usdToCents } from '../core/money.js';
 import type { DesiredState, ModelRule } from '../policy/types.js';
 import { normaliseRule, sameRule } from './model-rules.js';
@@ -17,10 +18,21 @@ export function ruleFields(before: ModelRule | null, after: ModelRule | null): F
 }
 
 export function planOrgPermissions(desired: DesiredState, live: LiveState): OrgPermissionsChange | null {
+  // Without organization-wide model permissions (OpenAI) the org's `models` is folded into each project's rule.
+  if (!orgModelPermissionsOf(live)) return null;
   const before = normaliseRule(live.permissions);
   const after = normaliseRule(desired.org.models);
   if (sameRule(before, after)) return null;
   return { resource: 'org_model_permissions', action: 'update', reason: 'differs', team: null, before, after, fields: ruleFields(before, after) };
+}
+
+/** Whether the provider has model permissions for the whole organization (core/capabilities.ts); unknown providers as Groq. */
+export function orgModelPermissionsOf(live: Pick<LiveState, 'provider'>): boolean {
+  try {
+    return capabilitiesFor(live.provider).orgModelPermissions;
+  } catch {
+    return true;
+  }
 }
 
 /** The spend limit and its alerts; nothing when the policies leave spending alone. */

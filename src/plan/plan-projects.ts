@@ -1,8 +1,8 @@
 import { DOMAIN_LIMIT_FIELDS, type DomainLiveProject as LiveProject, type DomainLiveState as LiveState, type LiveLimit } from '../core/domain.js';
 import type { LimitSet } from '../core/limits.js';
 import type { DesiredProject, DesiredState } from '../policy/types.js';
-import { normaliseRule, sameRule, usableModels } from './model-rules.js';
-import { ruleFields } from './plan-org.js';
+import { foldRule, normaliseRule, sameRule, usableModels } from './model-rules.js';
+import { orgModelPermissionsOf, ruleFields } from './plan-org.js';
 import type { Change, FieldChange, ProjectChange, RateLimitChange, Refusal } from './types.js';
 
 /** The limit fields a limit has (the provider's), in the policies' order. */
@@ -26,7 +26,8 @@ export function planProjectSettings(input: { desired: DesiredState; project: Des
   const base = { project: project.name, project_id: live?.id ?? null, team: project.team } as const;
 
   const before = live ? normaliseRule(live.permissions) : null;
-  const after = normaliseRule(project.models);
+  // A provider without organization-wide model permissions gets the org's ceiling in each project's rule.
+  const after = orgModelPermissionsOf(org) ? normaliseRule(project.models) : foldRule(desired.org.models, project.models);
   if (!sameRule(before, after)) {
     changes.push({ resource: 'project_model_permissions', action: 'update', reason: live ? 'differs' : 'new', ...base, before, after, fields: ruleFields(before, after) });
   }

@@ -80,8 +80,11 @@ export interface SpendingPolicy {
 export interface DesiredOrg {
   id: string;
   admins: string[];
-  /** `groq` (absent): `apply` changes the organization through the admin API; `groq-console`: a person does in the Console, following the runbook. */
-  provider?: 'groq' | 'groq-console';
+  /**
+   * `groq` (absent): `apply` changes the organization through the admin API; `groq-console`: a
+   * person does in the Console, following the runbook; `openai`: through OpenAI's Administration API.
+   */
+  provider?: 'groq' | 'groq-console' | 'openai';
   /** The organization's model permissions; `null`: no restriction. */
   models: ModelRule | null;
   /** Ceiling for every project, per model: validated, never applied. */

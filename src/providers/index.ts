@@ -5,7 +5,7 @@
 import { UserError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { ProviderAdmin } from '../core/provider.js';
-import { capabilitiesFor } from './capabilities.js';
+import { capabilitiesFor } from '../core/capabilities.js';
 import { DEFAULT_BASE_URL as GROQ_BASE_URL, GroqClient } from './groq/client.js';
 import { GroqProvider } from './groq/write.js';
 
@@ -25,7 +25,7 @@ const GROQ: ProviderEntry = {
 
 /**
  * The provider for org.yaml's `provider:`. `groq-console` has no admin API (changed by hand): its
- * plan reads nothing, so only its capabilities apply (providers/capabilities.ts).
+ * plan reads nothing, so only its capabilities apply (core/capabilities.ts).
  */
 export function providerFor(name: string): ProviderEntry {
   capabilitiesFor(name);
@@ -33,4 +33,4 @@ export function providerFor(name: string): ProviderEntry {
   throw new UserError(`provider "${name}" cannot be reached through an admin API from this build${name === 'groq-console' ? ': its organization is changed by hand (groq-rbac runbook)' : ''}`);
 }
 
-export { capabilitiesFor } from './capabilities.js';
+export { capabilitiesFor } from '../core/capabilities.js';

@@ -57,7 +57,7 @@ describe('comment bodies', () => {
   it('the other states', async () => {
     const p = plan();
     const report: ApplyReport = {
-      format_version: 3, org: p.org, fingerprint: p.fingerprint,
+      format_version: 2, org: p.org, fingerprint: p.fingerprint,
       outcomes: [
         { resource: 'project', action: 'create', project: 'chatbot-staging', key: null, id: 'proj_9', status: 'applied', message: 'created project chatbot-staging (proj_9)' },
         { resource: 'api_key', action: 'delete', project: 'chatbot-prod', key: 'chatbot-old', id: null, status: 'failed', message: 'Groq answered 500 internal_error' },

@@ -23,7 +23,7 @@ const CONTEXT: AuditContext = { time: '2026-11-18T11:06:40.000Z', actor: 'octoca
 
 function applyReport(message = 'created key_1'): ApplyReport {
   return {
-    format_version: 3, org: 'org_sandbox', fingerprint: 'f'.repeat(64),
+    format_version: 2, org: 'org_sandbox', fingerprint: 'f'.repeat(64),
     outcomes: [
       { resource: 'api_key', action: 'create', project: 'chatbot-prod', key: 'chatbot-web', id: 'key_1', status: 'applied', message },
       { resource: 'spend_limit', action: 'update', project: null, key: null, id: null, status: 'failed', message: 'POST /organization/spend_limit → 400', error: { name: 'GroqApiError', message: 'x', status: 400, code: null } },

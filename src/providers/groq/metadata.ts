@@ -41,16 +41,16 @@ export const METADATA = {
  */
 export const DELIVERED_ON_CREATE = '0';
 
+/** The policy's limit fields Groq has (the four of contract v2), in the policies' order. */
+export const GROQ_LIMIT_FIELDS = ['requests_per_minute', 'tokens_per_minute', 'requests_per_day', 'tokens_per_day'] as const satisfies readonly LimitField[];
+
 /** Policy name → contract name. */
-export const LIMIT_TO_CONTRACT: Record<LimitField, RateLimitField> = {
+export const LIMIT_TO_CONTRACT: Record<(typeof GROQ_LIMIT_FIELDS)[number], RateLimitField> = {
   requests_per_minute: 'max_requests_per_1_minute',
   tokens_per_minute: 'max_tokens_per_1_minute',
   requests_per_day: 'max_requests_per_1_day',
   tokens_per_day: 'max_tokens_per_1_day',
 };
-
-/** The policy's limit fields Groq has (the four of contract v2), in the policies' order. */
-export const GROQ_LIMIT_FIELDS = Object.keys(LIMIT_TO_CONTRACT) as LimitField[];
 
 /** A key's bookkeeping decoded from its metadata; null when `groq-rbac/key` is absent (unmanaged). */
 export function decodeMarks(metadata: Readonly<Record<string, string>>, createdAt: number): KeyMarks | null {
