@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { idempotencyKeyFor } from '../../src/apply/apply-change.js';
 import { applyOrganization, type ApplyRequest } from '../../src/app/apply-organization.js';
-import { deliverToTargets } from '../../src/app/deliver.js';
+import { deliverToTargets } from '../../src/app/deliver-to-targets.js';
 import { openSession } from '../../src/app/session.js';
 import { mapLimit } from '../../src/core/concurrency.js';
 import { silentLogger } from '../../src/core/log.js';

@@ -2,7 +2,7 @@ import { defaultCatalogue, type ModelCatalogue } from '../core/models.js';
 import { SAFETY_DEFAULTS } from '../core/defaults.js';
 import { checkCapabilities } from './capabilities.js';
 import { isObj } from './checker.js';
-import { toDelivery } from './delivery.js';
+import { toDelivery } from './delivery-rules.js';
 import { capDiagnostics, sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import { parseDuration } from './duration.js';
 import type { LimitsField, OrgFile, TeamFile } from './files.js';

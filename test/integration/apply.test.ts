@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyPlan } from '../../src/apply/apply-plan.js';
-import { deliverToTargets } from '../../src/app/deliver.js';
+import { deliverToTargets } from '../../src/app/deliver-to-targets.js';
 import { silentLogger } from '../../src/core/log.js';
 import { DELIVERED_ON_CREATE, METADATA } from '../../src/providers/groq/metadata.js';
 import { readLiveState } from '../../src/providers/groq/read.js';

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { applyOrganization } from '../../src/app/apply-organization.js';
-import { deliverToTargets } from '../../src/app/deliver.js';
+import { deliverToTargets } from '../../src/app/deliver-to-targets.js';
 import type { OrgSession } from '../../src/app/session.js';
 import { silentLogger } from '../../src/core/log.js';
 import type { GroqAdmin } from '../../src/providers/groq/admin.js';

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyOrganization, type ApplyResult } from '../../src/app/apply-organization.js';
-import { deliverToTargets } from '../../src/app/deliver.js';
+import { deliverToTargets } from '../../src/app/deliver-to-targets.js';
 import type { OrgSession } from '../../src/app/session.js';
 import { silentLogger } from '../../src/core/log.js';
 import { containsKeyValue } from '../../src/core/redact.js';

@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { reconcileMode } from '../../src/action/modes/reconcile.js';
 import type { ModeContext } from '../../src/action/modes/mode.js';
 import { applyOrganization, type ApplyResult } from '../../src/app/apply-organization.js';
-import { deliverToTargets } from '../../src/app/deliver.js';
+import { deliverToTargets } from '../../src/app/deliver-to-targets.js';
 import type { OrgSession } from '../../src/app/session.js';
 import type { ApplyOptions } from '../../src/apply/apply-plan.js';
 import { DeliveryIncomplete } from '../../src/apply/deliver/types.js';

@@ -8,7 +8,7 @@ import sodium from 'libsodium-wrappers';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readInputs } from '../../src/action/inputs.js';
-import { deliverToTargets, SANDBOX_DELIVERIES } from '../../src/app/deliver.js';
+import { deliverToTargets, SANDBOX_DELIVERIES } from '../../src/app/deliver-to-targets.js';
 import { containsKeyValue } from '../../src/core/redact.js';
 import { GroqClient } from '../../src/providers/groq/client.js';
 import { ProtocolError } from '../../src/net/errors.js';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import { applyOrganization } from '../../app/apply-organization.js';
 import { appendAuditLog, DEFAULT_AUDIT_LOG, readAuditContext } from '../../app/audit-log.js';
-import { deliverToTargets } from '../../app/deliver.js';
+import { deliverToTargets } from '../../app/deliver-to-targets.js';
 import type { ChangeOutcome } from '../../apply/apply-plan.js';
 import { RefusalError, UserError } from '../../core/errors.js';
 import { renderPlanText } from '../../plan/render-text.js';

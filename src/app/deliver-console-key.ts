@@ -8,7 +8,7 @@ import { GroqApiError } from '../providers/groq/errors.js';
 import { deliveryLabel } from '../plan/rotation.js';
 import type { KeyChange } from '../plan/types.js';
 import type { DesiredState } from '../policy/types.js';
-import { deliverToTargets } from './deliver.js';
+import { deliverToTargets } from './deliver-to-targets.js';
 
 // A Groq key is `gsk_` and some 52 characters; anything much longer is not one key.
 export const MAX_KEY_VALUE_LENGTH = 512;
