@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 
-// CLI tests spawn bin/groq-rbac.js, which runs the bundle: build it once from the current source.
+// The tests that spawn bin/groq-rbac.js or dist/action.js (the `bundle` project in vitest.config.ts)
+// run the bundle: build it once from the current source.
 // If the build fails, the bundle is removed so that those tests fail loudly instead of running old
 // code, and the rest of the suite still runs.
 export default function setup(): void {

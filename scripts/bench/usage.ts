@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { openSession } from '../../src/app/session.js';
-import { readUsageReport } from '../../src/app/usage-report.js';
+import { readUsageReport } from '../../src/app/read-usage-report.js';
 import { mapLimit } from '../../src/core/concurrency.js';
 import { silentLogger } from '../../src/core/log.js';
 import catalogue from '../../src/core/model-catalogue.json' with { type: 'json' };

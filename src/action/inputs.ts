@@ -1,6 +1,6 @@
 import { UserError } from '../core/errors.js';
 import { checkSecureUrl } from '../core/secure-url.js';
-import { DEFAULT_BASE_URL } from '../groq/client.js';
+import { DEFAULT_BASE_URL } from '../providers/groq/client.js';
 import type { EventContext } from './context.js';
 import { MIN_SIGNING_KEY_LENGTH } from './plan-signature.js';
 import { ACTIONS_BOT, type CommentAuthor } from './pull-request-comment.js';

@@ -36,8 +36,9 @@ export async function run(options: { env?: NodeJS.ProcessEnv; cwd?: string } = {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   // Before anything can print them: the runner masks them in the log, redactSecrets everywhere else.
-  // Delivery's tokens come from the step's env; they are secrets just the same.
-  for (const value of [core.getInput('groq-admin-key'), core.getInput('github-token'), core.getInput('plan-signing-key'), core.getInput('members-token'), env.GITHUB_TOKEN, env.VAULT_TOKEN].map((v) => v?.trim())) {
+  // Delivery's tokens come from the step's env; they are secrets just the same, as is either
+  // provider's admin key however it arrives (input or env). New key values are masked as they are made.
+  for (const value of [core.getInput('groq-admin-key'), core.getInput('openai-admin-key'), core.getInput('github-token'), core.getInput('plan-signing-key'), core.getInput('members-token'), env.GITHUB_TOKEN, env.VAULT_TOKEN, env.GROQ_ADMIN_KEY, env.OPENAI_ADMIN_KEY].map((v) => v?.trim())) {
     if (value) {
       core.setSecret(value);
       registerSecret(value);

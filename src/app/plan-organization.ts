@@ -1,10 +1,9 @@
-import type { LiveState } from '../core/live-state.js';
+import type { DomainLiveState as LiveState } from '../core/domain.js';
 import type { ModelCatalogue } from '../core/models.js';
-import { readLiveState } from '../groq/read-live-state.js';
-import type { GroqAdmin } from '../groq/types.js';
+import type { ProviderAdmin } from '../core/provider.js';
 import { planChanges, usageNeeds } from '../plan/plan-changes.js';
 import { checkProjectOwnership, ownershipRefusals, type OwnershipBase } from '../plan/project-ownership.js';
-import { keyUsageFromBuckets, type KeyUsage } from '../plan/rotation.js';
+import { keyUsageFromRows, type KeyUsage } from '../plan/rotation.js';
 import type { Plan } from '../plan/types.js';
 import { setsSpendLimit, spendLimitWarning } from '../plan/warnings.js';
 import type { DesiredState } from '../policy/types.js';
@@ -27,11 +26,11 @@ export interface PlanRequestOptions {
  * that names a live project it may not own makes the plan refused (nothing is applied).
  */
 export async function planOrganization(session: OrgSession, desired: DesiredState, options: PlanRequestOptions = {}): Promise<{ plan: Plan; live: LiveState }> {
-  const live = await readLiveState(session.admin, { concurrency: session.concurrency });
+  const live = await session.admin.readLiveState({ concurrency: session.concurrency });
   const usage = await readKeyUsage(session.admin, desired, live);
   const plan = planChanges(desired, live, live.observed_at, { adminKeyRedacted: session.adminKeyRedacted, usage, ...(options.catalogue ? { catalogue: options.catalogue } : {}) });
   if (options.ownership) {
-    const findings = checkProjectOwnership(desired, options.ownership.base, new Set(live.projects.map((p) => p.project.name)));
+    const findings = checkProjectOwnership(desired, options.ownership.base, new Set(live.projects.map((p) => p.name)));
     plan.refusals.push(...ownershipRefusals(findings));
   }
   // Who changed, in the Console, what now differs from the policies: from the org's audit log.
@@ -47,13 +46,13 @@ export async function planOrganization(session: OrgSession, desired: DesiredStat
 }
 
 /** This month's spend so far (UTC), from the organization's own costs. */
-async function monthToDateSpend(admin: GroqAdmin, now: number): Promise<number> {
+async function monthToDateSpend(admin: ProviderAdmin, now: number): Promise<number> {
   const d = new Date(now * 1000);
   const start = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1) / 1000;
   // To the month's end, not `now`: an end is exclusive, and spend in the current second must count.
   const end = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) / 1000;
-  const buckets = await admin.listCosts({ start_time: start, end_time: end, limit: 31 });
-  return buckets.reduce((sum, b) => sum + b.results.reduce((s, r) => s + r.amount.value, 0), 0);
+  const rows = await admin.costs({ start_time: start, end_time: end, group_by: [] });
+  return rows.reduce((sum, r) => sum + r.amount_usd, 0);
 }
 
 function monthTurns(now: number): string {
@@ -61,13 +60,13 @@ function monthTurns(now: number): string {
   return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1)).toISOString().slice(0, 10);
 }
 
-async function readKeyUsage(admin: GroqAdmin, desired: DesiredState, live: LiveState): Promise<KeyUsage> {
+async function readKeyUsage(admin: ProviderAdmin, desired: DesiredState, live: LiveState): Promise<KeyUsage> {
   const needs = usageNeeds(desired, live);
   if (!needs) return new Map();
   const now = live.observed_at;
   // Minute buckets for short windows; hours beyond (coarser, so retirement errs on the late side).
-  const buckets = await admin.listCompletionsUsage({
-    start_time: needs.since, end_time: now, bucket_width: now - needs.since > 6 * 3600 ? '1h' : '1m', api_key_ids: needs.keyIds, group_by: ['api_key_id'],
+  const rows = await admin.usage({
+    start_time: needs.since, end_time: now, bucket_width: now - needs.since > 6 * 3600 ? '1h' : '1m', key_ids: needs.keyIds, group_by: ['key_id'],
   });
-  return keyUsageFromBuckets(needs.keyIds, buckets, now);
+  return keyUsageFromRows(needs.keyIds, rows, now);
 }

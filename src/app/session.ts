@@ -1,12 +1,12 @@
-import { registerSecret } from '../core/redact.js';
-import { redactKeyValue } from '../core/redact.js';
 import type { Logger } from '../core/log.js';
-import { GroqClient } from '../groq/client.js';
-import type { GroqAdmin } from '../groq/types.js';
+import type { ProviderAdmin } from '../core/provider.js';
+import { redactKeyValue, registerSecret } from '../core/redact.js';
+import { providerFor } from '../providers/index.js';
 
 /** A connection to one organization, for the length of a command. */
 export interface OrgSession {
-  admin: GroqAdmin;
+  /** The organization through the provider port: nothing here knows whose API answers. */
+  admin: ProviderAdmin;
   /** The admin key in `redacted_value` form, to keep plans from deleting it. */
   adminKeyRedacted: string | null;
   /** Where we are connected, for messages. */
@@ -17,15 +17,15 @@ export interface OrgSession {
   close(): Promise<void>;
 }
 
-/** A session against a Groq-compatible API. The admin key is registered for redaction before any request. */
-export function openSession(options: { baseUrl: string; adminKey: string; concurrency: number; logger: Logger; target?: string }): OrgSession {
+/** A session against a provider's admin API (default Groq). The admin key is registered for redaction before any request. */
+export function openSession(options: { provider?: string; baseUrl: string; adminKey: string; concurrency: number; logger: Logger; target?: string }): OrgSession {
   registerSecret(options.adminKey);
-  const client = new GroqClient({ baseUrl: options.baseUrl, adminKey: options.adminKey, logger: options.logger });
+  const admin = providerFor(options.provider ?? 'groq').open({ baseUrl: options.baseUrl, adminKey: options.adminKey, logger: options.logger });
   return {
-    admin: client,
+    admin,
     adminKeyRedacted: options.adminKey.startsWith('gsk_') ? redactKeyValue(options.adminKey) : null,
     target: options.target ?? new URL(options.baseUrl).host,
     concurrency: options.concurrency,
-    close: () => client.close(),
+    close: async () => admin.close?.(),
   };
 }

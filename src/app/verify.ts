@@ -2,8 +2,9 @@ import { UserError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { registerSecret } from '../core/redact.js';
 import { checkSecureUrl } from '../core/secure-url.js';
-import { GroqClient } from '../groq/client.js';
-import { GroqApiError, NetworkError } from '../groq/errors.js';
+import { GroqClient } from '../providers/groq/client.js';
+import { GroqApiError } from '../providers/groq/errors.js';
+import { NetworkError } from '../net/errors.js';
 import { compareProject, probeModels, type Observation, type PolicyLocator, type VerifyReport } from '../plan/verify.js';
 import type { DesiredState } from '../policy/types.js';
 

@@ -1,6 +1,5 @@
 import { mapLimit } from '../core/concurrency.js';
-import type { CreatedProjectApiKey } from '../core/contract.js';
-import type { GroqAdmin } from '../groq/types.js';
+import type { CreatedKey, ProviderAdmin } from '../core/provider.js';
 import type { Change, KeyChange, Plan } from '../plan/types.js';
 import { applyChange, type ProjectIds } from './apply-change.js';
 
@@ -35,7 +34,7 @@ export interface ApplyOptions {
    * delivery target is neither verified nor marked afterwards (its create carries the mark): it is
    * still handed over, right after the create, so that its value can be masked.
    */
-  deliver?: (change: KeyChange, created: CreatedProjectApiKey, projectId: string, checkDeadline: () => void) => Promise<void>;
+  deliver?: (change: KeyChange, created: CreatedKey, projectId: string, checkDeadline: () => void) => Promise<void>;
 }
 
 /**
@@ -45,7 +44,7 @@ export interface ApplyOptions {
  * not be created skips its own changes); every change reports its outcome, and a re-run, which
  * plans again from the live org, finishes what is left.
  */
-export async function applyPlan(plan: Plan, admin: GroqAdmin, options: ApplyOptions = {}): Promise<ApplyReport> {
+export async function applyPlan(plan: Plan, admin: ProviderAdmin, options: ApplyOptions = {}): Promise<ApplyReport> {
   const concurrency = options.concurrency ?? 8;
   const projectIds: ProjectIds = new Map();
   for (const c of plan.changes) if ('project_id' in c && c.project_id) projectIds.set(c.project, c.project_id);

@@ -1,15 +1,15 @@
 import path from 'node:path';
 import { UserError } from '../core/errors.js';
 import { checkSecureUrl, isLoopbackHost } from '../core/secure-url.js';
-import { SANDBOX_DELIVERIES as SANDBOX_DELIVERIES_DIR } from '../app/deliver.js';
+import { SANDBOX_DELIVERIES as SANDBOX_DELIVERIES_DIR } from '../app/deliver-to-targets.js';
 import { openSession, type OrgSession } from '../app/session.js';
-import { DEFAULT_BASE_URL } from '../groq/client.js';
+import { DEFAULT_BASE_URL } from '../providers/groq/client.js';
 import { startSandbox } from '../sandbox/server.js';
 import { parsePositiveInt } from './args.js';
 import type { Io } from './io.js';
 
 export const SANDBOX_STATE = path.join('.groq-rbac', 'sandbox.json');
-export { SANDBOX_DELIVERIES } from '../app/deliver.js';
+export { SANDBOX_DELIVERIES } from '../app/deliver-to-targets.js';
 
 /**
  * Connects to the organization: the embedded sandbox with --sandbox, a sandbox already running on

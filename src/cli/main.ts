@@ -1,7 +1,7 @@
 import packageJson from '../../package.json' with { type: 'json' };
-import { InternalError, UserError } from '../core/errors.js';
+import { InternalError, ProviderError, UserError } from '../core/errors.js';
 import { oneLine, sanitizeText } from '../core/sanitize.js';
-import { GroqApiError, NetworkError } from '../groq/errors.js';
+import { NetworkError } from '../net/errors.js';
 import { makeStyle, type Io } from './io.js';
 
 type Run = (argv: string[], io: Io) => Promise<number>;
@@ -71,6 +71,6 @@ export async function main(argv: string[], io: Io): Promise<number> {
 
 /** The error's message for stderr: it may quote a server, a file or a path, so its control characters are shown escaped. */
 function describeError(error: unknown): string {
-  if (error instanceof UserError || error instanceof GroqApiError || error instanceof NetworkError || error instanceof InternalError) return sanitizeText(error.message);
+  if (error instanceof UserError || error instanceof ProviderError || error instanceof NetworkError || error instanceof InternalError) return sanitizeText(error.message);
   return sanitizeText(new InternalError(error instanceof Error ? `unexpected ${error.name}: ${error.message}` : String(error)).message);
 }

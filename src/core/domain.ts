@@ -41,6 +41,13 @@ export interface KeyMarks {
   /** The targets hash an approved apply recorded for this generation; null: none recorded. */
   targets: string | null;
   protect: boolean;
+  /**
+   * The rotation race's marks (apply-change.ts, makeGeneration): when a run whose create was
+   * replayed claimed the generation to deliver it, and when its creator began discarding it. Absent
+   * or null: not written. Only the presence counts; the time is for people reading the organization.
+   */
+  claimed_at?: number | null;
+  discarded_at?: number | null;
 }
 
 export interface LiveKey {
@@ -72,6 +79,8 @@ export interface LiveSpendAlert {
 export interface LiveSpending {
   /** `null`: no spend limit set. */
   monthly_cap_usd: number | null;
+  /** The spend limit is reached and refusing traffic now (refused calls leave no usage to judge quiet keys by). */
+  enforcing?: boolean;
   alerts: LiveSpendAlert[];
 }
 
@@ -130,4 +139,9 @@ export interface AuditEvent {
   resource: { kind: 'key' | 'project' | 'limit' | 'permissions' | 'spend' | 'member' | 'other'; id: string | null; project_id: string | null };
   actor: string | null;
   at: number;
+}
+
+/** Model ids the organization serves: those it has a limit for. */
+export function servedModels(live: Pick<DomainLiveState, 'limits'>): string[] {
+  return live.limits.map((l) => l.model);
 }

@@ -3,7 +3,7 @@
  * Each provider (src/providers/<name>/) implements it and declares what it can do; one place
  * (the capability check) turns a policy field a provider lacks into an error or a warning.
  */
-import type { AuditEvent, CostRow, DomainLimitField, DomainLimitSet, DomainLiveState, DomainModelRule, KeyMarks, LiveKey, UsageRow } from './domain.js';
+import type { AuditEvent, CostRow, DomainLimitField, DomainLimitSet, DomainLiveState, DomainModelRule, KeyMarks, LiveKey, LiveSpending, UsageRow } from './domain.js';
 
 /** What a provider can do, declared like octoDNS's `SUPPORTS_*`. */
 export interface Capabilities {
@@ -23,6 +23,23 @@ export interface Capabilities {
   /** Organization and project members (issue 20). */
   members: boolean;
 }
+
+/**
+ * Marks as a write records them. `trigger` is the policy's trigger itself: a provider stores it
+ * (Groq) or only its `triggerMark` (OpenAI); a read gives back the mark either way.
+ * `delivered_at: DELIVERED_WHEN_CREATED` on a create: delivered when made (a generation with no
+ * delivery target), read back as its `created_at`.
+ */
+export interface KeyMarksWrite extends Omit<KeyMarks, 'trigger'> {
+  trigger: string | null;
+}
+export const DELIVERED_WHEN_CREATED = 0;
+
+/**
+ * A key as a plan names it: its id, and the provider's second id where the caller has it (a
+ * LiveKey is one). A provider that needs the second id finds it from its own read when absent.
+ */
+export type KeyRef = Pick<LiveKey, 'id' | 'handle'>;
 
 export interface CreatedKey {
   key: LiveKey;
@@ -46,9 +63,16 @@ export type SpendScope = { project_id?: string };
 export interface ProviderAdmin {
   readonly provider: string;
   readonly capabilities: Capabilities;
-  readLiveState(options?: { concurrency?: number }): Promise<DomainLiveState>;
+  /**
+   * The organization, read once in the fewest requests. `onObserved` is called once, with the
+   * organization's clock, as soon as its first answer arrives (the usage report starts its bucket
+   * reads then, alongside the rest of the read).
+   */
+  readLiveState(options?: { concurrency?: number; onObserved?: (now: number) => void }): Promise<DomainLiveState>;
 
   setOrgPermissions(rule: DomainModelRule | null): Promise<void>;
+  /** The active projects, to confirm that one a 404 named is really gone. */
+  listProjects(): Promise<{ id: string; name: string; created_at: number }[]>;
   /** `identity` is stable for one policy project: a retried create must not make two. */
   createProject(name: string, identity: string): Promise<{ id: string; replayed: boolean }>;
   archiveProject(projectId: string): Promise<void>;
@@ -60,15 +84,27 @@ export interface ProviderAdmin {
   getKey(projectId: string, keyId: string): Promise<LiveKey | null>;
   /**
    * Creates one key generation carrying `marks`. `identity` is stable for (org, project, key,
-   * generation, targets, trigger, protect): an idempotent provider sends it as the Idempotency-Key;
+   * generation, targets), not for the trigger or protect flag, so that two applies of two policy
+   * versions at once make one key: an idempotent provider sends it as the Idempotency-Key;
    * one without recovers a lost answer by listing, never leaving two unknown generations.
+   * `replayed`: the key was made by an earlier create with this identity (another run's, or this
+   * run's retry) and is still there. Throws a `ProviderError` of kind `conflict` whose `existingId`
+   * names the key when another run made this generation (same key and generation, other marks).
    */
-  createKey(projectId: string, input: { name: string; marks: KeyMarks }, identity: string): Promise<CreatedKey>;
-  updateMarks(projectId: string, key: LiveKey, marks: Partial<KeyMarks>): Promise<LiveKey>;
-  deleteKey(projectId: string, key: LiveKey): Promise<void>;
+  createKey(projectId: string, input: { name: string; marks: KeyMarksWrite }, identity: string): Promise<CreatedKey>;
+  /**
+   * Writes the marks given (the rest stay; `null` clears one) and, with `name`, renames the key, in
+   * one write where the provider can. Answers the key as it is after the write: the rotation race
+   * reads the other run's mark from this answer.
+   */
+  updateMarks(projectId: string, key: KeyRef, marks: Partial<KeyMarksWrite>, name?: string): Promise<LiveKey>;
+  deleteKey(projectId: string, key: KeyRef): Promise<void>;
 
+  /** The spend limit and alerts of one scope, to confirm that a 404 is really a deleted one. */
+  readSpending(scope: SpendScope): Promise<LiveSpending>;
   setSpendLimit(scope: SpendScope, usd: number | null): Promise<void>;
-  createSpendAlert(scope: SpendScope, alert: { threshold_usd: number; recipients: string[] }, identity: string): Promise<{ id: string }>;
+  /** `replaced`: another run had made the alert at this threshold; it now says what ours does. */
+  createSpendAlert(scope: SpendScope, alert: { threshold_usd: number; recipients: string[] }, identity: string): Promise<{ id: string; replaced?: boolean }>;
   updateSpendAlert(scope: SpendScope, id: string, alert: { threshold_usd: number; recipients: string[] }): Promise<void>;
   deleteSpendAlert(scope: SpendScope, id: string): Promise<void>;
 

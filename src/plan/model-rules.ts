@@ -1,18 +1,6 @@
-import type { ModelPermissions, ModelPermissionsInput } from '../core/contract.js';
 import type { ModelRule } from '../policy/types.js';
 
 const sorted = (models: readonly string[]): string[] => [...new Set(models)].sort();
-
-/** The live permissions in the policies' terms: no restriction (`deny_list` with `[]`) is `null`. */
-export function ruleFromPermissions(p: ModelPermissions): ModelRule | null {
-  if (p.mode === 'deny_list' && p.model_ids.length === 0) return null;
-  return { mode: p.mode, models: sorted(p.model_ids) };
-}
-
-/** The body that sets a rule; `null` is a DELETE, not a body. */
-export function permissionsInput(rule: ModelRule): ModelPermissionsInput {
-  return { mode: rule.mode, model_ids: [...rule.models] };
-}
 
 export function normaliseRule(rule: ModelRule | null): ModelRule | null {
   if (rule === null || (rule.mode === 'deny_list' && rule.models.length === 0)) return null;
@@ -31,6 +19,22 @@ export function permits(rule: ModelRule | null, model: string): boolean {
   if (rule === null) return true;
   const listed = rule.models.includes(model);
   return rule.mode === 'allow_list' ? listed : !listed;
+}
+
+/**
+ * The organization's rule and a project's as one rule, for a provider whose organization has no
+ * model permissions of its own (OpenAI): the project may use what both let through.
+ */
+export function foldRule(org: ModelRule | null, project: ModelRule | null): ModelRule | null {
+  const o = normaliseRule(org);
+  const p = normaliseRule(project);
+  if (o === null) return p;
+  if (p === null) return o;
+  const minus = (a: readonly string[], b: readonly string[]) => a.filter((m) => !b.includes(m));
+  if (o.mode === 'allow_list' && p.mode === 'allow_list') return { mode: 'allow_list', models: p.models.filter((m) => o.models.includes(m)) };
+  if (o.mode === 'allow_list') return { mode: 'allow_list', models: minus(o.models, p.models) };
+  if (p.mode === 'allow_list') return { mode: 'allow_list', models: minus(p.models, o.models) };
+  return normaliseRule({ mode: 'deny_list', models: [...o.models, ...p.models] });
 }
 
 /** The models a project may call: served, and let through by the org's rule, then the project's (Groq's cascade). */

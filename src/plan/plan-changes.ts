@@ -1,4 +1,4 @@
-import type { LiveProject, LiveState } from '../core/live-state.js';
+import type { DomainLiveProject as LiveProject, DomainLiveState as LiveState } from '../core/domain.js';
 import { defaultCatalogue, type ModelCatalogue } from '../core/models.js';
 import type { DesiredKey, DesiredState } from '../policy/types.js';
 import { fingerprintChanges } from './fingerprint.js';
@@ -23,7 +23,7 @@ export interface PlanOptions {
 export function usageNeeds(desired: DesiredState, live: LiveState): { keyIds: string[]; since: number } | null {
   // The oldest project of a name is the one managed (as in planChanges).
   const byName = new Map<string, LiveProject>();
-  for (const p of [...live.projects].sort(byAge)) if (!byName.has(p.project.name)) byName.set(p.project.name, p);
+  for (const p of [...live.projects].sort(byAge)) if (!byName.has(p.name)) byName.set(p.name, p);
   const keysByProject = groupKeysByProject(desired.keys);
   const needs = desired.projects.flatMap((p) => keysNeedingUsage({ wanted: keysByProject.get(p.name) ?? [], live: byName.get(p.name)?.keys ?? [], now: live.observed_at }));
   if (needs.length === 0) return null;
@@ -41,7 +41,7 @@ function groupKeysByProject(keys: readonly DesiredKey[]): Map<string, DesiredKey
   return out;
 }
 
-const byAge = (a: LiveProject, b: LiveProject) => a.project.created_at - b.project.created_at || (a.project.id < b.project.id ? -1 : 1);
+const byAge = (a: LiveProject, b: LiveProject) => a.created_at - b.created_at || (a.id < b.id ? -1 : 1);
 
 /**
  * What must change in the live organization to match the policies. Pure and deterministic: the same
@@ -59,8 +59,8 @@ export function planChanges(desired: DesiredState, live: LiveState, now: number,
   const liveByName = new Map<string, LiveProject>();
   const duplicates: LiveProject[] = [];
   for (const p of [...live.projects].sort(byAge)) {
-    if (liveByName.has(p.project.name)) duplicates.push(p);
-    else liveByName.set(p.project.name, p);
+    if (liveByName.has(p.name)) duplicates.push(p);
+    else liveByName.set(p.name, p);
   }
   const keysByProject = groupKeysByProject(desired.keys);
 
@@ -75,7 +75,7 @@ export function planChanges(desired: DesiredState, live: LiveState, now: number,
     const settings = planProjectSettings({ desired, project, live: current, org: live });
     projectChanges.push(...settings.changes);
     refusals.push(...settings.refusals);
-    const keys = planProjectKeys({ desired, project: project.name, projectId: current?.project.id ?? null, team: project.team, wanted: keysByProject.get(project.name) ?? [], live: current?.keys ?? [], now, usage, retirementsPaused: live.spendLimit?.enforcement.status === 'enforcing' });
+    const keys = planProjectKeys({ desired, project: project.name, projectId: current?.id ?? null, team: project.team, wanted: keysByProject.get(project.name) ?? [], live: current?.keys ?? [], now, usage, retirementsPaused: live.spending.enforcing === true });
     projectChanges.push(...sortKeyChanges(keys.changes));
     unmanagedKeys.push(...keys.unmanaged);
     pending.push(...keys.pending);
@@ -86,19 +86,19 @@ export function planChanges(desired: DesiredState, live: LiveState, now: number,
   const desiredNames = new Set(desired.projects.map((p) => p.name));
   const unmanagedProjects: UnmanagedProject[] = [];
   for (const p of duplicates) {
-    warnings.push({ code: 'duplicate_project_name', project: p.project.name, message: `${p.project.id} is a second active project named "${p.project.name}"; groq-rbac manages the oldest and leaves this one alone: rename or archive it in the Groq Console` });
+    warnings.push({ code: 'duplicate_project_name', project: p.name, message: `${p.id} is a second active project named "${p.name}"; groq-rbac manages the oldest and leaves this one alone: rename or archive it in ${consoleOf(live.provider)}` });
   }
-  for (const p of [...liveByName.values()].filter((x) => !desiredNames.has(x.project.name)).sort((a, b) => a.project.name.localeCompare(b.project.name))) {
+  for (const p of [...liveByName.values()].filter((x) => !desiredNames.has(x.name)).sort((a, b) => a.name.localeCompare(b.name))) {
     const { archive } = planLeftoverProject(desired, p);
     if (archive) projectChanges.push(archive);
-    else unmanagedProjects.push({ project_id: p.project.id, name: p.project.name, key_count: p.keys.length, created_at: p.project.created_at });
+    else unmanagedProjects.push({ project_id: p.id, name: p.name, key_count: p.keys.length, created_at: p.created_at });
   }
 
   const changes = [...orgChanges, ...projectChanges];
   warnings.push(...planWarnings({ desired, live, matched, changes, now, catalogue }));
   refusals.push(...checkSafety({ desired, live, changes, adminKeyRedacted: options.adminKeyRedacted ?? null }));
   return {
-    format_version: 2,
+    format_version: 3,
     org: desired.org.id,
     generated_at: now,
     fingerprint: fingerprintChanges(desired.org.id, changes, rotationSettings(desired.keys)),
@@ -120,3 +120,6 @@ function dedupeRefusals(refusals: Refusal[]): Refusal[] {
   const seen = new Set<string>();
   return refusals.filter((r) => (seen.has(r.message) ? false : (seen.add(r.message), true)));
 }
+
+/** Where a person changes the organization by hand, for messages. */
+export const consoleOf = (provider: string): string => (provider === 'openai' ? 'the OpenAI dashboard' : provider === 'groq' ? 'the Groq Console' : `${provider}'s console`);

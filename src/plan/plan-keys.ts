@@ -1,32 +1,25 @@
-import type { ProjectApiKey } from '../core/contract.js';
-import { METADATA } from '../core/shared.js';
+import type { LiveKey } from '../core/domain.js';
 import type { DesiredKey, DesiredState } from '../policy/types.js';
 import { deliveredAt, deliveryLabel, generationOf, IN_PROGRESS_GRACE_SECONDS, lineageOf, quietWindowSeconds, retireDecision, reviewNeeded, rotationCause, targetsHash, type KeyUsage } from './rotation.js';
-import type { FieldChange, KeyChange, KeyState, PendingStep, RotationStep, UnmanagedKey, Warning } from './types.js';
+import type { FieldChange, KeyChange, KeyField, KeyState, PendingStep, RotationStep, UnmanagedKey, Warning } from './types.js';
 
-/** The metadata entries a policy decides; rotation bookkeeping (generation, trigger, delivered_at, targets) is not compared. */
-const OWN_METADATA = [METADATA.key, METADATA.protect] as const;
-
-const byAge = (a: ProjectApiKey, b: ProjectApiKey) => a.created_at - b.created_at || (a.id < b.id ? -1 : 1);
+const byAge = (a: LiveKey, b: LiveKey) => a.created_at - b.created_at || (a.id < b.id ? -1 : 1);
 
 export function desiredKeyState(key: DesiredKey): KeyState {
-  return { name: key.name, metadata: { [METADATA.key]: key.name, ...(key.protect ? { [METADATA.protect]: 'true' } : {}) } };
+  return { name: key.name, managed: true, protect: key.protect };
 }
 
-export function liveKeyState(key: ProjectApiKey): KeyState {
-  const metadata: Record<string, string> = {};
-  for (const m of OWN_METADATA) if (key.metadata[m] !== undefined) metadata[m] = key.metadata[m];
-  return { name: key.name, metadata };
+/** What the policies decide of a live key; rotation bookkeeping (generation, trigger, delivered, targets) is not compared. */
+export function liveKeyState(key: LiveKey): KeyState {
+  return { name: key.name, managed: key.marks !== null, protect: key.marks?.protect ?? false };
 }
 
 export function diffKeyStates(before: KeyState, after: KeyState): FieldChange[] {
   const changes: FieldChange[] = [];
-  if (before.name !== after.name) changes.push({ field: 'name', before: before.name, after: after.name });
-  for (const m of OWN_METADATA) {
-    const b = before.metadata[m] ?? null;
-    const a = after.metadata[m] ?? null;
-    if (b !== a) changes.push({ field: `metadata.${m}`, before: b, after: a });
-  }
+  const field = (f: KeyField, b: unknown, a: unknown) => changes.push({ field: f, before: b, after: a });
+  if (before.name !== after.name) field('name', before.name, after.name);
+  if (before.managed !== after.managed) field('managed', before.managed, after.managed);
+  if (before.protect !== after.protect) field('protect', before.protect, after.protect);
   return changes;
 }
 
@@ -36,21 +29,21 @@ export interface KeyPlan {
   pending: PendingStep[];
   warnings: Warning[];
   /** Desired keys with the live key in service, for warnings. */
-  matched: { desired: DesiredKey; live: ProjectApiKey }[];
+  matched: { desired: DesiredKey; live: LiveKey }[];
 }
 
 /**
  * What a new generation of `key` is made with. A time-driven one (which an unreviewed run may make)
  * says when only a reviewed apply may: its targets are not the ones the lineage `own` records.
  */
-function newGeneration(key: DesiredKey, generation: number, cause: RotationStep['cause'], time_driven: boolean, own: readonly ProjectApiKey[] = []): RotationStep {
+function newGeneration(key: DesiredKey, generation: number, cause: RotationStep['cause'], time_driven: boolean, own: readonly LiveKey[] = []): RotationStep {
   const targets_hash = targetsHash(key.rotation.deliver);
   const review = time_driven ? reviewNeeded(own, targets_hash) : null;
   return { generation, cause, time_driven, targets: key.rotation.deliver.map(deliveryLabel), targets_hash, trigger: key.rotation.trigger, ...(review ? { needs_review: review } : {}) };
 }
 
 /**
- * The keys of one project. Managed keys are matched by their `groq-rbac/key` metadata; the newest
+ * The keys of one project. Managed keys are matched by the policy key their marks name; the newest
  * delivered generation is the one in service, and it rotates when due; older generations drain
  * (see rotation.ts). An unmanaged key named like a policy key is adopted.
  */
@@ -60,7 +53,7 @@ export function planProjectKeys(input: {
   projectId: string | null;
   team: string;
   wanted: readonly DesiredKey[];
-  live: readonly ProjectApiKey[];
+  live: readonly LiveKey[];
   now: number;
   usage: KeyUsage;
   /** The spend limit is refusing traffic: refused calls leave no usage, so nothing can be seen to be quiet. */
@@ -69,12 +62,12 @@ export function planProjectKeys(input: {
   const { desired, project, projectId, team, wanted, now, usage } = input;
   const out: KeyPlan = { changes: [], unmanaged: [], pending: [], warnings: [], matched: [] };
   const base = { project, project_id: projectId, team } as const;
-  const ref = (k: ProjectApiKey) => ({ key_id: k.id, redacted_value: k.redacted_value });
+  const ref = (k: LiveKey) => ({ key_id: k.id, redacted_value: k.redacted_value });
 
-  const managed = new Map<string, ProjectApiKey[]>();
-  const unmanagedByName = new Map<string, ProjectApiKey[]>();
+  const managed = new Map<string, LiveKey[]>();
+  const unmanagedByName = new Map<string, LiveKey[]>();
   for (const k of [...input.live].sort(byAge)) {
-    const owner = k.metadata[METADATA.key];
+    const owner = k.marks?.key;
     const map = owner !== undefined ? managed : unmanagedByName;
     const name = owner ?? k.name;
     map.set(name, [...(map.get(name) ?? []), k]);
@@ -82,7 +75,7 @@ export function planProjectKeys(input: {
   const adopted = new Set<string>();
   const wantedNames = new Set(wanted.map((k) => k.name));
 
-  const retire = (key: DesiredKey, old: ProjectApiKey, replacementDeliveredAt: number, afterRotation: boolean, timeDriven: boolean) => {
+  const retire = (key: DesiredKey, old: LiveKey, replacementDeliveredAt: number, afterRotation: boolean, timeDriven: boolean) => {
     if (input.retirementsPaused && !afterRotation) {
       out.pending.push({ project, key: key.name, key_id: old.id, generation: generationOf(old), waiting_for: 'spend_limit', seconds_left: null, last_used_at: old.last_used_at });
       return;
@@ -122,7 +115,8 @@ export function planProjectKeys(input: {
         due = null;
       }
       if (due) {
-        out.changes.push({ resource: 'api_key', action: 'rotate', reason: 'differs', ...base, key: key.name, ...ref(current), before, after, fields: [], rotation: newGeneration(key, lineage.nextGeneration, due.cause, due.time_driven, own) });
+        const rotation = { ...newGeneration(key, lineage.nextGeneration, due.cause, due.time_driven, own), from_generation: generationOf(current) };
+        out.changes.push({ resource: 'api_key', action: 'rotate', reason: 'differs', ...base, key: key.name, ...ref(current), before, after, fields: [], rotation });
       }
       for (const old of lineage.old) retire(key, old, deliveredAt(current)!, false, true);
       // With no quiet period, the replaced generation goes as soon as its successor is delivered.
@@ -144,18 +138,17 @@ export function planProjectKeys(input: {
       adopted.add(oldest.id);
       out.matched.push({ desired: key, live: oldest });
       const before = liveKeyState(oldest);
-      // Adopting says its users already hold it: it is marked delivered to the policy's targets, under its trigger.
-      const marks = { ...after.metadata, [METADATA.generation]: '1', [METADATA.targets]: targetsHash(key.rotation.deliver), ...(key.rotation.trigger !== null ? { [METADATA.trigger]: key.rotation.trigger } : {}) };
+      // Adopting says its users already hold it: it is marked generation 1, delivered to the policy's
+      // targets, under its trigger (an unmanaged key carries no marks: each is new).
       const fields = diffKeyStates(before, after);
-      for (const m of [METADATA.generation, METADATA.targets, METADATA.trigger]) {
-        if (marks[m] !== undefined && oldest.metadata[m] !== marks[m]) fields.push({ field: `metadata.${m}`, before: oldest.metadata[m] ?? null, after: marks[m] });
-      }
+      fields.push({ field: 'generation', before: null, after: 1 }, { field: 'targets', before: null, after: targetsHash(key.rotation.deliver) });
+      if (key.rotation.trigger !== null) fields.push({ field: 'trigger', before: null, after: key.rotation.trigger });
       out.changes.push({ resource: 'api_key', action: 'adopt', reason: 'same_name', ...base, key: key.name, ...ref(oldest), before, after, fields });
       continue;
     }
     out.changes.push({
       resource: 'api_key', action: 'create', reason: 'new', ...base, key: key.name, key_id: null, redacted_value: null, before: null, after,
-      fields: Object.entries(after.metadata).map(([m, v]) => ({ field: `metadata.${m}`, before: null, after: v })),
+      fields: [{ field: 'managed', before: null, after: true }, ...(after.protect ? [{ field: 'protect', before: null, after: true }] : [])],
       rotation: newGeneration(key, 1, 'first', false),
     });
   }
@@ -178,11 +171,11 @@ export function planProjectKeys(input: {
 }
 
 /** Ids of old generations whose retirement needs usage data, and how far back: the app reads those buckets. */
-export function keysNeedingUsage(input: { wanted: readonly DesiredKey[]; live: readonly ProjectApiKey[]; now: number }): { keyId: string; windowSeconds: number }[] {
+export function keysNeedingUsage(input: { wanted: readonly DesiredKey[]; live: readonly LiveKey[]; now: number }): { keyId: string; windowSeconds: number }[] {
   const out: { keyId: string; windowSeconds: number }[] = [];
   for (const key of input.wanted) {
     if (key.rotation.quietPeriodSeconds === 0) continue;
-    const { old } = lineageOf(input.live.filter((k) => k.metadata[METADATA.key] === key.name), input.now);
+    const { old } = lineageOf(input.live.filter((k) => k.marks?.key === key.name), input.now);
     for (const k of old) out.push({ keyId: k.id, windowSeconds: quietWindowSeconds(key) });
   }
   return out;

@@ -1,7 +1,8 @@
-import type { LiveState } from '../core/live-state.js';
-import { centsToUsd, usdToCents } from '../core/shared.js';
+import type { DomainLiveState as LiveState, LiveSpendAlert } from '../core/domain.js';
+import { capabilitiesFor } from '../core/capabilities.js';
+import { centsToUsd, usdToCents } from '../core/money.js';
 import type { DesiredState, ModelRule } from '../policy/types.js';
-import { normaliseRule, ruleFromPermissions, sameRule } from './model-rules.js';
+import { normaliseRule, sameRule } from './model-rules.js';
 import type { FieldChange, OrgPermissionsChange, SpendAlertChange, SpendLimitChange } from './types.js';
 
 /** Field-level differences of two model rules: the mode, then the models as sorted lists. */
@@ -17,10 +18,21 @@ export function ruleFields(before: ModelRule | null, after: ModelRule | null): F
 }
 
 export function planOrgPermissions(desired: DesiredState, live: LiveState): OrgPermissionsChange | null {
-  const before = ruleFromPermissions(live.permissions);
+  // Without organization-wide model permissions (OpenAI) the org's `models` is folded into each project's rule.
+  if (!orgModelPermissionsOf(live)) return null;
+  const before = normaliseRule(live.permissions);
   const after = normaliseRule(desired.org.models);
   if (sameRule(before, after)) return null;
   return { resource: 'org_model_permissions', action: 'update', reason: 'differs', team: null, before, after, fields: ruleFields(before, after) };
+}
+
+/** Whether the provider has model permissions for the whole organization (core/capabilities.ts); unknown providers as Groq. */
+export function orgModelPermissionsOf(live: Pick<LiveState, 'provider'>): boolean {
+  try {
+    return capabilitiesFor(live.provider).orgModelPermissions;
+  } catch {
+    return true;
+  }
 }
 
 /** The spend limit and its alerts; nothing when the policies leave spending alone. */
@@ -28,7 +40,7 @@ export function planSpending(desired: DesiredState, live: LiveState): (SpendLimi
   const want = desired.org.spending;
   if (!want) return [];
   const changes: (SpendLimitChange | SpendAlertChange)[] = [];
-  const liveCap = live.spendLimit ? centsToUsd(live.spendLimit.threshold_amount) : null;
+  const liveCap = live.spending.monthly_cap_usd;
   if (want.monthly_cap_usd === null && liveCap !== null) {
     changes.push({ resource: 'spend_limit', action: 'delete', reason: 'removed', team: null, before: { monthly_cap_usd: liveCap }, after: null, fields: [{ field: 'monthly_cap_usd', before: liveCap, after: null }] });
   } else if (want.monthly_cap_usd !== null && (liveCap === null || usdToCents(liveCap) !== usdToCents(want.monthly_cap_usd))) {
@@ -40,9 +52,11 @@ export function planSpending(desired: DesiredState, live: LiveState): (SpendLimi
   }
 
   const recipients = [...new Set(want.alert_recipients)].sort();
-  const byCents = new Map<number, typeof live.spendAlerts>();
-  for (const alert of [...live.spendAlerts].sort((a, b) => (a.id < b.id ? -1 : 1))) {
-    byCents.set(alert.threshold_amount, [...(byCents.get(alert.threshold_amount) ?? []), alert]);
+  // Compared in whole cents, as the policies' dollars are sent.
+  const byCents = new Map<number, LiveSpendAlert[]>();
+  for (const alert of [...live.spending.alerts].sort((a, b) => (a.id < b.id ? -1 : 1))) {
+    const cents = usdToCents(alert.threshold_usd);
+    byCents.set(cents, [...(byCents.get(cents) ?? []), alert]);
   }
   const wanted = new Set(want.alert_thresholds_usd.map(usdToCents));
   for (const usd of want.alert_thresholds_usd) {
@@ -51,7 +65,7 @@ export function planSpending(desired: DesiredState, live: LiveState): (SpendLimi
       changes.push({ resource: 'spend_alert', action: 'create', reason: 'new', team: null, alert_id: null, threshold_usd: usd, before: null, after: { recipients }, fields: [{ field: 'recipients', before: null, after: recipients }] });
       continue;
     }
-    const have = [...existing.notification_channel.recipients].sort();
+    const have = [...existing.recipients].sort();
     if (JSON.stringify(have) !== JSON.stringify(recipients)) {
       changes.push({ resource: 'spend_alert', action: 'update', reason: 'differs', team: null, alert_id: existing.id, threshold_usd: usd, before: { recipients: have }, after: { recipients }, fields: [{ field: 'recipients', before: have, after: recipients }] });
     }
@@ -62,7 +76,7 @@ export function planSpending(desired: DesiredState, live: LiveState): (SpendLimi
     for (const alert of extra) {
       changes.push({
         resource: 'spend_alert', action: 'delete', reason: wanted.has(cents) ? 'surplus' : 'removed', team: null, alert_id: alert.id, threshold_usd: centsToUsd(cents),
-        before: { recipients: [...alert.notification_channel.recipients].sort() }, after: null, fields: [],
+        before: { recipients: [...alert.recipients].sort() }, after: null, fields: [],
       });
     }
   }

@@ -3,7 +3,7 @@
  * projects, each with its models, limits and keys. Text and Markdown both render these lines; only
  * the signs' columns and the escaping differ.
  */
-import { LIMIT_FIELDS, LIMIT_TO_CONTRACT, METADATA } from '../core/shared.js';
+import { DOMAIN_LIMIT_FIELDS } from '../core/domain.js';
 import { changeNote } from './render-reason.js';
 import type { Change, ChangeAction, KeyChange, OrgPermissionsChange, PlanSummary, SpendAlertChange, SpendLimitChange } from './types.js';
 
@@ -98,7 +98,7 @@ export function changeLines(c: Change, depth: number): Line[] {
     case 'project':
       return [title(projectTitle(c.project, c.project_id))];
     case 'project_rate_limit': {
-      const diffs = LIMIT_FIELDS.map((f) => [f, c.before[LIMIT_TO_CONTRACT[f]], c.after[LIMIT_TO_CONTRACT[f]]] as const)
+      const diffs = DOMAIN_LIMIT_FIELDS.map((f) => [f, c.before[f], c.after[f]] as const)
         .filter(([, b, a]) => b !== a)
         .map(([f, b, a]) => `${f} ${b} -> ${a}`);
       return [title(`limits ${clean(c.model)}${diffs.length > 0 ? `: ${diffs.join(', ')}` : ''}`)];
@@ -128,19 +128,16 @@ function setLines(before: readonly string[], after: readonly string[], depth: nu
   return lines;
 }
 
-/** A key's name change and groq-rbac's own metadata entries; other metadata values are never shown. */
+/** A key's changed fields: its name, managed, protect, and the marks an adoption writes. */
 function keyLines(c: KeyChange, depth: number): Line[] {
   const rows: [Sign, string, string][] = [];
-  if (c.before && c.after && c.before.name !== c.after.name) rows.push(['~', 'name', `${quote(c.before.name)} -> ${quote(c.after.name)}`]);
-  const own = (m: Record<string, string> | undefined) => Object.keys(m ?? {}).filter((k) => k.startsWith('groq-rbac/'));
-  for (const m of [...new Set([...own(c.before?.metadata), ...own(c.after?.metadata)])].sort()) {
-    const b = c.before?.metadata[m];
-    const a = c.after?.metadata[m];
-    if (b === a) continue;
-    const label = `metadata.${clean(m)}`;
-    if (b === undefined) rows.push(['+', label, quote(a!)]);
-    else if (a === undefined) rows.push(['-', label, quote(b)]);
-    else rows.push(['~', label, `${quote(b)} -> ${quote(a)}`]);
+  const show = (v: unknown) => (typeof v === 'string' ? quote(v) : clean(String(v)));
+  for (const f of c.fields) {
+    if (f.before === f.after) continue;
+    const label = clean(f.field);
+    if (f.before === null || f.before === undefined) rows.push(['+', label, show(f.after)]);
+    else if (f.after === null || f.after === undefined) rows.push(['-', label, show(f.before)]);
+    else rows.push(['~', label, `${show(f.before)} -> ${show(f.after)}`]);
   }
   const width = Math.max(0, ...rows.map(([, label]) => label.length));
   return rows.map(([sign, label, value]) => ({ sign, depth, text: `${label.padEnd(width)} = ${value}` }));
@@ -151,8 +148,7 @@ function rotationTitle(c: KeyChange): string {
   const step = c.rotation;
   if (!step || step.cause === 'first') return '';
   if (c.action === 'delete') return `  retire g${step.generation}`;
-  const from = c.before?.metadata[METADATA.generation];
-  return `  rotate ${from ? `g${clean(from)} -> ` : 'to '}g${step.generation}`;
+  return `  rotate ${step.from_generation ? `g${step.from_generation} -> ` : 'to '}g${step.generation}`;
 }
 
 /**

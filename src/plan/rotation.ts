@@ -1,5 +1,5 @@
 /**
- * Key rotation phases, derived on every run from the live keys' metadata, the org's clock and its
+ * Key rotation phases, derived on every run from the live keys' marks, the org's clock and its
  * usage data alone: no state file, no cache, no secret kept. See "Delivery and staged rotation" in the README.
  *
  * - steady: one delivered generation, nothing older;
@@ -13,8 +13,8 @@
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../core/canonical-json.js';
-import type { Bucket, ProjectApiKey, UsageResult } from '../core/contract.js';
-import { DELIVERED_ON_CREATE, METADATA } from '../core/shared.js';
+import type { LiveKey, UsageRow } from '../core/domain.js';
+import { triggerMark } from '../core/marks.js';
 import type { Delivery, DesiredKey } from '../policy/types.js';
 import type { PendingStep, ReviewReason, RotationCause } from './types.js';
 
@@ -27,30 +27,27 @@ export const IN_PROGRESS_GRACE_SECONDS = 15 * 60;
 /** Usage data may trail traffic (Groq: 10–15 minutes); a quiet period is checked this much further back. */
 export const USAGE_LAG_ALLOWANCE_SECONDS = 15 * 60;
 
-export const generationOf = (k: ProjectApiKey): number => Number.parseInt(k.metadata[METADATA.generation] ?? '1', 10) || 1;
-/** When a generation was marked delivered (org seconds), or null if it never was. */
-export const deliveredAt = (k: ProjectApiKey): number | null => {
-  const raw = k.metadata[METADATA.deliveredAt];
-  // A generation with no delivery target is marked by its own create: delivered when made.
-  if (raw === DELIVERED_ON_CREATE) return k.created_at;
-  const n = raw === undefined ? Number.NaN : Number(raw);
-  return Number.isFinite(n) ? n : null;
-};
+export const generationOf = (k: LiveKey): number => k.marks?.generation ?? 1;
+/**
+ * When a generation was marked delivered (org seconds), or null if it never was. A generation with
+ * no delivery target is marked by its own create: its provider reads it as delivered when made.
+ */
+export const deliveredAt = (k: LiveKey): number | null => k.marks?.delivered_at ?? null;
 
 export interface Lineage {
   /** The newest delivered generation: the key in service. */
-  current: ProjectApiKey | null;
+  current: LiveKey | null;
   /** A newer, undelivered generation another run is delivering now: nothing starts until it is done. */
-  inProgress: ProjectApiKey | null;
+  inProgress: LiveKey | null;
   /** Everything else: older generations, and undelivered ones left by an interrupted run. */
-  old: ProjectApiKey[];
+  old: LiveKey[];
   nextGeneration: number;
 }
 
 /** Sorts one policy key's live keys into the one in service, one being delivered, and the ones to drain. */
-export function lineageOf(keys: readonly ProjectApiKey[], now: number): Lineage {
+export function lineageOf(keys: readonly LiveKey[], now: number): Lineage {
   const delivered = keys.filter((k) => deliveredAt(k) !== null);
-  const newest = (a: ProjectApiKey, b: ProjectApiKey) => generationOf(b) - generationOf(a) || (deliveredAt(b) ?? 0) - (deliveredAt(a) ?? 0) || b.created_at - a.created_at || (a.id < b.id ? 1 : -1);
+  const newest = (a: LiveKey, b: LiveKey) => generationOf(b) - generationOf(a) || (deliveredAt(b) ?? 0) - (deliveredAt(a) ?? 0) || b.created_at - a.created_at || (a.id < b.id ? 1 : -1);
   const current = first(delivered, newest);
   const inProgress = first(keys.filter((k) => deliveredAt(k) === null && now - k.created_at < IN_PROGRESS_GRACE_SECONDS && (current === null || generationOf(k) > generationOf(current))), newest);
   const old = keys.filter((k) => k !== current && k !== inProgress).sort((a, b) => generationOf(a) - generationOf(b) || (a.id < b.id ? -1 : 1));
@@ -93,17 +90,17 @@ const targetsHashes = new WeakMap<readonly Delivery[], string>();
 
 /**
  * Whether a new generation for `hash` needs a reviewed apply, or an unreviewed run (rotations-only)
- * may make it: only when the newest generation that records its targets (`groq-rbac/targets`, in its
+ * may make it: only when the newest generation that records its targets (the targets mark, in its
  * create) records exactly these (any one of them, where two runs made one generation twice). The
  * newest approval wins: targets a later reviewed apply moved away from are not used again unreviewed.
  * Delivered or not does not matter: an interrupted generation records what its run was approved for.
  */
-export function reviewNeeded(keys: readonly ProjectApiKey[], hash: string): ReviewReason | null {
+export function reviewNeeded(keys: readonly LiveKey[], hash: string): ReviewReason | null {
   let newest = 0;
   let approved = false;
   for (const k of keys) {
-    const recorded = k.metadata[METADATA.targets];
-    if (recorded === undefined) continue;
+    const recorded = k.marks?.targets ?? null;
+    if (recorded === null) continue;
     const g = generationOf(k);
     if (g > newest) [newest, approved] = [g, false];
     if (g === newest && recorded === hash) approved = true;
@@ -113,11 +110,12 @@ export function reviewNeeded(keys: readonly ProjectApiKey[], hash: string): Revi
 }
 
 /** Why the current generation must be replaced now, or null. The first cause found wins. */
-export function rotationCause(key: DesiredKey, current: ProjectApiKey, now: number): { cause: RotationCause; time_driven: boolean } | null {
+export function rotationCause(key: DesiredKey, current: LiveKey, now: number): { cause: RotationCause; time_driven: boolean } | null {
   // A new trigger rotates; removing one does not (nothing leaked by deleting a line).
-  if (key.rotation.trigger !== null && (current.metadata[METADATA.trigger] ?? null) !== key.rotation.trigger) return { cause: 'trigger', time_driven: false };
-  const targets = current.metadata[METADATA.targets];
-  if (targets !== undefined && targets !== targetsHash(key.rotation.deliver)) return { cause: 'targets', time_driven: false };
+  // Compared as marks: a provider may store only the mark (OpenAI), another the trigger itself (Groq).
+  if (key.rotation.trigger !== null && (current.marks?.trigger ?? null) !== triggerMark(key.rotation.trigger)) return { cause: 'trigger', time_driven: false };
+  const targets = current.marks?.targets ?? null;
+  if (targets !== null && targets !== targetsHash(key.rotation.deliver)) return { cause: 'targets', time_driven: false };
   if (now - current.created_at >= key.rotation.everySeconds) return { cause: 'age', time_driven: true };
   return null;
 }
@@ -129,7 +127,7 @@ export type KeyUsage = ReadonlyMap<string, number | null>;
  * Whether an old generation may be retired now. `replacementDeliveredAt` is when the generation
  * in service was delivered (`now` when this run delivers it).
  */
-export function retireDecision(input: { old: ProjectApiKey; key: DesiredKey; replacementDeliveredAt: number; now: number; usage: KeyUsage }): { retire: true } | { retire: false; pending: Omit<PendingStep, 'project' | 'key'> } {
+export function retireDecision(input: { old: LiveKey; key: DesiredKey; replacementDeliveredAt: number; now: number; usage: KeyUsage }): { retire: true } | { retire: false; pending: Omit<PendingStep, 'project' | 'key'> } {
   const { old, key, replacementDeliveredAt, now, usage } = input;
   const { quietPeriodSeconds: quiet, minOverlapSeconds: overlap } = key.rotation;
   const base = { key_id: old.id, generation: generationOf(old), last_used_at: old.last_used_at };
@@ -160,14 +158,12 @@ export function quietWindowSeconds(key: DesiredKey): number {
   return key.rotation.quietPeriodSeconds + USAGE_LAG_ALLOWANCE_SECONDS;
 }
 
-/** Last activity per key from usage buckets: a bucket with requests counts as use up to its end (or now). */
-export function keyUsageFromBuckets(keyIds: readonly string[], buckets: readonly Bucket<UsageResult>[], now: number): Map<string, number | null> {
+/** Last activity per key from usage rows: a bucket with requests counts as use up to its end (or now). */
+export function keyUsageFromRows(keyIds: readonly string[], rows: readonly UsageRow[], now: number): Map<string, number | null> {
   const usage = new Map<string, number | null>(keyIds.map((id) => [id, null]));
-  for (const b of buckets) {
-    for (const r of b.results) {
-      if (r.num_model_requests <= 0 || r.api_key_id === null || !usage.has(r.api_key_id)) continue;
-      usage.set(r.api_key_id, Math.max(usage.get(r.api_key_id) ?? 0, Math.min(b.end_time, now)));
-    }
+  for (const r of rows) {
+    if (r.requests <= 0 || r.key_id === null || !usage.has(r.key_id)) continue;
+    usage.set(r.key_id, Math.max(usage.get(r.key_id) ?? 0, Math.min(r.end_time, now)));
   }
   return usage;
 }

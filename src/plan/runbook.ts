@@ -12,7 +12,7 @@
  */
 import { canonicalDigest } from '../core/canonical-json.js';
 import { defaultCatalogue, type ModelCatalogue } from '../core/models.js';
-import { LIMIT_FIELDS, type LimitField } from '../core/shared.js';
+import { LIMIT_FIELDS, type LimitField } from '../core/limits.js';
 import type { DesiredKey, DesiredProject, DesiredState, ModelRule } from '../policy/types.js';
 import { normaliseRule, permits, sameRule } from './model-rules.js';
 import { deliveryLabel, targetsHash } from './rotation.js';
@@ -75,12 +75,19 @@ export const CONSOLE_PAGES: Record<ConsolePage, { title: string; where: string }
   api_keys: { title: 'API Keys', where: 'select the project in the Projects dropdown, then API Keys (https://console.groq.com/keys); keys are made in the selected project' },
 };
 
-/** The Console's names for the four limits (console.groq.com/docs/rate-limits: RPM, RPD, TPM, TPD). */
+/**
+ * The Console's names for the four limits (console.groq.com/docs/rate-limits: RPM, RPD, TPM, TPD).
+ * Groq has no other limit field (validate refuses them under `provider: groq-console`); any other
+ * is named as the policies name it.
+ */
 export const LIMIT_LABELS: Record<LimitField, string> = {
   requests_per_minute: 'Requests per minute (RPM)',
   tokens_per_minute: 'Tokens per minute (TPM)',
   requests_per_day: 'Requests per day (RPD)',
   tokens_per_day: 'Tokens per day (TPD)',
+  images_per_minute: 'images_per_minute',
+  audio_megabytes_per_minute: 'audio_megabytes_per_minute',
+  batch_input_tokens_per_day: 'batch_input_tokens_per_day',
 };
 
 type Draft = Omit<RunbookStep, 'n'>;

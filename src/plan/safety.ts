@@ -1,5 +1,4 @@
-import type { LiveState } from '../core/live-state.js';
-import { METADATA } from '../core/shared.js';
+import type { DomainLiveState as LiveState } from '../core/domain.js';
 import type { DesiredState } from '../policy/types.js';
 import type { Change, Refusal } from './types.js';
 
@@ -21,11 +20,11 @@ export function checkSafety(input: { desired: DesiredState; live: LiveState; cha
       message: `the admin key belongs to organization ${live.org.id}, but ${desired.org.file} governs ${desired.org.id}: use that organization's admin key, or correct \`org:\``,
     });
   }
-  const projectsById = new Map(live.projects.map((p) => [p.project.id, p]));
+  const projectsById = new Map(live.projects.map((p) => [p.id, p]));
   for (const c of changes) {
     if (c.resource === 'api_key' && c.action === 'delete') {
       // A protected key still rotates: its retired generations have a delivered successor.
-      if (c.before?.metadata[METADATA.protect] === 'true' && c.reason !== 'retired') {
+      if (c.before?.protect === true && c.reason !== 'retired') {
         refusals.push({
           code: 'protected_key', forceable: false,
           message: `key "${c.key}" (${c.key_id}) in project "${c.project}" is protected and would be deleted: first merge a change that sets \`protect: false\` and apply it, then remove the key`,
@@ -37,7 +36,7 @@ export function checkSafety(input: { desired: DesiredState; live: LiveState; cha
     }
     if (c.resource === 'project' && c.action === 'archive') {
       const keys = projectsById.get(c.project_id ?? '')?.keys ?? [];
-      if (keys.some((k) => k.metadata[METADATA.protect] === 'true')) {
+      if (keys.some((k) => k.marks?.protect === true)) {
         refusals.push({
           code: 'protected_project', forceable: false,
           message: `project "${c.project}" (${c.project_id}) is protected and would be archived, which is final: first merge a change that sets \`protect: false\` and apply it, then remove the project`,
@@ -50,8 +49,8 @@ export function checkSafety(input: { desired: DesiredState; live: LiveState; cha
   }
 
   const destructive = changes.filter(isDestructive);
-  const managedKeys = live.projects.reduce((n, p) => n + p.keys.filter((k) => k.metadata[METADATA.key] !== undefined).length, 0);
-  const managedProjects = live.projects.filter((p) => p.keys.some((k) => k.metadata[METADATA.key] !== undefined)).length;
+  const managedKeys = live.projects.reduce((n, p) => n + p.keys.filter((k) => k.marks !== null).length, 0);
+  const managedProjects = live.projects.filter((p) => p.keys.some((k) => k.marks !== null)).length;
   const managed = managedKeys + managedProjects;
   const { maxDeletes, maxDeletePercent } = desired.org.safety;
   const what = (n: number) => `${n} delete${n === 1 ? '' : 's'} and archive${n === 1 ? '' : 's'}`;
@@ -68,7 +67,7 @@ export function checkSafety(input: { desired: DesiredState; live: LiveState; cha
     }
   }
 
-  const served = new Set(live.rateLimits.map((r) => r.model));
+  const served = new Set(live.limits.map((r) => r.model));
   const missing = new Set<string>();
   for (const rule of [desired.org.models, ...desired.projects.map((p) => p.models)]) {
     if (rule?.mode === 'allow_list') for (const m of rule.models) if (!served.has(m)) missing.add(m);

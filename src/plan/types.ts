@@ -1,12 +1,12 @@
 /**
- * The plan's data (format_version 2): one stable, versioned shape (docs/plan-format.md) that every
+ * The plan's data (format_version 3): one stable, versioned shape (docs/plan-format.md) that every
  * renderer reads and `apply` executes. Field names are snake_case because this is the JSON users
  * script against. Reasons are enums: renderers word them, so rewording never moves a fingerprint.
+ * It speaks groq-rbac's vocabulary only: policy field names, never a provider's field names or
+ * how a provider stores groq-rbac's bookkeeping.
  */
-import type { RateLimitValues } from '../core/contract.js';
+import type { LimitSet } from '../core/limits.js';
 import type { ModelRule } from '../policy/types.js';
-
-export { METADATA } from '../core/shared.js';
 
 /** Why a change is in the plan. */
 export type ChangeReason =
@@ -31,11 +31,22 @@ export interface FieldChange {
   after: unknown;
 }
 
-/** What a plan shows of a key and compares: its name and groq-rbac's own metadata entries. */
+/**
+ * What a plan shows of a key and compares: its name, whether groq-rbac manages it (it carries
+ * groq-rbac's marks) and its protect flag. Rotation bookkeeping (generation, trigger, delivery,
+ * targets) is not compared; a key change's `fields` name it where a change writes it.
+ */
 export interface KeyState {
   name: string;
-  metadata: Record<string, string>;
+  managed: boolean;
+  protect: boolean;
 }
+
+/**
+ * The field names a key change's `fields` use: the key's name, and groq-rbac's marks (the policy
+ * key it implements becomes `managed`; adopting writes `generation`, `targets` and `trigger`).
+ */
+export type KeyField = 'name' | 'managed' | 'protect' | 'generation' | 'targets' | 'trigger';
 
 /** Shown to reviewers, never fingerprinted: it moves with traffic and time. */
 export interface ChangeContext {
@@ -98,9 +109,11 @@ export interface RateLimitChange extends ChangeBase {
   project: string;
   project_id: string | null;
   model: string;
+  /** The provider's id of the model's limit (opaque). */
   rate_limit_id: string;
-  before: RateLimitValues;
-  after: RateLimitValues;
+  /** The limit fields the provider has, by the policies' names. */
+  before: LimitSet;
+  after: LimitSet;
 }
 
 export type KeyAction = 'create' | 'update' | 'delete' | 'adopt' | 'rotate';
@@ -111,7 +124,7 @@ export type RotationCause = 'first' | 'age' | 'trigger' | 'targets' | 'interrupt
 /**
  * Why a time-driven new generation waits for a reviewed apply: an unreviewed run (`apply
  * --rotations-only`, the Action's `reconcile`) delivers only to the targets a reviewed apply
- * recorded (`groq-rbac/targets` of the key's newest generation that records any).
+ * recorded (the targets mark of the key's newest generation that records any).
  * `targets_changed`: today's targets differ from the recorded ones; `targets_unrecorded`: no
  * generation records its targets (an imported key, or one made before targets were recorded).
  */
@@ -125,13 +138,15 @@ export type ReviewReason = 'targets_changed' | 'targets_unrecorded';
 export interface RotationStep {
   /** The generation created, or the one retired. */
   generation: number;
+  /** On a rotation: the generation in service it replaces. */
+  from_generation?: number;
   cause: RotationCause | 'retire';
   time_driven: boolean;
   /** Where the new value goes (value-free descriptions); empty for a retirement. */
   targets: string[];
-  /** The groq-rbac/targets mark the new generation gets once delivered. */
+  /** The targets mark the new generation records (a hash of its delivery targets). */
   targets_hash?: string;
-  /** The trigger the new generation records. */
+  /** The trigger the new generation records (as the policy writes it). */
   trigger?: string | null;
   /** Retire only once this run's rotation of the same key has delivered its new generation. */
   after_rotation?: boolean;
@@ -249,7 +264,7 @@ export interface PlanSummary {
 }
 
 export interface Plan {
-  format_version: 2;
+  format_version: 3;
   org: string;
   /** Unix seconds: the `now` the plan was computed for. Not part of the fingerprint. */
   generated_at: number;

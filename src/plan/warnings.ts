@@ -1,5 +1,4 @@
-import type { ProjectApiKey } from '../core/contract.js';
-import type { LiveState } from '../core/live-state.js';
+import type { DomainLiveState as LiveState, LiveKey } from '../core/domain.js';
 import type { ModelCatalogue } from '../core/models.js';
 import type { DesiredKey, DesiredState } from '../policy/types.js';
 import type { Change, Warning } from './types.js';
@@ -10,7 +9,7 @@ export const UNUSED_AFTER_DAYS = 30;
 export const LIMIT_RAISE_FACTOR = 10;
 
 /** Advice for the reviewer; never blocks an apply. */
-export function planWarnings(input: { desired: DesiredState; live: LiveState; matched: { desired: DesiredKey; live: ProjectApiKey }[]; changes: readonly Change[]; now: number; catalogue: ModelCatalogue }): Warning[] {
+export function planWarnings(input: { desired: DesiredState; live: LiveState; matched: { desired: DesiredKey; live: LiveKey }[]; changes: readonly Change[]; now: number; catalogue: ModelCatalogue }): Warning[] {
   const { desired, matched, changes, now, catalogue } = input;
   const warnings: Warning[] = [];
   for (const retiring of catalogue.deprecated) {

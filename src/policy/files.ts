@@ -20,7 +20,7 @@ export interface OrgFile {
   version: 2;
   org: string;
   admins: string[];
-  provider?: 'groq' | 'groq-console';
+  provider?: 'groq' | 'groq-console' | 'openai';
   models?: ModelsField;
   limits?: LimitsField;
   spending?: { monthly_cap_usd: number | null; alert_thresholds_usd?: number[]; alert_recipients?: string[] };

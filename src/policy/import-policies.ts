@@ -1,7 +1,7 @@
 import { Document, isMap, isScalar, isSeq, visit } from 'yaml';
-import type { ModelPermissions, ProjectApiKey, RateLimit } from '../core/contract.js';
-import type { LiveProject, LiveState } from '../core/live-state.js';
-import { centsToUsd, LIMIT_FIELDS, LIMIT_TO_CONTRACT, MAX_LIMIT, METADATA, SAFETY_DEFAULTS, type LimitSet } from '../core/shared.js';
+import { DOMAIN_LIMIT_FIELDS, type DomainLimitField, type DomainLiveProject as LiveProject, type DomainLiveState as LiveState, type LiveKey, type LiveLimit } from '../core/domain.js';
+import { MAX_LIMIT, type LimitSet } from '../core/limits.js';
+import { SAFETY_DEFAULTS } from '../core/defaults.js';
 import { effectiveModels } from './model-rules.js';
 import type { ModelRule } from './types.js';
 
@@ -32,26 +32,26 @@ export function importPolicies(live: LiveState, options: { admins: string[]; sch
   org.unmanaged = { projects: 'report', keys: 'report' };
   org.safety = { max_deletes: SAFETY_DEFAULTS.maxDeletes, max_delete_percent: SAFETY_DEFAULTS.maxDeletePercent };
 
-  const orgUsable = effectiveModels(toRule(live.permissions), new Set(live.rateLimits.map((r) => r.model)));
-  const orgLimits = new Map(live.rateLimits.map((r) => [r.model, r]));
+  const orgUsable = effectiveModels(live.permissions, new Set(live.limits.map((r) => r.model)));
+  const orgLimits = new Map(live.limits.map((r) => [r.model, r]));
   const projectNames = new Set<string>();
   const keyNames = new Map<string, string>();
   const teams = new Map<string, Record<string, unknown>[]>();
-  for (const p of [...live.projects].sort((a, b) => a.project.created_at - b.project.created_at || (a.project.id < b.project.id ? -1 : 1))) {
-    const name = p.project.name;
+  for (const p of [...live.projects].sort((a, b) => a.created_at - b.created_at || (a.id < b.id ? -1 : 1))) {
+    const name = p.name;
     if (!NAME.test(name)) {
-      notes.push(`left out project ${p.project.id}: its name ${JSON.stringify(name)} is not a valid policy name (letters, digits, ".", "_", "-"; at most 64); rename it in the Groq Console and import again`);
+      notes.push(`left out project ${p.id}: its name ${JSON.stringify(name)} is not a valid policy name (letters, digits, ".", "_", "-"; at most 64); rename it in the Groq Console and import again`);
       continue;
     }
     if (projectNames.has(name)) {
-      notes.push(`left out project ${p.project.id}: another project is also named "${name}"; it stays unmanaged (policies match projects by name)`);
+      notes.push(`left out project ${p.id}: another project is also named "${name}"; it stays unmanaged (policies match projects by name)`);
       continue;
     }
     projectNames.add(name);
     const entry: Record<string, unknown> = { name };
     const models = toModelsField(p.permissions);
     if (models) entry.models = models;
-    const usable = effectiveModels(toRule(p.permissions), orgUsable);
+    const usable = effectiveModels(p.permissions, orgUsable);
     const limits = importLimits(p, usable, orgLimits, notes);
     if (limits) entry.limits = limits;
     const keys = importKeys(p, keyNames, notes);
@@ -76,23 +76,17 @@ export function importPolicies(live: LiveState, options: { admins: string[]; sch
   return { files, notes };
 }
 
-function toRule(p: ModelPermissions): ModelRule | null {
-  if (p.mode === 'deny_list' && p.model_ids.length === 0) return null;
-  return { mode: p.mode, models: [...new Set(p.model_ids)].sort() };
-}
-
-function toModelsField(p: ModelPermissions): string[] | { block: string[] } | null {
-  const rule = toRule(p);
+function toModelsField(rule: ModelRule | null): string[] | { block: string[] } | null {
   if (!rule) return null;
   return rule.mode === 'allow_list' ? rule.models : { block: rule.models };
 }
 
 function importSpending(live: LiveState, notes: string[]): Record<string, unknown> | null {
-  if (!live.spendLimit && live.spendAlerts.length === 0) return null;
-  const cap = live.spendLimit ? centsToUsd(live.spendLimit.threshold_amount) : null;
-  const thresholds = [...new Set(live.spendAlerts.map((a) => centsToUsd(a.threshold_amount)))].sort((a, b) => a - b);
-  const recipients = [...new Set(live.spendAlerts.flatMap((a) => a.notification_channel.recipients))].sort();
-  const lists = new Set(live.spendAlerts.map((a) => [...a.notification_channel.recipients].sort().join(',')));
+  const { monthly_cap_usd: cap, alerts } = live.spending;
+  if (cap === null && alerts.length === 0) return null;
+  const thresholds = [...new Set(alerts.map((a) => a.threshold_usd))].sort((a, b) => a - b);
+  const recipients = [...new Set(alerts.flatMap((a) => a.recipients))].sort();
+  const lists = new Set(alerts.map((a) => [...a.recipients].sort().join(',')));
   if (lists.size > 1) notes.push('spend alerts e-mail different recipients; policies give every alert the same list, so plan will show alert changes to send each one to all of them');
   if (cap !== null && thresholds.some((t) => t >= cap)) notes.push(`a spend alert is not below the spend limit of ${cap} USD; validate will ask you to lower it or raise monthly_cap_usd`);
   const out: Record<string, unknown> = { monthly_cap_usd: cap };
@@ -108,14 +102,16 @@ function importSpending(live: LiveState, notes: string[]): Record<string, unknow
  * value across all those models goes into `default`, the rest into per-model entries. What the plan
  * derives (model entry, else default, else the org's limit) then equals what is live.
  */
-function importLimits(p: LiveProject, usable: Set<string>, orgLimits: Map<string, RateLimit>, notes: string[]): Record<string, LimitSet> | null {
-  const own = new Map(p.rateLimits.map((r) => [r.model, r]));
+function importLimits(p: LiveProject, usable: Set<string>, orgLimits: Map<string, LiveLimit>, notes: string[]): Record<string, LimitSet> | null {
+  const own = new Map(p.limits.map((r) => [r.model, r]));
   const models = [...usable].filter((m) => own.has(m) && orgLimits.has(m)).sort();
-  const value = (m: string, f: (typeof LIMIT_FIELDS)[number]) => own.get(m)![LIMIT_TO_CONTRACT[f]];
-  const differs = (m: string, f: (typeof LIMIT_FIELDS)[number]) => value(m, f) !== orgLimits.get(m)![LIMIT_TO_CONTRACT[f]];
+  const value = (m: string, f: DomainLimitField) => own.get(m)!.values[f]!;
+  const differs = (m: string, f: DomainLimitField) => value(m, f) !== orgLimits.get(m)!.values[f];
   const defaults: LimitSet = {};
   const perModel: Record<string, LimitSet> = {};
-  for (const f of LIMIT_FIELDS) {
+  // The fields the provider has: those its limits carry.
+  const fields = DOMAIN_LIMIT_FIELDS.filter((f) => models.some((m) => own.get(m)!.values[f] !== undefined && orgLimits.get(m)!.values[f] !== undefined));
+  for (const f of fields) {
     const values = new Set(models.map((m) => value(m, f)));
     const [only] = values;
     const folded = models.length > 1 && values.size === 1 && models.some((m) => differs(m, f)) && valid(only!);
@@ -126,7 +122,7 @@ function importLimits(p: LiveProject, usable: Set<string>, orgLimits: Map<string
     for (const m of models) {
       if (!differs(m, f)) continue;
       if (!valid(value(m, f))) {
-        notes.push(`project "${p.project.name}": ${f} ${value(m, f)} for "${m}" is outside 1..${MAX_LIMIT} and was left out`);
+        notes.push(`project "${p.name}": ${f} ${value(m, f)} for "${m}" is outside 1..${MAX_LIMIT} and was left out`);
         continue;
       }
       (perModel[m] ??= {})[f] = value(m, f);
@@ -144,17 +140,17 @@ function importKeys(p: LiveProject, seen: Map<string, string>, notes: string[]):
   const out: Record<string, unknown>[] = [];
   const here = new Set<string>();
   for (const k of [...p.keys].sort((a, b) => a.created_at - b.created_at || (a.id < b.id ? -1 : 1))) {
-    const managed = k.metadata[METADATA.key];
+    const managed = k.marks?.key;
     const name = managed ?? k.name;
     if (!NAME.test(name)) {
-      notes.push(`left out key ${k.id} of project "${p.project.name}": its name ${JSON.stringify(name)} is not a valid policy key name (letters, digits, ".", "_", "-"; at most 64); rename it in the Groq Console and import again`);
+      notes.push(`left out key ${k.id} of project "${p.name}": its name ${JSON.stringify(name)} is not a valid policy key name (letters, digits, ".", "_", "-"; at most 64); rename it in the Groq Console and import again`);
       continue;
     }
     // Several managed keys with one name in a project are generations of one policy key.
     if (here.has(name) && managed !== undefined) continue;
     const first = seen.get(name);
     if (first) {
-      notes.push(`left out key ${k.id} of project "${p.project.name}": key ${first} is also named "${name}" and was imported; key names are unique across the organization, so it stays unmanaged`);
+      notes.push(`left out key ${k.id} of project "${p.name}": key ${first} is also named "${name}" and was imported; key names are unique across the organization, so it stays unmanaged`);
       continue;
     }
     seen.set(name, k.id);
@@ -164,9 +160,9 @@ function importKeys(p: LiveProject, seen: Map<string, string>, notes: string[]):
   return out.sort((a, b) => String(a.name).localeCompare(String(b.name)));
 }
 
-function keyEntry(k: ProjectApiKey, name: string): Record<string, unknown> {
+function keyEntry(k: LiveKey, name: string): Record<string, unknown> {
   const entry: Record<string, unknown> = { name };
-  if (k.metadata[METADATA.protect] === 'true') entry.protect = true;
+  if (k.marks?.protect) entry.protect = true;
   return entry;
 }
 

@@ -1,4 +1,4 @@
-import { LIMIT_FIELDS, MAX_LIMIT } from '../core/shared.js';
+import { LIMIT_FIELDS, MAX_LIMIT } from '../core/limits.js';
 import { checkModelId, isObj, type Checker, type OrgScope, type Path } from './checker.js';
 import { ref, type PolicySource } from './source.js';
 

@@ -1,7 +1,8 @@
 import { defaultCatalogue, type ModelCatalogue } from '../core/models.js';
-import { SAFETY_DEFAULTS } from '../core/shared.js';
+import { SAFETY_DEFAULTS } from '../core/defaults.js';
+import { checkCapabilities } from './capabilities.js';
 import { isObj } from './checker.js';
-import { toDelivery } from './delivery.js';
+import { toDelivery } from './delivery-rules.js';
 import { buildDesiredMembers } from './desired-members.js';
 import { capDiagnostics, sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import { parseDuration } from './duration.js';
@@ -48,6 +49,8 @@ export function readPolicies(dir: string, options: { catalogue?: ModelCatalogue;
       if (schema.unlisted > 0) unlisted.set(source.file, schema.unlisted);
     }
     diagnostics.push(...checkRules(sources, catalogue));
+    // What the provider org.yaml names can hold: one place (capabilities.ts).
+    diagnostics.push(...checkCapabilities(sources));
   }
   const sorted = sortDiagnostics(diagnostics);
   const errors = sorted.filter((d) => d.severity === 'error').length;

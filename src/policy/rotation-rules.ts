@@ -1,4 +1,4 @@
-import { ROTATION_DEFAULTS } from '../core/shared.js';
+import { ROTATION_DEFAULTS } from '../core/defaults.js';
 import { isObj, type Checker, type Path } from './checker.js';
 import { DURATION_HINT, formatDuration, parseDuration } from './duration.js';
 import type { PolicySource } from './source.js';

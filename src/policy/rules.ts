@@ -1,7 +1,7 @@
 import type { ModelCatalogue } from '../core/models.js';
 import { checkModelIds, isObj, type Checker, type ModelScope, type OrgScope, type Path } from './checker.js';
 import { formatPath, type Diagnostic } from './diagnostics.js';
-import { checkDelivery } from './delivery.js';
+import { checkDelivery } from './delivery-rules.js';
 import { checkGrants, checkVaultAddress, readGrants } from './grant-rules.js';
 import { NO_GRANTS } from './reach.js';
 import type { TeamGrants } from './types.js';

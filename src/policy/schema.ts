@@ -1,6 +1,6 @@
 import type { ErrorObject } from 'ajv';
 import { closestMatches } from '../core/models.js';
-import { LIMIT_FIELDS, MAX_LIMIT } from '../core/shared.js';
+import { LIMIT_FIELDS, MAX_LIMIT } from '../core/limits.js';
 import { formatPath, quoteList, type Diagnostic } from './diagnostics.js';
 import { locate, writtenNumber, type PolicySource } from './source.js';
 import { offsetOf } from './yaml-data.js';

@@ -1,8 +1,8 @@
 /** The validated desired state (policy v2): what the policies say the organization should be. */
-import type { PermissionMode } from '../core/contract.js';
-import type { LimitSet } from '../core/shared.js';
+import type { DomainModelRule } from '../core/domain.js';
+import type { LimitSet } from '../core/limits.js';
 
-export { LIMIT_FIELDS, type LimitField, type LimitSet } from '../core/shared.js';
+export { LIMIT_FIELDS, type LimitField, type LimitSet } from '../core/limits.js';
 
 export interface SourceRef {
   file: string;
@@ -11,14 +11,10 @@ export interface SourceRef {
 }
 
 /**
- * Model permissions as written: a list is an allow list, `{block: [...]}` a block list (Groq's deny
- * list). `null` anywhere means "no restriction of its own" (the contract's `deny_list` with `[]`).
+ * Model permissions as written: a list is an allow list, `{block: [...]}` a block list (a deny
+ * list). `null` anywhere means "no restriction of its own". The same shape as the live rule.
  */
-export interface ModelRule {
-  mode: PermissionMode;
-  /** Sorted, without repeats. */
-  models: string[];
-}
+export type ModelRule = DomainModelRule;
 
 /** Per-model limits: `default` for every model the project may use; a model's entry overrides its fields. */
 export interface LimitsPolicy {
@@ -84,8 +80,11 @@ export interface SpendingPolicy {
 export interface DesiredOrg {
   id: string;
   admins: string[];
-  /** `groq` (absent): `apply` changes the organization through the admin API; `groq-console`: a person does in the Console, following the runbook. */
-  provider?: 'groq' | 'groq-console';
+  /**
+   * `groq` (absent): `apply` changes the organization through the admin API; `groq-console`: a
+   * person does in the Console, following the runbook; `openai`: through OpenAI's Administration API.
+   */
+  provider?: 'groq' | 'groq-console' | 'openai';
   /** The organization's model permissions; `null`: no restriction. */
   models: ModelRule | null;
   /** Ceiling for every project, per model: validated, never applied. */

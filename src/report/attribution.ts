@@ -1,6 +1,4 @@
-import type { ProjectApiKey } from '../core/contract.js';
-import type { LiveProject, LiveState } from '../core/live-state.js';
-import { METADATA } from '../core/shared.js';
+import type { DomainLiveProject as LiveProject, DomainLiveState as LiveState, LiveKey } from '../core/domain.js';
 import type { DesiredKey, DesiredProject, DesiredState } from '../policy/types.js';
 import { UNMANAGED_TEAM } from './types.js';
 
@@ -18,7 +16,7 @@ export interface KeyInfo {
   label: string;
   project: ProjectInfo;
   desired: DesiredKey | null;
-  live: ProjectApiKey | null;
+  live: LiveKey | null;
 }
 
 /** Names usage by the policies: project id → project and team, key id → policy key. */
@@ -32,7 +30,7 @@ export interface Directory {
 }
 
 /**
- * A live key is named by a policy when its `groq-rbac/key` metadata names a policy key, or (not yet
+ * A live key is named by a policy when its marks name a policy key, or (not yet
  * adopted) when it carries a policy key's name in that key's project. Projects are matched by name.
  */
 export function buildDirectory(desired: DesiredState, live: LiveState): Directory {
@@ -41,9 +39,9 @@ export function buildDirectory(desired: DesiredState, live: LiveState): Director
   const projects = new Map<string, ProjectInfo>();
   const keys = new Map<string, KeyInfo>();
   for (const lp of live.projects) {
-    const d = desiredProjects.get(lp.project.name) ?? null;
-    const info: ProjectInfo = { id: lp.project.id, name: lp.project.name, team: d?.team ?? UNMANAGED_TEAM, desired: d, live: lp };
-    projects.set(lp.project.id, info);
+    const d = desiredProjects.get(lp.name) ?? null;
+    const info: ProjectInfo = { id: lp.id, name: lp.name, team: d?.team ?? UNMANAGED_TEAM, desired: d, live: lp };
+    projects.set(lp.id, info);
     for (const k of lp.keys) keys.set(k.id, keyInfo(k, info, desiredKeys));
   }
   const project = (projectId: string | null): ProjectInfo => {
@@ -73,8 +71,8 @@ export function buildDirectory(desired: DesiredState, live: LiveState): Director
   };
 }
 
-function keyInfo(k: ProjectApiKey, project: ProjectInfo, desiredKeys: Map<string, DesiredKey>): KeyInfo {
-  const owner = k.metadata[METADATA.key];
+function keyInfo(k: LiveKey, project: ProjectInfo, desiredKeys: Map<string, DesiredKey>): KeyInfo {
+  const owner = k.marks?.key;
   let d = owner !== undefined ? (desiredKeys.get(owner) ?? null) : null;
   if (!d && owner === undefined) {
     const byName = desiredKeys.get(k.name);

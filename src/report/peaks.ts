@@ -1,5 +1,5 @@
-import type { Bucket, RateLimit, UsageResult } from '../core/contract.js';
-import type { LiveState } from '../core/live-state.js';
+import type { DomainLiveState as LiveState, LiveLimit, UsageRow } from '../core/domain.js';
+import { byStart } from './rows.js';
 import type { Directory } from './attribution.js';
 import type { PeakUse } from './types.js';
 
@@ -10,16 +10,16 @@ export const NEAR_LIMIT_RATIO = 0.8;
  * The busiest minute per (project, model) in the 1m buckets, against the project's live per-model
  * limits (the organization's when the project reports none for that model).
  */
-export function buildPeaks(minutes: readonly Bucket<UsageResult>[], dir: Directory, live: LiveState): PeakUse[] {
+export function buildPeaks(minutes: readonly UsageRow[], dir: Directory, live: LiveState): PeakUse[] {
   const peaks = new Map<string, { projectId: string | null; model: string; requests: number; requestsAt: number; tokens: number; tokensAt: number }>();
-  for (const b of minutes) {
+  for (const b of byStart(minutes)) {
     // One bucket may hold several results of the same (project, model) when grouped finer: sum them first.
     const minute = new Map<string, { projectId: string | null; model: string; requests: number; tokens: number }>();
     for (const r of b.results) {
       const model = r.model ?? '(unknown)';
       const id = `${r.project_id}|${model}`;
       const m = minute.get(id) ?? { projectId: r.project_id, model, requests: 0, tokens: 0 };
-      m.requests += r.num_model_requests;
+      m.requests += r.requests;
       m.tokens += r.input_tokens + r.output_tokens;
       minute.set(id, m);
     }
@@ -30,14 +30,14 @@ export function buildPeaks(minutes: readonly Bucket<UsageResult>[], dir: Directo
       peaks.set(id, p);
     }
   }
-  const orgLimits = new Map(live.rateLimits.map((r) => [r.model, r]));
+  const orgLimits = new Map(live.limits.map((r) => [r.model, r]));
   const rows: PeakUse[] = [];
   for (const p of peaks.values()) {
     if (p.requests === 0 && p.tokens === 0) continue;
     const project = dir.project(p.projectId);
-    const limit: RateLimit | undefined = project.live?.rateLimits.find((r) => r.model === p.model) ?? orgLimits.get(p.model);
-    const rpm = limit?.max_requests_per_1_minute ?? null;
-    const tpm = limit?.max_tokens_per_1_minute ?? null;
+    const limit: LiveLimit | undefined = project.live?.limits.find((r) => r.model === p.model) ?? orgLimits.get(p.model);
+    const rpm = limit?.values.requests_per_minute ?? null;
+    const tpm = limit?.values.tokens_per_minute ?? null;
     const requests_ratio = rpm ? round(p.requests / rpm) : null;
     const tokens_ratio = tpm ? round(p.tokens / tpm) : null;
     rows.push({

@@ -1,6 +1,4 @@
-import type { Bucket, CostResult } from '../core/contract.js';
-import type { LiveState } from '../core/live-state.js';
-import { centsToUsd } from '../core/shared.js';
+import type { CostRow, DomainLiveState as LiveState } from '../core/domain.js';
 import type { SpendStatus, UsageWindows } from './types.js';
 import { isoDate, nextMonthStart } from './windows.js';
 
@@ -8,15 +6,15 @@ import { isoDate, nextMonthStart } from './windows.js';
  * Month-to-date spend from the cost buckets since the 1st (UTC), against the live spend limit and
  * alerts, with a linear projection to the month's end.
  */
-export function buildSpendStatus(costs: readonly Bucket<CostResult>[], live: LiveState, windows: UsageWindows): SpendStatus {
+export function buildSpendStatus(costs: readonly CostRow[], live: LiveState, windows: UsageWindows): SpendStatus {
   const { month, now } = windows;
   let mtd = 0;
-  for (const b of costs) {
-    if (b.start_time < month.start_time || b.start_time >= now) continue;
-    for (const r of b.results) mtd += r.amount.value;
+  for (const r of costs) {
+    if (r.start_time < month.start_time || r.start_time >= now) continue;
+    mtd += r.amount_usd;
   }
   mtd = Math.round(mtd * 1e9) / 1e9;
-  const limit = live.spendLimit ? centsToUsd(live.spendLimit.threshold_amount) : null;
+  const limit = live.spending.monthly_cap_usd;
   const elapsed = now - month.start_time;
   const length = nextMonthStart(now) - month.start_time;
   const projected = elapsed > 0 ? Math.round(((mtd * length) / elapsed) * 100) / 100 : mtd;
@@ -26,8 +24,8 @@ export function buildSpendStatus(costs: readonly Bucket<CostResult>[], live: Liv
     month: month.month,
     month_to_date_usd: mtd,
     limit_usd: limit,
-    enforcing: live.spendLimit?.enforcement.status === 'enforcing',
-    alerts: live.spendAlerts.map((a) => centsToUsd(a.threshold_amount)).sort((a, b) => a - b).map((t) => ({ threshold_usd: t, reached: mtd >= t })),
+    enforcing: live.spending.enforcing === true,
+    alerts: live.spending.alerts.map((a) => a.threshold_usd).sort((a, b) => a - b).map((t) => ({ threshold_usd: t, reached: mtd >= t })),
     projected_month_end_usd: projected,
     projected_limit_date: projectedLimitDate,
   };

@@ -1,9 +1,9 @@
-import type { Bucket, CostResult, UsageResult } from '../core/contract.js';
-import type { LiveState } from '../core/live-state.js';
+import type { CostRow, DomainLiveState as LiveState, UsageRow } from '../core/domain.js';
 import type { DesiredState } from '../policy/types.js';
 import { buildDirectory, type Directory } from './attribution.js';
 import { buildFindings } from './findings.js';
 import { buildPeaks } from './peaks.js';
+import { byStart, type RowBucket } from './rows.js';
 import { buildSpendStatus } from './spend.js';
 import { BREAKDOWNS, UNMANAGED_TEAM, type Breakdown, type BreakdownRow, type DailyCost, type Figures, type UsageReport, type UsageWindows } from './types.js';
 import { DAY, isoDate } from './windows.js';
@@ -13,12 +13,12 @@ export interface UsageReportInput {
   live: LiveState;
   windows: UsageWindows;
   by: Breakdown;
-  /** 1d usage buckets grouped by project_id, api_key_id and model, covering `windows.usageRanges`. */
-  usage: readonly Bucket<UsageResult>[];
-  /** 1m usage buckets grouped by project_id and model over `windows.peaks`. */
-  minutes: readonly Bucket<UsageResult>[];
-  /** 1d cost buckets grouped by project_id and line_item, covering `windows.costRanges`. */
-  costs: readonly Bucket<CostResult>[];
+  /** 1d usage rows grouped by project, key and model, covering `windows.usageRanges`. */
+  usage: readonly UsageRow[];
+  /** 1m usage rows grouped by project and model over `windows.peaks`. */
+  minutes: readonly UsageRow[];
+  /** 1d cost rows grouped by project and line item, covering `windows.costRanges`. */
+  costs: readonly CostRow[];
 }
 
 interface Acc {
@@ -42,8 +42,8 @@ export function buildUsageReport(input: UsageReportInput): UsageReport {
   const { windows, live, desired } = input;
   const dir = buildDirectory(desired, live);
   const { period, today } = windows;
-  const inPeriod = (b: Bucket<unknown>) => b.start_time >= period.start_time && b.start_time < period.end_time;
-  const isToday = (b: Bucket<unknown>) => b.start_time === today.start_time;
+  const inPeriod = (b: RowBucket<unknown>) => b.start_time >= period.start_time && b.start_time < period.end_time;
+  const isToday = (b: RowBucket<unknown>) => b.start_time === today.start_time;
 
   const accs: Record<Breakdown, Map<string, Acc>> = { team: new Map(), project: new Map(), key: new Map(), model: new Map() };
   for (const team of desired.teams) acc(accs.team, team.name, { name: team.name, team: team.name, project: null, managed: true });
@@ -67,29 +67,29 @@ export function buildUsageReport(input: UsageReportInput): UsageReport {
   // Tokens per key within each (day, project, model), to split that cell's cost between its keys.
   const cells = new Map<string, { keyId: string; tokens: number }[]>();
   const lastUse = new Map<string, number>();
-  for (const b of dedupe(input.usage)) {
+  for (const b of byStart(input.usage)) {
     const p = inPeriod(b);
     const t = isToday(b);
     for (const r of b.results) {
-      if (r.num_model_requests === 0 && r.input_tokens === 0 && r.output_tokens === 0) continue;
+      if (r.requests === 0 && r.input_tokens === 0 && r.output_tokens === 0) continue;
       const model = r.model ?? '(unknown)';
-      if (r.api_key_id !== null) lastUse.set(r.api_key_id, Math.max(lastUse.get(r.api_key_id) ?? 0, b.start_time));
-      const { out, team } = targets(r.project_id, r.api_key_id, model);
+      if (r.key_id !== null) lastUse.set(r.key_id, Math.max(lastUse.get(r.key_id) ?? 0, b.start_time));
+      const { out, team } = targets(r.project_id, r.key_id, model);
       if (p) {
         for (const a of out) add(a.period, r);
         add(totals.period, r);
         const day = daily.get(b.start_time);
         if (day) {
-          day.requests += r.num_model_requests;
+          day.requests += r.requests;
           day.by_team[team] ??= 0;
         }
       }
       if (p || t) {
-        if (r.api_key_id !== null) {
+        if (r.key_id !== null) {
           const id = `${b.start_time}|${r.project_id}|${model}`;
           let cell = cells.get(id);
           if (!cell) cells.set(id, (cell = []));
-          cell.push({ keyId: r.api_key_id, tokens: r.input_tokens + r.output_tokens });
+          cell.push({ keyId: r.key_id, tokens: r.input_tokens + r.output_tokens });
         }
       }
       if (t) {
@@ -99,13 +99,13 @@ export function buildUsageReport(input: UsageReportInput): UsageReport {
     }
   }
 
-  const costs = dedupe(input.costs);
+  const costs = byStart(input.costs);
   for (const b of costs) {
     const p = inPeriod(b);
     const t = isToday(b);
     if (!p && !t) continue;
     for (const r of b.results) {
-      const usd = r.amount.value;
+      const usd = r.amount_usd;
       if (usd === 0) continue;
       const model = lineItemModel(r.line_item);
       const { out, team } = targets(r.project_id, null, model);
@@ -138,7 +138,7 @@ export function buildUsageReport(input: UsageReportInput): UsageReport {
   const breakdown = Object.fromEntries(BREAKDOWNS.map((by) => [by, rows(accs[by], totals.period.cost_usd)])) as Record<Breakdown, BreakdownRow[]>;
   const dailyRows = [...daily.values()].map((d) => ({ ...d, cost_usd: roundUsd(d.cost_usd), by_team: Object.fromEntries(Object.entries(d.by_team).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, roundUsd(v)])) }));
   const peaks = buildPeaks(input.minutes, dir, live);
-  const spend = buildSpendStatus(costs, live, windows);
+  const spend = buildSpendStatus(costs.flatMap((b) => b.results), live, windows);
   const findings = buildFindings({ desired, dir, windows, lastUse, peaks, daily: dailyRows, spend });
   return {
     format_version: 1,
@@ -162,8 +162,8 @@ function acc(map: Map<string, Acc>, id: string, row: Acc['row']): Acc {
   return a;
 }
 
-function add(f: Figures, r: UsageResult): void {
-  f.requests += r.num_model_requests;
+function add(f: Figures, r: UsageRow): void {
+  f.requests += r.requests;
   f.input_tokens += r.input_tokens;
   f.output_tokens += r.output_tokens;
 }
@@ -196,13 +196,6 @@ function rows(map: Map<string, Acc>, totalCost: number): BreakdownRow[] {
       };
     })
     .sort((a, b) => b.cost_usd - a.cost_usd || b.requests - a.requests || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-}
-
-/** Buckets by start, once each: ranges fetched separately never overlap, but a caller may pass pages twice. */
-function dedupe<R>(buckets: readonly Bucket<R>[]): Bucket<R>[] {
-  const byStart = new Map<number, Bucket<R>>();
-  for (const b of buckets) byStart.set(b.start_time, b);
-  return [...byStart.values()].sort((a, b) => a.start_time - b.start_time);
 }
 
 export type { Directory };

@@ -1,4 +1,4 @@
-import type { AuditLog } from '../core/contract.js';
+import type { AuditLog } from '../providers/groq/wire.js';
 import { invalid } from './errors.js';
 import { parseLimit, type ListPage } from './pagination.js';
 import { parseArray } from './usage.js';

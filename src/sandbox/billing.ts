@@ -1,4 +1,4 @@
-import type { SpendAlert, SpendLimit } from '../core/contract.js';
+import type { SpendAlert, SpendLimit } from '../providers/groq/wire.js';
 import { invalid, notFound } from './errors.js';
 import type { OrgState } from './org-state.js';
 import { paginate, type ListPage } from './pagination.js';

@@ -1,4 +1,4 @@
-import type { Model, RateLimitValues } from '../core/contract.js';
+import type { Model, RateLimitValues } from '../providers/groq/wire.js';
 import { lookUpModel, type LiveModelEntry } from '../core/models.js';
 import { SandboxError, invalidApiKey, notFound } from './errors.js';
 import { randomString } from './ids.js';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import {
   type AuditLog, type ModelPermissions, type ModelPermissionsInput, type Organization, type Project, type ProjectApiKey, type RateLimit,
   type RateLimitValues,
-} from '../core/contract.js';
+} from '../providers/groq/wire.js';
 import { defaultCatalogue, type ModelCatalogue } from '../core/models.js';
 import { redactKeyValue } from '../core/redact.js';
 import { ADMIN_ACTOR, AuditTrail } from './audit.js';

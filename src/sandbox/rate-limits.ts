@@ -1,5 +1,5 @@
 /** Rate-limit windows, Groq's rate-limit headers and messages, as pure functions of the clock. */
-import type { RateLimitValues } from '../core/contract.js';
+import type { RateLimitValues } from '../providers/groq/wire.js';
 
 /**
  * The organization's limits per model when nothing else is set (a generous paid tier: Groq sets

@@ -1,5 +1,5 @@
 /** What the sandbox keeps: the state file's shape (version 2), and the journal's deltas over it. */
-import type { AuditLog, ModelPermissionsInput, RateLimitValues, SpendAlertInput } from '../core/contract.js';
+import type { AuditLog, ModelPermissionsInput, RateLimitValues, SpendAlertInput } from '../providers/groq/wire.js';
 
 export interface StoredProject {
   id: string;

@@ -1,4 +1,4 @@
-import type { Bucket, BucketWidth, CostResult, UsageResult } from '../core/contract.js';
+import type { Bucket, BucketWidth, CostResult, UsageResult } from '../providers/groq/wire.js';
 import { invalid } from './errors.js';
 import { usageRowKey, type UsageRow } from './snapshot.js';
 

@@ -1,6 +1,6 @@
 /** The admin bodies, validated as strictly as the contract says; each failure is a 400 naming its field. */
-import { RATE_LIMIT_FIELDS, type ModelPermissionsInput, type RateLimitValues, type SpendAlertInput } from '../core/contract.js';
-import { MAX_LIMIT } from '../core/shared.js';
+import { RATE_LIMIT_FIELDS, type ModelPermissionsInput, type RateLimitValues, type SpendAlertInput } from '../providers/groq/wire.js';
+import { MAX_LIMIT } from '../core/limits.js';
 import { lookUpModel, type ModelCatalogue } from '../core/models.js';
 import { SandboxError, invalid } from './errors.js';
 

@@ -1,7 +1,6 @@
-/** In-memory builders for the planner's inputs: desired state (policy v2) and live state (contract v2). */
-import type { ProjectApiKey, RateLimit } from '../../src/core/contract.js';
-import type { LiveProject, LiveState } from '../../src/core/live-state.js';
-import { METADATA } from '../../src/core/shared.js';
+/** In-memory builders for the planner's inputs: desired state (policy v2) and live state (groq-rbac's domain, core/domain.ts). */
+import type { DomainLiveProject as LiveProject, DomainLiveState as LiveState, KeyMarks, LiveKey, LiveLimit } from '../../src/core/domain.js';
+import { triggerMark } from '../../src/core/marks.js';
 import { desiredRateLimit } from '../../src/plan/plan-projects.js';
 import { usableModels } from '../../src/plan/model-rules.js';
 import { targetsHash } from '../../src/plan/rotation.js';
@@ -10,12 +9,12 @@ import type { DesiredKey, DesiredOrg, DesiredProject, DesiredState } from '../..
 export const NOW = 1_795_000_000; // 2026-11-18
 export const MODELS = ['openai/gpt-oss-120b', 'openai/gpt-oss-20b', 'qwen/qwen3.8-27b'];
 
-export const ORG_LIMIT = { max_requests_per_1_minute: 1000, max_tokens_per_1_minute: 1_000_000, max_requests_per_1_day: 1_000_000, max_tokens_per_1_day: 100_000_000 };
+/** Groq's four limit fields, by the policies' names. */
+export const ORG_LIMIT = { requests_per_minute: 1000, tokens_per_minute: 1_000_000, requests_per_day: 1_000_000, tokens_per_day: 100_000_000 };
 
-export function makeOrgRateLimits(models: readonly string[] = MODELS): RateLimit[] {
-  return models.map((model) => ({ object: 'organization.rate_limit', id: `rl-${model}`, model, ...ORG_LIMIT }));
+export function makeOrgRateLimits(models: readonly string[] = MODELS): LiveLimit[] {
+  return models.map((model) => ({ id: `rl-${model}`, model, values: { ...ORG_LIMIT } }));
 }
-
 export function makeDesiredProject(name: string, overrides: Partial<DesiredProject> = {}): DesiredProject {
   return {
     name, team: 'chatbot', description: null, models: null, limits: { default: {}, models: {} }, protect: false,
@@ -43,59 +42,61 @@ export function makeDesired(projects: DesiredProject[], keys: DesiredKey[], org:
 }
 
 let seq = 0;
-export function makeLiveKey(overrides: Partial<ProjectApiKey> = {}): ProjectApiKey {
+export function makeLiveKey(overrides: Partial<LiveKey> = {}): LiveKey {
   seq += 1;
   return {
-    object: 'organization.project.api_key', id: `key_${String(seq).padStart(6, '0')}`, name: `live-${seq}`, redacted_value: `gsk_…${String(seq).padStart(4, '0')}`,
-    created_at: NOW - 86400, last_used_at: NOW - 3600, metadata: {}, ...overrides,
+    id: `key_${String(seq).padStart(6, '0')}`, name: `live-${seq}`, redacted_value: `gsk_…${String(seq).padStart(4, '0')}`,
+    created_at: NOW - 86400, last_used_at: NOW - 3600, marks: null, ...overrides,
   };
 }
 
-/** A live key exactly as groq-rbac would have created and delivered it for `key` (generation 1 unless overridden). */
-export function managedKeyFor(key: DesiredKey, overrides: Partial<ProjectApiKey> = {}, generation = 1): ProjectApiKey {
-  const created = overrides.created_at ?? NOW - 86400;
-  return makeLiveKey({
-    name: key.name,
-    created_at: created,
-    metadata: {
-      [METADATA.key]: key.name, [METADATA.generation]: String(generation), [METADATA.deliveredAt]: String(created + 5), [METADATA.targets]: targetsHash(key.rotation.deliver),
-      ...(key.rotation.trigger !== null ? { [METADATA.trigger]: key.rotation.trigger } : {}), ...(key.protect ? { [METADATA.protect]: 'true' } : {}),
-    },
-    ...overrides,
-  });
+/** Marks of a generation as groq-rbac makes and delivers one for `key`. */
+export function marksFor(key: DesiredKey, generation = 1, deliveredAt: number | null = NOW - 86400 + 5): KeyMarks {
+  return {
+    key: key.name, generation, trigger: key.rotation.trigger !== null ? triggerMark(key.rotation.trigger) : null, delivered_at: deliveredAt,
+    targets: targetsHash(key.rotation.deliver), protect: key.protect,
+  };
 }
 
-export function makeLiveProject(name: string, overrides: Partial<LiveProject> = {}, orgLimits: RateLimit[] = makeOrgRateLimits()): LiveProject {
+/**
+ * A live key exactly as groq-rbac would have created and delivered it for `key` (generation 1
+ * unless overridden); `marks` in the overrides are merged into those.
+ */
+export function managedKeyFor(key: DesiredKey, overrides: Omit<Partial<LiveKey>, 'marks'> & { marks?: Partial<KeyMarks> } = {}, generation = 1): LiveKey {
+  const created = overrides.created_at ?? NOW - 86400;
+  const { marks, ...rest } = overrides;
+  return makeLiveKey({ name: key.name, created_at: created, ...rest, marks: { ...marksFor(key, generation, created + 5), ...marks } });
+}
+
+export function makeLiveProject(name: string, overrides: Partial<LiveProject> = {}, orgLimits: LiveLimit[] = makeOrgRateLimits()): LiveProject {
   seq += 1;
   return {
-    project: { object: 'organization.project', id: `proj_${String(seq).padStart(6, '0')}`, name, created_at: NOW - 10 * 86400, archived_at: null, status: 'active' },
-    permissions: { object: 'project.model_permissions', mode: 'deny_list', model_ids: [] },
-    rateLimits: orgLimits.map((r) => ({ ...r, object: 'project.rate_limit' })),
+    id: `proj_${String(seq).padStart(6, '0')}`, name, created_at: NOW - 10 * 86400,
+    permissions: null,
+    limits: orgLimits.map((r) => ({ ...r, values: { ...r.values } })),
     keys: [],
     ...overrides,
   };
 }
 
 /** A live project exactly as groq-rbac would have set it up for `project` and its `keys`. */
-export function liveProjectFor(project: DesiredProject, keys: DesiredKey[], orgLimits: RateLimit[] = makeOrgRateLimits()): LiveProject {
-  const permissions = project.models
-    ? { object: 'project.model_permissions' as const, mode: project.models.mode, model_ids: [...project.models.models] }
-    : { object: 'project.model_permissions' as const, mode: 'deny_list' as const, model_ids: [] };
+export function liveProjectFor(project: DesiredProject, keys: DesiredKey[], orgLimits: LiveLimit[] = makeOrgRateLimits()): LiveProject {
+  const permissions = project.models ? { mode: project.models.mode, models: [...project.models.models].sort() } : null;
   const usable = new Set(usableModels(orgLimits.map((r) => r.model), null, project.models));
   return makeLiveProject(project.name, {
     permissions,
-    rateLimits: orgLimits.map((r) => ({ ...r, object: 'project.rate_limit', ...(usable.has(r.model) ? desiredRateLimit(project, r) : {}) })),
+    limits: orgLimits.map((r) => ({ ...r, values: usable.has(r.model) ? desiredRateLimit(project, r) : { ...r.values } })),
     keys: keys.map((k) => managedKeyFor(k)),
   }, orgLimits);
 }
 
 export function makeLive(projects: LiveProject[], overrides: Partial<LiveState> = {}): LiveState {
   return {
-    org: { object: 'organization', id: 'org_test', name: 'Test' },
-    permissions: { object: 'organization.model_permissions', mode: 'deny_list', model_ids: [] },
-    rateLimits: makeOrgRateLimits(),
-    spendLimit: null,
-    spendAlerts: [],
+    provider: 'groq',
+    org: { id: 'org_test', name: 'Test' },
+    permissions: null,
+    limits: makeOrgRateLimits(),
+    spending: { monthly_cap_usd: null, enforcing: false, alerts: [] },
     projects,
     observed_at: NOW,
     ...overrides,

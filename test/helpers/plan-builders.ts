@@ -1,11 +1,11 @@
 /**
- * In-memory builders for plans (format_version 2) and each kind of change, for tests that render,
+ * In-memory builders for plans (format_version 3) and each kind of change, for tests that render,
  * apply or compare plans without planning. Defaults describe team `chatbot`'s project
  * `chatbot-prod`; `fields`, `summary` and `fingerprint` are derived unless given.
  */
 import { fingerprintChanges } from '../../src/plan/fingerprint.js';
+import { diffKeyStates } from '../../src/plan/plan-keys.js';
 import {
-  METADATA,
   type Change, type FieldChange, type KeyAction, type KeyChange, type KeyState, type OrgPermissionsChange, type Plan, type PlanSummary,
   type PendingStep, type ProjectChange, type ProjectPermissionsChange, type RateLimitChange, type Refusal, type SpendAlertChange, type SpendLimitChange,
   type UnmanagedKey, type UnmanagedProject, type Warning,
@@ -21,7 +21,7 @@ type Rule = OrgPermissionsChange['before'];
 export function makePlan(changes: Change[] = [], overrides: Partial<Plan> = {}): Plan {
   const org = overrides.org ?? 'org_test';
   return {
-    format_version: 2,
+    format_version: 3,
     org,
     generated_at: PLAN_NOW,
     fingerprint: fingerprintChanges(org, changes),
@@ -97,32 +97,25 @@ export function makeProjectPermissionsChange(overrides: Partial<ProjectPermissio
   };
 }
 
-/** The organization's default limits for a model, in the contract's names. */
-export const ORG_LIMITS = { max_requests_per_1_minute: 1000, max_tokens_per_1_minute: 250_000, max_requests_per_1_day: 500_000, max_tokens_per_1_day: 10_000_000 };
+/** The organization's default limits for a model, by the policies' field names. */
+export const ORG_LIMITS = { requests_per_minute: 1000, tokens_per_minute: 250_000, requests_per_day: 500_000, tokens_per_day: 10_000_000 };
 
 export function makeRateLimitChange(overrides: Partial<RateLimitChange> = {}): RateLimitChange {
   const model = overrides.model ?? 'openai/gpt-oss-120b';
-  const before = overrides.before ?? { ...ORG_LIMITS, max_tokens_per_1_minute: 100_000 };
-  const after = overrides.after ?? { ...before, max_tokens_per_1_minute: 60_000 };
-  const names = { max_requests_per_1_minute: 'requests_per_minute', max_tokens_per_1_minute: 'tokens_per_minute', max_requests_per_1_day: 'requests_per_day', max_tokens_per_1_day: 'tokens_per_day' } as const;
-  const fields = (Object.keys(names) as (keyof typeof names)[]).filter((f) => before[f] !== after[f]).map((f) => ({ field: names[f], before: before[f], after: after[f] }));
+  const before = overrides.before ?? { ...ORG_LIMITS, tokens_per_minute: 100_000 };
+  const after = overrides.after ?? { ...before, tokens_per_minute: 60_000 };
+  const fields = (Object.keys(ORG_LIMITS) as (keyof typeof ORG_LIMITS)[]).filter((f) => before[f] !== after[f]).map((f) => ({ field: f, before: before[f], after: after[f] }));
   return {
     resource: 'project_rate_limit', action: 'update', reason: 'differs', team: 'chatbot', project: 'chatbot-prod', project_id: 'proj_prod',
     model, rate_limit_id: `rl-${model}`, before, after, fields, ...overrides,
   };
 }
 
-/** Name and metadata entry by entry, as the planner writes them (`name`, `metadata.groq-rbac/…`). */
+/** Field by field, as the planner writes them (`name`, `managed`, `protect`); a create lists what it sets. */
 export function keyFieldChanges(before: KeyState | null, after: KeyState | null): FieldChange[] {
-  const fields: FieldChange[] = [];
-  if (before && after && before.name !== after.name) fields.push({ field: 'name', before: before.name, after: after.name });
-  if (!after) return fields;
-  for (const m of [...new Set([...Object.keys(before?.metadata ?? {}), ...Object.keys(after.metadata)])].sort()) {
-    const b = before?.metadata[m] ?? null;
-    const a = after.metadata[m] ?? null;
-    if (b !== a) fields.push({ field: `metadata.${m}`, before: b, after: a });
-  }
-  return fields;
+  if (!after) return [];
+  if (!before) return [{ field: 'managed', before: null, after: true }, ...(after.protect ? [{ field: 'protect', before: null, after: true }] : [])];
+  return diffKeyStates(before, after);
 }
 
 const REASONS = { create: 'new', update: 'differs', delete: 'removed', adopt: 'same_name', rotate: 'differs' } as const;
@@ -130,18 +123,18 @@ const REASONS = { create: 'new', update: 'differs', delete: 'removed', adopt: 's
 /** A key change; `action` decides the defaults (`before`/`after`, ids, reason, the last use of a delete). */
 export function makeKeyChange(action: KeyAction, overrides: Partial<KeyChange> = {}): KeyChange {
   const key = overrides.key ?? 'chatbot-prod-web';
-  const managed: KeyState = { name: key, metadata: { [METADATA.key]: key } };
-  const before = overrides.before !== undefined ? overrides.before : action === 'create' ? null : action === 'adopt' ? { name: key, metadata: {} } : managed;
+  const managed: KeyState = { name: key, managed: true, protect: false };
+  const before = overrides.before !== undefined ? overrides.before : action === 'create' ? null : action === 'adopt' ? { name: key, managed: false, protect: false } : managed;
   const after = overrides.after !== undefined ? overrides.after : action === 'delete' ? null : managed;
   const live = action !== 'create';
   if (action === 'rotate') {
-    const rotating: KeyChange['before'] = { name: key, metadata: { [METADATA.key]: key, [METADATA.generation]: '1' } };
+    const rotating: KeyChange['before'] = managed;
     const b = overrides.before !== undefined ? overrides.before : rotating;
     const a = overrides.after !== undefined ? overrides.after : rotating;
     return {
       resource: 'api_key', action, reason: 'differs', team: 'chatbot', key, project: 'chatbot-prod', project_id: 'proj_prod',
       key_id: `key_${key}`, redacted_value: 'gsk_…abcd', before: b, after: a, fields: [],
-      rotation: { generation: 2, cause: 'age', time_driven: true, targets: ['github acme/chatbot environment production secret GROQ_API_KEY'] },
+      rotation: { generation: 2, from_generation: 1, cause: 'age', time_driven: true, targets: ['github acme/chatbot environment production secret GROQ_API_KEY'] },
       ...overrides,
     };
   }

@@ -1,5 +1,6 @@
-import { GroqClient } from '../../src/groq/client.js';
-import type { TransportOptions } from '../../src/groq/transport.js';
+import { GroqClient } from '../../src/providers/groq/client.js';
+import { GroqProvider } from '../../src/providers/groq/write.js';
+import type { TransportOptions } from '../../src/net/transport.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server.js';
 
 // Responses are asserted field by field in the tests; typing each one would add nothing.
@@ -9,6 +10,8 @@ type Json = any;
 export interface TestOrg {
   sandbox: Sandbox;
   client: GroqClient;
+  /** The same client behind the provider port, as apply and app use it. */
+  provider: GroqProvider;
   /** A raw request to the sandbox (admin calls by default; pass `token` for inference or none). */
   request(method: string, path: string, options?: { body?: unknown; token?: string | null; headers?: Record<string, string> }): Promise<{ status: number; headers: Headers; body: Json }>;
   close(): Promise<void>;
@@ -21,6 +24,7 @@ export async function startTestOrg(options: SandboxOptions = {}, clientOptions: 
   return {
     sandbox,
     client,
+    provider: new GroqProvider(client),
     async request(method, path, o = {}) {
       const token = o.token === undefined ? sandbox.adminKey : o.token;
       const res = await fetch(`${sandbox.url}${path}`, {

@@ -281,7 +281,7 @@ describe('the Action bundle, run as Actions runs it', () => {
     expect(comment.body).toContain('+ project "chatbot-prod"');
     expect(first.outputs).toMatchObject({ 'has-changes': 'true', summary: expect.stringMatching(/^Plan: \d+ to create/) });
     expect(first.outputs.fingerprint).toMatch(/^[0-9a-f]{64}$/);
-    expect(JSON.parse(fs.readFileSync(first.outputs['plan-json']!, 'utf8'))).toMatchObject({ format_version: 2, org: 'org_sandbox', fingerprint: first.outputs.fingerprint });
+    expect(JSON.parse(fs.readFileSync(first.outputs['plan-json']!, 'utf8'))).toMatchObject({ format_version: 3, org: 'org_sandbox', fingerprint: first.outputs.fingerprint });
     expect(first.summary).toContain('### groq-rbac plan for `org_sandbox`');
 
     // The same plan again: the comment already says it, nothing is written.

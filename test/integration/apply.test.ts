@@ -3,10 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyPlan } from '../../src/apply/apply-plan.js';
-import { deliverToTargets } from '../../src/app/deliver.js';
+import { deliverToTargets } from '../../src/app/deliver-to-targets.js';
 import { silentLogger } from '../../src/core/log.js';
-import { DELIVERED_ON_CREATE, METADATA } from '../../src/core/shared.js';
-import { readLiveState } from '../../src/groq/read-live-state.js';
+import { DELIVERED_ON_CREATE, METADATA } from '../../src/providers/groq/metadata.js';
+import { readLiveState } from '../../src/providers/groq/read.js';
 import { planChanges } from '../../src/plan/plan-changes.js';
 import { targetsHash } from '../../src/plan/rotation.js';
 import type { DesiredState } from '../../src/policy/types.js';
@@ -38,7 +38,7 @@ const desiredOf = (projects: string[], keysPerProject: number, extra: Partial<De
 describe('applyPlan against the sandbox', () => {
   it('creates projects, then their permissions, limits and keys, and converges', async () => {
     const desired = desiredOf(['alpha', 'beta'], 2);
-    const report = await applyPlan(await plan(desired), org.client, { concurrency: 4 });
+    const report = await applyPlan(await plan(desired), org.provider, { concurrency: 4 });
     expect(report.summary).toEqual({ applied: 2 + 2 + 2 + 4, failed: 0, skipped: 0 });
     const [alpha] = (await org.client.listProjects()).filter((p) => p.name === 'alpha');
     expect(await org.client.getProjectModelPermissions(alpha!.id)).toMatchObject({ mode: 'allow_list', model_ids: ['openai/gpt-oss-20b'] });
@@ -52,22 +52,22 @@ describe('applyPlan against the sandbox', () => {
   it('skips the changes of a project that could not be created, and a re-run finishes them', async () => {
     const desired = desiredOf(['alpha'], 1);
     await fault([{ method: 'POST', path: '/openai/v1/organization/projects', status: 400, code: 'invalid_request_error', times: 1 }]);
-    const report = await applyPlan(await plan(desired), org.client);
+    const report = await applyPlan(await plan(desired), org.provider);
     expect(report.summary).toEqual({ applied: 0, failed: 1, skipped: 3 });
     expect(report.outcomes.filter((o) => o.status === 'skipped').map((o) => o.resource)).toEqual(['project_model_permissions', 'project_rate_limit', 'api_key']);
-    const again = await applyPlan(await plan(desired), org.client);
+    const again = await applyPlan(await plan(desired), org.provider);
     expect(again.summary.failed).toBe(0);
     expect((await plan(desired)).changes).toEqual([]);
   });
 
   it('does not make a second key when the read-back of a replayed create gets a spurious 404', async () => {
     const desired = desiredOf(['alpha'], 3);
-    await applyPlan(await plan(makeDesired(desired.projects, [], { id: 'org_test' })), org.client);
+    await applyPlan(await plan(makeDesired(desired.projects, [], { id: 'org_test' })), org.provider);
     const creates = await plan(desired);
-    expect((await applyPlan(creates, org.client)).summary.failed).toBe(0);
+    expect((await applyPlan(creates, org.provider)).summary.failed).toBe(0);
     // The same creates again (a retried apply): replays, and the first read-back meets a spurious 404.
     await fault([{ method: 'GET', path: '/openai/v1/organization/projects/*', status: 404, code: 'api_key_not_found', times: 1 }]);
-    const again = await applyPlan(creates, org.client, { concurrency: 1 });
+    const again = await applyPlan(creates, org.provider, { concurrency: 1 });
     expect(again.summary).toEqual({ applied: 3, failed: 0, skipped: 0 });
     expect((await allKeys()).length).toBe(3);
     expect((await plan(desired)).changes).toEqual([]);
@@ -75,11 +75,11 @@ describe('applyPlan against the sandbox', () => {
 
   it('re-creates a key when the replayed create returns one deleted since', async () => {
     const desired = desiredOf(['alpha'], 1);
-    const first = await applyPlan(await plan(desired), org.client);
+    const first = await applyPlan(await plan(desired), org.provider);
     const keyId = first.outcomes.find((o) => o.resource === 'api_key')!.id!;
     const [project] = await org.client.listProjects();
     await org.client.deleteProjectKey(project!.id, keyId);
-    const second = await applyPlan(await plan(desired), org.client);
+    const second = await applyPlan(await plan(desired), org.provider);
     expect(second.summary.failed).toBe(0);
     const keys = await allKeys();
     expect(keys).toHaveLength(1);
@@ -88,40 +88,40 @@ describe('applyPlan against the sandbox', () => {
 
   it('makes one key when two applies of different policy versions create it at once', async () => {
     const a = desiredOf(['alpha'], 2);
-    await applyPlan(await plan(makeDesired(a.projects, [], { id: 'org_test' })), org.client);
+    await applyPlan(await plan(makeDesired(a.projects, [], { id: 'org_test' })), org.provider);
     const b: DesiredState = { ...a, keys: a.keys.map((k) => ({ ...k, protect: true })) };
     const [pa, pb] = [await plan(a), await plan(b)];
-    const [ra, rb] = await Promise.all([applyPlan(pa, org.client), applyPlan(pb, org.client)]);
+    const [ra, rb] = await Promise.all([applyPlan(pa, org.provider), applyPlan(pb, org.provider)]);
     expect(ra.summary.failed + rb.summary.failed).toBe(0);
     expect((await allKeys()).map((k) => k.metadata[METADATA.key]).sort()).toEqual(['alpha-k0', 'alpha-k1']);
   });
 
   it('counts a delete of a key that is already gone as done', async () => {
     const desired = desiredOf(['alpha'], 1);
-    await applyPlan(await plan(desired), org.client);
+    await applyPlan(await plan(desired), org.provider);
     const deletion = await plan(makeDesired(desired.projects, [], { id: 'org_test' }));
     const change = deletion.changes.find((c) => c.resource === 'api_key' && c.action === 'delete')!;
     const [project] = await org.client.listProjects();
     await org.client.deleteProjectKey(project!.id, change.resource === 'api_key' ? change.key_id! : '');
-    const report = await applyPlan(deletion, org.client);
+    const report = await applyPlan(deletion, org.provider);
     expect(report.outcomes).toMatchObject([{ action: 'delete', status: 'applied', message: expect.stringMatching(/^key_\w+ was already gone$/) }]);
   });
 
   it('archives a project that left the policies; its keys stop authenticating', async () => {
     const desired = desiredOf(['alpha', 'beta'], 1);
     let value = '';
-    await applyPlan(await plan(desired), org.client, { deliver: async (change, created) => void (change.project === 'beta' && (value = created.value)) });
+    await applyPlan(await plan(desired), org.provider, { deliver: async (change, created) => void (change.project === 'beta' && (value = created.value)) });
     expect((await org.request('POST', '/openai/v1/chat/completions', { token: value, body: { model: 'openai/gpt-oss-20b', messages: [{ role: 'user', content: 'hi' }] } })).status).toBe(200);
     const archival = await plan(desiredOf(['alpha'], 1));
     expect(archival.changes.map((c) => `${c.resource}:${c.action}`)).toEqual(['project:archive']);
-    expect((await applyPlan(archival, org.client)).summary.failed).toBe(0);
+    expect((await applyPlan(archival, org.provider)).summary.failed).toBe(0);
     expect((await org.client.listProjects()).map((p) => p.name)).toEqual(['alpha']);
     expect((await org.request('POST', '/openai/v1/chat/completions', { token: value, body: { model: 'openai/gpt-oss-20b', messages: [{ role: 'user', content: 'hi' }] } })).status).toBe(401);
   });
 
   it('hands each new key to deliver while its value is in hand, and never puts it in the report', async () => {
     const seen: string[] = [];
-    const report = await applyPlan(await plan(desiredOf(['alpha'], 1)), org.client, { deliver: async (change, created) => void seen.push(`${change.key}:${created.value.slice(0, 4)}`) });
+    const report = await applyPlan(await plan(desiredOf(['alpha'], 1)), org.provider, { deliver: async (change, created) => void seen.push(`${change.key}:${created.value.slice(0, 4)}`) });
     expect(seen).toEqual(['alpha-k0:gsk_']);
     expect(JSON.stringify(report)).not.toMatch(/gsk_[A-Za-z0-9]{8,}/);
   });
@@ -142,7 +142,7 @@ describe('a key with no delivery target', () => {
   const untargeted = (d: DesiredState): DesiredState => ({ ...d, keys: d.keys.map((k) => ({ ...k, rotation: { ...k.rotation, deliver: [] } })) });
   /** The org with the projects of `desired` set up, and the plan that creates its keys. */
   async function keyCreates(desired: DesiredState) {
-    expect((await applyPlan(await plan(makeDesired(desired.projects, [], { id: 'org_test' })), org.client)).summary.failed).toBe(0);
+    expect((await applyPlan(await plan(makeDesired(desired.projects, [], { id: 'org_test' })), org.provider)).summary.failed).toBe(0);
     const creates = await plan(desired);
     expect(creates.changes.map((c) => `${c.resource}:${c.action}`)).toEqual(desired.keys.map(() => 'api_key:create'));
     return creates;
@@ -154,7 +154,7 @@ describe('a key with no delivery target', () => {
     const values: string[] = [];
     let report: Awaited<ReturnType<typeof applyPlan>> | undefined;
     const sent = await requestsOf(async () => {
-      report = await applyPlan(creates, org.client, { deliver: async (_change, created) => void values.push(created.value) });
+      report = await applyPlan(creates, org.provider, { deliver: async (_change, created) => void values.push(created.value) });
     });
     expect(sent).toEqual({ [CREATE]: 4 });
     expect(report!.summary).toEqual({ applied: 4, failed: 0, skipped: 0 });
@@ -167,7 +167,7 @@ describe('a key with no delivery target', () => {
     const after = await plan(desired);
     expect(after.changes).toEqual([]);
     expect(after.pending).toEqual([]);
-    expect((await applyPlan(after, org.client)).outcomes).toEqual([]);
+    expect((await applyPlan(after, org.provider)).outcomes).toEqual([]);
     // Unverified, the values work all the same.
     expect(values).toHaveLength(4);
     for (const value of values) expect((await org.request('POST', '/openai/v1/chat/completions', { token: value, body: chat('openai/gpt-oss-20b') })).status).toBe(200);
@@ -176,12 +176,12 @@ describe('a key with no delivery target', () => {
   it('keeps its create body the same across runs: a later re-run of the plan replays it and makes no second key', async () => {
     const desired = untargeted(desiredOf(['alpha'], 2));
     const creates = await keyCreates(desired);
-    expect((await applyPlan(creates, org.client)).summary.failed).toBe(0);
+    expect((await applyPlan(creates, org.provider)).summary.failed).toBe(0);
     const first = (await allKeys()).map((k) => k.id).sort();
     // Minutes later on the organization's clock (as the client last saw it): a time in the body would make it another request.
     await org.request('POST', '/_sandbox/clock', { body: { advance_seconds: 300 } });
     await org.client.getOrganization();
-    const again = await applyPlan(creates, org.client);
+    const again = await applyPlan(creates, org.provider);
     expect(again.summary).toEqual({ applied: 2, failed: 0, skipped: 0 });
     for (const o of again.outcomes) expect(o.message).not.toMatch(/another apply/);
     expect((await allKeys()).map((k) => k.id).sort()).toEqual(first);
@@ -193,7 +193,7 @@ describe('a key with no delivery target', () => {
     const creates = await keyCreates(desired);
     await fault([{ method: 'POST', path: '/openai/v1/organization/projects/*/api_keys', status: 502, after_commit: true, times: 1 }]);
     let report: Awaited<ReturnType<typeof applyPlan>> | undefined;
-    const sent = await requestsOf(async () => void (report = await applyPlan(creates, org.client)));
+    const sent = await requestsOf(async () => void (report = await applyPlan(creates, org.provider)));
     expect(report!.summary).toEqual({ applied: 1, failed: 0, skipped: 0 });
     expect(sent).toMatchObject({ [CREATE]: 2, [VERIFY]: 1, [MARK]: 1 });
     const keys = await allKeys();
@@ -205,10 +205,10 @@ describe('a key with no delivery target', () => {
   it('is deleted when deliver throws, and the next run makes it again', async () => {
     const desired = untargeted(desiredOf(['alpha'], 1));
     const creates = await keyCreates(desired);
-    const failed = await applyPlan(creates, org.client, { deliver: async () => { throw new Error('masking failed'); } });
+    const failed = await applyPlan(creates, org.provider, { deliver: async () => { throw new Error('masking failed'); } });
     expect(failed.outcomes).toMatchObject([{ status: 'failed', message: 'masking failed' }]);
     expect(await allKeys()).toEqual([]);
-    expect((await applyPlan(await plan(desired), org.client)).summary).toEqual({ applied: 1, failed: 0, skipped: 0 });
+    expect((await applyPlan(await plan(desired), org.provider)).summary).toEqual({ applied: 1, failed: 0, skipped: 0 });
     expect((await allKeys()).map((k) => k.metadata[METADATA.deliveredAt])).toEqual([DELIVERED_ON_CREATE]);
     expect((await plan(desired)).changes).toEqual([]);
   });
@@ -221,7 +221,7 @@ describe('a key with no delivery target', () => {
       const creates = await keyCreates(desired);
       let report: Awaited<ReturnType<typeof applyPlan>> | undefined;
       const sent = await requestsOf(async () => {
-        report = await applyPlan(creates, org.client, { deliver: deliverToTargets(desired, { env: {}, cwd: dir, logger: silentLogger }) });
+        report = await applyPlan(creates, org.provider, { deliver: deliverToTargets(desired, { env: {}, cwd: dir, logger: silentLogger }) });
       });
       expect(sent).toEqual({ [CREATE]: 2, [VERIFY]: 1, [MARK]: 1 });
       expect(report!.outcomes.map((o) => [o.key, o.message.replace(/key_\w+ \(gsk_…\w+\)/, 'K')])).toEqual([

@@ -253,7 +253,7 @@ describe('plan and apply against the sandbox', () => {
     expect(md.stdout).toMatch(/^<!-- groq-rbac:plan -->/);
     const json = await cli('plan', '--format', 'json', '--out', 'saved/plan.json');
     const parsed = JSON.parse(json.stdout);
-    expect(parsed).toMatchObject({ format_version: 2, org: 'org_sandbox', summary: { create: 19, update: 24, delete: 0, adopt: 0, archive: 0, rotate: 0 } });
+    expect(parsed).toMatchObject({ format_version: 3, org: 'org_sandbox', summary: { create: 19, update: 24, delete: 0, adopt: 0, archive: 0, rotate: 0 } });
     expect(JSON.parse(fs.readFileSync(path.join(ws, 'saved/plan.json'), 'utf8')).fingerprint).toBe(parsed.fingerprint);
     expect((await cli('plan', '--format', 'yaml')).stderr).toContain('--format must be one of text, markdown, json, not "yaml"');
   });

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GroqClient } from '../../src/groq/client.js';
+import { GroqClient } from '../../src/providers/groq/client.js';
 import { startTestOrg, type TestOrg } from '../helpers/sandbox.js';
 
 /** A forward proxy on 127.0.0.1 (CONNECT tunnels, as undici uses, and plain relays) that records what it carried. */

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Project } from '../../src/core/contract.js';
-import type { GroqClient } from '../../src/groq/client.js';
-import { readLiveState } from '../../src/groq/read-live-state.js';
-import type { GroqAdmin } from '../../src/groq/types.js';
+import type { Project } from '../../src/providers/groq/wire.js';
+import type { GroqClient } from '../../src/providers/groq/client.js';
+import { readLiveState } from '../../src/providers/groq/read.js';
+import type { GroqAdmin } from '../../src/providers/groq/admin.js';
 import { startTestOrg, type TestOrg } from '../helpers/sandbox.js';
 
 const PER_PROJECT = ['getProjectModelPermissions', 'listProjectRateLimits', 'listProjectKeys'] as const;
@@ -97,11 +97,13 @@ describe('readLiveState against the sandbox', () => {
       expect(delta(`GET /openai/v1/${route}`)).toBe(1);
     }
 
-    expect(live.projects.map((p) => p.project.id)).toEqual(ids);
-    expect(live.projects.every((p) => p.keys.length === 2 && p.rateLimits.length === live.rateLimits.length && p.permissions.object === 'project.model_permissions')).toBe(true);
-    expect(live.spendLimit).toMatchObject({ threshold_amount: 50_000 });
-    expect(live.spendAlerts).toEqual([]);
-    expect(live.permissions).toMatchObject({ object: 'organization.model_permissions' });
+    expect(live.projects.map((p) => p.id)).toEqual(ids);
+    // In groq-rbac's terms: limits by the policies' names, no restriction as null, money in dollars, keys with marks.
+    expect(live.projects.every((p) => p.keys.length === 2 && p.limits.length === live.limits.length && p.permissions === null)).toBe(true);
+    expect(live.limits[0]!.values).toEqual({ requests_per_minute: expect.any(Number), tokens_per_minute: expect.any(Number), requests_per_day: expect.any(Number), tokens_per_day: expect.any(Number) });
+    expect(live.projects[0]!.keys[0]!.marks).toMatchObject({ key: expect.any(String), generation: 1, delivered_at: null, protect: false });
+    expect(live.spending).toEqual({ monthly_cap_usd: 500, enforcing: false, alerts: [] });
+    expect(live.provider).toBe('groq');
     const clock = (await org.request('GET', '/_sandbox/clock')).body.now as number;
     expect(Math.abs(live.observed_at - clock)).toBeLessThanOrEqual(2);
   });
@@ -141,7 +143,7 @@ describe('readLiveState against the sandbox', () => {
     const startedBefore = seen.events.slice(0, secondPage).filter((e) => e.startsWith('start '));
     expect(startedBefore.length).toBeGreaterThan(8);
     expect(startedBefore.every((e) => ids.slice(0, 100).includes(e.split(' ')[2]!))).toBe(true);
-    expect(live.projects.map((p) => p.project.id)).toEqual(ids);
+    expect(live.projects.map((p) => p.id)).toEqual(ids);
   });
 
   it('fails with the first error and starts no more reads after it', async () => {
@@ -170,7 +172,7 @@ describe('readLiveState with any GroqAdmin', () => {
       },
     });
     const live = await readLiveState(plain);
-    expect(live.projects.map((p) => p.project.id)).toEqual(ids);
+    expect(live.projects.map((p) => p.id)).toEqual(ids);
     expect(live.projects.every((p) => p.keys.length === 1)).toBe(true);
   });
 });

@@ -4,14 +4,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { applyOrganization } from '../../src/app/apply-organization.js';
-import { deliverToTargets } from '../../src/app/deliver.js';
+import { deliverToTargets } from '../../src/app/deliver-to-targets.js';
 import type { OrgSession } from '../../src/app/session.js';
 import { silentLogger } from '../../src/core/log.js';
-import type { GroqAdmin } from '../../src/groq/types.js';
+import type { GroqAdmin } from '../../src/providers/groq/admin.js';
+import { GroqProvider } from '../../src/providers/groq/write.js';
 import type { DesiredKey } from '../../src/policy/types.js';
 import type { ApplyOptions } from '../../src/apply/apply-plan.js';
 import { DeliveryIncomplete } from '../../src/apply/deliver/types.js';
-import { METADATA } from '../../src/core/shared.js';
+import { METADATA } from '../../src/providers/groq/metadata.js';
 import { makeDesired, makeDesiredKey, makeDesiredProject } from '../helpers/builders.js';
 import { chat, startTestOrg, type TestOrg } from '../helpers/sandbox.js';
 
@@ -62,7 +63,7 @@ function adminWith(hooks: AdminHooks): GroqAdmin {
 
 async function run(admin: GroqAdmin, key: DesiredKey, deliver?: ApplyOptions['deliver']) {
   const desired = makeDesired([project], [key], { id: 'org_test' });
-  const session: OrgSession = { admin, adminKeyRedacted: null, target: 'race', concurrency: 4, close: async () => {} };
+  const session: OrgSession = { admin: new GroqProvider(admin), adminKeyRedacted: null, target: 'race', concurrency: 4, close: async () => {} };
   return applyOrganization({ session, desired, expectedFingerprint: null, force: false, confirm: async () => true, deliver: deliver ?? deliverToTargets(desired, { env: {}, cwd: dir, logger: silentLogger }) });
 }
 const realDeliver = (key: DesiredKey) => deliverToTargets(makeDesired([project], [key], { id: 'org_test' }), { env: {}, cwd: dir, logger: silentLogger });
@@ -155,7 +156,7 @@ it('a replaying run that finds the creator discarding the key delivers nothing, 
   expect((await liveKeys()).map((k) => k.metadata[METADATA.generation])).toEqual(['1']);
 });
 
-const sessionOf = (): OrgSession => ({ admin: org.client, adminKeyRedacted: null, target: 't', concurrency: 4, close: async () => {} });
+const sessionOf = (): OrgSession => ({ admin: org.provider, adminKeyRedacted: null, target: 't', concurrency: 4, close: async () => {} });
 const advance = (s: number) => org.request('POST', '/_sandbox/clock', { body: { advance_seconds: s } });
 const slowKey = (trigger: string | null): DesiredKey => {
   const base = makeDesiredKey('web', { project: 'chatbot-prod' });

@@ -3,11 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyOrganization, type ApplyResult } from '../../src/app/apply-organization.js';
-import { deliverToTargets } from '../../src/app/deliver.js';
+import { deliverToTargets } from '../../src/app/deliver-to-targets.js';
 import type { OrgSession } from '../../src/app/session.js';
 import { silentLogger } from '../../src/core/log.js';
 import { containsKeyValue } from '../../src/core/redact.js';
-import { METADATA } from '../../src/core/shared.js';
+import { METADATA } from '../../src/providers/groq/metadata.js';
 import { renderPlanText } from '../../src/plan/render-text.js';
 import type { DesiredKey } from '../../src/policy/types.js';
 import { makeDesired, makeDesiredKey, makeDesiredProject } from '../helpers/builders.js';
@@ -22,7 +22,7 @@ let printed: string[];
 beforeEach(async () => {
   org = await startTestOrg({ orgId: 'org_test' });
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'groq-rbac-rotation-'));
-  session = { admin: org.client, adminKeyRedacted: null, target: 'test sandbox', concurrency: 4, close: async () => {} };
+  session = { admin: org.provider, adminKeyRedacted: null, target: 'test sandbox', concurrency: 4, close: async () => {} };
   printed = [];
 });
 

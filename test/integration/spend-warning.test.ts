@@ -9,7 +9,7 @@ let org: TestOrg;
 let session: OrgSession;
 beforeEach(async () => {
   org = await startTestOrg({ orgId: 'org_test' });
-  session = { admin: org.client, adminKeyRedacted: null, target: 'test', concurrency: 4, close: async () => {} };
+  session = { admin: org.provider, adminKeyRedacted: null, target: 'test', concurrency: 4, close: async () => {} };
 });
 afterEach(async () => {
   await org.close();

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { METADATA } from '../../src/core/shared.js';
+import { METADATA } from '../../src/providers/groq/metadata.js';
 import type { DesiredState } from '../../src/policy/types.js';
 import { applyOnce, inMemoryDelivery, planOnce, type Deliveries } from './helpers/apply.js';
 import { childEnv, runCliScanned, spawnCli } from './helpers/cli.js';

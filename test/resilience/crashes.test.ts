@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { METADATA } from '../../src/core/shared.js';
+import { METADATA } from '../../src/providers/groq/metadata.js';
 import type { SandboxRequestEvent } from '../../src/sandbox/server.js';
 import { chat } from '../helpers/sandbox.js';
 import { childEnv, runCliScanned, spawnCli } from './helpers/cli.js';

@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ApplyReport } from '../../src/apply/apply-plan.js';
-import { METADATA } from '../../src/core/shared.js';
+import { LIMIT_TO_CONTRACT, METADATA } from '../../src/providers/groq/metadata.js';
 import type { Change, Plan } from '../../src/plan/types.js';
 import type { DesiredState } from '../../src/policy/types.js';
 import { makeDesiredKey, makeDesiredProject } from '../helpers/builders.js';
@@ -225,7 +225,7 @@ async function untruthful(org: ResilientOrg, plan: Plan, report: ApplyReport, de
       const c = find((x) => x.resource === 'project_rate_limit' && x.project === o.project && x.rate_limit_id === o.id);
       const pid = createdIds.get(o.project!) ?? snapshot.find((p) => p.name === o.project)?.id;
       const live = pid ? (await org.client.listProjectRateLimits(pid)).find((r) => r.id === o.id) : undefined;
-      if (c?.resource !== 'project_rate_limit' || !live || Object.entries(c.after).some(([f, v]) => live[f as keyof typeof live] !== v)) out.push(`${what}: not the values applied`);
+      if (c?.resource !== 'project_rate_limit' || !live || Object.entries(c.after).some(([f, v]) => live[LIMIT_TO_CONTRACT[f as keyof typeof LIMIT_TO_CONTRACT]] !== v)) out.push(`${what}: not the values applied`);
     }
     if (o.resource === 'project_model_permissions') {
       const c = find((x) => x.resource === 'project_model_permissions' && x.project === o.project);

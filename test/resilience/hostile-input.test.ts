@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_LIMIT } from '../../src/core/shared.js';
+import { MAX_LIMIT } from '../../src/core/limits.js';
 import { formatDiagnostic, MAX_DIAGNOSTICS } from '../../src/policy/diagnostics.js';
 import { readPolicies, type PolicyResult } from '../../src/policy/read-policies.js';
 import type { DesiredState, LimitsPolicy } from '../../src/policy/types.js';

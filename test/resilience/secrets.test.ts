@@ -47,6 +47,16 @@ describe('the leak scanner', () => {
     expect(found.filter((f) => f.startsWith('tail:')).length).toBe(1);
     expect(found.filter((f) => f.startsWith('redacted:'))).toEqual([]);
   });
+
+  it('finds an OpenAI key value (sk-svcacct-, sk-admin-) it was never told about; not OpenAI’s redacted form', () => {
+    const s = new SecretScanner();
+    const serviceAccount = `sk-svcacct-${'Ab3_'.repeat(16)}`;
+    s.record('unregistered', `delivered ${serviceAccount}`);
+    s.record('admin', JSON.stringify({ authorization: `Bearer sk-admin-${'x9Y-'.repeat(12)}` }));
+    s.record('redacted', `sk-svcacct-...${serviceAccount.slice(-4)} and sk-[REDACTED]`);
+    const found = s.findings();
+    expect(found).toEqual(['unregistered: a key value (gsk_… or sk-…)', 'admin: a key value (gsk_… or sk-…)']);
+  });
 });
 
 describe('a server that echoes secrets in its errors', () => {

@@ -12,7 +12,8 @@ import { fetch as undiciFetch } from 'undici';
 import type { OrgSession } from '../../src/app/session.js';
 import { silentLogger } from '../../src/core/log.js';
 import { redactKeyValue, registerSecret } from '../../src/core/redact.js';
-import { GroqClient } from '../../src/groq/client.js';
+import { GroqClient } from '../../src/providers/groq/client.js';
+import { GroqProvider } from '../../src/providers/groq/write.js';
 import { createGitHubClient } from '../../src/github/client.js';
 import { renderCodeownersBlock } from '../../src/policy/codeowners.js';
 import { readPolicies } from '../../src/policy/read-policies.js';
@@ -142,7 +143,7 @@ function context(event: 'pull_request' | 'push' | 'workflow_dispatch', inputs: R
 function session(baseUrl: string): OrgSession {
   registerSecret(ADMIN_KEY);
   const client = new GroqClient({ baseUrl, adminKey: ADMIN_KEY, fetch: undiciFetch as unknown as typeof fetch });
-  return { admin: client, adminKeyRedacted: redactKeyValue(ADMIN_KEY), target: new URL(baseUrl).host, concurrency: 4, close: () => client.close() };
+  return { admin: new GroqProvider(client), adminKeyRedacted: redactKeyValue(ADMIN_KEY), target: new URL(baseUrl).host, concurrency: 4, close: () => client.close() };
 }
 
 /** The sandbox's count of organization requests (its own /_sandbox routes are not counted). */

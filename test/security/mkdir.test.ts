@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/core/errors.js';
 import { makeDirs } from '../../src/core/make-dirs.js';
-import { METADATA } from '../../src/core/shared.js';
+import { METADATA } from '../../src/providers/groq/metadata.js';
 import { BIN } from '../helpers/spawn.js';
 import { startTestOrg, type TestOrg } from '../helpers/sandbox.js';
 

@@ -9,7 +9,7 @@ import { formatDiagnostic } from '../../src/policy/diagnostics.js';
 import { importPolicies } from '../../src/policy/import-policies.js';
 import { readPolicies } from '../../src/policy/read-policies.js';
 import { checkProjectOwnership } from '../../src/plan/project-ownership.js';
-import { readLiveState } from '../../src/groq/read-live-state.js';
+import { readLiveState } from '../../src/providers/groq/read.js';
 import { makeDesired, makeDesiredProject } from '../helpers/builders.js';
 import { commitAll, runCli, type RunResult } from '../helpers/cli.js';
 import { createKey, createProjectWithKey, startTestOrg, type TestOrg } from '../helpers/sandbox.js';
@@ -310,7 +310,7 @@ describe('live projects: a team file takes over only what it owns (issue 17, ite
     expect(plan.stderr.split('\n').filter((l) => l.startsWith('ownership: no base revision'))).toHaveLength(1);
     expect(plan.stdout + plan.stderr).toContain('policies/teams/chatbot.yaml:4:5: project "chatbot-prod" exists in the organization, and without a base revision');
     // A project that does not exist yet is new: no grant needed.
-    expect((await readLiveState(org.client)).projects.map((p) => p.project.id)).toContain(projectId);
+    expect((await readLiveState(org.client)).projects.map((p) => p.id)).toContain(projectId);
     write({ 'teams/chatbot.yaml': team('chatbot', project('chatbot-new', 'chatbot-new-web', '{file: {path: .secrets/chatbot/new.key}}')) });
     expect((await cli('plan')).code).toBe(0);
   });

@@ -9,13 +9,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { reconcileMode } from '../../src/action/modes/reconcile.js';
 import type { ModeContext } from '../../src/action/modes/mode.js';
 import { applyOrganization, type ApplyResult } from '../../src/app/apply-organization.js';
-import { deliverToTargets } from '../../src/app/deliver.js';
+import { deliverToTargets } from '../../src/app/deliver-to-targets.js';
 import type { OrgSession } from '../../src/app/session.js';
 import type { ApplyOptions } from '../../src/apply/apply-plan.js';
 import { DeliveryIncomplete } from '../../src/apply/deliver/types.js';
-import type { ProjectApiKey } from '../../src/core/contract.js';
+import type { ProjectApiKey } from '../../src/providers/groq/wire.js';
 import { containsKeyValue } from '../../src/core/redact.js';
-import { METADATA } from '../../src/core/shared.js';
+import { METADATA } from '../../src/providers/groq/metadata.js';
 import { renderPlanJson } from '../../src/plan/render-json.js';
 import { renderPlanText } from '../../src/plan/render-text.js';
 import { targetsHash } from '../../src/plan/rotation.js';
@@ -47,7 +47,7 @@ const keyTo = (deliver: Delivery[]): DesiredKey => {
   return { ...base, rotation: { ...base.rotation, deliver } };
 };
 const desiredWith = (deliver: Delivery[]): DesiredState => makeDesired([project], [keyTo(deliver)], { id: 'org_test' });
-const session = (): OrgSession => ({ admin: org.client, adminKeyRedacted: null, target: 'test sandbox', concurrency: 4, close: async () => {} });
+const session = (): OrgSession => ({ admin: org.provider, adminKeyRedacted: null, target: 'test sandbox', concurrency: 4, close: async () => {} });
 const realDelivery = (desired: DesiredState) => deliverToTargets(desired, { env: {}, cwd: dir, logger: { debug() {}, info() {}, warn() {} } });
 
 /** A reviewed apply (the plan was approved) or an unreviewed one (`only: 'rotations'`). */

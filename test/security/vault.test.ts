@@ -202,7 +202,7 @@ async function closedPort(): Promise<number> {
 
 describe("Vault: apply's delivery reads the organization's address from org.yaml", () => {
   it("deliverToTargets sends the token to org.yaml's vault.address, with VAULT_ADDR unset", async () => {
-    const { deliverToTargets } = await import('../../src/app/deliver.js');
+    const { deliverToTargets } = await import('../../src/app/deliver-to-targets.js');
     const { makeDesired, makeDesiredKey, makeDesiredProject } = await import('../helpers/builders.js');
     const key = makeDesiredKey('research-evals', { project: 'research-lab', team: 'research' });
     const withTarget = { ...key, rotation: { ...key.rotation, deliver: [target] } };

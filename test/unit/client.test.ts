@@ -2,8 +2,9 @@ import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/core/errors.js';
 import { redactSecrets, registerSecret } from '../../src/core/redact.js';
-import { DEFAULT_BASE_URL, GroqClient, MAX_PAGES } from '../../src/groq/client.js';
-import { GroqApiError, ProtocolError } from '../../src/groq/errors.js';
+import { DEFAULT_BASE_URL, GroqClient, MAX_PAGES } from '../../src/providers/groq/client.js';
+import { GroqApiError } from '../../src/providers/groq/errors.js';
+import { ProtocolError } from '../../src/net/errors.js';
 
 const BASE = 'https://api.groq.test';
 const V1 = '/openai/v1';

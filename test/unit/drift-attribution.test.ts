@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attributeDrift, readDriftAttribution } from '../../src/app/drift-attribution.js';
-import type { AuditLog } from '../../src/core/contract.js';
+import type { AuditLog } from '../../src/providers/groq/wire.js';
+import { auditEvent } from '../../src/providers/groq/write.js';
 import { makeKeyChange, makePlan, makeProjectChange, makeRateLimitChange, makeSpendLimitChange } from '../helpers/plan-builders.js';
 import { createProjectWithKey, startTestOrg, type TestOrg } from '../helpers/sandbox.js';
 
-const log = (id: string, type: string, effective_at: number, extra: Partial<AuditLog> = {}, details: Record<string, unknown> = {}): AuditLog => ({
+/** An entry of Groq's audit log (OpenAI's shape), as the Groq provider reads it into an audit event. */
+const log = (id: string, type: string, effective_at: number, extra: Partial<AuditLog> = {}, details: Record<string, unknown> = {}) => auditEvent({
   id, type, effective_at, actor: { type: 'session', session: { user: { id: 'user_1', email: 'dana@acme.example' } } }, [type]: details, ...extra,
 });
 
@@ -55,11 +57,11 @@ describe('readDriftAttribution against the sandbox', () => {
     const now = (await org.request('GET', '/_sandbox/clock')).body.now as number;
     const before = (await org.request('GET', '/_sandbox/stats')).body.requests_total as number;
     const plan = makePlan([makeRateLimitChange({ project_id: projectId })]);
-    const found = await readDriftAttribution(org.client, plan, { now, days: 1 });
+    const found = await readDriftAttribution(org.provider, plan, { now, days: 1 });
     expect(found).toEqual([{ change: 0, actor: 'api key key_admin', effective_at: expect.any(Number), audit_log_id: expect.stringMatching(/^audit_log-/), type: 'rate_limit.updated' }]);
     expect(Math.abs(found[0]!.effective_at - now)).toBeLessThan(5);
     expect((await org.request('GET', '/_sandbox/stats')).body.requests_total - before).toBe(1);
     // A plan without drift reads nothing.
-    expect(await readDriftAttribution(org.client, makePlan([makeProjectChange()]), { now })).toEqual([]);
+    expect(await readDriftAttribution(org.provider, makePlan([makeProjectChange()]), { now })).toEqual([]);
   });
 });

@@ -2,9 +2,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ModelPermissions, ProjectApiKey, RateLimit } from '../../src/core/contract.js';
-import type { LiveProject, LiveState } from '../../src/core/live-state.js';
-import { LIMIT_FIELDS, LIMIT_TO_CONTRACT, METADATA } from '../../src/core/shared.js';
+import type { ModelPermissions, ProjectApiKey, RateLimit, SpendAlert, SpendLimit } from '../../src/providers/groq/wire.js';
+import type { LiveLimit } from '../../src/core/domain.js';
+import type { DomainLiveProject as LiveProject, DomainLiveState as LiveState } from '../../src/core/domain.js';
+import { LIMIT_FIELDS } from '../../src/core/limits.js';
+import { METADATA } from '../../src/providers/groq/metadata.js';
+import { decodeOrganization, decodeProject } from '../../src/providers/groq/read.js';
 import { planChanges } from '../../src/plan/plan-changes.js';
 import { importPolicies } from '../../src/policy/import-policies.js';
 import { effectiveModels } from '../../src/policy/model-rules.js';
@@ -21,21 +24,22 @@ const key = (name: string, metadata: Record<string, string> = {}): ProjectApiKey
   object: 'organization.project.api_key', id: `key_${++keySeq}`, name, redacted_value: 'gsk_…abcd', created_at: 1_700_000_000 + keySeq, last_used_at: null, metadata,
 });
 const ORG_LIMITS = [rateLimit('organization', 'openai/gpt-oss-120b', 1000, 250_000), rateLimit('organization', 'openai/gpt-oss-20b', 1000, 250_000), rateLimit('organization', 'qwen/qwen3.8-27b', 1000, 300_000)];
-const project = (name: string, created: number, perms: ModelPermissions, limits: RateLimit[], keys: ProjectApiKey[]): LiveProject => ({
-  project: { object: 'organization.project', id: `proj_${name}`, name, created_at: created, archived_at: null, status: 'active' },
-  permissions: perms,
+// Built in the contract's wire shapes, read as the Groq provider reads them (src/providers/groq/read.ts).
+const project = (name: string, created: number, perms: ModelPermissions, limits: RateLimit[], keys: ProjectApiKey[]): LiveProject => decodeProject(
+  { object: 'organization.project', id: `proj_${name}`, name, created_at: created, archived_at: null, status: 'active' },
+  perms,
   // A project has one rate limit per model the org serves; untouched ones equal the org's.
-  rateLimits: ORG_LIMITS.map((o) => limits.find((l) => l.model === o.model) ?? { ...o, object: 'project.rate_limit' }),
+  ORG_LIMITS.map((o) => limits.find((l) => l.model === o.model) ?? { ...o, object: 'project.rate_limit' }),
   keys,
-});
+);
 
 function liveState(): LiveState {
-  return {
-    org: { object: 'organization', id: 'org_sandbox', name: 'Sandbox' },
+  const { projects, observed_at, ...org } = {
+    org: { object: 'organization' as const, id: 'org_sandbox', name: 'Sandbox' },
     permissions: permissions('organization', 'allow_list', ['openai/gpt-oss-20b', 'openai/gpt-oss-120b', 'qwen/qwen3.8-27b']),
     rateLimits: ORG_LIMITS,
-    spendLimit: { object: 'organization.spend_limit', threshold_amount: 50_000, currency: 'USD', interval: 'month', enforcement: { status: 'inactive' } },
-    spendAlerts: [250, 100].map((usd, i) => ({
+    spendLimit: { object: 'organization.spend_limit', threshold_amount: 50_000, currency: 'USD', interval: 'month', enforcement: { status: 'inactive' } } as SpendLimit,
+    spendAlerts: [250, 100].map((usd, i): SpendAlert => ({
       object: 'organization.spend_alert', id: `alert_${i}`, threshold_amount: usd * 100, currency: 'USD', interval: 'month',
       notification_channel: { type: 'email', recipients: ['platform@acme.example'] },
     })),
@@ -55,6 +59,7 @@ function liveState(): LiveState {
     ],
     observed_at: 1_700_000_100,
   };
+  return decodeOrganization(org, projects, observed_at);
 }
 
 function importInto(live: LiveState): { dir: string; notes: string[]; files: Record<string, string> } {
@@ -68,8 +73,8 @@ function importInto(live: LiveState): { dir: string; notes: string[]; files: Rec
 }
 
 /** The rate limit the plan would want for a project and model: model entry, else default, else the org's. */
-function desiredLimit(p: DesiredProject, model: string, field: (typeof LIMIT_FIELDS)[number], org: RateLimit): number {
-  return p.limits.models[model]?.[field] ?? p.limits.default[field] ?? org[LIMIT_TO_CONTRACT[field]];
+function desiredLimit(p: DesiredProject, model: string, field: (typeof LIMIT_FIELDS)[number], org: LiveLimit): number | undefined {
+  return p.limits.models[model]?.[field] ?? p.limits.default[field] ?? org.values[field];
 }
 
 describe('import', () => {
@@ -97,9 +102,8 @@ describe('import', () => {
 
   it('keeps each project\'s model permissions as they are', () => {
     for (const p of live.projects.slice(0, 4)) {
-      const desired = result.desired!.projects.find((d) => d.name === p.project.name)!;
-      const live = p.permissions.mode === 'deny_list' && p.permissions.model_ids.length === 0 ? null : { mode: p.permissions.mode, models: [...p.permissions.model_ids].sort() };
-      expect(desired.models, p.project.name).toEqual(live);
+      const desired = result.desired!.projects.find((d) => d.name === p.name)!;
+      expect(desired.models, p.name).toEqual(p.permissions);
     }
   });
 
@@ -114,11 +118,11 @@ describe('import', () => {
     expect(byName['analytics-notebooks']!.limits).toEqual({ default: {}, models: {} });
     const orgSet = new Set(ORG_LIMITS.map((r) => r.model));
     for (const p of live.projects.slice(0, 4)) {
-      const desired = byName[p.project.name]!;
+      const desired = byName[p.name]!;
       for (const model of effectiveModels(desired.models, orgSet)) {
-        const liveLimit = p.rateLimits.find((r) => r.model === model)!;
-        const orgLimit = ORG_LIMITS.find((r) => r.model === model)!;
-        for (const f of LIMIT_FIELDS) expect(desiredLimit(desired, model, f, orgLimit), `${p.project.name} ${model} ${f}`).toBe(liveLimit[LIMIT_TO_CONTRACT[f]]);
+        const liveLimit = p.limits.find((r) => r.model === model)!;
+        const orgLimit = live.limits.find((r) => r.model === model)!;
+        for (const f of LIMIT_FIELDS) expect(desiredLimit(desired, model, f, orgLimit), `${p.name} ${model} ${f}`).toBe(liveLimit.values[f]);
       }
     }
   });
@@ -149,7 +153,7 @@ describe('import', () => {
   });
 
   it('leaves spending out when the org has no spend limit and no alerts, and writes a block list for the org', () => {
-    const bare = { ...liveState(), spendLimit: null, spendAlerts: [], permissions: permissions('organization', 'deny_list', ['qwen/qwen3.8-27b']), projects: [] };
+    const bare: LiveState = { ...liveState(), spending: { monthly_cap_usd: null, alerts: [] }, permissions: { mode: 'deny_list', models: ['qwen/qwen3.8-27b'] }, projects: [] };
     const { dir: bareDir, files: bareFiles } = importInto(bare);
     const r = readPolicies(bareDir, { cwd: bareDir });
     expect(r.diagnostics).toEqual([]);

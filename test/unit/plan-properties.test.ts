@@ -4,7 +4,7 @@ import { planChanges } from '../../src/plan/plan-changes.js';
 import type { DesiredKey, DesiredProject, ModelRule } from '../../src/policy/types.js';
 import { liveProjectFor, makeDesired, makeDesiredKey, makeDesiredProject, makeLive, MODELS, NOW, ORG_LIMIT } from '../helpers/builders.js';
 
-const limitValue = fc.integer({ min: 1, max: ORG_LIMIT.max_requests_per_1_minute });
+const limitValue = fc.integer({ min: 1, max: ORG_LIMIT.requests_per_minute });
 const limitSet = fc.record({ requests_per_minute: limitValue, tokens_per_minute: limitValue, requests_per_day: limitValue, tokens_per_day: limitValue }, { requiredKeys: [] });
 const rule: fc.Arbitrary<ModelRule | null> = fc.option(
   fc.record({ mode: fc.constantFrom('allow_list' as const, 'deny_list' as const), models: fc.uniqueArray(fc.constantFrom(...MODELS), { minLength: 1 }).map((m) => [...m].sort()) }),

@@ -29,7 +29,7 @@ describe('planChanges: projects', () => {
     expect(p20!.fields).toEqual([{ field: 'requests_per_minute', before: 1000, after: 500 }]);
     // qwen is not allowed in this project: its limits are not compared.
     expect(of(plan, 'project_rate_limit').some((c) => c.model === 'qwen/qwen3.8-27b')).toBe(false);
-    expect(keys(plan)[0]).toMatchObject({ action: 'create', key: 'web', project: 'chatbot-prod', after: { name: 'web', metadata: { 'groq-rbac/key': 'web' } } });
+    expect(keys(plan)[0]).toMatchObject({ action: 'create', key: 'web', project: 'chatbot-prod', after: { name: 'web', managed: true, protect: false } });
     expect(plan.summary).toEqual({ create: 2, update: 3, delete: 0, adopt: 0, archive: 0, rotate: 0 });
     expect(plan.refusals).toEqual([]);
   });
@@ -44,9 +44,9 @@ describe('planChanges: projects', () => {
 
   it('shows permission drift as set differences and mode changes', () => {
     const project = makeDesiredProject('p', { models: { mode: 'allow_list', models: ['openai/gpt-oss-20b', 'qwen/qwen3.8-27b'] } });
-    const live = makeLiveProject('p', { permissions: { object: 'project.model_permissions', mode: 'deny_list', model_ids: ['openai/gpt-oss-20b'] } });
+    const live = makeLiveProject('p', { permissions: { mode: 'deny_list', models: ['openai/gpt-oss-20b'] } });
     const [change] = of(planChanges(makeDesired([project], []), makeLive([live]), NOW), 'project_model_permissions');
-    expect(change).toMatchObject({ project_id: live.project.id, reason: 'differs' });
+    expect(change).toMatchObject({ project_id: live.id, reason: 'differs' });
     expect(change!.fields).toEqual([
       { field: 'models.mode', before: 'deny_list', after: 'allow_list' },
       { field: 'models', before: ['openai/gpt-oss-20b'], after: ['openai/gpt-oss-20b', 'qwen/qwen3.8-27b'] },
@@ -56,11 +56,11 @@ describe('planChanges: projects', () => {
   it('follows the organization for every limit field nobody sets, so a drifted field goes back to it', () => {
     const project = makeDesiredProject('p', { limits: { default: {}, models: { 'qwen/qwen3.8-27b': { requests_per_day: 10 } } } });
     const live = makeLiveProject('p');
-    live.rateLimits = live.rateLimits.map((r) => (r.model === 'openai/gpt-oss-20b' ? { ...r, max_tokens_per_1_minute: 5 } : r));
+    live.limits = live.limits.map((r) => (r.model === 'openai/gpt-oss-20b' ? { ...r, values: { ...r.values, tokens_per_minute: 5 } } : r));
     const changes = of(planChanges(makeDesired([project], []), makeLive([live]), NOW), 'project_rate_limit');
     expect(changes.map((c) => [c.model, c.fields])).toEqual([
-      ['openai/gpt-oss-20b', [{ field: 'tokens_per_minute', before: 5, after: ORG_LIMIT.max_tokens_per_1_minute }]],
-      ['qwen/qwen3.8-27b', [{ field: 'requests_per_day', before: ORG_LIMIT.max_requests_per_1_day, after: 10 }]],
+      ['openai/gpt-oss-20b', [{ field: 'tokens_per_minute', before: 5, after: ORG_LIMIT.tokens_per_minute }]],
+      ['qwen/qwen3.8-27b', [{ field: 'requests_per_day', before: ORG_LIMIT.requests_per_day, after: 10 }]],
     ]);
   });
 
@@ -76,7 +76,7 @@ describe('planChanges: projects', () => {
     const gone = makeLiveProject('old', { keys: [managedKeyFor(makeDesiredKey('old-key'), { last_used_at: NOW - 7200 }), makeLiveKey({ last_used_at: NOW - 60 })] });
     const plan = planChanges(makeDesired([], []), makeLive([gone]), NOW);
     expect(plan.changes).toEqual([
-      { resource: 'project', action: 'archive', reason: 'removed', team: null, project: 'old', project_id: gone.project.id, fields: [], context: { key_count: 2, last_used_at: NOW - 60 } },
+      { resource: 'project', action: 'archive', reason: 'removed', team: null, project: 'old', project_id: gone.id, fields: [], context: { key_count: 2, last_used_at: NOW - 60 } },
     ]);
     expect(plan.summary.archive).toBe(1);
   });
@@ -85,7 +85,7 @@ describe('planChanges: projects', () => {
     const stranger = makeLiveProject('console-made', { keys: [makeLiveKey()] });
     const reported = planChanges(makeDesired([], []), makeLive([stranger]), NOW);
     expect(reported.changes).toEqual([]);
-    expect(reported.unmanaged.projects).toEqual([{ project_id: stranger.project.id, name: 'console-made', key_count: 1, created_at: stranger.project.created_at }]);
+    expect(reported.unmanaged.projects).toEqual([{ project_id: stranger.id, name: 'console-made', key_count: 1, created_at: stranger.created_at }]);
     const archived = planChanges(makeDesired([], [], { unmanaged: { projects: 'archive', keys: 'report' } }), makeLive([stranger]), NOW);
     expect(archived.changes).toMatchObject([{ resource: 'project', action: 'archive', reason: 'unmanaged' }]);
   });
@@ -110,11 +110,11 @@ describe('planChanges: projects', () => {
   it('manages the oldest of two live projects with one name and warns about the other', () => {
     const older = makeLiveProject('p');
     const newer = makeLiveProject('p');
-    newer.project.created_at = older.project.created_at + 10;
+    newer.created_at = older.created_at + 10;
     const plan = planChanges(makeDesired([makeDesiredProject('p')], []), makeLive([newer, older]), NOW);
     expect(plan.changes).toEqual([]);
     expect(plan.warnings.map((w) => w.code)).toEqual(['duplicate_project_name']);
-    expect(plan.warnings[0]!.message).toContain(newer.project.id);
+    expect(plan.warnings[0]!.message).toContain(newer.id);
   });
 });
 
@@ -127,7 +127,9 @@ describe('planChanges: keys', () => {
     const plan = planChanges(makeDesired([project], [key]), makeLive([makeLiveProject('chatbot-prod', { keys: [live] })]), NOW);
     expect(keys(plan)).toMatchObject([{ action: 'adopt', key_id: live.id, reason: 'same_name' }]);
     // Adopting marks it as delivered to the policy's targets, so it does not rotate at once.
-    expect(keys(plan)[0]!.fields.map((f) => f.field)).toEqual(['metadata.groq-rbac/key', 'metadata.groq-rbac/generation', 'metadata.groq-rbac/targets']);
+    expect(keys(plan)[0]!.fields.map((f) => f.field)).toEqual(['managed', 'generation', 'targets']);
+    // The plan speaks groq-rbac's vocabulary: no provider's metadata keys.
+    expect(JSON.stringify(plan)).not.toContain('groq-rbac/');
     expect(plan.summary).toMatchObject({ create: 0, adopt: 1 });
   });
 
@@ -139,7 +141,7 @@ describe('planChanges: keys', () => {
     expect(keys(plan).map((c) => [c.action, c.key, c.reason])).toEqual([['update', 'k', 'differs'], ['delete', 'gone', 'removed']]);
     expect(keys(plan)[0]!.fields).toEqual([
       { field: 'name', before: 'old-name', after: 'k' },
-      { field: 'metadata.groq-rbac/protect', before: null, after: 'true' },
+      { field: 'protect', before: false, after: true },
     ]);
   });
 
@@ -198,12 +200,12 @@ describe('planChanges: organization', () => {
   it('sets and clears the org model permissions', () => {
     const allow = planChanges(makeDesired([], [], { models: { mode: 'allow_list', models: ['qwen/qwen3.8-27b', 'openai/gpt-oss-20b'] } }), makeLive([]), NOW);
     expect(of(allow, 'org_model_permissions')).toMatchObject([{ before: null, after: { mode: 'allow_list', models: ['openai/gpt-oss-20b', 'qwen/qwen3.8-27b'] } }]);
-    const clear = planChanges(makeDesired([], []), makeLive([], { permissions: { object: 'organization.model_permissions', mode: 'allow_list', model_ids: ['qwen/qwen3.8-27b'] } }), NOW);
+    const clear = planChanges(makeDesired([], []), makeLive([], { permissions: { mode: 'allow_list', models: ['qwen/qwen3.8-27b'] } }), NOW);
     expect(of(clear, 'org_model_permissions')).toMatchObject([{ before: { mode: 'allow_list' }, after: null }]);
   });
 
   it('refuses an allow list naming a model the organization does not serve', () => {
-    const plan = planChanges(makeDesired([], [], { models: { mode: 'allow_list', models: ['openai/gpt-oss-20b', 'whisper-large-v3'] } }), makeLive([], { rateLimits: makeOrgRateLimits(['openai/gpt-oss-20b']) }), NOW);
+    const plan = planChanges(makeDesired([], [], { models: { mode: 'allow_list', models: ['openai/gpt-oss-20b', 'whisper-large-v3'] } }), makeLive([], { limits: makeOrgRateLimits(['openai/gpt-oss-20b']) }), NOW);
     expect(plan.refusals.map((r) => r.code)).toEqual(['model_not_served']);
     expect(plan.refusals[0]!.message).toContain('whisper-large-v3');
   });
@@ -211,12 +213,14 @@ describe('planChanges: organization', () => {
   it('creates, updates and removes the spend limit in cents, and keeps one alert per threshold', () => {
     const spending = { monthly_cap_usd: 500, alert_thresholds_usd: [100, 250], alert_recipients: ['ops@acme.example'] };
     const live = makeLive([], {
-      spendLimit: { object: 'organization.spend_limit', threshold_amount: 40_000, currency: 'USD', interval: 'month', enforcement: { status: 'inactive' } },
-      spendAlerts: [
-        { object: 'organization.spend_alert', id: 'sa_1', threshold_amount: 10_000, currency: 'USD', interval: 'month', notification_channel: { type: 'email', recipients: ['old@acme.example'] } },
-        { object: 'organization.spend_alert', id: 'sa_2', threshold_amount: 10_000, currency: 'USD', interval: 'month', notification_channel: { type: 'email', recipients: ['ops@acme.example'] } },
-        { object: 'organization.spend_alert', id: 'sa_3', threshold_amount: 90_000, currency: 'USD', interval: 'month', notification_channel: { type: 'email', recipients: ['ops@acme.example'] } },
-      ],
+      spending: {
+        monthly_cap_usd: 400,
+        alerts: [
+          { id: 'sa_1', threshold_usd: 100, recipients: ['old@acme.example'] },
+          { id: 'sa_2', threshold_usd: 100, recipients: ['ops@acme.example'] },
+          { id: 'sa_3', threshold_usd: 900, recipients: ['ops@acme.example'] },
+        ],
+      },
     });
     const plan = planChanges(makeDesired([], [], { spending }), live, NOW);
     expect(plan.changes.map((c) => [c.resource, c.action, c.resource === 'spend_alert' ? c.alert_id ?? c.threshold_usd : null, c.reason])).toEqual([
@@ -231,12 +235,12 @@ describe('planChanges: organization', () => {
   });
 
   it('leaves spending alone when the policies do not mention it', () => {
-    const live = makeLive([], { spendLimit: { object: 'organization.spend_limit', threshold_amount: 1, currency: 'USD', interval: 'month', enforcement: { status: 'enforcing' } } });
+    const live = makeLive([], { spending: { monthly_cap_usd: 0.01, enforcing: true, alerts: [] } });
     expect(planChanges(makeDesired([], []), live, NOW).changes).toEqual([]);
   });
 
   it('refuses to plan for another organization', () => {
-    const plan = planChanges(makeDesired([], []), makeLive([], { org: { object: 'organization', id: 'org_other', name: 'Other' } }), NOW);
+    const plan = planChanges(makeDesired([], []), makeLive([], { org: { id: 'org_other', name: 'Other' } }), NOW);
     expect(plan.refusals).toMatchObject([{ code: 'org_mismatch', forceable: false }]);
   });
 });

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { closestMatches, defaultCatalogue, lookUpModel } from '../../src/core/models.js';
-import { MAX_LIMIT } from '../../src/core/shared.js';
+import { MAX_LIMIT } from '../../src/core/limits.js';
 import { renderCodeownersBlock } from '../../src/policy/codeowners.js';
 import { formatDiagnostic } from '../../src/policy/diagnostics.js';
 import { formatDuration, parseDuration } from '../../src/policy/duration.js';

@@ -23,28 +23,28 @@ function richPlan(): Plan {
     // A new project: its permissions and limits are set from the organization's defaults, then its key is made.
     makeProjectChange({ project: 'chatbot-prod' }),
     makeProjectPermissionsChange({ reason: 'new', project_id: null, before: null, after: { mode: 'allow_list', models: ['openai/gpt-oss-120b'] } }),
-    makeRateLimitChange({ reason: 'new', project_id: null, before: ORG_LIMITS, after: { ...ORG_LIMITS, max_requests_per_1_minute: 500, max_tokens_per_1_minute: 60_000 } }),
+    makeRateLimitChange({ reason: 'new', project_id: null, before: ORG_LIMITS, after: { ...ORG_LIMITS, requests_per_minute: 500, tokens_per_minute: 60_000 } }),
     makeKeyChange('create', { key: 'chatbot-prod-web', project_id: null }),
     // A live project that drifted.
     makeProjectPermissionsChange({ project: 'chatbot-stage', project_id: 'proj_stage', before: { mode: 'deny_list', models: ['qwen/qwen3.8-27b'] }, after: { mode: 'deny_list', models: ['openai/gpt-oss-20b'] } }),
     makeRateLimitChange({ project: 'chatbot-stage', project_id: 'proj_stage', model: 'openai/gpt-oss-20b' }),
     makeKeyChange('update', {
       key: 'chatbot-stage-web', project: 'chatbot-stage', project_id: 'proj_stage', key_id: 'key_stage_web', redacted_value: 'gsk_…W3b1',
-      before: { name: 'stage-web', metadata: { 'groq-rbac/key': 'chatbot-stage-web', 'groq-rbac/protect': 'true' } },
-      after: { name: 'chatbot-stage-web', metadata: { 'groq-rbac/key': 'chatbot-stage-web' } },
+      before: { name: 'stage-web', managed: true, protect: true },
+      after: { name: 'chatbot-stage-web', managed: true, protect: false },
     }),
     makeKeyChange('adopt', { key: 'chatbot-stage-batch', project: 'chatbot-stage', project_id: 'proj_stage', key_id: 'key_batch', redacted_value: 'gsk_…B4tc' }),
     makeKeyChange('delete', { key: 'chatbot-stage-web', reason: 'surplus', project: 'chatbot-stage', project_id: 'proj_stage', key_id: 'key_stage_web_2', redacted_value: 'gsk_…W3b2', context: { last_used_at: null } }),
     makeKeyChange('delete', { key: 'chatbot-stage-old', project: 'chatbot-stage', project_id: 'proj_stage', key_id: 'key_stage_old', redacted_value: 'gsk_…0ld1', context: { last_used_at: PLAN_NOW - 3 * DAY } }),
     makeKeyChange('delete', {
       key: 'laptop-test', reason: 'unmanaged', project: 'chatbot-stage', project_id: 'proj_stage', key_id: 'key_laptop', redacted_value: 'gsk_…L4pt',
-      before: { name: 'laptop-test', metadata: {} },
+      before: { name: 'laptop-test', managed: false, protect: false },
     }),
     // A rotation due by age, its old generation retired in the same run, and a first key delivered to a file.
     makeKeyChange('rotate', {
       key: 'chatbot-stage-api', project: 'chatbot-stage', project_id: 'proj_stage', key_id: 'key_api_g7', redacted_value: 'gsk_…Ap17',
-      before: { name: 'chatbot-stage-api', metadata: { 'groq-rbac/key': 'chatbot-stage-api', 'groq-rbac/generation': '7' } },
-      rotation: { generation: 8, cause: 'age', time_driven: true, targets: ['github acme/chatbot environment staging secret GROQ_API_KEY', 'file /run/secrets/groq (0600)'], needs_review: 'targets_unrecorded' },
+      before: { name: 'chatbot-stage-api', managed: true, protect: false },
+      rotation: { generation: 8, from_generation: 7, cause: 'age', time_driven: true, targets: ['github acme/chatbot environment staging secret GROQ_API_KEY', 'file /run/secrets/groq (0600)'], needs_review: 'targets_unrecorded' },
     }),
     makeKeyChange('delete', {
       key: 'chatbot-stage-api', reason: 'retired', project: 'chatbot-stage', project_id: 'proj_stage', key_id: 'key_api_g6', redacted_value: 'gsk_…Ap16',
@@ -141,7 +141,7 @@ describe('plan renderings', () => {
     expect(text.endsWith('}\n')).toBe(true);
     const json = JSON.parse(text);
     expect(Object.keys(json)).toEqual(['format_version', 'org', 'generated_at', 'fingerprint', 'summary', 'changes', 'unmanaged', 'pending', 'warnings', 'refusals']);
-    expect(json.format_version).toBe(2);
+    expect(json.format_version).toBe(3);
     expect(json.summary).toEqual({ create: 4, update: 7, delete: 7, adopt: 1, archive: 2, rotate: 2 });
     expect(json).toEqual(JSON.parse(JSON.stringify(plan)));
   });
@@ -305,12 +305,13 @@ describe('key values', () => {
     const value = 'gsk_' + 'Abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKL';
     const stuffed = makePlan(
       [
-        makeKeyChange('create', { key: value, project: value, project_id: null, after: { name: value, metadata: { 'groq-rbac/key': value, 'groq-rbac/trigger': value } } }),
+        makeKeyChange('create', { key: value, project: value, project_id: null, after: { name: value, managed: true, protect: false }, rotation: { generation: 1, cause: 'first', trigger: value, time_driven: false, targets: [] } }),
         makeKeyChange('update', {
           key: 'web', key_id: value, redacted_value: value,
-          before: { name: value, metadata: { 'groq-rbac/trigger': 'old', 'someone-else/secret': value } },
-          after: { name: 'web', metadata: { 'groq-rbac/trigger': value, 'someone-else/secret': 'kept-out-of-output' } },
+          before: { name: value, managed: true, protect: false },
+          after: { name: 'web', managed: true, protect: false },
         }),
+        makeKeyChange('adopt', { key: 'web', key_id: 'key_adopted', fields: [{ field: 'trigger', before: null, after: value }] }),
         makeKeyChange('delete', { key: value, key_id: value, redacted_value: value }),
         makeProjectChange({ action: 'archive', project: value, project_id: value }),
         makeRateLimitChange({ model: value, project: value }),

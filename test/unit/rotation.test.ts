@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { DELIVERED_ON_CREATE, METADATA } from '../../src/core/shared.js';
+import { triggerMark } from '../../src/core/marks.js';
+import { DELIVERED_ON_CREATE, METADATA } from '../../src/providers/groq/metadata.js';
+import { decodeKey } from '../../src/providers/groq/read.js';
 import { planChanges, usageNeeds } from '../../src/plan/plan-changes.js';
-import { deliveredAt, IN_PROGRESS_GRACE_SECONDS, keyUsageFromBuckets, lineageOf, reviewNeeded, targetsHash, USAGE_LAG_ALLOWANCE_SECONDS } from '../../src/plan/rotation.js';
+import { deliveredAt, IN_PROGRESS_GRACE_SECONDS, keyUsageFromRows, lineageOf, reviewNeeded, targetsHash, USAGE_LAG_ALLOWANCE_SECONDS } from '../../src/plan/rotation.js';
 import { rotationStepsOnly } from '../../src/plan/summary.js';
 import type { KeyChange } from '../../src/plan/types.js';
 import { makeDesired, makeDesiredKey, makeDesiredProject, makeLive, makeLiveProject, managedKeyFor, NOW } from '../helpers/builders.js';
@@ -85,8 +87,7 @@ describe('rotation phases', () => {
   it('after a crash before the delivery mark, drains the unmarked generation and starts again at the next one', () => {
     const key = makeDesiredKey('web');
     const current = managedKeyFor(key, { created_at: NOW - 100 * DAY }, 3);
-    const interrupted = managedKeyFor(key, { created_at: NOW - 120, last_used_at: null }, 4);
-    delete interrupted.metadata[METADATA.deliveredAt];
+    const interrupted = managedKeyFor(key, { created_at: NOW - 120, last_used_at: null, marks: { delivered_at: null } }, 4);
     expect(lineageOf([current, interrupted], NOW + 3600)).toEqual({ current, inProgress: null, old: [interrupted], nextGeneration: 5 });
     expect(lineageOf([current, interrupted], NOW)).toEqual({ current, inProgress: interrupted, old: [], nextGeneration: 5 });
     const live = makeLive([makeLiveProject('chatbot-prod', { keys: [current, interrupted] })]);
@@ -102,8 +103,7 @@ describe('rotation phases', () => {
 
   it('after a crash during a first create, creates the next generation', () => {
     const key = makeDesiredKey('web');
-    const undelivered = managedKeyFor(key, { created_at: NOW - 60, last_used_at: null }, 1);
-    delete undelivered.metadata[METADATA.deliveredAt];
+    const undelivered = managedKeyFor(key, { created_at: NOW - 60, last_used_at: null, marks: { delivered_at: null } }, 1);
     const later = NOW + IN_PROGRESS_GRACE_SECONDS;
     const plan = planChanges(makeDesired([project], [key]), makeLive([makeLiveProject('chatbot-prod', { keys: [undelivered] })], { observed_at: later }), later);
     expect(keyChanges(plan)).toMatchObject([{ action: 'create', rotation: { generation: 2, cause: 'interrupted', time_driven: true } }]);
@@ -150,11 +150,25 @@ describe('what review found', () => {
     expect(keyChanges(planChanges(makeDesired([project], [withRotation({ trigger: null })]), live, NOW))).toEqual([]);
   });
 
+  it('Groq: a key whose metadata holds the raw trigger (as every release has written it) is not rotated for the same trigger', () => {
+    const key = withRotation({ trigger: 'leaked 2026-11-29' });
+    const live = decodeKey({
+      object: 'organization.project.api_key', id: 'key_old', name: 'web', redacted_value: 'gsk_…abcd', created_at: NOW - DAY, last_used_at: null,
+      metadata: { [METADATA.key]: 'web', [METADATA.generation]: '3', [METADATA.trigger]: 'leaked 2026-11-29', [METADATA.targets]: targetsHash(key.rotation.deliver), [METADATA.deliveredAt]: String(NOW - DAY) },
+    });
+    // Decoded as the mark every provider compares; the raw value stays what Groq stores.
+    expect(live.marks?.trigger).toBe(triggerMark('leaked 2026-11-29'));
+    const org = makeLive([makeLiveProject('chatbot-prod', { keys: [live] })]);
+    expect(keyChanges(planChanges(makeDesired([project], [key]), org, NOW))).toEqual([]);
+    const again = withRotation({ trigger: 'leaked again' });
+    expect(keyChanges(planChanges(makeDesired([project], [again]), org, NOW))).toMatchObject([{ action: 'rotate', rotation: { cause: 'trigger', generation: 4, from_generation: 3, trigger: 'leaked again' } }]);
+  });
+
   it('retires nothing while the spend limit refuses traffic: refused calls leave no usage', () => {
     const key = makeDesiredKey('web');
     const current = managedKeyFor(key, { created_at: NOW - 10 * DAY }, 2);
     const old = managedKeyFor(key, { created_at: NOW - 100 * DAY, last_used_at: null }, 1);
-    const live = makeLive([makeLiveProject('chatbot-prod', { keys: [current, old] })], { spendLimit: { object: 'organization.spend_limit', threshold_amount: 100, currency: 'USD', interval: 'month', enforcement: { status: 'enforcing' } } });
+    const live = makeLive([makeLiveProject('chatbot-prod', { keys: [current, old] })], { spending: { monthly_cap_usd: 1, enforcing: true, alerts: [] } });
     const plan = planChanges(makeDesired([project], [key]), live, NOW, { usage: new Map([[old.id, null]]) });
     expect(keyChanges(plan)).toEqual([]);
     expect(plan.pending).toMatchObject([{ key_id: old.id, waiting_for: 'spend_limit' }]);
@@ -164,31 +178,29 @@ describe('what review found', () => {
     const key = makeDesiredKey('web');
     const older = makeLiveProject('chatbot-prod', { keys: [managedKeyFor(key, {}, 2), managedKeyFor(key, { created_at: NOW - 50 * DAY }, 1)] });
     const newer = makeLiveProject('chatbot-prod');
-    newer.project.created_at = older.project.created_at + 10;
+    newer.created_at = older.created_at + 10;
     expect(usageNeeds(makeDesired([project], [key]), makeLive([older, newer]))?.keyIds).toEqual([older.keys[1]!.id]);
   });
 });
 
 describe('a generation with no delivery target, marked delivered by its own create', () => {
   const untargeted = { ...makeDesiredKey('web'), rotation: { ...makeDesiredKey('web').rotation, deliver: [] } };
-  const markedOnCreate = (overrides: Parameters<typeof managedKeyFor>[1] = {}, generation = 1) => {
-    const k = managedKeyFor(untargeted, overrides, generation);
-    k.metadata[METADATA.deliveredAt] = DELIVERED_ON_CREATE;
-    return k;
+  // The Groq provider reads its sentinel as delivered at the key's created_at (read.ts).
+  const markedOnCreate = (overrides: Omit<Parameters<typeof managedKeyFor>[1] & object, 'marks'> = {}, generation = 1) => {
+    const created = overrides.created_at ?? NOW - 86400;
+    return managedKeyFor(untargeted, { ...overrides, marks: { delivered_at: created } }, generation);
   };
 
-  it('reads the sentinel as delivered at the key\'s created_at; a time as that time; anything else as never', () => {
-    const k = markedOnCreate({ created_at: NOW - 600 });
-    expect(deliveredAt(k)).toBe(NOW - 600);
-    expect(deliveredAt({ ...k, metadata: { ...k.metadata, [METADATA.deliveredAt]: String(NOW - 5) } })).toBe(NOW - 5);
+  it('Groq: reads the sentinel as delivered at the key\'s created_at; a time as that time; anything else as never', () => {
+    const wire = (deliveredAtRaw: string | undefined) => decodeKey({
+      object: 'organization.project.api_key', id: 'key_1', name: 'web', redacted_value: 'gsk_…abcd', created_at: NOW - 600, last_used_at: null,
+      metadata: { [METADATA.key]: 'web', [METADATA.generation]: '1', ...(deliveredAtRaw === undefined ? {} : { [METADATA.deliveredAt]: deliveredAtRaw }) },
+    });
+    expect(deliveredAt(wire(DELIVERED_ON_CREATE))).toBe(NOW - 600);
+    expect(deliveredAt(wire(String(NOW - 5)))).toBe(NOW - 5);
     // Earlier releases read the mark with Number(): the sentinel must read as delivered to them too.
     expect(Number.isFinite(Number(DELIVERED_ON_CREATE))).toBe(true);
-    for (const raw of [undefined, 'on_create', 'ON_CREATE', 'soon']) {
-      const metadata = { ...k.metadata };
-      if (raw === undefined) delete metadata[METADATA.deliveredAt];
-      else metadata[METADATA.deliveredAt] = raw;
-      expect(deliveredAt({ ...k, metadata }), String(raw)).toBeNull();
-    }
+    for (const raw of [undefined, 'on_create', 'ON_CREATE', 'soon']) expect(deliveredAt(wire(raw)), String(raw)).toBeNull();
   });
 
   it('is the key in service at once, never another run\'s rotation in progress', () => {
@@ -201,8 +213,7 @@ describe('a generation with no delivery target, marked delivered by its own crea
 
   it('replaces an interrupted generation, which then waits min_overlap from the new one\'s created_at', () => {
     const key = { ...untargeted, rotation: { ...untargeted.rotation, quietPeriodSeconds: 0, minOverlapSeconds: 3600 } };
-    const interrupted = managedKeyFor(key, { created_at: NOW - 2 * DAY, last_used_at: null }, 1);
-    delete interrupted.metadata[METADATA.deliveredAt];
+    const interrupted = managedKeyFor(key, { created_at: NOW - 2 * DAY, last_used_at: null, marks: { delivered_at: null } }, 1);
     const current = markedOnCreate({ created_at: NOW - 600 }, 2);
     expect(lineageOf([interrupted, current], NOW)).toEqual({ current, inProgress: null, old: [interrupted], nextGeneration: 3 });
     const plan = planChanges(makeDesired([project], [key]), makeLive([makeLiveProject('chatbot-prod', { keys: [interrupted, current] })]), NOW);
@@ -214,8 +225,7 @@ describe('a generation with no delivery target, marked delivered by its own crea
   });
 
   it('ranks by generation before delivery time: a sentinel-marked newer generation is the current one', () => {
-    const older = managedKeyFor(untargeted, { created_at: NOW - 10 * DAY }, 1);
-    older.metadata[METADATA.deliveredAt] = String(NOW - 60);
+    const older = managedKeyFor(untargeted, { created_at: NOW - 10 * DAY, marks: { delivered_at: NOW - 60 } }, 1);
     const newer = markedOnCreate({ created_at: NOW - 5 * DAY }, 2);
     expect(lineageOf([older, newer], NOW).current).toBe(newer);
   });
@@ -224,13 +234,8 @@ describe('a generation with no delivery target, marked delivered by its own crea
 describe('what an unreviewed run may make (issue 17, item 6)', () => {
   const key = makeDesiredKey('web');
   const hash = targetsHash(key.rotation.deliver);
-  const withTargets = (g: number, targets: string | undefined, delivered = true) => {
-    const k = managedKeyFor(key, { created_at: NOW - 100 * DAY + g }, g);
-    if (targets === undefined) delete k.metadata[METADATA.targets];
-    else k.metadata[METADATA.targets] = targets;
-    if (!delivered) delete k.metadata[METADATA.deliveredAt];
-    return k;
-  };
+  const withTargets = (g: number, targets: string | undefined, delivered = true) =>
+    managedKeyFor(key, { created_at: NOW - 100 * DAY + g, marks: { targets: targets ?? null, ...(delivered ? {} : { delivered_at: null }) } }, g);
 
   it('reads the newest generation that records targets; any of two at that generation will do', () => {
     expect(reviewNeeded([withTargets(1, hash)], hash)).toBeNull();
@@ -279,11 +284,8 @@ describe('usage for retirements', () => {
   });
 
   it('reads the last bucket with requests for each key, capped at now', () => {
-    const result = (id: string, n: number) => ({ object: 'organization.usage.completions.result' as const, input_tokens: 1, output_tokens: 1, num_model_requests: n, project_id: 'p', api_key_id: id, model: null });
-    const buckets = [
-      { object: 'bucket' as const, start_time: 100, end_time: 160, results: [result('a', 2), result('b', 0)] },
-      { object: 'bucket' as const, start_time: 160, end_time: 220, results: [result('a', 1), result('x', 5)] },
-    ];
-    expect([...keyUsageFromBuckets(['a', 'b'], buckets, 200)]).toEqual([['a', 200], ['b', null]]);
+    const row = (start: number, id: string, n: number) => ({ start_time: start, end_time: start + 60, input_tokens: 1, output_tokens: 1, requests: n, project_id: 'p', key_id: id, model: null });
+    const rows = [row(100, 'a', 2), row(100, 'b', 0), row(160, 'a', 1), row(160, 'x', 5)];
+    expect([...keyUsageFromRows(['a', 'b'], rows, 200)]).toEqual([['a', 200], ['b', null]]);
   });
 });

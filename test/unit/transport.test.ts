@@ -1,9 +1,9 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AdaptiveConcurrency } from '../../src/groq/adaptive-concurrency.js';
+import { AdaptiveConcurrency } from '../../src/net/adaptive-concurrency.js';
 import { UserError } from '../../src/core/errors.js';
-import { causeText, NetworkError, ProtocolError } from '../../src/groq/errors.js';
-import { DEFAULT_MAX_RESPONSE_BYTES, HttpTransport, parseRetryAfter, type HttpRequest, type TransportOptions } from '../../src/groq/transport.js';
+import { causeText, NetworkError, ProtocolError } from '../../src/net/errors.js';
+import { DEFAULT_MAX_RESPONSE_BYTES, HttpTransport, parseRetryAfter, type HttpRequest, type TransportOptions } from '../../src/net/transport.js';
 import type { Logger } from '../../src/core/log.js';
 
 const BASE = 'https://api.groq.test';

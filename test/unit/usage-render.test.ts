@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Bucket, CostResult, UsageResult } from '../../src/core/contract.js';
+import type { CostRow, UsageRow } from '../../src/core/domain.js';
 import { containsKeyValue } from '../../src/core/redact.js';
 import { renderUsageJson } from '../../src/report/render-usage-json.js';
 import { niceCeiling, renderUsageMarkdown } from '../../src/report/render-usage-markdown.js';
@@ -12,10 +12,11 @@ import { makeDesired, makeDesiredKey, makeDesiredProject, makeLive, makeLiveKey,
 const M120 = 'openai/gpt-oss-120b';
 const M20 = 'openai/gpt-oss-20b';
 
-const use = (project_id: string, api_key_id: string | null, model: string, requests: number, input: number, output: number): UsageResult =>
-  ({ object: 'organization.usage.completions.result', project_id, api_key_id, model, num_model_requests: requests, input_tokens: input, output_tokens: output });
-const cost = (project_id: string, line_item: string, value: number): CostResult => ({ object: 'organization.costs.result', project_id, line_item, amount: { value, currency: 'usd' } });
-const bucket = <R>(start: number, width: number, results: R[]): Bucket<R> => ({ object: 'bucket', start_time: start, end_time: start + width, results });
+const use = (project_id: string, key_id: string | null, model: string, requests: number, input: number, output: number): Omit<UsageRow, 'start_time' | 'end_time'> =>
+  ({ project_id, key_id, model, requests, input_tokens: input, output_tokens: output });
+const cost = (project_id: string, line_item: string, value: number): Omit<CostRow, 'start_time' | 'end_time'> => ({ project_id, key_id: null, line_item, amount_usd: value });
+/** One bucket's rows, as a provider's `usage`/`costs` answer them. */
+const bucket = <R>(start: number, width: number, results: R[]) => results.map((r) => ({ ...r, start_time: start, end_time: start + width }));
 
 /** A week of traffic for two teams and a project in no policy, with fixed ids so the snapshots are stable. */
 function sampleReport(leak = ''): UsageReport {
@@ -28,26 +29,25 @@ function sampleReport(leak = ''): UsageReport {
   const nbKey = managedKeyFor(nb, { id: 'key_nb', created_at: NOW - 90 * DAY, last_used_at: NOW - 45 * DAY });
   const stray = makeLiveKey({ id: 'key_stray', name: `laptop${leak}`, created_at: NOW - 2 * DAY, last_used_at: null });
   const pChat = makeLiveProject('chatbot-prod', { keys: [webKey, stray] });
-  pChat.project.id = 'proj_chat';
-  pChat.rateLimits = pChat.rateLimits.map((l) => (l.model === M120 ? { ...l, max_requests_per_1_minute: 50, max_tokens_per_1_minute: 20_000 } : l));
+  pChat.id = 'proj_chat';
+  pChat.limits = pChat.limits.map((l) => (l.model === M120 ? { ...l, values: { ...l.values, requests_per_minute: 50, tokens_per_minute: 20_000 } } : l));
   const pLab = makeLiveProject('research-lab', { keys: [nbKey] });
-  pLab.project.id = 'proj_lab';
+  pLab.id = 'proj_lab';
   const pShadow = makeLiveProject('shadow-it', { keys: [makeLiveKey({ id: 'key_shadow', name: 'shadow', created_at: NOW - DAY })] });
-  pShadow.project.id = 'proj_shadow';
+  pShadow.id = 'proj_shadow';
   const live = makeLive([pChat, pLab, pShadow], {
-    spendLimit: { object: 'organization.spend_limit', threshold_amount: 5000, currency: 'USD', interval: 'month', enforcement: { status: 'inactive' } },
-    spendAlerts: [{ object: 'organization.spend_alert', id: 'sa_1', threshold_amount: 2500, currency: 'USD', interval: 'month', notification_channel: { type: 'email', recipients: ['platform@acme.example'] } }],
+    spending: { monthly_cap_usd: 50, enforcing: false, alerts: [{ id: 'sa_1', threshold_usd: 25, recipients: ['platform@acme.example'] }] },
   });
   const windows = usageWindows(NOW, { since: '2026-11-12' });
-  const usage: Bucket<UsageResult>[] = [];
-  const costs: Bucket<CostResult>[] = [];
+  const usage: UsageRow[] = [];
+  const costs: CostRow[] = [];
   for (let d = 0; d < 7; d++) {
     const t = windows.period.start_time + d * DAY;
-    usage.push(bucket(t, DAY, [use('proj_chat', 'key_web', M120, 100 + d * 10, 20_000, 8_000), use('proj_lab', 'key_nb', M20, d > 3 ? 40 : 5, 4_000, 1_000), use('proj_shadow', 'key_shadow', M20, 2, 300, 100)]));
-    costs.push(bucket(t, DAY, [cost('proj_chat', M120, 1.25 + d * 0.25), cost('proj_lab', M20, d > 3 ? 1.5 : 0.25), cost('proj_shadow', M20, 0.02)]));
+    usage.push(...bucket(t, DAY, [use('proj_chat', 'key_web', M120, 100 + d * 10, 20_000, 8_000), use('proj_lab', 'key_nb', M20, d > 3 ? 40 : 5, 4_000, 1_000), use('proj_shadow', 'key_shadow', M20, 2, 300, 100)]));
+    costs.push(...bucket(t, DAY, [cost('proj_chat', M120, 1.25 + d * 0.25), cost('proj_lab', M20, d > 3 ? 1.5 : 0.25), cost('proj_shadow', M20, 0.02)]));
   }
   const m = NOW - (NOW % 60) - 3600;
-  const minutes = [bucket(m, 60, [use('proj_chat', null, M120, 42, 12_000, 5_000), use('proj_lab', null, M20, 3, 300, 100)])];
+  const minutes = bucket(m, 60, [use('proj_chat', null, M120, 42, 12_000, 5_000), use('proj_lab', null, M20, 3, 300, 100)]);
   return buildUsageReport({ desired, live, windows, by: 'team', usage, minutes, costs });
 }
 

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Bucket, CostResult, UsageResult } from '../../src/core/contract.js';
+import type { CostRow, UsageRow } from '../../src/core/domain.js';
 import { UserError } from '../../src/core/errors.js';
-import { METADATA } from '../../src/core/shared.js';
 import { buildUsageReport } from '../../src/report/usage-report.js';
 import { DAY, usageWindows } from '../../src/report/windows.js';
 import type { Breakdown } from '../../src/report/types.js';
@@ -11,14 +10,17 @@ const TODAY = NOW - (NOW % DAY);
 const M120 = 'openai/gpt-oss-120b';
 const M20 = 'openai/gpt-oss-20b';
 
-function use(project_id: string, api_key_id: string | null, model: string, requests: number, input: number, output: number): UsageResult {
-  return { object: 'organization.usage.completions.result', project_id, api_key_id, model, num_model_requests: requests, input_tokens: input, output_tokens: output };
+type Use = Omit<UsageRow, 'start_time' | 'end_time'>;
+type Cost = Omit<CostRow, 'start_time' | 'end_time'>;
+function use(project_id: string, key_id: string | null, model: string, requests: number, input: number, output: number): Use {
+  return { project_id, key_id, model, requests, input_tokens: input, output_tokens: output };
 }
-function cost(project_id: string, line_item: string, value: number): CostResult {
-  return { object: 'organization.costs.result', project_id, line_item, amount: { value, currency: 'usd' } };
+function cost(project_id: string, line_item: string, value: number): Cost {
+  return { project_id, key_id: null, line_item, amount_usd: value };
 }
-function bucket<R>(start: number, width: number, results: R[]): Bucket<R> {
-  return { object: 'bucket', start_time: start, end_time: start + width, results };
+/** One bucket's rows, as a provider's `usage`/`costs` answer them. */
+function bucket<R>(start: number, width: number, results: R[]): (R & { start_time: number; end_time: number })[] {
+  return results.map((r) => ({ ...r, start_time: start, end_time: start + width }));
 }
 
 /** Two teams, three projects (one unmanaged), keys of each kind. */
@@ -38,13 +40,13 @@ function world() {
   const shadowKey = makeLiveKey({ name: 'shadow-key', created_at: NOW - 3 * DAY, last_used_at: NOW - 100 });
   const pShadow = makeLiveProject('shadow-it', { keys: [shadowKey] });
   const live = makeLive([pChat, pLab, pShadow]);
-  return { desired, live, ids: { chat: pChat.project.id, lab: pLab.project.id, shadow: pShadow.project.id, web: webKey.id, batch: batchKey.id, stray: strayKey.id, lab_key: labKey.id, shadow_key: shadowKey.id } };
+  return { desired, live, ids: { chat: pChat.id, lab: pLab.id, shadow: pShadow.id, web: webKey.id, batch: batchKey.id, stray: strayKey.id, lab_key: labKey.id, shadow_key: shadowKey.id } };
 }
 
-function report(options: { usage?: Bucket<UsageResult>[]; minutes?: Bucket<UsageResult>[]; costs?: Bucket<CostResult>[]; since?: string; until?: string; by?: Breakdown; w?: ReturnType<typeof world> } = {}) {
+function report(options: { usage?: UsageRow[][]; minutes?: UsageRow[][]; costs?: CostRow[][]; since?: string; until?: string; by?: Breakdown; w?: ReturnType<typeof world> } = {}) {
   const w = options.w ?? world();
   const windows = usageWindows(NOW, { since: options.since ?? null, until: options.until ?? null });
-  return buildUsageReport({ desired: w.desired, live: w.live, windows, by: options.by ?? 'team', usage: options.usage ?? [], minutes: options.minutes ?? [], costs: options.costs ?? [] });
+  return buildUsageReport({ desired: w.desired, live: w.live, windows, by: options.by ?? 'team', usage: (options.usage ?? []).flat(), minutes: (options.minutes ?? []).flat(), costs: (options.costs ?? []).flat() });
 }
 
 describe('usageWindows', () => {
@@ -136,8 +138,7 @@ describe('buildUsageReport figures', () => {
 
   it('reports spend against the limit and alerts, projected linearly to the month end', () => {
     const w2 = world();
-    w2.live.spendLimit = { object: 'organization.spend_limit', threshold_amount: 10_000, currency: 'USD', interval: 'month', enforcement: { status: 'inactive' } };
-    w2.live.spendAlerts = [5000, 8000].map((c, i) => ({ object: 'organization.spend_alert', id: `sa_${i}`, threshold_amount: c, currency: 'USD', interval: 'month', notification_channel: { type: 'email', recipients: ['a@b.c'] } }));
+    w2.live.spending = { monthly_cap_usd: 100, enforcing: false, alerts: [50, 80].map((usd, i) => ({ id: `sa_${i}`, threshold_usd: usd, recipients: ['a@b.c'] })) };
     const nov1 = Date.UTC(2026, 10, 1) / 1000;
     // $70 on Nov 1 and $30 on Oct 31: only November counts towards month to date.
     const spendCosts = [bucket(nov1 - DAY, DAY, [cost(w2.ids.chat, M120, 30)]), bucket(nov1, DAY, [cost(w2.ids.chat, M120, 70)])];
@@ -171,16 +172,16 @@ describe('findings', () => {
   it('idle: a policy key is idle only when all its generations are', () => {
     const w = world();
     const lab = w.desired.keys.find((k) => k.name === 'research-notebook')!;
-    w.live.projects[1]!.keys.push(managedKeyFor(lab, { created_at: NOW - 2 * DAY, last_used_at: NOW - 60, metadata: { [METADATA.key]: lab.name, [METADATA.generation]: '2' } }));
+    w.live.projects[1]!.keys.push(managedKeyFor(lab, { created_at: NOW - 2 * DAY, last_used_at: NOW - 60, marks: { delivered_at: null, targets: null } }, 2));
     expect(report({ w }).findings.filter((f) => f.kind === 'idle_key')).toEqual([]);
   });
 
   it('near and at a limit: the busiest minute against the project\'s live per-model limits', () => {
     const w = world();
     const chat = w.live.projects[0]!;
-    chat.rateLimits = chat.rateLimits.map((l) => (l.model === M120 ? { ...l, max_requests_per_1_minute: 100, max_tokens_per_1_minute: 10_000 } : l));
+    chat.limits = chat.limits.map((l) => (l.model === M120 ? { ...l, values: { ...l.values, requests_per_minute: 100, tokens_per_minute: 10_000 } } : l));
     const lab = w.live.projects[1]!;
-    lab.rateLimits = lab.rateLimits.map((l) => (l.model === M20 ? { ...l, max_requests_per_1_minute: 20, max_tokens_per_1_minute: 1_000_000 } : l));
+    lab.limits = lab.limits.map((l) => (l.model === M20 ? { ...l, values: { ...l.values, requests_per_minute: 20, tokens_per_minute: 1_000_000 } } : l));
     const m = NOW - (NOW % 60) - 600;
     const minutes = [
       bucket(m, 60, [use(w.ids.chat, null, M120, 30, 6000, 2600), use(w.ids.lab, null, M20, 20, 100, 100)]),
@@ -218,7 +219,7 @@ describe('findings', () => {
   it('spend share growth: the team whose share rose most from the first half of the period to the second', () => {
     const w = world();
     const start = TODAY - 29 * DAY;
-    const costs: Bucket<CostResult>[] = [];
+    const costs: CostRow[][] = [];
     for (let d = 0; d < 30; d++) {
       const research = d < 15 ? 1 : 3;
       costs.push(bucket(start + d * DAY, DAY, [cost(w.ids.chat, M120, 3), cost(w.ids.lab, M20, research)]));
@@ -231,7 +232,7 @@ describe('findings', () => {
 
   it('a spend limit reached is a warning that every key is refused', () => {
     const w = world();
-    w.live.spendLimit = { object: 'organization.spend_limit', threshold_amount: 100, currency: 'USD', interval: 'month', enforcement: { status: 'enforcing' } };
+    w.live.spending = { monthly_cap_usd: 1, enforcing: true, alerts: [] };
     const r = report({ w, costs: [bucket(TODAY, DAY, [cost(w.ids.chat, M120, 1.5)])] });
     expect(r.spend.enforcing).toBe(true);
     expect(r.findings[0]).toMatchObject({ kind: 'spend_limit', severity: 'warning' });

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { appendAuditLog, DEFAULT_AUDIT_LOG, readAuditContext } from '../../app/audit-log.js';
 import { applyOrganization } from '../../app/apply-organization.js';
-import { deliverToTargets } from '../../app/deliver.js';
+import { deliverToTargets } from '../../app/deliver-to-targets.js';
 import { RefusalError } from '../../core/errors.js';
 import type { GitHubClient } from '../../github/client.js';
 import { summaryLine } from '../../plan/render-lines.js';

@@ -1,4 +1,4 @@
-import { readUsageReport } from '../../app/usage-report.js';
+import { readUsageReport } from '../../app/read-usage-report.js';
 import { renderUsageMarkdown } from '../../report/render-usage-markdown.js';
 import type { ModeContext, ModeResult } from './mode.js';
 import { invalidMessage, loadDesired, withSession } from './shared.js';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import { applyOrganization } from '../../app/apply-organization.js';
 import { appendAuditLog, DEFAULT_AUDIT_LOG, readAuditContext } from '../../app/audit-log.js';
-import { deliverToTargets } from '../../app/deliver.js';
+import { deliverToTargets } from '../../app/deliver-to-targets.js';
 import type { ChangeOutcome } from '../../apply/apply-plan.js';
 import { RefusalError, UserError } from '../../core/errors.js';
 import { renderPlanText } from '../../plan/render-text.js';
@@ -142,8 +142,9 @@ function readSavedPlan(file: string, shown: string): Plan {
     throw new UserError(`cannot read the saved plan ${shown}: ${(e as Error).message}; save one with \`groq-rbac plan --out ${shown}\``);
   }
   const plan = data as Partial<Plan>;
-  if (plan.format_version !== 2 || typeof plan.fingerprint !== 'string' || !Array.isArray(plan.changes)) {
-    throw new UserError(`${shown} is not a groq-rbac plan (format_version 2); save one with \`groq-rbac plan --out ${shown}\``);
+  if (plan.format_version !== 3 || typeof plan.fingerprint !== 'string' || !Array.isArray(plan.changes)) {
+    const older = (plan.format_version as number) === 2 ? ` (it is format_version 2, from a release before groq-rbac spoke its own vocabulary in plans)` : '';
+    throw new UserError(`${shown} is not a groq-rbac plan of format_version 3${older}; save one with \`groq-rbac plan --out ${shown}\``);
   }
   return plan as Plan;
 }

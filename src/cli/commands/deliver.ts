@@ -1,8 +1,8 @@
-import { deliverConsoleKey, MAX_KEY_VALUE_LENGTH } from '../../app/deliver-key.js';
+import { deliverConsoleKey, MAX_KEY_VALUE_LENGTH } from '../../app/deliver-console-key.js';
 import { UserError } from '../../core/errors.js';
-import { DEFAULT_BASE_URL } from '../../groq/client.js';
+import { DEFAULT_BASE_URL } from '../../providers/groq/client.js';
 import path from 'node:path';
-import { SANDBOX_DELIVERIES } from '../../app/deliver.js';
+import { SANDBOX_DELIVERIES } from '../../app/deliver-to-targets.js';
 import { parseCommandArgs } from '../args.js';
 import { checkSandboxUrl } from '../connect.js';
 import { makeStyle, type Io } from '../io.js';

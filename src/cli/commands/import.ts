@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../core/errors.js';
 import { makeDirs } from '../../core/make-dirs.js';
-import { readLiveState } from '../../groq/read-live-state.js';
 import { importPolicies } from '../../policy/import-policies.js';
 import { ORG_OPTIONS, orgOptionsHelp, parseCommandArgs } from '../args.js';
 import { connect } from '../connect.js';
@@ -44,7 +43,7 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
       org: path.relative(outDir, path.join(schemas, 'org.schema.json')).split(path.sep).join('/'),
       team: path.relative(path.join(outDir, 'teams'), path.join(schemas, 'team.schema.json')).split(path.sep).join('/'),
     };
-    result = importPolicies(await readLiveState(connection.admin, { concurrency: connection.concurrency }), { admins, schemaRef });
+    result = importPolicies(await connection.admin.readLiveState({ concurrency: connection.concurrency }), { admins, schemaRef });
   } finally {
     await connection.close();
   }

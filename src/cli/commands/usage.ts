@@ -1,5 +1,5 @@
 import { UserError } from '../../core/errors.js';
-import { readUsageReport } from '../../app/usage-report.js';
+import { readUsageReport } from '../../app/read-usage-report.js';
 import { renderUsageJson } from '../../report/render-usage-json.js';
 import { renderUsageMarkdown } from '../../report/render-usage-markdown.js';
 import { renderUsageText } from '../../report/render-usage-text.js';

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { readKeysFile } from '../../app/keys-file.js';
 import { verifyProjects, type ProjectKey } from '../../app/verify.js';
 import { UserError } from '../../core/errors.js';
-import { DEFAULT_BASE_URL } from '../../groq/client.js';
+import { DEFAULT_BASE_URL } from '../../providers/groq/client.js';
 import { renderVerifyJson, renderVerifyText } from '../../plan/render-verify.js';
 import { verifyExitCode } from '../../plan/verify.js';
 import { fieldLocator } from '../../policy/field-lines.js';

@@ -9,7 +9,7 @@ import { UserError } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/log.js';
 import { checkSecureUrl } from '../../core/secure-url.js';
 // The project's one transport; the lead moves it to core (it stays in src/groq/ while issue 17 hardens it).
-import { HttpTransport, parseRetryAfter, type HttpRequest, type TransportOptions } from '../../groq/transport.js';
+import { HttpTransport, parseRetryAfter, type HttpRequest, type TransportOptions } from '../../net/transport.js';
 import { errorFromNetwork, errorFromResponse, redactOpenAi } from './errors.js';
 import type { WireBucketPage, WireList } from './wire.js';
 

@@ -3,7 +3,7 @@
  * Base `https://api.openai.com/v1` (`--base-url`, `OPENAI_BASE_URL`), admin key `OPENAI_ADMIN_KEY`,
  * organization from `org:` in org.yaml, sent on every call so that OpenAI enforces it.
  */
-import type { AuditEvent, CostRow, DomainLimitSet, DomainLiveState, DomainModelRule, KeyMarks, LiveKey, UsageRow } from '../../core/domain.js';
+import type { AuditEvent, CostRow, DomainLimitSet, DomainLiveState, DomainModelRule, KeyMarks, LiveKey, LiveSpending, UsageRow } from '../../core/domain.js';
 import type { Capabilities, CreatedKey, ProviderAdmin, SpendScope, UsageQuery } from '../../core/provider.js';
 import { auditEvents, costs, usage } from './activity.js';
 import { keyLookup } from './bookkeeping.js';
@@ -11,8 +11,8 @@ import { OPENAI_CAPABILITIES } from './capabilities.js';
 import { enc, OpenAiClient, projectPath, type OpenAiClientOptions } from './client.js';
 import { ProviderError } from './errors.js';
 import { KeyWriter } from './keys.js';
-import { listProjectKeys, liveKeyFrom, readOpenAiState, type ReadOptions } from './read.js';
-import type { WireProjectApiKey } from './wire.js';
+import { listProjectKeys, liveKeyFrom, readOpenAiState, readSpending, type ReadOptions } from './read.js';
+import type { WireProject, WireProjectApiKey } from './wire.js';
 import { Writer } from './write.js';
 
 export interface OpenAiProviderOptions extends OpenAiClientOptions {
@@ -55,6 +55,16 @@ export class OpenAiProvider implements ProviderAdmin {
       ...(this.options.orgName !== undefined ? { orgName: this.options.orgName } : {}),
     };
     return readOpenAiState(this.client, read);
+  }
+
+  /** Active projects, for apply's confirmation that a project it could not find is really gone. */
+  async listProjects(): Promise<{ id: string; name: string; created_at: number }[]> {
+    const projects = await this.client.list<WireProject>('/organization/projects');
+    return projects.filter((p) => (p.status ?? 'active') === 'active' && !p.archived_at).map((p) => ({ id: p.id, name: p.name ?? '', created_at: p.created_at }));
+  }
+
+  readSpending(scope: SpendScope): Promise<LiveSpending> {
+    return readSpending(this.client, scope.project_id === undefined ? '/organization' : projectPath(scope.project_id));
   }
 
   setOrgPermissions(rule: DomainModelRule | null): Promise<void> {

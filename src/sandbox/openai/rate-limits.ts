@@ -3,8 +3,8 @@
  * minute for every model; requests per day, batch input tokens per day, images per minute and audio
  * megabytes per minute "only present for relevant models"; no tokens per day. Update only.
  */
-import type { RateLimitValues } from '../../core/contract.js';
-import { MAX_LIMIT } from '../../core/shared.js';
+import type { RateLimitValues } from '../../providers/groq/wire.js';
+import { MAX_LIMIT } from '../../core/limits.js';
 import { invalid } from '../errors.js';
 import { requireObject } from '../validate-body.js';
 import type { OrgState } from '../org-state.js';

@@ -113,7 +113,10 @@ describe('OpenAI provider: list guards and error shapes (nock)', () => {
     expect(await provider().listKeys('proj_1')).toEqual([{ id: 'key_u', name: 'laptop', redacted_value: 'sk-abc...def', created_at: 5, last_used_at: 9, marks: null }]);
     expect(scope.isDone()).toBe(true);
     for (const v of ['sk-abcdefghijklmnop123', `sk-proj-${'x'.repeat(40)}`, `sk-svcacct-${'Y'.repeat(64)}`, 'sk-abc***…wxyz']) {
-      expect(redactOpenAi(`key: ${v}.`)).toBe('key: sk-[REDACTED]');
+      // Core's pattern stops a whole value at the sentence's period; the masked run takes it along.
+      const out = redactOpenAi(`key: ${v}.`);
+      expect(out).toMatch(/^key: sk-\[REDACTED\]\.?$/);
+      expect(out).not.toContain(v.slice(3, 12));
     }
   });
 });

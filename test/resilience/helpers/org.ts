@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { OrgSession } from '../../../src/app/session.js';
-import { GroqClient } from '../../../src/groq/client.js';
-import type { ProjectApiKey } from '../../../src/core/contract.js';
+import { GroqClient } from '../../../src/providers/groq/client.js';
+import { GroqProvider } from '../../../src/providers/groq/write.js';
+import type { ProjectApiKey } from '../../../src/providers/groq/wire.js';
 import type { Logger } from '../../../src/core/log.js';
 import { redactSecrets } from '../../../src/core/redact.js';
-import { METADATA } from '../../../src/core/shared.js';
-import type { TransportOptions } from '../../../src/groq/transport.js';
+import { METADATA } from '../../../src/providers/groq/metadata.js';
+import type { TransportOptions } from '../../../src/net/transport.js';
 import type { SandboxRequestEvent } from '../../../src/sandbox/server.js';
 import { startTestOrg, type TestOrg } from '../../helpers/sandbox.js';
 import { scanner } from './secrets.js';
@@ -65,7 +66,7 @@ export async function startResilientOrg(options: { onRequest?: (event: SandboxRe
         baseUrl: base.sandbox.url, adminKey, baseDelayMs: 5, maxDelayMs: 40, logger: scannedLogger('client'), ...clientOptions,
       });
       clients.push(client);
-      return { admin: client, adminKeyRedacted: null, target: 'resilience sandbox', concurrency, close: () => client.close() };
+      return { admin: new GroqProvider(client), adminKeyRedacted: null, target: 'resilience sandbox', concurrency, close: () => client.close() };
     },
     async advance(seconds) {
       await base.request('POST', '/_sandbox/clock', { body: { advance_seconds: seconds } });

@@ -36,7 +36,7 @@ export class SecretScanner {
     this.record(`file ${file}`, fs.readFileSync(file));
   }
 
-  /** Every recorded text against every secret; a key-shaped string (`gsk_…`) counts as a leak too. */
+  /** Every recorded text against every secret; a key-shaped string of any provider (`gsk_…`, `sk-…`) counts as a leak too. */
   findings(): string[] {
     // Grouped by a 4-character prefix and length: one indexOf per prefix, then set lookups, so
     // thousands of values against megabytes of output stay linear.
@@ -56,7 +56,7 @@ export class SecretScanner {
           }
         }
       }
-      if (containsKeyValue(text)) found.push(`${label}: a gsk_ key value`);
+      if (containsKeyValue(text)) found.push(`${label}: a key value (gsk_… or sk-…)`);
     }
     this.texts.length = 0;
     return found;

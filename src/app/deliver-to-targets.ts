@@ -1,4 +1,4 @@
-import type { CreatedProjectApiKey } from '../core/contract.js';
+import type { CreatedKey } from '../core/provider.js';
 import type { Logger } from '../core/log.js';
 import { registerSecret } from '../core/redact.js';
 import { deliverKey } from '../apply/deliver/index.js';
@@ -19,7 +19,7 @@ export function deliverToTargets(desired: DesiredState, context: { env: NodeJS.P
   // The Vault token goes only to the organization's Vault: org.yaml's address (approved by the admins), else VAULT_ADDR.
   const vaultAddress = desired.org.vault?.address;
   const deliveryContext = vaultAddress ? { ...rest, vaultAddress } : rest;
-  return async (change: KeyChange, created: CreatedProjectApiKey, _projectId: string, checkDeadline: () => void = () => {}): Promise<void> => {
+  return async (change: KeyChange, created: CreatedKey, _projectId: string, checkDeadline: () => void = () => {}): Promise<void> => {
     // In Actions the value is masked (core.setSecret) before anything else can print it.
     maskSecret?.(created.value);
     registerSecret(created.value);

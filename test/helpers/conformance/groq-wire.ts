@@ -1,11 +1,12 @@
 import type nock from 'nock';
 import { expect } from 'vitest';
-import type { GroqClient } from '../../src/groq/client.js';
-import type { GroqApiError } from '../../src/groq/errors.js';
-import type { TestOrg } from './sandbox.js';
+import type { GroqClient } from '../../../src/providers/groq/client.js';
+import type { GroqApiError } from '../../../src/providers/groq/errors.js';
+import type { TestOrg } from '../sandbox.js';
 
 /**
- * The client contract v2 (../shared/groq-admin-api.md), run twice: against the real sandbox over
+ * Groq's wire cases in the conformance suite (./index.ts): the client contract v2
+ * (docs/groq-admin-api.md), run twice: against the real sandbox over
  * HTTP on 127.0.0.1, and against nock replaying responses of the contract's shapes. Same calls, same
  * assertions. The sandbox side is arranged through the contract itself (and `/_sandbox/`), never
  * through the sandbox's internals, so the two sides stay comparable.

@@ -2,15 +2,16 @@ import type {
   AuditLog, AuditLogQuery, Bucket, ChatCompletion, CostResult, CostsQuery, CreateKeyInput, CreatedProjectApiKey, Model, ModelPermissions,
   ModelPermissionsInput, Organization, Project, ProjectApiKey, RateLimit, RateLimitHeaders, RateLimitValues, SpendAlert, SpendAlertInput,
   SpendLimit, UpdateKeyInput, UsageQuery, UsageResult,
-} from '../core/contract.js';
-import { UserError } from '../core/errors.js';
-import { Interner } from '../core/intern.js';
-import { silentLogger, type Logger } from '../core/log.js';
-import { redactSecrets } from '../core/redact.js';
-import { checkSecureUrl } from '../core/secure-url.js';
-import { GroqApiError, ProtocolError } from './errors.js';
-import { HttpTransport, REPORT_MAX_RESPONSE_BYTES, type HttpRequest, type TransportOptions } from './transport.js';
-import type { Created, GroqAdmin } from './types.js';
+} from './wire.js';
+import { UserError } from '../../core/errors.js';
+import { Interner } from '../../core/intern.js';
+import { silentLogger, type Logger } from '../../core/log.js';
+import { redactSecrets } from '../../core/redact.js';
+import { checkSecureUrl } from '../../core/secure-url.js';
+import { ProtocolError } from '../../net/errors.js';
+import { HttpTransport, REPORT_MAX_RESPONSE_BYTES, type HttpRequest, type TransportOptions } from '../../net/transport.js';
+import { GroqApiError } from './errors.js';
+import type { Created, GroqAdmin } from './admin.js';
 
 /** Strings the admin API repeats in every list item (`object`, rate limits' ids and models): one copy each. */
 const vocabulary = new Interner(10_000);

@@ -3,7 +3,7 @@ import type {
   AuditLog, AuditLogQuery, Bucket, ChatCompletion, CostResult, CostsQuery, CreateKeyInput, CreatedProjectApiKey, Model, ModelPermissions,
   ModelPermissionsInput, Organization, Project, ProjectApiKey, RateLimit, RateLimitHeaders, RateLimitValues, SpendAlert, SpendAlertInput,
   SpendLimit, UpdateKeyInput, UsageQuery, UsageResult,
-} from '../core/contract.js';
+} from './wire.js';
 
 /** A create's answer: `replayed` when the contract says it replays an earlier create (`idempotent-replayed: true`). */
 export interface Created<T> {

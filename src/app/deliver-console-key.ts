@@ -1,14 +1,14 @@
-import type { CreatedProjectApiKey } from '../core/contract.js';
+import type { CreatedKey } from '../core/provider.js';
 import { UserError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { registerSecret } from '../core/redact.js';
 import { checkSecureUrl } from '../core/secure-url.js';
-import { GroqClient } from '../groq/client.js';
-import { GroqApiError } from '../groq/errors.js';
+import { GroqClient } from '../providers/groq/client.js';
+import { GroqApiError } from '../providers/groq/errors.js';
 import { deliveryLabel } from '../plan/rotation.js';
 import type { KeyChange } from '../plan/types.js';
 import type { DesiredState } from '../policy/types.js';
-import { deliverToTargets } from './deliver.js';
+import { deliverToTargets } from './deliver-to-targets.js';
 
 // A Groq key is `gsk_` and some 52 characters; anything much longer is not one key.
 export const MAX_KEY_VALUE_LENGTH = 512;
@@ -53,7 +53,7 @@ export async function deliverConsoleKey(input: { desired: DesiredState; keyName:
     // deliverToTargets serves apply, which hands it the plan's change and the created key: here the
     // policy key's name and the value are all it reads.
     const change = { resource: 'api_key', action: 'create', key: key.name, project: key.project } as KeyChange;
-    await deliver(change, { value } as CreatedProjectApiKey, '');
+    await deliver(change, { value } as CreatedKey, '');
     return { targets: key.rotation.deliver.map(deliveryLabel), project: key.project };
   } finally {
     await client.close();

@@ -1,6 +1,6 @@
 /**
  * The wire shapes of the Groq organization contract v2 (docs/groq-admin-api.md): OpenAI's
- * Administration API objects under Groq's `/openai/v1` base. Types only; `src/groq/client.ts` is the
+ * Administration API objects under Groq's `/openai/v1` base. Types only; `./client.ts` is the
  * one module that knows paths, and the sandbox is the one that serves them.
  */
 
