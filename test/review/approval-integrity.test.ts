@@ -1,0 +1,126 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { evaluateApproval } from '../../src/action/approval.js';
+import { parseGeneratedBlock } from '../../src/action/codeowners-rules.js';
+import nock from 'nock';
+import { evaluateDispatchApproval, requireDispatchApproval } from '../../src/action/dispatch-approval.js';
+import { createGitHubClient } from '../../src/github/client.js';
+import { commentParts } from '../../src/action/plan-comment.js';
+import { verifyPlanComment } from '../../src/action/plan-integrity.js';
+import { ACTIONS_BOT, type MarkedComment } from '../../src/action/pull-request-comment.js';
+import { renderCodeownersBlock } from '../../src/policy/codeowners.js';
+import { readPolicies } from '../../src/policy/read-policies.js';
+import { PLAN_COMMENT_MARKER } from '../../src/plan/render-markdown.js';
+
+// Security review (h13): a repository writer against approval and plan integrity. BROKEN and WEAK
+// tests assert the secure outcome and FAIL today; HOLDS tests pass.
+
+const HEAD = 'a'.repeat(40);
+const KEY = ['review', 'signing', 'key', '0123456789abcdef0123456789abcdef'].join('-');
+const FINGERPRINT = 'f'.repeat(64);
+
+describe('approval', () => {
+  const desired = readPolicies(path.resolve('policies'), { cwd: path.resolve('.') }).desired!;
+  const rules = parseGeneratedBlock(renderCodeownersBlock(desired, 'policies'))!;
+  const facts = (changedFiles: string[]) => ({
+    pr: { number: 5, author: 'mallory', headSha: HEAD },
+    reviews: [{ user: { login: 'carol' }, state: 'APPROVED', commit_id: HEAD, author_association: 'MEMBER' }],
+    permissions: new Map([['carol', 'write']]),
+    contributors: [{ login: 'mallory', how: 'authored a commit' as const }],
+    changedFiles,
+    rules,
+    memberships: new Map([['acme/chatbot:carol', true]]),
+  });
+
+  it('HOLDS: a chatbot owner\'s approval does not cover org.yaml or another team\'s file', () => {
+    expect(evaluateApproval(facts(['policies/teams/chatbot.yaml', 'policies/org.yaml'])).approved).toBe(false);
+    expect(evaluateApproval(facts(['policies/teams/chatbot.yaml', 'policies/teams/research.yaml'])).approved).toBe(false);
+    // A new file under policies/ (a new team) is the admins'.
+    expect(evaluateApproval(facts(['policies/teams/chatbot.yaml', 'policies/teams/newteam.yaml'])).approved).toBe(false);
+  });
+
+  it('WEAK: the generated CODEOWNERS block leaves the workflows that hold the admin and signing keys unowned: a team owner\'s approval covers a PR that rewrites the apply workflow', () => {
+    // Merged, the push runs the PR's own groq-rbac-apply.yml in the groq-rbac environment: it can drop
+    // require-approval, or print GROQ_ADMIN_KEY and GROQ_RBAC_PLAN_SIGNING_KEY.
+    const verdict = evaluateApproval(facts(['policies/teams/chatbot.yaml', '.github/workflows/groq-rbac-apply.yml']));
+    expect(verdict.approved).toBe(false);
+  });
+
+  it('HOLDS: co-authored-by / committer spoofing only ever excludes more people; the pusher is excluded', () => {
+    const f = facts(['policies/teams/chatbot.yaml']);
+    expect(evaluateApproval({ ...f, contributors: [...f.contributors, { login: 'carol', how: 'pushed to the branch' }] }).approved).toBe(false);
+    expect(evaluateApproval({ ...f, pr: { ...f.pr, author: 'carol' } }).approved).toBe(false);
+    expect(evaluateApproval({ ...f, reviews: [{ ...f.reviews[0]!, commit_id: 'b'.repeat(40) }] }).approved).toBe(false);
+    expect(evaluateApproval(f).approved).toBe(true);
+  });
+});
+
+describe('workflow_dispatch', () => {
+  it('WEAK: an environment whose custom deployment-branch policy is `*` (every branch) counts as limited to the default branch', async () => {
+    // GitHub: GET /repos/{o}/{r}/environments/{env} says only custom_branch_policies: true; which
+    // branches is in GET …/environments/{env}/deployment-branch-policies, which is never read.
+    nock.disableNetConnect();
+    const api = nock('https://api.github.com')
+      .get('/repos/acme/p/actions/runs/9/approvals').reply(200, [{ state: 'approved', user: { login: 'carol' }, environments: [{ name: 'groq-rbac-dispatch' }] }])
+      .get('/repos/acme/p/environments/groq-rbac-dispatch').reply(200, {
+        name: 'groq-rbac-dispatch',
+        protection_rules: [{ type: 'required_reviewers', reviewers: [{ type: 'User', reviewer: { login: 'carol' } }] }],
+        deployment_branch_policy: { protected_branches: false, custom_branch_policies: true },
+      })
+      .get('/repos/acme/p/environments/groq-rbac-dispatch/deployment-branch-policies').optionally().reply(200, { total_count: 1, branch_policies: [{ name: '*', type: 'branch' }] });
+    try {
+      const github = createGitHubClient({ token: 'x'.repeat(20), baseUrl: 'https://api.github.com', retries: 0, retryAfterBaseMs: 1 });
+      // Secure outcome: refused, the environment deploys from any branch.
+      await expect(requireDispatchApproval(github, { owner: 'acme', repo: 'p', runId: '9', actors: ['mallory'] })).rejects.toThrow(/any branch/);
+    } finally {
+      nock.cleanAll();
+      nock.enableNetConnect();
+      expect(api.pendingMocks().filter((m) => !m.includes('deployment-branch-policies'))).toEqual([]);
+    }
+  });
+
+  it('HOLDS: the person who started the run cannot approve it', () => {
+    const verdict = evaluateDispatchApproval({
+      reviews: [{ state: 'approved', user: { login: 'Mallory' }, environments: [{ name: 'd' }] }],
+      environments: [{ name: 'd', reviewers: ['mallory'], branchesLimited: true }],
+      actors: ['mallory'],
+    });
+    expect(verdict.approved).toBe(false);
+  });
+});
+
+describe('plan integrity', () => {
+  const signed = () => {
+    const { parts } = commentParts([], () => `${PLAN_COMMENT_MARKER}\n### Plan\n- project "finance-prod" will be **archived**\n`, { state: 'planned', fingerprint: FINGERPRINT, head_sha: HEAD }, ['<sub>Planned.</sub>'], { key: KEY, pr: 5 });
+    return parts;
+  };
+  const verify = (bodies: string[]) => {
+    const mine = new Map<number, MarkedComment>(bodies.map((body, i) => [i + 1, { id: i + 1, part: i + 1, body }]));
+    return verifyPlanComment({ mine, others: [], author: ACTIONS_BOT, key: KEY, pr: 5 });
+  };
+
+  it('the untouched signed comment verifies (control)', () => {
+    expect(verify(signed()).ok).toBe(true);
+  });
+
+  it('BROKEN: an edit inside the state line (extra JSON fields) is not covered by the digest or the signature, and `-->` in one ends the HTML comment: reviewers read the editor\'s text, apply trusts the comment', () => {
+    const [body] = signed();
+    const edited = body!.replace(/("sig":"[0-9a-f]{64}")\}/, '$1,"x":"--> **Plan: no changes. Safe to approve.** <details><summary></summary>"}');
+    expect(edited).not.toBe(body);
+    expect(edited).toContain('--> **Plan: no changes.');
+    // Secure outcome: any change to the comment's text, the state line included, is refused.
+    expect(verify([edited]).ok).toBe(false);
+  });
+
+  it('HOLDS: duplicate state lines, an HTML comment, a zero-width character or an extra part are refused', () => {
+    const [body] = signed();
+    const line = body!.split('\n')[1]!;
+    const forged = line.replace(FINGERPRINT, 'e'.repeat(64));
+    expect(verify([`${body}${forged}\n`]).ok).toBe(false); // appended second state line
+    expect(verify([body!.replace(line, `${forged}\n${line}`)]).ok).toBe(false); // forged line first
+    expect(verify([`${body}<!-- hidden -->\n`]).ok).toBe(false);
+    expect(verify([body!.replace('archived', 'arch\u200bived')]).ok).toBe(false);
+    expect(verify([body!, '<!-- groq-rbac:plan part 2 -->\nmore']).ok).toBe(false);
+    expect(verify([body!.replace('"parts":1', '"parts":2'), '<!-- groq-rbac:plan part 2 -->\nmore']).ok).toBe(false);
+  });
+});
