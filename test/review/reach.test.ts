@@ -5,10 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { deliverToFile } from '../../src/apply/deliver/file.js';
 import { silentLogger } from '../../src/core/log.js';
 import { formatDiagnostic } from '../../src/policy/diagnostics.js';
+import { checkFileReach, NO_GRANTS } from '../../src/policy/reach.js';
 import { readPolicies } from '../../src/policy/read-policies.js';
 
-// Security review (h13): what a team's file alone may reach. Tests named BROKEN or WEAK assert the
-// secure outcome and FAIL today; tests named HOLDS pass (the attack is refused as documented).
+// Security review (h13): what a team's file alone may reach. Each test is an attack the review tried;
+// HOLDS: refused as documented at review time; FIXED: refused since h15 (was BROKEN or WEAK).
 
 const ORG = 'version: 2\norg: org_acme\nadmins: ["@acme/platform"]\n';
 const team = (name: string, target: string, owners = `["@acme/${name}"]`) =>
@@ -25,19 +26,33 @@ function errorsOf(files: Record<string, string>): string[] {
 }
 
 describe('GitHub name space', () => {
-  it('BROKEN: team "chatbot" reaches team "chatbot-eval"\'s repository acme/chatbot-eval (the "<team>-…" rule overlaps another team\'s own name)', () => {
+  it('FIXED (#4): team "chatbot" does not reach team "chatbot-eval"\'s repository acme/chatbot-eval: the longest team name wins', () => {
     const errors = errorsOf({
       'teams/chatbot.yaml': team('chatbot', '{github: {repository: acme/chatbot-eval, secret: EVAL_KEY, environment: production}}'),
-      'teams/chatbot-eval.yaml': team('chatbot-eval', '{github: {repository: acme/chatbot-eval, secret: OWN_KEY}}'),
+      'teams/chatbot-eval.yaml': team('chatbot-eval', '{github: {repository: acme/chatbot-eval-ui, secret: OWN_KEY}}'),
     });
-    // Secure outcome: chatbot's target is out of its reach (acme/chatbot-eval is chatbot-eval's).
-    expect(errors.join('\n')).toContain('teams/chatbot.yaml');
+    // chatbot's target is out of its reach (acme/chatbot-eval is chatbot-eval's); chatbot-eval's own is not an error.
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain('teams/chatbot.yaml');
+    expect(errors[0]).toContain('repository "acme/chatbot-eval" is outside team "chatbot"\'s reach: it is named for team "chatbot-eval"');
+    // Without a team of that name, the repository is chatbot's own, as before.
+    expect(errorsOf({ 'teams/chatbot.yaml': team('chatbot', '{github: {repository: acme/chatbot-eval, secret: EVAL_KEY}}') })).toEqual([]);
   });
 
-  it('WEAK: "any owner" lets a team deliver its key to a repository outside the organization (evil-corp/chatbot)', () => {
+  it('FIXED (#5): the default name space is the organization\'s GitHub owners only, not any owner: evil-corp/chatbot is out of reach', () => {
     const errors = errorsOf({ 'teams/chatbot.yaml': team('chatbot', '{github: {repository: evil-corp/chatbot, secret: GROQ_KEY}}') });
-    // Secure outcome: only the organization's own GitHub owner(s) count as the team's name space.
-    expect(errors.join('\n')).toContain('evil-corp/chatbot');
+    // Without github_owners: the organizations of the admins' @org/team handles (acme).
+    expect(errors.join('\n')).toContain('repository "evil-corp/chatbot" is outside team "chatbot"\'s reach: its own are repositories of acme named "chatbot" or "chatbot-…"');
+    expect(errors.join('\n')).toContain('or to add evil-corp to github_owners');
+    expect(errorsOf({ 'teams/chatbot.yaml': team('chatbot', '{github: {repository: ACME/Chatbot, secret: GROQ_KEY}}') })).toEqual([]);
+    // github_owners replaces that default; [] covers no owner at all.
+    const listed = `${ORG}github_owners: [acme-labs]\n`;
+    expect(errorsOf({ 'org.yaml': listed, 'teams/chatbot.yaml': team('chatbot', '{github: {repository: acme-labs/chatbot, secret: GROQ_KEY}}') })).toEqual([]);
+    expect(errorsOf({ 'org.yaml': listed, 'teams/chatbot.yaml': team('chatbot', '{github: {repository: acme/chatbot, secret: GROQ_KEY}}') }).join('\n')).toContain('its own are repositories of acme-labs');
+    expect(errorsOf({ 'org.yaml': `${ORG}github_owners: []\n`, 'teams/chatbot.yaml': team('chatbot', '{github: {repository: acme/chatbot, secret: GROQ_KEY}}') }).join('\n'))
+      .toContain('names no GitHub owner (github_owners, or an @org/team in admins)');
+    // Admins that are users name no organization: no owner is covered until github_owners says so.
+    expect(errorsOf({ 'org.yaml': ORG.replace('["@acme/platform"]', '["@alice"]'), 'teams/chatbot.yaml': team('chatbot', '{github: {repository: acme/chatbot, secret: GROQ_KEY}}') })).toHaveLength(1);
   });
 
   it('HOLDS: environment names that would change the API path are refused', () => {
@@ -50,11 +65,19 @@ describe('GitHub name space', () => {
 });
 
 describe('file targets', () => {
-  it('WEAK: a Windows-separated ".." segment skips the reach check entirely: validate accepts /etc/cron.d\\..\\x for any team', () => {
-    // reach.ts:88 returns "reachable" for any path with a `..` segment split on / or \, trusting the schema
-    // to refuse it; the schema's pattern (team.schema.json file.path) only looks for `/..`.
-    const errors = errorsOf({ 'teams/chatbot.yaml': team('chatbot', '{file: {path: "/etc/cron.d\\\\..\\\\x"}}') });
-    expect(errors.length).toBeGreaterThan(0);
+  it('FIXED (#6): a Windows-separated ".." segment is refused by validate, as the "/" one is', () => {
+    for (const p of ['/etc/cron.d\\\\..\\\\x', '.secrets/chatbot/x\\\\..\\\\..\\\\research\\\\k', '.secrets/chatbot/x\\\\..']) {
+      const errors = errorsOf({ 'teams/chatbot.yaml': team('chatbot', `{file: {path: "${p}"}}`) });
+      expect(errors, p).toHaveLength(1);
+      expect(errors[0], p).toContain('must not hold a ".." segment');
+    }
+  });
+
+  it('FIXED (#6): checkFileReach itself calls any ".." segment out of reach, on "/" or "\\"', () => {
+    for (const p of ['.secrets/chatbot/../research/k', '.secrets/chatbot/x\\..\\..\\research\\k', '..']) {
+      expect(checkFileReach('chatbot', NO_GRANTS, 'org.yaml', p)?.message, p).toContain('holds a ".." segment');
+    }
+    expect(checkFileReach('chatbot', NO_GRANTS, 'org.yaml', '.secrets/chatbot/..k')).toBeNull();
   });
 
   it('HOLDS (at delivery): the same path is refused by the file deliverer before anything is written', async () => {
