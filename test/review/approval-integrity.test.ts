@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { evaluateApproval } from '../../src/action/approval.js';
@@ -39,11 +40,14 @@ describe('approval', () => {
     expect(evaluateApproval(facts(['policies/teams/chatbot.yaml', 'policies/teams/newteam.yaml'])).approved).toBe(false);
   });
 
-  it('WEAK: the generated CODEOWNERS block leaves the workflows that hold the admin and signing keys unowned: a team owner\'s approval covers a PR that rewrites the apply workflow', () => {
-    // Merged, the push runs the PR's own groq-rbac-apply.yml in the groq-rbac environment: it can drop
+  it('FIXED (#17): the generated CODEOWNERS block gives the workflows that hold the admin and signing keys to the org admins: a team owner\'s approval does not cover a PR that rewrites the apply workflow', () => {
+    // Merged, the push runs the PR's own groq-rbac-apply.yml in the groq-rbac environment: it could drop
     // require-approval, or print GROQ_ADMIN_KEY and GROQ_RBAC_PLAN_SIGNING_KEY.
     const verdict = evaluateApproval(facts(['policies/teams/chatbot.yaml', '.github/workflows/groq-rbac-apply.yml']));
     expect(verdict.approved).toBe(false);
+    expect(verdict.approved ? '' : verdict.reason).toContain('.github/workflows/groq-rbac-apply.yml needs an approval from @acme/platform');
+    // The repository's own CODEOWNERS says the same (`codeowners --check` in .ci/run keeps it so).
+    expect(fs.readFileSync('.github/CODEOWNERS', 'utf8')).toContain('\n/.github/workflows/ @acme/platform\n');
   });
 
   it('HOLDS: co-authored-by / committer spoofing only ever excludes more people; the pusher is excluded', () => {
@@ -103,13 +107,21 @@ describe('plan integrity', () => {
     expect(verify(signed()).ok).toBe(true);
   });
 
-  it('BROKEN: an edit inside the state line (extra JSON fields) is not covered by the digest or the signature, and `-->` in one ends the HTML comment: reviewers read the editor\'s text, apply trusts the comment', () => {
+  it('FIXED (#14): an edit inside the state line (extra JSON fields, a `-->` that ends the HTML comment, reordered fields, spaces) is refused', () => {
     const [body] = signed();
     const edited = body!.replace(/("sig":"[0-9a-f]{64}")\}/, '$1,"x":"--> **Plan: no changes. Safe to approve.** <details><summary></summary>"}');
     expect(edited).not.toBe(body);
     expect(edited).toContain('--> **Plan: no changes.');
-    // Secure outcome: any change to the comment's text, the state line included, is refused.
-    expect(verify([edited]).ok).toBe(false);
+    const verdict = verify([edited]);
+    expect(verdict.ok).toBe(false);
+    expect(verdict.ok ? '' : verdict.reason).toContain('its state line is not the line the plan job wrote');
+    // The same fields, reordered or spaced: still not the line the plan job wrote.
+    const line = body!.split('\n')[1]!;
+    const json = JSON.parse(line.slice('<!-- groq-rbac:state '.length, -' -->'.length)) as Record<string, unknown>;
+    const { sig, ...rest } = json;
+    expect(verify([body!.replace(line, `<!-- groq-rbac:state ${JSON.stringify({ sig, ...rest })} -->`)]).ok).toBe(false);
+    expect(verify([body!.replace(line, `<!-- groq-rbac:state ${JSON.stringify(json, null, 0).replace('","', '", "')} -->`)]).ok).toBe(false);
+    expect(verify([body!]).ok).toBe(true);
   });
 
   it('HOLDS: duplicate state lines, an HTML comment, a zero-width character or an extra part are refused', () => {
