@@ -60,9 +60,9 @@ describe('approval', () => {
 });
 
 describe('workflow_dispatch', () => {
-  it('WEAK: an environment whose custom deployment-branch policy is `*` (every branch) counts as limited to the default branch', async () => {
-    // GitHub: GET /repos/{o}/{r}/environments/{env} says only custom_branch_policies: true; which
-    // branches is in GET …/environments/{env}/deployment-branch-policies, which is never read.
+  // GitHub: GET /repos/{o}/{r}/environments/{env} says only custom_branch_policies: true; which
+  // branches is in GET …/environments/{env}/deployment-branch-policies.
+  const dispatchWith = async (policies: { name: string; type: string }[], defaultBranch: string | null = 'main') => {
     nock.disableNetConnect();
     const api = nock('https://api.github.com')
       .get('/repos/acme/p/actions/runs/9/approvals').reply(200, [{ state: 'approved', user: { login: 'carol' }, environments: [{ name: 'groq-rbac-dispatch' }] }])
@@ -71,16 +71,28 @@ describe('workflow_dispatch', () => {
         protection_rules: [{ type: 'required_reviewers', reviewers: [{ type: 'User', reviewer: { login: 'carol' } }] }],
         deployment_branch_policy: { protected_branches: false, custom_branch_policies: true },
       })
-      .get('/repos/acme/p/environments/groq-rbac-dispatch/deployment-branch-policies').optionally().reply(200, { total_count: 1, branch_policies: [{ name: '*', type: 'branch' }] });
+      .get('/repos/acme/p/environments/groq-rbac-dispatch/deployment-branch-policies').reply(200, { total_count: policies.length, branch_policies: policies.map((p, i) => ({ id: i + 1, node_id: `n${i}`, ...p })) });
     try {
       const github = createGitHubClient({ token: 'x'.repeat(20), baseUrl: 'https://api.github.com', retries: 0, retryAfterBaseMs: 1 });
-      // Secure outcome: refused, the environment deploys from any branch.
-      await expect(requireDispatchApproval(github, { owner: 'acme', repo: 'p', runId: '9', actors: ['mallory'] })).rejects.toThrow(/any branch/);
+      return await requireDispatchApproval(github, { owner: 'acme', repo: 'p', runId: '9', actors: ['mallory'], defaultBranch }).then((ok) => ok, (e: Error) => e);
     } finally {
+      expect(api.pendingMocks()).toEqual([]);
       nock.cleanAll();
       nock.enableNetConnect();
-      expect(api.pendingMocks().filter((m) => !m.includes('deployment-branch-policies'))).toEqual([]);
     }
+  };
+
+  it('FIXED (#19): an environment whose custom deployment-branch policy is `*` (every branch) does not count as limited to the default branch', async () => {
+    const refused = await dispatchWith([{ name: '*', type: 'branch' }]);
+    expect(refused).toBeInstanceOf(Error);
+    expect((refused as Error).message).toMatch(/environment groq-rbac-dispatch deploys from branch pattern "\*", not only the default branch main: any branch/);
+    expect((refused as Error).message).toContain('"Selected branches and tags" with only the branch main');
+    // A pattern beside the default branch, a tag named like it, or an unknown default branch: refused too.
+    expect(await dispatchWith([{ name: 'main', type: 'branch' }, { name: 'release/*', type: 'branch' }])).toBeInstanceOf(Error);
+    expect(await dispatchWith([{ name: 'main', type: 'tag' }])).toBeInstanceOf(Error);
+    expect(await dispatchWith([{ name: 'main', type: 'branch' }], null)).toBeInstanceOf(Error);
+    // Exactly the default branch: the gate holds.
+    expect(await dispatchWith([{ name: 'main', type: 'branch' }])).toEqual({ reviewer: 'carol', environment: 'groq-rbac-dispatch' });
   });
 
   it('HOLDS: the person who started the run cannot approve it', () => {

@@ -154,7 +154,7 @@ async function dispatched(ctx: ModeContext, github: GitHubClient, fingerprint: s
     throw new RefusalError(`apply runs on the default branch (${event.defaultBranch}), and this run is on ${event.ref}; nothing was changed. Choose ${event.defaultBranch} under "Use workflow from"`);
   }
   if (!event.runId) throw new RefusalError('GITHUB_RUN_ID is not set, so this run\'s deployment reviews cannot be read; nothing was changed');
-  const gate = await requireDispatchApproval(github, { owner: event.owner, repo: event.repo, runId: event.runId, actors: event.actors });
+  const gate = await requireDispatchApproval(github, { owner: event.owner, repo: event.repo, runId: event.runId, actors: event.actors, defaultBranch: event.defaultBranch });
   ctx.logger.info(`@${gate.reviewer} approved this run in the protected environment ${gate.environment}.`);
   const pr = event.defaultBranch ? await findMergedPullRequest(github, { owner: event.owner, repo: event.repo, sha: event.sha, defaultBranch: event.defaultBranch }) : null;
   ctx.logger.info(`Applying the plan with fingerprint ${fingerprint}, as given in expect-fingerprint${pr ? `; reporting on pull request #${pr.number}` : ''}.`);
