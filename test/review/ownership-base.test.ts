@@ -3,12 +3,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ownershipRef } from '../../src/action/modes/apply.js';
+import type { ModeContext } from '../../src/action/modes/mode.js';
+import { RefusalError } from '../../src/core/errors.js';
 import { commitAll, runCli, type RunResult } from '../helpers/cli.js';
 import { createProjectWithKey, startTestOrg, type TestOrg } from '../helpers/sandbox.js';
 
-// Security review (h13): project ownership is measured against a git revision, and that revision is
-// not always "what was approved". These tests are EXPECTED TO FAIL while the boundary is broken:
-// each asserts the secure outcome (the takeover is refused, nothing moves).
+// Security review (h13): project ownership is measured against a git revision, and that revision must
+// be "what was approved". FIXED (#1, h15): on a push the Action measures against the push's `before`,
+// not the pushed commit's first parent, so a rebase merge of a 2-commit pull request is measured
+// against main as it was. (The review's "merged-but-refused takeover" cases, #2/#3/#18, need the
+// provider port's live ownership marks and are tracked there.)
 
 const ORG = `version: 2
 org: org_acme
@@ -38,6 +43,10 @@ const write = (files: Record<string, string>) => {
   }
 };
 const stolen = () => fs.existsSync(path.join(ws, '.secrets/chatbot/ledger.key'));
+const rev = (ref: string) => execFileSync('git', ['-C', ws, 'rev-parse', ref]).toString().trim();
+/** The Action's apply mode on a push to main: the revision it measures ownership against. */
+const actionBase = (sha: string, before: string | null) =>
+  ownershipRef({ event: { eventName: 'push', sha, before } as ModeContext['event'], inputs: { expectFingerprint: null } as ModeContext['inputs'] });
 
 beforeEach(async () => {
   org = await startTestOrg({ orgId: 'org_acme' });
@@ -57,11 +66,11 @@ afterEach(async () => {
   await org.close();
 });
 
-describe('BROKEN: the ownership base the Action uses on apply is not "what was approved"', () => {
-  it('BROKEN rebase-merge: apply measures ownership against `${sha}^1`, which for a rebased 2-commit PR already holds the move; the PR-time fingerprint (plan refused) applies unchanged', async () => {
-    // The pull request: commit 1 moves finance-prod into chatbot's file (and drops it from finance's:
-    // finance owners are not needed for the takeover if commit 1 only touches chatbot.yaml — here both
-    // files change so that the live project is no longer in finance's file), commit 2 is trivial.
+describe('FIXED (#1): the ownership base the Action uses on apply is "what was approved", whatever the merge method', () => {
+  it('rebase merge: apply measures ownership against the push\'s before, which does not hold the move; the PR-time fingerprint (plan refused) is refused again', async () => {
+    // The pull request: commit 1 moves finance-prod into chatbot's file (and drops it from finance's),
+    // commit 2 is trivial. Rebased onto main, both are pushed; main's head before the push is `before`.
+    const before = rev('HEAD');
     write({ 'teams/finance.yaml': financeWithout, 'teams/chatbot.yaml': chatbotTakesFinance });
     commitAll(ws, 'PR commit 1: move finance-prod');
     write({ 'teams/chatbot.yaml': chatbotTakesFinance.replace('  - name: chatbot-prod\n', '  - name: chatbot-prod\n    description: tidy\n') });
@@ -72,46 +81,29 @@ describe('BROKEN: the ownership base the Action uses on apply is not "what was a
     const plan = JSON.parse(planned.stdout) as { fingerprint: string; refusals: { code: string }[] };
     expect(plan.refusals.map((r) => r.code)).toContain('project_ownership');
 
-    // After a rebase merge, the push's sha is the rebased commit 2; src/action/modes/apply.ts:50 uses `${sha}^1`.
-    const apply = await cli('apply', '--expect-fingerprint', plan.fingerprint, '--base', 'HEAD^1');
-    // Secure outcome: refused, finance's key never reaches chatbot's folder.
+    // The push's sha is the rebased commit 2; its first parent (commit 1) already holds the move.
+    const base = actionBase(rev('HEAD'), before);
+    expect(base).toBe(before);
+    expect(base).not.toBe(rev('HEAD^1'));
+    const apply = await cli('apply', '--expect-fingerprint', plan.fingerprint, '--base', base);
     expect(apply.code).toBe(1);
+    expect(apply.stderr).toContain('moving project "finance-prod" from team "finance"');
     expect(stolen()).toBe(false);
   });
 
-  it('BROKEN residual: a merged-but-refused takeover is accepted by the next apply, whose base already holds it', async () => {
-    write({ 'teams/finance.yaml': financeWithout, 'teams/chatbot.yaml': chatbotTakesFinance });
-    commitAll(ws, 'PR #1 merged (its apply was refused)');
-    const first = await cli('apply', '--yes', '--base', 'HEAD~1');
-    expect(first.code).toBe(1);
-    expect(stolen()).toBe(false);
-
-    // PR #2, by anyone, about anything else: its base (and its merge's first parent) is PR #1's merge.
-    write({ 'teams/finance.yaml': financeWithout.replace('  - name: finance-other\n', '  - name: finance-other\n    description: unrelated\n') });
-    commitAll(ws, 'PR #2 merged');
-    const second = await cli('apply', '--yes', '--base', 'HEAD~1');
-    // Secure outcome: still refused (nobody with authority approved the move).
-    expect(second.code).toBe(1);
-    expect(stolen()).toBe(false);
-  });
-
-  it('BROKEN on the CLI: run on main after the merge, the default base is HEAD itself, so a committed takeover is never a move', async () => {
-    write({ 'teams/finance.yaml': financeWithout, 'teams/chatbot.yaml': chatbotTakesFinance });
-    commitAll(ws, 'takeover committed to main');
-    const head = execFileSync('git', ['-C', ws, 'rev-parse', 'HEAD']).toString().trim();
-    expect(head).toMatch(/^[0-9a-f]{40}$/);
-    const apply = await cli('apply', '--yes');
-    expect(apply.code).toBe(1);
-    expect(fs.existsSync(path.join(ws, '.secrets/chatbot/payroll.key'))).toBe(false);
+  it('a push without `before` is refused, not measured against a guess', () => {
+    expect(() => actionBase(rev('HEAD'), null)).toThrow(RefusalError);
+    expect(() => actionBase(rev('HEAD'), null)).toThrow(/the push event has no `before` commit, so what the default branch said before this push is unknown/);
   });
 });
 
-describe('BROKEN: adopting an unmanaged live project with only the team\'s own approval', () => {
+describe('FIXED (#1): adopting an unmanaged live project with only the team\'s own approval', () => {
   // chatbot's file alone (approved by @acme/chatbot alone) names the unmanaged live finance-prod.
   const chatbotAdopts = `${chatbot()}${project('payroll-prod', 'payroll-ledger', '{file: {path: .secrets/chatbot/payroll.key}}').replace('rotation: {', 'rotation: {trigger: adopted, ')}`;
 
-  it('BROKEN rebase-merge: a 2-commit PR that changes only chatbot.yaml adopts the unmanaged payroll-prod and rotates its key into chatbot\'s folder', async () => {
+  it('rebase merge: a 2-commit PR that changes only chatbot.yaml does not adopt the unmanaged payroll-prod: apply measures from the push\'s before', async () => {
     await createProjectWithKey(org, 'payroll-prod', 'payroll-ledger');
+    const before = rev('HEAD');
     write({ 'teams/chatbot.yaml': chatbotAdopts });
     commitAll(ws, 'PR commit 1: adopt finance-prod');
     write({ 'teams/chatbot.yaml': chatbotAdopts.replace('  - name: chatbot-prod\n', '  - name: chatbot-prod\n    description: tidy\n') });
@@ -119,8 +111,9 @@ describe('BROKEN: adopting an unmanaged live project with only the team\'s own a
     const planned = await cli('plan', '--format', 'json', '--base', 'HEAD~2');
     const plan = JSON.parse(planned.stdout) as { fingerprint: string; refusals: { code: string }[] };
     expect(plan.refusals.map((r) => r.code)).toContain('project_ownership');
-    const apply = await cli('apply', '--expect-fingerprint', plan.fingerprint, '--base', 'HEAD^1');
+    const apply = await cli('apply', '--expect-fingerprint', plan.fingerprint, '--base', actionBase(rev('HEAD'), before));
     expect(apply.code).toBe(1);
+    expect(apply.stderr).toContain('project "payroll-prod" exists in the organization and no team\'s file had it');
     expect(fs.existsSync(path.join(ws, '.secrets/chatbot/payroll.key'))).toBe(false);
   });
 });

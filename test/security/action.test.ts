@@ -281,6 +281,15 @@ describe('approval: what counts', () => {
   });
 });
 
+describe('ownership is measured against the push\'s before (review #1)', () => {
+  it('refuses a push event without `before`, even with require-approval off: nothing is measured against a guess', async () => {
+    await plan();
+    approvedBy();
+    const ctx = context('push', { 'require-approval': 'false' });
+    await expectRefusedApply({ ...ctx, event: { ...ctx.event, before: null } }, /the push event has no `before` commit, so what the default branch said before this push is unknown/);
+  });
+});
+
 describe('workflow_dispatch applies only from a protected environment', () => {
   it('refuses a dispatched fingerprint when no required reviewer approved the run', async () => {
     const { fingerprint } = await plan();

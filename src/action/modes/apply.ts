@@ -46,8 +46,7 @@ export async function applyMode(ctx: ModeContext): Promise<ModeResult> {
   const { desired, diagnostics } = loadDesired(ctx);
   if (!desired) return { plan: null, hasChanges: false, line: 'The policies do not validate.', failure: invalidMessage(diagnostics, ctx.inputs.policies) };
 
-  // What the default branch said before this merge: its first parent.
-  const ownership = await loadOwnership(ctx, ctx.event.sha ? `${ctx.event.sha}^1` : 'HEAD^1');
+  const ownership = await loadOwnership(ctx, ownershipRef(ctx));
   const result = await withSession(ctx, (session) =>
     applyOrganization({
       session, desired, expectedFingerprint: approved.fingerprint, force: false, ownership,
@@ -104,6 +103,24 @@ export async function applyMode(ctx: ModeContext): Promise<ModeResult> {
       };
     }
   }
+}
+
+/**
+ * What project ownership is measured against. On a push: the push's `before`, what the default
+ * branch said before this push, whatever the merge method: a rebase merge pushes every commit of the
+ * pull request, and the pushed commit's first parent would already hold the earlier ones (a move
+ * in commit 1 of 2 would be "already there"). On workflow_dispatch no push names a before: the
+ * commit before the default branch's head, as the required reviewer of the dispatch environment
+ * approves the fingerprint of that plan.
+ */
+export function ownershipRef(ctx: Pick<ModeContext, 'event' | 'inputs'>): string {
+  const { event } = ctx;
+  if (ctx.inputs.expectFingerprint !== null) return event.sha ? `${event.sha}^1` : 'HEAD^1';
+  if (!event.before) {
+    throw new RefusalError('the push event has no `before` commit, so what the default branch said before this push is unknown, and project ownership is measured against it; nothing was changed. '
+      + 'Run apply on `push` to the default branch (not on a new branch\'s first push), or run this workflow by hand with `expect-fingerprint`');
+  }
+  return event.before;
 }
 
 /** A push: the merged pull request it came from, its approval, and its plan comment. */

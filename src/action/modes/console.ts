@@ -75,8 +75,10 @@ export async function consoleApplyMode(ctx: ModeContext, desired: DesiredState):
   if (state.state !== 'planned' || !state.fingerprint || state.head_sha !== pr.headSha) {
     throw new RefusalError(`pull request #${pr.number} has no runbook comment for its last commit ${pr.headSha.slice(0, 7)}, so what was reviewed is unknown; no steps were listed. Re-run the plan workflow on it`);
   }
-  // The merge commit's first parent is the base the pull request was merged into.
-  const { runbook, source } = await runbookSince(ctx.inputs.policies, desired, { since: `${event.sha}^1`, cwd: ctx.cwd }).catch((e: unknown) => {
+  // The push's before is what the default branch said before this merge, whatever the merge method
+  // (after a rebase merge the pushed commit's first parent already holds the earlier commits).
+  if (!event.before) throw new RefusalError('the push event has no `before` commit, so what the default branch said before this merge is unknown; no steps were listed');
+  const { runbook, source } = await runbookSince(ctx.inputs.policies, desired, { since: event.before, cwd: ctx.cwd }).catch((e: unknown) => {
     throw e instanceof UserError ? new UserError(`${e.message}; ${shallow}`) : e;
   });
   if (runbook.fingerprint !== state.fingerprint) {
