@@ -13,8 +13,8 @@ import { renderCodeownersBlock } from '../../src/policy/codeowners.js';
 import { readPolicies } from '../../src/policy/read-policies.js';
 import { PLAN_COMMENT_MARKER } from '../../src/plan/render-markdown.js';
 
-// Security review (h13): a repository writer against approval and plan integrity. BROKEN and WEAK
-// tests assert the secure outcome and FAIL today; HOLDS tests pass.
+// Security review (h13): a repository writer against approval and plan integrity. FIXED: refused
+// since h15 (was BROKEN or WEAK); HOLDS: held at review time.
 
 const HEAD = 'a'.repeat(40);
 const KEY = ['review', 'signing', 'key', '0123456789abcdef0123456789abcdef'].join('-');
