@@ -40,6 +40,16 @@ const STATE_PREFIX = '<!-- groq-rbac:state ';
 const STATE_LINE = /^<!-- groq-rbac:state (\{[^\n]*\}) -->$/m;
 const STATE_LINE_WITH_NEWLINE = /^<!-- groq-rbac:state \{[^\n]*\} -->\n?/m;
 
+/** The state line as the plan job writes it: the exact text apply compares a comment's line with. */
+export function stateLine(state: object): string {
+  return `${STATE_PREFIX}${JSON.stringify(state)} -->`;
+}
+
+/** The first state line of a body, as written; null when there is none. */
+export function rawStateLine(body: string): string | null {
+  return STATE_LINE.exec(body)?.[0] ?? null;
+}
+
 /** A body without its state line: what a reader sees, and what the signature's digest covers. */
 export function stripStateLine(body: string): string {
   return body.replace(STATE_LINE_WITH_NEWLINE, '');
@@ -89,7 +99,7 @@ export function commentParts(head: string[], planMarkdown: (budget: number) => s
   const compose = (md: string) => {
     // The renderer's body starts with the marker; ours goes first, with the state line after it.
     const rest = md.startsWith(PLAN_COMMENT_MARKER) ? md.slice(PLAN_COMMENT_MARKER.length).replace(/^\n/, '') : md;
-    return [PLAN_COMMENT_MARKER, `${STATE_PREFIX}${JSON.stringify(state)} -->`, ...head, rest.trimEnd(), '', ...tail].join('\n').trimEnd() + '\n';
+    return [PLAN_COMMENT_MARKER, stateLine(state), ...head, rest.trimEnd(), '', ...tail].join('\n').trimEnd() + '\n';
   };
   let full = compose(planMarkdown(Number.POSITIVE_INFINITY));
   let parts = splitMarkdown(full, COMMENT_LIMIT - PART_HEADER_ROOM);
@@ -101,7 +111,7 @@ export function commentParts(head: string[], planMarkdown: (budget: number) => s
     // Signed last, over the text as posted (after redaction): the state line grows by ~200
     // characters, which PART_HEADER_ROOM leaves room for in the first part.
     const fields = { state: state.state, fingerprint: state.fingerprint, head_sha: state.head_sha, pr: signing.pr, parts: n, body_sha256: bodyDigest(out, stripStateLine) };
-    const line = `${STATE_PREFIX}${JSON.stringify({ ...fields, sig: signFields(signing.key, fields) })} -->`;
+    const line = stateLine({ ...fields, sig: signFields(signing.key, fields) });
     out[0] = out[0]!.replace(STATE_LINE, () => line);
   }
   return { parts: out, full: redactSecrets(full) };

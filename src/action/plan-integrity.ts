@@ -1,5 +1,5 @@
 import type { CommentAuthor, MarkedComment } from './pull-request-comment.js';
-import { readCommentState, stripStateLine, type CommentState } from './plan-comment.js';
+import { rawStateLine, readCommentState, stateLine, stripStateLine, type CommentState } from './plan-comment.js';
 import { bodyDigest, signatureMatches } from './plan-signature.js';
 
 export type PlanCommentVerdict =
@@ -28,6 +28,12 @@ export function verifyPlanComment(input: { mine: ReadonlyMap<number, MarkedComme
   const fields = { state: state.state, fingerprint: state.fingerprint, head_sha: state.head_sha, pr: state.pr, parts: state.parts, body_sha256: state.body_sha256 };
   if (!signatureMatches(input.key, fields, state.sig)) {
     return { ok: false, state, reason: 'the state line is not signed by the plan job (its signature does not verify with `plan-signing-key`: it was written or altered by someone without the key)' };
+  }
+  // The line itself, byte for byte: the signature covers its fields and the digest the rest of the
+  // text, so a field added inside it (or a `-->` that ends the HTML comment early and shows the
+  // editor's text to reviewers) would otherwise pass both.
+  if (rawStateLine(first.body) !== stateLine({ ...fields, sig: state.sig })) {
+    return { ok: false, state, reason: 'the plan comment was edited after the plan job wrote it: its state line is not the line the plan job wrote (extra fields or text inside it)' };
   }
   if (state.pr !== input.pr) return { ok: false, state, reason: `the signed plan is for pull request #${state.pr}, not #${input.pr}: it was copied here` };
   const parts: string[] = [];

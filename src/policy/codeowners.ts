@@ -11,8 +11,13 @@ const SAFE_OWNER = /^(@[A-Za-z0-9][A-Za-z0-9-]{0,38}(\/[A-Za-z0-9][A-Za-z0-9._-]
 
 /**
  * The CODEOWNERS block the policies imply: admins own org.yaml, this file and anything new under the
- * policies directory; each team file is owned by its team's owners. Later lines win in CODEOWNERS,
- * so the catch-all comes first. Refuses any path or owner that could change the file's meaning.
+ * policies directory; each team file is owned by its team's owners. The admins also own the
+ * workflows: a merged pull request's push runs its own `.github/workflows/*.yml` in the environment
+ * that holds the admin and signing keys, so a workflow change is an org-level change. (The example
+ * workflows run the published Action, `uses: acme/groq-rbac@v1`, so a root `action.yml` does not run;
+ * a repository that runs a vendored copy with `uses: ./` should own it with a hand-written line.)
+ * Later lines win in CODEOWNERS, so the catch-all comes first. Refuses any path or owner that could
+ * change the file's meaning.
  */
 export function renderCodeownersBlock(desired: DesiredState, policiesDir: string, codeownersPath = '.github/CODEOWNERS'): string {
   const root = `/${policiesDir.replace(/^\.?\/+/, '').replace(/\/+$/, '')}`.replace(/^\/$/, '');
@@ -22,7 +27,7 @@ export function renderCodeownersBlock(desired: DesiredState, policiesDir: string
     return `${p} ${owners.join(' ')}`;
   };
   const admins = desired.org.admins;
-  const lines = [BEGIN, line(`${root}/`, admins), line(`${root}/${basename(desired.org.file)}`, admins), line(`/${codeownersPath.replace(/^\.?\/+/, '')}`, admins)];
+  const lines = [BEGIN, line(`${root}/`, admins), line(`${root}/${basename(desired.org.file)}`, admins), line(`/${codeownersPath.replace(/^\.?\/+/, '')}`, admins), line('/.github/workflows/', admins)];
   for (const team of [...desired.teams].sort((a, b) => a.file.localeCompare(b.file))) {
     lines.push(line(`${root}/teams/${basename(team.file)}`, team.owners));
   }

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { isObj, type Checker, type Path } from './checker.js';
 import { ref, type PolicySource } from './source.js';
-import { checkFileReach, checkGithubReach, checkVaultReach, vaultSegments } from './reach.js';
+import { checkFileReach, checkGithubReach, checkVaultReach, vaultSegments, type GithubNameSpace } from './reach.js';
 import type { Delivery, TeamGrants } from './types.js';
 
 /**
@@ -35,12 +35,15 @@ export interface DeliveryScope {
   team: string;
   grants: TeamGrants;
   orgFile: string;
+  /** The GitHub owners a team's own repositories belong to, and every team's name (reach.ts). */
+  github: GithubNameSpace;
 }
 
 // The schema's own forms: a value it refuses has its own error, and a second one about reach would be noise.
 const REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}\/(?!\.\.?$)[A-Za-z0-9._-]{1,100}$/;
 const ENVIRONMENT = /^[A-Za-z0-9_-](?:[A-Za-z0-9 ._-]*[A-Za-z0-9_-])?$/;
 const VAULT_PATH = /^(?!(?:.*\/)?\.\.?(?:\/|$))[A-Za-z0-9_.@-]+(?:\/[A-Za-z0-9_.@-]+)*\/?$/;
+const FILE_DOT_DOT = /(?:^|[\\/])\.\.(?:[\\/]|$)/;
 
 /** One delivery entry: within the team's reach, and no two keys delivering to the same place. */
 export function checkDelivery(check: Checker, s: PolicySource, p: Path, entry: unknown, seen: Map<string, string>, scope: DeliveryScope | null): void {
@@ -52,7 +55,7 @@ export function checkDelivery(check: Checker, s: PolicySource, p: Path, entry: u
   else seen.set(id, ref(s, p));
 }
 
-function checkReach(check: Checker, s: PolicySource, p: Path, entry: unknown, { team, grants, orgFile }: DeliveryScope): void {
+function checkReach(check: Checker, s: PolicySource, p: Path, entry: unknown, { team, grants, orgFile, github }: DeliveryScope): void {
   if (!isObj(entry)) return;
   const [kind] = Object.keys(entry);
   const target = kind ? entry[kind] : null;
@@ -61,12 +64,12 @@ function checkReach(check: Checker, s: PolicySource, p: Path, entry: unknown, { 
   if (kind === 'github' && typeof target.repository === 'string' && REPOSITORY.test(target.repository)) {
     const env = typeof target.environment === 'string' ? target.environment : undefined;
     if (env !== undefined && !ENVIRONMENT.test(env)) return;
-    const out = checkGithubReach(team, grants, orgFile, target.repository, env);
+    const out = checkGithubReach(team, grants, orgFile, target.repository, env, github);
     if (out) check.error(s, [...at, env !== undefined && repositoryCovered(grants, target.repository) ? 'environment' : 'repository'], out.message, out.hint);
   } else if (kind === 'vault' && typeof target.path === 'string' && VAULT_PATH.test(target.path)) {
     const out = checkVaultReach(team, grants, orgFile, target.path);
     if (out) check.error(s, [...at, 'path'], out.message, out.hint);
-  } else if (kind === 'file' && typeof target.path === 'string' && target.path.length > 0) {
+  } else if (kind === 'file' && typeof target.path === 'string' && target.path.length > 0 && !FILE_DOT_DOT.test(target.path)) {
     const out = checkFileReach(team, grants, orgFile, target.path);
     if (out) check.error(s, [...at, 'path'], out.message, out.hint);
   }

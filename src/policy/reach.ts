@@ -8,7 +8,10 @@ import type { TeamGrants } from './types.js';
  *
  * - file targets under `.secrets/<team>/` (relative to the repository root);
  * - Vault KV v2 paths under `secret/data/groq/<team>/` (the same as `secret/groq/<team>/`);
- * - GitHub repositories named `<team>` or `<team>-…` (any owner), any environment.
+ * - GitHub repositories named `<team>` or `<team>-…`, any environment, owned by the organization's
+ *   GitHub owners (org.yaml `github_owners`, else the GitHub organizations of the `@org/team`
+ *   entries in `admins`; none when neither names one), and not named for a longer team name
+ *   (`chatbot-eval-x` is team `chatbot-eval`'s when that team exists, not `chatbot`'s).
  *
  * A prefix (own or granted) covers itself and what lies under it, segment by segment:
  * `secret/groq/chat` does not cover `secret/groq/chatbot`.
@@ -39,24 +42,62 @@ export function fileSegments(p: string): string[] | null {
 
 const under = (target: readonly string[], prefix: readonly string[]) => prefix.length <= target.length && prefix.every((s, i) => target[i] === s);
 
-/** `chatbot` owns repositories named `chatbot` and `chatbot-…` under any owner (GitHub compares names without case). */
-export function repositoryInNameSpace(team: string, repository: string): boolean {
-  const name = (repository.split('/')[1] ?? '').toLowerCase();
-  return name === team || name.startsWith(`${team}-`);
+/**
+ * Whose repositories a team's own name space covers. `owners`: GitHub owners, lowercase; `teams`:
+ * every team's name, so the longest team name a repository is named for wins.
+ */
+export interface GithubNameSpace {
+  owners: readonly string[];
+  teams: readonly string[];
+}
+
+/**
+ * The default GitHub owners: org.yaml's `github_owners` when it is set (`[]`: none), else the organizations of
+ * the admins' `@org/team` handles (the admins approve org.yaml and live in that organization). A
+ * user (`@alice`) or an e-mail names no organization; with neither, no owner is covered.
+ */
+export function defaultGithubOwners(githubOwners: readonly string[] | null, admins: readonly string[]): string[] {
+  const owners = githubOwners ?? admins.flatMap((a) => /^@([A-Za-z0-9][A-Za-z0-9-]*)\/./.exec(a)?.[1] ?? []);
+  return [...new Set(owners.map((o) => o.toLowerCase()))];
+}
+
+/** The team whose name space a repository name falls in: the longest team name it is, or starts with followed by `-`. */
+export function repositoryTeam(name: string, teams: readonly string[]): string | null {
+  const lower = name.toLowerCase();
+  let best: string | null = null;
+  for (const t of teams) if ((lower === t || lower.startsWith(`${t}-`)) && (best === null || t.length > best.length)) best = t;
+  return best;
+}
+
+/**
+ * `chatbot` owns repositories named `chatbot` and `chatbot-…` of the organization's GitHub owners,
+ * unless a longer team name claims it (GitHub compares owner and repository names without case).
+ */
+export function repositoryInNameSpace(team: string, repository: string, space: GithubNameSpace): boolean {
+  const [owner = '', name = ''] = repository.toLowerCase().split('/');
+  if (!space.owners.includes(owner)) return false;
+  return repositoryTeam(name, [...space.teams, team]) === team;
 }
 
 const grantHint = (orgFile: string, team: string, entry: string) => `ask the org admins to add it to ${orgFile}: grants: {${team}: {${entry}}}`;
 
-export function checkGithubReach(team: string, grants: TeamGrants, orgFile: string, repository: string, environment: string | undefined): OutOfReach | null {
-  if (repositoryInNameSpace(team, repository)) return null;
+export function checkGithubReach(team: string, grants: TeamGrants, orgFile: string, repository: string, environment: string | undefined, space: GithubNameSpace): OutOfReach | null {
+  if (repositoryInNameSpace(team, repository, space)) return null;
   const repo = repository.toLowerCase();
   const env = environment?.toLowerCase();
   const matching = grants.github.filter((g) => g.repository.toLowerCase() === repo);
   if (matching.some((g) => g.environments === null || (env !== undefined && g.environments.some((e) => e.toLowerCase() === env)))) return null;
   if (matching.length === 0) {
+    const [owner = '', name = ''] = repository.split('/');
+    const other = repositoryTeam(name, space.teams.filter((t) => t !== team));
+    const foreign = !space.owners.includes(owner.toLowerCase());
+    const own = space.owners.length > 0
+      ? `its own are repositories of ${space.owners.join(', ')} named "${team}" or "${team}-…"`
+      : `its own would be repositories named "${team}" or "${team}-…", but ${orgFile} names no GitHub owner (github_owners, or an @org/team in admins)`;
+    const named = !foreign && other && other.length > team.length ? `it is named for team "${other}"; ` : '';
     return {
-      message: `repository "${repository}" is outside team "${team}"'s reach: its own are repositories named "${team}" or "${team}-…", and ${orgFile} grants it no other`,
-      hint: grantHint(orgFile, team, `github: [{repository: ${repository}${environment ? `, environments: [${environment}]` : ''}}]`),
+      message: `repository "${repository}" is outside team "${team}"'s reach: ${named}${own}, and ${orgFile} grants it no other`,
+      hint: `${grantHint(orgFile, team, `github: [{repository: ${repository}${environment ? `, environments: [${environment}]` : ''}}]`)}${foreign ? `, or to add ${owner} to github_owners if its repositories named for a team are that team's` : ''}`,
     };
   }
   const granted = [...new Set(matching.flatMap((g) => g.environments ?? []))];
@@ -84,8 +125,14 @@ export function checkVaultReach(team: string, grants: TeamGrants, orgFile: strin
 }
 
 export function checkFileReach(team: string, grants: TeamGrants, orgFile: string, filePath: string): OutOfReach | null {
-  // `..` is refused by the schema, with its own message.
-  if (filePath.split(/[\\/]/).includes('..')) return null;
+  // The schema refuses `..` too, with its own message (delivery.ts then skips this check); here it is
+  // out of reach for any other caller, split on `\` as well as `/` (Windows reads both).
+  if (filePath.split(/[\\/]/).includes('..')) {
+    return {
+      message: `file path "${filePath}" holds a ".." segment: a key file's path names its folder directly`,
+      hint: `write the path without "..", for example path: ${ownFilesRoot(team)}key`,
+    };
+  }
   const target = fileSegments(filePath);
   const base = filePath.split(/[\\/]/).filter(Boolean).at(-1) ?? 'key';
   if (target === null) {

@@ -3,7 +3,7 @@ import { checkModelIds, isObj, type Checker, type ModelScope, type OrgScope, typ
 import { formatPath, type Diagnostic } from './diagnostics.js';
 import { checkDelivery } from './delivery-rules.js';
 import { checkGrants, checkVaultAddress, readGrants } from './grant-rules.js';
-import { NO_GRANTS } from './reach.js';
+import { defaultGithubOwners, NO_GRANTS, type GithubNameSpace } from './reach.js';
 import type { TeamGrants } from './types.js';
 import { checkLimits } from './limit-rules.js';
 import { checkMembers } from './member-rules.js';
@@ -34,10 +34,21 @@ export function checkRules(sources: PolicySource[], catalogue: ModelCatalogue): 
   // Without org.yaml nothing is granted: every team keeps to its own name space.
   const grants = org ? readGrants(org.data) : new Map<string, TeamGrants>();
   const orgFile = org?.file ?? 'org.yaml';
-  for (const s of sources) if (s.kind === 'team') checkTeamFile(check, s, scope, names, { grants, orgFile });
+  const github = githubNameSpace(org?.data, sources);
+  for (const s of sources) if (s.kind === 'team') checkTeamFile(check, s, scope, names, { grants, orgFile, github });
   if (org && isObj(org.data)) checkGrants(check, org, org.data, new Set(names.teams.keys()));
   checkMembers(check, sources);
   return out;
+}
+
+const TEAM_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const stringList = (v: unknown): string[] | null => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : null);
+
+/** Whose GitHub repositories the teams' own name spaces cover (reach.ts), read tolerantly: every team's name, and the owners. */
+function githubNameSpace(org: unknown, sources: readonly PolicySource[]): GithubNameSpace {
+  const data = isObj(org) ? org : {};
+  const teams = sources.flatMap((s) => (s.kind === 'team' && isObj(s.data) && typeof s.data.team === 'string' && TEAM_NAME.test(s.data.team) ? [s.data.team] : []));
+  return { owners: defaultGithubOwners(stringList(data.github_owners), stringList(data.admins) ?? []), teams };
 }
 
 function checkOrgFile(check: Checker, s: PolicySource): OrgScope {
@@ -66,7 +77,7 @@ function checkSpending(check: Checker, s: PolicySource, spending: unknown): void
   }
 }
 
-function checkTeamFile(check: Checker, s: PolicySource, org: OrgScope | null, names: Names, reach: { grants: Map<string, TeamGrants>; orgFile: string }): void {
+function checkTeamFile(check: Checker, s: PolicySource, org: OrgScope | null, names: Names, reach: { grants: Map<string, TeamGrants>; orgFile: string; github: GithubNameSpace }): void {
   if (!isObj(s.data)) return;
   const data = s.data;
   const teamName = typeof data.team === 'string' ? data.team : null;
@@ -86,7 +97,7 @@ function checkTeamFile(check: Checker, s: PolicySource, org: OrgScope | null, na
   const team: ModelScope = { label: `team "${teamName ?? '?'}"`, source: s, rule: teamRule, raw: data.models, models: effectiveModels(teamRule, orgScope.models), parent: orgScope };
 
   // Targets are checked against the team the file says it is: a file whose team name is invalid has that error, and reaches nothing.
-  const deliveryScope = teamName && /^[a-z0-9][a-z0-9-]{0,62}$/.test(teamName) ? { team: teamName, grants: reach.grants.get(teamName) ?? NO_GRANTS, orgFile: reach.orgFile } : null;
+  const deliveryScope = teamName && TEAM_NAME.test(teamName) ? { team: teamName, grants: reach.grants.get(teamName) ?? NO_GRANTS, orgFile: reach.orgFile, github: reach.github } : null;
   const projects = Array.isArray(data.projects) ? data.projects : [];
   projects.forEach((project, i) => {
     if (!isObj(project)) return;

@@ -121,6 +121,7 @@ async function startFakeGitHub() {
         return state.members.includes(`${m[1]}:${m[2]}`) ? send(200, { state: 'active', role: 'member' }) : send(404, { message: 'Not Found' });
       }
       if (route === `GET ${REPO}/actions/runs/4242/approvals`) return send(200, state.deploymentReviews);
+      if (route === `GET ${REPO}/environments/groq-rbac-dispatch/deployment-branch-policies`) return send(200, { total_count: 1, branch_policies: [{ id: 1, node_id: 'n1', name: 'main', type: 'branch' }] });
       if (route === `GET ${REPO}/environments/groq-rbac-dispatch`) {
         return send(200, { name: 'groq-rbac-dispatch', protection_rules: [{ type: 'required_reviewers', prevent_self_review: true, reviewers: [{ type: 'User', reviewer: { login: 'carol' } }] }], deployment_branch_policy: { protected_branches: false, custom_branch_policies: true } });
       }

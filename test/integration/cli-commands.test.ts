@@ -40,6 +40,7 @@ describe('codeowners', () => {
       '/policies/ @acme/platform',
       '/policies/org.yaml @acme/platform',
       '/.github/CODEOWNERS @acme/platform',
+      '/.github/workflows/ @acme/platform',
       '/policies/teams/analytics.yaml @acme/analytics',
       '/policies/teams/batch.yaml @acme/data-eng',
       '/policies/teams/chatbot.yaml @acme/chatbot',

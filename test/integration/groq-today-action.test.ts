@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STEPS_LABEL, sectionChecks, splitSections, stepsIssueBody, stepsSection } from '../../src/action/console-issue.js';
+import { signSection, STEPS_LABEL, sectionChecks, splitSections, stepsIssueBody, stepsSection } from '../../src/action/console-issue.js';
 import type { EventContext } from '../../src/action/context.js';
 import { DRIFT_LABEL } from '../../src/action/drift-issue.js';
 import { readInputs } from '../../src/action/inputs.js';
@@ -24,7 +24,7 @@ import { createKey, startTestOrg, type TestOrg } from '../helpers/sandbox.js';
 const API = 'https://api.github.com';
 
 /** The issue calls the modes make, answered from `open` (label → issues) and recorded. */
-function fakeGitHub(open: Record<string, { number: number; body: string; html_url: string }[]>) {
+function fakeGitHub(open: Record<string, { number: number; body: string; html_url: string; user?: { login: string; id: number } }[]>) {
   const calls: { method: string; args: Record<string, unknown> }[] = [];
   const record = (method: string) => async (args: Record<string, unknown>) => (calls.push({ method, args }), { data: { number: 1, html_url: 'x' } });
   const listForRepo = async () => ({ data: [] });
@@ -91,11 +91,15 @@ describe('the Action with provider: groq-console', () => {
     expect(keyStep.checks).toEqual([]);
     const section = stepsSection(runbook, { ref: 'abc', commit: 'abc' }, 'Pull request #7: 2 steps');
     expect(sectionChecks(section)).toEqual({ [limitStep.id]: limitStep.checks });
-    const body = stepsIssueBody('org_sandbox', [section]);
+    // As apply wrote it: signed with plan-signing-key, in an issue by github-actions[bot]. A section
+    // someone else added is dropped, never ticked.
+    const signingKey = ['verify', 'signing', 'key', '0123456789abcdef0123456789'].join('-');
+    const forged = section.replace('Pull request #7', 'Pull request #8');
+    const body = stepsIssueBody('org_sandbox', [signSection(section, 'org_sandbox', signingKey), forged]);
 
-    const { github, calls } = fakeGitHub({ [DRIFT_LABEL]: [], [STEPS_LABEL]: [{ number: 9, body, html_url: 'https://github.com/acme/groq-policies/issues/9' }] });
+    const { github, calls } = fakeGitHub({ [DRIFT_LABEL]: [], [STEPS_LABEL]: [{ number: 9, body, html_url: 'https://github.com/acme/groq-policies/issues/9', user: { login: 'github-actions[bot]', id: 41898282 } }] });
     const ctx: ModeContext = {
-      inputs: { mode: 'verify', policies: 'policies', adminKey: '', baseUrl: org.sandbox.url, githubToken: 'ghs_workflowtoken0000', comment: true, requireApproval: true, expectFingerprint: null, keysFile: 'keys.yaml', planSigningKey: null, commentAuthor: { login: 'github-actions[bot]', id: 41898282 }, membersToken: null },
+      inputs: { mode: 'verify', policies: 'policies', adminKey: '', baseUrl: org.sandbox.url, githubToken: 'ghs_workflowtoken0000', comment: true, requireApproval: true, expectFingerprint: null, keysFile: 'keys.yaml', planSigningKey: signingKey, commentAuthor: { login: 'github-actions[bot]', id: 41898282 }, membersToken: null },
       event: { eventName: 'schedule', owner: 'acme', repo: 'groq-policies', sha: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678', ref: 'refs/heads/main', defaultBranch: 'main', pullRequest: null, runUrl: null, serverUrl: 'https://github.com', apiUrl: API, workspace: dir, runId: null, actors: [], before: null },
       github,
       cwd: dir, env: { KEY_PROD: key }, logger: silentLogger, annotator: { error: () => {}, warning: () => {} },
@@ -113,6 +117,8 @@ describe('the Action with provider: groq-console', () => {
     expect(calls[0]!.args).toMatchObject({ issue_number: 9 });
     expect(calls[0]!.args.state).toBeUndefined();
     const patched = String(calls[0]!.args.body);
+    expect(splitSections(patched)).toHaveLength(1);
+    expect(patched).not.toContain('Pull request #8');
     const ticked = tickedSteps(splitSections(patched)[0]!);
     expect([...ticked]).toEqual([limitStep.id]);
     expect(patched).toContain(`- [ ] ${keyStep.n}. **Create API key`);

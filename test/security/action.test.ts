@@ -111,6 +111,10 @@ function fakeGitHub(): void {
     return JSON.stringify(c);
   });
   api.get('/repos/acme/groq-policies/actions/runs/4242/approvals').reply(() => [200, JSON.stringify(gh.deploymentReviews)]);
+  api.get(/\/repos\/acme\/groq-policies\/environments\/[^/]+\/deployment-branch-policies$/).reply((req) => {
+    const policies = (gh.environments[pathOf(req).split('/').at(-2)!] as { branch_policies?: unknown[] } | undefined)?.branch_policies ?? [];
+    return [200, JSON.stringify({ total_count: policies.length, branch_policies: policies })];
+  });
   api.get(/\/repos\/acme\/groq-policies\/environments\/[^/]+$/).reply((req) => {
     const env = gh.environments[pathOf(req).split('/').at(-1)!];
     return env ? [200, JSON.stringify(env)] : [404, JSON.stringify({ message: 'Not Found' })];
@@ -278,6 +282,15 @@ describe('approval: what counts', () => {
   });
 });
 
+describe('ownership is measured against the push\'s before (review #1)', () => {
+  it('refuses a push event without `before`, even with require-approval off: nothing is measured against a guess', async () => {
+    await plan();
+    approvedBy();
+    const ctx = context('push', { 'require-approval': 'false' });
+    await expectRefusedApply({ ...ctx, event: { ...ctx.event, before: null } }, /the push event has no `before` commit, so what the default branch said before this push is unknown/);
+  });
+});
+
 describe('workflow_dispatch applies only from a protected environment', () => {
   it('refuses a dispatched fingerprint when no required reviewer approved the run', async () => {
     const { fingerprint } = await plan();
@@ -287,7 +300,7 @@ describe('workflow_dispatch applies only from a protected environment', () => {
     gh.environments = { open: { name: 'open', protection_rules: [], deployment_branch_policy: null } };
     await expectRefusedApply(context('workflow_dispatch', { 'expect-fingerprint': fingerprint }), /environment open has no required reviewers/);
     gh.deploymentReviews = [{ state: 'approved', user: { login: 'bob' }, environments: [{ name: 'groq-rbac-dispatch' }] }];
-    gh.environments = { 'groq-rbac-dispatch': { name: 'groq-rbac-dispatch', protection_rules: [{ type: 'required_reviewers', reviewers: [{ type: 'User', reviewer: { login: 'bob' } }] }], deployment_branch_policy: { protected_branches: false, custom_branch_policies: true } } };
+    gh.environments = { 'groq-rbac-dispatch': { name: 'groq-rbac-dispatch', protection_rules: [{ type: 'required_reviewers', reviewers: [{ type: 'User', reviewer: { login: 'bob' } }] }], deployment_branch_policy: { protected_branches: false, custom_branch_policies: true }, branch_policies: [{ id: 1, name: 'main', type: 'branch' }] } };
     await expectRefusedApply(context('workflow_dispatch', { 'expect-fingerprint': fingerprint }), /@bob approved the deployment they started themselves/);
     // A required reviewer other than the dispatcher: applied.
     gh.deploymentReviews = [{ state: 'approved', user: { login: 'carol' }, environments: [{ name: 'groq-rbac-dispatch' }] }];

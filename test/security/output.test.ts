@@ -242,6 +242,7 @@ describe('a hostile server’s text in the Action’s log and job summary', () =
       if (/\/commits\/[0-9a-f]+\/pulls$/.test(url.pathname)) return { status: 200, json: [] };
       // The dispatched run was approved by a required reviewer of a protected environment.
       if (url.pathname.endsWith('/actions/runs/4242/approvals')) return { status: 200, json: [{ state: 'approved', user: { login: 'carol' }, environments: [{ name: 'groq-rbac-dispatch' }] }] };
+      if (url.pathname.endsWith('/environments/groq-rbac-dispatch/deployment-branch-policies')) return { status: 200, json: { total_count: 1, branch_policies: [{ id: 1, name: 'main', type: 'branch' }] } };
       if (url.pathname.endsWith('/environments/groq-rbac-dispatch')) {
         return { status: 200, json: { name: 'groq-rbac-dispatch', protection_rules: [{ type: 'required_reviewers', reviewers: [{ type: 'User', reviewer: { login: 'carol' } }] }], deployment_branch_policy: { protected_branches: false, custom_branch_policies: true } } };
       }

@@ -127,7 +127,7 @@ describe('delivery targets stay within the team (issue 17, items 1 and 3)', () =
   it("a GitHub repository of another team is refused, saying which grant to ask for", () => {
     write({ 'org.yaml': ORG, 'teams/research.yaml': team('research', project('research-evals', 'research-evals-runner', '{github: {repository: acme/payments, secret: NPM_TOKEN}}')) });
     expect(errors()).toEqual([
-      `policies/teams/research.yaml:7:87: error: projects[0].keys[0].rotation.deliver[0].github.repository: repository "acme/payments" is outside team "research"'s reach: its own are repositories named "research" or "research-…", and policies/org.yaml grants it no other
+      `policies/teams/research.yaml:7:87: error: projects[0].keys[0].rotation.deliver[0].github.repository: repository "acme/payments" is outside team "research"'s reach: its own are repositories of acme named "research" or "research-…", and policies/org.yaml grants it no other
   hint: ask the org admins to add it to policies/org.yaml: grants: {research: {github: [{repository: acme/payments}]}}`,
     ]);
   });
@@ -182,7 +182,7 @@ describe('delivery targets stay within the team (issue 17, items 1 and 3)', () =
 `,
       'teams/research.yaml': team('research', project('research-evals', 'research-evals-runner', `{github: {repository: ACME/Models, secret: A, environment: anything}}, {github: {repository: acme/models, secret: B}},
           {github: {repository: acme/web, secret: C, environment: production}}, {vault: {path: secret/data/ml/evals, field: api_key}}, {file: {path: ./deploy/keys/evals.key}},
-          {github: {repository: someone/research-tools, secret: D}}, {vault: {path: secret/groq/research/x, field: api_key}}, {file: {path: .secrets/research/x.key}}`)),
+          {github: {repository: acme/research-tools, secret: D}}, {vault: {path: secret/groq/research/x, field: api_key}}, {file: {path: .secrets/research/x.key}}`)),
     });
     expect(validate().diagnostics).toEqual([]);
     expect(validate().desired!.org.grants.research).toEqual({

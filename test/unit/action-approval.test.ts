@@ -34,7 +34,8 @@ const facts = (over: Partial<ApprovalFacts> = {}): ApprovalFacts => ({
 
 describe('the generated CODEOWNERS block, read back', () => {
   it('finds each file\'s owners: the last matching line wins, directories cover what is below them', () => {
-    expect(RULES.map((r) => r.pattern)).toEqual(['/policies/', '/policies/org.yaml', '/.github/CODEOWNERS', '/policies/teams/chatbot.yaml']);
+    expect(RULES.map((r) => r.pattern)).toEqual(['/policies/', '/policies/org.yaml', '/.github/CODEOWNERS', '/.github/workflows/', '/policies/teams/chatbot.yaml']);
+    expect(ownersOf(RULES, '.github/workflows/groq-rbac-apply.yml')).toEqual(['@acme/platform']);
     expect(ownersOf(RULES, 'policies/teams/chatbot.yaml')).toEqual(['@acme/chatbot', '@carol']);
     expect(ownersOf(RULES, 'policies/teams/new-team.yaml')).toEqual(['@acme/platform']);
     expect(ownersOf(RULES, 'README.md')).toBeNull();

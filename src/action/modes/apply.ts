@@ -46,8 +46,7 @@ export async function applyMode(ctx: ModeContext): Promise<ModeResult> {
   const { desired, diagnostics } = loadDesired(ctx);
   if (!desired) return { plan: null, hasChanges: false, line: 'The policies do not validate.', failure: invalidMessage(diagnostics, ctx.inputs.policies) };
 
-  // What the default branch said before this merge: its first parent.
-  const ownership = await loadOwnership(ctx, ctx.event.sha ? `${ctx.event.sha}^1` : 'HEAD^1', desired);
+  const ownership = await loadOwnership(ctx, ownershipRef(ctx), desired);
   const result = await withSession(ctx, (session) =>
     applyOrganization({
       session, desired, expectedFingerprint: approved.fingerprint, force: false, ownership,
@@ -106,6 +105,24 @@ export async function applyMode(ctx: ModeContext): Promise<ModeResult> {
   }
 }
 
+/**
+ * What project ownership is measured against. On a push: the push's `before`, what the default
+ * branch said before this push, whatever the merge method: a rebase merge pushes every commit of the
+ * pull request, and the pushed commit's first parent would already hold the earlier ones (a move
+ * in commit 1 of 2 would be "already there"). On workflow_dispatch no push names a before: the
+ * commit before the default branch's head, as the required reviewer of the dispatch environment
+ * approves the fingerprint of that plan.
+ */
+export function ownershipRef(ctx: Pick<ModeContext, 'event' | 'inputs'>): string {
+  const { event } = ctx;
+  if (ctx.inputs.expectFingerprint !== null) return event.sha ? `${event.sha}^1` : 'HEAD^1';
+  if (!event.before) {
+    throw new RefusalError('the push event has no `before` commit, so what the default branch said before this push is unknown, and project ownership is measured against it; nothing was changed. '
+      + 'Run apply on `push` to the default branch (not on a new branch\'s first push), or run this workflow by hand with `expect-fingerprint`');
+  }
+  return event.before;
+}
+
 /** A push: the merged pull request it came from, its approval, and its plan comment. */
 async function fromPullRequest(ctx: ModeContext, github: GitHubClient): Promise<Approved> {
   const { event } = ctx;
@@ -154,7 +171,7 @@ async function dispatched(ctx: ModeContext, github: GitHubClient, fingerprint: s
     throw new RefusalError(`apply runs on the default branch (${event.defaultBranch}), and this run is on ${event.ref}; nothing was changed. Choose ${event.defaultBranch} under "Use workflow from"`);
   }
   if (!event.runId) throw new RefusalError('GITHUB_RUN_ID is not set, so this run\'s deployment reviews cannot be read; nothing was changed');
-  const gate = await requireDispatchApproval(github, { owner: event.owner, repo: event.repo, runId: event.runId, actors: event.actors });
+  const gate = await requireDispatchApproval(github, { owner: event.owner, repo: event.repo, runId: event.runId, actors: event.actors, defaultBranch: event.defaultBranch });
   ctx.logger.info(`@${gate.reviewer} approved this run in the protected environment ${gate.environment}.`);
   const pr = event.defaultBranch ? await findMergedPullRequest(github, { owner: event.owner, repo: event.repo, sha: event.sha, defaultBranch: event.defaultBranch }) : null;
   ctx.logger.info(`Applying the plan with fingerprint ${fingerprint}, as given in expect-fingerprint${pr ? `; reporting on pull request #${pr.number}` : ''}.`);

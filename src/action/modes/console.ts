@@ -15,7 +15,7 @@ import { checkHolds, verifyExitCode, type VerifyReport } from '../../plan/verify
 import { fieldLocator } from '../../policy/field-lines.js';
 import type { DesiredState } from '../../policy/types.js';
 import { findMergedPullRequest, requireApproval } from '../approval-facts.js';
-import { addStepsSection, findStepsIssue, isSectionDone, sectionChecks, splitSections, stepsIssueBody, stepsSection, tickSection } from '../console-issue.js';
+import { addStepsSection, findStepsIssue, isSectionDone, sectionChecks, splitSections, stepsIssueBody, stepsSection, tickSection, trustedSections } from '../console-issue.js';
 import { syncDriftIssue } from '../drift-issue.js';
 import { commentParts } from '../plan-comment.js';
 import { verifyPlanComment } from '../plan-integrity.js';
@@ -75,8 +75,10 @@ export async function consoleApplyMode(ctx: ModeContext, desired: DesiredState):
   if (state.state !== 'planned' || !state.fingerprint || state.head_sha !== pr.headSha) {
     throw new RefusalError(`pull request #${pr.number} has no runbook comment for its last commit ${pr.headSha.slice(0, 7)}, so what was reviewed is unknown; no steps were listed. Re-run the plan workflow on it`);
   }
-  // The merge commit's first parent is the base the pull request was merged into.
-  const { runbook, source } = await runbookSince(ctx.inputs.policies, desired, { since: `${event.sha}^1`, cwd: ctx.cwd }).catch((e: unknown) => {
+  // The push's before is what the default branch said before this merge, whatever the merge method
+  // (after a rebase merge the pushed commit's first parent already holds the earlier commits).
+  if (!event.before) throw new RefusalError('the push event has no `before` commit, so what the default branch said before this merge is unknown; no steps were listed');
+  const { runbook, source } = await runbookSince(ctx.inputs.policies, desired, { since: event.before, cwd: ctx.cwd }).catch((e: unknown) => {
     throw e instanceof UserError ? new UserError(`${e.message}; ${shallow}`) : e;
   });
   if (runbook.fingerprint !== state.fingerprint) {
@@ -85,7 +87,7 @@ export async function consoleApplyMode(ctx: ModeContext, desired: DesiredState):
   const n = runbook.steps.length;
   if (n === 0) return { plan: null, hasChanges: false, line: 'No Console steps for this merge.', failure: null };
   const section = stepsSection(runbook, source, `Pull request #${pr.number}: ${n} step${n === 1 ? '' : 's'} (runbook ${runbook.fingerprint.slice(0, 12)})`);
-  const outcome = await addStepsSection(github, { owner: event.owner, repo: event.repo }, desired.org.id, section, `Pull request #${pr.number}:`);
+  const outcome = await addStepsSection(github, { owner: event.owner, repo: event.repo }, desired.org.id, section, `Pull request #${pr.number}:`, { author: ctx.inputs.commentAuthor, key: ctx.inputs.planSigningKey ?? '', logger: ctx.logger });
   ctx.summary.push(section, `\nListed in issue #${outcome.number}.\n`);
   ctx.logger.info(`Console steps of pull request #${pr.number}: issue #${outcome.number} ${outcome.action} (${outcome.url}).`);
   return { plan: null, hasChanges: true, line: `${n} Console step${n === 1 ? '' : 's'} listed in issue #${outcome.number}.`, failure: null };
@@ -123,14 +125,26 @@ export async function verifyMode(ctx: ModeContext): Promise<ModeResult> {
 async function tickSteps(ctx: ModeContext, report: VerifyReport, org: string): Promise<void> {
   const github = requireGitHub(ctx);
   const target = { owner: ctx.event.owner, repo: ctx.event.repo };
-  const issue = await findStepsIssue(github, target);
+  // Only the sections the Action signed are ticked (and kept): without the key, none can be told apart.
+  const key = ctx.inputs.planSigningKey;
+  if (!key) {
+    ctx.logger.warn('plan-signing-key is not set: verify cannot tell the Console steps the Action wrote from a writer\'s, so it ticks none. Add `plan-signing-key: ${{ secrets.GROQ_RBAC_PLAN_SIGNING_KEY }}` to the verify step');
+    return;
+  }
+  const trust = { author: ctx.inputs.commentAuthor, key, logger: ctx.logger };
+  const issue = await findStepsIssue(github, target, trust);
   if (!issue) return;
-  const sections = splitSections(issue.body).map((section) => {
+  const sections = trustedSections(issue, org, trust).map((section) => {
     const done = new Set(Object.entries(sectionChecks(section)).filter(([, checks]) => checks.length > 0 && checks.every((c) => checkHolds(c, report) === true)).map(([id]) => id));
     return tickSection(section, done);
   });
   const base = { owner: target.owner, repo: target.repo, issue_number: issue.number };
-  if (sections.length === 0) return;
+  if (sections.length === 0) {
+    // Nothing the Action wrote is left: take out what someone else added, so nobody follows it.
+    const body = stepsIssueBody(org, []);
+    if (splitSections(issue.body).length > 0) await github.rest.issues.update({ ...base, body });
+    return;
+  }
   if (sections.every(isSectionDone)) {
     await github.rest.issues.createComment({ ...base, body: `Every listed Console step is done (the last checked by verify${ctx.event.runUrl ? ` in [this run](${ctx.event.runUrl})` : ''}). Closing.` });
     await github.rest.issues.update({ ...base, state: 'closed', state_reason: 'completed' });

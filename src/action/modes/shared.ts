@@ -44,7 +44,7 @@ export function requireGitHub(ctx: ModeContext): NonNullable<ModeContext['github
 
 /**
  * The approved policies project ownership is checked against: a pull request's base commit, the
- * merge's first parent on apply, the default branch's head on a schedule. When that commit is not in
+ * push's before on apply, the default branch's head on a schedule. When that commit is not in
  * the checkout, the check falls back to org.yaml's grants alone (fail closed) and the log says why.
  */
 export async function loadOwnership(ctx: ModeContext, ref: string, head?: DesiredState): Promise<{ base: OwnershipBase | null }> {
@@ -55,7 +55,7 @@ export async function loadOwnership(ctx: ModeContext, ref: string, head?: Desire
     return { base };
   } catch (e) {
     ctx.logger.warn(`ownership: cannot read the policies at ${ref} (${(e as Error).message}); every live project a team file names must be granted to its team in org.yaml. `
-      + 'Check out the base commit too: actions/checkout with fetch-depth: 2');
+      + 'Check out the base commit too: actions/checkout with fetch-depth: 0 (a rebase merge pushes several commits, so the push\'s before can be more than one commit back)');
     return { base: null };
   }
 }

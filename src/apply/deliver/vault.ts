@@ -1,5 +1,6 @@
 import { UserError } from '../../core/errors.js';
 import { describeProxy, describeRedirectTarget, networkReason, proxyAwareFetch, proxyFor } from '../../core/proxy-fetch.js';
+import { BodyTooLargeError, formatBytes, readCappedText } from '../../core/read-capped.js';
 import { redactSecrets } from '../../core/redact.js';
 import { checkSecureUrl } from '../../core/secure-url.js';
 import type { Delivery } from '../../policy/types.js';
@@ -12,6 +13,14 @@ export function describeVaultTarget(target: VaultDelivery): string {
   const at = target.address ? ` at ${target.address.replace(/\/+$/, '')}` : '';
   return `vault ${target.path.replace(/\/+$/, '')}#${target.field}${at}`;
 }
+
+/**
+ * The most bytes read from one Vault answer. A KV v2 secret version is one storage entry, and
+ * Vault's default entry limit is 1 MiB for integrated storage and 512 KiB for Consul
+ * (developer.hashicorp.com/vault/docs/internals/limits, "Storage entry size"); the mounts and error
+ * answers are far smaller. A server that sends more is not answering as a Vault does.
+ */
+export const MAX_VAULT_RESPONSE_BYTES = 1024 * 1024;
 
 /** Tries of read → merge → write when another writer changes the secret in between. */
 const MAX_CAS_ATTEMPTS = 3;
@@ -113,7 +122,15 @@ function connect(target: VaultDelivery, label: string, value: string, context: D
         // (developer.hashicorp.com/vault/docs/concepts/ha, "Client redirection").
         throw fail(`Vault at ${address} answered ${res.status} redirecting to ${to}: not followed, so the token and the value went nowhere else; point ${setting} at the Vault that answers itself (the active node, or the load balancer in front of the cluster)`);
       }
-      const text = await res.text().catch(() => '');
+      let text = '';
+      try {
+        text = await readCappedText(res, MAX_VAULT_RESPONSE_BYTES);
+      } catch (error) {
+        if (error instanceof BodyTooLargeError) {
+          throw fail(`Vault at ${address} answered ${res.status} to ${method} ${path} with more than ${formatBytes(error.limit)}, the most groq-rbac reads from one Vault answer; it was not read further. Check ${setting}: a Vault answers these requests in a few kilobytes`);
+        }
+        // A body cut off mid-stream: the status is still known; the message is not.
+      }
       let parsed: unknown = text;
       try {
         parsed = text ? JSON.parse(text) : null;
