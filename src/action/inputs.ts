@@ -77,8 +77,8 @@ export function readInputs(get: GetInput, event: EventContext, options: { consol
   const comment = readBoolean(read, 'comment', true);
   const requireApproval = readBoolean(read, 'require-approval', true);
   const githubToken = read('github-token');
-  if (githubToken === '' && (mode === 'apply' || (comment && (mode === 'plan' || mode === 'drift')))) {
-    throw new UserError(`input \`github-token\` is empty, and mode ${mode} needs it to ${mode === 'plan' ? 'comment on the pull request' : mode === 'drift' ? 'open the drift issue' : 'read the pull request and its reviews'}: remove the input to use the workflow's token, or set \`github-token: \${{ github.token }}\``);
+  if (githubToken === '' && (mode === 'apply' || (comment && (mode === 'plan' || mode === 'drift' || mode === 'verify')))) {
+    throw new UserError(`input \`github-token\` is empty, and mode ${mode} needs it to ${mode === 'plan' ? 'comment on the pull request' : mode === 'drift' ? 'open the drift issue' : mode === 'verify' ? 'tick off the Console steps issue and keep the drift issue (or set `comment: false`)' : 'read the pull request and its reviews'}: remove the input to use the workflow's token, or set \`github-token: \${{ github.token }}\``);
   }
 
   const fingerprint = read('expect-fingerprint');

@@ -19,7 +19,8 @@ export interface Io {
    * Standard input, for a secret piped in (`deliver`): at most `limit` bytes, never echoed. On a
    * terminal it reads one line with echo off. Absent: the command has no input to read.
    */
-  readSecret?(limit: number): Promise<{ text: string; terminal: boolean }>;
+  /** `prompt` is shown on a terminal only, once echo is off (so nothing typed after it can show). */
+  readSecret?(limit: number, prompt?: string): Promise<{ text: string; terminal: boolean }>;
 }
 
 export function processIo(options: { debug: boolean; noColor: boolean }): Io {
@@ -43,12 +44,12 @@ export function processIo(options: { debug: boolean; noColor: boolean }): Io {
       }
     },
     logger: createStderrLogger({ debug }),
-    readSecret: (limit) => readStdinSecret(limit),
+    readSecret: (limit, prompt) => readStdinSecret(limit, prompt),
   };
 }
 
 /** All of a piped standard input (up to `limit` bytes), or one line typed at a terminal with echo off. */
-function readStdinSecret(limit: number): Promise<{ text: string; terminal: boolean }> {
+function readStdinSecret(limit: number, prompt?: string): Promise<{ text: string; terminal: boolean }> {
   const stdin = process.stdin;
   const terminal = Boolean(stdin.isTTY);
   return new Promise((resolve, reject) => {
@@ -81,7 +82,11 @@ function readStdinSecret(limit: number): Promise<{ text: string; terminal: boole
     };
     const onEnd = () => done();
     const onError = (e: Error) => done(e);
-    if (terminal) stdin.setRawMode(true);
+    if (terminal) {
+      // Echo off first, then the prompt: a paste that follows the prompt at once is never echoed.
+      stdin.setRawMode(true);
+      if (prompt) process.stderr.write(prompt);
+    }
     stdin.on('data', onData);
     stdin.on('end', onEnd);
     stdin.on('error', onError);

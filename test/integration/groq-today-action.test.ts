@@ -124,6 +124,16 @@ describe('the Action with provider: groq-console', () => {
     expect(patched).toContain(`- [ ] ${keyStep.n}. **Create API key`);
     expect(ctx.summary.join('\n')).toContain('= openai/gpt-oss-120b: tokens per minute 40000');
     expect(patched + ctx.summary.join('\n')).not.toContain(key);
+
+    // A person ticks the key step by hand; the next verify finds every box ticked and closes the issue.
+    const byHand = patched.replace(`- [ ] ${keyStep.n}. **Create API key`, `- [x] ${keyStep.n}. **Create API key`);
+    expect(byHand).not.toBe(patched);
+    const next = fakeGitHub({ [DRIFT_LABEL]: [], [STEPS_LABEL]: [{ number: 9, body: byHand, html_url: 'https://github.com/acme/groq-policies/issues/9', user: { login: 'github-actions[bot]', id: 41898282 } }] });
+    const again = await verifyMode({ ...ctx, github: next.github, summary: [] });
+    expect(again.failure).toBeNull();
+    expect(next.calls.map((c) => c.method)).toEqual(['createComment', 'update']);
+    expect(next.calls[0]!.args).toMatchObject({ issue_number: 9, body: expect.stringMatching(/^Every listed Console step is done/) });
+    expect(next.calls[1]!.args).toEqual({ owner: 'acme', repo: 'groq-policies', issue_number: 9, state: 'closed', state_reason: 'completed' });
   });
 
   it('needs no admin key for verify, nor for plan and apply of a Console organization; refuses admin-API modes there', () => {
@@ -131,6 +141,9 @@ describe('the Action with provider: groq-console', () => {
     const get = (values: Record<string, string>) => (name: string) => values[name] ?? '';
     expect(readInputs(get({ mode: 'verify', keys: 'groq-keys.yaml', 'github-token': 't' }), event)).toMatchObject({ mode: 'verify', adminKey: '', keysFile: 'groq-keys.yaml' });
     expect(() => readInputs(get({ mode: 'verify', 'github-token': 't' }), event)).toThrow('`mode: verify` needs `keys:`');
+    // verify keeps two issues: without a token it would fail only after the probes.
+    expect(() => readInputs(get({ mode: 'verify', keys: 'groq-keys.yaml' }), event)).toThrow('mode verify needs it to tick off the Console steps issue');
+    expect(readInputs(get({ mode: 'verify', keys: 'groq-keys.yaml', comment: 'false' }), event)).toMatchObject({ githubToken: '', comment: false });
     expect(readInputs(get({ mode: 'plan', 'github-token': 't' }), event, { consoleProvider: true })).toMatchObject({ mode: 'plan', adminKey: '' });
     expect(() => readInputs(get({ mode: 'plan', 'github-token': 't' }), event)).toThrow('input `groq-admin-key` is empty');
     expect(() => readInputs(get({ mode: 'drift', 'github-token': 't' }), event, { consoleProvider: true })).toThrow('use `mode: verify` on a schedule instead');

@@ -58,6 +58,14 @@ export async function consolePlanMode(ctx: ModeContext, desired: DesiredState): 
 export async function consoleApplyMode(ctx: ModeContext, desired: DesiredState): Promise<ModeResult> {
   const github = requireGitHub(ctx);
   const { event } = ctx;
+  // No by-hand path (decided for issue 19): in the admin-API apply, workflow_dispatch lets a second
+  // person approve a plan the merge's own approval no longer covers, because the Action is about to
+  // change the organization. Here the Action changes nothing; it lists steps a person then does by
+  // hand. The same steps come from `groq-rbac runbook` at any time, and verify's drift issue shows
+  // what Groq's answers still differ in, so a dispatch would add a second approval path, not a need.
+  if (event.eventName !== 'push' || ctx.inputs.expectFingerprint !== null) {
+    throw new RefusalError(`\`mode: apply\` on ${event.eventName || 'this event'} lists no Console steps: with \`provider: groq-console\` apply only runs on the push of a reviewed merge. To see the steps of a merge whose apply refused, run \`groq-rbac runbook --since MERGE^1\` in a checkout of the default branch (MERGE: the merge commit); no steps were listed`);
+  }
   if (!event.defaultBranch || event.ref !== `refs/heads/${event.defaultBranch}`) {
     throw new RefusalError(`apply runs on pushes to the default branch${event.defaultBranch ? ` (${event.defaultBranch})` : ''}, and this push is to ${event.ref || 'an unknown ref'}`);
   }
@@ -82,7 +90,9 @@ export async function consoleApplyMode(ctx: ModeContext, desired: DesiredState):
     throw e instanceof UserError ? new UserError(`${e.message}; ${shallow}`) : e;
   });
   if (runbook.fingerprint !== state.fingerprint) {
-    throw new RefusalError(`the runbook of the merge (${runbook.fingerprint.slice(0, 12)}…) is not the one reviewed on pull request #${pr.number} (${state.fingerprint.slice(0, 12)}…): the base moved after the review. No steps were listed; review the change again in a new pull request`);
+    ctx.summary.push(renderRunbookMarkdown(runbook, source, { title: `The merge's runbook: not the one reviewed on pull request #${pr.number}, so not listed` }));
+    const rerun = event.before ? event.before.slice(0, 12) : `${event.sha.slice(0, 12)}^1`;
+    throw new RefusalError(`the runbook of the merge (${runbook.fingerprint.slice(0, 12)}…) is not the one reviewed on pull request #${pr.number} (${state.fingerprint.slice(0, 12)}…): the base moved after the review (another change was merged first). No steps were listed. This job's summary shows the merge's runbook; check it against the reviewed one and do its steps (\`groq-rbac runbook --since ${rerun}\` prints them too)`);
   }
   const n = runbook.steps.length;
   if (n === 0) return { plan: null, hasChanges: false, line: 'No Console steps for this merge.', failure: null };

@@ -49,8 +49,7 @@ export async function deliverCommand(argv: string[], io: Io): Promise<number> {
     throw new UserError(`key "${values.key}" is in no policy under ${values.policies}: name one of ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''}; nothing was delivered`);
   }
   if (!io.readSecret) throw new UserError('no standard input to read the key value from: pipe it in; nothing was delivered');
-  if (io.interactive) io.err(`Paste the value of "${values.key}" and press Enter (it is not shown): `);
-  const { text, terminal } = await io.readSecret(MAX_KEY_VALUE_LENGTH * 2);
+  const { text, terminal } = await io.readSecret(MAX_KEY_VALUE_LENGTH * 2, `Paste the value of "${values.key}" and press Enter (it is not shown): `);
   if (text.trim() === '') {
     throw new UserError(terminal
       ? 'no key value was typed: paste the value the Console showed, then press Enter; nothing was delivered'
