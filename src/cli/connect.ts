@@ -3,31 +3,39 @@ import { UserError } from '../core/errors.js';
 import { checkSecureUrl, isLoopbackHost } from '../core/secure-url.js';
 import { SANDBOX_DELIVERIES as SANDBOX_DELIVERIES_DIR } from '../app/deliver-to-targets.js';
 import { openSession, type OrgSession } from '../app/session.js';
-import { DEFAULT_BASE_URL } from '../providers/groq/client.js';
+import { providerFor } from '../providers/index.js';
 import { startSandbox } from '../sandbox/server.js';
 import { parsePositiveInt } from './args.js';
 import type { Io } from './io.js';
 
 export const SANDBOX_STATE = path.join('.groq-rbac', 'sandbox.json');
+/** The OpenAI sandbox keeps its own state: one state file holds one provider's organization. */
+export const OPENAI_SANDBOX_STATE = path.join('.groq-rbac', 'sandbox-openai.json');
 export { SANDBOX_DELIVERIES } from '../app/deliver-to-targets.js';
 
 /**
  * Connects to the organization: the embedded sandbox with --sandbox, a sandbox already running on
- * this machine with --sandbox-url, else GROQ_BASE_URL (or --base-url) with GROQ_ADMIN_KEY.
+ * this machine with --sandbox-url, else the provider's base URL (--base-url, else GROQ_BASE_URL or
+ * OPENAI_BASE_URL, else its public API) with its admin key (GROQ_ADMIN_KEY or OPENAI_ADMIN_KEY).
+ * `provider` is org.yaml's `provider:` (default groq).
  *
  * Only the first two divert GitHub and Vault deliveries to files under SANDBOX_DELIVERIES: this
  * process started the sandbox itself, or was told so by a flag whose URL is on this machine. What a
  * server answers never decides it (any server could claim to be a sandbox and so keep new keys from
  * their real targets), so a --base-url that happens to be a sandbox is an organization like any other.
  */
-export async function connect(values: { sandbox?: boolean; 'sandbox-url'?: string; 'base-url'?: string; concurrency?: string }, io: Io, orgId: string): Promise<OrgSession> {
+export async function connect(values: { sandbox?: boolean; 'sandbox-url'?: string; 'base-url'?: string; concurrency?: string }, io: Io, orgId: string, provider = 'groq'): Promise<OrgSession> {
+  // groq-console is Groq's organization changed by hand: what is read of it is read as before, from Groq.
+  const entry = providerFor(provider === 'groq-console' ? 'groq' : provider);
   const concurrency = parsePositiveInt('concurrency', values.concurrency, 8);
   const sandboxDeliveries = path.join(io.cwd, SANDBOX_DELIVERIES_DIR);
   if (values.sandbox) {
     if (values['base-url'] || values['sandbox-url']) throw new UserError(`--sandbox and ${values['base-url'] ? '--base-url' : '--sandbox-url'} exclude each other: pick one`);
     // The embedded sandbox stands in for the organization the policies govern; state persists between runs.
-    const sandbox = await startSandbox({ host: '127.0.0.1', port: 0, statePath: path.join(io.cwd, SANDBOX_STATE), orgId });
-    const session = openSession({ baseUrl: sandbox.url, adminKey: sandbox.adminKey, concurrency, logger: io.logger, target: `the sandbox (state in ${SANDBOX_STATE})` });
+    const openai = entry.name === 'openai';
+    const state = openai ? OPENAI_SANDBOX_STATE : SANDBOX_STATE;
+    const sandbox = await startSandbox({ ...(openai ? { provider: 'openai' as const } : {}), host: '127.0.0.1', port: 0, statePath: path.join(io.cwd, state), orgId });
+    const session = openSession({ provider: entry.name, orgId, baseUrl: entry.sandboxBase(sandbox.url), adminKey: sandbox.adminKey, concurrency, logger: io.logger, target: `the ${openai ? 'OpenAI ' : ''}sandbox (state in ${state})` });
     return {
       ...session,
       sandboxDeliveries,
@@ -37,19 +45,21 @@ export async function connect(values: { sandbox?: boolean; 'sandbox-url'?: strin
       },
     };
   }
-  const adminKey = io.env.GROQ_ADMIN_KEY;
+  const keyEnv = entry.adminKeyEnv;
+  const adminKey = io.env[keyEnv];
   const sandboxUrl = values['sandbox-url'];
   if (sandboxUrl !== undefined) {
     if (values['base-url']) throw new UserError('--sandbox-url and --base-url exclude each other: --sandbox-url URL is the sandbox to use; drop --base-url');
     const url = checkSandboxUrl(sandboxUrl);
-    if (!adminKey) throw new UserError(`GROQ_ADMIN_KEY is not set: export the admin key the sandbox at ${url.origin} printed when it started (or its --admin-key)`);
-    return { ...openSession({ baseUrl: sandboxUrl, adminKey, concurrency, logger: io.logger, target: `the sandbox at ${url.host}` }), sandboxDeliveries };
+    if (!adminKey) throw new UserError(`${keyEnv} is not set: export the admin key the sandbox at ${url.origin} printed when it started (or its --admin-key)`);
+    return { ...openSession({ provider: entry.name, orgId, baseUrl: entry.sandboxBase(sandboxUrl), adminKey, concurrency, logger: io.logger, target: `the sandbox at ${url.host}` }), sandboxDeliveries };
   }
-  if (!adminKey) throw new UserError('GROQ_ADMIN_KEY is not set: export an admin key for your organization, or add --sandbox to use the built-in sandbox');
-  const baseUrl = values['base-url'] ?? io.env.GROQ_BASE_URL ?? DEFAULT_BASE_URL;
+  if (!adminKey) throw new UserError(`${keyEnv} is not set: export an admin key for your organization, or add --sandbox to use the built-in sandbox`);
+  const baseEnv = entry.baseUrlEnv;
+  const baseUrl = values['base-url'] ?? io.env[baseEnv] ?? entry.defaultBaseUrl;
   // https, or http only to this machine, checked before any request (the client checks again).
-  checkSecureUrl(baseUrl, 'the base URL', `write it as https://host[:port]${values['base-url'] !== undefined ? ' in --base-url' : io.env.GROQ_BASE_URL !== undefined ? ' in GROQ_BASE_URL' : ''}; for a sandbox on this machine use --sandbox-url http://127.0.0.1:PORT`);
-  return openSession({ baseUrl, adminKey, concurrency, logger: io.logger });
+  checkSecureUrl(baseUrl, 'the base URL', `write it as https://host[:port]${values['base-url'] !== undefined ? ' in --base-url' : io.env[baseEnv] !== undefined ? ` in ${baseEnv}` : ''}; for a sandbox on this machine use --sandbox-url http://127.0.0.1:PORT`);
+  return openSession({ provider: entry.name, orgId, baseUrl, adminKey, concurrency, logger: io.logger });
 }
 
 /** A --sandbox-url: a URL on this machine (127.0.0.0/8, ::1, localhost), where `groq-rbac sandbox` serves. */

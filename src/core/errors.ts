@@ -34,13 +34,13 @@ export type ProviderErrorKind = 'not_found' | 'conflict' | 'refused' | 'rate_lim
 export class ProviderError extends Error {
   override readonly name: string = 'ProviderError';
   readonly kind: ProviderErrorKind;
-  /** The HTTP status, where there was one. */
-  readonly status: number;
+  /** The HTTP status, where there was one (null: no answer at all). */
+  readonly status: number | null;
   /** The provider's own error code, sanitised, or null. */
   readonly code: string | null;
   /** A `conflict` with a thing another run made: its id, when the provider could tell. */
   readonly existingId: string | null;
-  constructor(init: { kind: ProviderErrorKind; status: number; code: string | null; message: string; existingId?: string | null }, options?: { cause?: unknown }) {
+  constructor(init: { kind: ProviderErrorKind; status: number | null; code: string | null; message: string; existingId?: string | null }, options?: { cause?: unknown }) {
     super(init.message, options);
     this.kind = init.kind;
     this.status = init.status;

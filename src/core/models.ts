@@ -1,4 +1,5 @@
 import catalogueData from './model-catalogue.json' with { type: 'json' };
+import { openAiCatalogue } from './openai-models.js';
 
 export interface LiveModelEntry {
   id: string;
@@ -25,6 +26,11 @@ export interface ModelCatalogue {
 }
 
 export const defaultCatalogue: ModelCatalogue = catalogueData as ModelCatalogue;
+
+/** The models a provider serves, by org.yaml's `provider:` (Groq's for groq and groq-console). */
+export function catalogueFor(provider: string | undefined): ModelCatalogue {
+  return provider === 'openai' ? openAiCatalogue : defaultCatalogue;
+}
 
 export type ModelStatus =
   | { kind: 'live'; entry: LiveModelEntry; retiring?: RetiringModel }

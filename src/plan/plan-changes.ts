@@ -1,5 +1,5 @@
 import type { DomainLiveProject as LiveProject, DomainLiveState as LiveState } from '../core/domain.js';
-import { defaultCatalogue, type ModelCatalogue } from '../core/models.js';
+import { catalogueFor, type ModelCatalogue } from '../core/models.js';
 import type { DesiredKey, DesiredState } from '../policy/types.js';
 import { fingerprintChanges } from './fingerprint.js';
 import { keysNeedingUsage, planProjectKeys } from './plan-keys.js';
@@ -48,7 +48,7 @@ const byAge = (a: LiveProject, b: LiveProject) => a.created_at - b.created_at ||
  * inputs give the same plan, in the same order. `now` is the organization's clock, Unix seconds.
  */
 export function planChanges(desired: DesiredState, live: LiveState, now: number, options: PlanOptions = {}): Plan {
-  const catalogue = options.catalogue ?? defaultCatalogue;
+  const catalogue = options.catalogue ?? catalogueFor(desired.org.provider);
   const warnings: Warning[] = [];
   const refusals: Refusal[] = [];
   const orgChanges: Change[] = [];

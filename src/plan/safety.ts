@@ -67,9 +67,12 @@ export function checkSafety(input: { desired: DesiredState; live: LiveState; cha
     }
   }
 
-  const served = new Set(live.limits.map((r) => r.model));
+  // What the organization serves: its own limits (Groq), else each project's (OpenAI has per-project
+  // rate limits only, one per model the organization may use). An organization that tells of none
+  // (OpenAI before its first project) leaves validate's model catalogue check to stand alone.
+  const served = new Set([...live.limits, ...live.projects.flatMap((p) => p.limits)].map((r) => r.model));
   const missing = new Set<string>();
-  for (const rule of [desired.org.models, ...desired.projects.map((p) => p.models)]) {
+  for (const rule of served.size === 0 ? [] : [desired.org.models, ...desired.projects.map((p) => p.models)]) {
     if (rule?.mode === 'allow_list') for (const m of rule.models) if (!served.has(m)) missing.add(m);
   }
   for (const m of [...missing].sort()) {

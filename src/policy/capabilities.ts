@@ -37,6 +37,12 @@ export function checkCapabilities(sources: readonly PolicySource[]): Diagnostic[
     }
   };
 
+  // Each provider's own organization id form: Groq's `org_…` (contract v2), OpenAI's `org-…`
+  // (docs/openai-admin-api.md, "Which organization"; the OpenAI-Organization header carries it).
+  const prefix = name === 'openai' ? 'org-' : 'org_';
+  if (typeof org.data.org === 'string' && /^org[_-]/.test(org.data.org) && !org.data.org.startsWith(prefix)) {
+    out.push({ severity: 'error', file: org.file, ...locate(org, ['org'], 'value'), path: 'org', message: `"${org.data.org}" is not a ${title} organization id (${because}): ${title}'s start with ${prefix}`, hint: `write org: ${prefix}${org.data.org.slice(4)}, the id ${title} shows in its organization settings` });
+  }
   limits(org, ['limits'], org.data.limits);
   if (org.data.models !== undefined && !caps.orgModelPermissions) {
     at(org, ['models'], 'warning', `${title} has no model permissions for the whole organization (${because}): these models are a ceiling, folded into each project's rule`,

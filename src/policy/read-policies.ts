@@ -1,4 +1,4 @@
-import { defaultCatalogue, type ModelCatalogue } from '../core/models.js';
+import { catalogueFor, type ModelCatalogue } from '../core/models.js';
 import { SAFETY_DEFAULTS } from '../core/defaults.js';
 import { checkCapabilities } from './capabilities.js';
 import { isObj } from './checker.js';
@@ -28,10 +28,12 @@ export interface PolicyResult {
 
 /** Reads and validates a policies directory: YAML → schema → semantic rules → desired state. */
 export function readPolicies(dir: string, options: { catalogue?: ModelCatalogue; cwd?: string } = {}): PolicyResult {
-  const catalogue = options.catalogue ?? defaultCatalogue;
   const { sources, diagnostics } = readPolicySources(dir, options.cwd);
   const files = sources.map((s) => s.file);
   const org = sources.find((s) => s.kind === 'org');
+  // The models of the provider org.yaml names: OpenAI's ids under `provider: openai`.
+  const provider = org && isObj(org.data) && typeof org.data.provider === 'string' ? org.data.provider : undefined;
+  const catalogue = options.catalogue ?? catalogueFor(provider);
   const v1 = org ? versionOneError(org) : null;
   const unlisted = new Map<string, number>();
   if (v1) {

@@ -76,7 +76,7 @@ const EXAMPLES: Record<string, string> = {
 };
 
 const PATTERNS: Record<string, string> = {
-  org: 'must be an organization id such as "org_01abc"',
+  org: 'must be an organization id such as "org_01abc" (Groq) or "org-abc123" (OpenAI)',
   admins: 'must be a GitHub team ("@org/team"), a user ("@user") or an email address',
   owners: 'must be a GitHub team ("@org/team"), a user ("@user") or an email address',
   alert_recipients: 'must be an e-mail address',

@@ -10,8 +10,9 @@ import type { GroqAdmin } from '../../src/providers/groq/admin.js';
 import { makeDesired, makeDesiredProject, makeLive, makeLiveProject, NOW } from '../helpers/builders.js';
 import { projectYaml, teamYaml, writePolicies } from '../helpers/policies.js';
 
+// Each provider's own organization id form: OpenAI's org-…, Groq's org_….
 const org = (provider: string | null, extra = '') => `version: 2
-org: org_acme
+org: ${provider === 'openai' ? 'org-acme' : 'org_acme'}
 admins: ["@acme/platform"]
 ${provider ? `provider: ${provider}\n` : ''}${extra}`;
 const messages = (dir: string) => readPolicies(dir, { cwd: dir }).diagnostics.map(formatDiagnostic);
@@ -20,13 +21,13 @@ describe('the capability check (src/policy/capabilities.ts)', () => {
   it('refuses tokens_per_day under provider: openai at its file:line:column, in org.yaml and in a team file', () => {
     const dir = writePolicies({
       'org.yaml': org('openai', 'limits:\n  default: {requests_per_minute: 100, tokens_per_day: 5000}\n'),
-      'teams/chatbot.yaml': teamYaml('chatbot', projectYaml('chatbot-prod', { body: '    limits:\n      openai/gpt-oss-20b: {tokens_per_day: 10}' })),
+      'teams/chatbot.yaml': teamYaml('chatbot', projectYaml('chatbot-prod', { body: '    limits:\n      gpt-4o-mini: {tokens_per_day: 10}' })),
     });
     const found = messages(dir);
     expect(found).toEqual([
       'org.yaml:6:39: error: limits.default.tokens_per_day: OpenAI has no tokens_per_day limit (org.yaml:4:11 says `provider: openai`): it would not be set\n'
         + "  hint: remove it; OpenAI's limits are requests_per_minute, tokens_per_minute, requests_per_day, images_per_minute, audio_megabytes_per_minute, batch_input_tokens_per_day",
-      'teams/chatbot.yaml:6:28: error: projects[0].limits.openai/gpt-oss-20b.tokens_per_day: OpenAI has no tokens_per_day limit (org.yaml:4:11 says `provider: openai`): it would not be set\n'
+      'teams/chatbot.yaml:6:21: error: projects[0].limits.gpt-4o-mini.tokens_per_day: OpenAI has no tokens_per_day limit (org.yaml:4:11 says `provider: openai`): it would not be set\n'
         + "  hint: remove it; OpenAI's limits are requests_per_minute, tokens_per_minute, requests_per_day, images_per_minute, audio_megabytes_per_minute, batch_input_tokens_per_day",
     ]);
     expect(readPolicies(dir, { cwd: dir }).desired).toBeUndefined();
@@ -52,16 +53,31 @@ describe('the capability check (src/policy/capabilities.ts)', () => {
   });
 
   it('warns (nothing is lost) that the organization\'s models are a ceiling on OpenAI, and keeps the policies valid', () => {
-    const dir = writePolicies({ 'org.yaml': org('openai', 'models: [openai/gpt-oss-20b]\n'), 'teams/chatbot.yaml': teamYaml('chatbot') });
+    const dir = writePolicies({ 'org.yaml': org('openai', 'models: [gpt-4o-mini]\n'), 'teams/chatbot.yaml': teamYaml('chatbot') });
     const result = readPolicies(dir, { cwd: dir });
     expect(result.diagnostics.map(formatDiagnostic)).toEqual([
       "org.yaml:5:1: warning: models: OpenAI has no model permissions for the whole organization (org.yaml:4:11 says `provider: openai`): these models are a ceiling, folded into each project's rule\n"
         + "  hint: nothing to change: the plan shows each project's rule with the ceiling applied",
     ]);
-    expect(result.desired?.org.models).toEqual({ mode: 'allow_list', models: ['openai/gpt-oss-20b'] });
+    expect(result.desired?.org.models).toEqual({ mode: 'allow_list', models: ['gpt-4o-mini'] });
     // Groq has the organization's own rule: no warning.
     const groq = writePolicies({ 'org.yaml': org('groq', 'models: [openai/gpt-oss-20b]\n'), 'teams/chatbot.yaml': teamYaml('chatbot') });
     expect(messages(groq)).toEqual([]);
+  });
+});
+
+describe('the organization id and the models by provider', () => {
+  it('refuses an id of the other provider\'s form at its location, and knows each provider\'s models', () => {
+    const wrong = writePolicies({ 'org.yaml': `version: 2\norg: org_acme\nadmins: ["@acme/platform"]\nprovider: openai\n`, 'teams/chatbot.yaml': teamYaml('chatbot') });
+    expect(messages(wrong)).toEqual(['org.yaml:2:6: error: org: "org_acme" is not a OpenAI organization id (org.yaml:4:11 says `provider: openai`): OpenAI\'s start with org-\n'
+      + '  hint: write org: org-acme, the id OpenAI shows in its organization settings']);
+    const groq = writePolicies({ 'org.yaml': org('groq').replace('org_acme', 'org-acme'), 'teams/chatbot.yaml': teamYaml('chatbot') });
+    expect(messages(groq)[0]).toContain('org.yaml:2:6: error: org: "org-acme" is not a Groq organization id');
+    // OpenAI's model ids under provider: openai; Groq's are unknown there.
+    const models = writePolicies({ 'org.yaml': org('openai', 'models: [gpt-4o, openai/gpt-oss-20b]\n'), 'teams/chatbot.yaml': teamYaml('chatbot') });
+    const found = messages(models);
+    expect(found.some((m) => m.includes('openai/gpt-oss-20b') && m.includes('error'))).toBe(true);
+    expect(found.some((m) => m.includes('"gpt-4o"') && m.includes('error'))).toBe(false);
   });
 });
 

@@ -75,7 +75,7 @@ export async function applyCommand(argv: string[], io: Io): Promise<number> {
   const desired = loadDesired(values.policies, io);
   if (!desired) return 1;
   const ownership = await loadOwnershipBase(values.policies, values.base, io, desired);
-  const session = await connect(values, io, desired.org.id);
+  const session = await connect(values, io, desired.org.id, desired.org.provider);
   if (session.sandboxDeliveries) io.err(`sandbox: GitHub and Vault deliveries are written under ${path.relative(io.cwd, session.sandboxDeliveries)}/ instead; sandbox keys never reach real secrets.\n`);
   try {
     const result = await applyOrganization({

@@ -52,7 +52,7 @@ export async function planCommand(argv: string[], io: Io): Promise<number> {
   const desired = loadDesired(values.policies, io);
   if (!desired) return 1;
   const ownership = await loadOwnershipBase(values.policies, values.base, io, desired);
-  const session = await connect(values, io, desired.org.id);
+  const session = await connect(values, io, desired.org.id, desired.org.provider);
   let plan: Plan;
   try {
     plan = (await planOrganization(session, desired, { ownership })).plan;

@@ -54,7 +54,7 @@ export async function usageCommand(argv: string[], io: Io): Promise<number> {
   const outFile = values.out ? checkOutputFile(io.cwd, values.out, '--out') : null;
   const desired = loadDesired(values.policies, io);
   if (!desired) return 1;
-  const session = await connect(values, io, desired.org.id);
+  const session = await connect(values, io, desired.org.id, desired.org.provider);
   let text: string;
   try {
     const report = await readUsageReport({ session, desired, since: values.since ?? null, until: values.until ?? null, by: values.by as Breakdown });

@@ -32,7 +32,7 @@ export class GroqApiError extends ProviderError {
     this.path = init.path;
   }
   override get retryable(): boolean {
-    return isRetryableStatus(this.status);
+    return this.status !== null && isRetryableStatus(this.status);
   }
 }
 

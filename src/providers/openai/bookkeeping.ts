@@ -3,14 +3,15 @@
  * (docs/openai-admin-api.md, "Project API keys"), so each key generation is its own service account
  * whose name carries the marks, version 1:
  *
- *   grbac1 <key> g<generation> [d<delivered>] [t<trigger>] [x<targets>] [p] n<nonce>
+ *   grbac1 <key> g<generation> [d<delivered>] [t<trigger>] [x<targets>] [c<claimed>] [z<discarded>] [p] n<nonce>
  *
  * - `<key>`: the policy key name (`[A-Za-z0-9][A-Za-z0-9._-]{0,63}`, schemas/team.schema.json: no
  *   spaces, so fields split on single spaces unambiguously), or where the name would be longer than
  *   MAX_NAME_LENGTH, `<first 16 characters>~<10 hex of sha256(key)>` (`~` never occurs in a key name);
  * - `g`: the generation, decimal, ≥ 1; `d`: delivered at, Unix seconds in base 36 (`d0`: delivered on
  *   create, read as the key's created_at); absent: not delivered;
- * - `t`: triggerMark(trigger), 12 hex; `x`: the targets hash, 16 hex (plan/rotation.ts targetsHash);
+ * - `t`: triggerMark(trigger) (core/marks.ts), 16 hex; `x`: the targets hash, 16 hex (plan/rotation.ts targetsHash);
+ * - `c`, `z`: claimed at, discarded at (the rotation race's marks, apply-change.ts), base 36 like `d`;
  * - `p`: protect; `n`: 8 hex of sha256(create identity), what a lost create's recovery deletes by.
  *
  * A name decodes only if encoding what it decodes to gives the same name back: nothing else is ever
@@ -19,30 +20,32 @@
 import { createHash } from 'node:crypto';
 import type { KeyMarks } from '../../core/domain.js';
 import { InternalError } from '../../core/errors.js';
+import { triggerMark } from '../../core/marks.js';
 
 export const NAME_PREFIX = 'grbac1';
 /**
- * OpenAI documents no limit on a service account's name (docs/openai-admin-api.md): assumed 100
- * characters is safe. Every name made here fits: the hashed form is at most 99.
+ * OpenAI documents no limit on a service account's name (docs/openai-admin-api.md): assumed 128
+ * characters is safe. Every name made here fits: the hashed form is at most 123 (with every mark,
+ * claim and discard included, at the largest generation).
  */
-export const MAX_NAME_LENGTH = 100;
+export const MAX_NAME_LENGTH = 128;
 export const DELIVERED_ON_CREATE = 0;
 
 const KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const HASHED_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,15}~[0-9a-f]{10}$/;
-const TRIGGER = /^[0-9a-f]{12}$/;
+const TRIGGER = /^[0-9a-f]{16}$/;
 const TARGETS = /^[0-9a-f]{16}$/;
 const NONCE = /^[0-9a-f]{8}$/;
 const MAX_GENERATION = 999_999_999;
 /** d<8 base-36 digits> at most: up to year 90,000. */
 const MAX_TIME = 36 ** 8 - 1;
 const NAME =
-  /^grbac1 ([A-Za-z0-9][A-Za-z0-9._~-]{0,63}) g([1-9][0-9]{0,8})(?: d(0|[1-9a-z][0-9a-z]{0,7}))?(?: t([0-9a-f]{12}))?(?: x([0-9a-f]{16}))?( p)?(?: n([0-9a-f]{8}))$/;
+  /^grbac1 ([A-Za-z0-9][A-Za-z0-9._~-]{0,63}) g([1-9][0-9]{0,8})(?: d(0|[1-9a-z][0-9a-z]{0,7}))?(?: t([0-9a-f]{16}))?(?: x([0-9a-f]{16}))?(?: c(0|[1-9a-z][0-9a-z]{0,7}))?(?: z(0|[1-9a-z][0-9a-z]{0,7}))?( p)?(?: n([0-9a-f]{8}))$/;
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
-/** What a trigger becomes in the marks (12 hex of sha256): compare `marks.trigger` with this. */
-export const triggerMark = (trigger: string): string => sha256(`trigger:${trigger}`).slice(0, 12);
+/** What a trigger becomes in the marks: the same short hash for every provider (core/marks.ts). */
+export { triggerMark };
 /** The nonce of a create (8 hex of sha256 of its identity): stable across its attempts. */
 export const nonceFor = (identity: string): string => sha256(`nonce:${identity}`).slice(0, 8);
 /** The hashed form of a long key name. */
@@ -72,7 +75,7 @@ export function decodeName(name: string, keyNames?: ReadonlyMap<string, string> 
   if (typeof name !== 'string' || name.length > MAX_NAME_LENGTH) return null;
   const m = NAME.exec(name);
   if (!m) return null;
-  const [, token, gen, delivered, trigger, targets, protect, nonce] = m;
+  const [, token, gen, delivered, trigger, targets, claimed, discarded, protect, nonce] = m;
   const hashed = token!.includes('~');
   if (hashed ? !HASHED_KEY.test(token!) : !KEY_NAME.test(token!)) return null;
   const marks: KeyMarks = {
@@ -83,7 +86,9 @@ export function decodeName(name: string, keyNames?: ReadonlyMap<string, string> 
     targets: targets ?? null,
     protect: protect !== undefined,
   };
-  if (marks.delivered_at !== null && marks.delivered_at > MAX_TIME) return null;
+  if (claimed !== undefined) marks.claimed_at = parseInt(claimed, 36);
+  if (discarded !== undefined) marks.discarded_at = parseInt(discarded, 36);
+  for (const t of [marks.delivered_at, marks.claimed_at, marks.discarded_at]) if (t !== null && t !== undefined && t > MAX_TIME) return null;
   // Canonical only: the same fields in any other spelling were not written by encodeName.
   if (compose(token!, marks, nonce!) !== name) return null;
   if (hashed) {
@@ -119,6 +124,8 @@ function compose(token: string, marks: KeyMarks, nonce: string): string {
   if (marks.delivered_at !== null) name += ` d${marks.delivered_at.toString(36)}`;
   if (marks.trigger !== null) name += ` t${marks.trigger}`;
   if (marks.targets !== null) name += ` x${marks.targets}`;
+  if (marks.claimed_at !== null && marks.claimed_at !== undefined) name += ` c${marks.claimed_at.toString(36)}`;
+  if (marks.discarded_at !== null && marks.discarded_at !== undefined) name += ` z${marks.discarded_at.toString(36)}`;
   if (marks.protect) name += ' p';
   return `${name} n${nonce}`;
 }
@@ -129,6 +136,9 @@ function check(marks: KeyMarks, nonce: string): void {
   if (!Number.isInteger(marks.generation) || marks.generation < 1 || marks.generation > MAX_GENERATION) throw bad('the generation is not an integer from 1 to 999999999');
   if (marks.delivered_at !== null && !(Number.isInteger(marks.delivered_at) && marks.delivered_at >= 0 && marks.delivered_at <= MAX_TIME)) throw bad('delivered_at is not Unix seconds');
   if (marks.trigger !== null && !TRIGGER.test(marks.trigger)) throw bad('the trigger is not triggerMark(trigger)');
+  for (const [what, t] of [['claimed_at', marks.claimed_at], ['discarded_at', marks.discarded_at]] as const) {
+    if (t !== null && t !== undefined && !(Number.isInteger(t) && t >= 0 && t <= MAX_TIME)) throw bad(`${what} is not Unix seconds`);
+  }
   if (marks.targets !== null && !TARGETS.test(marks.targets)) throw bad('the targets hash is not 16 hex digits');
   if (typeof marks.protect !== 'boolean') throw bad('protect is not a boolean');
   if (!NONCE.test(nonce)) throw bad('the nonce is not 8 hex digits');

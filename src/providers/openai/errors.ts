@@ -5,38 +5,28 @@
  * ("Incorrect API key provided: sk-abc***…wxyz", docs/openai-admin-api.md), so every server string
  * is cut of `sk-…` runs, of the bearer that request sent and of the registered secrets.
  */
-import { RefusalError } from '../../core/errors.js';
+import { ProviderError as CoreProviderError, RefusalError } from '../../core/errors.js';
 import { redactSecrets } from '../../core/redact.js';
 import type { WireError } from './wire.js';
 
 export type ProviderErrorKind = 'not_found' | 'conflict' | 'refused' | 'rate_limited' | 'unavailable' | 'invalid';
 
-export class ProviderError extends Error {
+/** Core's neutral error (apply/ and app/ catch it), with OpenAI's request details. */
+export class ProviderError extends CoreProviderError {
   override readonly name = 'ProviderError';
   readonly provider: string;
-  readonly kind: ProviderErrorKind;
-  /** null: no answer at all (connection, DNS, TLS, timeout). */
-  readonly status: number | null;
-  readonly code: string | null;
   readonly method: string;
   readonly path: string;
   readonly requestId: string | null;
   /** The server's `retry-after`, in milliseconds, when it sent one. */
   readonly retryAfterMs: number | null;
-  constructor(init: { provider: string; kind: ProviderErrorKind; status: number | null; code: string | null; method: string; path: string; requestId?: string | null; retryAfterMs?: number | null; message: string; cause?: unknown }) {
-    super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
+  constructor(init: { provider: string; kind: ProviderErrorKind; status: number | null; code: string | null; method: string; path: string; requestId?: string | null; retryAfterMs?: number | null; message: string; cause?: unknown; existingId?: string | null }) {
+    super({ kind: init.kind, status: init.status, code: init.code, message: init.message, existingId: init.existingId ?? null }, init.cause === undefined ? undefined : { cause: init.cause });
     this.provider = init.provider;
-    this.kind = init.kind;
-    this.status = init.status;
-    this.code = init.code;
     this.method = init.method;
     this.path = init.path;
     this.requestId = init.requestId ?? null;
     this.retryAfterMs = init.retryAfterMs ?? null;
-  }
-  /** Whether the same request may succeed later. */
-  get retryable(): boolean {
-    return this.kind === 'rate_limited' || this.kind === 'unavailable';
   }
 }
 

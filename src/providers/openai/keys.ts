@@ -9,7 +9,8 @@
  */
 import type { KeyMarks, LiveKey } from '../../core/domain.js';
 import { InternalError } from '../../core/errors.js';
-import type { CreatedKey } from '../../core/provider.js';
+import { triggerMark } from '../../core/marks.js';
+import type { CreatedKey, KeyMarksWrite, KeyRef } from '../../core/provider.js';
 import { DELIVERED_ON_CREATE, decodeName, encodeName, nonceFor } from './bookkeeping.js';
 import { enc, projectPath, type OpenAiClient } from './client.js';
 import { ProviderError, redactOpenAi } from './errors.js';
@@ -27,19 +28,45 @@ export interface KeyWriterOptions {
 
 const accountsPath = (projectId: string) => `${projectPath(projectId)}/service_accounts`;
 
+/** The marks as stored: a trigger only as its mark (core/marks.ts), so a read gives back the mark. */
+function stored<T extends Partial<KeyMarksWrite>>(marks: T): T {
+  const out = { ...marks };
+  if (typeof out.trigger === 'string') out.trigger = triggerMark(out.trigger);
+  // No targets hash recorded (apply sends '' where a step has none): nothing to store.
+  if (out.targets === '') out.targets = null;
+  return out;
+}
+
 export class KeyWriter {
   /** Service account id → its raw name, as last read or written: a rename keeps the nonce. */
   readonly names = new Map<string, string>();
+  /** API key id → its service account id, as last read or made: a plan names keys by id only. */
+  readonly accounts = new Map<string, string>();
 
   constructor(
     private readonly client: OpenAiClient,
     private readonly options: KeyWriterOptions,
   ) {}
 
-  async create(projectId: string, input: { name: string; marks: KeyMarks }, identity: string): Promise<CreatedKey> {
+  /** Records what a read saw of one key's service account. */
+  saw(keyId: string, accountId: string, name: string): void {
+    this.names.set(accountId, name);
+    this.accounts.set(keyId, accountId);
+  }
+
+  async create(projectId: string, input: { name: string; marks: KeyMarksWrite }, identity: string): Promise<CreatedKey> {
     if (input.name !== input.marks.key) throw new InternalError(`an OpenAI key's name is its policy key: "${input.name}" ≠ "${input.marks.key}"`);
     const nonce = nonceFor(identity);
-    const name = encodeName(input.marks, nonce);
+    const name = encodeName(stored(input.marks), nonce);
+    // No idempotency key: a generation this identity already made (an earlier run's, or another run's
+    // now) cannot be answered again with its value. It is the other run's to deliver: a conflict
+    // naming its key, never a second account. Known from the read (or this run's creates): no request.
+    for (const [keyId, accountId] of this.accounts) {
+      const raw = this.names.get(accountId);
+      if (raw !== undefined && decodeName(raw)?.nonce === nonce) {
+        throw new ProviderError({ provider: 'openai', kind: 'conflict', status: 409, code: 'generation_exists', method: 'POST', path: accountsPath(projectId), message: `service account ${accountId} already holds this key generation (made by another apply, or an earlier one)`, existingId: keyId });
+      }
+    }
     const attempts = this.options.maxAttempts ?? 5;
     let uncertain = false;
     let failed = false;
@@ -63,7 +90,7 @@ export class KeyWriter {
         throw new ProviderError({ provider: 'openai', kind: 'invalid', status: 200, code: null, method: 'POST', path: accountsPath(projectId), message: `POST ${accountsPath(projectId)} answered without the new key's value; the service account was deleted again. Try again.` });
       }
       if (failed) await this.purge(projectId, nonce, made.id);
-      this.names.set(made.id, name);
+      this.saw(made.api_key.id, made.id, name);
       const decoded = decodeName(name, new Map([[name.split(' ')[1]!, input.marks.key]]))!;
       const createdAt = made.api_key.created_at ?? made.created_at;
       const marks = { ...decoded.marks, key: input.marks.key, delivered_at: decoded.marks.delivered_at === DELIVERED_ON_CREATE ? createdAt : decoded.marks.delivered_at };
@@ -72,35 +99,68 @@ export class KeyWriter {
     }
   }
 
-  /** Renames the key's service account so that its name carries `marks` merged over the current ones. */
-  async updateMarks(projectId: string, key: LiveKey, marks: Partial<KeyMarks>): Promise<LiveKey> {
-    const handle = requireHandle(key);
+  /**
+   * Renames the key's service account so that its name carries `marks` merged over the current ones.
+   * `_name`: OpenAI's key has one name, its service account's, which carries the policy key: the
+   * display name is the policy key, so there is nothing else to rename.
+   */
+  async updateMarks(projectId: string, key: KeyRef, marks: Partial<KeyMarksWrite>, _name?: string): Promise<LiveKey> {
+    const handle = await this.handleOf(projectId, key);
     let raw = this.names.get(handle);
     if (raw === undefined) {
       raw = (await this.client.call<WireServiceAccount>({ method: 'GET', path: `${accountsPath(projectId)}/${enc(handle)}` })).name;
       this.names.set(handle, raw);
     }
+    const current = decodeName(raw);
     // An unmanaged account being adopted gets a nonce of its own.
-    const nonce = decodeName(raw)?.nonce ?? nonceFor(`adopt:${handle}`);
-    const base: KeyMarks = key.marks ?? { key: marks.key ?? key.name, generation: 1, trigger: null, delivered_at: null, targets: null, protect: false };
-    const next: KeyMarks = { ...base, ...marks };
+    const nonce = current?.nonce ?? nonceFor(`adopt:${handle}`);
+    const base: KeyMarks = current?.marks ?? { key: marks.key ?? raw, generation: 1, trigger: null, delivered_at: null, targets: null, protect: false };
+    const next: KeyMarks = { ...base, ...stored(marks) } as KeyMarks;
+    for (const f of ['claimed_at', 'discarded_at'] as const) if (next[f] === null) delete next[f];
     const name = encodeName(next, nonce);
     await this.client.call<WireServiceAccount>({ method: 'POST', path: `${accountsPath(projectId)}/${enc(handle)}`, body: { name }, retrySafe: true });
     this.names.set(handle, name);
-    return { ...key, name: next.key, marks: next };
+    const live = this.known.get(key.id);
+    const createdAt = live?.created_at ?? 0;
+    const decoded = decodeName(name, new Map([[name.split(' ')[1]!, next.key]]))!.marks;
+    const out: KeyMarks = { ...decoded, key: next.key, delivered_at: decoded.delivered_at === DELIVERED_ON_CREATE ? createdAt : decoded.delivered_at };
+    return { id: key.id, handle, name: next.key, redacted_value: live?.redacted_value ?? '', created_at: createdAt, last_used_at: live?.last_used_at ?? null, marks: out };
   }
+
+  /** Keys as last read or made, for what an update answers besides its marks. */
+  readonly known = new Map<string, Pick<LiveKey, 'created_at' | 'redacted_value' | 'last_used_at'>>();
+
+  /**
+   * The key's service account: the handle given, else what the read saw, else one list of the
+   * project's keys. null: a user's key (no service account).
+   */
+  async handleOf(projectId: string, key: KeyRef): Promise<string>;
+  async handleOf(projectId: string, key: KeyRef, optional: true): Promise<string | null>;
+  async handleOf(projectId: string, key: KeyRef, optional = false): Promise<string | null> {
+    let handle = key.handle ?? this.accounts.get(key.id) ?? null;
+    if (handle === null && this.lister) {
+      for (const k of await this.lister(projectId)) if (k.id === key.id && k.handle) handle = k.handle;
+    }
+    if (handle === null && !optional) throw new InternalError(`key ${redactOpenAi(key.id)} has no service account: OpenAI keeps marks only in service account names`);
+    return handle;
+  }
+
+  /** Lists a project's keys (recording what it sees): set by the provider. */
+  lister: ((projectId: string) => Promise<LiveKey[]>) | null = null;
 
   /**
    * Deletes the key: its service account (OpenAI refuses to delete a service account's key alone,
-   * openapi.yaml `delete-project-api-key`), or a user's key itself. Gone already counts as done.
+   * openapi.yaml `delete-project-api-key`), or a user's key itself. A second delete is not_found.
    */
-  async delete(projectId: string, key: LiveKey): Promise<void> {
-    if (key.handle) {
-      await this.deleteAccount(projectId, key.handle);
-      this.names.delete(key.handle);
+  async delete(projectId: string, key: KeyRef): Promise<void> {
+    const handle = await this.handleOf(projectId, key, true);
+    if (handle) {
+      await this.client.call({ method: 'DELETE', path: `${accountsPath(projectId)}/${enc(handle)}` });
+      this.names.delete(handle);
+      this.accounts.delete(key.id);
       return;
     }
-    await ignoreNotFound(this.client.call({ method: 'DELETE', path: `${projectPath(projectId)}/api_keys/${enc(key.id)}` }));
+    await this.client.call({ method: 'DELETE', path: `${projectPath(projectId)}/api_keys/${enc(key.id)}` });
   }
 
   /** Deletes every service account of the project with `nonce` except `keep`; returns how many. */
@@ -127,9 +187,4 @@ export class KeyWriter {
 export function redactedForm(value: string): string {
   const kind = /^sk-(?:[a-z]+-)?/.exec(value)?.[0] ?? 'sk-';
   return `${kind}...${value.slice(-4)}`;
-}
-
-function requireHandle(key: LiveKey): string {
-  if (!key.handle) throw new InternalError(`key ${redactOpenAi(key.id)} has no service account: OpenAI keeps marks only in service account names`);
-  return key.handle;
 }

@@ -3,15 +3,15 @@
  * Base `https://api.openai.com/v1` (`--base-url`, `OPENAI_BASE_URL`), admin key `OPENAI_ADMIN_KEY`,
  * organization from `org:` in org.yaml, sent on every call so that OpenAI enforces it.
  */
-import type { AuditEvent, CostRow, DomainLimitSet, DomainLiveState, DomainModelRule, KeyMarks, LiveKey, LiveSpending, UsageRow } from '../../core/domain.js';
-import type { Capabilities, CreatedKey, ProviderAdmin, SpendScope, UsageQuery } from '../../core/provider.js';
+import type { AuditEvent, CostRow, DomainLimitSet, DomainLiveState, DomainModelRule, LiveKey, LiveSpending, UsageRow } from '../../core/domain.js';
+import { PROVIDER_CAPABILITIES } from '../../core/capabilities.js';
+import type { Capabilities, CreatedKey, KeyMarksWrite, KeyRef, ProviderAdmin, SpendScope, UsageQuery } from '../../core/provider.js';
 import { auditEvents, costs, usage } from './activity.js';
 import { keyLookup } from './bookkeeping.js';
-import { OPENAI_CAPABILITIES } from './capabilities.js';
 import { enc, OpenAiClient, projectPath, type OpenAiClientOptions } from './client.js';
 import { ProviderError } from './errors.js';
 import { KeyWriter } from './keys.js';
-import { listProjectKeys, liveKeyFrom, readOpenAiState, readSpending, type ReadOptions } from './read.js';
+import { listProjectKeys, liveKeyFrom, readOpenAiState, readSpending, type KeySeen, type ReadOptions } from './read.js';
 import type { WireProject, WireProjectApiKey } from './wire.js';
 import { Writer } from './write.js';
 
@@ -25,7 +25,7 @@ export interface OpenAiProviderOptions extends OpenAiClientOptions {
 
 export class OpenAiProvider implements ProviderAdmin {
   readonly provider = 'openai';
-  readonly capabilities: Capabilities = OPENAI_CAPABILITIES;
+  readonly capabilities: Capabilities = PROVIDER_CAPABILITIES.openai;
   readonly client: OpenAiClient;
   private readonly keys: KeyWriter;
   private readonly writer: Writer;
@@ -39,17 +39,25 @@ export class OpenAiProvider implements ProviderAdmin {
     this.writer = new Writer(this.client, sleep);
     this.keyNames = options.keyNames ?? [];
     this.lookup = keyLookup(this.keyNames);
+    this.keys.lister = (projectId) => this.listKeys(projectId);
   }
 
+  /** Every key a read or list sees: its service account and the rest of its live form. */
+  private readonly seen: KeySeen = (key, account) => {
+    if (account) this.keys.saw(key.id, account.id, account.name);
+    this.keys.known.set(key.id, { created_at: key.created_at, redacted_value: key.redacted_value, last_used_at: key.last_used_at });
+  };
+
   /** `keyNames` here (a proposal for the port) replaces the constructor's for this and later reads. */
-  readLiveState(options: { concurrency?: number; keyNames?: readonly string[] } = {}): Promise<DomainLiveState> {
+  readLiveState(options: { concurrency?: number; onObserved?: (now: number) => void; keyNames?: readonly string[] } = {}): Promise<DomainLiveState> {
     if (options.keyNames) {
       this.keyNames = options.keyNames;
       this.lookup = keyLookup(this.keyNames);
     }
     const read: ReadOptions = {
       keyNames: this.keyNames,
-      onServiceAccount: (id, name) => this.keys.names.set(id, name),
+      onServiceAccount: this.seen,
+      ...(options.onObserved ? { onObserved: options.onObserved } : {}),
       ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
       ...(this.options.projectSpending !== undefined ? { projectSpending: this.options.projectSpending } : {}),
       ...(this.options.orgName !== undefined ? { orgName: this.options.orgName } : {}),
@@ -84,31 +92,33 @@ export class OpenAiProvider implements ProviderAdmin {
   }
 
   listKeys(projectId: string): Promise<LiveKey[]> {
-    return listProjectKeys(this.client, projectId, this.lookup, (id, name) => this.keys.names.set(id, name));
+    return listProjectKeys(this.client, projectId, this.lookup, this.seen);
   }
   async getKey(projectId: string, keyId: string): Promise<LiveKey | null> {
     try {
       const k = await this.client.call<WireProjectApiKey>({ method: 'GET', path: `${projectPath(projectId)}/api_keys/${enc(keyId)}` });
-      return liveKeyFrom(k, this.lookup, (id, name) => this.keys.names.set(id, name));
+      return liveKeyFrom(k, this.lookup, this.seen);
     } catch (error) {
       if (error instanceof ProviderError && error.kind === 'not_found') return null;
       throw error;
     }
   }
-  createKey(projectId: string, input: { name: string; marks: KeyMarks }, identity: string): Promise<CreatedKey> {
-    return this.keys.create(projectId, input, identity);
+  async createKey(projectId: string, input: { name: string; marks: KeyMarksWrite }, identity: string): Promise<CreatedKey> {
+    const made = await this.keys.create(projectId, input, identity);
+    this.keys.known.set(made.key.id, { created_at: made.key.created_at, redacted_value: made.key.redacted_value, last_used_at: null });
+    return made;
   }
-  updateMarks(projectId: string, key: LiveKey, marks: Partial<KeyMarks>): Promise<LiveKey> {
-    return this.keys.updateMarks(projectId, key, marks);
+  updateMarks(projectId: string, key: KeyRef, marks: Partial<KeyMarksWrite>, name?: string): Promise<LiveKey> {
+    return this.keys.updateMarks(projectId, key, marks, name);
   }
-  deleteKey(projectId: string, key: LiveKey): Promise<void> {
+  deleteKey(projectId: string, key: KeyRef): Promise<void> {
     return this.keys.delete(projectId, key);
   }
 
   setSpendLimit(scope: SpendScope, usd: number | null): Promise<void> {
     return this.writer.setSpendLimit(scope, usd);
   }
-  createSpendAlert(scope: SpendScope, alert: { threshold_usd: number; recipients: string[] }, identity: string): Promise<{ id: string }> {
+  createSpendAlert(scope: SpendScope, alert: { threshold_usd: number; recipients: string[] }, identity: string): Promise<{ id: string; replaced?: boolean }> {
     return this.writer.createSpendAlert(scope, alert, identity);
   }
   updateSpendAlert(scope: SpendScope, id: string, alert: { threshold_usd: number; recipients: string[] }): Promise<void> {

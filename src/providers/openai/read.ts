@@ -17,6 +17,9 @@ import { LIMIT_TO_WIRE, type WireModelPermissions, type WireProject, type WirePr
 
 export const DEFAULT_READ_CONCURRENCY = 8;
 
+/** What a read saw of one key: its live form, and its service account's id and raw name where it has one. */
+export type KeySeen = (key: LiveKey, account: { id: string; name: string } | null) => void;
+
 export interface ReadOptions {
   concurrency?: number;
   /** The policy key names: hashed names in service accounts map back to them. */
@@ -25,15 +28,29 @@ export interface ReadOptions {
   projectSpending?: boolean;
   /** The organization's display name (OpenAI has no call that answers it); default its id. */
   orgName?: string;
-  /** Sees each service account's raw name (the provider keeps them to rename with the same nonce). */
-  onServiceAccount?: (id: string, name: string) => void;
+  /** Sees each key (the provider keeps its service account and raw name, to rename with the same nonce). */
+  onServiceAccount?: KeySeen;
+  /** Called once, with the organization's clock, at the first answer. */
+  onObserved?: (now: number) => void;
 }
 
 export async function readOpenAiState(client: OpenAiClient, options: ReadOptions = {}): Promise<DomainLiveState> {
   const lookup = keyLookup(options.keyNames ?? []);
   const orgSpending = readSpending(client, '/organization');
   orgSpending.catch(() => {});
-  const projects = (await client.list<WireProject>('/organization/projects')).filter((p) => (p.status ?? 'active') === 'active' && !p.archived_at);
+  const pages = client.list<WireProject>('/organization/projects');
+  if (options.onObserved) {
+    const report = options.onObserved;
+    // The first answer of either call: its clock starts the usage report's bucket reads.
+    const once = () => {
+      const now = client.observedNow();
+      if (now !== null && !reported) { reported = true; report(now); }
+    };
+    let reported = false;
+    void orgSpending.then(once, () => {});
+    void pages.then(once, () => {});
+  }
+  const projects = (await pages).filter((p) => (p.status ?? 'active') === 'active' && !p.archived_at);
   const live = await mapLimit(projects, options.concurrency ?? DEFAULT_READ_CONCURRENCY, (p) => readProject(client, p, lookup, options));
   return {
     provider: 'openai',
@@ -65,15 +82,20 @@ async function readProject(client: OpenAiClient, p: WireProject, lookup: Readonl
 }
 
 /** `owner_project_access=any`: without it "some enabled keys" may be left out (SDK `projects/api-keys.ts`). */
-export async function listProjectKeys(client: OpenAiClient, projectId: string, lookup: ReadonlyMap<string, string>, seen?: (id: string, name: string) => void): Promise<LiveKey[]> {
+export async function listProjectKeys(client: OpenAiClient, projectId: string, lookup: ReadonlyMap<string, string>, seen?: KeySeen): Promise<LiveKey[]> {
   const keys = await client.list<WireProjectApiKey>(`${projectPath(projectId)}/api_keys`, { owner_project_access: 'any' });
   return keys.map((k) => liveKeyFrom(k, lookup, seen));
 }
 
 /** A project key as the domain sees it: a service account's key carries its account's decoded name. */
-export function liveKeyFrom(k: WireProjectApiKey, lookup: ReadonlyMap<string, string>, seen?: (id: string, name: string) => void): LiveKey {
+export function liveKeyFrom(k: WireProjectApiKey, lookup: ReadonlyMap<string, string>, seen?: KeySeen): LiveKey {
   const account = k.owner?.type === 'service_account' ? k.owner.service_account : undefined;
-  if (account) seen?.(account.id, account.name);
+  const live = liveKey(k, account, lookup);
+  seen?.(live, account ? { id: account.id, name: account.name } : null);
+  return live;
+}
+
+function liveKey(k: WireProjectApiKey, account: { id: string; name: string } | undefined, lookup: ReadonlyMap<string, string>): LiveKey {
   const decoded = account ? decodeName(account.name, lookup) : null;
   const marks = decoded ? { ...decoded.marks, delivered_at: decoded.marks.delivered_at === DELIVERED_ON_CREATE ? k.created_at : decoded.marks.delivered_at } : null;
   return {

@@ -8,6 +8,7 @@
 import type nock from 'nock';
 import type { ProviderAdmin } from '../../../src/core/provider.js';
 import { groqHarness } from './groq.js';
+import { openaiHarness } from './openai.js';
 
 export interface PortSandbox {
   admin: ProviderAdmin;
@@ -41,7 +42,7 @@ export interface ProviderHarness {
 
 export const PROVIDERS: ProviderHarness[] = [
   groqHarness,
-  // openaiHarness: the OpenAI provider's sandbox (`startSandbox({ provider: 'openai' })`) and wire cases.
+  openaiHarness,
 ];
 
 export { portCases } from './port-cases.js';

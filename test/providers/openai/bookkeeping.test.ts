@@ -12,11 +12,17 @@ const hex = (n: number) => fc.array(fc.constantFrom(...'0123456789abcdef'.split(
 const marksArb: fc.Arbitrary<KeyMarks> = fc.record({
   key: keyName,
   generation: fc.oneof(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 999_999_999 })),
-  trigger: fc.option(hex(12), { nil: null }),
+  trigger: fc.option(hex(16), { nil: null }),
   delivered_at: fc.option(fc.oneof(fc.constant(0), fc.integer({ min: 1_600_000_000, max: 2_100_000_000 }), fc.integer({ min: 0, max: 36 ** 8 - 1 })), { nil: null }),
   targets: fc.option(hex(16), { nil: null }),
   protect: fc.boolean(),
-});
+}).chain((m) =>
+  fc.record({ claimed: fc.option(fc.integer({ min: 0, max: 36 ** 8 - 1 }), { nil: undefined }), discarded: fc.option(fc.integer({ min: 0, max: 36 ** 8 - 1 }), { nil: undefined }) }).map(({ claimed, discarded }) => ({
+    ...m,
+    ...(claimed !== undefined ? { claimed_at: claimed } : {}),
+    ...(discarded !== undefined ? { discarded_at: discarded } : {}),
+  })),
+);
 
 describe('service account names carry the marks', () => {
   it('examples: plain and hashed forms', () => {
@@ -26,7 +32,7 @@ describe('service account names carry the marks', () => {
     expect(decodeName(name)).toEqual({ marks, nonce: 'a1b2c3d4', hashed: false });
     expect(encodeName({ ...marks, trigger: null, delivered_at: null, targets: null, protect: false, generation: 1 }, 'a1b2c3d4')).toBe('grbac1 chatbot-prod g1 na1b2c3d4');
 
-    const long = 'payments-reconciliation-service-eu-west-production-key';
+    const long = 'payments-reconciliation-service-eu-west-production-key-'.padEnd(64, 'x');
     const longName = encodeName({ ...marks, key: long }, nonceFor('id'));
     expect(longName.length).toBeLessThanOrEqual(MAX_NAME_LENGTH);
     expect(longName.startsWith(`grbac1 ${hashedKey(long)} g3 `)).toBe(true);
@@ -71,7 +77,8 @@ describe('service account names carry the marks', () => {
       fc.constantFrom('grbac1', 'grbac2', 'g1', 'g01', 'g0', 'd0', 'd00', 'dzz', 'p', 'P', 'n00000000', 'nABCDEF12', 't', 'x', '~', 'k~0123456789', ''),
       fc.string({ maxLength: 12 }),
       hex(8).map((h) => `n${h}`),
-      hex(12).map((h) => `t${h}`),
+      hex(16).map((h) => `t${h}`),
+      fc.constantFrom('c0', 'cabc', 'z0', 'zq1'),
       hex(16).map((h) => `x${h}`),
       keyName,
     );

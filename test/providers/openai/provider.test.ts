@@ -80,10 +80,10 @@ describe('OpenAI provider against the OpenAI sandbox', () => {
     await sdk.admin.organization.spendLimit.update({ threshold_amount: 50_000, currency: 'USD', interval: 'month' });
 
     const gamma = await p.createProject('gamma', 'project:gamma');
-    // 64 characters, the most a key name may have: with its marks the plain name would pass 100.
+    // 64 characters, the most a key name may have: with its marks the plain name would pass 128.
     const long = 'payments-reconciliation-service-eu-west-production-key-'.padEnd(64, 'x');
-    const made = await p.createKey(gamma.id, { name: 'app', marks: marks('app', { delivered_at: 0, targets: 'ab'.repeat(8), trigger: triggerMark('t1') }) }, 'id-app');
-    const hashed = await p.createKey(alpha.id, { name: long, marks: marks(long, { generation: 7, protect: true, targets: 'cd'.repeat(8) }) }, 'id-long');
+    const made = await p.createKey(gamma.id, { name: 'app', marks: marks('app', { delivered_at: 0, targets: 'ab'.repeat(8), trigger: 't1' }) }, 'id-app');
+    const hashed = await p.createKey(alpha.id, { name: long, marks: marks(long, { generation: 7, protect: true, targets: 'cd'.repeat(8), trigger: 'rotated 2026-01', delivered_at: 1_717_000_000 }) }, 'id-long');
     values.push(made.value, hashed.value);
     expect(made.value.startsWith('sk-')).toBe(true);
     expect(made.replayed).toBe(false);
@@ -112,7 +112,7 @@ describe('OpenAI provider against the OpenAI sandbox', () => {
     const unmanaged = a!.keys.find((k) => k.handle === ci.id)!;
     expect(unmanaged).toMatchObject({ id: ci.api_key!.id, name: 'ci', marks: null });
     expect(a!.keys.find((k) => k.handle === hashed.key.handle)).toMatchObject({ id: hashed.key.id, name: long, marks: { key: long, generation: 7, protect: true } });
-    expect((await sdk.admin.organization.projects.serviceAccounts.retrieve(hashed.key.handle!, { project_id: alpha.id })).name).toMatch(/^grbac1 payments-reconci~[0-9a-f]{10} g7 x(cd){8} p n[0-9a-f]{8}$/);
+    expect((await sdk.admin.organization.projects.serviceAccounts.retrieve(hashed.key.handle!, { project_id: alpha.id })).name).toMatch(/^grbac1 payments-reconci~[0-9a-f]{10} g7 d[0-9a-z]{6,8} t[0-9a-f]{16} x(cd){8} p n[0-9a-f]{8}$/);
     expect(g!.keys).toEqual([{ ...made.key, last_used_at: null, redacted_value: expect.stringMatching(/^sk-.*\.\.\./) }]);
     expect(g!.keys[0]!.marks).toEqual(marks('app', { delivered_at: g!.keys[0]!.created_at, targets: 'ab'.repeat(8), trigger: triggerMark('t1') }));
 
@@ -175,7 +175,8 @@ describe('OpenAI provider against the OpenAI sandbox', () => {
     await p.deleteKey(id, renamed);
     expect(await accounts(id)).toEqual([]);
     expect(await p.getKey(id, created.key.id)).toBeNull();
-    await p.deleteKey(id, renamed);
+    // A second delete says so (apply confirms a 404 with a read, core/provider.ts).
+    await expect(rejection(p.deleteKey(id, renamed))).resolves.toMatchObject({ kind: 'not_found', status: 404 });
     await expect(rejection(p.verifyKey(created.value))).resolves.toMatchObject({ kind: 'refused', status: 401 });
 
     await p.setSpendLimit({}, 250);
