@@ -4,7 +4,7 @@ import type { KeyMarks } from '../../../src/core/domain.js';
 import { InternalError, RefusalError, UserError } from '../../../src/core/errors.js';
 import type { Logger } from '../../../src/core/log.js';
 import { decodeName, nonceFor, triggerMark } from '../../../src/providers/openai/bookkeeping.js';
-import { OPENAI_CAPABILITIES } from '../../../src/providers/openai/capabilities.js';
+import { PROVIDER_CAPABILITIES } from '../../../src/core/capabilities.js';
 import { ProviderError } from '../../../src/providers/openai/errors.js';
 import { OpenAiProvider, type OpenAiProviderOptions } from '../../../src/providers/openai/provider.js';
 import { startSandbox, type Sandbox } from '../../../src/sandbox/server.js';
@@ -104,7 +104,7 @@ describe('OpenAI provider against the OpenAI sandbox', () => {
     expect(b!.permissions).toBeNull();
     const limit = b!.limits.find((l) => l.model === MODEL)!;
     expect(limit).toMatchObject({ id: `rl-${MODEL}`, values: { requests_per_minute: 30, batch_input_tokens_per_day: 5000 } });
-    for (const l of state.projects.flatMap((x) => x.limits)) for (const f of Object.keys(l.values)) expect(OPENAI_CAPABILITIES.limitFields).toContain(f);
+    for (const l of state.projects.flatMap((x) => x.limits)) for (const f of Object.keys(l.values)) expect(PROVIDER_CAPABILITIES.openai.limitFields).toContain(f);
     expect(b!.limits.find((l) => l.model === 'gpt-image-1')!.values).toHaveProperty('images_per_minute');
     expect(b!.limits.find((l) => l.model === 'whisper-1')!.values).toHaveProperty('audio_megabytes_per_minute');
     expect(b!.spending).toEqual({ monthly_cap_usd: 100, alerts: [{ id: expect.any(String), threshold_usd: 50, recipients: ['ops@acme.example'] }] });
