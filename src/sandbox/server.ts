@@ -90,8 +90,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const provider = options.provider ?? 'groq';
   const openai = provider === 'openai';
   if (options.owner !== undefined && !isEmail(options.owner)) throw new UserError(`the sandbox's owner must be an e-mail address, such as ${DEFAULT_OWNER_EMAIL}`);
-  // OpenAI's admin keys are `sk-admin-…` (assumed: the prefix OpenAI issues; the sources show none).
-  const adminKey = options.adminKey ?? `${openai ? 'sk-admin-' : 'sandbox-admin-'}${randomBytes(24).toString('hex')}`;
+  // A generated admin key is the sandbox's own, on both providers: `sandbox-admin-…` is no secret shape
+  // the redactor hides (a real OpenAI admin key, `sk-admin-…`, is), so `groq-rbac sandbox` can print it.
+  const adminKey = options.adminKey ?? `sandbox-admin-${randomBytes(24).toString('hex')}`;
   // OpenAI's organization ids are `org-…`, Groq's (assumed) `org_…`.
   const orgId = options.orgId ?? (openai ? 'org-sandbox' : undefined);
   const lock = options.statePath ? StateLock.acquire(options.statePath) : null;

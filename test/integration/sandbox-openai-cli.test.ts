@@ -40,7 +40,8 @@ describe('groq-rbac sandbox --provider openai', () => {
     const state = path.join(dir, 'state.json');
     const io = testIo({ OPENAI_ADMIN_KEY: ADMIN });
     const first = await run(['--provider', 'openai', '--port', '0', '--state', state], io);
-    expect(io.output()).toContain(`export OPENAI_BASE_URL=${first.url}/v1`);
+    expect(io.output()).toContain(`npx groq-rbac plan --sandbox-url ${first.url}/v1`);
+    expect(io.output()).toContain(`export OPENAI_BASE_URL=${first.url}/v1\` alone`);
     expect(io.output()).toContain('Organization: org-sandbox.');
     expect(io.output()).not.toContain(ADMIN);
     const project = await call(first.url, 'POST', '/v1/organization/projects', ADMIN, { name: 'kept' });

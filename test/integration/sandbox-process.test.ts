@@ -40,9 +40,25 @@ describe('groq-rbac sandbox, as a process', () => {
     // The signal handlers are installed before the first line is printed: no window in which SIGTERM kills it.
     child.kill('SIGTERM');
     expect(await exited(child)).toBe(0);
-    expect(output()).toContain('export GROQ_BASE_URL=http://127.0.0.1:');
+    // The safe way is printed first: --sandbox-url keeps deliveries local; the base URL alone does not.
+    expect(output()).toMatch(/npx groq-rbac plan --sandbox-url http:\/\/127\.0\.0\.1:\d+\n[^]*export GROQ_BASE_URL=http:\/\/127\.0\.0\.1:\d+` alone/);
     expect(output()).toMatch(/export GROQ_ADMIN_KEY=sandbox-admin-[0-9a-f]{48} {3}# generated for this run/);
     expect(output()).toContain('sandbox stopped.');
+  });
+
+  it('--provider openai prints a generated admin key that works (a sandbox key, not an sk- shape the redactor hides)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sandbox-'));
+    const { child, url, output } = await spawnSandbox(['--provider', 'openai', '--state', ''], dir);
+    try {
+      for (let i = 0; i < 1000 && !output().includes('Stop with Ctrl-C'); i++) await new Promise((r) => setTimeout(r, 10));
+      const key = /export OPENAI_ADMIN_KEY=(\S+) {3}# generated for this run/.exec(output())?.[1];
+      expect(key).toMatch(/^sandbox-admin-[0-9a-f]{48}$/);
+      const res = await fetch(`${url}/v1/organization/projects`, { headers: { authorization: `Bearer ${key}` } });
+      expect(res.status).toBe(200);
+    } finally {
+      child.kill('SIGTERM');
+      expect(await exited(child)).toBe(0);
+    }
   });
 
   it('keeps its state across a restart, idempotency records included', async () => {

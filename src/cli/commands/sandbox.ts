@@ -73,11 +73,15 @@ export async function sandboxCommand(argv: string[], io: Io, untilStopped: () =>
     ...(values.state ? { statePath: values.state } : {}),
   });
   io.out(`groq-rbac sandbox listening on ${sandbox.url}\n`);
-  io.out(`Point the CLI at it:\n  export ${openai ? 'OPENAI_BASE_URL' : 'GROQ_BASE_URL'}=${sandbox.url}${openai ? '/v1' : ''}\n`);
+  const url = `${sandbox.url}${openai ? '/v1' : ''}`;
+  const baseVar = openai ? 'OPENAI_BASE_URL' : 'GROQ_BASE_URL';
+  // The safe way first: only the flag keeps sandbox keys local (groq-rbac never takes a server's word
+  // that it is a sandbox), so GitHub and Vault deliveries go to files under .groq-rbac/deliveries/.
+  io.out(`Point the CLI at it (GitHub and Vault deliveries then go to files under .groq-rbac/deliveries/):\n`);
   if (!givenKey) io.out(`  export ${keyVar}=${sandbox.adminKey}   # generated for this run\n`);
   else io.out(`  export ${keyVar}=…   # the admin key you gave\n`);
-  // Only the flag keeps sandbox keys local: groq-rbac never takes a server's word that it is a sandbox.
-  io.out(`With \`--sandbox-url ${sandbox.url}${openai ? '/v1' : ''}\` GitHub and Vault deliveries go to files under .groq-rbac/deliveries/; through ${openai ? 'OPENAI_BASE_URL' : 'GROQ_BASE_URL'} alone, to their real targets.\n`);
+  io.out(`  npx groq-rbac plan --sandbox-url ${url}\n`);
+  io.out(`Through \`export ${baseVar}=${url}\` alone, deliveries go to their real targets.\n`);
   const keyOwner = sandbox.state.members.adminUser();
   io.out(`State: ${values.state || 'memory only'}. Organization: ${orgId}. Admin key's owner: ${keyOwner ? keyOwner.email : 'removed'}. Stop with Ctrl-C.\n`);
   await stopped;
