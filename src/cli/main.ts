@@ -3,6 +3,7 @@ import { InternalError, ProviderError, UserError } from '../core/errors.js';
 import { oneLine, sanitizeText } from '../core/sanitize.js';
 import { NetworkError } from '../net/errors.js';
 import { makeStyle, type Io } from './io.js';
+import { closest } from './suggest.js';
 
 type Run = (argv: string[], io: Io) => Promise<number>;
 // Each command is loaded only when it runs: `--version`, `--help` and `validate` do not pay for the
@@ -57,7 +58,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
   const command = COMMANDS[name];
   const style = makeStyle(io.color);
   if (!command) {
-    io.err(`${style.red('error:')} unknown command "${oneLine(name)}"\n  commands: ${Object.keys(COMMANDS).join(', ')}\n`);
+    const meant = closest(name, Object.keys(COMMANDS));
+    io.err(`${style.red('error:')} unknown command "${oneLine(name)}"\n${meant ? `  did you mean \`groq-rbac ${meant}\`?\n` : ''}  commands: ${Object.keys(COMMANDS).join(', ')}\n`);
     return 1;
   }
   try {

@@ -36,6 +36,9 @@ export function readPolicies(dir: string, options: { catalogue?: ModelCatalogue;
   const catalogue = options.catalogue ?? catalogueFor(provider);
   const v1 = org ? versionOneError(org) : null;
   const unlisted = new Map<string, number>();
+  // A file that could not be read (YAML it cannot parse, a missing org.yaml) leaves the rules
+  // that look across files without half their facts: their findings would only follow from it.
+  const unreadable = !org || diagnostics.some((d) => d.severity === 'error');
   if (v1) {
     // The whole language changed: one error that says how to move beats hundreds about each field.
     diagnostics.push(v1);
@@ -50,9 +53,11 @@ export function readPolicies(dir: string, options: { catalogue?: ModelCatalogue;
       diagnostics.push(...schema.diagnostics);
       if (schema.unlisted > 0) unlisted.set(source.file, schema.unlisted);
     }
-    diagnostics.push(...checkRules(sources, catalogue));
-    // What the provider org.yaml names can hold: one place (capabilities.ts).
-    diagnostics.push(...checkCapabilities(sources));
+    if (!unreadable) {
+      diagnostics.push(...checkRules(sources, catalogue));
+      // What the provider org.yaml names can hold: one place (capabilities.ts).
+      diagnostics.push(...checkCapabilities(sources));
+    }
   }
   const sorted = sortDiagnostics(diagnostics);
   const errors = sorted.filter((d) => d.severity === 'error').length;

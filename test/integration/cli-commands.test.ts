@@ -75,6 +75,9 @@ describe('the command line', () => {
     expect((await runCli(['--help'], { cwd: '.' })).stdout).toContain('Start with no credentials at all:  groq-rbac plan --sandbox');
     expect(await runCli(['plan', '--colour'], { cwd: '.' })).toMatchObject({ code: 1, stderr: "error: Unknown option '--colour'\n  run `groq-rbac plan --help` for the options\n" });
     expect(await runCli(['deploy'], { cwd: '.' })).toMatchObject({ code: 1, stderr: 'error: unknown command "deploy"\n  commands: validate, plan, apply, import, codeowners, usage, runbook, deliver, verify, sandbox\n' });
+    expect(await runCli(['plna'], { cwd: '.' })).toMatchObject({ code: 1, stderr: 'error: unknown command "plna"\n  did you mean `groq-rbac plan`?\n  commands: validate, plan, apply, import, codeowners, usage, runbook, deliver, verify, sandbox\n' });
+    expect(await runCli(['plan', '--sandbx'], { cwd: '.' })).toMatchObject({ code: 1, stderr: "error: Unknown option '--sandbx'\n  did you mean --sandbox? run `groq-rbac plan --help` for the options\n" });
+    expect(await runCli(['validate', '--format', 'xml'], { cwd: '.' })).toMatchObject({ code: 1, stderr: 'error: --format must be one of text, json, not "xml"\n' });
     for (const command of ['plan', 'apply', 'import', 'usage']) {
       const help = (await runCli([command, '--help'], { cwd: '.' })).stdout;
       expect(help, command).toContain('--debug');
