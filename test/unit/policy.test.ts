@@ -343,7 +343,7 @@ describe('what cannot be read is reported once, without the errors that would fo
 
   it('one tab is one error, and a team file YAML cannot parse leaves no warning about its grants', () => {
     const org = `${ORG_YAML}grants:\n  research: {projects: [research-evals]}\n`;
-    const team = teamYaml('research', projectYaml('research-evals', { keys: ['evals'] })).split('\n').map((l, i) => (i === 3 ? l.replace(/^  /, '\t') : l)).join('\n');
+    const team = teamYaml('research', projectYaml('research-evals', { keys: ['evals'] })).split('\n').map((l, i) => (i === 3 ? l.replace(/^ {2}/, '\t') : l)).join('\n');
     const dir = writePolicies({ 'org.yaml': org, 'teams/research.yaml': team });
     const found = lines(dir);
     expect(found).toHaveLength(1);
