@@ -224,7 +224,10 @@ describe('plan and apply against the sandbox', () => {
     edit(policy('org.yaml'), (t) => t.replace('org: org_sandbox', 'org: org_production'));
     const plan = await cli('plan');
     expect(plan.code).toBe(1);
-    expect(plan.stdout).toContain('the admin key belongs to organization org_sandbox, but policies/org.yaml governs org_production');
+    expect(plan.stderr).toContain('the admin key belongs to organization org_sandbox, but policies/org.yaml governs org_production: nothing was planned or changed');
+    // No plan is shown: against another organization every project would read as new.
+    expect(plan.stdout).not.toContain('Plan:');
+    expect(plan.stdout).not.toContain('No changes');
     expect((await cli('apply', '--yes', '--force')).code).toBe(1);
     expect(await projects()).toHaveLength(0);
   });
