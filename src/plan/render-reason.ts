@@ -6,7 +6,7 @@ import type { Change, ChangeContext, ChangeReason, PendingStep, ReviewReason, Ro
 
 const REASON_WORDS: Record<ChangeReason, string> = {
   new: 'new in the policies',
-  differs: 'differs from the policies',
+  differs: 'to match the policies',
   removed: 'removed from the policies',
   unmanaged: 'in no policy (unmanaged: delete)',
   same_name: 'adopted: unmanaged key with this name',
@@ -27,7 +27,7 @@ export function contextText(context: ChangeContext | undefined): string {
   const parts: string[] = [];
   if (context.key_count !== undefined) parts.push(`${context.key_count} key${context.key_count === 1 ? '' : 's'}`);
   if (context.last_used_at !== undefined) parts.push(context.last_used_at === null ? 'never used' : `last used ${formatDate(context.last_used_at)}`);
-  if (context.changed_by) parts.push(`last changed by ${context.changed_by.actor} on ${formatDate(context.changed_by.at)}`);
+  if (context.changed_by) parts.push(`the organization's value set by ${context.changed_by.actor} on ${formatDate(context.changed_by.at)}`);
   return parts.join(', ');
 }
 

@@ -126,7 +126,7 @@ describe('plan and apply against the sandbox', () => {
     expect(plan.code).toBe(2);
     expect(plan.stdout).toContain('requests_per_minute 999 -> 500');
     // Who changed it, from the organization's audit log.
-    expect(plan.stdout).toMatch(/requests_per_minute 999 -> 500 {2}# differs from the policies; last changed by api key \w+ on \d{4}-\d{2}-\d{2}/);
+    expect(plan.stdout).toMatch(/requests_per_minute 999 -> 500 {2}# to match the policies; the organization's value set by api key \w+ on \d{4}-\d{2}-\d{2}/);
     expect(plan.stdout).toContain('+ "meta-llama/llama-prompt-guard-2-86m"');
     expect((await cli('apply', '--yes')).code).toBe(0);
     expect((await org.client.listProjectRateLimits(prod.id)).find((r) => r.model === 'openai/gpt-oss-120b')!.max_requests_per_1_minute).toBe(500);
