@@ -43,7 +43,7 @@ export function changeNote(change: Change): string {
   if (change.action === 'archive') return [`will be archived, which is final: ${context || 'no keys'}`, reason].filter(Boolean).join('; ');
   const after = step?.after_rotation ? "once this run's new generation is delivered" : '';
   const review = step?.needs_review && change.action !== 'delete' ? `only a reviewed apply makes it: ${reviewText(step.needs_review)}` : '';
-  const made = change.resource === 'project_rate_limit' && change.rate_limit_id === null ? 'set after the project is created, on the rate limit it comes with, where the model has these fields' : '';
+  const made = change.resource === 'project_rate_limit' && change.rate_limit_id === null ? 'set after the project is created (its rate limits come with it)' : '';
   return [reason, after, review, made, context].filter(Boolean).join('; ');
 }
 
