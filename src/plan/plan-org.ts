@@ -1,5 +1,6 @@
 import type { DomainLiveProject as LiveProject, DomainLiveState as LiveState, LiveSpendAlert, LiveSpending } from '../core/domain.js';
 import { capabilitiesFor } from '../core/capabilities.js';
+import { InternalError } from '../core/errors.js';
 import { centsToUsd, usdToCents } from '../core/money.js';
 import type { DesiredProject, DesiredState, ModelRule, SpendingPolicy } from '../policy/types.js';
 import { normaliseRule, sameRule } from './model-rules.js';
@@ -48,6 +49,8 @@ export function planSpending(desired: DesiredState, live: LiveState): (SpendLimi
  */
 export function planProjectSpending(project: DesiredProject, live: LiveProject | null): (ProjectSpendLimitChange | ProjectSpendAlertChange)[] {
   if (!project.spending) return [];
+  // Comparing with spending nobody read would create it again on every apply.
+  if (live && !live.spending) throw new InternalError(`project "${project.name}" has spending in its policy, but its live spending was not read`);
   const scope = { project: project.name, project_id: live?.id ?? null };
   return spendingChanges(project.spending, live?.spending ?? NO_SPENDING, project.team).map((c) =>
     c.resource === 'spend_limit' ? { ...c, resource: 'project_spend_limit' as const, ...scope } : { ...c, resource: 'project_spend_alert' as const, ...scope });
