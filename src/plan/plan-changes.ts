@@ -63,7 +63,10 @@ export function planChanges(desired: DesiredState, live: LiveState, now: number,
     else liveByName.set(p.name, p);
   }
   const keysByProject = groupKeysByProject(desired.keys);
-  const servedIds = catalogue.live.map((m) => m.id);
+  // A new project's limits (where the organization has none of its own) are planned for the models
+  // the provider serves: its catalogue, and any model another project has a limit for (OpenAI gives
+  // every project one per model the organization may use).
+  const servedIds = live.limits.length > 0 ? [] : [...new Set([...catalogue.live.map((m) => m.id), ...live.projects.flatMap((p) => p.limits.map((l) => l.model))])];
 
   const projectChanges: Change[] = [];
   const unmanagedKeys: UnmanagedKey[] = [];

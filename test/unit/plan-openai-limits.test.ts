@@ -104,6 +104,10 @@ describe('OpenAI project rate limits in the plan', () => {
     const text = renderPlanText(result);
     expect(text).toContain('~ limits gpt-image-1: requests_per_minute = 500, images_per_minute = 20  # set after the project is created (its rate limits come with it)');
     expect(renderPlanMarkdown(result)).toContain('!     limits gpt-4o: requests_per_minute = 500  # set after the project is created (its rate limits come with it)');
+    // Models other projects have limits for count as served too (OpenAI gives every project one per model).
+    const open = makeDesiredProject('chatbot-open', { limits: { default: { requests_per_minute: 7 }, models: {} } });
+    const others = openAiLive([makeLiveProject('other', { limits: [...openAiLimits(), { id: 'rl-o3', model: 'o3', values: { ...CHAT } }] })]);
+    expect(limitChanges(plan(makeDesired([open], []), others).changes).map((c) => c.model)).toEqual([...openAiCatalogue.live.map((m) => m.id), 'o3'].sort());
     // A project whose policy sets no limits gets no limit changes.
     expect(limitChanges(plan(makeDesired([makeDesiredProject('bare')], []), openAiLive([])).changes)).toEqual([]);
   });
