@@ -4,6 +4,7 @@ import { isNotFound, ProviderError, UserError } from '../core/errors.js';
 import { usdToCents } from '../core/money.js';
 import { DELIVERED_WHEN_CREATED, type CreatedKey, type KeyMarksWrite, type ProviderAdmin } from '../core/provider.js';
 import type { LimitSet } from '../core/limits.js';
+import type { LiveLimit } from '../core/domain.js';
 import { DeliveryIncomplete } from './deliver/types.js';
 import type { Change, KeyChange, ProjectChange, ProjectSpendAlertChange, ProjectSpendLimitChange, RateLimitChange, SpendAlertChange, SpendLimitChange } from '../plan/types.js';
 import type { ApplyOptions } from './apply-plan.js';
@@ -69,7 +70,7 @@ export async function applyChange(org: string, change: Change, admin: ProviderAd
     }
     case 'project_rate_limit': {
       const id = projectId(change.project);
-      if (change.rate_limit_id === null) return setNewProjectLimit(change, admin, id);
+      if (change.rate_limit_id === null) return setNewProjectLimit(change, admin, id, newProjectLimits(projectIds, admin, id));
       const values: LimitSet = Object.fromEntries(change.fields.map((f) => [f.field, f.after as number]));
       await admin.setProjectLimits(id, { id: change.rate_limit_id, model: change.model }, values);
       return { message: `updated ${change.fields.map((f) => f.field).join(', ')} for ${change.model}`, id: change.rate_limit_id };
@@ -80,6 +81,22 @@ export async function applyChange(org: string, change: Change, admin: ProviderAd
 }
 
 type SpendScope = Parameters<ProviderAdmin['setSpendLimit']>[0];
+
+/**
+ * A new project's limits, read once per run however many of its models' changes need them (they
+ * run together): one run's `projectIds` map keys its reads. Each change updates only its own model.
+ */
+const limitReads = new WeakMap<ProjectIds, Map<string, Promise<LiveLimit[]>>>();
+function newProjectLimits(run: ProjectIds, admin: ProviderAdmin, projectId: string): Promise<LiveLimit[]> {
+  const reads = limitReads.get(run) ?? new Map<string, Promise<LiveLimit[]>>();
+  limitReads.set(run, reads);
+  let read = reads.get(projectId);
+  if (!read) {
+    read = admin.listProjectLimits(projectId);
+    reads.set(projectId, read);
+  }
+  return read;
+}
 
 async function applySpendLimit(change: SpendLimitChange | ProjectSpendLimitChange, admin: ProviderAdmin, scope: SpendScope): Promise<{ message: string; id: string | null }> {
   const of = scope.project_id === undefined ? '' : ` of project "${(change as ProjectSpendLimitChange).project}"`;
@@ -110,9 +127,9 @@ async function applySpendAlert(change: SpendAlertChange | ProjectSpendAlertChang
  * only `default` gave is left out where the model has no such limit; one the policy names for the
  * model itself, or a model with no limit at all, fails the change (the next plan names its place).
  */
-async function setNewProjectLimit(change: RateLimitChange, admin: ProviderAdmin, projectId: string): Promise<{ message: string; id: string | null }> {
+async function setNewProjectLimit(change: RateLimitChange, admin: ProviderAdmin, projectId: string, limits: Promise<LiveLimit[]>): Promise<{ message: string; id: string | null }> {
   const named = change.named_fields ?? [];
-  const limit = (await admin.listProjectLimits(projectId)).find((l) => l.model === change.model);
+  const limit = (await limits).find((l) => l.model === change.model);
   if (!limit) {
     if (named.length === 0) return { message: `no rate limit for ${change.model} in the new project: nothing to set`, id: null };
     throw new UserError(`project "${change.project}" (${projectId}) has no rate limit for ${change.model}: its rate limits can be updated, not created; remove ${change.model} from the project's limits (run plan to see where)`);

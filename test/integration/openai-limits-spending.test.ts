@@ -79,12 +79,22 @@ async function spending(name: string) {
   return { limit, alerts: alerts.sort((a, b) => a.cents - b.cents) };
 }
 
+/** How many times the sandbox answered `GET …/projects/{id}/rate_limits` (its control surface is not counted). */
+async function rateLimitReads(): Promise<number> {
+  const res = await fetch(`${sandbox.url}/_sandbox/stats`, { headers: { authorization: `Bearer ${sandbox.adminKey}` } });
+  const stats = (await res.json()) as { by_route: Record<string, number> };
+  return stats.by_route['GET /v1/organization/projects/{project_id}/rate_limits'] ?? 0;
+}
+
 describe('OpenAI project limits and spending against the OpenAI sandbox', () => {
   it('sets a new project\'s limits after its create, then changes limits and spending of live projects, each converging to plan exit 0', async () => {
     const first = await plan();
     expect(first.code).toBe(2);
     expect(first.stdout).toContain('~ limits gpt-4o: requests_per_minute = 500, tokens_per_minute = 100000, requests_per_day = 100000  # set after the project is created (its rate limits come with it)');
+    const reads = await rateLimitReads();
     expect((await apply()).code).toBe(0);
+    // One read of each new project's limits, however many of its models change (assistant-prod: 2).
+    expect((await rateLimitReads()) - reads).toBe(3);
     expect((await rateLimits('assistant-prod'))['gpt-4o']).toMatchObject({ id: 'rl-gpt-4o', max_requests_per_1_minute: 500, max_tokens_per_1_minute: 100_000, max_requests_per_1_day: 100_000 });
     expect((await rateLimits('studio-images'))['gpt-image-1']).toMatchObject({ max_images_per_1_minute: 20 });
     expect((await rateLimits('assistant-voice'))['whisper-1']).toMatchObject({ max_audio_megabytes_per_1_minute: 50 });
