@@ -147,8 +147,9 @@ async function setNewProjectLimit(change: RateLimitChange, admin: ProviderAdmin,
     throw new UserError(`the rate limit for ${change.model} of project "${change.project}" has no ${missing.join(', ')}${Object.keys(values).length > 0 ? ` (set: ${Object.keys(values).join(', ')})` : ''}: remove ${missing.length === 1 ? 'it' : 'them'} from the project's limits (run plan to see where)`);
   }
   const set = Object.keys(values);
-  const left = skipped.length > 0 ? `; ${change.model} has no ${skipped.join(', ')}` : '';
-  return { message: set.length > 0 ? `set ${set.join(', ')} for ${change.model}${left}` : `${change.model} already had these limits${left}`, id: limit.id };
+  const lacks = `${change.model} has no ${skipped.join(', ')}`;
+  if (set.length > 0) return { message: `set ${set.join(', ')} for ${change.model}${skipped.length > 0 ? `; ${lacks}` : ''}`, id: limit.id };
+  return { message: skipped.length > 0 ? `nothing to set: ${lacks}` : `${change.model} already had these limits`, id: limit.id };
 }
 
 async function createProject(org: string, change: ProjectChange, admin: ProviderAdmin, projectIds: ProjectIds): Promise<{ message: string; id: string }> {
