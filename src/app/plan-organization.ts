@@ -1,7 +1,7 @@
 import type { DomainLiveState as LiveState } from '../core/domain.js';
 import type { ModelCatalogue } from '../core/models.js';
 import type { ProviderAdmin } from '../core/provider.js';
-import { planChanges, usageNeeds } from '../plan/plan-changes.js';
+import { memberProjectIds, planChanges, usageNeeds } from '../plan/plan-changes.js';
 import { checkProjectOwnership, ownershipRefusals, type OwnershipBase } from '../plan/project-ownership.js';
 import { keyUsageFromRows, type KeyUsage } from '../plan/rotation.js';
 import type { Plan } from '../plan/types.js';
@@ -27,6 +27,10 @@ export interface PlanRequestOptions {
  */
 export async function planOrganization(session: OrgSession, desired: DesiredState, options: PlanRequestOptions = {}): Promise<{ plan: Plan; live: LiveState }> {
   const live = await session.admin.readLiveState({ concurrency: session.concurrency });
+  // People (issue 20), where org.yaml manages them: members, invites, and the managed projects' memberships.
+  if (desired.members && session.admin.capabilities.members) {
+    live.members = await session.admin.readMembers({ projectIds: memberProjectIds(desired, live), concurrency: session.concurrency });
+  }
   const usage = await readKeyUsage(session.admin, desired, live);
   const plan = planChanges(desired, live, live.observed_at, { adminKeyRedacted: session.adminKeyRedacted, usage, ...(options.catalogue ? { catalogue: options.catalogue } : {}) });
   if (options.ownership) {
