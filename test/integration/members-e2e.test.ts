@@ -1,7 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { planChanges } from '../../src/plan/plan-changes.js';
+import { formatDiagnostic } from '../../src/policy/diagnostics.js';
+import { importPolicies } from '../../src/policy/import-policies.js';
+import { readPolicies } from '../../src/policy/read-policies.js';
+import { OpenAiProvider } from '../../src/providers/openai/provider.js';
 import { commitAll, runCli } from '../helpers/cli.js';
+import { writePolicies } from '../helpers/policies.js';
 import { startTestOrg, type TestOrg } from '../helpers/sandbox.js';
 
 // Members and roles end to end (issue 20): the CLI's plan and apply against both sandboxes over HTTP
@@ -233,6 +239,89 @@ describe.each(FLAVOURS)('members and roles against the $provider sandbox', (f) =
     } else {
       expect(forced.code, forced.stderr).toBe(0);
       expect((await users())[ADA]).toBe(low);
+    }
+  });
+});
+
+describe('import round-trip of members (issue 20): import, then plan, shows no member changes', () => {
+  /** An organization with people: two owners, project memberships, a pending invite carrying a project. */
+  async function populate(t: TestOrg, base: string, roles: { role: string; projectHigh: string; projectLow: string }) {
+    const ORG = `${base}/organization`;
+    const req = async (method: string, p: string, body?: unknown) => {
+      const r = await t.request(method, p, body === undefined ? {} : { body });
+      expect(r.status, JSON.stringify(r.body)).toBeLessThan(300);
+      return r.body;
+    };
+    const prod = (await req('POST', `${ORG}/projects`, { name: 'chatbot-prod' })).id;
+    const stage = (await req('POST', `${ORG}/projects`, { name: 'chatbot-stage' })).id;
+    const search = (await req('POST', `${ORG}/projects`, { name: 'search-prod' })).id;
+    const join = async (email: string, role: string, projects: { id: string; role: string }[]) => {
+      const invite = await req('POST', `${ORG}/invites`, { email, role, projects });
+      return (await req('POST', `/_sandbox/invites/${invite.id}/accept`)).user.id as string;
+    };
+    await join('grace@acme.example', 'owner', [{ id: search, role: roles.projectHigh }]);
+    await join('bob@acme.example', roles.role, [{ id: prod, role: roles.projectLow }, { id: stage, role: roles.projectLow }]);
+    await join('carol@acme.example', roles.role, [{ id: prod, role: roles.projectLow }]);
+    await req('POST', `${ORG}/invites`, { email: 'dan@acme.example', role: roles.role, projects: [{ id: stage, role: roles.projectLow }] });
+    return { prod, stage, search };
+  }
+
+  it('groq: `groq-rbac import` writes the members, and plan on what it wrote has no member changes', async () => {
+    org = await startTestOrg({ owner: ADA });
+    await populate(org, '/openai/v1', { role: 'developer', projectHigh: 'owner', projectLow: 'developer' });
+    const dir = fs.mkdtempSync(path.join(fs.realpathSync(process.env.TMPDIR ?? '/tmp'), 'grbac-members-import-'));
+    dirs.push(dir);
+    const env = { GROQ_ADMIN_KEY: org.sandbox.adminKey };
+    const imported = await runCli(['import', '--sandbox-url', org.sandbox.url, '--out', 'policies'], { cwd: dir, env });
+    expect(imported.code, imported.stderr).toBe(0);
+    const orgYaml = fs.readFileSync(path.join(dir, 'policies', 'org.yaml'), 'utf8');
+    expect(orgYaml).toContain('  ada@acme.example: owner\n');
+    expect(orgYaml).toContain('  dan@acme.example: developer\n');
+    expect(orgYaml).toMatch(/unmanaged:\n {2}projects: report\n {2}keys: report\n {2}members: report\n/);
+    expect(fs.readFileSync(path.join(dir, 'policies', 'teams', 'chatbot.yaml'), 'utf8')).toContain('members:\n  bob@acme.example: developer\n');
+    const validate = await runCli(['validate', '--policies', 'policies'], { cwd: dir });
+    expect(validate.code, validate.stdout + validate.stderr).toBe(0);
+
+    const plan = await runCli(['plan', '--sandbox-url', org.sandbox.url, '--policies', 'policies', '--format', 'json'], { cwd: dir, env });
+    expect(plan.code, plan.stderr).toBe(0);
+    const json = JSON.parse(plan.stdout);
+    expect(json.members.changes).toEqual([]);
+    expect(json.members.unmanaged).toEqual({ members: [], project_members: [] });
+    // The contract's invite does not say what projects it carries, so none are written for dan (unlike OpenAI's below).
+    expect(json.members.pending.map((p: { email: string; later: string[] }) => [p.email, p.later])).toEqual([['dan@acme.example', []]]);
+    expect(json.members.counts).toEqual({ members: 4, owners_before: 2, owners_after: 2, invites_pending: 1 });
+    expect(json.refusals).toEqual([]);
+  });
+
+  it('openai: the import of what the OpenAI provider reads round-trips through the policies', async () => {
+    org = await startTestOrg({ provider: 'openai', owner: ADA });
+    await populate(org, '/v1', { role: 'reader', projectHigh: 'owner', projectLow: 'member' });
+    const provider = new OpenAiProvider({ baseUrl: `${org.sandbox.url}/v1`, adminKey: org.sandbox.adminKey, organization: 'org-sandbox', baseDelayMs: 5, maxDelayMs: 20 });
+    try {
+      const live = await provider.readLiveState();
+      live.members = await provider.readMembers({ projectIds: live.projects.map((p) => p.id) });
+      // Whose the admin key is, from the admin key list's owner.
+      expect(live.members.admin?.user_id).toBe(live.members.members.find((m) => m.email === ADA)!.id);
+      const { files, notes } = importPolicies(live, { admins: ['@acme/platform'], schemaRef: { org: 'org.schema.json', team: 'team.schema.json' } });
+      expect(notes).toEqual([]);
+      // `provider: openai` goes into org.yaml by hand until import writes it (OpenAI's roles are validated by it).
+      files['org.yaml'] = files['org.yaml']!.replace(/^org: org-sandbox$/m, 'org: org-sandbox\nprovider: openai');
+      const dir = writePolicies(files);
+      dirs.push(dir);
+      const result = readPolicies(dir, { cwd: dir });
+      expect(result.diagnostics.map(formatDiagnostic)).toEqual([]);
+      const plan = planChanges(result.desired!, live, live.observed_at);
+      expect(plan.members?.changes).toEqual([]);
+      expect(plan.members?.unmanaged).toEqual({ members: [], project_members: [] });
+      // OpenAI's invite carries its projects: nothing left for after accepting.
+      expect(plan.members?.pending.map((p) => [p.email, p.later])).toEqual([['dan@acme.example', []]]);
+      expect(result.desired!.members!.projects.map((p) => [p.project, p.members.map((m) => `${m.email} ${m.role}`)])).toEqual([
+        ['chatbot-prod', ['bob@acme.example member', 'carol@acme.example member']],
+        ['chatbot-stage', ['bob@acme.example member', 'dan@acme.example member']],
+        ['search-prod', ['grace@acme.example owner']],
+      ]);
+    } finally {
+      await provider.close();
     }
   });
 });
