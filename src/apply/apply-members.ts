@@ -148,5 +148,5 @@ async function gone(action: () => Promise<void>, stillThere: () => Promise<boole
 
 /** An e-mail address in a message as `…@domain`, as the masked Markdown shows it. */
 export function maskAddresses(text: string): string {
-  return text.replace(/[A-Za-z0-9.!#$%&*+/=?^_`{|}~-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)/g, '…@$1');
+  return text.replace(/[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)/g, '…@$1');
 }
