@@ -325,3 +325,52 @@ describe('import round-trip of members (issue 20): import, then plan, shows no m
     }
   });
 });
+
+describe.each(FLAVOURS)('the members port of $provider over its sandbox', (f) => {
+  const open = async () => {
+    org = await startTestOrg({ provider: f.provider, owner: ADA });
+    return f.provider === 'groq' ? org.provider : new OpenAiProvider({ baseUrl: `${org.sandbox.url}/v1`, adminKey: org.sandbox.adminKey, organization: 'org-sandbox', baseDelayMs: 5, maxDelayMs: 20 });
+  };
+
+  it('writes each change once, and a repeated add, invite (same identity) or cancel is answered as such', async () => {
+    const port = await open();
+    try {
+      const projectId = (await port.createProject('chatbot-prod', 'identity-project')).id;
+      const sent = await port.invite({ email: 'bob@acme.example', role: f.role, projects: [{ id: projectId, role: f.projectRole }] }, 'identity-bob');
+      let read = await port.readMembers({ projectIds: [projectId] });
+      expect(read.invites.map((i) => [i.id, i.email, i.role, i.status])).toEqual([[sent.id, 'bob@acme.example', f.role, 'pending']]);
+      // OpenAI's invite says which projects it carries; the contract's does not (read as none).
+      expect(read.invites[0]!.projects).toEqual(f.provider === 'openai' ? [{ id: projectId, role: f.projectRole }] : []);
+      expect(read.admin).toEqual(f.knowsAdmin ? { user_id: read.members.find((m) => m.email === ADA)!.id, email: null } : null);
+      if (f.provider === 'groq') expect(await port.invite({ email: 'bob@acme.example', role: f.role, projects: [{ id: projectId, role: f.projectRole }] }, 'identity-bob')).toEqual(sent);
+      await port.cancelInvite(sent.id);
+      await expect(port.cancelInvite(sent.id)).rejects.toMatchObject({ kind: 'not_found' });
+
+      await port.invite({ email: 'carol@acme.example', role: f.role, projects: [] }, 'identity-carol');
+      const invite = (await port.readMembers({ projectIds: [] })).invites.find((i) => i.email === 'carol@acme.example')!;
+      expect((await org!.request('POST', `/_sandbox/invites/${invite.id}/accept`)).status).toBe(200);
+      read = await port.readMembers({ projectIds: [projectId] });
+      const carol = read.members.find((m) => m.email === 'carol@acme.example')!;
+      expect(carol.role).toBe(f.role);
+      await port.addProjectMember(projectId, carol.id, f.projectRole);
+      // Sent again (a lost answer's retry): the membership there with that role is this add's.
+      await port.addProjectMember(projectId, carol.id, f.projectRole);
+      expect((await port.readMembers({ projectIds: [projectId] })).projects[projectId]).toEqual([{ user_id: carol.id, email: 'carol@acme.example', role: f.projectRole }]);
+      await port.setMemberRole(carol.id, f.changedRole);
+      await port.setProjectMemberRole(projectId, carol.id, f.changedProjectRole);
+      read = await port.readMembers({ projectIds: [projectId] });
+      expect([read.members.find((m) => m.id === carol.id)!.role, read.projects[projectId]![0]!.role]).toEqual([f.changedRole, f.changedProjectRole]);
+      await port.removeProjectMember(projectId, carol.id);
+      await expect(port.removeProjectMember(projectId, carol.id)).rejects.toMatchObject({ kind: 'not_found' });
+
+      // An archived project refuses member changes.
+      await port.archiveProject(projectId);
+      await expect(port.addProjectMember(projectId, carol.id, f.projectRole)).rejects.toMatchObject({ kind: 'invalid', code: 'project_archived' });
+
+      await port.removeMember(carol.id);
+      expect((await port.readMembers({ projectIds: [] })).members.map((m) => m.email)).toEqual([ADA]);
+    } finally {
+      if (port !== org!.provider) await port.close?.();
+    }
+  });
+});
