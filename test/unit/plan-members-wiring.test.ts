@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { planCommentParts } from '../../src/action/plan-comment.js';
 import { maskAddresses, memberPhases } from '../../src/apply/apply-members.js';
 import { memberProjectIds, planChanges } from '../../src/plan/plan-changes.js';
 import { planHasChanges, rotationStepsOnly } from '../../src/plan/summary.js';
@@ -62,6 +63,17 @@ describe('planChanges with members', () => {
     expect(memberProjectIds(desired, live)).toEqual([live.projects[0]!.id]);
     const plan = planChanges(desired, live, NOW);
     expect(plan.members!.changes).toMatchObject([{ resource: 'project_member', action: 'create', project: 'chatbot-new', project_id: null, email: 'bob@acme.example' }]);
+  });
+
+  it("the Action's plan comment shows a members-only plan's section, addresses masked", () => {
+    const { desired, live } = setup({ ...people, 'bob@acme.example': 'owner', 'dan@acme.example': 'reader' });
+    const plan = planChanges(desired, live, NOW);
+    const { full } = planCommentParts(plan, { sha: '6dcb09b5b57875f334f61aebed695e2e4193db5e', runUrl: null }, { requireApproval: true });
+    expect(full).toContain('<b>members (groq)</b>: 1 to invite, 1 role to change');
+    expect(full).toMatch(/member user_bob \(…@acme\.example\) role developer -> owner/);
+    expect(full).toContain('invite listed at policies/org.yaml:');
+    expect(full).not.toMatch(/[a-z]+@acme\.example/);
+    expect(full).not.toContain('No changes');
   });
 
   it('rotations-only leaves people out, with their refusals', () => {
