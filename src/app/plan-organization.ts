@@ -2,7 +2,7 @@ import type { DomainLiveState as LiveState } from '../core/domain.js';
 import { RefusalError } from '../core/errors.js';
 import type { ModelCatalogue } from '../core/models.js';
 import type { ProviderAdmin } from '../core/provider.js';
-import { planChanges, usageNeeds } from '../plan/plan-changes.js';
+import { memberProjectIds, planChanges, usageNeeds } from '../plan/plan-changes.js';
 import { checkProjectOwnership, ownershipRefusals, type OwnershipBase } from '../plan/project-ownership.js';
 import { keyUsageFromRows, type KeyUsage } from '../plan/rotation.js';
 import type { Plan } from '../plan/types.js';
@@ -31,6 +31,10 @@ export async function planOrganization(session: OrgSession, desired: DesiredStat
   // Against another organization every project would read as new: no plan is worth showing.
   if (live.org.id !== desired.org.id) {
     throw new RefusalError(`the admin key belongs to organization ${live.org.id}, but ${desired.org.file} governs ${desired.org.id}: nothing was planned or changed; use that organization's admin key, or correct \`org:\` in ${desired.org.file}`);
+  }
+  // People (issue 20), where org.yaml manages them: members, invites, and the managed projects' memberships.
+  if (desired.members && session.admin.capabilities.members) {
+    live.members = await session.admin.readMembers({ projectIds: memberProjectIds(desired, live), concurrency: session.concurrency });
   }
   const usage = await readKeyUsage(session.admin, desired, live);
   const plan = planChanges(desired, live, live.observed_at, { adminKeyRedacted: session.adminKeyRedacted, usage, ...(options.catalogue ? { catalogue: options.catalogue } : {}) });

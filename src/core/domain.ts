@@ -5,6 +5,8 @@
  * these types in one read module and back in one write module.
  */
 
+import type { LiveMembers } from './members.js';
+
 /** Limit fields in the policies' names. A provider declares which of them it has (`Capabilities.limitFields`). */
 export const DOMAIN_LIMIT_FIELDS = [
   'requests_per_minute',
@@ -144,4 +146,10 @@ export interface AuditEvent {
 /** Model ids the organization serves: those it has a limit for. */
 export function servedModels(live: Pick<DomainLiveState, 'limits'>): string[] {
   return live.limits.map((l) => l.model);
+}
+
+// Issue 20, merged into DomainLiveState above (declaration merging), beside the members' own types.
+export interface DomainLiveState {
+  /** The organization's people, read apart (`ProviderAdmin.readMembers`) where the policies manage them. */
+  members?: LiveMembers;
 }

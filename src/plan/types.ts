@@ -413,7 +413,7 @@ export interface UnmanagedProjectMember extends UnmanagedMember {
 /** The members section of a plan. Absent where org.yaml has no `members:`. */
 export interface MemberPlan {
   provider: string;
-  /** In apply order: cancels, promotions, project memberships, demotions, removals, invites. */
+  /** In apply order: cancels, invites, promotions, project memberships, demotions, removals. */
   changes: MemberPlanChange[];
   pending: PendingMember[];
   /** Reported under `unmanaged.members: report`, left alone. */

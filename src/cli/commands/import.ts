@@ -11,8 +11,9 @@ import type { Io } from '../io.js';
 export const importHelp = `Usage: groq-rbac import [--out DIR] [--admins LIST] [--force]
 
 Writes policies that describe an existing organization as it is: org.yaml (model permissions,
-spend limit and alerts) and one team file per team, holding its projects (grouped by name prefix,
-else teams/imported.yaml) with their model permissions, rate limits and keys.
+spend limit and alerts, members and their roles, pending invites as members) and one team file
+per team, holding its projects (grouped by name prefix, else teams/imported.yaml) with their
+model permissions, rate limits, keys and members.
 \`plan\` right after shows only adoptions of the keys groq-rbac does not manage yet.
 
 Options:
@@ -43,7 +44,10 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
       org: path.relative(outDir, path.join(schemas, 'org.schema.json')).split(path.sep).join('/'),
       team: path.relative(path.join(outDir, 'teams'), path.join(schemas, 'team.schema.json')).split(path.sep).join('/'),
     };
-    result = importPolicies(await connection.admin.readLiveState({ concurrency: connection.concurrency }), { admins, schemaRef });
+    const live = await connection.admin.readLiveState({ concurrency: connection.concurrency });
+    // Today's people too (issue 20): members, pending invites and every project's memberships.
+    if (connection.admin.capabilities.members) live.members = await connection.admin.readMembers({ projectIds: live.projects.map((p) => p.id), concurrency: connection.concurrency });
+    result = importPolicies(live, { admins, schemaRef });
   } finally {
     await connection.close();
   }
