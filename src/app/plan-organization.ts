@@ -1,8 +1,8 @@
 import type { DomainLiveState as LiveState } from '../core/domain.js';
 import type { ModelCatalogue } from '../core/models.js';
 import type { ProviderAdmin } from '../core/provider.js';
-import { planChanges, usageNeeds } from '../plan/plan-changes.js';
-import { checkProjectOwnership, ownershipRefusals, type OwnershipBase } from '../plan/project-ownership.js';
+import { managedProjectsByName, planChanges, usageNeeds } from '../plan/plan-changes.js';
+import { checkLiveOwners, checkProjectOwnership, ownershipRefusals, type OwnershipBase } from '../plan/project-ownership.js';
 import { keyUsageFromRows, type KeyUsage } from '../plan/rotation.js';
 import type { Plan } from '../plan/types.js';
 import { setsSpendLimit, spendLimitWarning } from '../plan/warnings.js';
@@ -30,7 +30,9 @@ export async function planOrganization(session: OrgSession, desired: DesiredStat
   const usage = await readKeyUsage(session.admin, desired, live);
   const plan = planChanges(desired, live, live.observed_at, { adminKeyRedacted: session.adminKeyRedacted, usage, ...(options.catalogue ? { catalogue: options.catalogue } : {}) });
   if (options.ownership) {
-    const findings = checkProjectOwnership(desired, options.ownership.base, new Set(live.projects.map((p) => p.name)));
+    // A project its keys' owner marks already refuse (planChanges) is not refused twice.
+    const marked = new Set(checkLiveOwners(desired, managedProjectsByName(live)).map((f) => f.project));
+    const findings = checkProjectOwnership(desired, options.ownership.base, new Set(live.projects.map((p) => p.name)), marked);
     plan.refusals.push(...ownershipRefusals(findings));
   }
   // Who changed, in the Console, what now differs from the policies: from the org's audit log.
