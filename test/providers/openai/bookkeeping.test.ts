@@ -104,7 +104,7 @@ describe('service account names carry the marks', () => {
         expect(name.length).toBeLessThanOrEqual(MAX_NAME_LENGTH);
         const decoded = decodeName(name, keyLookup([marks.key]));
         // A team that did not fit is read back hashed; the plan compares either form (isTeamMark).
-        const team = marks.team === undefined || name.includes(` o${marks.team} `) ? marks.team : hashedTeamMark(marks.team);
+        const team = typeof marks.team !== 'string' || name.includes(` o${marks.team} `) ? marks.team : hashedTeamMark(marks.team);
         expect(decoded).toEqual({ marks: team === undefined ? marks : { ...marks, team }, nonce, hashed: name.split(' ')[1] !== marks.key });
         // Without the lookup it is still read as managed, and re-encodes to the same name.
         const bare = decodeName(name)!;
