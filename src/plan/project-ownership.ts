@@ -47,13 +47,12 @@ export interface OwnershipBase {
 const grantHint = (orgFile: string, p: Pick<DesiredProject, 'name' | 'team'>) => `add it to grants.${p.team}.projects in ${orgFile} (grants: {${p.team}: {projects: [${p.name}]}})`;
 const isGranted = (head: Pick<DesiredState, 'org'>, p: Pick<DesiredProject, 'name' | 'team'>) => head.org.grants[p.team]?.projects.includes(p.name) === true;
 
-/** `skip`: projects already decided otherwise (by their keys' owner marks: `checkLiveOwners`). */
-export function checkProjectOwnership(head: Pick<DesiredState, 'org' | 'projects'>, base: OwnershipBase | null, live: ReadonlySet<string>, skip: ReadonlySet<string> = new Set()): OwnershipFinding[] {
+export function checkProjectOwnership(head: Pick<DesiredState, 'org' | 'projects'>, base: OwnershipBase | null, live: ReadonlySet<string>): OwnershipFinding[] {
   const before = new Map((base?.projects ?? []).map((p) => [p.name, p.team]));
   const out: OwnershipFinding[] = [];
   const orgFile = head.org.file;
   for (const p of head.projects) {
-    if (isGranted(head, p) || skip.has(p.name)) continue;
+    if (isGranted(head, p)) continue;
     const grant = grantHint(orgFile, p);
     const owner = before.get(p.name);
     if (owner === p.team) continue;

@@ -176,6 +176,11 @@ for (const provider of PROVIDERS) {
       expect(apply.stderr).toContain('project "finance-prod"\'s keys belong to team "finance" (live owner mark)');
       expect(await snapshot()).toEqual(before);
       expect(fs.existsSync(file('chatbot/ledger.key'))).toBe(false);
+      // The merge's own apply (measured from main before it) sees the move in the base too: one refusal, in the base's words.
+      const merge = await cli('apply', '--yes', '--base', 'HEAD~1');
+      expect(merge.code).toBe(1);
+      expect(merge.stderr).toContain('moving project "finance-prod" from team "finance" (its file at');
+      expect(merge.stderr).not.toContain('(live owner mark)');
     });
 
     it('with the admins\' grant in org.yaml the move goes through: the keys now carry chatbot\'s mark, and the next plan is empty', async () => {
