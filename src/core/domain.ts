@@ -44,6 +44,14 @@ export interface KeyMarks {
   targets: string | null;
   protect: boolean;
   /**
+   * The live owner mark: the team whose file had the key's project when an approved apply last wrote
+   * the key (made it, adopted it, or moved the project with the org admins' grant), as its name or,
+   * where a provider has no room for the name, its hashed form (core/marks.ts `hashedTeamMark`; compare
+   * with `isTeamMark`). Absent or null: not written (a key made before owner marks, or unmanaged); the
+   * base revision alone then says who owns the project (plan/project-ownership.ts).
+   */
+  team?: string | null;
+  /**
    * The rotation race's marks (apply-change.ts, makeGeneration): when a run whose create was
    * replayed claimed the generation to deliver it, and when its creator began discarding it. Absent
    * or null: not written. Only the presence counts; the time is for people reading the organization.

@@ -8,6 +8,7 @@ import { memberFingerprintInput, planMembers, type MemberPlanResult } from './pl
 import { rotationSettings, type KeyUsage } from './rotation.js';
 import { planOrgPermissions, planSpending } from './plan-org.js';
 import { planLeftoverProject, planProjectSettings } from './plan-projects.js';
+import { checkLiveOwners, ownershipRefusals } from './project-ownership.js';
 import { checkSafety } from './safety.js';
 import { summarise } from './summary.js';
 import type { Change, KeyChange, PendingStep, Plan, Refusal, UnmanagedKey, UnmanagedProject, Warning } from './types.js';
@@ -57,6 +58,13 @@ function groupKeysByProject(keys: readonly DesiredKey[]): Map<string, DesiredKey
 
 const byAge = (a: LiveProject, b: LiveProject) => a.created_at - b.created_at || (a.id < b.id ? -1 : 1);
 
+/** The live projects by name: the oldest of a name is the one managed (as in planChanges). */
+export function managedProjectsByName(live: Pick<LiveState, 'projects'>): Map<string, LiveProject> {
+  const byName = new Map<string, LiveProject>();
+  for (const p of [...live.projects].sort(byAge)) if (!byName.has(p.name)) byName.set(p.name, p);
+  return byName;
+}
+
 /**
  * What must change in the live organization to match the policies. Pure and deterministic: the same
  * inputs give the same plan, in the same order. `now` is the organization's clock, Unix seconds.
@@ -100,6 +108,9 @@ export function planChanges(desired: DesiredState, live: LiveState, now: number,
     warnings.push(...keys.warnings);
     matched.push(...keys.matched);
   }
+
+  // Keys that carry another team's owner mark: the project moves only with the org admins' grant.
+  refusals.push(...ownershipRefusals(checkLiveOwners(desired, liveByName)));
 
   const desiredNames = new Set(desired.projects.map((p) => p.name));
   const unmanagedProjects: UnmanagedProject[] = [];
