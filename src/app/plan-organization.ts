@@ -27,7 +27,7 @@ export interface PlanRequestOptions {
  * that names a live project it may not own makes the plan refused (nothing is applied).
  */
 export async function planOrganization(session: OrgSession, desired: DesiredState, options: PlanRequestOptions = {}): Promise<{ plan: Plan; live: LiveState }> {
-  const live = await session.admin.readLiveState({ concurrency: session.concurrency });
+  const live = await session.admin.readLiveState({ concurrency: session.concurrency, keyNames: desired.keys.map((k) => k.name) });
   // Against another organization every project would read as new: no plan is worth showing.
   if (live.org.id !== desired.org.id) {
     throw new RefusalError(`the admin key belongs to organization ${live.org.id}, but ${desired.org.file} governs ${desired.org.id}: nothing was planned or changed; use that organization's admin key, or correct \`org:\` in ${desired.org.file}`);

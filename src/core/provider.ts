@@ -69,7 +69,15 @@ export interface ProviderAdmin {
    * organization's clock, as soon as its first answer arrives (the usage report starts its bucket
    * reads then, alongside the rest of the read).
    */
-  readLiveState(options?: { concurrency?: number; onObserved?: (now: number) => void }): Promise<DomainLiveState>;
+  readLiveState(options?: {
+    concurrency?: number;
+    onObserved?: (now: number) => void;
+    /**
+     * The policies' key names: a provider that keeps only a hash of a long key name (OpenAI's
+     * service account names) maps it back through them; others ignore them.
+     */
+    keyNames?: readonly string[];
+  }): Promise<DomainLiveState>;
 
   setOrgPermissions(rule: DomainModelRule | null): Promise<void>;
   /** The active projects, to confirm that one a 404 named is really gone. */

@@ -33,7 +33,7 @@ export class GroqProvider implements ProviderAdmin {
     readonly admin: GroqAdmin & { close?(): Promise<void> },
   ) {}
 
-  readLiveState(options: { concurrency?: number; onObserved?: (now: number) => void } = {}): Promise<DomainLiveState> {
+  readLiveState(options: { concurrency?: number; onObserved?: (now: number) => void; keyNames?: readonly string[] } = {}): Promise<DomainLiveState> {
     const { onObserved, ...rest } = options;
     return readLiveState(onObserved ? watchFirstAnswer(this.admin, onObserved) : this.admin, rest);
   }

@@ -52,7 +52,7 @@ export class OpenAiProvider implements ProviderAdmin {
     this.keys.known.set(key.id, { created_at: key.created_at, redacted_value: key.redacted_value, last_used_at: key.last_used_at });
   };
 
-  /** `keyNames` here (a proposal for the port) replaces the constructor's for this and later reads. */
+  /** `keyNames` (the port's) replaces the constructor's for this and later reads. */
   readLiveState(options: { concurrency?: number; onObserved?: (now: number) => void; keyNames?: readonly string[] } = {}): Promise<DomainLiveState> {
     if (options.keyNames) {
       this.keyNames = options.keyNames;
