@@ -46,6 +46,24 @@ describe('groq-rbac sandbox, as a process', () => {
     expect(output()).toContain('sandbox stopped.');
   });
 
+  it('--provider openai keeps its own state file by default, the one plan --sandbox uses, beside the Groq one', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sandbox-'));
+    const groq = await spawnSandbox([], dir);
+    const openai = await spawnSandbox(['--provider', 'openai'], dir);
+    try {
+      for (let i = 0; i < 1000 && !openai.output().includes('Stop with Ctrl-C'); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(openai.output()).toContain('State: .groq-rbac/sandbox-openai.json.');
+      expect(openai.output()).toMatch(/npx groq-rbac plan --sandbox-url http:\/\/127\.0\.0\.1:\d+\/v1 --policies examples\/openai/);
+    } finally {
+      openai.child.kill('SIGTERM');
+      groq.child.kill('SIGTERM');
+      expect(await exited(openai.child)).toBe(0);
+      expect(await exited(groq.child)).toBe(0);
+    }
+    expect(fs.existsSync(path.join(dir, '.groq-rbac', 'sandbox-openai.json'))).toBe(true);
+    expect(fs.existsSync(path.join(dir, '.groq-rbac', 'sandbox.json'))).toBe(true);
+  });
+
   it('--provider openai prints a generated admin key that works (a sandbox key, not an sk- shape the redactor hides)', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sandbox-'));
     const { child, url, output } = await spawnSandbox(['--provider', 'openai', '--state', ''], dir);

@@ -4,6 +4,7 @@ import { DEFAULT_OWNER_EMAIL, isEmail } from '../../sandbox/members.js';
 import { startSandbox } from '../../sandbox/server.js';
 import { parseCommandArgs } from '../args.js';
 import type { Io } from '../io.js';
+import { OPENAI_SANDBOX_STATE, SANDBOX_STATE } from '../connect.js';
 
 export const sandboxHelp = `Usage: groq-rbac sandbox [--provider groq|openai] [--host 127.0.0.1] [--port 8787|0] [--state FILE]
                          [--admin-key KEY] [--org-id ID] [--owner EMAIL] [--latency-ms 0] [--usage-lag 0s] [--spend-lag 0s]
@@ -22,7 +23,8 @@ Options:
   --provider NAME    groq (contract v2, default) or openai (OpenAI's Administration API)
   --host HOST        address to listen on (default: 127.0.0.1)
   --port PORT        port, 0 for any free one (default: 8787)
-  --state FILE       state file, kept across restarts (default: .groq-rbac/sandbox.json; "" for memory only)
+  --state FILE       state file, kept across restarts (default: .groq-rbac/sandbox.json, with --provider
+                     openai .groq-rbac/sandbox-openai.json, as --sandbox uses; "" for memory only)
   --admin-key KEY    admin key (default: GROQ_ADMIN_KEY, or OPENAI_ADMIN_KEY for openai, else one is generated and printed)
   --org-id ID        the organization's id (default: org_sandbox; org-sandbox for openai)
   --owner EMAIL      the first owner, whose the admin key is (default: owner@sandbox.example;
@@ -39,7 +41,8 @@ export async function sandboxCommand(argv: string[], io: Io, untilStopped: () =>
     provider: { type: 'string', default: 'groq' },
     host: { type: 'string', default: '127.0.0.1' },
     port: { type: 'string', default: '8787' },
-    state: { type: 'string', default: '.groq-rbac/sandbox.json' },
+    // No default here: each provider's sandbox has its own file, as --sandbox uses it.
+    state: { type: 'string' },
     'admin-key': { type: 'string' },
     'org-id': { type: 'string' },
     owner: { type: 'string', default: DEFAULT_OWNER_EMAIL },
@@ -51,6 +54,8 @@ export async function sandboxCommand(argv: string[], io: Io, untilStopped: () =>
   const provider = values.provider;
   if (provider !== 'groq' && provider !== 'openai') throw new UserError(`--provider must be groq or openai, not "${provider}"`);
   const openai = provider === 'openai';
+  // The file `plan --sandbox` uses for this provider: one state file holds one provider's organization.
+  values.state ??= openai ? OPENAI_SANDBOX_STATE : SANDBOX_STATE;
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--port must be a port number from 0 to 65535, not "${values.port}"`);
   const latencyMs = Number(values['latency-ms']);
@@ -80,7 +85,7 @@ export async function sandboxCommand(argv: string[], io: Io, untilStopped: () =>
   io.out(`Point the CLI at it (GitHub and Vault deliveries then go to files under .groq-rbac/deliveries/):\n`);
   if (!givenKey) io.out(`  export ${keyVar}=${sandbox.adminKey}   # generated for this run\n`);
   else io.out(`  export ${keyVar}=…   # the admin key you gave\n`);
-  io.out(`  npx groq-rbac plan --sandbox-url ${url}\n`);
+  io.out(`  npx groq-rbac plan --sandbox-url ${url}${openai ? ' --policies examples/openai   # policies whose org.yaml says provider: openai' : ''}\n`);
   io.out(`Through \`export ${baseVar}=${url}\` alone, deliveries go to their real targets.\n`);
   const keyOwner = sandbox.state.members.adminUser();
   io.out(`State: ${values.state || 'memory only'}. Organization: ${orgId}. Admin key's owner: ${keyOwner ? keyOwner.email : 'removed'}. Stop with Ctrl-C.\n`);
