@@ -122,5 +122,5 @@ function checkAddress(check: Checker, s: PolicySource, p: Path, address: string,
 /** The nearest allowed role, else the least powerful role as an example. */
 function roleHint(role: string, allowed: readonly string[], roles: readonly string[], address: string): string {
   const near = closestMatches(role, allowed, 1);
-  return near.length > 0 ? `did you mean "${near[0]}"?` : `write ${address}: ${roles.at(-1)}`;
+  return near.length > 0 ? `did you mean "${near[0]}"?` : `write one of ${quoteList(roles)} after "${address}:"`;
 }

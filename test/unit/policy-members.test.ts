@@ -64,8 +64,8 @@ describe('members in the policies (issue 20)', () => {
       'teams/chatbot.yaml': teamYaml('chatbot', '  - name: chatbot-prod\n', 'members:\n  carol@acme.example: owner\n  ada@acme.example: developer\n'),
     }).diagnostics.filter((d) => d.path.includes('members')).map(formatDiagnostic);
     expect(found).toEqual([
-      'org.yaml:16:21: error: members.bob@acme.example: unknown organization role "developer": OpenAI\'s organization roles are "owner" or "reader"\n  hint: write bob@acme.example: reader',
-      'teams/chatbot.yaml:5:21: error: members.ada@acme.example: unknown project role "developer": OpenAI\'s project roles are "owner" or "member"\n  hint: write ada@acme.example: member',
+      'org.yaml:16:21: error: members.bob@acme.example: unknown organization role "developer": OpenAI\'s organization roles are "owner" or "reader"\n  hint: write one of "owner" or "reader" after "bob@acme.example:"',
+      'teams/chatbot.yaml:5:21: error: members.ada@acme.example: unknown project role "developer": OpenAI\'s project roles are "owner" or "member"\n  hint: write one of "owner" or "member" after "ada@acme.example:"',
     ]);
     // A reader owning a project is no error on OpenAI (no cap in its sources).
   });
