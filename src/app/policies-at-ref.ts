@@ -187,6 +187,10 @@ export async function readOwnershipBase(policiesDir: string, ref: string | null,
   const at = await readPoliciesAtRef(policiesDir, resolved.commit);
   // The policies directory did not exist then: no team owned anything.
   if (at.result === null) return { base: { label, projects: [] }, note: null };
-  if (!at.result.desired) return fallback(`the policies at ${label} do not validate, so they cannot show who owned which project`);
+  if (!at.result.desired) {
+    const first = at.result.diagnostics.find((d) => d.severity === 'error');
+    const where = first ? ` (first: ${first.file}:${first.line}:${first.column}: ${first.message})` : '';
+    return fallback(`the policies at ${label} do not validate${where}, so they cannot show who owned which project`);
+  }
   return { base: { label, projects: at.result.desired.projects.map((p) => ({ name: p.name, team: p.team })) }, note: null };
 }

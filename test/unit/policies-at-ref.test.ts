@@ -60,6 +60,15 @@ describe('readPoliciesAtRef', () => {
 });
 
 describe('readOwnershipBase', () => {
+  it('a base whose policies do not validate is no base, and the note says where they fail', async () => {
+    const { repo, policies } = repository();
+    fs.writeFileSync(path.join(policies, 'teams', 'chatbot.yaml'), 'team: chatbot\nowners: ["@acme/chatbot"]\nprojects: null\n');
+    git(repo, 'commit', '-q', '-am', 'broken');
+    const { base, note } = await readOwnershipBase(policies, 'HEAD');
+    expect(base).toBeNull();
+    expect(note).toMatch(/the policies at HEAD \([0-9a-f]{12}\) do not validate \(first: policies\/teams\/chatbot\.yaml:3:11: must be a list, not null\), so they cannot show who owned which project/);
+  });
+
   const head = { projects: [{ name: 'from-the-working-tree', team: 'chatbot' }] };
 
   it("takes the working tree's own owners when the policies are unchanged since the base, without reading the revision", async () => {
