@@ -135,7 +135,8 @@ export class OpenAiProvider implements ProviderAdmin {
     return costs(this.client, query);
   }
   auditEvents(query: { since: number }): Promise<AuditEvent[]> {
-    return auditEvents(this.client, query);
+    const keyOf = new Map([...this.keys.accounts].map(([key, account]) => [account, key]));
+    return auditEvents(this.client, query, (account) => keyOf.get(account));
   }
 
   /** `GET /models` with the new key: the cheapest call it can make. */
