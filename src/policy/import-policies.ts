@@ -188,7 +188,7 @@ function importKeys(p: LiveProject, naming: KeyNaming, notes: string[]): Record<
     const managed = k.marks?.key;
     if (managed !== undefined) {
       if (!isPolicyKeyName(managed)) {
-        leftOut(k, `its marks name the policy key only by a hash ("${managed}", for a name too long to spell out); add that key to the policies by hand`);
+        leftOut(k, `its marks name the policy key only by a hash ("${managed}": the full name did not fit in the service account's name); add that key to the policies under its full name, or plan will delete it as removed`);
         continue;
       }
       // Several managed keys with one name in a project are generations of one policy key.
