@@ -52,6 +52,10 @@ function touches(change: Change, e: AuditEvent): boolean {
       return kind === 'spend' && id === null;
     case 'spend_alert':
       return kind === 'spend' && change.alert_id !== null && id === change.alert_id;
+    case 'project_spend_limit':
+      return change.project_id !== null && kind === 'spend' && id === null && project_id === change.project_id;
+    case 'project_spend_alert':
+      return change.project_id !== null && kind === 'spend' && change.alert_id !== null && id === change.alert_id;
     case 'project':
       return change.project_id !== null && kind === 'project' && id === change.project_id;
     case 'project_model_permissions':

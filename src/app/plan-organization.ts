@@ -1,4 +1,5 @@
 import type { DomainLiveState as LiveState } from '../core/domain.js';
+import { RefusalError } from '../core/errors.js';
 import type { ModelCatalogue } from '../core/models.js';
 import type { ProviderAdmin } from '../core/provider.js';
 import { planChanges, usageNeeds } from '../plan/plan-changes.js';
@@ -27,6 +28,10 @@ export interface PlanRequestOptions {
  */
 export async function planOrganization(session: OrgSession, desired: DesiredState, options: PlanRequestOptions = {}): Promise<{ plan: Plan; live: LiveState }> {
   const live = await session.admin.readLiveState({ concurrency: session.concurrency });
+  // Against another organization every project would read as new: no plan is worth showing.
+  if (live.org.id !== desired.org.id) {
+    throw new RefusalError(`the admin key belongs to organization ${live.org.id}, but ${desired.org.file} governs ${desired.org.id}: nothing was planned or changed; use that organization's admin key, or correct \`org:\` in ${desired.org.file}`);
+  }
   const usage = await readKeyUsage(session.admin, desired, live);
   const plan = planChanges(desired, live, live.observed_at, { adminKeyRedacted: session.adminKeyRedacted, usage, ...(options.catalogue ? { catalogue: options.catalogue } : {}) });
   if (options.ownership) {

@@ -4,8 +4,9 @@ import { isNotFound, ProviderError, UserError } from '../core/errors.js';
 import { usdToCents } from '../core/money.js';
 import { DELIVERED_WHEN_CREATED, type CreatedKey, type KeyMarksWrite, type ProviderAdmin } from '../core/provider.js';
 import type { LimitSet } from '../core/limits.js';
+import type { LiveLimit } from '../core/domain.js';
 import { DeliveryIncomplete } from './deliver/types.js';
-import type { Change, KeyChange, ProjectChange } from '../plan/types.js';
+import type { Change, KeyChange, ProjectChange, ProjectSpendAlertChange, ProjectSpendLimitChange, RateLimitChange, SpendAlertChange, SpendLimitChange } from '../plan/types.js';
 import type { ApplyOptions } from './apply-plan.js';
 
 /** Project name → id, filled from the plan and by project creates as they land. */
@@ -49,24 +50,13 @@ export async function applyChange(org: string, change: Change, admin: ProviderAd
       await admin.setOrgPermissions(change.after);
       return { message: 'updated the organization\'s model permissions', id: null };
     case 'spend_limit':
-      if (change.after === null) {
-        return { message: (await gone(() => admin.setSpendLimit(ORG, null), async () => (await admin.readSpending(ORG)).monthly_cap_usd !== null)) ? 'the spend limit was already gone' : 'removed the spend limit', id: null };
-      }
-      await admin.setSpendLimit(ORG, change.after.monthly_cap_usd);
-      return { message: `set the spend limit to ${change.after.monthly_cap_usd} USD`, id: null };
-    case 'spend_alert': {
-      if (change.action === 'delete') {
-        const alertThere = async () => (await admin.readSpending(ORG)).alerts.some((a) => a.id === change.alert_id);
-        return { message: (await gone(() => admin.deleteSpendAlert(ORG, change.alert_id!), alertThere)) ? `${change.alert_id} was already gone` : `deleted ${change.alert_id}`, id: change.alert_id };
-      }
-      const alert = { threshold_usd: change.threshold_usd, recipients: change.after!.recipients };
-      if (change.action === 'update') {
-        await admin.updateSpendAlert(ORG, change.alert_id!, alert);
-        return { message: `updated ${change.alert_id}`, id: change.alert_id };
-      }
-      const created = await admin.createSpendAlert(ORG, alert, idempotencyKeyFor(org, { spend_alert: usdToCents(change.threshold_usd) }));
-      return { message: created.replaced ? `updated ${created.id}, made by another apply running at the same time` : `created ${created.id}`, id: created.id };
-    }
+      return applySpendLimit(change, admin, ORG);
+    case 'spend_alert':
+      return applySpendAlert(change, admin, ORG, idempotencyKeyFor(org, { spend_alert: usdToCents(change.threshold_usd) }));
+    case 'project_spend_limit':
+      return applySpendLimit(change, admin, { project_id: projectId(change.project) });
+    case 'project_spend_alert':
+      return applySpendAlert(change, admin, { project_id: projectId(change.project) }, idempotencyKeyFor(org, { project: change.project, spend_alert: usdToCents(change.threshold_usd) }));
     case 'project':
       if (change.action === 'create') return createProject(org, change, admin, projectIds);
       {
@@ -80,6 +70,7 @@ export async function applyChange(org: string, change: Change, admin: ProviderAd
     }
     case 'project_rate_limit': {
       const id = projectId(change.project);
+      if (change.rate_limit_id === null) return setNewProjectLimit(change, admin, id, newProjectLimits(projectIds, admin, id));
       const values: LimitSet = Object.fromEntries(change.fields.map((f) => [f.field, f.after as number]));
       await admin.setProjectLimits(id, { id: change.rate_limit_id, model: change.model }, values);
       return { message: `updated ${change.fields.map((f) => f.field).join(', ')} for ${change.model}`, id: change.rate_limit_id };
@@ -87,6 +78,78 @@ export async function applyChange(org: string, change: Change, admin: ProviderAd
     case 'api_key':
       return applyKeyChange(org, change, admin, projectId(change.project), options);
   }
+}
+
+type SpendScope = Parameters<ProviderAdmin['setSpendLimit']>[0];
+
+/**
+ * A new project's limits, read once per run however many of its models' changes need them (they
+ * run together): one run's `projectIds` map keys its reads. Each change updates only its own model.
+ */
+const limitReads = new WeakMap<ProjectIds, Map<string, Promise<LiveLimit[]>>>();
+function newProjectLimits(run: ProjectIds, admin: ProviderAdmin, projectId: string): Promise<LiveLimit[]> {
+  const reads = limitReads.get(run) ?? new Map<string, Promise<LiveLimit[]>>();
+  limitReads.set(run, reads);
+  let read = reads.get(projectId);
+  if (!read) {
+    read = admin.listProjectLimits(projectId);
+    reads.set(projectId, read);
+  }
+  return read;
+}
+
+async function applySpendLimit(change: SpendLimitChange | ProjectSpendLimitChange, admin: ProviderAdmin, scope: SpendScope): Promise<{ message: string; id: string | null }> {
+  const of = scope.project_id === undefined ? '' : ` of project "${(change as ProjectSpendLimitChange).project}"`;
+  if (change.after === null) {
+    return { message: (await gone(() => admin.setSpendLimit(scope, null), async () => (await admin.readSpending(scope)).monthly_cap_usd !== null)) ? `the spend limit${of} was already gone` : `removed the spend limit${of}`, id: null };
+  }
+  await admin.setSpendLimit(scope, change.after.monthly_cap_usd);
+  return { message: `set the spend limit${of} to ${change.after.monthly_cap_usd} USD`, id: null };
+}
+
+async function applySpendAlert(change: SpendAlertChange | ProjectSpendAlertChange, admin: ProviderAdmin, scope: SpendScope, identity: string): Promise<{ message: string; id: string | null }> {
+  if (change.action === 'delete') {
+    const alertThere = async () => (await admin.readSpending(scope)).alerts.some((a) => a.id === change.alert_id);
+    return { message: (await gone(() => admin.deleteSpendAlert(scope, change.alert_id!), alertThere)) ? `${change.alert_id} was already gone` : `deleted ${change.alert_id}`, id: change.alert_id };
+  }
+  const alert = { threshold_usd: change.threshold_usd, recipients: change.after!.recipients };
+  if (change.action === 'update') {
+    await admin.updateSpendAlert(scope, change.alert_id!, alert);
+    return { message: `updated ${change.alert_id}`, id: change.alert_id };
+  }
+  const created = await admin.createSpendAlert(scope, alert, identity);
+  return { message: created.replaced ? `updated ${created.id}, made by another apply running at the same time` : `created ${created.id}`, id: created.id };
+}
+
+/**
+ * A limit of a project this run created, on a provider that makes a project's rate limits with it
+ * (OpenAI, update only): read them now, then set the planned fields the model's limit has. A field
+ * only `default` gave is left out where the model has no such limit; one the policy names for the
+ * model itself, or a model with no limit at all, fails the change (the next plan names its place).
+ */
+async function setNewProjectLimit(change: RateLimitChange, admin: ProviderAdmin, projectId: string, limits: Promise<LiveLimit[]>): Promise<{ message: string; id: string | null }> {
+  const named = change.named_fields ?? [];
+  const limit = (await limits).find((l) => l.model === change.model);
+  if (!limit) {
+    if (named.length === 0) return { message: `no rate limit for ${change.model} in the new project: nothing to set`, id: null };
+    throw new UserError(`project "${change.project}" (${projectId}) has no rate limit for ${change.model}: its rate limits can be updated, not created; remove ${change.model} from the project's limits (run plan to see where)`);
+  }
+  const values: LimitSet = {};
+  const skipped: string[] = [];
+  for (const f of change.fields) {
+    const field = f.field as keyof LimitSet;
+    if (limit.values[field] === undefined) skipped.push(f.field);
+    else if (limit.values[field] !== f.after) values[field] = f.after as number;
+  }
+  if (Object.keys(values).length > 0) await admin.setProjectLimits(projectId, { id: limit.id, model: change.model }, values);
+  const missing = skipped.filter((f) => named.includes(f));
+  if (missing.length > 0) {
+    throw new UserError(`the rate limit for ${change.model} of project "${change.project}" has no ${missing.join(', ')}${Object.keys(values).length > 0 ? ` (set: ${Object.keys(values).join(', ')})` : ''}: remove ${missing.length === 1 ? 'it' : 'them'} from the project's limits (run plan to see where)`);
+  }
+  const set = Object.keys(values);
+  const lacks = `${change.model} has no ${skipped.join(', ')}`;
+  if (set.length > 0) return { message: `set ${set.join(', ')} for ${change.model}${skipped.length > 0 ? `; ${lacks}` : ''}`, id: limit.id };
+  return { message: skipped.length > 0 ? `nothing to set: ${lacks}` : `${change.model} already had these limits`, id: limit.id };
 }
 
 async function createProject(org: string, change: ProjectChange, admin: ProviderAdmin, projectIds: ProjectIds): Promise<{ message: string; id: string }> {

@@ -39,7 +39,7 @@ export interface ApplyOptions {
 
 /**
  * Executes a plan in phases: organization settings; project creates; each project's permissions,
- * limits and key creates/updates; then key deletes; archives last. Within a phase changes run
+ * limits, spending and key creates/updates; then key deletes; archives last. Within a phase changes run
  * concurrently up to a bound. A failing change does not stop the others (but a project that could
  * not be created skips its own changes); every change reports its outcome, and a re-run, which
  * plans again from the live org, finishes what is left.

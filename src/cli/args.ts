@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UserError } from '../core/errors.js';
+import { closest } from './suggest.js';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
@@ -20,10 +21,16 @@ export const ORG_OPTIONS = {
 } as const satisfies OptionSpec;
 
 export function parseCommandArgs<T extends OptionSpec>(command: string, argv: string[], options: T) {
+  const all = { ...COMMON_OPTIONS, ...options };
   try {
-    return parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...options }, allowPositionals: false, strict: true });
+    return parseArgs({ args: argv, options: all, allowPositionals: false, strict: true });
   } catch (e) {
-    throw new UserError(`${(e as Error).message.replace(/\. To specify a positional argument.*$/s, '')}\n  run \`groq-rbac ${command} --help\` for the options`);
+    const message = (e as Error).message.replace(/\. To specify a positional argument.*$/s, '');
+    // node:util says "Unknown option '--sandbx'": name the option that was probably meant.
+    const unknown = /^Unknown option '--([^'=]+)/.exec(message)?.[1];
+    const meant = unknown === undefined ? null : closest(unknown, Object.keys(all));
+    const hint = meant ? `did you mean --${meant}? ` : '';
+    throw new UserError(`${message}\n  ${hint}run \`groq-rbac ${command} --help\` for the options`);
   }
 }
 

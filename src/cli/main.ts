@@ -3,6 +3,7 @@ import { InternalError, ProviderError, UserError } from '../core/errors.js';
 import { oneLine, sanitizeText } from '../core/sanitize.js';
 import { NetworkError } from '../net/errors.js';
 import { makeStyle, type Io } from './io.js';
+import { closest } from './suggest.js';
 
 type Run = (argv: string[], io: Io) => Promise<number>;
 // Each command is loaded only when it runs: `--version`, `--help` and `validate` do not pay for the
@@ -19,14 +20,14 @@ const COMMANDS: Record<string, Command> = {
   runbook: { load: async () => (await import('./commands/runbook.js')).runbookCommand, summary: 'the reviewed change as steps in the Groq Console (no credentials needed)' },
   deliver: { load: async () => (await import('./commands/deliver.js')).deliverCommand, summary: 'deliver a key made in the Console (value on standard input) to its targets' },
   verify: { load: async () => (await import('./commands/verify.js')).verifyCommand, summary: "prove from Groq's inference answers that a project matches the policies" },
-  sandbox: { load: async () => (await import('./commands/sandbox.js')).sandboxCommand, summary: 'run a local stand-in Groq organization' },
+  sandbox: { load: async () => (await import('./commands/sandbox.js')).sandboxCommand, summary: 'run a local stand-in organization (Groq, or OpenAI with --provider openai)' },
 };
 
 export const VERSION: string = packageJson.version;
 
 export function mainHelp(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
-  return `groq-rbac ${VERSION}: GitOps for a Groq Cloud organization.
+  return `groq-rbac ${VERSION}: GitOps for a Groq or an OpenAI organization.
 
 Usage: groq-rbac <command> [options]
 
@@ -36,10 +37,15 @@ ${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summ
 Start with no credentials at all:  groq-rbac plan --sandbox
 Run \`groq-rbac <command> --help\` for a command's options.
 
-Environment:
-  GROQ_ADMIN_KEY   admin key for the organization
-  GROQ_BASE_URL    API base URL (default https://api.groq.com)
-  NO_COLOR         disable colour
+Environment (org.yaml's provider: says which organization the policies govern):
+  GROQ_ADMIN_KEY      admin key of a Groq organization (provider: groq, the default)
+  GROQ_BASE_URL       its API base URL (default https://api.groq.com)
+  OPENAI_ADMIN_KEY    admin key of an OpenAI organization (provider: openai)
+  OPENAI_BASE_URL     its API base URL (default https://api.openai.com/v1)
+  GITHUB_TOKEN        delivers keys to GitHub Actions secrets
+  VAULT_ADDR, VAULT_TOKEN  deliver keys to Vault (KV v2); VAULT_NAMESPACE on Vault Enterprise
+  HTTPS_PROXY, NO_PROXY    the proxy every request goes through
+  NO_COLOR            disable colour
 `;
 }
 
@@ -57,7 +63,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
   const command = COMMANDS[name];
   const style = makeStyle(io.color);
   if (!command) {
-    io.err(`${style.red('error:')} unknown command "${oneLine(name)}"\n  commands: ${Object.keys(COMMANDS).join(', ')}\n`);
+    const meant = closest(name, Object.keys(COMMANDS));
+    io.err(`${style.red('error:')} unknown command "${oneLine(name)}"\n${meant ? `  did you mean \`groq-rbac ${meant}\`?\n` : ''}  commands: ${Object.keys(COMMANDS).join(', ')}\n`);
     return 1;
   }
   try {

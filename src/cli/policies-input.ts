@@ -4,6 +4,7 @@ import type { OwnershipBase } from '../plan/project-ownership.js';
 import { formatDiagnostic, type Diagnostic } from '../policy/diagnostics.js';
 import { readPolicies } from '../policy/read-policies.js';
 import type { DesiredState } from '../policy/types.js';
+import { UserError } from '../core/errors.js';
 import { makeStyle, type Io } from './io.js';
 
 /** Prints diagnostics, errors always to stderr; warnings to stdout only where stdout is free for them. */
@@ -36,4 +37,13 @@ export async function loadOwnershipBase(policies: string, ref: string | undefine
   const { base, note } = await readOwnershipBase(path.resolve(io.cwd, policies), ref ?? null, head);
   if (note) io.err(`${note}\n`);
   return { base };
+}
+
+/**
+ * runbook, deliver and verify are for Groq as it is today, changed by hand in the Console. An
+ * OpenAI organization has an Administration API, which plan and apply use.
+ */
+export function requireGroqOrganization(desired: DesiredState, command: string): void {
+  if (desired.org.provider !== 'openai') return;
+  throw new UserError(`\`groq-rbac ${command}\` is for Groq organizations changed by hand in the Groq Console, and ${desired.org.file} says \`provider: openai\`: OpenAI has an Administration API, so use \`groq-rbac plan\` and \`groq-rbac apply\` (they create, deliver and verify keys themselves)`);
 }

@@ -3,7 +3,7 @@
  * Each provider (src/providers/<name>/) implements it and declares what it can do; one place
  * (the capability check) turns a policy field a provider lacks into an error or a warning.
  */
-import type { AuditEvent, CostRow, DomainLimitField, DomainLimitSet, DomainLiveState, DomainModelRule, KeyMarks, LiveKey, LiveSpending, UsageRow } from './domain.js';
+import type { AuditEvent, CostRow, DomainLimitField, DomainLimitSet, DomainLiveState, DomainModelRule, KeyMarks, LiveKey, LiveLimit, LiveSpending, UsageRow } from './domain.js';
 
 /** What a provider can do, declared like octoDNS's `SUPPORTS_*`. */
 export interface Capabilities {
@@ -78,6 +78,8 @@ export interface ProviderAdmin {
   archiveProject(projectId: string): Promise<void>;
   setProjectPermissions(projectId: string, rule: DomainModelRule | null): Promise<void>;
   setProjectLimits(projectId: string, limit: { id: string; model: string }, values: DomainLimitSet): Promise<void>;
+  /** One project's per-model limits as its read gives them: a project just created has its provider's (OpenAI makes them with it). */
+  listProjectLimits(projectId: string): Promise<LiveLimit[]>;
 
   listKeys(projectId: string): Promise<LiveKey[]>;
   /** null when the key is confirmed gone. */

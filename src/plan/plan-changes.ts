@@ -63,6 +63,10 @@ export function planChanges(desired: DesiredState, live: LiveState, now: number,
     else liveByName.set(p.name, p);
   }
   const keysByProject = groupKeysByProject(desired.keys);
+  // A new project's limits (where the organization has none of its own) are planned for the models
+  // the provider serves: its catalogue, and any model another project has a limit for (OpenAI gives
+  // every project one per model the organization may use).
+  const servedIds = live.limits.length > 0 ? [] : [...new Set([...catalogue.live.map((m) => m.id), ...live.projects.flatMap((p) => p.limits.map((l) => l.model))])];
 
   const projectChanges: Change[] = [];
   const unmanagedKeys: UnmanagedKey[] = [];
@@ -72,7 +76,7 @@ export function planChanges(desired: DesiredState, live: LiveState, now: number,
   for (const project of [...desired.projects].sort((a, b) => a.team.localeCompare(b.team) || a.name.localeCompare(b.name))) {
     const current = liveByName.get(project.name) ?? null;
     if (!current) projectChanges.push({ resource: 'project', action: 'create', reason: 'new', team: project.team, project: project.name, project_id: null, fields: [] });
-    const settings = planProjectSettings({ desired, project, live: current, org: live });
+    const settings = planProjectSettings({ desired, project, live: current, org: live, catalogue: servedIds });
     projectChanges.push(...settings.changes);
     refusals.push(...settings.refusals);
     const keys = planProjectKeys({ desired, project: project.name, projectId: current?.id ?? null, team: project.team, wanted: keysByProject.get(project.name) ?? [], live: current?.keys ?? [], now, usage, retirementsPaused: live.spending.enforcing === true });

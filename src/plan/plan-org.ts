@@ -1,9 +1,10 @@
-import type { DomainLiveState as LiveState, LiveSpendAlert } from '../core/domain.js';
+import type { DomainLiveProject as LiveProject, DomainLiveState as LiveState, LiveSpendAlert, LiveSpending } from '../core/domain.js';
 import { capabilitiesFor } from '../core/capabilities.js';
+import { InternalError } from '../core/errors.js';
 import { centsToUsd, usdToCents } from '../core/money.js';
-import type { DesiredState, ModelRule } from '../policy/types.js';
+import type { DesiredProject, DesiredState, ModelRule, SpendingPolicy } from '../policy/types.js';
 import { normaliseRule, sameRule } from './model-rules.js';
-import type { FieldChange, OrgPermissionsChange, SpendAlertChange, SpendLimitChange } from './types.js';
+import type { FieldChange, OrgPermissionsChange, ProjectSpendAlertChange, ProjectSpendLimitChange, SpendAlertChange, SpendLimitChange } from './types.js';
 
 /** Field-level differences of two model rules: the mode, then the models as sorted lists. */
 export function ruleFields(before: ModelRule | null, after: ModelRule | null): FieldChange[] {
@@ -39,13 +40,33 @@ export function orgModelPermissionsOf(live: Pick<LiveState, 'provider'>): boolea
 export function planSpending(desired: DesiredState, live: LiveState): (SpendLimitChange | SpendAlertChange)[] {
   const want = desired.org.spending;
   if (!want) return [];
+  return spendingChanges(want, live.spending, null);
+}
+
+/**
+ * A project's own spend limit and alerts (providers with project spending), as the organization's:
+ * a project this plan creates has none yet. Nothing when its policy leaves spending alone.
+ */
+export function planProjectSpending(project: DesiredProject, live: LiveProject | null): (ProjectSpendLimitChange | ProjectSpendAlertChange)[] {
+  if (!project.spending) return [];
+  // Comparing with spending nobody read would create it again on every apply.
+  if (live && !live.spending) throw new InternalError(`project "${project.name}" has spending in its policy, but its live spending was not read`);
+  const scope = { project: project.name, project_id: live?.id ?? null };
+  return spendingChanges(project.spending, live?.spending ?? NO_SPENDING, project.team).map((c) =>
+    c.resource === 'spend_limit' ? { ...c, resource: 'project_spend_limit' as const, ...scope } : { ...c, resource: 'project_spend_alert' as const, ...scope });
+}
+
+const NO_SPENDING: LiveSpending = { monthly_cap_usd: null, alerts: [] };
+
+/** The changes that make `live` what `want` says, for the organization's spending or a project's (`team` then names its team). */
+function spendingChanges(want: SpendingPolicy, live: LiveSpending, team: string | null): (SpendLimitChange | SpendAlertChange)[] {
   const changes: (SpendLimitChange | SpendAlertChange)[] = [];
-  const liveCap = live.spending.monthly_cap_usd;
+  const liveCap = live.monthly_cap_usd;
   if (want.monthly_cap_usd === null && liveCap !== null) {
-    changes.push({ resource: 'spend_limit', action: 'delete', reason: 'removed', team: null, before: { monthly_cap_usd: liveCap }, after: null, fields: [{ field: 'monthly_cap_usd', before: liveCap, after: null }] });
+    changes.push({ resource: 'spend_limit', action: 'delete', reason: 'removed', team, before: { monthly_cap_usd: liveCap }, after: null, fields: [{ field: 'monthly_cap_usd', before: liveCap, after: null }] });
   } else if (want.monthly_cap_usd !== null && (liveCap === null || usdToCents(liveCap) !== usdToCents(want.monthly_cap_usd))) {
     changes.push({
-      resource: 'spend_limit', action: liveCap === null ? 'create' : 'update', reason: liveCap === null ? 'new' : 'differs', team: null,
+      resource: 'spend_limit', action: liveCap === null ? 'create' : 'update', reason: liveCap === null ? 'new' : 'differs', team,
       before: liveCap === null ? null : { monthly_cap_usd: liveCap }, after: { monthly_cap_usd: want.monthly_cap_usd },
       fields: [{ field: 'monthly_cap_usd', before: liveCap, after: want.monthly_cap_usd }],
     });
@@ -54,7 +75,7 @@ export function planSpending(desired: DesiredState, live: LiveState): (SpendLimi
   const recipients = [...new Set(want.alert_recipients)].sort();
   // Compared in whole cents, as the policies' dollars are sent.
   const byCents = new Map<number, LiveSpendAlert[]>();
-  for (const alert of [...live.spending.alerts].sort((a, b) => (a.id < b.id ? -1 : 1))) {
+  for (const alert of [...live.alerts].sort((a, b) => (a.id < b.id ? -1 : 1))) {
     const cents = usdToCents(alert.threshold_usd);
     byCents.set(cents, [...(byCents.get(cents) ?? []), alert]);
   }
@@ -62,12 +83,12 @@ export function planSpending(desired: DesiredState, live: LiveState): (SpendLimi
   for (const usd of want.alert_thresholds_usd) {
     const [existing] = byCents.get(usdToCents(usd)) ?? [];
     if (!existing) {
-      changes.push({ resource: 'spend_alert', action: 'create', reason: 'new', team: null, alert_id: null, threshold_usd: usd, before: null, after: { recipients }, fields: [{ field: 'recipients', before: null, after: recipients }] });
+      changes.push({ resource: 'spend_alert', action: 'create', reason: 'new', team, alert_id: null, threshold_usd: usd, before: null, after: { recipients }, fields: [{ field: 'recipients', before: null, after: recipients }] });
       continue;
     }
     const have = [...existing.recipients].sort();
     if (JSON.stringify(have) !== JSON.stringify(recipients)) {
-      changes.push({ resource: 'spend_alert', action: 'update', reason: 'differs', team: null, alert_id: existing.id, threshold_usd: usd, before: { recipients: have }, after: { recipients }, fields: [{ field: 'recipients', before: have, after: recipients }] });
+      changes.push({ resource: 'spend_alert', action: 'update', reason: 'differs', team, alert_id: existing.id, threshold_usd: usd, before: { recipients: have }, after: { recipients }, fields: [{ field: 'recipients', before: have, after: recipients }] });
     }
   }
   for (const [cents, alerts] of [...byCents].sort(([a], [b]) => a - b)) {
@@ -75,7 +96,7 @@ export function planSpending(desired: DesiredState, live: LiveState): (SpendLimi
     const extra = wanted.has(cents) ? alerts.slice(1) : alerts;
     for (const alert of extra) {
       changes.push({
-        resource: 'spend_alert', action: 'delete', reason: wanted.has(cents) ? 'surplus' : 'removed', team: null, alert_id: alert.id, threshold_usd: centsToUsd(cents),
+        resource: 'spend_alert', action: 'delete', reason: wanted.has(cents) ? 'surplus' : 'removed', team, alert_id: alert.id, threshold_usd: centsToUsd(cents),
         before: { recipients: [...alert.recipients].sort() }, after: null, fields: [],
       });
     }

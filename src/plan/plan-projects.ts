@@ -2,7 +2,8 @@ import { DOMAIN_LIMIT_FIELDS, type DomainLiveProject as LiveProject, type Domain
 import type { LimitSet } from '../core/limits.js';
 import type { DesiredProject, DesiredState } from '../policy/types.js';
 import { foldRule, normaliseRule, sameRule, usableModels } from './model-rules.js';
-import { orgModelPermissionsOf, ruleFields } from './plan-org.js';
+import { orgModelPermissionsOf, planProjectSpending, ruleFields } from './plan-org.js';
+import { planOwnLimits } from './plan-project-limits.js';
 import type { Change, FieldChange, ProjectChange, RateLimitChange, Refusal } from './types.js';
 
 /** The limit fields a limit has (the provider's), in the policies' order. */
@@ -18,8 +19,11 @@ export function desiredRateLimit(project: DesiredProject, org: LiveLimit): Limit
   return values;
 }
 
-/** Permissions and per-model limits of one project (new or live). */
-export function planProjectSettings(input: { desired: DesiredState; project: DesiredProject; live: LiveProject | null; org: LiveState }): { changes: Change[]; refusals: Refusal[] } {
+/**
+ * Permissions, per-model limits and spending of one project (new or live). `catalogue`: the models
+ * the provider serves, for a new project's limits where the organization has none of its own.
+ */
+export function planProjectSettings(input: { desired: DesiredState; project: DesiredProject; live: LiveProject | null; org: LiveState; catalogue?: readonly string[] }): { changes: Change[]; refusals: Refusal[] } {
   const { desired, project, live, org } = input;
   const changes: Change[] = [];
   const refusals: Refusal[] = [];
@@ -30,6 +34,14 @@ export function planProjectSettings(input: { desired: DesiredState; project: Des
   const after = orgModelPermissionsOf(org) ? normaliseRule(project.models) : foldRule(desired.org.models, project.models);
   if (!sameRule(before, after)) {
     changes.push({ resource: 'project_model_permissions', action: 'update', reason: live ? 'differs' : 'new', ...base, before, after, fields: ruleFields(before, after) });
+  }
+
+  // Spending after the limits: apply runs a project's settings together, and renderers order them.
+  const spending = planProjectSpending(project, live);
+  // An organization with no limits of its own (OpenAI): each project's live limits are the ones to set.
+  if (org.limits.length === 0) {
+    const own = planOwnLimits({ project, live, provider: org.provider, orgRule: normaliseRule(desired.org.models), projectRule: after, catalogue: input.catalogue ?? [] });
+    return { changes: [...changes, ...own.changes, ...spending], refusals: [...refusals, ...own.refusals] };
   }
 
   const served = org.limits.map((r) => r.model);
@@ -64,6 +76,7 @@ export function planProjectSettings(input: { desired: DesiredState; project: Des
       message: `project "${project.name}": ${field} ${wanted} is above the organization's own limit of ${limit} for ${models.join(', ')} (${project.source.file}:${project.source.line}); ${org.provider === 'groq' ? 'Groq' : 'the provider'} refuses it: lower it`,
     });
   }
+  changes.push(...spending);
   return { changes, refusals };
 }
 

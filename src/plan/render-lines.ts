@@ -32,7 +32,7 @@ type Rule = OrgPermissionsChange['before'];
 type ProjectScoped = Exclude<Change, OrgPermissionsChange | SpendLimitChange | SpendAlertChange>;
 
 const ORG_ORDER: Record<string, number> = { org_model_permissions: 0, spend_limit: 1, spend_alert: 2 };
-const PROJECT_ORDER: Record<string, number> = { project: 0, project_model_permissions: 1, project_rate_limit: 2, api_key: 3 };
+const PROJECT_ORDER: Record<string, number> = { project: 0, project_model_permissions: 1, project_rate_limit: 2, project_spend_limit: 3, project_spend_alert: 4, api_key: 5 };
 const isOrgChange = (c: Change): c is OrgPermissionsChange | SpendLimitChange | SpendAlertChange => c.resource in ORG_ORDER;
 
 /** The plan's changes grouped into sections; org first, then teams in plan order, then projects in no policy. */
@@ -82,7 +82,8 @@ export function changeLines(c: Change, depth: number): Line[] {
     case 'org_model_permissions':
     case 'project_model_permissions':
       return [title('models'), ...ruleLines(c.before, c.after, depth + 1)];
-    case 'spend_limit': {
+    case 'spend_limit':
+    case 'project_spend_limit': {
       const [b, a] = [c.before?.monthly_cap_usd, c.after?.monthly_cap_usd];
       const body: Line =
         a === undefined ? { sign: '-', depth: depth + 1, text: `monthly_cap_usd = ${formatUsd(b!)}` }
@@ -90,7 +91,8 @@ export function changeLines(c: Change, depth: number): Line[] {
         : { sign: '~', depth: depth + 1, text: `monthly_cap_usd = ${formatUsd(b)} -> ${formatUsd(a)}` };
       return [title('spend limit'), body];
     }
-    case 'spend_alert': {
+    case 'spend_alert':
+    case 'project_spend_alert': {
       const at = `alert at ${formatUsd(c.threshold_usd)} USD${c.alert_id ? ` (${clean(c.alert_id)})` : ''}`;
       if (c.action !== 'update') return [title(`${at} → ${(c.after ?? c.before)?.recipients.map(clean).join(', ') ?? ''}`)];
       return [title(at), ...setLines(c.before?.recipients ?? [], c.after?.recipients ?? [], depth + 1, false)];
@@ -100,7 +102,8 @@ export function changeLines(c: Change, depth: number): Line[] {
     case 'project_rate_limit': {
       const diffs = DOMAIN_LIMIT_FIELDS.map((f) => [f, c.before[f], c.after[f]] as const)
         .filter(([, b, a]) => b !== a)
-        .map(([f, b, a]) => `${f} ${b} -> ${a}`);
+        // A new project's limit on a provider that makes it with the project: only the value to set.
+        .map(([f, b, a]) => (b === undefined ? `${f} = ${a}` : `${f} ${b} -> ${a}`));
       return [title(`limits ${clean(c.model)}${diffs.length > 0 ? `: ${diffs.join(', ')}` : ''}`)];
     }
     case 'api_key':

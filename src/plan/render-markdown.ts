@@ -74,6 +74,8 @@ function cautionBlock(changes: readonly Change[]): Block | null {
       items.push(`> - archive project ${md(quote(c.project))}${c.project_id ? ` (${md(c.project_id)})` : ''}, which is final: its keys stop working${context ? ` (${md(context)})` : ''}; ${md(reasonText(c))}`);
     } else if (c.resource === 'spend_limit' && c.action === 'delete') {
       items.push(`> - remove the spend limit of ${formatUsd(c.before?.monthly_cap_usd ?? 0)} USD a month: spending is no longer capped; ${md(reasonText(c))}`);
+    } else if (c.resource === 'project_spend_limit' && c.action === 'delete') {
+      items.push(`> - remove the spend limit of ${formatUsd(c.before?.monthly_cap_usd ?? 0)} USD a month of project ${md(quote(c.project))}: its spending is capped by the organization's only; ${md(reasonText(c))}`);
     }
   }
   if (items.length === 0) return null;

@@ -26,7 +26,7 @@ export function personLabel(p: { email: string; id: string | null; at?: string |
 
 const REASON: Record<MemberReason, string> = {
   new: 'in the policies, not in the organization',
-  differs: 'role differs from the policies',
+  differs: 'role to match the policies',
   removed: 'in no policy',
   unmanaged: 'in no policy (unmanaged.members: remove)',
   expired: 'their last invite expired',

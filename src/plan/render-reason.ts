@@ -6,7 +6,7 @@ import type { Change, ChangeContext, ChangeReason, PendingStep, ReviewReason, Ro
 
 const REASON_WORDS: Record<ChangeReason, string> = {
   new: 'new in the policies',
-  differs: 'differs from the policies',
+  differs: 'to match the policies',
   removed: 'removed from the policies',
   unmanaged: 'in no policy (unmanaged: delete)',
   same_name: 'adopted: unmanaged key with this name',
@@ -17,7 +17,7 @@ const REASON_WORDS: Record<ChangeReason, string> = {
 /** Why a change is in the plan, in words. */
 export function reasonText(change: Change): string {
   if (change.reason === 'unmanaged' && change.resource === 'project') return 'in no policy (unmanaged: archive)';
-  if (change.reason === 'surplus' && change.resource === 'spend_alert') return 'surplus alert at this threshold';
+  if (change.reason === 'surplus' && (change.resource === 'spend_alert' || change.resource === 'project_spend_alert')) return 'surplus alert at this threshold';
   return REASON_WORDS[change.reason];
 }
 
@@ -27,7 +27,7 @@ export function contextText(context: ChangeContext | undefined): string {
   const parts: string[] = [];
   if (context.key_count !== undefined) parts.push(`${context.key_count} key${context.key_count === 1 ? '' : 's'}`);
   if (context.last_used_at !== undefined) parts.push(context.last_used_at === null ? 'never used' : `last used ${formatDate(context.last_used_at)}`);
-  if (context.changed_by) parts.push(`last changed by ${context.changed_by.actor} on ${formatDate(context.changed_by.at)}`);
+  if (context.changed_by) parts.push(`the organization's value set by ${context.changed_by.actor} on ${formatDate(context.changed_by.at)}`);
   return parts.join(', ');
 }
 
@@ -43,7 +43,8 @@ export function changeNote(change: Change): string {
   if (change.action === 'archive') return [`will be archived, which is final: ${context || 'no keys'}`, reason].filter(Boolean).join('; ');
   const after = step?.after_rotation ? "once this run's new generation is delivered" : '';
   const review = step?.needs_review && change.action !== 'delete' ? `only a reviewed apply makes it: ${reviewText(step.needs_review)}` : '';
-  return [reason, after, review, context].filter(Boolean).join('; ');
+  const made = change.resource === 'project_rate_limit' && change.rate_limit_id === null ? 'set after the project is created (its rate limits come with it)' : '';
+  return [reason, after, review, made, context].filter(Boolean).join('; ');
 }
 
 const REVIEW_WORDS: Record<ReviewReason, string> = {

@@ -87,6 +87,20 @@ export interface SpendAlertChange extends ChangeBase {
   after: { recipients: string[] } | null;
 }
 
+/** A project's own spend limit (providers with `projectSpending`: OpenAI), as the organization's. */
+export interface ProjectSpendLimitChange extends Omit<SpendLimitChange, 'resource'> {
+  resource: 'project_spend_limit';
+  project: string;
+  project_id: string | null;
+}
+
+/** A project's own spend alert, as the organization's. */
+export interface ProjectSpendAlertChange extends Omit<SpendAlertChange, 'resource'> {
+  resource: 'project_spend_alert';
+  project: string;
+  project_id: string | null;
+}
+
 export interface ProjectChange extends ChangeBase {
   resource: 'project';
   action: 'create' | 'archive';
@@ -109,11 +123,20 @@ export interface RateLimitChange extends ChangeBase {
   project: string;
   project_id: string | null;
   model: string;
-  /** The provider's id of the model's limit (opaque). */
-  rate_limit_id: string;
-  /** The limit fields the provider has, by the policies' names. */
+  /**
+   * The provider's id of the model's limit (opaque). `null`: the project is created by this plan on
+   * a provider whose rate limits are made with the project (OpenAI): apply reads them after the
+   * create, then sets the fields the model's limit has.
+   */
+  rate_limit_id: string | null;
+  /** The limit fields the provider has, by the policies' names; `{}` while `rate_limit_id` is null. */
   before: LimitSet;
   after: LimitSet;
+  /**
+   * With `rate_limit_id: null` only: the fields the policy sets for this model itself (not through
+   * `default`). Apply fails where the new project's limit for the model lacks one of them.
+   */
+  named_fields?: string[];
 }
 
 export type KeyAction = 'create' | 'update' | 'delete' | 'adopt' | 'rotate';
@@ -169,7 +192,7 @@ export interface KeyChange extends ChangeBase {
   rotation?: RotationStep;
 }
 
-export type Change = OrgPermissionsChange | SpendLimitChange | SpendAlertChange | ProjectChange | ProjectPermissionsChange | RateLimitChange | KeyChange;
+export type Change = OrgPermissionsChange | SpendLimitChange | SpendAlertChange | ProjectChange | ProjectPermissionsChange | RateLimitChange | ProjectSpendLimitChange | ProjectSpendAlertChange | KeyChange;
 export type ChangeAction = Change['action'];
 
 export interface UnmanagedKey {
@@ -234,6 +257,8 @@ export type RefusalCode =
   | 'too_many_deletes'
   | 'model_not_served'
   | 'limit_above_org'
+  /** A project's policy names a model, or a model's limit field, its live rate limits do not have (OpenAI: update only). */
+  | 'limit_not_in_project'
   /** A team file names a live project it may not own: another team's at the base, or one org.yaml does not grant it (project-ownership.ts). */
   | 'project_ownership'
   /** Issue 20: the plan leaves fewer owners than `safety.min_owners` (forceable). */

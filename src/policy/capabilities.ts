@@ -57,7 +57,8 @@ export function checkCapabilities(sources: readonly PolicySource[]): Diagnostic[
       if (!isObj(project)) return;
       limits(team, ['projects', i, 'limits'], project.limits);
       if (project.spending !== undefined && !caps.projectSpending) {
-        at(team, ['projects', i, 'spending'], 'error', `${title} has no spend limit or alerts per project (${because})`,
+        const only = caps.orgSpending ? `${title} has spend limits and alerts only for the organization, not per project` : `${title} has no spend limit or alerts per project`;
+        at(team, ['projects', i, 'spending'], 'error', `${only} (${because}): it would not be set`,
           `remove it${caps.orgSpending ? `, and cap the whole organization with spending in ${org.file}` : ''}`);
       }
     });

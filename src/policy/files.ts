@@ -16,6 +16,13 @@ interface RotationFields {
   min_overlap?: string;
 }
 
+/** A spend limit and its alerts: the organization's in org.yaml, a project's in its team file. */
+export interface SpendingField {
+  monthly_cap_usd: number | null;
+  alert_thresholds_usd?: number[];
+  alert_recipients?: string[];
+}
+
 export interface OrgFile {
   version: 2;
   org: string;
@@ -23,7 +30,7 @@ export interface OrgFile {
   provider?: 'groq' | 'groq-console' | 'openai';
   models?: ModelsField;
   limits?: LimitsField;
-  spending?: { monthly_cap_usd: number | null; alert_thresholds_usd?: number[]; alert_recipients?: string[] };
+  spending?: SpendingField;
   unmanaged?: { projects?: 'report' | 'archive'; keys?: 'report' | 'delete'; members?: 'report' | 'remove' };
   safety?: { max_deletes?: number; max_delete_percent?: number; min_owners?: number; max_member_removal_percent?: number };
   /** E-mail address → organization role (issue 20). */
@@ -59,6 +66,7 @@ export interface ProjectEntry {
   description?: string;
   models?: ModelsField;
   limits?: LimitsField;
+  spending?: SpendingField;
   protect?: boolean;
   keys?: KeyEntry[];
   /** E-mail address → project role, or `none` (issue 20). */

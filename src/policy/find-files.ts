@@ -30,9 +30,17 @@ export function findPolicyFiles(dir: string, cwd: string): FoundFiles {
   let root: string;
   try {
     root = fs.realpathSync(dir);
-    if (!fs.statSync(root).isDirectory()) throw new Error('not a directory');
   } catch {
     fileError(dir, 'policies directory not found', 'pass --policies DIR, or create it with `groq-rbac import --out policies`');
+    return { root: null, files: [], diagnostics };
+  }
+  if (!isDirectory(root)) {
+    fileError(dir, 'is not a folder, so it cannot be the policies directory', 'pass the folder that holds org.yaml and teams/ (--policies policies), not a file in it');
+    return { root: null, files: [], diagnostics };
+  }
+  if (!fs.existsSync(path.join(dir, 'org.yaml')) && !fs.existsSync(path.join(dir, 'teams')) && !holdsYaml(dir)) {
+    // Not a policies directory at all: one error, not one per file or link found in it.
+    fileError(dir, 'is not a policies directory: it holds no org.yaml, no teams/ and no YAML file', 'pass the folder that holds org.yaml and teams/ (--policies DIR), or create one with `groq-rbac import --out DIR`');
     return { root: null, files: [], diagnostics };
   }
 
@@ -108,6 +116,14 @@ function whyNotRead(rel: string, hasOrg: boolean): [string, string] {
   if (parts[0] === 'teams') return ['is not read: team files sit directly in teams/, not in subfolders', `move it to teams/${base}`];
   if (parts.length === 1) return ['is not read: team files go under teams/', `move it to teams/${base}, or out of the policies directory`];
   return ['is not read: groq-rbac reads only org.yaml and teams/*.yaml', 'move it to teams/, or out of the policies directory'];
+}
+
+function holdsYaml(dir: string): boolean {
+  try {
+    return fs.readdirSync(dir).some((name) => YAML_NAME.test(name));
+  } catch {
+    return false;
+  }
 }
 
 function isDirectory(p: string): boolean {

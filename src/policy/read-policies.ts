@@ -6,14 +6,14 @@ import { toDelivery } from './delivery-rules.js';
 import { buildDesiredMembers } from './desired-members.js';
 import { capDiagnostics, sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import { parseDuration } from './duration.js';
-import type { LimitsField, OrgFile, TeamFile } from './files.js';
+import type { LimitsField, OrgFile, SpendingField, TeamFile } from './files.js';
 import { readGrants } from './grant-rules.js';
 import { toModelRule } from './model-rules.js';
 import { rotationDefaults, type RotationSeconds } from './rotation-rules.js';
 import { checkRules } from './rules.js';
 import { validateSchema } from './schema.js';
 import { locate, readPolicySources, type PolicySource } from './source.js';
-import { LIMIT_FIELDS, type DesiredKey, type DesiredProject, type DesiredState, type DesiredTeam, type LimitSet, type LimitsPolicy } from './types.js';
+import { LIMIT_FIELDS, type DesiredKey, type DesiredProject, type DesiredState, type DesiredTeam, type LimitField, type LimitSet, type LimitsPolicy, type SourceRef, type SpendingPolicy } from './types.js';
 
 export interface PolicyResult {
   /** Present only when there are no errors. */
@@ -36,6 +36,9 @@ export function readPolicies(dir: string, options: { catalogue?: ModelCatalogue;
   const catalogue = options.catalogue ?? catalogueFor(provider);
   const v1 = org ? versionOneError(org) : null;
   const unlisted = new Map<string, number>();
+  // A file that could not be read (YAML it cannot parse, a missing org.yaml) leaves the rules
+  // that look across files without half their facts: their findings would only follow from it.
+  const unreadable = !org || diagnostics.some((d) => d.severity === 'error');
   if (v1) {
     // The whole language changed: one error that says how to move beats hundreds about each field.
     diagnostics.push(v1);
@@ -50,9 +53,11 @@ export function readPolicies(dir: string, options: { catalogue?: ModelCatalogue;
       diagnostics.push(...schema.diagnostics);
       if (schema.unlisted > 0) unlisted.set(source.file, schema.unlisted);
     }
-    diagnostics.push(...checkRules(sources, catalogue));
-    // What the provider org.yaml names can hold: one place (capabilities.ts).
-    diagnostics.push(...checkCapabilities(sources));
+    if (!unreadable) {
+      diagnostics.push(...checkRules(sources, catalogue));
+      // What the provider org.yaml names can hold: one place (capabilities.ts).
+      diagnostics.push(...checkCapabilities(sources));
+    }
   }
   const sorted = sortDiagnostics(diagnostics);
   const errors = sorted.filter((d) => d.severity === 'error').length;
@@ -105,9 +110,11 @@ function buildDesiredState(sources: PolicySource[]): DesiredState {
     teams.push({ name: t.team, owners: [...t.owners], models: teamModels, file: s.file });
     t.projects.forEach((p, i) => {
       const protect = p.protect ?? false;
+      const spending = p.spending ? toSpendingPolicy(p.spending) : null;
       projects.push({
         name: p.name, team: t.team, description: p.description ?? null,
-        models: toModelRule(p.models) ?? teamModels, limits: toLimitsPolicy(p.limits), protect,
+        models: toModelRule(p.models) ?? teamModels, limits: toLimitsPolicy(p.limits), limitSources: limitSources(s, ['projects', i, 'limits'], p.limits), protect,
+        ...(spending ? { spending } : {}),
         source: { file: s.file, ...locate(s, ['projects', i]) },
       });
       (p.keys ?? []).forEach((k, j) => {
@@ -128,13 +135,7 @@ function buildDesiredState(sources: PolicySource[]): DesiredState {
       });
     });
   }
-  const spending = o.spending
-    ? {
-        monthly_cap_usd: o.spending.monthly_cap_usd,
-        alert_thresholds_usd: [...(o.spending.alert_thresholds_usd ?? [])].sort((a, b) => a - b),
-        alert_recipients: [...(o.spending.alert_recipients ?? [])],
-      }
-    : null;
+  const spending = o.spending ? toSpendingPolicy(o.spending) : null;
   return {
     org: {
       id: o.org, admins: [...o.admins], provider: o.provider ?? 'groq', models: toModelRule(o.models), limits: toLimitsPolicy(o.limits), spending,
@@ -146,6 +147,26 @@ function buildDesiredState(sources: PolicySource[]): DesiredState {
     },
     teams, projects, keys,
   };
+}
+
+function toSpendingPolicy(spending: SpendingField): SpendingPolicy {
+  return {
+    monthly_cap_usd: spending.monthly_cap_usd,
+    alert_thresholds_usd: [...(spending.alert_thresholds_usd ?? [])].sort((a, b) => a - b),
+    alert_recipients: [...(spending.alert_recipients ?? [])],
+  };
+}
+
+/** Where each model's entry under a project's `limits` is, and each of its fields (for plan messages). */
+function limitSources(s: PolicySource, at: (string | number)[], limits: LimitsField | undefined): NonNullable<DesiredProject['limitSources']> {
+  const out: NonNullable<DesiredProject['limitSources']> = {};
+  for (const [model, set] of Object.entries(limits ?? {})) {
+    if (model === 'default') continue;
+    const fields: Partial<Record<LimitField, SourceRef>> = {};
+    for (const f of LIMIT_FIELDS) if (set[f] !== undefined) fields[f] = { file: s.file, ...locate(s, [...at, model, f], 'key') };
+    out[model] = { entry: { file: s.file, ...locate(s, [...at, model], 'key') }, fields };
+  }
+  return out;
 }
 
 function toLimitsPolicy(limits: LimitsField | undefined): LimitsPolicy {

@@ -63,17 +63,19 @@ function checkOrgFile(check: Checker, s: PolicySource): OrgScope {
   return { label: 'the org', source: s, rule, raw: data.models, models: effectiveModels(rule, liveModelIds(check.catalogue)), parent: null, limits, rotation };
 }
 
-function checkSpending(check: Checker, s: PolicySource, spending: unknown): void {
+/** The organization's `spending` (at `['spending']`) or a project's (at `[...project, 'spending']`). */
+function checkSpending(check: Checker, s: PolicySource, spending: unknown, at: Path = ['spending']): void {
   if (!isObj(spending)) return;
   const cap = typeof spending.monthly_cap_usd === 'number' && Number.isFinite(spending.monthly_cap_usd) ? spending.monthly_cap_usd : null;
   const thresholds = Array.isArray(spending.alert_thresholds_usd) ? spending.alert_thresholds_usd : [];
   thresholds.forEach((t, i) => {
     if (cap !== null && typeof t === 'number' && t >= cap) {
-      check.error(s, ['spending', 'alert_thresholds_usd', i], `alert at ${t} USD is not below the monthly cap of ${cap} USD`, `use an amount under ${cap}, or raise monthly_cap_usd`);
+      check.error(s, [...at, 'alert_thresholds_usd', i], `alert at ${t} USD is not below the monthly cap of ${cap} USD`, `use an amount under ${cap}, or raise monthly_cap_usd`);
     }
   });
   if (thresholds.length > 0 && !('alert_recipients' in spending)) {
-    check.error(s, ['spending'], 'missing "alert_recipients": alert_thresholds_usd lists alerts, and Groq e-mails each one', 'add alert_recipients: [platform@your-org.example]');
+    const who = at.length === 1 ? 'Groq e-mails each one' : 'each one is e-mailed';
+    check.error(s, at, `missing "alert_recipients": alert_thresholds_usd lists alerts, and ${who}`, 'add alert_recipients: [platform@your-org.example]');
   }
 }
 
@@ -109,6 +111,7 @@ function checkTeamFile(check: Checker, s: PolicySource, org: OrgScope | null, na
     const applied = toModelRule(project.models) ?? teamRule;
     const usable = effectiveModels(applied, orgScope.models);
     checkLimits(check, s, [...p, 'limits'], project.limits, { org: org ?? null, usable });
+    checkSpending(check, s, project.spending, [...p, 'spending']);
     const keys = Array.isArray(project.keys) ? project.keys : [];
     keys.forEach((key, k) => {
       if (!isObj(key)) return;

@@ -69,16 +69,24 @@ function readPolicyFile(entry: FoundFiles['files'][number], found: FoundFiles, d
   if (tooDeep) return report(deepMessage, deepHint, tooDeep), null;
 
   const parsed = parseYaml(text, { maxAliasCount: MAX_ALIAS_COUNT, maxDepth: MAX_DEPTH, strings });
+  // After the first problem that stops the parser, the rest mostly follow from it (one tab gave
+  // eight): report that one, and every repeated key or other problem that stands on its own.
+  const stops = (p: { code: string }) => !KEEPS_DATA.includes(p.code);
+  const firstStop = parsed.problems.find(stops);
   for (const p of parsed.problems) {
+    if (stops(p) && p !== firstStop) continue;
     diagnostics.push({ severity: 'error', file: shown, ...lineAndColumn(parsed.lineStarts, p.offset), path: '', ...describeYamlError(p.code, p.message) });
   }
   if (parsed.aliasBomb) return report('uses YAML aliases that expand too far (an alias bomb)', 'write the values out; policies need no aliases'), null;
   if (parsed.tooDeep) return report(deepMessage, deepHint), null;
   // A file the YAML parser rejects has no data to check; repeated keys and the like still do.
-  if (parsed.problems.some((p) => !['DUPLICATE_KEY', 'COMPLEX_KEY', 'BAD_ALIAS'].includes(p.code))) return null;
+  if (firstStop) return null;
   const { data, positions, rootOffset, lineStarts, rawNumbers } = parsed;
   return { file: shown, kind, data, positions: { data, positions, rootOffset, lineStarts, rawNumbers } };
 }
+
+/** YAML problems after which the file still has data to check. */
+const KEEPS_DATA = ['DUPLICATE_KEY', 'COMPLEX_KEY', 'BAD_ALIAS'];
 
 function describeYamlError(code: string, message: string): { message: string; hint?: string } {
   const first = message.split('\n')[0]!;

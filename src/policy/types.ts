@@ -1,6 +1,6 @@
 /** The validated desired state (policy v2): what the policies say the organization should be. */
 import type { DomainModelRule } from '../core/domain.js';
-import type { LimitSet } from '../core/limits.js';
+import type { LimitField, LimitSet } from '../core/limits.js';
 
 export { LIMIT_FIELDS, type LimitField, type LimitSet } from '../core/limits.js';
 
@@ -56,8 +56,15 @@ export interface DesiredProject {
   description: string | null;
   /** Resolved: its own, else its team's (as written there), else `null` (no restriction of its own). */
   models: ModelRule | null;
-  /** As written; fields nobody sets follow the organization's own limit for that model. */
+  /**
+   * As written; fields nobody sets follow the organization's own limit for that model (Groq), or
+   * stay as the project's live limit has them (OpenAI, which has no organization limits).
+   */
   limits: LimitsPolicy;
+  /** Where each model's entry under `limits` is written, and each of its fields: for messages. */
+  limitSources?: Record<string, { entry: SourceRef; fields: Partial<Record<LimitField, SourceRef>> }>;
+  /** The project's own spend limit and alerts (providers with project spending); absent: left alone. */
+  spending?: SpendingPolicy;
   protect: boolean;
   source: SourceRef;
 }

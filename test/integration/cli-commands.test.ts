@@ -75,6 +75,11 @@ describe('the command line', () => {
     expect((await runCli(['--help'], { cwd: '.' })).stdout).toContain('Start with no credentials at all:  groq-rbac plan --sandbox');
     expect(await runCli(['plan', '--colour'], { cwd: '.' })).toMatchObject({ code: 1, stderr: "error: Unknown option '--colour'\n  run `groq-rbac plan --help` for the options\n" });
     expect(await runCli(['deploy'], { cwd: '.' })).toMatchObject({ code: 1, stderr: 'error: unknown command "deploy"\n  commands: validate, plan, apply, import, codeowners, usage, runbook, deliver, verify, sandbox\n' });
+    expect(await runCli(['plna'], { cwd: '.' })).toMatchObject({ code: 1, stderr: 'error: unknown command "plna"\n  did you mean `groq-rbac plan`?\n  commands: validate, plan, apply, import, codeowners, usage, runbook, deliver, verify, sandbox\n' });
+    expect(await runCli(['plan', '--sandbx'], { cwd: '.' })).toMatchObject({ code: 1, stderr: "error: Unknown option '--sandbx'\n  did you mean --sandbox? run `groq-rbac plan --help` for the options\n" });
+    expect(await runCli(['validate', '--format', 'xml'], { cwd: '.' })).toMatchObject({ code: 1, stderr: 'error: --format must be one of text, json, not "xml"\n' });
+    const main = (await runCli(['--help'], { cwd: '.' })).stdout;
+    for (const name of ['GROQ_ADMIN_KEY', 'OPENAI_ADMIN_KEY', 'OPENAI_BASE_URL', 'VAULT_TOKEN', 'GITHUB_TOKEN']) expect(main).toContain(name);
     for (const command of ['plan', 'apply', 'import', 'usage']) {
       const help = (await runCli([command, '--help'], { cwd: '.' })).stdout;
       expect(help, command).toContain('--debug');
@@ -113,5 +118,14 @@ describe('the installed binary', () => {
   it('exits 2 with --detailed-exitcode when there are changes', () => {
     const ws = workspaceWith('policies');
     expect(run(['plan', '--sandbox', '--detailed-exitcode'], ws).status).toBe(2);
+  });
+});
+
+describe('the Console commands under provider: openai', () => {
+  it.each([['runbook'], ['deliver', '--key', 'assistant-prod-api']])('%s refuses and points at plan and apply', async (...argv) => {
+    const result = await runCli([...argv, '--policies', 'examples/openai'], { cwd: '.' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`\`groq-rbac ${argv[0]}\` is for Groq organizations changed by hand in the Groq Console, and examples/openai/org.yaml says \`provider: openai\``);
+    expect(result.stdout).not.toContain('Groq Console');
   });
 });

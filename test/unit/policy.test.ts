@@ -323,6 +323,34 @@ describe('files that are not read are errors (issue 11, finding 3)', () => {
   });
 });
 
+describe('what cannot be read is reported once, without the errors that would follow from it', () => {
+  it('a file given as the policies directory says it is not a folder', () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'file-')), 'org.yaml');
+    fs.writeFileSync(file, ORG_YAML);
+    expect(readPolicies(file, { cwd: path.dirname(file) }).diagnostics.map(formatDiagnostic)).toEqual(['org.yaml:1:1: error: is not a folder, so it cannot be the policies directory\n  hint: pass the folder that holds org.yaml and teams/ (--policies policies), not a file in it']);
+  });
+
+  it('a folder with no policies in it is one error, not one per entry (here: /proc/self, full of links)', () => {
+    const d = readPolicies('/proc/self', { cwd: '/' }).diagnostics;
+    expect(d).toHaveLength(1);
+    expect(d[0]!.message).toBe('is not a policies directory: it holds no org.yaml, no teams/ and no YAML file');
+  });
+
+  it('a missing org.yaml is the only error: the team files\' reach needs its grants', () => {
+    const dir = writePolicies({ 'teams/research.yaml': teamYaml('research') });
+    expect(lines(dir)).toEqual(['org.yaml:1:1: error: org.yaml is missing\n  hint: create it with at least `version: 2`, `org: org_…` and `admins: ["@your-org/platform"]`']);
+  });
+
+  it('one tab is one error, and a team file YAML cannot parse leaves no warning about its grants', () => {
+    const org = `${ORG_YAML}grants:\n  research: {projects: [research-evals]}\n`;
+    const team = teamYaml('research', projectYaml('research-evals', { keys: ['evals'] })).split('\n').map((l, i) => (i === 3 ? l.replace(/^ {2}/, '\t') : l)).join('\n');
+    const dir = writePolicies({ 'org.yaml': org, 'teams/research.yaml': team });
+    const found = lines(dir);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(/^teams\/research\.yaml:4:1: error: YAML: a tab is used for indentation/);
+  });
+});
+
 describe('team file names (issue 11, finding 5)', () => {
   it('a file name that could inject CODEOWNERS lines is refused, shown escaped', () => {
     const dir = writePolicies({ 'org.yaml': ORG_YAML, 'teams/x.yaml @evil\n* @evil\n#.yaml': teamYaml('x') });

@@ -89,7 +89,7 @@ describe('plan renderings', () => {
     const text = renderPlanText(richPlan());
     await expect(text).toMatchFileSnapshot('__snapshots__/rich-plan.txt');
     expect(text).toContain('      - "openai/gpt-oss-120b"\n');
-    expect(text).toContain('      ~ limits openai/gpt-oss-20b: tokens_per_minute 100000 -> 60000  # differs from the policies\n');
+    expect(text).toContain('      ~ limits openai/gpt-oss-20b: tokens_per_minute 100000 -> 60000  # to match the policies\n');
     expect(text).toContain('  - project "search-old" (proj_search_old)  # will be archived, which is final: 3 keys, last used 2026-11-10; removed from the policies\n');
     expect(text).toContain('Plan: 4 to create, 7 to update, 7 to delete, 1 to adopt, 2 to archive, 2 to rotate.\n');
     expect(text.indexOf('# organization')).toBeLessThan(text.indexOf('# team chatbot'));
@@ -101,9 +101,9 @@ describe('plan renderings', () => {
 
   it('words a spend limit change in USD and every reason from the enum', () => {
     const text = renderPlanText(makePlan([makeSpendLimitChange({ action: 'update' })]));
-    expect(text).toContain('  ~ spend limit  # differs from the policies\n      ~ monthly_cap_usd = 400 -> 500\n');
+    expect(text).toContain('  ~ spend limit  # to match the policies\n      ~ monthly_cap_usd = 400 -> 500\n');
     const all = renderPlanText(richPlan());
-    for (const words of ['# differs from the policies', '# removed from the policies', '# in no policy (unmanaged: delete)', 'in no policy (unmanaged: archive)', '# adopted: unmanaged key with this name', '# surplus key', '# retired: an older generation, quiet']) {
+    for (const words of ['# to match the policies', '# removed from the policies', '# in no policy (unmanaged: delete)', 'in no policy (unmanaged: archive)', '# adopted: unmanaged key with this name', '# surplus key', '# retired: an older generation, quiet']) {
       expect(all).toContain(words);
     }
   });

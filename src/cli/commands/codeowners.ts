@@ -22,6 +22,8 @@ Options:
   -h, --help       show this help
 
 Without --check or --write, prints the file as it should be.
+
+Exit codes: 0 done (--check: up to date), 1 error (--check: out of date, or the policies are invalid).
 `;
 
 export async function codeownersCommand(argv: string[], io: Io): Promise<number> {

@@ -6,7 +6,7 @@ import { SANDBOX_DELIVERIES } from '../../app/deliver-to-targets.js';
 import { parseCommandArgs } from '../args.js';
 import { checkSandboxUrl } from '../connect.js';
 import { makeStyle, type Io } from '../io.js';
-import { loadDesired } from '../policies-input.js';
+import { loadDesired, requireGroqOrganization } from '../policies-input.js';
 
 export const deliverHelp = `Usage: groq-rbac deliver --key NAME [--policies DIR] [--base-url URL | --sandbox-url URL]
 
@@ -44,6 +44,7 @@ export async function deliverCommand(argv: string[], io: Io): Promise<number> {
   if (!values.key) throw new UserError('--key NAME is required: the policy key the value on standard input is for');
   const desired = loadDesired(values.policies, io);
   if (!desired) return 1;
+  requireGroqOrganization(desired, 'deliver');
   if (!desired.keys.some((k) => k.name === values.key)) {
     const names = desired.keys.map((k) => k.name).sort();
     throw new UserError(`key "${values.key}" is in no policy under ${values.policies}: name one of ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''}; nothing was delivered`);

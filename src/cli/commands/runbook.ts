@@ -3,7 +3,7 @@ import { UserError } from '../../core/errors.js';
 import { renderRunbookJson, renderRunbookMarkdown, renderRunbookText } from '../../plan/render-runbook.js';
 import { parseCommandArgs } from '../args.js';
 import type { Io } from '../io.js';
-import { loadDesired } from '../policies-input.js';
+import { loadDesired, requireGroqOrganization } from '../policies-input.js';
 
 export const runbookHelp = `Usage: groq-rbac runbook [--since REF] [--policies DIR] [--format text|markdown|json]
 
@@ -38,6 +38,7 @@ export async function runbookCommand(argv: string[], io: Io): Promise<number> {
   if (values.since !== undefined && (values.since === '' || values.since.startsWith('-'))) throw new UserError(`--since must name a git revision (a branch, tag or commit), not "${values.since}"`);
   const desired = loadDesired(values.policies, io);
   if (!desired) return 1;
+  requireGroqOrganization(desired, 'runbook');
   const { runbook, source } = await runbookSince(values.policies, desired, { since: values.since ?? null, cwd: io.cwd });
   if (values.format === 'json') io.out(renderRunbookJson(runbook, source));
   else if (values.format === 'markdown') io.out(renderRunbookMarkdown(runbook, source));

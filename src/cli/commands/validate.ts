@@ -1,11 +1,12 @@
 import path from 'node:path';
+import { UserError } from '../../core/errors.js';
 import { sortDiagnostics, type Diagnostic } from '../../policy/diagnostics.js';
 import { readPolicies } from '../../policy/read-policies.js';
 import { parseCommandArgs } from '../args.js';
 import { writeDiagnostics } from '../policies-input.js';
 import { makeStyle, type Io } from '../io.js';
 
-export const validateHelp = `Usage: groq-rbac validate [--policies DIR]
+export const validateHelp = `Usage: groq-rbac validate [--policies DIR] [--format text|json] [--base REF]
 
 Checks the policy files (version 2): YAML, schema, and organization-wide rules. Reports every
 problem with file:line:column and what to write instead (the first 50 per file, 200 in all).
@@ -28,6 +29,7 @@ export async function validateCommand(argv: string[], io: Io): Promise<number> {
     base: { type: 'string' },
   });
   if (values.help) return io.out(validateHelp), 0;
+  if (values.format !== 'text' && values.format !== 'json') throw new UserError(`--format must be one of text, json, not "${values.format}"`);
   const read = readPolicies(path.resolve(io.cwd, values.policies), { cwd: io.cwd });
   const result = values.base && read.desired ? await withMoves(read, values.policies, values.base, io.cwd) : read;
   // Counted before the list was capped: a file with thousands of problems prints only the first ones.

@@ -8,7 +8,7 @@ import { verifyExitCode } from '../../plan/verify.js';
 import { fieldLocator } from '../../policy/field-lines.js';
 import { parseCommandArgs } from '../args.js';
 import { makeStyle, type Io } from '../io.js';
-import { loadDesired } from '../policies-input.js';
+import { loadDesired, requireGroqOrganization } from '../policies-input.js';
 
 export const verifyHelp = `Usage: groq-rbac verify (--project NAME | --keys FILE) [--policies DIR] [--format text|json]
 
@@ -49,6 +49,7 @@ export async function verifyCommand(argv: string[], io: Io): Promise<number> {
   if ((values.project === undefined) === (values.keys === undefined)) throw new UserError('give --project NAME (its key in GROQ_API_KEY) or --keys FILE (project → environment variable name), one of them');
   const desired = loadDesired(values.policies, io);
   if (!desired) return 1;
+  requireGroqOrganization(desired, 'verify');
   let keys: ProjectKey[];
   if (values.project !== undefined) {
     if (!desired.projects.some((p) => p.name === values.project)) {

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../../core/canonical-json.js';
-import type { AuditEvent, CostRow, DomainLimitSet, DomainLiveState, DomainModelRule, LiveKey, LiveSpending, UsageRow } from '../../core/domain.js';
+import type { AuditEvent, CostRow, DomainLimitSet, DomainLiveState, DomainModelRule, LiveKey, LiveLimit, LiveSpending, UsageRow } from '../../core/domain.js';
 import { isNotFound, ProviderError } from '../../core/errors.js';
 import { usdToCents } from '../../core/money.js';
 import type { Capabilities, CreatedKey, KeyMarksWrite, KeyRef, ProviderAdmin, SpendScope, UsageQuery } from '../../core/provider.js';
@@ -14,7 +14,7 @@ import type { GroqAdmin } from './admin.js';
 import { GROQ_CAPABILITIES } from './capabilities.js';
 import { GroqApiError } from './errors.js';
 import { encodeMarkUpdate, encodeNewMarks, LIMIT_TO_CONTRACT } from './metadata.js';
-import { decodeKey, decodeSpending, readLiveState } from './read.js';
+import { decodeKey, decodeLimit, decodeSpending, readLiveState } from './read.js';
 import type { AuditLog, BucketWidth, ModelPermissionsInput, RateLimitValues, SpendAlertInput } from './wire.js';
 
 /** The contract's largest usage and costs pages (buckets per page): `limit` in docs/groq-admin-api.md. */
@@ -77,6 +77,10 @@ export class GroqProvider implements ProviderAdmin {
       if (v !== undefined) body[wire] = v;
     }
     await this.admin.updateProjectRateLimit(projectId, limit.id.startsWith('rl-') ? limit.id : `rl-${limit.model}`, body);
+  }
+
+  async listProjectLimits(projectId: string): Promise<LiveLimit[]> {
+    return (await this.admin.listProjectRateLimits(projectId)).map(decodeLimit);
   }
 
   async listKeys(projectId: string): Promise<LiveKey[]> {

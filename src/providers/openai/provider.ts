@@ -3,7 +3,7 @@
  * Base `https://api.openai.com/v1` (`--base-url`, `OPENAI_BASE_URL`), admin key `OPENAI_ADMIN_KEY`,
  * organization from `org:` in org.yaml, sent on every call so that OpenAI enforces it.
  */
-import type { AuditEvent, CostRow, DomainLimitSet, DomainLiveState, DomainModelRule, LiveKey, LiveSpending, UsageRow } from '../../core/domain.js';
+import type { AuditEvent, CostRow, DomainLimitSet, DomainLiveState, DomainModelRule, LiveKey, LiveLimit, LiveSpending, UsageRow } from '../../core/domain.js';
 import { PROVIDER_CAPABILITIES } from '../../core/capabilities.js';
 import type { Capabilities, CreatedKey, KeyMarksWrite, KeyRef, ProviderAdmin, SpendScope, UsageQuery } from '../../core/provider.js';
 import { auditEvents, costs, usage } from './activity.js';
@@ -11,8 +11,8 @@ import { keyLookup } from './bookkeeping.js';
 import { enc, OpenAiClient, projectPath, type OpenAiClientOptions } from './client.js';
 import { ProviderError } from './errors.js';
 import { KeyWriter } from './keys.js';
-import { listProjectKeys, liveKeyFrom, readOpenAiState, readSpending, type KeySeen, type ReadOptions } from './read.js';
-import type { WireProject, WireProjectApiKey } from './wire.js';
+import { limitFrom, listProjectKeys, liveKeyFrom, readOpenAiState, readSpending, type KeySeen, type ReadOptions } from './read.js';
+import type { WireProject, WireProjectApiKey, WireRateLimit } from './wire.js';
 import { Writer } from './write.js';
 
 export interface OpenAiProviderOptions extends OpenAiClientOptions {
@@ -89,6 +89,11 @@ export class OpenAiProvider implements ProviderAdmin {
   }
   setProjectLimits(projectId: string, limit: { id: string; model: string }, values: DomainLimitSet): Promise<void> {
     return this.writer.setProjectLimits(projectId, limit, values);
+  }
+
+  /** `GET …/rate_limits`, every page: a new project's limits exist from its create (update only). */
+  async listProjectLimits(projectId: string): Promise<LiveLimit[]> {
+    return (await this.client.list<WireRateLimit>(`${projectPath(projectId)}/rate_limits`)).map(limitFrom);
   }
 
   listKeys(projectId: string): Promise<LiveKey[]> {

@@ -162,6 +162,8 @@ export const portCases: PortCase[] = [
       const after = projectOf(await admin.readLiveState(), projectId)!.limits.find((l) => l.model === model)!;
       expect(after.values.requests_per_minute).toBe(7);
       expect(after.id).toBe(limit.id);
+      // One project's limits alone (what apply reads after creating a project) are the read's.
+      expect(await admin.listProjectLimits(projectId)).toEqual(projectOf(await admin.readLiveState(), projectId)!.limits);
     },
   },
   {
