@@ -1,6 +1,6 @@
 import { Document, isMap, isScalar, isSeq, visit } from 'yaml';
 import { capabilitiesFor } from '../core/capabilities.js';
-import { DOMAIN_LIMIT_FIELDS, type DomainLimitField, type DomainLimitSet, type DomainLiveProject as LiveProject, type DomainLiveState as LiveState, type LiveKey, type LiveLimit } from '../core/domain.js';
+import { DOMAIN_LIMIT_FIELDS, type DomainLimitField, type DomainLimitSet, type DomainLiveProject as LiveProject, type DomainLiveState as LiveState, type LiveKey, type LiveLimit, type LiveSpending } from '../core/domain.js';
 import { derivedKeyName, distinctKeyName, isPolicyKeyName } from '../core/key-names.js';
 import { MAX_LIMIT, type LimitSet } from '../core/limits.js';
 import { SAFETY_DEFAULTS } from '../core/defaults.js';
@@ -30,7 +30,8 @@ export interface ImportResult {
  * adopts it by that name. A provider without organization rate limits (OpenAI) gets each project's
  * limits where they are below the highest any project has for that model: a project's limit can
  * only be at or below the organization's, so the highest seen stands for the organization's
- * (assumed; OpenAI's Administration API does not answer the organization's own limits).
+ * (assumed; OpenAI's Administration API does not answer the organization's own limits). A project's
+ * own spend limit and alerts (OpenAI) are written as they are.
  */
 export function importPolicies(live: LiveState, options: { admins: string[]; schemaRef: { org: string; team: string } }): ImportResult {
   const notes: string[] = [];
@@ -38,7 +39,7 @@ export function importPolicies(live: LiveState, options: { admins: string[]; sch
   const org: Record<string, unknown> = { version: 2, ...(live.provider !== 'groq' ? { provider: live.provider } : {}), org: live.org.id, admins: options.admins };
   const orgModels = toModelsField(live.permissions);
   if (orgModels) org.models = orgModels;
-  const spending = importSpending(live, notes);
+  const spending = importSpending(live.spending, notes);
   if (spending) org.spending = spending;
   org.unmanaged = { projects: 'report', keys: 'report' };
   org.safety = { max_deletes: SAFETY_DEFAULTS.maxDeletes, max_delete_percent: SAFETY_DEFAULTS.maxDeletePercent };
@@ -70,11 +71,11 @@ export function importPolicies(live: LiveState, options: { admins: string[]; sch
     const usable = effectiveModels(p.permissions, orgUsable);
     const limits = importLimits(p, usable, orgLimits, notes);
     if (limits) entry.limits = limits;
+    // A project's own spend limit and alerts (OpenAI), as they are; none written: left alone.
+    const spending = p.spending ? importSpending(p.spending, notes, `project "${name}": `) : null;
+    if (spending) entry.spending = spending;
     const keys = importKeys(p, naming, notes);
     if (keys.length > 0) entry.keys = keys;
-    if (p.spending && (p.spending.monthly_cap_usd !== null || p.spending.alerts.length > 0)) {
-      notes.push(`project "${name}" has a spend limit or spend alerts of its own: these policies leave them as they are`);
-    }
     const team = teamOf(name);
     teams.set(team, [...(teams.get(team) ?? []), entry]);
   }
@@ -100,14 +101,14 @@ function toModelsField(rule: ModelRule | null): string[] | { block: string[] } |
   return rule.mode === 'allow_list' ? rule.models : { block: rule.models };
 }
 
-function importSpending(live: LiveState, notes: string[]): Record<string, unknown> | null {
-  const { monthly_cap_usd: cap, alerts } = live.spending;
+function importSpending(live: LiveSpending, notes: string[], scope = ''): Record<string, unknown> | null {
+  const { monthly_cap_usd: cap, alerts } = live;
   if (cap === null && alerts.length === 0) return null;
   const thresholds = [...new Set(alerts.map((a) => a.threshold_usd))].sort((a, b) => a - b);
   const recipients = [...new Set(alerts.flatMap((a) => a.recipients))].sort();
   const lists = new Set(alerts.map((a) => [...a.recipients].sort().join(',')));
-  if (lists.size > 1) notes.push('spend alerts e-mail different recipients; policies give every alert the same list, so plan will show alert changes to send each one to all of them');
-  if (cap !== null && thresholds.some((t) => t >= cap)) notes.push(`a spend alert is not below the spend limit of ${cap} USD; validate will ask you to lower it or raise monthly_cap_usd`);
+  if (lists.size > 1) notes.push(scope + 'spend alerts e-mail different recipients; policies give every alert the same list, so plan will show alert changes to send each one to all of them');
+  if (cap !== null && thresholds.some((t) => t >= cap)) notes.push(`${scope}a spend alert is not below the spend limit of ${cap} USD; validate will ask you to lower it or raise monthly_cap_usd`);
   const out: Record<string, unknown> = { monthly_cap_usd: cap };
   if (thresholds.length > 0) {
     out.alert_thresholds_usd = thresholds;

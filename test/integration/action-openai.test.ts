@@ -299,7 +299,7 @@ describe('the Action bundle with provider: openai', () => {
     expect(issue.body).toContain('key "chatbot-prod-ops"');
     expect(issue.body).toContain('protect = false -> true');
     // Attributed from OpenAI's audit log: the rename (a service account event, matched to its key), not the key's creation.
-    expect(issue.body).toContain(`last changed by key_admin on ${renamedOn}`);
+    expect(issue.body).toContain(`the organization's value set by key_admin on ${renamedOn}`);
 
     // Put back by hand: the next check closes the issue.
     expect((await openai('POST', `/v1/organization/projects/${project}/service_accounts/${ops.id}`, { body: { name: ops.name } })).status).toBe(200);

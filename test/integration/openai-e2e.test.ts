@@ -110,6 +110,9 @@ describe('import from an OpenAI organization', () => {
     await project('Default project');
     expect((await openai('POST', `/v1/organization/projects/${prod}/model_permissions`, { body: { mode: 'allow_list', model_ids: ['gpt-4o-mini'] } })).status).toBe(200);
     expect((await openai('POST', `/v1/organization/projects/${prod}/rate_limits/rl-gpt-4o-mini`, { body: { max_requests_per_1_minute: 300 } })).status).toBe(200);
+    // The project's own spending.
+    expect((await openai('POST', `/v1/organization/projects/${prod}/spend_limit`, { body: { threshold_amount: 12_000, currency: 'USD', interval: 'month' } })).status).toBe(200);
+    expect((await openai('POST', `/v1/organization/projects/${prod}/spend_alerts`, { body: { threshold_amount: 8_000, currency: 'USD', interval: 'month', notification_channel: { type: 'email', recipients: ['search@acme.example'] } } })).status).toBe(200);
     // Service account names are free text, and repeat across projects.
     const made = [await serviceAccount(prod, 'Search API (prod)'), await serviceAccount(prod, 'ci'), await serviceAccount(dev, 'ci'), await serviceAccount(dev, 'backend-worker')];
 
@@ -126,6 +129,7 @@ describe('import from an OpenAI organization', () => {
     const ciDev = distinctKeyName('ci', made[2]!.keyId);
     for (const name of ['Search-API-prod', 'ci', ciDev, 'backend-worker']) expect(team).toContain(`- name: ${name}\n`);
     expect(team).toContain('gpt-4o-mini: {requests_per_minute: 300}');
+    expect(team).toContain('spending:\n      monthly_cap_usd: 120\n      alert_thresholds_usd: [80]\n      alert_recipients: [search@acme.example]\n');
     expect(team).not.toContain('max_requests_per_1_minute');
     expect((await cli('validate', '--policies', 'imported')).code).toBe(0);
 
@@ -241,7 +245,7 @@ describe('the OpenAI organization end to end', () => {
     expect(drift.code).toBe(2);
     expect(drift.stdout).toContain('protect = false -> true');
     // The rename's audit event is the service account's; it is matched to the key by id, not by the event's project.
-    expect(drift.stdout).toContain(`last changed by key_admin on ${changedOn}`);
+    expect(drift.stdout).toContain(`the organization's value set by key_admin on ${changedOn}`);
     // OpenAI logs no model-permission events: that change is found, and attributed to nobody.
     const json = JSON.parse((await cli('plan', '--policies', 'policies', ...at(), '--format', 'json')).stdout);
     const permissions = json.changes.find((c: { resource: string }) => c.resource === 'project_model_permissions');

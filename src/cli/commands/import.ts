@@ -13,8 +13,8 @@ export const importHelp = `Usage: groq-rbac import [--provider groq|openai] [--o
 
 Writes policies that describe an existing organization as it is: org.yaml (provider, organization
 id, model permissions, spend limit and alerts) and one team file per team, holding its projects
-(grouped by name prefix, else teams/imported.yaml) with their model permissions, rate limits and
-keys. Keys are written without delivery targets. An OpenAI service account's name is free text: its
+(grouped by name prefix, else teams/imported.yaml) with their model permissions, rate limits, own
+spending (OpenAI) and keys. Keys are written without delivery targets. An OpenAI service account's name is free text: its
 key is written under a policy key name derived from it (made distinct by the key's id where
 another key has that name), and plan adopts the key by that name. Reads the organization once and
 changes nothing in it; \`plan\` right after shows only adoptions of the keys groq-rbac does not
