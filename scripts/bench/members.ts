@@ -3,13 +3,23 @@
 // membership grows at most 1.2× from the small organization to the large). Reported beside it, not a
 // target: the ratio to a bare pass building the same maps and comparing roles (planning also builds
 // every change, the pending and unmanaged lists and the safety counts; about 4× that pass). The
-// floor ratio that compares with keys' (plan within 1.15× of the same requests with bare fetch)
-// needs the members read through the provider, after the port (issue 18).
+// floor ratio that compares with keys' (plan within 1.15× of the same requests with bare fetch) is
+// `benchMembersRead` below, through the sandbox.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { planOrganization } from '../../src/app/plan-organization.js';
+import { openSession } from '../../src/app/session.js';
+import { mapLimit } from '../../src/core/concurrency.js';
+import { silentLogger } from '../../src/core/log.js';
 import { GROQ_MEMBERS, normaliseEmail, type LiveMembers } from '../../src/core/members.js';
 import { planMembers } from '../../src/plan/plan-members.js';
+import { renderPlanText } from '../../src/plan/render-text.js';
+import { readPolicies } from '../../src/policy/read-policies.js';
 import type { DesiredMembers } from '../../src/policy/types.js';
-import { best, fmt, report } from './lib.js';
+import { startSandbox } from '../../src/sandbox/server.js';
+import { best, fmt, readOrganizationBare, report, spawnSandbox } from './lib.js';
 
 const SCALE = Number(process.env.BENCH_MEMBERS_SCALE ?? 1);
 
@@ -81,4 +91,113 @@ export async function benchMembers(): Promise<{ growth: number; ratio: number }>
   return { growth, ratio };
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await benchMembers();
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href && !process.argv.includes('--read')) await benchMembers();
+
+// --- Through the sandbox (after the port): plan of an organization whose people the policies manage,
+// read over HTTP from a sandbox in its own process answering after BENCH_LATENCY_MS, against the same
+// requests with bare fetch (8 in flight), as the keys' plan bench measures (target: within 1.15×).
+// Linear: the client's CPU time per member and membership, 1,000 members in 200 projects against
+// 5,000 in 1,000 (target ≤ 1.2×). Requests: the keys' minimum plus the members' (user pages, invite
+// pages, one per managed project).
+
+const READ_LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 50);
+const ADMIN = 'bench-admin-key';
+const PER_PROJECT = 20;
+const PROJECTS_PER_TEAM = 10;
+
+/** The organization's people, seeded into a sandbox state file without HTTP, and policies that match it. */
+async function seedPeople(members: number, projects: number): Promise<{ dir: string; state: string }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'groq-rbac-bench-members-'));
+  const state = path.join(dir, 'sandbox.json');
+  const email = (i: number) => `person${i}@acme.example`;
+  const role = (i: number) => (i < 3 ? 'owner' : i % 2 ? 'developer' : 'reader');
+  const sandbox = await startSandbox({ host: '127.0.0.1', port: 0, adminKey: ADMIN, orgId: 'org_bench', statePath: state, owner: email(0) });
+  const org = sandbox.state;
+  for (let i = 1; i < members; i++) org.members.acceptInvite(org.members.createInvite({ email: email(i), role: role(i) }).id, {});
+  const users = new Map(Array.from({ length: members }, (_, i) => [i, org.members.userByEmail(email(i))!.id]));
+  const teams = new Map<string, string[]>();
+  for (let p = 0; p < projects; p++) {
+    const name = `team-${String(Math.floor(p / PROJECTS_PER_TEAM)).padStart(4, '0')}-p${p % PROJECTS_PER_TEAM}`;
+    const id = org.createProject({ name }).id;
+    const people = Array.from({ length: PER_PROJECT }, (_, k) => (p * 7 + k * 13) % members);
+    for (const i of people) org.members.addProjectUser(id, { user_id: users.get(i), role: 'reader' }, false);
+    const team = name.slice(0, 9);
+    teams.set(team, [...(teams.get(team) ?? []), `  - name: ${name}\n    members:\n${people.map((i) => `      ${email(i)}: reader\n`).join('')}`]);
+  }
+  await sandbox.close();
+  fs.mkdirSync(path.join(dir, 'teams'));
+  fs.writeFileSync(path.join(dir, 'org.yaml'), `version: 2\norg: org_bench\nadmins: ["@bench/platform"]\nmembers:\n${Array.from({ length: members }, (_, i) => `  ${email(i)}: ${role(i)}\n`).join('')}` +
+    `grants:\n${[...teams.keys()].map((t) => `  ${t}:\n    projects: [${teams.get(t)!.map((e) => /name: (\S+)/.exec(e)![1]).join(', ')}]\n`).join('')}`);
+  for (const [team, entries] of teams) fs.writeFileSync(path.join(dir, 'teams', `${team}.yaml`), `team: ${team}\nowners: ["@bench/${team}"]\nprojects:\n${entries.join('')}`);
+  return { dir, state };
+}
+
+/** The members' requests with bare fetch: the user pages beside each project's users, `concurrency` of those in flight. */
+async function readMembersBare(url: string, headers: Record<string, string>, concurrency: number): Promise<void> {
+  const get = async (p: string) => JSON.parse(await (await fetch(`${url}/openai/v1${p}`, { headers })).text()) as { data: { id: string }[]; has_more: boolean; last_id: string };
+  const pages = async (p: string) => {
+    for (let after = ''; ;) {
+      const page = await get(`${p}?limit=100${after ? `&after=${after}` : ''}`);
+      if (!page.has_more) return;
+      after = page.last_id;
+    }
+  };
+  const ids: string[] = [];
+  for (let after = ''; ;) {
+    const page = await get(`/organization/projects?limit=100${after ? `&after=${after}` : ''}`);
+    ids.push(...page.data.map((p) => p.id));
+    if (!page.has_more) break;
+    after = page.last_id;
+  }
+  await Promise.all([pages('/organization/users'), pages('/organization/invites'), mapLimit(ids, concurrency, (id) => pages(`/organization/projects/${id}/users`))]);
+}
+
+async function planThroughSandbox(members: number, projects: number): Promise<{ plan: { wallMs: number; cpuMs: number }; floor: { wallMs: number }; requests: number; minimum: number; size: number }> {
+  const { dir, state } = await seedPeople(members, projects);
+  const sandbox = await spawnSandbox(['--admin-key', ADMIN, '--org-id', 'org_bench', '--state', state, '--latency-ms', String(READ_LATENCY_MS)]);
+  const auth = { authorization: `Bearer ${ADMIN}` };
+  try {
+    const floor = await best(2, async () => {
+      await readOrganizationBare(sandbox.url, auth, 8);
+      // The bare read lists the projects again for their users: one request per 100 projects more than plan makes.
+      await readMembersBare(sandbox.url, auth, 8);
+    });
+    const stats = async () => ((await (await fetch(`${sandbox.url}/_sandbox/stats`, { headers: auth })).json()) as { requests_total: number }).requests_total;
+    const session = openSession({ baseUrl: sandbox.url, adminKey: ADMIN, concurrency: 8, logger: silentLogger });
+    let requests = 0;
+    const plan = await best(2, async () => {
+      const before = await stats();
+      const { plan: p } = await planOrganization(session, readPolicies(dir).desired!);
+      renderPlanText(p);
+      requests = (await stats()) - before;
+      if (p.changes.length + (p.members?.changes.length ?? 0) !== 0) throw new Error(`expected an empty plan, got ${p.changes.length} changes and ${p.members?.changes.length} member changes`);
+      return p;
+    });
+    await session.close();
+    const page = (n: number) => Math.max(1, Math.ceil(n / 100));
+    // Every seeded member joined by an invite, and accepted invites stay listed: `members - 1` of them.
+    const minimum = page(projects) + 3 * projects + 5 + page(members) + page(members - 1) + projects;
+    return { plan, floor, requests, minimum, size: members + projects * PER_PROJECT };
+  } finally {
+    await sandbox.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** `ratio`: the large plan's wall time over the floor's (target ≤ 1.15, as keys'); `growth`: CPU per member and membership, large over small (≤ 1.2). */
+export async function benchMembersRead(): Promise<{ ratio: number; growth: number; requests: number; minimum: number }> {
+  const small = await planThroughSandbox(1000 * SCALE, 200 * SCALE);
+  const large = await planThroughSandbox(5000 * SCALE, 1000 * SCALE);
+  const ratio = large.plan.wallMs / large.floor.wallMs;
+  const growth = large.plan.cpuMs / large.size / (small.plan.cpuMs / small.size);
+  report(`members plan through the sandbox: ${fmt(5000 * SCALE)} members in ${fmt(1000 * SCALE)} projects (${PER_PROJECT} each), sandbox latency ${READ_LATENCY_MS} ms`, {
+    'floor (the same requests, bare fetch)': `${fmt(large.floor.wallMs)} ms`,
+    'plan (read policies and org, people, plan, render)': `${fmt(large.plan.wallMs)} ms`,
+    'ratio to floor': `${fmt(ratio, 2)}× (target ≤ 1.15×, as keys')`,
+    'client CPU per member and membership, large over small': `${fmt(growth, 2)} (target ≤ 1.2)`,
+    'HTTP requests': `${large.requests} (minimum ${large.minimum})`,
+  });
+  return { ratio, growth, requests: large.requests, minimum: large.minimum };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href && process.argv.includes('--read')) await benchMembersRead();

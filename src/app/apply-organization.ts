@@ -1,5 +1,5 @@
 import { applyPlan, type ApplyOptions, type ApplyReport } from '../apply/apply-plan.js';
-import { isEmptyPlan, rotationStepsOnly } from '../plan/summary.js';
+import { planHasChanges, rotationStepsOnly } from '../plan/summary.js';
 import { blockingRefusals } from '../plan/safety.js';
 import type { Plan, Refusal } from '../plan/types.js';
 import type { DesiredState } from '../policy/types.js';
@@ -43,7 +43,7 @@ export async function applyOrganization(request: ApplyRequest): Promise<ApplyRes
   request.onPlan?.(plan);
   const blocking = blockingRefusals(plan.refusals, request.force);
   if (blocking.length > 0) return { status: 'refused', plan, refusals: blocking };
-  if (isEmptyPlan(plan.summary)) return { status: 'no_changes', plan };
+  if (!planHasChanges(plan)) return { status: 'no_changes', plan };
   if (request.expectedFingerprint === null && !(await request.confirm(plan))) return { status: 'declined', plan };
   const report = await applyPlan(plan, request.session.admin, {
     concurrency: request.session.concurrency,

@@ -2,8 +2,8 @@ import type { DomainLiveState as LiveState } from '../core/domain.js';
 import { RefusalError } from '../core/errors.js';
 import type { ModelCatalogue } from '../core/models.js';
 import type { ProviderAdmin } from '../core/provider.js';
-import { planChanges, usageNeeds } from '../plan/plan-changes.js';
-import { checkProjectOwnership, ownershipRefusals, type OwnershipBase } from '../plan/project-ownership.js';
+import { managedProjectsByName, memberProjectIds, planChanges, usageNeeds } from '../plan/plan-changes.js';
+import { checkLiveOwners, checkProjectOwnership, ownershipRefusals, type OwnershipBase } from '../plan/project-ownership.js';
 import { keyUsageFromRows, type KeyUsage } from '../plan/rotation.js';
 import type { Plan } from '../plan/types.js';
 import { setsSpendLimit, spendLimitWarning } from '../plan/warnings.js';
@@ -27,16 +27,28 @@ export interface PlanRequestOptions {
  * that names a live project it may not own makes the plan refused (nothing is applied).
  */
 export async function planOrganization(session: OrgSession, desired: DesiredState, options: PlanRequestOptions = {}): Promise<{ plan: Plan; live: LiveState }> {
-  const live = await session.admin.readLiveState({ concurrency: session.concurrency });
+  const live = await session.admin.readLiveState({ concurrency: session.concurrency, keyNames: desired.keys.map((k) => k.name) });
   // Against another organization every project would read as new: no plan is worth showing.
   if (live.org.id !== desired.org.id) {
     throw new RefusalError(`the admin key belongs to organization ${live.org.id}, but ${desired.org.file} governs ${desired.org.id}: nothing was planned or changed; use that organization's admin key, or correct \`org:\` in ${desired.org.file}`);
+  }
+  // People (issue 20), where org.yaml manages them: members, invites, and the managed projects' memberships.
+  if (desired.members && session.admin.capabilities.members) {
+    live.members = await session.admin.readMembers({ projectIds: memberProjectIds(desired, live), concurrency: session.concurrency });
   }
   const usage = await readKeyUsage(session.admin, desired, live);
   const plan = planChanges(desired, live, live.observed_at, { adminKeyRedacted: session.adminKeyRedacted, usage, ...(options.catalogue ? { catalogue: options.catalogue } : {}) });
   if (options.ownership) {
     const findings = checkProjectOwnership(desired, options.ownership.base, new Set(live.projects.map((p) => p.name)));
-    plan.refusals.push(...ownershipRefusals(findings));
+    // One refusal per project. planChanges refused the projects whose keys carry another team's owner
+    // mark; where the base shows the move too, its words (which file had it, at which revision) stand
+    // instead; the mark says more than an adoption's "no team's file had it".
+    const marked = checkLiveOwners(desired, managedProjectsByName(live));
+    const moved = new Set(findings.filter((f) => f.kind === 'move').map((f) => f.project));
+    const superseded = new Set(ownershipRefusals(marked.filter((f) => moved.has(f.project))).map((r) => r.message));
+    const markedProjects = new Set(marked.map((f) => f.project));
+    plan.refusals = plan.refusals.filter((r) => !(r.code === 'project_ownership' && superseded.has(r.message)));
+    plan.refusals.push(...ownershipRefusals(findings.filter((f) => f.kind === 'move' || !markedProjects.has(f.project))));
   }
   // Who changed, in the Console, what now differs from the policies: from the org's audit log.
   for (const a of await readDriftAttribution(session.admin, plan, { now: live.observed_at })) {

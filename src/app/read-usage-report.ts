@@ -29,7 +29,7 @@ export async function readUsageReport(request: UsageReportRequest): Promise<Usag
   // then, alongside the rest of the organization's, not after it.
   let observed!: (now: number) => void;
   const clock = new Promise<number>((resolve) => (observed = resolve));
-  const liveRead = admin.readLiveState({ concurrency, onObserved: observed });
+  const liveRead = admin.readLiveState({ concurrency, onObserved: observed, keyNames: request.desired.keys.map((k) => k.name) });
   liveRead.catch(() => {});
   const now = await Promise.race([clock, liveRead.then((l) => l.observed_at)]);
   const windows = usageWindows(now, { since: request.since ?? null, until: request.until ?? null });

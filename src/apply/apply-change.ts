@@ -171,6 +171,7 @@ function markUpdate(change: KeyChange): { marks: Partial<KeyMarksWrite>; name?: 
       case 'generation': marks.generation = f.after as number; break;
       case 'targets': marks.targets = f.after as string | null; break;
       case 'trigger': marks.trigger = f.after as string | null; break;
+      case 'team': marks.team = f.after as string | null; break;
     }
   }
   return name === undefined ? { marks } : { marks, name };
@@ -250,6 +251,8 @@ async function makeGeneration(org: string, change: KeyChange, admin: ProviderAdm
   const marks: KeyMarksWrite = {
     key: change.key, generation: step.generation, trigger: step.trigger ?? null, targets, protect: change.after!.protect,
     delivered_at: untargeted ? DELIVERED_WHEN_CREATED : null,
+    // The live owner mark: the team whose file has the project in the policies this apply runs.
+    ...(change.team ? { team: change.team } : {}),
   };
   // The targets are part of what is created: a create for other targets is another create (the same
   // key with another body would be refused for 24 h: `idempotency_key_reused`). A trigger or protect

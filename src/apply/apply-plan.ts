@@ -1,10 +1,12 @@
 import { mapLimit } from '../core/concurrency.js';
 import type { CreatedKey, ProviderAdmin } from '../core/provider.js';
-import type { Change, KeyChange, Plan } from '../plan/types.js';
+import type { Change, KeyChange, MemberPlanChange, Plan } from '../plan/types.js';
 import { applyChange, type ProjectIds } from './apply-change.js';
+import { applyMemberChanges } from './apply-members.js';
 
 export interface ChangeOutcome {
-  resource: Change['resource'];
+  /** A change's resource, or a member change's (issue 20: `member`, `invite`, `project_member`). */
+  resource: Change['resource'] | MemberPlanChange['resource'];
   action: Change['action'];
   project: string | null;
   key: string | null;
@@ -39,7 +41,8 @@ export interface ApplyOptions {
 
 /**
  * Executes a plan in phases: organization settings; project creates; each project's permissions,
- * limits, spending and key creates/updates; then key deletes; archives last. Within a phase changes run
+ * limits, spending and key creates/updates; then key deletes; archives; then the members section's changes
+ * (apply-members.ts). Within a phase changes run
  * concurrently up to a bound. A failing change does not stop the others (but a project that could
  * not be created skips its own changes); every change reports its outcome, and a re-run, which
  * plans again from the live org, finishes what is left.
@@ -80,6 +83,8 @@ export async function applyPlan(plan: Plan, admin: ProviderAdmin, options: Apply
 
   const outcomes: ChangeOutcome[] = [];
   for (const phase of phases(plan.changes)) outcomes.push(...(await mapLimit(phase, concurrency, run)));
+  // People last (apply-members.ts): a project this apply created has its id by now.
+  outcomes.push(...(await applyMemberChanges(plan, { org: plan.org, admin, projectIds, failedProjects, concurrency, ...(options.onOutcome ? { onOutcome: options.onOutcome } : {}) })));
   const count = (s: ChangeOutcome['status']) => outcomes.filter((o) => o.status === s).length;
   return { format_version: 2, org: plan.org, fingerprint: plan.fingerprint, outcomes, summary: { applied: count('applied'), failed: count('failed'), skipped: count('skipped') } };
 }

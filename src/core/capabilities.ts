@@ -4,6 +4,7 @@
  * provider code loaded (src/policy/capabilities.ts does the checking, in one place). Each
  * provider's port (`ProviderAdmin.capabilities`) is its entry here; a unit test keeps them equal.
  */
+import { GROQ_MEMBERS, OPENAI_MEMBERS } from './members.js';
 import type { Capabilities } from './provider.js';
 
 /** Groq's organization contract v2 (docs/groq-admin-api.md). */
@@ -16,7 +17,9 @@ const GROQ: Capabilities = {
   keyMetadata: true,
   idempotentCreates: true,
   usagePerKey: true,
-  members: false,
+  // Contract v2.1 "Members": users, invites, project users with Groq's three roles (assumed for Groq).
+  members: true,
+  memberCapabilities: GROQ_MEMBERS,
 };
 
 /**
@@ -35,7 +38,9 @@ const OPENAI: Capabilities = {
   keyMetadata: false,
   idempotentCreates: false,
   usagePerKey: true,
-  members: false,
+  // Users, invites and project users (openai-node `admin/organization/users`, `invites`, `projects/users`).
+  members: true,
+  memberCapabilities: OPENAI_MEMBERS,
 };
 
 export const PROVIDER_CAPABILITIES = {

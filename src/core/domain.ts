@@ -5,6 +5,8 @@
  * these types in one read module and back in one write module.
  */
 
+import type { LiveMembers } from './members.js';
+
 /** Limit fields in the policies' names. A provider declares which of them it has (`Capabilities.limitFields`). */
 export const DOMAIN_LIMIT_FIELDS = [
   'requests_per_minute',
@@ -41,6 +43,14 @@ export interface KeyMarks {
   /** The targets hash an approved apply recorded for this generation; null: none recorded. */
   targets: string | null;
   protect: boolean;
+  /**
+   * The live owner mark: the team whose file had the key's project when an approved apply last wrote
+   * the key (made it, adopted it, or moved the project with the org admins' grant), as its name or,
+   * where a provider has no room for the name, its hashed form (core/marks.ts `hashedTeamMark`; compare
+   * with `isTeamMark`). Absent or null: not written (a key made before owner marks, or unmanaged); the
+   * base revision alone then says who owns the project (plan/project-ownership.ts).
+   */
+  team?: string | null;
   /**
    * The rotation race's marks (apply-change.ts, makeGeneration): when a run whose create was
    * replayed claimed the generation to deliver it, and when its creator began discarding it. Absent
@@ -149,4 +159,10 @@ export interface AuditEvent {
 /** Model ids the organization serves: those it has a limit for. */
 export function servedModels(live: Pick<DomainLiveState, 'limits'>): string[] {
   return live.limits.map((l) => l.model);
+}
+
+// Issue 20, merged into DomainLiveState above (declaration merging), beside the members' own types.
+export interface DomainLiveState {
+  /** The organization's people, read apart (`ProviderAdmin.readMembers`) where the policies manage them. */
+  members?: LiveMembers;
 }

@@ -4,6 +4,7 @@
  * (the capability check) turns a policy field a provider lacks into an error or a warning.
  */
 import type { AuditEvent, CostRow, DomainLimitField, DomainLimitSet, DomainLiveState, DomainModelRule, KeyMarks, LiveKey, LiveLimit, LiveSpending, UsageRow } from './domain.js';
+import type { LiveMembers, MemberCapabilities } from './members.js';
 
 /** What a provider can do, declared like octoDNS's `SUPPORTS_*`. */
 export interface Capabilities {
@@ -68,7 +69,15 @@ export interface ProviderAdmin {
    * organization's clock, as soon as its first answer arrives (the usage report starts its bucket
    * reads then, alongside the rest of the read).
    */
-  readLiveState(options?: { concurrency?: number; onObserved?: (now: number) => void }): Promise<DomainLiveState>;
+  readLiveState(options?: {
+    concurrency?: number;
+    onObserved?: (now: number) => void;
+    /**
+     * The policies' key names: a provider that keeps only a hash of a long key name (OpenAI's
+     * service account names) maps it back through them; others ignore them.
+     */
+    keyNames?: readonly string[];
+  }): Promise<DomainLiveState>;
 
   setOrgPermissions(rule: DomainModelRule | null): Promise<void>;
   /** The active projects, to confirm that one a 404 named is really gone. */
@@ -119,4 +128,43 @@ export interface ProviderAdmin {
   /** The organization's clock (Unix seconds) as last observed, or null before any answer. */
   observedNow(): number | null;
   close?(): Promise<void>;
+}
+
+// --- Members and roles (issue 20), merged into the interfaces above (declaration merging), kept
+// apart so that the port's other work and this issue do not edit the same lines.
+
+export interface Capabilities {
+  /** Each role a provider has, and how they relate; null where `members` is false. */
+  memberCapabilities: MemberCapabilities | null;
+}
+
+/** What an invite carries: the organization role and the projects joined on accepting. */
+export interface InviteInput {
+  email: string;
+  role: string;
+  projects: { id: string; role: string }[];
+}
+
+export interface ProviderAdmin {
+  /**
+   * The organization's people: its members, its invites, and the memberships of `projectIds` (active
+   * projects the caller manages; the others are not read). `admin`: whose the admin key is, where
+   * the provider can tell (else null).
+   */
+  readMembers(options: { projectIds: readonly string[]; concurrency?: number }): Promise<LiveMembers>;
+  /**
+   * Sends an invite. `identity` is stable for one planned invite: a retried send must not invite
+   * twice (an idempotent provider sends it as the Idempotency-Key; one without looks for the pending
+   * invite first). Answers the invite's id.
+   */
+  invite(input: InviteInput, identity: string): Promise<{ id: string }>;
+  /** Cancels a pending invite. A second cancel is `not_found`. */
+  cancelInvite(inviteId: string): Promise<void>;
+  setMemberRole(userId: string, role: string): Promise<void>;
+  /** Removes the person from the organization, with their project memberships. */
+  removeMember(userId: string): Promise<void>;
+  /** Adds an organization member to a project; a membership already there with `role` counts as done. */
+  addProjectMember(projectId: string, userId: string, role: string): Promise<void>;
+  setProjectMemberRole(projectId: string, userId: string, role: string): Promise<void>;
+  removeProjectMember(projectId: string, userId: string): Promise<void>;
 }

@@ -1,11 +1,14 @@
 import type { DomainLiveProject as LiveProject, DomainLiveState as LiveState } from '../core/domain.js';
+import { memberCapabilitiesFor } from '../core/members.js';
 import { catalogueFor, type ModelCatalogue } from '../core/models.js';
 import type { DesiredKey, DesiredState } from '../policy/types.js';
 import { fingerprintChanges } from './fingerprint.js';
 import { keysNeedingUsage, planProjectKeys } from './plan-keys.js';
+import { memberFingerprintInput, planMembers, type MemberPlanResult } from './plan-members.js';
 import { rotationSettings, type KeyUsage } from './rotation.js';
 import { planOrgPermissions, planSpending } from './plan-org.js';
 import { planLeftoverProject, planProjectSettings } from './plan-projects.js';
+import { checkLiveOwners, ownershipRefusals } from './project-ownership.js';
 import { checkSafety } from './safety.js';
 import { summarise } from './summary.js';
 import type { Change, KeyChange, PendingStep, Plan, Refusal, UnmanagedKey, UnmanagedProject, Warning } from './types.js';
@@ -30,6 +33,18 @@ export function usageNeeds(desired: DesiredState, live: LiveState): { keyIds: st
   return { keyIds: needs.map((n) => n.keyId).sort(), since: live.observed_at - Math.max(...needs.map((n) => n.windowSeconds)) };
 }
 
+/**
+ * The live projects whose memberships the plan needs (issue 20): those a team file manages the
+ * members of, by the id planChanges manages them by (the oldest of a name). Empty where org.yaml has
+ * no `members:`.
+ */
+export function memberProjectIds(desired: DesiredState, live: Pick<LiveState, 'projects'>): string[] {
+  if (!desired.members) return [];
+  const byName = new Map<string, LiveProject>();
+  for (const p of [...live.projects].sort(byAge)) if (!byName.has(p.name)) byName.set(p.name, p);
+  return desired.members.projects.flatMap((p) => byName.get(p.project)?.id ?? []);
+}
+
 /** The policy's keys by project, in policy order: one pass (a filter per project was quadratic at 5,000 projects). */
 function groupKeysByProject(keys: readonly DesiredKey[]): Map<string, DesiredKey[]> {
   const out = new Map<string, DesiredKey[]>();
@@ -42,6 +57,13 @@ function groupKeysByProject(keys: readonly DesiredKey[]): Map<string, DesiredKey
 }
 
 const byAge = (a: LiveProject, b: LiveProject) => a.created_at - b.created_at || (a.id < b.id ? -1 : 1);
+
+/** The live projects by name: the oldest of a name is the one managed (as in planChanges). */
+export function managedProjectsByName(live: Pick<LiveState, 'projects'>): Map<string, LiveProject> {
+  const byName = new Map<string, LiveProject>();
+  for (const p of [...live.projects].sort(byAge)) if (!byName.has(p.name)) byName.set(p.name, p);
+  return byName;
+}
 
 /**
  * What must change in the live organization to match the policies. Pure and deterministic: the same
@@ -87,6 +109,9 @@ export function planChanges(desired: DesiredState, live: LiveState, now: number,
     matched.push(...keys.matched);
   }
 
+  // Keys that carry another team's owner mark: the project moves only with the org admins' grant.
+  refusals.push(...ownershipRefusals(checkLiveOwners(desired, liveByName)));
+
   const desiredNames = new Set(desired.projects.map((p) => p.name));
   const unmanagedProjects: UnmanagedProject[] = [];
   for (const p of duplicates) {
@@ -101,18 +126,43 @@ export function planChanges(desired: DesiredState, live: LiveState, now: number,
   const changes = [...orgChanges, ...projectChanges];
   warnings.push(...planWarnings({ desired, live, matched, changes, now, catalogue }));
   refusals.push(...checkSafety({ desired, live, changes, adminKeyRedacted: options.adminKeyRedacted ?? null }));
+  const members = planMemberSection(desired, live, liveByName, now);
+  if (members) {
+    refusals.push(...members.refusals);
+    warnings.push(...members.warnings);
+  }
   return {
     format_version: 3,
     org: desired.org.id,
     generated_at: now,
-    fingerprint: fingerprintChanges(desired.org.id, changes, rotationSettings(desired.keys)),
+    fingerprint: fingerprintChanges(desired.org.id, changes, rotationSettings(desired.keys), memberFingerprintInput(members?.plan)),
     summary: summarise(changes),
     changes,
     unmanaged: { projects: unmanagedProjects, keys: unmanagedKeys },
     pending,
     warnings,
     refusals: dedupeRefusals(refusals),
+    ...(members ? { members: members.plan } : {}),
   };
+}
+
+/**
+ * The members section (issue 20): where org.yaml has `members:` and the organization's people were
+ * read (`live.members`). A team's project is managed by its live id, or by none when this plan
+ * creates it (its memberships wait for the id); one neither live nor in the policies is skipped.
+ */
+function planMemberSection(desired: DesiredState, live: LiveState, liveByName: ReadonlyMap<string, LiveProject>, now: number): MemberPlanResult | null {
+  if (!desired.members || !live.members) return null;
+  const caps = memberCapabilitiesFor(desired.members.provider);
+  if (!caps) return null;
+  const wanted = new Set(desired.projects.map((p) => p.name));
+  const projectIds = new Map<string, string | null>();
+  for (const p of desired.members.projects) {
+    const current = liveByName.get(p.project);
+    if (current) projectIds.set(p.project, current.id);
+    else if (wanted.has(p.project)) projectIds.set(p.project, null);
+  }
+  return planMembers({ desired: desired.members, live: live.members, caps, projectIds, now });
 }
 
 const KEY_ORDER = { create: 0, adopt: 1, update: 2, rotate: 3, delete: 4 } as const;

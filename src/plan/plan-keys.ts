@@ -1,6 +1,7 @@
 import { capabilitiesFor } from '../core/capabilities.js';
 import type { LiveKey } from '../core/domain.js';
 import { distinctKeyName, namesByDerivation } from '../core/key-names.js';
+import { isTeamMark, teamOfMark } from '../core/marks.js';
 import type { DesiredKey, DesiredState } from '../policy/types.js';
 import { deliveredAt, deliveryLabel, generationOf, IN_PROGRESS_GRACE_SECONDS, lineageOf, quietWindowSeconds, retireDecision, reviewNeeded, rotationCause, targetsHash, type KeyUsage } from './rotation.js';
 import type { FieldChange, KeyChange, KeyField, KeyState, PendingStep, RotationStep, UnmanagedKey, Warning } from './types.js';
@@ -153,10 +154,11 @@ export function planProjectKeys(input: {
       out.matched.push({ desired: key, live: oldest });
       const before = liveKeyState(oldest);
       // Adopting says its users already hold it: it is marked generation 1, delivered to the policy's
-      // targets, under its trigger (an unmanaged key carries no marks: each is new).
+      // targets, under its trigger, owned by the project's team (an unmanaged key carries no marks: each is new).
       const fields = diffKeyStates(before, after);
       fields.push({ field: 'generation', before: null, after: 1 }, { field: 'targets', before: null, after: targetsHash(key.rotation.deliver) });
       if (key.rotation.trigger !== null) fields.push({ field: 'trigger', before: null, after: key.rotation.trigger });
+      fields.push({ field: 'team', before: null, after: team });
       out.changes.push({ resource: 'api_key', action: 'adopt', reason: 'same_name', ...base, key: key.name, ...ref(oldest), before, after, fields });
       continue;
     }
@@ -171,6 +173,7 @@ export function planProjectKeys(input: {
     if (wantedNames.has(name)) continue;
     for (const k of keys) out.changes.push({ resource: 'api_key', action: 'delete', reason: 'removed', ...base, key: name, ...ref(k), before: liveKeyState(k), after: null, fields: [], context: { last_used_at: k.last_used_at } });
   }
+  remarkGrantedMove(input, out, base);
   for (const keys of unmanagedByName.values()) {
     for (const k of keys) {
       if (adopted.has(k.id)) continue;
@@ -182,6 +185,27 @@ export function planProjectKeys(input: {
     }
   }
   return out;
+}
+
+/**
+ * A move the org admins granted (org.yaml `grants.<team>.projects`): every managed key of the project
+ * that carries another team's owner mark is marked for the new team, in the update the key already
+ * gets or one of its own; keys this plan deletes are left as they are. Without the grant the plan is
+ * refused (project-ownership.ts `checkLiveOwners`), so nothing here runs unapproved.
+ */
+function remarkGrantedMove(input: { desired: DesiredState; project: string; team: string; live: readonly LiveKey[] }, out: KeyPlan, base: { project: string; project_id: string | null; team: string }): void {
+  const { desired, project, team } = input;
+  if (!desired.org.grants[team]?.projects.includes(project)) return;
+  const deleted = new Set(out.changes.filter((c) => c.action === 'delete').map((c) => c.key_id));
+  const teams = desired.teams.map((t) => t.name);
+  for (const k of [...input.live].sort(byAge)) {
+    const mark = k.marks?.team;
+    if (!k.marks || typeof mark !== 'string' || mark === '' || isTeamMark(mark, team) || deleted.has(k.id)) continue;
+    const field = { field: 'team', before: teamOfMark(mark, teams) ?? mark, after: team };
+    const existing = out.changes.find((c) => c.key_id === k.id && c.action === 'update');
+    if (existing) existing.fields.push(field);
+    else out.changes.push({ resource: 'api_key', action: 'update', reason: 'differs', ...base, key: k.marks.key, key_id: k.id, redacted_value: k.redacted_value, before: liveKeyState(k), after: liveKeyState(k), fields: [field] });
+  }
 }
 
 /** Ids of old generations whose retirement needs usage data, and how far back: the app reads those buckets. */

@@ -110,10 +110,11 @@ export function planMembers(input: MemberPlanInput): MemberPlanResult {
   }
 
   const byEmail = <T extends { email: string }>(list: T[]) => list.sort((a, b) => cmp(a.email, b.email));
-  // Apply order: on Groq a project role never exceeds the organization role, so promotions come
-  // before project roles and demotions after; removals take their memberships with them.
+  // Apply order: cancels before invites (one pending invite per person); on Groq a project role never
+  // exceeds the organization role, so promotions come before project roles and demotions after;
+  // removals last (they take their memberships with them), so nobody is removed by a run that failed earlier.
   const changes: MemberPlanChange[] = [
-    ...byEmail(cancels), ...byEmail(promotions), ...projectChanges.changes, ...byEmail(demotions), ...byEmail(removals), ...byEmail(invites),
+    ...byEmail(cancels), ...byEmail(invites), ...byEmail(promotions), ...projectChanges.changes, ...byEmail(demotions), ...byEmail(removals),
   ];
   const owners = live.members.filter((m) => m.role === 'owner').length;
   const safety = checkMemberSafety({ desired, live, changes, owners });

@@ -105,6 +105,11 @@ export function unmanagedLine(m: UnmanagedMember & { project?: string }, mode: A
   return `${m.project === undefined ? 'member' : `member of project ${quote(m.project)}`} ${personLabel({ email: m.email, id: m.user_id }, mode)}, ${clean(m.role)}`;
 }
 
+/** A plan's one-line summary, with the members' after it where they change (counts only: no person named). */
+export function withMemberSummary(line: string, members: MemberPlan | undefined): string {
+  return members && members.changes.length > 0 ? `${line} ${memberSummaryLine(members)}` : line;
+}
+
 function count(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }

@@ -72,8 +72,10 @@ export function renderRunbookMarkdown(runbook: Runbook, source: RunbookSource | 
     for (const s of g.steps) {
       const box = options.done ? (options.done.has(s.id) ? '- [x] ' : '- [ ] ') : `${s.n}. `;
       const by = s.checks.length === 0 ? ' <sub>(tick off by hand)</sub>' : '';
-      out.push(`${box}${options.done ? `${s.n}. ` : ''}**${md(s.title)}**${by} <!-- step ${html(s.id)} -->`);
-      for (const d of s.details) out.push(`   - ${mdInline(d)}`);
+      // A step naming a person shows them masked (runbook-members.ts): e-mail addresses are personal data.
+      const shown = s.masked ?? s;
+      out.push(`${box}${options.done ? `${s.n}. ` : ''}**${md(shown.title)}**${by} <!-- step ${html(s.id)} -->`);
+      for (const d of shown.details) out.push(`   - ${mdInline(d)}`);
     }
     out.push('');
   }

@@ -16,8 +16,9 @@ import { LIMIT_FIELDS, type LimitField } from '../core/limits.js';
 import type { DesiredKey, DesiredProject, DesiredState, ModelRule } from '../policy/types.js';
 import { normaliseRule, permits, sameRule } from './model-rules.js';
 import { deliveryLabel, targetsHash } from './rotation.js';
+import { memberDrafts } from './runbook-members.js';
 
-export type ConsolePage = 'org_limits' | 'billing_limits' | 'projects' | 'project_limits' | 'api_keys';
+export type ConsolePage = 'org_limits' | 'billing_limits' | 'projects' | 'project_limits' | 'api_keys' | 'members' | 'project_members';
 
 /** What `verify` can see of a step being done, from a project key's inference answers. */
 export type StepCheck =
@@ -31,7 +32,9 @@ export type StepCheck =
 export type StepAction =
   | 'set_org_models' | 'set_project_models' | 'set_limits' | 'create_project' | 'delete_project'
   | 'create_key' | 'rotate_create' | 'rotate_wait' | 'rotate_delete' | 'delete_key'
-  | 'set_spend_limit' | 'remove_spend_limit' | 'add_alert' | 'remove_alert' | 'alert_recipients';
+  | 'set_spend_limit' | 'remove_spend_limit' | 'add_alert' | 'remove_alert' | 'alert_recipients'
+  // Issue 20 (runbook-members.ts).
+  | 'invite_member' | 'change_member_role' | 'remove_member' | 'cancel_invite' | 'add_project_member' | 'change_project_member_role' | 'remove_project_member';
 
 export interface RunbookStep {
   /** 1-based, in the order to do them. */
@@ -49,6 +52,12 @@ export interface RunbookStep {
   checks: StepCheck[];
   /** Before and after, for scripts (`runbook --format json`). */
   data: Record<string, unknown>;
+  /**
+   * For Markdown (comments, the steps issue) where a step names a person: the title and details
+   * with the e-mail address masked (runbook-members.ts). Absent: the step names nobody, or org.yaml
+   * says `privacy.member_addresses: shown`.
+   */
+  masked?: { title: string; details: string[] };
 }
 
 export interface Runbook {
@@ -73,6 +82,9 @@ export const CONSOLE_PAGES: Record<ConsolePage, { title: string; where: string }
   project_limits: { title: 'Project settings: limits', where: 'select the project in the Projects dropdown, then https://console.groq.com/settings/project/limits (or Manage Projects → View; console.groq.com/docs/projects)' },
   // console.groq.com/docs/projects: "Any API keys generated will be specific to the project you have selected."
   api_keys: { title: 'API Keys', where: 'select the project in the Projects dropdown, then API Keys (https://console.groq.com/keys); keys are made in the selected project' },
+  // Issue 20. Assumed wording: Groq's docs name the roles (Owner, Developer, Reader; console.groq.com/docs/projects), not this page.
+  members: { title: 'Settings → Organization → Members', where: 'Settings → Organization → Members in the Console (Owner role; the page and its controls are assumed: Groq\'s docs describe the roles, console.groq.com/docs/projects)' },
+  project_members: { title: 'Project settings: members', where: 'select the project in the Projects dropdown, then its members (assumed: console.groq.com/docs/projects says projects give their members role-based access, not where it is set)' },
 };
 
 /**
@@ -125,6 +137,10 @@ export function planRunbook(base: DesiredState | null, head: DesiredState, optio
     first.push(...keys.now);
     last.push(...keys.later);
   }
+  // People (issue 20): invites and promotions, each project's memberships, then demotions; removals last.
+  const members = memberDrafts(base, head);
+  first.push(...members.org, ...members.projects, ...members.demotions);
+
   // Keys that left the policies together with a project go with the project; a key that moved
   // to another project is deleted from its old one.
   for (const p of [...baseProjects.values()].filter((x) => headNames.has(x.name) === false).sort((a, b) => a.name.localeCompare(b.name))) {
@@ -140,6 +156,7 @@ export function planRunbook(base: DesiredState | null, head: DesiredState, optio
     });
   }
 
+  last.push(...members.removals);
   const steps = [...first, ...last].map((s, i) => ({ n: i + 1, ...s }));
   const fingerprint = canonicalDigest({ org: head.org.id, steps: steps.map((s) => ({ id: s.id, action: s.action, data: s.data })) });
   return { format_version: 1, org: head.org.id, fingerprint, steps };

@@ -1,3 +1,4 @@
+import { hasMemberChanges } from './plan-members.js';
 import type { Change, PendingStep, Plan, PlanSummary } from './types.js';
 
 /** Counts of changes by action. */
@@ -9,6 +10,11 @@ export function summarise(changes: readonly Change[]): PlanSummary {
 
 export function isEmptyPlan(s: PlanSummary): boolean {
   return s.create + s.update + s.delete + s.adopt + s.archive + s.rotate === 0;
+}
+
+/** Whether applying the plan changes anything: its changes, or its members section's (issue 20). */
+export function planHasChanges(plan: Pick<Plan, 'summary' | 'members'>): boolean {
+  return !isEmptyPlan(plan.summary) || hasMemberChanges(plan.members);
 }
 
 /**
@@ -34,5 +40,7 @@ export function rotationStepsOnly(plan: Plan): Plan {
   }
   const changes = plan.changes.filter((c) => c.resource === 'api_key' && c.rotation?.time_driven === true && !c.rotation.needs_review && !(c.rotation.after_rotation && held.has(id(c))));
   const pending = [...plan.pending.filter((p) => !heldFirst.has(id(p))), ...review];
-  return { ...plan, changes, summary: summarise(changes), pending, refusals: plan.refusals.filter((r) => r.code === 'org_mismatch' || r.code === 'admin_key' || r.code === 'project_ownership') };
+  // People are never changed by an unreviewed run: the members section, and its refusals, are left out.
+  const { members: _members, ...rest } = plan;
+  return { ...rest, changes, summary: summarise(changes), pending, refusals: plan.refusals.filter((r) => r.code === 'org_mismatch' || r.code === 'admin_key' || r.code === 'project_ownership') };
 }

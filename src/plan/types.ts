@@ -44,9 +44,10 @@ export interface KeyState {
 
 /**
  * The field names a key change's `fields` use: the key's name, and groq-rbac's marks (the policy
- * key it implements becomes `managed`; adopting writes `generation`, `targets` and `trigger`).
+ * key it implements becomes `managed`; adopting writes `generation`, `targets`, `trigger` and
+ * `team`; a move the org admins granted rewrites `team`, the live owner mark).
  */
-export type KeyField = 'name' | 'managed' | 'protect' | 'generation' | 'targets' | 'trigger';
+export type KeyField = 'name' | 'managed' | 'protect' | 'generation' | 'targets' | 'trigger' | 'team';
 
 /** Shown to reviewers, never fingerprinted: it moves with traffic and time. */
 export interface ChangeContext {
@@ -259,7 +260,7 @@ export type RefusalCode =
   | 'limit_above_org'
   /** A project's policy names a model, or a model's limit field, its live rate limits do not have (OpenAI: update only). */
   | 'limit_not_in_project'
-  /** A team file names a live project it may not own: another team's at the base, or one org.yaml does not grant it (project-ownership.ts). */
+  /** A team file names a live project it may not own: another team's at the base or by its keys' owner marks, or one org.yaml does not grant it (project-ownership.ts). */
   | 'project_ownership'
   /** Issue 20: the plan leaves fewer owners than `safety.min_owners` (forceable). */
   | 'min_owners'
@@ -413,7 +414,7 @@ export interface UnmanagedProjectMember extends UnmanagedMember {
 /** The members section of a plan. Absent where org.yaml has no `members:`. */
 export interface MemberPlan {
   provider: string;
-  /** In apply order: cancels, promotions, project memberships, demotions, removals, invites. */
+  /** In apply order: cancels, invites, promotions, project memberships, demotions, removals. */
   changes: MemberPlanChange[];
   pending: PendingMember[];
   /** Reported under `unmanaged.members: report`, left alone. */

@@ -48,6 +48,10 @@ export function checkCapabilities(sources: readonly PolicySource[]): Diagnostic[
     at(org, ['models'], 'warning', `${title} has no model permissions for the whole organization (${because}): these models are a ceiling, folded into each project's rule`,
       "nothing to change: the plan shows each project's rule with the ceiling applied");
   }
+  // Issue 20: which roles each provider has is member-rules.ts's check (core/members.ts); here only whether it has people at all.
+  if (org.data.members !== undefined && !caps.members) {
+    at(org, ['members'], 'error', `${title} has no members groq-rbac can manage (${because})`, 'remove members, and manage people by hand');
+  }
   if (org.data.spending !== undefined && !caps.orgSpending) {
     at(org, ['spending'], 'error', `${title} has no spend limit or alerts for the organization (${because})`, 'remove spending');
   }

@@ -4,6 +4,8 @@ import { DOMAIN_LIMIT_FIELDS, type DomainLimitField, type DomainLimitSet, type D
 import { derivedKeyName, distinctKeyName, isPolicyKeyName } from '../core/key-names.js';
 import { MAX_LIMIT, type LimitSet } from '../core/limits.js';
 import { SAFETY_DEFAULTS } from '../core/defaults.js';
+import { memberCapabilitiesFor } from '../core/members.js';
+import { dumpMembers, type MemberDump } from './import-members.js';
 import { effectiveModels } from './model-rules.js';
 import type { ModelRule } from './types.js';
 
@@ -53,6 +55,7 @@ export function importPolicies(live: LiveState, options: { admins: string[]; sch
   const reserved = new Set(projects.filter(imported).flatMap((p) => p.keys.flatMap((k) => (k.marks && isPolicyKeyName(k.marks.key) ? [k.marks.key] : []))));
   const naming: KeyNaming = { seen: new Map(), reserved, derive: !capabilitiesFor(live.provider).keyMetadata, where };
   const projectNames = new Set<string>();
+  const projectIds = new Map<string, string>();
   const teams = new Map<string, Record<string, unknown>[]>();
   for (const p of projects) {
     const name = p.name;
@@ -65,6 +68,7 @@ export function importPolicies(live: LiveState, options: { admins: string[]; sch
       continue;
     }
     projectNames.add(name);
+    projectIds.set(name, p.id);
     const entry: Record<string, unknown> = { name };
     const models = toModelsField(p.permissions);
     if (models) entry.models = models;
@@ -85,15 +89,36 @@ export function importPolicies(live: LiveState, options: { admins: string[]; sch
   if (teams.size > 0) {
     org.grants = Object.fromEntries([...teams].sort(([a], [b]) => a.localeCompare(b)).map(([team, projects]) => [team, { projects: projects.map((p) => String(p.name)).sort() }]));
   }
+  const people = importMembers(live, teams, projectIds, org, notes);
   const files: Record<string, string> = {
     'org.yaml': render(org, options.schemaRef.org, `Imported from ${live.org.id} by groq-rbac import. Review admins before committing.`),
   };
   for (const [team, projects] of [...teams].sort(([a], [b]) => a.localeCompare(b))) {
     projects.sort((a, b) => String(a.name).localeCompare(String(b.name)));
-    files[`teams/${team}.yaml`] = render({ team, owners: options.admins, projects }, options.schemaRef.team,
+    const members = people?.teams[team];
+    if (members) for (const p of projects) if (members.projects[String(p.name)]) p.members = members.projects[String(p.name)];
+    files[`teams/${team}.yaml`] = render({ team, owners: options.admins, ...(members?.members ? { members: members.members } : {}), projects }, options.schemaRef.team,
       `Imported from ${live.org.id}. Set owners to the team that reviews these projects.`);
   }
   return { files, notes };
+}
+
+/**
+ * Today's people (issue 20, `--dump` in peribolos's sense), where the live state carries them:
+ * org.yaml's `members` (unmanaged people reported, `min_owners` lowered to the owners there are),
+ * and per team the members of its projects (import-members.ts), so that plan after import shows no
+ * member changes.
+ */
+function importMembers(live: LiveState, teams: ReadonlyMap<string, Record<string, unknown>[]>, projectIds: ReadonlyMap<string, string>, org: Record<string, unknown>, notes: string[]): MemberDump | null {
+  const caps = memberCapabilitiesFor(live.provider);
+  if (!live.members || !caps) return null;
+  const projects = [...teams].flatMap(([team, list]) => list.map((p) => ({ id: projectIds.get(String(p.name))!, name: String(p.name), team })));
+  const dump = dumpMembers(live.members, projects, caps);
+  org.members = dump.org;
+  (org.unmanaged as Record<string, string>).members = 'report';
+  if (dump.minOwners !== null) (org.safety as Record<string, number>).min_owners = dump.minOwners;
+  notes.push(...dump.notes);
+  return dump;
 }
 
 function toModelsField(rule: ModelRule | null): string[] | { block: string[] } | null {

@@ -161,7 +161,7 @@ describe('a key with no delivery target', () => {
     for (const o of report!.outcomes) expect(o.message).toMatch(/^created generation 1: key_\w+ \(gsk_…\w+\), no delivery target$/);
     const keys = await allKeys();
     expect(keys.map((k) => k.metadata).sort((a, b) => (a[METADATA.key]! < b[METADATA.key]! ? -1 : 1))).toEqual(['alpha-k0', 'alpha-k1', 'beta-k0', 'beta-k1'].map((name) => ({
-      [METADATA.key]: name, [METADATA.generation]: '1', [METADATA.deliveredAt]: DELIVERED_ON_CREATE, [METADATA.targets]: targetsHash([]),
+      [METADATA.key]: name, [METADATA.generation]: '1', [METADATA.deliveredAt]: DELIVERED_ON_CREATE, [METADATA.targets]: targetsHash([]), [METADATA.team]: 'chatbot',
     })));
     // Nothing in service is taken for a rotation in progress, and nothing is left to do.
     const after = await plan(desired);

@@ -52,6 +52,20 @@ describe('examples/openai', () => {
     for (const text of outputs) expect(leak(text)).toBeNull();
   });
 
+  it('a key name too long for the service account name is kept as a hash and read back by the policies\' names', async () => {
+    // 64 characters: with its marks the name would pass OpenAI's (assumed) 128, so it holds a hash.
+    const long = `studio-images-render-${'x'.repeat(43)}`;
+    const team = path.join(dir, 'policies', 'teams', 'studio.yaml');
+    // With a trigger mark and protect too, the name would pass 128 characters: it holds a hash of the key's name.
+    const text = fs.readFileSync(team, 'utf8').replace('      - name: studio-images-render\n        rotation:\n', `      - name: ${long}\n        protect: true\n        rotation:\n          trigger: "2026-12 leak"\n`);
+    expect(text).toContain(long);
+    fs.writeFileSync(team, text);
+    expect((await runCli(['apply', '--sandbox', '--yes', '--policies', 'policies'], { cwd: dir })).code).toBe(0);
+    const again = await runCli(['plan', '--sandbox', '--policies', 'policies', '--detailed-exitcode'], { cwd: dir });
+    expect(again.stdout).toContain('No changes.');
+    expect(again.code).toBe(0);
+  });
+
   it('refuses tokens_per_day under provider: openai at its file:line:column, and changes nothing', async () => {
     const team = path.join(dir, 'policies', 'teams', 'studio.yaml');
     const text = fs.readFileSync(team, 'utf8').replace('{images_per_minute: 20}', '{images_per_minute: 20, tokens_per_day: 1000}');

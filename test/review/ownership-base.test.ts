@@ -12,8 +12,8 @@ import { createProjectWithKey, startTestOrg, type TestOrg } from '../helpers/san
 // Security review (h13): project ownership is measured against a git revision, and that revision must
 // be "what was approved". FIXED (#1, h15): on a push the Action measures against the push's `before`,
 // not the pushed commit's first parent, so a rebase merge of a 2-commit pull request is measured
-// against main as it was. (The review's "merged-but-refused takeover" cases, #2/#3/#18, need the
-// provider port's live ownership marks and are tracked there.)
+// against main as it was. (The review's "merged-but-refused takeover" cases, #2/#3/#18: FIXED by the
+// live owner mark each managed key carries, tested as attacks in test/security/owner-mark.test.ts.)
 
 const ORG = `version: 2
 org: org_acme

@@ -140,9 +140,9 @@ describe('project spending', () => {
     const text = renderPlanText(result);
     expect(text).toContain([
       '  ~ project "chatbot-prod" (proj_1)',
-      '      ~ spend limit  # differs from the policies',
+      '      ~ spend limit  # to match the policies',
       '          ~ monthly_cap_usd = 80 -> 120',
-      '      ~ alert at 50 USD (sa_1)  # differs from the policies',
+      '      ~ alert at 50 USD (sa_1)  # to match the policies',
       '          - "old@acme.example"',
       '          + "team@acme.example"',
       '      + alert at 100 USD → team@acme.example',

@@ -126,8 +126,9 @@ describe('planChanges: keys', () => {
     const live = makeLiveKey({ name: 'legacy' });
     const plan = planChanges(makeDesired([project], [key]), makeLive([makeLiveProject('chatbot-prod', { keys: [live] })]), NOW);
     expect(keys(plan)).toMatchObject([{ action: 'adopt', key_id: live.id, reason: 'same_name' }]);
-    // Adopting marks it as delivered to the policy's targets, so it does not rotate at once.
-    expect(keys(plan)[0]!.fields.map((f) => f.field)).toEqual(['managed', 'generation', 'targets']);
+    // Adopting marks it as delivered to the policy's targets, so it does not rotate at once, and owned by the project's team.
+    expect(keys(plan)[0]!.fields.map((f) => f.field)).toEqual(['managed', 'generation', 'targets', 'team']);
+    expect(keys(plan)[0]!.fields.at(-1)).toEqual({ field: 'team', before: null, after: 'chatbot' });
     // The plan speaks groq-rbac's vocabulary: no provider's metadata keys.
     expect(JSON.stringify(plan)).not.toContain('groq-rbac/');
     expect(plan.summary).toMatchObject({ create: 0, adopt: 1 });

@@ -5,7 +5,7 @@ import { deliverToTargets } from '../../app/deliver-to-targets.js';
 import { RefusalError } from '../../core/errors.js';
 import type { GitHubClient } from '../../github/client.js';
 import { summaryLine } from '../../plan/render-lines.js';
-import { isEmptyPlan } from '../../plan/summary.js';
+import { planHasChanges } from '../../plan/summary.js';
 import type { MergedPullRequest } from '../approval.js';
 import { findMergedPullRequest, requireApproval } from '../approval-facts.js';
 import { requireDispatchApproval } from '../dispatch-approval.js';
@@ -57,7 +57,7 @@ export async function applyMode(ctx: ModeContext): Promise<ModeResult> {
     }),
   );
   const { plan } = result;
-  const base = { plan, hasChanges: !isEmptyPlan(plan.summary) };
+  const base = { plan, hasChanges: planHasChanges(plan) };
   const where = approved.pr ? `pull request #${approved.pr.number}` : 'the run';
 
   switch (result.status) {

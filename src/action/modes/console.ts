@@ -30,7 +30,7 @@ export async function consolePlanMode(ctx: ModeContext, desired: DesiredState): 
   const pr = ctx.event.pullRequest;
   const since = pr?.baseSha || null;
   const { runbook, source } = await runbookSince(ctx.inputs.policies, desired, { since, cwd: ctx.cwd }).catch((e: unknown) => {
-    throw e instanceof UserError ? new UserError(`${e.message}; ${shallow}`) : e;
+    throw e instanceof UserError && !(e instanceof RefusalError) ? new UserError(`${e.message}; ${shallow}`) : e;
   });
   const run = runInfo(ctx, pr?.headSha || ctx.event.sha);
   const how = ctx.inputs.requireApproval ? 'Once the code owners of every changed file approve this commit and it is merged' : 'Once this is merged';
@@ -87,7 +87,7 @@ export async function consoleApplyMode(ctx: ModeContext, desired: DesiredState):
   // (after a rebase merge the pushed commit's first parent already holds the earlier commits).
   if (!event.before) throw new RefusalError('the push event has no `before` commit, so what the default branch said before this merge is unknown; no steps were listed');
   const { runbook, source } = await runbookSince(ctx.inputs.policies, desired, { since: event.before, cwd: ctx.cwd }).catch((e: unknown) => {
-    throw e instanceof UserError ? new UserError(`${e.message}; ${shallow}`) : e;
+    throw e instanceof UserError && !(e instanceof RefusalError) ? new UserError(`${e.message}; ${shallow}`) : e;
   });
   if (runbook.fingerprint !== state.fingerprint) {
     ctx.summary.push(renderRunbookMarkdown(runbook, source, { title: `The merge's runbook: not the one reviewed on pull request #${pr.number}, so not listed` }));

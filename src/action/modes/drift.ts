@@ -1,7 +1,8 @@
 import { planOrganization } from '../../app/plan-organization.js';
 import { renderPlanMarkdown } from '../../plan/render-markdown.js';
 import { summaryLine } from '../../plan/render-lines.js';
-import { isEmptyPlan } from '../../plan/summary.js';
+import { withMemberSummary } from '../../plan/render-members.js';
+import { planHasChanges } from '../../plan/summary.js';
 import type { Plan } from '../../plan/types.js';
 import { syncDriftIssue } from '../drift-issue.js';
 import { providerInputs } from '../inputs.js';
@@ -20,7 +21,7 @@ export async function driftMode(ctx: ModeContext): Promise<ModeResult> {
   if (!desired) return { plan: null, hasChanges: false, line: 'The policies do not validate.', failure: invalidMessage(diagnostics, ctx.inputs.policies) };
   const ownership = await loadOwnership(ctx, ctx.event.sha, desired);
   const { plan } = await withSession(ctx, (session) => planOrganization(session, desired, { ownership }));
-  const drifted = !isEmptyPlan(plan.summary);
+  const drifted = planHasChanges(plan);
   ctx.summary.push(renderPlanMarkdown(plan, { budget: 1_000_000 }));
 
   if (ctx.inputs.comment) {
@@ -35,7 +36,7 @@ export async function driftMode(ctx: ModeContext): Promise<ModeResult> {
     if (drifted && outcome.action !== 'none' && outcome.action !== 'closed') ctx.summary.push(`\nTracked in issue #${outcome.number}.\n`);
   }
   if (drifted) ctx.logger.warn(`The organization differs from the policies: ${summaryLine(plan.summary)}`);
-  return { plan, hasChanges: drifted, line: drifted ? `Drift: ${summaryLine(plan.summary)}` : 'No drift: the organization matches the policies.', failure: null };
+  return { plan, hasChanges: drifted, line: drifted ? `Drift: ${withMemberSummary(summaryLine(plan.summary), plan.members)}` : 'No drift: the organization matches the policies.', failure: null };
 }
 
 /** Stable for an unchanged plan and commit, so a daily run does not rewrite the issue for nothing. */

@@ -1,8 +1,9 @@
 import { planOrganization } from '../../app/plan-organization.js';
 import { renderPlanMarkdown } from '../../plan/render-markdown.js';
 import { summaryLine } from '../../plan/render-lines.js';
+import { withMemberSummary } from '../../plan/render-members.js';
 import { blockingRefusals } from '../../plan/safety.js';
-import { isEmptyPlan } from '../../plan/summary.js';
+import { planHasChanges } from '../../plan/summary.js';
 import { invalidCommentParts, planCommentParts } from '../plan-comment.js';
 import { UserError } from '../../core/errors.js';
 import { writeMarkedComments, type WriteResult } from '../pull-request-comment.js';
@@ -48,12 +49,12 @@ export async function planMode(ctx: ModeContext): Promise<ModeResult> {
     ctx.logger.info(`This ${ctx.event.eventName || 'run'} is not a pull request: the plan is in the job summary only.`);
   }
 
-  const empty = isEmptyPlan(plan.summary);
+  const empty = !planHasChanges(plan);
   const refusals = blockingRefusals(plan.refusals, false);
   return {
     plan,
     hasChanges: !empty,
-    line: empty ? 'No changes.' : summaryLine(plan.summary),
+    line: empty ? 'No changes.' : withMemberSummary(summaryLine(plan.summary), plan.members),
     failure: refusals.length > 0 ? `apply would refuse this plan:\n${refusals.map((r) => `  - ${r.message}`).join('\n')}` : null,
   };
 }

@@ -6,7 +6,7 @@ import { RefusalError } from '../../core/errors.js';
 import { escapeMarkdown } from '../../core/sanitize.js';
 import { quote } from '../../plan/render-lines.js';
 import { pendingText as pendingStepText } from '../../plan/render-reason.js';
-import { isEmptyPlan } from '../../plan/summary.js';
+import { planHasChanges } from '../../plan/summary.js';
 import type { Plan } from '../../plan/types.js';
 import { appliedCommentParts } from '../plan-comment.js';
 import type { ModeContext, ModeResult } from './mode.js';
@@ -64,7 +64,7 @@ export async function reconcileMode(ctx: ModeContext): Promise<ModeResult> {
       const { applied, failed, skipped } = report.summary;
       const line = `Reconciled ${applied} rotation step${applied === 1 ? '' : 's'}${failed + skipped > 0 ? `; ${failed} failed, ${skipped} skipped` : ''}${held.length > 0 ? `; ${held.length} left for a reviewed apply` : ''}.`;
       return {
-        plan, hasChanges: !isEmptyPlan(plan.summary), line,
+        plan, hasChanges: planHasChanges(plan), line,
         failure: failed + skipped > 0 ? `reconcile finished with ${failed} failed and ${skipped} skipped step${failed + skipped === 1 ? '' : 's'}: see the log; the next run tries again` : null,
       };
     }

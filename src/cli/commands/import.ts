@@ -12,13 +12,13 @@ import type { Io } from '../io.js';
 export const importHelp = `Usage: groq-rbac import [--provider groq|openai] [--org ID] [--out DIR] [--admins LIST] [--force]
 
 Writes policies that describe an existing organization as it is: org.yaml (provider, organization
-id, model permissions, spend limit and alerts) and one team file per team, holding its projects
-(grouped by name prefix, else teams/imported.yaml) with their model permissions, rate limits, own
-spending (OpenAI) and keys. Keys are written without delivery targets. An OpenAI service account's name is free text: its
-key is written under a policy key name derived from it (made distinct by the key's id where
-another key has that name), and plan adopts the key by that name. Reads the organization once and
-changes nothing in it; \`plan\` right after shows only adoptions of the keys groq-rbac does not
-manage yet.
+id, model permissions, spend limit and alerts, members and their roles, pending invites as members)
+and one team file per team, holding its projects (grouped by name prefix, else teams/imported.yaml)
+with their model permissions, rate limits, own spending (OpenAI), keys and members. Keys are
+written without delivery targets. An OpenAI service account's name is free text: its key is
+written under a policy key name derived from it (made distinct by the key's id where another key
+has that name), and plan adopts the key by that name. Reads the organization once and changes
+nothing in it; \`plan\` right after shows only adoptions of the keys groq-rbac does not manage yet.
 
 Options:
   --provider NAME     groq or openai (default: the provider DIR/org.yaml names, else groq)
@@ -76,7 +76,10 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
       org: path.relative(outDir, path.join(schemas, 'org.schema.json')).split(path.sep).join('/'),
       team: path.relative(path.join(outDir, 'teams'), path.join(schemas, 'team.schema.json')).split(path.sep).join('/'),
     };
-    result = importPolicies(await connection.admin.readLiveState({ concurrency: connection.concurrency }), { admins, schemaRef });
+    const live = await connection.admin.readLiveState({ concurrency: connection.concurrency });
+    // Today's people too (issue 20): members, pending invites and every project's memberships.
+    if (connection.admin.capabilities.members) live.members = await connection.admin.readMembers({ projectIds: live.projects.map((p) => p.id), concurrency: connection.concurrency });
+    result = importPolicies(live, { admins, schemaRef });
   } finally {
     await connection.close();
   }

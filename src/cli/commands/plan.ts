@@ -4,7 +4,7 @@ import { renderPlanJson } from '../../plan/render-json.js';
 import { renderPlanMarkdown } from '../../plan/render-markdown.js';
 import { renderPlanText } from '../../plan/render-text.js';
 import { blockingRefusals } from '../../plan/safety.js';
-import { isEmptyPlan, rotationStepsOnly } from '../../plan/summary.js';
+import { planHasChanges, rotationStepsOnly } from '../../plan/summary.js';
 import type { Plan } from '../../plan/types.js';
 import { ORG_OPTIONS, orgOptionsHelp, parseCommandArgs } from '../args.js';
 import { connect } from '../connect.js';
@@ -68,5 +68,5 @@ export async function planCommand(argv: string[], io: Io): Promise<number> {
     io.err(`Saved the plan to ${values.out}; apply exactly it with \`groq-rbac apply --plan ${values.out}\`.\n`);
   }
   if (blockingRefusals(plan.refusals, Boolean(values.force)).length > 0) return 1;
-  return values['detailed-exitcode'] && !isEmptyPlan(plan.summary) ? 2 : 0;
+  return values['detailed-exitcode'] && planHasChanges(plan) ? 2 : 0;
 }

@@ -4,6 +4,7 @@ import type {
   ModelPermissionsInput, Organization, Project, ProjectApiKey, RateLimit, RateLimitHeaders, RateLimitValues, SpendAlert, SpendAlertInput,
   SpendLimit, UpdateKeyInput, UsageQuery, UsageResult,
 } from './wire.js';
+import type { Invite, InviteInput, ProjectUser, User } from './wire.js';
 
 /** A create's answer: `replayed` when the contract says it replays an earlier create (`idempotent-replayed: true`). */
 export interface Created<T> {
@@ -57,4 +58,21 @@ export interface GroqAdmin {
 
   /** The organization's clock (Unix seconds) as last observed, or null before any response. */
   observedNow(): number | null;
+}
+
+// Members (contract v2.1), merged into GroqAdmin above (declaration merging).
+export interface GroqAdmin {
+  listUsers(): Promise<User[]>;
+  updateUser(userId: string, role: string): Promise<User>;
+  deleteUser(userId: string): Promise<void>;
+  listInvites(): Promise<Invite[]>;
+  getInvite(inviteId: string): Promise<Invite>;
+  /** The Idempotency-Key makes a retried send answer the first invite instead of a second. */
+  createInvite(input: InviteInput, idempotencyKey: string): Promise<Created<Invite>>;
+  deleteInvite(inviteId: string): Promise<void>;
+  listProjectUsers(projectId: string): Promise<ProjectUser[]>;
+  getProjectUser(projectId: string, userId: string): Promise<ProjectUser>;
+  addProjectUser(projectId: string, input: { user_id: string; role: string }): Promise<ProjectUser>;
+  updateProjectUser(projectId: string, userId: string, role: string): Promise<ProjectUser>;
+  deleteProjectUser(projectId: string, userId: string): Promise<void>;
 }

@@ -3,6 +3,7 @@ import type {
   ModelPermissionsInput, Organization, Project, ProjectApiKey, RateLimit, RateLimitHeaders, RateLimitValues, SpendAlert, SpendAlertInput,
   SpendLimit, UpdateKeyInput, UsageQuery, UsageResult,
 } from './wire.js';
+import type { Invite, InviteInput, ProjectUser, User } from './wire.js';
 import { UserError } from '../../core/errors.js';
 import { Interner } from '../../core/intern.js';
 import { silentLogger, type Logger } from '../../core/log.js';
@@ -220,6 +221,56 @@ export class GroqClient implements GroqAdmin {
 
   listAuditLogs(query: AuditLogQuery): Promise<AuditLog[]> {
     return this.collect(this.pages<AuditLog>('/organization/audit_logs', { 'effective_at[gte]': query.effective_at_gte, event_types: query.event_types }));
+  }
+
+  // --- Members (contract v2.1). Role updates send the role itself, so sending one twice is harmless.
+  listUsers(): Promise<User[]> {
+    return this.collect(this.pages<User>('/organization/users'));
+  }
+
+  updateUser(userId: string, role: string): Promise<User> {
+    return this.call({ method: 'POST', path: `/organization/users/${enc(userId)}`, body: { role }, retrySafe: true });
+  }
+
+  async deleteUser(userId: string): Promise<void> {
+    await this.call({ method: 'DELETE', path: `/organization/users/${enc(userId)}` });
+  }
+
+  listInvites(): Promise<Invite[]> {
+    return this.collect(this.pages<Invite>('/organization/invites'));
+  }
+
+  getInvite(inviteId: string): Promise<Invite> {
+    return this.call({ method: 'GET', path: `/organization/invites/${enc(inviteId)}` });
+  }
+
+  createInvite(input: InviteInput, idempotencyKey: string): Promise<Created<Invite>> {
+    return this.create('/organization/invites', input, idempotencyKey);
+  }
+
+  async deleteInvite(inviteId: string): Promise<void> {
+    await this.call({ method: 'DELETE', path: `/organization/invites/${enc(inviteId)}` });
+  }
+
+  listProjectUsers(projectId: string): Promise<ProjectUser[]> {
+    return this.collect(this.pages<ProjectUser>(`${projectPath(projectId)}/users`));
+  }
+
+  getProjectUser(projectId: string, userId: string): Promise<ProjectUser> {
+    return this.call({ method: 'GET', path: `${projectPath(projectId)}/users/${enc(userId)}` });
+  }
+
+  // Retry-safe in effect: a second send is refused as a member already, and the provider reads the membership then.
+  addProjectUser(projectId: string, input: { user_id: string; role: string }): Promise<ProjectUser> {
+    return this.call({ method: 'POST', path: `${projectPath(projectId)}/users`, body: input, retrySafe: true });
+  }
+
+  updateProjectUser(projectId: string, userId: string, role: string): Promise<ProjectUser> {
+    return this.call({ method: 'POST', path: `${projectPath(projectId)}/users/${enc(userId)}`, body: { role }, retrySafe: true });
+  }
+
+  async deleteProjectUser(projectId: string, userId: string): Promise<void> {
+    await this.call({ method: 'DELETE', path: `${projectPath(projectId)}/users/${enc(userId)}` });
   }
 
   /** With an inference key, the cheapest authenticated call: how a new key is verified. Without one, with the admin key. */

@@ -31,6 +31,12 @@ export const METADATA = {
    */
   claimedAt: 'groq-rbac/claimed_at',
   discardedAt: 'groq-rbac/discarded_at',
+  /**
+   * The live owner mark (KeyMarks.team): the team whose file had the key's project when an approved
+   * apply made, adopted or moved the key. A plan refuses a project whose keys carry another team's
+   * mark unless org.yaml grants the move (plan/project-ownership.ts).
+   */
+  team: 'groq-rbac/team',
 } as const;
 
 /**
@@ -56,7 +62,7 @@ export const LIMIT_TO_CONTRACT: Record<(typeof GROQ_LIMIT_FIELDS)[number], RateL
 export function decodeMarks(metadata: Readonly<Record<string, string>>, createdAt: number): KeyMarks | null {
   const key = metadata[METADATA.key];
   if (key === undefined) return null;
-  const [trigger, claimed, discarded] = [metadata[METADATA.trigger], metadata[METADATA.claimedAt], metadata[METADATA.discardedAt]];
+  const [trigger, claimed, discarded, team] = [metadata[METADATA.trigger], metadata[METADATA.claimedAt], metadata[METADATA.discardedAt], metadata[METADATA.team]];
   const marks: KeyMarks = {
     key,
     generation: Number.parseInt(metadata[METADATA.generation] ?? '1', 10) || 1,
@@ -69,6 +75,8 @@ export function decodeMarks(metadata: Readonly<Record<string, string>>, createdA
   // Only their presence counts (apply-change.ts): an unreadable time is still a claim or a discard.
   if (claimed !== undefined) marks.claimed_at = timeOr0(claimed);
   if (discarded !== undefined) marks.discarded_at = timeOr0(discarded);
+  // An empty value is no mark: what a release before owner marks never wrote, and nobody can own.
+  if (team !== undefined && team !== '') marks.team = team;
   return marks;
 }
 
@@ -83,9 +91,11 @@ const timeOr0 = (raw: string): number => (Number.isFinite(Number(raw)) ? Number(
 
 /**
  * A new generation's metadata, entry for entry as groq-rbac has always written it (the body of a
- * create under one Idempotency-Key must not change between releases, or a retry across an upgrade
- * is refused as `idempotency_key_reused`): key, protect (only when set), generation, targets,
- * trigger (raw, when set), delivered_at (`DELIVERED_ON_CREATE` for a generation with no target).
+ * create under one Idempotency-Key should not change between releases: a retry across an upgrade
+ * with another body is `idempotency_key_reused`, which createKey reads as another run's create):
+ * key, protect (only when set), generation, targets, trigger (raw, when set), delivered_at
+ * (`DELIVERED_ON_CREATE` for a generation with no target), then team (the owner mark, when given;
+ * added last, by the release that introduced it).
  */
 export function encodeNewMarks(marks: KeyMarksWrite): Record<string, string> {
   const metadata: Record<string, string> = { [METADATA.key]: marks.key };
@@ -94,6 +104,7 @@ export function encodeNewMarks(marks: KeyMarksWrite): Record<string, string> {
   metadata[METADATA.targets] = marks.targets ?? '';
   if (marks.trigger) metadata[METADATA.trigger] = marks.trigger;
   if (marks.delivered_at !== null) metadata[METADATA.deliveredAt] = marks.delivered_at === DELIVERED_WHEN_CREATED ? DELIVERED_ON_CREATE : String(marks.delivered_at);
+  if (marks.team) metadata[METADATA.team] = marks.team;
   return metadata;
 }
 
@@ -109,5 +120,6 @@ export function encodeMarkUpdate(marks: Partial<KeyMarksWrite>): Record<string, 
   if (marks.delivered_at !== undefined) metadata[METADATA.deliveredAt] = marks.delivered_at === DELIVERED_WHEN_CREATED ? DELIVERED_ON_CREATE : time(marks.delivered_at);
   if (marks.claimed_at !== undefined) metadata[METADATA.claimedAt] = time(marks.claimed_at);
   if (marks.discarded_at !== undefined) metadata[METADATA.discardedAt] = time(marks.discarded_at);
+  if (marks.team !== undefined) metadata[METADATA.team] = marks.team;
   return metadata;
 }

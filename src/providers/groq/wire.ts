@@ -190,3 +190,46 @@ export interface ChatCompletion {
   model: string;
   usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
 }
+
+// --- Members (contract v2.1): OpenAI's shapes with Groq's three roles (all assumed for Groq).
+
+export interface User {
+  object: 'organization.user';
+  /** `user_…`. */
+  id: string;
+  name: string;
+  email: string;
+  /** `owner` | `developer` | `reader`. */
+  role: string;
+  added_at: number;
+}
+
+/** The contract's invite has no `projects` (OpenAI's has): what an invite carries is not read back. */
+export interface Invite {
+  object: 'organization.invite';
+  /** `invite-…`. */
+  id: string;
+  email: string;
+  role: string;
+  status: 'pending' | 'accepted' | 'expired';
+  invited_at: number;
+  expires_at: number | null;
+  accepted_at: number | null;
+  projects?: { id: string; role: string }[];
+}
+
+export interface InviteInput {
+  email: string;
+  role: string;
+  projects?: { id: string; role: string }[];
+}
+
+/** `id` is the user's. */
+export interface ProjectUser {
+  object: 'organization.project.user';
+  id: string;
+  name: string;
+  email: string;
+  role: string;
+  added_at: number;
+}

@@ -9,10 +9,12 @@ import { canonicalJson } from '../../core/canonical-json.js';
 import type { AuditEvent, CostRow, DomainLimitSet, DomainLiveState, DomainModelRule, LiveKey, LiveLimit, LiveSpending, UsageRow } from '../../core/domain.js';
 import { isNotFound, ProviderError } from '../../core/errors.js';
 import { usdToCents } from '../../core/money.js';
-import type { Capabilities, CreatedKey, KeyMarksWrite, KeyRef, ProviderAdmin, SpendScope, UsageQuery } from '../../core/provider.js';
+import type { LiveMembers } from '../../core/members.js';
+import type { Capabilities, CreatedKey, InviteInput, KeyMarksWrite, KeyRef, ProviderAdmin, SpendScope, UsageQuery } from '../../core/provider.js';
 import type { GroqAdmin } from './admin.js';
 import { GROQ_CAPABILITIES } from './capabilities.js';
 import { GroqApiError } from './errors.js';
+import { addProjectUser, readGroqMembers, sendInvite } from './members.js';
 import { encodeMarkUpdate, encodeNewMarks, LIMIT_TO_CONTRACT } from './metadata.js';
 import { decodeKey, decodeLimit, decodeSpending, readLiveState } from './read.js';
 import type { AuditLog, BucketWidth, ModelPermissionsInput, RateLimitValues, SpendAlertInput } from './wire.js';
@@ -31,7 +33,7 @@ export class GroqProvider implements ProviderAdmin {
     readonly admin: GroqAdmin & { close?(): Promise<void> },
   ) {}
 
-  readLiveState(options: { concurrency?: number; onObserved?: (now: number) => void } = {}): Promise<DomainLiveState> {
+  readLiveState(options: { concurrency?: number; onObserved?: (now: number) => void; keyNames?: readonly string[] } = {}): Promise<DomainLiveState> {
     const { onObserved, ...rest } = options;
     return readLiveState(onObserved ? watchFirstAnswer(this.admin, onObserved) : this.admin, rest);
   }
@@ -203,6 +205,39 @@ export class GroqProvider implements ProviderAdmin {
 
   async auditEvents(query: { since: number }): Promise<AuditEvent[]> {
     return (await this.admin.listAuditLogs({ effective_at_gte: query.since })).map(auditEvent);
+  }
+
+  // --- Members (contract v2.1; members.ts).
+  readMembers(options: { projectIds: readonly string[]; concurrency?: number }): Promise<LiveMembers> {
+    return readGroqMembers(this.admin, options);
+  }
+
+  invite(input: InviteInput, identity: string): Promise<{ id: string }> {
+    return sendInvite(this.admin, input, identity);
+  }
+
+  async cancelInvite(inviteId: string): Promise<void> {
+    await this.admin.deleteInvite(inviteId);
+  }
+
+  async setMemberRole(userId: string, role: string): Promise<void> {
+    await this.admin.updateUser(userId, role);
+  }
+
+  async removeMember(userId: string): Promise<void> {
+    await this.admin.deleteUser(userId);
+  }
+
+  addProjectMember(projectId: string, userId: string, role: string): Promise<void> {
+    return addProjectUser(this.admin, projectId, userId, role);
+  }
+
+  async setProjectMemberRole(projectId: string, userId: string, role: string): Promise<void> {
+    await this.admin.updateProjectUser(projectId, userId, role);
+  }
+
+  async removeProjectMember(projectId: string, userId: string): Promise<void> {
+    await this.admin.deleteProjectUser(projectId, userId);
   }
 
   /** `GET /openai/v1/models` with the new key: the cheapest authenticated call. */

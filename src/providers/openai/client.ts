@@ -73,6 +73,18 @@ export class OpenAiClient {
     return this.lastServerTime;
   }
 
+  /**
+   * Whether an admin key list's `redacted_value` (`sk-admin...xyz`, only shown by example in the
+   * SDK) can be this client's key: its shown start and end are the key's own. The key stays here.
+   */
+  couldBeOwnKey(redacted: string): boolean {
+    const cut = redacted.indexOf('...');
+    if (cut < 0) return false;
+    const start = redacted.slice(0, cut);
+    const end = redacted.slice(cut + 3);
+    return start.length + end.length >= 4 && this.adminKey.length > start.length + end.length && this.adminKey.startsWith(start) && this.adminKey.endsWith(end);
+  }
+
   async call<T>(options: CallOptions): Promise<T> {
     const path = options.path;
     const bearer = options.bearer ?? this.adminKey;

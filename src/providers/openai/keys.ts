@@ -116,7 +116,7 @@ export class KeyWriter {
     const nonce = current?.nonce ?? nonceFor(`adopt:${handle}`);
     const base: KeyMarks = current?.marks ?? { key: marks.key ?? raw, generation: 1, trigger: null, delivered_at: null, targets: null, protect: false };
     const next: KeyMarks = { ...base, ...stored(marks) } as KeyMarks;
-    for (const f of ['claimed_at', 'discarded_at'] as const) if (next[f] === null) delete next[f];
+    for (const f of ['claimed_at', 'discarded_at', 'team'] as const) if (next[f] === null) delete next[f];
     const name = encodeName(next, nonce);
     await this.client.call<WireServiceAccount>({ method: 'POST', path: `${accountsPath(projectId)}/${enc(handle)}`, body: { name }, retrySafe: true });
     this.names.set(handle, name);

@@ -5,12 +5,14 @@
  */
 import type { AuditEvent, CostRow, DomainLimitSet, DomainLiveState, DomainModelRule, LiveKey, LiveLimit, LiveSpending, UsageRow } from '../../core/domain.js';
 import { PROVIDER_CAPABILITIES } from '../../core/capabilities.js';
-import type { Capabilities, CreatedKey, KeyMarksWrite, KeyRef, ProviderAdmin, SpendScope, UsageQuery } from '../../core/provider.js';
+import type { LiveMembers } from '../../core/members.js';
+import type { Capabilities, CreatedKey, InviteInput, KeyMarksWrite, KeyRef, ProviderAdmin, SpendScope, UsageQuery } from '../../core/provider.js';
 import { auditEvents, costs, usage } from './activity.js';
 import { keyLookup } from './bookkeeping.js';
 import { enc, OpenAiClient, projectPath, type OpenAiClientOptions } from './client.js';
 import { ProviderError } from './errors.js';
 import { KeyWriter } from './keys.js';
+import { OpenAiMembers } from './members.js';
 import { limitFrom, listProjectKeys, liveKeyFrom, readOpenAiState, readSpending, type KeySeen, type ReadOptions } from './read.js';
 import type { WireProject, WireProjectApiKey, WireRateLimit } from './wire.js';
 import { Writer } from './write.js';
@@ -29,6 +31,7 @@ export class OpenAiProvider implements ProviderAdmin {
   readonly client: OpenAiClient;
   private readonly keys: KeyWriter;
   private readonly writer: Writer;
+  private readonly members: OpenAiMembers;
   private keyNames: readonly string[];
   private lookup: ReadonlyMap<string, string>;
 
@@ -37,6 +40,7 @@ export class OpenAiProvider implements ProviderAdmin {
     const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
     this.keys = new KeyWriter(this.client, { sleep, ...(options.baseDelayMs !== undefined ? { baseDelayMs: options.baseDelayMs } : {}), ...(options.maxDelayMs !== undefined ? { maxDelayMs: options.maxDelayMs } : {}) });
     this.writer = new Writer(this.client, sleep);
+    this.members = new OpenAiMembers(this.client, sleep);
     this.keyNames = options.keyNames ?? [];
     this.lookup = keyLookup(this.keyNames);
     this.keys.lister = (projectId) => this.listKeys(projectId);
@@ -48,7 +52,7 @@ export class OpenAiProvider implements ProviderAdmin {
     this.keys.known.set(key.id, { created_at: key.created_at, redacted_value: key.redacted_value, last_used_at: key.last_used_at });
   };
 
-  /** `keyNames` here (a proposal for the port) replaces the constructor's for this and later reads. */
+  /** `keyNames` (the port's) replaces the constructor's for this and later reads. */
   readLiveState(options: { concurrency?: number; onObserved?: (now: number) => void; keyNames?: readonly string[] } = {}): Promise<DomainLiveState> {
     if (options.keyNames) {
       this.keyNames = options.keyNames;
@@ -142,6 +146,32 @@ export class OpenAiProvider implements ProviderAdmin {
   auditEvents(query: { since: number }): Promise<AuditEvent[]> {
     const keyOf = new Map([...this.keys.accounts].map(([key, account]) => [account, key]));
     return auditEvents(this.client, query, (account) => keyOf.get(account));
+  }
+
+  // --- Users, invites, project users (issue 20; members.ts).
+  readMembers(options: { projectIds: readonly string[]; concurrency?: number }): Promise<LiveMembers> {
+    return this.members.read(options);
+  }
+  invite(input: InviteInput, _identity: string): Promise<{ id: string }> {
+    return this.members.invite(input);
+  }
+  cancelInvite(inviteId: string): Promise<void> {
+    return this.members.cancelInvite(inviteId);
+  }
+  setMemberRole(userId: string, role: string): Promise<void> {
+    return this.members.setRole(userId, role);
+  }
+  removeMember(userId: string): Promise<void> {
+    return this.members.remove(userId);
+  }
+  addProjectMember(projectId: string, userId: string, role: string): Promise<void> {
+    return this.members.addToProject(projectId, userId, role);
+  }
+  setProjectMemberRole(projectId: string, userId: string, role: string): Promise<void> {
+    return this.members.setProjectRole(projectId, userId, role);
+  }
+  removeProjectMember(projectId: string, userId: string): Promise<void> {
+    return this.members.removeFromProject(projectId, userId);
   }
 
   /** `GET /models` with the new key: the cheapest call it can make. */

@@ -133,3 +133,38 @@ export interface WireAuditLog {
   } | null;
   [details: string]: unknown;
 }
+
+// --- Users, invites, project users (issue 20; docs/openai-admin-api.md "Users, invites, project users").
+
+/** `GET /organization/users` items (SDK `users/users.ts`): role `owner` | `reader`. */
+export interface WireUser {
+  id: string;
+  name?: string;
+  email: string;
+  role: string;
+  added_at?: number;
+}
+
+/** `GET /organization/invites` items (SDK `invites.ts`; the spec names the sending time `invited_at`, the SDK `created_at`). */
+export interface WireInvite {
+  id: string;
+  email: string;
+  role: string;
+  status: 'accepted' | 'expired' | 'pending';
+  expires_at?: number | null;
+  projects?: { id: string; role: string }[];
+}
+
+/** `GET …/projects/{id}/users` items (SDK `projects/users/users.ts`): `id` is the user's; role `owner` | `member`. */
+export interface WireProjectUser {
+  id: string;
+  email: string;
+  role: string;
+}
+
+/** `GET /organization/admin_api_keys` items (SDK `admin-api-keys.ts`): `owner` is whose the key is. */
+export interface WireAdminApiKey {
+  id: string;
+  redacted_value?: string;
+  owner?: { type?: string; id?: string; role?: string };
+}

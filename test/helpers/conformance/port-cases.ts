@@ -7,7 +7,7 @@
 import { expect } from 'vitest';
 import type { DomainLiveState } from '../../../src/core/domain.js';
 import { ProviderError } from '../../../src/core/errors.js';
-import { triggerMark } from '../../../src/core/marks.js';
+import { hashedTeamMark, isTeamMark, triggerMark } from '../../../src/core/marks.js';
 import { DELIVERED_WHEN_CREATED, type KeyMarksWrite, type ProviderAdmin } from '../../../src/core/provider.js';
 import { containsKeyValue } from '../../../src/core/redact.js';
 
@@ -131,6 +131,41 @@ export const portCases: PortCase[] = [
       expect(delivered).toMatchObject({ id: key.id, name: renamed, marks: { key: 'web', delivered_at: 1_795_000_002, protect: false } });
       expect((await admin.listKeys(projectId)).map((k) => k.name)).toEqual([renamed]);
       expect((await admin.getKey(projectId, key.id))?.marks).toEqual(delivered.marks);
+    },
+  },
+  {
+    name: 'the live owner mark: written on create, read back, rewritten by an update (a granted move), and kept by other writes',
+    run: async ({ admin }) => {
+      const { id: projectId } = await admin.createProject('p', 'identity-p');
+      const created = await admin.createKey(projectId, { name: 'web', marks: marks({ team: 'finance' }) }, 'identity-key-team');
+      expect(created.key.marks?.team).toBe('finance');
+      const read = async () => (await admin.listKeys(projectId)).find((k) => k.id === created.key.id)!.marks;
+      expect(await read()).toMatchObject({ key: 'web', team: 'finance' });
+      expect(projectOf(await admin.readLiveState(), projectId)!.keys.map((k) => k.marks?.team)).toEqual(['finance']);
+      const moved = await admin.updateMarks(projectId, created.key, { team: 'chatbot' });
+      expect(moved.marks).toMatchObject({ key: 'web', generation: 1, targets: '7a1f0c3e9b2d4856', team: 'chatbot' });
+      // Another mark's write leaves the owner mark as it is.
+      const delivered = await admin.updateMarks(projectId, { id: created.key.id }, { delivered_at: 1_795_000_002 });
+      expect(delivered.marks).toMatchObject({ team: 'chatbot', delivered_at: 1_795_000_002 });
+      expect(await read()).toMatchObject({ team: 'chatbot', delivered_at: 1_795_000_002 });
+      // A key made without one (an older groq-rbac) reads without one.
+      const older = await admin.createKey(projectId, { name: 'old', marks: marks({ key: 'old' }) }, 'identity-key-old');
+      expect(older.key.marks?.team ?? null).toBeNull();
+      expect((await admin.getKey(projectId, older.key.id))?.marks?.team ?? null).toBeNull();
+    },
+  },
+  {
+    name: 'a long team name next to a long key name still round-trips as a mark that names the team',
+    run: async ({ admin }) => {
+      const { id: projectId } = await admin.createProject('p', 'identity-p');
+      const team = 'platform-infrastructure-and-reliability-engineering-emea-'.padEnd(63, 'x');
+      const key = 'k'.repeat(60);
+      const created = await admin.createKey(projectId, { name: key, marks: marks({ key, team, trigger: 'rotated', protect: true }) }, 'identity-key-long-team');
+      const mark = (await admin.getKey(projectId, created.key.id))?.marks?.team;
+      // Either form: the name (key metadata), or its hashed form where the name has no room (core/marks.ts).
+      expect(mark === team || mark === hashedTeamMark(team)).toBe(true);
+      expect(isTeamMark(mark!, team)).toBe(true);
+      expect(isTeamMark(mark!, 'chatbot')).toBe(false);
     },
   },
   {

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { KeyMarks } from '../../../src/core/domain.js';
 import { InternalError } from '../../../src/core/errors.js';
+import { hashedTeamMark, isTeamMark } from '../../../src/core/marks.js';
 import { MAX_NAME_LENGTH, decodeName, encodeName, hashedKey, keyLookup, nonceFor, triggerMark } from '../../../src/providers/openai/bookkeeping.js';
 
 // Policy key names: schemas/team.schema.json `^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`.
@@ -9,16 +10,26 @@ const keyChar = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQR
 const alnum = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'.split(''));
 const keyName = fc.tuple(alnum, fc.array(keyChar, { maxLength: 63 })).map(([a, rest]) => a + rest.join(''));
 const hex = (n: number) => fc.array(fc.constantFrom(...'0123456789abcdef'.split('')), { minLength: n, maxLength: n }).map((a) => a.join(''));
+// Team names: schemas/team.schema.json `^[a-z0-9][a-z0-9-]{0,62}$`.
+const teamChar = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789-'.split(''));
+const teamName = fc.tuple(fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789'.split('')), fc.array(teamChar, { maxLength: 62 })).map(([a, rest]) => a + rest.join(''));
+// The bounds the name has room for: generations to 999,999, times below 36^7 (the year 4453).
+const MAX_TIME = 36 ** 7 - 1;
 const marksArb: fc.Arbitrary<KeyMarks> = fc.record({
   key: keyName,
-  generation: fc.oneof(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 999_999_999 })),
+  generation: fc.oneof(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 999_999 })),
   trigger: fc.option(hex(16), { nil: null }),
-  delivered_at: fc.option(fc.oneof(fc.constant(0), fc.integer({ min: 1_600_000_000, max: 2_100_000_000 }), fc.integer({ min: 0, max: 36 ** 8 - 1 })), { nil: null }),
+  delivered_at: fc.option(fc.oneof(fc.constant(0), fc.integer({ min: 1_600_000_000, max: 2_100_000_000 }), fc.integer({ min: 0, max: MAX_TIME })), { nil: null }),
   targets: fc.option(hex(16), { nil: null }),
   protect: fc.boolean(),
 }).chain((m) =>
-  fc.record({ claimed: fc.option(fc.integer({ min: 0, max: 36 ** 8 - 1 }), { nil: undefined }), discarded: fc.option(fc.integer({ min: 0, max: 36 ** 8 - 1 }), { nil: undefined }) }).map(({ claimed, discarded }) => ({
+  fc.record({
+    claimed: fc.option(fc.integer({ min: 0, max: MAX_TIME }), { nil: undefined }),
+    discarded: fc.option(fc.integer({ min: 0, max: MAX_TIME }), { nil: undefined }),
+    team: fc.option(teamName, { nil: undefined }),
+  }).map(({ claimed, discarded, team }) => ({
     ...m,
+    ...(team !== undefined ? { team } : {}),
     ...(claimed !== undefined ? { claimed_at: claimed } : {}),
     ...(discarded !== undefined ? { discarded_at: discarded } : {}),
   })),
@@ -43,6 +54,35 @@ describe('service account names carry the marks', () => {
     expect(decodeName(longName, ['other'])).toMatchObject({ hashed: true, marks: { key: hashedKey(long) } });
   });
 
+  it('the owner mark: the team by name while it fits, else hashed (before the key is); every mark at its largest is exactly 128', () => {
+    const marks: KeyMarks = { key: 'chatbot-prod', generation: 3, trigger: null, delivered_at: 1_717_000_000, targets: '0123456789abcdef', protect: false, team: 'chatbot' };
+    const name = encodeName(marks, 'a1b2c3d4');
+    expect(name).toBe(`grbac1 chatbot-prod g3 d${(1_717_000_000).toString(36)} x0123456789abcdef ochatbot na1b2c3d4`);
+    expect(decodeName(name)).toEqual({ marks, nonce: 'a1b2c3d4', hashed: false });
+
+    // A long team beside a long key: the team goes hashed first, and the key keeps its name.
+    const team = 'platform-infrastructure-and-reliability-engineering-emea-'.padEnd(63, 'x');
+    const key = 'payments-reconciliation-eu-west-1';
+    const hashedTeam = encodeName({ ...marks, key, team }, 'a1b2c3d4');
+    expect(hashedTeam).toBe(`grbac1 ${key} g3 d${(1_717_000_000).toString(36)} x0123456789abcdef o${hashedTeamMark(team)} na1b2c3d4`);
+    expect(hashedTeamMark(team)).toMatch(/^~[0-9a-f]{8}$/);
+    const read = decodeName(hashedTeam)!;
+    expect(read.marks.team).toBe(hashedTeamMark(team));
+    expect(isTeamMark(read.marks.team!, team)).toBe(true);
+    expect(isTeamMark(read.marks.team!, 'chatbot')).toBe(false);
+    expect(encodeName(read.marks, read.nonce)).toBe(hashedTeam);
+
+    // Everything at once, at the bounds: the key and the team hashed, and it fits exactly.
+    const longKey = 'k'.repeat(64);
+    const worst: KeyMarks = { key: longKey, generation: 999_999, trigger: 'f'.repeat(16), delivered_at: MAX_TIME, targets: 'e'.repeat(16), protect: true, team, claimed_at: MAX_TIME, discarded_at: MAX_TIME };
+    const full = encodeName(worst, 'a1b2c3d4');
+    expect(full.length).toBe(MAX_NAME_LENGTH);
+    expect(full.split(' ')[1]).toBe(hashedKey(longKey));
+    expect(decodeName(full, [longKey])).toEqual({ marks: { ...worst, team: hashedTeamMark(team) }, nonce: 'a1b2c3d4', hashed: true });
+    // A name without an owner mark (an older release's) reads as before: no team.
+    expect(decodeName('grbac1 k g1 n00000000')!.marks).not.toHaveProperty('team');
+  });
+
   it('delivered on create is d0', () => {
     const name = encodeName({ key: 'k', generation: 1, trigger: null, delivered_at: 0, targets: null, protect: false }, '00000000');
     expect(name).toBe('grbac1 k g1 d0 n00000000');
@@ -51,7 +91,7 @@ describe('service account names carry the marks', () => {
 
   it('refuses marks no policy can produce', () => {
     const ok: KeyMarks = { key: 'k', generation: 1, trigger: null, delivered_at: null, targets: null, protect: false };
-    for (const bad of [{ key: 'has space' }, { key: '' }, { generation: 0 }, { generation: 1.5 }, { trigger: 'raw trigger' }, { targets: 'abc' }, { delivered_at: -1 }]) {
+    for (const bad of [{ key: 'has space' }, { key: '' }, { generation: 0 }, { generation: 1.5 }, { generation: 1_000_000 }, { trigger: 'raw trigger' }, { targets: 'abc' }, { delivered_at: -1 }, { delivered_at: 36 ** 7 }, { team: 'Has Caps' }, { team: '~abc' }, { team: '' }]) {
       expect(() => encodeName({ ...ok, ...bad }, '00000000')).toThrow(InternalError);
     }
     expect(() => encodeName(ok, 'nonce')).toThrow(InternalError);
@@ -63,7 +103,9 @@ describe('service account names carry the marks', () => {
         const name = encodeName(marks, nonce);
         expect(name.length).toBeLessThanOrEqual(MAX_NAME_LENGTH);
         const decoded = decodeName(name, keyLookup([marks.key]));
-        expect(decoded).toEqual({ marks, nonce, hashed: name.split(' ')[1] !== marks.key });
+        // A team that did not fit is read back hashed; the plan compares either form (isTeamMark).
+        const team = typeof marks.team !== 'string' || name.includes(` o${marks.team} `) ? marks.team : hashedTeamMark(marks.team);
+        expect(decoded).toEqual({ marks: team === undefined ? marks : { ...marks, team }, nonce, hashed: name.split(' ')[1] !== marks.key });
         // Without the lookup it is still read as managed, and re-encodes to the same name.
         const bare = decodeName(name)!;
         expect(encodeName(bare.marks, bare.nonce)).toBe(name);
@@ -78,7 +120,7 @@ describe('service account names carry the marks', () => {
       fc.string({ maxLength: 12 }),
       hex(8).map((h) => `n${h}`),
       hex(16).map((h) => `t${h}`),
-      fc.constantFrom('c0', 'cabc', 'z0', 'zq1'),
+      fc.constantFrom('c0', 'cabc', 'z0', 'zq1', 'ochatbot', 'o~0123abcd', 'o~0123', 'oChat', 'o-x'),
       hex(16).map((h) => `x${h}`),
       keyName,
     );
