@@ -220,6 +220,9 @@ describe('the OpenAI organization end to end', () => {
     expect((await cli('apply', '--policies', 'policies', ...at(), '--yes')).code).toBe(0);
     const value = read('.secrets/app/web.key').trim();
     for (let i = 0; i < 3; i++) expect(await infer(value)).toBe(200);
+    // A report ends at the organization's clock: traffic of that very minute's first second would be
+    // a bucket starting at the end. Read a minute later, as a scheduled report would.
+    await advance(61);
     const r = await cli('usage', '--policies', 'policies', ...at(), '--format', 'json', '--by', 'key');
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout);
