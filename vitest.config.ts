@@ -8,6 +8,7 @@ import { defineConfig } from 'vitest/config';
  */
 const BUNDLE_TESTS = [
   'test/integration/action.test.ts',
+  'test/integration/action-openai.test.ts',
   'test/integration/cli-commands.test.ts',
   'test/integration/sandbox-process.test.ts',
   'test/security/mkdir.test.ts',

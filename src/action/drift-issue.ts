@@ -1,7 +1,8 @@
 import type { GitHubClient } from '../github/client.js';
 
 export const DRIFT_LABEL = 'groq-rbac-drift';
-const DRIFT_TITLE = 'groq-rbac: the Groq organization differs from the policies';
+/** `Groq`, `OpenAI`: whose organization it is (the issue is found by its label, never by its title). */
+export const driftTitle = (providerTitle: string) => `groq-rbac: the ${providerTitle} organization differs from the policies`;
 
 export interface DriftTarget {
   owner: string;
@@ -30,13 +31,13 @@ export async function findDriftIssue(github: GitHubClient, target: DriftTarget):
  * One issue tracks drift: opened when the organization first differs, its body kept up to date
  * while it does, closed with a comment once it no longer does.
  */
-export async function syncDriftIssue(github: GitHubClient, target: DriftTarget, input: { drifted: boolean; body: string; closingComment: string }): Promise<DriftOutcome> {
+export async function syncDriftIssue(github: GitHubClient, target: DriftTarget, input: { drifted: boolean; body: string; closingComment: string; providerTitle?: string }): Promise<DriftOutcome> {
   const issue = await findDriftIssue(github, target);
   const base = { owner: target.owner, repo: target.repo };
   if (input.drifted) {
     if (!issue) {
       // GitHub creates a label named on a new issue if the repository has none of that name.
-      const { data } = await github.rest.issues.create({ ...base, title: DRIFT_TITLE, body: input.body, labels: [DRIFT_LABEL] });
+      const { data } = await github.rest.issues.create({ ...base, title: driftTitle(input.providerTitle ?? 'Groq'), body: input.body, labels: [DRIFT_LABEL] });
       return { action: 'opened', number: data.number, url: data.html_url };
     }
     if (issue.body === input.body) return { action: 'unchanged', number: issue.number, url: issue.url };

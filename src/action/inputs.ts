@@ -1,6 +1,7 @@
 import { UserError } from '../core/errors.js';
 import { checkSecureUrl } from '../core/secure-url.js';
-import { DEFAULT_BASE_URL } from '../providers/groq/client.js';
+import { capabilitiesFor, PROVIDER_NAMES, PROVIDER_TITLES, type ProviderName } from '../core/capabilities.js';
+import { providerFor } from '../providers/index.js';
 import type { EventContext } from './context.js';
 import { MIN_SIGNING_KEY_LENGTH } from './plan-signature.js';
 import { ACTIONS_BOT, type CommentAuthor } from './pull-request-comment.js';
@@ -11,6 +12,8 @@ export type Mode = (typeof MODES)[number];
 export interface ActionInputs {
   mode: Mode;
   policies: string;
+  /** org.yaml's `provider:`: which admin API `adminKey` and `baseUrl` are for; absent: groq. */
+  provider?: string;
   adminKey: string;
   baseUrl: string;
   githubToken: string;
@@ -39,40 +42,70 @@ const RENAMED: Record<string, string> = {
   sandbox: 'was removed: the Action plans against a real organization; run `groq-rbac plan --sandbox` locally instead',
 };
 
-const ADD_ADMIN_KEY = 'add `groq-admin-key: ${{ secrets.GROQ_ADMIN_KEY }}` under the step\'s `with:` and store an admin key of your organization as the repository secret GROQ_ADMIN_KEY';
+/**
+ * The inputs of org.yaml's provider: `<provider>-admin-key` and `<provider>-base-url`, the admin
+ * key's secret named as its environment variable (GROQ_ADMIN_KEY, OPENAI_ADMIN_KEY).
+ */
+export function providerInputs(provider: string): { name: string; adminKey: string; baseUrl: string; secret: string; defaultBaseUrl: string; title: string } {
+  const entry = providerFor(provider === 'groq-console' ? 'groq' : provider);
+  return {
+    name: entry.name, adminKey: `${entry.name}-admin-key`, baseUrl: `${entry.name}-base-url`, secret: entry.adminKeyEnv, defaultBaseUrl: entry.defaultBaseUrl,
+    title: PROVIDER_TITLES[entry.name as ProviderName] ?? entry.name,
+  };
+}
 
-/** Reads and checks the inputs; every error says what to change in the workflow file. */
-export function readInputs(get: GetInput, event: EventContext, options: { consoleProvider?: boolean } = {}): ActionInputs {
+/**
+ * Reads and checks the inputs; every error says what to change in the workflow file. `provider`:
+ * org.yaml's `provider:` (groq where org.yaml has none), which decides whose admin key and base URL
+ * are read; undefined when the policies could not be read (the mode then reports them and connects
+ * to nothing): the provider whose admin key is given.
+ */
+export function readInputs(get: GetInput, event: EventContext, options: { consoleProvider?: boolean; provider?: string } = {}): ActionInputs {
   const read = (name: string) => get(name).trim();
   for (const [old, what] of Object.entries(RENAMED)) {
     if (read(old) !== '') throw new UserError(`input \`${old}\` ${what}; update the step's \`with:\` in your workflow file`);
   }
+  const known = options.consoleProvider ? 'groq-console' : options.provider;
+  const reachable = PROVIDER_NAMES.filter((n) => n !== 'groq-console');
+  const provider = known ?? reachable.find((n) => read(providerInputs(n).adminKey) !== '') ?? 'groq';
+  capabilitiesFor(provider);
+  const names = providerInputs(provider);
+  const ADD_ADMIN_KEY = `add \`${names.adminKey}: \${{ secrets.${names.secret} }}\` under the step's \`with:\` and store an admin key of your organization as the environment secret ${names.secret}`;
 
   const mode = read('mode');
   if (mode === '') throw new UserError(`input \`mode\` is missing: add \`mode: plan\` (on pull_request), \`mode: apply\` (on push), \`mode: drift\` or \`mode: reconcile\` (on schedule) under the step's \`with:\``);
   if (!(MODES as readonly string[]).includes(mode)) throw new UserError(`input \`mode\` must be one of ${MODES.join(', ')}, not "${mode}": correct it under the step's \`with:\``);
 
-  const adminKey = read('groq-admin-key');
+  // The other provider's inputs: a workflow copied from another organization's, or org.yaml changed.
+  for (const other of known === undefined ? [] : reachable.filter((o) => o !== names.name)) {
+    const wrong = providerInputs(other);
+    for (const input of [wrong.adminKey, wrong.baseUrl]) {
+      if (read(input) !== '') {
+        throw new UserError(`input \`${input}\` is for ${wrong.title}, and org.yaml says \`provider: ${provider}\`: ${input === wrong.adminKey ? `give the admin key as \`${names.adminKey}\`` : `give the base URL as \`${names.baseUrl}\``} instead, or correct \`provider:\` in org.yaml`);
+      }
+    }
+  }
+  const adminKey = read(names.adminKey);
   // verify probes with project keys, and an organization changed in the Console (provider:
   // groq-console) has no admin API to read: neither needs the admin key.
   const needsAdminKey = mode !== 'verify' && !options.consoleProvider;
   if (adminKey === '' && needsAdminKey) {
     if (event.pullRequest?.fromFork) {
       throw new UserError(
-        'the plan needs the Groq admin key to read the organization, and GitHub gives workflows no secrets on a pull request from a fork, so this pull request cannot be planned here. ' +
+        `the plan needs the ${names.title} admin key to read the organization, and GitHub gives workflows no secrets on a pull request from a fork, so this pull request cannot be planned here. ` +
         'A maintainer can push the branch to this repository (the plan then runs), or run `groq-rbac plan` locally. ' +
         'Do not switch the workflow to `pull_request_target`: it runs with the secrets on the fork\'s untrusted content, so a pull request could read the admin key.',
       );
     }
-    throw new UserError(`input \`groq-admin-key\` is empty: ${ADD_ADMIN_KEY}. (A secret that does not exist reads as empty, too: check its name.)`);
+    throw new UserError(`input \`${names.adminKey}\` is empty: ${ADD_ADMIN_KEY}. (A secret that does not exist reads as empty, too: check its name.)`);
   }
 
   if (options.consoleProvider && (mode === 'drift' || mode === 'reconcile' || mode === 'usage')) {
     throw new UserError(`\`mode: ${mode}\` reads the organization through the admin API, and org.yaml says \`provider: groq-console\` (changed by hand in the Console): use \`mode: verify\` on a schedule instead`);
   }
-  const baseUrl = read('groq-base-url') || DEFAULT_BASE_URL;
+  const baseUrl = read(names.baseUrl) || names.defaultBaseUrl;
   // https, or http only to the runner itself: the admin key never crosses a network in clear text.
-  checkSecureUrl(baseUrl, 'input `groq-base-url`', `write an https:// URL such as ${DEFAULT_BASE_URL} under the step's \`with:\`, or remove the input to use ${DEFAULT_BASE_URL}`);
+  checkSecureUrl(baseUrl, `input \`${names.baseUrl}\``, `write an https:// URL such as ${names.defaultBaseUrl} under the step's \`with:\`, or remove the input to use ${names.defaultBaseUrl}`);
 
   const comment = readBoolean(read, 'comment', true);
   const requireApproval = readBoolean(read, 'require-approval', true);
@@ -106,7 +139,7 @@ export function readInputs(get: GetInput, event: EventContext, options: { consol
   checkEvent(mode as Mode, event, expectFingerprint);
   const keysFile = read('keys') || null;
   if (mode === 'verify' && keysFile === null) throw new UserError('`mode: verify` needs `keys:` under the step\'s `with:`: a YAML file mapping each project to the name of the environment variable holding its key, with those variables set from secrets in the step\'s `env:`');
-  return { mode: mode as Mode, policies: read('policies') || 'policies', adminKey, baseUrl, githubToken, comment, requireApproval, expectFingerprint, planSigningKey, commentAuthor, membersToken, ...(keysFile !== null ? { keysFile } : {}) };
+  return { mode: mode as Mode, policies: read('policies') || 'policies', provider, adminKey, baseUrl, githubToken, comment, requireApproval, expectFingerprint, planSigningKey, commentAuthor, membersToken, ...(keysFile !== null ? { keysFile } : {}) };
 }
 
 function readCommentAuthor(read: (name: string) => string): CommentAuthor {

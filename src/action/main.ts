@@ -50,7 +50,8 @@ export async function run(options: { env?: NodeJS.ProcessEnv; cwd?: string } = {
     const event = readEventContext(env);
     // provider: groq-console in org.yaml: plan and apply need no admin key (there is no admin API to read).
     const peek = readPolicies(core.getInput('policies').trim() || 'policies', { cwd });
-    const inputs = readInputs((name) => core.getInput(name), event, { consoleProvider: peek.desired?.org.provider === 'groq-console' });
+    const provider = peek.desired?.org.provider;
+    const inputs = readInputs((name) => core.getInput(name), event, { consoleProvider: provider === 'groq-console', ...(provider !== undefined ? { provider } : {}) });
     mode = inputs.mode;
     const logger = actionsLogger;
     const ctx: ModeContext = {
@@ -59,7 +60,8 @@ export async function run(options: { env?: NodeJS.ProcessEnv; cwd?: string } = {
       members: inputs.membersToken ? createGitHubClient({ token: inputs.membersToken, baseUrl: event.apiUrl, logger }) : null,
       annotator: { error: (m, p) => core.error(m, p), warning: (m, p) => core.warning(m, p) },
       readPolicies: () => readPolicies(inputs.policies, { cwd }),
-      openSession: () => openSession({ baseUrl: inputs.baseUrl, adminKey: inputs.adminKey, concurrency: 8, logger }),
+      // org.yaml names the organization; OpenAI checks it against the admin key (OpenAI-Organization).
+      openSession: () => openSession({ provider: inputs.provider ?? 'groq', ...(peek.desired ? { orgId: peek.desired.org.id } : {}), baseUrl: inputs.baseUrl, adminKey: inputs.adminKey, concurrency: 8, logger }),
       workflowFile: workflowPath(env.GITHUB_WORKFLOW_REF),
       maskSecret: (value) => core.setSecret(value),
     };

@@ -71,6 +71,11 @@ export interface LiveKey {
   created_at: number;
   last_used_at: number | null;
   marks: KeyMarks | null;
+  /**
+   * A person's own key, which groq-rbac cannot mark (OpenAI: a user's project key, owned by no
+   * service account): never adopted, only reported. Absent: a key groq-rbac can mark.
+   */
+  personal?: true;
 }
 
 /** One model's limits on a project or on the organization; `id` is the provider's, opaque. */

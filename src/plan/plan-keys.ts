@@ -1,4 +1,6 @@
+import { capabilitiesFor } from '../core/capabilities.js';
 import type { LiveKey } from '../core/domain.js';
+import { distinctKeyName, namesByDerivation } from '../core/key-names.js';
 import { isTeamMark, teamOfMark } from '../core/marks.js';
 import type { DesiredKey, DesiredState } from '../policy/types.js';
 import { deliveredAt, deliveryLabel, generationOf, IN_PROGRESS_GRACE_SECONDS, lineageOf, quietWindowSeconds, retireDecision, reviewNeeded, rotationCause, targetsHash, type KeyUsage } from './rotation.js';
@@ -46,7 +48,9 @@ function newGeneration(key: DesiredKey, generation: number, cause: RotationStep[
 /**
  * The keys of one project. Managed keys are matched by the policy key their marks name; the newest
  * delivered generation is the one in service, and it rotates when due; older generations drain
- * (see rotation.ts). An unmanaged key named like a policy key is adopted.
+ * (see rotation.ts). An unmanaged key named like a policy key is adopted; where the provider keeps
+ * marks in key names (no key metadata), so is one whose name derives to it (core/key-names.ts), as
+ * `import` names it. A person's own key (`personal`) is never adopted.
  */
 export function planProjectKeys(input: {
   desired: DesiredState;
@@ -75,6 +79,16 @@ export function planProjectKeys(input: {
   }
   const adopted = new Set<string>();
   const wantedNames = new Set(wanted.map((k) => k.name));
+  // Adopting renames such a key anyway: its free-text name may stand for the name it derives to.
+  const derived = !capabilitiesFor(desired.org.provider ?? 'groq').keyMetadata;
+  const adoptable = (k: LiveKey) => !k.personal && !adopted.has(k.id);
+  const candidatesFor = (name: string): LiveKey[] => {
+    const exact = (unmanagedByName.get(name) ?? []).filter(adoptable);
+    if (exact.length > 0 || !derived) return exact;
+    // A key another policy key names by its distinct form is that one's.
+    const elsewhere = (k: LiveKey) => { const d = distinctKeyName(k.name, k.id); return d !== name && wantedNames.has(d); };
+    return [...unmanagedByName.values()].flat().filter((k) => adoptable(k) && namesByDerivation(name, k) && !elsewhere(k)).sort(byAge);
+  };
 
   const retire = (key: DesiredKey, old: LiveKey, replacementDeliveredAt: number, afterRotation: boolean, timeDriven: boolean) => {
     if (input.retirementsPaused && !afterRotation) {
@@ -130,7 +144,7 @@ export function planProjectKeys(input: {
       for (const old of lineage.old) retire(key, old, now, true, true);
       continue;
     }
-    const candidates = unmanagedByName.get(key.name) ?? [];
+    const candidates = candidatesFor(key.name);
     if (candidates.length > 0) {
       const oldest = candidates[0]!;
       if (candidates.length > 1) {

@@ -1,3 +1,4 @@
+import { PROVIDER_TITLES, type ProviderName } from '../core/capabilities.js';
 import { redactSecrets } from '../core/redact.js';
 import { escapeMarkdown } from '../core/sanitize.js';
 import { int, minuteUtc, pct, plainNumber, timeUtc, usd } from './format.js';
@@ -14,7 +15,7 @@ const KIND_TITLE: Record<FindingKind, string> = {
 export function renderUsageMarkdown(report: UsageReport): string {
   const { period, today } = report;
   const out: string[] = [];
-  out.push(`## Groq usage: ${cell(report.org)}`, '');
+  out.push(`## ${PROVIDER_TITLES[(report.provider ?? 'groq') as ProviderName] ?? 'Groq'} usage: ${cell(report.org)}`, '');
   out.push(`${period.since} – ${period.until} (${period.days} day${period.days === 1 ? '' : 's'}) · today ${today.date} until ${timeUtc(report.now)}`, '');
   out.push('| | requests | input tokens | output tokens | cost |', '|---|--:|--:|--:|--:|');
   for (const [label, f] of [['period', report.totals.period], ['today', report.totals.today]] as const) out.push(`| ${label} | ${int(f.requests)} | ${int(f.input_tokens)} | ${int(f.output_tokens)} | ${usd(f.cost_usd)} |`);

@@ -92,6 +92,8 @@ export interface Finding {
 export interface UsageReport {
   format_version: 1;
   org: string;
+  /** Whose organization (`groq`, `openai`), as org.yaml's `provider:` says it; absent: groq. */
+  provider?: string;
   /** The organization's clock when read (Unix seconds). */
   now: number;
   period: { since: string; until: string; start_time: number; end_time: number; days: number };

@@ -143,6 +143,7 @@ export function buildUsageReport(input: UsageReportInput): UsageReport {
   return {
     format_version: 1,
     org: live.org.id,
+    provider: live.provider,
     now: windows.now,
     period: { ...period },
     today: { ...today },

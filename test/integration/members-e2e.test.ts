@@ -304,8 +304,8 @@ describe('import round-trip of members (issue 20): import, then plan, shows no m
       expect(live.members.admin?.user_id).toBe(live.members.members.find((m) => m.email === ADA)!.id);
       const { files, notes } = importPolicies(live, { admins: ['@acme/platform'], schemaRef: { org: 'org.schema.json', team: 'team.schema.json' } });
       expect(notes).toEqual([]);
-      // `provider: openai` goes into org.yaml by hand until import writes it (OpenAI's roles are validated by it).
-      files['org.yaml'] = files['org.yaml']!.replace(/^org: org-sandbox$/m, 'org: org-sandbox\nprovider: openai');
+      // Import writes `provider: openai` (OpenAI's roles are validated by it).
+      expect(files['org.yaml']).toMatch(/^provider: openai\norg: org-sandbox$/m);
       const dir = writePolicies(files);
       dirs.push(dir);
       const result = readPolicies(dir, { cwd: dir });

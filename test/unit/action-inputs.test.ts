@@ -35,7 +35,7 @@ describe('readEventContext', () => {
 describe('readInputs', () => {
   it('reads the inputs with their defaults', () => {
     expect(readInputs(inputs(ok), context('pull_request'))).toEqual({
-      mode: 'plan', policies: 'policies', adminKey: 'sandbox-admin-key-123', baseUrl: 'https://api.groq.com', githubToken: 'ghs_workflowtoken',
+      mode: 'plan', policies: 'policies', provider: 'groq', adminKey: 'sandbox-admin-key-123', baseUrl: 'https://api.groq.com', githubToken: 'ghs_workflowtoken',
       comment: true, requireApproval: true, expectFingerprint: null, planSigningKey: null, commentAuthor: { login: 'github-actions[bot]', id: 41898282 }, membersToken: null,
     });
     const fp = 'AB'.repeat(32);
@@ -96,6 +96,27 @@ describe('readInputs', () => {
     expect(readInputs(inputs({ ...ok, 'comment-author': 'groq-rbac-app[bot]', 'comment-author-id': '123456' }), context('pull_request')).commentAuthor).toEqual({ login: 'groq-rbac-app[bot]', id: 123456 });
     expect(readInputs(inputs({ ...ok, 'comment-author': 'groq-rbac-app[bot]' }), context('pull_request')).commentAuthor).toEqual({ login: 'groq-rbac-app[bot]', id: null });
     expect(() => readInputs(inputs({ ...ok, 'comment-author-id': 'x' }), context('pull_request'))).toThrow('input `comment-author-id` must be the numeric user id');
+  });
+
+  it('reads the admin key and base URL of org.yaml\'s provider, and names the right input when the other provider\'s is given', () => {
+    const c = context('pull_request');
+    const openai = { mode: 'plan', 'openai-admin-key': 'sandbox-admin-openai-1', 'github-token': 'ghs_workflowtoken' };
+    expect(readInputs(inputs(openai), c, { provider: 'openai' })).toMatchObject({ provider: 'openai', adminKey: 'sandbox-admin-openai-1', baseUrl: 'https://api.openai.com/v1' });
+    expect(readInputs(inputs({ ...openai, 'openai-base-url': 'http://127.0.0.1:9/v1' }), c, { provider: 'openai' }).baseUrl).toBe('http://127.0.0.1:9/v1');
+    expect(() => readInputs(inputs({ ...openai, 'openai-admin-key': '' }), c, { provider: 'openai' }))
+      .toThrow('input `openai-admin-key` is empty: add `openai-admin-key: ${{ secrets.OPENAI_ADMIN_KEY }}` under the step\'s `with:` and store an admin key of your organization as the environment secret OPENAI_ADMIN_KEY');
+    expect(() => readInputs(inputs(ok), c, { provider: 'openai' })).toThrow('input `groq-admin-key` is for Groq, and org.yaml says `provider: openai`: give the admin key as `openai-admin-key` instead, or correct `provider:` in org.yaml');
+    expect(() => readInputs(inputs({ ...ok, 'openai-base-url': 'https://api.openai.com/v1' }), c, { provider: 'groq' })).toThrow('input `openai-base-url` is for OpenAI, and org.yaml says `provider: groq`: give the base URL as `groq-base-url` instead');
+    expect(() => readInputs(inputs({ ...openai, 'openai-base-url': 'http://openai-proxy.internal/v1' }), c, { provider: 'openai' })).toThrow('input `openai-base-url` "http://openai-proxy.internal/v1" uses http:// to openai-proxy.internal');
+    // Policies that could not be read name no provider: the admin key given decides, and nothing is cross-checked.
+    expect(readInputs(inputs(openai), c).provider).toBe('openai');
+    let forked = '';
+    try {
+      readInputs(inputs({ ...openai, 'openai-admin-key': '' }), context('pull_request_fork', 'pull_request'), { provider: 'openai' });
+    } catch (e) {
+      forked = (e as Error).message;
+    }
+    expect(forked).toContain('the plan needs the OpenAI admin key to read the organization');
   });
 
   it('does not plan a fork\'s pull request on pull_request_target, where the job holds the secrets', () => {

@@ -51,4 +51,12 @@ describe('the example workflows', () => {
     expect(Object.keys(step.env ?? {}).length).toBeGreaterThan(0);
     for (const [name, value] of Object.entries(step.env!)) expect(value).toBe(`\${{ secrets.${name} }}`);
   });
+
+  it.each(files.filter((f) => /groq-admin-key:/.test(fs.readFileSync(path.join(DIR, f), 'utf8'))))('%s: says which input an OpenAI organization gives its admin key in, and action.yml has it', (file) => {
+    const lines = fs.readFileSync(path.join(DIR, file), 'utf8').split('\n');
+    const at = lines.findIndex((l) => /^\s+groq-admin-key: \$\{\{ secrets\.GROQ_ADMIN_KEY \}\}$/.test(l));
+    expect(lines[at - 1]!.trim()).toBe('# An OpenAI organization (`provider: openai` in org.yaml): `openai-admin-key: ${{ secrets.OPENAI_ADMIN_KEY }}` instead.');
+    const inputs = (parse(fs.readFileSync(path.resolve('action.yml'), 'utf8')) as { inputs: Record<string, unknown> }).inputs;
+    expect(Object.keys(inputs)).toEqual(expect.arrayContaining(['groq-admin-key', 'openai-admin-key', 'openai-base-url']));
+  });
 });

@@ -5,6 +5,7 @@ import { withMemberSummary } from '../../plan/render-members.js';
 import { planHasChanges } from '../../plan/summary.js';
 import type { Plan } from '../../plan/types.js';
 import { syncDriftIssue } from '../drift-issue.js';
+import { providerInputs } from '../inputs.js';
 import type { ModeContext, ModeResult } from './mode.js';
 import { invalidMessage, loadDesired, loadOwnership, requireGitHub, withSession } from './shared.js';
 
@@ -26,6 +27,7 @@ export async function driftMode(ctx: ModeContext): Promise<ModeResult> {
   if (ctx.inputs.comment) {
     const outcome = await syncDriftIssue(requireGitHub(ctx), { owner: ctx.event.owner, repo: ctx.event.repo }, {
       drifted,
+      providerTitle: providerInputs(ctx.inputs.provider ?? 'groq').title,
       body: driftIssueBody(plan, ctx),
       closingComment: `The organization matches the policies again (checked against commit ${ctx.event.sha.slice(0, 7)}${ctx.event.runUrl ? ` in [this run](${ctx.event.runUrl})` : ''}). Closing.`,
     });
@@ -38,9 +40,9 @@ export async function driftMode(ctx: ModeContext): Promise<ModeResult> {
 }
 
 /** Stable for an unchanged plan and commit, so a daily run does not rewrite the issue for nothing. */
-export function driftIssueBody(plan: Plan, ctx: Pick<ModeContext, 'event'>): string {
+export function driftIssueBody(plan: Plan, ctx: Pick<ModeContext, 'event'> & { inputs?: Pick<ModeContext['inputs'], 'provider'> }): string {
   return [
-    `The Groq organization \`${plan.org}\` differs from the policies on the default branch (commit ${ctx.event.sha.slice(0, 7)}).`,
+    `The ${providerInputs(ctx.inputs?.provider ?? 'groq').title} organization \`${plan.org}\` differs from the policies on the default branch (commit ${ctx.event.sha.slice(0, 7)}).`,
     'Either someone changed the organization outside groq-rbac, or a merged change was not applied.',
     '',
     '- To bring the organization back to the policies: review the plan below and run the apply workflow by hand with `expect-fingerprint` set to its fingerprint.',

@@ -39,9 +39,18 @@ export async function costs(client: OpenAiClient, q: { start_time: number; end_t
   );
 }
 
-export async function auditEvents(client: OpenAiClient, q: { since: number }): Promise<AuditEvent[]> {
+/**
+ * `keyOfAccount`: the API key a service account holds, where a read saw it. A service account is
+ * one key generation, and a plan names keys by their key's id: its `service_account.*` events (a
+ * rename outside groq-rbac that changes its marks) are then that key's, matched as drift is.
+ */
+export async function auditEvents(client: OpenAiClient, q: { since: number }, keyOfAccount: (accountId: string) => string | undefined = () => undefined): Promise<AuditEvent[]> {
   const entries = await client.list<WireAuditLog>('/organization/audit_logs', { 'effective_at[gte]': q.since });
-  return entries.map(auditEventFrom);
+  return entries.map((e) => {
+    const event = auditEventFrom(e);
+    const key = e.type.startsWith('service_account.') && event.resource.id !== null ? keyOfAccount(event.resource.id) : undefined;
+    return key === undefined ? event : { ...event, resource: { ...event.resource, id: key } };
+  });
 }
 
 /** OpenAI's event type → the kind of resource it touched. Service accounts are keys (one per generation). */

@@ -144,7 +144,8 @@ export class OpenAiProvider implements ProviderAdmin {
     return costs(this.client, query);
   }
   auditEvents(query: { since: number }): Promise<AuditEvent[]> {
-    return auditEvents(this.client, query);
+    const keyOf = new Map([...this.keys.accounts].map(([key, account]) => [account, key]));
+    return auditEvents(this.client, query, (account) => keyOf.get(account));
   }
 
   // --- Users, invites, project users (issue 20; members.ts).

@@ -106,6 +106,8 @@ function liveKey(k: WireProjectApiKey, account: { id: string; name: string } | u
     created_at: k.created_at,
     last_used_at: k.last_used_at ?? null,
     marks,
+    // Marks live in a service account's name: a user's key has none to carry them.
+    ...(k.owner?.type === 'user' ? { personal: true as const } : {}),
   };
 }
 

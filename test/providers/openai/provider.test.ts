@@ -226,6 +226,22 @@ describe('OpenAI provider against the OpenAI sandbox', () => {
     });
   }
 
+  it('audit events of a service account a read saw are its key\'s (drift names keys by key id)', async () => {
+    const p = providerWith();
+    const { id } = await p.createProject('audited', 'project:audited');
+    const created = await p.createKey(id, { name: 'svc', marks: marks('svc') }, 'id-audited');
+    values.push(created.value);
+    const since = sandbox.state.now() - 60;
+    // Renamed outside groq-rbac (its protect mark added by hand), then read by a fresh run.
+    await sdk.admin.organization.projects.serviceAccounts.update(created.key.handle!, { project_id: id, name: `grbac1 svc g1 p n${nonceFor('id-audited')}` });
+    const fresh = providerWith();
+    await fresh.readLiveState();
+    const events = await fresh.auditEvents({ since });
+    expect(events.filter((e) => e.type === 'service_account.updated')).toEqual([expect.objectContaining({ resource: expect.objectContaining({ kind: 'key', id: created.key.id }) })]);
+    // One the run never saw keeps its service account's id.
+    expect((await providerWith().auditEvents({ since })).find((e) => e.type === 'service_account.updated')!.resource.id).toBe(created.key.handle);
+  });
+
   it('a lost project create answer adopts the project it made', async () => {
     const p = providerWith();
     await fault({ method: 'POST', path: '/v1/organization/projects', after_commit: true, reset: true, times: 1 });

@@ -110,7 +110,8 @@ describe('OpenAI provider: list guards and error shapes (nock)', () => {
     const scope = api().get(`${P}/proj_1/api_keys`).query({ owner_project_access: 'any', limit: 100 }).reply(200, list([
       { object: 'organization.project.api_key', id: 'key_u', name: 'laptop', redacted_value: 'sk-abc...def', created_at: 5, last_used_at: 9, owner: { type: 'user', user: { id: 'user_1' } } },
     ], 'key_u', false));
-    expect(await provider().listKeys('proj_1')).toEqual([{ id: 'key_u', name: 'laptop', redacted_value: 'sk-abc...def', created_at: 5, last_used_at: 9, marks: null }]);
+    // A user's key: no service account to carry marks, so a person's own (never adopted).
+    expect(await provider().listKeys('proj_1')).toEqual([{ id: 'key_u', name: 'laptop', redacted_value: 'sk-abc...def', created_at: 5, last_used_at: 9, marks: null, personal: true }]);
     expect(scope.isDone()).toBe(true);
     for (const v of ['sk-abcdefghijklmnop123', `sk-proj-${'x'.repeat(40)}`, `sk-svcacct-${'Y'.repeat(64)}`, 'sk-abc***…wxyz']) {
       // Core's pattern stops a whole value at the sentence's period; the masked run takes it along.
