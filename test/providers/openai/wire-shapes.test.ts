@@ -13,6 +13,7 @@ const P = '/v1/organization/projects';
 const provider = (o: { maxPages?: number } = {}) => new OpenAiProvider({ baseUrl: `${ORIGIN}/v1`, adminKey, organization: ORG, maxAttempts: 1, sleep: async () => {}, ...o });
 const api = () => nock(ORIGIN).matchHeader('authorization', `Bearer ${adminKey}`).matchHeader('openai-organization', ORG);
 const project = (id: string) => ({ object: 'organization.project', id, name: id, created_at: 1, archived_at: null, status: 'active' });
+const archived = (id: string) => ({ ...project(id), archived_at: 2, status: 'archived' });
 const list = (data: unknown[], last: string | null, more: boolean) => ({ object: 'list', data, first_id: null, last_id: last, has_more: more });
 
 beforeAll(() => nock.disableNetConnect());
@@ -24,9 +25,10 @@ describe('OpenAI provider: list guards and error shapes (nock)', () => {
     const scope = api()
       .get('/v1/organization/spend_limit').reply(404, { error: { message: 'none', type: 'invalid_request_error', param: null, code: 'spend_limit_not_found' } })
       .get('/v1/organization/spend_alerts').query({ limit: 100 }).reply(200, list([], null, false))
-      .get(P).query({ limit: 100 }).reply(200, list([project('proj_1')], 'proj_1', true))
-      .get(P).query({ limit: 100, after: 'proj_1' }).reply(200, list([project('proj_2')], 'proj_2', true))
-      .get(P).query({ limit: 100, after: 'proj_2' }).reply(200, list([project('proj_1')], 'proj_1', true));
+      // Archived projects: a read starts each active project's reads as its page arrives, and this case is about the pages.
+      .get(P).query({ limit: 100 }).reply(200, list([archived('proj_1')], 'proj_1', true))
+      .get(P).query({ limit: 100, after: 'proj_1' }).reply(200, list([archived('proj_2')], 'proj_2', true))
+      .get(P).query({ limit: 100, after: 'proj_2' }).reply(200, list([archived('proj_1')], 'proj_1', true));
     const e = await provider().readLiveState().catch((x: unknown) => x);
     expect(e).toBeInstanceOf(UserError);
     expect((e as Error).message).toContain('the server sent the same last_id cursor twice, so the list would never end; stopped after 3 pages');
