@@ -113,7 +113,8 @@ export class Writer {
       try {
         return await create();
       } catch (error) {
-        if (!(error instanceof ProviderError) || !error.retryable || attempt >= attempts) throw error;
+        // As the transport does: pushback ("later") gets four times the attempts of a failure.
+        if (!(error instanceof ProviderError) || !error.retryable || attempt >= (error.kind === 'rate_limited' ? attempts * 4 : attempts)) throw error;
         uncertain = uncertain || error.kind === 'unavailable';
         await this.sleep(error.retryAfterMs ?? Math.min(8_000, 250 * 2 ** (attempt - 1)));
       }

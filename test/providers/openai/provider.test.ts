@@ -248,17 +248,28 @@ describe('OpenAI provider against the OpenAI sandbox', () => {
 
     const { id } = await p.createProject('limited', 'project:limited');
     waits.length = 0;
+    const route = (r: Record<string, number>, key: string) => r[key] ?? 0;
+    const CREATE = 'POST /v1/organization/projects/{project_id}/service_accounts';
+    const LIST = 'GET /v1/organization/projects/{project_id}/service_accounts';
+    let before = (await stats()).by_route;
     await fault({ method: 'POST', path: '/v1/organization/projects/*/service_accounts', status: 429, retry_after: 3, times: 1 });
     await fault({ method: 'POST', path: '/v1/organization/projects/*/service_accounts', status: 429, times: 1 });
     const made = await p.createKey(id, { name: 'app', marks: marks('app') }, 'id-429');
     values.push(made.value);
     expect(waits).toEqual([3000, 10]);
+    // A 429 made nothing: the create is only sent again, with no list of the project's accounts.
+    let after = (await stats()).by_route;
+    expect([route(after, CREATE) - route(before, CREATE), route(after, LIST) - route(before, LIST)]).toEqual([3, 0]);
     expect((await accounts(id)).map((a) => a.id)).toEqual([made.key.handle]);
 
-    // Pushback that never ends is an error, rate_limited, with nothing made.
-    await fault({ method: 'POST', path: '/v1/organization/projects/*/service_accounts', status: 429, retry_after: 1, times: 5 });
+    // Pushback is waited out four times as long as a failure (20 attempts, as the transport's);
+    // pushback that never ends is an error, rate_limited, with nothing made.
+    before = (await stats()).by_route;
+    await fault({ method: 'POST', path: '/v1/organization/projects/*/service_accounts', status: 429, retry_after: 1, times: 20 });
     const e = await rejection(p.createKey(id, { name: 'b', marks: marks('b') }, 'id-b'));
     expect(e).toMatchObject({ name: 'ProviderError', kind: 'rate_limited', status: 429, retryable: true, retryAfterMs: 1000 });
+    after = (await stats()).by_route;
+    expect([route(after, CREATE) - route(before, CREATE), route(after, LIST) - route(before, LIST)]).toEqual([20, 0]);
     expect(await accounts(id)).toHaveLength(1);
   });
 
