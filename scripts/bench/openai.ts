@@ -294,3 +294,20 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   await benchOpenAiPlan();
   await benchOpenAiApply();
 }
+
+/** The OpenAI targets of `npm run bench`, from whichever of the two benchmarks ran. */
+export function openAiTargets(plan: OpenAiPlanResult | undefined, apply: OpenAiApplyResult | undefined): [string, boolean][] {
+  const out: [string, boolean][] = [];
+  if (plan) {
+    out.push(['openai plan: 1,000 projects / 10,000 keys within 1.15× of the floor', plan.ratio <= 1.15]);
+    out.push(['openai plan: HTTP requests equal the minimum OpenAI allows (2 + ⌈projects/100⌉ + 5 × projects)', plan.requests === plan.minimum]);
+  }
+  if (apply) {
+    out.push(['openai apply: 10,000 service account creates (no target) within 1.15× of the same POSTs with bare fetch', apply.ratio <= 1.15]);
+    out.push(['openai apply: 10,000 keys with a file target each within 1.15× of the same requests and writes', apply.targetedRatio <= 1.15]);
+    out.push(['openai apply end to end (read + creates) within 1.15× of the same requests with bare fetch', apply.endToEndRatio <= 1.15 && apply.targetedEndToEndRatio <= 1.15]);
+    out.push(['openai apply: HTTP requests equal the minimum (the read + 1 per key, or 3 with a target)', apply.requests === apply.requestsMinimum && apply.targetedRequests === apply.targetedRequestsMinimum]);
+    out.push(['openai apply under 429 pushback: every change finishes, one service account per key, one request per 429', apply.pushbackFailed === 0 && apply.pushbackAccounts === apply.keys && apply.pushbackRequests === apply.pushbackRequestsExpected]);
+  }
+  return out;
+}
