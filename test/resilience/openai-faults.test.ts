@@ -180,12 +180,16 @@ describe('an OpenAI apply of ~160 changes under injected faults', () => {
       expect(next.changes).toEqual([]);
       expect(next.pending).toEqual([]);
       expect(snapshot.map((p) => p.name).sort()).toEqual(V1.projects.map((p) => p.name).sort());
-      // Exactly one live service account per policy key, in its project, delivered.
+      // Exactly one live service account per policy key, in its project, delivered: generation 1, or
+      // 2 where the faulted run's generation 1 could not be finished (its delivery mark lost, or its
+      // create's recovery failed) and the re-run made the next one and retired it.
       const accounts = snapshot.flatMap((p) => p.accounts.map((a) => ({ ...a, project: p.name })));
       expect(accounts.map((a) => a.marks?.key).sort()).toEqual(V1.keys.map((k) => k.name).sort());
+      const failedKeys = new Set((report?.outcomes ?? []).filter((o) => o.resource === 'api_key' && o.status !== 'applied').map((o) => o.key));
       for (const k of V1.keys) {
         const mine = accounts.filter((a) => a.marks?.key === k.name);
-        expect(mine.map((a) => [a.project, a.marks!.generation, a.marks!.delivered_at !== null])).toEqual([[k.project, 1, true]]);
+        expect(mine.map((a) => [a.project, a.marks!.delivered_at !== null])).toEqual([[k.project, true]]);
+        expect(failedKeys.has(k.name) ? [1, 2] : [1]).toContain(mine[0]!.marks!.generation);
       }
       expect(alerts.map((a) => a.threshold_amount).sort((a, b) => a - b)).toEqual([10_000, 25_000, 40_000]);
       // Every value ever issued: the one its service holds now, or deleted and refused.

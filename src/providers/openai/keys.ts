@@ -14,7 +14,6 @@ import type { CreatedKey, KeyMarksWrite, KeyRef } from '../../core/provider.js';
 import { DELIVERED_ON_CREATE, decodeName, encodeName, nonceFor } from './bookkeeping.js';
 import { enc, projectPath, type OpenAiClient } from './client.js';
 import { ProviderError, redactOpenAi } from './errors.js';
-import { ignoreNotFound } from './write.js';
 import type { WireServiceAccount, WireServiceAccountCreated } from './wire.js';
 
 export interface KeyWriterOptions {
@@ -175,8 +174,21 @@ export class KeyWriter {
     return ours.length;
   }
 
+  /** A 404 is believed only once a read of the account agrees (a spurious one would leave a second generation). */
   private async deleteAccount(projectId: string, id: string): Promise<void> {
-    await ignoreNotFound(this.client.call({ method: 'DELETE', path: `${accountsPath(projectId)}/${enc(id)}` }));
+    try {
+      await this.client.call({ method: 'DELETE', path: `${accountsPath(projectId)}/${enc(id)}` });
+    } catch (error) {
+      if (!(error instanceof ProviderError) || error.kind !== 'not_found') throw error;
+      let there = true;
+      try {
+        await this.client.call({ method: 'GET', path: `${accountsPath(projectId)}/${enc(id)}` });
+      } catch (read) {
+        if (!(read instanceof ProviderError) || read.kind !== 'not_found') throw read;
+        there = false;
+      }
+      if (there) throw error;
+    }
   }
 
   /** `retry-after` is a floor; otherwise exponential back-off, half of it jitter-free. */
