@@ -152,6 +152,11 @@ describe('an OpenAI apply of ~160 changes under injected faults', () => {
       const createsReported = report ? report.outcomes.filter((o) => o.resource === 'api_key' && (o.action === 'create' || o.action === 'rotate') && o.status === 'applied').length : 0;
       figures.lostCreates += Math.max(0, org.issued.size - issuedBefore - createsReported);
 
+      // Right after the faulted run, before any re-run: a lost create answer was recovered in the run
+      // itself (the accounts with its nonce deleted before it was sent again), so nothing is there
+      // twice. Only a request held past the client's timeout may land after the run: the next run's.
+      if (!delay) expect.soft(openAiFindings(await org.snapshot())).toEqual([]);
+
       if (report && plan) {
         expect(plan.changes.length).toBeGreaterThanOrEqual(155);
         expect.soft(await untruthful(org, plan, report, deliveries)).toEqual([]);
