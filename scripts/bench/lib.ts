@@ -145,3 +145,82 @@ export function report(name: string, lines: Record<string, string | number>): vo
 }
 
 export const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+/** The OpenAI sandbox's organization id in the OpenAI benchmarks (sent as OpenAI-Organization). */
+export const OPENAI_BENCH_ORG = 'org-bench';
+
+/**
+ * The same organization as generatePolicies, for `provider: openai`: OpenAI's models, its limit
+ * fields, and one GitHub secret per key (never reached: the plan delivers nothing).
+ */
+export function generateOpenAiPolicies(teams: number, projectsPerTeam: number, keysPerProject: number): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'groq-rbac-bench-openai-'));
+  fs.mkdirSync(path.join(dir, 'teams'));
+  fs.writeFileSync(path.join(dir, 'org.yaml'), `version: 2
+provider: openai
+org: ${OPENAI_BENCH_ORG}
+admins: ["@bench/platform"]
+models: [gpt-4.1-mini, gpt-4o, gpt-4o-mini]
+limits:
+  default: {requests_per_minute: 1000, tokens_per_minute: 1000000}
+unmanaged: {projects: report, keys: report}
+safety: {max_deletes: 100000, max_delete_percent: 100}
+`);
+  for (let t = 0; t < teams; t++) {
+    const team = `team-${String(t).padStart(4, '0')}`;
+    const projects = Array.from({ length: projectsPerTeam }, (_, p) => {
+      const project = `${team}-p${p}`;
+      const keys = Array.from({ length: keysPerProject }, (_, k) => `      - name: ${project}-key-${k}
+        rotation:
+          deliver:
+            - github: {repository: bench/${project}, secret: KEY_${k}}
+`).join('');
+      return `  - name: ${project}
+    models: [${p % 2 ? 'gpt-4o-mini' : 'gpt-4o'}]
+    limits:
+      default: {requests_per_minute: ${100 + p}, tokens_per_minute: 50000}
+    keys:
+${keys}`;
+    }).join('');
+    fs.writeFileSync(path.join(dir, 'teams', `${team}.yaml`), `team: ${team}\nowners: ["@bench/${team}"]\nmodels: [gpt-4o, gpt-4o-mini]\nprojects:\n${projects}`);
+  }
+  return dir;
+}
+
+/**
+ * The fewest requests OpenAI's Administration API allows for a read of `projects` active projects
+ * (src/providers/openai/README.md, "Requests of a read"): the organization's spend limit and spend
+ * alerts, ⌈projects/100⌉ pages of projects (100 is the most a page holds), and 5 per project (model
+ * permissions, rate limits, keys with their service accounts, spend limit, spend alerts), each in
+ * one page of at most 100 (the benchmarks' projects have 10 keys, 6 rate limits, no alerts). OpenAI
+ * has no call that answers several projects' permissions, limits, keys or spend at once, nor any
+ * organization call beyond these two (no GET /organization, no organization rate limits or model
+ * permissions); service accounts come with their keys (`owner.service_account`), so they are never listed.
+ */
+export const openAiReadMinimum = (projects: number): number => 2 + Math.ceil(projects / 100) + 5 * projects;
+
+/**
+ * The requests groq-rbac's OpenAI read makes (openAiReadMinimum), made with bare fetch,
+ * `concurrency` per-project requests in flight beside the organization's two: the floor of any read.
+ */
+export async function readOpenAiOrganizationBare(url: string, headers: Record<string, string>, concurrency: number): Promise<void> {
+  const get = async (p: string) => {
+    const res = await fetch(`${url}/v1${p}`, { headers });
+    if (res.status !== 200 && res.status !== 404) throw new Error(`bare read ${p}: ${res.status}`);
+    return res.text();
+  };
+  const org = Promise.all(['/organization/spend_limit', '/organization/spend_alerts?limit=100'].map(get));
+  const ids: string[] = [];
+  for (let after = ''; ;) {
+    const page = JSON.parse(await get(`/organization/projects?limit=100${after ? `&after=${after}` : ''}`)) as { data: { id: string }[]; has_more: boolean; last_id: string };
+    ids.push(...page.data.map((p) => p.id));
+    if (!page.has_more) break;
+    after = page.last_id;
+  }
+  const paths = ids.flatMap((id) => {
+    const p = `/organization/projects/${id}`;
+    return [`${p}/model_permissions`, `${p}/rate_limits?limit=100`, `${p}/api_keys?owner_project_access=any&limit=100`, `${p}/spend_limit`, `${p}/spend_alerts?limit=100`];
+  });
+  await mapLimit(paths, concurrency, get);
+  await org;
+}

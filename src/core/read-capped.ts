@@ -20,12 +20,18 @@ const utf8 = new TextDecoder();
  * bounded whatever the server sends.
  */
 export async function readCappedText(res: Response, limit: number): Promise<string> {
+  // TextDecoder drops a leading BOM, as res.text() does.
+  return utf8.decode(await readCappedBytes(res, limit));
+}
+
+/** The body's bytes, bounded as readCappedText bounds them (for callers that decode it themselves). */
+export async function readCappedBytes(res: Response, limit: number): Promise<Uint8Array> {
   const declared = Number(res.headers.get('content-length') ?? '');
   if (Number.isFinite(declared) && declared > limit) {
     await res.body?.cancel().catch(() => {});
     throw new BodyTooLargeError(limit);
   }
-  if (!res.body) return '';
+  if (!res.body) return new Uint8Array(0);
   const reader = res.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -39,8 +45,7 @@ export async function readCappedText(res: Response, limit: number): Promise<stri
     }
     chunks.push(value);
   }
-  // TextDecoder drops a leading BOM, as res.text() does.
-  return utf8.decode(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total));
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
 }
 
 /** `1 MiB`, `16 MiB`, or `1500 bytes`. */

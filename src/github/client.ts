@@ -3,6 +3,7 @@ import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { silentLogger, type Logger } from '../core/log.js';
 import { describeRedirectTarget, isRedirectStatus, proxyAwareFetch, RedirectRefused } from '../core/proxy-fetch.js';
+import { BodyTooLargeError, formatBytes, readCappedBytes } from '../core/read-capped.js';
 import { checkSecureUrl } from '../core/secure-url.js';
 
 /** The one GitHub client of the project: secret delivery and the GitHub Action both build it here. */
@@ -28,9 +29,17 @@ export interface GitHubClientOptions {
   retryAfterBaseMs?: number;
   /** What sends a request (tests); default the platform fetch through a proxy-aware dispatcher. */
   fetch?: typeof fetch;
+  /** The most bytes read from one answer (default MAX_GITHUB_RESPONSE_BYTES). */
+  maxResponseBytes?: number;
 }
 
 export const DEFAULT_GITHUB_API_URL = 'https://api.github.com';
+/**
+ * The most bytes read from one GitHub answer. Its largest pages here are 100 issue comments (at most
+ * 65,536 characters each, so about 20 MB in the worst UTF-8) and 100 changed files of a pull
+ * request; 32 MiB holds any of them, and a hostile or broken server cannot fill memory.
+ */
+export const MAX_GITHUB_RESPONSE_BYTES = 32 * 1024 * 1024;
 
 /** The API base URL: the argument, else `GITHUB_API_URL`, else api.github.com; without a trailing `/`. */
 export function resolveGitHubApiUrl(baseUrl: string | undefined, env: Readonly<Record<string, string | undefined>>): string {
@@ -68,7 +77,8 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
       // Octokit would otherwise log through console; ours redacts and respects --debug.
       log: { debug: (m: string) => logger.debug(m), info: (m: string) => logger.debug(m), warn: (m: string) => logger.warn(m), error: (m: string) => logger.warn(m) },
       // Replaces @actions/github's default `request` (undici's own fetch, which interceptors cannot see).
-      request: { fetch: withTimeout(sameOriginRedirects(options.fetch ?? proxyAwareFetch(env), origin), options.timeoutMs ?? 30_000) },
+      // Bodies are read here, through the project's one capped reader, before Octokit sees them.
+      request: { fetch: withTimeout(sameOriginRedirects(cappedBodies(options.fetch ?? proxyAwareFetch(env), options.maxResponseBytes ?? MAX_GITHUB_RESPONSE_BYTES), origin), options.timeoutMs ?? 30_000) },
       // Not `request.retries`: plugin-retry reads that on every failure, so a 401 would be retried too.
       retry: { retries, retryAfterBaseValue: base },
       throttle: {
@@ -88,6 +98,37 @@ function withTimeout(send: typeof fetch, timeoutMs: number): typeof fetch {
     const deadline = AbortSignal.timeout(timeoutMs);
     const signal = init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline;
     return send(input, { ...init, signal });
+  };
+}
+
+/** An answer larger than the cap: thrown from fetch, so Octokit reports a failed request and reads nothing. */
+export class GitHubAnswerTooLarge extends Error {
+  override readonly name = 'GitHubAnswerTooLarge';
+  constructor(method: string, url: string, limit: number) {
+    super(`GitHub's answer to ${method} ${new URL(url).pathname} is larger than ${formatBytes(limit)}, the most groq-rbac reads from one GitHub answer; it was not read further`);
+  }
+}
+
+/**
+ * Reads each answer's body through src/core/read-capped.ts and hands Octokit a Response over the
+ * bytes read (its url kept): Octokit itself reads bodies with `text()`/`arrayBuffer()`, unbounded,
+ * and swallows a failed read as an empty body. Redirects pass unread (sameOriginRedirects cancels them).
+ */
+function cappedBodies(send: typeof fetch, limit: number): typeof fetch {
+  return async (input, init) => {
+    const res = await send(input, init);
+    if (!res.body || isRedirectStatus(res.status)) return res;
+    let bytes: Uint8Array;
+    try {
+      bytes = await readCappedBytes(res, limit);
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) throw new GitHubAnswerTooLarge(init?.method ?? 'GET', res.url || String(input instanceof Request ? input.url : input), limit);
+      throw error;
+    }
+    const empty = res.status === 204 || res.status === 205 || res.status === 304;
+    const out = new Response(empty ? null : (bytes as unknown as ConstructorParameters<typeof Response>[0]), { status: res.status, statusText: res.statusText, headers: res.headers });
+    Object.defineProperty(out, 'url', { value: res.url });
+    return out;
   };
 }
 

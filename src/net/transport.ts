@@ -1,6 +1,7 @@
 import { EnvHttpProxyAgent, type Dispatcher } from 'undici';
 import { UserError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/log.js';
+import { BodyTooLargeError, formatBytes, readCappedText } from '../core/read-capped.js';
 import { isSecureUrl } from '../core/secure-url.js';
 import { AdaptiveConcurrency, type Outcome } from './adaptive-concurrency.js';
 import { isRetryableStatus, NetworkError, ProtocolError } from './errors.js';
@@ -233,39 +234,17 @@ function gateOutcome(status: number): Outcome {
   return status < 500 ? 'success' : 'neutral';
 }
 
-const utf8 = new TextDecoder();
-
 /**
- * The body as text, read as a stream and cut off past `limit` bytes: a declared length over the
- * limit is refused unread, and a body that grows past it is cancelled, so memory stays bounded.
+ * The body as text through the project's one capped reader (src/core/read-capped.ts): a declared
+ * length over the limit is refused unread, and a body that grows past it is cancelled.
  */
 async function readCapped(res: Response, req: HttpRequest, limit: number): Promise<string> {
-  const tooLarge = () => new ProtocolError({ method: req.method, url: req.url, problem: `the answer is larger than ${mib(limit)}, the most groq-rbac reads from one answer of this API; it was not read further, nor retried` });
-  const declared = Number(res.headers.get('content-length') ?? '');
-  if (Number.isFinite(declared) && declared > limit) {
-    await res.body?.cancel().catch(() => {});
-    throw tooLarge();
+  try {
+    return await readCappedText(res, limit);
+  } catch (error) {
+    if (!(error instanceof BodyTooLargeError)) throw error;
+    throw new ProtocolError({ method: req.method, url: req.url, problem: `the answer is larger than ${formatBytes(limit)}, the most groq-rbac reads from one answer of this API; it was not read further, nor retried` });
   }
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  // TextDecoder drops a leading BOM, as res.text() does.
-  return utf8.decode(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total));
-}
-
-function mib(bytes: number): string {
-  return bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : `${bytes} bytes`;
 }
 
 /** ` to https://host` from a redirect's Location (its origin only), or nothing. */

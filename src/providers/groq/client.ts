@@ -10,6 +10,7 @@ import { silentLogger, type Logger } from '../../core/log.js';
 import { redactSecrets } from '../../core/redact.js';
 import { checkSecureUrl } from '../../core/secure-url.js';
 import { ProtocolError } from '../../net/errors.js';
+import { DEFAULT_MAX_PAGES, ListBoundExceeded, ListBounds, type ListBoundsOptions } from '../../net/list-bounds.js';
 import { HttpTransport, REPORT_MAX_RESPONSE_BYTES, type HttpRequest, type TransportOptions } from '../../net/transport.js';
 import { GroqApiError } from './errors.js';
 import type { Created, GroqAdmin } from './admin.js';
@@ -23,13 +24,19 @@ const V1 = '/openai/v1';
 /** The contract's largest page. */
 const PAGE_SIZE = 100;
 /**
- * The most pages one list may take. At 100 a page that is 1,000,000 items, twenty times the
- * 50,000 keys of the largest organization benchmarked (README, Performance) and far more than any
- * one project holds; a server that never says `has_more: false` fails here instead of looping.
- * Usage and costs pages share the bound: 10,000 pages of the smallest default page (7 days) span
- * 190 years of day buckets, and of 60 minutes, 416 days of minute buckets, beyond any report's window.
+ * The most pages one list may take (src/net/list-bounds.ts). At 100 a page that is 1,000,000 items,
+ * twenty times the 50,000 keys of the largest organization benchmarked (README, Performance) and far
+ * more than any one project holds; a server that never says `has_more: false` fails here instead of
+ * looping. Usage and costs pages share the bound: 10,000 pages of the smallest default page (7 days)
+ * span 190 years of day buckets, and of 60 minutes, 416 days of minute buckets, beyond any report's
+ * window. Every list also has a total item cap and a whole-list deadline (ListBounds).
  */
-export const MAX_PAGES = 10_000;
+export const MAX_PAGES = DEFAULT_MAX_PAGES;
+/**
+ * The most results one usage or costs read may hold in all its buckets: 90 days of 50,000 keys used
+ * daily, each with two models, is 9,000,000; a list of plain items holds at most DEFAULT_MAX_ITEMS.
+ */
+export const MAX_BUCKET_RESULTS = 10_000_000;
 
 export interface GroqClientOptions extends TransportOptions {
   baseUrl?: string;
@@ -37,6 +44,8 @@ export interface GroqClientOptions extends TransportOptions {
   /** Share one transport (its connection pool and its concurrency gate) between clients. */
   transport?: HttpTransport;
   logger?: Logger;
+  /** The bounds of every list (pages, items, whole-list deadline, clock): src/net/list-bounds.ts. */
+  listBounds?: ListBoundsOptions;
 }
 
 type QueryValue = string | number | boolean | readonly string[] | undefined;
@@ -72,10 +81,12 @@ export class GroqClient implements GroqAdmin {
   private readonly transport: HttpTransport;
   private readonly ownsTransport: boolean;
   private readonly logger: Logger;
+  private readonly listBounds: ListBoundsOptions;
   private lastServerTime: number | null = null;
 
   constructor(options: GroqClientOptions) {
     this.baseUrl = checkBaseUrl(options.baseUrl ?? DEFAULT_BASE_URL);
+    this.listBounds = options.listBounds ?? {};
     this.adminKey = options.adminKey;
     this.logger = options.logger ?? silentLogger;
     this.ownsTransport = !options.transport;
@@ -297,31 +308,50 @@ export class GroqClient implements GroqAdmin {
 
   /**
    * OpenAI's cursor pagination: `limit` and `after=<last_id>` until `has_more` is false. A cursor
-   * seen before, or more than MAX_PAGES pages, is the server's error: the list would never end.
+   * seen before, more than MAX_PAGES pages, more items than the cap or a list past its deadline is
+   * the server's error (src/net/list-bounds.ts): the list would never end.
    */
   private async *pages<T>(path: string, query: Query = {}): AsyncGenerator<T[]> {
-    const cursors = new Cursors(`${this.baseUrl}${V1}${path}`, 'last_id');
+    const bounds = new ListBounds('last_id', { pageSize: PAGE_SIZE, ...this.listBounds });
     let after: string | undefined;
     for (;;) {
       const page = await this.call<ListPage<T>>({ method: 'GET', path, query: { ...query, limit: PAGE_SIZE, after } });
+      if (!page || !Array.isArray(page.data)) throw this.listError(path, 'the answer is not a list');
       for (const item of page.data as { object?: unknown }[]) if (typeof item?.object === 'string') item.object = vocabulary.intern(item.object);
+      this.bounded(path, () => bounds.page(page.data.length));
       yield page.data;
       if (!page.has_more || !page.last_id || page.data.length === 0) return;
-      after = cursors.next(page.last_id);
+      after = this.bounded(path, () => bounds.next(page.last_id!));
     }
   }
 
-  /** Usage and costs paginate with a `page` cursor (`next_page`) instead, bounded the same way. */
+  /** Usage and costs paginate with a `page` cursor (`next_page`) instead, bounded the same way (their results counted as items). */
   private async buckets<R>(path: string, query: Query): Promise<Bucket<R>[]> {
-    const cursors = new Cursors(`${this.baseUrl}${V1}${path}`, 'next_page');
+    const bounds = new ListBounds('next_page', { maxItems: MAX_BUCKET_RESULTS, ...this.listBounds });
     const buckets: Bucket<R>[] = [];
     let page: string | undefined;
     for (;;) {
       const answer = await this.call<{ data: Bucket<R>[]; has_more: boolean; next_page: string | null }>({ method: 'GET', path, query: { ...query, page }, maxBytes: REPORT_MAX_RESPONSE_BYTES });
+      if (!answer || !Array.isArray(answer.data)) throw this.listError(path, 'the answer is not a page of buckets');
+      this.bounded(path, () => bounds.page(answer.data.reduce((n, b) => n + 1 + (Array.isArray(b?.results) ? b.results.length : 0), 0)));
       buckets.push(...answer.data);
       if (!answer.has_more || !answer.next_page) return buckets;
-      page = cursors.next(answer.next_page);
+      page = this.bounded(path, () => bounds.next(answer.next_page!));
     }
+  }
+
+  /** A list bound's problem as the transport's ProtocolError: not retried, nothing changed. */
+  private bounded<T>(path: string, step: () => T): T {
+    try {
+      return step();
+    } catch (error) {
+      if (error instanceof ListBoundExceeded) throw this.listError(path, error.problem);
+      throw error;
+    }
+  }
+
+  private listError(path: string, problem: string): ProtocolError {
+    return new ProtocolError({ method: 'GET', url: `${this.baseUrl}${V1}${path}`, problem });
   }
 
   private async collect<T>(pages: AsyncIterable<T[]>): Promise<T[]> {
@@ -380,23 +410,6 @@ function checkBaseUrl(raw: string): string {
   // The contract's base is `…/openai/v1`; accept it written either way.
   const path = url.pathname.replace(/\/+$/, '').replace(/\/openai\/v1$/, '');
   return `${url.origin}${path}`;
-}
-
-/** The cursors of one list so far: a repeat, or one page too many, ends it with an error. */
-class Cursors {
-  private readonly seen = new Set<string>();
-  constructor(private readonly url: string, private readonly field: string) {}
-
-  next(cursor: string): string {
-    if (this.seen.has(cursor)) {
-      throw new ProtocolError({ method: 'GET', url: this.url, problem: `the server sent the same ${this.field} cursor twice, so the list would never end; stopped after ${this.seen.size + 1} pages` });
-    }
-    this.seen.add(cursor);
-    if (this.seen.size >= MAX_PAGES) {
-      throw new ProtocolError({ method: 'GET', url: this.url, problem: `the list did not end after ${MAX_PAGES.toLocaleString('en-US')} pages, more than any organization groq-rbac supports (${(MAX_PAGES * PAGE_SIZE).toLocaleString('en-US')} items at ${PAGE_SIZE} a page); stopped there` });
-    }
-    return cursor;
-  }
 }
 
 /** Query parameters as OpenAI's SDK sends them: arrays as `name[]=a&name[]=b`; undefined left out. */

@@ -4,6 +4,7 @@
  * by the policies' field names, permissions as rules, money in dollars.
  */
 import type { DomainLiveProject, DomainLiveState, DomainModelRule, LiveKey, LiveLimit, LiveSpending } from '../../core/domain.js';
+import { createLimiter } from '../../core/concurrency.js';
 import { centsToUsd } from '../../core/money.js';
 import type { GroqAdmin } from './admin.js';
 import { decodeMarks, GROQ_LIMIT_FIELDS, LIMIT_TO_CONTRACT } from './metadata.js';
@@ -102,51 +103,4 @@ function projectPages(admin: GroqAdmin): AsyncIterable<Project[]> {
   return (async function* () {
     yield await admin.listProjects();
   })();
-}
-interface Limiter {
-  <T>(task: () => Promise<T>): Promise<T>;
-  /** After the first failure no queued task starts: the read has failed, more requests would be waste. */
-  stop(error: unknown): void;
-  throwIfStopped(): void;
-}
-
-/** At most `max` tasks running; first come, first served. */
-function createLimiter(max: number): Limiter {
-  const width = Math.max(1, Math.floor(max));
-  let running = 0;
-  let queue: (() => void)[] = [];
-  let head = 0;
-  let stopped: { error: unknown } | null = null;
-  const stop = (error: unknown) => {
-    stopped ??= { error };
-  };
-  const run = async <T>(task: () => Promise<T>): Promise<T> => {
-    if (running < width) running++;
-    else await new Promise<void>((resolve) => queue.push(resolve));
-    try {
-      if (stopped) throw stopped.error;
-      return await task();
-    } catch (error) {
-      stop(error);
-      throw error;
-    } finally {
-      // Hand the slot straight to the next task in line, or free it.
-      if (head < queue.length) {
-        const next = queue[head++]!;
-        if (head === queue.length) {
-          queue = [];
-          head = 0;
-        }
-        next();
-      } else {
-        running--;
-      }
-    }
-  };
-  return Object.assign(run, {
-    stop,
-    throwIfStopped: () => {
-      if (stopped) throw stopped.error;
-    },
-  });
 }

@@ -3,21 +3,26 @@
  * builds URLs and headers. Every admin call carries `Authorization: Bearer <admin key>` and
  * `OpenAI-Organization: <org from org.yaml>`, so OpenAI itself refuses a key of another organization
  * (401 `mismatched_organization`). Lists follow cursors (`after`/`has_more`/`last_id`), usage and
- * costs `page`/`next_page`; a repeated cursor or too many pages is an error, never a silent stop.
+ * costs `page`/`next_page`; a repeated cursor, too many pages or items, or a list past its deadline
+ * (src/net/list-bounds.ts) is an error, never a loop or a silent stop.
  */
 import { UserError } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/log.js';
 import { checkSecureUrl } from '../../core/secure-url.js';
 // The project's one transport; the lead moves it to core (it stays in src/groq/ while issue 17 hardens it).
-import { HttpTransport, parseRetryAfter, type HttpRequest, type TransportOptions } from '../../net/transport.js';
+import { DEFAULT_MAX_PAGES, ListBoundExceeded, ListBounds, type ListBoundsOptions } from '../../net/list-bounds.js';
+import { HttpTransport, REPORT_MAX_RESPONSE_BYTES, parseRetryAfter, type HttpRequest, type TransportOptions } from '../../net/transport.js';
 import { errorFromNetwork, errorFromResponse, redactOpenAi } from './errors.js';
 import type { WireBucketPage, WireList } from './wire.js';
 
 export const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 /** The largest page OpenAI's lists allow ("Limit can range between 1 and 100", API reference). */
 export const PAGE_SIZE = 100;
-/** 10,000 pages of 100: far beyond any organization; a server that never stops is an error. */
-const DEFAULT_MAX_PAGES = 10_000;
+/**
+ * The most results one usage or costs read may hold in all its buckets: 90 days of 50,000 keys used
+ * daily, each with two models, is 9,000,000; a list of plain items holds at most DEFAULT_MAX_ITEMS.
+ */
+export const MAX_BUCKET_RESULTS = 10_000_000;
 
 export type QueryValue = string | number | boolean | readonly string[] | undefined;
 export type Query = Record<string, QueryValue>;
@@ -31,6 +36,8 @@ export interface CallOptions {
   retrySafe?: boolean;
   /** A project key (verifyKey) instead of the admin key. */
   bearer?: string;
+  /** The most bytes read from the answer (default: the transport's cap; usage and costs pages ask for REPORT_MAX_RESPONSE_BYTES). */
+  maxBytes?: number;
 }
 
 export interface OpenAiClientOptions extends TransportOptions {
@@ -40,7 +47,9 @@ export interface OpenAiClientOptions extends TransportOptions {
   baseUrl?: string;
   transport?: HttpTransport;
   logger?: Logger;
+  /** Pages of one list at most (default 10,000); `listBounds` sets the rest (items, deadline, clock). */
   maxPages?: number;
+  listBounds?: ListBoundsOptions;
 }
 
 export class OpenAiClient {
@@ -50,7 +59,7 @@ export class OpenAiClient {
   private readonly transport: HttpTransport;
   private readonly ownsTransport: boolean;
   private readonly logger: Logger;
-  private readonly maxPages: number;
+  private readonly listBounds: ListBoundsOptions;
   private lastServerTime: number | null = null;
 
   constructor(options: OpenAiClientOptions) {
@@ -60,7 +69,7 @@ export class OpenAiClient {
     this.baseUrl = checkBaseUrl(options.baseUrl ?? DEFAULT_BASE_URL);
     this.adminKey = options.adminKey;
     this.logger = options.logger ?? silentLogger;
-    this.maxPages = options.maxPages ?? DEFAULT_MAX_PAGES;
+    this.listBounds = { maxPages: options.maxPages ?? DEFAULT_MAX_PAGES, ...options.listBounds };
     this.ownsTransport = !options.transport;
     this.transport = options.transport ?? new HttpTransport({ ...options, logger: this.logger });
   }
@@ -96,6 +105,7 @@ export class OpenAiClient {
       retrySafe: options.retrySafe ?? options.method !== 'POST',
       // A project key's limits say nothing about the admin API's: its 429s must not slow admin calls.
       gated: options.bearer === undefined,
+      ...(options.maxBytes !== undefined ? { maxBytes: options.maxBytes } : {}),
     };
     let response;
     try {
@@ -118,19 +128,17 @@ export class OpenAiClient {
 
   /** A cursor list one page at a time: `limit=100`, then `after=<last_id>` while `has_more`. */
   async *pages<T>(path: string, query: Query = {}): AsyncGenerator<T[]> {
-    const seen = new Set<string>();
+    const bounds = new ListBounds('last_id', { pageSize: PAGE_SIZE, ...this.listBounds });
     let after: string | undefined;
-    for (let n = 1; ; n++) {
+    for (;;) {
       const page = await this.call<WireList<T>>({ method: 'GET', path, query: { ...query, limit: PAGE_SIZE, after } });
       if (!page || !Array.isArray(page.data)) throw this.badList(path, 'the answer is not a list');
+      this.bounded(path, () => bounds.page(page.data.length));
       yield page.data;
       if (!page.has_more) return;
       const next = page.last_id;
       if (!next || page.data.length === 0) throw this.badList(path, 'it says there is more but gives no cursor');
-      if (seen.has(next)) throw this.badList(path, `it answered the cursor ${next} twice`);
-      if (n >= this.maxPages) throw this.badList(path, `more than ${this.maxPages} pages`);
-      seen.add(next);
-      after = next;
+      after = this.bounded(path, () => bounds.next(next));
     }
   }
 
@@ -140,22 +148,30 @@ export class OpenAiClient {
     return items;
   }
 
-  /** Usage and costs: buckets, `page=<next_page>` while `has_more`. */
+  /** Usage and costs: buckets, `page=<next_page>` while `has_more`, their results counted as items. */
   async buckets<R>(path: string, query: Query): Promise<WireBucketPage<R>['data']> {
-    const seen = new Set<string>();
+    const bounds = new ListBounds('next_page', { maxItems: MAX_BUCKET_RESULTS, ...this.listBounds });
     const buckets: WireBucketPage<R>['data'] = [];
     let page: string | undefined;
-    for (let n = 1; ; n++) {
-      const answer = await this.call<WireBucketPage<R>>({ method: 'GET', path, query: { ...query, page } });
+    for (;;) {
+      const answer = await this.call<WireBucketPage<R>>({ method: 'GET', path, query: { ...query, page }, maxBytes: REPORT_MAX_RESPONSE_BYTES });
       if (!answer || !Array.isArray(answer.data)) throw this.badList(path, 'the answer is not a page of buckets');
+      this.bounded(path, () => bounds.page(answer.data.reduce((n, b) => n + 1 + (Array.isArray(b?.results) ? b.results.length : 0), 0)));
       buckets.push(...answer.data);
       if (!answer.has_more) return buckets;
       const next = answer.next_page;
       if (!next) throw this.badList(path, 'it says there is more but gives no next_page');
-      if (seen.has(next)) throw this.badList(path, `it answered the page ${next} twice`);
-      if (n >= this.maxPages) throw this.badList(path, `more than ${this.maxPages} pages`);
-      seen.add(next);
-      page = next;
+      page = this.bounded(path, () => bounds.next(next));
+    }
+  }
+
+  /** A list bound's problem (src/net/list-bounds.ts) as this client's list error. */
+  private bounded<T>(path: string, step: () => T): T {
+    try {
+      return step();
+    } catch (error) {
+      if (error instanceof ListBoundExceeded) throw this.badList(path, error.problem);
+      throw error;
     }
   }
 

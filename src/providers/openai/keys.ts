@@ -3,9 +3,9 @@
  * generation, its name carrying the marks (bookkeeping.ts). OpenAI has no idempotency key, so a
  * create whose answer is lost (no answer, or a 5xx: it may have been made) is never simply sent
  * again: the project's service accounts are listed, those with this create's nonce deleted, and
- * only then is it sent again. After any failed attempt, the accounts are listed once more when the
+ * only then is it sent again. After any such attempt, the accounts are listed once more when the
  * create succeeds, and any other account with the nonce is deleted: never two live generations
- * that nobody knows about.
+ * that nobody knows about. A 429 made nothing (assumed): it is waited out and sent again, no list.
  */
 import type { KeyMarks, LiveKey } from '../../core/domain.js';
 import { InternalError } from '../../core/errors.js';
@@ -14,7 +14,6 @@ import type { CreatedKey, KeyMarksWrite, KeyRef } from '../../core/provider.js';
 import { DELIVERED_ON_CREATE, decodeName, encodeName, nonceFor } from './bookkeeping.js';
 import { enc, projectPath, type OpenAiClient } from './client.js';
 import { ProviderError, redactOpenAi } from './errors.js';
-import { ignoreNotFound } from './write.js';
 import type { WireServiceAccount, WireServiceAccountCreated } from './wire.js';
 
 export interface KeyWriterOptions {
@@ -68,19 +67,23 @@ export class KeyWriter {
       }
     }
     const attempts = this.options.maxAttempts ?? 5;
+    // `uncertain`: the last attempt may have made an account (purge before sending again);
+    // `mayHaveMade`: some attempt may have, and may still land (purge the others once one succeeds).
     let uncertain = false;
-    let failed = false;
+    let mayHaveMade = false;
     for (let attempt = 1; ; attempt++) {
       if (uncertain) await this.purge(projectId, nonce, null);
       let made: WireServiceAccountCreated;
       try {
         made = await this.client.call<WireServiceAccountCreated>({ method: 'POST', path: accountsPath(projectId), body: { name }, retrySafe: false });
       } catch (error) {
-        if (!(error instanceof ProviderError) || !error.retryable || attempt >= attempts) throw error;
-        failed = true;
-        // A 429 was refused before anything was made (assumed: OpenAI's rate limiter answers first);
-        // no answer or a 5xx may have been made.
+        // A 429 was refused before anything was made (assumed: OpenAI's rate limiter answers first):
+        // it is only sent again, with no list, and (as the transport does) "later" gets four times
+        // the attempts of "broken". No answer or a 5xx may have been made.
+        const throttled = error instanceof ProviderError && error.kind === 'rate_limited';
+        if (!(error instanceof ProviderError) || !error.retryable || attempt >= (throttled ? attempts * 4 : attempts)) throw error;
         uncertain = error.kind === 'unavailable';
+        mayHaveMade ||= uncertain;
         await this.options.sleep(this.delay(attempt, error.retryAfterMs));
         continue;
       }
@@ -89,7 +92,7 @@ export class KeyWriter {
         if (made?.id) await this.deleteAccount(projectId, made.id);
         throw new ProviderError({ provider: 'openai', kind: 'invalid', status: 200, code: null, method: 'POST', path: accountsPath(projectId), message: `POST ${accountsPath(projectId)} answered without the new key's value; the service account was deleted again. Try again.` });
       }
-      if (failed) await this.purge(projectId, nonce, made.id);
+      if (mayHaveMade) await this.purge(projectId, nonce, made.id);
       this.saw(made.api_key.id, made.id, name);
       const decoded = decodeName(name, new Map([[name.split(' ')[1]!, input.marks.key]]))!;
       const createdAt = made.api_key.created_at ?? made.created_at;
@@ -171,8 +174,21 @@ export class KeyWriter {
     return ours.length;
   }
 
+  /** A 404 is believed only once a read of the account agrees (a spurious one would leave a second generation). */
   private async deleteAccount(projectId: string, id: string): Promise<void> {
-    await ignoreNotFound(this.client.call({ method: 'DELETE', path: `${accountsPath(projectId)}/${enc(id)}` }));
+    try {
+      await this.client.call({ method: 'DELETE', path: `${accountsPath(projectId)}/${enc(id)}` });
+    } catch (error) {
+      if (!(error instanceof ProviderError) || error.kind !== 'not_found') throw error;
+      let there = true;
+      try {
+        await this.client.call({ method: 'GET', path: `${accountsPath(projectId)}/${enc(id)}` });
+      } catch (read) {
+        if (!(read instanceof ProviderError) || read.kind !== 'not_found') throw read;
+        there = false;
+      }
+      if (there) throw error;
+    }
   }
 
   /** `retry-after` is a floor; otherwise exponential back-off, half of it jitter-free. */

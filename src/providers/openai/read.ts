@@ -8,7 +8,7 @@
  * 2 + ⌈projects/100⌉: GET /organization/spend_limit, /organization/spend_alerts and the project pages.
  * OpenAI has no organization model permissions, organization rate limits or GET /organization.
  */
-import { mapLimit } from '../../core/concurrency.js';
+import { createLimiter, type Limiter } from '../../core/concurrency.js';
 import type { DomainLimitSet, DomainLiveProject, DomainLiveState, DomainModelRule, LiveKey, LiveLimit, LiveSpending } from '../../core/domain.js';
 import { DELIVERED_ON_CREATE, decodeName, keyLookup } from './bookkeeping.js';
 import { projectPath, type OpenAiClient } from './client.js';
@@ -36,41 +36,53 @@ export interface ReadOptions {
 
 export async function readOpenAiState(client: OpenAiClient, options: ReadOptions = {}): Promise<DomainLiveState> {
   const lookup = keyLookup(options.keyNames ?? []);
+  // At most `concurrency` requests in flight in all (as Groq's read), each project's starting as soon
+  // as its page arrives; the organization's two reads go beside the project pages.
+  const limit = createLimiter(options.concurrency ?? DEFAULT_READ_CONCURRENCY);
+  let reported = false;
+  const observed = () => {
+    const now = client.observedNow();
+    if (options.onObserved && now !== null && !reported) {
+      reported = true;
+      options.onObserved(now);
+    }
+  };
   const orgSpending = readSpending(client, '/organization');
-  orgSpending.catch(() => {});
-  const pages = client.list<WireProject>('/organization/projects');
-  if (options.onObserved) {
-    const report = options.onObserved;
-    // The first answer of either call: its clock starts the usage report's bucket reads.
-    const once = () => {
-      const now = client.observedNow();
-      if (now !== null && !reported) { reported = true; report(now); }
-    };
-    let reported = false;
-    void orgSpending.then(once, () => {});
-    void pages.then(once, () => {});
+  // A failed org read stops the project reads; it is thrown when awaited below.
+  orgSpending.then(observed, limit.stop);
+  const reads: Promise<DomainLiveProject>[] = [];
+  for await (const page of client.pages<WireProject>('/organization/projects')) {
+    observed();
+    limit.throwIfStopped();
+    for (const p of page) {
+      if ((p.status ?? 'active') !== 'active' || p.archived_at) continue;
+      const read = readProject(client, p, lookup, options, limit);
+      // Awaited below, after the last page; until then a rejection is recorded by the limiter, not unhandled.
+      read.catch(() => {});
+      reads.push(read);
+    }
   }
-  const projects = (await pages).filter((p) => (p.status ?? 'active') === 'active' && !p.archived_at);
-  const live = await mapLimit(projects, options.concurrency ?? DEFAULT_READ_CONCURRENCY, (p) => readProject(client, p, lookup, options));
+  const spending = await orgSpending;
+  const live = await Promise.all(reads);
   return {
     provider: 'openai',
     org: { id: client.organization, name: options.orgName ?? client.organization },
     permissions: null,
     limits: [],
-    spending: await orgSpending,
+    spending,
     projects: live,
     observed_at: client.observedNow() ?? Math.floor(Date.now() / 1000),
   };
 }
 
-async function readProject(client: OpenAiClient, p: WireProject, lookup: ReadonlyMap<string, string>, options: ReadOptions): Promise<DomainLiveProject> {
+async function readProject(client: OpenAiClient, p: WireProject, lookup: ReadonlyMap<string, string>, options: ReadOptions, limit: Limiter): Promise<DomainLiveProject> {
   const path = projectPath(p.id);
-  const spending = options.projectSpending === false ? undefined : readSpending(client, path);
+  const spending = options.projectSpending === false ? undefined : readSpending(client, path, limit);
   spending?.catch(() => {});
   const [permissions, limits, keys] = await Promise.all([
-    orNone(client.call<WireModelPermissions>({ method: 'GET', path: `${path}/model_permissions` })),
-    client.list<WireRateLimit>(`${path}/rate_limits`),
-    listProjectKeys(client, p.id, lookup, options.onServiceAccount),
+    limit(() => orNone(client.call<WireModelPermissions>({ method: 'GET', path: `${path}/model_permissions` }))),
+    limit(() => client.list<WireRateLimit>(`${path}/rate_limits`)),
+    limit(() => listProjectKeys(client, p.id, lookup, options.onServiceAccount)),
   ]);
   return {
     id: p.id, name: p.name ?? p.id, created_at: p.created_at,
@@ -126,9 +138,9 @@ export function limitFrom(l: WireRateLimit): LiveLimit {
   return { id: l.id, model: l.model, values };
 }
 
-/** `base`: `/organization` or a project's path; the limit is `null` where none is set. */
-export async function readSpending(client: OpenAiClient, base: string): Promise<LiveSpending> {
-  const [limit, alerts] = await Promise.all([getSpendLimit(client, base), client.list<WireSpendAlert>(`${base}/spend_alerts`)]);
+/** `base`: `/organization` or a project's path; the limit is `null` where none is set. `slot`: a read's limiter. */
+export async function readSpending(client: OpenAiClient, base: string, slot: <T>(task: () => Promise<T>) => Promise<T> = (task) => task()): Promise<LiveSpending> {
+  const [limit, alerts] = await Promise.all([slot(() => getSpendLimit(client, base)), slot(() => client.list<WireSpendAlert>(`${base}/spend_alerts`))]);
   return {
     monthly_cap_usd: limit === null ? null : limit.threshold_amount / 100,
     alerts: alerts.map((a) => ({ id: a.id, threshold_usd: a.threshold_amount / 100, recipients: [...(a.notification_channel?.recipients ?? [])] })),

@@ -9,7 +9,8 @@ import { InternalError, UserError } from '../../core/errors.js';
 import type { SpendScope } from '../../core/provider.js';
 import { enc, projectPath, type OpenAiClient } from './client.js';
 import { ProviderError } from './errors.js';
-import { LIMIT_TO_WIRE, type WireProject, type WireRateLimitValues, type WireSpendAlert } from './wire.js';
+import { ruleFrom } from './read.js';
+import { LIMIT_TO_WIRE, type WireModelPermissions, type WireProject, type WireRateLimitValues, type WireSpendAlert } from './wire.js';
 
 const spendBase = (scope: SpendScope) => (scope.project_id ? projectPath(scope.project_id) : '/organization');
 
@@ -50,10 +51,19 @@ export class Writer {
     }
   }
 
-  /** null: no rule of its own (DELETE). */
+  /** null: no rule of its own (DELETE; a 404 is believed only once a read agrees that no rule is left). */
   async setProjectPermissions(projectId: string, rule: DomainModelRule | null): Promise<void> {
     const path = `${projectPath(projectId)}/model_permissions`;
-    if (rule === null) return ignoreNotFound(this.client.call({ method: 'DELETE', path }));
+    if (rule === null) {
+      return confirmedGone(this.client.call({ method: 'DELETE', path }), async () => {
+        try {
+          return ruleFrom(await this.client.call<WireModelPermissions>({ method: 'GET', path })) !== null;
+        } catch (error) {
+          if (error instanceof ProviderError && error.kind === 'not_found') return false;
+          throw error;
+        }
+      });
+    }
     await this.client.call({ method: 'POST', path, body: { mode: rule.mode, model_ids: rule.models }, retrySafe: true });
   }
 
@@ -70,10 +80,16 @@ export class Writer {
     await this.client.call({ method: 'POST', path: `${projectPath(projectId)}/rate_limits/${enc(limit.id)}`, body, retrySafe: true });
   }
 
-  /** Create or replace (SDK "Create or replace"); null deletes. Cents, USD, monthly. */
+  /**
+   * Create or replace (SDK "Create or replace"); null deletes. Cents, USD, monthly. A delete's 404 is
+   * passed on: apply believes it only once readSpending agrees (a spurious 404 is no proof).
+   */
   async setSpendLimit(scope: SpendScope, usd: number | null): Promise<void> {
     const path = `${spendBase(scope)}/spend_limit`;
-    if (usd === null) return ignoreNotFound(this.client.call({ method: 'DELETE', path }));
+    if (usd === null) {
+      await this.client.call({ method: 'DELETE', path });
+      return;
+    }
     await this.client.call({ method: 'POST', path, body: { threshold_amount: Math.round(usd * 100), currency: 'USD', interval: 'month' }, retrySafe: true });
   }
 
@@ -95,13 +111,18 @@ export class Writer {
     await this.client.call({ method: 'POST', path: `${spendBase(scope)}/spend_alerts/${enc(id)}`, body: alertBody(alert), retrySafe: true });
   }
 
+  /** A 404 is passed on: apply believes it only once readSpending agrees (a spurious 404 is no proof). */
   async deleteSpendAlert(scope: SpendScope, id: string): Promise<void> {
-    await ignoreNotFound(this.client.call({ method: 'DELETE', path: `${spendBase(scope)}/spend_alerts/${enc(id)}` }));
+    await this.client.call({ method: 'DELETE', path: `${spendBase(scope)}/spend_alerts/${enc(id)}` });
   }
 
   /**
-   * One create, without an idempotency key: a 429 is waited out and sent again; no answer or a 5xx
-   * first asks `find` whether it was made, and only if not is it sent again.
+   * One create, without an idempotency key: a 429 is waited out and sent again; a 5xx first asks
+   * `find` whether it was made (the server has finished with it), and only if not is it sent again.
+   * No answer at all (a timeout, a dropped connection) asks `find` too, but is never sent again: the
+   * request may still be on its way or running, and land after anything this run could look at, so a
+   * second create could make a second project. The change fails; the next run adopts what landed, or
+   * creates it then.
    */
   private async createOnce(create: () => Promise<string>, find: () => Promise<string | null>, attempts = 5): Promise<string> {
     let uncertain = false;
@@ -113,7 +134,16 @@ export class Writer {
       try {
         return await create();
       } catch (error) {
-        if (!(error instanceof ProviderError) || !error.retryable || attempt >= attempts) throw error;
+        // As the transport does: pushback ("later") gets four times the attempts of a failure.
+        if (!(error instanceof ProviderError) || !error.retryable || attempt >= (error.kind === 'rate_limited' ? attempts * 4 : attempts)) throw error;
+        if (error.kind === 'unavailable' && error.status === null) {
+          const made = await find();
+          if (made !== null) return made;
+          throw new ProviderError({
+            provider: 'openai', kind: 'unavailable', status: null, code: error.code, method: error.method, path: error.path, cause: error,
+            message: `${error.message}; nothing it made was found, but with no answer it may still land, and OpenAI has no idempotency key, so it was not sent again: the next run adopts it if it appears, or creates it`,
+          });
+        }
         uncertain = uncertain || error.kind === 'unavailable';
         await this.sleep(error.retryAfterMs ?? Math.min(8_000, 250 * 2 ** (attempt - 1)));
       }
@@ -131,11 +161,12 @@ function conflict(path: string, message: string): ProviderError {
   return new ProviderError({ provider: 'openai', kind: 'conflict', status: null, code: null, method: 'POST', path, message });
 }
 
-export async function ignoreNotFound(call: Promise<unknown>): Promise<void> {
+/** A delete whose 404 is believed only if `stillThere` says no (a spurious 404 is no proof it is gone). */
+async function confirmedGone(call: Promise<unknown>, stillThere: () => Promise<boolean>): Promise<void> {
   try {
     await call;
   } catch (error) {
-    if (error instanceof ProviderError && error.kind === 'not_found') return;
+    if (error instanceof ProviderError && error.kind === 'not_found' && !(await stillThere())) return;
     throw error;
   }
 }

@@ -250,6 +250,49 @@ describe('OpenAI provider against the OpenAI sandbox', () => {
     expect(all.map((x) => [x.id, x.name])).toEqual([[made.id, 'once']]);
   });
 
+  it('a project create with no answer at all is looked for and never sent again; one answered 503 is looked for, then sent again', async () => {
+    const p = providerWith();
+    const CREATE = 'POST /v1/organization/projects';
+    await fault({ method: 'POST', path: '/v1/organization/projects', reset: true, times: 1 });
+    const e = await rejection(p.createProject('dropped', 'project:dropped'));
+    expect(e).toMatchObject({ name: 'ProviderError', kind: 'unavailable', status: null });
+    expect((e as Error).message).toContain('it was not sent again: the next run adopts it if it appears, or creates it');
+    expect((await stats()).by_route[CREATE]).toBe(1);
+    expect(sandbox.state.listProjects(new URLSearchParams()).data).toEqual([]);
+
+    await fault({ method: 'POST', path: '/v1/organization/projects', status: 503, times: 1 });
+    const made = await p.createProject('answered', 'project:answered');
+    expect((await stats()).by_route[CREATE]).toBe(3);
+    expect(sandbox.state.listProjects(new URLSearchParams()).data.map((x: { id: string }) => x.id)).toEqual([made.id]);
+  });
+
+  it('a 404 on a delete is passed on (spend alert, spend limit) or checked (project permissions, a recovery\'s account delete): a spurious one is no proof', async () => {
+    const p = providerWith();
+    const { id } = await p.createProject('spend', 'project:spend');
+    const alert = await p.createSpendAlert({}, { threshold_usd: 10, recipients: ['ops@acme.example'] }, 'alert:10');
+    await fault({ method: 'DELETE', path: '/v1/organization/spend_alerts/*', status: 404, code: 'not_found', times: 1 });
+    expect(await rejection(p.deleteSpendAlert({}, alert.id))).toMatchObject({ kind: 'not_found' });
+    expect((await p.readSpending({})).alerts.map((a) => a.id)).toEqual([alert.id]);
+    await p.setSpendLimit({}, 50);
+    await fault({ method: 'DELETE', path: '/v1/organization/spend_limit', status: 404, code: 'not_found', times: 1 });
+    expect(await rejection(p.setSpendLimit({}, null))).toMatchObject({ kind: 'not_found' });
+    expect((await p.readSpending({})).monthly_cap_usd).toBe(50);
+
+    await p.setProjectPermissions(id, { mode: 'allow_list', models: ['gpt-4o'] });
+    await fault({ method: 'DELETE', path: '/v1/organization/projects/*/model_permissions', status: 404, code: 'not_found', times: 1 });
+    expect(await rejection(p.setProjectPermissions(id, null))).toMatchObject({ kind: 'not_found' });
+    await p.setProjectPermissions(id, null);
+    // With no rule left, a 404 is what a delete of none answers: done.
+    await p.setProjectPermissions(id, null);
+
+    // A lost create answer: the recovery's delete of the account it made meets a spurious 404, and says so.
+    await fault({ method: 'POST', path: '/v1/organization/projects/*/service_accounts', reset: true, after_commit: true, times: 1 });
+    await fault({ method: 'DELETE', path: '/v1/organization/projects/*/service_accounts/*', status: 404, code: 'not_found', times: 1 });
+    expect(await rejection(p.createKey(id, { name: 'app', marks: marks('app') }, 'id-app'))).toMatchObject({ kind: 'not_found' });
+    // Nothing was made twice: the account the lost answer made is the one left, for the next run to find.
+    expect(await accounts(id)).toHaveLength(1);
+  });
+
   it('429: waits retry-after when sent, backs off when not, on reads and on creates', async () => {
     const p = providerWith();
     await fault({ method: 'GET', path: '/v1/organization/projects', status: 429, retry_after: 2, times: 1 });
@@ -264,17 +307,28 @@ describe('OpenAI provider against the OpenAI sandbox', () => {
 
     const { id } = await p.createProject('limited', 'project:limited');
     waits.length = 0;
+    const route = (r: Record<string, number>, key: string) => r[key] ?? 0;
+    const CREATE = 'POST /v1/organization/projects/{project_id}/service_accounts';
+    const LIST = 'GET /v1/organization/projects/{project_id}/service_accounts';
+    let before = (await stats()).by_route;
     await fault({ method: 'POST', path: '/v1/organization/projects/*/service_accounts', status: 429, retry_after: 3, times: 1 });
     await fault({ method: 'POST', path: '/v1/organization/projects/*/service_accounts', status: 429, times: 1 });
     const made = await p.createKey(id, { name: 'app', marks: marks('app') }, 'id-429');
     values.push(made.value);
     expect(waits).toEqual([3000, 10]);
+    // A 429 made nothing: the create is only sent again, with no list of the project's accounts.
+    let after = (await stats()).by_route;
+    expect([route(after, CREATE) - route(before, CREATE), route(after, LIST) - route(before, LIST)]).toEqual([3, 0]);
     expect((await accounts(id)).map((a) => a.id)).toEqual([made.key.handle]);
 
-    // Pushback that never ends is an error, rate_limited, with nothing made.
-    await fault({ method: 'POST', path: '/v1/organization/projects/*/service_accounts', status: 429, retry_after: 1, times: 5 });
+    // Pushback is waited out four times as long as a failure (20 attempts, as the transport's);
+    // pushback that never ends is an error, rate_limited, with nothing made.
+    before = (await stats()).by_route;
+    await fault({ method: 'POST', path: '/v1/organization/projects/*/service_accounts', status: 429, retry_after: 1, times: 20 });
     const e = await rejection(p.createKey(id, { name: 'b', marks: marks('b') }, 'id-b'));
     expect(e).toMatchObject({ name: 'ProviderError', kind: 'rate_limited', status: 429, retryable: true, retryAfterMs: 1000 });
+    after = (await stats()).by_route;
+    expect([route(after, CREATE) - route(before, CREATE), route(after, LIST) - route(before, LIST)]).toEqual([20, 0]);
     expect(await accounts(id)).toHaveLength(1);
   });
 

@@ -46,3 +46,21 @@ export function largeOrg(options: LargeOrgOptions = {}): DesiredState {
     safety: { maxDeletes: 3, maxDeletePercent: 25 },
   });
 }
+
+/** OpenAI's models in the OpenAI large org: the organization's ceiling, and what every project allows. */
+export const OPENAI_ORG_MODELS = ['gpt-4.1-mini', 'gpt-4o', 'gpt-4o-mini'];
+const OPENAI_PROJECT_MODELS = ['gpt-4o', 'gpt-4o-mini'];
+
+/**
+ * largeOrg for `provider: openai` (examples/openai's shape): the organization's models are a ceiling
+ * folded into each project's rule, its spend limit and alerts; per project one create, one
+ * permissions change and `keysPerProject` service accounts. The defaults make 158 changes on an empty org.
+ */
+export function openAiLargeOrg(orgId: string, options: LargeOrgOptions = {}): DesiredState {
+  const groq = largeOrg(options);
+  return {
+    ...groq,
+    org: { ...groq.org, id: orgId, provider: 'openai', models: { mode: 'allow_list', models: OPENAI_ORG_MODELS } },
+    projects: groq.projects.map((p) => ({ ...p, models: { mode: 'allow_list', models: OPENAI_PROJECT_MODELS } })),
+  };
+}

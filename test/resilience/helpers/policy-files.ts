@@ -58,3 +58,30 @@ export function writePolicies(ws: string, trigger: string | null): void {
   for (const [name, text] of Object.entries(teamFiles(trigger))) fs.writeFileSync(path.join(dir, name), text);
 }
 
+
+/** The same organization for `provider: openai` (examples/openai's shape), its keys in the same projects. */
+export const OPENAI_ORG_YAML = `version: 2
+provider: openai
+org: org-resilience
+admins: ["@acme/platform"]
+models: [gpt-4.1-mini, gpt-4o, gpt-4o-mini]
+limits:
+  default: {requests_per_minute: 1000, tokens_per_minute: 1000000}
+spending:
+  monthly_cap_usd: 500
+  alert_thresholds_usd: [100, 250]
+  alert_recipients: [platform@acme.example]
+rotation: {every: 30d, quiet_period: 1h, min_overlap: 10m}
+# These workspaces are not git repositories, so no base shows who owned what: org.yaml grants it.
+grants:
+  alpha: {projects: [alpha-prod, alpha-staging], files: [delivered/]}
+  beta: {projects: [beta-prod], files: [delivered/]}
+`;
+export const OPENAI_MODEL = 'gpt-4o-mini';
+
+export function writeOpenAiPolicies(ws: string, trigger: string | null): void {
+  const dir = path.join(ws, 'policies');
+  fs.mkdirSync(path.join(dir, 'teams'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'org.yaml'), OPENAI_ORG_YAML);
+  for (const [name, text] of Object.entries(teamFiles(trigger))) fs.writeFileSync(path.join(dir, name), text.replace('models: [openai/gpt-oss-20b]', `models: [${OPENAI_MODEL}]`));
+}
