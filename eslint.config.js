@@ -31,12 +31,15 @@ const boundaries = Object.entries(LAYERS).map(([layer, allowed]) => {
   return {
     files: [`src/${layer}/**/*.ts`],
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: forbidden.map((other) => ({
-          regex: `^(\\.\\./)+(src/)?${other}/`,
-          message: `src/${layer}/ may import only ${allowed.length ? allowed.map((a) => `src/${a}/`).join(', ') : 'nothing else in src/'} (see eslint.config.js).`,
-        })),
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: forbidden.map((other) => ({
+            regex: `^(\\.\\./)+(src/)?${other}/`,
+            message: `src/${layer}/ may import only ${allowed.length ? allowed.map((a) => `src/${a}/`).join(', ') : 'nothing else in src/'} (see eslint.config.js).`,
+          })),
+        },
+      ],
     },
   };
 });
@@ -46,15 +49,23 @@ const boundaries = Object.entries(LAYERS).map(([layer, allowed]) => {
 const SANDBOX_WIRE = {
   files: ['src/sandbox/**/*.ts'],
   rules: {
-    'no-restricted-imports': ['error', {
-      patterns: [
-        ...Object.keys(LAYERS).filter((other) => other !== 'sandbox' && !['core', 'providers'].includes(other)).map((other) => ({
-          regex: `^(\\.\\./)+(src/)?${other}/`,
-          message: `src/sandbox/ may import only src/core/ and providers' wire types (see eslint.config.js).`,
-        })),
-        { regex: '^(\\.\\./)+(src/)?providers/(?![a-z0-9-]+/wire\\.js$)', message: 'src/sandbox/ may import only a provider\'s wire types (providers/<name>/wire.ts), nothing else of it.' },
-      ],
-    }],
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          ...Object.keys(LAYERS)
+            .filter((other) => other !== 'sandbox' && !['core', 'providers'].includes(other))
+            .map((other) => ({
+              regex: `^(\\.\\./)+(src/)?${other}/`,
+              message: `src/sandbox/ may import only src/core/ and providers' wire types (see eslint.config.js).`,
+            })),
+          {
+            regex: '^(\\.\\./)+(src/)?providers/(?![a-z0-9-]+/wire\\.js$)',
+            message: "src/sandbox/ may import only a provider's wire types (providers/<name>/wire.ts), nothing else of it.",
+          },
+        ],
+      },
+    ],
   },
 };
 
@@ -76,17 +87,25 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     ignores: ['src/core/make-dirs.ts'],
     rules: {
-      'no-restricted-syntax': ['error', {
-        selector: "CallExpression:matches([callee.name=/^mkdir(Sync)?$/], [callee.property.name=/^mkdir(Sync)?$/]) Property[key.name='recursive']",
-        message: 'no recursive mkdir: it never returns under a parent that cannot hold children (/proc/x/y). Use makeDirs from src/core/make-dirs.ts.',
-      }],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            "CallExpression:matches([callee.name=/^mkdir(Sync)?$/], [callee.property.name=/^mkdir(Sync)?$/]) Property[key.name='recursive']",
+          message:
+            'no recursive mkdir: it never returns under a parent that cannot hold children (/proc/x/y). Use makeDirs from src/core/make-dirs.ts.',
+        },
+      ],
     },
   },
   {
     // Commands are thin shells over src/app/; one command never imports another.
     files: ['src/cli/commands/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ regex: '^\\./', message: 'a command must not import another command: move shared code to src/app/ or src/cli/' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^\\./', message: 'a command must not import another command: move shared code to src/app/ or src/cli/' }] },
+      ],
     },
   },
 );

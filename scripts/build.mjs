@@ -44,7 +44,10 @@ function collectLicenses(metafile, output) {
   }
   const entries = [...dirs].map((dir) => {
     const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
-    const file = fs.readdirSync(dir).filter((f) => /^(licen[cs]e|copying)(\.|-|$)/i.test(f)).sort()[0];
+    const file = fs
+      .readdirSync(dir)
+      .filter((f) => /^(licen[cs]e|copying)(\.|-|$)/i.test(f))
+      .sort()[0];
     const text = file ? fs.readFileSync(path.join(dir, file), 'utf8').replace(/\r\n/g, '\n').trim() : '(the package ships no licence file)';
     const license = typeof pkg.license === 'string' ? pkg.license : (pkg.license?.type ?? 'unknown');
     return { id: `${pkg.name}@${pkg.version}`, text: `${pkg.name}@${pkg.version}\n${license}\n${text}` };

@@ -42,12 +42,22 @@ type Sandbox = Awaited<ReturnType<typeof spawnSandbox>>;
  * `ratio` and `targetedRatio`: the apply phase over its floor, without and with a file target per
  * key; the `endToEnd` ratios: the whole apply over the same requests end to end (read + floor).
  */
-export async function benchApply(): Promise<{ ratio: number; targetedRatio: number; endToEndRatio: number; targetedEndToEndRatio: number; keys: number; pushbackFailed: number }> {
+export async function benchApply(): Promise<{
+  ratio: number;
+  targetedRatio: number;
+  endToEndRatio: number;
+  targetedEndToEndRatio: number;
+  keys: number;
+  pushbackFailed: number;
+}> {
   const dir = generatePolicies(PROJECTS / 10, 10, KEYS_PER_PROJECT);
   const state = path.join(dir, 'sandbox.json');
   const auth = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };
   const policies = readPolicies(dir).desired!;
-  const withTargets = (deliver: (k: DesiredKey) => DesiredKey['rotation']['deliver']): DesiredState => ({ ...policies, keys: policies.keys.map((k) => ({ ...k, rotation: { ...k.rotation, deliver: deliver(k) } })) });
+  const withTargets = (deliver: (k: DesiredKey) => DesiredKey['rotation']['deliver']): DesiredState => ({
+    ...policies,
+    keys: policies.keys.map((k) => ({ ...k, rotation: { ...k.rotation, deliver: deliver(k) } })),
+  });
   const untargeted = withTargets(() => []);
   const fileTarget = (k: DesiredKey) => `keys/${k.name}.key`;
   const targeted = withTargets((k) => [{ kind: 'file', path: fileTarget(k) }]);
@@ -55,7 +65,13 @@ export async function benchApply(): Promise<{ ratio: number; targetedRatio: numb
   // Projects, permissions and limits first, without latency: the measured applies only create keys.
   const seeder = await spawnSandbox(['--admin-key', ADMIN, '--org-id', ORG, '--state', state]);
   const seedSession = openSession({ baseUrl: seeder.url, adminKey: ADMIN, concurrency: 16, logger: silentLogger });
-  const seeded = await applyOrganization({ session: seedSession, desired: { ...policies, keys: [] }, expectedFingerprint: null, force: true, confirm: async () => true });
+  const seeded = await applyOrganization({
+    session: seedSession,
+    desired: { ...policies, keys: [] },
+    expectedFingerprint: null,
+    force: true,
+    confirm: async () => true,
+  });
   if (seeded.status !== 'applied' || seeded.report.summary.failed > 0) throw new Error('seeding the projects failed');
   await seedSession.close();
   await seeder.stop();
@@ -71,7 +87,9 @@ export async function benchApply(): Promise<{ ratio: number; targetedRatio: numb
     type Page = { data: { id: string; name: string }[]; has_more: boolean; last_id: string };
     const ids = new Map<string, string>();
     for (let after = ''; ;) {
-      const page = (await (await fetch(`${sandbox.url}/openai/v1/organization/projects?limit=100${after ? `&after=${after}` : ''}`, { headers: auth })).json()) as Page;
+      const page = (await (
+        await fetch(`${sandbox.url}/openai/v1/organization/projects?limit=100${after ? `&after=${after}` : ''}`, { headers: auth })
+      ).json()) as Page;
       for (const p of page.data) ids.set(p.name, p.id);
       if (!page.has_more) return ids;
       after = page.last_id;
@@ -84,7 +102,11 @@ export async function benchApply(): Promise<{ ratio: number; targetedRatio: numb
     if (marked) Object.assign(metadata, { [METADATA.deliveredAt]: DELIVERED_ON_CREATE, [METADATA.targets]: targetsHash([]) });
     return {
       url: `${sandbox.url}/openai/v1/organization/projects/${projectId}/api_keys`,
-      init: { method: 'POST', headers: { ...auth, 'idempotency-key': idempotencyKeyFor(ORG, { project: projectId, key: k.name, generation: '1' }) }, body: JSON.stringify({ name: k.name, metadata }) },
+      init: {
+        method: 'POST',
+        headers: { ...auth, 'idempotency-key': idempotencyKeyFor(ORG, { project: projectId, key: k.name, generation: '1' }) },
+        body: JSON.stringify({ name: k.name, metadata }),
+      },
     };
   };
   /** groq-rbac apply of `desired` on a fresh copy: the apply phase (after the plan is made) and the whole. */
@@ -93,12 +115,28 @@ export async function benchApply(): Promise<{ ratio: number; targetedRatio: numb
     const session = openSession({ baseUrl: sandbox.url, adminKey: ADMIN, concurrency: CONCURRENCY, logger: silentLogger });
     const start = performance.now();
     let planned = start;
-    const result = await applyOrganization({ session, desired, expectedFingerprint: null, force: true, confirm: async () => true, onPlan: () => void (planned = performance.now()), ...extra });
+    const result = await applyOrganization({
+      session,
+      desired,
+      expectedFingerprint: null,
+      force: true,
+      confirm: async () => true,
+      onPlan: () => void (planned = performance.now()),
+      ...extra,
+    });
     const end = performance.now();
     await session.close();
     await sandbox.stop();
-    if (result.status !== 'applied' || result.report.summary.failed > 0) throw new Error(`apply failed: ${result.status === 'applied' ? result.report.outcomes.find((o) => o.status === 'failed')?.message : result.status}`);
-    return { applyMs: end - planned, planMs: planned - start, totalMs: end - start, creates: result.report.outcomes.filter((o) => o.action === 'create').length };
+    if (result.status !== 'applied' || result.report.summary.failed > 0)
+      throw new Error(
+        `apply failed: ${result.status === 'applied' ? result.report.outcomes.find((o) => o.status === 'failed')?.message : result.status}`,
+      );
+    return {
+      applyMs: end - planned,
+      planMs: planned - start,
+      totalMs: end - start,
+      creates: result.report.outcomes.filter((o) => o.action === 'create').length,
+    };
   };
 
   /** The read a plan makes of the seeded organization, with bare fetch. */
@@ -123,7 +161,9 @@ export async function benchApply(): Promise<{ ratio: number; targetedRatio: numb
   await sandbox.stop();
   // With the delivery step the CLI and the Action give apply (it registers each new value for masking), though it reaches no target.
   const noTargetDir = fs.mkdtempSync(path.join(os.tmpdir(), 'groq-rbac-bench-files-'));
-  const plain = await measureApply(untargeted, { deliver: deliverToTargets(untargeted, { env: {}, cwd: noTargetDir, logger: silentLogger }) });
+  const plain = await measureApply(untargeted, {
+    deliver: deliverToTargets(untargeted, { env: {}, cwd: noTargetDir, logger: silentLogger }),
+  });
   const ratio = plain.applyMs / floorMs;
 
   // 2. One file target per key. Floor: create, verify, write the file, mark, with bare fetch and fs.
@@ -147,7 +187,13 @@ export async function benchApply(): Promise<{ ratio: number; targetedRatio: numb
     await handle.sync();
     await handle.close();
     await rename(temporary, destination);
-    const mark = await fetch(`${url}/${created.id}`, { method: 'POST', headers: auth, body: JSON.stringify({ metadata: { [METADATA.deliveredAt]: String(Math.floor(Date.now() / 1000)), [METADATA.targets]: targetsHash(k.rotation.deliver) } }) });
+    const mark = await fetch(`${url}/${created.id}`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({
+        metadata: { [METADATA.deliveredAt]: String(Math.floor(Date.now() / 1000)), [METADATA.targets]: targetsHash(k.rotation.deliver) },
+      }),
+    });
     if (mark.status !== 200) throw new Error(`floor mark: ${mark.status}`);
     await mark.text();
   });
@@ -155,7 +201,9 @@ export async function benchApply(): Promise<{ ratio: number; targetedRatio: numb
   await sandbox.stop();
   fs.rmSync(floorFiles, { recursive: true, force: true });
   const applyFiles = fs.mkdtempSync(path.join(os.tmpdir(), 'groq-rbac-bench-files-'));
-  const withFiles = await measureApply(targeted, { deliver: deliverToTargets(targeted, { env: {}, cwd: applyFiles, logger: silentLogger }) });
+  const withFiles = await measureApply(targeted, {
+    deliver: deliverToTargets(targeted, { env: {}, cwd: applyFiles, logger: silentLogger }),
+  });
   const written = fs.readdirSync(path.join(applyFiles, 'keys')).length;
   fs.rmSync(applyFiles, { recursive: true, force: true });
   if (written !== withFiles.creates) throw new Error(`${written} files written for ${withFiles.creates} keys`);
@@ -164,10 +212,29 @@ export async function benchApply(): Promise<{ ratio: number; targetedRatio: numb
   // Pushback: the no-target apply again on a fresh copy, with 40 creates answered 429 (retry-after
   // 1 s) along the way; it must finish with nothing failed, slowing down rather than failing piecemeal.
   sandbox = await fresh();
-  await fetch(`${sandbox.url}/_sandbox/faults`, { method: 'POST', headers: auth, body: JSON.stringify({ faults: Array.from({ length: 40 }, () => ({ method: 'POST', path: '/openai/v1/organization/projects/*', status: 429, retry_after: 1, times: 1 })) }) });
+  await fetch(`${sandbox.url}/_sandbox/faults`, {
+    method: 'POST',
+    headers: auth,
+    body: JSON.stringify({
+      faults: Array.from({ length: 40 }, () => ({
+        method: 'POST',
+        path: '/openai/v1/organization/projects/*',
+        status: 429,
+        retry_after: 1,
+        times: 1,
+      })),
+    }),
+  });
   const pushed = openSession({ baseUrl: sandbox.url, adminKey: ADMIN, concurrency: CONCURRENCY, logger: silentLogger });
   const pushStart = performance.now();
-  const underPushback = await applyOrganization({ session: pushed, desired: untargeted, expectedFingerprint: null, force: true, confirm: async () => true, deliver: deliverToTargets(untargeted, { env: {}, cwd: noTargetDir, logger: silentLogger }) });
+  const underPushback = await applyOrganization({
+    session: pushed,
+    desired: untargeted,
+    expectedFingerprint: null,
+    force: true,
+    confirm: async () => true,
+    deliver: deliverToTargets(untargeted, { env: {}, cwd: noTargetDir, logger: silentLogger }),
+  });
   const pushMs = performance.now() - pushStart;
   await pushed.close();
   await sandbox.stop();
@@ -187,7 +254,14 @@ export async function benchApply(): Promise<{ ratio: number; targetedRatio: numb
   });
   fs.rmSync(dir, { recursive: true, force: true });
   fs.rmSync(noTargetDir, { recursive: true, force: true });
-  return { ratio, targetedRatio, endToEndRatio: plain.totalMs / (readMs + floorMs), targetedEndToEndRatio: withFiles.totalMs / (readMs + targetedFloorMs), keys: plain.creates, pushbackFailed: pushFailed };
+  return {
+    ratio,
+    targetedRatio,
+    endToEndRatio: plain.totalMs / (readMs + floorMs),
+    targetedEndToEndRatio: withFiles.totalMs / (readMs + targetedFloorMs),
+    keys: plain.creates,
+    pushbackFailed: pushFailed,
+  };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await benchApply();

@@ -12,7 +12,9 @@ import { mapLimit } from '../../src/core/concurrency.js';
 export function generatePolicies(teams: number, projectsPerTeam: number, keysPerProject: number): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'groq-rbac-bench-'));
   fs.mkdirSync(path.join(dir, 'teams'));
-  fs.writeFileSync(path.join(dir, 'org.yaml'), `version: 2
+  fs.writeFileSync(
+    path.join(dir, 'org.yaml'),
+    `version: 2
 org: org_bench
 admins: ["@bench/platform"]
 models: [openai/gpt-oss-120b, openai/gpt-oss-20b, qwen/qwen3.8-27b]
@@ -20,16 +22,20 @@ limits:
   default: {requests_per_minute: 1000, tokens_per_minute: 1000000}
 unmanaged: {projects: report, keys: report}
 safety: {max_deletes: 100000, max_delete_percent: 100}
-`);
+`,
+  );
   for (let t = 0; t < teams; t++) {
     const team = `team-${String(t).padStart(4, '0')}`;
     const projects = Array.from({ length: projectsPerTeam }, (_, p) => {
       const project = `${team}-p${p}`;
-      const keys = Array.from({ length: keysPerProject }, (_, k) => `      - name: ${project}-key-${k}
+      const keys = Array.from(
+        { length: keysPerProject },
+        (_, k) => `      - name: ${project}-key-${k}
         rotation:
           deliver:
             - github: {repository: bench/${project}, secret: KEY_${k}}
-`).join('');
+`,
+      ).join('');
       return `  - name: ${project}
     models: [${p % 2 ? 'openai/gpt-oss-20b' : 'openai/gpt-oss-120b'}]
     limits:
@@ -37,7 +43,10 @@ safety: {max_deletes: 100000, max_delete_percent: 100}
     keys:
 ${keys}`;
     }).join('');
-    fs.writeFileSync(path.join(dir, 'teams', `${team}.yaml`), `team: ${team}\nowners: ["@bench/${team}"]\nmodels: [openai/gpt-oss-120b, openai/gpt-oss-20b]\nprojects:\n${projects}`);
+    fs.writeFileSync(
+      path.join(dir, 'teams', `${team}.yaml`),
+      `team: ${team}\nowners: ["@bench/${team}"]\nmodels: [openai/gpt-oss-120b, openai/gpt-oss-20b]\nprojects:\n${projects}`,
+    );
   }
   return dir;
 }
@@ -79,10 +88,11 @@ export async function spawnSandbox(args: string[]): Promise<{ url: string; child
   return {
     url,
     child,
-    stop: () => new Promise((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    }),
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
   };
 }
 
@@ -97,8 +107,17 @@ export interface LoadResult {
  * Sends requests from `next()` over `connections` keep-alive connections for `seconds`, bounded in
  * count and time, and only ever to the given loopback origin.
  */
-export async function load(origin: string, options: { connections: number; seconds: number; maxRequests: number; next: (i: number) => { method: 'GET' | 'POST' | 'PATCH'; path: string; body?: unknown; headers?: Record<string, string> } }): Promise<LoadResult> {
-  if (!/^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/.test(origin)) throw new Error(`benchmarks only talk to loopback, not ${origin}`);
+export async function load(
+  origin: string,
+  options: {
+    connections: number;
+    seconds: number;
+    maxRequests: number;
+    next: (i: number) => { method: 'GET' | 'POST' | 'PATCH'; path: string; body?: unknown; headers?: Record<string, string> };
+  },
+): Promise<LoadResult> {
+  if (!/^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/.test(origin))
+    throw new Error(`benchmarks only talk to loopback, not ${origin}`);
   const pool = new Pool(origin, { connections: options.connections, pipelining: 1 });
   const statuses: Record<number, number> = {};
   let sent = 0;
@@ -107,7 +126,12 @@ export async function load(origin: string, options: { connections: number; secon
   const worker = async () => {
     while (performance.now() < deadline && sent < options.maxRequests) {
       const r = options.next(sent++);
-      const res = await pool.request({ method: r.method, path: r.path, headers: { 'content-type': 'application/json', ...r.headers }, body: r.body === undefined ? undefined : JSON.stringify(r.body) });
+      const res = await pool.request({
+        method: r.method,
+        path: r.path,
+        headers: { 'content-type': 'application/json', ...r.headers },
+        body: r.body === undefined ? undefined : JSON.stringify(r.body),
+      });
       // Read to the end, not decoded: the generator should spend as little as it can per answer.
       await res.body.arrayBuffer();
       statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1;
@@ -126,15 +150,31 @@ export async function load(origin: string, options: { connections: number; secon
  */
 export async function readOrganizationBare(url: string, headers: Record<string, string>, concurrency: number): Promise<void> {
   const get = async (p: string) => (await fetch(`${url}/openai/v1${p}`, { headers })).text();
-  const org = Promise.all(['/organization', '/organization/model_permissions', '/organization/rate_limits?limit=100', '/organization/spend_limit', '/organization/spend_alerts?limit=100'].map(get));
+  const org = Promise.all(
+    [
+      '/organization',
+      '/organization/model_permissions',
+      '/organization/rate_limits?limit=100',
+      '/organization/spend_limit',
+      '/organization/spend_alerts?limit=100',
+    ].map(get),
+  );
   const ids: string[] = [];
   for (let after = ''; ;) {
-    const page = JSON.parse(await get(`/organization/projects?limit=100${after ? `&after=${after}` : ''}`)) as { data: { id: string }[]; has_more: boolean; last_id: string };
+    const page = JSON.parse(await get(`/organization/projects?limit=100${after ? `&after=${after}` : ''}`)) as {
+      data: { id: string }[];
+      has_more: boolean;
+      last_id: string;
+    };
     ids.push(...page.data.map((p) => p.id));
     if (!page.has_more) break;
     after = page.last_id;
   }
-  const paths = ids.flatMap((id) => [`/organization/projects/${id}/model_permissions`, `/organization/projects/${id}/rate_limits?limit=100`, `/organization/projects/${id}/api_keys?limit=100`]);
+  const paths = ids.flatMap((id) => [
+    `/organization/projects/${id}/model_permissions`,
+    `/organization/projects/${id}/rate_limits?limit=100`,
+    `/organization/projects/${id}/api_keys?limit=100`,
+  ]);
   await mapLimit(paths, concurrency, get);
   await org;
 }
@@ -156,7 +196,9 @@ export const OPENAI_BENCH_ORG = 'org-bench';
 export function generateOpenAiPolicies(teams: number, projectsPerTeam: number, keysPerProject: number): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'groq-rbac-bench-openai-'));
   fs.mkdirSync(path.join(dir, 'teams'));
-  fs.writeFileSync(path.join(dir, 'org.yaml'), `version: 2
+  fs.writeFileSync(
+    path.join(dir, 'org.yaml'),
+    `version: 2
 provider: openai
 org: ${OPENAI_BENCH_ORG}
 admins: ["@bench/platform"]
@@ -165,16 +207,20 @@ limits:
   default: {requests_per_minute: 1000, tokens_per_minute: 1000000}
 unmanaged: {projects: report, keys: report}
 safety: {max_deletes: 100000, max_delete_percent: 100}
-`);
+`,
+  );
   for (let t = 0; t < teams; t++) {
     const team = `team-${String(t).padStart(4, '0')}`;
     const projects = Array.from({ length: projectsPerTeam }, (_, p) => {
       const project = `${team}-p${p}`;
-      const keys = Array.from({ length: keysPerProject }, (_, k) => `      - name: ${project}-key-${k}
+      const keys = Array.from(
+        { length: keysPerProject },
+        (_, k) => `      - name: ${project}-key-${k}
         rotation:
           deliver:
             - github: {repository: bench/${project}, secret: KEY_${k}}
-`).join('');
+`,
+      ).join('');
       return `  - name: ${project}
     models: [${p % 2 ? 'gpt-4o-mini' : 'gpt-4o'}]
     limits:
@@ -182,7 +228,10 @@ safety: {max_deletes: 100000, max_delete_percent: 100}
     keys:
 ${keys}`;
     }).join('');
-    fs.writeFileSync(path.join(dir, 'teams', `${team}.yaml`), `team: ${team}\nowners: ["@bench/${team}"]\nmodels: [gpt-4o, gpt-4o-mini]\nprojects:\n${projects}`);
+    fs.writeFileSync(
+      path.join(dir, 'teams', `${team}.yaml`),
+      `team: ${team}\nowners: ["@bench/${team}"]\nmodels: [gpt-4o, gpt-4o-mini]\nprojects:\n${projects}`,
+    );
   }
   return dir;
 }
@@ -212,14 +261,24 @@ export async function readOpenAiOrganizationBare(url: string, headers: Record<st
   const org = Promise.all(['/organization/spend_limit', '/organization/spend_alerts?limit=100'].map(get));
   const ids: string[] = [];
   for (let after = ''; ;) {
-    const page = JSON.parse(await get(`/organization/projects?limit=100${after ? `&after=${after}` : ''}`)) as { data: { id: string }[]; has_more: boolean; last_id: string };
+    const page = JSON.parse(await get(`/organization/projects?limit=100${after ? `&after=${after}` : ''}`)) as {
+      data: { id: string }[];
+      has_more: boolean;
+      last_id: string;
+    };
     ids.push(...page.data.map((p) => p.id));
     if (!page.has_more) break;
     after = page.last_id;
   }
   const paths = ids.flatMap((id) => {
     const p = `/organization/projects/${id}`;
-    return [`${p}/model_permissions`, `${p}/rate_limits?limit=100`, `${p}/api_keys?owner_project_access=any&limit=100`, `${p}/spend_limit`, `${p}/spend_alerts?limit=100`];
+    return [
+      `${p}/model_permissions`,
+      `${p}/rate_limits?limit=100`,
+      `${p}/api_keys?owner_project_access=any&limit=100`,
+      `${p}/spend_limit`,
+      `${p}/spend_alerts?limit=100`,
+    ];
   });
   await mapLimit(paths, concurrency, get);
   await org;

@@ -23,24 +23,49 @@ import { best, fmt, readOrganizationBare, report, spawnSandbox } from './lib.js'
 
 const SCALE = Number(process.env.BENCH_MEMBERS_SCALE ?? 1);
 
-function organization(members: number, projects: number, perProject: number): { desired: DesiredMembers; live: LiveMembers; ids: Map<string, string> } {
+function organization(
+  members: number,
+  projects: number,
+  perProject: number,
+): { desired: DesiredMembers; live: LiveMembers; ids: Map<string, string> } {
   const roles = GROQ_MEMBERS.orgRoles;
   const email = (i: number) => `person${i}@acme.example`;
   const role = (i: number) => (i < 3 ? 'owner' : roles[1 + (i % 2)]!);
   const source = { file: 'policies/org.yaml', line: 1, column: 1 };
   // 2 % change role, 1 % are new (invited), 1 % left the policies (reported).
   const desired: DesiredMembers = {
-    provider: 'groq', unmanaged: 'report', minOwners: 2, maxRemovalPercent: 25, addresses: 'masked', file: 'policies/org.yaml',
-    org: Array.from({ length: members }, (_, i) => i).filter((i) => i % 100 !== 99).map((i) => ({ email: email(i), role: i % 50 === 7 ? 'reader' : role(i), source })),
+    provider: 'groq',
+    unmanaged: 'report',
+    minOwners: 2,
+    maxRemovalPercent: 25,
+    addresses: 'masked',
+    file: 'policies/org.yaml',
+    org: Array.from({ length: members }, (_, i) => i)
+      .filter((i) => i % 100 !== 99)
+      .map((i) => ({ email: email(i), role: i % 50 === 7 ? 'reader' : role(i), source })),
     projects: Array.from({ length: projects }, (_, p) => ({
-      project: `p${p}`, team: `t${p % 100}`,
-      members: Array.from({ length: perProject }, (_, k) => (p * 7 + k * 13) % members).filter((i) => i % 100 !== 99).map((i) => ({ email: email(i), role: 'reader', source })),
+      project: `p${p}`,
+      team: `t${p % 100}`,
+      members: Array.from({ length: perProject }, (_, k) => (p * 7 + k * 13) % members)
+        .filter((i) => i % 100 !== 99)
+        .map((i) => ({ email: email(i), role: 'reader', source })),
     })),
   };
   const live: LiveMembers = {
-    members: Array.from({ length: members }, (_, i) => i).filter((i) => i % 100 !== 42).map((i) => ({ id: `user_${i}`, email: email(i), name: `p${i}`, role: role(i) })),
+    members: Array.from({ length: members }, (_, i) => i)
+      .filter((i) => i % 100 !== 42)
+      .map((i) => ({ id: `user_${i}`, email: email(i), name: `p${i}`, role: role(i) })),
     invites: [],
-    projects: Object.fromEntries(Array.from({ length: projects }, (_, p) => [`proj_${p}`, Array.from({ length: perProject }, (_, k) => (p * 7 + k * 13 + (k === 0 ? 1 : 0)) % members).map((i) => ({ user_id: `user_${i}`, email: email(i), role: 'reader' }))])),
+    projects: Object.fromEntries(
+      Array.from({ length: projects }, (_, p) => [
+        `proj_${p}`,
+        Array.from({ length: perProject }, (_, k) => (p * 7 + k * 13 + (k === 0 ? 1 : 0)) % members).map((i) => ({
+          user_id: `user_${i}`,
+          email: email(i),
+          role: 'reader',
+        })),
+      ]),
+    ),
     admin: { user_id: 'user_0', email: null },
   };
   return { desired, live, ids: new Map(Array.from({ length: projects }, (_, p) => [`p${p}`, `proj_${p}`])) };
@@ -62,22 +87,35 @@ function floor(o: ReturnType<typeof organization>): number {
 export async function benchMembers(): Promise<{ growth: number; ratio: number }> {
   const small = organization(1000 * SCALE, 200 * SCALE, 20);
   const large = organization(5000 * SCALE, 1000 * SCALE, 20);
-  const run = (o: ReturnType<typeof organization>) => planMembers({ desired: o.desired, live: o.live, caps: GROQ_MEMBERS, projectIds: o.ids, now: 0 });
-  const size = (o: ReturnType<typeof organization>) => o.live.members.length + Object.values(o.live.projects).reduce((n, l) => n + l.length, 0);
+  const run = (o: ReturnType<typeof organization>) =>
+    planMembers({ desired: o.desired, live: o.live, caps: GROQ_MEMBERS, projectIds: o.ids, now: 0 });
+  const size = (o: ReturnType<typeof organization>) =>
+    o.live.members.length + Object.values(o.live.projects).reduce((n, l) => n + l.length, 0);
   // Warmed up first, so the small organization is not measured while the JIT still compiles.
   for (let i = 0; i < 3; i++) {
     run(large);
     floor(large);
   }
   // Each sample repeats the work, so a sample is long enough not to be a scheduler's hiccup on a shared machine.
-  const repeat = <T>(n: number, fn: () => T) => () => {
-    let out: T;
-    for (let i = 0; i < n; i++) out = fn();
-    return out!;
-  };
-  const s = await best(5, repeat(50, () => run(small)));
-  const l = await best(5, repeat(10, () => run(large)));
-  const f = await best(5, repeat(10, () => floor(large)));
+  const repeat =
+    <T>(n: number, fn: () => T) =>
+    () => {
+      let out: T;
+      for (let i = 0; i < n; i++) out = fn();
+      return out!;
+    };
+  const s = await best(
+    5,
+    repeat(50, () => run(small)),
+  );
+  const l = await best(
+    5,
+    repeat(10, () => run(large)),
+  );
+  const f = await best(
+    5,
+    repeat(10, () => floor(large)),
+  );
   const growth = l.cpuMs / 10 / size(large) / (s.cpuMs / 50 / size(small));
   const ratio = l.cpuMs / Math.max(f.cpuMs, 0.001);
   report('members plan (pure)', {
@@ -111,7 +149,14 @@ async function seedPeople(members: number, projects: number): Promise<{ dir: str
   const state = path.join(dir, 'sandbox.json');
   const email = (i: number) => `person${i}@acme.example`;
   const role = (i: number) => (i < 3 ? 'owner' : i % 2 ? 'developer' : 'reader');
-  const sandbox = await startSandbox({ host: '127.0.0.1', port: 0, adminKey: ADMIN, orgId: 'org_bench', statePath: state, owner: email(0) });
+  const sandbox = await startSandbox({
+    host: '127.0.0.1',
+    port: 0,
+    adminKey: ADMIN,
+    orgId: 'org_bench',
+    statePath: state,
+    owner: email(0),
+  });
   const org = sandbox.state;
   for (let i = 1; i < members; i++) org.members.acceptInvite(org.members.createInvite({ email: email(i), role: role(i) }).id, {});
   const users = new Map(Array.from({ length: members }, (_, i) => [i, org.members.userByEmail(email(i))!.id]));
@@ -122,19 +167,39 @@ async function seedPeople(members: number, projects: number): Promise<{ dir: str
     const people = Array.from({ length: PER_PROJECT }, (_, k) => (p * 7 + k * 13) % members);
     for (const i of people) org.members.addProjectUser(id, { user_id: users.get(i), role: 'reader' }, false);
     const team = name.slice(0, 9);
-    teams.set(team, [...(teams.get(team) ?? []), `  - name: ${name}\n    members:\n${people.map((i) => `      ${email(i)}: reader\n`).join('')}`]);
+    teams.set(team, [
+      ...(teams.get(team) ?? []),
+      `  - name: ${name}\n    members:\n${people.map((i) => `      ${email(i)}: reader\n`).join('')}`,
+    ]);
   }
   await sandbox.close();
   fs.mkdirSync(path.join(dir, 'teams'));
-  fs.writeFileSync(path.join(dir, 'org.yaml'), `version: 2\norg: org_bench\nadmins: ["@bench/platform"]\nmembers:\n${Array.from({ length: members }, (_, i) => `  ${email(i)}: ${role(i)}\n`).join('')}` +
-    `grants:\n${[...teams.keys()].map((t) => `  ${t}:\n    projects: [${teams.get(t)!.map((e) => /name: (\S+)/.exec(e)![1]).join(', ')}]\n`).join('')}`);
-  for (const [team, entries] of teams) fs.writeFileSync(path.join(dir, 'teams', `${team}.yaml`), `team: ${team}\nowners: ["@bench/${team}"]\nprojects:\n${entries.join('')}`);
+  fs.writeFileSync(
+    path.join(dir, 'org.yaml'),
+    `version: 2\norg: org_bench\nadmins: ["@bench/platform"]\nmembers:\n${Array.from({ length: members }, (_, i) => `  ${email(i)}: ${role(i)}\n`).join('')}` +
+      `grants:\n${[...teams.keys()]
+        .map(
+          (t) =>
+            `  ${t}:\n    projects: [${teams
+              .get(t)!
+              .map((e) => /name: (\S+)/.exec(e)![1])
+              .join(', ')}]\n`,
+        )
+        .join('')}`,
+  );
+  for (const [team, entries] of teams)
+    fs.writeFileSync(path.join(dir, 'teams', `${team}.yaml`), `team: ${team}\nowners: ["@bench/${team}"]\nprojects:\n${entries.join('')}`);
   return { dir, state };
 }
 
 /** The members' requests with bare fetch: the user pages beside each project's users, `concurrency` of those in flight. */
 async function readMembersBare(url: string, headers: Record<string, string>, concurrency: number): Promise<void> {
-  const get = async (p: string) => JSON.parse(await (await fetch(`${url}/openai/v1${p}`, { headers })).text()) as { data: { id: string }[]; has_more: boolean; last_id: string };
+  const get = async (p: string) =>
+    JSON.parse(await (await fetch(`${url}/openai/v1${p}`, { headers })).text()) as {
+      data: { id: string }[];
+      has_more: boolean;
+      last_id: string;
+    };
   const pages = async (p: string) => {
     for (let after = ''; ;) {
       const page = await get(`${p}?limit=100${after ? `&after=${after}` : ''}`);
@@ -149,12 +214,28 @@ async function readMembersBare(url: string, headers: Record<string, string>, con
     if (!page.has_more) break;
     after = page.last_id;
   }
-  await Promise.all([pages('/organization/users'), pages('/organization/invites'), mapLimit(ids, concurrency, (id) => pages(`/organization/projects/${id}/users`))]);
+  await Promise.all([
+    pages('/organization/users'),
+    pages('/organization/invites'),
+    mapLimit(ids, concurrency, (id) => pages(`/organization/projects/${id}/users`)),
+  ]);
 }
 
-async function planThroughSandbox(members: number, projects: number): Promise<{ plan: { wallMs: number; cpuMs: number }; floor: { wallMs: number }; requests: number; minimum: number; size: number }> {
+async function planThroughSandbox(
+  members: number,
+  projects: number,
+): Promise<{ plan: { wallMs: number; cpuMs: number }; floor: { wallMs: number }; requests: number; minimum: number; size: number }> {
   const { dir, state } = await seedPeople(members, projects);
-  const sandbox = await spawnSandbox(['--admin-key', ADMIN, '--org-id', 'org_bench', '--state', state, '--latency-ms', String(READ_LATENCY_MS)]);
+  const sandbox = await spawnSandbox([
+    '--admin-key',
+    ADMIN,
+    '--org-id',
+    'org_bench',
+    '--state',
+    state,
+    '--latency-ms',
+    String(READ_LATENCY_MS),
+  ]);
   const auth = { authorization: `Bearer ${ADMIN}` };
   try {
     const floor = await best(2, async () => {
@@ -162,7 +243,8 @@ async function planThroughSandbox(members: number, projects: number): Promise<{ 
       // The bare read lists the projects again for their users: one request per 100 projects more than plan makes.
       await readMembersBare(sandbox.url, auth, 8);
     });
-    const stats = async () => ((await (await fetch(`${sandbox.url}/_sandbox/stats`, { headers: auth })).json()) as { requests_total: number }).requests_total;
+    const stats = async () =>
+      ((await (await fetch(`${sandbox.url}/_sandbox/stats`, { headers: auth })).json()) as { requests_total: number }).requests_total;
     const session = openSession({ baseUrl: sandbox.url, adminKey: ADMIN, concurrency: 8, logger: silentLogger });
     let requests = 0;
     const plan = await best(2, async () => {
@@ -170,7 +252,8 @@ async function planThroughSandbox(members: number, projects: number): Promise<{ 
       const { plan: p } = await planOrganization(session, readPolicies(dir).desired!);
       renderPlanText(p);
       requests = (await stats()) - before;
-      if (p.changes.length + (p.members?.changes.length ?? 0) !== 0) throw new Error(`expected an empty plan, got ${p.changes.length} changes and ${p.members?.changes.length} member changes`);
+      if (p.changes.length + (p.members?.changes.length ?? 0) !== 0)
+        throw new Error(`expected an empty plan, got ${p.changes.length} changes and ${p.members?.changes.length} member changes`);
       return p;
     });
     await session.close();
@@ -190,13 +273,16 @@ export async function benchMembersRead(): Promise<{ ratio: number; growth: numbe
   const large = await planThroughSandbox(5000 * SCALE, 1000 * SCALE);
   const ratio = large.plan.wallMs / large.floor.wallMs;
   const growth = large.plan.cpuMs / large.size / (small.plan.cpuMs / small.size);
-  report(`members plan through the sandbox: ${fmt(5000 * SCALE)} members in ${fmt(1000 * SCALE)} projects (${PER_PROJECT} each), sandbox latency ${READ_LATENCY_MS} ms`, {
-    'floor (the same requests, bare fetch)': `${fmt(large.floor.wallMs)} ms`,
-    'plan (read policies and org, people, plan, render)': `${fmt(large.plan.wallMs)} ms`,
-    'ratio to floor': `${fmt(ratio, 2)}× (target ≤ 1.15×, as keys')`,
-    'client CPU per member and membership, large over small': `${fmt(growth, 2)} (target ≤ 1.2)`,
-    'HTTP requests': `${large.requests} (minimum ${large.minimum})`,
-  });
+  report(
+    `members plan through the sandbox: ${fmt(5000 * SCALE)} members in ${fmt(1000 * SCALE)} projects (${PER_PROJECT} each), sandbox latency ${READ_LATENCY_MS} ms`,
+    {
+      'floor (the same requests, bare fetch)': `${fmt(large.floor.wallMs)} ms`,
+      'plan (read policies and org, people, plan, render)': `${fmt(large.plan.wallMs)} ms`,
+      'ratio to floor': `${fmt(ratio, 2)}× (target ≤ 1.15×, as keys')`,
+      'client CPU per member and membership, large over small': `${fmt(growth, 2)} (target ≤ 1.2)`,
+      'HTTP requests': `${large.requests} (minimum ${large.minimum})`,
+    },
+  );
   return { ratio, growth, requests: large.requests, minimum: large.minimum };
 }
 

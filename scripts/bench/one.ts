@@ -39,7 +39,8 @@ if (process.argv.includes('--write')) {
   const doc = JSON.parse(fs.readFileSync(out, 'utf8')) as Record<string, unknown> & { targets: { name: string; met: boolean }[] };
   doc[field] = { ...(result as object), at: new Date().toISOString(), node: process.version };
   // This benchmark's verdicts replace its earlier ones; every other target stays as the last run left it.
-  const fresh = field === 'openaiPlan' ? openAiTargets(doc.openaiPlan as never, undefined) : openAiTargets(undefined, doc.openaiApply as never);
+  const fresh =
+    field === 'openaiPlan' ? openAiTargets(doc.openaiPlan as never, undefined) : openAiTargets(undefined, doc.openaiApply as never);
   const names = new Set(fresh.map(([n]) => n));
   doc.targets = [...doc.targets.filter((t) => !names.has(t.name)), ...fresh.map(([n, met]) => ({ name: n, met }))];
   fs.writeFileSync(out, `${JSON.stringify(doc, null, 2)}\n`);

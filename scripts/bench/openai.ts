@@ -37,7 +37,16 @@ import { renderPlanText } from '../../src/plan/render-text.js';
 import type { DesiredKey, DesiredState } from '../../src/policy/types.js';
 import { readPolicies } from '../../src/policy/read-policies.js';
 import { DELIVERED_ON_CREATE, decodeName, encodeName, nonceFor } from '../../src/providers/openai/bookkeeping.js';
-import { best, fmt, generateOpenAiPolicies, OPENAI_BENCH_ORG as ORG, openAiReadMinimum, readOpenAiOrganizationBare, report, spawnSandbox } from './lib.js';
+import {
+  best,
+  fmt,
+  generateOpenAiPolicies,
+  OPENAI_BENCH_ORG as ORG,
+  openAiReadMinimum,
+  readOpenAiOrganizationBare,
+  report,
+  spawnSandbox,
+} from './lib.js';
 
 const ADMIN = 'bench-admin-key';
 const TEAMS = Number(process.env.BENCH_OPENAI_TEAMS ?? 100);
@@ -50,9 +59,21 @@ const PUSHBACK_429S = 40;
 type Sandbox = Awaited<ReturnType<typeof spawnSandbox>>;
 const HEADERS = { authorization: `Bearer ${ADMIN}`, 'openai-organization': ORG, 'content-type': 'application/json' };
 
-const sandboxArgs = (state: string, latency = 0) => ['--provider', 'openai', '--admin-key', ADMIN, '--org-id', ORG, '--state', state, ...(latency ? ['--latency-ms', String(latency)] : [])];
-const session = (sandbox: Sandbox, concurrency = CONCURRENCY): OrgSession => openSession({ provider: 'openai', orgId: ORG, baseUrl: `${sandbox.url}/v1`, adminKey: ADMIN, concurrency, logger: silentLogger });
-const requestsSoFar = async (sandbox: Sandbox): Promise<number> => ((await (await fetch(`${sandbox.url}/_sandbox/stats`, { headers: HEADERS })).json()) as { requests_total: number }).requests_total;
+const sandboxArgs = (state: string, latency = 0) => [
+  '--provider',
+  'openai',
+  '--admin-key',
+  ADMIN,
+  '--org-id',
+  ORG,
+  '--state',
+  state,
+  ...(latency ? ['--latency-ms', String(latency)] : []),
+];
+const session = (sandbox: Sandbox, concurrency = CONCURRENCY): OrgSession =>
+  openSession({ provider: 'openai', orgId: ORG, baseUrl: `${sandbox.url}/v1`, adminKey: ADMIN, concurrency, logger: silentLogger });
+const requestsSoFar = async (sandbox: Sandbox): Promise<number> =>
+  ((await (await fetch(`${sandbox.url}/_sandbox/stats`, { headers: HEADERS })).json()) as { requests_total: number }).requests_total;
 
 /** Brings a fresh OpenAI sandbox (state in `state`) in line with `desired`, without latency. */
 async function seed(state: string, desired: DesiredState): Promise<number> {
@@ -61,7 +82,10 @@ async function seed(state: string, desired: DesiredState): Promise<number> {
   const seeded = await applyOrganization({ session: s, desired, expectedFingerprint: null, force: true, confirm: async () => true });
   await s.close();
   await seeder.stop();
-  if (seeded.status !== 'applied' || seeded.report.summary.failed > 0) throw new Error(`seeding failed: ${JSON.stringify(seeded.status === 'applied' ? seeded.report.outcomes.find((o) => o.status === 'failed') : seeded.status)}`);
+  if (seeded.status !== 'applied' || seeded.report.summary.failed > 0)
+    throw new Error(
+      `seeding failed: ${JSON.stringify(seeded.status === 'applied' ? seeded.report.outcomes.find((o) => o.status === 'failed') : seeded.status)}`,
+    );
   return seeded.report.outcomes.length;
 }
 
@@ -104,13 +128,16 @@ export async function benchOpenAiPlan(): Promise<OpenAiPlanResult> {
   // Every one of the three plans made exactly the minimum (one more would hide in a best-of).
   const made = requests.every((r) => r === requests[0]) ? requests[0]! : -1;
   const ratio = plan.wallMs / floor.wallMs;
-  report(`openai plan: ${fmt(projects)} projects, ${fmt(projects * KEYS_PER_PROJECT)} keys in ${fmt(TEAMS)} team files, OpenAI sandbox latency ${LATENCY_MS} ms`, {
-    'seeding: apply of every create': `${fmt(seeded)} changes`,
-    'floor (parse files + same requests, bare fetch)': `${fmt(floor.wallMs)} ms`,
-    'plan (read, validate, read org, plan, render)': `${fmt(plan.wallMs)} ms`,
-    'ratio to floor': `${fmt(ratio, 2)}× (target ≤ 1.15×)`,
-    'HTTP requests': `${requests.map((r) => fmt(r)).join(' / ')} (minimum ${fmt(minimum)}: 2 org spend reads + ${Math.ceil(projects / 100)} project pages + 5 × ${fmt(projects)} projects)`,
-  });
+  report(
+    `openai plan: ${fmt(projects)} projects, ${fmt(projects * KEYS_PER_PROJECT)} keys in ${fmt(TEAMS)} team files, OpenAI sandbox latency ${LATENCY_MS} ms`,
+    {
+      'seeding: apply of every create': `${fmt(seeded)} changes`,
+      'floor (parse files + same requests, bare fetch)': `${fmt(floor.wallMs)} ms`,
+      'plan (read, validate, read org, plan, render)': `${fmt(plan.wallMs)} ms`,
+      'ratio to floor': `${fmt(ratio, 2)}× (target ≤ 1.15×)`,
+      'HTTP requests': `${requests.map((r) => fmt(r)).join(' / ')} (minimum ${fmt(minimum)}: 2 org spend reads + ${Math.ceil(projects / 100)} project pages + 5 × ${fmt(projects)} projects)`,
+    },
+  );
   return { ratio, requests: made, minimum, projects, keys: projects * KEYS_PER_PROJECT };
 }
 
@@ -134,7 +161,10 @@ export async function benchOpenAiApply(): Promise<OpenAiApplyResult> {
   const dir = generateOpenAiPolicies(TEAMS, PROJECTS_PER_TEAM, KEYS_PER_PROJECT);
   const state = path.join(dir, 'sandbox.json');
   const policies = readPolicies(dir).desired!;
-  const withTargets = (deliver: (k: DesiredKey) => DesiredKey['rotation']['deliver']): DesiredState => ({ ...policies, keys: policies.keys.map((k) => ({ ...k, rotation: { ...k.rotation, deliver: deliver(k) } })) });
+  const withTargets = (deliver: (k: DesiredKey) => DesiredKey['rotation']['deliver']): DesiredState => ({
+    ...policies,
+    keys: policies.keys.map((k) => ({ ...k, rotation: { ...k.rotation, deliver: deliver(k) } })),
+  });
   const untargeted = withTargets(() => []);
   const fileTarget = (k: DesiredKey) => `keys/${k.name}.key`;
   const targeted = withTargets((k) => [{ kind: 'file', path: fileTarget(k) }]);
@@ -153,7 +183,9 @@ export async function benchOpenAiApply(): Promise<OpenAiApplyResult> {
   const projectIds = async (sandbox: Sandbox): Promise<Map<string, string>> => {
     const ids = new Map<string, string>();
     for (let after = ''; ;) {
-      const page = (await (await fetch(`${sandbox.url}/v1/organization/projects?limit=100${after ? `&after=${after}` : ''}`, { headers: HEADERS })).json()) as { data: { id: string; name: string }[]; has_more: boolean; last_id: string };
+      const page = (await (
+        await fetch(`${sandbox.url}/v1/organization/projects?limit=100${after ? `&after=${after}` : ''}`, { headers: HEADERS })
+      ).json()) as { data: { id: string; name: string }[]; has_more: boolean; last_id: string };
       for (const p of page.data) ids.set(p.name, p.id);
       if (!page.has_more) return ids;
       after = page.last_id;
@@ -164,16 +196,32 @@ export async function benchOpenAiApply(): Promise<OpenAiApplyResult> {
     const projectId = ids.get(k.project)!;
     const targets = targetsHash(k.rotation.deliver);
     const nonce = nonceFor(idempotencyKeyFor(ORG, { project: projectId, key: k.name, generation: '1', targets }));
-    const marks = { key: k.name, generation: 1, trigger: null, delivered_at: k.rotation.deliver.length === 0 ? DELIVERED_ON_CREATE : null, targets, protect: false };
+    const marks = {
+      key: k.name,
+      generation: 1,
+      trigger: null,
+      delivered_at: k.rotation.deliver.length === 0 ? DELIVERED_ON_CREATE : null,
+      targets,
+      protect: false,
+    };
     return { url: `${sandbox.url}/v1/organization/projects/${projectId}/service_accounts`, name: encodeName(marks, nonce), marks, nonce };
   };
   const measureApply = async (desired: DesiredState, extra: Pick<ApplyRequest, 'deliver'> = {}, faults: unknown[] = []) => {
     const sandbox = await fresh();
-    if (faults.length) await fetch(`${sandbox.url}/_sandbox/faults`, { method: 'POST', headers: HEADERS, body: JSON.stringify({ faults }) });
+    if (faults.length)
+      await fetch(`${sandbox.url}/_sandbox/faults`, { method: 'POST', headers: HEADERS, body: JSON.stringify({ faults }) });
     const s = session(sandbox);
     const start = performance.now();
     let planned = start;
-    const result = await applyOrganization({ session: s, desired, expectedFingerprint: null, force: true, confirm: async () => true, onPlan: () => void (planned = performance.now()), ...extra });
+    const result = await applyOrganization({
+      session: s,
+      desired,
+      expectedFingerprint: null,
+      force: true,
+      confirm: async () => true,
+      onPlan: () => void (planned = performance.now()),
+      ...extra,
+    });
     const end = performance.now();
     await s.close();
     const requests = await requestsSoFar(sandbox);
@@ -181,11 +229,22 @@ export async function benchOpenAiApply(): Promise<OpenAiApplyResult> {
     const accounts = faults.length ? await countAccounts(sandbox, await projectIds(sandbox)) : -1;
     await sandbox.stop();
     const failed = result.status === 'applied' ? result.report.summary.failed : -1;
-    return { applyMs: end - planned, planMs: planned - start, totalMs: end - start, creates: result.status === 'applied' ? result.report.outcomes.filter((o) => o.action === 'create').length : 0, failed, requests, accounts, result };
+    return {
+      applyMs: end - planned,
+      planMs: planned - start,
+      totalMs: end - start,
+      creates: result.status === 'applied' ? result.report.outcomes.filter((o) => o.action === 'create').length : 0,
+      failed,
+      requests,
+      accounts,
+      result,
+    };
   };
   const countAccounts = async (sandbox: Sandbox, ids: Map<string, string>): Promise<number> => {
     const counts = await mapLimit([...ids.values()], CONCURRENCY, async (id) => {
-      const page = (await (await fetch(`${sandbox.url}/v1/organization/projects/${id}/service_accounts?limit=100`, { headers: HEADERS })).json()) as { data: { name: string }[]; has_more: boolean };
+      const page = (await (
+        await fetch(`${sandbox.url}/v1/organization/projects/${id}/service_accounts?limit=100`, { headers: HEADERS })
+      ).json()) as { data: { name: string }[]; has_more: boolean };
       if (page.has_more) throw new Error(`more than 100 service accounts in ${id}`);
       return page.data.filter((a) => decodeName(a.name) !== null).length;
     });
@@ -212,8 +271,13 @@ export async function benchOpenAiApply(): Promise<OpenAiApplyResult> {
   const floorMs = performance.now() - start;
   await sandbox.stop();
   const noTargetDir = fs.mkdtempSync(path.join(os.tmpdir(), 'groq-rbac-bench-files-'));
-  const plain = await measureApply(untargeted, { deliver: deliverToTargets(untargeted, { env: {}, cwd: noTargetDir, logger: silentLogger }) });
-  if (plain.failed !== 0) throw new Error(`apply failed: ${plain.result.status === 'applied' ? plain.result.report.outcomes.find((o) => o.status === 'failed')?.message : plain.result.status}`);
+  const plain = await measureApply(untargeted, {
+    deliver: deliverToTargets(untargeted, { env: {}, cwd: noTargetDir, logger: silentLogger }),
+  });
+  if (plain.failed !== 0)
+    throw new Error(
+      `apply failed: ${plain.result.status === 'applied' ? plain.result.report.outcomes.find((o) => o.status === 'failed')?.message : plain.result.status}`,
+    );
 
   // 2. One file target per key: create, verify, deliver, mark. Floor: the same requests and writes.
   const floorFiles = fs.mkdtempSync(path.join(os.tmpdir(), 'groq-rbac-bench-files-'));
@@ -245,15 +309,30 @@ export async function benchOpenAiApply(): Promise<OpenAiApplyResult> {
   await sandbox.stop();
   fs.rmSync(floorFiles, { recursive: true, force: true });
   const applyFiles = fs.mkdtempSync(path.join(os.tmpdir(), 'groq-rbac-bench-files-'));
-  const withFiles = await measureApply(targeted, { deliver: deliverToTargets(targeted, { env: {}, cwd: applyFiles, logger: silentLogger }) });
-  if (withFiles.failed !== 0) throw new Error(`apply with file targets failed: ${withFiles.result.status === 'applied' ? withFiles.result.report.outcomes.find((o) => o.status === 'failed')?.message : withFiles.result.status}`);
+  const withFiles = await measureApply(targeted, {
+    deliver: deliverToTargets(targeted, { env: {}, cwd: applyFiles, logger: silentLogger }),
+  });
+  if (withFiles.failed !== 0)
+    throw new Error(
+      `apply with file targets failed: ${withFiles.result.status === 'applied' ? withFiles.result.report.outcomes.find((o) => o.status === 'failed')?.message : withFiles.result.status}`,
+    );
   const written = fs.readdirSync(path.join(applyFiles, 'keys')).length;
   fs.rmSync(applyFiles, { recursive: true, force: true });
   if (written !== withFiles.creates) throw new Error(`${written} files written for ${withFiles.creates} keys`);
 
   // 3. Pushback: 40 creates answered 429 with retry-after 1 s.
-  const faults = Array.from({ length: PUSHBACK_429S }, () => ({ method: 'POST', path: '/v1/organization/projects/*/service_accounts', status: 429, retry_after: 1, times: 1 }));
-  const pushed = await measureApply(untargeted, { deliver: deliverToTargets(untargeted, { env: {}, cwd: noTargetDir, logger: silentLogger }) }, faults);
+  const faults = Array.from({ length: PUSHBACK_429S }, () => ({
+    method: 'POST',
+    path: '/v1/organization/projects/*/service_accounts',
+    status: 429,
+    retry_after: 1,
+    times: 1,
+  }));
+  const pushed = await measureApply(
+    untargeted,
+    { deliver: deliverToTargets(untargeted, { env: {}, cwd: noTargetDir, logger: silentLogger }) },
+    faults,
+  );
   fs.rmSync(noTargetDir, { recursive: true, force: true });
   fs.rmSync(dir, { recursive: true, force: true });
 
@@ -273,20 +352,23 @@ export async function benchOpenAiApply(): Promise<OpenAiApplyResult> {
     pushbackRequestsExpected: read + keys + PUSHBACK_429S,
     pushbackAccounts: pushed.accounts,
   };
-  report(`openai apply: ${fmt(plain.creates)} service account creates into ${fmt(projects)} projects at ${LATENCY_MS} ms latency, ${CONCURRENCY} in flight`, {
-    'no target: floor (create POSTs, bare fetch)': `${fmt(floorMs)} ms`,
-    'no target: apply phase (one create each)': `${fmt(plain.applyMs)} ms`,
-    'no target: ratio to floor': `${fmt(result.ratio, 2)}× (target ≤ 1.15×)`,
-    'no target: plan read before it': `${fmt(plain.planMs)} ms; the same read with bare fetch ${fmt(readMs)} ms`,
-    'no target: end to end': `${fmt(plain.totalMs)} ms = ${fmt(result.endToEndRatio, 2)}× the same requests (read + creates, target ≤ 1.15×)`,
-    'no target: HTTP requests': `${fmt(plain.requests)} (minimum ${fmt(result.requestsMinimum)}: the read's ${fmt(read)} + 1 × ${fmt(keys)} keys)`,
-    'file target: floor (create + verify + write + rename)': `${fmt(targetedFloorMs)} ms`,
-    'file target: apply phase (the same, delivered)': `${fmt(withFiles.applyMs)} ms`,
-    'file target: ratio to floor': `${fmt(result.targetedRatio, 2)}× (target ≤ 1.15×)`,
-    'file target: end to end': `${fmt(withFiles.totalMs)} ms = ${fmt(result.targetedEndToEndRatio, 2)}× the same requests and writes (target ≤ 1.15×)`,
-    'file target: HTTP requests': `${fmt(withFiles.requests)} (minimum ${fmt(result.targetedRequestsMinimum)}: the read's ${fmt(read)} + 3 × ${fmt(keys)} keys)`,
-    [`no target, ${PUSHBACK_429S} injected 429s (retry-after 1 s)`]: `${fmt(pushed.totalMs)} ms end to end, ${pushed.failed} failed, ${fmt(pushed.accounts)} service accounts for ${fmt(keys)} keys, ${fmt(pushed.requests)} requests (expected ${fmt(result.pushbackRequestsExpected)})`,
-  });
+  report(
+    `openai apply: ${fmt(plain.creates)} service account creates into ${fmt(projects)} projects at ${LATENCY_MS} ms latency, ${CONCURRENCY} in flight`,
+    {
+      'no target: floor (create POSTs, bare fetch)': `${fmt(floorMs)} ms`,
+      'no target: apply phase (one create each)': `${fmt(plain.applyMs)} ms`,
+      'no target: ratio to floor': `${fmt(result.ratio, 2)}× (target ≤ 1.15×)`,
+      'no target: plan read before it': `${fmt(plain.planMs)} ms; the same read with bare fetch ${fmt(readMs)} ms`,
+      'no target: end to end': `${fmt(plain.totalMs)} ms = ${fmt(result.endToEndRatio, 2)}× the same requests (read + creates, target ≤ 1.15×)`,
+      'no target: HTTP requests': `${fmt(plain.requests)} (minimum ${fmt(result.requestsMinimum)}: the read's ${fmt(read)} + 1 × ${fmt(keys)} keys)`,
+      'file target: floor (create + verify + write + rename)': `${fmt(targetedFloorMs)} ms`,
+      'file target: apply phase (the same, delivered)': `${fmt(withFiles.applyMs)} ms`,
+      'file target: ratio to floor': `${fmt(result.targetedRatio, 2)}× (target ≤ 1.15×)`,
+      'file target: end to end': `${fmt(withFiles.totalMs)} ms = ${fmt(result.targetedEndToEndRatio, 2)}× the same requests and writes (target ≤ 1.15×)`,
+      'file target: HTTP requests': `${fmt(withFiles.requests)} (minimum ${fmt(result.targetedRequestsMinimum)}: the read's ${fmt(read)} + 3 × ${fmt(keys)} keys)`,
+      [`no target, ${PUSHBACK_429S} injected 429s (retry-after 1 s)`]: `${fmt(pushed.totalMs)} ms end to end, ${pushed.failed} failed, ${fmt(pushed.accounts)} service accounts for ${fmt(keys)} keys, ${fmt(pushed.requests)} requests (expected ${fmt(result.pushbackRequestsExpected)})`,
+    },
+  );
   return result;
 }
 
@@ -300,14 +382,32 @@ export function openAiTargets(plan: OpenAiPlanResult | undefined, apply: OpenAiA
   const out: [string, boolean][] = [];
   if (plan) {
     out.push(['openai plan: 1,000 projects / 10,000 keys within 1.15× of the floor', plan.ratio <= 1.15]);
-    out.push(['openai plan: HTTP requests equal the minimum OpenAI allows (2 + ⌈projects/100⌉ + 5 × projects)', plan.requests === plan.minimum]);
+    out.push([
+      'openai plan: HTTP requests equal the minimum OpenAI allows (2 + ⌈projects/100⌉ + 5 × projects)',
+      plan.requests === plan.minimum,
+    ]);
   }
   if (apply) {
-    out.push(['openai apply: 10,000 service account creates (no target) within 1.15× of the same POSTs with bare fetch', apply.ratio <= 1.15]);
-    out.push(['openai apply: 10,000 keys with a file target each within 1.15× of the same requests and writes', apply.targetedRatio <= 1.15]);
-    out.push(['openai apply end to end (read + creates) within 1.15× of the same requests with bare fetch', apply.endToEndRatio <= 1.15 && apply.targetedEndToEndRatio <= 1.15]);
-    out.push(['openai apply: HTTP requests equal the minimum (the read + 1 per key, or 3 with a target)', apply.requests === apply.requestsMinimum && apply.targetedRequests === apply.targetedRequestsMinimum]);
-    out.push(['openai apply under 429 pushback: every change finishes, one service account per key, one request per 429', apply.pushbackFailed === 0 && apply.pushbackAccounts === apply.keys && apply.pushbackRequests === apply.pushbackRequestsExpected]);
+    out.push([
+      'openai apply: 10,000 service account creates (no target) within 1.15× of the same POSTs with bare fetch',
+      apply.ratio <= 1.15,
+    ]);
+    out.push([
+      'openai apply: 10,000 keys with a file target each within 1.15× of the same requests and writes',
+      apply.targetedRatio <= 1.15,
+    ]);
+    out.push([
+      'openai apply end to end (read + creates) within 1.15× of the same requests with bare fetch',
+      apply.endToEndRatio <= 1.15 && apply.targetedEndToEndRatio <= 1.15,
+    ]);
+    out.push([
+      'openai apply: HTTP requests equal the minimum (the read + 1 per key, or 3 with a target)',
+      apply.requests === apply.requestsMinimum && apply.targetedRequests === apply.targetedRequestsMinimum,
+    ]);
+    out.push([
+      'openai apply under 429 pushback: every change finishes, one service account per key, one request per 429',
+      apply.pushbackFailed === 0 && apply.pushbackAccounts === apply.keys && apply.pushbackRequests === apply.pushbackRequestsExpected,
+    ]);
   }
   return out;
 }

@@ -32,7 +32,10 @@ export async function benchPlan(): Promise<{ ratio: number; requests: number; mi
   // Bring the org in line with the policies through the real apply (no latency while seeding).
   const desired = readPolicies(dir).desired!;
   const seeded = await applyOrganization({ session, desired, expectedFingerprint: null, force: true, confirm: async () => true });
-  if (seeded.status !== 'applied' || seeded.report.summary.failed > 0) throw new Error(`seeding failed: ${JSON.stringify(seeded.status === 'applied' ? seeded.report.outcomes.find((o) => o.status === 'failed') : seeded.status)}`);
+  if (seeded.status !== 'applied' || seeded.report.summary.failed > 0)
+    throw new Error(
+      `seeding failed: ${JSON.stringify(seeded.status === 'applied' ? seeded.report.outcomes.find((o) => o.status === 'failed') : seeded.status)}`,
+    );
   await session.close();
   await seeder.stop();
   // The same organization, now answering every request after LATENCY_MS, as a distant API would.
@@ -61,13 +64,16 @@ export async function benchPlan(): Promise<{ ratio: number; requests: number; mi
   const minimum = Math.ceil(projects / 100) + 3 * projects + 5;
   if (plan.result.changes.length !== 0) throw new Error(`expected an empty plan, got ${plan.result.changes.length} changes`);
   const ratio = plan.wallMs / floor.wallMs;
-  report(`plan: ${fmt(projects)} projects, ${fmt(projects * KEYS_PER_PROJECT)} keys in ${fmt(TEAMS)} team files, sandbox latency ${LATENCY_MS} ms`, {
-    'seeding: apply of every create': `${fmt(seeded.report.outcomes.length)} changes`,
-    'floor (parse files + same requests, bare fetch)': `${fmt(floor.wallMs)} ms`,
-    'plan (read, validate, read org, plan, render)': `${fmt(plan.wallMs)} ms`,
-    'ratio to floor': `${fmt(ratio, 2)}× (target ≤ 2×)`,
-    'HTTP requests': `${requests} (minimum ${minimum}: ${Math.ceil(projects / 100)} list pages + 3 × ${projects} projects + 5 org reads)`,
-  });
+  report(
+    `plan: ${fmt(projects)} projects, ${fmt(projects * KEYS_PER_PROJECT)} keys in ${fmt(TEAMS)} team files, sandbox latency ${LATENCY_MS} ms`,
+    {
+      'seeding: apply of every create': `${fmt(seeded.report.outcomes.length)} changes`,
+      'floor (parse files + same requests, bare fetch)': `${fmt(floor.wallMs)} ms`,
+      'plan (read, validate, read org, plan, render)': `${fmt(plan.wallMs)} ms`,
+      'ratio to floor': `${fmt(ratio, 2)}× (target ≤ 2×)`,
+      'HTTP requests': `${requests} (minimum ${minimum}: ${Math.ceil(projects / 100)} list pages + 3 × ${projects} projects + 5 org reads)`,
+    },
+  );
   await sandbox.stop();
   fs.rmSync(dir, { recursive: true, force: true });
   return { ratio, requests, minimum };

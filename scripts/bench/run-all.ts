@@ -35,7 +35,10 @@ const targets: [string, boolean][] = [
   ['plan: HTTP requests equal the minimum', plan.requests === plan.minimum],
   ['apply: 2,000 key creates (no target, one request each) within 1.15× of the same POSTs with bare fetch', apply.ratio <= 1.15],
   ['apply: 2,000 key creates with a file target each within 1.15× of the same requests and writes', apply.targetedRatio <= 1.15],
-  ['apply end to end (plan read + creates) within 1.15× of the same requests with bare fetch', apply.endToEndRatio <= 1.15 && apply.targetedEndToEndRatio <= 1.15],
+  [
+    'apply end to end (plan read + creates) within 1.15× of the same requests with bare fetch',
+    apply.endToEndRatio <= 1.15 && apply.targetedEndToEndRatio <= 1.15,
+  ],
   ['apply under 429 pushback: every change finishes', apply.pushbackFailed === 0],
   ['seeding: 5× the keys in at most 1.2 × 5× the time', scale.seedingRatio <= 1.2],
   ['validate: no superlinear step from 10,000 to 50,000 keys', scale.validateGrowth <= 1.2],
@@ -43,7 +46,10 @@ const targets: [string, boolean][] = [
   ['validate: peak RSS at 50,000 keys within 2× of parsing alone', scale.validateRss <= 2],
   ['plan: peak RSS at 50,000 keys within 2× of parsing alone', scale.planRss <= 2],
   ['members plan: linear from 1,000 members in 200 projects to 5,000 in 1,000 (time per member ≤ 1.2×)', members.growth <= 1.2],
-  ['members plan through the sandbox: 5,000 members in 1,000 projects within 1.15× of the same requests with bare fetch (as keys)', membersRead.ratio <= 1.15],
+  [
+    'members plan through the sandbox: 5,000 members in 1,000 projects within 1.15× of the same requests with bare fetch (as keys)',
+    membersRead.ratio <= 1.15,
+  ],
   ['members plan through the sandbox: client CPU per member linear (≤ 1.2×)', membersRead.growth <= 1.2],
   ['members plan through the sandbox: HTTP requests equal the minimum', membersRead.requests === membersRead.minimum],
   ...openAiTargets(openaiPlan, openaiApply),
@@ -52,6 +58,9 @@ console.log('\n## targets');
 for (const [name, met] of targets) console.log(`  ${met ? 'met   ' : 'MISSED'} ${name}`);
 // Every figure and verdict of this run, for comparing runs and machines; the README's table quotes the latest.
 const out = process.env.BENCH_OUT ?? 'docs/bench-results.json';
-fs.writeFileSync(out, `${JSON.stringify({ node: process.version, cores: (await import('node:os')).cpus().length, at: new Date().toISOString(), startup, validate, sandbox, plan, apply, scale, members, membersRead, openaiPlan, openaiApply, targets: targets.map(([name, met]) => ({ name, met })) }, null, 2)}\n`);
+fs.writeFileSync(
+  out,
+  `${JSON.stringify({ node: process.version, cores: (await import('node:os')).cpus().length, at: new Date().toISOString(), startup, validate, sandbox, plan, apply, scale, members, membersRead, openaiPlan, openaiApply, targets: targets.map(([name, met]) => ({ name, met })) }, null, 2)}\n`,
+);
 console.log(`\nfigures written to ${out}`);
 process.exitCode = targets.every(([, met]) => met) ? 0 : 1;

@@ -37,13 +37,19 @@ export async function benchUsage(): Promise<{ ratio: number; requests: number; m
   // Projects and managed keys through the admin API (no latency while seeding); then 90 days of
   // traffic, one row per key and day, written straight into the stopped sandbox's state file.
   const seeder = await spawnSandbox(['--admin-key', ADMIN, '--org-id', 'org_bench', '--state', state]);
-  const post = async (p: string, body: unknown) => (await fetch(`${seeder.url}/openai/v1${p}`, { method: 'POST', headers: auth, body: JSON.stringify(body) })).json() as Promise<{ id: string }>;
+  const post = async (p: string, body: unknown) =>
+    (await fetch(`${seeder.url}/openai/v1${p}`, { method: 'POST', headers: auth, body: JSON.stringify(body) })).json() as Promise<{
+      id: string;
+    }>;
   const projectIds = new Map<string, string>();
   await mapLimit(desired.projects, 16, async (p) => projectIds.set(p.name, (await post('/organization/projects', { name: p.name })).id));
   const keys: { id: string; project_id: string; model: string }[] = [];
   await mapLimit(desired.keys, 16, async (k) => {
     const project = desired.projects.find((p) => p.name === k.project)!;
-    const created = await post(`/organization/projects/${projectIds.get(k.project)}/api_keys`, { name: k.name, metadata: { 'groq-rbac/key': k.name } });
+    const created = await post(`/organization/projects/${projectIds.get(k.project)}/api_keys`, {
+      name: k.name,
+      metadata: { 'groq-rbac/key': k.name },
+    });
     keys.push({ id: created.id, project_id: projectIds.get(k.project)!, model: project.models!.models[0]! });
   });
   const now = ((await (await fetch(`${seeder.url}/_sandbox/clock`, { headers: auth })).json()) as { now: number }).now;
@@ -61,7 +67,16 @@ export async function benchUsage(): Promise<{ ratio: number; requests: number; m
       const input = 100 * requests;
       const output = 40 * requests;
       const price = PRICES.get(k.model)!;
-      rows.push({ minute, project_id: k.project_id, api_key_id: k.id, model: k.model, requests, input_tokens: input, output_tokens: output, cost_usd: (input * price.input + output * price.output) / 1e6 });
+      rows.push({
+        minute,
+        project_id: k.project_id,
+        api_key_id: k.id,
+        model: k.model,
+        requests,
+        input_tokens: input,
+        output_tokens: output,
+        cost_usd: (input * price.input + output * price.output) / 1e6,
+      });
     });
   }
   snapshot.usage = rows.sort((a, b) => a.minute - b.minute);
@@ -71,12 +86,27 @@ export async function benchUsage(): Promise<{ ratio: number; requests: number; m
   const sandbox = await spawnSandbox(['--admin-key', ADMIN, '--org-id', 'org_bench', '--state', state, '--latency-ms', String(LATENCY_MS)]);
   const stats = async () => (await (await fetch(`${sandbox.url}/_sandbox/stats`, { headers: auth })).json()) as { requests_total: number };
   const since = new Date((today - (DAYS - 1) * DAY) * 1000).toISOString().slice(0, 10);
-  const get = async (p: string) => (await fetch(`${sandbox.url}/openai/v1${p}`, { headers: auth })).json() as Promise<{ data: { id: string }[]; has_more: boolean; last_id: string; next_page: string | null }>;
+  const get = async (p: string) =>
+    (await fetch(`${sandbox.url}/openai/v1${p}`, { headers: auth })).json() as Promise<{
+      data: { id: string }[];
+      has_more: boolean;
+      last_id: string;
+      next_page: string | null;
+    }>;
   const windows = usageWindows(now, { since });
   const bucketQueries = [
-    ...windows.usageRanges.map((r) => ({ path: '/organization/usage/completions', q: `start_time=${r.start_time}&end_time=${r.end_time}&bucket_width=1d&group_by[]=project_id&group_by[]=api_key_id&group_by[]=model&limit=31` })),
-    { path: '/organization/usage/completions', q: `start_time=${windows.peaks.start_time}&end_time=${windows.peaks.end_time}&bucket_width=1m&group_by[]=project_id&group_by[]=model&limit=1440` },
-    ...windows.costRanges.map((r) => ({ path: '/organization/costs', q: `start_time=${r.start_time}&end_time=${r.end_time}&bucket_width=1d&group_by[]=project_id&group_by[]=line_item&limit=180` })),
+    ...windows.usageRanges.map((r) => ({
+      path: '/organization/usage/completions',
+      q: `start_time=${r.start_time}&end_time=${r.end_time}&bucket_width=1d&group_by[]=project_id&group_by[]=api_key_id&group_by[]=model&limit=31`,
+    })),
+    {
+      path: '/organization/usage/completions',
+      q: `start_time=${windows.peaks.start_time}&end_time=${windows.peaks.end_time}&bucket_width=1m&group_by[]=project_id&group_by[]=model&limit=1440`,
+    },
+    ...windows.costRanges.map((r) => ({
+      path: '/organization/costs',
+      q: `start_time=${r.start_time}&end_time=${r.end_time}&bucket_width=1d&group_by[]=project_id&group_by[]=line_item&limit=180`,
+    })),
   ];
   let bucketPages = 0;
   const files = [path.join(dir, 'org.yaml'), ...fs.readdirSync(path.join(dir, 'teams')).map((f) => path.join(dir, 'teams', f))];
@@ -85,15 +115,25 @@ export async function benchUsage(): Promise<{ ratio: number; requests: number; m
     const parsing = (async () => {
       for (const f of files) parseDocument(fs.readFileSync(f, 'utf8'), { lineCounter: new LineCounter() }).toJS();
     })();
-    const buckets = Promise.all(bucketQueries.map(async ({ path: p, q }) => {
-      for (let page: string | null = null; ;) {
-        const answer = await get(`${p}?${q}${page ? `&page=${page}` : ''}`);
-        bucketPages++;
-        if (!answer.has_more || !answer.next_page) return;
-        page = answer.next_page;
-      }
-    }));
-    const org = Promise.all(['/organization', '/organization/model_permissions', '/organization/rate_limits?limit=100', '/organization/spend_limit', '/organization/spend_alerts?limit=100'].map((p) => fetch(`${sandbox.url}/openai/v1${p}`, { headers: auth }).then((r) => r.text())));
+    const buckets = Promise.all(
+      bucketQueries.map(async ({ path: p, q }) => {
+        for (let page: string | null = null; ;) {
+          const answer = await get(`${p}?${q}${page ? `&page=${page}` : ''}`);
+          bucketPages++;
+          if (!answer.has_more || !answer.next_page) return;
+          page = answer.next_page;
+        }
+      }),
+    );
+    const org = Promise.all(
+      [
+        '/organization',
+        '/organization/model_permissions',
+        '/organization/rate_limits?limit=100',
+        '/organization/spend_limit',
+        '/organization/spend_alerts?limit=100',
+      ].map((p) => fetch(`${sandbox.url}/openai/v1${p}`, { headers: auth }).then((r) => r.text())),
+    );
     const ids: string[] = [];
     for (let after = ''; ;) {
       const page = await get(`/organization/projects?limit=100${after ? `&after=${after}` : ''}`);
@@ -102,7 +142,11 @@ export async function benchUsage(): Promise<{ ratio: number; requests: number; m
       after = page.last_id;
     }
     // 8 in flight in all, as the report's session has.
-    const reads = ids.flatMap((id) => [`/organization/projects/${id}/model_permissions`, `/organization/projects/${id}/rate_limits?limit=100`, `/organization/projects/${id}/api_keys?limit=100`]);
+    const reads = ids.flatMap((id) => [
+      `/organization/projects/${id}/model_permissions`,
+      `/organization/projects/${id}/rate_limits?limit=100`,
+      `/organization/projects/${id}/api_keys?limit=100`,
+    ]);
     await mapLimit(reads, CONCURRENCY, get);
     await Promise.all([parsing, org, buckets]);
   });
@@ -121,14 +165,18 @@ export async function benchUsage(): Promise<{ ratio: number; requests: number; m
   const projects = TEAMS * PROJECTS_PER_TEAM;
   const minimum = Math.ceil(projects / 100) + 3 * projects + 5 + bucketPages;
   const expected = rows.reduce((s, r) => s + r.requests, 0);
-  if (run.result.totals.period.requests !== expected) throw new Error(`the report counted ${run.result.totals.period.requests} requests, the traffic was ${expected}`);
+  if (run.result.totals.period.requests !== expected)
+    throw new Error(`the report counted ${run.result.totals.period.requests} requests, the traffic was ${expected}`);
   const ratio = run.wallMs / floor.wallMs;
-  report(`usage: ${fmt(projects)} projects, ${fmt(keys.length)} keys, ${DAYS} days (${fmt(rows.length)} usage rows), sandbox latency ${LATENCY_MS} ms`, {
-    'floor (parse files + same requests, bare fetch)': `${fmt(floor.wallMs)} ms`,
-    'usage report (read policies, org and buckets, build, render)': `${fmt(run.wallMs)} ms`,
-    'ratio to floor': `${fmt(ratio, 2)}× (target ≤ 2×)`,
-    'HTTP requests': `${requests} (minimum ${minimum}: ${Math.ceil(projects / 100)} list pages + 3 × ${projects} projects + 5 org reads + ${bucketPages} bucket pages)`,
-  });
+  report(
+    `usage: ${fmt(projects)} projects, ${fmt(keys.length)} keys, ${DAYS} days (${fmt(rows.length)} usage rows), sandbox latency ${LATENCY_MS} ms`,
+    {
+      'floor (parse files + same requests, bare fetch)': `${fmt(floor.wallMs)} ms`,
+      'usage report (read policies, org and buckets, build, render)': `${fmt(run.wallMs)} ms`,
+      'ratio to floor': `${fmt(ratio, 2)}× (target ≤ 2×)`,
+      'HTTP requests': `${requests} (minimum ${minimum}: ${Math.ceil(projects / 100)} list pages + 3 × ${projects} projects + 5 org reads + ${bucketPages} bucket pages)`,
+    },
+  );
   await sandbox.stop();
   fs.rmSync(dir, { recursive: true, force: true });
   return { ratio, requests, minimum };

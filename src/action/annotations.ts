@@ -21,7 +21,11 @@ export interface Annotator {
  * the workspace (the repository root), which is how GitHub matches them to the diff. GitHub shows
  * the first ten of each kind per step; the comment and the log list them all.
  */
-export function annotateDiagnostics(diagnostics: readonly Diagnostic[], annotator: Annotator, options: { cwd: string; workspace: string }): number {
+export function annotateDiagnostics(
+  diagnostics: readonly Diagnostic[],
+  annotator: Annotator,
+  options: { cwd: string; workspace: string },
+): number {
   let shown = 0;
   for (const d of diagnostics) {
     const absolute = path.resolve(options.cwd, d.file);
@@ -29,7 +33,12 @@ export function annotateDiagnostics(diagnostics: readonly Diagnostic[], annotato
     const file = oneLine(path.relative(options.workspace, absolute).split(path.sep).join('/'));
     const where = d.path ? `${d.path}: ` : '';
     const message = sanitizeText(redactSecrets(`${where}${d.message}${d.hint ? `\nhint: ${d.hint}` : ''}`));
-    const properties = { title: `groq-rbac: ${d.severity === 'error' ? 'invalid policy' : 'policy warning'}`, file, startLine: Math.max(1, d.line), startColumn: Math.max(1, d.column) };
+    const properties = {
+      title: `groq-rbac: ${d.severity === 'error' ? 'invalid policy' : 'policy warning'}`,
+      file,
+      startLine: Math.max(1, d.line),
+      startColumn: Math.max(1, d.column),
+    };
     if (d.severity === 'error') annotator.error(message, properties);
     else annotator.warning(message, properties);
     shown += 1;

@@ -21,17 +21,42 @@ interface Repo {
  * The pull request a pushed commit came from: merged into the default branch, with this commit as
  * its merge commit (merge, squash or rebase). A push that came from no pull request is refused.
  */
-export async function findMergedPullRequest(github: GitHubClient, input: Repo & { sha: string; defaultBranch: string }): Promise<MergedPullRequest | null> {
-  const { data } = await github.rest.repos.listPullRequestsAssociatedWithCommit({ owner: input.owner, repo: input.repo, commit_sha: input.sha, per_page: 100 });
+export async function findMergedPullRequest(
+  github: GitHubClient,
+  input: Repo & { sha: string; defaultBranch: string },
+): Promise<MergedPullRequest | null> {
+  const { data } = await github.rest.repos.listPullRequestsAssociatedWithCommit({
+    owner: input.owner,
+    repo: input.repo,
+    commit_sha: input.sha,
+    per_page: 100,
+  });
   const merged = data.filter((pr) => pr.merged_at && pr.base.ref === input.defaultBranch);
   const pr = merged.find((p) => p.merge_commit_sha === input.sha) ?? (merged.length === 1 ? merged[0] : undefined);
   if (!pr) return null;
-  return { number: pr.number, author: pr.user?.login ?? '', headSha: pr.head.sha, headRef: pr.head.ref, headRepo: pr.head.repo?.full_name ?? null, htmlUrl: pr.html_url };
+  return {
+    number: pr.number,
+    author: pr.user?.login ?? '',
+    headSha: pr.head.sha,
+    headRef: pr.head.ref,
+    headRepo: pr.head.repo?.full_name ?? null,
+    htmlUrl: pr.html_url,
+  };
 }
 
 export async function listReviews(github: GitHubClient, input: Repo & { pullNumber: number }): Promise<Review[]> {
-  const reviews = await github.paginate(github.rest.pulls.listReviews, { owner: input.owner, repo: input.repo, pull_number: input.pullNumber, per_page: 100 });
-  return reviews.map((r) => ({ user: r.user ? { login: r.user.login } : null, state: r.state, commit_id: r.commit_id ?? null, author_association: r.author_association }));
+  const reviews = await github.paginate(github.rest.pulls.listReviews, {
+    owner: input.owner,
+    repo: input.repo,
+    pull_number: input.pullNumber,
+    per_page: 100,
+  });
+  return reviews.map((r) => ({
+    user: r.user ? { login: r.user.login } : null,
+    state: r.state,
+    commit_id: r.commit_id ?? null,
+    author_association: r.author_association,
+  }));
 }
 
 function status(e: unknown): number | null {
@@ -68,7 +93,9 @@ async function readContributors(github: GitHubClient, input: Repo & { pr: Merged
   const { owner, repo, pr } = input;
   const commits = await github.paginate(github.rest.pulls.listCommits, { owner, repo, pull_number: pr.number, per_page: 100 });
   if (commits.length >= MAX_PR_COMMITS) {
-    throw new RefusalError(`pull request #${pr.number} has ${MAX_PR_COMMITS} or more commits, more than GitHub lists for a pull request, so who wrote them cannot be checked; nothing was changed. Squash it, or have a maintainer apply its reviewed fingerprint by hand`);
+    throw new RefusalError(
+      `pull request #${pr.number} has ${MAX_PR_COMMITS} or more commits, more than GitHub lists for a pull request, so who wrote them cannot be checked; nothing was changed. Squash it, or have a maintainer apply its reviewed fingerprint by hand`,
+    );
   }
   const people: Contributor[] = [];
   for (const c of commits) {
@@ -91,46 +118,71 @@ async function readContributors(github: GitHubClient, input: Repo & { pr: Merged
         },
       );
       for (const a of activity) {
-        if (a.actor?.login && ['push', 'force_push', 'branch_creation'].includes(a.activity_type ?? '')) people.push({ login: a.actor.login, how: 'pushed to the branch' });
+        if (a.actor?.login && ['push', 'force_push', 'branch_creation'].includes(a.activity_type ?? ''))
+          people.push({ login: a.actor.login, how: 'pushed to the branch' });
       }
     } catch (e) {
-      throw new RefusalError(`cannot read who pushed to ${pr.headRef} (GET /repos/${owner}/${repo}/activity answered ${status(e) ?? (e as Error).message}), so a pusher's own approval cannot be ruled out; nothing was changed. The workflow token needs \`contents: read\``);
+      throw new RefusalError(
+        `cannot read who pushed to ${pr.headRef} (GET /repos/${owner}/${repo}/activity answered ${status(e) ?? (e as Error).message}), so a pusher's own approval cannot be ruled out; nothing was changed. The workflow token needs \`contents: read\``,
+      );
     }
-    if (truncated) throw new RefusalError(`the branch ${pr.headRef} has more pushes than groq-rbac reads (${MAX_ACTIVITY_PAGES * 100}); nothing was changed. Open a fresh branch, or have a maintainer apply the reviewed fingerprint by hand`);
+    if (truncated)
+      throw new RefusalError(
+        `the branch ${pr.headRef} has more pushes than groq-rbac reads (${MAX_ACTIVITY_PAGES * 100}); nothing was changed. Open a fresh branch, or have a maintainer apply the reviewed fingerprint by hand`,
+      );
   }
   return people;
 }
 
 async function readChangedFiles(github: GitHubClient, input: Repo & { pullNumber: number }): Promise<string[]> {
-  const files = await github.paginate(github.rest.pulls.listFiles, { owner: input.owner, repo: input.repo, pull_number: input.pullNumber, per_page: 100 });
+  const files = await github.paginate(github.rest.pulls.listFiles, {
+    owner: input.owner,
+    repo: input.repo,
+    pull_number: input.pullNumber,
+    per_page: 100,
+  });
   if (files.length >= MAX_PR_FILES) {
-    throw new RefusalError(`pull request #${input.pullNumber} changes ${MAX_PR_FILES} or more files, more than GitHub lists, so their owners cannot all be checked; nothing was changed`);
+    throw new RefusalError(
+      `pull request #${input.pullNumber} changes ${MAX_PR_FILES} or more files, more than GitHub lists, so their owners cannot all be checked; nothing was changed`,
+    );
   }
   // A rename changes both paths: the old name's owners gave it up, the new name's take it.
   return [...new Set(files.flatMap((f) => [f.filename, ...(f.previous_filename ? [f.previous_filename] : [])]))];
 }
 
 /** Everything evaluateApproval decides on, read from GitHub. `members` reads team memberships (GITHUB_TOKEN cannot). */
-export async function readApprovalFacts(github: GitHubClient, members: GitHubClient | null, input: Repo & { pr: MergedPullRequest; baseSha: string }): Promise<ApprovalFacts & { unreadTeams: string[] }> {
+export async function readApprovalFacts(
+  github: GitHubClient,
+  members: GitHubClient | null,
+  input: Repo & { pr: MergedPullRequest; baseSha: string },
+): Promise<ApprovalFacts & { unreadTeams: string[] }> {
   const { owner, repo, pr } = input;
   const reviews = await listReviews(github, { owner, repo, pullNumber: pr.number });
   const rules = await readOwnerRules(github, { owner, repo, ref: input.baseSha });
   if (!rules) {
     throw new RefusalError(
       `the default branch before this merge (${input.baseSha.slice(0, 7)}) has no CODEOWNERS with the block \`groq-rbac codeowners --write\` generates, so who owns the changed files is unknown; nothing was changed. ` +
-      'Generate it (`npx groq-rbac codeowners --write`) and merge it first; a maintainer can apply this pull request\'s reviewed fingerprint by hand meanwhile.',
+        "Generate it (`npx groq-rbac codeowners --write`) and merge it first; a maintainer can apply this pull request's reviewed fingerprint by hand meanwhile.",
     );
   }
-  const [contributors, changedFiles] = [await readContributors(github, { owner, repo, pr }), await readChangedFiles(github, { owner, repo, pullNumber: pr.number })];
+  const [contributors, changedFiles] = [
+    await readContributors(github, { owner, repo, pr }),
+    await readChangedFiles(github, { owner, repo, pullNumber: pr.number }),
+  ];
 
-  const reviewers = [...new Set(reviews.filter((r) => r.user && (r.state === 'APPROVED' || r.state === 'CHANGES_REQUESTED')).map((r) => r.user!.login))];
+  const reviewers = [
+    ...new Set(reviews.filter((r) => r.user && (r.state === 'APPROVED' || r.state === 'CHANGES_REQUESTED')).map((r) => r.user!.login)),
+  ];
   const permissions = new Map<string, string>();
   for (const login of reviewers) {
     try {
       const { data } = await github.rest.repos.getCollaboratorPermissionLevel({ owner, repo, username: login });
       permissions.set(login.toLowerCase(), data.permission);
     } catch (e) {
-      if (status(e) !== 404) throw new RefusalError(`cannot read @${login}'s permission on ${owner}/${repo} (GitHub answered ${status(e) ?? (e as Error).message}); nothing was changed`);
+      if (status(e) !== 404)
+        throw new RefusalError(
+          `cannot read @${login}'s permission on ${owner}/${repo} (GitHub answered ${status(e) ?? (e as Error).message}); nothing was changed`,
+        );
       permissions.set(login.toLowerCase(), 'none');
     }
   }
@@ -148,7 +200,10 @@ export async function readApprovalFacts(github: GitHubClient, members: GitHubCli
           const { data } = await members.rest.teams.getMembershipForUserInOrg({ org, team_slug: slug, username: login });
           memberships.set(membershipKey(team, login), data.state === 'active');
         } catch (e) {
-          if (status(e) !== 404) throw new RefusalError(`cannot read whether @${login} is in ${team} (GitHub answered ${status(e) ?? (e as Error).message}): \`members-token\` needs "Members: read" on ${org}; nothing was changed`);
+          if (status(e) !== 404)
+            throw new RefusalError(
+              `cannot read whether @${login} is in ${team} (GitHub answered ${status(e) ?? (e as Error).message}): \`members-token\` needs "Members: read" on ${org}; nothing was changed`,
+            );
           memberships.set(membershipKey(team, login), false);
         }
       }
@@ -158,16 +213,21 @@ export async function readApprovalFacts(github: GitHubClient, members: GitHubCli
 }
 
 /** Refuses unless the pull request is approved (see evaluateApproval); returns who approved. */
-export async function requireApproval(github: GitHubClient, members: GitHubClient | null, input: Repo & { pr: MergedPullRequest; baseSha: string }): Promise<string[]> {
+export async function requireApproval(
+  github: GitHubClient,
+  members: GitHubClient | null,
+  input: Repo & { pr: MergedPullRequest; baseSha: string },
+): Promise<string[]> {
   const facts = await readApprovalFacts(github, members, input);
   const approval = evaluateApproval(facts);
   if (!approval.approved) {
-    const hint = facts.unreadTeams.length > 0
-      ? ` Team owners (${facts.unreadTeams.join(', ')}) were not checked: membership can only be read with a token that may read the organization's members, which the workflow's GITHUB_TOKEN cannot; set \`members-token\` to a GitHub App installation token with "Members: read" (organization), or a fine-grained token with that permission.`
-      : '';
+    const hint =
+      facts.unreadTeams.length > 0
+        ? ` Team owners (${facts.unreadTeams.join(', ')}) were not checked: membership can only be read with a token that may read the organization's members, which the workflow's GITHUB_TOKEN cannot; set \`members-token\` to a GitHub App installation token with "Members: read" (organization), or a fine-grained token with that permission.`
+        : '';
     throw new RefusalError(
       `pull request #${input.pr.number} was merged without the approval apply needs: ${approval.reason}. Nothing was changed.${hint} ` +
-      'A maintainer who has reviewed its plan can run the apply workflow by hand with `expect-fingerprint` set to the fingerprint in the plan comment (in the protected environment, approved by a required reviewer).',
+        'A maintainer who has reviewed its plan can run the apply workflow by hand with `expect-fingerprint` set to the fingerprint in the plan comment (in the protected environment, approved by a required reviewer).',
     );
   }
   return approval.approvers;

@@ -87,8 +87,10 @@ export function evaluateApproval(facts: ApprovalFacts): Approval {
   for (const [login, r] of approvals) {
     const how = excluded.get(login.toLowerCase());
     if (how) why.push(`@${login} ${how}, so their approval does not count`);
-    else if (!canWrite(login)) why.push(`@${login} has no write permission on the repository (${facts.permissions.get(login.toLowerCase()) ?? 'none'})`);
-    else if (r.commit_id !== pr.headSha) why.push(`@${login} approved an earlier commit, not the last commit ${pr.headSha.slice(0, 7)}: approve again after the last push`);
+    else if (!canWrite(login))
+      why.push(`@${login} has no write permission on the repository (${facts.permissions.get(login.toLowerCase()) ?? 'none'})`);
+    else if (r.commit_id !== pr.headSha)
+      why.push(`@${login} approved an earlier commit, not the last commit ${pr.headSha.slice(0, 7)}: approve again after the last push`);
     else counted.push(login);
   }
   if (counted.length === 0) {
@@ -103,7 +105,9 @@ export function evaluateApproval(facts: ApprovalFacts): Approval {
     if (!owners.some((o) => counted.some((login) => ownsAs(o, login, facts.memberships)))) missing.set(file, owners);
   }
   if (missing.size > 0) {
-    const lines = [...missing].map(([file, owners]) => `${file} needs an approval from ${owners.length === 1 ? owners[0] : `one of ${owners.join(', ')}`}`);
+    const lines = [...missing].map(
+      ([file, owners]) => `${file} needs an approval from ${owners.length === 1 ? owners[0] : `one of ${owners.join(', ')}`}`,
+    );
     return {
       approved: false,
       reason: `the approvals (${counted.map((l) => `@${l}`).join(', ')}) do not cover every changed file's code owners: ${lines.join('; ')}${why.length > 0 ? `. Not counted: ${why.join('; ')}` : ''}`,

@@ -44,12 +44,26 @@ export interface StepsTrust {
 }
 
 /** The open steps issue by the trusted author; labelled issues by anyone else are ignored (and named in the log). */
-export async function findStepsIssue(github: GitHubClient, target: { owner: string; repo: string }, trust: Pick<StepsTrust, 'author' | 'logger'>): Promise<StepsIssue | null> {
-  const issues = await github.paginate(github.rest.issues.listForRepo, { owner: target.owner, repo: target.repo, labels: STEPS_LABEL, state: 'open', sort: 'created', direction: 'asc', per_page: 100 });
+export async function findStepsIssue(
+  github: GitHubClient,
+  target: { owner: string; repo: string },
+  trust: Pick<StepsTrust, 'author' | 'logger'>,
+): Promise<StepsIssue | null> {
+  const issues = await github.paginate(github.rest.issues.listForRepo, {
+    owner: target.owner,
+    repo: target.repo,
+    labels: STEPS_LABEL,
+    state: 'open',
+    sort: 'created',
+    direction: 'asc',
+    per_page: 100,
+  });
   const candidates = issues.filter((i) => !i.pull_request);
   const issue = candidates.find((i) => isAuthor(trust.author, i.user));
   for (const other of candidates.filter((i) => !isAuthor(trust.author, i.user))) {
-    trust.logger.warn(`Console steps: issue #${other.number} by @${oneLine(other.user?.login ?? 'a deleted account')} has the ${STEPS_LABEL} label but is not by @${trust.author.login}: ignored`);
+    trust.logger.warn(
+      `Console steps: issue #${other.number} by @${oneLine(other.user?.login ?? 'a deleted account')} has the ${STEPS_LABEL} label but is not by @${trust.author.login}: ignored`,
+    );
   }
   return issue ? { number: issue.number, body: issue.body ?? '', url: issue.html_url } : null;
 }
@@ -57,11 +71,17 @@ export async function findStepsIssue(github: GitHubClient, target: { owner: stri
 /** What a section's signature covers: its text without the signature line, line endings as LF (GitHub's editor writes CRLF), every box unticked. */
 function signedText(section: string): string {
   // Trailing blank lines differ with the section's place in the body (sections are joined by one).
-  return `${section.replace(SIGNATURE, '').replace(/\r\n/g, '\n').replace(/^- \[[xX]\] /gm, '- [ ] ').trimEnd()}\n`;
+  return `${section
+    .replace(SIGNATURE, '')
+    .replace(/\r\n/g, '\n')
+    .replace(/^- \[[xX]\] /gm, '- [ ] ')
+    .trimEnd()}\n`;
 }
 
 function sectionHmac(key: string, org: string, section: string): string {
-  return createHmac('sha256', key).update(`${DOMAIN}\n${org}\n${signedText(section)}`, 'utf8').digest('hex');
+  return createHmac('sha256', key)
+    .update(`${DOMAIN}\n${org}\n${signedText(section)}`, 'utf8')
+    .digest('hex');
 }
 
 /** The section with its signature as its last line (an earlier signature replaced). */
@@ -86,7 +106,9 @@ export function trustedSections(issue: StepsIssue, org: string, trust: StepsTrus
       continue;
     }
     const title = /^### (.*)$/m.exec(section)?.[1] ?? 'untitled';
-    trust.logger.warn(`Console steps: dropped section "${oneLine(title).slice(0, 120)}" of issue #${issue.number}: it is not signed with plan-signing-key, so the Action did not write it (or someone edited it since)`);
+    trust.logger.warn(
+      `Console steps: dropped section "${oneLine(title).slice(0, 120)}" of issue #${issue.number}: it is not signed with plan-signing-key, so the Action did not write it (or someone edited it since)`,
+    );
   }
   return kept;
 }
@@ -101,7 +123,10 @@ export function stepsSection(runbook: Runbook, source: RunbookSource, title: str
 export function splitSections(body: string): string[] {
   const at = body.indexOf(RUNBOOK_MARKER);
   if (at < 0) return [];
-  return body.slice(at).split(new RegExp(`(?=^${RUNBOOK_MARKER})`, 'm')).filter((s) => s.startsWith(RUNBOOK_MARKER));
+  return body
+    .slice(at)
+    .split(new RegExp(`(?=^${RUNBOOK_MARKER})`, 'm'))
+    .filter((s) => s.startsWith(RUNBOOK_MARKER));
 }
 
 export function sectionChecks(section: string): Record<string, StepCheck[]> {
@@ -117,7 +142,9 @@ export function sectionChecks(section: string): Record<string, StepCheck[]> {
 
 /** Ticks `done` in a section's task list; boxes ticked before (by people) stay ticked. */
 export function tickSection(section: string, done: ReadonlySet<string>): string {
-  return section.replace(/^- \[ \] (.*<!-- step ([^\n]*?) -->)\s*$/gm, (line, rest: string, id: string) => (done.has(id.replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n)))) ? `- [x] ${rest}` : line));
+  return section.replace(/^- \[ \] (.*<!-- step ([^\n]*?) -->)\s*$/gm, (line, rest: string, id: string) =>
+    done.has(id.replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n)))) ? `- [x] ${rest}` : line,
+  );
 }
 
 export function isSectionDone(section: string): boolean {
@@ -129,7 +156,7 @@ export function stepsIssueBody(org: string, sections: readonly string[]): string
     HEAD_MARKER,
     `The Groq organization \`${org}\` is changed by hand in the [Groq Console](https://console.groq.com) (\`provider: groq-console\` in org.yaml). These merged changes still have steps to do.`,
     '',
-    'The scheduled `verify` run ticks off each step Groq\'s own answers show done (model permissions, requests per day, tokens per minute); tick the others yourself when they are done. The issue closes when every box is ticked.',
+    "The scheduled `verify` run ticks off each step Groq's own answers show done (model permissions, requests per day, tokens per minute); tick the others yourself when they are done. The issue closes when every box is ticked.",
     '',
   ].join('\n');
   const kept = [...sections];
@@ -141,12 +168,24 @@ export function stepsIssueBody(org: string, sections: readonly string[]): string
 }
 
 /** Adds a merged pull request's runbook to the open issue (or opens one); replaces its section when it is there already. Only signed sections are kept. */
-export async function addStepsSection(github: GitHubClient, target: { owner: string; repo: string }, org: string, section: string, sectionKey: string, trust: StepsTrust): Promise<{ action: 'opened' | 'updated' | 'unchanged'; number: number; url: string }> {
+export async function addStepsSection(
+  github: GitHubClient,
+  target: { owner: string; repo: string },
+  org: string,
+  section: string,
+  sectionKey: string,
+  trust: StepsTrust,
+): Promise<{ action: 'opened' | 'updated' | 'unchanged'; number: number; url: string }> {
   const issue = await findStepsIssue(github, target, trust);
   const base = { owner: target.owner, repo: target.repo };
   const signed = signSection(section, org, trust.key);
   if (!issue) {
-    const { data } = await github.rest.issues.create({ ...base, title: STEPS_TITLE, body: stepsIssueBody(org, [signed]), labels: [STEPS_LABEL] });
+    const { data } = await github.rest.issues.create({
+      ...base,
+      title: STEPS_TITLE,
+      body: stepsIssueBody(org, [signed]),
+      labels: [STEPS_LABEL],
+    });
     return { action: 'opened', number: data.number, url: data.html_url };
   }
   const sections = trustedSections(issue, org, trust);

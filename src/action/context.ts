@@ -41,7 +41,11 @@ export interface EventPullRequest {
 // The subset of event payloads read here; the fixtures in test/fixtures/events/ show whole ones.
 interface Payload {
   repository?: { full_name?: string; default_branch?: string; owner?: { login?: string }; name?: string };
-  pull_request?: { number?: number; head?: { sha?: string; repo?: { full_name?: string } | null }; base?: { sha?: string; repo?: { full_name?: string } } };
+  pull_request?: {
+    number?: number;
+    head?: { sha?: string; repo?: { full_name?: string } | null };
+    base?: { sha?: string; repo?: { full_name?: string } };
+  };
   after?: string;
   before?: string;
 }
@@ -54,15 +58,16 @@ export function readEventContext(env: NodeJS.ProcessEnv): EventContext {
   if (!owner || !repo) throw new UserError('GITHUB_REPOSITORY is not set: run groq-rbac as a step of a GitHub Actions workflow');
   const serverUrl = (env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, '');
   const pr = payload.pull_request;
-  const pullRequest = pr && typeof pr.number === 'number'
-    ? {
-        number: pr.number,
-        headSha: pr.head?.sha ?? '',
-        baseSha: pr.base?.sha ?? '',
-        // A deleted fork has `head.repo: null`; it is a fork all the same.
-        fromFork: (pr.head?.repo?.full_name ?? null) !== (pr.base?.repo?.full_name ?? full),
-      }
-    : null;
+  const pullRequest =
+    pr && typeof pr.number === 'number'
+      ? {
+          number: pr.number,
+          headSha: pr.head?.sha ?? '',
+          baseSha: pr.base?.sha ?? '',
+          // A deleted fork has `head.repo: null`; it is a fork all the same.
+          fromFork: (pr.head?.repo?.full_name ?? null) !== (pr.base?.repo?.full_name ?? full),
+        }
+      : null;
   return {
     eventName: env.GITHUB_EVENT_NAME ?? '',
     owner,
@@ -74,7 +79,8 @@ export function readEventContext(env: NodeJS.ProcessEnv): EventContext {
     runId: env.GITHUB_RUN_ID || null,
     actors: [...new Set([env.GITHUB_TRIGGERING_ACTOR, env.GITHUB_ACTOR].filter((a): a is string => !!a))],
     // All zeros: the push created the branch; there is no earlier state to read owners from.
-    before: typeof payload.before === 'string' && /^[0-9a-f]{40}$/.test(payload.before) && !/^0+$/.test(payload.before) ? payload.before : null,
+    before:
+      typeof payload.before === 'string' && /^[0-9a-f]{40}$/.test(payload.before) && !/^0+$/.test(payload.before) ? payload.before : null,
     runUrl: env.GITHUB_RUN_ID ? `${serverUrl}/${owner}/${repo}/actions/runs/${env.GITHUB_RUN_ID}` : null,
     serverUrl,
     apiUrl: (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/+$/, ''),

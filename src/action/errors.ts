@@ -20,7 +20,12 @@ interface OctokitRequestError {
 }
 
 function isGitHubError(e: unknown): e is OctokitRequestError {
-  return typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'HttpError' && typeof (e as { status?: unknown }).status === 'number';
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    (e as { name?: unknown }).name === 'HttpError' &&
+    typeof (e as { status?: unknown }).status === 'number'
+  );
 }
 
 /** The message `core.setFailed` shows: what went wrong and what to change; never a secret. */
@@ -29,7 +34,9 @@ export function describeError(e: unknown, mode: Mode | null): string {
     const what = `${e.request?.method ?? 'a request'} ${e.request?.url ? new URL(e.request.url).pathname : ''}`.trim();
     const said = e.response?.data?.message ? ` ("${e.response.data.message}")` : '';
     if ((e.status === 403 || e.status === 404) && mode) {
-      return redactSecrets(`GitHub answered ${e.status} to ${what}${said}: the token probably lacks a permission. Give the job ${PERMISSIONS[mode]} under \`permissions:\` in the workflow file (or pass a token that has it as \`github-token\`)`);
+      return redactSecrets(
+        `GitHub answered ${e.status} to ${what}${said}: the token probably lacks a permission. Give the job ${PERMISSIONS[mode]} under \`permissions:\` in the workflow file (or pass a token that has it as \`github-token\`)`,
+      );
     }
     return redactSecrets(`GitHub answered ${e.status} to ${what}${said}`);
   }

@@ -17,7 +17,14 @@ import { reconcileMode } from './modes/reconcile.js';
 import { usageMode } from './modes/usage.js';
 import { buildOutputs } from './outputs.js';
 
-const MODE_RUNNERS: Record<Mode, (ctx: ModeContext) => Promise<ModeResult>> = { plan: planMode, apply: applyMode, drift: driftMode, reconcile: reconcileMode, usage: usageMode, verify: verifyMode };
+const MODE_RUNNERS: Record<Mode, (ctx: ModeContext) => Promise<ModeResult>> = {
+  plan: planMode,
+  apply: applyMode,
+  drift: driftMode,
+  reconcile: reconcileMode,
+  usage: usageMode,
+  verify: verifyMode,
+};
 
 // Everything groq-rbac logs goes through the runner's log, redacted, then cleaned of what a server
 // or a file could use to steer the runner: `core.info` writes raw lines the runner reads for
@@ -38,7 +45,17 @@ export async function run(options: { env?: NodeJS.ProcessEnv; cwd?: string } = {
   // Before anything can print them: the runner masks them in the log, redactSecrets everywhere else.
   // Delivery's tokens come from the step's env; they are secrets just the same, as is either
   // provider's admin key however it arrives (input or env). New key values are masked as they are made.
-  for (const value of [core.getInput('groq-admin-key'), core.getInput('openai-admin-key'), core.getInput('github-token'), core.getInput('plan-signing-key'), core.getInput('members-token'), env.GITHUB_TOKEN, env.VAULT_TOKEN, env.GROQ_ADMIN_KEY, env.OPENAI_ADMIN_KEY].map((v) => v?.trim())) {
+  for (const value of [
+    core.getInput('groq-admin-key'),
+    core.getInput('openai-admin-key'),
+    core.getInput('github-token'),
+    core.getInput('plan-signing-key'),
+    core.getInput('members-token'),
+    env.GITHUB_TOKEN,
+    env.VAULT_TOKEN,
+    env.GROQ_ADMIN_KEY,
+    env.OPENAI_ADMIN_KEY,
+  ].map((v) => v?.trim())) {
     if (value) {
       core.setSecret(value);
       registerSecret(value);
@@ -51,17 +68,33 @@ export async function run(options: { env?: NodeJS.ProcessEnv; cwd?: string } = {
     // provider: groq-console in org.yaml: plan and apply need no admin key (there is no admin API to read).
     const peek = readPolicies(core.getInput('policies').trim() || 'policies', { cwd });
     const provider = peek.desired?.org.provider;
-    const inputs = readInputs((name) => core.getInput(name), event, { consoleProvider: provider === 'groq-console', ...(provider !== undefined ? { provider } : {}) });
+    const inputs = readInputs((name) => core.getInput(name), event, {
+      consoleProvider: provider === 'groq-console',
+      ...(provider !== undefined ? { provider } : {}),
+    });
     mode = inputs.mode;
     const logger = actionsLogger;
     const ctx: ModeContext = {
-      inputs, event, cwd, env, logger, summary,
+      inputs,
+      event,
+      cwd,
+      env,
+      logger,
+      summary,
       github: inputs.githubToken ? createGitHubClient({ token: inputs.githubToken, baseUrl: event.apiUrl, logger }) : null,
       members: inputs.membersToken ? createGitHubClient({ token: inputs.membersToken, baseUrl: event.apiUrl, logger }) : null,
       annotator: { error: (m, p) => core.error(m, p), warning: (m, p) => core.warning(m, p) },
       readPolicies: () => readPolicies(inputs.policies, { cwd }),
       // org.yaml names the organization; OpenAI checks it against the admin key (OpenAI-Organization).
-      openSession: () => openSession({ provider: inputs.provider ?? 'groq', ...(peek.desired ? { orgId: peek.desired.org.id } : {}), baseUrl: inputs.baseUrl, adminKey: inputs.adminKey, concurrency: 8, logger }),
+      openSession: () =>
+        openSession({
+          provider: inputs.provider ?? 'groq',
+          ...(peek.desired ? { orgId: peek.desired.org.id } : {}),
+          baseUrl: inputs.baseUrl,
+          adminKey: inputs.adminKey,
+          concurrency: 8,
+          logger,
+        }),
       workflowFile: workflowPath(env.GITHUB_WORKFLOW_REF),
       maskSecret: (value) => core.setSecret(value),
     };

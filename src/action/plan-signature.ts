@@ -24,7 +24,15 @@ export const MIN_SIGNING_KEY_LENGTH = 32;
 const DOMAIN = 'groq-rbac plan comment v1';
 
 export function signFields(key: string, fields: SignedFields): string {
-  const message = [DOMAIN, fields.state, fields.fingerprint ?? '', fields.head_sha ?? '', String(fields.pr), String(fields.parts), fields.body_sha256].join('\n');
+  const message = [
+    DOMAIN,
+    fields.state,
+    fields.fingerprint ?? '',
+    fields.head_sha ?? '',
+    String(fields.pr),
+    String(fields.parts),
+    fields.body_sha256,
+  ].join('\n');
   return createHmac('sha256', key).update(message, 'utf8').digest('hex');
 }
 

@@ -46,7 +46,12 @@ export interface FoundComments {
 
 /** groq-rbac's comments on the pull request or issue, by part; the newest of each part when there are several. */
 export async function findMarkedComments(github: GitHubClient, target: IssueTarget, author: CommentAuthor): Promise<FoundComments> {
-  const all = await github.paginate(github.rest.issues.listComments, { owner: target.owner, repo: target.repo, issue_number: target.issueNumber, per_page: 100 });
+  const all = await github.paginate(github.rest.issues.listComments, {
+    owner: target.owner,
+    repo: target.repo,
+    issue_number: target.issueNumber,
+    per_page: 100,
+  });
   const mine = new Map<number, MarkedComment>();
   const duplicates: MarkedComment[] = [];
   const others = new Set<string>();
@@ -79,7 +84,12 @@ export interface WriteResult {
  * Makes groq-rbac's comments say `parts`: updates the existing ones in place (so a re-run never adds
  * another), creates missing parts, and deletes parts left over from a longer plan.
  */
-export async function writeMarkedComments(github: GitHubClient, target: IssueTarget, author: CommentAuthor, parts: readonly string[]): Promise<WriteResult> {
+export async function writeMarkedComments(
+  github: GitHubClient,
+  target: IssueTarget,
+  author: CommentAuthor,
+  parts: readonly string[],
+): Promise<WriteResult> {
   const { mine, duplicates } = await findMarkedComments(github, target, author);
   const result: WriteResult = { ids: [], created: 0, updated: 0, deleted: 0, writtenAs: null };
   const base = { owner: target.owner, repo: target.repo };

@@ -39,7 +39,8 @@ export interface ApplyRequest extends Pick<ApplyOptions, 'onOutcome' | 'deliver'
 export async function applyOrganization(request: ApplyRequest): Promise<ApplyResult> {
   const full = (await planOrganization(request.session, request.desired, request.ownership ? { ownership: request.ownership } : {})).plan;
   const plan = request.only === 'rotations' ? rotationStepsOnly(full) : full;
-  if (request.expectedFingerprint !== null && plan.fingerprint !== request.expectedFingerprint) return { status: 'stale', plan, expected: request.expectedFingerprint };
+  if (request.expectedFingerprint !== null && plan.fingerprint !== request.expectedFingerprint)
+    return { status: 'stale', plan, expected: request.expectedFingerprint };
   request.onPlan?.(plan);
   const blocking = blockingRefusals(plan.refusals, request.force);
   if (blocking.length > 0) return { status: 'refused', plan, refusals: blocking };

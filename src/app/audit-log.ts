@@ -39,15 +39,30 @@ export const DEFAULT_AUDIT_LOG = path.join('.groq-rbac', 'audit.jsonl');
  * `cwd` (none outside a repository); the PR from the Actions event file or a `refs/pull/N/…` ref.
  */
 export function readAuditContext(env: NodeJS.ProcessEnv, cwd: string, now: Date = new Date()): AuditContext {
-  return { time: now.toISOString(), actor: env.GITHUB_ACTOR || osUser(), commit: env.GITHUB_SHA || gitHead(cwd), pr: pullRequestNumber(env) };
+  return {
+    time: now.toISOString(),
+    actor: env.GITHUB_ACTOR || osUser(),
+    commit: env.GITHUB_SHA || gitHead(cwd),
+    pr: pullRequestNumber(env),
+  };
 }
 
 /** The lines for one apply, one per change outcome, each redacted as a last line of defence. */
 export function auditLines(report: ApplyReport, context: AuditContext): string[] {
   return report.outcomes.map((o) => {
     const entry: AuditEntry = {
-      time: context.time, actor: context.actor, commit: context.commit, pr: context.pr, org: report.org,
-      resource: o.resource, action: o.action, project: o.project, key: o.key, id: o.id, status: o.status, message: o.message,
+      time: context.time,
+      actor: context.actor,
+      commit: context.commit,
+      pr: context.pr,
+      org: report.org,
+      resource: o.resource,
+      action: o.action,
+      project: o.project,
+      key: o.key,
+      id: o.id,
+      status: o.status,
+      message: o.message,
     };
     return redactSecrets(JSON.stringify(entry));
   });
@@ -73,7 +88,12 @@ function osUser(): string | null {
 
 function gitHead(cwd: string): string | null {
   try {
-    const sha = execFileSync('git', ['rev-parse', 'HEAD'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).trim();
+    const sha = execFileSync('git', ['rev-parse', 'HEAD'], {
+      cwd,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 5000,
+    }).trim();
     return /^[0-9a-f]{40,64}$/.test(sha) ? sha : null;
   } catch {
     // Not a repository, no commit yet, or no git: the log says so with null.

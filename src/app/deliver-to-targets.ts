@@ -13,7 +13,10 @@ import path from 'node:path';
  * for these calls. `redirectTo`: the sandbox's deliveries folder, given only by a caller that knows
  * it talks to a sandbox (the CLI's --sandbox or --sandbox-url), never inferred from what a server answers.
  */
-export function deliverToTargets(desired: DesiredState, context: { env: NodeJS.ProcessEnv; cwd: string; logger: Logger; maskSecret?: (value: string) => void; redirectTo?: string }) {
+export function deliverToTargets(
+  desired: DesiredState,
+  context: { env: NodeJS.ProcessEnv; cwd: string; logger: Logger; maskSecret?: (value: string) => void; redirectTo?: string },
+) {
   const keys = new Map(desired.keys.map((k) => [k.name, k]));
   const { maskSecret, redirectTo, ...rest } = context;
   // The Vault token goes only to the organization's Vault: org.yaml's address (approved by the admins), else VAULT_ADDR.
@@ -54,7 +57,8 @@ export function sandboxTarget(target: Delivery, dir: string): Delivery {
   const inside = (parts: string[]): Delivery => {
     const file = path.join(dir, ...parts.map(sandboxPart));
     const root = path.resolve(dir);
-    if (!path.resolve(file).startsWith(root + path.sep)) throw new DeliveryError(`sandbox delivery ${file}`, `the target's name leads outside ${dir}; nothing was written`);
+    if (!path.resolve(file).startsWith(root + path.sep))
+      throw new DeliveryError(`sandbox delivery ${file}`, `the target's name leads outside ${dir}; nothing was written`);
     return { kind: 'file', path: file };
   };
   switch (target.kind) {
@@ -78,7 +82,11 @@ export function sandboxTarget(target: Delivery, dir: string): Delivery {
  */
 export function sandboxPart(part: string): string {
   if (part === '') return '%';
-  const escaped = [...part].map((c) => (/^[A-Za-z0-9._-]$/.test(c) ? c : [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''))).join('');
+  const escaped = [...part]
+    .map((c) =>
+      /^[A-Za-z0-9._-]$/.test(c) ? c : [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
+    )
+    .join('');
   return /^\.+$/.test(escaped) ? escaped.replace(/\./g, '%2E') : escaped;
 }
 

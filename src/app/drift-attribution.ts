@@ -21,7 +21,11 @@ export const DEFAULT_DRIFT_DAYS = 30;
  * Reads the org's audit log for the last `days` and attributes the plan's `differs` changes.
  * One paged read; nothing when the plan has no drift.
  */
-export async function readDriftAttribution(admin: ProviderAdmin, plan: Plan, options: { now: number; days?: number }): Promise<DriftAttribution[]> {
+export async function readDriftAttribution(
+  admin: ProviderAdmin,
+  plan: Plan,
+  options: { now: number; days?: number },
+): Promise<DriftAttribution[]> {
   if (!plan.changes.some((c) => c.reason === 'differs')) return [];
   const events = await admin.auditEvents({ since: options.now - (options.days ?? DEFAULT_DRIFT_DAYS) * 86_400 });
   return attributeDrift(plan.changes, events);
@@ -37,8 +41,10 @@ export function attributeDrift(changes: readonly Change[], events: readonly Audi
     // A rotation is `differs` by age or trigger, not because someone changed the key.
     if (change.reason !== 'differs' || (change.resource === 'api_key' && change.action !== 'update')) return;
     let latest: AuditEvent | null = null;
-    for (const e of events) if (touches(change, e) && (latest === null || e.at > latest.at || (e.at === latest.at && e.id > latest.id))) latest = e;
-    if (latest) out.push({ change: i, actor: latest.actor ?? 'unknown', effective_at: latest.at, audit_log_id: latest.id, type: latest.type });
+    for (const e of events)
+      if (touches(change, e) && (latest === null || e.at > latest.at || (e.at === latest.at && e.id > latest.id))) latest = e;
+    if (latest)
+      out.push({ change: i, actor: latest.actor ?? 'unknown', effective_at: latest.at, audit_log_id: latest.id, type: latest.type });
   });
   return out;
 }

@@ -21,10 +21,15 @@ export function readKeysFile(file: string, cwd: string, desired: DesiredState, e
   try {
     stat = fs.statSync(absolute);
   } catch {
-    throw new UserError(`--keys ${file}: no such file; write a YAML file mapping each project to the name of the environment variable holding its key, e.g. "chatbot-prod: GROQ_KEY_CHATBOT_PROD"`);
+    throw new UserError(
+      `--keys ${file}: no such file; write a YAML file mapping each project to the name of the environment variable holding its key, e.g. "chatbot-prod: GROQ_KEY_CHATBOT_PROD"`,
+    );
   }
   if (!stat.isFile()) throw new UserError(`--keys ${file} is not a regular file`);
-  if (stat.size > MAX_KEYS_FILE_BYTES) throw new UserError(`--keys ${file} is ${stat.size} bytes, over the ${MAX_KEYS_FILE_BYTES}-byte limit: it only maps projects to variable names`);
+  if (stat.size > MAX_KEYS_FILE_BYTES)
+    throw new UserError(
+      `--keys ${file} is ${stat.size} bytes, over the ${MAX_KEYS_FILE_BYTES}-byte limit: it only maps projects to variable names`,
+    );
   const text = fs.readFileSync(absolute, 'utf8');
   const parsed = parseYaml(text, { maxAliasCount: 0, maxDepth: 4 });
   const at = (p: (string | number)[], target: 'key' | 'value' = 'value') => {
@@ -34,20 +39,36 @@ export function readKeysFile(file: string, cwd: string, desired: DesiredState, e
   if (parsed.problems.length > 0 || parsed.aliasBomb || parsed.tooDeep) {
     const first = parsed.problems[0];
     const { line, column } = lineAndColumn(parsed.lineStarts, first?.offset ?? 0);
-    throw new UserError(`${file}:${line}:${column}: not valid YAML${first ? ` (${first.message.split('\n')[0]})` : ''}: write one "project: ENV_VAR_NAME" per line`);
+    throw new UserError(
+      `${file}:${line}:${column}: not valid YAML${first ? ` (${first.message.split('\n')[0]})` : ''}: write one "project: ENV_VAR_NAME" per line`,
+    );
   }
   const data = parsed.data;
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new UserError(`${at([])}: expected a mapping of project names to environment variable names, e.g. "chatbot-prod: GROQ_KEY_CHATBOT_PROD"`);
+  if (data === null || typeof data !== 'object' || Array.isArray(data))
+    throw new UserError(
+      `${at([])}: expected a mapping of project names to environment variable names, e.g. "chatbot-prod: GROQ_KEY_CHATBOT_PROD"`,
+    );
   const out: ProjectKey[] = [];
   const projects = new Set(desired.projects.map((p) => p.name));
   for (const [project, raw] of Object.entries(data as Record<string, unknown>)) {
-    if (!projects.has(project)) throw new UserError(`${at([project], 'key')}: project "${project}" is in no policy: name one of ${[...projects].sort().slice(0, 8).join(', ')}${projects.size > 8 ? ', …' : ''}`);
+    if (!projects.has(project))
+      throw new UserError(
+        `${at([project], 'key')}: project "${project}" is in no policy: name one of ${[...projects].sort().slice(0, 8).join(', ')}${projects.size > 8 ? ', …' : ''}`,
+      );
     if (typeof raw === 'string' && (containsKeyValue(raw) || raw.startsWith('gsk_'))) {
-      throw new UserError(`${at([project])}: this looks like a key value; write the NAME of the environment variable that holds it (e.g. GROQ_KEY_${project.toUpperCase().replace(/[^A-Z0-9]/g, '_')}), never the key — and revoke that key if the file was shared`);
+      throw new UserError(
+        `${at([project])}: this looks like a key value; write the NAME of the environment variable that holds it (e.g. GROQ_KEY_${project.toUpperCase().replace(/[^A-Z0-9]/g, '_')}), never the key — and revoke that key if the file was shared`,
+      );
     }
-    if (typeof raw !== 'string' || !ENV_NAME.test(raw)) throw new UserError(`${at([project])}: expected the name of an environment variable (letters, digits and _), e.g. GROQ_KEY_${project.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`);
+    if (typeof raw !== 'string' || !ENV_NAME.test(raw))
+      throw new UserError(
+        `${at([project])}: expected the name of an environment variable (letters, digits and _), e.g. GROQ_KEY_${project.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`,
+      );
     const value = env[raw]?.trim();
-    if (!value) throw new UserError(`${at([project])}: the environment variable ${raw} is not set or empty: export the key of project "${project}" in it`);
+    if (!value)
+      throw new UserError(
+        `${at([project])}: the environment variable ${raw} is not set or empty: export the key of project "${project}" in it`,
+      );
     out.push({ project, from: raw, value });
   }
   if (out.length === 0) throw new UserError(`${at([])}: the keys file names no project`);

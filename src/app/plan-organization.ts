@@ -26,18 +26,28 @@ export interface PlanRequestOptions {
  * needs their usage: it is read only when some are draining, for those keys alone. A team file
  * that names a live project it may not own makes the plan refused (nothing is applied).
  */
-export async function planOrganization(session: OrgSession, desired: DesiredState, options: PlanRequestOptions = {}): Promise<{ plan: Plan; live: LiveState }> {
+export async function planOrganization(
+  session: OrgSession,
+  desired: DesiredState,
+  options: PlanRequestOptions = {},
+): Promise<{ plan: Plan; live: LiveState }> {
   const live = await session.admin.readLiveState({ concurrency: session.concurrency, keyNames: desired.keys.map((k) => k.name) });
   // Against another organization every project would read as new: no plan is worth showing.
   if (live.org.id !== desired.org.id) {
-    throw new RefusalError(`the admin key belongs to organization ${live.org.id}, but ${desired.org.file} governs ${desired.org.id}: nothing was planned or changed; use that organization's admin key, or correct \`org:\` in ${desired.org.file}`);
+    throw new RefusalError(
+      `the admin key belongs to organization ${live.org.id}, but ${desired.org.file} governs ${desired.org.id}: nothing was planned or changed; use that organization's admin key, or correct \`org:\` in ${desired.org.file}`,
+    );
   }
   // People (issue 20), where org.yaml manages them: members, invites, and the managed projects' memberships.
   if (desired.members && session.admin.capabilities.members) {
     live.members = await session.admin.readMembers({ projectIds: memberProjectIds(desired, live), concurrency: session.concurrency });
   }
   const usage = await readKeyUsage(session.admin, desired, live);
-  const plan = planChanges(desired, live, live.observed_at, { adminKeyRedacted: session.adminKeyRedacted, usage, ...(options.catalogue ? { catalogue: options.catalogue } : {}) });
+  const plan = planChanges(desired, live, live.observed_at, {
+    adminKeyRedacted: session.adminKeyRedacted,
+    usage,
+    ...(options.catalogue ? { catalogue: options.catalogue } : {}),
+  });
   if (options.ownership) {
     const findings = checkProjectOwnership(desired, options.ownership.base, new Set(live.projects.map((p) => p.name)));
     // One refusal per project. planChanges refused the projects whose keys carry another team's owner
@@ -83,7 +93,11 @@ async function readKeyUsage(admin: ProviderAdmin, desired: DesiredState, live: L
   const now = live.observed_at;
   // Minute buckets for short windows; hours beyond (coarser, so retirement errs on the late side).
   const rows = await admin.usage({
-    start_time: needs.since, end_time: now, bucket_width: now - needs.since > 6 * 3600 ? '1h' : '1m', key_ids: needs.keyIds, group_by: ['key_id'],
+    start_time: needs.since,
+    end_time: now,
+    bucket_width: now - needs.since > 6 * 3600 ? '1h' : '1m',
+    key_ids: needs.keyIds,
+    group_by: ['key_id'],
   });
   return keyUsageFromRows(needs.keyIds, rows, now);
 }

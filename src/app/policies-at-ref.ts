@@ -30,7 +30,8 @@ async function resolveAt(policiesDir: string, ref: string): Promise<{ top: strin
   const top = (await git(cwd, ['rev-parse', '--show-toplevel'], 'find the git repository')).trim();
   const commit = (await git(top, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], `find revision ${ref}`)).trim();
   const relative = path.relative(fs.realpathSync(top), realOrSelf(absolute)).split(path.sep).join('/');
-  if (relative.startsWith('..') || path.isAbsolute(relative)) throw new UserError(`the policies directory ${policiesDir} is outside the git repository at ${top}`);
+  if (relative.startsWith('..') || path.isAbsolute(relative))
+    throw new UserError(`the policies directory ${policiesDir} is outside the git repository at ${top}`);
   return { top, commit, relative };
 }
 
@@ -49,9 +50,17 @@ async function unchangedSince(at: { top: string; commit: string; relative: strin
 }
 
 /** Reads and validates `policiesDir` as it was at `ref` in the git repository that holds it. */
-export async function readPoliciesAtRef(policiesDir: string, ref: string, options: Parameters<typeof readPolicies>[1] = {}): Promise<PoliciesAtRef> {
+export async function readPoliciesAtRef(
+  policiesDir: string,
+  ref: string,
+  options: Parameters<typeof readPolicies>[1] = {},
+): Promise<PoliciesAtRef> {
   const { top, commit, relative } = await resolveAt(policiesDir, ref);
-  const listed = await git(top, ['ls-tree', '-d', '--name-only', commit, '--', relative === '' ? '.' : relative], 'list the policies directory');
+  const listed = await git(
+    top,
+    ['ls-tree', '-d', '--name-only', commit, '--', relative === '' ? '.' : relative],
+    'list the policies directory',
+  );
   if (relative !== '' && listed.trim() === '') return { ref, commit, result: null };
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'groq-rbac-ref-'));
   try {
@@ -90,7 +99,9 @@ async function extract(top: string, commit: string, relative: string, into: stri
   // `git archive | tar -x`: the tree as committed (symbolic links stay links, so the policy reader's
   // own checks refuse them as it would in a working tree), without touching the working tree or index.
   await new Promise<void>((resolve, reject) => {
-    const archive = spawn('git', ['-C', top, 'archive', '--format=tar', commit, '--', relative === '' ? '.' : relative], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const archive = spawn('git', ['-C', top, 'archive', '--format=tar', commit, '--', relative === '' ? '.' : relative], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const tar = spawn('tar', ['-x', '-f', '-', '-C', into], { stdio: ['pipe', 'ignore', 'pipe'] });
     const timer = setTimeout(() => {
       archive.kill('SIGKILL');
@@ -106,7 +117,12 @@ async function extract(top: string, commit: string, relative: string, into: stri
       if (code !== 0) failed = true;
       if (--pending > 0) return;
       clearTimeout(timer);
-      if (failed) reject(new UserError(`cannot read the policies at ${commit.slice(0, 12)}: ${errors.trim().slice(0, 500) || 'git archive or tar failed'}`));
+      if (failed)
+        reject(
+          new UserError(
+            `cannot read the policies at ${commit.slice(0, 12)}: ${errors.trim().slice(0, 500) || 'git archive or tar failed'}`,
+          ),
+        );
       else resolve();
     };
     archive.on('error', (e) => reject(new UserError(`cannot run git: ${e.message}`)));
@@ -162,7 +178,11 @@ function realOrSelf(p: string): string {
  * read: then every live project a team file names needs a grant in org.yaml. A `ref` given
  * explicitly that cannot be read is an error, not a fallback.
  */
-export async function readOwnershipBase(policiesDir: string, ref: string | null, head?: { projects: readonly { name: string; team: string }[] }): Promise<{ base: OwnershipBase | null; note: string | null }> {
+export async function readOwnershipBase(
+  policiesDir: string,
+  ref: string | null,
+  head?: { projects: readonly { name: string; team: string }[] },
+): Promise<{ base: OwnershipBase | null; note: string | null }> {
   const fallback = (why: string) => ({
     base: null,
     note: `ownership: ${why}; every live project a team file names must be granted to its team in org.yaml (run in the policies' git repository, or pass --base REF)`,
@@ -177,13 +197,16 @@ export async function readOwnershipBase(policiesDir: string, ref: string | null,
       given = await defaultBaseRef(policiesDir);
       resolved = await resolveAt(policiesDir, given);
     } catch (e) {
-      return fallback(`no base revision to compare with (${e instanceof UserError ? e.message.replace(/; pass --since REF$/, '') : String(e)})`);
+      return fallback(
+        `no base revision to compare with (${e instanceof UserError ? e.message.replace(/; pass --since REF$/, '') : String(e)})`,
+      );
     }
   }
   const label = given === resolved.commit ? resolved.commit.slice(0, 12) : `${given} (${resolved.commit.slice(0, 12)})`;
   // The policies are the base's own (a run on the default branch, a pull request that changes no
   // policy): they say who owns what, and reading the revision again would cost a second parse.
-  if (head && (await unchangedSince(resolved))) return { base: { label, projects: head.projects.map((p) => ({ name: p.name, team: p.team })) }, note: null };
+  if (head && (await unchangedSince(resolved)))
+    return { base: { label, projects: head.projects.map((p) => ({ name: p.name, team: p.team })) }, note: null };
   const at = await readPoliciesAtRef(policiesDir, resolved.commit);
   // The policies directory did not exist then: no team owned anything.
   if (at.result === null) return { base: { label, projects: [] }, note: null };

@@ -33,17 +33,30 @@ export async function readUsageReport(request: UsageReportRequest): Promise<Usag
   liveRead.catch(() => {});
   const now = await Promise.race([clock, liveRead.then((l) => l.observed_at)]);
   const windows = usageWindows(now, { since: request.since ?? null, until: request.until ?? null });
-  const usageDays = windows.usageRanges.map((r) => listUsage(admin, { ...r, bucket_width: '1d', group_by: ['project_id', 'key_id', 'model'] }));
+  const usageDays = windows.usageRanges.map((r) =>
+    listUsage(admin, { ...r, bucket_width: '1d', group_by: ['project_id', 'key_id', 'model'] }),
+  );
   const minutes = listUsage(admin, { ...windows.peaks, bucket_width: '1m', group_by: ['project_id', 'model'] });
   const costs = windows.costRanges.map((r) => listCosts(admin, { ...r, group_by: ['project_id', 'line_item'] }));
   const [live, usage, minuteRows, costRows] = await Promise.all([liveRead, Promise.all(usageDays), minutes, Promise.all(costs)]);
-  return buildUsageReport({ desired: request.desired, live, windows, by: request.by, usage: usage.flat(), minutes: minuteRows, costs: costRows.flat() });
+  return buildUsageReport({
+    desired: request.desired,
+    live,
+    windows,
+    by: request.by,
+    usage: usage.flat(),
+    minutes: minuteRows,
+    costs: costRows.flat(),
+  });
 }
 
 function listUsage(admin: ProviderAdmin, query: UsageQuery): Promise<UsageRow[]> {
   return admin.usage(query);
 }
 
-function listCosts(admin: ProviderAdmin, query: { start_time: number; end_time: number; group_by: ('project_id' | 'line_item')[] }): Promise<CostRow[]> {
+function listCosts(
+  admin: ProviderAdmin,
+  query: { start_time: number; end_time: number; group_by: ('project_id' | 'line_item')[] },
+): Promise<CostRow[]> {
   return admin.costs(query);
 }

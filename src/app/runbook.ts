@@ -15,7 +15,11 @@ import { defaultBaseRef, readPoliciesAtRef } from './policies-at-ref.js';
  * organization to read there are no live owner marks and no live projects, so only moves between
  * files can be told; adopting a project made by hand is the Console operator's to notice.
  */
-export async function runbookSince(policiesDir: string, desired: DesiredState, options: { since?: string | null; cwd: string }): Promise<{ runbook: Runbook; source: RunbookSource }> {
+export async function runbookSince(
+  policiesDir: string,
+  desired: DesiredState,
+  options: { since?: string | null; cwd: string },
+): Promise<{ runbook: Runbook; source: RunbookSource }> {
   const dir = path.resolve(options.cwd, policiesDir);
   const ref = options.since ?? (await defaultBaseRef(dir));
   const at = await readPoliciesAtRef(dir, ref, { cwd: options.cwd });
@@ -23,13 +27,18 @@ export async function runbookSince(policiesDir: string, desired: DesiredState, o
     const errors = at.result.diagnostics.filter((d) => d.severity === 'error');
     throw new UserError(
       `the policies at ${ref} (${at.commit.slice(0, 12)}) do not validate, so there is nothing to measure the change from:\n` +
-      `${errors.slice(0, 5).map((d) => `  ${formatDiagnostic(d)}`).join('\n')}${errors.length > 5 ? `\n  …and ${errors.length - 5} more` : ''}\n` +
-      '  pass --since with a revision whose policies validate',
+        `${errors
+          .slice(0, 5)
+          .map((d) => `  ${formatDiagnostic(d)}`)
+          .join('\n')}${errors.length > 5 ? `\n  …and ${errors.length - 5} more` : ''}\n` +
+        '  pass --since with a revision whose policies validate',
     );
   }
   const base = at.result?.desired ?? null;
   if (base && base.org.id !== desired.org.id) {
-    throw new UserError(`the policies at ${ref} govern ${base.org.id}, the working tree's govern ${desired.org.id}: a runbook cannot move steps between organizations; pass --since with a revision of this organization's policies`);
+    throw new UserError(
+      `the policies at ${ref} govern ${base.org.id}, the working tree's govern ${desired.org.id}: a runbook cannot move steps between organizations; pass --since with a revision of this organization's policies`,
+    );
   }
   const label = ref === at.commit ? at.commit.slice(0, 12) : `${ref} (${at.commit.slice(0, 12)})`;
   const moves = ownershipRefusals(checkProjectOwnership(desired, { label, projects: base?.projects ?? [] }, new Set()));

@@ -18,9 +18,22 @@ export interface OrgSession {
 }
 
 /** A session against a provider's admin API (default Groq). The admin key is registered for redaction before any request. */
-export function openSession(options: { provider?: string; orgId?: string; baseUrl: string; adminKey: string; concurrency: number; logger: Logger; target?: string }): OrgSession {
+export function openSession(options: {
+  provider?: string;
+  orgId?: string;
+  baseUrl: string;
+  adminKey: string;
+  concurrency: number;
+  logger: Logger;
+  target?: string;
+}): OrgSession {
   registerSecret(options.adminKey);
-  const admin = providerFor(options.provider ?? 'groq').open({ baseUrl: options.baseUrl, adminKey: options.adminKey, logger: options.logger, ...(options.orgId !== undefined ? { orgId: options.orgId } : {}) });
+  const admin = providerFor(options.provider ?? 'groq').open({
+    baseUrl: options.baseUrl,
+    adminKey: options.adminKey,
+    logger: options.logger,
+    ...(options.orgId !== undefined ? { orgId: options.orgId } : {}),
+  });
   return {
     admin,
     adminKeyRedacted: options.adminKey.startsWith('gsk_') ? redactKeyValue(options.adminKey) : null,

@@ -47,7 +47,11 @@ export interface VerifyOptions {
  * organization); a revoked key stops its project's.
  */
 export async function verifyProjects(options: VerifyOptions): Promise<VerifyReport> {
-  checkSecureUrl(options.baseUrl, 'the base URL', 'set --base-url / GROQ_BASE_URL to https://api.groq.com, or http:// only for a sandbox on this machine');
+  checkSecureUrl(
+    options.baseUrl,
+    'the base URL',
+    'set --base-url / GROQ_BASE_URL to https://api.groq.com, or http:// only for a sandbox on this machine',
+  );
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   for (const k of options.keys) registerSecret(k.value);
   // The admin key is never sent on inference calls: each probe carries its project's key as bearer.
@@ -84,31 +88,61 @@ export async function verifyProjects(options: VerifyOptions): Promise<VerifyRepo
   return report;
 }
 
-async function probe(client: GroqClient, value: string, model: string, sleep: (ms: number) => Promise<void>, logger: Logger): Promise<{ observation: Observation; requests: number }> {
+async function probe(
+  client: GroqClient,
+  value: string,
+  model: string,
+  sleep: (ms: number) => Promise<void>,
+  logger: Logger,
+): Promise<{ observation: Observation; requests: number }> {
   for (let requests = 1; ; requests++) {
     try {
-      const { completion, rateLimits } = await client.chatCompletion(value, { model, messages: [{ role: 'user', content: PROBE_PROMPT }], max_completion_tokens: PROBE_MAX_TOKENS });
+      const { completion, rateLimits } = await client.chatCompletion(value, {
+        model,
+        messages: [{ role: 'user', content: PROBE_PROMPT }],
+        max_completion_tokens: PROBE_MAX_TOKENS,
+      });
       const tokens = completion.usage?.total_tokens ?? 0;
-      return { requests, observation: { model, outcome: 'answered', tokens, limits: { requests_per_day: rateLimits.limitRequests, tokens_per_minute: rateLimits.limitTokens } } };
+      return {
+        requests,
+        observation: {
+          model,
+          outcome: 'answered',
+          tokens,
+          limits: { requests_per_day: rateLimits.limitRequests, tokens_per_minute: rateLimits.limitTokens },
+        },
+      };
     } catch (error) {
-      if (error instanceof NetworkError) return { requests, observation: { model, outcome: 'unknown', reason: `no answer from Groq (${error.message.split('\n')[0]})` } };
+      if (error instanceof NetworkError)
+        return { requests, observation: { model, outcome: 'unknown', reason: `no answer from Groq (${error.message.split('\n')[0]})` } };
       if (!(error instanceof GroqApiError)) throw error;
       const { status, code } = error;
-      if (status === 403 && code === 'model_permission_blocked_org') return { requests, observation: { model, outcome: 'blocked', level: 'org' } };
-      if (status === 403 && code === 'model_permission_blocked_project') return { requests, observation: { model, outcome: 'blocked', level: 'project' } };
+      if (status === 403 && code === 'model_permission_blocked_org')
+        return { requests, observation: { model, outcome: 'blocked', level: 'org' } };
+      if (status === 403 && code === 'model_permission_blocked_project')
+        return { requests, observation: { model, outcome: 'blocked', level: 'project' } };
       if (status === 400 && code === 'blocked_api_access') return { requests, observation: { model, outcome: 'spend_blocked' } };
       if (status === 401) return { requests, observation: { model, outcome: 'revoked' } };
       if (status === 429) {
         // Rate limited: not drift. Wait as Groq says, a few times, then say it could not be told.
-        const waitMs = error.rateLimits?.retryAfter !== null && error.rateLimits?.retryAfter !== undefined ? error.rateLimits.retryAfter * 1000 : 1000;
+        const waitMs =
+          error.rateLimits?.retryAfter !== null && error.rateLimits?.retryAfter !== undefined ? error.rateLimits.retryAfter * 1000 : 1000;
         if (requests > MAX_429_RETRIES || waitMs > MAX_RETRY_WAIT_MS) {
-          return { requests, observation: { model, outcome: 'unknown', reason: `rate limited (429) ${requests} time${requests === 1 ? '' : 's'}${waitMs > MAX_RETRY_WAIT_MS ? `, retry-after ${Math.round(waitMs / 1000)}s` : ''}; run verify again later` } };
+          return {
+            requests,
+            observation: {
+              model,
+              outcome: 'unknown',
+              reason: `rate limited (429) ${requests} time${requests === 1 ? '' : 's'}${waitMs > MAX_RETRY_WAIT_MS ? `, retry-after ${Math.round(waitMs / 1000)}s` : ''}; run verify again later`,
+            },
+          };
         }
         logger.debug(`verify: ${model} answered 429; retrying after ${waitMs} ms`);
         await sleep(waitMs);
         continue;
       }
-      if (status === 404) return { requests, observation: { model, outcome: 'unknown', reason: `Groq does not serve it (404${code ? ` ${code}` : ''})` } };
+      if (status === 404)
+        return { requests, observation: { model, outcome: 'unknown', reason: `Groq does not serve it (404${code ? ` ${code}` : ''})` } };
       return { requests, observation: { model, outcome: 'unknown', reason: `Groq answered ${status}${code ? ` ${code}` : ''}` } };
     }
   }

@@ -32,9 +32,15 @@ export async function applyMemberChanges(plan: Plan, ctx: MemberApplyContext): P
   for (const phase of memberPhases(plan.members?.changes ?? [])) {
     const removals = phase[0]!.resource === 'member' && phase[0]!.action === 'delete';
     const done = await mapLimit(phase, ctx.concurrency, async (change) => {
-      const outcome = removals && failed
-        ? { ...base(change), id: change.resource === 'member' ? change.user_id : null, status: 'skipped' as const, message: 'kept: a member change before it failed; run apply again once it is fixed' }
-        : await run(change, ctx);
+      const outcome =
+        removals && failed
+          ? {
+              ...base(change),
+              id: change.resource === 'member' ? change.user_id : null,
+              status: 'skipped' as const,
+              message: 'kept: a member change before it failed; run apply again once it is fixed',
+            }
+          : await run(change, ctx);
       ctx.onOutcome?.(outcome);
       return outcome;
     });
@@ -46,7 +52,8 @@ export async function applyMemberChanges(plan: Plan, ctx: MemberApplyContext): P
 
 /** Consecutive changes of one kind, in the plan's order (the plan orders them for apply). */
 export function memberPhases(changes: readonly MemberPlanChange[]): MemberPlanChange[][] {
-  const kind = (c: MemberPlanChange) => (c.resource === 'invite' ? (c.action === 'delete' ? 'cancel' : 'invite') : c.resource === 'member' ? c.action : 'project');
+  const kind = (c: MemberPlanChange) =>
+    c.resource === 'invite' ? (c.action === 'delete' ? 'cancel' : 'invite') : c.resource === 'member' ? c.action : 'project';
   const phases: MemberPlanChange[][] = [];
   for (const c of changes) {
     const last = phases.at(-1);
@@ -57,7 +64,12 @@ export function memberPhases(changes: readonly MemberPlanChange[]): MemberPlanCh
 }
 
 function base(change: MemberPlanChange): Pick<ChangeOutcome, 'resource' | 'action' | 'project' | 'key'> {
-  return { resource: change.resource, action: change.action, project: change.resource === 'project_member' ? change.project : null, key: null };
+  return {
+    resource: change.resource,
+    action: change.action,
+    project: change.resource === 'project_member' ? change.project : null,
+    key: null,
+  };
 }
 
 async function run(change: MemberPlanChange, ctx: MemberApplyContext): Promise<ChangeOutcome> {
@@ -70,7 +82,13 @@ async function run(change: MemberPlanChange, ctx: MemberApplyContext): Promise<C
   } catch (error) {
     const e = error as Error & { status?: number; code?: string | null };
     const message = maskAddresses(e.message);
-    return { ...base(change), id: null, status: 'failed', message, error: { name: e.name, message, ...(typeof e.status === 'number' ? { status: e.status, code: e.code ?? null } : {}) } };
+    return {
+      ...base(change),
+      id: null,
+      status: 'failed',
+      message,
+      error: { name: e.name, message, ...(typeof e.status === 'number' ? { status: e.status, code: e.code ?? null } : {}) },
+    };
   }
 }
 
@@ -87,21 +105,32 @@ async function applyOne(change: MemberPlanChange, ctx: MemberApplyContext): Prom
 
 async function applyInvite(change: InviteChange, ctx: MemberApplyContext): Promise<{ id: string | null; message: string }> {
   const { admin } = ctx;
-  const pending = async (id: string) => (await admin.readMembers({ projectIds: [] })).invites.some((i) => i.id === id && i.status === 'pending');
+  const pending = async (id: string) =>
+    (await admin.readMembers({ projectIds: [] })).invites.some((i) => i.id === id && i.status === 'pending');
   if (change.action === 'delete') {
-    const already = await gone(() => admin.cancelInvite(change.invite_id!), () => pending(change.invite_id!));
+    const already = await gone(
+      () => admin.cancelInvite(change.invite_id!),
+      () => pending(change.invite_id!),
+    );
     return { id: change.invite_id, message: already ? `${change.invite_id} was already gone` : `cancelled ${change.invite_id}` };
   }
   let cancelled = '';
   if (change.action === 'update') {
     // A re-send: the old invite goes first (one pending invite per person), then the new one.
-    const already = await gone(() => admin.cancelInvite(change.invite_id!), () => pending(change.invite_id!));
+    const already = await gone(
+      () => admin.cancelInvite(change.invite_id!),
+      () => pending(change.invite_id!),
+    );
     cancelled = already ? `${change.invite_id} was already gone; ` : `cancelled ${change.invite_id}; `;
   }
   const after = change.after!;
   const identity = idempotencyKeyFor(ctx.org, { invite: change.email, role: after.role, replaces: change.invite_id ?? '' });
-  const sent = await admin.invite({ email: change.email, role: after.role, projects: after.projects.map((p) => ({ id: p.project_id, role: p.role })) }, identity);
-  const joins = after.projects.length > 0 ? `, joining ${after.projects.length} project${after.projects.length === 1 ? '' : 's'} on accepting` : '';
+  const sent = await admin.invite(
+    { email: change.email, role: after.role, projects: after.projects.map((p) => ({ id: p.project_id, role: p.role })) },
+    identity,
+  );
+  const joins =
+    after.projects.length > 0 ? `, joining ${after.projects.length} project${after.projects.length === 1 ? '' : 's'} on accepting` : '';
   return { id: sent.id, message: `${cancelled}sent ${sent.id} as ${after.role}${joins}` };
 }
 
@@ -110,7 +139,12 @@ async function applyMember(change: MemberChange, ctx: MemberApplyContext): Promi
   if (change.action === 'delete') {
     const there = async () => (await admin.readMembers({ projectIds: [] })).members.some((m) => m.id === change.user_id);
     const already = await gone(() => admin.removeMember(change.user_id), there);
-    return { id: change.user_id, message: already ? `${change.user_id} was already gone` : `removed ${change.user_id} (${change.before.role}) and their project memberships` };
+    return {
+      id: change.user_id,
+      message: already
+        ? `${change.user_id} was already gone`
+        : `removed ${change.user_id} (${change.before.role}) and their project memberships`,
+    };
   }
   await admin.setMemberRole(change.user_id, change.after!.role);
   return { id: change.user_id, message: `${change.user_id}: ${change.before.role} -> ${change.after!.role}` };
@@ -119,7 +153,13 @@ async function applyMember(change: MemberChange, ctx: MemberApplyContext): Promi
 async function applyProjectMember(change: ProjectMemberChange, ctx: MemberApplyContext): Promise<{ id: string | null; message: string }> {
   const { admin } = ctx;
   const projectId = change.project_id ?? ctx.projectIds.get(change.project);
-  if (!projectId) throw new ProviderError({ kind: 'not_found', status: 404, code: 'project_not_found', message: `project "${change.project}" has no id: it was not created` });
+  if (!projectId)
+    throw new ProviderError({
+      kind: 'not_found',
+      status: 404,
+      code: 'project_not_found',
+      message: `project "${change.project}" has no id: it was not created`,
+    });
   switch (change.action) {
     case 'create':
       await admin.addProjectMember(projectId, change.user_id, change.after!.role);
@@ -128,9 +168,13 @@ async function applyProjectMember(change: ProjectMemberChange, ctx: MemberApplyC
       await admin.setProjectMemberRole(projectId, change.user_id, change.after!.role);
       return { id: change.user_id, message: `${change.user_id}: ${change.before!.role} -> ${change.after!.role}` };
     case 'delete': {
-      const there = async () => ((await admin.readMembers({ projectIds: [projectId] })).projects[projectId] ?? []).some((m) => m.user_id === change.user_id);
+      const there = async () =>
+        ((await admin.readMembers({ projectIds: [projectId] })).projects[projectId] ?? []).some((m) => m.user_id === change.user_id);
       const already = await gone(() => admin.removeProjectMember(projectId, change.user_id), there);
-      return { id: change.user_id, message: already ? `${change.user_id} had already left` : `removed ${change.user_id} (${change.before!.role})` };
+      return {
+        id: change.user_id,
+        message: already ? `${change.user_id} had already left` : `removed ${change.user_id} (${change.before!.role})`,
+      };
     }
   }
 }

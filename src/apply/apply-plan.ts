@@ -72,7 +72,10 @@ export async function applyPlan(plan: Plan, admin: ProviderAdmin, options: Apply
         if (change.resource === 'project' && change.action === 'create') failedProjects.add(change.project);
         const e = error as Error & { status?: number; code?: string | null };
         outcome = {
-          ...base, id: null, status: 'failed', message: e.message,
+          ...base,
+          id: null,
+          status: 'failed',
+          message: e.message,
           error: { name: e.name, message: e.message, ...(typeof e.status === 'number' ? { status: e.status, code: e.code ?? null } : {}) },
         };
       }
@@ -84,9 +87,24 @@ export async function applyPlan(plan: Plan, admin: ProviderAdmin, options: Apply
   const outcomes: ChangeOutcome[] = [];
   for (const phase of phases(plan.changes)) outcomes.push(...(await mapLimit(phase, concurrency, run)));
   // People last (apply-members.ts): a project this apply created has its id by now.
-  outcomes.push(...(await applyMemberChanges(plan, { org: plan.org, admin, projectIds, failedProjects, concurrency, ...(options.onOutcome ? { onOutcome: options.onOutcome } : {}) })));
+  outcomes.push(
+    ...(await applyMemberChanges(plan, {
+      org: plan.org,
+      admin,
+      projectIds,
+      failedProjects,
+      concurrency,
+      ...(options.onOutcome ? { onOutcome: options.onOutcome } : {}),
+    })),
+  );
   const count = (s: ChangeOutcome['status']) => outcomes.filter((o) => o.status === s).length;
-  return { format_version: 2, org: plan.org, fingerprint: plan.fingerprint, outcomes, summary: { applied: count('applied'), failed: count('failed'), skipped: count('skipped') } };
+  return {
+    format_version: 2,
+    org: plan.org,
+    fingerprint: plan.fingerprint,
+    outcomes,
+    summary: { applied: count('applied'), failed: count('failed'), skipped: count('skipped') },
+  };
 }
 
 /** Organization first (a project may only narrow what the org allows), deletes and archives last. */

@@ -11,16 +11,40 @@ type Run = (argv: string[], io: Io) => Promise<number>;
 type Command = { load: () => Promise<Run>; summary: string };
 
 const COMMANDS: Record<string, Command> = {
-  validate: { load: async () => (await import('./commands/validate.js')).validateCommand, summary: 'check the policy files (no credentials needed)' },
+  validate: {
+    load: async () => (await import('./commands/validate.js')).validateCommand,
+    summary: 'check the policy files (no credentials needed)',
+  },
   plan: { load: async () => (await import('./commands/plan.js')).planCommand, summary: 'show what apply would change in the organization' },
   apply: { load: async () => (await import('./commands/apply.js')).applyCommand, summary: 'change the organization to match the policies' },
-  import: { load: async () => (await import('./commands/import.js')).importCommand, summary: 'write policies for an existing organization' },
-  codeowners: { load: async () => (await import('./commands/codeowners.js')).codeownersCommand, summary: 'derive .github/CODEOWNERS from owners and admins' },
-  usage: { load: async () => (await import('./commands/usage.js')).usageCommand, summary: 'report usage, cost and spend per team, project, key and model' },
-  runbook: { load: async () => (await import('./commands/runbook.js')).runbookCommand, summary: 'the reviewed change as steps in the Groq Console (no credentials needed)' },
-  deliver: { load: async () => (await import('./commands/deliver.js')).deliverCommand, summary: 'deliver a key made in the Console (value on standard input) to its targets' },
-  verify: { load: async () => (await import('./commands/verify.js')).verifyCommand, summary: "prove from Groq's inference answers that a project matches the policies" },
-  sandbox: { load: async () => (await import('./commands/sandbox.js')).sandboxCommand, summary: 'run a local stand-in organization (Groq, or OpenAI with --provider openai)' },
+  import: {
+    load: async () => (await import('./commands/import.js')).importCommand,
+    summary: 'write policies for an existing organization',
+  },
+  codeowners: {
+    load: async () => (await import('./commands/codeowners.js')).codeownersCommand,
+    summary: 'derive .github/CODEOWNERS from owners and admins',
+  },
+  usage: {
+    load: async () => (await import('./commands/usage.js')).usageCommand,
+    summary: 'report usage, cost and spend per team, project, key and model',
+  },
+  runbook: {
+    load: async () => (await import('./commands/runbook.js')).runbookCommand,
+    summary: 'the reviewed change as steps in the Groq Console (no credentials needed)',
+  },
+  deliver: {
+    load: async () => (await import('./commands/deliver.js')).deliverCommand,
+    summary: 'deliver a key made in the Console (value on standard input) to its targets',
+  },
+  verify: {
+    load: async () => (await import('./commands/verify.js')).verifyCommand,
+    summary: "prove from Groq's inference answers that a project matches the policies",
+  },
+  sandbox: {
+    load: async () => (await import('./commands/sandbox.js')).sandboxCommand,
+    summary: 'run a local stand-in organization (Groq, or OpenAI with --provider openai)',
+  },
 };
 
 export const VERSION: string = packageJson.version;
@@ -32,7 +56,9 @@ export function mainHelp(): string {
 Usage: groq-rbac <command> [options]
 
 Commands:
-${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`).join('\n')}
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`)
+  .join('\n')}
 
 Start with no credentials at all:  groq-rbac plan --sandbox
 Run \`groq-rbac <command> --help\` for a command's options.
@@ -64,11 +90,15 @@ export async function main(argv: string[], io: Io): Promise<number> {
   const style = makeStyle(io.color);
   if (!command) {
     const meant = closest(name, Object.keys(COMMANDS));
-    io.err(`${style.red('error:')} unknown command "${oneLine(name)}"\n${meant ? `  did you mean \`groq-rbac ${meant}\`?\n` : ''}  commands: ${Object.keys(COMMANDS).join(', ')}\n`);
+    io.err(
+      `${style.red('error:')} unknown command "${oneLine(name)}"\n${meant ? `  did you mean \`groq-rbac ${meant}\`?\n` : ''}  commands: ${Object.keys(COMMANDS).join(', ')}\n`,
+    );
     return 1;
   }
   try {
-    return await (await command.load())(rest, io);
+    return await (
+      await command.load()
+    )(rest, io);
   } catch (error) {
     io.err(`${style.red('error:')} ${describeError(error)}\n`);
     io.logger.debug(error instanceof Error && error.stack ? error.stack : String(error));
@@ -78,6 +108,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
 
 /** The error's message for stderr: it may quote a server, a file or a path, so its control characters are shown escaped. */
 function describeError(error: unknown): string {
-  if (error instanceof UserError || error instanceof ProviderError || error instanceof NetworkError || error instanceof InternalError) return sanitizeText(error.message);
+  if (error instanceof UserError || error instanceof ProviderError || error instanceof NetworkError || error instanceof InternalError)
+    return sanitizeText(error.message);
   return sanitizeText(new InternalError(error instanceof Error ? `unexpected ${error.name}: ${error.message}` : String(error)).message);
 }

@@ -33,7 +33,12 @@ export function loadDesired(policies: string, io: Io): DesiredState | null {
  * What project ownership is checked against for plan and apply: the policies at `--base REF`, else
  * where this branch left the default branch. Says so in one line when there is none.
  */
-export async function loadOwnershipBase(policies: string, ref: string | undefined, io: Io, head?: DesiredState): Promise<{ base: OwnershipBase | null }> {
+export async function loadOwnershipBase(
+  policies: string,
+  ref: string | undefined,
+  io: Io,
+  head?: DesiredState,
+): Promise<{ base: OwnershipBase | null }> {
   const { base, note } = await readOwnershipBase(path.resolve(io.cwd, policies), ref ?? null, head);
   if (note) io.err(`${note}\n`);
   return { base };
@@ -45,5 +50,7 @@ export async function loadOwnershipBase(policies: string, ref: string | undefine
  */
 export function requireGroqOrganization(desired: DesiredState, command: string): void {
   if (desired.org.provider !== 'openai') return;
-  throw new UserError(`\`groq-rbac ${command}\` is for Groq organizations changed by hand in the Groq Console, and ${desired.org.file} says \`provider: openai\`: OpenAI has an Administration API, so use \`groq-rbac plan\` and \`groq-rbac apply\` (they create, deliver and verify keys themselves)`);
+  throw new UserError(
+    `\`groq-rbac ${command}\` is for Groq organizations changed by hand in the Groq Console, and ${desired.org.file} says \`provider: openai\`: OpenAI has an Administration API, so use \`groq-rbac plan\` and \`groq-rbac apply\` (they create, deliver and verify keys themselves)`,
+  );
 }

@@ -31,7 +31,14 @@ const GROQ: Capabilities = {
  * usage per key.
  */
 const OPENAI: Capabilities = {
-  limitFields: ['requests_per_minute', 'tokens_per_minute', 'requests_per_day', 'images_per_minute', 'audio_megabytes_per_minute', 'batch_input_tokens_per_day'],
+  limitFields: [
+    'requests_per_minute',
+    'tokens_per_minute',
+    'requests_per_day',
+    'images_per_minute',
+    'audio_megabytes_per_minute',
+    'batch_input_tokens_per_day',
+  ],
   orgModelPermissions: false,
   orgSpending: true,
   projectSpending: true,

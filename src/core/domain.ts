@@ -151,7 +151,11 @@ export interface AuditEvent {
   id: string;
   /** The provider's event type, for display. */
   type: string;
-  resource: { kind: 'key' | 'project' | 'limit' | 'permissions' | 'spend' | 'member' | 'other'; id: string | null; project_id: string | null };
+  resource: {
+    kind: 'key' | 'project' | 'limit' | 'permissions' | 'spend' | 'member' | 'other';
+    id: string | null;
+    project_id: string | null;
+  };
   actor: string | null;
   at: number;
 }

@@ -40,7 +40,10 @@ export class ProviderError extends Error {
   readonly code: string | null;
   /** A `conflict` with a thing another run made: its id, when the provider could tell. */
   readonly existingId: string | null;
-  constructor(init: { kind: ProviderErrorKind; status: number | null; code: string | null; message: string; existingId?: string | null }, options?: { cause?: unknown }) {
+  constructor(
+    init: { kind: ProviderErrorKind; status: number | null; code: string | null; message: string; existingId?: string | null },
+    options?: { cause?: unknown },
+  ) {
     super(init.message, options);
     this.kind = init.kind;
     this.status = init.status;

@@ -26,7 +26,8 @@ const ENVIRONMENT_MAX = 255;
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 export function secretNameProblem(name: string): string | null {
-  if (!SECRET_NAME.test(name)) return `secret name "${printable(name)}" may hold only letters, digits and _, and may not start with a digit`;
+  if (!SECRET_NAME.test(name))
+    return `secret name "${printable(name)}" may hold only letters, digits and _, and may not start with a digit`;
   if (/^github_/i.test(name)) return `secret name "${printable(name)}" starts with GITHUB_, which GitHub reserves`;
   return null;
 }
@@ -36,7 +37,8 @@ export function repositoryProblem(repository: string): string | null {
   const parts = repository.split('/');
   if (parts.length !== 2) return `repository must be written owner/name, not "${printable(repository)}"`;
   const [owner, name] = parts as [string, string];
-  if (!OWNER_NAME.test(owner)) return `repository owner "${printable(owner)}" is not a GitHub user or organization name (letters, digits, - and _)`;
+  if (!OWNER_NAME.test(owner))
+    return `repository owner "${printable(owner)}" is not a GitHub user or organization name (letters, digits, - and _)`;
   if (!REPOSITORY_NAME.test(name) || name === '.' || name === '..') {
     return `repository name "${printable(name)}" is not a GitHub repository name (letters, digits, ., - and _, at most 100)`;
   }
@@ -46,7 +48,8 @@ export function repositoryProblem(repository: string): string | null {
 export function environmentProblem(environment: string): string | null {
   const what = `environment "${printable(environment)}"`;
   if (environment.trim() === '') return 'environment name is empty';
-  if (environment.length > ENVIRONMENT_MAX) return `environment name is ${environment.length} characters; GitHub allows at most ${ENVIRONMENT_MAX}`;
+  if (environment.length > ENVIRONMENT_MAX)
+    return `environment name is ${environment.length} characters; GitHub allows at most ${ENVIRONMENT_MAX}`;
   if (CONTROL.test(environment)) return `${what} holds a control character`;
   if (/[/\\%?#]/.test(environment)) return `${what} holds one of / \\ % ? #, which would change the API path it names`;
   if (environment.includes('..') || environment === '.') return `${what} holds "..", which would change the API path it names`;

@@ -22,13 +22,20 @@ export const isPolicyKeyName = (name: string): boolean => KEY_NAME.test(name);
 export function derivedKeyName(name: string): string {
   if (KEY_NAME.test(name)) return name;
   const plain = name.normalize('NFKD').replace(/[\u0300-\u036f]/g, '');
-  const slug = plain.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, MAX).replace(/-+$/, '');
+  const slug = plain
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, MAX)
+    .replace(/-+$/, '');
   return slug === '' ? 'key' : slug;
 }
 
 /** The derived name made distinct by the key's id, for a second key of the same derived name. */
 export function distinctKeyName(name: string, keyId: string): string {
-  const hash = createHash('sha256').update(`key-name:${keyId}`).digest('hex').slice(0, SUFFIX - 1);
+  const hash = createHash('sha256')
+    .update(`key-name:${keyId}`)
+    .digest('hex')
+    .slice(0, SUFFIX - 1);
   return `${derivedKeyName(name).slice(0, MAX - SUFFIX)}-${hash}`;
 }
 

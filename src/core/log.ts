@@ -14,7 +14,9 @@ export function createStderrLogger(options: { debug: boolean; write?: (line: str
   const write = options.write ?? ((line: string) => process.stderr.write(line));
   const emit = (prefix: string, message: string) => write(`${prefix}${sanitizeText(redactSecrets(message))}\n`);
   return {
-    debug: (m) => { if (options.debug) emit('debug: ', m); },
+    debug: (m) => {
+      if (options.debug) emit('debug: ', m);
+    },
     info: (m) => emit('', m),
     warn: (m) => emit('warning: ', m),
   };

@@ -24,13 +24,18 @@ export function makeDirs(dir: string, options: { mode?: number } = {}): string[]
   for (;;) {
     const stat = statOf(current, target);
     if (stat) {
-      if (!stat.isDirectory()) throw new UserError(`cannot create ${shown(target)}: ${shown(current)} is ${stat.isFile() ? 'a file' : 'not a directory'}; give a path whose parents are directories`);
+      if (!stat.isDirectory())
+        throw new UserError(
+          `cannot create ${shown(target)}: ${shown(current)} is ${stat.isFile() ? 'a file' : 'not a directory'}; give a path whose parents are directories`,
+        );
       break;
     }
     missing.push(current);
     const parent = path.dirname(current);
     if (parent === current || missing.length > MAX_MISSING_LEVELS) {
-      throw new UserError(`cannot create ${shown(target)}: more than ${MAX_MISSING_LEVELS} of its parent directories are missing; give a path under an existing directory`);
+      throw new UserError(
+        `cannot create ${shown(target)}: more than ${MAX_MISSING_LEVELS} of its parent directories are missing; give a path under an existing directory`,
+      );
     }
     current = parent;
   }

@@ -140,7 +140,8 @@ export function normaliseEmail(email: string): string {
 
 // One `@`, a local part without spaces, a domain of dot-separated labels with a dot in it: what both
 // providers accept for an invite (the sandbox's check; the providers' own rules are not published).
-const EMAIL = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+const EMAIL =
+  /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 export const MAX_EMAIL_LENGTH = 254;
 
 export function isEmailAddress(s: string): boolean {

@@ -45,7 +45,14 @@ export function lookUpModel(catalogue: ModelCatalogue, id: string): ModelStatus 
   }
   const gone = catalogue.decommissioned.find((m) => m.id === id);
   if (gone) return { kind: 'decommissioned', entry: gone };
-  return { kind: 'unknown', suggestions: closestMatches(id, catalogue.live.map((m) => m.id), 3) };
+  return {
+    kind: 'unknown',
+    suggestions: closestMatches(
+      id,
+      catalogue.live.map((m) => m.id),
+      3,
+    ),
+  };
 }
 
 /** Levenshtein distance, for "did you mean" hints. Inputs here are short identifiers. */

@@ -7,7 +7,12 @@
 import type { ModelCatalogue } from './models.js';
 
 const entry = (id: string, created: number, context: number, maxOut: number, input: number, output: number) => ({
-  id, owned_by: 'system', created, context_window: context, max_completion_tokens: maxOut, price_per_million: { input, output },
+  id,
+  owned_by: 'system',
+  created,
+  context_window: context,
+  max_completion_tokens: maxOut,
+  price_per_million: { input, output },
 });
 
 export const openAiCatalogue: ModelCatalogue = {
@@ -22,4 +27,3 @@ export const openAiCatalogue: ModelCatalogue = {
   deprecated: [],
   decommissioned: [{ id: 'gpt-4-vision-preview', shutdown_date: '2024-12-06', replacement: 'gpt-4o' }],
 };
-

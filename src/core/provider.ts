@@ -3,7 +3,19 @@
  * Each provider (src/providers/<name>/) implements it and declares what it can do; one place
  * (the capability check) turns a policy field a provider lacks into an error or a warning.
  */
-import type { AuditEvent, CostRow, DomainLimitField, DomainLimitSet, DomainLiveState, DomainModelRule, KeyMarks, LiveKey, LiveLimit, LiveSpending, UsageRow } from './domain.js';
+import type {
+  AuditEvent,
+  CostRow,
+  DomainLimitField,
+  DomainLimitSet,
+  DomainLiveState,
+  DomainModelRule,
+  KeyMarks,
+  LiveKey,
+  LiveLimit,
+  LiveSpending,
+  UsageRow,
+} from './domain.js';
 import type { LiveMembers, MemberCapabilities } from './members.js';
 
 /** What a provider can do, declared like octoDNS's `SUPPORTS_*`. */
@@ -115,12 +127,21 @@ export interface ProviderAdmin {
   readSpending(scope: SpendScope): Promise<LiveSpending>;
   setSpendLimit(scope: SpendScope, usd: number | null): Promise<void>;
   /** `replaced`: another run had made the alert at this threshold; it now says what ours does. */
-  createSpendAlert(scope: SpendScope, alert: { threshold_usd: number; recipients: string[] }, identity: string): Promise<{ id: string; replaced?: boolean }>;
+  createSpendAlert(
+    scope: SpendScope,
+    alert: { threshold_usd: number; recipients: string[] },
+    identity: string,
+  ): Promise<{ id: string; replaced?: boolean }>;
   updateSpendAlert(scope: SpendScope, id: string, alert: { threshold_usd: number; recipients: string[] }): Promise<void>;
   deleteSpendAlert(scope: SpendScope, id: string): Promise<void>;
 
   usage(query: UsageQuery): Promise<UsageRow[]>;
-  costs(query: { start_time: number; end_time: number; project_ids?: string[]; group_by: ('project_id' | 'line_item' | 'key_id')[] }): Promise<CostRow[]>;
+  costs(query: {
+    start_time: number;
+    end_time: number;
+    project_ids?: string[];
+    group_by: ('project_id' | 'line_item' | 'key_id')[];
+  }): Promise<CostRow[]>;
   auditEvents(query: { since: number }): Promise<AuditEvent[]>;
 
   /** The cheap authenticated call that proves a new key works (Groq and OpenAI: GET /models). */

@@ -44,7 +44,9 @@ export function redactSecrets(text: string, extra: readonly (string | null | und
     if (value && value.length >= MIN_SECRET_LENGTH) out = out.split(value).join('[REDACTED]');
   }
   if (secretPattern) out = out.replace(secretPattern, '[REDACTED]');
-  return out.replace(KEY_VALUE, (value) => (value.startsWith('gsk_') ? KEY_PATTERNS[0].replacement : KEY_PATTERNS[1].replacement)).replace(URL_CREDENTIALS, '$1***@');
+  return out
+    .replace(KEY_VALUE, (value) => (value.startsWith('gsk_') ? KEY_PATTERNS[0].replacement : KEY_PATTERNS[1].replacement))
+    .replace(URL_CREDENTIALS, '$1***@');
 }
 
 /** Whether `text` holds anything shaped like a key value of any provider (`gsk_…`, `sk-…`). */

@@ -9,7 +9,10 @@ import { redactSecrets } from './redact.js';
 
 /** 127.0.0.0/8, ::1 and `localhost` (with or without its trailing dot and subdomains). */
 export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
+  const host = hostname
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '');
   if (host === 'localhost' || host.endsWith('.localhost')) return true;
   if (host === '::1' || host === '0:0:0:0:0:0:0:1') return true;
   const v4 = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
@@ -36,10 +39,14 @@ export function checkSecureUrl(raw: string, what: string, hint: string): URL {
     throw new UserError(`${what} "${redactSecrets(raw)}" is not a URL: ${hint}`);
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new UserError(`${what} "${redactSecrets(raw)}" uses ${url.protocol}; only https:// is supported (http:// only for 127.0.0.1, ::1 or localhost): ${hint}`);
+    throw new UserError(
+      `${what} "${redactSecrets(raw)}" uses ${url.protocol}; only https:// is supported (http:// only for 127.0.0.1, ::1 or localhost): ${hint}`,
+    );
   }
   if (!isSecureUrl(url)) {
-    throw new UserError(`${what} "${redactSecrets(raw)}" uses http:// to ${url.hostname}, which would send credentials in clear text; use https:// (http:// is allowed only for 127.0.0.1, ::1 or localhost): ${hint}`);
+    throw new UserError(
+      `${what} "${redactSecrets(raw)}" uses http:// to ${url.hostname}, which would send credentials in clear text; use https:// (http:// is allowed only for 127.0.0.1, ::1 or localhost): ${hint}`,
+    );
   }
   if (url.username || url.password) {
     throw new UserError(`${what} "${redactSecrets(raw)}" holds a user name or password: remove the credentials from the URL`);

@@ -60,25 +60,46 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
   const logger = options.logger ?? silentLogger;
   const env = options.env ?? process.env;
   const baseUrl = resolveGitHubApiUrl(options.baseUrl, env);
-  const origin = checkSecureUrl(baseUrl, options.baseUrl ? 'the GitHub API URL' : 'GITHUB_API_URL', 'use https://api.github.com, or https://HOST/api/v3 for GitHub Enterprise Server').origin;
+  const origin = checkSecureUrl(
+    baseUrl,
+    options.baseUrl ? 'the GitHub API URL' : 'GITHUB_API_URL',
+    'use https://api.github.com, or https://HOST/api/v3 for GitHub Enterprise Server',
+  ).origin;
   const retries = options.retries ?? 3;
   const rateLimitRetries = options.rateLimitRetries ?? 2;
   const maxWait = options.maxRateLimitWaitSeconds ?? 120;
   const base = options.retryAfterBaseMs ?? 1000;
-  const onLimit = (kind: string) => (retryAfter: number, request: { method: string; url: string }, _octokit: unknown, retryCount: number): boolean => {
-    const again = retryCount < rateLimitRetries && retryAfter <= maxWait;
-    logger.debug(`GitHub ${kind} rate limit on ${request.method} ${request.url}: ${again ? `retrying in ${retryAfter}s (retry ${retryCount + 1} of ${rateLimitRetries})` : `giving up (reset in ${retryAfter}s)`}`);
-    return again;
-  };
+  const onLimit =
+    (kind: string) =>
+    (retryAfter: number, request: { method: string; url: string }, _octokit: unknown, retryCount: number): boolean => {
+      const again = retryCount < rateLimitRetries && retryAfter <= maxWait;
+      logger.debug(
+        `GitHub ${kind} rate limit on ${request.method} ${request.url}: ${again ? `retrying in ${retryAfter}s (retry ${retryCount + 1} of ${rateLimitRetries})` : `giving up (reset in ${retryAfter}s)`}`,
+      );
+      return again;
+    };
   return getOctokit(
     options.token,
     {
       baseUrl,
       // Octokit would otherwise log through console; ours redacts and respects --debug.
-      log: { debug: (m: string) => logger.debug(m), info: (m: string) => logger.debug(m), warn: (m: string) => logger.warn(m), error: (m: string) => logger.warn(m) },
+      log: {
+        debug: (m: string) => logger.debug(m),
+        info: (m: string) => logger.debug(m),
+        warn: (m: string) => logger.warn(m),
+        error: (m: string) => logger.warn(m),
+      },
       // Replaces @actions/github's default `request` (undici's own fetch, which interceptors cannot see).
       // Bodies are read here, through the project's one capped reader, before Octokit sees them.
-      request: { fetch: withTimeout(sameOriginRedirects(cappedBodies(options.fetch ?? proxyAwareFetch(env), options.maxResponseBytes ?? MAX_GITHUB_RESPONSE_BYTES), origin), options.timeoutMs ?? 30_000) },
+      request: {
+        fetch: withTimeout(
+          sameOriginRedirects(
+            cappedBodies(options.fetch ?? proxyAwareFetch(env), options.maxResponseBytes ?? MAX_GITHUB_RESPONSE_BYTES),
+            origin,
+          ),
+          options.timeoutMs ?? 30_000,
+        ),
+      },
       // Not `request.retries`: plugin-retry reads that on every failure, so a 401 would be retried too.
       retry: { retries, retryAfterBaseValue: base },
       throttle: {
@@ -105,7 +126,9 @@ function withTimeout(send: typeof fetch, timeoutMs: number): typeof fetch {
 export class GitHubAnswerTooLarge extends Error {
   override readonly name = 'GitHubAnswerTooLarge';
   constructor(method: string, url: string, limit: number) {
-    super(`GitHub's answer to ${method} ${new URL(url).pathname} is larger than ${formatBytes(limit)}, the most groq-rbac reads from one GitHub answer; it was not read further`);
+    super(
+      `GitHub's answer to ${method} ${new URL(url).pathname} is larger than ${formatBytes(limit)}, the most groq-rbac reads from one GitHub answer; it was not read further`,
+    );
   }
 }
 
@@ -122,11 +145,16 @@ function cappedBodies(send: typeof fetch, limit: number): typeof fetch {
     try {
       bytes = await readCappedBytes(res, limit);
     } catch (error) {
-      if (error instanceof BodyTooLargeError) throw new GitHubAnswerTooLarge(init?.method ?? 'GET', res.url || String(input instanceof Request ? input.url : input), limit);
+      if (error instanceof BodyTooLargeError)
+        throw new GitHubAnswerTooLarge(init?.method ?? 'GET', res.url || String(input instanceof Request ? input.url : input), limit);
       throw error;
     }
     const empty = res.status === 204 || res.status === 205 || res.status === 304;
-    const out = new Response(empty ? null : (bytes as unknown as ConstructorParameters<typeof Response>[0]), { status: res.status, statusText: res.statusText, headers: res.headers });
+    const out = new Response(empty ? null : (bytes as unknown as ConstructorParameters<typeof Response>[0]), {
+      status: res.status,
+      statusText: res.statusText,
+      headers: res.headers,
+    });
     Object.defineProperty(out, 'url', { value: res.url });
     return out;
   };
@@ -156,7 +184,10 @@ function sameOriginRedirects(send: typeof fetch, origin: string): typeof fetch {
       const next = location ? safeUrl(location, url) : null;
       if (!next || next.origin !== origin || hops >= MAX_REDIRECTS) {
         await res.body?.cancel().catch(() => {});
-        const to = hops >= MAX_REDIRECTS && next?.origin === origin ? `${origin} again (more than ${MAX_REDIRECTS} redirects)` : describeRedirectTarget(location, url);
+        const to =
+          hops >= MAX_REDIRECTS && next?.origin === origin
+            ? `${origin} again (more than ${MAX_REDIRECTS} redirects)`
+            : describeRedirectTarget(location, url);
         throw new RedirectRefused(res.status, to, origin);
       }
       await res.body?.cancel().catch(() => {});
@@ -164,7 +195,8 @@ function sameOriginRedirects(send: typeof fetch, origin: string): typeof fetch {
       const method = (current.method ?? 'GET').toUpperCase();
       if (res.status === 303 ? method !== 'HEAD' : (res.status === 301 || res.status === 302) && method === 'POST') {
         const headers = new Headers(current.headers);
-        for (const name of ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location']) headers.delete(name);
+        for (const name of ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location'])
+          headers.delete(name);
         current = { ...current, method: 'GET', body: undefined, headers };
       }
       url = next.href;

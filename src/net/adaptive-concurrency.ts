@@ -20,7 +20,10 @@ export class AdaptiveConcurrency {
   private waiting: (() => void)[] = [];
   private head = 0;
 
-  constructor(private readonly max: number, initial = max) {
+  constructor(
+    private readonly max: number,
+    initial = max,
+  ) {
     if (!Number.isInteger(max) || max < 1) throw new RangeError(`max concurrency must be a positive integer, not ${max}`);
     this.allowed = Math.min(max, Math.max(1, Math.floor(initial)));
   }

@@ -19,12 +19,13 @@ export class NetworkError extends Error {
   /** `proxy`: the proxy the request went through, if any, to name it when it refuses. */
   constructor(init: { method: string; url: string; timedOut: boolean; cause: unknown; proxy?: string | null }, problem?: string) {
     const refusal = problem ?? proxyRefusal(init.cause, init.url, init.proxy ?? null);
-    const reason = redactSecrets(init.timedOut ? 'timed out' : refusal ?? causeText(init.cause));
-    const message = problem !== undefined
-      ? `${init.method} ${redactSecrets(pathOf(init.url))} failed: ${reason}`
-      : refusal !== null
-        ? `${init.method} ${redactSecrets(init.url)} failed: ${reason}: check HTTPS_PROXY/HTTP_PROXY and NO_PROXY`
-        : `${init.method} ${redactSecrets(init.url)} failed: ${reason}. Check the base URL (--base-url / GROQ_BASE_URL), your network and any HTTPS_PROXY setting.`;
+    const reason = redactSecrets(init.timedOut ? 'timed out' : (refusal ?? causeText(init.cause)));
+    const message =
+      problem !== undefined
+        ? `${init.method} ${redactSecrets(pathOf(init.url))} failed: ${reason}`
+        : refusal !== null
+          ? `${init.method} ${redactSecrets(init.url)} failed: ${reason}: check HTTPS_PROXY/HTTP_PROXY and NO_PROXY`
+          : `${init.method} ${redactSecrets(init.url)} failed: ${reason}. Check the base URL (--base-url / GROQ_BASE_URL), your network and any HTTPS_PROXY setting.`;
     super(message, { cause: init.cause });
     this.method = init.method;
     this.url = redactSecrets(init.url);
@@ -74,7 +75,12 @@ export function causeText(cause: unknown): string {
 /** The error and its causes, outermost first; bounded, so a cycle of causes cannot loop. */
 function causeChain(cause: unknown): object[] {
   const chain: object[] = [];
-  for (let c: unknown = cause; c !== null && typeof c === 'object' && chain.length < 8 && !chain.includes(c); c = (c as { cause?: unknown }).cause) chain.push(c);
+  for (
+    let c: unknown = cause;
+    c !== null && typeof c === 'object' && chain.length < 8 && !chain.includes(c);
+    c = (c as { cause?: unknown }).cause
+  )
+    chain.push(c);
   return chain;
 }
 

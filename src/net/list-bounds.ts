@@ -74,22 +74,34 @@ export class ListBounds {
     this.pages += 1;
     this.items += count;
     if (this.items > this.maxItems) {
-      throw new ListBoundExceeded('items', `the list held more than ${n(this.maxItems)} items after ${n(this.pages)} pages, more than any organization groq-rbac supports; stopped there`);
+      throw new ListBoundExceeded(
+        'items',
+        `the list held more than ${n(this.maxItems)} items after ${n(this.pages)} pages, more than any organization groq-rbac supports; stopped there`,
+      );
     }
   }
 
   /** The cursor for the next page, once it is known to be new and the list may go on. */
   next(cursor: string): string {
     if (this.seen.has(cursor)) {
-      throw new ListBoundExceeded('repeated_cursor', `the server sent the same ${this.field} cursor twice, so the list would never end; stopped after ${n(this.pages)} pages`);
+      throw new ListBoundExceeded(
+        'repeated_cursor',
+        `the server sent the same ${this.field} cursor twice, so the list would never end; stopped after ${n(this.pages)} pages`,
+      );
     }
     this.seen.add(cursor);
     if (this.pages >= this.maxPages) {
-      throw new ListBoundExceeded('pages', `the list did not end after ${n(this.maxPages)} pages, more than any organization groq-rbac supports${this.pageSize ? ` (${n(this.maxPages * this.pageSize)} items at ${this.pageSize} a page)` : ''}; stopped there`);
+      throw new ListBoundExceeded(
+        'pages',
+        `the list did not end after ${n(this.maxPages)} pages, more than any organization groq-rbac supports${this.pageSize ? ` (${n(this.maxPages * this.pageSize)} items at ${this.pageSize} a page)` : ''}; stopped there`,
+      );
     }
     const elapsed = this.now() - this.started;
     if (elapsed > this.deadlineMs) {
-      throw new ListBoundExceeded('deadline', `the list was still going after ${seconds(this.deadlineMs)} (${n(this.pages)} pages), longer than any list of an organization takes; stopped there`);
+      throw new ListBoundExceeded(
+        'deadline',
+        `the list was still going after ${seconds(this.deadlineMs)} (${n(this.pages)} pages), longer than any list of an organization takes; stopped there`,
+      );
     }
     return cursor;
   }

@@ -121,10 +121,16 @@ export class HttpTransport {
     // The one place every request passes: whatever built the URL, no credential leaves over http to another machine.
     const target = new URL(req.url);
     if (!isSecureUrl(target)) {
-      throw new UserError(`refusing to send ${req.method} ${target.pathname} to ${target.origin}: it is not https://, so the admin key would travel in clear text; use https:// (http:// only for 127.0.0.1, ::1 or localhost)`);
+      throw new UserError(
+        `refusing to send ${req.method} ${target.pathname} to ${target.origin}: it is not https://, so the admin key would travel in clear text; use https:// (http:// only for 127.0.0.1, ::1 or localhost)`,
+      );
     }
     const body = req.body === undefined ? undefined : JSON.stringify(req.body);
-    const headers: Record<string, string> = { accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...req.headers };
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...req.headers,
+    };
     const label = `${req.method} ${new URL(req.url).pathname}`;
     const gated = req.gated ?? true;
     // The retry budget counts attempts and back-off waits, not time queued behind the gate.
@@ -151,7 +157,9 @@ export class HttpTransport {
       const wait = this.delayFor(attempt, 'response' in outcome ? outcome.response : null);
       if (wait === null || spent + wait > this.o.maxRetryTimeMs) return unwrap(outcome);
       const reason = 'error' in outcome ? outcome.error.reason : String(status);
-      this.o.logger.debug(`retrying ${label} after ${reason} (attempt ${attempt + 1}/${attempts}, waiting ${(wait / 1000).toFixed(2)}s${status === 429 && gated ? `, ${this.gate.limit} in flight at most` : ''})`);
+      this.o.logger.debug(
+        `retrying ${label} after ${reason} (attempt ${attempt + 1}/${attempts}, waiting ${(wait / 1000).toFixed(2)}s${status === 429 && gated ? `, ${this.gate.limit} in flight at most` : ''})`,
+      );
       await this.o.sleep(wait);
       spent += wait;
     }
@@ -166,7 +174,10 @@ export class HttpTransport {
     // of requests would otherwise leave as many timers (and the signals they hold) for the full timeout.
     const controller = new AbortController();
     const { signal } = controller;
-    const timer = setTimeout(() => controller.abort(new DOMException(`no answer within ${this.o.timeoutMs} ms`, 'TimeoutError')), this.o.timeoutMs);
+    const timer = setTimeout(
+      () => controller.abort(new DOMException(`no answer within ${this.o.timeoutMs} ms`, 'TimeoutError')),
+      this.o.timeoutMs,
+    );
     try {
       // Node's fetch takes undici's `dispatcher` option; its RequestInit type does not declare it.
       // `redirect: 'manual'`: the admin API never redirects, and a redirect followed would re-send the
@@ -175,7 +186,11 @@ export class HttpTransport {
       const res = await this.o.fetch(req.url, init as unknown as RequestInit);
       if (res.status >= 300 && res.status < 400) {
         await res.body?.cancel().catch(() => {});
-        throw new ProtocolError({ method: req.method, url: req.url, problem: `the server answered ${res.status}, a redirect${redirectedTo(res, req.url)}; the admin API never redirects, so it was not followed and nothing was sent there: check the base URL (--base-url / GROQ_BASE_URL)` });
+        throw new ProtocolError({
+          method: req.method,
+          url: req.url,
+          problem: `the server answered ${res.status}, a redirect${redirectedTo(res, req.url)}; the admin API never redirects, so it was not followed and nothing was sent there: check the base URL (--base-url / GROQ_BASE_URL)`,
+        });
       }
       const text = await readCapped(res, req, req.maxBytes ?? this.o.maxResponseBytes);
       let parsed: unknown = text;
@@ -189,7 +204,10 @@ export class HttpTransport {
       return { status: res.status, headers: res.headers, body: parsed };
     } catch (error) {
       if (error instanceof NetworkError) throw error;
-      const timedOut = signal.aborted || (error as Error).name === 'TimeoutError' || /timeout/i.test(String((error as { cause?: { code?: string } }).cause?.code ?? ''));
+      const timedOut =
+        signal.aborted ||
+        (error as Error).name === 'TimeoutError' ||
+        /timeout/i.test(String((error as { cause?: { code?: string } }).cause?.code ?? ''));
       throw new NetworkError({ method: req.method, url: req.url, timedOut, cause: error, proxy: this.proxyFor(req.url) });
     } finally {
       clearTimeout(timer);
@@ -243,7 +261,11 @@ async function readCapped(res: Response, req: HttpRequest, limit: number): Promi
     return await readCappedText(res, limit);
   } catch (error) {
     if (!(error instanceof BodyTooLargeError)) throw error;
-    throw new ProtocolError({ method: req.method, url: req.url, problem: `the answer is larger than ${formatBytes(limit)}, the most groq-rbac reads from one answer of this API; it was not read further, nor retried` });
+    throw new ProtocolError({
+      method: req.method,
+      url: req.url,
+      problem: `the answer is larger than ${formatBytes(limit)}, the most groq-rbac reads from one answer of this API; it was not read further, nor retried`,
+    });
   }
 }
 

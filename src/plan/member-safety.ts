@@ -11,7 +11,12 @@ import { normaliseEmail, OWNER, type LiveMembers } from '../core/members.js';
 import type { DesiredMembers } from '../policy/types.js';
 import type { MemberChange, MemberPlanChange, Refusal, Warning } from './types.js';
 
-export function checkMemberSafety(input: { desired: DesiredMembers; live: LiveMembers; changes: readonly MemberPlanChange[]; owners: number }): {
+export function checkMemberSafety(input: {
+  desired: DesiredMembers;
+  live: LiveMembers;
+  changes: readonly MemberPlanChange[];
+  owners: number;
+}): {
   refusals: Refusal[];
   warnings: Warning[];
   ownersAfter: number;
@@ -28,12 +33,14 @@ export function checkMemberSafety(input: { desired: DesiredMembers; live: LiveMe
 
   if (owners > 0 && ownersAfter === 0) {
     refusals.push({
-      code: 'last_owner', forceable: false,
+      code: 'last_owner',
+      forceable: false,
       message: `the plan leaves the organization with no owner (it removes or demotes ${count(losing.length, 'owner')}): an organization needs an owner to manage it; keep an owner who has joined in members of ${file}`,
     });
   } else if (ownersAfter < desired.minOwners && ownersAfter < owners) {
     refusals.push({
-      code: 'min_owners', forceable: true,
+      code: 'min_owners',
+      forceable: true,
       message: `the plan leaves ${count(ownersAfter, 'owner')}, fewer than safety.min_owners ${desired.minOwners} (invited owners count once they have joined): apply with --force, or keep more owners in ${file}`,
     });
   } else if (ownersAfter < desired.minOwners) {
@@ -51,24 +58,28 @@ export function checkMemberSafety(input: { desired: DesiredMembers; live: LiveMe
   if (removed > allowed) {
     const percent = members === 0 ? 100 : (removed / members) * 100;
     refusals.push({
-      code: 'member_removals', forceable: true,
+      code: 'member_removals',
+      forceable: true,
       message: `the plan removes ${removed} of ${count(members, 'member')} (${percent.toFixed(1)} %), over safety.max_member_removal_percent ${desired.maxRemovalPercent} % (${allowed} at most): apply with --force, or raise it in ${file} in the same pull request (admins approve)`,
     });
   }
 
   const admin = live.admin;
   const known = admin !== null && (admin.user_id !== null || admin.email !== null);
-  const isAdmin = (c: MemberChange) => known && (c.user_id === admin.user_id || (admin.email !== null && c.email === normaliseEmail(admin.email)));
+  const isAdmin = (c: MemberChange) =>
+    known && (c.user_id === admin.user_id || (admin.email !== null && c.email === normaliseEmail(admin.email)));
   for (const c of memberChanges) {
     if (!isAdmin(c)) continue;
     refusals.push({
-      code: 'admin_identity', forceable: false,
+      code: 'admin_identity',
+      forceable: false,
       message: `${c.action === 'delete' ? 'removing' : 'demoting'} ${c.user_id} (${c.before.role}) would take the organization from the admin key this run uses: keep them ${c.before.role} in members of ${file}, or apply with another owner's admin key`,
     });
   }
   if (!known && losing.length > 0) {
     refusals.push({
-      code: 'admin_identity_unknown', forceable: true,
+      code: 'admin_identity_unknown',
+      forceable: true,
       message: `the plan removes or demotes ${count(losing.length, 'owner')} (${losing.map((c) => c.user_id).join(', ')}), and the provider does not tell whose the admin key is: check that it is none of theirs, then apply with --force`,
     });
   }

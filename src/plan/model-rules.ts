@@ -31,7 +31,8 @@ export function foldRule(org: ModelRule | null, project: ModelRule | null): Mode
   if (o === null) return p;
   if (p === null) return o;
   const minus = (a: readonly string[], b: readonly string[]) => a.filter((m) => !b.includes(m));
-  if (o.mode === 'allow_list' && p.mode === 'allow_list') return { mode: 'allow_list', models: p.models.filter((m) => o.models.includes(m)) };
+  if (o.mode === 'allow_list' && p.mode === 'allow_list')
+    return { mode: 'allow_list', models: p.models.filter((m) => o.models.includes(m)) };
   if (o.mode === 'allow_list') return { mode: 'allow_list', models: minus(o.models, p.models) };
   if (p.mode === 'allow_list') return { mode: 'allow_list', models: minus(p.models, o.models) };
   return normaliseRule({ mode: 'deny_list', models: [...o.models, ...p.models] });

@@ -28,7 +28,9 @@ export function usageNeeds(desired: DesiredState, live: LiveState): { keyIds: st
   const byName = new Map<string, LiveProject>();
   for (const p of [...live.projects].sort(byAge)) if (!byName.has(p.name)) byName.set(p.name, p);
   const keysByProject = groupKeysByProject(desired.keys);
-  const needs = desired.projects.flatMap((p) => keysNeedingUsage({ wanted: keysByProject.get(p.name) ?? [], live: byName.get(p.name)?.keys ?? [], now: live.observed_at }));
+  const needs = desired.projects.flatMap((p) =>
+    keysNeedingUsage({ wanted: keysByProject.get(p.name) ?? [], live: byName.get(p.name)?.keys ?? [], now: live.observed_at }),
+  );
   if (needs.length === 0) return null;
   return { keyIds: needs.map((n) => n.keyId).sort(), since: live.observed_at - Math.max(...needs.map((n) => n.windowSeconds)) };
 }
@@ -88,7 +90,10 @@ export function planChanges(desired: DesiredState, live: LiveState, now: number,
   // A new project's limits (where the organization has none of its own) are planned for the models
   // the provider serves: its catalogue, and any model another project has a limit for (OpenAI gives
   // every project one per model the organization may use).
-  const servedIds = live.limits.length > 0 ? [] : [...new Set([...catalogue.live.map((m) => m.id), ...live.projects.flatMap((p) => p.limits.map((l) => l.model))])];
+  const servedIds =
+    live.limits.length > 0
+      ? []
+      : [...new Set([...catalogue.live.map((m) => m.id), ...live.projects.flatMap((p) => p.limits.map((l) => l.model))])];
 
   const projectChanges: Change[] = [];
   const unmanagedKeys: UnmanagedKey[] = [];
@@ -97,11 +102,30 @@ export function planChanges(desired: DesiredState, live: LiveState, now: number,
   const matched: { desired: DesiredKey; live: LiveProject['keys'][number] }[] = [];
   for (const project of [...desired.projects].sort((a, b) => a.team.localeCompare(b.team) || a.name.localeCompare(b.name))) {
     const current = liveByName.get(project.name) ?? null;
-    if (!current) projectChanges.push({ resource: 'project', action: 'create', reason: 'new', team: project.team, project: project.name, project_id: null, fields: [] });
+    if (!current)
+      projectChanges.push({
+        resource: 'project',
+        action: 'create',
+        reason: 'new',
+        team: project.team,
+        project: project.name,
+        project_id: null,
+        fields: [],
+      });
     const settings = planProjectSettings({ desired, project, live: current, org: live, catalogue: servedIds });
     projectChanges.push(...settings.changes);
     refusals.push(...settings.refusals);
-    const keys = planProjectKeys({ desired, project: project.name, projectId: current?.id ?? null, team: project.team, wanted: keysByProject.get(project.name) ?? [], live: current?.keys ?? [], now, usage, retirementsPaused: live.spending.enforcing === true });
+    const keys = planProjectKeys({
+      desired,
+      project: project.name,
+      projectId: current?.id ?? null,
+      team: project.team,
+      wanted: keysByProject.get(project.name) ?? [],
+      live: current?.keys ?? [],
+      now,
+      usage,
+      retirementsPaused: live.spending.enforcing === true,
+    });
     projectChanges.push(...sortKeyChanges(keys.changes));
     unmanagedKeys.push(...keys.unmanaged);
     pending.push(...keys.pending);
@@ -115,7 +139,11 @@ export function planChanges(desired: DesiredState, live: LiveState, now: number,
   const desiredNames = new Set(desired.projects.map((p) => p.name));
   const unmanagedProjects: UnmanagedProject[] = [];
   for (const p of duplicates) {
-    warnings.push({ code: 'duplicate_project_name', project: p.name, message: `${p.id} is a second active project named "${p.name}"; groq-rbac manages the oldest and leaves this one alone: rename or archive it in ${consoleOf(live.provider)}` });
+    warnings.push({
+      code: 'duplicate_project_name',
+      project: p.name,
+      message: `${p.id} is a second active project named "${p.name}"; groq-rbac manages the oldest and leaves this one alone: rename or archive it in ${consoleOf(live.provider)}`,
+    });
   }
   for (const p of [...liveByName.values()].filter((x) => !desiredNames.has(x.name)).sort((a, b) => a.name.localeCompare(b.name))) {
     const { archive } = planLeftoverProject(desired, p);
@@ -151,7 +179,12 @@ export function planChanges(desired: DesiredState, live: LiveState, now: number,
  * read (`live.members`). A team's project is managed by its live id, or by none when this plan
  * creates it (its memberships wait for the id); one neither live nor in the policies is skipped.
  */
-function planMemberSection(desired: DesiredState, live: LiveState, liveByName: ReadonlyMap<string, LiveProject>, now: number): MemberPlanResult | null {
+function planMemberSection(
+  desired: DesiredState,
+  live: LiveState,
+  liveByName: ReadonlyMap<string, LiveProject>,
+  now: number,
+): MemberPlanResult | null {
   if (!desired.members || !live.members) return null;
   const caps = memberCapabilitiesFor(desired.members.provider);
   if (!caps) return null;
@@ -167,7 +200,9 @@ function planMemberSection(desired: DesiredState, live: LiveState, liveByName: R
 
 const KEY_ORDER = { create: 0, adopt: 1, update: 2, rotate: 3, delete: 4 } as const;
 function sortKeyChanges(changes: KeyChange[]): KeyChange[] {
-  return [...changes].sort((a, b) => KEY_ORDER[a.action] - KEY_ORDER[b.action] || a.key.localeCompare(b.key) || (a.key_id ?? '').localeCompare(b.key_id ?? ''));
+  return [...changes].sort(
+    (a, b) => KEY_ORDER[a.action] - KEY_ORDER[b.action] || a.key.localeCompare(b.key) || (a.key_id ?? '').localeCompare(b.key_id ?? ''),
+  );
 }
 
 function dedupeRefusals(refusals: Refusal[]): Refusal[] {
@@ -176,4 +211,5 @@ function dedupeRefusals(refusals: Refusal[]): Refusal[] {
 }
 
 /** Where a person changes the organization by hand, for messages. */
-export const consoleOf = (provider: string): string => (provider === 'openai' ? 'the OpenAI dashboard' : provider === 'groq' ? 'the Groq Console' : `${provider}'s console`);
+export const consoleOf = (provider: string): string =>
+  provider === 'openai' ? 'the OpenAI dashboard' : provider === 'groq' ? 'the Groq Console' : `${provider}'s console`;

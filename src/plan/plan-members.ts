@@ -12,11 +12,29 @@
  *   cancelling it takes nothing from anyone.
  * - Only projects whose team file (or own entry) lists `members` have their memberships managed.
  */
-import { isDemotion, normaliseEmail, type LiveInvite, type LiveMember, type LiveMembers, type MemberCapabilities } from '../core/members.js';
+import {
+  isDemotion,
+  normaliseEmail,
+  type LiveInvite,
+  type LiveMember,
+  type LiveMembers,
+  type MemberCapabilities,
+} from '../core/members.js';
 import type { DesiredMember, DesiredMembers } from '../policy/types.js';
 import { checkMemberSafety } from './member-safety.js';
 import type {
-  InviteChange, InviteProject, MemberChange, MemberContext, MemberPlan, MemberPlanChange, PendingMember, ProjectMemberChange, Refusal, UnmanagedMember, UnmanagedProjectMember, Warning,
+  InviteChange,
+  InviteProject,
+  MemberChange,
+  MemberContext,
+  MemberPlan,
+  MemberPlanChange,
+  PendingMember,
+  ProjectMemberChange,
+  Refusal,
+  UnmanagedMember,
+  UnmanagedProjectMember,
+  Warning,
 } from './types.js';
 
 export interface MemberPlanInput {
@@ -69,7 +87,16 @@ export function planMembers(input: MemberPlanInput): MemberPlanResult {
   const pending: PendingMember[] = [];
   const unmanagedMembers: UnmanagedMember[] = [];
   const cancel = (i: LiveInvite, reason: InviteChange['reason']) =>
-    cancels.push({ resource: 'invite', action: 'delete', reason, email: normaliseEmail(i.email), invite_id: i.id, before: { role: i.role }, after: null, context: { expires_at: i.expires_at } });
+    cancels.push({
+      resource: 'invite',
+      action: 'delete',
+      reason,
+      email: normaliseEmail(i.email),
+      invite_id: i.id,
+      before: { role: i.role },
+      after: null,
+      context: { expires_at: i.expires_at },
+    });
   for (const i of surplus) cancel(i, wanted.has(normaliseEmail(i.email)) ? 'differs' : 'removed');
 
   // People not yet in the organization: the projects they should join, for their invite.
@@ -83,7 +110,16 @@ export function planMembers(input: MemberPlanInput): MemberPlanResult {
       // Someone who joined with another invite still pending: that one invites nobody now.
       if (invite) cancel(invite, 'differs');
       if (m.role === d.role) continue;
-      const change: MemberChange = { resource: 'member', action: 'update', reason: 'differs', email: d.email, user_id: m.id, before: { role: m.role }, after: { role: d.role }, context: at(d) };
+      const change: MemberChange = {
+        resource: 'member',
+        action: 'update',
+        reason: 'differs',
+        email: d.email,
+        user_id: m.id,
+        before: { role: m.role },
+        after: { role: d.role },
+        context: at(d),
+      };
       (isDemotion(caps.orgRoles, m.role, d.role) ? demotions : promotions).push(change);
       continue;
     }
@@ -93,19 +129,57 @@ export function planMembers(input: MemberPlanInput): MemberPlanResult {
       // Left alone: what the invite carries stands; the rest follows once they have joined.
       const carried = new Set(invite.projects.map((p) => p.id));
       const later = [...join.projects.filter((p) => !carried.has(p.project_id)).map((p) => p.project), ...join.later].sort();
-      pending.push({ email: d.email, invite_id: invite.id, role: invite.role, expires_at: invite.expires_at, later, context: { ...at(d), expires_at: invite.expires_at } });
+      pending.push({
+        email: d.email,
+        invite_id: invite.id,
+        role: invite.role,
+        expires_at: invite.expires_at,
+        later,
+        context: { ...at(d), expires_at: invite.expires_at },
+      });
       continue;
     }
-    const after = caps.inviteProjects ? { role: d.role, ...join } : { role: d.role, projects: [], later: [...join.projects.map((p) => p.project), ...join.later].sort() };
-    invites.push(invite
-      ? { resource: 'invite', action: 'update', reason: 'differs', email: d.email, invite_id: invite.id, before: { role: invite.role }, after, context: at(d) }
-      : { resource: 'invite', action: 'create', reason: expired.has(d.email) ? 'expired' : 'new', email: d.email, invite_id: null, before: null, after, context: at(d) });
+    const after = caps.inviteProjects
+      ? { role: d.role, ...join }
+      : { role: d.role, projects: [], later: [...join.projects.map((p) => p.project), ...join.later].sort() };
+    invites.push(
+      invite
+        ? {
+            resource: 'invite',
+            action: 'update',
+            reason: 'differs',
+            email: d.email,
+            invite_id: invite.id,
+            before: { role: invite.role },
+            after,
+            context: at(d),
+          }
+        : {
+            resource: 'invite',
+            action: 'create',
+            reason: expired.has(d.email) ? 'expired' : 'new',
+            email: d.email,
+            invite_id: null,
+            before: null,
+            after,
+            context: at(d),
+          },
+    );
   }
 
   for (const [email, i] of pendingInvites) if (!wanted.has(email) && !members.has(email)) cancel(i, 'removed');
   for (const [email, m] of members) {
     if (wanted.has(email)) continue;
-    if (desired.unmanaged === 'remove') removals.push({ resource: 'member', action: 'delete', reason: 'unmanaged', email, user_id: m.id, before: { role: m.role }, after: null });
+    if (desired.unmanaged === 'remove')
+      removals.push({
+        resource: 'member',
+        action: 'delete',
+        reason: 'unmanaged',
+        email,
+        user_id: m.id,
+        before: { role: m.role },
+        after: null,
+      });
     else unmanagedMembers.push({ email, user_id: m.id, role: m.role });
   }
 
@@ -114,7 +188,12 @@ export function planMembers(input: MemberPlanInput): MemberPlanResult {
   // exceeds the organization role, so promotions come before project roles and demotions after;
   // removals last (they take their memberships with them), so nobody is removed by a run that failed earlier.
   const changes: MemberPlanChange[] = [
-    ...byEmail(cancels), ...byEmail(invites), ...byEmail(promotions), ...projectChanges.changes, ...byEmail(demotions), ...byEmail(removals),
+    ...byEmail(cancels),
+    ...byEmail(invites),
+    ...byEmail(promotions),
+    ...projectChanges.changes,
+    ...byEmail(demotions),
+    ...byEmail(removals),
   ];
   const owners = live.members.filter((m) => m.role === 'owner').length;
   const safety = checkMemberSafety({ desired, live, changes, owners });
@@ -124,7 +203,12 @@ export function planMembers(input: MemberPlanInput): MemberPlanResult {
       changes,
       pending: byEmail(pending),
       unmanaged: { members: byEmail(unmanagedMembers), project_members: projectChanges.unmanaged },
-      counts: { members: live.members.length, owners_before: owners, owners_after: safety.ownersAfter, invites_pending: pendingInvites.size },
+      counts: {
+        members: live.members.length,
+        owners_before: owners,
+        owners_after: safety.ownersAfter,
+        invites_pending: pendingInvites.size,
+      },
       addresses: desired.addresses,
     },
     refusals: safety.refusals,
@@ -134,7 +218,10 @@ export function planMembers(input: MemberPlanInput): MemberPlanResult {
 
 /** Memberships of the managed projects; fills `joining` for people the organization does not have yet. */
 function planProjectMembers(
-  input: MemberPlanInput, members: ReadonlyMap<string, LiveMember>, wanted: ReadonlyMap<string, DesiredMember>, joining: Map<string, { projects: InviteProject[]; later: string[] }>,
+  input: MemberPlanInput,
+  members: ReadonlyMap<string, LiveMember>,
+  wanted: ReadonlyMap<string, DesiredMember>,
+  joining: Map<string, { projects: InviteProject[]; later: string[] }>,
 ): { changes: ProjectMemberChange[]; unmanaged: UnmanagedProjectMember[] } {
   const { desired, live, projectIds } = input;
   const deletes: ProjectMemberChange[] = [];
@@ -159,20 +246,44 @@ function planProjectMembers(
         continue;
       }
       const now = current.get(d.email);
-      if (!now) creates.push({ ...base, action: 'create', reason: 'new', email: d.email, user_id: user.id, before: null, after: { role: d.role }, context: at(d) });
-      else if (now.role !== d.role) updates.push({ ...base, action: 'update', reason: 'differs', email: d.email, user_id: user.id, before: { role: now.role }, after: { role: d.role }, context: at(d) });
+      if (!now)
+        creates.push({
+          ...base,
+          action: 'create',
+          reason: 'new',
+          email: d.email,
+          user_id: user.id,
+          before: null,
+          after: { role: d.role },
+          context: at(d),
+        });
+      else if (now.role !== d.role)
+        updates.push({
+          ...base,
+          action: 'update',
+          reason: 'differs',
+          email: d.email,
+          user_id: user.id,
+          before: { role: now.role },
+          after: { role: d.role },
+          context: at(d),
+        });
     }
     if (projectId === null) continue;
     for (const [email, m] of current) {
       if (listed.has(email)) continue;
       // Someone leaving the organization leaves its projects with it (under `remove`).
       if (!wanted.has(email) && desired.unmanaged === 'remove') continue;
-      if (desired.unmanaged === 'remove') deletes.push({ ...base, action: 'delete', reason: 'unmanaged', email, user_id: m.user_id, before: { role: m.role }, after: null });
+      if (desired.unmanaged === 'remove')
+        deletes.push({ ...base, action: 'delete', reason: 'unmanaged', email, user_id: m.user_id, before: { role: m.role }, after: null });
       else unmanaged.push({ email, user_id: m.user_id, role: m.role, project: p.project, project_id: projectId });
     }
   }
   const order = (a: ProjectMemberChange, b: ProjectMemberChange) => cmp(a.project, b.project) || cmp(a.email, b.email);
-  return { changes: [...deletes.sort(order), ...updates.sort(order), ...creates.sort(order)], unmanaged: unmanaged.sort((a, b) => cmp(a.project, b.project) || cmp(a.email, b.email)) };
+  return {
+    changes: [...deletes.sort(order), ...updates.sort(order), ...creates.sort(order)],
+    unmanaged: unmanaged.sort((a, b) => cmp(a.project, b.project) || cmp(a.email, b.email)),
+  };
 }
 
 const at = (d: DesiredMember): MemberContext => ({ at: `${d.source.file}:${d.source.line}:${d.source.column}` });

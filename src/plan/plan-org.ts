@@ -4,7 +4,14 @@ import { InternalError } from '../core/errors.js';
 import { centsToUsd, usdToCents } from '../core/money.js';
 import type { DesiredProject, DesiredState, ModelRule, SpendingPolicy } from '../policy/types.js';
 import { normaliseRule, sameRule } from './model-rules.js';
-import type { FieldChange, OrgPermissionsChange, ProjectSpendAlertChange, ProjectSpendLimitChange, SpendAlertChange, SpendLimitChange } from './types.js';
+import type {
+  FieldChange,
+  OrgPermissionsChange,
+  ProjectSpendAlertChange,
+  ProjectSpendLimitChange,
+  SpendAlertChange,
+  SpendLimitChange,
+} from './types.js';
 
 /** Field-level differences of two model rules: the mode, then the models as sorted lists. */
 export function ruleFields(before: ModelRule | null, after: ModelRule | null): FieldChange[] {
@@ -24,7 +31,15 @@ export function planOrgPermissions(desired: DesiredState, live: LiveState): OrgP
   const before = normaliseRule(live.permissions);
   const after = normaliseRule(desired.org.models);
   if (sameRule(before, after)) return null;
-  return { resource: 'org_model_permissions', action: 'update', reason: 'differs', team: null, before, after, fields: ruleFields(before, after) };
+  return {
+    resource: 'org_model_permissions',
+    action: 'update',
+    reason: 'differs',
+    team: null,
+    before,
+    after,
+    fields: ruleFields(before, after),
+  };
 }
 
 /** Whether the provider has model permissions for the whole organization (core/capabilities.ts); unknown providers as Groq. */
@@ -47,13 +62,20 @@ export function planSpending(desired: DesiredState, live: LiveState): (SpendLimi
  * A project's own spend limit and alerts (providers with project spending), as the organization's:
  * a project this plan creates has none yet. Nothing when its policy leaves spending alone.
  */
-export function planProjectSpending(project: DesiredProject, live: LiveProject | null): (ProjectSpendLimitChange | ProjectSpendAlertChange)[] {
+export function planProjectSpending(
+  project: DesiredProject,
+  live: LiveProject | null,
+): (ProjectSpendLimitChange | ProjectSpendAlertChange)[] {
   if (!project.spending) return [];
   // Comparing with spending nobody read would create it again on every apply.
-  if (live && !live.spending) throw new InternalError(`project "${project.name}" has spending in its policy, but its live spending was not read`);
+  if (live && !live.spending)
+    throw new InternalError(`project "${project.name}" has spending in its policy, but its live spending was not read`);
   const scope = { project: project.name, project_id: live?.id ?? null };
   return spendingChanges(project.spending, live?.spending ?? NO_SPENDING, project.team).map((c) =>
-    c.resource === 'spend_limit' ? { ...c, resource: 'project_spend_limit' as const, ...scope } : { ...c, resource: 'project_spend_alert' as const, ...scope });
+    c.resource === 'spend_limit'
+      ? { ...c, resource: 'project_spend_limit' as const, ...scope }
+      : { ...c, resource: 'project_spend_alert' as const, ...scope },
+  );
 }
 
 const NO_SPENDING: LiveSpending = { monthly_cap_usd: null, alerts: [] };
@@ -63,11 +85,23 @@ function spendingChanges(want: SpendingPolicy, live: LiveSpending, team: string 
   const changes: (SpendLimitChange | SpendAlertChange)[] = [];
   const liveCap = live.monthly_cap_usd;
   if (want.monthly_cap_usd === null && liveCap !== null) {
-    changes.push({ resource: 'spend_limit', action: 'delete', reason: 'removed', team, before: { monthly_cap_usd: liveCap }, after: null, fields: [{ field: 'monthly_cap_usd', before: liveCap, after: null }] });
+    changes.push({
+      resource: 'spend_limit',
+      action: 'delete',
+      reason: 'removed',
+      team,
+      before: { monthly_cap_usd: liveCap },
+      after: null,
+      fields: [{ field: 'monthly_cap_usd', before: liveCap, after: null }],
+    });
   } else if (want.monthly_cap_usd !== null && (liveCap === null || usdToCents(liveCap) !== usdToCents(want.monthly_cap_usd))) {
     changes.push({
-      resource: 'spend_limit', action: liveCap === null ? 'create' : 'update', reason: liveCap === null ? 'new' : 'differs', team,
-      before: liveCap === null ? null : { monthly_cap_usd: liveCap }, after: { monthly_cap_usd: want.monthly_cap_usd },
+      resource: 'spend_limit',
+      action: liveCap === null ? 'create' : 'update',
+      reason: liveCap === null ? 'new' : 'differs',
+      team,
+      before: liveCap === null ? null : { monthly_cap_usd: liveCap },
+      after: { monthly_cap_usd: want.monthly_cap_usd },
       fields: [{ field: 'monthly_cap_usd', before: liveCap, after: want.monthly_cap_usd }],
     });
   }
@@ -83,12 +117,32 @@ function spendingChanges(want: SpendingPolicy, live: LiveSpending, team: string 
   for (const usd of want.alert_thresholds_usd) {
     const [existing] = byCents.get(usdToCents(usd)) ?? [];
     if (!existing) {
-      changes.push({ resource: 'spend_alert', action: 'create', reason: 'new', team, alert_id: null, threshold_usd: usd, before: null, after: { recipients }, fields: [{ field: 'recipients', before: null, after: recipients }] });
+      changes.push({
+        resource: 'spend_alert',
+        action: 'create',
+        reason: 'new',
+        team,
+        alert_id: null,
+        threshold_usd: usd,
+        before: null,
+        after: { recipients },
+        fields: [{ field: 'recipients', before: null, after: recipients }],
+      });
       continue;
     }
     const have = [...existing.recipients].sort();
     if (JSON.stringify(have) !== JSON.stringify(recipients)) {
-      changes.push({ resource: 'spend_alert', action: 'update', reason: 'differs', team, alert_id: existing.id, threshold_usd: usd, before: { recipients: have }, after: { recipients }, fields: [{ field: 'recipients', before: have, after: recipients }] });
+      changes.push({
+        resource: 'spend_alert',
+        action: 'update',
+        reason: 'differs',
+        team,
+        alert_id: existing.id,
+        threshold_usd: usd,
+        before: { recipients: have },
+        after: { recipients },
+        fields: [{ field: 'recipients', before: have, after: recipients }],
+      });
     }
   }
   for (const [cents, alerts] of [...byCents].sort(([a], [b]) => a - b)) {
@@ -96,8 +150,15 @@ function spendingChanges(want: SpendingPolicy, live: LiveSpending, team: string 
     const extra = wanted.has(cents) ? alerts.slice(1) : alerts;
     for (const alert of extra) {
       changes.push({
-        resource: 'spend_alert', action: 'delete', reason: wanted.has(cents) ? 'surplus' : 'removed', team, alert_id: alert.id, threshold_usd: centsToUsd(cents),
-        before: { recipients: [...alert.recipients].sort() }, after: null, fields: [],
+        resource: 'spend_alert',
+        action: 'delete',
+        reason: wanted.has(cents) ? 'surplus' : 'removed',
+        team,
+        alert_id: alert.id,
+        threshold_usd: centsToUsd(cents),
+        before: { recipients: [...alert.recipients].sort() },
+        after: null,
+        fields: [],
       });
     }
   }

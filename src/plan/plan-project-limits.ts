@@ -41,17 +41,36 @@ function wanted(project: DesiredProject, model: string): LimitSet {
 
 export function planOwnLimits(input: OwnLimitsInput): { changes: RateLimitChange[]; refusals: Refusal[] } {
   const { project, live } = input;
-  const base = { resource: 'project_rate_limit', action: 'update', project: project.name, project_id: live?.id ?? null, team: project.team } as const;
+  const base = {
+    resource: 'project_rate_limit',
+    action: 'update',
+    project: project.name,
+    project_id: live?.id ?? null,
+    team: project.team,
+  } as const;
   const changes: RateLimitChange[] = [];
   const refusals: Refusal[] = [];
 
   if (!live) {
     for (const model of usableModels([...input.catalogue].sort(), input.orgRule, input.projectRule)) {
       const after = wanted(project, model);
-      const fields: FieldChange[] = DOMAIN_LIMIT_FIELDS.filter((f) => after[f] !== undefined).map((f) => ({ field: f, before: null, after: after[f] }));
+      const fields: FieldChange[] = DOMAIN_LIMIT_FIELDS.filter((f) => after[f] !== undefined).map((f) => ({
+        field: f,
+        before: null,
+        after: after[f],
+      }));
       if (fields.length === 0) continue;
       const named = Object.keys(project.limits.models[model] ?? {}).sort();
-      changes.push({ ...base, reason: 'new', model, rate_limit_id: null, before: {}, after, fields, ...(named.length > 0 ? { named_fields: named } : {}) });
+      changes.push({
+        ...base,
+        reason: 'new',
+        model,
+        rate_limit_id: null,
+        before: {},
+        after,
+        fields,
+        ...(named.length > 0 ? { named_fields: named } : {}),
+      });
     }
     return { changes, refusals };
   }
@@ -76,17 +95,21 @@ export function planOwnLimits(input: OwnLimitsInput): { changes: RateLimitChange
       if (has.includes(f)) continue;
       const where = at(project.limitSources?.[model]?.fields[f], project.source);
       refusals.push({
-        code: 'limit_not_in_project', forceable: false,
+        code: 'limit_not_in_project',
+        forceable: false,
         message: `project "${project.name}": ${title}'s rate limit for ${model} has no ${f} (${where}): ${title} has it only for the models it applies to; remove it`,
       });
     }
     if (fields.length > 0) changes.push({ ...base, reason: 'differs', model, rate_limit_id: limit.id, before, after, fields });
   }
   // A model the policy names, may use, and that has no limit in the project: nothing to update.
-  const named = Object.keys(project.limits.models).filter((m) => !byModel.has(m) && usableModels([m], input.orgRule, input.projectRule).length > 0);
+  const named = Object.keys(project.limits.models).filter(
+    (m) => !byModel.has(m) && usableModels([m], input.orgRule, input.projectRule).length > 0,
+  );
   for (const model of named.sort()) {
     refusals.push({
-      code: 'limit_not_in_project', forceable: false,
+      code: 'limit_not_in_project',
+      forceable: false,
       message: `project "${project.name}" (${live.id}) has no rate limit for ${model} (${at(project.limitSources?.[model]?.entry, project.source)}): ${title}'s rate limits can be updated, not created, and exist only for the models the organization may use; remove the entry, or have the model enabled for the organization first`,
     });
   }

@@ -1,4 +1,9 @@
-import { DOMAIN_LIMIT_FIELDS, type DomainLiveProject as LiveProject, type DomainLiveState as LiveState, type LiveLimit } from '../core/domain.js';
+import {
+  DOMAIN_LIMIT_FIELDS,
+  type DomainLiveProject as LiveProject,
+  type DomainLiveState as LiveState,
+  type LiveLimit,
+} from '../core/domain.js';
 import type { LimitSet } from '../core/limits.js';
 import type { DesiredProject, DesiredState } from '../policy/types.js';
 import { foldRule, normaliseRule, sameRule, usableModels } from './model-rules.js';
@@ -23,7 +28,13 @@ export function desiredRateLimit(project: DesiredProject, org: LiveLimit): Limit
  * Permissions, per-model limits and spending of one project (new or live). `catalogue`: the models
  * the provider serves, for a new project's limits where the organization has none of its own.
  */
-export function planProjectSettings(input: { desired: DesiredState; project: DesiredProject; live: LiveProject | null; org: LiveState; catalogue?: readonly string[] }): { changes: Change[]; refusals: Refusal[] } {
+export function planProjectSettings(input: {
+  desired: DesiredState;
+  project: DesiredProject;
+  live: LiveProject | null;
+  org: LiveState;
+  catalogue?: readonly string[];
+}): { changes: Change[]; refusals: Refusal[] } {
   const { desired, project, live, org } = input;
   const changes: Change[] = [];
   const refusals: Refusal[] = [];
@@ -33,14 +44,29 @@ export function planProjectSettings(input: { desired: DesiredState; project: Des
   // A provider without organization-wide model permissions gets the org's ceiling in each project's rule.
   const after = orgModelPermissionsOf(org) ? normaliseRule(project.models) : foldRule(desired.org.models, project.models);
   if (!sameRule(before, after)) {
-    changes.push({ resource: 'project_model_permissions', action: 'update', reason: live ? 'differs' : 'new', ...base, before, after, fields: ruleFields(before, after) });
+    changes.push({
+      resource: 'project_model_permissions',
+      action: 'update',
+      reason: live ? 'differs' : 'new',
+      ...base,
+      before,
+      after,
+      fields: ruleFields(before, after),
+    });
   }
 
   // Spending after the limits: apply runs a project's settings together, and renderers order them.
   const spending = planProjectSpending(project, live);
   // An organization with no limits of its own (OpenAI): each project's live limits are the ones to set.
   if (org.limits.length === 0) {
-    const own = planOwnLimits({ project, live, provider: org.provider, orgRule: normaliseRule(desired.org.models), projectRule: after, catalogue: input.catalogue ?? [] });
+    const own = planOwnLimits({
+      project,
+      live,
+      provider: org.provider,
+      orgRule: normaliseRule(desired.org.models),
+      projectRule: after,
+      catalogue: input.catalogue ?? [],
+    });
     return { changes: [...changes, ...own.changes, ...spending], refusals: [...refusals, ...own.refusals] };
   }
 
@@ -66,13 +92,24 @@ export function planProjectSettings(input: { desired: DesiredState; project: Des
       }
     }
     if (fields.length === 0) continue;
-    const change: RateLimitChange = { resource: 'project_rate_limit', action: 'update', reason: live ? 'differs' : 'new', ...base, model, rate_limit_id: current.id, before: shown, after: want, fields };
+    const change: RateLimitChange = {
+      resource: 'project_rate_limit',
+      action: 'update',
+      reason: live ? 'differs' : 'new',
+      ...base,
+      model,
+      rate_limit_id: current.id,
+      before: shown,
+      after: want,
+      fields,
+    };
     changes.push(change);
   }
   for (const [label, { wanted, limit, models }] of above) {
     const field = label.split(' ')[0]!;
     refusals.push({
-      code: 'limit_above_org', forceable: false,
+      code: 'limit_above_org',
+      forceable: false,
       message: `project "${project.name}": ${field} ${wanted} is above the organization's own limit of ${limit} for ${models.join(', ')} (${project.source.file}:${project.source.line}); ${org.provider === 'groq' ? 'Groq' : 'the provider'} refuses it: lower it`,
     });
   }
@@ -84,12 +121,21 @@ export function planProjectSettings(input: { desired: DesiredState; project: Des
 export function planLeftoverProject(desired: DesiredState, live: LiveProject): { archive: ProjectChange | null; managed: boolean } {
   const managed = live.keys.some((k) => k.marks !== null);
   if (!managed && desired.org.unmanaged.projects !== 'archive') return { archive: null, managed };
-  const lastUsed = live.keys.reduce<number | null>((latest, k) => (k.last_used_at !== null && k.last_used_at > (latest ?? 0) ? k.last_used_at : latest), null);
+  const lastUsed = live.keys.reduce<number | null>(
+    (latest, k) => (k.last_used_at !== null && k.last_used_at > (latest ?? 0) ? k.last_used_at : latest),
+    null,
+  );
   return {
     managed,
     archive: {
-      resource: 'project', action: 'archive', reason: managed ? 'removed' : 'unmanaged', team: null, project: live.name, project_id: live.id,
-      fields: [], context: { key_count: live.keys.length, last_used_at: lastUsed },
+      resource: 'project',
+      action: 'archive',
+      reason: managed ? 'removed' : 'unmanaged',
+      team: null,
+      project: live.name,
+      project_id: live.id,
+      fields: [],
+      context: { key_count: live.keys.length, last_used_at: lastUsed },
     },
   };
 }

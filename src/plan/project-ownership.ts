@@ -44,10 +44,16 @@ export interface OwnershipBase {
   projects: readonly Pick<DesiredProject, 'name' | 'team'>[];
 }
 
-const grantHint = (orgFile: string, p: Pick<DesiredProject, 'name' | 'team'>) => `add it to grants.${p.team}.projects in ${orgFile} (grants: {${p.team}: {projects: [${p.name}]}})`;
-const isGranted = (head: Pick<DesiredState, 'org'>, p: Pick<DesiredProject, 'name' | 'team'>) => head.org.grants[p.team]?.projects.includes(p.name) === true;
+const grantHint = (orgFile: string, p: Pick<DesiredProject, 'name' | 'team'>) =>
+  `add it to grants.${p.team}.projects in ${orgFile} (grants: {${p.team}: {projects: [${p.name}]}})`;
+const isGranted = (head: Pick<DesiredState, 'org'>, p: Pick<DesiredProject, 'name' | 'team'>) =>
+  head.org.grants[p.team]?.projects.includes(p.name) === true;
 
-export function checkProjectOwnership(head: Pick<DesiredState, 'org' | 'projects'>, base: OwnershipBase | null, live: ReadonlySet<string>): OwnershipFinding[] {
+export function checkProjectOwnership(
+  head: Pick<DesiredState, 'org' | 'projects'>,
+  base: OwnershipBase | null,
+  live: ReadonlySet<string>,
+): OwnershipFinding[] {
   const before = new Map((base?.projects ?? []).map((p) => [p.name, p.team]));
   const out: OwnershipFinding[] = [];
   const orgFile = head.org.file;
@@ -58,7 +64,11 @@ export function checkProjectOwnership(head: Pick<DesiredState, 'org' | 'projects
     if (owner === p.team) continue;
     if (owner !== undefined) {
       out.push({
-        kind: 'move', project: p.name, team: p.team, from: owner, source: p.source,
+        kind: 'move',
+        project: p.name,
+        team: p.team,
+        from: owner,
+        source: p.source,
         message: `moving project "${p.name}" from team "${owner}" (its file at ${base!.label}) to team "${p.team}" needs the org admins`,
         hint: `ask them to ${grant}`,
       });
@@ -66,11 +76,17 @@ export function checkProjectOwnership(head: Pick<DesiredState, 'org' | 'projects
     }
     if (!live.has(p.name)) continue;
     out.push({
-      kind: 'adopt', project: p.name, team: p.team, from: null, source: p.source,
+      kind: 'adopt',
+      project: p.name,
+      team: p.team,
+      from: null,
+      source: p.source,
       message: base
         ? `project "${p.name}" exists in the organization and no team's file had it at ${base.label}: team "${p.team}" may take over a live project, with its keys, only if the org admins grant it`
         : `project "${p.name}" exists in the organization, and without a base revision to show which team's file had it, team "${p.team}" may take it over, with its keys, only if the org admins grant it`,
-      hint: base ? `ask them to ${grant}` : `run in the policies' git repository (or pass --base REF) so the approved policies show the owner, or ask the org admins to ${grant}`,
+      hint: base
+        ? `ask them to ${grant}`
+        : `run in the policies' git repository (or pass --base REF) so the approved policies show the owner, or ask the org admins to ${grant}`,
     });
   }
   return out;
@@ -102,7 +118,10 @@ export function describeOwnerMark(mark: string, teams: readonly string[]): strin
  * the owner mark of another team needs org.yaml's grant (`grants.B.projects`), whatever the base
  * revision says. `live`: the live projects by name (the oldest of a name: the one managed).
  */
-export function checkLiveOwners(head: Pick<DesiredState, 'org' | 'projects' | 'teams'>, live: ReadonlyMap<string, { keys: readonly LiveKey[] }>): OwnershipFinding[] {
+export function checkLiveOwners(
+  head: Pick<DesiredState, 'org' | 'projects' | 'teams'>,
+  live: ReadonlyMap<string, { keys: readonly LiveKey[] }>,
+): OwnershipFinding[] {
   const teams = head.teams.map((t) => t.name);
   const out: OwnershipFinding[] = [];
   for (const p of head.projects) {
@@ -112,7 +131,11 @@ export function checkLiveOwners(head: Pick<DesiredState, 'org' | 'projects' | 't
     if (marks.length === 0) continue;
     const owners = marks.map((m) => describeOwnerMark(m, teams));
     out.push({
-      kind: 'marked', project: p.name, team: p.team, from: teamOfMark(marks[0]!, teams) ?? marks[0]!, source: p.source,
+      kind: 'marked',
+      project: p.name,
+      team: p.team,
+      from: teamOfMark(marks[0]!, teams) ?? marks[0]!,
+      source: p.source,
       message: `project "${p.name}"'s keys belong to ${owners.join(' and ')} (live owner mark): moving it to team "${p.team}" needs the org admins`,
       hint: `ask them to ${grantHint(head.org.file, p)}`,
     });
@@ -123,7 +146,8 @@ export function checkLiveOwners(head: Pick<DesiredState, 'org' | 'projects' | 't
 /** Findings as plan refusals: nothing is applied while any stands, with or without --force. */
 export function ownershipRefusals(findings: readonly OwnershipFinding[]): Refusal[] {
   return findings.map((f) => ({
-    code: 'project_ownership', forceable: false,
+    code: 'project_ownership',
+    forceable: false,
     message: `${f.source.file}:${f.source.line}:${f.source.column}: ${f.message}: ${f.hint}`,
   }));
 }

@@ -26,13 +26,27 @@ export interface Section {
   blocks: Line[][];
 }
 
-export const SIGN: Record<ChangeAction, Exclude<Sign, ' '>> = { create: '+', update: '~', delete: '-', adopt: '<=', archive: '-', rotate: '~' };
+export const SIGN: Record<ChangeAction, Exclude<Sign, ' '>> = {
+  create: '+',
+  update: '~',
+  delete: '-',
+  adopt: '<=',
+  archive: '-',
+  rotate: '~',
+};
 
 type Rule = OrgPermissionsChange['before'];
 type ProjectScoped = Exclude<Change, OrgPermissionsChange | SpendLimitChange | SpendAlertChange>;
 
 const ORG_ORDER: Record<string, number> = { org_model_permissions: 0, spend_limit: 1, spend_alert: 2 };
-const PROJECT_ORDER: Record<string, number> = { project: 0, project_model_permissions: 1, project_rate_limit: 2, project_spend_limit: 3, project_spend_alert: 4, api_key: 5 };
+const PROJECT_ORDER: Record<string, number> = {
+  project: 0,
+  project_model_permissions: 1,
+  project_rate_limit: 2,
+  project_spend_limit: 3,
+  project_spend_alert: 4,
+  api_key: 5,
+};
 const isOrgChange = (c: Change): c is OrgPermissionsChange | SpendLimitChange | SpendAlertChange => c.resource in ORG_ORDER;
 
 /** The plan's changes grouped into sections; org first, then teams in plan order, then projects in no policy. */
@@ -86,9 +100,11 @@ export function changeLines(c: Change, depth: number): Line[] {
     case 'project_spend_limit': {
       const [b, a] = [c.before?.monthly_cap_usd, c.after?.monthly_cap_usd];
       const body: Line =
-        a === undefined ? { sign: '-', depth: depth + 1, text: `monthly_cap_usd = ${formatUsd(b!)}` }
-        : b === undefined ? { sign: '+', depth: depth + 1, text: `monthly_cap_usd = ${formatUsd(a)}` }
-        : { sign: '~', depth: depth + 1, text: `monthly_cap_usd = ${formatUsd(b)} -> ${formatUsd(a)}` };
+        a === undefined
+          ? { sign: '-', depth: depth + 1, text: `monthly_cap_usd = ${formatUsd(b!)}` }
+          : b === undefined
+            ? { sign: '+', depth: depth + 1, text: `monthly_cap_usd = ${formatUsd(a)}` }
+            : { sign: '~', depth: depth + 1, text: `monthly_cap_usd = ${formatUsd(b)} -> ${formatUsd(a)}` };
       return [title('spend limit'), body];
     }
     case 'spend_alert':
@@ -107,7 +123,10 @@ export function changeLines(c: Change, depth: number): Line[] {
       return [title(`limits ${clean(c.model)}${diffs.length > 0 ? `: ${diffs.join(', ')}` : ''}`)];
     }
     case 'api_key':
-      return [title(keyTitle(c) + rotationTitle(c)), ...(c.action === 'update' || c.action === 'adopt' ? keyLines(c, depth + 1) : rotationLines(c, depth + 1))];
+      return [
+        title(keyTitle(c) + rotationTitle(c)),
+        ...(c.action === 'update' || c.action === 'adopt' ? keyLines(c, depth + 1) : rotationLines(c, depth + 1)),
+      ];
   }
 }
 
@@ -162,7 +181,10 @@ function rotationLines(c: KeyChange, depth: number): Line[] {
   const step = c.rotation;
   if (!step || c.action === 'delete') return [];
   const n = step.targets.length;
-  const to = n === 0 ? 'delivered nowhere (no target)' : `verified, delivered to ${n} target${n === 1 ? '' : 's'}: ${step.targets.map(clean).join(', ')}`;
+  const to =
+    n === 0
+      ? 'delivered nowhere (no target)'
+      : `verified, delivered to ${n} target${n === 1 ? '' : 's'}: ${step.targets.map(clean).join(', ')}`;
   return [{ sign: '+', depth, text: `g${step.generation} will be created, ${to}` }];
 }
 

@@ -1,5 +1,17 @@
 import { redactSecrets } from '../core/redact.js';
-import { clean, formatDate, formatUsd, isEmptyPlan, keyTitle, planSections, quote, summaryLine, type Line, type Section, type Sign } from './render-lines.js';
+import {
+  clean,
+  formatDate,
+  formatUsd,
+  isEmptyPlan,
+  keyTitle,
+  planSections,
+  quote,
+  summaryLine,
+  type Line,
+  type Section,
+  type Sign,
+} from './render-lines.js';
 import { hasMemberChanges } from './plan-members.js';
 import { memberBlocks, memberCountsLine, memberSummaryLine, pendingLine, unmanagedLine, type AddressMode } from './render-members.js';
 import { changeNote, contextText, pendingText, reasonText } from './render-reason.js';
@@ -33,8 +45,16 @@ export function renderPlanMarkdown(plan: Plan, options: { budget?: number; membe
   const sections = planSections(plan.changes);
   const title = [PLAN_COMMENT_MARKER, `### groq-rbac plan for ${codeSpan(plan.org)}`, ''];
   if (empty) title.push('**No changes.** The organization matches the policies.', '');
-  const footer = empty ? [] : [codeSpan(summaryLine(plan.summary)), ...(plan.members && hasMemberChanges(plan.members) ? [codeSpan(memberSummaryLine(plan.members))] : []), ''];
-  footer.push(`<sub>Fingerprint ${codeSpan(plan.fingerprint)}. Apply exactly this plan with ${codeSpan(`groq-rbac apply --expect-fingerprint ${plan.fingerprint}`)}.</sub>`);
+  const footer = empty
+    ? []
+    : [
+        codeSpan(summaryLine(plan.summary)),
+        ...(plan.members && hasMemberChanges(plan.members) ? [codeSpan(memberSummaryLine(plan.members))] : []),
+        '',
+      ];
+  footer.push(
+    `<sub>Fingerprint ${codeSpan(plan.fingerprint)}. Apply exactly this plan with ${codeSpan(`groq-rbac apply --expect-fingerprint ${plan.fingerprint}`)}.</sub>`,
+  );
 
   const caution = cautionBlock(plan.changes);
   const refusals = refusalBlock(plan);
@@ -45,11 +65,28 @@ export function renderPlanMarkdown(plan: Plan, options: { budget?: number; membe
   const members = memberChangesBlock(plan, addresses);
   const people = memberListBlock(plan, addresses);
 
-  const full = [...title, ...whole(caution), ...whole(refusals), ...whole(table), ...sections.flatMap(detailsLines), ...whole(members), ...whole(unmanagedProjects), ...whole(unmanagedKeys), ...whole(people), ...whole(pending), ...whole(warnings), ...footer];
+  const full = [
+    ...title,
+    ...whole(caution),
+    ...whole(refusals),
+    ...whole(table),
+    ...sections.flatMap(detailsLines),
+    ...whole(members),
+    ...whole(unmanagedProjects),
+    ...whole(unmanagedKeys),
+    ...whole(people),
+    ...whole(pending),
+    ...whole(warnings),
+    ...footer,
+  ];
   if (size(full) <= budget) return finish(full);
 
   // Too long: drop the per-team details, then cut lists short, most important first.
-  const note = ['> [!NOTE]', '> The per-team details are too long for one comment and are left out: see the job summary, or run `groq-rbac plan`.', ''];
+  const note = [
+    '> [!NOTE]',
+    '> The per-team details are too long for one comment and are left out: see the job summary, or run `groq-rbac plan`.',
+    '',
+  ];
   let room = budget - size(title) - size(note) - size(footer);
   const fitted = new Map<Block, string[]>();
   for (const block of [refusals, table, caution, members, warnings, pending, unmanagedProjects, unmanagedKeys, people]) {
@@ -59,7 +96,20 @@ export function renderPlanMarkdown(plan: Plan, options: { budget?: number; membe
     room -= size(lines);
   }
   const get = (b: Block | null) => (b ? (fitted.get(b) ?? []) : []);
-  const short = [...title, ...get(caution), ...get(refusals), ...get(table), ...note, ...get(members), ...get(unmanagedProjects), ...get(unmanagedKeys), ...get(people), ...get(pending), ...get(warnings), ...footer];
+  const short = [
+    ...title,
+    ...get(caution),
+    ...get(refusals),
+    ...get(table),
+    ...note,
+    ...get(members),
+    ...get(unmanagedProjects),
+    ...get(unmanagedKeys),
+    ...get(people),
+    ...get(pending),
+    ...get(warnings),
+    ...footer,
+  ];
   // Only a budget smaller than the title and footer gets here; cut at a line, outside any block.
   return size(short) <= budget ? finish(short) : finish(cutLines([...title, ...note, ...footer], budget));
 }
@@ -71,15 +121,26 @@ function cautionBlock(changes: readonly Change[]): Block | null {
       items.push(`> - delete ${md(keyTitle(c))} in project ${md(quote(c.project))}: ${md(changeNote(c))}`);
     } else if (c.resource === 'project' && c.action === 'archive') {
       const context = contextText(c.context);
-      items.push(`> - archive project ${md(quote(c.project))}${c.project_id ? ` (${md(c.project_id)})` : ''}, which is final: its keys stop working${context ? ` (${md(context)})` : ''}; ${md(reasonText(c))}`);
+      items.push(
+        `> - archive project ${md(quote(c.project))}${c.project_id ? ` (${md(c.project_id)})` : ''}, which is final: its keys stop working${context ? ` (${md(context)})` : ''}; ${md(reasonText(c))}`,
+      );
     } else if (c.resource === 'spend_limit' && c.action === 'delete') {
-      items.push(`> - remove the spend limit of ${formatUsd(c.before?.monthly_cap_usd ?? 0)} USD a month: spending is no longer capped; ${md(reasonText(c))}`);
+      items.push(
+        `> - remove the spend limit of ${formatUsd(c.before?.monthly_cap_usd ?? 0)} USD a month: spending is no longer capped; ${md(reasonText(c))}`,
+      );
     } else if (c.resource === 'project_spend_limit' && c.action === 'delete') {
-      items.push(`> - remove the spend limit of ${formatUsd(c.before?.monthly_cap_usd ?? 0)} USD a month of project ${md(quote(c.project))}: its spending is capped by the organization's only; ${md(reasonText(c))}`);
+      items.push(
+        `> - remove the spend limit of ${formatUsd(c.before?.monthly_cap_usd ?? 0)} USD a month of project ${md(quote(c.project))}: its spending is capped by the organization's only; ${md(reasonText(c))}`,
+      );
     }
   }
   if (items.length === 0) return null;
-  return { head: ['> [!CAUTION]', `> **${items.length} destructive change${items.length === 1 ? '' : 's'}:**`], items, tail: [''], more: (n) => `> - …and ${n} more` };
+  return {
+    head: ['> [!CAUTION]', `> **${items.length} destructive change${items.length === 1 ? '' : 's'}:**`],
+    items,
+    tail: [''],
+    more: (n) => `> - …and ${n} more`,
+  };
 }
 
 function refusalBlock(plan: Plan): Block | null {
@@ -97,7 +158,9 @@ function tableBlock(plan: Plan, sections: Section[]): Block {
   const title = (a: string) => `${a[0]!.toUpperCase()}${a.slice(1)}`;
   return {
     head: [`| | ${columns.map(title).join(' | ')} |`, `|---|${columns.map(() => '---:|').join('')}`],
-    items: sections.map((section) => `| ${md(section.title)} | ${columns.map((a) => section.changes.filter((c) => c.action === a).length).join(' | ')} |`),
+    items: sections.map(
+      (section) => `| ${md(section.title)} | ${columns.map((a) => section.changes.filter((c) => c.action === a).length).join(' | ')} |`,
+    ),
     tail: [`| **Total** | ${columns.map((a) => `**${s[a]}**`).join(' | ')} |`, ''],
     more: (n) => `| …and ${n} more |${columns.map(() => ' |').join('')}`,
   };
@@ -108,13 +171,24 @@ function detailsLines(section: Section): string[] {
   // A fence longer than any backtick run inside it cannot be closed by a name.
   const longest = Math.max(0, ...body.map((l) => Math.max(0, ...(l.match(/`+/g) ?? []).map((run) => run.length))));
   const fence = '`'.repeat(Math.max(3, longest + 1));
-  return [`<details><summary><b>${html(section.title)}</b>: ${countText(section.changes)}</summary>`, '', `${fence}diff`, ...body, fence, '', '</details>', ''];
+  return [
+    `<details><summary><b>${html(section.title)}</b>: ${countText(section.changes)}</summary>`,
+    '',
+    `${fence}diff`,
+    ...body,
+    fence,
+    '',
+    '</details>',
+    '',
+  ];
 }
 
 // In a diff block only the first column colours a line: `!` shows a change, an adopt among them.
 const COLUMN: Record<Sign, string> = { '+': '+', '-': '-', '~': '!', '<=': '!', ' ': ' ' };
 function diffLine(l: Line): string {
-  return redactSecrets(`${COLUMN[l.sign]} ${'    '.repeat(l.depth)}${l.sign === '<=' ? '<= ' : ''}${l.text}${l.note ? `  # ${clean(l.note)}` : ''}`);
+  return redactSecrets(
+    `${COLUMN[l.sign]} ${'    '.repeat(l.depth)}${l.sign === '<=' ? '<= ' : ''}${l.text}${l.note ? `  # ${clean(l.note)}` : ''}`,
+  );
 }
 
 function countText(changes: Change[]): string {
@@ -126,19 +200,31 @@ function countText(changes: Change[]): string {
 
 function unmanagedBlocks(plan: Plan): [Block | null, Block | null] {
   const { projects, keys } = plan.unmanaged;
-  const details = (n: number, noun: string, header: string[]) => [`<details><summary>${n} unmanaged ${noun}${n === 1 ? '' : 's'} (in no policy; left alone)</summary>`, '', ...header];
+  const details = (n: number, noun: string, header: string[]) => [
+    `<details><summary>${n} unmanaged ${noun}${n === 1 ? '' : 's'} (in no policy; left alone)</summary>`,
+    '',
+    ...header,
+  ];
   const tail = ['', '</details>', ''];
   return [
-    projects.length === 0 ? null : {
-      head: details(projects.length, 'project', ['| Name | Id | Keys | Created |', '|---|---|---:|---|']),
-      items: projects.map((p) => `| ${md(p.name)} | ${md(p.project_id)} | ${p.key_count} | ${formatDate(p.created_at)} |`),
-      tail, more: (n) => `| …and ${n} more | | | |`,
-    },
-    keys.length === 0 ? null : {
-      head: details(keys.length, 'key', ['| Name | Project | Id | Value | Last used |', '|---|---|---|---|---|']),
-      items: keys.map((k) => `| ${md(k.name)} | ${md(k.project)} | ${md(k.key_id)} | ${md(k.redacted_value)} | ${formatDate(k.last_used_at)} |`),
-      tail, more: (n) => `| …and ${n} more | | | | |`,
-    },
+    projects.length === 0
+      ? null
+      : {
+          head: details(projects.length, 'project', ['| Name | Id | Keys | Created |', '|---|---|---:|---|']),
+          items: projects.map((p) => `| ${md(p.name)} | ${md(p.project_id)} | ${p.key_count} | ${formatDate(p.created_at)} |`),
+          tail,
+          more: (n) => `| …and ${n} more | | | |`,
+        },
+    keys.length === 0
+      ? null
+      : {
+          head: details(keys.length, 'key', ['| Name | Project | Id | Value | Last used |', '|---|---|---|---|---|']),
+          items: keys.map(
+            (k) => `| ${md(k.name)} | ${md(k.project)} | ${md(k.key_id)} | ${md(k.redacted_value)} | ${formatDate(k.last_used_at)} |`,
+          ),
+          tail,
+          more: (n) => `| …and ${n} more | | | | |`,
+        },
   ];
 }
 
@@ -146,7 +232,12 @@ function pendingBlock(plan: Plan): Block | null {
   const pending = plan.pending ?? [];
   if (pending.length === 0) return null;
   return {
-    head: [`<details><summary>${pending.length} rotation step${pending.length === 1 ? '' : 's'} waiting</summary>`, '', '| Key | Project | Id | Waiting |', '|---|---|---|---|'],
+    head: [
+      `<details><summary>${pending.length} rotation step${pending.length === 1 ? '' : 's'} waiting</summary>`,
+      '',
+      '| Key | Project | Id | Waiting |',
+      '|---|---|---|---|',
+    ],
     items: pending.map((p) => `| ${md(p.key)} | ${md(p.project)} | ${md(p.key_id ?? '')} | ${md(pendingText(p))} |`),
     tail: ['', '</details>', ''],
     more: (n) => `| …and ${n} more | | | |`,
@@ -166,12 +257,28 @@ function memberChangesBlock(plan: Plan, addresses: AddressMode): Block | null {
   const longest = Math.max(0, ...body.map((l) => Math.max(0, ...(l.match(/`+/g) ?? []).map((run) => run.length))));
   const fence = '`'.repeat(Math.max(3, longest + 1));
   const removed = members.changes.filter((c) => c.resource === 'member' && c.action === 'delete').length;
-  const masked = addresses === 'masked' ? ['', '<sub>People are named by their id or where the policies list them; e-mail addresses are shown only with `privacy: {member_addresses: shown}` in org.yaml.</sub>'] : [];
+  const masked =
+    addresses === 'masked'
+      ? [
+          '',
+          '<sub>People are named by their id or where the policies list them; e-mail addresses are shown only with `privacy: {member_addresses: shown}` in org.yaml.</sub>',
+        ]
+      : [];
   return {
     head: [
-      `<details open><summary><b>members (${html(members.provider)})</b>: ${html(memberSummaryLine(members).replace(/^Members: /, ''))}</summary>`, '',
-      ...(removed > 0 ? ['> [!CAUTION]', `> **${removed} ${removed === 1 ? 'person' : 'people'} removed from the organization**, with their project memberships.`, ''] : []),
-      md(memberCountsLine(members)), ...masked, '', `${fence}diff`,
+      `<details open><summary><b>members (${html(members.provider)})</b>: ${html(memberSummaryLine(members).replace(/^Members: /, ''))}</summary>`,
+      '',
+      ...(removed > 0
+        ? [
+            '> [!CAUTION]',
+            `> **${removed} ${removed === 1 ? 'person' : 'people'} removed from the organization**, with their project memberships.`,
+            '',
+          ]
+        : []),
+      md(memberCountsLine(members)),
+      ...masked,
+      '',
+      `${fence}diff`,
     ],
     items: body,
     tail: [fence, '', '</details>', ''],
@@ -185,12 +292,21 @@ function memberListBlock(plan: Plan, addresses: AddressMode): Block | null {
   if (!members) return null;
   const items = [
     ...members.pending.map((p) => `| pending | ${md(pendingLine(p, addresses))} |`),
-    ...[...members.unmanaged.members, ...members.unmanaged.project_members].map((m) => `| unmanaged | ${md(unmanagedLine(m, addresses))} |`),
+    ...[...members.unmanaged.members, ...members.unmanaged.project_members].map(
+      (m) => `| unmanaged | ${md(unmanagedLine(m, addresses))} |`,
+    ),
   ];
   if (items.length === 0) return null;
   return {
-    head: [`<details><summary>${members.pending.length} invite${members.pending.length === 1 ? '' : 's'} pending, ${items.length - members.pending.length} unmanaged member${items.length - members.pending.length === 1 ? '' : 's'} (left alone)</summary>`, '', '| | |', '|---|---|'],
-    items, tail: ['', '</details>', ''], more: (n) => `| …and ${n} more | |`,
+    head: [
+      `<details><summary>${members.pending.length} invite${members.pending.length === 1 ? '' : 's'} pending, ${items.length - members.pending.length} unmanaged member${items.length - members.pending.length === 1 ? '' : 's'} (left alone)</summary>`,
+      '',
+      '| | |',
+      '|---|---|',
+    ],
+    items,
+    tail: ['', '</details>', ''],
+    more: (n) => `| …and ${n} more | |`,
   };
 }
 

@@ -35,7 +35,10 @@ const REASON: Record<MemberReason, string> = {
 const SIGN: Record<MemberPlanChange['action'], Exclude<Sign, ' '>> = { create: '+', update: '~', delete: '-' };
 
 // A project membership's reasons are about the project, not the organization.
-const PROJECT_REASON: Partial<Record<MemberReason, string>> = { new: 'in the policies, not in the project', unmanaged: "not in the project's members (unmanaged.members: remove)" };
+const PROJECT_REASON: Partial<Record<MemberReason, string>> = {
+  new: 'in the policies, not in the project',
+  unmanaged: "not in the project's members (unmanaged.members: remove)",
+};
 
 function changeLine(c: MemberPlanChange, mode: AddressMode, depth: number): Line {
   const note = (c.resource === 'project_member' ? PROJECT_REASON[c.reason] : undefined) ?? REASON[c.reason];
@@ -43,20 +46,31 @@ function changeLine(c: MemberPlanChange, mode: AddressMode, depth: number): Line
   switch (c.resource) {
     case 'member': {
       const who = personLabel({ email: c.email, id: c.user_id }, mode);
-      const text = c.action === 'delete' ? `remove member ${who}, ${clean(c.before.role)}` : `member ${who} role ${clean(c.before.role)} -> ${clean(c.after!.role)}`;
+      const text =
+        c.action === 'delete'
+          ? `remove member ${who}, ${clean(c.before.role)}`
+          : `member ${who} role ${clean(c.before.role)} -> ${clean(c.after!.role)}`;
       return { sign, depth, text, note };
     }
     case 'invite': {
       const who = personLabel({ email: c.email, id: c.action === 'create' ? null : c.invite_id, at: c.context?.at }, mode);
       if (c.action === 'delete') return { sign, depth, text: `cancel invite ${who}, ${clean(c.before!.role)}`, note };
-      const joins = [...c.after!.projects.map((p) => `${quote(p.project)} as ${clean(p.role)}`), ...c.after!.later.map((p) => `${quote(p)} after accepting`)];
+      const joins = [
+        ...c.after!.projects.map((p) => `${quote(p.project)} as ${clean(p.role)}`),
+        ...c.after!.later.map((p) => `${quote(p)} after accepting`),
+      ];
       const role = c.action === 'update' ? `${clean(c.before!.role)} -> ${clean(c.after!.role)}, re-sent` : clean(c.after!.role);
       return { sign, depth, text: `invite ${who} as ${role}${joins.length > 0 ? `, joining ${joins.join(', ')}` : ''}`, note };
     }
     case 'project_member': {
       const who = personLabel({ email: c.email, id: c.user_id }, mode);
       const role = c.action === 'update' ? `${clean(c.before!.role)} -> ${clean(c.after!.role)}` : clean((c.after ?? c.before)!.role);
-      return { sign, depth, text: `${c.action === 'create' ? 'add' : c.action === 'delete' ? 'remove' : 'member'} ${who} ${c.action === 'update' ? 'role ' : 'as '}${role}`, note };
+      return {
+        sign,
+        depth,
+        text: `${c.action === 'create' ? 'add' : c.action === 'delete' ? 'remove' : 'member'} ${who} ${c.action === 'update' ? 'role ' : 'as '}${role}`,
+        note,
+      };
     }
   }
 }
@@ -71,18 +85,35 @@ export function memberBlocks(plan: MemberPlan, mode: AddressMode): Line[][] {
   for (const [name, list] of [...projects].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const first = list[0]! as Extract<MemberPlanChange, { resource: 'project_member' }>;
     const id = first.project_id ? ` (${clean(first.project_id)})` : '';
-    blocks.push([{ sign: '~', depth: 0, text: `members of project ${quote(name)}${id}${first.team ? `, team ${clean(first.team)}` : ''}` }, ...list.map((c) => changeLine(c, mode, 1))]);
+    blocks.push([
+      { sign: '~', depth: 0, text: `members of project ${quote(name)}${id}${first.team ? `, team ${clean(first.team)}` : ''}` },
+      ...list.map((c) => changeLine(c, mode, 1)),
+    ]);
   }
   return blocks;
 }
 
 /** `Members: 2 to invite, 1 to re-send, 1 invite to cancel, 1 role to change, 1 to remove; project memberships: 3 to add.` */
 export function memberSummaryLine(plan: MemberPlan): string {
-  const n = (resource: MemberPlanChange['resource'], action: MemberPlanChange['action']) => plan.changes.filter((c) => c.resource === resource && c.action === action).length;
-  const parts = (items: [number, string][]) => items.filter(([k]) => k > 0).map(([k, what]) => `${k} ${what}`).join(', ');
-  const org = parts([[n('invite', 'create'), 'to invite'], [n('invite', 'update'), 'to re-send'], [n('invite', 'delete'), n('invite', 'delete') === 1 ? 'invite to cancel' : 'invites to cancel'],
-    [n('member', 'update'), n('member', 'update') === 1 ? 'role to change' : 'roles to change'], [n('member', 'delete'), 'to remove']]);
-  const projects = parts([[n('project_member', 'create'), 'to add'], [n('project_member', 'update'), 'to change'], [n('project_member', 'delete'), 'to remove']]);
+  const n = (resource: MemberPlanChange['resource'], action: MemberPlanChange['action']) =>
+    plan.changes.filter((c) => c.resource === resource && c.action === action).length;
+  const parts = (items: [number, string][]) =>
+    items
+      .filter(([k]) => k > 0)
+      .map(([k, what]) => `${k} ${what}`)
+      .join(', ');
+  const org = parts([
+    [n('invite', 'create'), 'to invite'],
+    [n('invite', 'update'), 'to re-send'],
+    [n('invite', 'delete'), n('invite', 'delete') === 1 ? 'invite to cancel' : 'invites to cancel'],
+    [n('member', 'update'), n('member', 'update') === 1 ? 'role to change' : 'roles to change'],
+    [n('member', 'delete'), 'to remove'],
+  ]);
+  const projects = parts([
+    [n('project_member', 'create'), 'to add'],
+    [n('project_member', 'update'), 'to change'],
+    [n('project_member', 'delete'), 'to remove'],
+  ]);
   const text = [org, projects && `project memberships: ${projects}`].filter(Boolean).join('; ');
   return `Members: ${text || 'no changes'}.`;
 }

@@ -17,7 +17,8 @@ const REASON_WORDS: Record<ChangeReason, string> = {
 /** Why a change is in the plan, in words. */
 export function reasonText(change: Change): string {
   if (change.reason === 'unmanaged' && change.resource === 'project') return 'in no policy (unmanaged: archive)';
-  if (change.reason === 'surplus' && (change.resource === 'spend_alert' || change.resource === 'project_spend_alert')) return 'surplus alert at this threshold';
+  if (change.reason === 'surplus' && (change.resource === 'spend_alert' || change.resource === 'project_spend_alert'))
+    return 'surplus alert at this threshold';
   return REASON_WORDS[change.reason];
 }
 
@@ -26,7 +27,8 @@ export function contextText(context: ChangeContext | undefined): string {
   if (!context) return '';
   const parts: string[] = [];
   if (context.key_count !== undefined) parts.push(`${context.key_count} key${context.key_count === 1 ? '' : 's'}`);
-  if (context.last_used_at !== undefined) parts.push(context.last_used_at === null ? 'never used' : `last used ${formatDate(context.last_used_at)}`);
+  if (context.last_used_at !== undefined)
+    parts.push(context.last_used_at === null ? 'never used' : `last used ${formatDate(context.last_used_at)}`);
   if (context.changed_by) parts.push(`the organization's value set by ${context.changed_by.actor} on ${formatDate(context.changed_by.at)}`);
   return parts.join(', ');
 }
@@ -43,7 +45,10 @@ export function changeNote(change: Change): string {
   if (change.action === 'archive') return [`will be archived, which is final: ${context || 'no keys'}`, reason].filter(Boolean).join('; ');
   const after = step?.after_rotation ? "once this run's new generation is delivered" : '';
   const review = step?.needs_review && change.action !== 'delete' ? `only a reviewed apply makes it: ${reviewText(step.needs_review)}` : '';
-  const made = change.resource === 'project_rate_limit' && change.rate_limit_id === null ? 'set after the project is created (its rate limits come with it)' : '';
+  const made =
+    change.resource === 'project_rate_limit' && change.rate_limit_id === null
+      ? 'set after the project is created (its rate limits come with it)'
+      : '';
   return [reason, after, review, made, context].filter(Boolean).join('; ');
 }
 
@@ -78,19 +83,28 @@ export function causeText(step: RotationStep): string {
 /** What a waiting rotation step waits for, and how long is left. */
 export function pendingText(p: PendingStep): string {
   const left = p.seconds_left === null ? '' : ` (${formatDuration(p.seconds_left)} left)`;
-  if (p.waiting_for === 'spend_limit') return `retire g${p.generation}: waits while the spend limit refuses traffic (refused calls leave no usage, so quiet cannot be seen); ${p.last_used_at === null ? 'never used' : `last used ${formatDate(p.last_used_at)}`}`;
+  if (p.waiting_for === 'spend_limit')
+    return `retire g${p.generation}: waits while the spend limit refuses traffic (refused calls leave no usage, so quiet cannot be seen); ${p.last_used_at === null ? 'never used' : `last used ${formatDate(p.last_used_at)}`}`;
   if (p.waiting_for === 'review') return `g${p.generation} waits for a reviewed apply: ${reviewText(p.needs_review ?? 'targets_changed')}`;
-  if (p.waiting_for === 'in_progress') return `g${p.generation} is being delivered by another run; nothing starts until it is marked delivered, or is taken as interrupted${left}`;
+  if (p.waiting_for === 'in_progress')
+    return `g${p.generation} is being delivered by another run; nothing starts until it is marked delivered, or is taken as interrupted${left}`;
   const wait =
-    p.waiting_for === 'overlap' ? `waits for min_overlap after its replacement was delivered${left}`
-    : p.waiting_for === 'quiet' ? `waits for its quiet period${left}`
-    : 'waits for usage data';
+    p.waiting_for === 'overlap'
+      ? `waits for min_overlap after its replacement was delivered${left}`
+      : p.waiting_for === 'quiet'
+        ? `waits for its quiet period${left}`
+        : 'waits for usage data';
   return `retire g${p.generation}: ${wait}; ${p.last_used_at === null ? 'never used' : `last used ${formatDate(p.last_used_at)}`}`;
 }
 
 /** `2d 3h`, `21h`, `45m`, `30s`: the two largest units. */
 export function formatDuration(seconds: number): string {
-  const units: [string, number][] = [['d', 86_400], ['h', 3600], ['m', 60], ['s', 1]];
+  const units: [string, number][] = [
+    ['d', 86_400],
+    ['h', 3600],
+    ['m', 60],
+    ['s', 1],
+  ];
   const parts: string[] = [];
   let rest = Math.max(0, Math.ceil(seconds));
   for (const [unit, size] of units) {

@@ -14,7 +14,9 @@ export interface RunbookSource {
 }
 
 /** Consecutive steps on one page (of one project): one heading each. */
-export function runbookGroups(steps: readonly RunbookStep[]): { page: RunbookStep['page']; project: string | null; steps: RunbookStep[] }[] {
+export function runbookGroups(
+  steps: readonly RunbookStep[],
+): { page: RunbookStep['page']; project: string | null; steps: RunbookStep[] }[] {
   const groups: { page: RunbookStep['page']; project: string | null; steps: RunbookStep[] }[] = [];
   for (const s of steps) {
     const last = groups.at(-1);
@@ -35,7 +37,8 @@ function fromLine(source: RunbookSource | null): string {
   return `from ${source.ref}${source.commit ? ` (${source.commit.slice(0, 12)})` : ''}`;
 }
 
-const VERIFY_HINT = 'When they are done, `groq-rbac verify --project NAME` (the project\'s key in GROQ_API_KEY) proves from Groq\'s own answers that each project matches.';
+const VERIFY_HINT =
+  "When they are done, `groq-rbac verify --project NAME` (the project's key in GROQ_API_KEY) proves from Groq's own answers that each project matches.";
 
 export function renderRunbookText(runbook: Runbook, source: RunbookSource | null): string {
   const out: string[] = [];
@@ -44,7 +47,9 @@ export function renderRunbookText(runbook: Runbook, source: RunbookSource | null
     out.push('', 'Nothing to do in the Groq Console: the change touches nothing the organization holds.', '');
     return redactSecrets(out.join('\n'));
   }
-  out.push(`Do these ${runbook.steps.length} step${runbook.steps.length === 1 ? '' : 's'} in the Groq Console (https://console.groq.com), in order.`);
+  out.push(
+    `Do these ${runbook.steps.length} step${runbook.steps.length === 1 ? '' : 's'} in the Groq Console (https://console.groq.com), in order.`,
+  );
   for (const g of runbookGroups(runbook.steps)) {
     out.push('', heading(g.page, g.project), `  where: ${CONSOLE_PAGES[g.page].where}`);
     for (const s of g.steps) {
@@ -53,7 +58,12 @@ export function renderRunbookText(runbook: Runbook, source: RunbookSource | null
       if (s.checks.length === 0) out.push('      (verify cannot see this step: tick it off by hand)');
     }
   }
-  out.push('', `${runbook.steps.length} step${runbook.steps.length === 1 ? '' : 's'}. ${VERIFY_HINT.replace(/`/g, '')}`, `Fingerprint: ${runbook.fingerprint}`, '');
+  out.push(
+    '',
+    `${runbook.steps.length} step${runbook.steps.length === 1 ? '' : 's'}. ${VERIFY_HINT.replace(/`/g, '')}`,
+    `Fingerprint: ${runbook.fingerprint}`,
+    '',
+  );
   return redactSecrets(out.join('\n'));
 }
 
@@ -61,7 +71,11 @@ export function renderRunbookText(runbook: Runbook, source: RunbookSource | null
  * Markdown: a numbered list per page. With `done`, a task list (`- [x]`) for the Action's issue,
  * each step carrying its id in a comment so a later run can tick it off.
  */
-export function renderRunbookMarkdown(runbook: Runbook, source: RunbookSource | null, options: { done?: ReadonlySet<string>; title?: string } = {}): string {
+export function renderRunbookMarkdown(
+  runbook: Runbook,
+  source: RunbookSource | null,
+  options: { done?: ReadonlySet<string>; title?: string } = {},
+): string {
   const out: string[] = [RUNBOOK_MARKER, `### ${options.title ?? `groq-rbac runbook for ${code(runbook.org)}`}`, ''];
   out.push(`The change ${md(fromLine(source))} to this commit, as steps in the [Groq Console](https://console.groq.com).`, '');
   if (runbook.steps.length === 0) {
@@ -107,7 +121,10 @@ function code(text: string): string {
 
 /** Text whose `backticked` parts are commands: those become code spans, the rest is escaped. */
 function mdInline(text: string): string {
-  return text.split(/(`[^`\n]+`)/).map((part) => (part.startsWith('`') && part.endsWith('`') && part.length > 1 ? code(part.slice(1, -1)) : md(part))).join('');
+  return text
+    .split(/(`[^`\n]+`)/)
+    .map((part) => (part.startsWith('`') && part.endsWith('`') && part.length > 1 ? code(part.slice(1, -1)) : md(part)))
+    .join('');
 }
 
 function html(text: string): string {

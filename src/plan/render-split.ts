@@ -45,7 +45,8 @@ export function splitMarkdown(body: string, limit: number): string[] {
     while (used + size([line]) + reserve > limit) {
       const room = limit - used - Math.max(reserve, size(closers(open))) - 1;
       if (room < 1) {
-        if (fresh) throw new RangeError(`splitMarkdown: a limit of ${limit} characters cannot hold the fences and <details> open around a cut`);
+        if (fresh)
+          throw new RangeError(`splitMarkdown: a limit of ${limit} characters cannot hold the fences and <details> open around a cut`);
         end();
         start();
         continue;

@@ -21,8 +21,15 @@ const plain: TextStyle = { green: (s) => s, yellow: (s) => s, red: (s) => s, cya
  * archive, `<=` adopt; the organization's settings first, then per team each project.
  */
 export function renderPlanText(plan: Plan, style: TextStyle = plain, options: { memberAddresses?: AddressMode } = {}): string {
-  const colour: Record<Sign, (s: string) => string> = { '+': style.green, '-': style.red, '~': style.yellow, '<=': style.cyan, ' ': (s) => s };
-  const line = (l: Line) => `${colour[l.sign](`${'    '.repeat(l.depth)}${l.sign.padStart(3)} ${l.text}`)}${l.note ? style.dim(`  # ${l.note}`) : ''}`;
+  const colour: Record<Sign, (s: string) => string> = {
+    '+': style.green,
+    '-': style.red,
+    '~': style.yellow,
+    '<=': style.cyan,
+    ' ': (s) => s,
+  };
+  const line = (l: Line) =>
+    `${colour[l.sign](`${'    '.repeat(l.depth)}${l.sign.padStart(3)} ${l.text}`)}${l.note ? style.dim(`  # ${l.note}`) : ''}`;
   const out: string[] = [];
   // The text plan is the operator's own: it shows e-mail addresses unless asked not to (render-members.ts).
   const addresses = options.memberAddresses ?? 'shown';
@@ -55,18 +62,29 @@ export function renderPlanText(plan: Plan, style: TextStyle = plain, options: { 
   const { projects, keys } = plan.unmanaged;
   if (projects.length > 0) {
     out.push(`${count(projects.length, 'unmanaged project')} (in no policy; left alone):`);
-    for (const p of projects) out.push(`    ? project ${quote(p.name)} (${clean(p.project_id)}), ${count(p.key_count, 'key')}, created ${formatDate(p.created_at)}`);
+    for (const p of projects)
+      out.push(
+        `    ? project ${quote(p.name)} (${clean(p.project_id)}), ${count(p.key_count, 'key')}, created ${formatDate(p.created_at)}`,
+      );
     out.push('');
   }
   if (keys.length > 0) {
     out.push(`${count(keys.length, 'unmanaged key')} (in no policy; left alone):`);
-    for (const k of keys) out.push(`    ? key ${quote(k.name)} in project ${quote(k.project)} (${clean(k.key_id)}, ${clean(k.redacted_value)}), last used ${formatDate(k.last_used_at)}`);
+    for (const k of keys)
+      out.push(
+        `    ? key ${quote(k.name)} in project ${quote(k.project)} (${clean(k.key_id)}, ${clean(k.redacted_value)}), last used ${formatDate(k.last_used_at)}`,
+      );
     out.push('');
   }
   const pending = plan.pending ?? [];
   if (pending.length > 0) {
     out.push(`${count(pending.length, 'rotation step')} waiting:`);
-    for (const p of pending) out.push(style.dim(`    … key ${quote(p.key)} in project ${quote(p.project)}${p.key_id === null ? '' : ` (${clean(p.key_id)})`}: ${pendingText(p)}`));
+    for (const p of pending)
+      out.push(
+        style.dim(
+          `    … key ${quote(p.key)} in project ${quote(p.project)}${p.key_id === null ? '' : ` (${clean(p.key_id)})`}: ${pendingText(p)}`,
+        ),
+      );
     out.push('');
   }
   if (plan.warnings.length > 0) {

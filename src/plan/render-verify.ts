@@ -10,7 +10,8 @@ export function renderVerifyText(report: VerifyReport, style: Style = plain): st
   const out: string[] = [];
   const n = report.projects.length;
   out.push(`groq-rbac verify for ${clean(report.org)}: ${n} project${n === 1 ? '' : 's'}, from Groq's own answers`);
-  const line = (sign: string, f: Finding, paint: (s: string) => string) => `  ${paint(sign)} ${clean(f.message)}${f.where && sign !== '=' ? `  (${clean(f.where)})` : ''}`;
+  const line = (sign: string, f: Finding, paint: (s: string) => string) =>
+    `  ${paint(sign)} ${clean(f.message)}${f.where && sign !== '=' ? `  (${clean(f.where)})` : ''}`;
   for (const p of report.projects) {
     out.push('', style.bold(`# project "${clean(p.project)}" (key in ${clean(p.key_from)})`));
     for (const f of p.matches) out.push(line('=', f, style.green));
@@ -23,7 +24,9 @@ export function renderVerifyText(report: VerifyReport, style: Style = plain): st
   const unknown = count((p) => p.unknown);
   out.push('');
   out.push(`Verify: ${count((p) => p.matches)} match, ${differs} differ${differs === 1 ? 's' : ''}, ${unknown} could not be told.`);
-  out.push(`Probes: ${report.probes} request${report.probes === 1 ? '' : 's'} (${report.retries} retr${report.retries === 1 ? 'y' : 'ies'} after 429), ${report.tokens} token${report.tokens === 1 ? '' : 's'} used.`);
+  out.push(
+    `Probes: ${report.probes} request${report.probes === 1 ? '' : 's'} (${report.retries} retr${report.retries === 1 ? 'y' : 'ies'} after 429), ${report.tokens} token${report.tokens === 1 ? '' : 's'} used.`,
+  );
   out.push('');
   return redactSecrets(out.join('\n'));
 }

@@ -47,10 +47,24 @@ export interface Lineage {
 /** Sorts one policy key's live keys into the one in service, one being delivered, and the ones to drain. */
 export function lineageOf(keys: readonly LiveKey[], now: number): Lineage {
   const delivered = keys.filter((k) => deliveredAt(k) !== null);
-  const newest = (a: LiveKey, b: LiveKey) => generationOf(b) - generationOf(a) || (deliveredAt(b) ?? 0) - (deliveredAt(a) ?? 0) || b.created_at - a.created_at || (a.id < b.id ? 1 : -1);
+  const newest = (a: LiveKey, b: LiveKey) =>
+    generationOf(b) - generationOf(a) ||
+    (deliveredAt(b) ?? 0) - (deliveredAt(a) ?? 0) ||
+    b.created_at - a.created_at ||
+    (a.id < b.id ? 1 : -1);
   const current = first(delivered, newest);
-  const inProgress = first(keys.filter((k) => deliveredAt(k) === null && now - k.created_at < IN_PROGRESS_GRACE_SECONDS && (current === null || generationOf(k) > generationOf(current))), newest);
-  const old = keys.filter((k) => k !== current && k !== inProgress).sort((a, b) => generationOf(a) - generationOf(b) || (a.id < b.id ? -1 : 1));
+  const inProgress = first(
+    keys.filter(
+      (k) =>
+        deliveredAt(k) === null &&
+        now - k.created_at < IN_PROGRESS_GRACE_SECONDS &&
+        (current === null || generationOf(k) > generationOf(current)),
+    ),
+    newest,
+  );
+  const old = keys
+    .filter((k) => k !== current && k !== inProgress)
+    .sort((a, b) => generationOf(a) - generationOf(b) || (a.id < b.id ? -1 : 1));
   const nextGeneration = Math.max(0, ...keys.map(generationOf)) + 1;
   return { current, inProgress, old, nextGeneration };
 }
@@ -113,7 +127,8 @@ export function reviewNeeded(keys: readonly LiveKey[], hash: string): ReviewReas
 export function rotationCause(key: DesiredKey, current: LiveKey, now: number): { cause: RotationCause; time_driven: boolean } | null {
   // A new trigger rotates; removing one does not (nothing leaked by deleting a line).
   // Compared as marks: a provider may store only the mark (OpenAI), another the trigger itself (Groq).
-  if (key.rotation.trigger !== null && (current.marks?.trigger ?? null) !== triggerMark(key.rotation.trigger)) return { cause: 'trigger', time_driven: false };
+  if (key.rotation.trigger !== null && (current.marks?.trigger ?? null) !== triggerMark(key.rotation.trigger))
+    return { cause: 'trigger', time_driven: false };
   const targets = current.marks?.targets ?? null;
   if (targets !== null && targets !== targetsHash(key.rotation.deliver)) return { cause: 'targets', time_driven: false };
   if (now - current.created_at >= key.rotation.everySeconds) return { cause: 'age', time_driven: true };
@@ -127,7 +142,13 @@ export type KeyUsage = ReadonlyMap<string, number | null>;
  * Whether an old generation may be retired now. `replacementDeliveredAt` is when the generation
  * in service was delivered (`now` when this run delivers it).
  */
-export function retireDecision(input: { old: LiveKey; key: DesiredKey; replacementDeliveredAt: number; now: number; usage: KeyUsage }): { retire: true } | { retire: false; pending: Omit<PendingStep, 'project' | 'key'> } {
+export function retireDecision(input: {
+  old: LiveKey;
+  key: DesiredKey;
+  replacementDeliveredAt: number;
+  now: number;
+  usage: KeyUsage;
+}): { retire: true } | { retire: false; pending: Omit<PendingStep, 'project' | 'key'> } {
   const { old, key, replacementDeliveredAt, now, usage } = input;
   const { quietPeriodSeconds: quiet, minOverlapSeconds: overlap } = key.rotation;
   const base = { key_id: old.id, generation: generationOf(old), last_used_at: old.last_used_at };
@@ -149,7 +170,14 @@ export function retireDecision(input: { old: LiveKey; key: DesiredKey; replaceme
  */
 export function rotationSettings(keys: readonly DesiredKey[]): unknown[] {
   return keys
-    .map((k) => ({ key: k.name, every: k.rotation.everySeconds, quiet: k.rotation.quietPeriodSeconds, overlap: k.rotation.minOverlapSeconds, trigger: k.rotation.trigger, targets: targetsHash(k.rotation.deliver) }))
+    .map((k) => ({
+      key: k.name,
+      every: k.rotation.everySeconds,
+      quiet: k.rotation.quietPeriodSeconds,
+      overlap: k.rotation.minOverlapSeconds,
+      trigger: k.rotation.trigger,
+      targets: targetsHash(k.rotation.deliver),
+    }))
     .sort((a, b) => (a.key < b.key ? -1 : 1));
 }
 

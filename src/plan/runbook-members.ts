@@ -31,7 +31,7 @@ export interface MemberDrafts {
   removals: Draft[];
 }
 
-const WHERE_NOTE = 'The Console\'s wording for this page is assumed (Groq\'s docs describe the roles, not this page\'s controls).';
+const WHERE_NOTE = "The Console's wording for this page is assumed (Groq's docs describe the roles, not this page's controls).";
 
 export function memberDrafts(base: DesiredState | null, head: DesiredState): MemberDrafts {
   const out: MemberDrafts = { org: [], projects: [], demotions: [], removals: [] };
@@ -43,7 +43,12 @@ export function memberDrafts(base: DesiredState | null, head: DesiredState): Mem
   const masked = want.addresses === 'masked';
   const label = (m: DesiredMember, before = false) => ({
     text: `"${m.email}"`,
-    masked: 'the person ' + personLabel({ email: m.email, id: null, at: `${m.source.file}:${m.source.line}:${m.source.column}${before ? ' before this change' : ''}` }, 'masked'),
+    masked:
+      'the person ' +
+      personLabel(
+        { email: m.email, id: null, at: `${m.source.file}:${m.source.line}:${m.source.column}${before ? ' before this change' : ''}` },
+        'masked',
+      ),
   });
   const step = (d: Omit<Draft, 'masked'>, who: { text: string; masked: string }): Draft => {
     const swap = (s: string) => s.split(who.text).join(who.masked);
@@ -57,63 +62,113 @@ export function memberDrafts(base: DesiredState | null, head: DesiredState): Mem
     const was = before.get(m.email);
     const who = label(m);
     if (!had) {
-      out.org.push(step({
-        id: `member:ensure:${loc(m)}:${m.role}`, page: 'members', project: null, action: 'invite_member',
-        title: `Make sure ${who.text} is in the organization as ${roleName(m.role)}`,
-        details: [
-          `org.yaml now manages the organization's people, and the policies before did not say who was in it: if ${who.text} is a member, set their role to ${roleName(m.role)}; if not, invite them (Invite, their e-mail address, the ${roleName(m.role)} role).`,
-          WHERE_NOTE,
-        ],
-        checks: [], data: { email: m.email, before: null, after: m.role, adopting: true },
-      }, who));
+      out.org.push(
+        step(
+          {
+            id: `member:ensure:${loc(m)}:${m.role}`,
+            page: 'members',
+            project: null,
+            action: 'invite_member',
+            title: `Make sure ${who.text} is in the organization as ${roleName(m.role)}`,
+            details: [
+              `org.yaml now manages the organization's people, and the policies before did not say who was in it: if ${who.text} is a member, set their role to ${roleName(m.role)}; if not, invite them (Invite, their e-mail address, the ${roleName(m.role)} role).`,
+              WHERE_NOTE,
+            ],
+            checks: [],
+            data: { email: m.email, before: null, after: m.role, adopting: true },
+          },
+          who,
+        ),
+      );
       continue;
     }
     if (!was) {
-      out.org.push(step({
-        id: `member:invite:${loc(m)}:${m.role}`, page: 'members', project: null, action: 'invite_member',
-        title: `Invite ${who.text} as ${roleName(m.role)}`,
-        details: [
-          `Invite a member: their e-mail address, the ${roleName(m.role)} role, send. They join once they accept the e-mail; the project steps for them wait until then.`,
-          WHERE_NOTE,
-        ],
-        checks: [], data: { email: m.email, before: null, after: m.role, adopting: false },
-      }, who));
+      out.org.push(
+        step(
+          {
+            id: `member:invite:${loc(m)}:${m.role}`,
+            page: 'members',
+            project: null,
+            action: 'invite_member',
+            title: `Invite ${who.text} as ${roleName(m.role)}`,
+            details: [
+              `Invite a member: their e-mail address, the ${roleName(m.role)} role, send. They join once they accept the e-mail; the project steps for them wait until then.`,
+              WHERE_NOTE,
+            ],
+            checks: [],
+            data: { email: m.email, before: null, after: m.role, adopting: false },
+          },
+          who,
+        ),
+      );
       continue;
     }
     if (was.role === m.role) continue;
     const demotion = isDemotion(caps.orgRoles, was.role, m.role);
-    (demotion ? out.demotions : out.org).push(step({
-      id: `member:role:${loc(m)}:${was.role}:${m.role}`, page: 'members', project: null, action: 'change_member_role',
-      title: `Change the role of ${who.text} from ${roleName(was.role)} to ${roleName(m.role)}`,
-      details: [
-        `Find them in the members list and choose ${roleName(m.role)}. If their invite is still pending, cancel it and invite them again with ${roleName(m.role)}.`,
-        ...(demotion && caps.projectRoleCapped ? [`Their project roles are capped by the organization role (console.groq.com/docs/projects): a project role above ${roleName(m.role)} goes down with it.`] : []),
-        WHERE_NOTE,
-      ],
-      checks: [], data: { email: m.email, before: was.role, after: m.role },
-    }, who));
+    (demotion ? out.demotions : out.org).push(
+      step(
+        {
+          id: `member:role:${loc(m)}:${was.role}:${m.role}`,
+          page: 'members',
+          project: null,
+          action: 'change_member_role',
+          title: `Change the role of ${who.text} from ${roleName(was.role)} to ${roleName(m.role)}`,
+          details: [
+            `Find them in the members list and choose ${roleName(m.role)}. If their invite is still pending, cancel it and invite them again with ${roleName(m.role)}.`,
+            ...(demotion && caps.projectRoleCapped
+              ? [
+                  `Their project roles are capped by the organization role (console.groq.com/docs/projects): a project role above ${roleName(m.role)} goes down with it.`,
+                ]
+              : []),
+            WHERE_NOTE,
+          ],
+          checks: [],
+          data: { email: m.email, before: was.role, after: m.role },
+        },
+        who,
+      ),
+    );
   }
   for (const was of had?.org ?? []) {
     if (after.has(was.email)) continue;
     const who = label(was, true);
     const remove = want.unmanaged === 'remove';
-    out.removals.push(step({
-      id: `member:${remove ? 'remove' : 'cancel'}:${loc(was)}`, page: 'members', project: null, action: remove ? 'remove_member' : 'cancel_invite',
-      title: remove ? `Remove ${who.text} from the organization` : `Cancel the invite of ${who.text}, if it is still pending`,
-      details: remove
-        ? ['They lose access to the organization and its projects at once. If their invite is still pending, cancel it instead.', WHERE_NOTE]
-        : ['They left the policies. A pending invite grants access nobody approved: cancel it. If they have joined, they stay (unmanaged.members: report): nothing to do.', WHERE_NOTE],
-      checks: [], data: { email: was.email, before: was.role, after: null },
-    }, who));
+    out.removals.push(
+      step(
+        {
+          id: `member:${remove ? 'remove' : 'cancel'}:${loc(was)}`,
+          page: 'members',
+          project: null,
+          action: remove ? 'remove_member' : 'cancel_invite',
+          title: remove ? `Remove ${who.text} from the organization` : `Cancel the invite of ${who.text}, if it is still pending`,
+          details: remove
+            ? [
+                'They lose access to the organization and its projects at once. If their invite is still pending, cancel it instead.',
+                WHERE_NOTE,
+              ]
+            : [
+                'They left the policies. A pending invite grants access nobody approved: cancel it. If they have joined, they stay (unmanaged.members: report): nothing to do.',
+                WHERE_NOTE,
+              ],
+          checks: [],
+          data: { email: was.email, before: was.role, after: null },
+        },
+        who,
+      ),
+    );
   }
   projectDrafts(had, want, caps, out, step, label, loc);
   return out;
 }
 
 function projectDrafts(
-  had: DesiredMembers | null, want: DesiredMembers, caps: MemberCapabilities, out: MemberDrafts,
+  had: DesiredMembers | null,
+  want: DesiredMembers,
+  caps: MemberCapabilities,
+  out: MemberDrafts,
   step: (d: Omit<Draft, 'masked'>, who: { text: string; masked: string }) => Draft,
-  label: (m: DesiredMember, before?: boolean) => { text: string; masked: string }, loc: (m: DesiredMember) => string,
+  label: (m: DesiredMember, before?: boolean) => { text: string; masked: string },
+  loc: (m: DesiredMember) => string,
 ): void {
   const before = new Map((had?.projects ?? []).map((p) => [p.project, p]));
   const inOrg = new Set(want.org.map((m) => m.email));
@@ -126,27 +181,51 @@ function projectDrafts(
       const prior = old.get(m.email);
       const who = label(m);
       if (prior?.role === m.role) continue;
-      out.projects.push(step({
-        id: `project-member:${prior ? 'role' : 'add'}:${p.project}:${loc(m)}:${m.role}`, page: 'project_members', project: p.project, action: prior ? 'change_project_member_role' : 'add_project_member',
-        title: prior ? `Change the role of ${who.text} in project "${p.project}" from ${roleName(prior.role)} to ${roleName(m.role)}` : `${was ? 'Add' : 'Make sure'} ${who.text} ${was ? 'to' : 'is in'} project "${p.project}" as ${roleName(m.role)}`,
-        details: [
-          where,
-          ...(caps.projectRoleCapped ? [`A project role is never above the organization role${prior ? '' : '; someone invited can be added once they have joined'}.`] : []),
-        ],
-        checks: [], data: { project: p.project, email: m.email, before: prior?.role ?? null, after: m.role },
-      }, who));
+      out.projects.push(
+        step(
+          {
+            id: `project-member:${prior ? 'role' : 'add'}:${p.project}:${loc(m)}:${m.role}`,
+            page: 'project_members',
+            project: p.project,
+            action: prior ? 'change_project_member_role' : 'add_project_member',
+            title: prior
+              ? `Change the role of ${who.text} in project "${p.project}" from ${roleName(prior.role)} to ${roleName(m.role)}`
+              : `${was ? 'Add' : 'Make sure'} ${who.text} ${was ? 'to' : 'is in'} project "${p.project}" as ${roleName(m.role)}`,
+            details: [
+              where,
+              ...(caps.projectRoleCapped
+                ? [
+                    `A project role is never above the organization role${prior ? '' : '; someone invited can be added once they have joined'}.`,
+                  ]
+                : []),
+            ],
+            checks: [],
+            data: { project: p.project, email: m.email, before: prior?.role ?? null, after: m.role },
+          },
+          who,
+        ),
+      );
     }
     if (want.unmanaged !== 'remove') continue;
     for (const m of was?.members ?? []) {
       // Someone removed from the organization leaves its projects with it.
       if (now.has(m.email) || !inOrg.has(m.email)) continue;
       const who = label(m, true);
-      out.removals.push(step({
-        id: `project-member:remove:${p.project}:${loc(m)}`, page: 'project_members', project: p.project, action: 'remove_project_member',
-        title: `Remove ${who.text} from project "${p.project}"`,
-        details: [where, 'They stay in the organization; only this project\'s access goes.'],
-        checks: [], data: { project: p.project, email: m.email, before: m.role, after: null },
-      }, who));
+      out.removals.push(
+        step(
+          {
+            id: `project-member:remove:${p.project}:${loc(m)}`,
+            page: 'project_members',
+            project: p.project,
+            action: 'remove_project_member',
+            title: `Remove ${who.text} from project "${p.project}"`,
+            details: [where, "They stay in the organization; only this project's access goes."],
+            checks: [],
+            data: { project: p.project, email: m.email, before: m.role, after: null },
+          },
+          who,
+        ),
+      );
     }
   }
 }

@@ -30,11 +30,29 @@ export type StepCheck =
   | { kind: 'limit'; project: string; model: string; field: 'requests_per_day' | 'tokens_per_minute'; value: number };
 
 export type StepAction =
-  | 'set_org_models' | 'set_project_models' | 'set_limits' | 'create_project' | 'delete_project'
-  | 'create_key' | 'rotate_create' | 'rotate_wait' | 'rotate_delete' | 'delete_key'
-  | 'set_spend_limit' | 'remove_spend_limit' | 'add_alert' | 'remove_alert' | 'alert_recipients'
+  | 'set_org_models'
+  | 'set_project_models'
+  | 'set_limits'
+  | 'create_project'
+  | 'delete_project'
+  | 'create_key'
+  | 'rotate_create'
+  | 'rotate_wait'
+  | 'rotate_delete'
+  | 'delete_key'
+  | 'set_spend_limit'
+  | 'remove_spend_limit'
+  | 'add_alert'
+  | 'remove_alert'
+  | 'alert_recipients'
   // Issue 20 (runbook-members.ts).
-  | 'invite_member' | 'change_member_role' | 'remove_member' | 'cancel_invite' | 'add_project_member' | 'change_project_member_role' | 'remove_project_member';
+  | 'invite_member'
+  | 'change_member_role'
+  | 'remove_member'
+  | 'cancel_invite'
+  | 'add_project_member'
+  | 'change_project_member_role'
+  | 'remove_project_member';
 
 export interface RunbookStep {
   /** 1-based, in the order to do them. */
@@ -72,19 +90,44 @@ export interface Runbook {
 export const CONSOLE_PAGES: Record<ConsolePage, { title: string; where: string }> = {
   // console.groq.com/docs/model-permissions: "Only Allow" / "Only Block"; Owner role at the organization level.
   // The URL is the one Groq's own 403 body (`model_permission_blocked_org`) sends org admins to.
-  org_limits: { title: 'Organization settings: model permissions', where: 'https://console.groq.com/settings/limits (Owner role; console.groq.com/docs/model-permissions)' },
+  org_limits: {
+    title: 'Organization settings: model permissions',
+    where: 'https://console.groq.com/settings/limits (Owner role; console.groq.com/docs/model-permissions)',
+  },
   // console.groq.com/docs/spend-limits: "Settings → Billing → Limits", "Add Limit", "Add Alert" in "Usage Alerts", "Save".
-  billing_limits: { title: 'Settings → Billing → Limits', where: 'https://console.groq.com/settings/billing (paid tier, Owner role; console.groq.com/docs/spend-limits)' },
+  billing_limits: {
+    title: 'Settings → Billing → Limits',
+    where: 'https://console.groq.com/settings/billing (paid tier, Owner role; console.groq.com/docs/spend-limits)',
+  },
   // console.groq.com/docs/projects: the "Organization / Projects" dropdown at the top left, "Create Project", "Manage Projects".
-  projects: { title: 'Projects', where: 'the Projects dropdown at the top left of the Console ("Organization / Projects"; console.groq.com/docs/projects)' },
+  projects: {
+    title: 'Projects',
+    where: 'the Projects dropdown at the top left of the Console ("Organization / Projects"; console.groq.com/docs/projects)',
+  },
   // console.groq.com/docs/projects: "Manage Projects" → "View" to customize project rate limits; the URL is the one
   // Groq's 403 body (`model_permission_blocked_project`) sends project admins to. Developer or Owner role.
-  project_limits: { title: 'Project settings: limits', where: 'select the project in the Projects dropdown, then https://console.groq.com/settings/project/limits (or Manage Projects → View; console.groq.com/docs/projects)' },
+  project_limits: {
+    title: 'Project settings: limits',
+    where:
+      'select the project in the Projects dropdown, then https://console.groq.com/settings/project/limits (or Manage Projects → View; console.groq.com/docs/projects)',
+  },
   // console.groq.com/docs/projects: "Any API keys generated will be specific to the project you have selected."
-  api_keys: { title: 'API Keys', where: 'select the project in the Projects dropdown, then API Keys (https://console.groq.com/keys); keys are made in the selected project' },
+  api_keys: {
+    title: 'API Keys',
+    where:
+      'select the project in the Projects dropdown, then API Keys (https://console.groq.com/keys); keys are made in the selected project',
+  },
   // Issue 20. Assumed wording: Groq's docs name the roles (Owner, Developer, Reader; console.groq.com/docs/projects), not this page.
-  members: { title: 'Settings → Organization → Members', where: 'Settings → Organization → Members in the Console (Owner role; the page and its controls are assumed: Groq\'s docs describe the roles, console.groq.com/docs/projects)' },
-  project_members: { title: 'Project settings: members', where: 'select the project in the Projects dropdown, then its members (assumed: console.groq.com/docs/projects says projects give their members role-based access, not where it is set)' },
+  members: {
+    title: 'Settings → Organization → Members',
+    where:
+      "Settings → Organization → Members in the Console (Owner role; the page and its controls are assumed: Groq's docs describe the roles, console.groq.com/docs/projects)",
+  },
+  project_members: {
+    title: 'Project settings: members',
+    where:
+      'select the project in the Projects dropdown, then its members (assumed: console.groq.com/docs/projects says projects give their members role-based access, not where it is set)',
+  },
 };
 
 /**
@@ -122,10 +165,14 @@ export function planRunbook(base: DesiredState | null, head: DesiredState, optio
   for (const p of headProjects) {
     if (!baseProjects.has(p.name)) {
       first.push({
-        id: `project:create:${p.name}`, page: 'projects', project: p.name, action: 'create_project',
+        id: `project:create:${p.name}`,
+        page: 'projects',
+        project: p.name,
+        action: 'create_project',
         title: `Create project "${p.name}"`,
         details: ['Projects dropdown → Create Project, and enter the project name exactly as written.'],
-        checks: [], data: { project: p.name },
+        checks: [],
+        data: { project: p.name },
       });
     }
   }
@@ -146,13 +193,21 @@ export function planRunbook(base: DesiredState | null, head: DesiredState, optio
   for (const p of [...baseProjects.values()].filter((x) => headNames.has(x.name) === false).sort((a, b) => a.name.localeCompare(b.name))) {
     const keys = (base?.keys ?? []).filter((k) => k.project === p.name).map((k) => k.name);
     last.push({
-      id: `project:delete:${p.name}`, page: 'projects', project: p.name, action: 'delete_project',
+      id: `project:delete:${p.name}`,
+      page: 'projects',
+      project: p.name,
+      action: 'delete_project',
       title: `Delete project "${p.name}"`,
       details: [
-        ...(keys.length > 0 ? [`Its ${keys.length} API key${keys.length === 1 ? '' : 's'} (${keys.join(', ')}) stop working with it (assumed: the docs do not say what becomes of a deleted project's keys).`] : []),
+        ...(keys.length > 0
+          ? [
+              `Its ${keys.length} API key${keys.length === 1 ? '' : 's'} (${keys.join(', ')}) stop working with it (assumed: the docs do not say what becomes of a deleted project's keys).`,
+            ]
+          : []),
         'The docs say an Owner can delete projects (console.groq.com/docs/projects) but name no control for it: look under Manage Projects.',
       ],
-      checks: [], data: { project: p.name, keys },
+      checks: [],
+      data: { project: p.name, keys },
     });
   }
 
@@ -163,7 +218,8 @@ export function planRunbook(base: DesiredState | null, head: DesiredState, optio
 }
 
 function ruleTitle(rule: ModelRule | null, what: string): string {
-  if (rule === null) return `Remove ${what}'s model permissions, so every model ${what === 'the organization' ? 'Groq serves' : 'the organization allows'} is allowed`;
+  if (rule === null)
+    return `Remove ${what}'s model permissions, so every model ${what === 'the organization' ? 'Groq serves' : 'the organization allows'} is allowed`;
   return rule.mode === 'allow_list'
     ? `Model permissions of ${what}: choose "Only Allow" with exactly ${list(rule.models)}`
     : `Model permissions of ${what}: choose "Only Block" with exactly ${list(rule.models)}`;
@@ -184,7 +240,10 @@ function ruleDetails(before: ModelRule | null, after: ModelRule | null): string[
   } else if (a) {
     out.push(`${verb === 'allow' ? 'Allow' : 'Block'}: ${[...now].join(', ')}.`);
   }
-  if (a === null) out.push('The docs do not name the control that clears model permissions: remove every model from the list, or look for a reset on the page.');
+  if (a === null)
+    out.push(
+      'The docs do not name the control that clears model permissions: remove every model from the list, or look for a reset on the page.',
+    );
   return out;
 }
 
@@ -193,31 +252,56 @@ function orgModelSteps(base: DesiredState | null, head: DesiredState): Draft[] {
   const after = normaliseRule(head.org.models);
   if (sameRule(before, after)) return [];
   const models = [...new Set([...(before?.models ?? []), ...(after?.models ?? [])])].sort();
-  return [{
-    id: 'org:models', page: 'org_limits', project: null, action: 'set_org_models',
-    title: ruleTitle(after, 'the organization'),
-    details: ruleDetails(before, after),
-    checks: models.filter((m) => permits(before, m) !== permits(after, m)).map((m) => ({ kind: 'org_model', model: m, allowed: permits(after, m) })),
-    data: { before, after },
-  }];
+  return [
+    {
+      id: 'org:models',
+      page: 'org_limits',
+      project: null,
+      action: 'set_org_models',
+      title: ruleTitle(after, 'the organization'),
+      details: ruleDetails(before, after),
+      checks: models
+        .filter((m) => permits(before, m) !== permits(after, m))
+        .map((m) => ({ kind: 'org_model', model: m, allowed: permits(after, m) })),
+      data: { before, after },
+    },
+  ];
 }
 
-function projectModelSteps(base: DesiredState | null, head: DesiredState, before: DesiredProject | null, p: DesiredProject, served: readonly string[]): Draft[] {
+function projectModelSteps(
+  base: DesiredState | null,
+  head: DesiredState,
+  before: DesiredProject | null,
+  p: DesiredProject,
+  served: readonly string[],
+): Draft[] {
   const was = normaliseRule(before?.models ?? null);
   const now = normaliseRule(p.models);
   if (before && sameRule(was, now)) return [];
   if (!before && now === null) return [];
   const orgBefore = normaliseRule(base?.org.models ?? null);
   const orgAfter = normaliseRule(head.org.models);
-  const named = [...new Set([...(was?.models ?? []), ...(now?.models ?? []), ...(orgAfter?.models ?? [])])].filter((m) => served.includes(m) || (now?.models ?? []).includes(m)).sort();
+  const named = [...new Set([...(was?.models ?? []), ...(now?.models ?? []), ...(orgAfter?.models ?? [])])]
+    .filter((m) => served.includes(m) || (now?.models ?? []).includes(m))
+    .sort();
   const allowed = (org: ModelRule | null, rule: ModelRule | null, m: string) => permits(org, m) && permits(rule, m);
-  return [{
-    id: `project:models:${p.name}`, page: 'project_limits', project: p.name, action: 'set_project_models',
-    title: ruleTitle(now, `project "${p.name}"`),
-    details: [...ruleDetails(was, now), 'A project can only narrow what the organization allows (console.groq.com/docs/model-permissions).'],
-    checks: named.filter((m) => !before || allowed(orgBefore, was, m) !== allowed(orgAfter, now, m)).map((m) => ({ kind: 'model', project: p.name, model: m, allowed: allowed(orgAfter, now, m) })),
-    data: { project: p.name, before: before ? was : null, after: now },
-  }];
+  return [
+    {
+      id: `project:models:${p.name}`,
+      page: 'project_limits',
+      project: p.name,
+      action: 'set_project_models',
+      title: ruleTitle(now, `project "${p.name}"`),
+      details: [
+        ...ruleDetails(was, now),
+        'A project can only narrow what the organization allows (console.groq.com/docs/model-permissions).',
+      ],
+      checks: named
+        .filter((m) => !before || allowed(orgBefore, was, m) !== allowed(orgAfter, now, m))
+        .map((m) => ({ kind: 'model', project: p.name, model: m, allowed: allowed(orgAfter, now, m) })),
+      data: { project: p.name, before: before ? was : null, after: now },
+    },
+  ];
 }
 
 /** A project's own value for one model and field; null: it follows the organization's limit. */
@@ -238,7 +322,13 @@ export function expectedLimit(d: DesiredState, p: DesiredProject, model: string,
   return ceiling === null ? own : Math.min(own, ceiling);
 }
 
-function limitSteps(base: DesiredState | null, head: DesiredState, before: DesiredProject | null, p: DesiredProject, served: readonly string[]): Draft[] {
+function limitSteps(
+  base: DesiredState | null,
+  head: DesiredState,
+  before: DesiredProject | null,
+  p: DesiredProject,
+  served: readonly string[],
+): Draft[] {
   const orgRule = normaliseRule(head.org.models);
   const usable = served.filter((m) => permits(orgRule, m) && permits(normaliseRule(p.models), m));
   const out: Draft[] = [];
@@ -251,13 +341,24 @@ function limitSteps(base: DesiredState | null, head: DesiredState, before: Desir
     }
     if (fields.length === 0) continue;
     const details = fields.map((f) => {
-      const from = f.before === null ? (before ? "the organization's limit" : "the organization's limit (a new project starts with it)") : String(f.before);
+      const from =
+        f.before === null
+          ? before
+            ? "the organization's limit"
+            : "the organization's limit (a new project starts with it)"
+          : String(f.before);
       const ceiling = orgCeiling(head, model, f.field);
-      const to = f.after === null ? `the organization's limit${ceiling !== null ? ` (org.yaml states ${ceiling})` : ''}: clear the project's own value (the docs do not say how)` : String(f.after);
+      const to =
+        f.after === null
+          ? `the organization's limit${ceiling !== null ? ` (org.yaml states ${ceiling})` : ''}: clear the project's own value (the docs do not say how)`
+          : String(f.after);
       return `${LIMIT_LABELS[f.field]}: ${from} → ${to}`;
     });
     const unseen = fields.filter((f) => f.field === 'requests_per_minute' || f.field === 'tokens_per_day');
-    if (unseen.length > 0) details.push(`verify cannot see ${unseen.map((f) => LIMIT_LABELS[f.field]).join(' or ')} (Groq's headers carry requests per day and tokens per minute only): tick ${unseen.length === fields.length ? 'this step' : 'those'} off by hand.`);
+    if (unseen.length > 0)
+      details.push(
+        `verify cannot see ${unseen.map((f) => LIMIT_LABELS[f.field]).join(' or ')} (Groq's headers carry requests per day and tokens per minute only): tick ${unseen.length === fields.length ? 'this step' : 'those'} off by hand.`,
+      );
     const checks: StepCheck[] = [];
     for (const f of fields) {
       if (f.field !== 'requests_per_day' && f.field !== 'tokens_per_minute') continue;
@@ -265,9 +366,14 @@ function limitSteps(base: DesiredState | null, head: DesiredState, before: Desir
       if (value !== null) checks.push({ kind: 'limit', project: p.name, model, field: f.field, value });
     }
     out.push({
-      id: `project:limits:${p.name}:${model}`, page: 'project_limits', project: p.name, action: 'set_limits',
+      id: `project:limits:${p.name}:${model}`,
+      page: 'project_limits',
+      project: p.name,
+      action: 'set_limits',
       title: `Rate limits of ${model}: ${fields.map((f) => `${LIMIT_LABELS[f.field]} ${f.after ?? "the organization's"}`).join(', ')}`,
-      details, checks, data: { project: p.name, model, fields },
+      details,
+      checks,
+      data: { project: p.name, model, fields },
     });
   }
   void base;
@@ -277,7 +383,9 @@ function limitSteps(base: DesiredState | null, head: DesiredState, before: Desir
 function deliverLine(key: DesiredKey): string[] {
   const targets = key.rotation.deliver.map(deliveryLabel);
   if (targets.length === 0) {
-    return [`The policies give "${key.name}" no delivery target, so its value reaches no one unless you hand it over: add rotation.deliver (github, vault or file) to its policy.`];
+    return [
+      `The policies give "${key.name}" no delivery target, so its value reaches no one unless you hand it over: add rotation.deliver (github, vault or file) to its policy.`,
+    ];
   }
   return [
     `Copy the value (Groq shows it once) straight into \`groq-rbac deliver --key ${key.name}\` (it reads the value from standard input, checks it with Groq, and delivers it to ${targets.length} target${targets.length === 1 ? '' : 's'}: ${targets.join('; ')}). Do not paste it anywhere else.`,
@@ -290,13 +398,17 @@ function keyDrafts(base: DesiredState | null, head: DesiredState, project: strin
   const baseKeys = new Map((base?.keys ?? []).map((k) => [k.name, k]));
   const headKeys = head.keys.filter((k) => k.project === project).sort((a, b) => a.name.localeCompare(b.name));
   const create = (key: DesiredKey, id: string, action: StepAction, why: string | null): Draft => ({
-    id, page: 'api_keys', project, action,
+    id,
+    page: 'api_keys',
+    project,
+    action,
     title: `Create API key "${key.name}" in project "${project}"${why ? ` (${why})` : ''}`,
     details: [
       `Create API Key → Display Name: ${key.name} → Submit (the Console may offer an Expiration: groq-rbac rotates keys itself, so leave it unset unless your policy says otherwise).`,
       ...deliverLine(key),
     ],
-    checks: [], data: { project, key: key.name, targets: key.rotation.deliver.map(deliveryLabel) },
+    checks: [],
+    data: { project, key: key.name, targets: key.rotation.deliver.map(deliveryLabel) },
   });
   for (const key of headKeys) {
     const was = baseKeys.get(key.name);
@@ -313,20 +425,35 @@ function keyDrafts(base: DesiredState | null, head: DesiredState, project: strin
     const quiet = formatDuration(key.rotation.quietPeriodSeconds);
     const overlap = formatDuration(key.rotation.minOverlapSeconds);
     later.push({
-      id: `${id}:wait`, page: 'api_keys', project, action: 'rotate_wait',
+      id: `${id}:wait`,
+      page: 'api_keys',
+      project,
+      action: 'rotate_wait',
       title: `Wait until the old "${key.name}" key is quiet: ${quiet} without use, and at least ${overlap} after the new one was delivered`,
       details: [
         `Run \`groq-rbac verify --project ${project}\` with the new value in GROQ_API_KEY to see it answer with the project's limits.`,
         "Groq's inference answers carry the project's counters, not one key's, so verify cannot tell when the old key alone went quiet: wait out the quiet period after delivery" +
           `${key.rotation.quietPeriodSeconds === 0 ? ' (0s here: no wait)' : ''}, or watch the old key's use where the Console shows it (the docs do not say whether the API Keys page shows a last use).`,
       ],
-      checks: [], data: { project, key: key.name, quiet_period_seconds: key.rotation.quietPeriodSeconds, min_overlap_seconds: key.rotation.minOverlapSeconds },
+      checks: [],
+      data: {
+        project,
+        key: key.name,
+        quiet_period_seconds: key.rotation.quietPeriodSeconds,
+        min_overlap_seconds: key.rotation.minOverlapSeconds,
+      },
     });
     later.push({
-      id: `${id}:delete`, page: 'api_keys', project, action: 'rotate_delete',
+      id: `${id}:delete`,
+      page: 'api_keys',
+      project,
+      action: 'rotate_delete',
       title: `Delete the older API key named "${key.name}" in project "${project}"`,
-      details: ['Keep the newest one (the value you just delivered). The docs name no delete control for a key: look for it on the key\'s row.'],
-      checks: [], data: { project, key: key.name },
+      details: [
+        "Keep the newest one (the value you just delivered). The docs name no delete control for a key: look for it on the key's row.",
+      ],
+      checks: [],
+      data: { project, key: key.name },
     });
   }
   const headNames = new Map(head.keys.map((k) => [k.name, k]));
@@ -336,10 +463,14 @@ function keyDrafts(base: DesiredState | null, head: DesiredState, project: strin
     if (still && still.project === project) continue;
     if (!headProjects.has(project)) continue;
     later.push({
-      id: `key:delete:${project}:${was.name}`, page: 'api_keys', project, action: 'delete_key',
+      id: `key:delete:${project}:${was.name}`,
+      page: 'api_keys',
+      project,
+      action: 'delete_key',
       title: `Delete API key "${was.name}" in project "${project}"${still ? ` (it moved to project "${still.project}")` : ''}`,
       details: [`Its users lose access at once. The docs name no delete control for a key: look for it on the key's row.`],
-      checks: [], data: { project, key: was.name },
+      checks: [],
+      data: { project, key: was.name },
     });
   }
   return { now, later };
@@ -355,33 +486,77 @@ function spendSteps(base: DesiredState | null, head: DesiredState): Draft[] {
   const beforeCap = had?.monthly_cap_usd ?? null;
   if (want.monthly_cap_usd !== beforeCap) {
     if (want.monthly_cap_usd === null) {
-      out.push({ id: 'spend:limit', page: 'billing_limits', project: null, action: 'remove_spend_limit', title: `Remove the monthly spend limit (${cap(beforeCap!)})`, details: ['The docs describe adding a limit, not removing one: look for it on the limit.'], checks: [], data: { before: beforeCap, after: null } });
+      out.push({
+        id: 'spend:limit',
+        page: 'billing_limits',
+        project: null,
+        action: 'remove_spend_limit',
+        title: `Remove the monthly spend limit (${cap(beforeCap!)})`,
+        details: ['The docs describe adding a limit, not removing one: look for it on the limit.'],
+        checks: [],
+        data: { before: beforeCap, after: null },
+      });
     } else {
       out.push({
-        id: 'spend:limit', page: 'billing_limits', project: null, action: 'set_spend_limit',
-        title: beforeCap === null ? `Add Limit: a monthly spend limit of ${cap(want.monthly_cap_usd)}` : `Change the monthly spend limit from ${cap(beforeCap)} to ${cap(want.monthly_cap_usd)}`,
-        details: [beforeCap === null ? 'Click Add Limit, enter the monthly budget in USD, and click Save.' : 'The docs describe adding a limit (Add Limit, then Save), not editing one: change the amount on the existing limit, or remove it and add the new one.',
-          'When it is reached, every key of the organization gets 400 blocked_api_access until the limit is raised or the month turns (console.groq.com/docs/spend-limits).'],
-        checks: [], data: { before: beforeCap, after: want.monthly_cap_usd },
+        id: 'spend:limit',
+        page: 'billing_limits',
+        project: null,
+        action: 'set_spend_limit',
+        title:
+          beforeCap === null
+            ? `Add Limit: a monthly spend limit of ${cap(want.monthly_cap_usd)}`
+            : `Change the monthly spend limit from ${cap(beforeCap)} to ${cap(want.monthly_cap_usd)}`,
+        details: [
+          beforeCap === null
+            ? 'Click Add Limit, enter the monthly budget in USD, and click Save.'
+            : 'The docs describe adding a limit (Add Limit, then Save), not editing one: change the amount on the existing limit, or remove it and add the new one.',
+          'When it is reached, every key of the organization gets 400 blocked_api_access until the limit is raised or the month turns (console.groq.com/docs/spend-limits).',
+        ],
+        checks: [],
+        data: { before: beforeCap, after: want.monthly_cap_usd },
       });
     }
   }
   const was = new Set(had?.alert_thresholds_usd ?? []);
   const now = new Set(want.alert_thresholds_usd);
   for (const usd of want.alert_thresholds_usd.filter((t) => !was.has(t))) {
-    out.push({ id: `spend:alert:add:${usd}`, page: 'billing_limits', project: null, action: 'add_alert', title: `Add Alert at ${cap(usd)}`, details: ['In the Usage Alerts section: Add Alert, enter the USD amount, Save.'], checks: [], data: { threshold_usd: usd } });
+    out.push({
+      id: `spend:alert:add:${usd}`,
+      page: 'billing_limits',
+      project: null,
+      action: 'add_alert',
+      title: `Add Alert at ${cap(usd)}`,
+      details: ['In the Usage Alerts section: Add Alert, enter the USD amount, Save.'],
+      checks: [],
+      data: { threshold_usd: usd },
+    });
   }
   for (const usd of [...was].filter((t) => !now.has(t)).sort((a, b) => a - b)) {
-    out.push({ id: `spend:alert:remove:${usd}`, page: 'billing_limits', project: null, action: 'remove_alert', title: `Remove the alert at ${cap(usd)}`, details: ['The docs describe adding alerts, not removing them: look for it on the alert.'], checks: [], data: { threshold_usd: usd } });
+    out.push({
+      id: `spend:alert:remove:${usd}`,
+      page: 'billing_limits',
+      project: null,
+      action: 'remove_alert',
+      title: `Remove the alert at ${cap(usd)}`,
+      details: ['The docs describe adding alerts, not removing them: look for it on the alert.'],
+      checks: [],
+      data: { threshold_usd: usd },
+    });
   }
   const recipients = [...new Set(want.alert_recipients)].sort();
   const before = [...new Set(had?.alert_recipients ?? [])].sort();
   if (recipients.length > 0 && JSON.stringify(recipients) !== JSON.stringify(before)) {
     out.push({
-      id: `spend:recipients:${recipients.join(',')}`, page: 'billing_limits', project: null, action: 'alert_recipients',
+      id: `spend:recipients:${recipients.join(',')}`,
+      page: 'billing_limits',
+      project: null,
+      action: 'alert_recipients',
       title: `Make the billing email addresses ${recipients.join(', ')}`,
-      details: ['Groq sends spend alerts and limit notices to the organization\'s billing email addresses (console.groq.com/docs/spend-limits, "Update billing emails"); alerts have no recipients of their own.'],
-      checks: [], data: { before, after: recipients },
+      details: [
+        'Groq sends spend alerts and limit notices to the organization\'s billing email addresses (console.groq.com/docs/spend-limits, "Update billing emails"); alerts have no recipients of their own.',
+      ],
+      checks: [],
+      data: { before, after: recipients },
     });
   }
   return out;

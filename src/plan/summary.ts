@@ -36,11 +36,32 @@ export function rotationStepsOnly(plan: Plan): Plan {
     if (c.resource !== 'api_key' || !c.rotation?.time_driven || !c.rotation.needs_review || c.action === 'delete') continue;
     held.add(id(c));
     if (c.action === 'create') heldFirst.add(id(c));
-    review.push({ project: c.project, key: c.key, key_id: c.key_id, generation: c.rotation.generation, waiting_for: 'review', needs_review: c.rotation.needs_review, seconds_left: null, last_used_at: null });
+    review.push({
+      project: c.project,
+      key: c.key,
+      key_id: c.key_id,
+      generation: c.rotation.generation,
+      waiting_for: 'review',
+      needs_review: c.rotation.needs_review,
+      seconds_left: null,
+      last_used_at: null,
+    });
   }
-  const changes = plan.changes.filter((c) => c.resource === 'api_key' && c.rotation?.time_driven === true && !c.rotation.needs_review && !(c.rotation.after_rotation && held.has(id(c))));
+  const changes = plan.changes.filter(
+    (c) =>
+      c.resource === 'api_key' &&
+      c.rotation?.time_driven === true &&
+      !c.rotation.needs_review &&
+      !(c.rotation.after_rotation && held.has(id(c))),
+  );
   const pending = [...plan.pending.filter((p) => !heldFirst.has(id(p))), ...review];
   // People are never changed by an unreviewed run: the members section, and its refusals, are left out.
   const { members: _members, ...rest } = plan;
-  return { ...rest, changes, summary: summarise(changes), pending, refusals: plan.refusals.filter((r) => r.code === 'org_mismatch' || r.code === 'admin_key' || r.code === 'project_ownership') };
+  return {
+    ...rest,
+    changes,
+    summary: summarise(changes),
+    pending,
+    refusals: plan.refusals.filter((r) => r.code === 'org_mismatch' || r.code === 'admin_key' || r.code === 'project_ownership'),
+  };
 }

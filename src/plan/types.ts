@@ -193,7 +193,16 @@ export interface KeyChange extends ChangeBase {
   rotation?: RotationStep;
 }
 
-export type Change = OrgPermissionsChange | SpendLimitChange | SpendAlertChange | ProjectChange | ProjectPermissionsChange | RateLimitChange | ProjectSpendLimitChange | ProjectSpendAlertChange | KeyChange;
+export type Change =
+  | OrgPermissionsChange
+  | SpendLimitChange
+  | SpendAlertChange
+  | ProjectChange
+  | ProjectPermissionsChange
+  | RateLimitChange
+  | ProjectSpendLimitChange
+  | ProjectSpendAlertChange
+  | KeyChange;
 export type ChangeAction = Change['action'];
 
 export interface UnmanagedKey {

@@ -92,8 +92,12 @@ export function expectationFor(desired: DesiredState, project: DesiredProject, m
   const own = normaliseRule(project.models);
   const blockedAt = !permits(org, model) ? 'org' : !permits(own, model) ? 'project' : null;
   return {
-    model, blockedAt,
-    limits: { requests_per_day: expectedLimit(desired, project, model, 'requests_per_day'), tokens_per_minute: expectedLimit(desired, project, model, 'tokens_per_minute') },
+    model,
+    blockedAt,
+    limits: {
+      requests_per_day: expectedLimit(desired, project, model, 'requests_per_day'),
+      tokens_per_minute: expectedLimit(desired, project, model, 'tokens_per_minute'),
+    },
   };
 }
 
@@ -104,7 +108,10 @@ function limitSource(desired: DesiredState, project: DesiredProject, model: stri
   const own = projectLimit(project, model, field);
   const ceiling = orgCeiling(desired, model, field);
   if (own !== null && (ceiling === null || own <= ceiling)) {
-    return at.project(project.name, project.limits.models[model]?.[field] !== undefined ? ['limits', model, field] : ['limits', 'default', field]);
+    return at.project(
+      project.name,
+      project.limits.models[model]?.[field] !== undefined ? ['limits', model, field] : ['limits', 'default', field],
+    );
   }
   return at.org(['limits', desired.org.limits.models[model]?.[field] !== undefined ? model : 'default', field]);
 }
@@ -114,22 +121,49 @@ function permissionSource(desired: DesiredState, project: DesiredProject, level:
 }
 
 /** Compares what the probes of one project saw with what its policies say. */
-export function compareProject(input: { desired: DesiredState; project: DesiredProject; keyFrom: string; observations: Observation[]; probes: number; at: PolicyLocator }): ProjectVerification {
+export function compareProject(input: {
+  desired: DesiredState;
+  project: DesiredProject;
+  keyFrom: string;
+  observations: Observation[];
+  probes: number;
+  at: PolicyLocator;
+}): ProjectVerification {
   const { desired, project, observations, at } = input;
   const out: ProjectVerification = {
-    project: project.name, key_from: input.keyFrom, status: 'checked', matches: [], differences: [], unknown: [], not_stated: [], looks_like: null, observations,
-    probes: input.probes, tokens: observations.reduce((n, o) => n + (o.outcome === 'answered' ? o.tokens : 0), 0),
+    project: project.name,
+    key_from: input.keyFrom,
+    status: 'checked',
+    matches: [],
+    differences: [],
+    unknown: [],
+    not_stated: [],
+    looks_like: null,
+    observations,
+    probes: input.probes,
+    tokens: observations.reduce((n, o) => n + (o.outcome === 'answered' ? o.tokens : 0), 0),
   };
   if (observations.length === 0) {
     out.status = 'nothing_to_probe';
-    out.not_stated.push({ model: null, what: 'project', expected: null, observed: null, where: project.source ? `${project.source.file}:${project.source.line}:${project.source.column}` : null, message: 'the policies name no model for this project, its team or the organization: there is nothing to probe' });
+    out.not_stated.push({
+      model: null,
+      what: 'project',
+      expected: null,
+      observed: null,
+      where: project.source ? `${project.source.file}:${project.source.line}:${project.source.column}` : null,
+      message: 'the policies name no model for this project, its team or the organization: there is nothing to probe',
+    });
     return out;
   }
   const revoked = observations.find((o) => o.outcome === 'revoked');
   if (revoked) {
     out.status = 'revoked';
     out.differences.push({
-      model: null, what: 'key', expected: 'a working key', observed: '401 invalid_api_key', where: at.project(project.name, ['keys']),
+      model: null,
+      what: 'key',
+      expected: 'a working key',
+      observed: '401 invalid_api_key',
+      where: at.project(project.name, ['keys']),
       message: `the key in ${input.keyFrom} answers 401 invalid_api_key: it was deleted, its project was archived, or it is no key of this organization; the policies say project "${project.name}" has working keys. Nothing else could be told`,
     });
     return out;
@@ -138,56 +172,122 @@ export function compareProject(input: { desired: DesiredState; project: DesiredP
   if (spend) {
     out.status = 'spend_blocked';
     out.differences.push({
-      model: null, what: 'spend_limit', expected: 'requests served', observed: '400 blocked_api_access', where: desired.org.spending ? at.org(['spending', 'monthly_cap_usd']) : at.org([]),
-      message: "the organization's spend limit is reached: every request of every key gets 400 blocked_api_access until the limit is raised or the month turns (the 1st, UTC). Nothing else could be told",
+      model: null,
+      what: 'spend_limit',
+      expected: 'requests served',
+      observed: '400 blocked_api_access',
+      where: desired.org.spending ? at.org(['spending', 'monthly_cap_usd']) : at.org([]),
+      message:
+        "the organization's spend limit is reached: every request of every key gets 400 blocked_api_access until the limit is raised or the month turns (the 1st, UTC). Nothing else could be told",
     });
     return out;
   }
   for (const o of observations) {
     const want = expectationFor(desired, project, o.model);
     if (o.outcome === 'unknown') {
-      out.unknown.push({ model: o.model, what: 'permission', expected: null, observed: null, where: null, message: `${o.model}: could not be told: ${o.reason}` });
+      out.unknown.push({
+        model: o.model,
+        what: 'permission',
+        expected: null,
+        observed: null,
+        where: null,
+        message: `${o.model}: could not be told: ${o.reason}`,
+      });
       continue;
     }
     if (o.outcome === 'blocked') {
       if (want.blockedAt === null) {
         out.differences.push({
-          model: o.model, what: 'permission', expected: 'allowed', observed: `blocked at the ${o.level === 'org' ? 'organization' : 'project'} level`, where: permissionSource(desired, project, o.level, at),
+          model: o.model,
+          what: 'permission',
+          expected: 'allowed',
+          observed: `blocked at the ${o.level === 'org' ? 'organization' : 'project'} level`,
+          where: permissionSource(desired, project, o.level, at),
           message: `${o.model} is blocked at the ${o.level === 'org' ? 'organization' : 'project'} level (403 model_permission_blocked_${o.level}), but the policies allow it`,
         });
       } else if (want.blockedAt !== o.level) {
         out.differences.push({
-          model: o.model, what: 'permission', expected: `blocked at the ${want.blockedAt === 'org' ? 'organization' : 'project'} level`, observed: `blocked at the ${o.level === 'org' ? 'organization' : 'project'} level`,
+          model: o.model,
+          what: 'permission',
+          expected: `blocked at the ${want.blockedAt === 'org' ? 'organization' : 'project'} level`,
+          observed: `blocked at the ${o.level === 'org' ? 'organization' : 'project'} level`,
           where: permissionSource(desired, project, o.level === 'org' ? 'org' : 'project', at),
-          message: o.level === 'org'
-            ? `${o.model} is blocked by the organization (403 model_permission_blocked_org), but the policies let the organization allow it and block it in the project`
-            : `${o.model} is blocked by the project only (403 model_permission_blocked_project), but the policies block it for the whole organization`,
+          message:
+            o.level === 'org'
+              ? `${o.model} is blocked by the organization (403 model_permission_blocked_org), but the policies let the organization allow it and block it in the project`
+              : `${o.model} is blocked by the project only (403 model_permission_blocked_project), but the policies block it for the whole organization`,
         });
       } else {
-        out.matches.push({ model: o.model, what: 'permission', expected: 'blocked', observed: 'blocked', where: permissionSource(desired, project, o.level, at), message: `${o.model} blocked at the ${o.level === 'org' ? 'organization' : 'project'} level, as the policies say` });
+        out.matches.push({
+          model: o.model,
+          what: 'permission',
+          expected: 'blocked',
+          observed: 'blocked',
+          where: permissionSource(desired, project, o.level, at),
+          message: `${o.model} blocked at the ${o.level === 'org' ? 'organization' : 'project'} level, as the policies say`,
+        });
       }
       continue;
     }
     if (o.outcome !== 'answered') continue;
     if (want.blockedAt !== null) {
       out.differences.push({
-        model: o.model, what: 'permission', expected: `blocked at the ${want.blockedAt === 'org' ? 'organization' : 'project'} level`, observed: 'allowed', where: permissionSource(desired, project, want.blockedAt, at),
+        model: o.model,
+        what: 'permission',
+        expected: `blocked at the ${want.blockedAt === 'org' ? 'organization' : 'project'} level`,
+        observed: 'allowed',
+        where: permissionSource(desired, project, want.blockedAt, at),
         message: `${o.model} answers, but the policies block it at the ${want.blockedAt === 'org' ? 'organization' : 'project'} level`,
       });
       continue;
     }
-    out.matches.push({ model: o.model, what: 'permission', expected: 'allowed', observed: 'allowed', where: null, message: `${o.model} allowed, as the policies say` });
+    out.matches.push({
+      model: o.model,
+      what: 'permission',
+      expected: 'allowed',
+      observed: 'allowed',
+      where: null,
+      message: `${o.model} allowed, as the policies say`,
+    });
     for (const field of HEADER_FIELDS) {
       const seen = o.limits[field];
       const expected = want.limits[field];
       if (seen === null) {
-        out.unknown.push({ model: o.model, what: field, expected, observed: null, where: null, message: `${o.model}: Groq's answer carried no ${field === 'requests_per_day' ? 'x-ratelimit-limit-requests' : 'x-ratelimit-limit-tokens'} header` });
+        out.unknown.push({
+          model: o.model,
+          what: field,
+          expected,
+          observed: null,
+          where: null,
+          message: `${o.model}: Groq's answer carried no ${field === 'requests_per_day' ? 'x-ratelimit-limit-requests' : 'x-ratelimit-limit-tokens'} header`,
+        });
       } else if (expected === null) {
-        out.not_stated.push({ model: o.model, what: field, expected: null, observed: seen, where: null, message: `${o.model}: the policies state no ${LABEL[field]}; Groq says ${seen}` });
+        out.not_stated.push({
+          model: o.model,
+          what: field,
+          expected: null,
+          observed: seen,
+          where: null,
+          message: `${o.model}: the policies state no ${LABEL[field]}; Groq says ${seen}`,
+        });
       } else if (seen === expected) {
-        out.matches.push({ model: o.model, what: field, expected, observed: seen, where: limitSource(desired, project, o.model, field, at), message: `${o.model}: ${LABEL[field]} ${seen}` });
+        out.matches.push({
+          model: o.model,
+          what: field,
+          expected,
+          observed: seen,
+          where: limitSource(desired, project, o.model, field, at),
+          message: `${o.model}: ${LABEL[field]} ${seen}`,
+        });
       } else {
-        out.differences.push({ model: o.model, what: field, expected, observed: seen, where: limitSource(desired, project, o.model, field, at), message: `${o.model}: ${LABEL[field]} is ${seen}, the policies say ${expected}` });
+        out.differences.push({
+          model: o.model,
+          what: field,
+          expected,
+          observed: seen,
+          where: limitSource(desired, project, o.model, field, at),
+          message: `${o.model}: ${LABEL[field]} is ${seen}, the policies say ${expected}`,
+        });
       }
     }
   }
@@ -197,10 +297,16 @@ export function compareProject(input: { desired: DesiredState; project: DesiredP
     // showed says nothing about this project, so none of it is trusted.
     out.status = 'wrong_project';
     out.looks_like = other;
-    out.unknown = [{
-      model: null, what: 'key', expected: project.name, observed: other, where: null,
-      message: `the key in ${input.keyFrom} answers with the limits and permissions of project "${other}"'s policy, not "${project.name}"'s: it is probably a key of "${other}". Nothing it showed is trusted; give verify a key of "${project.name}"`,
-    }];
+    out.unknown = [
+      {
+        model: null,
+        what: 'key',
+        expected: project.name,
+        observed: other,
+        where: null,
+        message: `the key in ${input.keyFrom} answers with the limits and permissions of project "${other}"'s policy, not "${project.name}"'s: it is probably a key of "${other}". Nothing it showed is trusted; give verify a key of "${project.name}"`,
+      },
+    ];
     out.matches = [];
     out.differences = [];
   }
@@ -235,7 +341,9 @@ function lookalike(desired: DesiredState, project: DesiredProject, observations:
 export function checkHolds(check: StepCheck, report: VerifyReport): boolean | null {
   const trusted = report.projects.filter((p) => p.status === 'checked');
   if (check.kind === 'org_model') {
-    const seen = trusted.flatMap((p) => p.observations.filter((o) => o.model === check.model && (o.outcome === 'answered' || o.outcome === 'blocked')));
+    const seen = trusted.flatMap((p) =>
+      p.observations.filter((o) => o.model === check.model && (o.outcome === 'answered' || o.outcome === 'blocked')),
+    );
     if (seen.length === 0) return null;
     const blockedByOrg = seen.some((o) => o.outcome === 'blocked' && o.level === 'org');
     return check.allowed ? !blockedByOrg : blockedByOrg;

@@ -21,7 +21,10 @@ export function checkCapabilities(sources: readonly PolicySource[]): Diagnostic[
   if (typeof name !== 'string' || !(name in PROVIDER_CAPABILITIES)) return [];
   const caps = capabilitiesFor(name);
   const title = PROVIDER_TITLES[name as ProviderName];
-  const because = org.data.provider === undefined ? `the organization is Groq's (no \`provider:\` in ${org.file})` : `${ref(org, ['provider'])} says \`provider: ${name}\``;
+  const because =
+    org.data.provider === undefined
+      ? `the organization is Groq's (no \`provider:\` in ${org.file})`
+      : `${ref(org, ['provider'])} says \`provider: ${name}\``;
   const out: Diagnostic[] = [];
   const at = (s: PolicySource, p: Path, severity: Diagnostic['severity'], message: string, hint: string) =>
     out.push({ severity, file: s.file, ...locate(s, p, 'key'), path: formatPath(p), message, hint });
@@ -31,8 +34,15 @@ export function checkCapabilities(sources: readonly PolicySource[]): Diagnostic[
     for (const [model, set] of Object.entries(value)) {
       if (!isObj(set)) continue;
       for (const field of Object.keys(set)) {
-        if (!(LIMIT_FIELDS as readonly string[]).includes(field) || caps.limitFields.includes(field as Capabilities['limitFields'][number])) continue;
-        at(s, [...p, model, field], 'error', `${title} has no ${field} limit (${because}): it would not be set`, `remove it; ${title}'s limits are ${caps.limitFields.join(', ')}`);
+        if (!(LIMIT_FIELDS as readonly string[]).includes(field) || caps.limitFields.includes(field as Capabilities['limitFields'][number]))
+          continue;
+        at(
+          s,
+          [...p, model, field],
+          'error',
+          `${title} has no ${field} limit (${because}): it would not be set`,
+          `remove it; ${title}'s limits are ${caps.limitFields.join(', ')}`,
+        );
       }
     }
   };
@@ -41,12 +51,24 @@ export function checkCapabilities(sources: readonly PolicySource[]): Diagnostic[
   // (docs/openai-admin-api.md, "Which organization"; the OpenAI-Organization header carries it).
   const prefix = name === 'openai' ? 'org-' : 'org_';
   if (typeof org.data.org === 'string' && /^org[_-]/.test(org.data.org) && !org.data.org.startsWith(prefix)) {
-    out.push({ severity: 'error', file: org.file, ...locate(org, ['org'], 'value'), path: 'org', message: `"${org.data.org}" is not a ${title} organization id (${because}): ${title}'s start with ${prefix}`, hint: `write org: ${prefix}${org.data.org.slice(4)}, the id ${title} shows in its organization settings` });
+    out.push({
+      severity: 'error',
+      file: org.file,
+      ...locate(org, ['org'], 'value'),
+      path: 'org',
+      message: `"${org.data.org}" is not a ${title} organization id (${because}): ${title}'s start with ${prefix}`,
+      hint: `write org: ${prefix}${org.data.org.slice(4)}, the id ${title} shows in its organization settings`,
+    });
   }
   limits(org, ['limits'], org.data.limits);
   if (org.data.models !== undefined && !caps.orgModelPermissions) {
-    at(org, ['models'], 'warning', `${title} has no model permissions for the whole organization (${because}): these models are a ceiling, folded into each project's rule`,
-      "nothing to change: the plan shows each project's rule with the ceiling applied");
+    at(
+      org,
+      ['models'],
+      'warning',
+      `${title} has no model permissions for the whole organization (${because}): these models are a ceiling, folded into each project's rule`,
+      "nothing to change: the plan shows each project's rule with the ceiling applied",
+    );
   }
   // Issue 20: which roles each provider has is member-rules.ts's check (core/members.ts); here only whether it has people at all.
   if (org.data.members !== undefined && !caps.members) {
@@ -61,9 +83,16 @@ export function checkCapabilities(sources: readonly PolicySource[]): Diagnostic[
       if (!isObj(project)) return;
       limits(team, ['projects', i, 'limits'], project.limits);
       if (project.spending !== undefined && !caps.projectSpending) {
-        const only = caps.orgSpending ? `${title} has spend limits and alerts only for the organization, not per project` : `${title} has no spend limit or alerts per project`;
-        at(team, ['projects', i, 'spending'], 'error', `${only} (${because}): it would not be set`,
-          `remove it${caps.orgSpending ? `, and cap the whole organization with spending in ${org.file}` : ''}`);
+        const only = caps.orgSpending
+          ? `${title} has spend limits and alerts only for the organization, not per project`
+          : `${title} has no spend limit or alerts per project`;
+        at(
+          team,
+          ['projects', i, 'spending'],
+          'error',
+          `${only} (${because}): it would not be set`,
+          `remove it${caps.orgSpending ? `, and cap the whole organization with spending in ${org.file}` : ''}`,
+        );
       }
     });
   }

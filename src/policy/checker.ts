@@ -42,18 +42,38 @@ export function checkModelId(check: Checker, s: PolicySource, p: Path, id: strin
   const status = lookUpModel(catalogue, id);
   if (status.kind === 'decommissioned') {
     const { shutdown_date, replacement } = status.entry;
-    check.error(s, p, `model "${id}" was decommissioned on ${shutdown_date}`,
-      replacement ? `use its replacement "${replacement}"` : 'remove it; Groq names no replacement (see https://console.groq.com/docs/deprecations)', target);
+    check.error(
+      s,
+      p,
+      `model "${id}" was decommissioned on ${shutdown_date}`,
+      replacement
+        ? `use its replacement "${replacement}"`
+        : 'remove it; Groq names no replacement (see https://console.groq.com/docs/deprecations)',
+      target,
+    );
     return false;
   }
   if (status.kind === 'unknown') {
-    check.error(s, p, `unknown model "${id}"`,
-      status.suggestions.length > 0 ? `did you mean ${quoteList(status.suggestions)}?` : `known models: ${catalogue.live.map((x) => x.id).join(', ')}`, target);
+    check.error(
+      s,
+      p,
+      `unknown model "${id}"`,
+      status.suggestions.length > 0
+        ? `did you mean ${quoteList(status.suggestions)}?`
+        : `known models: ${catalogue.live.map((x) => x.id).join(', ')}`,
+      target,
+    );
     return false;
   }
   if (status.retiring) {
     const r = status.retiring;
-    check.warn(s, p, `model "${id}" shuts down on ${r.shutdown_date}`, r.replacement ? `move to "${r.replacement}"` : 'plan to remove it', target);
+    check.warn(
+      s,
+      p,
+      `model "${id}" shuts down on ${r.shutdown_date}`,
+      r.replacement ? `move to "${r.replacement}"` : 'plan to remove it',
+      target,
+    );
   }
   return true;
 }

@@ -7,7 +7,8 @@ const END = '# END groq-rbac';
 // What a CODEOWNERS line may hold here: a path without spaces, `#`, `\` or control characters (any of
 // them would end the path, start a comment or a new line), and owners as GitHub spells them.
 const SAFE_PATH = /^[A-Za-z0-9._/-]+$/;
-const SAFE_OWNER = /^(@[A-Za-z0-9][A-Za-z0-9-]{0,38}(\/[A-Za-z0-9][A-Za-z0-9._-]{0,99})?|[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)$/;
+const SAFE_OWNER =
+  /^(@[A-Za-z0-9][A-Za-z0-9-]{0,38}(\/[A-Za-z0-9][A-Za-z0-9._-]{0,99})?|[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)$/;
 
 /**
  * The CODEOWNERS block the policies imply: admins own org.yaml, this file and anything new under the
@@ -27,7 +28,13 @@ export function renderCodeownersBlock(desired: DesiredState, policiesDir: string
     return `${p} ${owners.join(' ')}`;
   };
   const admins = desired.org.admins;
-  const lines = [BEGIN, line(`${root}/`, admins), line(`${root}/${basename(desired.org.file)}`, admins), line(`/${codeownersPath.replace(/^\.?\/+/, '')}`, admins), line('/.github/workflows/', admins)];
+  const lines = [
+    BEGIN,
+    line(`${root}/`, admins),
+    line(`${root}/${basename(desired.org.file)}`, admins),
+    line(`/${codeownersPath.replace(/^\.?\/+/, '')}`, admins),
+    line('/.github/workflows/', admins),
+  ];
   for (const team of [...desired.teams].sort((a, b) => a.file.localeCompare(b.file))) {
     lines.push(line(`${root}/teams/${basename(team.file)}`, team.owners));
   }
@@ -36,7 +43,9 @@ export function renderCodeownersBlock(desired: DesiredState, policiesDir: string
 }
 
 function unsafe(what: string): never {
-  throw new UserError(`${what} cannot be written to CODEOWNERS safely: use letters, digits, ".", "_", "-" and "/" in paths, and GitHub teams, users or e-mail addresses as owners`);
+  throw new UserError(
+    `${what} cannot be written to CODEOWNERS safely: use letters, digits, ".", "_", "-" and "/" in paths, and GitHub teams, users or e-mail addresses as owners`,
+  );
 }
 
 /** Replaces the generated block in an existing CODEOWNERS file, keeping hand-written lines; appends it if absent. */

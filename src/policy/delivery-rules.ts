@@ -46,12 +46,20 @@ const VAULT_PATH = /^(?!(?:.*\/)?\.\.?(?:\/|$))[A-Za-z0-9_.@-]+(?:\/[A-Za-z0-9_.
 const FILE_DOT_DOT = /(?:^|[\\/])\.\.(?:[\\/]|$)/;
 
 /** One delivery entry: within the team's reach, and no two keys delivering to the same place. */
-export function checkDelivery(check: Checker, s: PolicySource, p: Path, entry: unknown, seen: Map<string, string>, scope: DeliveryScope | null): void {
+export function checkDelivery(
+  check: Checker,
+  s: PolicySource,
+  p: Path,
+  entry: unknown,
+  seen: Map<string, string>,
+  scope: DeliveryScope | null,
+): void {
   if (scope) checkReach(check, s, p, entry, scope);
   const id = deliveryIdentity(entry);
   if (!id) return;
   const previous = seen.get(id);
-  if (previous) check.error(s, p, `delivers to the same place as ${previous}`, 'two keys cannot share one secret: give each its own target');
+  if (previous)
+    check.error(s, p, `delivers to the same place as ${previous}`, 'two keys cannot share one secret: give each its own target');
   else seen.set(id, ref(s, p));
 }
 
@@ -65,7 +73,13 @@ function checkReach(check: Checker, s: PolicySource, p: Path, entry: unknown, { 
     const env = typeof target.environment === 'string' ? target.environment : undefined;
     if (env !== undefined && !ENVIRONMENT.test(env)) return;
     const out = checkGithubReach(team, grants, orgFile, target.repository, env, github);
-    if (out) check.error(s, [...at, env !== undefined && repositoryCovered(grants, target.repository) ? 'environment' : 'repository'], out.message, out.hint);
+    if (out)
+      check.error(
+        s,
+        [...at, env !== undefined && repositoryCovered(grants, target.repository) ? 'environment' : 'repository'],
+        out.message,
+        out.hint,
+      );
   } else if (kind === 'vault' && typeof target.path === 'string' && VAULT_PATH.test(target.path)) {
     const out = checkVaultReach(team, grants, orgFile, target.path);
     if (out) check.error(s, [...at, 'path'], out.message, out.hint);
@@ -75,7 +89,8 @@ function checkReach(check: Checker, s: PolicySource, p: Path, entry: unknown, { 
   }
 }
 
-const repositoryCovered = (grants: TeamGrants, repository: string) => grants.github.some((g) => g.repository.toLowerCase() === repository.toLowerCase());
+const repositoryCovered = (grants: TeamGrants, repository: string) =>
+  grants.github.some((g) => g.repository.toLowerCase() === repository.toLowerCase());
 
 /** A validated delivery entry as the desired state carries it. */
 export function toDelivery(entry: Record<string, Record<string, string>>): Delivery {

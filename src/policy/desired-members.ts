@@ -13,7 +13,11 @@ export function buildDesiredMembers(sources: readonly PolicySource[]): DesiredMe
   const o = orgSource?.data as OrgFile | undefined;
   if (!orgSource || !o?.members) return undefined;
   const entries = (s: PolicySource, path: (string | number)[], members: Record<string, string>): DesiredMember[] =>
-    Object.entries(members).map(([address, role]) => ({ email: normaliseEmail(address), role, source: { file: s.file, ...locate(s, [...path, address], 'key') } }));
+    Object.entries(members).map(([address, role]) => ({
+      email: normaliseEmail(address),
+      role,
+      source: { file: s.file, ...locate(s, [...path, address], 'key') },
+    }));
   const projects: DesiredProjectMembers[] = [];
   for (const s of sources) {
     if (s.kind !== 'team') continue;

@@ -29,7 +29,11 @@ export function formatDiagnostic(d: Diagnostic): string {
 export function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
   // Thousands of diagnostics share a file: compare names only when they differ.
   return [...diagnostics].sort(
-    (a, b) => (a.file === b.file ? 0 : a.file.localeCompare(b.file)) || a.line - b.line || a.column - b.column || (a.message === b.message ? 0 : a.message.localeCompare(b.message)),
+    (a, b) =>
+      (a.file === b.file ? 0 : a.file.localeCompare(b.file)) ||
+      a.line - b.line ||
+      a.column - b.column ||
+      (a.message === b.message ? 0 : a.message.localeCompare(b.message)),
   );
 }
 
@@ -56,7 +60,7 @@ export function capDiagnostics(
 ): Diagnostic[] {
   const out: Diagnostic[] = [];
   let shown = 0;
-  for (let i = 0; i < sorted.length; ) {
+  for (let i = 0; i < sorted.length;) {
     const file = sorted[i]!.file;
     let j = i;
     while (j < sorted.length && sorted[j]!.file === file) j++;
@@ -72,7 +76,11 @@ export function capDiagnostics(
       const errors = rest.filter((d) => d.severity === 'error').length + (unlisted.get(file) ?? 0);
       const last = kept.at(-1) ?? rest[0] ?? group.at(-1)!;
       out.push({
-        severity: errors > 0 ? 'error' : 'warning', file, line: last.line, column: last.column, path: '',
+        severity: errors > 0 ? 'error' : 'warning',
+        file,
+        line: last.line,
+        column: last.column,
+        path: '',
         message: `${more} more problem${more === 1 ? '' : 's'} in this file not shown (${errors} error${errors === 1 ? '' : 's'})`,
         hint: 'fix the ones above and run validate again',
       });

@@ -35,12 +35,20 @@ export function findPolicyFiles(dir: string, cwd: string): FoundFiles {
     return { root: null, files: [], diagnostics };
   }
   if (!isDirectory(root)) {
-    fileError(dir, 'is not a folder, so it cannot be the policies directory', 'pass the folder that holds org.yaml and teams/ (--policies policies), not a file in it');
+    fileError(
+      dir,
+      'is not a folder, so it cannot be the policies directory',
+      'pass the folder that holds org.yaml and teams/ (--policies policies), not a file in it',
+    );
     return { root: null, files: [], diagnostics };
   }
   if (!fs.existsSync(path.join(dir, 'org.yaml')) && !fs.existsSync(path.join(dir, 'teams')) && !holdsYaml(dir)) {
     // Not a policies directory at all: one error, not one per file or link found in it.
-    fileError(dir, 'is not a policies directory: it holds no org.yaml, no teams/ and no YAML file', 'pass the folder that holds org.yaml and teams/ (--policies DIR), or create one with `groq-rbac import --out DIR`');
+    fileError(
+      dir,
+      'is not a policies directory: it holds no org.yaml, no teams/ and no YAML file',
+      'pass the folder that holds org.yaml and teams/ (--policies DIR), or create one with `groq-rbac import --out DIR`',
+    );
     return { root: null, files: [], diagnostics };
   }
 
@@ -62,7 +70,11 @@ export function findPolicyFiles(dir: string, cwd: string): FoundFiles {
       else if (YAML_NAME.test(d.name)) yamlFiles.push(child);
       else if (d.isSymbolicLink() && isDirectory(path.join(dir, child))) {
         // Linked folders are not followed (a loop, or a way out of the directory); their files would go unread.
-        fileError(path.join(dir, child), 'is a symbolic link to a folder, which groq-rbac does not follow', 'replace the link with the folder itself');
+        fileError(
+          path.join(dir, child),
+          'is a symbolic link to a folder, which groq-rbac does not follow',
+          'replace the link with the folder itself',
+        );
       }
     }
   };
@@ -77,11 +89,20 @@ export function findPolicyFiles(dir: string, cwd: string): FoundFiles {
   const files: FoundFiles['files'] = [];
   const hasOrg = yamlFiles.includes('org.yaml');
   if (hasOrg) files.push({ file: path.join(dir, 'org.yaml'), shown: show(path.join(dir, 'org.yaml')), kind: 'org' });
-  else fileError(path.join(dir, 'org.yaml'), 'org.yaml is missing', 'create it with at least `version: 2`, `org: org_…` and `admins: ["@your-org/platform"]`');
+  else
+    fileError(
+      path.join(dir, 'org.yaml'),
+      'org.yaml is missing',
+      'create it with at least `version: 2`, `org: org_…` and `admins: ["@your-org/platform"]`',
+    );
 
   const teams = yamlFiles.filter((f) => f.startsWith('teams/') && !f.slice(6).includes('/') && TEAM_FILE_NAME.test(f.slice(6)));
   if (teams.length > MAX_TEAM_FILES) {
-    fileError(teamsDir, `${teams.length} team files is more than the ${MAX_TEAM_FILES} groq-rbac reads`, 'merge small teams into shared files');
+    fileError(
+      teamsDir,
+      `${teams.length} team files is more than the ${MAX_TEAM_FILES} groq-rbac reads`,
+      'merge small teams into shared files',
+    );
   } else {
     for (const f of teams) files.push({ file: path.join(dir, f), shown: show(path.join(dir, f)), kind: 'team' });
   }
@@ -106,7 +127,12 @@ function whyNotRead(rel: string, hasOrg: boolean): [string, string] {
     return ['is not read: the organization policy is org.yaml', hasOrg ? 'merge it into org.yaml and remove it' : 'rename it to org.yaml'];
   }
   if (parts.length === 2 && parts[0] === 'teams') {
-    const suggestion = stem.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63) || 'team';
+    const suggestion =
+      stem
+        .toLowerCase()
+        .replace(/[^a-z0-9-]+/g, '-')
+        .replace(/^-+|-+$/g, '')
+        .slice(0, 63) || 'team';
     if (!base.endsWith('.yaml')) return ['is not read: team files end in .yaml', `rename it to teams/${suggestion}.yaml`];
     return [
       'is not read: a team file is named after its team: lowercase letters, digits and "-", up to 63 characters, then .yaml',
@@ -146,6 +172,11 @@ function safeRealpath(p: string): string {
 export function displayPath(p: string, cwd: string): string {
   const rel = path.relative(cwd, p);
   const shown = rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : p;
-  // eslint-disable-next-line no-control-regex
-  return shown.split(path.sep).join('/').replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return (
+    shown
+      .split(path.sep)
+      .join('/')
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+  );
 }

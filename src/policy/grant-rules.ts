@@ -18,7 +18,9 @@ export function readGrants(org: unknown): Map<string, TeamGrants> {
     if (!isObj(g)) continue;
     out.set(team, {
       projects: strings(g.projects),
-      github: (Array.isArray(g.github) ? g.github : []).filter(isObj).filter((e): e is Obj & { repository: string } => typeof e.repository === 'string')
+      github: (Array.isArray(g.github) ? g.github : [])
+        .filter(isObj)
+        .filter((e): e is Obj & { repository: string } => typeof e.repository === 'string')
         .map((e) => ({ repository: e.repository, environments: Array.isArray(e.environments) ? strings(e.environments) : null })),
       // A prefix the rules refuse grants nothing, so an error in org.yaml never widens a team's reach.
       vault: strings(g.vault).filter((p) => checkGrantPrefix('vault', p) === null),
@@ -39,9 +41,19 @@ export function checkVaultAddress(check: Checker, s: PolicySource, org: Obj): vo
     return; // the schema's pattern has its own error
   }
   if (url.username || url.password) {
-    check.error(s, ['vault', 'address'], 'holds a user name or password', 'remove them: the token comes from VAULT_TOKEN, never from the URL');
+    check.error(
+      s,
+      ['vault', 'address'],
+      'holds a user name or password',
+      'remove them: the token comes from VAULT_TOKEN, never from the URL',
+    );
   } else if (!isSecureUrl(url)) {
-    check.error(s, ['vault', 'address'], `uses http:// to ${url.hostname}, which would send the Vault token in clear text`, 'use https:// (http:// only for 127.0.0.1, ::1 or localhost)');
+    check.error(
+      s,
+      ['vault', 'address'],
+      `uses http:// to ${url.hostname}, which would send the Vault token in clear text`,
+      'use https:// (http:// only for 127.0.0.1, ::1 or localhost)',
+    );
   }
 }
 
@@ -54,8 +66,15 @@ export function checkGrants(check: Checker, s: PolicySource, org: Obj, teams: Re
   if (!isObj(org.grants)) return;
   for (const [team, g] of Object.entries(org.grants)) {
     if (!teams.has(team)) {
-      check.warn(s, ['grants', team], `grants for team "${team}", which no file under teams/ defines: they grant nothing`,
-        teams.size > 0 ? `write a team's name as its file says (team: …): ${quoteList([...teams].sort())}` : 'add the team\'s file, teams/<team>.yaml, or remove these grants', 'key');
+      check.warn(
+        s,
+        ['grants', team],
+        `grants for team "${team}", which no file under teams/ defines: they grant nothing`,
+        teams.size > 0
+          ? `write a team's name as its file says (team: …): ${quoteList([...teams].sort())}`
+          : "add the team's file, teams/<team>.yaml, or remove these grants",
+        'key',
+      );
     }
     if (!isObj(g)) continue;
     for (const kind of ['vault', 'files'] as const) {
@@ -64,8 +83,14 @@ export function checkGrants(check: Checker, s: PolicySource, org: Obj, teams: Re
         if (typeof prefix !== 'string') return;
         const why = checkGrantPrefix(kind, prefix);
         if (why) {
-          check.error(s, ['grants', team, kind, i], `${JSON.stringify(prefix)} ${why}`,
-            kind === 'vault' ? 'for example secret/data/groq/shared/ (the same as secret/groq/shared/)' : 'for example deploy/keys/ (a folder relative to the repository root)');
+          check.error(
+            s,
+            ['grants', team, kind, i],
+            `${JSON.stringify(prefix)} ${why}`,
+            kind === 'vault'
+              ? 'for example secret/data/groq/shared/ (the same as secret/groq/shared/)'
+              : 'for example deploy/keys/ (a folder relative to the repository root)',
+          );
         }
       });
     }

@@ -8,7 +8,14 @@
  * rest per project. A pending invite is written as a member with the invite's role (and its
  * projects): the plan then shows it pending, not cancelled.
  */
-import { MEMBER_SAFETY_DEFAULTS, OWNER, isEmailAddress, normaliseEmail, type LiveMembers, type MemberCapabilities } from '../core/members.js';
+import {
+  MEMBER_SAFETY_DEFAULTS,
+  OWNER,
+  isEmailAddress,
+  normaliseEmail,
+  type LiveMembers,
+  type MemberCapabilities,
+} from '../core/members.js';
 
 export interface MemberDump {
   /** org.yaml `members`, sorted by address. */
@@ -21,14 +28,25 @@ export interface MemberDump {
 }
 
 /** `projects`: the live projects the import writes, each with its team (import-policies.ts groups them). */
-export function dumpMembers(live: LiveMembers, projects: readonly { id: string; name: string; team: string }[], caps: MemberCapabilities): MemberDump {
+export function dumpMembers(
+  live: LiveMembers,
+  projects: readonly { id: string; name: string; team: string }[],
+  caps: MemberCapabilities,
+): MemberDump {
   const notes: string[] = [];
   const org = new Map<string, string>();
   const take = (email: string, role: string, what: string): string | null => {
     const address = normaliseEmail(email);
-    if (!isEmailAddress(address)) return notes.push(`left out ${what}: ${JSON.stringify(email)} is not an e-mail address groq-rbac accepts`), null;
-    if (org.has(address)) return notes.push(`left out ${what}: ${address} is listed already (addresses are compared without case)`), null;
-    if (!caps.orgRoles.includes(role)) return notes.push(`left out ${what}: its role ${JSON.stringify(role)} is not one of ${caps.label}'s organization roles; plan will report them as unmanaged`), null;
+    if (!isEmailAddress(address))
+      return (notes.push(`left out ${what}: ${JSON.stringify(email)} is not an e-mail address groq-rbac accepts`), null);
+    if (org.has(address)) return (notes.push(`left out ${what}: ${address} is listed already (addresses are compared without case)`), null);
+    if (!caps.orgRoles.includes(role))
+      return (
+        notes.push(
+          `left out ${what}: its role ${JSON.stringify(role)} is not one of ${caps.label}'s organization roles; plan will report them as unmanaged`,
+        ),
+        null
+      );
     org.set(address, role);
     return address;
   };
@@ -54,7 +72,9 @@ export function dumpMembers(live: LiveMembers, projects: readonly { id: string; 
       const address = users.get(m.user_id);
       if (!address) continue;
       if (!caps.projectRoles.includes(m.role)) {
-        notes.push(`left out ${m.user_id}'s membership of ${projectId}: its role ${JSON.stringify(m.role)} is not one of ${caps.label}'s project roles`);
+        notes.push(
+          `left out ${m.user_id}'s membership of ${projectId}: its role ${JSON.stringify(m.role)} is not one of ${caps.label}'s project roles`,
+        );
         continue;
       }
       join(projectId, address, m.role);
@@ -78,7 +98,10 @@ export function dumpMembers(live: LiveMembers, projects: readonly { id: string; 
   }
   const owners = [...org.values()].filter((r) => r === OWNER).length;
   const minOwners = owners < MEMBER_SAFETY_DEFAULTS.minOwners ? Math.max(1, owners) : null;
-  if (minOwners !== null) notes.push(`the organization has ${owners} owner${owners === 1 ? '' : 's'}: safety.min_owners is set to ${minOwners}; raise it to ${MEMBER_SAFETY_DEFAULTS.minOwners} once there are more`);
+  if (minOwners !== null)
+    notes.push(
+      `the organization has ${owners} owner${owners === 1 ? '' : 's'}: safety.min_owners is set to ${minOwners}; raise it to ${MEMBER_SAFETY_DEFAULTS.minOwners} once there are more`,
+    );
   return { org: sorted(org), teams, minOwners, notes };
 }
 

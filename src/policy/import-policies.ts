@@ -1,6 +1,15 @@
 import { Document, isMap, isScalar, isSeq, visit } from 'yaml';
 import { capabilitiesFor } from '../core/capabilities.js';
-import { DOMAIN_LIMIT_FIELDS, type DomainLimitField, type DomainLimitSet, type DomainLiveProject as LiveProject, type DomainLiveState as LiveState, type LiveKey, type LiveLimit, type LiveSpending } from '../core/domain.js';
+import {
+  DOMAIN_LIMIT_FIELDS,
+  type DomainLimitField,
+  type DomainLimitSet,
+  type DomainLiveProject as LiveProject,
+  type DomainLiveState as LiveState,
+  type LiveKey,
+  type LiveLimit,
+  type LiveSpending,
+} from '../core/domain.js';
 import { derivedKeyName, distinctKeyName, isPolicyKeyName } from '../core/key-names.js';
 import { MAX_LIMIT, type LimitSet } from '../core/limits.js';
 import { SAFETY_DEFAULTS } from '../core/defaults.js';
@@ -38,7 +47,12 @@ export interface ImportResult {
 export function importPolicies(live: LiveState, options: { admins: string[]; schemaRef: { org: string; team: string } }): ImportResult {
   const notes: string[] = [];
   const where = whereToRename(live.provider);
-  const org: Record<string, unknown> = { version: 2, ...(live.provider !== 'groq' ? { provider: live.provider } : {}), org: live.org.id, admins: options.admins };
+  const org: Record<string, unknown> = {
+    version: 2,
+    ...(live.provider !== 'groq' ? { provider: live.provider } : {}),
+    org: live.org.id,
+    admins: options.admins,
+  };
   const orgModels = toModelsField(live.permissions);
   if (orgModels) org.models = orgModels;
   const spending = importSpending(live.spending, notes);
@@ -52,7 +66,9 @@ export function importPolicies(live: LiveState, options: { admins: string[]; sch
   const projects = [...live.projects].sort((a, b) => a.created_at - b.created_at || (a.id < b.id ? -1 : 1));
   const imported = (p: LiveProject, i: number) => NAME.test(p.name) && projects.findIndex((q) => q.name === p.name) === i;
   // Names the policies must give managed keys: reserved before any unmanaged key is named.
-  const reserved = new Set(projects.filter(imported).flatMap((p) => p.keys.flatMap((k) => (k.marks && isPolicyKeyName(k.marks.key) ? [k.marks.key] : []))));
+  const reserved = new Set(
+    projects.filter(imported).flatMap((p) => p.keys.flatMap((k) => (k.marks && isPolicyKeyName(k.marks.key) ? [k.marks.key] : []))),
+  );
   const naming: KeyNaming = { seen: new Map(), reserved, derive: !capabilitiesFor(live.provider).keyMetadata, where };
   const projectNames = new Set<string>();
   const projectIds = new Map<string, string>();
@@ -60,7 +76,9 @@ export function importPolicies(live: LiveState, options: { admins: string[]; sch
   for (const p of projects) {
     const name = p.name;
     if (!NAME.test(name)) {
-      notes.push(`left out project ${p.id}: its name ${JSON.stringify(name)} is not a valid policy name (letters, digits, ".", "_", "-"; at most 64); rename it in ${where} and import again`);
+      notes.push(
+        `left out project ${p.id}: its name ${JSON.stringify(name)} is not a valid policy name (letters, digits, ".", "_", "-"; at most 64); rename it in ${where} and import again`,
+      );
       continue;
     }
     if (projectNames.has(name)) {
@@ -87,7 +105,11 @@ export function importPolicies(live: LiveState, options: { admins: string[]; sch
   // The projects exist already, so each team file takes over live projects: org.yaml, which the
   // admins approve, grants each team the ones assigned to it (the keys it adopts are in them).
   if (teams.size > 0) {
-    org.grants = Object.fromEntries([...teams].sort(([a], [b]) => a.localeCompare(b)).map(([team, projects]) => [team, { projects: projects.map((p) => String(p.name)).sort() }]));
+    org.grants = Object.fromEntries(
+      [...teams]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([team, projects]) => [team, { projects: projects.map((p) => String(p.name)).sort() }]),
+    );
   }
   const people = importMembers(live, teams, projectIds, org, notes);
   const files: Record<string, string> = {
@@ -97,8 +119,11 @@ export function importPolicies(live: LiveState, options: { admins: string[]; sch
     projects.sort((a, b) => String(a.name).localeCompare(String(b.name)));
     const members = people?.teams[team];
     if (members) for (const p of projects) if (members.projects[String(p.name)]) p.members = members.projects[String(p.name)];
-    files[`teams/${team}.yaml`] = render({ team, owners: options.admins, ...(members?.members ? { members: members.members } : {}), projects }, options.schemaRef.team,
-      `Imported from ${live.org.id}. Set owners to the team that reviews these projects.`);
+    files[`teams/${team}.yaml`] = render(
+      { team, owners: options.admins, ...(members?.members ? { members: members.members } : {}), projects },
+      options.schemaRef.team,
+      `Imported from ${live.org.id}. Set owners to the team that reviews these projects.`,
+    );
   }
   return { files, notes };
 }
@@ -109,10 +134,18 @@ export function importPolicies(live: LiveState, options: { admins: string[]; sch
  * and per team the members of its projects (import-members.ts), so that plan after import shows no
  * member changes.
  */
-function importMembers(live: LiveState, teams: ReadonlyMap<string, Record<string, unknown>[]>, projectIds: ReadonlyMap<string, string>, org: Record<string, unknown>, notes: string[]): MemberDump | null {
+function importMembers(
+  live: LiveState,
+  teams: ReadonlyMap<string, Record<string, unknown>[]>,
+  projectIds: ReadonlyMap<string, string>,
+  org: Record<string, unknown>,
+  notes: string[],
+): MemberDump | null {
   const caps = memberCapabilitiesFor(live.provider);
   if (!live.members || !caps) return null;
-  const projects = [...teams].flatMap(([team, list]) => list.map((p) => ({ id: projectIds.get(String(p.name))!, name: String(p.name), team })));
+  const projects = [...teams].flatMap(([team, list]) =>
+    list.map((p) => ({ id: projectIds.get(String(p.name))!, name: String(p.name), team })),
+  );
   const dump = dumpMembers(live.members, projects, caps);
   org.members = dump.org;
   (org.unmanaged as Record<string, string>).members = 'report';
@@ -132,8 +165,15 @@ function importSpending(live: LiveSpending, notes: string[], scope = ''): Record
   const thresholds = [...new Set(alerts.map((a) => a.threshold_usd))].sort((a, b) => a - b);
   const recipients = [...new Set(alerts.flatMap((a) => a.recipients))].sort();
   const lists = new Set(alerts.map((a) => [...a.recipients].sort().join(',')));
-  if (lists.size > 1) notes.push(scope + 'spend alerts e-mail different recipients; policies give every alert the same list, so plan will show alert changes to send each one to all of them');
-  if (cap !== null && thresholds.some((t) => t >= cap)) notes.push(`${scope}a spend alert is not below the spend limit of ${cap} USD; validate will ask you to lower it or raise monthly_cap_usd`);
+  if (lists.size > 1)
+    notes.push(
+      scope +
+        'spend alerts e-mail different recipients; policies give every alert the same list, so plan will show alert changes to send each one to all of them',
+    );
+  if (cap !== null && thresholds.some((t) => t >= cap))
+    notes.push(
+      `${scope}a spend alert is not below the spend limit of ${cap} USD; validate will ask you to lower it or raise monthly_cap_usd`,
+    );
   const out: Record<string, unknown> = { monthly_cap_usd: cap };
   if (thresholds.length > 0) {
     out.alert_thresholds_usd = thresholds;
@@ -147,7 +187,12 @@ function importSpending(live: LiveSpending, notes: string[], scope = ''): Record
  * value across all those models goes into `default`, the rest into per-model entries. What the plan
  * derives (model entry, else default, else the org's limit) then equals what is live.
  */
-function importLimits(p: LiveProject, usable: Set<string>, orgLimits: Map<string, LiveLimit>, notes: string[]): Record<string, LimitSet> | null {
+function importLimits(
+  p: LiveProject,
+  usable: Set<string>,
+  orgLimits: Map<string, LiveLimit>,
+  notes: string[],
+): Record<string, LimitSet> | null {
   const own = new Map(p.limits.map((r) => [r.model, r]));
   const models = [...usable].filter((m) => own.has(m) && orgLimits.has(m)).sort();
   const value = (m: string, f: DomainLimitField) => own.get(m)!.values[f]!;
@@ -155,7 +200,9 @@ function importLimits(p: LiveProject, usable: Set<string>, orgLimits: Map<string
   const defaults: LimitSet = {};
   const perModel: Record<string, LimitSet> = {};
   // The fields the provider has: those its limits carry.
-  const fields = DOMAIN_LIMIT_FIELDS.filter((f) => models.some((m) => own.get(m)!.values[f] !== undefined && orgLimits.get(m)!.values[f] !== undefined));
+  const fields = DOMAIN_LIMIT_FIELDS.filter((f) =>
+    models.some((m) => own.get(m)!.values[f] !== undefined && orgLimits.get(m)!.values[f] !== undefined),
+  );
   for (const f of fields) {
     const values = new Set(models.map((m) => value(m, f)));
     const [only] = values;
@@ -208,20 +255,29 @@ function importKeys(p: LiveProject, naming: KeyNaming, notes: string[]): Record<
   const leftOut = (k: LiveKey, why: string) => notes.push(`left out key ${k.id} of project "${p.name}": ${why}`);
   for (const k of keys) {
     if (k.personal) {
-      leftOut(k, 'it is a person\'s own key, not a service account\'s, and groq-rbac keeps its marks in service accounts; it stays unmanaged');
+      leftOut(
+        k,
+        "it is a person's own key, not a service account's, and groq-rbac keeps its marks in service accounts; it stays unmanaged",
+      );
       continue;
     }
     const managed = k.marks?.key;
     if (managed !== undefined) {
       if (!isPolicyKeyName(managed)) {
-        leftOut(k, `its marks name the policy key only by a hash ("${managed}": the full name did not fit in the service account's name); add that key to the policies under its full name, or plan will delete it as removed`);
+        leftOut(
+          k,
+          `its marks name the policy key only by a hash ("${managed}": the full name did not fit in the service account's name); add that key to the policies under its full name, or plan will delete it as removed`,
+        );
         continue;
       }
       // Several managed keys with one name in a project are generations of one policy key.
       if (here.has(managed)) continue;
       const first = seen.get(managed);
       if (first) {
-        leftOut(k, `key ${first} is also named "${managed}" and was imported; key names are unique across the organization, so it stays unmanaged`);
+        leftOut(
+          k,
+          `key ${first} is also named "${managed}" and was imported; key names are unique across the organization, so it stays unmanaged`,
+        );
         continue;
       }
       seen.set(managed, k.id);
@@ -233,7 +289,10 @@ function importKeys(p: LiveProject, naming: KeyNaming, notes: string[]): Record<
     let name = k.name;
     if (!isPolicyKeyName(name)) {
       if (!naming.derive) {
-        leftOut(k, `its name ${JSON.stringify(name)} is not a valid policy key name (${NAME_RULE}); rename it in ${naming.where} and import again`);
+        leftOut(
+          k,
+          `its name ${JSON.stringify(name)} is not a valid policy key name (${NAME_RULE}); rename it in ${naming.where} and import again`,
+        );
         continue;
       }
       name = derivedKeyName(name);
@@ -241,7 +300,10 @@ function importKeys(p: LiveProject, naming: KeyNaming, notes: string[]): Record<
     if (taken(name)) {
       const first = seen.get(name) ?? 'a managed key';
       if (!naming.derive) {
-        leftOut(k, `key ${first} is also named "${name}" and was imported; key names are unique across the organization, so it stays unmanaged`);
+        leftOut(
+          k,
+          `key ${first} is also named "${name}" and was imported; key names are unique across the organization, so it stays unmanaged`,
+        );
         continue;
       }
       name = distinctKeyName(k.name, k.id);
@@ -297,7 +359,13 @@ function render(data: Record<string, unknown>, schema: string, comment: string):
   // Lists of plain values and mappings of numbers (limit sets) read best on one line, as in hand-written policies.
   visit(doc, {
     Seq: (_, node) => void (isSeq(node) && node.items.every((i) => isScalar(i)) && (node.flow = true)),
-    Map: (_, node) => void (isMap(node) && node.items.length > 0 && node.items.every((i) => isScalar(i.value) && typeof i.value.value === 'number') && (node.flow = true)),
+    Map: (_, node) =>
+      void (
+        isMap(node) &&
+        node.items.length > 0 &&
+        node.items.every((i) => isScalar(i.value) && typeof i.value.value === 'number') &&
+        (node.flow = true)
+      ),
   });
   doc.commentBefore = ` yaml-language-server: $schema=${schema}\n ${comment}`;
   return doc.toString({ lineWidth: 0, flowCollectionPadding: false });

@@ -37,10 +37,14 @@ export function vaultSegments(p: string): string[] {
 /** A relative file path's segments after normalising `./` and `//`; `null` for an absolute path. */
 export function fileSegments(p: string): string[] | null {
   if (p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith('\\')) return null;
-  return path.posix.normalize(p).split('/').filter((s) => s !== '' && s !== '.');
+  return path.posix
+    .normalize(p)
+    .split('/')
+    .filter((s) => s !== '' && s !== '.');
 }
 
-const under = (target: readonly string[], prefix: readonly string[]) => prefix.length <= target.length && prefix.every((s, i) => target[i] === s);
+const under = (target: readonly string[], prefix: readonly string[]) =>
+  prefix.length <= target.length && prefix.every((s, i) => target[i] === s);
 
 /**
  * Whose repositories a team's own name space covers. `owners`: GitHub owners, lowercase; `teams`:
@@ -79,21 +83,34 @@ export function repositoryInNameSpace(team: string, repository: string, space: G
   return repositoryTeam(name, [...space.teams, team]) === team;
 }
 
-const grantHint = (orgFile: string, team: string, entry: string) => `ask the org admins to add it to ${orgFile}: grants: {${team}: {${entry}}}`;
+const grantHint = (orgFile: string, team: string, entry: string) =>
+  `ask the org admins to add it to ${orgFile}: grants: {${team}: {${entry}}}`;
 
-export function checkGithubReach(team: string, grants: TeamGrants, orgFile: string, repository: string, environment: string | undefined, space: GithubNameSpace): OutOfReach | null {
+export function checkGithubReach(
+  team: string,
+  grants: TeamGrants,
+  orgFile: string,
+  repository: string,
+  environment: string | undefined,
+  space: GithubNameSpace,
+): OutOfReach | null {
   if (repositoryInNameSpace(team, repository, space)) return null;
   const repo = repository.toLowerCase();
   const env = environment?.toLowerCase();
   const matching = grants.github.filter((g) => g.repository.toLowerCase() === repo);
-  if (matching.some((g) => g.environments === null || (env !== undefined && g.environments.some((e) => e.toLowerCase() === env)))) return null;
+  if (matching.some((g) => g.environments === null || (env !== undefined && g.environments.some((e) => e.toLowerCase() === env))))
+    return null;
   if (matching.length === 0) {
     const [owner = '', name = ''] = repository.split('/');
-    const other = repositoryTeam(name, space.teams.filter((t) => t !== team));
+    const other = repositoryTeam(
+      name,
+      space.teams.filter((t) => t !== team),
+    );
     const foreign = !space.owners.includes(owner.toLowerCase());
-    const own = space.owners.length > 0
-      ? `its own are repositories of ${space.owners.join(', ')} named "${team}" or "${team}-…"`
-      : `its own would be repositories named "${team}" or "${team}-…", but ${orgFile} names no GitHub owner (github_owners, or an @org/team in admins)`;
+    const own =
+      space.owners.length > 0
+        ? `its own are repositories of ${space.owners.join(', ')} named "${team}" or "${team}-…"`
+        : `its own would be repositories named "${team}" or "${team}-…", but ${orgFile} names no GitHub owner (github_owners, or an @org/team in admins)`;
     const named = !foreign && other && other.length > team.length ? `it is named for team "${other}"; ` : '';
     return {
       message: `repository "${repository}" is outside team "${team}"'s reach: ${named}${own}, and ${orgFile} grants it no other`,
@@ -159,7 +176,9 @@ export function checkGrantPrefix(kind: 'vault' | 'files', prefix: string): strin
   if (raw.includes('..')) return 'must not hold a ".." segment';
   if (raw.includes('.') && kind === 'vault') return 'must not hold a "." segment';
   if (prefix.startsWith('/') || (kind === 'files' && fileSegments(prefix) === null)) {
-    return kind === 'files' ? 'must be relative to the repository root (no leading "/")' : 'must not start with "/" (write the mount first, such as secret/data/…)';
+    return kind === 'files'
+      ? 'must be relative to the repository root (no leading "/")'
+      : 'must not start with "/" (write the mount first, such as secret/data/…)';
   }
   if (kind === 'vault') {
     if (!/^[A-Za-z0-9_.@/-]+$/.test(prefix)) return 'may hold only letters, digits, ".", "_", "-", "@" and "/"';
@@ -168,6 +187,6 @@ export function checkGrantPrefix(kind: 'vault' | 'files', prefix: string): strin
   }
   const segments = fileSegments(prefix)!;
   if (segments.length === 0) return 'is the whole repository: name a folder';
-  if (segments[0] === '.git') return 'is inside .git: git\'s own files are never a key\'s destination';
+  if (segments[0] === '.git') return "is inside .git: git's own files are never a key's destination";
   return null;
 }

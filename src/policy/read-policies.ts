@@ -13,7 +13,18 @@ import { rotationDefaults, type RotationSeconds } from './rotation-rules.js';
 import { checkRules } from './rules.js';
 import { validateSchema } from './schema.js';
 import { locate, readPolicySources, type PolicySource } from './source.js';
-import { LIMIT_FIELDS, type DesiredKey, type DesiredProject, type DesiredState, type DesiredTeam, type LimitField, type LimitSet, type LimitsPolicy, type SourceRef, type SpendingPolicy } from './types.js';
+import {
+  LIMIT_FIELDS,
+  type DesiredKey,
+  type DesiredProject,
+  type DesiredState,
+  type DesiredTeam,
+  type LimitField,
+  type LimitSet,
+  type LimitsPolicy,
+  type SourceRef,
+  type SpendingPolicy,
+} from './types.js';
 
 export interface PolicyResult {
   /** Present only when there are no errors. */
@@ -62,7 +73,11 @@ export function readPolicies(dir: string, options: { catalogue?: ModelCatalogue;
   const sorted = sortDiagnostics(diagnostics);
   const errors = sorted.filter((d) => d.severity === 'error').length;
   const unlistedErrors = [...unlisted.values()].reduce((a, b) => a + b, 0);
-  const result = { diagnostics: capDiagnostics(sorted, unlisted), counts: { errors: errors + unlistedErrors, warnings: sorted.length - errors }, files };
+  const result = {
+    diagnostics: capDiagnostics(sorted, unlisted),
+    counts: { errors: errors + unlistedErrors, warnings: sorted.length - errors },
+    files,
+  };
   if (result.counts.errors > 0) return result;
   const desired = buildDesiredState(sources);
   const members = buildDesiredMembers(sources);
@@ -72,18 +87,25 @@ export function readPolicies(dir: string, options: { catalogue?: ModelCatalogue;
 function versionOneError(org: PolicySource): Diagnostic | null {
   if (!isObj(org.data) || org.data.version !== 1) return null;
   return {
-    severity: 'error', file: org.file, ...locate(org, ['version']), path: 'version',
+    severity: 'error',
+    file: org.file,
+    ...locate(org, ['version']),
+    path: 'version',
     message: 'this is a version 1 policy; groq-rbac reads version 2, where an organization holds projects and projects hold keys',
-    hint: 'write version: 2; in each team file put keys under projects: (- name: <project>, keys: [...]); per-key models and limits move to the project '
-      + '(models: [...] or {block: [...]}, limits: {default: {...}, <model>: {...}}); in org.yaml, limits move under limits.default, '
-      + 'unmanaged_keys becomes unmanaged: {keys: ...}, and spending drops auto_pause and adds alert_recipients',
+    hint:
+      'write version: 2; in each team file put keys under projects: (- name: <project>, keys: [...]); per-key models and limits move to the project ' +
+      '(models: [...] or {block: [...]}, limits: {default: {...}, <model>: {...}}); in org.yaml, limits move under limits.default, ' +
+      'unmanaged_keys becomes unmanaged: {keys: ...}, and spending drops auto_pause and adds alert_recipients',
   };
 }
 
 function teamKeysWithoutProjects(team: PolicySource): Diagnostic | null {
   if (!isObj(team.data) || !('keys' in team.data) || 'projects' in team.data) return null;
   return {
-    severity: 'error', file: team.file, ...locate(team, ['keys'], 'key'), path: 'keys',
+    severity: 'error',
+    file: team.file,
+    ...locate(team, ['keys'], 'key'),
+    path: 'keys',
     message: 'keys belong to projects in policy v2',
     hint: 'write projects: [{name: <project>, models: [...], limits: {default: {...}}, keys: [...]}] and move these keys into a project',
   };
@@ -112,15 +134,23 @@ function buildDesiredState(sources: PolicySource[]): DesiredState {
       const protect = p.protect ?? false;
       const spending = p.spending ? toSpendingPolicy(p.spending) : null;
       projects.push({
-        name: p.name, team: t.team, description: p.description ?? null,
-        models: toModelRule(p.models) ?? teamModels, limits: toLimitsPolicy(p.limits), limitSources: limitSources(s, ['projects', i, 'limits'], p.limits), protect,
+        name: p.name,
+        team: t.team,
+        description: p.description ?? null,
+        models: toModelRule(p.models) ?? teamModels,
+        limits: toLimitsPolicy(p.limits),
+        limitSources: limitSources(s, ['projects', i, 'limits'], p.limits),
+        protect,
         ...(spending ? { spending } : {}),
         source: { file: s.file, ...locate(s, ['projects', i]) },
       });
       (p.keys ?? []).forEach((k, j) => {
         const r = k.rotation ?? {};
         keys.push({
-          name: k.name, project: p.name, team: t.team, description: k.description ?? null,
+          name: k.name,
+          project: p.name,
+          team: t.team,
+          description: k.description ?? null,
           protect: (k.protect ?? false) || protect,
           rotation: {
             everySeconds: seconds(r.every, orgRotation.every),
@@ -128,7 +158,9 @@ function buildDesiredState(sources: PolicySource[]): DesiredState {
             minOverlapSeconds: seconds(r.min_overlap, orgRotation.min_overlap),
             trigger: r.trigger ?? null,
             // Frozen: a plan memoises each list's targets hash (rotation.ts), so a list must not change once read.
-            deliver: Object.freeze((r.deliver ?? []).map((d) => Object.freeze(toDelivery(d as unknown as Record<string, Record<string, string>>)))),
+            deliver: Object.freeze(
+              (r.deliver ?? []).map((d) => Object.freeze(toDelivery(d as unknown as Record<string, Record<string, string>>))),
+            ),
           },
           source: { file: s.file, ...locate(s, ['projects', i, 'keys', j]) },
         });
@@ -138,14 +170,24 @@ function buildDesiredState(sources: PolicySource[]): DesiredState {
   const spending = o.spending ? toSpendingPolicy(o.spending) : null;
   return {
     org: {
-      id: o.org, admins: [...o.admins], provider: o.provider ?? 'groq', models: toModelRule(o.models), limits: toLimitsPolicy(o.limits), spending,
+      id: o.org,
+      admins: [...o.admins],
+      provider: o.provider ?? 'groq',
+      models: toModelRule(o.models),
+      limits: toLimitsPolicy(o.limits),
+      spending,
       unmanaged: { projects: o.unmanaged?.projects ?? 'report', keys: o.unmanaged?.keys ?? 'report' },
-      safety: { maxDeletes: o.safety?.max_deletes ?? SAFETY_DEFAULTS.maxDeletes, maxDeletePercent: o.safety?.max_delete_percent ?? SAFETY_DEFAULTS.maxDeletePercent },
+      safety: {
+        maxDeletes: o.safety?.max_deletes ?? SAFETY_DEFAULTS.maxDeletes,
+        maxDeletePercent: o.safety?.max_delete_percent ?? SAFETY_DEFAULTS.maxDeletePercent,
+      },
       vault: o.vault ? { address: o.vault.address } : null,
       grants: Object.fromEntries([...readGrants(o)].sort(([a], [b]) => a.localeCompare(b))),
       file: orgSource.file,
     },
-    teams, projects, keys,
+    teams,
+    projects,
+    keys,
   };
 }
 
@@ -158,7 +200,11 @@ function toSpendingPolicy(spending: SpendingField): SpendingPolicy {
 }
 
 /** Where each model's entry under a project's `limits` is, and each of its fields (for plan messages). */
-function limitSources(s: PolicySource, at: (string | number)[], limits: LimitsField | undefined): NonNullable<DesiredProject['limitSources']> {
+function limitSources(
+  s: PolicySource,
+  at: (string | number)[],
+  limits: LimitsField | undefined,
+): NonNullable<DesiredProject['limitSources']> {
   const out: NonNullable<DesiredProject['limitSources']> = {};
   for (const [model, set] of Object.entries(limits ?? {})) {
     if (model === 'default') continue;

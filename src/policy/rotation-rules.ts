@@ -12,7 +12,11 @@ export interface RotationSeconds {
 const FIELDS = ['every', 'quiet_period', 'min_overlap'] as const;
 
 export function rotationDefaults(): RotationSeconds {
-  return { every: parseDuration(ROTATION_DEFAULTS.every)!, quiet_period: parseDuration(ROTATION_DEFAULTS.quiet_period)!, min_overlap: parseDuration(ROTATION_DEFAULTS.min_overlap)! };
+  return {
+    every: parseDuration(ROTATION_DEFAULTS.every)!,
+    quiet_period: parseDuration(ROTATION_DEFAULTS.quiet_period)!,
+    min_overlap: parseDuration(ROTATION_DEFAULTS.min_overlap)!,
+  };
 }
 
 /**
@@ -40,11 +44,19 @@ export function checkRotation(check: Checker, s: PolicySource, p: Path, rotation
   if (!ok || !FIELDS.some((f) => f in rotation)) return result;
   const at = (f: string): Path => (f in rotation ? [...p, f] : p);
   if (result.min_overlap > result.quiet_period) {
-    check.error(s, at('min_overlap'), `min_overlap ${formatDuration(result.min_overlap)} is longer than quiet_period ${formatDuration(result.quiet_period)}`,
-      'the old key must stay quiet for at least the overlap: shorten min_overlap or lengthen quiet_period');
+    check.error(
+      s,
+      at('min_overlap'),
+      `min_overlap ${formatDuration(result.min_overlap)} is longer than quiet_period ${formatDuration(result.quiet_period)}`,
+      'the old key must stay quiet for at least the overlap: shorten min_overlap or lengthen quiet_period',
+    );
   } else if (result.every <= result.quiet_period + result.min_overlap) {
-    check.error(s, at('every'), `every ${formatDuration(result.every)} leaves no time between rotations (quiet_period + min_overlap is ${formatDuration(result.quiet_period + result.min_overlap)})`,
-      'make every longer than quiet_period plus min_overlap');
+    check.error(
+      s,
+      at('every'),
+      `every ${formatDuration(result.every)} leaves no time between rotations (quiet_period + min_overlap is ${formatDuration(result.quiet_period + result.min_overlap)})`,
+      'make every longer than quiet_period plus min_overlap',
+    );
   }
   return result;
 }

@@ -25,8 +25,10 @@ interface Names {
  */
 export function checkRules(sources: PolicySource[], catalogue: ModelCatalogue): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const push = (severity: 'error' | 'warning') => (s: PolicySource, p: Path, message: string, hint?: string, target: 'key' | 'value' = 'value') =>
-    void out.push({ severity, file: s.file, ...locate(s, p, target), path: formatPath(p), message, ...(hint ? { hint } : {}) });
+  const push =
+    (severity: 'error' | 'warning') =>
+    (s: PolicySource, p: Path, message: string, hint?: string, target: 'key' | 'value' = 'value') =>
+      void out.push({ severity, file: s.file, ...locate(s, p, target), path: formatPath(p), message, ...(hint ? { hint } : {}) });
   const check: Checker = { catalogue, error: push('error'), warn: push('warning') };
   const org = sources.find((s) => s.kind === 'org');
   const scope = org ? checkOrgFile(check, org) : null;
@@ -47,7 +49,9 @@ const stringList = (v: unknown): string[] | null => (Array.isArray(v) ? v.filter
 /** Whose GitHub repositories the teams' own name spaces cover (reach.ts), read tolerantly: every team's name, and the owners. */
 function githubNameSpace(org: unknown, sources: readonly PolicySource[]): GithubNameSpace {
   const data = isObj(org) ? org : {};
-  const teams = sources.flatMap((s) => (s.kind === 'team' && isObj(s.data) && typeof s.data.team === 'string' && TEAM_NAME.test(s.data.team) ? [s.data.team] : []));
+  const teams = sources.flatMap((s) =>
+    s.kind === 'team' && isObj(s.data) && typeof s.data.team === 'string' && TEAM_NAME.test(s.data.team) ? [s.data.team] : [],
+  );
   return { owners: defaultGithubOwners(stringList(data.github_owners), stringList(data.admins) ?? []), teams };
 }
 
@@ -60,7 +64,16 @@ function checkOrgFile(check: Checker, s: PolicySource): OrgScope {
   const rotation = checkRotation(check, s, ['rotation'], data.rotation, rotationDefaults());
   checkSpending(check, s, data.spending);
   checkVaultAddress(check, s, data);
-  return { label: 'the org', source: s, rule, raw: data.models, models: effectiveModels(rule, liveModelIds(check.catalogue)), parent: null, limits, rotation };
+  return {
+    label: 'the org',
+    source: s,
+    rule,
+    raw: data.models,
+    models: effectiveModels(rule, liveModelIds(check.catalogue)),
+    parent: null,
+    limits,
+    rotation,
+  };
 }
 
 /** The organization's `spending` (at `['spending']`) or a project's (at `[...project, 'spending']`). */
@@ -70,16 +83,32 @@ function checkSpending(check: Checker, s: PolicySource, spending: unknown, at: P
   const thresholds = Array.isArray(spending.alert_thresholds_usd) ? spending.alert_thresholds_usd : [];
   thresholds.forEach((t, i) => {
     if (cap !== null && typeof t === 'number' && t >= cap) {
-      check.error(s, [...at, 'alert_thresholds_usd', i], `alert at ${t} USD is not below the monthly cap of ${cap} USD`, `use an amount under ${cap}, or raise monthly_cap_usd`);
+      check.error(
+        s,
+        [...at, 'alert_thresholds_usd', i],
+        `alert at ${t} USD is not below the monthly cap of ${cap} USD`,
+        `use an amount under ${cap}, or raise monthly_cap_usd`,
+      );
     }
   });
   if (thresholds.length > 0 && !('alert_recipients' in spending)) {
     const who = at.length === 1 ? 'Groq e-mails each one' : 'each one is e-mailed';
-    check.error(s, at, `missing "alert_recipients": alert_thresholds_usd lists alerts, and ${who}`, 'add alert_recipients: [platform@your-org.example]');
+    check.error(
+      s,
+      at,
+      `missing "alert_recipients": alert_thresholds_usd lists alerts, and ${who}`,
+      'add alert_recipients: [platform@your-org.example]',
+    );
   }
 }
 
-function checkTeamFile(check: Checker, s: PolicySource, org: OrgScope | null, names: Names, reach: { grants: Map<string, TeamGrants>; orgFile: string; github: GithubNameSpace }): void {
+function checkTeamFile(
+  check: Checker,
+  s: PolicySource,
+  org: OrgScope | null,
+  names: Names,
+  reach: { grants: Map<string, TeamGrants>; orgFile: string; github: GithubNameSpace },
+): void {
   if (!isObj(s.data)) return;
   const data = s.data;
   const teamName = typeof data.team === 'string' ? data.team : null;
@@ -87,24 +116,57 @@ function checkTeamFile(check: Checker, s: PolicySource, org: OrgScope | null, na
     const previous = names.teams.get(teamName);
     if (previous) check.error(s, ['team'], `team "${teamName}" is also defined in ${previous}`, 'rename one team, or merge the two files');
     else names.teams.set(teamName, ref(s, ['team']));
-    const base = s.file.split('/').at(-1)!.replace(/\.yaml$/, '');
+    const base = s.file
+      .split('/')
+      .at(-1)!
+      .replace(/\.yaml$/, '');
     if (base !== teamName && /^[a-z0-9][a-z0-9-]{0,62}$/.test(teamName)) {
-      check.error(s, ['team'], `team "${teamName}" is in a file named "${base}.yaml"`, `rename the file to ${teamName}.yaml (CODEOWNERS is derived from file names), or write team: ${base}`);
+      check.error(
+        s,
+        ['team'],
+        `team "${teamName}" is in a file named "${base}.yaml"`,
+        `rename the file to ${teamName}.yaml (CODEOWNERS is derived from file names), or write team: ${base}`,
+      );
     }
   }
   checkModelIds(check, s, ['models'], data.models);
-  const orgScope: ModelScope = org ?? { label: 'the org', source: s, rule: null, raw: undefined, models: liveModelIds(check.catalogue), parent: null };
+  const orgScope: ModelScope = org ?? {
+    label: 'the org',
+    source: s,
+    rule: null,
+    raw: undefined,
+    models: liveModelIds(check.catalogue),
+    parent: null,
+  };
   checkNarrows(check, s, ['models'], data.models, orgScope);
   const teamRule = toModelRule(data.models);
-  const team: ModelScope = { label: `team "${teamName ?? '?'}"`, source: s, rule: teamRule, raw: data.models, models: effectiveModels(teamRule, orgScope.models), parent: orgScope };
+  const team: ModelScope = {
+    label: `team "${teamName ?? '?'}"`,
+    source: s,
+    rule: teamRule,
+    raw: data.models,
+    models: effectiveModels(teamRule, orgScope.models),
+    parent: orgScope,
+  };
 
   // Targets are checked against the team the file says it is: a file whose team name is invalid has that error, and reaches nothing.
-  const deliveryScope = teamName && TEAM_NAME.test(teamName) ? { team: teamName, grants: reach.grants.get(teamName) ?? NO_GRANTS, orgFile: reach.orgFile, github: reach.github } : null;
+  const deliveryScope =
+    teamName && TEAM_NAME.test(teamName)
+      ? { team: teamName, grants: reach.grants.get(teamName) ?? NO_GRANTS, orgFile: reach.orgFile, github: reach.github }
+      : null;
   const projects = Array.isArray(data.projects) ? data.projects : [];
   projects.forEach((project, i) => {
     if (!isObj(project)) return;
     const p: Path = ['projects', i];
-    unique(check, s, [...p, 'name'], project.name, names.projects, 'project', 'project names are unique across the organization: rename one of them');
+    unique(
+      check,
+      s,
+      [...p, 'name'],
+      project.name,
+      names.projects,
+      'project',
+      'project names are unique across the organization: rename one of them',
+    );
     checkModelIds(check, s, [...p, 'models'], project.models);
     checkNarrows(check, s, [...p, 'models'], project.models, teamRule ? team : orgScope);
     // What Groq will let the project use: its own rule (else the team's, as applied) within the org's.
@@ -148,8 +210,12 @@ function checkNarrows(check: Checker, s: PolicySource, p: Path, models: unknown,
   const root = parent.parent ?? parent;
   const through = [...effectiveModels(rule, root.models)].filter((m) => !parent.models.has(m)).sort();
   if (through.length > 0) {
-    check.error(s, p, `this block list lets the project use models ${parent.label} does not allow: ${through.join(', ')}`,
-      `block them too, or list the models the project may use (models: [${[...effectiveModels(rule, parent.models)].sort().join(', ')}])`);
+    check.error(
+      s,
+      p,
+      `this block list lets the project use models ${parent.label} does not allow: ${through.join(', ')}`,
+      `block them too, or list the models the project may use (models: [${[...effectiveModels(rule, parent.models)].sort().join(', ')}])`,
+    );
   }
 }
 
@@ -165,6 +231,8 @@ function whyExcluded(scope: ModelScope, id: string): { message: string; hint: st
   }
   return {
     message: `is not in ${scope.label}'s models (${ref(scope.source, ['models'])})`,
-    hint: scope.parent ? `add it to the team's models in ${where}, or remove it here` : `add it to models in ${where} (admins approve), or remove it here`,
+    hint: scope.parent
+      ? `add it to the team's models in ${where}, or remove it here`
+      : `add it to models in ${where} (admins approve), or remove it here`,
   };
 }

@@ -45,7 +45,10 @@ function isFlatLimit(e: ErrorObject): boolean {
 }
 
 function pathOf(e: ErrorObject): (string | number)[] {
-  return e.instancePath.split('/').slice(1).map((s) => (/^\d+$/.test(s) ? Number(s) : s.replace(/~1/g, '/').replace(/~0/g, '~')));
+  return e.instancePath
+    .split('/')
+    .slice(1)
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s.replace(/~1/g, '/').replace(/~0/g, '~')));
 }
 
 function targetOf(e: ErrorObject): [(string | number)[], 'key' | 'value'] {
@@ -84,8 +87,10 @@ const PATTERNS: Record<string, string> = {
   name: 'may hold only letters, digits, ".", "_" and "-", start with a letter or digit, and be at most 64 characters',
   repository: 'must be "owner/repository" as GitHub accepts them',
   secret: 'may hold only letters, digits and "_", and must not start with a digit',
-  environment: 'must be a plain environment name: letters, digits, spaces, ".", "_" and "-", starting and ending with a letter, digit, "_" or "-" (no "/", "..", or control characters)',
-  environments: 'must be a plain environment name: letters, digits, spaces, ".", "_" and "-", starting and ending with a letter, digit, "_" or "-" (no "/", "..", or control characters)',
+  environment:
+    'must be a plain environment name: letters, digits, spaces, ".", "_" and "-", starting and ending with a letter, digit, "_" or "-" (no "/", "..", or control characters)',
+  environments:
+    'must be a plain environment name: letters, digits, spaces, ".", "_" and "-", starting and ending with a letter, digit, "_" or "-" (no "/", "..", or control characters)',
   field: 'may hold only letters, digits, ".", "_" and "-"',
   address: 'must be a URL starting with https:// (or http:// for 127.0.0.1, ::1 or localhost), with no user name or password',
 };
@@ -97,7 +102,11 @@ function toDiagnostic(source: PolicySource, e: ErrorObject): Diagnostic {
   const path = pathOf(e);
   const field = [...path].reverse().find((s): s is string => typeof s === 'string') ?? '';
   const listed = typeof path.at(-1) === 'number' ? String(path.at(-2)) : field;
-  const at = (p: (string | number)[], target: 'key' | 'value' = 'value') => ({ file: source.file, ...locate(source, p, target), path: formatPath(p) });
+  const at = (p: (string | number)[], target: 'key' | 'value' = 'value') => ({
+    file: source.file,
+    ...locate(source, p, target),
+    path: formatPath(p),
+  });
   const base = { severity: 'error' as const };
   const shown = (v: unknown) => (typeof v === 'number' ? (writtenNumber(source, path) ?? JSON.stringify(v)) : JSON.stringify(v));
 
@@ -109,21 +118,25 @@ function toDiagnostic(source: PolicySource, e: ErrorObject): Diagnostic {
       if (!allowed) allowedCache.set(parent, (allowed = Object.keys(parent.properties ?? {})));
       if (path.at(-2) === 'keys' && V1_KEY_FIELDS.has(unknown)) {
         return {
-          ...base, ...at([...path, unknown], 'key'),
+          ...base,
+          ...at([...path, unknown], 'key'),
           message: `unknown field "${unknown}": keys carry no models or limits of their own in policy v2`,
           hint: "set models and limits on the key's project (models: [...], limits: {default: {...}})",
         };
       }
       if (unknown === 'address' && path.at(-1) === 'vault' && source.kind === 'team') {
         return {
-          ...base, ...at([...path, unknown], 'key'),
-          message: "a team file cannot choose the Vault address: the Vault address is the organization's (vault.address in org.yaml, or VAULT_ADDR), and the Vault token goes only there",
+          ...base,
+          ...at([...path, unknown], 'key'),
+          message:
+            "a team file cannot choose the Vault address: the Vault address is the organization's (vault.address in org.yaml, or VAULT_ADDR), and the Vault token goes only there",
           hint: 'remove address; if the key belongs in another Vault, the org admins set vault: {address: https://…} in org.yaml',
         };
       }
       const near = closestMatches(unknown, allowed, 1);
       return {
-        ...base, ...at([...path, unknown], 'key'),
+        ...base,
+        ...at([...path, unknown], 'key'),
         message: `unknown field "${unknown}"`,
         hint: near.length > 0 ? `did you mean "${near[0]}"?` : `allowed here: ${allowed.join(', ')}`,
       };
@@ -131,26 +144,54 @@ function toDiagnostic(source: PolicySource, e: ErrorObject): Diagnostic {
     case 'required': {
       const missing = String(e.params.missingProperty);
       if (missing === 'block') {
-        return { ...base, ...at(path), message: 'must be a list of models (allow list) or {block: [...]} (block list)', hint: `write ${EXAMPLES.models}` };
+        return {
+          ...base,
+          ...at(path),
+          message: 'must be a list of models (allow list) or {block: [...]} (block list)',
+          hint: `write ${EXAMPLES.models}`,
+        };
       }
       return { ...base, ...at(path), message: `missing required field "${missing}"`, hint: `add ${EXAMPLES[missing] ?? `${missing}: …`}` };
     }
     case 'type': {
       const raw = typeof e.data === 'number' ? writtenNumber(source, path) : undefined;
-      const actual = raw ?? (e.data === null ? 'null' : Array.isArray(e.data) ? 'a list' : typeof e.data === 'object' ? 'a mapping' : `${typeof e.data} ${shown(e.data)}`);
+      const actual =
+        raw ??
+        (e.data === null
+          ? 'null'
+          : Array.isArray(e.data)
+            ? 'a list'
+            : typeof e.data === 'object'
+              ? 'a mapping'
+              : `${typeof e.data} ${shown(e.data)}`);
       const expected = String(e.params.type).split(',').map(describeType).join(' or ');
       if ((LIMIT_FIELDS as readonly string[]).includes(field)) {
-        return { ...base, ...at(path), message: `must be ${expected}, not ${actual}`, hint: `limits are whole numbers from 1 to ${MAX_LIMIT}` };
+        return {
+          ...base,
+          ...at(path),
+          message: `must be ${expected}, not ${actual}`,
+          hint: `limits are whole numbers from 1 to ${MAX_LIMIT}`,
+        };
       }
       const hint = EXAMPLES[field];
       return { ...base, ...at(path), message: `must be ${expected}, not ${actual}`, ...(hint ? { hint: `write ${hint}` } : {}) };
     }
     case 'const':
-      return { ...base, ...at(path), message: `must be ${shown(e.params.allowedValue)}, not ${shown(e.data)}`, hint: `write ${field}: ${shown(e.params.allowedValue)}` };
+      return {
+        ...base,
+        ...at(path),
+        message: `must be ${shown(e.params.allowedValue)}, not ${shown(e.data)}`,
+        hint: `write ${field}: ${shown(e.params.allowedValue)}`,
+      };
     case 'enum': {
       const allowed = (e.params.allowedValues as unknown[]).map(String);
       const near = closestMatches(String(e.data), allowed, 1);
-      const hint = field === 'mode' ? 'keys are written readable by their owner only: "600", or "400" for read-only' : near.length ? `did you mean "${near[0]}"?` : undefined;
+      const hint =
+        field === 'mode'
+          ? 'keys are written readable by their owner only: "600", or "400" for read-only'
+          : near.length
+            ? `did you mean "${near[0]}"?`
+            : undefined;
       return { ...base, ...at(path), message: `must be one of ${quoteList(allowed)}, not ${shown(e.data)}`, ...(hint ? { hint } : {}) };
     }
     case 'pattern':
@@ -162,13 +203,21 @@ function toDiagnostic(source: PolicySource, e: ErrorObject): Diagnostic {
       const op = { minimum: 'at least', maximum: 'at most', exclusiveMinimum: 'more than', exclusiveMaximum: 'less than' }[e.keyword];
       const isLimit = (LIMIT_FIELDS as readonly string[]).includes(field);
       return {
-        ...base, ...at(path), message: `must be ${op} ${e.params.limit}, not ${shown(e.data)}`,
+        ...base,
+        ...at(path),
+        message: `must be ${op} ${e.params.limit}, not ${shown(e.data)}`,
         ...(isLimit ? { hint: `limits are whole numbers from 1 to ${MAX_LIMIT}` } : {}),
       };
     }
     case 'minItems':
-      if (field === 'models' || field === 'block') return { ...base, ...at(path), message: 'must list at least one model', hint: 'remove models for no restriction of its own' };
-      return { ...base, ...at(path), message: `must list at least ${e.params.limit} entr${e.params.limit === 1 ? 'y' : 'ies'}`, hint: `remove ${field} to use the default, or list entries` };
+      if (field === 'models' || field === 'block')
+        return { ...base, ...at(path), message: 'must list at least one model', hint: 'remove models for no restriction of its own' };
+      return {
+        ...base,
+        ...at(path),
+        message: `must list at least ${e.params.limit} entr${e.params.limit === 1 ? 'y' : 'ies'}`,
+        hint: `remove ${field} to use the default, or list entries`,
+      };
     case 'maxItems':
       return { ...base, ...at(path), message: `lists more than ${e.params.limit} entries` };
     case 'uniqueItems': {
@@ -179,7 +228,12 @@ function toDiagnostic(source: PolicySource, e: ErrorObject): Diagnostic {
     case 'minProperties':
     case 'maxProperties':
       if (path.at(-2) === 'deliver') {
-        return { ...base, ...at(path), message: 'a deliver entry names exactly one target', hint: 'write one of `- github: {repository, secret}`, `- vault: {path, field}` or `- file: {path}` per entry' };
+        return {
+          ...base,
+          ...at(path),
+          message: 'a deliver entry names exactly one target',
+          hint: 'write one of `- github: {repository, secret}`, `- vault: {path, field}` or `- file: {path}` per entry',
+        };
       }
       return { ...base, ...at(path), message: e.message ?? 'has the wrong number of fields' };
     case 'minLength':
@@ -197,15 +251,31 @@ function describePattern(name: string, path: (string | number)[], value: string)
     return { message: `${shown} starts with GITHUB_, which GitHub reserves`, hint: 'for example secret: GROQ_API_KEY' };
   }
   if (name === 'path' && path.at(-2) === 'vault') {
-    return { message: `${shown} must be a Vault KV path: segments of letters, digits, ".", "_", "-" and "@" joined by "/", with no leading "/" and no "." or ".." segment`, hint: 'for example path: secret/data/groq/<team>/chatbot-prod' };
+    return {
+      message: `${shown} must be a Vault KV path: segments of letters, digits, ".", "_", "-" and "@" joined by "/", with no leading "/" and no "." or ".." segment`,
+      hint: 'for example path: secret/data/groq/<team>/chatbot-prod',
+    };
   }
   if (name === 'path') {
-    return { message: `${shown} must not hold a ".." segment or control characters`, hint: 'write the path the key goes to without "..", for example path: .secrets/<team>/chatbot-prod.key' };
+    return {
+      message: `${shown} must not hold a ".." segment or control characters`,
+      hint: 'write the path the key goes to without "..", for example path: .secrets/<team>/chatbot-prod.key',
+    };
   }
   const example = EXAMPLES[name];
   return { message: `${shown} ${PATTERNS[name] ?? 'is not in the expected form'}`, ...(example ? { hint: `for example ${example}` } : {}) };
 }
 
 function describeType(t: string): string {
-  return { integer: 'a whole number', number: 'a number', string: 'a string', boolean: 'true or false', array: 'a list', object: 'a mapping', null: 'null' }[t] ?? t;
+  return (
+    {
+      integer: 'a whole number',
+      number: 'a number',
+      string: 'a string',
+      boolean: 'true or false',
+      array: 'a list',
+      object: 'a mapping',
+      null: 'null',
+    }[t] ?? t
+  );
 }

@@ -38,7 +38,12 @@ export function readPolicySources(dir: string, cwd = process.cwd()): ReadResult 
   return { sources, diagnostics };
 }
 
-function readPolicyFile(entry: FoundFiles['files'][number], found: FoundFiles, diagnostics: Diagnostic[], strings: Interner): PolicySource | null {
+function readPolicyFile(
+  entry: FoundFiles['files'][number],
+  found: FoundFiles,
+  diagnostics: Diagnostic[],
+  strings: Interner,
+): PolicySource | null {
   const { file, shown, kind } = entry;
   const report = (message: string, hint: string, at = { line: 1, column: 1 }) =>
     void diagnostics.push({ severity: 'error', file: shown, ...at, path: '', message, hint });
@@ -46,27 +51,42 @@ function readPolicyFile(entry: FoundFiles['files'][number], found: FoundFiles, d
   try {
     real = fs.realpathSync(file);
   } catch {
-    return report('cannot be read: it is a broken symbolic link', 'point the link at a file inside the policies directory, or replace it with the file'), null;
+    return (
+      report(
+        'cannot be read: it is a broken symbolic link',
+        'point the link at a file inside the policies directory, or replace it with the file',
+      ),
+      null
+    );
   }
   if (real !== found.root && !real.startsWith(found.root! + path.sep)) {
-    return report(`is a symbolic link to ${real}, outside the policies directory`, 'policies must live inside the policies directory; copy the file in instead of linking it'), null;
+    return (
+      report(
+        `is a symbolic link to ${real}, outside the policies directory`,
+        'policies must live inside the policies directory; copy the file in instead of linking it',
+      ),
+      null
+    );
   }
   const stat = fs.statSync(real);
-  if (!stat.isFile()) return report('is not a regular file', 'remove it or replace it with a YAML file'), null;
+  if (!stat.isFile()) return (report('is not a regular file', 'remove it or replace it with a YAML file'), null);
   if (stat.size > MAX_FILE_BYTES) {
-    return report(`is ${stat.size} bytes, over the ${MAX_FILE_BYTES}-byte limit for a policy file`, 'split the team into several files'), null;
+    return (
+      report(`is ${stat.size} bytes, over the ${MAX_FILE_BYTES}-byte limit for a policy file`, 'split the team into several files'),
+      null
+    );
   }
   const bytes = fs.readFileSync(real);
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    return report('is not valid UTF-8', 'save the file as UTF-8', firstInvalidUtf8(bytes)), null;
+    return (report('is not valid UTF-8', 'save the file as UTF-8', firstInvalidUtf8(bytes)), null);
   }
   const tooDeep = nestingBeyond(text, MAX_DEPTH * 2);
   const deepMessage = `nests values more than ${MAX_DEPTH} levels deep`;
   const deepHint = 'a policy is at most a few levels deep; check the indentation';
-  if (tooDeep) return report(deepMessage, deepHint, tooDeep), null;
+  if (tooDeep) return (report(deepMessage, deepHint, tooDeep), null);
 
   const parsed = parseYaml(text, { maxAliasCount: MAX_ALIAS_COUNT, maxDepth: MAX_DEPTH, strings });
   // After the first problem that stops the parser, the rest mostly follow from it (one tab gave
@@ -75,10 +95,17 @@ function readPolicyFile(entry: FoundFiles['files'][number], found: FoundFiles, d
   const firstStop = parsed.problems.find(stops);
   for (const p of parsed.problems) {
     if (stops(p) && p !== firstStop) continue;
-    diagnostics.push({ severity: 'error', file: shown, ...lineAndColumn(parsed.lineStarts, p.offset), path: '', ...describeYamlError(p.code, p.message) });
+    diagnostics.push({
+      severity: 'error',
+      file: shown,
+      ...lineAndColumn(parsed.lineStarts, p.offset),
+      path: '',
+      ...describeYamlError(p.code, p.message),
+    });
   }
-  if (parsed.aliasBomb) return report('uses YAML aliases that expand too far (an alias bomb)', 'write the values out; policies need no aliases'), null;
-  if (parsed.tooDeep) return report(deepMessage, deepHint), null;
+  if (parsed.aliasBomb)
+    return (report('uses YAML aliases that expand too far (an alias bomb)', 'write the values out; policies need no aliases'), null);
+  if (parsed.tooDeep) return (report(deepMessage, deepHint), null);
   // A file the YAML parser rejects has no data to check; repeated keys and the like still do.
   if (firstStop) return null;
   const { data, positions, rootOffset, lineStarts, rawNumbers } = parsed;
@@ -110,7 +137,11 @@ function describeYamlError(code: string, message: string): { message: string; hi
 }
 
 /** Line and column of the field at `fieldPath` (its key, or its value); the nearest existing parent if absent. */
-export function locate(source: PolicySource, fieldPath: readonly (string | number)[], target: 'key' | 'value' = 'value'): { line: number; column: number } {
+export function locate(
+  source: PolicySource,
+  fieldPath: readonly (string | number)[],
+  target: 'key' | 'value' = 'value',
+): { line: number; column: number } {
   return lineAndColumn(source.positions.lineStarts, offsetOf(source.positions, fieldPath, target));
 }
 

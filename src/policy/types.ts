@@ -25,7 +25,12 @@ export interface LimitsPolicy {
 export type Delivery =
   | { kind: 'github'; repository: string; secret: string; environment?: string }
   /** At the organization's Vault (`DesiredOrg.vault`, else VAULT_ADDR): a team file cannot name another. */
-  | { kind: 'vault'; path: string; field: string; /** @deprecated never set by the policy reader: the address is the organization's (`DesiredOrg.vault`). */ address?: string }
+  | {
+      kind: 'vault';
+      path: string;
+      field: string;
+      /** @deprecated never set by the policy reader: the address is the organization's (`DesiredOrg.vault`). */ address?: string;
+    }
   | { kind: 'file'; path: string; mode?: string };
 
 export interface RotationPolicy {

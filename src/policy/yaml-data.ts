@@ -110,7 +110,11 @@ class Converter {
     if (isAlias(node)) {
       const target = node.resolve(this.doc) as Node | undefined;
       if (!target) {
-        this.out.problems.push({ offset: node.range?.[0] ?? 0, code: 'BAD_ALIAS', message: `alias *${node.source} refers to no anchor defined before it` });
+        this.out.problems.push({
+          offset: node.range?.[0] ?? 0,
+          code: 'BAD_ALIAS',
+          message: `alias *${node.source} refers to no anchor defined before it`,
+        });
         return null;
       }
       if (++this.aliases > this.limits.maxAliasCount || this.expanding.has(target)) throw new AliasBomb();
@@ -153,12 +157,22 @@ class Converter {
         const keyNode = pair.key as Node | null;
         const keyOffset = keyNode?.range?.[0] ?? node.range?.[0] ?? 0;
         if (!isScalar(keyNode)) {
-          this.out.problems.push({ offset: keyOffset, code: 'COMPLEX_KEY', message: 'a key must be a plain name, not a list or a mapping' });
+          this.out.problems.push({
+            offset: keyOffset,
+            code: 'COMPLEX_KEY',
+            message: 'a key must be a plain name, not a list or a mapping',
+          });
           continue;
         }
         const key = String(keyNode.value);
         if (seen.has(key)) {
-          if (!viaAlias) this.out.problems.push({ offset: keyOffset, code: 'DUPLICATE_KEY', message: `\`${key}\` appears twice in the same mapping`, key });
+          if (!viaAlias)
+            this.out.problems.push({
+              offset: keyOffset,
+              code: 'DUPLICATE_KEY',
+              message: `\`${key}\` appears twice in the same mapping`,
+              key,
+            });
           continue;
         }
         seen.add(key);
@@ -195,7 +209,11 @@ class Converter {
 }
 
 /** Offset of the field at `path` (its key, or its value); the nearest existing parent's when absent. O(depth). */
-export function offsetOf(parsed: Pick<ParsedYaml, 'data' | 'positions' | 'rootOffset'>, path: readonly (string | number)[], target: 'key' | 'value'): number {
+export function offsetOf(
+  parsed: Pick<ParsedYaml, 'data' | 'positions' | 'rootOffset'>,
+  path: readonly (string | number)[],
+  target: 'key' | 'value',
+): number {
   let container: unknown = parsed.data;
   let found = parsed.rootOffset;
   const { at, pool } = parsed.positions;

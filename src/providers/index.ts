@@ -24,16 +24,25 @@ export interface ProviderEntry {
 }
 
 const GROQ: ProviderEntry = {
-  name: 'groq', defaultBaseUrl: GROQ_BASE_URL, adminKeyEnv: 'GROQ_ADMIN_KEY', baseUrlEnv: 'GROQ_BASE_URL',
+  name: 'groq',
+  defaultBaseUrl: GROQ_BASE_URL,
+  adminKeyEnv: 'GROQ_ADMIN_KEY',
+  baseUrlEnv: 'GROQ_BASE_URL',
   open: (o) => new GroqProvider(new GroqClient({ baseUrl: o.baseUrl, adminKey: o.adminKey, logger: o.logger })),
   sandboxBase: (url) => url,
 };
 
 /** OpenAI's Administration API (src/providers/openai/README.md); its sandbox serves it under /v1. */
 const OPENAI: ProviderEntry = {
-  name: 'openai', defaultBaseUrl: OPENAI_BASE_URL, adminKeyEnv: 'OPENAI_ADMIN_KEY', baseUrlEnv: 'OPENAI_BASE_URL',
+  name: 'openai',
+  defaultBaseUrl: OPENAI_BASE_URL,
+  adminKeyEnv: 'OPENAI_ADMIN_KEY',
+  baseUrlEnv: 'OPENAI_BASE_URL',
   open: (o) => {
-    if (!o.orgId) throw new UserError('the OpenAI provider needs the organization id (org: in org.yaml, such as org-abc123): OpenAI checks it against the admin key');
+    if (!o.orgId)
+      throw new UserError(
+        'the OpenAI provider needs the organization id (org: in org.yaml, such as org-abc123): OpenAI checks it against the admin key',
+      );
     return new OpenAiProvider({ baseUrl: o.baseUrl, adminKey: o.adminKey, organization: o.orgId, logger: o.logger });
   },
   sandboxBase: (url) => (/\/v1\/?$/.test(url) ? url.replace(/\/$/, '') : `${url.replace(/\/$/, '')}/v1`),
@@ -47,7 +56,9 @@ export function providerFor(name: string): ProviderEntry {
   capabilitiesFor(name);
   if (name === 'groq') return GROQ;
   if (name === 'openai') return OPENAI;
-  throw new UserError(`provider "${name}" cannot be reached through an admin API from this build${name === 'groq-console' ? ': its organization is changed by hand (groq-rbac runbook)' : ''}`);
+  throw new UserError(
+    `provider "${name}" cannot be reached through an admin API from this build${name === 'groq-console' ? ': its organization is changed by hand (groq-rbac runbook)' : ''}`,
+  );
 }
 
 export { capabilitiesFor } from '../core/capabilities.js';

@@ -32,7 +32,8 @@ export type Align = 'left' | 'right';
 /** Columns padded to their widest cell; `align` per column. */
 export function alignTable(header: string[], rows: string[][], align: Align[], indent = '  '): string[] {
   const widths = header.map((h, i) => Math.max(width(h), ...rows.map((r) => width(r[i] ?? ''))));
-  const line = (cells: string[]) => `${indent}${cells.map((c, i) => (align[i] === 'right' ? c.padStart(widths[i]! + c.length - width(c)) : c.padEnd(widths[i]! + c.length - width(c)))).join('  ')}`.trimEnd();
+  const line = (cells: string[]) =>
+    `${indent}${cells.map((c, i) => (align[i] === 'right' ? c.padStart(widths[i]! + c.length - width(c)) : c.padEnd(widths[i]! + c.length - width(c)))).join('  ')}`.trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
 }
 

@@ -11,7 +11,10 @@ export const NEAR_LIMIT_RATIO = 0.8;
  * limits (the organization's when the project reports none for that model).
  */
 export function buildPeaks(minutes: readonly UsageRow[], dir: Directory, live: LiveState): PeakUse[] {
-  const peaks = new Map<string, { projectId: string | null; model: string; requests: number; requestsAt: number; tokens: number; tokensAt: number }>();
+  const peaks = new Map<
+    string,
+    { projectId: string | null; model: string; requests: number; requestsAt: number; tokens: number; tokensAt: number }
+  >();
   for (const b of byStart(minutes)) {
     // One bucket may hold several results of the same (project, model) when grouped finer: sum them first.
     const minute = new Map<string, { projectId: string | null; model: string; requests: number; tokens: number }>();
@@ -24,7 +27,14 @@ export function buildPeaks(minutes: readonly UsageRow[], dir: Directory, live: L
       minute.set(id, m);
     }
     for (const [id, m] of minute) {
-      const p = peaks.get(id) ?? { projectId: m.projectId, model: m.model, requests: 0, requestsAt: b.start_time, tokens: 0, tokensAt: b.start_time };
+      const p = peaks.get(id) ?? {
+        projectId: m.projectId,
+        model: m.model,
+        requests: 0,
+        requestsAt: b.start_time,
+        tokens: 0,
+        tokensAt: b.start_time,
+      };
       if (m.requests > p.requests) Object.assign(p, { requests: m.requests, requestsAt: b.start_time });
       if (m.tokens > p.tokens) Object.assign(p, { tokens: m.tokens, tokensAt: b.start_time });
       peaks.set(id, p);
@@ -41,10 +51,17 @@ export function buildPeaks(minutes: readonly UsageRow[], dir: Directory, live: L
     const requests_ratio = rpm ? round(p.requests / rpm) : null;
     const tokens_ratio = tpm ? round(p.tokens / tpm) : null;
     rows.push({
-      project: project.name, project_id: project.id, team: project.team, model: p.model,
-      peak_requests_per_minute: p.requests, peak_tokens_per_minute: p.tokens,
+      project: project.name,
+      project_id: project.id,
+      team: project.team,
+      model: p.model,
+      peak_requests_per_minute: p.requests,
+      peak_tokens_per_minute: p.tokens,
       peak_at: (tokens_ratio ?? 0) > (requests_ratio ?? 0) ? p.tokensAt : p.requestsAt,
-      limit_requests_per_minute: rpm, limit_tokens_per_minute: tpm, requests_ratio, tokens_ratio,
+      limit_requests_per_minute: rpm,
+      limit_tokens_per_minute: tpm,
+      requests_ratio,
+      tokens_ratio,
     });
   }
   return rows.sort((a, b) => peakRatio(b) - peakRatio(a) || cmp(a.project, b.project) || cmp(a.model, b.model));

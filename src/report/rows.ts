@@ -20,7 +20,8 @@ export function byStart(rows: readonly (UsageRow | CostRow)[]): RowBucket<UsageR
   const buckets = new Map<number, { bucket: RowBucket<UsageRow | CostRow>; seen: Set<string> }>();
   for (const r of rows) {
     let entry = buckets.get(r.start_time);
-    if (!entry) buckets.set(r.start_time, (entry = { bucket: { start_time: r.start_time, end_time: r.end_time, results: [] }, seen: new Set() }));
+    if (!entry)
+      buckets.set(r.start_time, (entry = { bucket: { start_time: r.start_time, end_time: r.end_time, results: [] }, seen: new Set() }));
     const group = 'amount_usd' in r ? costGroup(r) : usageGroup(r);
     if (entry.seen.has(group)) continue;
     entry.seen.add(group);

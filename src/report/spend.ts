@@ -19,13 +19,17 @@ export function buildSpendStatus(costs: readonly CostRow[], live: LiveState, win
   const length = nextMonthStart(now) - month.start_time;
   const projected = elapsed > 0 ? Math.round(((mtd * length) / elapsed) * 100) / 100 : mtd;
   let projectedLimitDate: string | null = null;
-  if (limit !== null && mtd > 0 && mtd < limit && projected >= limit) projectedLimitDate = isoDate(month.start_time + Math.floor((limit / mtd) * elapsed));
+  if (limit !== null && mtd > 0 && mtd < limit && projected >= limit)
+    projectedLimitDate = isoDate(month.start_time + Math.floor((limit / mtd) * elapsed));
   return {
     month: month.month,
     month_to_date_usd: mtd,
     limit_usd: limit,
     enforcing: live.spending.enforcing === true,
-    alerts: live.spending.alerts.map((a) => a.threshold_usd).sort((a, b) => a - b).map((t) => ({ threshold_usd: t, reached: mtd >= t })),
+    alerts: live.spending.alerts
+      .map((a) => a.threshold_usd)
+      .sort((a, b) => a - b)
+      .map((t) => ({ threshold_usd: t, reached: mtd >= t })),
     projected_month_end_usd: projected,
     projected_limit_date: projectedLimitDate,
   };

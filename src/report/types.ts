@@ -75,7 +75,8 @@ export interface SpendStatus {
   projected_limit_date: string | null;
 }
 
-export type FindingKind = 'idle_key' | 'limit_reached' | 'limit_near' | 'unmanaged_project' | 'unmanaged_key' | 'spend_share_growth' | 'spend_limit';
+export type FindingKind =
+  'idle_key' | 'limit_reached' | 'limit_near' | 'unmanaged_project' | 'unmanaged_key' | 'spend_share_growth' | 'spend_limit';
 
 export interface Finding {
   kind: FindingKind;

@@ -5,7 +5,16 @@ import { buildFindings } from './findings.js';
 import { buildPeaks } from './peaks.js';
 import { byStart, type RowBucket } from './rows.js';
 import { buildSpendStatus } from './spend.js';
-import { BREAKDOWNS, UNMANAGED_TEAM, type Breakdown, type BreakdownRow, type DailyCost, type Figures, type UsageReport, type UsageWindows } from './types.js';
+import {
+  BREAKDOWNS,
+  UNMANAGED_TEAM,
+  type Breakdown,
+  type BreakdownRow,
+  type DailyCost,
+  type Figures,
+  type UsageReport,
+  type UsageWindows,
+} from './types.js';
 import { DAY, isoDate } from './windows.js';
 
 export interface UsageReportInput {
@@ -111,7 +120,17 @@ export function buildUsageReport(input: UsageReportInput): UsageReport {
       const { out, team } = targets(r.project_id, null, model);
       const shares = keyShares(cells.get(`${b.start_time}|${r.project_id}|${model}`), usd);
       const keyAccs = shares.map((s) => ({ a: targets(r.project_id, s.keyId, model).out[3]!, usd: s.usd, estimated: shares.length > 1 }));
-      if (keyAccs.length === 0) keyAccs.push({ a: acc(accs.key, `${r.project_id}|unattributed`, { name: '(unattributed)', team, project: dir.project(r.project_id).name, managed: false }), usd, estimated: false });
+      if (keyAccs.length === 0)
+        keyAccs.push({
+          a: acc(accs.key, `${r.project_id}|unattributed`, {
+            name: '(unattributed)',
+            team,
+            project: dir.project(r.project_id).name,
+            managed: false,
+          }),
+          usd,
+          estimated: false,
+        });
       if (p) {
         for (const a of out) a.period.cost_usd += usd;
         for (const k of keyAccs) {
@@ -135,10 +154,25 @@ export function buildUsageReport(input: UsageReportInput): UsageReport {
 
   roundFigures(totals.period);
   roundFigures(totals.today);
-  const breakdown = Object.fromEntries(BREAKDOWNS.map((by) => [by, rows(accs[by], totals.period.cost_usd)])) as Record<Breakdown, BreakdownRow[]>;
-  const dailyRows = [...daily.values()].map((d) => ({ ...d, cost_usd: roundUsd(d.cost_usd), by_team: Object.fromEntries(Object.entries(d.by_team).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, roundUsd(v)])) }));
+  const breakdown = Object.fromEntries(BREAKDOWNS.map((by) => [by, rows(accs[by], totals.period.cost_usd)])) as Record<
+    Breakdown,
+    BreakdownRow[]
+  >;
+  const dailyRows = [...daily.values()].map((d) => ({
+    ...d,
+    cost_usd: roundUsd(d.cost_usd),
+    by_team: Object.fromEntries(
+      Object.entries(d.by_team)
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([k, v]) => [k, roundUsd(v)]),
+    ),
+  }));
   const peaks = buildPeaks(input.minutes, dir, live);
-  const spend = buildSpendStatus(costs.flatMap((b) => b.results), live, windows);
+  const spend = buildSpendStatus(
+    costs.flatMap((b) => b.results),
+    live,
+    windows,
+  );
   const findings = buildFindings({ desired, dir, windows, lastUse, peaks, daily: dailyRows, spend });
   return {
     format_version: 1,
@@ -178,7 +212,8 @@ function roundFigures(f: Figures): Figures {
 function keyShares(cell: { keyId: string; tokens: number }[] | undefined, usd: number): { keyId: string; usd: number }[] {
   if (!cell || cell.length === 0) return [];
   const total = cell.reduce((s, c) => s + c.tokens, 0);
-  if (cell.length === 1 || total === 0) return cell.length === 1 ? [{ keyId: cell[0]!.keyId, usd }] : cell.map((c) => ({ keyId: c.keyId, usd: usd / cell.length }));
+  if (cell.length === 1 || total === 0)
+    return cell.length === 1 ? [{ keyId: cell[0]!.keyId, usd }] : cell.map((c) => ({ keyId: c.keyId, usd: usd / cell.length }));
   let left = usd;
   return cell.map((c, i) => {
     const part = i === cell.length - 1 ? left : (usd * c.tokens) / total;
@@ -192,8 +227,12 @@ function rows(map: Map<string, Acc>, totalCost: number): BreakdownRow[] {
     .map((a): BreakdownRow => {
       const cost = roundUsd(a.period.cost_usd);
       return {
-        ...a.row, ...a.period, cost_usd: cost, share: totalCost > 0 ? Math.round((cost / totalCost) * 1e6) / 1e6 : 0,
-        cost_estimated: a.estimated, today: roundFigures({ ...a.today }),
+        ...a.row,
+        ...a.period,
+        cost_usd: cost,
+        share: totalCost > 0 ? Math.round((cost / totalCost) * 1e6) / 1e6 : 0,
+        cost_estimated: a.estimated,
+        today: roundFigures({ ...a.today }),
       };
     })
     .sort((a, b) => b.cost_usd - a.cost_usd || b.requests - a.requests || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

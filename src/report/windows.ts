@@ -39,10 +39,14 @@ export function usageWindows(now: number, options: { since?: string | null; unti
   const today = dayStart(now);
   const untilDay = options.until ? parseDate('--until', options.until) : today;
   const sinceDay = options.since ? parseDate('--since', options.since) : untilDay - (DEFAULT_PERIOD_DAYS - 1) * DAY;
-  if (sinceDay > untilDay) throw new UserError(`--since ${isoDate(sinceDay)} is after --until ${isoDate(untilDay)}: the period would be empty`);
+  if (sinceDay > untilDay)
+    throw new UserError(`--since ${isoDate(sinceDay)} is after --until ${isoDate(untilDay)}: the period would be empty`);
   if (sinceDay > today) throw new UserError(`--since ${isoDate(sinceDay)} is in the future (the organization's date is ${isoDate(today)})`);
   const days = (untilDay - sinceDay) / DAY + 1;
-  if (days > MAX_PERIOD_DAYS) throw new UserError(`the period ${isoDate(sinceDay)} – ${isoDate(untilDay)} is ${days} days; a report covers at most ${MAX_PERIOD_DAYS}`);
+  if (days > MAX_PERIOD_DAYS)
+    throw new UserError(
+      `the period ${isoDate(sinceDay)} – ${isoDate(untilDay)} is ${days} days; a report covers at most ${MAX_PERIOD_DAYS}`,
+    );
   const start = sinceDay;
   const end = Math.min(untilDay + DAY, now);
   const month = { month: isoDate(now).slice(0, 7), start_time: monthStart(now), end_time: now };
@@ -54,8 +58,14 @@ export function usageWindows(now: number, options: { since?: string | null; unti
     today: { date: isoDate(today), start_time: today, end_time: now },
     month,
     peaks: { start_time: peakStart, end_time: end },
-    usageRanges: coverRanges([{ start_time: start, end_time: end }, { start_time: today, end_time: now }]),
-    costRanges: coverRanges([{ start_time: start, end_time: end }, { start_time: month.start_time, end_time: now }]),
+    usageRanges: coverRanges([
+      { start_time: start, end_time: end },
+      { start_time: today, end_time: now },
+    ]),
+    costRanges: coverRanges([
+      { start_time: start, end_time: end },
+      { start_time: month.start_time, end_time: now },
+    ]),
   };
 }
 

@@ -16,7 +16,12 @@ export function bearerToken(headers: IncomingHttpHeaders): string | null {
 export function requireAdmin(token: string | null, adminKey: string, isProjectKey: (token: string) => boolean): void {
   if (token === adminKey) return;
   if (token && isProjectKey(token)) {
-    throw new SandboxError(403, 'permission_denied', 'This endpoint needs an admin key; a project API key cannot manage the organization.', 'permission_error');
+    throw new SandboxError(
+      403,
+      'permission_denied',
+      'This endpoint needs an admin key; a project API key cannot manage the organization.',
+      'permission_error',
+    );
   }
   throw invalidApiKey();
 }

@@ -51,7 +51,13 @@ export class Billing {
 
   getLimit(): SpendLimit {
     if (this.data.spend_limit === null) throw notFound('spend_limit_not_found', 'No spend limit is set for this organization.');
-    return { object: 'organization.spend_limit', threshold_amount: this.data.spend_limit, currency: 'USD', interval: 'month', enforcement: { status: this.blocked() ? 'enforcing' : 'inactive' } };
+    return {
+      object: 'organization.spend_limit',
+      threshold_amount: this.data.spend_limit,
+      currency: 'USD',
+      interval: 'month',
+      enforcement: { status: this.blocked() ? 'enforcing' : 'inactive' },
+    };
   }
   setLimit(raw: unknown): SpendLimit {
     this.data.spend_limit = validateSpendLimitBody(raw);
@@ -102,5 +108,12 @@ export class Billing {
 }
 
 function presentAlert(a: StoredAlert): SpendAlert {
-  return { object: 'organization.spend_alert', id: a.id, threshold_amount: a.threshold_amount, currency: 'USD', interval: 'month', notification_channel: { type: 'email', recipients: [...a.notification_channel.recipients] } };
+  return {
+    object: 'organization.spend_alert',
+    id: a.id,
+    threshold_amount: a.threshold_amount,
+    currency: 'USD',
+    interval: 'month',
+    notification_channel: { type: 'email', recipients: [...a.notification_channel.recipients] },
+  };
 }

@@ -12,7 +12,12 @@ export interface Stats {
 /** `/_sandbox/`: the control surface tests and demos use. Admin key; not counted in stats; no faults. */
 export function controlRoutes(org: OrgState, inference: Inference, faults: FaultTable, stats: Stats): RouteSpec[] {
   const ok = (body: unknown): Reply => ({ status: 200, body });
-  const control = (method: string, path: string, handler: RouteSpec['handler']): RouteSpec => ({ method, template: `/_sandbox/${path}`, access: 'control', handler });
+  const control = (method: string, path: string, handler: RouteSpec['handler']): RouteSpec => ({
+    method,
+    template: `/_sandbox/${path}`,
+    access: 'control',
+    handler,
+  });
   return [
     control('GET', 'clock', () => ok(clock(org))),
     control('POST', 'clock', ({ body }) => {

@@ -56,7 +56,10 @@ function pathMatcher(pattern: string): (pathname: string) => boolean {
   const prefix = pattern.endsWith('*');
   const body = prefix ? pattern.slice(0, -1) : pattern;
   if (!body.includes('/*/') && !body.endsWith('/*')) return prefix ? (p) => p.startsWith(body) : (p) => p === body;
-  const source = body.split('/').map((s) => (s === '*' ? '[^/]+' : s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('/');
+  const source = body
+    .split('/')
+    .map((s) => (s === '*' ? '[^/]+' : s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('/');
   const re = new RegExp(`^${source}${prefix ? '' : '$'}`);
   return (p) => re.test(p);
 }
@@ -67,10 +70,14 @@ function parseFaults(body: unknown): Fault[] {
   return list.map((f, i) => {
     const x = f as Partial<Fault>;
     if (typeof x?.path !== 'string') throw invalid(`faults[${i}].path`, "each fault needs a 'path' (exact, or a prefix ending in '*').");
-    if (x.status !== undefined && !(Number.isInteger(x.status) && x.status >= 400 && x.status <= 599)) throw invalid(`faults[${i}].status`, "'status' must be an HTTP error status.");
-    if (x.times !== undefined && !(Number.isInteger(x.times) && x.times >= 1)) throw invalid(`faults[${i}].times`, "'times' must be a positive integer.");
-    if (x.after_commit !== undefined && typeof x.after_commit !== 'boolean') throw invalid(`faults[${i}].after_commit`, "'after_commit' must be a boolean.");
-    if (x.after_commit && !x.reset && x.status === undefined) throw invalid(`faults[${i}].after_commit`, "'after_commit' needs 'reset' or 'status': what the client gets instead of the answer.");
+    if (x.status !== undefined && !(Number.isInteger(x.status) && x.status >= 400 && x.status <= 599))
+      throw invalid(`faults[${i}].status`, "'status' must be an HTTP error status.");
+    if (x.times !== undefined && !(Number.isInteger(x.times) && x.times >= 1))
+      throw invalid(`faults[${i}].times`, "'times' must be a positive integer.");
+    if (x.after_commit !== undefined && typeof x.after_commit !== 'boolean')
+      throw invalid(`faults[${i}].after_commit`, "'after_commit' must be a boolean.");
+    if (x.after_commit && !x.reset && x.status === undefined)
+      throw invalid(`faults[${i}].after_commit`, "'after_commit' needs 'reset' or 'status': what the client gets instead of the answer.");
     return { ...x, path: x.path, times: x.times ?? 1 } as Fault;
   });
 }

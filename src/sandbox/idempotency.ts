@@ -39,14 +39,24 @@ export class IdempotencyTable {
     const record = this.records.get(key);
     if (!record) return null;
     if (record.request_sha256 !== requestHash(path, body)) {
-      throw new SandboxError(409, 'idempotency_key_reused', 'This Idempotency-Key was already used with a different request.', 'invalid_request_error');
+      throw new SandboxError(
+        409,
+        'idempotency_key_reused',
+        'This Idempotency-Key was already used with a different request.',
+        'invalid_request_error',
+      );
     }
     return { status: record.status, body: record.response };
   }
 
   remember(key: string, path: string, body: unknown, reply: Replay, now: number): [string, IdempotencyRecord] {
     this.prune(now);
-    const record: IdempotencyRecord = { request_sha256: requestHash(path, body), status: reply.status, response: reply.body, expires_at: now + IDEMPOTENCY_TTL_SECONDS };
+    const record: IdempotencyRecord = {
+      request_sha256: requestHash(path, body),
+      status: reply.status,
+      response: reply.body,
+      expires_at: now + IDEMPOTENCY_TTL_SECONDS,
+    };
     this.records.delete(key);
     this.records.set(key, record);
     return [key, record];
@@ -62,5 +72,9 @@ export class IdempotencyTable {
 }
 
 function requestHash(path: string, body: unknown): string {
-  return createHash('sha256').update(path).update('\n').update(canonicalJson(body ?? null)).digest('hex');
+  return createHash('sha256')
+    .update(path)
+    .update('\n')
+    .update(canonicalJson(body ?? null))
+    .digest('hex');
 }

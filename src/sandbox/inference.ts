@@ -3,7 +3,15 @@ import { lookUpModel, type LiveModelEntry } from '../core/models.js';
 import { SandboxError, invalidApiKey, notFound } from './errors.js';
 import { randomString } from './ids.js';
 import type { OrgState } from './org-state.js';
-import { countRequest, findRefusal, rateLimitHeaders, rateLimitMessage, requestTooLargeMessage, rollWindow, type Window } from './rate-limits.js';
+import {
+  countRequest,
+  findRefusal,
+  rateLimitHeaders,
+  rateLimitMessage,
+  requestTooLargeMessage,
+  rollWindow,
+  type Window,
+} from './rate-limits.js';
 import type { StoredKey, StoredProject } from './snapshot.js';
 import { decommissionedMessage } from './validate-body.js';
 import { checkMaxTokens, validateChatBody, type ChatRequest } from './validate-chat.js';
@@ -36,8 +44,14 @@ export class Inference {
   constructor(private readonly org: OrgState) {
     this.liveModels = new Map(org.catalogue.live.map((m) => [m.id, m]));
     this.modelList = org.catalogue.live.map((m) => ({
-      id: m.id, object: 'model', created: m.created, owned_by: m.owned_by, active: true, context_window: m.context_window,
-      max_completion_tokens: m.max_completion_tokens, public_apps: null,
+      id: m.id,
+      object: 'model',
+      created: m.created,
+      owned_by: m.owned_by,
+      active: true,
+      context_window: m.context_window,
+      max_completion_tokens: m.max_completion_tokens,
+      public_apps: null,
     }));
   }
 
@@ -64,7 +78,11 @@ export class Inference {
     const blocked = this.org.blockedAt(who.project, model.id);
     if (blocked) throw blockedModel(model.id, blocked);
     if (this.org.billing.blocked()) {
-      throw new SandboxError(400, 'blocked_api_access', 'Your organization has reached its spend limit for this month; API access is blocked until the limit is raised or the month ends. Manage it at https://console.groq.com/settings/billing');
+      throw new SandboxError(
+        400,
+        'blocked_api_access',
+        'Your organization has reached its spend limit for this month; API access is blocked until the limit is raised or the month ends. Manage it at https://console.groq.com/settings/billing',
+      );
     }
     const promptTokens = countPromptTokens(request);
     const budget = request.maxTokens ?? Math.min(DEFAULT_COMPLETION_BUDGET, model.max_completion_tokens);
@@ -92,7 +110,8 @@ export class Inference {
   private model(request: ChatRequest): LiveModelEntry {
     const live = this.liveModels.get(request.model);
     if (!live) {
-      if (lookUpModel(this.org.catalogue, request.model).kind === 'decommissioned') throw new SandboxError(400, 'model_decommissioned', decommissionedMessage(request.model));
+      if (lookUpModel(this.org.catalogue, request.model).kind === 'decommissioned')
+        throw new SandboxError(400, 'model_decommissioned', decommissionedMessage(request.model));
       throw notFound('model_not_found', `The model \`${request.model}\` does not exist or you do not have access to it.`);
     }
     checkMaxTokens(request, live);
@@ -108,7 +127,15 @@ export class Inference {
     ];
   }
 
-  private complete(request: ChatRequest, model: LiveModelEntry, who: { key: StoredKey; project: StoredProject }, promptTokens: number, requestId: string, now: number, headers: Record<string, string>): InferenceReply {
+  private complete(
+    request: ChatRequest,
+    model: LiveModelEntry,
+    who: { key: StoredKey; project: StoredProject },
+    promptTokens: number,
+    requestId: string,
+    now: number,
+    headers: Record<string, string>,
+  ): InferenceReply {
     const reply = `Sandbox reply from ${model.id}.`;
     const fullTokens = Math.ceil(reply.length / 4);
     const completionTokens = Math.max(1, Math.min(fullTokens, request.maxTokens ?? fullTokens));
@@ -116,16 +143,38 @@ export class Inference {
     const finish = completionTokens < fullTokens ? 'length' : 'stop';
     const price = model.price_per_million;
     const cost = (promptTokens * price.input + completionTokens * price.output) / 1_000_000;
-    const row = this.org.usage.record(now, this.org.spendLagSeconds, { project_id: who.project.id, api_key_id: who.key.id, model: model.id }, promptTokens, completionTokens, cost);
+    const row = this.org.usage.record(
+      now,
+      this.org.spendLagSeconds,
+      { project_id: who.project.id, api_key_id: who.key.id, model: model.id },
+      promptTokens,
+      completionTokens,
+      cost,
+    );
     this.org.emit({ op: 'usage', row });
     this.org.touchKey(who.key, now);
-    const usage = { queue_time: 0.0001, prompt_tokens: promptTokens, prompt_time: 0.001, completion_tokens: completionTokens, completion_time: 0.002, total_tokens: promptTokens + completionTokens, total_time: 0.003 };
+    const usage = {
+      queue_time: 0.0001,
+      prompt_tokens: promptTokens,
+      prompt_time: 0.001,
+      completion_tokens: completionTokens,
+      completion_time: 0.002,
+      total_tokens: promptTokens + completionTokens,
+      total_time: 0.003,
+    };
     const id = `chatcmpl-${this.idPrefix}${(++this.completions).toString(36).padStart(12, '0')}`;
     const base = { id, created: now, model: model.id, system_fingerprint: 'fp_sandbox' };
     if (!request.stream) {
       return {
-        status: 200, headers,
-        body: { ...base, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content }, logprobs: null, finish_reason: finish }], usage, x_groq: { id: requestId } },
+        status: 200,
+        headers,
+        body: {
+          ...base,
+          object: 'chat.completion',
+          choices: [{ index: 0, message: { role: 'assistant', content }, logprobs: null, finish_reason: finish }],
+          usage,
+          x_groq: { id: requestId },
+        },
       };
     }
     const chunk = (delta: object, finishReason: string | null, extra: object = {}) =>
@@ -153,10 +202,16 @@ interface Scope {
 
 // Groq's documented bodies (console.groq.com/docs/model-permissions).
 function blockedModel(model: string, level: 'organization' | 'project'): SandboxError {
-  const message = level === 'organization'
-    ? `The model \`${model}\` is blocked at the organization level. Please have the org admin enable this model in the org settings at https://console.groq.com/settings/limits`
-    : `The model \`${model}\` is blocked at the project level. Please have a project admin enable this model in the project settings at https://console.groq.com/settings/project/limits`;
-  return new SandboxError(403, level === 'organization' ? 'model_permission_blocked_org' : 'model_permission_blocked_project', message, 'permissions_error');
+  const message =
+    level === 'organization'
+      ? `The model \`${model}\` is blocked at the organization level. Please have the org admin enable this model in the org settings at https://console.groq.com/settings/limits`
+      : `The model \`${model}\` is blocked at the project level. Please have a project admin enable this model in the project settings at https://console.groq.com/settings/project/limits`;
+  return new SandboxError(
+    403,
+    level === 'organization' ? 'model_permission_blocked_org' : 'model_permission_blocked_project',
+    message,
+    'permissions_error',
+  );
 }
 
 // A rough tokenizer: 4 characters a token, plus 4 per message for its framing.
@@ -164,7 +219,12 @@ function countPromptTokens(request: ChatRequest): number {
   let tokens = 0;
   for (const m of request.messages) {
     const c = m.content;
-    const text = typeof c === 'string' ? c : Array.isArray(c) ? c.map((p) => (typeof (p as { text?: unknown })?.text === 'string' ? (p as { text: string }).text : '')).join('') : '';
+    const text =
+      typeof c === 'string'
+        ? c
+        : Array.isArray(c)
+          ? c.map((p) => (typeof (p as { text?: unknown })?.text === 'string' ? (p as { text: string }).text : '')).join('')
+          : '';
     tokens += 4 + Math.ceil(text.length / 4);
   }
   return tokens;

@@ -13,11 +13,25 @@ const V1 = '/openai/v1';
 const ok = (body: unknown): Reply => ({ status: 200, body });
 const created = (body: unknown): Reply => ({ status: 201, body });
 
-export const presentUser = (u: StoredUser) => ({ object: 'organization.user' as const, id: u.id, name: u.name, email: u.email, role: u.role, added_at: u.added_at });
+export const presentUser = (u: StoredUser) => ({
+  object: 'organization.user' as const,
+  id: u.id,
+  name: u.name,
+  email: u.email,
+  role: u.role,
+  added_at: u.added_at,
+});
 
 /** The contract's invite: exactly its table's fields (no `projects`; OpenAI's adds them). */
 export const presentGroqInvite = (i: StoredInvite, status: InviteStatus) => ({
-  object: 'organization.invite' as const, id: i.id, email: i.email, role: i.role, status, invited_at: i.invited_at, expires_at: i.expires_at, accepted_at: i.accepted_at,
+  object: 'organization.invite' as const,
+  id: i.id,
+  email: i.email,
+  role: i.role,
+  status,
+  invited_at: i.invited_at,
+  expires_at: i.expires_at,
+  accepted_at: i.accepted_at,
 });
 
 export function presentProjectUser(members: MemberStore, m: StoredProjectUser) {
@@ -26,7 +40,13 @@ export function presentProjectUser(members: MemberStore, m: StoredProjectUser) {
 }
 
 export function groqMemberRoutes(org: OrgState): RouteSpec[] {
-  const admin = (method: string, path: string, handler: (ctx: RequestContext) => Reply, create = false): RouteSpec => ({ method, template: `${V1}${path}`, access: 'admin', create, handler });
+  const admin = (method: string, path: string, handler: (ctx: RequestContext) => Reply, create = false): RouteSpec => ({
+    method,
+    template: `${V1}${path}`,
+    access: 'admin',
+    create,
+    handler,
+  });
   // Read per call: a reset makes the organization's stores afresh.
   const m = () => org.members;
   const invite = (i: StoredInvite) => presentGroqInvite(i, m().status(i));
@@ -56,23 +76,32 @@ export function groqMemberRoutes(org: OrgState): RouteSpec[] {
  * can tell the identity an apply must never remove; `/_sandbox/invites/{id}/accept` plays the
  * person joining. `presentInvite` gives the provider's invite shape.
  */
-export function memberControlRoutes(org: OrgState, provider: string, presentInvite: (i: StoredInvite, status: InviteStatus) => unknown): RouteSpec[] {
+export function memberControlRoutes(
+  org: OrgState,
+  provider: string,
+  presentInvite: (i: StoredInvite, status: InviteStatus) => unknown,
+): RouteSpec[] {
   // Read per call: a reset makes the organization's stores afresh.
   const m = () => org.members;
   return [
     {
-      method: 'GET', template: '/_sandbox/info', access: 'control',
+      method: 'GET',
+      template: '/_sandbox/info',
+      access: 'control',
       handler: () => {
         const owner = m().adminUser();
         return ok({
-          provider, organization: org.organization(),
+          provider,
+          organization: org.organization(),
           admin_key_owner: owner ? { id: owner.id, email: owner.email, role: owner.role } : null,
           invite_ttl_seconds: INVITE_TTL_SECONDS,
         });
       },
     },
     {
-      method: 'POST', template: '/_sandbox/invites/{invite_id}/accept', access: 'control',
+      method: 'POST',
+      template: '/_sandbox/invites/{invite_id}/accept',
+      access: 'control',
       handler: ({ params, body }) => {
         const { invite, user } = m().acceptInvite(params[0]!, body);
         return ok({ invite: presentInvite(invite, m().status(invite)), user: presentUser(user) });
@@ -82,6 +111,9 @@ export function memberControlRoutes(org: OrgState, provider: string, presentInvi
 }
 
 /** A page of stored items, presented: only the page's items are mapped. */
-export function listOf<S, T>(page: { object: 'list'; data: S[]; first_id: string | null; last_id: string | null; has_more: boolean }, present: (s: S) => T) {
+export function listOf<S, T>(
+  page: { object: 'list'; data: S[]; first_id: string | null; last_id: string | null; has_more: boolean },
+  present: (s: S) => T,
+) {
   return { ...page, data: page.data.map(present) };
 }

@@ -35,7 +35,14 @@ export const GROQ_MEMBER_RULES: MemberRules = {
   projectRoles: ['owner', 'developer', 'reader'],
   projectRoleAllowed: (orgRole, projectRole) => GROQ_RANK[projectRole]! <= GROQ_RANK[orgRole]!,
   projectCap: (orgRole) => orgRole,
-  archived: (projectId) => new SandboxError(400, 'project_archived', `The project '${projectId}' is archived; archived projects cannot be changed.`, 'invalid_request_error', 'project_id'),
+  archived: (projectId) =>
+    new SandboxError(
+      400,
+      'project_archived',
+      `The project '${projectId}' is archived; archived projects cannot be changed.`,
+      'invalid_request_error',
+      'project_id',
+    ),
 };
 
 /** Invites expire this long after they are sent: 7 days (assumed; neither provider's sources give a duration). */
@@ -201,7 +208,8 @@ export class MemberStore {
 
   createInvite(raw: unknown): StoredInvite {
     const body = requireObject(raw);
-    for (const field of Object.keys(body)) if (!['email', 'role', 'projects'].includes(field)) throw invalid(field, `Unknown parameter: '${field}'.`);
+    for (const field of Object.keys(body))
+      if (!['email', 'role', 'projects'].includes(field)) throw invalid(field, `Unknown parameter: '${field}'.`);
     if (body.email === undefined) throw invalid('email', "Missing required parameter: 'email'.");
     if (!isEmail(body.email)) throw invalid('email', "'email' must be an e-mail address.");
     const email = body.email;
@@ -214,7 +222,15 @@ export class MemberStore {
       throw invalid('email', `${email} already has a pending invite; delete it first to invite them again.`);
     }
     const now = this.org.now();
-    const invite: StoredInvite = { id: this.org.nextId('invite-'), email, role, invited_at: now, expires_at: now + INVITE_TTL_SECONDS, accepted_at: null, projects };
+    const invite: StoredInvite = {
+      id: this.org.nextId('invite-'),
+      email,
+      role,
+      invited_at: now,
+      expires_at: now + INVITE_TTL_SECONDS,
+      accepted_at: null,
+      projects,
+    };
     this.invites.push(invite);
     this.invitesById.set(invite.id, invite);
     this.latestInvite.set(norm(email), invite);
@@ -245,7 +261,8 @@ export class MemberStore {
     if (status !== 'pending') throw invalid('invite_id', `The invite '${id}' is ${status}; only a pending invite can be accepted.`);
     const body = raw === undefined ? {} : requireObject(raw);
     const name = body.name === undefined ? nameFrom(i.email) : body.name;
-    if (typeof name !== 'string' || name.trim() === '' || name.length > 128) throw invalid('name', "'name' must be a string of 1 to 128 characters.");
+    if (typeof name !== 'string' || name.trim() === '' || name.length > 128)
+      throw invalid('name', "'name' must be a string of 1 to 128 characters.");
     if (this.usersByEmail.has(norm(i.email))) throw invalid('invite_id', `${i.email} is already a member of the organization.`);
     const accepted = { ...i, accepted_at: this.org.now() };
     this.invites[indexOf(this.invites, i.id)] = accepted;
@@ -269,7 +286,8 @@ export class MemberStore {
     const seen = new Set<string>();
     return raw.map((entry, n) => {
       const e = requireObject(entry, `projects[${n}]`);
-      for (const field of Object.keys(e)) if (field !== 'id' && field !== 'role') throw invalid(`projects[${n}].${field}`, `Unknown parameter: 'projects[${n}].${field}'.`);
+      for (const field of Object.keys(e))
+        if (field !== 'id' && field !== 'role') throw invalid(`projects[${n}].${field}`, `Unknown parameter: 'projects[${n}].${field}'.`);
       if (typeof e.id !== 'string' || e.id === '') throw invalid(`projects[${n}].id`, `'projects[${n}].id' must be a project id.`);
       if (seen.has(e.id)) throw invalid(`projects[${n}].id`, `The project '${e.id}' is listed twice.`);
       seen.add(e.id);
@@ -305,7 +323,11 @@ export class MemberStore {
     let user: StoredUser | null | undefined;
     if (typeof body.user_id === 'string' && body.user_id !== '') user = this.usersById.get(body.user_id);
     else if (allowEmail && isEmail(body.email)) user = this.userByEmail(body.email);
-    else throw invalid('user_id', allowEmail ? "Missing required parameter: 'user_id' (or 'email')." : "Missing required parameter: 'user_id'.");
+    else
+      throw invalid(
+        'user_id',
+        allowEmail ? "Missing required parameter: 'user_id' (or 'email')." : "Missing required parameter: 'user_id'.",
+      );
     // openapi.yaml: "Users must already be members of the organization to be added to a project."
     if (!user) throw invalid('user_id', 'Users must already be members of the organization to be added to a project.');
     if (this.membership(p.id, user.id)) throw invalid('user_id', `The user '${user.id}' is already a member of project '${p.id}'.`);
@@ -383,7 +405,8 @@ export class MemberStore {
 
   private role(raw: unknown, allowed: readonly string[], param: string): string {
     if (raw === undefined) throw invalid(param, `Missing required parameter: '${param}'.`);
-    if (typeof raw !== 'string' || !allowed.includes(raw)) throw invalid(param, `'${param}' must be one of ${allowed.map((r) => `'${r}'`).join(', ')}.`);
+    if (typeof raw !== 'string' || !allowed.includes(raw))
+      throw invalid(param, `'${param}' must be one of ${allowed.map((r) => `'${r}'`).join(', ')}.`);
     return raw;
   }
 }
@@ -415,4 +438,7 @@ const lastOwner = (what: 'remove' | 'demote') =>
   invalid(what === 'remove' ? 'user_id' : 'role', `Cannot ${what} the organization's last owner; make another member an owner first.`);
 
 const aboveOrgRole = (param: string, role: string, orgRole: string) =>
-  invalid(param, `The project role '${role}' is above the user's organization role '${orgRole}'; a project role may not exceed the organization role.`);
+  invalid(
+    param,
+    `The project role '${role}' is above the user's organization role '${orgRole}'; a project role may not exceed the organization role.`,
+  );

@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import {
-  type AuditLog, type ModelPermissions, type ModelPermissionsInput, type Organization, type Project, type ProjectApiKey, type RateLimit,
+  type AuditLog,
+  type ModelPermissions,
+  type ModelPermissionsInput,
+  type Organization,
+  type Project,
+  type ProjectApiKey,
+  type RateLimit,
   type RateLimitValues,
 } from '../providers/groq/wire.js';
 import { defaultCatalogue, type ModelCatalogue } from '../core/models.js';
@@ -16,7 +22,13 @@ import { ORG_DEFAULT_LIMITS } from './rate-limits.js';
 import { ServiceAccountStore } from './openai/service-accounts.js';
 import { emptySnapshot, type Delta, type OrgSnapshot, type StoredKey, type StoredLimits, type StoredProject } from './snapshot.js';
 import { UsageLedger } from './usage.js';
-import { checkMetadataSize, validateKeyBody, validatePermissionsBody, validateProjectBody, validateRateLimitBody } from './validate-body.js';
+import {
+  checkMetadataSize,
+  validateKeyBody,
+  validatePermissionsBody,
+  validateProjectBody,
+  validateRateLimitBody,
+} from './validate-body.js';
 
 export const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const RATE_LIMIT_PREFIX = 'rl-';
@@ -111,8 +123,14 @@ export class OrgState {
   /** The whole state, for a snapshot on disk. */
   snapshot(): OrgSnapshot {
     return {
-      ...this.data, projects: this.projects, keys: [...this.keysById.values()], idempotency: this.idempotency.entries(),
-      usage: this.usage.all(), spend_alerts: this.billing.alerts(), audit: this.audit.all(), service_accounts: this.serviceAccounts.all(),
+      ...this.data,
+      projects: this.projects,
+      keys: [...this.keysById.values()],
+      idempotency: this.idempotency.entries(),
+      usage: this.usage.all(),
+      spend_alerts: this.billing.alerts(),
+      audit: this.audit.all(),
+      service_accounts: this.serviceAccounts.all(),
       ...this.members.snapshot(),
     };
   }
@@ -169,8 +187,12 @@ export class OrgState {
 
   recordAudit(type: string, project: StoredProject | null, details: Record<string, unknown>): void {
     const entry: AuditLog = {
-      id: this.nextId('audit_log-'), type, effective_at: this.now(), actor: ADMIN_ACTOR,
-      ...(project ? { project: { id: project.id, name: project.name } } : {}), [type]: details,
+      id: this.nextId('audit_log-'),
+      type,
+      effective_at: this.now(),
+      actor: ADMIN_ACTOR,
+      ...(project ? { project: { id: project.id, name: project.name } } : {}),
+      [type]: details,
     };
     this.audit.add(entry);
     this.emit({ op: 'audit', e: entry });
@@ -205,7 +227,11 @@ export class OrgState {
     // A project may only narrow what the organization allows: a block list always does; an allow list must stay inside.
     if (input.mode === 'allow_list') {
       const outside = input.model_ids.find((m) => !this.permits(this.data.permissions, m));
-      if (outside) throw invalid('model_ids', `The model \`${outside}\` is blocked at the organization level; a project may only narrow the organization's model permissions.`);
+      if (outside)
+        throw invalid(
+          'model_ids',
+          `The model \`${outside}\` is blocked at the organization level; a project may only narrow the organization's model permissions.`,
+        );
     }
     p.permissions = input;
     this.saveProject(p);
@@ -279,14 +305,19 @@ export class OrgState {
   rateLimitTarget(projectId: string, rateLimitId: string): { project: StoredProject; model: string } {
     const project = this.activeProject(projectId);
     const model = rateLimitId.startsWith(RATE_LIMIT_PREFIX) ? rateLimitId.slice(RATE_LIMIT_PREFIX.length) : '';
-    if (!this.models.includes(model)) throw notFound('rate_limit_not_found', `No rate limit with id '${rateLimitId}' in project '${projectId}'.`, 'rate_limit_id');
+    if (!this.models.includes(model))
+      throw notFound('rate_limit_not_found', `No rate limit with id '${rateLimitId}' in project '${projectId}'.`, 'rate_limit_id');
     return { project, model };
   }
   /** 400 naming the first field above the organization's own limit for the model. */
   checkWithinOrg(model: string, values: Record<string, number | undefined>, org: Record<string, number>): void {
     for (const [f, v] of Object.entries(values)) {
       const ceiling = org[f];
-      if (v !== undefined && ceiling !== undefined && v > ceiling) throw invalid(f, `'${f}' (${v}) is above the organization's limit of ${ceiling} for model \`${model}\`; a project's limits must stay within the organization's.`);
+      if (v !== undefined && ceiling !== undefined && v > ceiling)
+        throw invalid(
+          f,
+          `'${f}' (${v}) is above the organization's limit of ${ceiling} for model \`${model}\`; a project's limits must stay within the organization's.`,
+        );
     }
   }
   /** Merges a project's own limits for a model (any provider's fields), journals and audits the change. */
@@ -306,7 +337,14 @@ export class OrgState {
   }
   createProject(raw: unknown): Project {
     const { name } = validateProjectBody(raw, 'create');
-    const p: StoredProject = { id: this.nextId('proj_'), name: name!, created_at: this.now(), archived_at: null, permissions: null, limits: {} };
+    const p: StoredProject = {
+      id: this.nextId('proj_'),
+      name: name!,
+      created_at: this.now(),
+      archived_at: null,
+      permissions: null,
+      limits: {},
+    };
     this.projects.push(p);
     this.activeProjects.push(p);
     this.projectsById.set(p.id, p);
@@ -342,7 +380,14 @@ export class OrgState {
   }
   activeProject(projectId: string): StoredProject {
     const p = this.project(projectId);
-    if (p.archived_at !== null) throw new SandboxError(400, 'project_archived', `The project '${projectId}' is archived; archived projects cannot be changed.`, 'invalid_request_error', 'project_id');
+    if (p.archived_at !== null)
+      throw new SandboxError(
+        400,
+        'project_archived',
+        `The project '${projectId}' is archived; archived projects cannot be changed.`,
+        'invalid_request_error',
+        'project_id',
+      );
     return p;
   }
   private saveProject(p: StoredProject): void {
@@ -365,11 +410,23 @@ export class OrgState {
     return { ...this.presentKey(key), value };
   }
   /** Makes a key in a project (value from the `keyValue` option) and journals it; the caller audits. */
-  addKey(p: StoredProject, name: string, extra: { metadata?: Record<string, string>; service_account_id?: string } = {}): { key: StoredKey; value: string } {
+  addKey(
+    p: StoredProject,
+    name: string,
+    extra: { metadata?: Record<string, string>; service_account_id?: string } = {},
+  ): { key: StoredKey; value: string } {
     const value = this.keyValue();
     const key: StoredKey = {
-      id: this.nextId('key_'), project_id: p.id, name, redacted_value: this.redactValue(value), created_at: this.now(), last_used_at: null,
-      metadata: extra.metadata ?? {}, value_sha256: sha256(value), recent_uses: [], ...(extra.service_account_id ? { service_account_id: extra.service_account_id } : {}),
+      id: this.nextId('key_'),
+      project_id: p.id,
+      name,
+      redacted_value: this.redactValue(value),
+      created_at: this.now(),
+      last_used_at: null,
+      metadata: extra.metadata ?? {},
+      value_sha256: sha256(value),
+      recent_uses: [],
+      ...(extra.service_account_id ? { service_account_id: extra.service_account_id } : {}),
     };
     this.keysById.set(key.id, key);
     this.keysByHash.set(key.value_sha256, key);
@@ -402,7 +459,10 @@ export class OrgState {
   removeKey(key: StoredKey): void {
     this.keysById.delete(key.id);
     this.keysByHash.delete(key.value_sha256);
-    this.keysByProject.set(key.project_id, this.projectKeys(key.project_id).filter((k) => k !== key));
+    this.keysByProject.set(
+      key.project_id,
+      this.projectKeys(key.project_id).filter((k) => k !== key),
+    );
     this.emit({ op: 'del_key', id: key.id });
   }
   /** A project's keys, in creation order. */
@@ -413,7 +473,8 @@ export class OrgState {
   key(projectId: string, keyId: string): StoredKey {
     this.project(projectId);
     const key = this.keysById.get(keyId);
-    if (!key || key.project_id !== projectId) throw notFound('api_key_not_found', `No API key with id '${keyId}' in project '${projectId}'.`, 'api_key_id');
+    if (!key || key.project_id !== projectId)
+      throw notFound('api_key_not_found', `No API key with id '${keyId}' in project '${projectId}'.`, 'api_key_id');
     return key;
   }
   private projectKeys(projectId: string): StoredKey[] {
@@ -457,12 +518,27 @@ export class OrgState {
   }
 
   private presentKey(k: StoredKey): ProjectApiKey {
-    return { object: 'organization.project.api_key', id: k.id, name: k.name, redacted_value: k.redacted_value, created_at: k.created_at, last_used_at: this.lastUsedAt(k), metadata: { ...k.metadata } };
+    return {
+      object: 'organization.project.api_key',
+      id: k.id,
+      name: k.name,
+      redacted_value: k.redacted_value,
+      created_at: k.created_at,
+      last_used_at: this.lastUsedAt(k),
+      metadata: { ...k.metadata },
+    };
   }
 }
 
 function presentProject(p: StoredProject): Project {
-  return { object: 'organization.project', id: p.id, name: p.name, created_at: p.created_at, archived_at: p.archived_at, status: p.archived_at === null ? 'active' : 'archived' };
+  return {
+    object: 'organization.project',
+    id: p.id,
+    name: p.name,
+    created_at: p.created_at,
+    archived_at: p.archived_at,
+    status: p.archived_at === null ? 'active' : 'archived',
+  };
 }
 
 function presentPermissions(object: ModelPermissions['object'], p: ModelPermissionsInput | null): ModelPermissions {

@@ -53,7 +53,10 @@ export class StateFile {
     }
     if (snapshot === null || typeof snapshot !== 'object' || snapshot.version !== 2) {
       const version = (snapshot as { version?: unknown } | null)?.version;
-      const what = version === 1 ? 'holds the state of an older sandbox (version 1, API keys without projects)' : `is not a sandbox state file of version 2 (version: ${JSON.stringify(version ?? null)})`;
+      const what =
+        version === 1
+          ? 'holds the state of an older sandbox (version 1, API keys without projects)'
+          : `is not a sandbox state file of version 2 (version: ${JSON.stringify(version ?? null)})`;
       throw new UserError(`${file} ${what}; ${afresh}`);
     }
     const journal = `${file}.journal`;

@@ -55,10 +55,28 @@ export function rollWindow(previous: Window | undefined, nowMs: number): Window 
 export function findRefusal(w: Window, limits: RateLimitValues, nowMs: number, tokens: number): RateLimitRefusal | null {
   const toMinute = (w.minute + 1) * MINUTE_MS - nowMs;
   const toDay = (w.day + 1) * DAY_MS - nowMs;
-  if (w.minute_requests + 1 > limits.max_requests_per_1_minute) return { unit: 'requests', per: 'minute', limit: limits.max_requests_per_1_minute, used: w.minute_requests, requested: 1, waitMs: toMinute };
-  if (w.day_requests + 1 > limits.max_requests_per_1_day) return { unit: 'requests', per: 'day', limit: limits.max_requests_per_1_day, used: w.day_requests, requested: 1, waitMs: toDay };
-  if (w.minute_tokens + tokens > limits.max_tokens_per_1_minute) return { unit: 'tokens', per: 'minute', limit: limits.max_tokens_per_1_minute, used: w.minute_tokens, requested: tokens, waitMs: toMinute };
-  if (w.day_tokens + tokens > limits.max_tokens_per_1_day) return { unit: 'tokens', per: 'day', limit: limits.max_tokens_per_1_day, used: w.day_tokens, requested: tokens, waitMs: toDay };
+  if (w.minute_requests + 1 > limits.max_requests_per_1_minute)
+    return {
+      unit: 'requests',
+      per: 'minute',
+      limit: limits.max_requests_per_1_minute,
+      used: w.minute_requests,
+      requested: 1,
+      waitMs: toMinute,
+    };
+  if (w.day_requests + 1 > limits.max_requests_per_1_day)
+    return { unit: 'requests', per: 'day', limit: limits.max_requests_per_1_day, used: w.day_requests, requested: 1, waitMs: toDay };
+  if (w.minute_tokens + tokens > limits.max_tokens_per_1_minute)
+    return {
+      unit: 'tokens',
+      per: 'minute',
+      limit: limits.max_tokens_per_1_minute,
+      used: w.minute_tokens,
+      requested: tokens,
+      waitMs: toMinute,
+    };
+  if (w.day_tokens + tokens > limits.max_tokens_per_1_day)
+    return { unit: 'tokens', per: 'day', limit: limits.max_tokens_per_1_day, used: w.day_tokens, requested: tokens, waitMs: toDay };
   return null;
 }
 

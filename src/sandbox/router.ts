@@ -44,7 +44,11 @@ export function compileRoutes(specs: RouteSpec[]): Route[] {
 }
 
 /** Matches a path against the routes: the route and its decoded parameters, or whether the path exists for another method. */
-export function matchRoute(routes: readonly Route[], method: string, pathname: string): { route: Route; params: string[] } | { route: null; pathExists: boolean } {
+export function matchRoute(
+  routes: readonly Route[],
+  method: string,
+  pathname: string,
+): { route: Route; params: string[] } | { route: null; pathExists: boolean } {
   const parts = pathname.split('/');
   let pathExists = false;
   for (const r of routes) {

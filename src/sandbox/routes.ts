@@ -8,7 +8,13 @@ const created = (body: unknown): Reply => ({ status: 201, body });
 
 /** The contract's admin resources and Groq's inference surface, as routes. */
 export function apiRoutes(org: OrgState, inference: Inference): RouteSpec[] {
-  const admin = (method: string, path: string, handler: (ctx: RequestContext) => Reply, create = false): RouteSpec => ({ method, template: `${V1}${path}`, access: 'admin', create, handler });
+  const admin = (method: string, path: string, handler: (ctx: RequestContext) => Reply, create = false): RouteSpec => ({
+    method,
+    template: `${V1}${path}`,
+    access: 'admin',
+    create,
+    handler,
+  });
   const billing = () => org.billing;
   return [
     admin('GET', '/organization', () => ok(org.organization())),
@@ -23,14 +29,22 @@ export function apiRoutes(org: OrgState, inference: Inference): RouteSpec[] {
     admin('POST', '/organization/projects/{project_id}', ({ params, body }) => ok(org.updateProject(params[0]!, body))),
     admin('POST', '/organization/projects/{project_id}/archive', ({ params }) => ok(org.archiveProject(params[0]!))),
     admin('GET', '/organization/projects/{project_id}/model_permissions', ({ params }) => ok(org.projectPermissions(params[0]!))),
-    admin('POST', '/organization/projects/{project_id}/model_permissions', ({ params, body }) => ok(org.setProjectPermissions(params[0]!, body))),
+    admin('POST', '/organization/projects/{project_id}/model_permissions', ({ params, body }) =>
+      ok(org.setProjectPermissions(params[0]!, body)),
+    ),
     admin('DELETE', '/organization/projects/{project_id}/model_permissions', ({ params }) => ok(org.deleteProjectPermissions(params[0]!))),
-    admin('GET', '/organization/projects/{project_id}/rate_limits', ({ params, query }) => ok(org.listProjectRateLimits(params[0]!, query))),
-    admin('POST', '/organization/projects/{project_id}/rate_limits/{rate_limit_id*}', ({ params, body }) => ok(org.updateProjectRateLimit(params[0]!, params[1]!, body))),
+    admin('GET', '/organization/projects/{project_id}/rate_limits', ({ params, query }) =>
+      ok(org.listProjectRateLimits(params[0]!, query)),
+    ),
+    admin('POST', '/organization/projects/{project_id}/rate_limits/{rate_limit_id*}', ({ params, body }) =>
+      ok(org.updateProjectRateLimit(params[0]!, params[1]!, body)),
+    ),
     admin('GET', '/organization/projects/{project_id}/api_keys', ({ params, query }) => ok(org.listKeys(params[0]!, query))),
     admin('POST', '/organization/projects/{project_id}/api_keys', ({ params, body }) => created(org.createKey(params[0]!, body)), true),
     admin('GET', '/organization/projects/{project_id}/api_keys/{key_id}', ({ params }) => ok(org.getKey(params[0]!, params[1]!))),
-    admin('POST', '/organization/projects/{project_id}/api_keys/{key_id}', ({ params, body }) => ok(org.updateKey(params[0]!, params[1]!, body))),
+    admin('POST', '/organization/projects/{project_id}/api_keys/{key_id}', ({ params, body }) =>
+      ok(org.updateKey(params[0]!, params[1]!, body)),
+    ),
     admin('DELETE', '/organization/projects/{project_id}/api_keys/{key_id}', ({ params }) => ok(org.deleteKey(params[0]!, params[1]!))),
 
     admin('GET', '/organization/spend_limit', () => ok(billing().getLimit())),
@@ -48,6 +62,11 @@ export function apiRoutes(org: OrgState, inference: Inference): RouteSpec[] {
 
     { method: 'GET', template: `${V1}/models`, access: 'inference', handler: () => ok(inference.listModels()) },
     { method: 'GET', template: `${V1}/models/{model*}`, access: 'inference', handler: ({ params }) => ok(inference.getModel(params[0]!)) },
-    { method: 'POST', template: `${V1}/chat/completions`, access: 'inference', handler: ({ token, body, requestId }) => inference.chat(token, body, requestId) },
+    {
+      method: 'POST',
+      template: `${V1}/chat/completions`,
+      access: 'inference',
+      handler: ({ token, body, requestId }) => inference.chat(token, body, requestId),
+    },
   ];
 }

@@ -89,7 +89,8 @@ const EMPTY_QUERY = new URLSearchParams();
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const provider = options.provider ?? 'groq';
   const openai = provider === 'openai';
-  if (options.owner !== undefined && !isEmail(options.owner)) throw new UserError(`the sandbox's owner must be an e-mail address, such as ${DEFAULT_OWNER_EMAIL}`);
+  if (options.owner !== undefined && !isEmail(options.owner))
+    throw new UserError(`the sandbox's owner must be an e-mail address, such as ${DEFAULT_OWNER_EMAIL}`);
   // A generated admin key is the sandbox's own, on both providers: `sandbox-admin-…` is no secret shape
   // the redactor hides (a real OpenAI admin key, `sk-admin-…`, is), so `groq-rbac sandbox` can print it.
   const adminKey = options.adminKey ?? `sandbox-admin-${randomBytes(24).toString('hex')}`;
@@ -101,9 +102,20 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   try {
     const snapshot = options.statePath ? StateFile.load(options.statePath) : undefined;
     state = new OrgState({
-      ...(orgId ? { orgId } : {}), usageLagSeconds: options.usageLagSeconds ?? 0, spendLagSeconds: options.spendLagSeconds ?? 0,
-      ...(snapshot ? { snapshot } : {}), owner: options.owner ?? DEFAULT_OWNER_EMAIL,
-      ...(openai ? { catalogue: openAiCatalogue, keyValue: newServiceAccountKeyValue, redactValue: redactOpenAiKey, defaultLimits: OPENAI_ORG_DEFAULTS, memberRules: OPENAI_MEMBER_RULES } : {}),
+      ...(orgId ? { orgId } : {}),
+      usageLagSeconds: options.usageLagSeconds ?? 0,
+      spendLagSeconds: options.spendLagSeconds ?? 0,
+      ...(snapshot ? { snapshot } : {}),
+      owner: options.owner ?? DEFAULT_OWNER_EMAIL,
+      ...(openai
+        ? {
+            catalogue: openAiCatalogue,
+            keyValue: newServiceAccountKeyValue,
+            redactValue: redactOpenAiKey,
+            defaultLimits: OPENAI_ORG_DEFAULTS,
+            memberRules: OPENAI_MEMBER_RULES,
+          }
+        : {}),
     });
     if (options.statePath) {
       const file = new StateFile(options.statePath, () => state.snapshot());
@@ -147,7 +159,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       size += c.length;
       if (size <= MAX_BODY_BYTES) chunks.push(c);
     });
-    req.on('end', () => void handle(req, res, requestId, size > MAX_BODY_BYTES ? null : chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')));
+    req.on(
+      'end',
+      () =>
+        void handle(
+          req,
+          res,
+          requestId,
+          size > MAX_BODY_BYTES ? null : chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'),
+        ),
+    );
   });
   server.keepAliveTimeout = 30_000;
 
@@ -168,7 +189,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     // With its length known the answer goes out as one write, not as chunked encoding (writev of
     // header, chunk size, body and trailer), and clients parse it faster.
     const body = reply.body === undefined ? '' : JSON.stringify(reply.body);
-    res.writeHead(reply.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-request-id': requestId, date: dateText, [SANDBOX_HEADER]: '1', ...reply.headers });
+    res.writeHead(reply.status, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+      'x-request-id': requestId,
+      date: dateText,
+      [SANDBOX_HEADER]: '1',
+      ...reply.headers,
+    });
     res.end(body);
   }
 
@@ -182,7 +210,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const code = fault.code ?? (fault.status === 429 ? 'rate_limit_exceeded' : 'internal_error');
     const type = fault.status >= 500 ? 'internal_server_error' : 'invalid_request_error';
     const headers = fault.retry_after !== undefined ? { 'retry-after': String(fault.retry_after) } : undefined;
-    send(res, requestId, { status: fault.status, body: errorBody(new SandboxError(fault.status, code, `Injected fault: ${fault.status}.`, type)), ...(headers ? { headers } : {}) });
+    send(res, requestId, {
+      status: fault.status,
+      body: errorBody(new SandboxError(fault.status, code, `Injected fault: ${fault.status}.`, type)),
+      ...(headers ? { headers } : {}),
+    });
     return true;
   }
 
@@ -258,7 +290,17 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       // counts of the last few milliseconds).
       if (store && route.access === 'inference') void store.commit().catch(() => undefined);
       else if (store) await store.commit();
-      if (onRequest && !control && (await onRequest({ phase: 'after', method, path: pathname, route: route.template, reply: { status: reply.status, body: reply.body } })) === 'drop') {
+      if (
+        onRequest &&
+        !control &&
+        (await onRequest({
+          phase: 'after',
+          method,
+          path: pathname,
+          route: route.template,
+          reply: { status: reply.status, body: reply.body },
+        })) === 'drop'
+      ) {
         req.socket.destroy();
         return;
       }
@@ -269,7 +311,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         if (store) await store.commit().catch(() => undefined);
         send(res, requestId, { status: error.status, body: errorBody(error), headers: error.headers });
       } else {
-        send(res, requestId, { status: 500, body: errorBody(new SandboxError(500, 'internal_error', `Sandbox failure: ${(error as Error).message}`, 'internal_server_error')) });
+        send(res, requestId, {
+          status: 500,
+          body: errorBody(new SandboxError(500, 'internal_error', `Sandbox failure: ${(error as Error).message}`, 'internal_server_error')),
+        });
       }
     }
   }

@@ -178,28 +178,73 @@ export function replay(base: OrgSnapshot, deltas: Iterable<Delta>): OrgSnapshot 
   let projectUsers = new Map((s.project_users ?? []).map((m) => [membershipKey(m.project_id, m.id), m]));
   for (const d of deltas) {
     switch (d.op) {
-      case 'project': projects.set(d.p.id, d.p); break;
-      case 'key': keys.set(d.k.id, d.k); break;
-      case 'del_key': keys.delete(d.id); break;
-      case 'org_perm': s.permissions = d.p; break;
-      case 'org_limit': s.org_limits[d.model] = d.v; break;
-      case 'idem': idempotency.set(d.k, d.r); break;
-      case 'usage': usage.set(usageRowKey(d.row), d.row); break;
-      case 'spend_adj': s.spend_adjustments[d.m] = d.usd; break;
-      case 'spend_limit': s.spend_limit = d.cents; break;
-      case 'alert': alerts.set(d.a.id, d.a); break;
-      case 'del_alert': alerts.delete(d.id); break;
-      case 'audit': audit.set(d.e.id, d.e); break;
-      case 'sa': accounts.set(d.s.id, d.s); break;
-      case 'del_sa': accounts.delete(d.id); break;
-      case 'user': users.set(d.u.id, d.u); break;
-      case 'del_user': users.delete(d.id); break;
-      case 'invite': invites.set(d.i.id, d.i); break;
-      case 'del_invite': invites.delete(d.id); break;
-      case 'puser': projectUsers.set(membershipKey(d.m.project_id, d.m.id), d.m); break;
-      case 'del_puser': projectUsers.delete(membershipKey(d.project_id, d.id)); break;
-      case 'admin_user': s.admin_user_id = d.id; break;
-      case 'meta': s.seq = Math.max(s.seq, d.seq); s.clock_offset_ms = d.clock_offset_ms; break;
+      case 'project':
+        projects.set(d.p.id, d.p);
+        break;
+      case 'key':
+        keys.set(d.k.id, d.k);
+        break;
+      case 'del_key':
+        keys.delete(d.id);
+        break;
+      case 'org_perm':
+        s.permissions = d.p;
+        break;
+      case 'org_limit':
+        s.org_limits[d.model] = d.v;
+        break;
+      case 'idem':
+        idempotency.set(d.k, d.r);
+        break;
+      case 'usage':
+        usage.set(usageRowKey(d.row), d.row);
+        break;
+      case 'spend_adj':
+        s.spend_adjustments[d.m] = d.usd;
+        break;
+      case 'spend_limit':
+        s.spend_limit = d.cents;
+        break;
+      case 'alert':
+        alerts.set(d.a.id, d.a);
+        break;
+      case 'del_alert':
+        alerts.delete(d.id);
+        break;
+      case 'audit':
+        audit.set(d.e.id, d.e);
+        break;
+      case 'sa':
+        accounts.set(d.s.id, d.s);
+        break;
+      case 'del_sa':
+        accounts.delete(d.id);
+        break;
+      case 'user':
+        users.set(d.u.id, d.u);
+        break;
+      case 'del_user':
+        users.delete(d.id);
+        break;
+      case 'invite':
+        invites.set(d.i.id, d.i);
+        break;
+      case 'del_invite':
+        invites.delete(d.id);
+        break;
+      case 'puser':
+        projectUsers.set(membershipKey(d.m.project_id, d.m.id), d.m);
+        break;
+      case 'del_puser':
+        projectUsers.delete(membershipKey(d.project_id, d.id));
+        break;
+      case 'admin_user':
+        s.admin_user_id = d.id;
+        break;
+      case 'meta':
+        s.seq = Math.max(s.seq, d.seq);
+        s.clock_offset_ms = d.clock_offset_ms;
+        break;
       case 'reset':
         s = { ...emptySnapshot(s.org.id, s.org.name), clock_offset_ms: s.clock_offset_ms, seq: s.seq };
         projects = new Map();
@@ -237,8 +282,24 @@ const membershipKey = (projectId: string, userId: string) => `${projectId}|${use
 
 export function emptySnapshot(id: string, name: string): OrgSnapshot {
   return {
-    version: 2, org: { id, name }, clock_offset_ms: 0, seq: 0, permissions: null, org_limits: {}, projects: [], keys: [],
-    idempotency: [], usage: [], spend_adjustments: {}, spend_limit: null, spend_alerts: [], audit: [], service_accounts: [],
-    users: [], invites: [], project_users: [], admin_user_id: null,
+    version: 2,
+    org: { id, name },
+    clock_offset_ms: 0,
+    seq: 0,
+    permissions: null,
+    org_limits: {},
+    projects: [],
+    keys: [],
+    idempotency: [],
+    usage: [],
+    spend_adjustments: {},
+    spend_limit: null,
+    spend_alerts: [],
+    audit: [],
+    service_accounts: [],
+    users: [],
+    invites: [],
+    project_users: [],
+    admin_user_id: null,
   };
 }

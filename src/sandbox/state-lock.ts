@@ -23,7 +23,9 @@ export class StateLock {
       }
       const holder = readPid(lockPath);
       if (holder !== null && isRunning(holder)) {
-        throw new UserError(`${stateFile} is in use by another sandbox (pid ${holder}): stop that one, or talk to it instead (--sandbox-url with the URL it printed, and the admin key it printed in GROQ_ADMIN_KEY or OPENAI_ADMIN_KEY), or give \`groq-rbac sandbox\` another --state file`);
+        throw new UserError(
+          `${stateFile} is in use by another sandbox (pid ${holder}): stop that one, or talk to it instead (--sandbox-url with the URL it printed, and the admin key it printed in GROQ_ADMIN_KEY or OPENAI_ADMIN_KEY), or give \`groq-rbac sandbox\` another --state file`,
+        );
       }
       // Stale: its owner is gone. Remove it and try again (a racing taker-over makes `wx` fail, and we look again).
       fs.rmSync(lockPath, { force: true });

@@ -48,7 +48,14 @@ export class UsageLedger {
   }
 
   /** Counts one request; returns the row to journal. */
-  record(now: number, spendLagSeconds: number, who: { project_id: string; api_key_id: string; model: string }, input: number, output: number, costUsd: number): UsageRow {
+  record(
+    now: number,
+    spendLagSeconds: number,
+    who: { project_id: string; api_key_id: string; model: string },
+    input: number,
+    output: number,
+    costUsd: number,
+  ): UsageRow {
     const minute = now - (now % 60);
     const key = `${minute}|${who.api_key_id}|${who.model}`;
     let row = this.index.get(key);
@@ -99,7 +106,10 @@ export class UsageLedger {
     const projects = parseArray(query, 'project_ids');
     const keys = parseArray(query, 'api_key_ids');
     const models = parseArray(query, 'models');
-    const keep = (r: UsageRow) => (!projects.length || projects.includes(r.project_id)) && (!keys.length || keys.includes(r.api_key_id)) && (!models.length || models.includes(r.model));
+    const keep = (r: UsageRow) =>
+      (!projects.length || projects.includes(r.project_id)) &&
+      (!keys.length || keys.includes(r.api_key_id)) &&
+      (!models.length || models.includes(r.model));
     return this.page(range, keep, (rows): UsageResult[] => {
       const groups = new Map<string, UsageResult>();
       for (const r of rows) {
@@ -108,7 +118,19 @@ export class UsageLedger {
         const model = groupBy.includes('model') ? r.model : null;
         const id = `${project_id}|${api_key_id}|${model}`;
         let g = groups.get(id);
-        if (!g) groups.set(id, (g = { object: 'organization.usage.completions.result', input_tokens: 0, output_tokens: 0, num_model_requests: 0, project_id, api_key_id, model }));
+        if (!g)
+          groups.set(
+            id,
+            (g = {
+              object: 'organization.usage.completions.result',
+              input_tokens: 0,
+              output_tokens: 0,
+              num_model_requests: 0,
+              project_id,
+              api_key_id,
+              model,
+            }),
+          );
         g.input_tokens += r.input_tokens;
         g.output_tokens += r.output_tokens;
         g.num_model_requests += r.requests;
@@ -134,10 +156,22 @@ export class UsageLedger {
         const api_key_id = groupBy.includes('api_key_id') ? r.api_key_id : null;
         const id = `${project_id}|${line_item}|${api_key_id}`;
         let g = groups.get(id);
-        if (!g) groups.set(id, (g = { object: 'organization.costs.result', amount: { value: 0, currency: 'usd' }, line_item, project_id, ...(byApiKey ? { api_key_id } : {}) }));
+        if (!g)
+          groups.set(
+            id,
+            (g = {
+              object: 'organization.costs.result',
+              amount: { value: 0, currency: 'usd' },
+              line_item,
+              project_id,
+              ...(byApiKey ? { api_key_id } : {}),
+            }),
+          );
         g.amount.value += r.cost_usd;
       }
-      return [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, g]) => ({ ...g, amount: { value: roundUsd(g.amount.value), currency: 'usd' as const } }));
+      return [...groups.entries()]
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([, g]) => ({ ...g, amount: { value: roundUsd(g.amount.value), currency: 'usd' as const } }));
     });
   }
 
@@ -148,7 +182,8 @@ export class UsageLedger {
     let i = lowerBound(this.rows, start);
     for (; start < end && data.length < limit; start += width) {
       const rows: UsageRow[] = [];
-      for (; i < this.rows.length && this.rows[i]!.minute < start + width; i++) if (this.rows[i]!.minute < end && keep(this.rows[i]!)) rows.push(this.rows[i]!);
+      for (; i < this.rows.length && this.rows[i]!.minute < start + width; i++)
+        if (this.rows[i]!.minute < end && keep(this.rows[i]!)) rows.push(this.rows[i]!);
       data.push({ object: 'bucket', start_time: start, end_time: start + width, results: rows.length ? summarise(rows) : [] });
     }
     const hasMore = start < end && start >= first;
@@ -174,7 +209,8 @@ function parseRange(query: URLSearchParams, now: number, width: number, [default
   if (end <= start) throw invalid('end_time', "'end_time' must be after 'start_time'.");
   const limitRaw = query.get('limit');
   const limit = limitRaw === null ? defaultLimit : Number(limitRaw);
-  if (!Number.isInteger(limit) || limit < 1 || limit > maxLimit) throw invalid('limit', `'limit' must be an integer from 1 to ${maxLimit}.`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > maxLimit)
+    throw invalid('limit', `'limit' must be an integer from 1 to ${maxLimit}.`);
   // Buckets are aligned to UTC minute, hour or day boundaries.
   const first = start - (start % width);
   const page = query.get('page');
@@ -197,7 +233,9 @@ function parseWidth(raw: string | null): BucketWidth {
 /** An array parameter as OpenAI's SDK sends it (`name[]=a&name[]=b`), or plain (`name=a`). */
 export function parseArray(query: URLSearchParams, name: string, allowed?: readonly string[]): string[] {
   const values = [...query.getAll(`${name}[]`), ...query.getAll(name)];
-  if (allowed) for (const v of values) if (!allowed.includes(v)) throw invalid(name, `'${name}' values must be among ${allowed.join(', ')}; got '${v}'.`);
+  if (allowed)
+    for (const v of values)
+      if (!allowed.includes(v)) throw invalid(name, `'${name}' values must be among ${allowed.join(', ')}; got '${v}'.`);
   return values;
 }
 
@@ -205,7 +243,8 @@ const encodePage = (start: number) => `page_${start.toString(36)}`;
 
 function decodePage(page: string, first: number, width: number): number {
   const start = page.startsWith('page_') ? parseInt(page.slice(5), 36) : NaN;
-  if (!Number.isSafeInteger(start) || start < first || (start - first) % width !== 0) throw invalid('page', "'page' is not a cursor of this query; pass 'next_page' as it came.");
+  if (!Number.isSafeInteger(start) || start < first || (start - first) % width !== 0)
+    throw invalid('page', "'page' is not a cursor of this query; pass 'next_page' as it came.");
   return start;
 }
 

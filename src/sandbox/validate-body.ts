@@ -11,7 +11,8 @@ const MAX_CENTS = 100_000_000_00;
 type Obj = Record<string, unknown>;
 
 export function requireObject(body: unknown, name = 'body'): Obj {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw invalid(name, name === 'body' ? 'The request body must be a JSON object.' : `'${name}' must be an object.`);
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw invalid(name, name === 'body' ? 'The request body must be a JSON object.' : `'${name}' must be an object.`);
   return body as Obj;
 }
 
@@ -24,7 +25,8 @@ function nameField(body: Obj, required: boolean): string | undefined {
     if (required) throw invalid('name', "Missing required parameter: 'name'.");
     return undefined;
   }
-  if (typeof body.name !== 'string' || body.name.trim().length < 1 || body.name.length > 128) throw invalid('name', "'name' must be a string of 1 to 128 characters.");
+  if (typeof body.name !== 'string' || body.name.trim().length < 1 || body.name.length > 128)
+    throw invalid('name', "'name' must be a string of 1 to 128 characters.");
   return body.name;
 }
 
@@ -39,11 +41,13 @@ export function validatePermissionsBody(raw: unknown, catalogue: ModelCatalogue)
   const body = requireObject(raw);
   rejectUnknown(body, ['mode', 'model_ids']);
   if (body.mode !== 'allow_list' && body.mode !== 'deny_list') throw invalid('mode', "'mode' must be 'allow_list' or 'deny_list'.");
-  if (!Array.isArray(body.model_ids) || body.model_ids.some((m) => typeof m !== 'string')) throw invalid('model_ids', "'model_ids' must be an array of model ids.");
+  if (!Array.isArray(body.model_ids) || body.model_ids.some((m) => typeof m !== 'string'))
+    throw invalid('model_ids', "'model_ids' must be an array of model ids.");
   const ids = [...new Set(body.model_ids as string[])];
   for (const id of ids) {
     const status = lookUpModel(catalogue, id);
-    if (status.kind === 'decommissioned') throw new SandboxError(400, 'model_decommissioned', decommissionedMessage(id), 'invalid_request_error', 'model_ids');
+    if (status.kind === 'decommissioned')
+      throw new SandboxError(400, 'model_decommissioned', decommissionedMessage(id), 'invalid_request_error', 'model_ids');
     if (status.kind === 'unknown') throw invalid('model_ids', `The model \`${id}\` does not exist.`);
   }
   return { mode: body.mode, model_ids: ids };
@@ -57,7 +61,8 @@ export function validateRateLimitBody(raw: unknown, extra: readonly string[] = [
   for (const f of RATE_LIMIT_FIELDS) {
     const v = body[f];
     if (v === undefined) continue;
-    if (!(typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= MAX_LIMIT)) throw invalid(f, `'${f}' must be an integer from 1 to ${MAX_LIMIT}.`);
+    if (!(typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= MAX_LIMIT))
+      throw invalid(f, `'${f}' must be an integer from 1 to ${MAX_LIMIT}.`);
     values[f] = v;
   }
   return values;
@@ -73,21 +78,25 @@ export function validateKeyBody(raw: unknown, mode: 'create' | 'update'): { name
   for (const [k, v] of entries) {
     if (k.length < 1 || k.length > 64) throw invalid('metadata', 'metadata keys must be 1 to 64 characters.');
     const nullAllowed = mode === 'update';
-    if (!(typeof v === 'string' || (nullAllowed && v === null))) throw invalid('metadata', `'metadata.${k}' must be a string${nullAllowed ? ' or null' : ''}.`);
-    if (typeof v === 'string' && v.length > MAX_METADATA_VALUE) throw invalid('metadata', `'metadata.${k}' is longer than ${MAX_METADATA_VALUE} characters.`);
+    if (!(typeof v === 'string' || (nullAllowed && v === null)))
+      throw invalid('metadata', `'metadata.${k}' must be a string${nullAllowed ? ' or null' : ''}.`);
+    if (typeof v === 'string' && v.length > MAX_METADATA_VALUE)
+      throw invalid('metadata', `'metadata.${k}' is longer than ${MAX_METADATA_VALUE} characters.`);
   }
   if (mode === 'create') checkMetadataSize(metadata);
   return { ...(name === undefined ? {} : { name }), metadata: metadata as Record<string, string | null> };
 }
 
 export function checkMetadataSize(metadata: Record<string, unknown>): void {
-  if (Object.keys(metadata).length > MAX_METADATA_ENTRIES) throw invalid('metadata', `metadata may hold at most ${MAX_METADATA_ENTRIES} entries.`);
+  if (Object.keys(metadata).length > MAX_METADATA_ENTRIES)
+    throw invalid('metadata', `metadata may hold at most ${MAX_METADATA_ENTRIES} entries.`);
 }
 
 function cents(body: Obj): number {
   const v = body.threshold_amount;
   if (v === undefined) throw invalid('threshold_amount', "Missing required parameter: 'threshold_amount'.");
-  if (!(typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= MAX_CENTS)) throw invalid('threshold_amount', "'threshold_amount' must be a positive integer number of US cents.");
+  if (!(typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= MAX_CENTS))
+    throw invalid('threshold_amount', "'threshold_amount' must be a positive integer number of US cents.");
   return v;
 }
 
@@ -112,10 +121,20 @@ export function validateSpendAlertBody(raw: unknown): SpendAlertInput {
   rejectUnknown(channel, ['type', 'recipients', 'subject_prefix']);
   if (channel.type !== 'email') throw invalid('notification_channel', "'notification_channel.type' must be 'email'.");
   const recipients = channel.recipients;
-  if (!Array.isArray(recipients) || recipients.length === 0 || recipients.length > 20 || recipients.some((r) => typeof r !== 'string' || !/^[^\s@]+@[^\s@]+$/.test(r))) {
+  if (
+    !Array.isArray(recipients) ||
+    recipients.length === 0 ||
+    recipients.length > 20 ||
+    recipients.some((r) => typeof r !== 'string' || !/^[^\s@]+@[^\s@]+$/.test(r))
+  ) {
     throw invalid('notification_channel', "'notification_channel.recipients' must be 1 to 20 e-mail addresses.");
   }
-  return { threshold_amount: threshold, currency: 'USD', interval: 'month', notification_channel: { type: 'email', recipients: [...(recipients as string[])] } };
+  return {
+    threshold_amount: threshold,
+    currency: 'USD',
+    interval: 'month',
+    notification_channel: { type: 'email', recipients: [...(recipients as string[])] },
+  };
 }
 
 // Groq's own wording for a decommissioned model.

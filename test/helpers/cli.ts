@@ -13,7 +13,10 @@ export interface RunResult {
 }
 
 /** Runs the CLI in-process. Output is captured raw (not redacted), so tests see any leak at its source. */
-export async function runCli(argv: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; interactive?: boolean; answer?: string; logger?: Logger; stdin?: string }): Promise<RunResult> {
+export async function runCli(
+  argv: string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv; interactive?: boolean; answer?: string; logger?: Logger; stdin?: string },
+): Promise<RunResult> {
   let stdout = '';
   let stderr = '';
   const io: Io = {
@@ -49,7 +52,10 @@ export function workspaceWith(policiesDir: string): string {
 
 /** Commits everything in `dir` (a git repository on `main`, made if need be). */
 export function commitAll(dir: string, message: string): void {
-  const git = (...args: string[]) => execFileSync('git', ['-C', dir, '-c', 'user.email=test@example.com', '-c', 'user.name=test', '-c', 'commit.gpgsign=false', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-C', dir, '-c', 'user.email=test@example.com', '-c', 'user.name=test', '-c', 'commit.gpgsign=false', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   if (!fs.existsSync(path.join(dir, '.git'))) git('init', '-q', '-b', 'main');
   git('add', '-A');
   git('commit', '-q', '--allow-empty', '-m', message);

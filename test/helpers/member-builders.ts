@@ -11,19 +11,42 @@ export function member(email: string, role: string, line = 10): DesiredMember {
 
 export function desiredMembers(org: Record<string, string>, overrides: Partial<DesiredMembers> = {}): DesiredMembers {
   return {
-    provider: 'groq', org: Object.entries(org).map(([e, r], i) => member(e, r, 10 + i)).sort((a, b) => (a.email < b.email ? -1 : 1)), projects: [],
-    unmanaged: 'report', minOwners: 2, maxRemovalPercent: 25, addresses: 'masked', file: 'policies/org.yaml', ...overrides,
+    provider: 'groq',
+    org: Object.entries(org)
+      .map(([e, r], i) => member(e, r, 10 + i))
+      .sort((a, b) => (a.email < b.email ? -1 : 1)),
+    projects: [],
+    unmanaged: 'report',
+    minOwners: 2,
+    maxRemovalPercent: 25,
+    addresses: 'masked',
+    file: 'policies/org.yaml',
+    ...overrides,
   };
 }
 
 export function projectMembers(project: string, members: Record<string, string>, team = 'chatbot'): DesiredMembers['projects'][number] {
-  return { project, team, members: Object.entries(members).map(([e, r], i) => ({ email: e, role: r, source: { file: `policies/teams/${team}.yaml`, line: 5 + i, column: 3 } })) };
+  return {
+    project,
+    team,
+    members: Object.entries(members).map(([e, r], i) => ({
+      email: e,
+      role: r,
+      source: { file: `policies/teams/${team}.yaml`, line: 5 + i, column: 3 },
+    })),
+  };
 }
 
 /** Live members with ids `user_<local part>`; the admin key is the first's unless said otherwise. */
 export function liveMembers(org: Record<string, string>, overrides: Partial<LiveMembers> = {}): LiveMembers {
   const members = Object.entries(org).map(([email, role]) => ({ id: userId(email), email, name: email.split('@')[0]!, role }));
-  return { members, invites: [], projects: {}, admin: members[0] ? { user_id: members[0].id, email: members[0].email } : null, ...overrides };
+  return {
+    members,
+    invites: [],
+    projects: {},
+    admin: members[0] ? { user_id: members[0].id, email: members[0].email } : null,
+    ...overrides,
+  };
 }
 
 export const userId = (email: string) => `user_${email.split('@')[0]!.toLowerCase()}`;
@@ -36,6 +59,11 @@ export function livePM(members: Record<string, string>): LiveMembers['projects']
   return Object.entries(members).map(([email, role]) => ({ user_id: userId(email), email, role }));
 }
 
-export function plan(desired: DesiredMembers, live: LiveMembers, projectIds: Record<string, string | null> = {}, caps: MemberCapabilities = GROQ_MEMBERS): MemberPlanResult {
+export function plan(
+  desired: DesiredMembers,
+  live: LiveMembers,
+  projectIds: Record<string, string | null> = {},
+  caps: MemberCapabilities = GROQ_MEMBERS,
+): MemberPlanResult {
   return planMembers({ desired, live, caps, projectIds: new Map(Object.entries(projectIds)), now: MEMBER_NOW });
 }

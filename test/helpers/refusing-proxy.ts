@@ -24,9 +24,10 @@ export async function startRefusingProxy(): Promise<{ url: string; seen: string[
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     seen,
     headers,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

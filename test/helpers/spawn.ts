@@ -4,7 +4,10 @@ import path from 'node:path';
 export const BIN = path.resolve('bin/groq-rbac.js');
 
 /** Starts `groq-rbac sandbox` as a real process and resolves with its URL, read from its first line. */
-export async function spawnSandbox(args: string[], cwd: string): Promise<{ child: ChildProcessWithoutNullStreams; url: string; firstLine: string; output: () => string }> {
+export async function spawnSandbox(
+  args: string[],
+  cwd: string,
+): Promise<{ child: ChildProcessWithoutNullStreams; url: string; firstLine: string; output: () => string }> {
   const child = spawn(process.execPath, [BIN, 'sandbox', '--port', '0', ...args], { cwd, env: { ...process.env, NO_COLOR: '1' } });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));

@@ -65,7 +65,13 @@ projects:
         rotation: {every: 365d, deliver: [{file: {path: .secrets/chatbot/ops.key}}]}
 `;
 
-interface ActionRun { code: number | null; stdout: string; stderr: string; outputs: Record<string, string>; summary: string }
+interface ActionRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  outputs: Record<string, string>;
+  summary: string;
+}
 
 let sandbox: Sandbox;
 let github: FakeGitHub;
@@ -79,17 +85,33 @@ async function runAction(event: string, inputs: Record<string, string>): Promise
   fs.writeFileSync(files.output, '');
   fs.writeFileSync(files.summary, '');
   const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH, HOME: process.env.HOME, GITHUB_ACTIONS: 'true',
-    GITHUB_EVENT_NAME: event, GITHUB_EVENT_PATH: path.join(EVENTS, `${event}.json`), GITHUB_REPOSITORY: REPO,
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    GITHUB_ACTIONS: 'true',
+    GITHUB_EVENT_NAME: event,
+    GITHUB_EVENT_PATH: path.join(EVENTS, `${event}.json`),
+    GITHUB_REPOSITORY: REPO,
     GITHUB_SHA: event === 'pull_request' ? 'ffffffffffffffffffffffffffffffffffffffff' : MERGE,
     GITHUB_REF: event === 'pull_request' ? 'refs/pull/42/merge' : 'refs/heads/main',
-    GITHUB_RUN_ID: '4242', GITHUB_ACTOR: 'bob', GITHUB_TRIGGERING_ACTOR: 'bob', GITHUB_SERVER_URL: 'https://github.com', GITHUB_API_URL: github.url,
-    GITHUB_WORKSPACE: ws, GITHUB_WORKFLOW_REF: `${REPO}/.github/workflows/groq-rbac-${inputs.mode}.yml@refs/heads/main`,
-    GITHUB_OUTPUT: files.output, GITHUB_STEP_SUMMARY: files.summary, RUNNER_TEMP: tmp,
+    GITHUB_RUN_ID: '4242',
+    GITHUB_ACTOR: 'bob',
+    GITHUB_TRIGGERING_ACTOR: 'bob',
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_API_URL: github.url,
+    GITHUB_WORKSPACE: ws,
+    GITHUB_WORKFLOW_REF: `${REPO}/.github/workflows/groq-rbac-${inputs.mode}.yml@refs/heads/main`,
+    GITHUB_OUTPUT: files.output,
+    GITHUB_STEP_SUMMARY: files.summary,
+    RUNNER_TEMP: tmp,
     // As action.yml's defaults arrive: every declared input, absent ones empty.
-    INPUT_POLICIES: 'policies', 'INPUT_GITHUB-TOKEN': GITHUB_TOKEN, INPUT_COMMENT: 'true', 'INPUT_REQUIRE-APPROVAL': 'true',
-    'INPUT_OPENAI-ADMIN-KEY': ADMIN_KEY, 'INPUT_OPENAI-BASE-URL': `${sandbox.url}/v1`,
-    'INPUT_PLAN-SIGNING-KEY': SIGNING_KEY, 'INPUT_MEMBERS-TOKEN': MEMBERS_TOKEN,
+    INPUT_POLICIES: 'policies',
+    'INPUT_GITHUB-TOKEN': GITHUB_TOKEN,
+    INPUT_COMMENT: 'true',
+    'INPUT_REQUIRE-APPROVAL': 'true',
+    'INPUT_OPENAI-ADMIN-KEY': ADMIN_KEY,
+    'INPUT_OPENAI-BASE-URL': `${sandbox.url}/v1`,
+    'INPUT_PLAN-SIGNING-KEY': SIGNING_KEY,
+    'INPUT_MEMBERS-TOKEN': MEMBERS_TOKEN,
     ...Object.fromEntries(Object.entries(inputs).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v])),
   };
   const child = spawn(process.execPath, [BUNDLE], { cwd: ws, env });
@@ -98,33 +120,56 @@ async function runAction(event: string, inputs: Record<string, string>): Promise
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
-  const outputs = Object.fromEntries([...fs.readFileSync(files.output, 'utf8').matchAll(/^(.+?)<<(.+)\n([\s\S]*?)\n\2$/gm)].map((m) => [m[1]!, m[3]!]));
+  const outputs = Object.fromEntries(
+    [...fs.readFileSync(files.output, 'utf8').matchAll(/^(.+?)<<(.+)\n([\s\S]*?)\n\2$/gm)].map((m) => [m[1]!, m[3]!]),
+  );
   const run = { code, stdout, stderr, outputs, summary: fs.readFileSync(files.summary, 'utf8') };
   runs.push(run);
   return run;
 }
 
 /** The OpenAI sandbox's own API, as any other client of the organization would call it. */
-async function openai(method: string, route: string, options: { body?: unknown; token?: string } = {}): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+async function openai(
+  method: string,
+  route: string,
+  options: { body?: unknown; token?: string } = {},
+  // Answers are asserted field by field; typing each one would add nothing.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+): Promise<{ status: number; body: any }> {
   const res = await fetch(`${sandbox.url}${route}`, {
     method,
-    headers: { authorization: `Bearer ${options.token ?? ADMIN_KEY}`, 'openai-organization': ORG, ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      authorization: `Bearer ${options.token ?? ADMIN_KEY}`,
+      'openai-organization': ORG,
+      ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
     ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
   });
   return { status: res.status, body: await res.json() };
 }
-const projects = async () => ((await openai('GET', '/v1/organization/projects')).body.data as { id: string; name: string }[]);
+const projects = async () => (await openai('GET', '/v1/organization/projects')).body.data as { id: string; name: string }[];
 const prod = async () => (await projects()).find((p) => p.name === 'chatbot-prod')!;
 /** The project's service accounts as groq-rbac's marks read them: policy key and generation. */
 const generations = async () => {
-  const list = (await openai('GET', `/v1/organization/projects/${(await prod()).id}/service_accounts`)).body.data as { id: string; name: string }[];
+  const list = (await openai('GET', `/v1/organization/projects/${(await prod()).id}/service_accounts`)).body.data as {
+    id: string;
+    name: string;
+  }[];
   return list.map((a) => ({ id: a.id, name: a.name, marks: decodeName(a.name)?.marks ?? null })).sort((a, b) => (a.name < b.name ? -1 : 1));
 };
-const infer = async (value: string) => (await openai('POST', '/v1/chat/completions', { token: value, body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hello' }] } })).status;
-const advance = async (seconds: number) => expect((await openai('POST', '/_sandbox/clock', { body: { advance_seconds: seconds } })).status).toBe(200);
+const infer = async (value: string) =>
+  (
+    await openai('POST', '/v1/chat/completions', {
+      token: value,
+      body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hello' }] },
+    })
+  ).status;
+const advance = async (seconds: number) =>
+  expect((await openai('POST', '/_sandbox/clock', { body: { advance_seconds: seconds } })).status).toBe(200);
 const secret = (file: string) => fs.readFileSync(path.join(ws, '.secrets/chatbot', file), 'utf8').trim();
 const prComments = () => github.state.comments.get(42) ?? [];
-const commentState = (body: string) => JSON.parse(/<!-- groq-rbac:state (\{.*\}) -->/.exec(body)![1]!) as { state: string; fingerprint: string | null; head_sha: string | null };
+const commentState = (body: string) =>
+  JSON.parse(/<!-- groq-rbac:state (\{.*\}) -->/.exec(body)![1]!) as { state: string; fingerprint: string | null; head_sha: string | null };
 
 const writePolicies = (org = ORG_YAML, team = TEAM_YAML) => {
   fs.mkdirSync(path.join(ws, 'policies/teams'), { recursive: true });
@@ -134,11 +179,19 @@ const writePolicies = (org = ORG_YAML, team = TEAM_YAML) => {
 
 /** Pull request #42 merged as MERGE, approved by @bob (in @acme/chatbot, which owns the changed team file). */
 function merged(): void {
-  github.state.pulls = [{
-    number: 42, author: 'alice', headSha: HEAD, headRef: 'chatbot-staging', mergeCommitSha: MERGE,
-    reviews: [{ login: 'bob', state: 'APPROVED', commit_id: HEAD }], commits: [{ author: 'alice', committer: 'alice' }], pushers: ['alice'],
-    files: ['policies/teams/chatbot.yaml'],
-  }];
+  github.state.pulls = [
+    {
+      number: 42,
+      author: 'alice',
+      headSha: HEAD,
+      headRef: 'chatbot-staging',
+      mergeCommitSha: MERGE,
+      reviews: [{ login: 'bob', state: 'APPROVED', commit_id: HEAD }],
+      commits: [{ author: 'alice', committer: 'alice' }],
+      pushers: ['alice'],
+      files: ['policies/teams/chatbot.yaml'],
+    },
+  ];
   github.state.codeowners.set(BEFORE, renderCodeownersBlock(readPolicies(path.join(ws, 'policies')).desired!, 'policies'));
 }
 
@@ -153,7 +206,8 @@ async function planAndApply(): Promise<{ plan: ActionRun; apply: ActionRun }> {
 }
 
 beforeAll(() => {
-  if (!fs.existsSync(BUNDLE)) throw new Error('dist/action.js is missing: the global setup builds it (node scripts/build.mjs); see its output');
+  if (!fs.existsSync(BUNDLE))
+    throw new Error('dist/action.js is missing: the global setup builds it (node scripts/build.mjs); see its output');
 });
 
 beforeEach(async () => {
@@ -174,9 +228,19 @@ afterEach(async () => {
   const maskLines = runs.flatMap((r) => r.stdout.split('\n').filter((l) => l.startsWith('::add-mask::')));
   for (const value of delivered) expect(maskLines).toContain(`::add-mask::${value}`);
   for (const r of runs) expect(r.stdout.startsWith(`::add-mask::${ADMIN_KEY}\n`)).toBe(true);
-  const unmasked = (stdout: string) => stdout.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n');
+  const unmasked = (stdout: string) =>
+    stdout
+      .split('\n')
+      .filter((l) => !l.startsWith('::add-mask::'))
+      .join('\n');
   const texts = [
-    ...runs.flatMap((r) => [unmasked(r.stdout), r.stderr, r.summary, ...Object.values(r.outputs), ...(r.outputs['plan-json'] && fs.existsSync(r.outputs['plan-json']) ? [fs.readFileSync(r.outputs['plan-json'], 'utf8')] : [])]),
+    ...runs.flatMap((r) => [
+      unmasked(r.stdout),
+      r.stderr,
+      r.summary,
+      ...Object.values(r.outputs),
+      ...(r.outputs['plan-json'] && fs.existsSync(r.outputs['plan-json']) ? [fs.readFileSync(r.outputs['plan-json'], 'utf8')] : []),
+    ]),
     ...github.state.requests.map((r) => JSON.stringify(r.body ?? '')),
   ];
   for (const text of texts) {
@@ -194,7 +258,11 @@ describe('the Action bundle with provider: openai', () => {
     const { plan, apply } = await planAndApply();
     const planned = plan.outputs.fingerprint!;
     expect(plan.outputs).toMatchObject({ 'has-changes': 'true', summary: expect.stringMatching(/^Plan: \d+ to create/) });
-    expect(JSON.parse(fs.readFileSync(plan.outputs['plan-json']!, 'utf8'))).toMatchObject({ format_version: 3, org: ORG, fingerprint: planned });
+    expect(JSON.parse(fs.readFileSync(plan.outputs['plan-json']!, 'utf8'))).toMatchObject({
+      format_version: 3,
+      org: ORG,
+      fingerprint: planned,
+    });
     expect(plan.summary).toContain(`### groq-rbac plan for \`${ORG}\``);
 
     // The one comment went from the plan to what was applied, for the approved fingerprint.
@@ -207,7 +275,10 @@ describe('the Action bundle with provider: openai', () => {
 
     // One service account per key, its marks in its name; each key delivered to its file and working.
     expect((await projects()).map((p) => p.name)).toEqual(['chatbot-prod']);
-    expect((await generations()).map((g) => [g.marks?.key, g.marks?.generation, g.marks?.protect])).toEqual([['chatbot-prod-ops', 1, true], ['chatbot-prod-web', 1, false]]);
+    expect((await generations()).map((g) => [g.marks?.key, g.marks?.generation, g.marks?.protect])).toEqual([
+      ['chatbot-prod-ops', 1, true],
+      ['chatbot-prod-web', 1, false],
+    ]);
     for (const file of ['web.key', 'ops.key']) {
       expect(secret(file)).toMatch(/^sk-svcacct-/);
       expect(await infer(secret(file))).toBe(200);
@@ -250,10 +321,18 @@ describe('the Action bundle with provider: openai', () => {
     expect(second).toMatch(/^sk-svcacct-/);
     // The key due in a year is left alone; both web generations work while the old one drains.
     expect(secret('ops.key')).toBe(ops);
-    expect((await generations()).map((g) => `${g.marks?.key} g${g.marks?.generation}`)).toEqual(['chatbot-prod-ops g1', 'chatbot-prod-web g1', 'chatbot-prod-web g2']);
+    expect((await generations()).map((g) => `${g.marks?.key} g${g.marks?.generation}`)).toEqual([
+      'chatbot-prod-ops g1',
+      'chatbot-prod-web g1',
+      'chatbot-prod-web g2',
+    ]);
     expect(await infer(first)).toBe(200);
     expect(await infer(second)).toBe(200);
-    const audit = fs.readFileSync(path.join(ws, '.groq-rbac/audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { action: string; status: string; key: string });
+    const audit = fs
+      .readFileSync(path.join(ws, '.groq-rbac/audit.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { action: string; status: string; key: string });
     expect(audit.some((e) => e.action === 'rotate' && e.status === 'applied' && e.key === 'chatbot-prod-web')).toBe(true);
 
     // Still used (usage per key, last_used_at): kept, however often reconcile runs.
@@ -269,7 +348,10 @@ describe('the Action bundle with provider: openai', () => {
     const retire = await runAction('schedule', { mode: 'reconcile' });
     expect(retire.code, retire.stdout + retire.stderr).toBe(0);
     expect(retire.outputs.summary).toBe('Reconciled 1 rotation step.');
-    expect((await generations()).map((g) => `${g.marks?.key} g${g.marks?.generation}`)).toEqual(['chatbot-prod-ops g1', 'chatbot-prod-web g2']);
+    expect((await generations()).map((g) => `${g.marks?.key} g${g.marks?.generation}`)).toEqual([
+      'chatbot-prod-ops g1',
+      'chatbot-prod-web g2',
+    ]);
     expect(await infer(first)).toBe(401);
     expect(await infer(second)).toBe(200);
 
@@ -286,7 +368,9 @@ describe('the Action bundle with provider: openai', () => {
     const renamedOn = new Date((await openai('GET', '/_sandbox/clock')).body.now * 1000).toISOString().slice(0, 10);
     const ops = (await generations()).find((g) => g.marks?.key === 'chatbot-prod-ops')!;
     const project = (await prod()).id;
-    const renamed = await openai('POST', `/v1/organization/projects/${project}/service_accounts/${ops.id}`, { body: { name: ops.name.replace(' p ', ' ') } });
+    const renamed = await openai('POST', `/v1/organization/projects/${project}/service_accounts/${ops.id}`, {
+      body: { name: ops.name.replace(' p ', ' ') },
+    });
     expect(renamed.status).toBe(200);
 
     const drift = await runAction('schedule', { mode: 'drift' });
@@ -294,7 +378,11 @@ describe('the Action bundle with provider: openai', () => {
     expect(drift.outputs['has-changes']).toBe('true');
     expect(github.state.issues).toHaveLength(1);
     const issue = github.state.issues[0]!;
-    expect(issue).toMatchObject({ state: 'open', title: 'groq-rbac: the OpenAI organization differs from the policies', labels: [{ name: 'groq-rbac-drift' }] });
+    expect(issue).toMatchObject({
+      state: 'open',
+      title: 'groq-rbac: the OpenAI organization differs from the policies',
+      labels: [{ name: 'groq-rbac-drift' }],
+    });
     expect(issue.body).toContain(`The OpenAI organization \`${ORG}\` differs from the policies`);
     expect(issue.body).toContain('key "chatbot-prod-ops"');
     expect(issue.body).toContain('protect = false -> true');
@@ -302,7 +390,9 @@ describe('the Action bundle with provider: openai', () => {
     expect(issue.body).toContain(`the organization's value set by key_admin on ${renamedOn}`);
 
     // Put back by hand: the next check closes the issue.
-    expect((await openai('POST', `/v1/organization/projects/${project}/service_accounts/${ops.id}`, { body: { name: ops.name } })).status).toBe(200);
+    expect(
+      (await openai('POST', `/v1/organization/projects/${project}/service_accounts/${ops.id}`, { body: { name: ops.name } })).status,
+    ).toBe(200);
     const after = await runAction('schedule', { mode: 'drift' });
     expect(after.outputs['has-changes']).toBe('false');
     expect(issue.state).toBe('closed');
@@ -324,7 +414,9 @@ describe('the Action bundle with provider: openai', () => {
   it('says which input to use when the workflow gives the Groq admin key to an OpenAI organization', async () => {
     const run = await runAction('pull_request', { mode: 'plan', 'openai-admin-key': '', 'groq-admin-key': ADMIN_KEY });
     expect(run.code).toBe(1);
-    expect(run.stdout).toContain('::error::input `groq-admin-key` is for Groq, and org.yaml says `provider: openai`: give the admin key as `openai-admin-key` instead');
+    expect(run.stdout).toContain(
+      '::error::input `groq-admin-key` is for Groq, and org.yaml says `provider: openai`: give the admin key as `openai-admin-key` instead',
+    );
     expect(github.state.requests).toEqual([]);
   });
 });

@@ -47,9 +47,24 @@ projects:
     keys:
 ${keys.map((k) => `      - name: ${k}\n        rotation: {deliver: [{file: {path: .secrets/chatbot/${k}.key}}]}\n`).join('')}`;
 
-interface Comment { id: number; body: string; user: { login: string; id: number; type: string } }
-interface Issue { number: number; title: string; body: string; state: string; labels: { name: string }[]; comments: string[] }
-interface Recorded { method: string; path: string; body: unknown }
+interface Comment {
+  id: number;
+  body: string;
+  user: { login: string; id: number; type: string };
+}
+interface Issue {
+  number: number;
+  title: string;
+  body: string;
+  state: string;
+  labels: { name: string }[];
+  comments: string[];
+}
+interface Recorded {
+  method: string;
+  path: string;
+  body: unknown;
+}
 
 /** A stand-in for the parts of GitHub's REST API the Action uses, with state, recording every request. */
 async function startFakeGitHub() {
@@ -68,7 +83,9 @@ async function startFakeGitHub() {
     /** The generated CODEOWNERS as the default branch had it before the merge. */
     codeowners: '',
     /** This run's deployment reviews (workflow_dispatch): a required reviewer other than the dispatcher approved it. */
-    deploymentReviews: [{ state: 'approved', user: { login: 'carol' }, environments: [{ name: 'groq-rbac-dispatch' }], comment: '' }] as unknown[],
+    deploymentReviews: [
+      { state: 'approved', user: { login: 'carol' }, environments: [{ name: 'groq-rbac-dispatch' }], comment: '' },
+    ] as unknown[],
   };
   const bot = { login: 'github-actions[bot]', id: 41898282, type: 'Bot' };
   const server = http.createServer((req, res) => {
@@ -102,7 +119,10 @@ async function startFakeGitHub() {
           const found = list.find((c) => c.id === Number(m![2]));
           if (!found) continue;
           if (m[1] === 'DELETE') {
-            state.comments.set(n, list.filter((c) => c !== found));
+            state.comments.set(
+              n,
+              list.filter((c) => c !== found),
+            );
             return send(204, null);
           }
           found.body = body.body;
@@ -112,26 +132,59 @@ async function startFakeGitHub() {
       }
       if ((m = new RegExp(`^GET ${REPO}/commits/([0-9a-f]+)/pulls$`).exec(route))) return send(200, state.pullsOfCommit.get(m[1]!) ?? []);
       if ((m = new RegExp(`^GET ${REPO}/pulls/(\\d+)/reviews$`).exec(route))) return send(200, state.reviews.get(Number(m[1])) ?? []);
-      if ((m = new RegExp(`^GET ${REPO}/collaborators/([^/]+)/permission$`).exec(route))) return send(200, { permission: state.permissions[m[1]!] ?? 'none', role_name: state.permissions[m[1]!] ?? '', user: { login: m[1] } });
-      if (route === `GET ${REPO}/pulls/42/commits`) return send(200, [{ sha: HEAD, author: { login: 'alice' }, committer: { login: 'alice' } }]);
-      if (route === `GET ${REPO}/activity`) return send(200, [{ id: 1, activity_type: 'push', ref: url.searchParams.get('ref'), actor: { login: 'alice' } }]);
-      if (route === `GET ${REPO}/pulls/42/files`) return send(200, state.files.map((filename) => ({ filename })));
-      if (decodeURIComponent(route) === `GET ${REPO}/contents/.github/CODEOWNERS`) return send(200, { type: 'file', encoding: 'base64', content: Buffer.from(state.codeowners).toString('base64') });
+      if ((m = new RegExp(`^GET ${REPO}/collaborators/([^/]+)/permission$`).exec(route)))
+        return send(200, {
+          permission: state.permissions[m[1]!] ?? 'none',
+          role_name: state.permissions[m[1]!] ?? '',
+          user: { login: m[1] },
+        });
+      if (route === `GET ${REPO}/pulls/42/commits`)
+        return send(200, [{ sha: HEAD, author: { login: 'alice' }, committer: { login: 'alice' } }]);
+      if (route === `GET ${REPO}/activity`)
+        return send(200, [{ id: 1, activity_type: 'push', ref: url.searchParams.get('ref'), actor: { login: 'alice' } }]);
+      if (route === `GET ${REPO}/pulls/42/files`)
+        return send(
+          200,
+          state.files.map((filename) => ({ filename })),
+        );
+      if (decodeURIComponent(route) === `GET ${REPO}/contents/.github/CODEOWNERS`)
+        return send(200, { type: 'file', encoding: 'base64', content: Buffer.from(state.codeowners).toString('base64') });
       if ((m = /^GET \/orgs\/acme\/teams\/([^/]+)\/memberships\/([^/]+)$/.exec(route))) {
-        return state.members.includes(`${m[1]}:${m[2]}`) ? send(200, { state: 'active', role: 'member' }) : send(404, { message: 'Not Found' });
+        return state.members.includes(`${m[1]}:${m[2]}`)
+          ? send(200, { state: 'active', role: 'member' })
+          : send(404, { message: 'Not Found' });
       }
       if (route === `GET ${REPO}/actions/runs/4242/approvals`) return send(200, state.deploymentReviews);
-      if (route === `GET ${REPO}/environments/groq-rbac-dispatch/deployment-branch-policies`) return send(200, { total_count: 1, branch_policies: [{ id: 1, node_id: 'n1', name: 'main', type: 'branch' }] });
+      if (route === `GET ${REPO}/environments/groq-rbac-dispatch/deployment-branch-policies`)
+        return send(200, { total_count: 1, branch_policies: [{ id: 1, node_id: 'n1', name: 'main', type: 'branch' }] });
       if (route === `GET ${REPO}/environments/groq-rbac-dispatch`) {
-        return send(200, { name: 'groq-rbac-dispatch', protection_rules: [{ type: 'required_reviewers', prevent_self_review: true, reviewers: [{ type: 'User', reviewer: { login: 'carol' } }] }], deployment_branch_policy: { protected_branches: false, custom_branch_policies: true } });
+        return send(200, {
+          name: 'groq-rbac-dispatch',
+          protection_rules: [
+            { type: 'required_reviewers', prevent_self_review: true, reviewers: [{ type: 'User', reviewer: { login: 'carol' } }] },
+          ],
+          deployment_branch_policy: { protected_branches: false, custom_branch_policies: true },
+        });
       }
       const asJson = (i: Issue) => ({ ...i, html_url: `https://github.com/acme/groq-policies/issues/${i.number}`, user: bot });
       if (route === `GET ${REPO}/issues`) {
         const label = url.searchParams.get('labels');
-        return send(200, state.issues.filter((i) => i.state === url.searchParams.get('state') && (!label || i.labels.some((l) => l.name === label))).map(asJson));
+        return send(
+          200,
+          state.issues
+            .filter((i) => i.state === url.searchParams.get('state') && (!label || i.labels.some((l) => l.name === label)))
+            .map(asJson),
+        );
       }
       if (route === `POST ${REPO}/issues`) {
-        const issue: Issue = { number: state.nextId++, title: body.title, body: body.body, state: 'open', labels: (body.labels as string[]).map((name) => ({ name })), comments: [] };
+        const issue: Issue = {
+          number: state.nextId++,
+          title: body.title,
+          body: body.body,
+          state: 'open',
+          labels: (body.labels as string[]).map((name) => ({ name })),
+          comments: [],
+        };
         state.issues.push(issue);
         return send(201, asJson(issue));
       }
@@ -145,7 +198,11 @@ async function startFakeGitHub() {
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { state, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return {
+    state,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 interface ActionRun {
@@ -162,7 +219,11 @@ let ws: string;
 let runs: ActionRun[];
 
 /** Runs the bundle once for an event, as the runner would. */
-async function runAction(event: string, inputs: Record<string, string>, extra: { eventName?: string; sha?: string; ref?: string } = {}): Promise<ActionRun> {
+async function runAction(
+  event: string,
+  inputs: Record<string, string>,
+  extra: { eventName?: string; sha?: string; ref?: string } = {},
+): Promise<ActionRun> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'groq-rbac-action-run-'));
   const files = { output: path.join(tmp, 'output'), summary: path.join(tmp, 'summary.md') };
   fs.writeFileSync(files.output, '');
@@ -187,9 +248,9 @@ async function runAction(event: string, inputs: Record<string, string>, extra: {
     GITHUB_STEP_SUMMARY: files.summary,
     RUNNER_TEMP: tmp,
     // As action.yml's defaults arrive: every declared input, absent ones empty.
-    'INPUT_POLICIES': 'policies',
+    INPUT_POLICIES: 'policies',
     'INPUT_GITHUB-TOKEN': GITHUB_TOKEN,
-    'INPUT_COMMENT': 'true',
+    INPUT_COMMENT: 'true',
     'INPUT_REQUIRE-APPROVAL': 'true',
     'INPUT_GROQ-BASE-URL': sandbox.url,
     'INPUT_GROQ-ADMIN-KEY': ADMIN_KEY,
@@ -203,7 +264,9 @@ async function runAction(event: string, inputs: Record<string, string>, extra: {
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
-  const outputs = Object.fromEntries([...fs.readFileSync(files.output, 'utf8').matchAll(/^(.+?)<<(.+)\n([\s\S]*?)\n\2$/gm)].map((m) => [m[1]!, m[3]!]));
+  const outputs = Object.fromEntries(
+    [...fs.readFileSync(files.output, 'utf8').matchAll(/^(.+?)<<(.+)\n([\s\S]*?)\n\2$/gm)].map((m) => [m[1]!, m[3]!]),
+  );
   const run = { code, stdout, stderr, outputs, summary: fs.readFileSync(files.summary, 'utf8') };
   runs.push(run);
   return run;
@@ -213,7 +276,15 @@ const prComments = () => github.state.comments.get(42) ?? [];
 const writes = () => github.state.requests.filter((r) => r.method !== 'GET');
 const state = (body: string) => {
   // The signature's fields are checked in test/security; here, what the comment says.
-  const { state: s, fingerprint, head_sha } = JSON.parse(/<!-- groq-rbac:state (\{.*\}) -->/.exec(body)![1]!) as { state: string; fingerprint: string | null; head_sha: string | null };
+  const {
+    state: s,
+    fingerprint,
+    head_sha,
+  } = JSON.parse(/<!-- groq-rbac:state (\{.*\}) -->/.exec(body)![1]!) as {
+    state: string;
+    fingerprint: string | null;
+    head_sha: string | null;
+  };
   return { state: s, fingerprint, head_sha };
 };
 const writePolicies = (keys: string[], org = ORG_YAML) => {
@@ -223,9 +294,28 @@ const writePolicies = (keys: string[], org = ORG_YAML) => {
 };
 /** The merged pull request #42 and its reviews, as GitHub would list them after the merge. */
 const merged = (reviews: { login: string; state: string; commit_id?: string; author_association?: string }[]) => {
-  github.state.pullsOfCommit.set(MERGE, [{ number: 42, user: { login: 'alice' }, merged_at: '2026-05-04T09:02:17Z', merge_commit_sha: MERGE, base: { ref: 'main' }, head: { sha: HEAD, ref: 'alice/chatbot', repo: { full_name: 'acme/groq-policies' } }, html_url: 'https://github.com/acme/groq-policies/pull/42' }]);
+  github.state.pullsOfCommit.set(MERGE, [
+    {
+      number: 42,
+      user: { login: 'alice' },
+      merged_at: '2026-05-04T09:02:17Z',
+      merge_commit_sha: MERGE,
+      base: { ref: 'main' },
+      head: { sha: HEAD, ref: 'alice/chatbot', repo: { full_name: 'acme/groq-policies' } },
+      html_url: 'https://github.com/acme/groq-policies/pull/42',
+    },
+  ]);
   github.state.codeowners = renderCodeownersBlock(readPolicies(path.join(ws, 'policies')).desired!, 'policies');
-  github.state.reviews.set(42, reviews.map((r, i) => ({ id: i + 1, user: { login: r.login }, state: r.state, commit_id: r.commit_id ?? HEAD, author_association: r.author_association ?? 'MEMBER' })));
+  github.state.reviews.set(
+    42,
+    reviews.map((r, i) => ({
+      id: i + 1,
+      user: { login: r.login },
+      state: r.state,
+      commit_id: r.commit_id ?? HEAD,
+      author_association: r.author_association ?? 'MEMBER',
+    })),
+  );
 };
 const projects = async () => {
   const res = await fetch(`${sandbox.url}/openai/v1/organization/projects`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
@@ -233,7 +323,8 @@ const projects = async () => {
 };
 
 beforeAll(() => {
-  if (!fs.existsSync(BUNDLE)) throw new Error('dist/action.js is missing: the global setup builds it (node scripts/build.mjs); see its output');
+  if (!fs.existsSync(BUNDLE))
+    throw new Error('dist/action.js is missing: the global setup builds it (node scripts/build.mjs); see its output');
 });
 
 beforeEach(async () => {
@@ -246,17 +337,30 @@ beforeEach(async () => {
 
 afterEach(async () => {
   // No secret and no key value in any output, summary, log line, annotation, comment or issue.
-  const delivered = fs.existsSync(path.join(ws, '.secrets/chatbot')) ? fs.readdirSync(path.join(ws, '.secrets/chatbot')).map((f) => fs.readFileSync(path.join(ws, '.secrets/chatbot', f), 'utf8').trim()) : [];
+  const delivered = fs.existsSync(path.join(ws, '.secrets/chatbot'))
+    ? fs.readdirSync(path.join(ws, '.secrets/chatbot')).map((f) => fs.readFileSync(path.join(ws, '.secrets/chatbot', f), 'utf8').trim())
+    : [];
   // `::add-mask::` carries the secret to the runner, which consumes the line and masks the value
   // everywhere after it: the admin key's and token's come before any other line, a new key's as
   // soon as it exists; it is the only place a secret may appear.
-  const masked = (stdout: string) => stdout.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n');
+  const masked = (stdout: string) =>
+    stdout
+      .split('\n')
+      .filter((l) => !l.startsWith('::add-mask::'))
+      .join('\n');
   const maskLines = runs.flatMap((r) => r.stdout.split('\n').filter((l) => l.startsWith('::add-mask::')));
   for (const value of delivered) expect(maskLines).toContain(`::add-mask::${value}`);
-  for (const r of runs) expect(r.stdout.startsWith(`::add-mask::${ADMIN_KEY}\n`) || r.stdout.startsWith(`::add-mask::${GITHUB_TOKEN}\n`)).toBe(true);
+  for (const r of runs)
+    expect(r.stdout.startsWith(`::add-mask::${ADMIN_KEY}\n`) || r.stdout.startsWith(`::add-mask::${GITHUB_TOKEN}\n`)).toBe(true);
   for (const r of runs) expect(r.stdout.split('\n')).toContain(`::add-mask::${SIGNING_KEY}`);
   const texts = [
-    ...runs.flatMap((r) => [masked(r.stdout), r.stderr, r.summary, ...Object.values(r.outputs), ...(r.outputs['plan-json'] && fs.existsSync(r.outputs['plan-json']) ? [fs.readFileSync(r.outputs['plan-json'], 'utf8')] : [])]),
+    ...runs.flatMap((r) => [
+      masked(r.stdout),
+      r.stderr,
+      r.summary,
+      ...Object.values(r.outputs),
+      ...(r.outputs['plan-json'] && fs.existsSync(r.outputs['plan-json']) ? [fs.readFileSync(r.outputs['plan-json'], 'utf8')] : []),
+    ]),
     ...github.state.requests.map((r) => JSON.stringify(r.body ?? '')),
   ];
   for (const text of texts) {
@@ -282,7 +386,11 @@ describe('the Action bundle, run as Actions runs it', () => {
     expect(comment.body).toContain('+ project "chatbot-prod"');
     expect(first.outputs).toMatchObject({ 'has-changes': 'true', summary: expect.stringMatching(/^Plan: \d+ to create/) });
     expect(first.outputs.fingerprint).toMatch(/^[0-9a-f]{64}$/);
-    expect(JSON.parse(fs.readFileSync(first.outputs['plan-json']!, 'utf8'))).toMatchObject({ format_version: 3, org: 'org_sandbox', fingerprint: first.outputs.fingerprint });
+    expect(JSON.parse(fs.readFileSync(first.outputs['plan-json']!, 'utf8'))).toMatchObject({
+      format_version: 3,
+      org: 'org_sandbox',
+      fingerprint: first.outputs.fingerprint,
+    });
     expect(first.summary).toContain('### groq-rbac plan for `org_sandbox`');
 
     // The same plan again: the comment already says it, nothing is written.
@@ -298,24 +406,39 @@ describe('the Action bundle, run as Actions runs it', () => {
     expect(prComments()[0]!.id).toBe(comment.id);
     expect(prComments()[0]!.body).toContain('key "chatbot-prod-batch"');
     expect(third.outputs.fingerprint).not.toBe(first.outputs.fingerprint);
-    expect(writes().map((w) => `${w.method} ${w.path}`)).toEqual([`POST ${REPO}/issues/42/comments`, `PATCH ${REPO}/issues/comments/${comment.id}`]);
+    expect(writes().map((w) => `${w.method} ${w.path}`)).toEqual([
+      `POST ${REPO}/issues/42/comments`,
+      `PATCH ${REPO}/issues/comments/${comment.id}`,
+    ]);
   });
 
   it('plan marks invalid policies on their lines and says so in the comment', async () => {
-    fs.writeFileSync(path.join(ws, 'policies/teams/chatbot.yaml'), teamYaml(['chatbot-prod-web']).replace('openai/gpt-oss-120b]', 'openai/gpt-oss-120b, no-such/model]'));
+    fs.writeFileSync(
+      path.join(ws, 'policies/teams/chatbot.yaml'),
+      teamYaml(['chatbot-prod-web']).replace('openai/gpt-oss-120b]', 'openai/gpt-oss-120b, no-such/model]'),
+    );
     const run = await runAction('pull_request', { mode: 'plan' });
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/::error title=groq-rbac%3A invalid policy,file=policies\/teams\/chatbot.yaml,line=5,col=35::projects\[0\].models\[1\]: unknown model "no-such\/model"/);
+    expect(run.stdout).toMatch(
+      /::error title=groq-rbac%3A invalid policy,file=policies\/teams\/chatbot.yaml,line=5,col=35::projects\[0\].models\[1\]: unknown model "no-such\/model"/,
+    );
     expect(state(prComments()[0]!.body)).toMatchObject({ state: 'invalid', fingerprint: null });
     expect(run.outputs['has-changes']).toBe('false');
   });
 
   it('apply with an approved pull request and a matching fingerprint applies, and reports on the pull request', async () => {
     const plan = await runAction('pull_request', { mode: 'plan' });
-    merged([{ login: 'alice', state: 'APPROVED' }, { login: 'bob', state: 'APPROVED' }]);
+    merged([
+      { login: 'alice', state: 'APPROVED' },
+      { login: 'bob', state: 'APPROVED' },
+    ]);
     const apply = await runAction('push', { mode: 'apply' });
     expect(apply.code, apply.stdout + apply.stderr).toBe(0);
-    expect(apply.outputs).toMatchObject({ fingerprint: plan.outputs.fingerprint, 'has-changes': 'true', summary: expect.stringMatching(/^Applied \d+ changes\.$/) });
+    expect(apply.outputs).toMatchObject({
+      fingerprint: plan.outputs.fingerprint,
+      'has-changes': 'true',
+      summary: expect.stringMatching(/^Applied \d+ changes\.$/),
+    });
     expect(await projects()).toEqual(['chatbot-prod']);
     expect(fs.readFileSync(path.join(ws, '.secrets/chatbot/chatbot-prod-web.key'), 'utf8')).toMatch(/^gsk_/);
     expect(prComments()).toHaveLength(1);
@@ -354,10 +477,15 @@ describe('the Action bundle, run as Actions runs it', () => {
   it('apply refuses a pull request nobody else approved (unless require-approval is off), and a push from no pull request', async () => {
     await runAction('pull_request', { mode: 'plan' });
     const commentWrites = writes().length;
-    merged([{ login: 'alice', state: 'APPROVED' }, { login: 'bob', state: 'APPROVED', commit_id: '1111111111111111111111111111111111111111' }]);
+    merged([
+      { login: 'alice', state: 'APPROVED' },
+      { login: 'bob', state: 'APPROVED', commit_id: '1111111111111111111111111111111111111111' },
+    ]);
     const apply = await runAction('push', { mode: 'apply' });
     expect(apply.code).toBe(1);
-    expect(apply.stdout).toContain('::error::pull request #42 was merged without the approval apply needs: no approval counts: @alice opened the pull request, so their approval does not count; @bob approved an earlier commit');
+    expect(apply.stdout).toContain(
+      '::error::pull request #42 was merged without the approval apply needs: no approval counts: @alice opened the pull request, so their approval does not count; @bob approved an earlier commit',
+    );
     expect(apply.outputs).toEqual({});
     expect(await projects()).toEqual([]);
     expect(writes().length).toBe(commentWrites);
@@ -399,21 +527,32 @@ describe('the Action bundle, run as Actions runs it', () => {
   it('reconcile rotates a key that is due and changes nothing else', async () => {
     const idle = await runAction('schedule', { mode: 'reconcile' });
     expect(idle.code, idle.stdout + idle.stderr).toBe(0);
-    expect(idle.outputs).toMatchObject({ 'has-changes': 'false', summary: expect.stringMatching(/^Nothing to reconcile: no key rotation is due/) });
+    expect(idle.outputs).toMatchObject({
+      'has-changes': 'false',
+      summary: expect.stringMatching(/^Nothing to reconcile: no key rotation is due/),
+    });
     expect(await projects()).toEqual([]);
 
     const plan = await runAction('pull_request', { mode: 'plan' });
     expect((await runAction('workflow_dispatch', { mode: 'apply', 'expect-fingerprint': plan.outputs.fingerprint! })).code).toBe(0);
     const first = fs.readFileSync(path.join(ws, '.secrets/chatbot/chatbot-prod-web.key'), 'utf8');
     // 91 days on (the default rotation is every 90 days), with a policy change waiting for review.
-    const clock = await fetch(`${sandbox.url}/_sandbox/clock`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ advance_seconds: 91 * 86_400 }) });
+    const clock = await fetch(`${sandbox.url}/_sandbox/clock`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ advance_seconds: 91 * 86_400 }),
+    });
     expect(clock.status).toBe(200);
     writePolicies(['chatbot-prod-web'], ORG_YAML.replace('monthly_cap_usd: 500', 'monthly_cap_usd: 900'));
     const run = await runAction('schedule', { mode: 'reconcile' });
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.outputs.summary).toMatch(/^Reconciled [1-9]\d* rotation steps?\.$/);
     // The audit log has one line per change, never a value.
-    const audit = fs.readFileSync(path.join(ws, '.groq-rbac/audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const audit = fs
+      .readFileSync(path.join(ws, '.groq-rbac/audit.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(audit.some((e) => e.action === 'rotate' && e.status === 'applied' && e.key === 'chatbot-prod-web')).toBe(true);
     expect(run.summary).toMatch(/Audit log: \d+ lines? appended to `\.groq-rbac\/audit\.jsonl`/);
     expect(fs.readFileSync(path.join(ws, '.secrets/chatbot/chatbot-prod-web.key'), 'utf8')).not.toBe(first);
@@ -435,7 +574,7 @@ describe('the Action bundle, run as Actions runs it', () => {
     expect(await projects()).toEqual(before);
   });
 
-  it('explains a fork\'s pull request, which gets no secrets', async () => {
+  it("explains a fork's pull request, which gets no secrets", async () => {
     const run = await runAction('pull_request_fork', { mode: 'plan', 'groq-admin-key': '' }, { eventName: 'pull_request' });
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('the plan needs the Groq admin key');

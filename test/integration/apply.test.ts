@@ -30,7 +30,12 @@ const allKeys = async () => (await Promise.all((await org.client.listProjects())
 
 const desiredOf = (projects: string[], keysPerProject: number, extra: Partial<DesiredState['org']> = {}) =>
   makeDesired(
-    projects.map((p) => makeDesiredProject(p, { models: { mode: 'allow_list', models: ['openai/gpt-oss-20b'] }, limits: { default: { requests_per_minute: 60 }, models: {} } })),
+    projects.map((p) =>
+      makeDesiredProject(p, {
+        models: { mode: 'allow_list', models: ['openai/gpt-oss-20b'] },
+        limits: { default: { requests_per_minute: 60 }, models: {} },
+      }),
+    ),
     projects.flatMap((p) => Array.from({ length: keysPerProject }, (_, i) => makeDesiredKey(`${p}-k${i}`, { project: p }))),
     { id: 'org_test', ...extra },
   );
@@ -42,7 +47,9 @@ describe('applyPlan against the sandbox', () => {
     expect(report.summary).toEqual({ applied: 2 + 2 + 2 + 4, failed: 0, skipped: 0 });
     const [alpha] = (await org.client.listProjects()).filter((p) => p.name === 'alpha');
     expect(await org.client.getProjectModelPermissions(alpha!.id)).toMatchObject({ mode: 'allow_list', model_ids: ['openai/gpt-oss-20b'] });
-    expect((await org.client.listProjectRateLimits(alpha!.id)).find((r) => r.model === 'openai/gpt-oss-20b')).toMatchObject({ max_requests_per_1_minute: 60 });
+    expect((await org.client.listProjectRateLimits(alpha!.id)).find((r) => r.model === 'openai/gpt-oss-20b')).toMatchObject({
+      max_requests_per_1_minute: 60,
+    });
     const keys = await allKeys();
     expect(keys.map((k) => k.metadata[METADATA.key]).sort()).toEqual(['alpha-k0', 'alpha-k1', 'beta-k0', 'beta-k1']);
     expect(keys.every((k) => k.metadata[METADATA.deliveredAt] !== undefined && k.metadata[METADATA.generation] === '1')).toBe(true);
@@ -54,7 +61,11 @@ describe('applyPlan against the sandbox', () => {
     await fault([{ method: 'POST', path: '/openai/v1/organization/projects', status: 400, code: 'invalid_request_error', times: 1 }]);
     const report = await applyPlan(await plan(desired), org.provider);
     expect(report.summary).toEqual({ applied: 0, failed: 1, skipped: 3 });
-    expect(report.outcomes.filter((o) => o.status === 'skipped').map((o) => o.resource)).toEqual(['project_model_permissions', 'project_rate_limit', 'api_key']);
+    expect(report.outcomes.filter((o) => o.status === 'skipped').map((o) => o.resource)).toEqual([
+      'project_model_permissions',
+      'project_rate_limit',
+      'api_key',
+    ]);
     const again = await applyPlan(await plan(desired), org.provider);
     expect(again.summary.failed).toBe(0);
     expect((await plan(desired)).changes).toEqual([]);
@@ -104,24 +115,44 @@ describe('applyPlan against the sandbox', () => {
     const [project] = await org.client.listProjects();
     await org.client.deleteProjectKey(project!.id, change.resource === 'api_key' ? change.key_id! : '');
     const report = await applyPlan(deletion, org.provider);
-    expect(report.outcomes).toMatchObject([{ action: 'delete', status: 'applied', message: expect.stringMatching(/^key_\w+ was already gone$/) }]);
+    expect(report.outcomes).toMatchObject([
+      { action: 'delete', status: 'applied', message: expect.stringMatching(/^key_\w+ was already gone$/) },
+    ]);
   });
 
   it('archives a project that left the policies; its keys stop authenticating', async () => {
     const desired = desiredOf(['alpha', 'beta'], 1);
     let value = '';
-    await applyPlan(await plan(desired), org.provider, { deliver: async (change, created) => void (change.project === 'beta' && (value = created.value)) });
-    expect((await org.request('POST', '/openai/v1/chat/completions', { token: value, body: { model: 'openai/gpt-oss-20b', messages: [{ role: 'user', content: 'hi' }] } })).status).toBe(200);
+    await applyPlan(await plan(desired), org.provider, {
+      deliver: async (change, created) => void (change.project === 'beta' && (value = created.value)),
+    });
+    expect(
+      (
+        await org.request('POST', '/openai/v1/chat/completions', {
+          token: value,
+          body: { model: 'openai/gpt-oss-20b', messages: [{ role: 'user', content: 'hi' }] },
+        })
+      ).status,
+    ).toBe(200);
     const archival = await plan(desiredOf(['alpha'], 1));
     expect(archival.changes.map((c) => `${c.resource}:${c.action}`)).toEqual(['project:archive']);
     expect((await applyPlan(archival, org.provider)).summary.failed).toBe(0);
     expect((await org.client.listProjects()).map((p) => p.name)).toEqual(['alpha']);
-    expect((await org.request('POST', '/openai/v1/chat/completions', { token: value, body: { model: 'openai/gpt-oss-20b', messages: [{ role: 'user', content: 'hi' }] } })).status).toBe(401);
+    expect(
+      (
+        await org.request('POST', '/openai/v1/chat/completions', {
+          token: value,
+          body: { model: 'openai/gpt-oss-20b', messages: [{ role: 'user', content: 'hi' }] },
+        })
+      ).status,
+    ).toBe(401);
   });
 
   it('hands each new key to deliver while its value is in hand, and never puts it in the report', async () => {
     const seen: string[] = [];
-    const report = await applyPlan(await plan(desiredOf(['alpha'], 1)), org.provider, { deliver: async (change, created) => void seen.push(`${change.key}:${created.value.slice(0, 4)}`) });
+    const report = await applyPlan(await plan(desiredOf(['alpha'], 1)), org.provider, {
+      deliver: async (change, created) => void seen.push(`${change.key}:${created.value.slice(0, 4)}`),
+    });
     expect(seen).toEqual(['alpha-k0:gsk_']);
     expect(JSON.stringify(report)).not.toMatch(/gsk_[A-Za-z0-9]{8,}/);
   });
@@ -137,9 +168,16 @@ describe('a key with no delivery target', () => {
     const before = await byRoute();
     await run();
     const after = await byRoute();
-    return Object.fromEntries(Object.entries(after).map(([r, n]) => [r, n - (before[r] ?? 0)]).filter(([, n]) => n !== 0));
+    return Object.fromEntries(
+      Object.entries(after)
+        .map(([r, n]) => [r, n - (before[r] ?? 0)])
+        .filter(([, n]) => n !== 0),
+    );
   }
-  const untargeted = (d: DesiredState): DesiredState => ({ ...d, keys: d.keys.map((k) => ({ ...k, rotation: { ...k.rotation, deliver: [] } })) });
+  const untargeted = (d: DesiredState): DesiredState => ({
+    ...d,
+    keys: d.keys.map((k) => ({ ...k, rotation: { ...k.rotation, deliver: [] } })),
+  });
   /** The org with the projects of `desired` set up, and the plan that creates its keys. */
   async function keyCreates(desired: DesiredState) {
     expect((await applyPlan(await plan(makeDesired(desired.projects, [], { id: 'org_test' })), org.provider)).summary.failed).toBe(0);
@@ -160,9 +198,15 @@ describe('a key with no delivery target', () => {
     expect(report!.summary).toEqual({ applied: 4, failed: 0, skipped: 0 });
     for (const o of report!.outcomes) expect(o.message).toMatch(/^created generation 1: key_\w+ \(gsk_…\w+\), no delivery target$/);
     const keys = await allKeys();
-    expect(keys.map((k) => k.metadata).sort((a, b) => (a[METADATA.key]! < b[METADATA.key]! ? -1 : 1))).toEqual(['alpha-k0', 'alpha-k1', 'beta-k0', 'beta-k1'].map((name) => ({
-      [METADATA.key]: name, [METADATA.generation]: '1', [METADATA.deliveredAt]: DELIVERED_ON_CREATE, [METADATA.targets]: targetsHash([]), [METADATA.team]: 'chatbot',
-    })));
+    expect(keys.map((k) => k.metadata).sort((a, b) => (a[METADATA.key]! < b[METADATA.key]! ? -1 : 1))).toEqual(
+      ['alpha-k0', 'alpha-k1', 'beta-k0', 'beta-k1'].map((name) => ({
+        [METADATA.key]: name,
+        [METADATA.generation]: '1',
+        [METADATA.deliveredAt]: DELIVERED_ON_CREATE,
+        [METADATA.targets]: targetsHash([]),
+        [METADATA.team]: 'chatbot',
+      })),
+    );
     // Nothing in service is taken for a rotation in progress, and nothing is left to do.
     const after = await plan(desired);
     expect(after.changes).toEqual([]);
@@ -170,7 +214,10 @@ describe('a key with no delivery target', () => {
     expect((await applyPlan(after, org.provider)).outcomes).toEqual([]);
     // Unverified, the values work all the same.
     expect(values).toHaveLength(4);
-    for (const value of values) expect((await org.request('POST', '/openai/v1/chat/completions', { token: value, body: chat('openai/gpt-oss-20b') })).status).toBe(200);
+    for (const value of values)
+      expect((await org.request('POST', '/openai/v1/chat/completions', { token: value, body: chat('openai/gpt-oss-20b') })).status).toBe(
+        200,
+      );
   });
 
   it('keeps its create body the same across runs: a later re-run of the plan replays it and makes no second key', async () => {
@@ -205,7 +252,11 @@ describe('a key with no delivery target', () => {
   it('is deleted when deliver throws, and the next run makes it again', async () => {
     const desired = untargeted(desiredOf(['alpha'], 1));
     const creates = await keyCreates(desired);
-    const failed = await applyPlan(creates, org.provider, { deliver: async () => { throw new Error('masking failed'); } });
+    const failed = await applyPlan(creates, org.provider, {
+      deliver: async () => {
+        throw new Error('masking failed');
+      },
+    });
     expect(failed.outcomes).toMatchObject([{ status: 'failed', message: 'masking failed' }]);
     expect(await allKeys()).toEqual([]);
     expect((await applyPlan(await plan(desired), org.provider)).summary).toEqual({ applied: 1, failed: 0, skipped: 0 });
@@ -217,11 +268,19 @@ describe('a key with no delivery target', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'groq-rbac-apply-'));
     try {
       const base = desiredOf(['alpha'], 2);
-      const desired: DesiredState = { ...base, keys: base.keys.map((k, i) => ({ ...k, rotation: { ...k.rotation, deliver: i === 0 ? [{ kind: 'file', path: 'out/alpha-k0.key' }] : [] } })) };
+      const desired: DesiredState = {
+        ...base,
+        keys: base.keys.map((k, i) => ({
+          ...k,
+          rotation: { ...k.rotation, deliver: i === 0 ? [{ kind: 'file', path: 'out/alpha-k0.key' }] : [] },
+        })),
+      };
       const creates = await keyCreates(desired);
       let report: Awaited<ReturnType<typeof applyPlan>> | undefined;
       const sent = await requestsOf(async () => {
-        report = await applyPlan(creates, org.provider, { deliver: deliverToTargets(desired, { env: {}, cwd: dir, logger: silentLogger }) });
+        report = await applyPlan(creates, org.provider, {
+          deliver: deliverToTargets(desired, { env: {}, cwd: dir, logger: silentLogger }),
+        });
       });
       expect(sent).toEqual({ [CREATE]: 2, [VERIFY]: 1, [MARK]: 1 });
       expect(report!.outcomes.map((o) => [o.key, o.message.replace(/key_\w+ \(gsk_…\w+\)/, 'K')])).toEqual([
@@ -229,10 +288,15 @@ describe('a key with no delivery target', () => {
         ['alpha-k1', 'created generation 1: K, no delivery target'],
       ]);
       const keys = new Map((await allKeys()).map((k) => [k.metadata[METADATA.key], k.metadata]));
-      expect(keys.get('alpha-k0')).toMatchObject({ [METADATA.deliveredAt]: expect.stringMatching(/^\d+$/), [METADATA.targets]: targetsHash(desired.keys[0]!.rotation.deliver) });
+      expect(keys.get('alpha-k0')).toMatchObject({
+        [METADATA.deliveredAt]: expect.stringMatching(/^\d+$/),
+        [METADATA.targets]: targetsHash(desired.keys[0]!.rotation.deliver),
+      });
       expect(keys.get('alpha-k1')).toMatchObject({ [METADATA.deliveredAt]: DELIVERED_ON_CREATE, [METADATA.targets]: targetsHash([]) });
       const value = fs.readFileSync(path.join(dir, 'out/alpha-k0.key'), 'utf8').trim();
-      expect((await org.request('POST', '/openai/v1/chat/completions', { token: value, body: chat('openai/gpt-oss-20b') })).status).toBe(200);
+      expect((await org.request('POST', '/openai/v1/chat/completions', { token: value, body: chat('openai/gpt-oss-20b') })).status).toBe(
+        200,
+      );
       expect((await plan(desired)).changes).toEqual([]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

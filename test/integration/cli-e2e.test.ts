@@ -28,15 +28,18 @@ const delivered = (key: string) => fs.readFileSync(path.join(ws, '.deliveries', 
 function localDeliveries(text: string): string {
   let key = '';
   let replaced = '';
-  return text.split('\n').flatMap((line) => {
-    const name = /^\s{6}- name: ([a-z0-9-]+)/.exec(line);
-    if (name) key = name[1]!;
-    const target = /^(\s+)- (github|vault|file): /.exec(line);
-    if (!target) return [line];
-    if (replaced === key) return [];
-    replaced = key;
-    return [`${target[1]}- file: {path: .deliveries/${key}.key}`];
-  }).join('\n');
+  return text
+    .split('\n')
+    .flatMap((line) => {
+      const name = /^\s{6}- name: ([a-z0-9-]+)/.exec(line);
+      if (name) key = name[1]!;
+      const target = /^(\s+)- (github|vault|file): /.exec(line);
+      if (!target) return [line];
+      if (replaced === key) return [];
+      replaced = key;
+      return [`${target[1]}- file: {path: .deliveries/${key}.key}`];
+    })
+    .join('\n');
 }
 
 beforeEach(async () => {
@@ -76,10 +79,25 @@ describe('plan and apply against the sandbox', () => {
     const apply = await cli('apply', '--yes');
     expect(apply.code).toBe(0);
     expect(apply.stdout).toContain('Apply complete: 19 created, 24 updated, 0 rotated, 0 deleted, 0 adopted, 0 archived.');
-    expect((await projects()).map((p) => p.name).sort()).toEqual(['analytics-dashboards', 'analytics-notebooks', 'batch-nightly', 'chatbot-prod', 'chatbot-staging', 'research-evals', 'research-speech']);
+    expect((await projects()).map((p) => p.name).sort()).toEqual([
+      'analytics-dashboards',
+      'analytics-notebooks',
+      'batch-nightly',
+      'chatbot-prod',
+      'chatbot-staging',
+      'research-evals',
+      'research-speech',
+    ]);
     const prod = await projectNamed('chatbot-prod');
-    expect(await org.client.getProjectModelPermissions(prod.id)).toMatchObject({ mode: 'allow_list', model_ids: ['meta-llama/llama-prompt-guard-2-86m', 'openai/gpt-oss-120b'] });
-    expect((await org.client.listProjectRateLimits(prod.id)).find((r) => r.model === 'openai/gpt-oss-120b')).toMatchObject({ max_requests_per_1_minute: 500, max_tokens_per_1_minute: 60_000, max_requests_per_1_day: 200_000 });
+    expect(await org.client.getProjectModelPermissions(prod.id)).toMatchObject({
+      mode: 'allow_list',
+      model_ids: ['meta-llama/llama-prompt-guard-2-86m', 'openai/gpt-oss-120b'],
+    });
+    expect((await org.client.listProjectRateLimits(prod.id)).find((r) => r.model === 'openai/gpt-oss-120b')).toMatchObject({
+      max_requests_per_1_minute: 500,
+      max_tokens_per_1_minute: 60_000,
+      max_requests_per_1_day: 200_000,
+    });
     expect(await org.client.getOrgModelPermissions()).toMatchObject({ mode: 'allow_list' });
     expect(await org.client.getSpendLimit()).toMatchObject({ threshold_amount: 50_000 });
     expect((await org.client.listSpendAlerts()).map((a) => a.threshold_amount).sort((a, b) => a - b)).toEqual([10_000, 25_000, 40_000]);
@@ -98,10 +116,18 @@ describe('plan and apply against the sandbox', () => {
   });
 
   it('with --sandbox-url, a running sandbox never sends its keys to a real GitHub or Vault target', async () => {
-    edit(policy('teams/chatbot.yaml'), (t) => t.replace('- file: {path: .deliveries/chatbot-staging-web.key}', '- github: {repository: acme/chatbot, secret: GROQ_API_KEY, environment: staging}'));
+    edit(policy('teams/chatbot.yaml'), (t) =>
+      t.replace(
+        '- file: {path: .deliveries/chatbot-staging-web.key}',
+        '- github: {repository: acme/chatbot, secret: GROQ_API_KEY, environment: staging}',
+      ),
+    );
     // Even with a GitHub token in the environment. The flag, not the server's answers, says it is a
     // sandbox: a --base-url to one is a real organization (test/security/transport.test.ts).
-    const result = await runCli(['apply', '--yes', '--sandbox-url', org.sandbox.url], { cwd: ws, env: { GROQ_ADMIN_KEY: org.sandbox.adminKey, GITHUB_TOKEN: 'ghs_notarealtoken', GITHUB_API_URL: 'http://127.0.0.1:9' } });
+    const result = await runCli(['apply', '--yes', '--sandbox-url', org.sandbox.url], {
+      cwd: ws,
+      env: { GROQ_ADMIN_KEY: org.sandbox.adminKey, GITHUB_TOKEN: 'ghs_notarealtoken', GITHUB_API_URL: 'http://127.0.0.1:9' },
+    });
     outputs.push(result);
     expect(result.code).toBe(0);
     const value = fs.readFileSync(path.join(ws, '.groq-rbac/deliveries/github/acme/chatbot/staging/GROQ_API_KEY'), 'utf8').trim();
@@ -109,27 +135,48 @@ describe('plan and apply against the sandbox', () => {
   });
 
   it("binds all of a project's keys by the project's limits", async () => {
-    edit(policy('teams/chatbot.yaml'), (t) => t.replace('default: {requests_per_minute: 500, tokens_per_minute: 100000, requests_per_day: 200000}', 'default: {requests_per_minute: 2, tokens_per_minute: 100000, requests_per_day: 200000}').replace('openai/gpt-oss-120b: {tokens_per_minute: 60000}', 'openai/gpt-oss-120b: {requests_per_minute: 2}'));
+    edit(policy('teams/chatbot.yaml'), (t) =>
+      t
+        .replace(
+          'default: {requests_per_minute: 500, tokens_per_minute: 100000, requests_per_day: 200000}',
+          'default: {requests_per_minute: 2, tokens_per_minute: 100000, requests_per_day: 200000}',
+        )
+        .replace('openai/gpt-oss-120b: {tokens_per_minute: 60000}', 'openai/gpt-oss-120b: {requests_per_minute: 2}'),
+    );
     expect((await cli('apply', '--yes')).code).toBe(0);
     await org.request('POST', '/_sandbox/clock', { body: { freeze: true } });
     const [web, mobile] = [delivered('chatbot-prod-web'), delivered('chatbot-prod-mobile')];
-    const send = async (token: string) => (await org.request('POST', '/openai/v1/chat/completions', { token, body: chat('openai/gpt-oss-120b', 'hi', { max_completion_tokens: 8 }) })).status;
+    const send = async (token: string) =>
+      (
+        await org.request('POST', '/openai/v1/chat/completions', {
+          token,
+          body: chat('openai/gpt-oss-120b', 'hi', { max_completion_tokens: 8 }),
+        })
+      ).status;
     expect([await send(web), await send(mobile), await send(web)]).toEqual([200, 200, 429]);
   });
 
   it('shows a change made behind its back as a difference, and reverts it', async () => {
     await cli('apply', '--yes');
     const prod = await projectNamed('chatbot-prod');
-    await org.request('POST', `/openai/v1/organization/projects/${prod.id}/rate_limits/rl-openai%2Fgpt-oss-120b`, { body: { max_requests_per_1_minute: 999 } });
-    await org.request('POST', `/openai/v1/organization/projects/${prod.id}/model_permissions`, { body: { mode: 'allow_list', model_ids: ['openai/gpt-oss-120b'] } });
+    await org.request('POST', `/openai/v1/organization/projects/${prod.id}/rate_limits/rl-openai%2Fgpt-oss-120b`, {
+      body: { max_requests_per_1_minute: 999 },
+    });
+    await org.request('POST', `/openai/v1/organization/projects/${prod.id}/model_permissions`, {
+      body: { mode: 'allow_list', model_ids: ['openai/gpt-oss-120b'] },
+    });
     const plan = await cli('plan', '--detailed-exitcode');
     expect(plan.code).toBe(2);
     expect(plan.stdout).toContain('requests_per_minute 999 -> 500');
     // Who changed it, from the organization's audit log.
-    expect(plan.stdout).toMatch(/requests_per_minute 999 -> 500 {2}# to match the policies; the organization's value set by api key \w+ on \d{4}-\d{2}-\d{2}/);
+    expect(plan.stdout).toMatch(
+      /requests_per_minute 999 -> 500 {2}# to match the policies; the organization's value set by api key \w+ on \d{4}-\d{2}-\d{2}/,
+    );
     expect(plan.stdout).toContain('+ "meta-llama/llama-prompt-guard-2-86m"');
     expect((await cli('apply', '--yes')).code).toBe(0);
-    expect((await org.client.listProjectRateLimits(prod.id)).find((r) => r.model === 'openai/gpt-oss-120b')!.max_requests_per_1_minute).toBe(500);
+    expect(
+      (await org.client.listProjectRateLimits(prod.id)).find((r) => r.model === 'openai/gpt-oss-120b')!.max_requests_per_1_minute,
+    ).toBe(500);
     expect((await cli('plan', '--detailed-exitcode')).code).toBe(0);
   });
 
@@ -144,7 +191,9 @@ describe('plan and apply against the sandbox', () => {
     expect((await cli('apply', '--yes')).code).toBe(0);
     expect(await keysOf('analytics-notebooks')).toEqual([]);
     expect((await projects()).map((p) => p.name)).not.toContain('research-speech');
-    expect((await org.request('POST', '/openai/v1/chat/completions', { token: transcriber, body: chat('whisper-large-v3-turbo') })).status).toBe(401);
+    expect(
+      (await org.request('POST', '/openai/v1/chat/completions', { token: transcriber, body: chat('whisper-large-v3-turbo') })).status,
+    ).toBe(401);
   });
 
   it('refuses more deletes and archives than the safety limit with nothing changed, and applies them with --force', async () => {
@@ -153,7 +202,9 @@ describe('plan and apply against the sandbox', () => {
     fs.rmSync(policy('teams/research.yaml'));
     const refused = await cli('apply', '--yes');
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain('4 deletes and archives are over safety.max_deletes 3: apply with --force, or raise safety.max_deletes in policies/org.yaml in the same pull request (admins approve)');
+    expect(refused.stderr).toContain(
+      '4 deletes and archives are over safety.max_deletes 3: apply with --force, or raise safety.max_deletes in policies/org.yaml in the same pull request (admins approve)',
+    );
     expect(await projects()).toHaveLength(7);
     expect((await cli('plan', '--detailed-exitcode')).code).toBe(1);
     expect((await cli('plan', '--detailed-exitcode', '--force')).code).toBe(2);
@@ -175,10 +226,14 @@ describe('plan and apply against the sandbox', () => {
     edit(policy('teams/batch.yaml'), (t) => t.replace('requests_per_minute: 800', 'requests_per_minute: 700'));
     expect((await cli('plan', '--out', 'plan.json')).code).toBe(0);
     const batch = await projectNamed('batch-nightly');
-    await org.request('POST', `/openai/v1/organization/projects/${batch.id}/rate_limits/rl-openai%2Fgpt-oss-20b`, { body: { max_tokens_per_1_minute: 5 } });
+    await org.request('POST', `/openai/v1/organization/projects/${batch.id}/rate_limits/rl-openai%2Fgpt-oss-20b`, {
+      body: { max_tokens_per_1_minute: 5 },
+    });
     const stale = await cli('apply', '--plan', 'plan.json');
     expect(stale.code).toBe(1);
-    expect(stale.stderr).toMatch(/^The plan changed since it was approved \(fingerprint [0-9a-f]{12}… is now [0-9a-f]{12}…\)\. Nothing was changed\./);
+    expect(stale.stderr).toMatch(
+      /^The plan changed since it was approved \(fingerprint [0-9a-f]{12}… is now [0-9a-f]{12}…\)\. Nothing was changed\./,
+    );
     expect(stale.stderr).toContain('tokens_per_minute 5 -> 800000');
     const limit = async () => (await org.client.listProjectRateLimits(batch.id)).find((r) => r.model === 'openai/gpt-oss-20b')!;
     expect(await limit()).toMatchObject({ max_requests_per_1_minute: 800, max_tokens_per_1_minute: 5 });
@@ -191,14 +246,22 @@ describe('plan and apply against the sandbox', () => {
   });
 
   it('finishes what it can when changes fail, reports each outcome, and a re-run converges', async () => {
-    await org.request('POST', '/_sandbox/faults', { body: { faults: [{ method: 'POST', path: '/openai/v1/organization/projects', status: 400, code: 'invalid_request_error', times: 1 }] } });
+    await org.request('POST', '/_sandbox/faults', {
+      body: {
+        faults: [{ method: 'POST', path: '/openai/v1/organization/projects', status: 400, code: 'invalid_request_error', times: 1 }],
+      },
+    });
     const partial = await cli('apply', '--yes', '--out', 'report.json');
     expect(partial.code).toBe(1);
     expect(partial.stderr).toMatch(/Apply finished with 1 failed and \d+ skipped changes/);
     const report = JSON.parse(fs.readFileSync(path.join(ws, 'report.json'), 'utf8'));
     expect(report.summary.failed).toBe(1);
     expect(report.summary.skipped).toBeGreaterThan(0);
-    expect(report.outcomes.find((o: { status: string }) => o.status === 'failed')).toMatchObject({ resource: 'project', action: 'create', error: { status: 400 } });
+    expect(report.outcomes.find((o: { status: string }) => o.status === 'failed')).toMatchObject({
+      resource: 'project',
+      action: 'create',
+      error: { status: 400 },
+    });
     expect((await cli('apply', '--yes')).code).toBe(0);
     expect((await cli('plan', '--detailed-exitcode')).code).toBe(0);
     expect(await allKeys()).toHaveLength(8);
@@ -224,7 +287,9 @@ describe('plan and apply against the sandbox', () => {
     edit(policy('org.yaml'), (t) => t.replace('org: org_sandbox', 'org: org_production'));
     const plan = await cli('plan');
     expect(plan.code).toBe(1);
-    expect(plan.stderr).toContain('the admin key belongs to organization org_sandbox, but policies/org.yaml governs org_production: nothing was planned or changed');
+    expect(plan.stderr).toContain(
+      'the admin key belongs to organization org_sandbox, but policies/org.yaml governs org_production: nothing was planned or changed',
+    );
     // No plan is shown: against another organization every project would read as new.
     expect(plan.stdout).not.toContain('Plan:');
     expect(plan.stdout).not.toContain('No changes');
@@ -236,7 +301,9 @@ describe('plan and apply against the sandbox', () => {
     edit(policy('teams/chatbot.yaml'), (t) => t.replace('requests_per_minute: 500', 'requests_per_minute: lots'));
     const result = await cli('apply', '--yes');
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/policies\/teams\/chatbot\.yaml:\d+:\d+: error: projects\[0\]\.limits\.default\.requests_per_minute: must be a whole number/);
+    expect(result.stderr).toMatch(
+      /policies\/teams\/chatbot\.yaml:\d+:\d+: error: projects\[0\]\.limits\.default\.requests_per_minute: must be a whole number/,
+    );
     expect(result.stderr).toContain('nothing was changed');
     edit(policy('teams/chatbot.yaml'), (t) => t.replace('requests_per_minute: lots', 'requests_per_minute: 500'));
     fs.mkdirSync(path.join(ws, 'somedir'));
@@ -256,7 +323,11 @@ describe('plan and apply against the sandbox', () => {
     expect(md.stdout).toMatch(/^<!-- groq-rbac:plan -->/);
     const json = await cli('plan', '--format', 'json', '--out', 'saved/plan.json');
     const parsed = JSON.parse(json.stdout);
-    expect(parsed).toMatchObject({ format_version: 3, org: 'org_sandbox', summary: { create: 19, update: 24, delete: 0, adopt: 0, archive: 0, rotate: 0 } });
+    expect(parsed).toMatchObject({
+      format_version: 3,
+      org: 'org_sandbox',
+      summary: { create: 19, update: 24, delete: 0, adopt: 0, archive: 0, rotate: 0 },
+    });
     expect(JSON.parse(fs.readFileSync(path.join(ws, 'saved/plan.json'), 'utf8')).fingerprint).toBe(parsed.fingerprint);
     expect((await cli('plan', '--format', 'yaml')).stderr).toContain('--format must be one of text, markdown, json, not "yaml"');
   });
@@ -264,20 +335,29 @@ describe('plan and apply against the sandbox', () => {
   it('says which environment variable to set when there is no admin key', async () => {
     const result = await runCli(['plan'], { cwd: ws, env: {} });
     expect(result.code).toBe(1);
-    expect(result.stderr).toBe('error: GROQ_ADMIN_KEY is not set: export an admin key for your organization, or add --sandbox to use the built-in sandbox\n');
+    expect(result.stderr).toBe(
+      'error: GROQ_ADMIN_KEY is not set: export an admin key for your organization, or add --sandbox to use the built-in sandbox\n',
+    );
   });
 });
 
 describe('import', () => {
   it('writes policies for an existing org such that plan shows only adoptions', async () => {
-    const make = async (name: string) => (await org.request('POST', '/openai/v1/organization/projects', { body: { name } })).body.id as string;
+    const make = async (name: string) =>
+      (await org.request('POST', '/openai/v1/organization/projects', { body: { name } })).body.id as string;
     const searchProd = await make('search-prod');
     const searchDev = await make('search-dev');
-    await org.request('POST', `/openai/v1/organization/projects/${searchProd}/model_permissions`, { body: { mode: 'allow_list', model_ids: ['openai/gpt-oss-120b'] } });
-    await org.request('POST', `/openai/v1/organization/projects/${searchProd}/rate_limits/rl-openai%2Fgpt-oss-120b`, { body: { max_requests_per_1_minute: 300 } });
+    await org.request('POST', `/openai/v1/organization/projects/${searchProd}/model_permissions`, {
+      body: { mode: 'allow_list', model_ids: ['openai/gpt-oss-120b'] },
+    });
+    await org.request('POST', `/openai/v1/organization/projects/${searchProd}/rate_limits/rl-openai%2Fgpt-oss-120b`, {
+      body: { max_requests_per_1_minute: 300 },
+    });
     await createKey(org, searchProd, 'search-prod-api');
     await createKey(org, searchDev, 'search-dev-api');
-    await org.request('POST', '/openai/v1/organization/spend_limit', { body: { threshold_amount: 25_000, currency: 'USD', interval: 'month' } });
+    await org.request('POST', '/openai/v1/organization/spend_limit', {
+      body: { threshold_amount: 25_000, currency: 'USD', interval: 'month' },
+    });
 
     const imported = await cli('import', '--out', 'imported', '--admins', '@acme/platform');
     expect(imported.code).toBe(0);

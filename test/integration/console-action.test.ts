@@ -56,10 +56,19 @@ projects:
 `;
 
 function git(dir: string, ...args: string[]): string {
-  return execFileSync('git', ['-C', dir, '-c', 'user.email=t@example.com', '-c', 'user.name=t', '-c', 'commit.gpgsign=false', ...args], { encoding: 'utf8' }).trim();
+  return execFileSync('git', ['-C', dir, '-c', 'user.email=t@example.com', '-c', 'user.name=t', '-c', 'commit.gpgsign=false', ...args], {
+    encoding: 'utf8',
+  }).trim();
 }
 
-interface History { ws: string; base: string; head1: string; merge1: string; head2: string; merge2: string }
+interface History {
+  ws: string;
+  base: string;
+  head1: string;
+  merge1: string;
+  head2: string;
+  merge2: string;
+}
 
 /**
  * main: base → merge of pull request #1 (tokens per minute 50000 → 40000, a new key) → merge of
@@ -72,7 +81,10 @@ function history(): History {
   fs.mkdirSync(path.join(ws, '.github'));
   fs.writeFileSync(path.join(ws, 'policies', 'org.yaml'), ORG_YAML);
   fs.writeFileSync(path.join(ws, 'policies', 'teams', 'app.yaml'), TEAM_YAML);
-  fs.writeFileSync(path.join(ws, '.github', 'CODEOWNERS'), renderCodeownersBlock(readPolicies(path.join(ws, 'policies'), { cwd: ws }).desired!, 'policies'));
+  fs.writeFileSync(
+    path.join(ws, '.github', 'CODEOWNERS'),
+    renderCodeownersBlock(readPolicies(path.join(ws, 'policies'), { cwd: ws }).desired!, 'policies'),
+  );
   fs.writeFileSync(path.join(ws, 'groq-keys.yaml'), 'app-prod: GROQ_KEY_APP_PROD\n');
   git(ws, 'init', '-q', '-b', 'main');
   git(ws, 'add', '-A');
@@ -88,7 +100,11 @@ function history(): History {
     git(ws, 'merge', '-q', '--no-ff', '-m', `Merge pull request #${pr}`, branch);
     return { head, merge: git(ws, 'rev-parse', 'HEAD') };
   };
-  const one = change('pr-1', (t) => t.replace('tokens_per_minute: 50000', 'tokens_per_minute: 40000') + '      - name: app-prod-batch\n', 1);
+  const one = change(
+    'pr-1',
+    (t) => t.replace('tokens_per_minute: 50000', 'tokens_per_minute: 40000') + '      - name: app-prod-batch\n',
+    1,
+  );
   const two = change('pr-2', (t) => t.replace('models: [openai/gpt-oss-120b]', 'models: [openai/gpt-oss-120b, openai/gpt-oss-20b]'), 2);
   return { ws, base, head1: one.head, merge1: one.merge, head2: two.head, merge2: two.merge };
 }
@@ -100,22 +116,58 @@ let logged: string[];
 const recordingLogger: Logger = { debug: (m) => logged.push(m), info: (m) => logged.push(m), warn: (m) => logged.push(m) };
 
 /** The Action's context for one run, built from the event as main.ts builds it (with the provider peek). */
-function context(event: 'pull_request_target' | 'push' | 'schedule' | 'workflow_dispatch', payload: Record<string, unknown>, sha: string, inputs: Record<string, string>, env: Record<string, string> = {}): ModeContext {
+function context(
+  event: 'pull_request_target' | 'push' | 'schedule' | 'workflow_dispatch',
+  payload: Record<string, unknown>,
+  sha: string,
+  inputs: Record<string, string>,
+  env: Record<string, string> = {},
+): ModeContext {
   const eventPath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'groq-rbac-console-event-')), 'event.json');
-  fs.writeFileSync(eventPath, JSON.stringify({ ...payload, repository: { full_name: REPO, name: 'groq-policies', owner: { login: 'acme' }, default_branch: 'main' } }));
+  fs.writeFileSync(
+    eventPath,
+    JSON.stringify({
+      ...payload,
+      repository: { full_name: REPO, name: 'groq-policies', owner: { login: 'acme' }, default_branch: 'main' },
+    }),
+  );
   const runEnv = {
-    GITHUB_EVENT_NAME: event, GITHUB_EVENT_PATH: eventPath, GITHUB_REPOSITORY: REPO, GITHUB_SHA: sha, GITHUB_REF: 'refs/heads/main',
-    GITHUB_RUN_ID: '4242', GITHUB_ACTOR: 'bob', GITHUB_TRIGGERING_ACTOR: 'bob', GITHUB_API_URL: gh.url, GITHUB_WORKSPACE: h.ws, ...env,
+    GITHUB_EVENT_NAME: event,
+    GITHUB_EVENT_PATH: eventPath,
+    GITHUB_REPOSITORY: REPO,
+    GITHUB_SHA: sha,
+    GITHUB_REF: 'refs/heads/main',
+    GITHUB_RUN_ID: '4242',
+    GITHUB_ACTOR: 'bob',
+    GITHUB_TRIGGERING_ACTOR: 'bob',
+    GITHUB_API_URL: gh.url,
+    GITHUB_WORKSPACE: h.ws,
+    ...env,
   };
   const ev = readEventContext(runEnv);
   // As action.yml's defaults arrive: groq-admin-key is not given at all.
-  const values: Record<string, string> = { 'github-token': GITHUB_TOKEN, 'plan-signing-key': SIGNING_KEY, 'members-token': MEMBERS_TOKEN, comment: 'true', 'require-approval': 'true', ...inputs };
+  const values: Record<string, string> = {
+    'github-token': GITHUB_TOKEN,
+    'plan-signing-key': SIGNING_KEY,
+    'members-token': MEMBERS_TOKEN,
+    comment: 'true',
+    'require-approval': 'true',
+    ...inputs,
+  };
   const peek = readPolicies(path.join(h.ws, 'policies'), { cwd: h.ws });
   const parsed = readInputs((name) => values[name] ?? '', ev, { consoleProvider: peek.desired?.org.provider === 'groq-console' });
   return {
-    inputs: parsed, event: ev, cwd: h.ws, env: runEnv, logger: recordingLogger, summary: [], workflowFile: '.github/workflows/groq-rbac-apply.yml',
+    inputs: parsed,
+    event: ev,
+    cwd: h.ws,
+    env: runEnv,
+    logger: recordingLogger,
+    summary: [],
+    workflowFile: '.github/workflows/groq-rbac-apply.yml',
     github: createGitHubClient({ token: parsed.githubToken, baseUrl: gh.url, retries: 0, retryAfterBaseMs: 1 }),
-    members: parsed.membersToken ? createGitHubClient({ token: parsed.membersToken, baseUrl: gh.url, retries: 0, retryAfterBaseMs: 1 }) : null,
+    members: parsed.membersToken
+      ? createGitHubClient({ token: parsed.membersToken, baseUrl: gh.url, retries: 0, retryAfterBaseMs: 1 })
+      : null,
     annotator: { error() {}, warning() {} },
     readPolicies: () => readPolicies(path.join(h.ws, parsed.policies), { cwd: h.ws }),
     openSession: () => {
@@ -124,7 +176,14 @@ function context(event: 'pull_request_target' | 'push' | 'schedule' | 'workflow_
   };
 }
 
-const prPayload = (n: number, base: string, head: string) => ({ number: n, pull_request: { number: n, head: { sha: head, ref: `pr-${n}`, repo: { full_name: REPO } }, base: { sha: base, ref: 'main', repo: { full_name: REPO } } } });
+const prPayload = (n: number, base: string, head: string) => ({
+  number: n,
+  pull_request: {
+    number: n,
+    head: { sha: head, ref: `pr-${n}`, repo: { full_name: REPO } },
+    base: { sha: base, ref: 'main', repo: { full_name: REPO } },
+  },
+});
 
 /** The plan job on pull request `n`, with the pull request's head checked out (as the example workflow does). */
 async function plan(n: 1 | 2, inputs: Record<string, string> = {}, baseOverride?: string) {
@@ -150,8 +209,15 @@ function applyContext(n: 1 | 2, inputs: Record<string, string> = {}): ModeContex
 function approvedPullRequest(n: 1 | 2): FakePullRequest {
   const [head, merge] = n === 1 ? [h.head1, h.merge1] : [h.head2, h.merge2];
   const pr: FakePullRequest = {
-    number: n, author: 'alice', headSha: head, headRef: `pr-${n}`, mergeCommitSha: merge,
-    reviews: [{ login: 'bob', state: 'APPROVED', commit_id: head }], commits: [{ author: 'alice', committer: 'alice' }], pushers: ['alice'], files: ['policies/teams/app.yaml'],
+    number: n,
+    author: 'alice',
+    headSha: head,
+    headRef: `pr-${n}`,
+    mergeCommitSha: merge,
+    reviews: [{ login: 'bob', state: 'APPROVED', commit_id: head }],
+    commits: [{ author: 'alice', committer: 'alice' }],
+    pushers: ['alice'],
+    files: ['policies/teams/app.yaml'],
   };
   gh.state.pulls.push(pr);
   return pr;
@@ -203,11 +269,21 @@ describe('plan on a pull request: the runbook as one signed sticky comment', () 
     expect(body).toContain('2. **Create API key "app-prod-batch" in project "app-prod"** <sub>(tick off by hand)</sub>');
     // The fingerprint is the runbook's, from the pull request's base to its head.
     const { runbook } = await runbookSince('policies', ctx.readPolicies().desired!, { since: h.base, cwd: h.ws });
-    expect(readCommentState(body)).toMatchObject({ state: 'planned', fingerprint: runbook.fingerprint, head_sha: h.head1, pr: 1, parts: 1 });
+    expect(readCommentState(body)).toMatchObject({
+      state: 'planned',
+      fingerprint: runbook.fingerprint,
+      head_sha: h.head1,
+      pr: 1,
+      parts: 1,
+    });
     // The signature verifies with the plan job's key, and only with it.
     const found = await findMarkedComments(ctx.github!, { owner: 'acme', repo: 'groq-policies', issueNumber: 1 }, ctx.inputs.commentAuthor);
-    expect(verifyPlanComment({ mine: found.mine, others: found.others, author: ctx.inputs.commentAuthor, key: SIGNING_KEY, pr: 1 })).toMatchObject({ ok: true });
-    expect(verifyPlanComment({ mine: found.mine, others: found.others, author: ctx.inputs.commentAuthor, key: `${SIGNING_KEY}-other`, pr: 1 })).toMatchObject({ ok: false, reason: expect.stringContaining('does not verify') });
+    expect(
+      verifyPlanComment({ mine: found.mine, others: found.others, author: ctx.inputs.commentAuthor, key: SIGNING_KEY, pr: 1 }),
+    ).toMatchObject({ ok: true });
+    expect(
+      verifyPlanComment({ mine: found.mine, others: found.others, author: ctx.inputs.commentAuthor, key: `${SIGNING_KEY}-other`, pr: 1 }),
+    ).toMatchObject({ ok: false, reason: expect.stringContaining('does not verify') });
     expect(ctx.summary.join('\n')).toContain(runbook.fingerprint);
     // A second push re-plans in place: still one comment, never a second one.
     await plan(1);
@@ -219,8 +295,8 @@ describe('plan on a pull request: the runbook as one signed sticky comment', () 
   });
 });
 
-describe('apply on the merge: the steps issue, after the admin-API apply\'s approval rules', { timeout: 60_000 }, () => {
-  it('opens one issue with the reviewed runbook\'s steps as a task list, and a re-run changes nothing', async () => {
+describe("apply on the merge: the steps issue, after the admin-API apply's approval rules", { timeout: 60_000 }, () => {
+  it("opens one issue with the reviewed runbook's steps as a task list, and a re-run changes nothing", async () => {
     const { ctx: planned } = await plan(1);
     approvedPullRequest(1);
     const ctx = applyContext(1);
@@ -237,7 +313,11 @@ describe('apply on the merge: the steps issue, after the admin-API apply\'s appr
     expect(issue.body).toContain('- [ ] 2. **Create API key "app-prod-batch" in project "app-prod"** <sub>(tick off by hand)</sub>');
     // What verify will look for: the limit step only (a key cannot be seen from inference answers).
     const [section] = splitSections(issue.body);
-    expect(sectionChecks(section!)).toEqual({ [runbook.steps[0]!.id]: [{ kind: 'limit', project: 'app-prod', model: 'openai/gpt-oss-120b', field: 'tokens_per_minute', value: 40000 }] });
+    expect(sectionChecks(section!)).toEqual({
+      [runbook.steps[0]!.id]: [
+        { kind: 'limit', project: 'app-prod', model: 'openai/gpt-oss-120b', field: 'tokens_per_minute', value: 40000 },
+      ],
+    });
     // The approval was checked as for the admin API: write permission, team membership, CODEOWNERS before the merge.
     const asked = gh.state.requests.map((r) => `${r.method} ${r.path}`);
     expect(asked).toContain('GET /repos/acme/groq-policies/collaborators/bob/permission');
@@ -257,14 +337,28 @@ describe('apply on the merge: the steps issue, after the admin-API apply\'s appr
     const original = genuine.body;
     // Another App's bot posts the same text, and the plan job's comment is gone.
     gh.state.comments.set(1, [{ id: 7, body: original, user: { login: 'evil-app[bot]', id: 31337, type: 'Bot' } }]);
-    await expectRefused(applyContext(1), /pull request #1 has no runbook comment apply can trust: it has no plan comment by @github-actions\[bot\]; the marked comment by @evil-app\[bot\] is not the plan job's .*no steps were listed/);
+    await expectRefused(
+      applyContext(1),
+      /pull request #1 has no runbook comment apply can trust: it has no plan comment by @github-actions\[bot\]; the marked comment by @evil-app\[bot\] is not the plan job's .*no steps were listed/,
+    );
     // A writer's workflow comments as github-actions[bot], signing with a key it made up.
     gh.state.comments.set(1, []);
     await plan(1, { 'plan-signing-key': 'a-key-the-writer-made-up-0123456789abcdef' });
     await expectRefused(applyContext(1), /its signature does not verify with `plan-signing-key`.*no steps were listed/);
     // The plan job's comment, edited in the UI: a step removed, the state line kept.
-    gh.state.comments.set(1, [{ ...genuine, body: original.split('\n').filter((l) => !l.includes('app-prod-batch')).join('\n') }]);
-    await expectRefused(applyContext(1), /the plan comment was edited after the plan job wrote it: its text is not the text the plan job signed/);
+    gh.state.comments.set(1, [
+      {
+        ...genuine,
+        body: original
+          .split('\n')
+          .filter((l) => !l.includes('app-prod-batch'))
+          .join('\n'),
+      },
+    ]);
+    await expectRefused(
+      applyContext(1),
+      /the plan comment was edited after the plan job wrote it: its text is not the text the plan job signed/,
+    );
     // The plan job ran without the key: the comment is unsigned.
     gh.state.comments.set(1, []);
     await plan(1, { 'plan-signing-key': '' });
@@ -309,21 +403,32 @@ describe('apply on the merge: the steps issue, after the admin-API apply\'s appr
     await expectRefused(applyContext(1), /has no runbook comment for its last commit eeeeeee/);
   });
 
-  it('refuses a merge whose runbook is not the reviewed one (the base moved), showing the merge\'s runbook in the summary', async () => {
+  it("refuses a merge whose runbook is not the reviewed one (the base moved), showing the merge's runbook in the summary", async () => {
     // Pull request #2 planned against the base before #1 merged: its reviewed runbook holds #1's steps too.
     await plan(2, {}, h.base);
     approvedPullRequest(2);
     const ctx = applyContext(2);
-    await expectRefused(ctx, new RegExp(`the runbook of the merge .* is not the one reviewed on pull request #2 .*the base moved after the review.*groq-rbac runbook --since ${h.merge1.slice(0, 12)}`));
-    expect(ctx.summary.join('\n')).toContain('### The merge\'s runbook: not the one reviewed on pull request #2, so not listed');
+    await expectRefused(
+      ctx,
+      new RegExp(
+        `the runbook of the merge .* is not the one reviewed on pull request #2 .*the base moved after the review.*groq-rbac runbook --since ${h.merge1.slice(0, 12)}`,
+      ),
+    );
+    expect(ctx.summary.join('\n')).toContain("### The merge's runbook: not the one reviewed on pull request #2, so not listed");
   });
 
   it('lists nothing on workflow_dispatch: a Console apply changes nothing a reviewer could approve by hand', async () => {
     await plan(1);
     approvedPullRequest(1);
     git(h.ws, 'checkout', '-q', '--detach', h.merge1);
-    const { runbook } = await runbookSince('policies', readPolicies(path.join(h.ws, 'policies'), { cwd: h.ws }).desired!, { since: h.base, cwd: h.ws });
-    const ctx = context('workflow_dispatch', { inputs: { 'expect-fingerprint': runbook.fingerprint } }, h.merge1, { mode: 'apply', 'expect-fingerprint': runbook.fingerprint });
+    const { runbook } = await runbookSince('policies', readPolicies(path.join(h.ws, 'policies'), { cwd: h.ws }).desired!, {
+      since: h.base,
+      cwd: h.ws,
+    });
+    const ctx = context('workflow_dispatch', { inputs: { 'expect-fingerprint': runbook.fingerprint } }, h.merge1, {
+      mode: 'apply',
+      'expect-fingerprint': runbook.fingerprint,
+    });
     await expectRefused(ctx, /`mode: apply` on workflow_dispatch lists no Console steps.*groq-rbac runbook --since/);
   });
 });
@@ -336,9 +441,15 @@ describe('the loop: a second merge, then verify ticks the steps off and closes t
     org = await startTestOrg({ orgId: 'org_sandbox' });
     await org.client.setOrgModelPermissions({ mode: 'allow_list', model_ids: ['openai/gpt-oss-120b', 'openai/gpt-oss-20b'] });
     const project = await org.request('POST', '/openai/v1/organization/projects', { body: { name: 'app-prod' } });
-    await org.client.setProjectModelPermissions(project.body.id, { mode: 'allow_list', model_ids: ['openai/gpt-oss-120b', 'openai/gpt-oss-20b'] });
+    await org.client.setProjectModelPermissions(project.body.id, {
+      mode: 'allow_list',
+      model_ids: ['openai/gpt-oss-120b', 'openai/gpt-oss-20b'],
+    });
     for (const model of ['openai/gpt-oss-120b', 'openai/gpt-oss-20b']) {
-      await org.client.updateProjectRateLimit(project.body.id, `rl-${model}`, { max_requests_per_1_day: 1000, max_tokens_per_1_minute: 40000 });
+      await org.client.updateProjectRateLimit(project.body.id, `rl-${model}`, {
+        max_requests_per_1_day: 1000,
+        max_tokens_per_1_minute: 40000,
+      });
     }
     key = (await createKey(org, project.body.id, 'app-prod-web')).value;
   });
@@ -362,20 +473,34 @@ describe('the loop: a second merge, then verify ticks the steps off and closes t
     expect(gh.state.issues).toHaveLength(1);
     const body = gh.state.issues[0]!.body;
     const sections = splitSections(body);
-    expect(sections.map((s) => /^### (.*)$/m.exec(s)![1])).toEqual([expect.stringMatching(/^Pull request #1: 2 steps/), expect.stringMatching(/^Pull request #2: 1 step /)]);
-    expect(sections[1]).toContain('- [ ] 1. **Model permissions of project "app-prod": choose "Only Allow" with exactly openai/gpt-oss-120b, openai/gpt-oss-20b**');
+    expect(sections.map((s) => /^### (.*)$/m.exec(s)![1])).toEqual([
+      expect.stringMatching(/^Pull request #1: 2 steps/),
+      expect.stringMatching(/^Pull request #2: 1 step /),
+    ]);
+    expect(sections[1]).toContain(
+      '- [ ] 1. **Model permissions of project "app-prod": choose "Only Allow" with exactly openai/gpt-oss-120b, openai/gpt-oss-20b**',
+    );
     expect(tickedSteps(sections[0]!).size).toBe(1);
-    expect(issueWrites().map((r) => `${r.method} ${r.path}`)).toEqual(['POST /repos/acme/groq-policies/issues', `PATCH /repos/acme/groq-policies/issues/${number}`]);
+    expect(issueWrites().map((r) => `${r.method} ${r.path}`)).toEqual([
+      'POST /repos/acme/groq-policies/issues',
+      `PATCH /repos/acme/groq-policies/issues/${number}`,
+    ]);
 
     // The scheduled verify, on main's head, with the project's key as an environment secret.
     const verify = () => {
-      const ctx = context('schedule', { schedule: '17 6 * * *' }, h.merge2, { mode: 'verify', keys: 'groq-keys.yaml', 'groq-base-url': org.sandbox.url, 'members-token': '' }, { GROQ_KEY_APP_PROD: key });
+      const ctx = context(
+        'schedule',
+        { schedule: '17 6 * * *' },
+        h.merge2,
+        { mode: 'verify', keys: 'groq-keys.yaml', 'groq-base-url': org.sandbox.url, 'members-token': '' },
+        { GROQ_KEY_APP_PROD: key },
+      );
       return verifyMode(ctx).then((result) => ({ result, ctx }));
     };
     git(h.ws, 'checkout', '-q', '--detach', h.merge2);
     const { result, ctx } = await verify();
     expect(result.failure).toBeNull();
-    expect(result.line).toBe('Verified: Groq\'s answers match the policies.');
+    expect(result.line).toBe("Verified: Groq's answers match the policies.");
     expect(ctx.summary.join('\n')).toContain('= openai/gpt-oss-120b: tokens per minute 40000');
     // Every step Groq's answers show done is ticked; the issue stays open for none: the hand-made one was ticked by a person.
     expect(gh.state.issues[0]!.state).toBe('closed');
@@ -392,7 +517,13 @@ describe('the loop: a second merge, then verify ticks the steps off and closes t
     approvedPullRequest(1);
     await applyMode(applyContext(1));
     git(h.ws, 'checkout', '-q', '--detach', h.merge1);
-    const ctx = context('schedule', {}, h.merge1, { mode: 'verify', keys: 'groq-keys.yaml', 'groq-base-url': org.sandbox.url, 'members-token': '' }, { GROQ_KEY_APP_PROD: key });
+    const ctx = context(
+      'schedule',
+      {},
+      h.merge1,
+      { mode: 'verify', keys: 'groq-keys.yaml', 'groq-base-url': org.sandbox.url, 'members-token': '' },
+      { GROQ_KEY_APP_PROD: key },
+    );
     const result = await verifyMode(ctx);
     // The policies at the first merge allow one model; the organization already allows both: drift.
     expect(result.hasChanges).toBe(true);

@@ -36,9 +36,17 @@ const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
  * Runs `command` on a pseudo-terminal; each time the terminal shows `when[i].seen`, types
  * `when[i].type`. Resolves with the exit code and everything the terminal showed.
  */
-function onTerminal(command: string[], cwd: string, when: { seen: string; type: string }[]): Promise<{ code: number | null; screen: string }> {
+function onTerminal(
+  command: string[],
+  cwd: string,
+  when: { seen: string; type: string }[],
+): Promise<{ code: number | null; screen: string }> {
   // -q: no "Script started" lines; -e: the command's exit code; /dev/null: no typescript file.
-  const child = spawn('script', ['-q', '-e', '-c', command.map(quote).join(' '), '/dev/null'], { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, TERM: 'dumb' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('script', ['-q', '-e', '-c', command.map(quote).join(' '), '/dev/null'], {
+    cwd,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, TERM: 'dumb' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let screen = '';
   let next = 0;
   const onOutput = (chunk: Buffer) => {
@@ -74,7 +82,9 @@ describe('deliver at a terminal', () => {
 
   it('this pseudo-terminal echoes what is typed (so the next test would see an echoed key)', async () => {
     const marker = ['typed', 'and', 'echoed'].join('-');
-    const r = await onTerminal(['sh', '-c', 'printf "ready> "; read line; echo "read ${#line} characters"'], dir, [{ seen: 'ready> ', type: `${marker}\r` }]);
+    const r = await onTerminal(['sh', '-c', 'printf "ready> "; read line; echo "read ${#line} characters"'], dir, [
+      { seen: 'ready> ', type: `${marker}\r` },
+    ]);
     expect(r.code).toBe(0);
     expect(r.screen).toContain(marker);
     expect(r.screen).toContain(`read ${marker.length} characters`);
@@ -93,7 +103,9 @@ describe('deliver at a terminal', () => {
   });
 
   it('an Enter with nothing typed delivers nothing and says what to do', async () => {
-    const r = await onTerminal([process.execPath, BIN, 'deliver', '--key', 'app-prod-web', '--base-url', org.sandbox.url], dir, [{ seen: '(it is not shown): ', type: '\r' }]);
+    const r = await onTerminal([process.execPath, BIN, 'deliver', '--key', 'app-prod-web', '--base-url', org.sandbox.url], dir, [
+      { seen: '(it is not shown): ', type: '\r' },
+    ]);
     expect(r.code).toBe(1);
     expect(r.screen).toContain('no key value was typed: paste the value the Console showed, then press Enter; nothing was delivered');
   });

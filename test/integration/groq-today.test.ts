@@ -47,7 +47,9 @@ projects:
 `;
 
 function git(dir: string, ...args: string[]): string {
-  return execFileSync('git', ['-C', dir, '-c', 'user.email=t@example.com', '-c', 'user.name=t', '-c', 'commit.gpgsign=false', ...args], { encoding: 'utf8' }).trim();
+  return execFileSync('git', ['-C', dir, '-c', 'user.email=t@example.com', '-c', 'user.name=t', '-c', 'commit.gpgsign=false', ...args], {
+    encoding: 'utf8',
+  }).trim();
 }
 
 function workspace(): string {
@@ -83,27 +85,48 @@ const stable = (text: string) => text.replace(/\b[0-9a-f]{12}\b/g, 'COMMIT').rep
 describe('groq-rbac runbook', () => {
   it('turns every kind of change between two commits into numbered Console steps per page', async () => {
     const dir = repoWithChange((d) => {
-      edit(d, 'org.yaml', (t) => t
-        .replace('models: [openai/gpt-oss-120b, openai/gpt-oss-20b]', 'models: [openai/gpt-oss-120b, openai/gpt-oss-20b, qwen/qwen3.8-27b]')
-        .replace('monthly_cap_usd: 100', 'monthly_cap_usd: 250')
-        .replace('alert_thresholds_usd: [50]', 'alert_thresholds_usd: [200]'));
-      edit(d, 'teams/app.yaml', (t) => t
-        // a project's models and limits
-        .replace('    models: [openai/gpt-oss-20b]\n', '    models: [openai/gpt-oss-20b, qwen/qwen3.8-27b]\n')
-        .replace('default: {requests_per_day: 1000, tokens_per_minute: 50000}', 'default: {requests_per_day: 1000, tokens_per_minute: 40000}')
-        // a rotation (new trigger), a new key, a removed project with its key
-        .replace('      - name: app-prod-web\n        rotation:\n', '      - name: app-prod-web\n        rotation:\n          trigger: "2026-11 leak"\n          quiet_period: 2h\n')
-        .replace('      - name: app-dev-web\n', '      - name: app-dev-web\n      - name: app-dev-ci\n        rotation:\n          deliver:\n            - file: {path: .secrets/app/dev-ci.key}\n')
-        .replace('  - name: app-old\n    keys:\n      - name: app-old-batch\n', '')
-        // a new project with a key
-        + '  - name: app-eval\n    models: [qwen/qwen3.8-27b]\n    limits:\n      qwen/qwen3.8-27b: {requests_per_day: 100}\n    keys:\n      - name: app-eval-runner\n');
+      edit(d, 'org.yaml', (t) =>
+        t
+          .replace(
+            'models: [openai/gpt-oss-120b, openai/gpt-oss-20b]',
+            'models: [openai/gpt-oss-120b, openai/gpt-oss-20b, qwen/qwen3.8-27b]',
+          )
+          .replace('monthly_cap_usd: 100', 'monthly_cap_usd: 250')
+          .replace('alert_thresholds_usd: [50]', 'alert_thresholds_usd: [200]'),
+      );
+      edit(
+        d,
+        'teams/app.yaml',
+        (t) =>
+          t
+            // a project's models and limits
+            .replace('    models: [openai/gpt-oss-20b]\n', '    models: [openai/gpt-oss-20b, qwen/qwen3.8-27b]\n')
+            .replace(
+              'default: {requests_per_day: 1000, tokens_per_minute: 50000}',
+              'default: {requests_per_day: 1000, tokens_per_minute: 40000}',
+            )
+            // a rotation (new trigger), a new key, a removed project with its key
+            .replace(
+              '      - name: app-prod-web\n        rotation:\n',
+              '      - name: app-prod-web\n        rotation:\n          trigger: "2026-11 leak"\n          quiet_period: 2h\n',
+            )
+            .replace(
+              '      - name: app-dev-web\n',
+              '      - name: app-dev-web\n      - name: app-dev-ci\n        rotation:\n          deliver:\n            - file: {path: .secrets/app/dev-ci.key}\n',
+            )
+            .replace('  - name: app-old\n    keys:\n      - name: app-old-batch\n', '') +
+          // a new project with a key
+          '  - name: app-eval\n    models: [qwen/qwen3.8-27b]\n    limits:\n      qwen/qwen3.8-27b: {requests_per_day: 100}\n    keys:\n      - name: app-eval-runner\n',
+      );
     });
     const text = await runCli(['runbook', '--since', 'base'], { cwd: dir });
     expect(text.stderr).toBe('');
     expect(text.code).toBe(2);
     const out = text.stdout;
     // Organization model permissions, in the Console's words, with what to add.
-    expect(out).toMatch(/1\. Model permissions of the organization: choose "Only Allow" with exactly openai\/gpt-oss-120b, openai\/gpt-oss-20b, qwen\/qwen3\.8-27b\n\s+\+ add qwen\/qwen3\.8-27b/);
+    expect(out).toMatch(
+      /1\. Model permissions of the organization: choose "Only Allow" with exactly openai\/gpt-oss-120b, openai\/gpt-oss-20b, qwen\/qwen3\.8-27b\n\s+\+ add qwen\/qwen3\.8-27b/,
+    );
     // Spend limit and alerts on Settings → Billing → Limits.
     expect(out).toContain('Change the monthly spend limit from $100 to $250');
     expect(out).toContain('Add Alert at $200');
@@ -144,11 +167,17 @@ describe('groq-rbac runbook', () => {
     expect(json.from.ref).toBe('base');
     expect(json.steps.map((s: { n: number }) => s.n)).toEqual(json.steps.map((_: unknown, i: number) => i + 1));
     const limits = json.steps.find((s: { id: string }) => s.id === 'project:limits:app-prod:openai/gpt-oss-120b');
-    expect(limits.checks).toEqual([{ kind: 'limit', project: 'app-prod', model: 'openai/gpt-oss-120b', field: 'tokens_per_minute', value: 40000 }]);
+    expect(limits.checks).toEqual([
+      { kind: 'limit', project: 'app-prod', model: 'openai/gpt-oss-120b', field: 'tokens_per_minute', value: 40000 },
+    ]);
   });
 
   it('defaults to the merge base with main, and says when there is nothing to do', async () => {
-    const dir = repoWithChange((d) => edit(d, 'teams/app.yaml', (t) => t.replace('  - name: app-old\n', '  - name: app-old\n    description: comments change nothing in the Console\n')));
+    const dir = repoWithChange((d) =>
+      edit(d, 'teams/app.yaml', (t) =>
+        t.replace('  - name: app-old\n', '  - name: app-old\n    description: comments change nothing in the Console\n'),
+      ),
+    );
     const r = await runCli(['runbook'], { cwd: dir });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/from commit [0-9a-f]{12} to the working tree/);
@@ -184,7 +213,11 @@ describe('groq-rbac deliver and verify against the sandbox', () => {
     keys = {};
     await org.client.setOrgModelPermissions({ mode: 'allow_list', model_ids: ['openai/gpt-oss-120b', 'openai/gpt-oss-20b'] });
     const settings: Record<string, { models: string[] | null; rpd: number; tpm: number }> = {
-      'app-prod': { models: drift.prodModels === undefined ? ['openai/gpt-oss-120b'] : drift.prodModels, rpd: 1000, tpm: drift.prodTpm ?? 50000 },
+      'app-prod': {
+        models: drift.prodModels === undefined ? ['openai/gpt-oss-120b'] : drift.prodModels,
+        rpd: 1000,
+        tpm: drift.prodTpm ?? 50000,
+      },
       'app-dev': { models: ['openai/gpt-oss-20b'], rpd: 200, tpm: 8000 },
     };
     for (const [name, s] of Object.entries(settings)) {
@@ -192,7 +225,10 @@ describe('groq-rbac deliver and verify against the sandbox', () => {
       ids[name] = project.body.id;
       if (s.models) await org.client.setProjectModelPermissions(project.body.id, { mode: 'allow_list', model_ids: s.models });
       for (const model of ['openai/gpt-oss-120b', 'openai/gpt-oss-20b']) {
-        await org.client.updateProjectRateLimit(project.body.id, `rl-${model}`, { max_requests_per_1_day: s.rpd, max_tokens_per_1_minute: s.tpm });
+        await org.client.updateProjectRateLimit(project.body.id, `rl-${model}`, {
+          max_requests_per_1_day: s.rpd,
+          max_tokens_per_1_minute: s.tpm,
+        });
       }
       keys[name] = (await createKey(org, project.body.id, `${name}-web`)).value;
     }
@@ -213,7 +249,10 @@ describe('groq-rbac deliver and verify against the sandbox', () => {
   });
 
   it('deliver: reads the value from standard input, checks it with Groq, writes the file target, never prints it', async () => {
-    const r = await runCli(['deliver', '--key', 'app-prod-web', '--base-url', org.sandbox.url], { cwd: dir, stdin: `${keys['app-prod']}\n` });
+    const r = await runCli(['deliver', '--key', 'app-prod-web', '--base-url', org.sandbox.url], {
+      cwd: dir,
+      stdin: `${keys['app-prod']}\n`,
+    });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('delivered "app-prod-web" (project "app-prod") to 1 target');
@@ -237,15 +276,29 @@ describe('groq-rbac deliver and verify against the sandbox', () => {
     expect(none.code).toBe(1);
     expect(none.stderr).toContain('has no delivery target');
     expect(fs.existsSync(path.join(dir, '.secrets'))).toBe(false);
-    const plain = await runCli(['deliver', '--key', 'app-prod-web', '--base-url', 'http://example.com'], { cwd: dir, stdin: keys['app-prod']! });
+    const plain = await runCli(['deliver', '--key', 'app-prod-web', '--base-url', 'http://example.com'], {
+      cwd: dir,
+      stdin: keys['app-prod']!,
+    });
     expect(plain.code).toBe(1);
     expect(plain.stderr).toContain('would send credentials in clear text');
   });
 
   it('deliver: only --sandbox-url keeps a GitHub target local; through --base-url the real target is used', async () => {
     const policy = path.join(dir, 'policies', 'teams', 'app.yaml');
-    fs.writeFileSync(policy, fs.readFileSync(policy, 'utf8').replace('      - name: app-dev-web\n', '      - name: app-dev-web\n        rotation:\n          deliver:\n            - github: {repository: acme/app, secret: GROQ_API_KEY}\n'));
-    const local = await runCli(['deliver', '--key', 'app-dev-web', '--sandbox-url', org.sandbox.url], { cwd: dir, stdin: keys['app-dev']! });
+    fs.writeFileSync(
+      policy,
+      fs
+        .readFileSync(policy, 'utf8')
+        .replace(
+          '      - name: app-dev-web\n',
+          '      - name: app-dev-web\n        rotation:\n          deliver:\n            - github: {repository: acme/app, secret: GROQ_API_KEY}\n',
+        ),
+    );
+    const local = await runCli(['deliver', '--key', 'app-dev-web', '--sandbox-url', org.sandbox.url], {
+      cwd: dir,
+      stdin: keys['app-dev']!,
+    });
     expect(local.stderr).toBe('');
     expect(local.code).toBe(0);
     const deliveries = path.join(dir, '.groq-rbac', 'deliveries');
@@ -260,7 +313,10 @@ describe('groq-rbac deliver and verify against the sandbox', () => {
     expect(real.stderr).toContain('github acme/app');
     expect(fs.existsSync(deliveries)).toBe(false);
     noKeyIn(real);
-    const remote = await runCli(['deliver', '--key', 'app-dev-web', '--sandbox-url', 'https://sandbox.example.com'], { cwd: dir, stdin: keys['app-dev']! });
+    const remote = await runCli(['deliver', '--key', 'app-dev-web', '--sandbox-url', 'https://sandbox.example.com'], {
+      cwd: dir,
+      stdin: keys['app-dev']!,
+    });
     expect(remote.code).toBe(1);
     expect(remote.stderr).toContain('is not on this machine');
   });
@@ -288,7 +344,9 @@ describe('groq-rbac deliver and verify against the sandbox', () => {
     await setUp({ prodModels: null });
     const r = await verify(['--project', 'app-prod'], { GROQ_API_KEY: keys['app-prod'] });
     expect(r.code).toBe(2);
-    expect(r.stdout).toMatch(/~ openai\/gpt-oss-20b answers, but the policies block it at the project level {2}\(policies\/teams\/app\.yaml:5:13\)/);
+    expect(r.stdout).toMatch(
+      /~ openai\/gpt-oss-20b answers, but the policies block it at the project level {2}\(policies\/teams\/app\.yaml:5:13\)/,
+    );
   });
 
   it('verify: a wrong limit is a difference naming the file and line that says otherwise', async () => {
@@ -297,7 +355,13 @@ describe('groq-rbac deliver and verify against the sandbox', () => {
     expect(r.code).toBe(2);
     const report = JSON.parse(r.stdout);
     expect(report.projects[0].differences).toEqual([
-      expect.objectContaining({ model: 'openai/gpt-oss-120b', what: 'tokens_per_minute', expected: 50000, observed: 40000, where: 'policies/teams/app.yaml:7:60' }),
+      expect.objectContaining({
+        model: 'openai/gpt-oss-120b',
+        what: 'tokens_per_minute',
+        expected: 50000,
+        observed: 40000,
+        where: 'policies/teams/app.yaml:7:60',
+      }),
     ]);
     expect(report.probes).toBe(2);
     noKeyIn(r);
@@ -325,7 +389,7 @@ describe('groq-rbac deliver and verify against the sandbox', () => {
     noKeyIn(r);
   });
 
-  it("verify: a key of another project is reported, not trusted", async () => {
+  it('verify: a key of another project is reported, not trusted', async () => {
     const r = await verify(['--project', 'app-prod'], { GROQ_API_KEY: keys['app-dev'] });
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(`answers with the limits and permissions of project "app-dev"'s policy, not "app-prod"'s`);
@@ -334,18 +398,25 @@ describe('groq-rbac deliver and verify against the sandbox', () => {
 
   it('verify --keys: several projects, a 429 retried after retry-after (never drift), at most one request per model per project plus retries', async () => {
     fs.writeFileSync(path.join(dir, 'keys.yaml'), 'app-prod: KEY_PROD\napp-dev: KEY_DEV\n');
-    await org.request('POST', '/_sandbox/faults', { body: { faults: [{ method: 'POST', path: '/openai/v1/chat/completions', status: 429, retry_after: 1, times: 1 }] } });
+    await org.request('POST', '/_sandbox/faults', {
+      body: { faults: [{ method: 'POST', path: '/openai/v1/chat/completions', status: 429, retry_after: 1, times: 1 }] },
+    });
     const before = await completions();
     const r = await verify(['--keys', 'keys.yaml', '--format', 'json'], { KEY_PROD: keys['app-prod'], KEY_DEV: keys['app-dev'] });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
-    expect(report.projects.map((p: { project: string; key_from: string }) => `${p.project}:${p.key_from}`)).toEqual(['app-prod:KEY_PROD', 'app-dev:KEY_DEV']);
+    expect(report.projects.map((p: { project: string; key_from: string }) => `${p.project}:${p.key_from}`)).toEqual([
+      'app-prod:KEY_PROD',
+      'app-dev:KEY_DEV',
+    ]);
     // 2 models per project, one request each, plus the one retry after the injected 429.
     expect(report.retries).toBe(1);
     expect(report.probes).toBe(5);
     expect(await completions()).toBe(before + 5);
-    expect(report.projects.every((p: { differences: unknown[]; unknown: unknown[] }) => p.differences.length === 0 && p.unknown.length === 0)).toBe(true);
+    expect(
+      report.projects.every((p: { differences: unknown[]; unknown: unknown[] }) => p.differences.length === 0 && p.unknown.length === 0),
+    ).toBe(true);
     noKeyIn(r);
   });
 

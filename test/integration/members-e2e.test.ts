@@ -28,8 +28,28 @@ interface Flavour {
 }
 
 const FLAVOURS: Flavour[] = [
-  { provider: 'groq', orgId: 'org_sandbox', base: '/openai/v1', keyEnv: 'GROQ_ADMIN_KEY', role: 'developer', changedRole: 'reader', projectRole: 'developer', changedProjectRole: 'reader', knowsAdmin: false },
-  { provider: 'openai', orgId: 'org-sandbox', base: '/v1', keyEnv: 'OPENAI_ADMIN_KEY', role: 'reader', changedRole: 'owner', projectRole: 'member', changedProjectRole: 'owner', knowsAdmin: true },
+  {
+    provider: 'groq',
+    orgId: 'org_sandbox',
+    base: '/openai/v1',
+    keyEnv: 'GROQ_ADMIN_KEY',
+    role: 'developer',
+    changedRole: 'reader',
+    projectRole: 'developer',
+    changedProjectRole: 'reader',
+    knowsAdmin: false,
+  },
+  {
+    provider: 'openai',
+    orgId: 'org-sandbox',
+    base: '/v1',
+    keyEnv: 'OPENAI_ADMIN_KEY',
+    role: 'reader',
+    changedRole: 'owner',
+    projectRole: 'member',
+    changedProjectRole: 'owner',
+    knowsAdmin: true,
+  },
 ];
 
 const ADA = 'ada@acme.example';
@@ -57,18 +77,28 @@ describe.each(FLAVOURS)('members and roles against the $provider sandbox', (f) =
 
   /** org.yaml and teams/chatbot.yaml (project chatbot-prod), written and committed (ownership is measured against the commit). */
   function write(dir: string, o: { members: Record<string, string>; team?: Record<string, string> | null; extra?: string }) {
-    const lines = (m: Record<string, string>, indent: string) => Object.entries(m).map(([e, r]) => `${indent}${e}: ${r}`).join('\n');
+    const lines = (m: Record<string, string>, indent: string) =>
+      Object.entries(m)
+        .map(([e, r]) => `${indent}${e}: ${r}`)
+        .join('\n');
     const orgYaml = `version: 2\norg: ${f.orgId}\nadmins: ["@acme/platform"]\n${f.provider === 'openai' ? 'provider: openai\n' : ''}members:\n${lines(o.members, '  ')}\n${o.extra ?? ''}`;
     const team = o.team === null ? '' : `members:\n${lines(o.team ?? {}, '  ')}\n`;
     fs.mkdirSync(path.join(dir, 'policies', 'teams'), { recursive: true });
     fs.writeFileSync(path.join(dir, 'policies', 'org.yaml'), orgYaml);
     // No team members (null): no project either; `{}`: the project, managed with nobody in it.
     const projects = o.team === null ? 'projects: []\n' : 'projects:\n  - name: chatbot-prod\n';
-    fs.writeFileSync(path.join(dir, 'policies', 'teams', 'chatbot.yaml'), `team: chatbot\nowners: ["@acme/chatbot"]\n${o.team && Object.keys(o.team).length === 0 ? 'members: {}\n' : team}${projects}`);
+    fs.writeFileSync(
+      path.join(dir, 'policies', 'teams', 'chatbot.yaml'),
+      `team: chatbot\nowners: ["@acme/chatbot"]\n${o.team && Object.keys(o.team).length === 0 ? 'members: {}\n' : team}${projects}`,
+    );
     commitAll(dir, 'policies');
   }
 
-  const cli = (dir: string, argv: string[]) => runCli([...argv, '--sandbox-url', org!.sandbox.url, '--policies', 'policies'], { cwd: dir, env: { [f.keyEnv]: org!.sandbox.adminKey } });
+  const cli = (dir: string, argv: string[]) =>
+    runCli([...argv, '--sandbox-url', org!.sandbox.url, '--policies', 'policies'], {
+      cwd: dir,
+      env: { [f.keyEnv]: org!.sandbox.adminKey },
+    });
   const plan = (dir: string, ...extra: string[]) => cli(dir, ['plan', '--detailed-exitcode', ...extra]);
   const apply = (dir: string, ...extra: string[]) => cli(dir, ['apply', '--yes', ...extra]);
   const planJson = async (dir: string) => JSON.parse((await cli(dir, ['plan', '--format', 'json'])).stdout);
@@ -78,12 +108,26 @@ describe.each(FLAVOURS)('members and roles against the $provider sandbox', (f) =
     expect(r.status, JSON.stringify(r.body)).toBe(200);
     return r.body;
   };
-  const users = async () => Object.fromEntries((await get(`${ORG}/users?limit=100`)).data.map((u: { email: string; role: string }) => [u.email, u.role]));
-  const invites = async () => (await get(`${ORG}/invites?limit=100`)).data.filter((i: { status: string }) => i.status === 'pending').map((i: { email: string; role: string }) => `${i.email} ${i.role}`).sort();
-  const projectId = async (name: string) => (await get(`${ORG}/projects?limit=100`)).data.find((p: { name: string }) => p.name === name).id as string;
-  const projectUsers = async (name: string) => Object.fromEntries((await get(`${ORG}/projects/${await projectId(name)}/users?limit=100`)).data.map((u: { email: string; role: string }) => [u.email, u.role]));
+  const users = async () =>
+    Object.fromEntries((await get(`${ORG}/users?limit=100`)).data.map((u: { email: string; role: string }) => [u.email, u.role]));
+  const invites = async () =>
+    (await get(`${ORG}/invites?limit=100`)).data
+      .filter((i: { status: string }) => i.status === 'pending')
+      .map((i: { email: string; role: string }) => `${i.email} ${i.role}`)
+      .sort();
+  const projectId = async (name: string) =>
+    (await get(`${ORG}/projects?limit=100`)).data.find((p: { name: string }) => p.name === name).id as string;
+  const projectUsers = async (name: string) =>
+    Object.fromEntries(
+      (await get(`${ORG}/projects/${await projectId(name)}/users?limit=100`)).data.map((u: { email: string; role: string }) => [
+        u.email,
+        u.role,
+      ]),
+    );
   const accept = async (email: string) => {
-    const invite = (await get(`${ORG}/invites?limit=100`)).data.find((i: { email: string; status: string }) => i.email === email && i.status === 'pending');
+    const invite = (await get(`${ORG}/invites?limit=100`)).data.find(
+      (i: { email: string; status: string }) => i.email === email && i.status === 'pending',
+    );
     const r = await org!.request('POST', `/_sandbox/invites/${invite.id}/accept`);
     expect(r.status).toBe(200);
   };
@@ -96,7 +140,10 @@ describe.each(FLAVOURS)('members and roles against the $provider sandbox', (f) =
 
   it('invites, joins the project once accepted, changes roles and removes, each plan showing exactly that', async () => {
     const dir = await setup();
-    write(dir, { members: { [ADA]: 'owner', 'grace@acme.example': 'owner', 'bob@acme.example': f.role }, team: { 'bob@acme.example': f.projectRole } });
+    write(dir, {
+      members: { [ADA]: 'owner', 'grace@acme.example': 'owner', 'bob@acme.example': f.role },
+      team: { 'bob@acme.example': f.projectRole },
+    });
 
     // Not in the organization: invited, the project this plan creates joined after accepting.
     const first = await plan(dir);
@@ -139,11 +186,16 @@ describe.each(FLAVOURS)('members and roles against the $provider sandbox', (f) =
     expect(settled.stdout).toContain('No changes.');
 
     // A role change in the organization and in the project.
-    write(dir, { members: { [ADA]: 'owner', 'grace@acme.example': 'owner', 'bob@acme.example': f.changedRole }, team: { 'bob@acme.example': f.changedProjectRole } });
+    write(dir, {
+      members: { [ADA]: 'owner', 'grace@acme.example': 'owner', 'bob@acme.example': f.changedRole },
+      team: { 'bob@acme.example': f.changedProjectRole },
+    });
     const change = await plan(dir);
     expect(change.code).toBe(2);
     expect(change.stdout).toMatch(new RegExp(`member "bob@acme\\.example" \\(user_\\w+\\) role ${f.role} -> ${f.changedRole}`));
-    expect(change.stdout).toMatch(new RegExp(`member "bob@acme\\.example" \\(user_\\w+\\) role ${f.projectRole} -> ${f.changedProjectRole}`));
+    expect(change.stdout).toMatch(
+      new RegExp(`member "bob@acme\\.example" \\(user_\\w+\\) role ${f.projectRole} -> ${f.changedProjectRole}`),
+    );
     expect((await apply(dir)).code).toBe(0);
     expect((await users())['bob@acme.example']).toBe(f.changedRole);
     expect(await projectUsers('chatbot-prod')).toEqual({ 'bob@acme.example': f.changedProjectRole });
@@ -190,7 +242,13 @@ describe.each(FLAVOURS)('members and roles against the $provider sandbox', (f) =
   it('refuses to go below min_owners or over the removal limit (exit 1, nothing changed); --force overrides the removal limit', async () => {
     const dir = await setup();
     for (const e of ['grace', 'bob', 'carol', 'erin']) await join(`${e}@acme.example`, e === 'grace' ? 'owner' : f.role);
-    const everyone = { [ADA]: 'owner', 'grace@acme.example': 'owner', 'bob@acme.example': f.role, 'carol@acme.example': f.role, 'erin@acme.example': f.role };
+    const everyone = {
+      [ADA]: 'owner',
+      'grace@acme.example': 'owner',
+      'bob@acme.example': f.role,
+      'carol@acme.example': f.role,
+      'erin@acme.example': f.role,
+    };
     write(dir, { members: everyone, team: null });
     const settled = await plan(dir);
     expect(settled.code, settled.stdout).toBe(0);
@@ -230,7 +288,9 @@ describe.each(FLAVOURS)('members and roles against the $provider sandbox', (f) =
     const low = f.provider === 'groq' ? 'developer' : 'reader';
     write(dir, { members: { [ADA]: low, 'grace@acme.example': 'owner' }, team: null, extra: 'safety:\n  min_owners: 1\n' });
     const json = JSON.parse((await cli(dir, ['plan', '--format', 'json'])).stdout);
-    expect(json.refusals.map((r: { code: string; forceable: boolean }) => `${r.code} ${r.forceable}`)).toEqual([f.knowsAdmin ? 'admin_identity false' : 'admin_identity_unknown true']);
+    expect(json.refusals.map((r: { code: string; forceable: boolean }) => `${r.code} ${r.forceable}`)).toEqual([
+      f.knowsAdmin ? 'admin_identity false' : 'admin_identity_unknown true',
+    ]);
     const forced = await apply(dir, '--force');
     if (f.knowsAdmin) {
       expect(forced.code).toBe(1);
@@ -260,7 +320,10 @@ describe('import round-trip of members (issue 20): import, then plan, shows no m
       return (await req('POST', `/_sandbox/invites/${invite.id}/accept`)).user.id as string;
     };
     await join('grace@acme.example', 'owner', [{ id: search, role: roles.projectHigh }]);
-    await join('bob@acme.example', roles.role, [{ id: prod, role: roles.projectLow }, { id: stage, role: roles.projectLow }]);
+    await join('bob@acme.example', roles.role, [
+      { id: prod, role: roles.projectLow },
+      { id: stage, role: roles.projectLow },
+    ]);
     await join('carol@acme.example', roles.role, [{ id: prod, role: roles.projectLow }]);
     await req('POST', `${ORG}/invites`, { email: 'dan@acme.example', role: roles.role, projects: [{ id: stage, role: roles.projectLow }] });
     return { prod, stage, search };
@@ -278,7 +341,9 @@ describe('import round-trip of members (issue 20): import, then plan, shows no m
     expect(orgYaml).toContain('  ada@acme.example: owner\n');
     expect(orgYaml).toContain('  dan@acme.example: developer\n');
     expect(orgYaml).toMatch(/unmanaged:\n {2}projects: report\n {2}keys: report\n {2}members: report\n/);
-    expect(fs.readFileSync(path.join(dir, 'policies', 'teams', 'chatbot.yaml'), 'utf8')).toContain('members:\n  bob@acme.example: developer\n');
+    expect(fs.readFileSync(path.join(dir, 'policies', 'teams', 'chatbot.yaml'), 'utf8')).toContain(
+      'members:\n  bob@acme.example: developer\n',
+    );
     const validate = await runCli(['validate', '--policies', 'policies'], { cwd: dir });
     expect(validate.code, validate.stdout + validate.stderr).toBe(0);
 
@@ -296,13 +361,22 @@ describe('import round-trip of members (issue 20): import, then plan, shows no m
   it('openai: the import of what the OpenAI provider reads round-trips through the policies', async () => {
     org = await startTestOrg({ provider: 'openai', owner: ADA });
     await populate(org, '/v1', { role: 'reader', projectHigh: 'owner', projectLow: 'member' });
-    const provider = new OpenAiProvider({ baseUrl: `${org.sandbox.url}/v1`, adminKey: org.sandbox.adminKey, organization: 'org-sandbox', baseDelayMs: 5, maxDelayMs: 20 });
+    const provider = new OpenAiProvider({
+      baseUrl: `${org.sandbox.url}/v1`,
+      adminKey: org.sandbox.adminKey,
+      organization: 'org-sandbox',
+      baseDelayMs: 5,
+      maxDelayMs: 20,
+    });
     try {
       const live = await provider.readLiveState();
       live.members = await provider.readMembers({ projectIds: live.projects.map((p) => p.id) });
       // Whose the admin key is, from the admin key list's owner.
       expect(live.members.admin?.user_id).toBe(live.members.members.find((m) => m.email === ADA)!.id);
-      const { files, notes } = importPolicies(live, { admins: ['@acme/platform'], schemaRef: { org: 'org.schema.json', team: 'team.schema.json' } });
+      const { files, notes } = importPolicies(live, {
+        admins: ['@acme/platform'],
+        schemaRef: { org: 'org.schema.json', team: 'team.schema.json' },
+      });
       expect(notes).toEqual([]);
       // Import writes `provider: openai` (OpenAI's roles are validated by it).
       expect(files['org.yaml']).toMatch(/^provider: openai\norg: org-sandbox$/m);
@@ -329,20 +403,37 @@ describe('import round-trip of members (issue 20): import, then plan, shows no m
 describe.each(FLAVOURS)('the members port of $provider over its sandbox', (f) => {
   const open = async () => {
     org = await startTestOrg({ provider: f.provider, owner: ADA });
-    return f.provider === 'groq' ? org.provider : new OpenAiProvider({ baseUrl: `${org.sandbox.url}/v1`, adminKey: org.sandbox.adminKey, organization: 'org-sandbox', baseDelayMs: 5, maxDelayMs: 20 });
+    return f.provider === 'groq'
+      ? org.provider
+      : new OpenAiProvider({
+          baseUrl: `${org.sandbox.url}/v1`,
+          adminKey: org.sandbox.adminKey,
+          organization: 'org-sandbox',
+          baseDelayMs: 5,
+          maxDelayMs: 20,
+        });
   };
 
   it('writes each change once, and a repeated add, invite (same identity) or cancel is answered as such', async () => {
     const port = await open();
     try {
       const projectId = (await port.createProject('chatbot-prod', 'identity-project')).id;
-      const sent = await port.invite({ email: 'bob@acme.example', role: f.role, projects: [{ id: projectId, role: f.projectRole }] }, 'identity-bob');
+      const sent = await port.invite(
+        { email: 'bob@acme.example', role: f.role, projects: [{ id: projectId, role: f.projectRole }] },
+        'identity-bob',
+      );
       let read = await port.readMembers({ projectIds: [projectId] });
       expect(read.invites.map((i) => [i.id, i.email, i.role, i.status])).toEqual([[sent.id, 'bob@acme.example', f.role, 'pending']]);
       // OpenAI's invite says which projects it carries; the contract's does not (read as none).
       expect(read.invites[0]!.projects).toEqual(f.provider === 'openai' ? [{ id: projectId, role: f.projectRole }] : []);
       expect(read.admin).toEqual(f.knowsAdmin ? { user_id: read.members.find((m) => m.email === ADA)!.id, email: null } : null);
-      if (f.provider === 'groq') expect(await port.invite({ email: 'bob@acme.example', role: f.role, projects: [{ id: projectId, role: f.projectRole }] }, 'identity-bob')).toEqual(sent);
+      if (f.provider === 'groq')
+        expect(
+          await port.invite(
+            { email: 'bob@acme.example', role: f.role, projects: [{ id: projectId, role: f.projectRole }] },
+            'identity-bob',
+          ),
+        ).toEqual(sent);
       await port.cancelInvite(sent.id);
       await expect(port.cancelInvite(sent.id)).rejects.toMatchObject({ kind: 'not_found' });
 
@@ -355,17 +446,25 @@ describe.each(FLAVOURS)('the members port of $provider over its sandbox', (f) =>
       await port.addProjectMember(projectId, carol.id, f.projectRole);
       // Sent again (a lost answer's retry): the membership there with that role is this add's.
       await port.addProjectMember(projectId, carol.id, f.projectRole);
-      expect((await port.readMembers({ projectIds: [projectId] })).projects[projectId]).toEqual([{ user_id: carol.id, email: 'carol@acme.example', role: f.projectRole }]);
+      expect((await port.readMembers({ projectIds: [projectId] })).projects[projectId]).toEqual([
+        { user_id: carol.id, email: 'carol@acme.example', role: f.projectRole },
+      ]);
       await port.setMemberRole(carol.id, f.changedRole);
       await port.setProjectMemberRole(projectId, carol.id, f.changedProjectRole);
       read = await port.readMembers({ projectIds: [projectId] });
-      expect([read.members.find((m) => m.id === carol.id)!.role, read.projects[projectId]![0]!.role]).toEqual([f.changedRole, f.changedProjectRole]);
+      expect([read.members.find((m) => m.id === carol.id)!.role, read.projects[projectId]![0]!.role]).toEqual([
+        f.changedRole,
+        f.changedProjectRole,
+      ]);
       await port.removeProjectMember(projectId, carol.id);
       await expect(port.removeProjectMember(projectId, carol.id)).rejects.toMatchObject({ kind: 'not_found' });
 
       // An archived project refuses member changes.
       await port.archiveProject(projectId);
-      await expect(port.addProjectMember(projectId, carol.id, f.projectRole)).rejects.toMatchObject({ kind: 'invalid', code: 'project_archived' });
+      await expect(port.addProjectMember(projectId, carol.id, f.projectRole)).rejects.toMatchObject({
+        kind: 'invalid',
+        code: 'project_archived',
+      });
 
       await port.removeMember(carol.id);
       expect((await port.readMembers({ projectIds: [] })).members.map((m) => m.email)).toEqual([ADA]);

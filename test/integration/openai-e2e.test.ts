@@ -33,10 +33,20 @@ async function cli(...argv: string[]): Promise<RunResult> {
 const at = () => ['--sandbox-url', sandbox.url];
 
 /** The sandbox's OpenAI API, as any other client of the organization calls it. */
-async function openai(method: string, route: string, options: { body?: unknown; token?: string } = {}): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+async function openai(
+  method: string,
+  route: string,
+  options: { body?: unknown; token?: string } = {},
+  // Answers are asserted field by field; typing each one would add nothing.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+): Promise<{ status: number; body: any }> {
   const res = await fetch(`${sandbox.url}${route}`, {
     method,
-    headers: { authorization: `Bearer ${options.token ?? ADMIN_KEY}`, 'openai-organization': ORG, ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      authorization: `Bearer ${options.token ?? ADMIN_KEY}`,
+      'openai-organization': ORG,
+      ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
     ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
   });
   const text = await res.text();
@@ -52,12 +62,25 @@ async function serviceAccount(projectId: string, name: string): Promise<{ id: st
   expect(made.status).toBe(200);
   return { id: made.body.id, keyId: made.body.api_key.id, value: made.body.api_key.value };
 }
-const projectId = async (name: string) => ((await openai('GET', '/v1/organization/projects')).body.data as { id: string; name: string }[]).find((p) => p.name === name)!.id;
-const accounts = async (name: string) => ((await openai('GET', `/v1/organization/projects/${await projectId(name)}/service_accounts`)).body.data as { id: string; name: string }[]);
+const projectId = async (name: string) =>
+  ((await openai('GET', '/v1/organization/projects')).body.data as { id: string; name: string }[]).find((p) => p.name === name)!.id;
+const accounts = async (name: string) =>
+  (await openai('GET', `/v1/organization/projects/${await projectId(name)}/service_accounts`)).body.data as { id: string; name: string }[];
 /** `key gN` for each service account of the project whose name carries groq-rbac's marks. */
-const generations = async (name: string) => (await accounts(name)).map((a) => decodeName(a.name)?.marks).map((m) => (m ? `${m.key} g${m.generation}` : 'unmanaged')).sort();
-const infer = async (value: string) => (await openai('POST', '/v1/chat/completions', { token: value, body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hello' }] } })).status;
-const advance = async (seconds: number) => expect((await openai('POST', '/_sandbox/clock', { body: { advance_seconds: seconds } })).status).toBe(200);
+const generations = async (name: string) =>
+  (await accounts(name))
+    .map((a) => decodeName(a.name)?.marks)
+    .map((m) => (m ? `${m.key} g${m.generation}` : 'unmanaged'))
+    .sort();
+const infer = async (value: string) =>
+  (
+    await openai('POST', '/v1/chat/completions', {
+      token: value,
+      body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hello' }] },
+    })
+  ).status;
+const advance = async (seconds: number) =>
+  expect((await openai('POST', '/_sandbox/clock', { body: { advance_seconds: seconds } })).status).toBe(200);
 const today = async () => new Date((await openai('GET', '/_sandbox/clock')).body.now * 1000).toISOString().slice(0, 10);
 const read = (file: string) => fs.readFileSync(path.join(ws, file), 'utf8');
 const write = (file: string, text: string) => {
@@ -108,13 +131,44 @@ describe('import from an OpenAI organization', () => {
     const prod = await project('search-prod');
     const dev = await project('search-dev');
     await project('Default project');
-    expect((await openai('POST', `/v1/organization/projects/${prod}/model_permissions`, { body: { mode: 'allow_list', model_ids: ['gpt-4o-mini'] } })).status).toBe(200);
-    expect((await openai('POST', `/v1/organization/projects/${prod}/rate_limits/rl-gpt-4o-mini`, { body: { max_requests_per_1_minute: 300 } })).status).toBe(200);
+    expect(
+      (
+        await openai('POST', `/v1/organization/projects/${prod}/model_permissions`, {
+          body: { mode: 'allow_list', model_ids: ['gpt-4o-mini'] },
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (await openai('POST', `/v1/organization/projects/${prod}/rate_limits/rl-gpt-4o-mini`, { body: { max_requests_per_1_minute: 300 } }))
+        .status,
+    ).toBe(200);
     // The project's own spending.
-    expect((await openai('POST', `/v1/organization/projects/${prod}/spend_limit`, { body: { threshold_amount: 12_000, currency: 'USD', interval: 'month' } })).status).toBe(200);
-    expect((await openai('POST', `/v1/organization/projects/${prod}/spend_alerts`, { body: { threshold_amount: 8_000, currency: 'USD', interval: 'month', notification_channel: { type: 'email', recipients: ['search@acme.example'] } } })).status).toBe(200);
+    expect(
+      (
+        await openai('POST', `/v1/organization/projects/${prod}/spend_limit`, {
+          body: { threshold_amount: 12_000, currency: 'USD', interval: 'month' },
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await openai('POST', `/v1/organization/projects/${prod}/spend_alerts`, {
+          body: {
+            threshold_amount: 8_000,
+            currency: 'USD',
+            interval: 'month',
+            notification_channel: { type: 'email', recipients: ['search@acme.example'] },
+          },
+        })
+      ).status,
+    ).toBe(200);
     // Service account names are free text, and repeat across projects.
-    const made = [await serviceAccount(prod, 'Search API (prod)'), await serviceAccount(prod, 'ci'), await serviceAccount(dev, 'ci'), await serviceAccount(dev, 'backend-worker')];
+    const made = [
+      await serviceAccount(prod, 'Search API (prod)'),
+      await serviceAccount(prod, 'ci'),
+      await serviceAccount(dev, 'ci'),
+      await serviceAccount(dev, 'backend-worker'),
+    ];
 
     const imported = await cli('import', '--provider', 'openai', '--org', ORG, ...at(), '--out', 'imported', '--admins', '@acme/platform');
     expect(imported.code, imported.stderr).toBe(0);
@@ -129,15 +183,22 @@ describe('import from an OpenAI organization', () => {
     const ciDev = distinctKeyName('ci', made[2]!.keyId);
     for (const name of ['Search-API-prod', 'ci', ciDev, 'backend-worker']) expect(team).toContain(`- name: ${name}\n`);
     expect(team).toContain('gpt-4o-mini: {requests_per_minute: 300}');
-    expect(team).toContain('spending:\n      monthly_cap_usd: 120\n      alert_thresholds_usd: [80]\n      alert_recipients: [search@acme.example]\n');
+    expect(team).toContain(
+      'spending:\n      monthly_cap_usd: 120\n      alert_thresholds_usd: [80]\n      alert_recipients: [search@acme.example]\n',
+    );
     expect(team).not.toContain('max_requests_per_1_minute');
     expect((await cli('validate', '--policies', 'imported')).code).toBe(0);
 
     const plan = JSON.parse((await cli('plan', '--policies', 'imported', ...at(), '--format', 'json')).stdout);
     expect(plan.summary).toEqual({ create: 0, update: 0, delete: 0, adopt: 4, archive: 0, rotate: 0 });
-    expect(plan.changes.map((c: { key: string; key_id: string }) => [c.key, c.key_id]).sort()).toEqual([
-      ['Search-API-prod', made[0]!.keyId], ['backend-worker', made[3]!.keyId], ['ci', made[1]!.keyId], [ciDev, made[2]!.keyId],
-    ].sort());
+    expect(plan.changes.map((c: { key: string; key_id: string }) => [c.key, c.key_id]).sort()).toEqual(
+      [
+        ['Search-API-prod', made[0]!.keyId],
+        ['backend-worker', made[3]!.keyId],
+        ['ci', made[1]!.keyId],
+        [ciDev, made[2]!.keyId],
+      ].sort(),
+    );
 
     const apply = await cli('apply', '--policies', 'imported', ...at(), '--yes');
     expect(apply.code, apply.stdout + apply.stderr).toBe(0);
@@ -150,19 +211,30 @@ describe('import from an OpenAI organization', () => {
 
     // Importing again (over the files, provider and org from the org.yaml there) writes the same policies.
     const before = [read('imported/org.yaml'), read('imported/teams/search.yaml')];
-    expect((await cli('import', ...at(), '--out', 'imported', '--admins', '@acme/platform')).stderr).toContain('imported already holds org.yaml');
+    expect((await cli('import', ...at(), '--out', 'imported', '--admins', '@acme/platform')).stderr).toContain(
+      'imported already holds org.yaml',
+    );
     const again = await cli('import', ...at(), '--out', 'imported', '--admins', '@acme/platform', '--force');
     expect(again.code, again.stderr).toBe(0);
     expect([read('imported/org.yaml'), read('imported/teams/search.yaml')]).toEqual(before);
   });
 
   it('needs the organization id of a real OpenAI organization, and its help lists the exit codes', async () => {
-    const r = await runCli(['import', '--provider', 'openai', '--base-url', `${sandbox.url}/v1`], { cwd: ws, env: { OPENAI_ADMIN_KEY: ADMIN_KEY } });
+    const r = await runCli(['import', '--provider', 'openai', '--base-url', `${sandbox.url}/v1`], {
+      cwd: ws,
+      env: { OPENAI_ADMIN_KEY: ADMIN_KEY },
+    });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('importing an OpenAI organization needs its id: add --org org-…');
-    expect((await runCli(['import', '--provider', 'openai', '--org', 'org_acme', ...at()], { cwd: ws, env: { OPENAI_ADMIN_KEY: ADMIN_KEY } })).stderr).toContain('--org must look like org-… for OpenAI, not "org_acme"');
+    expect(
+      (await runCli(['import', '--provider', 'openai', '--org', 'org_acme', ...at()], { cwd: ws, env: { OPENAI_ADMIN_KEY: ADMIN_KEY } }))
+        .stderr,
+    ).toContain('--org must look like org-… for OpenAI, not "org_acme"');
     // Another organization's id: OpenAI refuses the key for it, and nothing is written.
-    const other = await runCli(['import', '--provider', 'openai', '--org', 'org-other', ...at()], { cwd: ws, env: { OPENAI_ADMIN_KEY: ADMIN_KEY } });
+    const other = await runCli(['import', '--provider', 'openai', '--org', 'org-other', ...at()], {
+      cwd: ws,
+      env: { OPENAI_ADMIN_KEY: ADMIN_KEY },
+    });
     expect(other.code).toBe(1);
     expect(fs.existsSync(path.join(ws, 'policies'))).toBe(false);
     const help = (await runCli(['import', '--help'], { cwd: ws })).stdout;
@@ -214,7 +286,7 @@ describe('the OpenAI organization end to end', () => {
     expect(await infer(second)).toBe(200);
   });
 
-  it('usage reports each key\'s requests from the organization\'s own usage, named through the policies', async () => {
+  it("usage reports each key's requests from the organization's own usage, named through the policies", async () => {
     write('policies/org.yaml', ORG_YAML);
     write('policies/teams/app.yaml', teamYaml(''));
     expect((await cli('apply', '--policies', 'policies', ...at(), '--yes')).code).toBe(0);
@@ -227,13 +299,18 @@ describe('the OpenAI organization end to end', () => {
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(report).toMatchObject({ org: ORG, provider: 'openai', totals: { period: { requests: 3 } } });
-    expect(report.breakdown.key).toEqual([expect.objectContaining({ name: 'app-prod-web', project: 'app-prod', team: 'app', managed: true, requests: 3 })]);
+    expect(report.breakdown.key).toEqual([
+      expect.objectContaining({ name: 'app-prod-web', project: 'app-prod', team: 'app', managed: true, requests: 3 }),
+    ]);
     expect((await cli('usage', '--policies', 'policies', ...at(), '--format', 'markdown')).stdout).toMatch(/^## OpenAI usage: org-acme$/m);
   });
 
   it('finds drift made outside groq-rbac (exit 2), says who made it from the audit log by resource id, and applies it away', async () => {
     write('policies/org.yaml', ORG_YAML);
-    write('policies/teams/app.yaml', teamYaml('').replace('      - name: app-prod-web\n', '      - name: app-prod-web\n        protect: true\n'));
+    write(
+      'policies/teams/app.yaml',
+      teamYaml('').replace('      - name: app-prod-web\n', '      - name: app-prod-web\n        protect: true\n'),
+    );
     expect((await cli('apply', '--policies', 'policies', ...at(), '--yes')).code).toBe(0);
     expect((await cli('plan', '--policies', 'policies', ...at(), '--detailed-exitcode')).code).toBe(0);
 
@@ -241,7 +318,13 @@ describe('the OpenAI organization end to end', () => {
     await advance(2 * DAY);
     const changedOn = await today();
     const [account] = await accounts('app-prod');
-    expect((await openai('POST', `/v1/organization/projects/${await projectId('app-prod')}/service_accounts/${account!.id}`, { body: { name: account!.name.replace(' p ', ' ') } })).status).toBe(200);
+    expect(
+      (
+        await openai('POST', `/v1/organization/projects/${await projectId('app-prod')}/service_accounts/${account!.id}`, {
+          body: { name: account!.name.replace(' p ', ' ') },
+        })
+      ).status,
+    ).toBe(200);
     expect((await openai('DELETE', `/v1/organization/projects/${await projectId('app-prod')}/model_permissions`)).status).toBe(200);
 
     const drift = await cli('plan', '--policies', 'policies', ...at(), '--detailed-exitcode');
@@ -254,7 +337,9 @@ describe('the OpenAI organization end to end', () => {
     const permissions = json.changes.find((c: { resource: string }) => c.resource === 'project_model_permissions');
     expect(permissions).toMatchObject({ reason: 'differs' });
     expect(permissions.context?.changed_by).toBeUndefined();
-    expect(json.changes.find((c: { resource: string }) => c.resource === 'api_key').context.changed_by).toMatchObject({ actor: 'key_admin' });
+    expect(json.changes.find((c: { resource: string }) => c.resource === 'api_key').context.changed_by).toMatchObject({
+      actor: 'key_admin',
+    });
 
     expect((await cli('apply', '--policies', 'policies', ...at(), '--yes')).code).toBe(0);
     expect((await cli('plan', '--policies', 'policies', ...at(), '--detailed-exitcode')).code).toBe(0);
@@ -265,7 +350,15 @@ describe('the OpenAI organization end to end', () => {
     write('policies/org.yaml', ORG_YAML);
     write('policies/teams/app.yaml', teamYaml(''));
     // The service account is made, then the connection drops before the answer.
-    expect((await openai('POST', '/_sandbox/faults', { body: { faults: [{ method: 'POST', path: '/v1/organization/projects/*/service_accounts', after_commit: true, times: 1, reset: true }] } })).status).toBe(200);
+    expect(
+      (
+        await openai('POST', '/_sandbox/faults', {
+          body: {
+            faults: [{ method: 'POST', path: '/v1/organization/projects/*/service_accounts', after_commit: true, times: 1, reset: true }],
+          },
+        })
+      ).status,
+    ).toBe(200);
     const apply = await cli('apply', '--policies', 'policies', ...at(), '--yes');
     expect(apply.code, apply.stdout + apply.stderr).toBe(0);
     expect(await generations('app-prod')).toEqual(['app-prod-web g1']);

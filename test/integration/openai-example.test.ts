@@ -39,7 +39,9 @@ describe('examples/openai', () => {
     expect(plan.stdout).toContain('+ project "assistant-prod"');
     const applied = await run(['apply', '--sandbox', '--yes', '--policies', 'policies']);
     expect(applied.code).toBe(0);
-    expect(applied.stdout).toMatch(/\+ key "studio-images-render": created generation 1: key_\S+ \(sk-svcacct-\.\.\.\S{4}\), verified, delivered to 1 target/);
+    expect(applied.stdout).toMatch(
+      /\+ key "studio-images-render": created generation 1: key_\S+ \(sk-svcacct-\.\.\.\S{4}\), verified, delivered to 1 target/,
+    );
     // Each key went to its file target under its team's name space, with mode 0600, and nowhere else.
     for (const f of ['assistant/prod.key', 'assistant/voice.key', 'studio/render.key']) {
       const file = path.join(dir, '.secrets', f);
@@ -52,12 +54,17 @@ describe('examples/openai', () => {
     for (const text of outputs) expect(leak(text)).toBeNull();
   });
 
-  it('a key name too long for the service account name is kept as a hash and read back by the policies\' names', async () => {
+  it("a key name too long for the service account name is kept as a hash and read back by the policies' names", async () => {
     // 64 characters: with its marks the name would pass OpenAI's (assumed) 128, so it holds a hash.
     const long = `studio-images-render-${'x'.repeat(43)}`;
     const team = path.join(dir, 'policies', 'teams', 'studio.yaml');
     // With a trigger mark and protect too, the name would pass 128 characters: it holds a hash of the key's name.
-    const text = fs.readFileSync(team, 'utf8').replace('      - name: studio-images-render\n        rotation:\n', `      - name: ${long}\n        protect: true\n        rotation:\n          trigger: "2026-12 leak"\n`);
+    const text = fs
+      .readFileSync(team, 'utf8')
+      .replace(
+        '      - name: studio-images-render\n        rotation:\n',
+        `      - name: ${long}\n        protect: true\n        rotation:\n          trigger: "2026-12 leak"\n`,
+      );
     expect(text).toContain(long);
     fs.writeFileSync(team, text);
     expect((await runCli(['apply', '--sandbox', '--yes', '--policies', 'policies'], { cwd: dir })).code).toBe(0);
@@ -74,7 +81,9 @@ describe('examples/openai', () => {
     const column = text.split('\n')[line - 1]!.indexOf('tokens_per_day') + 1;
     const r = await runCli(['plan', '--sandbox', '--policies', 'policies'], { cwd: dir });
     expect(r.code).toBe(1);
-    expect(r.stderr + r.stdout).toContain(`policies/teams/studio.yaml:${line}:${column}: error: projects[0].limits.gpt-image-1.tokens_per_day: OpenAI has no tokens_per_day limit`);
+    expect(r.stderr + r.stdout).toContain(
+      `policies/teams/studio.yaml:${line}:${column}: error: projects[0].limits.gpt-image-1.tokens_per_day: OpenAI has no tokens_per_day limit`,
+    );
     // Refused before any connection: no sandbox state was made.
     expect(fs.existsSync(path.join(dir, '.groq-rbac', 'sandbox-openai.json'))).toBe(false);
   });

@@ -35,14 +35,18 @@ projects:
           deliver:
             - github: {repository: acme/chatbot, environment: production, secret: GROQ_API_KEY}
 `;
-const CHANGED_TEAM = TEAM.replace('tokens_per_minute: 50000', 'tokens_per_minute: 40000') + `  - name: chatbot-eval
+const CHANGED_TEAM =
+  TEAM.replace('tokens_per_minute: 50000', 'tokens_per_minute: 40000') +
+  `  - name: chatbot-eval
     models: [openai/gpt-oss-20b]
     keys:
       - name: chatbot-eval-runner
 `;
 
 function git(dir: string, ...args: string[]): string {
-  return execFileSync('git', ['-C', dir, '-c', 'user.email=t@example.com', '-c', 'user.name=t', '-c', 'commit.gpgsign=false', ...args], { encoding: 'utf8' }).trim();
+  return execFileSync('git', ['-C', dir, '-c', 'user.email=t@example.com', '-c', 'user.name=t', '-c', 'commit.gpgsign=false', ...args], {
+    encoding: 'utf8',
+  }).trim();
 }
 
 /** main holds the policies above; the checked-out branch raises the spend limit, adds a project with a key, lowers a limit. */
@@ -83,7 +87,11 @@ function fieldPaths(value: Json, prefix = ''): Set<string> {
 /** The fields directly under `at` (`''`, `steps[]`, `projects[].matches[]`), across every element. */
 function fieldsAt(value: Json, at: string): Set<string> {
   const depth = at === '' ? 0 : at.split('.').length;
-  return new Set([...fieldPaths(value)].filter((p) => (at === '' ? !p.includes('.') : p.startsWith(`${at}.`) && p.split('.').length === depth + 1)).map((p) => p.split('.').at(-1)!));
+  return new Set(
+    [...fieldPaths(value)]
+      .filter((p) => (at === '' ? !p.includes('.') : p.startsWith(`${at}.`) && p.split('.').length === depth + 1))
+      .map((p) => p.split('.').at(-1)!),
+  );
 }
 
 interface Doc {
@@ -108,7 +116,10 @@ function readDoc(file: string): Doc {
     if (marker[1] === 'data by action') {
       for (const row of rows) {
         const [, action, data] = /^\| `([^`]+)` \| (.*) \|$/.exec(row)!;
-        dataByAction.set(action!, [...data!.matchAll(/`([^`]+)`/g)].map((m) => m[1]!));
+        dataByAction.set(
+          action!,
+          [...data!.matchAll(/`([^`]+)`/g)].map((m) => m[1]!),
+        );
       }
     } else {
       const at = marker[2]!.trim().split(/\s+/).filter(Boolean);
@@ -142,7 +153,10 @@ describe('the JSON formats the docs describe', () => {
     const project = await org.request('POST', '/openai/v1/organization/projects', { body: { name: 'chatbot-prod' } });
     await org.client.setProjectModelPermissions(project.body.id, { mode: 'allow_list', model_ids: ['openai/gpt-oss-120b'] });
     for (const model of ['openai/gpt-oss-120b', 'openai/gpt-oss-20b']) {
-      await org.client.updateProjectRateLimit(project.body.id, `rl-${model}`, { max_requests_per_1_day: 1000, max_tokens_per_1_minute: 50000 });
+      await org.client.updateProjectRateLimit(project.body.id, `rl-${model}`, {
+        max_requests_per_1_day: 1000,
+        max_tokens_per_1_minute: 50000,
+      });
     }
     key = (await createKey(org, project.body.id, 'chatbot-prod-web')).value;
   });
@@ -151,7 +165,7 @@ describe('the JSON formats the docs describe', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('docs/runbook-format.md: the example\'s fields, every field in a table, and each action\'s data', async () => {
+  it("docs/runbook-format.md: the example's fields, every field in a table, and each action's data", async () => {
     const run = await runCli(['runbook', '--since', 'main', '--format', 'json'], { cwd: dir });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(2);
@@ -160,14 +174,20 @@ describe('the JSON formats the docs describe', () => {
     expect((doc.example as { format_version: number }).format_version).toBe(real.format_version);
     expectDocuments(doc, real as unknown as Json);
     // Every action the runbook can take has its data documented, and the real steps' data is that.
-    const actions = /export type StepAction =([^;]*);/.exec(fs.readFileSync('src/plan/runbook.ts', 'utf8'))![1]!.match(/'[a-z_]+'/g)!.map((a) => a.slice(1, -1));
+    const actions = /export type StepAction =([^;]*);/
+      .exec(fs.readFileSync('src/plan/runbook.ts', 'utf8'))![1]!
+      .match(/'[a-z_]+'/g)!
+      .map((a) => a.slice(1, -1));
     expect([...doc.dataByAction.keys()].sort()).toEqual(actions.sort());
     expect(new Set(real.steps.map((s) => s.action)).size).toBeGreaterThanOrEqual(4);
     for (const s of real.steps) expect(Object.keys(s.data).sort(), s.action).toEqual([...doc.dataByAction.get(s.action)!].sort());
   });
 
-  it('docs/verify-format.md: the example\'s fields and every field in a table', async () => {
-    const run = await runCli(['verify', '--project', 'chatbot-prod', '--format', 'json', '--base-url', org.sandbox.url], { cwd: dir, env: { GROQ_API_KEY: key } });
+  it("docs/verify-format.md: the example's fields and every field in a table", async () => {
+    const run = await runCli(['verify', '--project', 'chatbot-prod', '--format', 'json', '--base-url', org.sandbox.url], {
+      cwd: dir,
+      env: { GROQ_API_KEY: key },
+    });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(2);
     expect(run.stdout).not.toContain(key);

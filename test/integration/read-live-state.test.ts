@@ -59,7 +59,12 @@ async function seedProjects(org: TestOrg, count: number, keysEach = 1): Promise<
   for (let i = 0; i < count; i++) {
     const name = `p${String(i).padStart(4, '0')}`;
     const { value: p } = await org.client.createProject({ name }, `seed-${name}`);
-    for (let k = 0; k < keysEach; k++) await org.client.createProjectKey(p.id, { name: `${name}-k${k}`, metadata: { 'groq-rbac/key': `${name}-k${k}` } }, `seed-${name}-k${k}`);
+    for (let k = 0; k < keysEach; k++)
+      await org.client.createProjectKey(
+        p.id,
+        { name: `${name}-k${k}`, metadata: { 'groq-rbac/key': `${name}-k${k}` } },
+        `seed-${name}-k${k}`,
+      );
     ids.push(p.id);
   }
   return ids;
@@ -93,14 +98,25 @@ describe('readLiveState against the sandbox', () => {
     expect(delta('GET /openai/v1/organization/projects/{project_id}/model_permissions')).toBe(30);
     expect(delta('GET /openai/v1/organization/projects/{project_id}/rate_limits')).toBe(30);
     expect(delta('GET /openai/v1/organization/projects/{project_id}/api_keys')).toBe(30);
-    for (const route of ['organization', 'organization/model_permissions', 'organization/rate_limits', 'organization/spend_limit', 'organization/spend_alerts']) {
+    for (const route of [
+      'organization',
+      'organization/model_permissions',
+      'organization/rate_limits',
+      'organization/spend_limit',
+      'organization/spend_alerts',
+    ]) {
       expect(delta(`GET /openai/v1/${route}`)).toBe(1);
     }
 
     expect(live.projects.map((p) => p.id)).toEqual(ids);
     // In groq-rbac's terms: limits by the policies' names, no restriction as null, money in dollars, keys with marks.
     expect(live.projects.every((p) => p.keys.length === 2 && p.limits.length === live.limits.length && p.permissions === null)).toBe(true);
-    expect(live.limits[0]!.values).toEqual({ requests_per_minute: expect.any(Number), tokens_per_minute: expect.any(Number), requests_per_day: expect.any(Number), tokens_per_day: expect.any(Number) });
+    expect(live.limits[0]!.values).toEqual({
+      requests_per_minute: expect.any(Number),
+      tokens_per_minute: expect.any(Number),
+      requests_per_day: expect.any(Number),
+      tokens_per_day: expect.any(Number),
+    });
     expect(live.projects[0]!.keys[0]!.marks).toMatchObject({ key: expect.any(String), generation: 1, delivered_at: null, protect: false });
     expect(live.spending).toEqual({ monthly_cap_usd: 500, enforcing: false, alerts: [] });
     expect(live.provider).toBe('groq');
@@ -149,9 +165,14 @@ describe('readLiveState against the sandbox', () => {
   it('fails with the first error and starts no more reads after it', async () => {
     org = await startTestOrg();
     const ids = await seedProjects(org, 30, 0);
-    await org.request('POST', '/_sandbox/faults', { body: { faults: [{ method: 'GET', path: `/openai/v1/organization/projects/${ids[2]}/api_keys`, status: 400 }] } });
+    await org.request('POST', '/_sandbox/faults', {
+      body: { faults: [{ method: 'GET', path: `/openai/v1/organization/projects/${ids[2]}/api_keys`, status: 400 }] },
+    });
     const { admin, seen } = observe(org.client);
-    const e = await readLiveState(admin, { concurrency: 2 }).then(() => null, (x) => x);
+    const e = await readLiveState(admin, { concurrency: 2 }).then(
+      () => null,
+      (x) => x,
+    );
     expect(e).toMatchObject({ name: 'GroqApiError', status: 400 });
     const started = PER_PROJECT.reduce((n, m) => n + (seen.calls[m] ?? 0), 0);
     expect(started).toBeLessThan(3 * 30);

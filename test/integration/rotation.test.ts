@@ -37,9 +37,20 @@ function keyWith(rotation: Partial<DesiredKey['rotation']> = {}): DesiredKey {
   return { ...base, rotation: { ...base.rotation, deliver: [{ kind: 'file', path: 'delivered/web.key' }], ...rotation } };
 }
 
-async function apply(key: DesiredKey, deliver = deliverToTargets(makeDesired([project], [key], { id: 'org_test' }), { env: {}, cwd: dir, logger: silentLogger })): Promise<ApplyResult> {
+async function apply(
+  key: DesiredKey,
+  deliver = deliverToTargets(makeDesired([project], [key], { id: 'org_test' }), { env: {}, cwd: dir, logger: silentLogger }),
+): Promise<ApplyResult> {
   const desired = makeDesired([project], [key], { id: 'org_test' });
-  const result = await applyOrganization({ session, desired, expectedFingerprint: null, force: false, confirm: async () => true, deliver, onPlan: (p) => printed.push(renderPlanText(p)) });
+  const result = await applyOrganization({
+    session,
+    desired,
+    expectedFingerprint: null,
+    force: false,
+    confirm: async () => true,
+    deliver,
+    onPlan: (p) => printed.push(renderPlanText(p)),
+  });
   printed.push(JSON.stringify(result));
   return result;
 }
@@ -49,7 +60,8 @@ const liveKeys = async () => {
   return org.client.listProjectKeys(p!.id);
 };
 const advance = (seconds: number) => org.request('POST', '/_sandbox/clock', { body: { advance_seconds: seconds } });
-const infer = async (value: string) => (await org.request('POST', '/openai/v1/chat/completions', { token: value, body: chat('openai/gpt-oss-20b') })).status;
+const infer = async (value: string) =>
+  (await org.request('POST', '/openai/v1/chat/completions', { token: value, body: chat('openai/gpt-oss-20b') })).status;
 
 describe('delivery and staged rotation against the sandbox', () => {
   it('delivers a first key to its file target, and the value works for inference', async () => {
@@ -114,7 +126,10 @@ describe('delivery and staged rotation against the sandbox', () => {
     expect(result.status).toBe('applied');
     if (result.status !== 'applied') return;
     expect(result.report.summary.failed).toBe(1);
-    expect(result.report.outcomes.find((o) => o.action === 'rotate')).toMatchObject({ status: 'failed', message: expect.stringContaining('cannot deliver to vault') });
+    expect(result.report.outcomes.find((o) => o.action === 'rotate')).toMatchObject({
+      status: 'failed',
+      message: expect.stringContaining('cannot deliver to vault'),
+    });
     expect(await liveKeys()).toEqual(before);
     expect(delivered()).toBe(first);
     expect(await infer(first)).toBe(200);
@@ -124,17 +139,31 @@ describe('delivery and staged rotation against the sandbox', () => {
     await apply(keyWith({ quietPeriodSeconds: 3600, minOverlapSeconds: 0 }));
     const first = delivered();
     // The file target is written, then the GitHub target (no token) refuses.
-    const partial = keyWith({ quietPeriodSeconds: 3600, minOverlapSeconds: 0, trigger: 'leak', deliver: [{ kind: 'file', path: 'delivered/web.key' }, { kind: 'github', repository: 'acme/web', secret: 'GROQ_API_KEY' }] });
+    const partial = keyWith({
+      quietPeriodSeconds: 3600,
+      minOverlapSeconds: 0,
+      trigger: 'leak',
+      deliver: [
+        { kind: 'file', path: 'delivered/web.key' },
+        { kind: 'github', repository: 'acme/web', secret: 'GROQ_API_KEY' },
+      ],
+    });
     const result = await apply(partial);
     if (result.status !== 'applied') throw new Error(result.status);
-    expect(result.report.outcomes.find((o) => o.action === 'rotate')).toMatchObject({ status: 'failed', message: expect.stringContaining('is kept unmarked because a target may hold it') });
+    expect(result.report.outcomes.find((o) => o.action === 'rotate')).toMatchObject({
+      status: 'failed',
+      message: expect.stringContaining('is kept unmarked because a target may hold it'),
+    });
     const second = delivered();
     expect(second).not.toBe(first);
     // The service that got the new value keeps working, and so does the one still on the old.
     expect(await infer(second)).toBe(200);
     expect(await infer(first)).toBe(200);
     const keys = await liveKeys();
-    expect(keys.map((k) => [k.metadata[METADATA.generation], k.metadata[METADATA.deliveredAt] === undefined])).toEqual([['1', false], ['2', true]]);
+    expect(keys.map((k) => [k.metadata[METADATA.generation], k.metadata[METADATA.deliveredAt] === undefined])).toEqual([
+      ['1', false],
+      ['2', true],
+    ]);
     // Once the targets work, a later run makes generation 3; generation 2 drains like any old key.
     await advance(16 * 60);
     const fixed = keyWith({ quietPeriodSeconds: 3600, minOverlapSeconds: 0, trigger: 'leak' });
@@ -147,18 +176,32 @@ describe('delivery and staged rotation against the sandbox', () => {
   // the same key with another body within 24 h is `409 idempotency_key_reused`.
   it.each([
     ['no target -> a file target', keyWith({ deliver: [] }), keyWith()],
-    ['one file target -> another', keyWith(), keyWith({ deliver: [{ kind: 'file', path: 'delivered/elsewhere.key' }, { kind: 'file', path: 'delivered/web.key' }] })],
+    [
+      'one file target -> another',
+      keyWith(),
+      keyWith({
+        deliver: [
+          { kind: 'file', path: 'delivered/elsewhere.key' },
+          { kind: 'file', path: 'delivered/web.key' },
+        ],
+      }),
+    ],
     ['a new trigger', keyWith(), keyWith({ trigger: 'leaked' })],
     ['protect: true', keyWith(), { ...keyWith(), protect: true }],
   ])('re-creates generation 1 deleted outside groq-rbac within 24 h after %s', async (_name, before, after) => {
     expect((await apply(before)).status).toBe('applied');
     const [gone] = await liveKeys();
     // Deleted outside groq-rbac (the Console, another tool), within the idempotency record's 24 h.
-    const { body: deleted } = await org.request('DELETE', `/openai/v1/organization/projects/${(await org.client.listProjects())[0]!.id}/api_keys/${gone!.id}`);
+    const { body: deleted } = await org.request(
+      'DELETE',
+      `/openai/v1/organization/projects/${(await org.client.listProjects())[0]!.id}/api_keys/${gone!.id}`,
+    );
     expect(deleted).toMatchObject({ deleted: true });
     await advance(3600);
     const result = await apply(after);
-    expect(result.status === 'applied' && result.report.outcomes.map((o) => [o.action, o.status, o.error?.code ?? null])).toEqual([['create', 'applied', null]]);
+    expect(result.status === 'applied' && result.report.outcomes.map((o) => [o.action, o.status, o.error?.code ?? null])).toEqual([
+      ['create', 'applied', null],
+    ]);
     const [live] = await liveKeys();
     expect(live!.id).not.toBe(gone!.id);
     expect(live!.metadata[METADATA.deliveredAt]).toBeDefined();

@@ -30,8 +30,26 @@ interface Flavour {
 }
 
 const FLAVOURS: Flavour[] = [
-  { provider: 'groq', base: '/openai/v1', created: 201, orgRoles: ['owner', 'developer', 'reader'], projectOwner: 'owner', projectLow: 'reader', foreignOrgRole: 'member', foreignProjectRole: 'member' },
-  { provider: 'openai', base: '/v1', created: 200, orgRoles: ['owner', 'reader'], projectOwner: 'owner', projectLow: 'member', foreignOrgRole: 'developer', foreignProjectRole: 'reader' },
+  {
+    provider: 'groq',
+    base: '/openai/v1',
+    created: 201,
+    orgRoles: ['owner', 'developer', 'reader'],
+    projectOwner: 'owner',
+    projectLow: 'reader',
+    foreignOrgRole: 'member',
+    foreignProjectRole: 'member',
+  },
+  {
+    provider: 'openai',
+    base: '/v1',
+    created: 200,
+    orgRoles: ['owner', 'reader'],
+    projectOwner: 'owner',
+    projectLow: 'member',
+    foreignOrgRole: 'developer',
+    foreignProjectRole: 'reader',
+  },
 ];
 
 let org: TestOrg | null = null;
@@ -44,8 +62,10 @@ afterEach(async () => {
 
 describe.each(FLAVOURS)('members in the $provider sandbox', (f) => {
   const ORG = `${f.base}/organization`;
-  const start = async (options: Parameters<typeof startTestOrg>[0] = {}) => (org = await startTestOrg({ provider: f.provider, ...options }));
-  const req = (method: string, p: string, body?: unknown, headers?: Record<string, string>) => org!.request(method, p, { ...(body !== undefined ? { body } : {}), ...(headers ? { headers } : {}) });
+  const start = async (options: Parameters<typeof startTestOrg>[0] = {}) =>
+    (org = await startTestOrg({ provider: f.provider, ...options }));
+  const req = (method: string, p: string, body?: unknown, headers?: Record<string, string>) =>
+    org!.request(method, p, { ...(body !== undefined ? { body } : {}), ...(headers ? { headers } : {}) });
   const project = async (name: string) => {
     const r = await req('POST', `${ORG}/projects`, { name });
     expect(r.status).toBe(f.created);
@@ -59,7 +79,11 @@ describe.each(FLAVOURS)('members in the $provider sandbox', (f) => {
     expect(accepted.status).toBe(200);
     return accepted.body.user as { id: string; email: string; role: string };
   };
-  const expect400 = (r: { status: number; body: { error: { param?: string | null; message: string } } }, param: string, message: RegExp) => {
+  const expect400 = (
+    r: { status: number; body: { error: { param?: string | null; message: string } } },
+    param: string,
+    message: RegExp,
+  ) => {
     expect(r.status).toBe(400);
     expect(r.body.error.param).toBe(param);
     expect(r.body.error.message).toMatch(message);
@@ -71,9 +95,22 @@ describe.each(FLAVOURS)('members in the $provider sandbox', (f) => {
     const users = await req('GET', `${ORG}/users`);
     expect(users.status).toBe(200);
     expect(users.body).toMatchObject({ object: 'list', has_more: false });
-    expect(users.body.data).toEqual([{ object: 'organization.user', id: expect.stringMatching(/^user_/), name: 'owner', email: 'owner@sandbox.example', role: 'owner', added_at: expect.any(Number) }]);
+    expect(users.body.data).toEqual([
+      {
+        object: 'organization.user',
+        id: expect.stringMatching(/^user_/),
+        name: 'owner',
+        email: 'owner@sandbox.example',
+        role: 'owner',
+        added_at: expect.any(Number),
+      },
+    ]);
     const info = await req('GET', '/_sandbox/info');
-    expect(info.body).toMatchObject({ provider: f.provider, admin_key_owner: { id: users.body.data[0].id, email: 'owner@sandbox.example', role: 'owner' }, invite_ttl_seconds: INVITE_TTL_SECONDS });
+    expect(info.body).toMatchObject({
+      provider: f.provider,
+      admin_key_owner: { id: users.body.data[0].id, email: 'owner@sandbox.example', role: 'owner' },
+      invite_ttl_seconds: INVITE_TTL_SECONDS,
+    });
     // The seed is how the organization starts, not a change: nothing audited.
     expect(await auditTypes()).toEqual([]);
     // Reset empties the organization and brings its owner back.
@@ -87,25 +124,55 @@ describe.each(FLAVOURS)('members in the $provider sandbox', (f) => {
 
   it('takes another owner from startSandbox({ owner }) and refuses one that is no e-mail address', async () => {
     await start({ owner: 'Ada@Acme.example' });
-    expect((await req('GET', `${ORG}/users`)).body.data.map((u: { email: string; role: string }) => [u.email, u.role])).toEqual([['Ada@Acme.example', 'owner']]);
-    await expect(startSandbox({ provider: f.provider, port: 0, owner: 'not-an-address' })).rejects.toThrow(/owner must be an e-mail address/);
+    expect((await req('GET', `${ORG}/users`)).body.data.map((u: { email: string; role: string }) => [u.email, u.role])).toEqual([
+      ['Ada@Acme.example', 'owner'],
+    ]);
+    await expect(startSandbox({ provider: f.provider, port: 0, owner: 'not-an-address' })).rejects.toThrow(
+      /owner must be an e-mail address/,
+    );
   });
 
   it('invites: create, get, list, accept (the person joins with the role and projects), and an accepted invite cannot be deleted', async () => {
     await start();
     const p1 = await project('one');
     const p2 = await project('two');
-    const made = await req('POST', `${ORG}/invites`, { email: 'dana@acme.example', role: f.orgRoles.at(-1), projects: [{ id: p1, role: f.projectLow }, { id: p2, role: f.projectLow }] });
+    const made = await req('POST', `${ORG}/invites`, {
+      email: 'dana@acme.example',
+      role: f.orgRoles.at(-1),
+      projects: [
+        { id: p1, role: f.projectLow },
+        { id: p2, role: f.projectLow },
+      ],
+    });
     expect(made.status).toBe(f.created);
     const shape: Record<string, unknown> = {
-      object: 'organization.invite', id: expect.stringMatching(/^invite-/), email: 'dana@acme.example', role: f.orgRoles.at(-1), status: 'pending',
-      invited_at: expect.any(Number), expires_at: made.body.invited_at + INVITE_TTL_SECONDS, accepted_at: null,
+      object: 'organization.invite',
+      id: expect.stringMatching(/^invite-/),
+      email: 'dana@acme.example',
+      role: f.orgRoles.at(-1),
+      status: 'pending',
+      invited_at: expect.any(Number),
+      expires_at: made.body.invited_at + INVITE_TTL_SECONDS,
+      accepted_at: null,
     };
     // The contract's invite has exactly its table's fields; OpenAI's also `created_at` (openai-node) and `projects`.
-    if (f.provider === 'openai') Object.assign(shape, { created_at: made.body.invited_at, projects: [{ id: p1, role: 'member' }, { id: p2, role: 'member' }] });
+    if (f.provider === 'openai')
+      Object.assign(shape, {
+        created_at: made.body.invited_at,
+        projects: [
+          { id: p1, role: 'member' },
+          { id: p2, role: 'member' },
+        ],
+      });
     expect(made.body).toEqual(shape);
     expect((await req('GET', `${ORG}/invites/${made.body.id}`)).body).toEqual(made.body);
-    expect((await req('GET', `${ORG}/invites`)).body).toMatchObject({ object: 'list', data: [made.body], first_id: made.body.id, last_id: made.body.id, has_more: false });
+    expect((await req('GET', `${ORG}/invites`)).body).toMatchObject({
+      object: 'list',
+      data: [made.body],
+      first_id: made.body.id,
+      last_id: made.body.id,
+      has_more: false,
+    });
     // Not yet a member.
     expect((await req('GET', `${ORG}/users?emails[]=dana@acme.example`)).body.data).toEqual([]);
 
@@ -113,15 +180,37 @@ describe.each(FLAVOURS)('members in the $provider sandbox', (f) => {
     expect(accepted.status).toBe(200);
     expect(accepted.body.invite).toMatchObject({ id: made.body.id, status: 'accepted', accepted_at: expect.any(Number) });
     const user = accepted.body.user;
-    expect(user).toEqual({ object: 'organization.user', id: expect.stringMatching(/^user_/), name: 'Dana Scully', email: 'dana@acme.example', role: f.orgRoles.at(-1), added_at: expect.any(Number) });
+    expect(user).toEqual({
+      object: 'organization.user',
+      id: expect.stringMatching(/^user_/),
+      name: 'Dana Scully',
+      email: 'dana@acme.example',
+      role: f.orgRoles.at(-1),
+      added_at: expect.any(Number),
+    });
     expect((await req('GET', `${ORG}/users/${user.id}`)).body).toEqual(user);
     for (const p of [p1, p2]) {
-      expect((await req('GET', `${ORG}/projects/${p}/users/${user.id}`)).body).toEqual({ object: 'organization.project.user', id: user.id, name: 'Dana Scully', email: 'dana@acme.example', role: f.projectLow, added_at: expect.any(Number) });
+      expect((await req('GET', `${ORG}/projects/${p}/users/${user.id}`)).body).toEqual({
+        object: 'organization.project.user',
+        id: user.id,
+        name: 'Dana Scully',
+        email: 'dana@acme.example',
+        role: f.projectLow,
+        added_at: expect.any(Number),
+      });
     }
     expect((await req('GET', `${ORG}/invites/${made.body.id}`)).body.status).toBe('accepted');
     expect400(await req('DELETE', `${ORG}/invites/${made.body.id}`), 'invite_id', /already been accepted/);
     expect400(await req('POST', `/_sandbox/invites/${made.body.id}/accept`), 'invite_id', /is accepted/);
-    expect(await auditTypes()).toEqual(['project.created', 'project.created', 'invite.sent', 'invite.accepted', 'user.added', 'user.added', 'user.added']);
+    expect(await auditTypes()).toEqual([
+      'project.created',
+      'project.created',
+      'invite.sent',
+      'invite.accepted',
+      'user.added',
+      'user.added',
+      'user.added',
+    ]);
   });
 
   it('invites: deleting a pending one; every 400 (e-mail, role, projects, a member, a second pending invite) and 404', async () => {
@@ -140,15 +229,37 @@ describe.each(FLAVOURS)('members in the $provider sandbox', (f) => {
     expect400(await req('POST', `${ORG}/invites`, { email: 'x@acme.example', role: f.foreignOrgRole }), 'role', /must be one of/);
     expect400(await req('POST', `${ORG}/invites`, { email: 'x@acme.example', role: 'owner', team: 'a' }), 'team', /Unknown parameter/);
     expect400(await req('POST', `${ORG}/invites`, { email: 'x@acme.example', role: 'owner', projects: 'p' }), 'projects', /array/);
-    expect400(await req('POST', `${ORG}/invites`, { email: 'x@acme.example', role: 'owner', projects: [{ id: p, role: f.foreignProjectRole }] }), 'projects[0].role', /must be one of/);
-    expect400(await req('POST', `${ORG}/invites`, { email: 'x@acme.example', role: 'owner', projects: [{ id: p, role: f.projectLow }, { id: p, role: f.projectLow }] }), 'projects[1].id', /twice/);
-    expect((await req('POST', `${ORG}/invites`, { email: 'x@acme.example', role: 'owner', projects: [{ id: 'proj_nope', role: f.projectLow }] })).status).toBe(404);
+    expect400(
+      await req('POST', `${ORG}/invites`, { email: 'x@acme.example', role: 'owner', projects: [{ id: p, role: f.foreignProjectRole }] }),
+      'projects[0].role',
+      /must be one of/,
+    );
+    expect400(
+      await req('POST', `${ORG}/invites`, {
+        email: 'x@acme.example',
+        role: 'owner',
+        projects: [
+          { id: p, role: f.projectLow },
+          { id: p, role: f.projectLow },
+        ],
+      }),
+      'projects[1].id',
+      /twice/,
+    );
+    expect(
+      (await req('POST', `${ORG}/invites`, { email: 'x@acme.example', role: 'owner', projects: [{ id: 'proj_nope', role: f.projectLow }] }))
+        .status,
+    ).toBe(404);
     expect400(await req('POST', `${ORG}/invites`, { email: 'OWNER@sandbox.example', role: 'reader' }), 'email', /already a member/);
     await req('POST', `${ORG}/invites`, { email: 'x@acme.example', role: 'reader' });
     expect400(await req('POST', `${ORG}/invites`, { email: 'X@acme.example', role: 'owner' }), 'email', /pending invite/);
     const archived = await project('old');
     await req('POST', `${ORG}/projects/${archived}/archive`);
-    const refused = await req('POST', `${ORG}/invites`, { email: 'y@acme.example', role: 'owner', projects: [{ id: archived, role: f.projectLow }] });
+    const refused = await req('POST', `${ORG}/invites`, {
+      email: 'y@acme.example',
+      role: 'owner',
+      projects: [{ id: archived, role: f.projectLow }],
+    });
     expect(refused.status).toBe(400);
     expect(refused.body.error.message).toMatch(/archived/);
     // Nothing was made by the refused calls: one pending invite (x), nobody new.
@@ -162,12 +273,18 @@ describe.each(FLAVOURS)('members in the $provider sandbox', (f) => {
     await req('POST', '/_sandbox/clock', { advance_seconds: INVITE_TTL_SECONDS - 60 });
     expect((await req('GET', `${ORG}/invites/${invite.id}`)).body.status).toBe('pending');
     await req('POST', '/_sandbox/clock', { advance_seconds: 60 });
-    expect((await req('GET', `${ORG}/invites/${invite.id}`)).body).toMatchObject({ status: 'expired', accepted_at: null, expires_at: invite.expires_at });
+    expect((await req('GET', `${ORG}/invites/${invite.id}`)).body).toMatchObject({
+      status: 'expired',
+      accepted_at: null,
+      expires_at: invite.expires_at,
+    });
     expect400(await req('POST', `/_sandbox/invites/${invite.id}/accept`), 'invite_id', /is expired/);
     const again = await req('POST', `${ORG}/invites`, { email: 'late@acme.example', role: 'reader' });
     expect(again.status).toBe(f.created);
     expect((await req('DELETE', `${ORG}/invites/${invite.id}`)).status).toBe(200);
-    expect((await req('GET', `${ORG}/invites`)).body.data.map((i: { id: string; status: string }) => [i.id, i.status])).toEqual([[again.body.id, 'pending']]);
+    expect((await req('GET', `${ORG}/invites`)).body.data.map((i: { id: string; status: string }) => [i.id, i.status])).toEqual([
+      [again.body.id, 'pending'],
+    ]);
   });
 
   it('users: change a role, remove; the last owner can be neither removed nor demoted', async () => {
@@ -187,7 +304,9 @@ describe.each(FLAVOURS)('members in the $provider sandbox', (f) => {
     expect(removed.body).toEqual({ object: 'organization.user.deleted', id: owner.id, deleted: true });
     expect((await req('GET', '/_sandbox/info')).body.admin_key_owner).toBeNull();
     expect400(await req('POST', `${ORG}/users/${dana.id}`, { role: 'reader' }), 'role', /last owner/);
-    expect((await req('GET', `${ORG}/users`)).body.data.map((u: { email: string; role: string }) => [u.email, u.role])).toEqual([['dana@acme.example', 'owner']]);
+    expect((await req('GET', `${ORG}/users`)).body.data.map((u: { email: string; role: string }) => [u.email, u.role])).toEqual([
+      ['dana@acme.example', 'owner'],
+    ]);
     expect(await auditTypes()).toEqual(['invite.sent', 'invite.accepted', 'user.added', 'user.updated', 'user.deleted']);
     const updated = (await req('GET', `${ORG}/audit_logs?event_types[]=user.updated`)).body.data[0];
     expect(updated['user.updated']).toEqual({ id: dana.id, changes_requested: { role: 'owner' } });
@@ -199,12 +318,29 @@ describe.each(FLAVOURS)('members in the $provider sandbox', (f) => {
     const dana = await join('dana@acme.example', 'owner');
     const added = await req('POST', `${ORG}/projects/${p}/users`, { user_id: dana.id, role: f.projectLow });
     expect(added.status).toBe(f.created);
-    expect(added.body).toEqual({ object: 'organization.project.user', id: dana.id, name: 'dana', email: 'dana@acme.example', role: f.projectLow, added_at: expect.any(Number) });
-    expect((await req('GET', `${ORG}/projects/${p}/users`)).body).toMatchObject({ object: 'list', data: [added.body], first_id: dana.id, last_id: dana.id, has_more: false });
+    expect(added.body).toEqual({
+      object: 'organization.project.user',
+      id: dana.id,
+      name: 'dana',
+      email: 'dana@acme.example',
+      role: f.projectLow,
+      added_at: expect.any(Number),
+    });
+    expect((await req('GET', `${ORG}/projects/${p}/users`)).body).toMatchObject({
+      object: 'list',
+      data: [added.body],
+      first_id: dana.id,
+      last_id: dana.id,
+      has_more: false,
+    });
     expect((await req('POST', `${ORG}/projects/${p}/users/${dana.id}`, { role: f.projectOwner })).body.role).toBe(f.projectOwner);
     expect((await req('GET', `${ORG}/projects/${p}/users/${dana.id}`)).body.role).toBe(f.projectOwner);
 
-    expect400(await req('POST', `${ORG}/projects/${p}/users`, { user_id: 'user_stranger', role: f.projectLow }), 'user_id', /must already be members of the organization/);
+    expect400(
+      await req('POST', `${ORG}/projects/${p}/users`, { user_id: 'user_stranger', role: f.projectLow }),
+      'user_id',
+      /must already be members of the organization/,
+    );
     expect400(await req('POST', `${ORG}/projects/${p}/users`, { user_id: dana.id, role: f.projectLow }), 'user_id', /already a member/);
     expect400(await req('POST', `${ORG}/projects/${p}/users`, { role: f.projectLow }), 'user_id', /Missing required/);
     expect400(await req('POST', `${ORG}/projects/${p}/users`, { user_id: dana.id, role: f.foreignProjectRole }), 'role', /must be one of/);
@@ -226,17 +362,24 @@ describe.each(FLAVOURS)('members in the $provider sandbox', (f) => {
       expect(r.status).toBe(400);
       expect(r.body.error).toMatchObject({ param: 'project_id', code: 'project_archived' });
     }
-    expect((await req('GET', `${ORG}/projects/${p}/users`)).body.data.map((m: { id: string; role: string }) => [m.id, m.role])).toEqual([[dana.id, f.projectLow]]);
+    expect((await req('GET', `${ORG}/projects/${p}/users`)).body.data.map((m: { id: string; role: string }) => [m.id, m.role])).toEqual([
+      [dana.id, f.projectLow],
+    ]);
   });
 
   it('removing a user takes them out of every project', async () => {
     await start();
     const [a, b] = [await project('a'), await project('b')];
-    const dana = await join('dana@acme.example', 'reader', [{ id: a, role: f.projectLow }, { id: b, role: f.projectLow }]);
+    const dana = await join('dana@acme.example', 'reader', [
+      { id: a, role: f.projectLow },
+      { id: b, role: f.projectLow },
+    ]);
     await req('DELETE', `${ORG}/users/${dana.id}`);
     for (const p of [a, b]) expect((await req('GET', `${ORG}/projects/${p}/users`)).body.data).toEqual([]);
     expect((await req('GET', `${ORG}/users/${dana.id}`)).status).toBe(404);
-    const inProject = (await req('GET', `${ORG}/audit_logs?event_types[]=user.deleted`)).body.data.filter((e: { project?: unknown }) => e.project);
+    const inProject = (await req('GET', `${ORG}/audit_logs?event_types[]=user.deleted`)).body.data.filter(
+      (e: { project?: unknown }) => e.project,
+    );
     expect(inProject).toHaveLength(2);
   });
 
@@ -244,7 +387,8 @@ describe.each(FLAVOURS)('members in the $provider sandbox', (f) => {
     await start();
     const p = await project('p');
     const people: string[] = [];
-    for (let i = 0; i < 23; i++) people.push((await join(`u${String(i).padStart(2, '0')}@acme.example`, 'reader', [{ id: p, role: f.projectLow }])).id);
+    for (let i = 0; i < 23; i++)
+      people.push((await join(`u${String(i).padStart(2, '0')}@acme.example`, 'reader', [{ id: p, role: f.projectLow }])).id);
     for (let i = 0; i < 3; i++) await req('POST', `${ORG}/invites`, { email: `pending${i}@acme.example`, role: 'reader' });
     const walk = async (first: string) => {
       const ids: string[] = [];
@@ -275,7 +419,12 @@ describe.each(FLAVOURS)('members in the $provider sandbox', (f) => {
     const p = await project('p');
     const dana = await join('dana@acme.example', 'reader', [{ id: p, role: f.projectLow }]);
     const pending = (await req('POST', `${ORG}/invites`, { email: 'x@acme.example', role: 'owner' })).body;
-    const before = { users: (await req('GET', `${ORG}/users`)).body, members: (await req('GET', `${ORG}/projects/${p}/users`)).body, invites: (await req('GET', `${ORG}/invites`)).body, info: (await req('GET', '/_sandbox/info')).body };
+    const before = {
+      users: (await req('GET', `${ORG}/users`)).body,
+      members: (await req('GET', `${ORG}/projects/${p}/users`)).body,
+      invites: (await req('GET', `${ORG}/invites`)).body,
+      info: (await req('GET', '/_sandbox/info')).body,
+    };
     await org!.close();
     // Restarted with another --owner: the file's members stay, its owner keeps the admin key.
     await start({ statePath, owner: 'other@acme.example' });
@@ -294,14 +443,17 @@ describe.each(FLAVOURS)('members in the $provider sandbox', (f) => {
     fs.writeFileSync(`${statePath}.journal`, '');
     await start({ statePath, owner: 'heir@acme.example' });
     expect((await req('GET', `${ORG}/projects`)).body.data.map((x: { id: string }) => x.id)).toEqual([p]);
-    expect((await req('GET', `${ORG}/users`)).body.data.map((u: { email: string; role: string }) => [u.email, u.role])).toEqual([['heir@acme.example', 'owner']]);
+    expect((await req('GET', `${ORG}/users`)).body.data.map((u: { email: string; role: string }) => [u.email, u.role])).toEqual([
+      ['heir@acme.example', 'owner'],
+    ]);
     expect((await req('GET', '/_sandbox/info')).body.admin_key_owner.email).toBe('heir@acme.example');
   });
 });
 
 describe('Groq contract v2.1 specifics', () => {
   const ORG = '/openai/v1/organization';
-  const req = (method: string, p: string, body?: unknown, headers?: Record<string, string>) => org!.request(method, p, { ...(body !== undefined ? { body } : {}), ...(headers ? { headers } : {}) });
+  const req = (method: string, p: string, body?: unknown, headers?: Record<string, string>) =>
+    org!.request(method, p, { ...(body !== undefined ? { body } : {}), ...(headers ? { headers } : {}) });
   const join = async (email: string, role: string) => {
     const invite = await req('POST', `${ORG}/invites`, { email, role });
     return (await req('POST', `/_sandbox/invites/${invite.body.id}/accept`)).body.user as { id: string };
@@ -314,14 +466,25 @@ describe('Groq contract v2.1 specifics', () => {
     const reader = await join('reader@acme.example', 'reader');
     const refused = await req('POST', `${ORG}/projects/${p}/users`, { user_id: reader.id, role: 'developer' });
     expect(refused.status).toBe(400);
-    expect(refused.body.error).toEqual({ message: expect.stringMatching(/'developer' is above the user's organization role 'reader'/), type: 'invalid_request_error', code: 'invalid_request_error', param: 'role' });
+    expect(refused.body.error).toEqual({
+      message: expect.stringMatching(/'developer' is above the user's organization role 'reader'/),
+      type: 'invalid_request_error',
+      code: 'invalid_request_error',
+      param: 'role',
+    });
     expect((await req('POST', `${ORG}/projects/${p}/users`, { user_id: dev.id, role: 'owner' })).status).toBe(400);
     expect((await req('POST', `${ORG}/projects/${p}/users`, { user_id: dev.id, role: 'developer' })).status).toBe(201);
     expect((await req('POST', `${ORG}/projects/${p}/users/${dev.id}`, { role: 'owner' })).status).toBe(400);
     // OpenAI's project `member` is not a Groq role; nor is `email` a field of Groq's add.
     expect((await req('POST', `${ORG}/projects/${p}/users`, { user_id: reader.id, role: 'member' })).status).toBe(400);
-    expect((await req('POST', `${ORG}/projects/${p}/users`, { email: 'reader@acme.example', role: 'reader' })).body.error.param).toBe('email');
-    const invite = await req('POST', `${ORG}/invites`, { email: 'new@acme.example', role: 'reader', projects: [{ id: p, role: 'developer' }] });
+    expect((await req('POST', `${ORG}/projects/${p}/users`, { email: 'reader@acme.example', role: 'reader' })).body.error.param).toBe(
+      'email',
+    );
+    const invite = await req('POST', `${ORG}/invites`, {
+      email: 'new@acme.example',
+      role: 'reader',
+      projects: [{ id: p, role: 'developer' }],
+    });
     expect(invite.status).toBe(400);
     expect(invite.body.error.param).toBe('projects[0].role');
   });
@@ -340,7 +503,7 @@ describe('Groq contract v2.1 specifics', () => {
     expect(events.map((e: { project?: { id: string } }) => e.project?.id ?? null)).toEqual([p, null]);
   });
 
-  it('replays an invite create with the same Idempotency-Key, as the contract\'s other creates', async () => {
+  it("replays an invite create with the same Idempotency-Key, as the contract's other creates", async () => {
     org = await startTestOrg();
     const first = await req('POST', `${ORG}/invites`, { email: 'x@acme.example', role: 'reader' }, { 'idempotency-key': 'invite-x' });
     const again = await req('POST', `${ORG}/invites`, { email: 'x@acme.example', role: 'reader' }, { 'idempotency-key': 'invite-x' });
@@ -350,10 +513,17 @@ describe('Groq contract v2.1 specifics', () => {
     expect((await req('GET', `${ORG}/invites`)).body.data).toHaveLength(1);
   });
 
-  it('answers Groq\'s error shape (no null param or code) and refuses a project key on member paths', async () => {
+  it("answers Groq's error shape (no null param or code) and refuses a project key on member paths", async () => {
     org = await startTestOrg();
     const missing = await req('GET', `${ORG}/users/user_nope`);
-    expect(missing.body).toEqual({ error: { message: "No user with id 'user_nope' in the organization.", type: 'invalid_request_error', code: 'user_not_found', param: 'user_id' } });
+    expect(missing.body).toEqual({
+      error: {
+        message: "No user with id 'user_nope' in the organization.",
+        type: 'invalid_request_error',
+        code: 'user_not_found',
+        param: 'user_id',
+      },
+    });
     expect((await org.request('GET', `${ORG}/users`, { token: null })).status).toBe(401);
   });
 });
@@ -362,20 +532,26 @@ describe('OpenAI specifics', () => {
   const ORG = '/v1/organization';
   const req = (method: string, p: string, body?: unknown) => org!.request(method, p, body !== undefined ? { body } : {});
 
-  it('answers OpenAI\'s error shape (param and code always present) and lists member events in the audit log', async () => {
+  it("answers OpenAI's error shape (param and code always present) and lists member events in the audit log", async () => {
     org = await startTestOrg({ provider: 'openai' });
     const missing = await req('GET', `${ORG}/invites/invite-nope`);
     expect(missing.status).toBe(404);
-    expect(missing.body).toEqual({ error: { message: "No invite with id 'invite-nope'.", type: 'invalid_request_error', param: 'invite_id', code: 'invite_not_found' } });
+    expect(missing.body).toEqual({
+      error: { message: "No invite with id 'invite-nope'.", type: 'invalid_request_error', param: 'invite_id', code: 'invite_not_found' },
+    });
     const invite = await req('POST', `${ORG}/invites`, { email: 'x@acme.example', role: 'reader' });
     await req('POST', `/_sandbox/invites/${invite.body.id}/accept`);
-    const log = (await req('GET', `${ORG}/audit_logs?event_types[]=invite.sent&event_types[]=invite.accepted&event_types[]=user.added`)).body.data;
+    const log = (await req('GET', `${ORG}/audit_logs?event_types[]=invite.sent&event_types[]=invite.accepted&event_types[]=user.added`))
+      .body.data;
     expect(log.map((e: { type: string }) => e.type)).toEqual(['user.added', 'invite.accepted', 'invite.sent']);
     expect(log[2]['invite.sent']).toEqual({ id: invite.body.id, data: { email: 'x@acme.example', role: 'reader' } });
     // A reader may own a project on OpenAI (openapi.yaml's invite example does so): no cap.
     const p = (await req('POST', `${ORG}/projects`, { name: 'p' })).body.id;
     const user = (await req('GET', `${ORG}/users?emails[]=x@acme.example`)).body.data[0];
-    expect((await req('POST', `${ORG}/projects/${p}/users`, { email: 'x@acme.example', role: 'owner' })).body).toMatchObject({ id: user.id, role: 'owner' });
+    expect((await req('POST', `${ORG}/projects/${p}/users`, { email: 'x@acme.example', role: 'owner' })).body).toMatchObject({
+      id: user.id,
+      role: 'owner',
+    });
   });
 
   it('tells whose the admin key is: GET /organization/admin_api_keys lists it with its owner', async () => {
@@ -383,16 +559,24 @@ describe('OpenAI specifics', () => {
     const owner = (await req('GET', `${ORG}/users`)).body.data[0];
     const keys = await req('GET', `${ORG}/admin_api_keys`);
     expect(keys.body).toMatchObject({ object: 'list', has_more: false });
-    expect(keys.body.data).toEqual([{
-      object: 'organization.admin_api_key', id: 'key_admin', name: 'Sandbox admin key', redacted_value: expect.stringMatching(/\.\.\./), created_at: owner.added_at, expires_at: null, last_used_at: null,
-      owner: { type: 'user', object: 'organization.user', id: owner.id, name: 'root', created_at: owner.added_at, role: 'owner' },
-    }]);
+    expect(keys.body.data).toEqual([
+      {
+        object: 'organization.admin_api_key',
+        id: 'key_admin',
+        name: 'Sandbox admin key',
+        redacted_value: expect.stringMatching(/\.\.\./),
+        created_at: owner.added_at,
+        expires_at: null,
+        last_used_at: null,
+        owner: { type: 'user', object: 'organization.user', id: owner.id, name: 'root', created_at: owner.added_at, role: 'owner' },
+      },
+    ]);
     expect(JSON.stringify(keys.body)).not.toContain(org.sandbox.adminKey);
     expect((await req('GET', `${ORG}/admin_api_keys/key_admin`)).body.owner.id).toBe(owner.id);
     expect((await req('GET', `${ORG}/admin_api_keys/key_other`)).status).toBe(404);
   });
 
-  it('service accounts: an update\'s role (member | owner) is kept', async () => {
+  it("service accounts: an update's role (member | owner) is kept", async () => {
     org = await startTestOrg({ provider: 'openai' });
     const p = (await req('POST', `${ORG}/projects`, { name: 'p' })).body.id;
     const sa = (await req('POST', `${ORG}/projects/${p}/service_accounts`, { name: 'ci' })).body;
@@ -412,13 +596,19 @@ describe('OpenAI specifics', () => {
     expect(org.sandbox.state.snapshot().invites!.map((i) => i.email)).toEqual(['x@acme.example']);
   });
 
-  it('serves the official openai SDK\'s admin resources (users, invites, projects.users) unchanged', async () => {
+  it("serves the official openai SDK's admin resources (users, invites, projects.users) unchanged", async () => {
     org = await startTestOrg({ provider: 'openai' });
     const client = new OpenAI({ adminAPIKey: org.sandbox.adminKey, apiKey: null, baseURL: `${org.sandbox.url}/v1`, maxRetries: 0 });
     const { users, invites, projects } = client.admin.organization;
     const p = await projects.create({ name: 'sdk' });
     const invite = await invites.create({ email: 'sdk@acme.example', role: 'reader', projects: [{ id: p.id, role: 'member' }] });
-    expect(invite).toMatchObject({ object: 'organization.invite', email: 'sdk@acme.example', role: 'reader', status: 'pending', projects: [{ id: p.id, role: 'member' }] });
+    expect(invite).toMatchObject({
+      object: 'organization.invite',
+      email: 'sdk@acme.example',
+      role: 'reader',
+      status: 'pending',
+      projects: [{ id: p.id, role: 'member' }],
+    });
     expect(typeof invite.created_at).toBe('number');
     expect((await invites.retrieve(invite.id)).id).toBe(invite.id);
     const listed = [];
@@ -438,11 +628,19 @@ describe('OpenAI specifics', () => {
     expect((await members.retrieve(joined!.id, { project_id: p.id })).role).toBe('member');
     expect((await members.update(joined!.id, { project_id: p.id, role: 'owner' })).role).toBe('owner');
     const owner = (await users.list({ emails: ['owner@sandbox.example'] })).data[0]!;
-    expect(await members.create(p.id, { user_id: owner.id, role: 'member' })).toMatchObject({ object: 'organization.project.user', id: owner.id, role: 'member' });
+    expect(await members.create(p.id, { user_id: owner.id, role: 'member' })).toMatchObject({
+      object: 'organization.project.user',
+      id: owner.id,
+      role: 'member',
+    });
     const inProject = [];
     for await (const m of members.list(p.id, { limit: 1 })) inProject.push(m.id);
     expect(inProject).toEqual([owner.id, joined!.id].sort());
-    expect(await members.delete(owner.id, { project_id: p.id })).toEqual({ object: 'organization.project.user.deleted', id: owner.id, deleted: true });
+    expect(await members.delete(owner.id, { project_id: p.id })).toEqual({
+      object: 'organization.project.user.deleted',
+      id: owner.id,
+      deleted: true,
+    });
 
     const second = await invites.create({ email: 'later@acme.example', role: 'owner' });
     expect(await invites.delete(second.id)).toEqual({ object: 'organization.invite.deleted', id: second.id, deleted: true });
@@ -460,7 +658,14 @@ describe('scale', () => {
     const m = state.members;
     const projects = Array.from({ length: 1000 }, (_, i) => state.createProject({ name: `p${i}` }).id);
     for (let i = 1; i < 5000; i++) {
-      const invite = m.createInvite({ email: `u${i}@acme.example`, role: 'reader', projects: [{ id: projects[i % 1000]!, role: 'member' }, { id: projects[(i * 7) % 1000]!, role: 'owner' }].filter((g, n, all) => all.findIndex((x) => x.id === g.id) === n) });
+      const invite = m.createInvite({
+        email: `u${i}@acme.example`,
+        role: 'reader',
+        projects: [
+          { id: projects[i % 1000]!, role: 'member' },
+          { id: projects[(i * 7) % 1000]!, role: 'owner' },
+        ].filter((g, n, all) => all.findIndex((x) => x.id === g.id) === n),
+      });
       m.acceptInvite(invite.id, undefined);
     }
     const walk = (list: (q: URLSearchParams) => { data: { id: string }[]; last_id: string | null; has_more: boolean }) => {
@@ -491,8 +696,14 @@ describe('groq-rbac sandbox --owner', () => {
   const testIo = (): Io & { output: () => string } => {
     let text = '';
     return {
-      out: (t) => void (text += t), err: (t) => void (text += t), color: false, interactive: false, env: {}, cwd: process.cwd(),
-      prompt: () => Promise.resolve(''), logger: { debug() {}, info() {}, warn() {}, error() {} } as unknown as Io['logger'],
+      out: (t) => void (text += t),
+      err: (t) => void (text += t),
+      color: false,
+      interactive: false,
+      env: {},
+      cwd: process.cwd(),
+      prompt: () => Promise.resolve(''),
+      logger: { debug() {}, info() {}, warn() {}, error() {} } as unknown as Io['logger'],
       output: () => text,
     };
   };
@@ -501,19 +712,29 @@ describe('groq-rbac sandbox --owner', () => {
     const io = testIo();
     let stop!: () => void;
     const stopped = new Promise<void>((resolve) => (stop = resolve));
-    const done = sandboxCommand(['--port', '0', '--state', '', '--owner', 'root@acme.example', '--admin-key', 'cli-owner-test-key'], io, () => stopped);
+    const done = sandboxCommand(
+      ['--port', '0', '--state', '', '--owner', 'root@acme.example', '--admin-key', 'cli-owner-test-key'],
+      io,
+      () => stopped,
+    );
     for (let i = 0; i < 500 && !/Stop with Ctrl-C/.test(io.output()); i++) await new Promise((r) => setTimeout(r, 10));
     const url = /listening on (\S+)/.exec(io.output())![1]!;
     try {
       expect(io.output()).toContain("Admin key's owner: root@acme.example.");
       const res = await fetch(`${url}/openai/v1/organization/users`, { headers: { authorization: 'Bearer cli-owner-test-key' } });
-      expect(((await res.json()) as { data: { email: string; role: string }[] }).data.map((u) => [u.email, u.role])).toEqual([['root@acme.example', 'owner']]);
+      expect(((await res.json()) as { data: { email: string; role: string }[] }).data.map((u) => [u.email, u.role])).toEqual([
+        ['root@acme.example', 'owner'],
+      ]);
     } finally {
       stop();
       expect(await done).toBe(0);
     }
-    await expect(sandboxCommand(['--port', '0', '--state', '', '--owner', 'root'], testIo(), () => Promise.resolve())).rejects.toThrow(UserError);
-    await expect(sandboxCommand(['--port', '0', '--state', '', '--owner', 'root'], testIo(), () => Promise.resolve())).rejects.toThrow(/--owner must be an e-mail address/);
+    await expect(sandboxCommand(['--port', '0', '--state', '', '--owner', 'root'], testIo(), () => Promise.resolve())).rejects.toThrow(
+      UserError,
+    );
+    await expect(sandboxCommand(['--port', '0', '--state', '', '--owner', 'root'], testIo(), () => Promise.resolve())).rejects.toThrow(
+      /--owner must be an e-mail address/,
+    );
     expect(io.output()).not.toContain('cli-owner-test-key');
   });
 });

@@ -13,8 +13,14 @@ const ADMIN = ['sk', 'admin', 'cli'].join('-') + 'y'.repeat(24);
 function testIo(env: NodeJS.ProcessEnv = {}): Io & { output: () => string } {
   let text = '';
   return {
-    out: (t) => void (text += t), err: (t) => void (text += t), color: false, interactive: false, env, cwd: process.cwd(),
-    prompt: () => Promise.resolve(''), logger: { debug() {}, info() {}, warn() {}, error() {} } as unknown as Io['logger'],
+    out: (t) => void (text += t),
+    err: (t) => void (text += t),
+    color: false,
+    interactive: false,
+    env,
+    cwd: process.cwd(),
+    prompt: () => Promise.resolve(''),
+    logger: { debug() {}, info() {}, warn() {}, error() {} } as unknown as Io['logger'],
     output: () => text,
   };
 }
@@ -30,7 +36,11 @@ async function run(args: string[], io: ReturnType<typeof testIo>): Promise<{ url
 }
 
 const call = async (url: string, method: string, route: string, token: string, body?: unknown) => {
-  const res = await fetch(`${url}${route}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+  const res = await fetch(`${url}${route}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
   return { status: res.status, body: (await res.json()) as Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
 };
 
@@ -55,7 +65,9 @@ describe('groq-rbac sandbox --provider openai', () => {
       const accounts = await call(second.url, 'GET', `/v1/organization/projects/${project.body.id}/service_accounts`, ADMIN);
       expect(accounts.body.data).toEqual([expect.objectContaining({ id: account.body.id, name: 'app' })]);
       const keys = await call(second.url, 'GET', `/v1/organization/projects/${project.body.id}/api_keys?owner_project_access=any`, ADMIN);
-      expect(keys.body.data).toEqual([expect.objectContaining({ id: account.body.api_key.id, owner: expect.objectContaining({ type: 'service_account' }) })]);
+      expect(keys.body.data).toEqual([
+        expect.objectContaining({ id: account.body.api_key.id, owner: expect.objectContaining({ type: 'service_account' }) }),
+      ]);
       expect((await call(second.url, 'GET', '/v1/models', value)).status).toBe(200);
     } finally {
       expect(await second.stop()).toBe(0);
@@ -63,7 +75,11 @@ describe('groq-rbac sandbox --provider openai', () => {
   });
 
   it('refuses an unknown provider and an organization id of the other form', async () => {
-    await expect(sandboxCommand(['--provider', 'anthropic'], testIo(), () => Promise.resolve())).rejects.toThrow(new UserError('--provider must be groq or openai, not "anthropic"'));
-    await expect(sandboxCommand(['--provider', 'openai', '--org-id', 'org_x'], testIo(), () => Promise.resolve())).rejects.toThrow(/--org-id must look like org-…/);
+    await expect(sandboxCommand(['--provider', 'anthropic'], testIo(), () => Promise.resolve())).rejects.toThrow(
+      new UserError('--provider must be groq or openai, not "anthropic"'),
+    );
+    await expect(sandboxCommand(['--provider', 'openai', '--org-id', 'org_x'], testIo(), () => Promise.resolve())).rejects.toThrow(
+      /--org-id must look like org-…/,
+    );
   });
 });

@@ -12,7 +12,13 @@ const ORG = '/openai/v1/organization';
 type Json = any;
 
 /** An admin call to a sandbox process. */
-async function call(url: string, method: string, route: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: Json }> {
+async function call(
+  url: string,
+  method: string,
+  route: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Json }> {
   const res = await fetch(`${url}${route}`, {
     method,
     headers: { authorization: `Bearer ${ADMIN}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
@@ -41,7 +47,9 @@ describe('groq-rbac sandbox, as a process', () => {
     child.kill('SIGTERM');
     expect(await exited(child)).toBe(0);
     // The safe way is printed first: --sandbox-url keeps deliveries local; the base URL alone does not.
-    expect(output()).toMatch(/npx groq-rbac plan --sandbox-url http:\/\/127\.0\.0\.1:\d+\n[^]*export GROQ_BASE_URL=http:\/\/127\.0\.0\.1:\d+` alone/);
+    expect(output()).toMatch(
+      /npx groq-rbac plan --sandbox-url http:\/\/127\.0\.0\.1:\d+\n[^]*export GROQ_BASE_URL=http:\/\/127\.0\.0\.1:\d+` alone/,
+    );
     expect(output()).toMatch(/export GROQ_ADMIN_KEY=sandbox-admin-[0-9a-f]{48} {3}# generated for this run/);
     expect(output()).toContain('sandbox stopped.');
   });

@@ -28,16 +28,21 @@ const complete = (value: string, body: unknown = chat(M20)) => org.request('POST
 describe('answers', () => {
   it('carry their length, not chunked encoding, JSON and errors alike, multi-byte text included', async () => {
     const http = await import('node:http');
-    const raw = (path: string, token: string | null) => new Promise<{ headers: Record<string, string | string[] | undefined>; body: string }>((resolve, reject) => {
-      const req = http.get(`${org.sandbox.url}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+    const raw = (path: string, token: string | null) =>
+      new Promise<{ headers: Record<string, string | string[] | undefined>; body: string }>((resolve, reject) => {
+        const req = http.get(`${org.sandbox.url}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+        });
+        req.on('error', reject);
       });
-      req.on('error', reject);
-    });
     await org.request('POST', `${ORG}/projects`, { body: { name: 'café ☕ team' } });
-    for (const [path, token] of [[`${ORG}/projects`, org.sandbox.adminKey], [`${ORG}/projects`, null], [`${ORG}/nowhere`, org.sandbox.adminKey]] as const) {
+    for (const [path, token] of [
+      [`${ORG}/projects`, org.sandbox.adminKey],
+      [`${ORG}/projects`, null],
+      [`${ORG}/nowhere`, org.sandbox.adminKey],
+    ] as const) {
       const { headers, body } = await raw(path, token);
       expect(headers['transfer-encoding'], path).toBeUndefined();
       expect(Number(headers['content-length']), path).toBe(Buffer.byteLength(body));
@@ -58,7 +63,14 @@ describe('projects', () => {
     expect(last.body).toMatchObject({ data: [{ id: ids[4] }], has_more: false });
 
     const renamed = await org.request('POST', `${ORG}/projects/${ids[0]}`, { body: { name: 'renamed' } });
-    expect(renamed.body).toEqual({ object: 'organization.project', id: ids[0], name: 'renamed', created_at: expect.any(Number), archived_at: null, status: 'active' });
+    expect(renamed.body).toEqual({
+      object: 'organization.project',
+      id: ids[0],
+      name: 'renamed',
+      created_at: expect.any(Number),
+      archived_at: null,
+      status: 'active',
+    });
     const archived = await org.request('POST', `${ORG}/projects/${ids[0]}/archive`);
     expect(archived.body).toMatchObject({ status: 'archived', archived_at: expect.any(Number) });
     // Archiving again changes nothing; an archived project cannot be changed, and is listed only on request.
@@ -72,25 +84,46 @@ describe('projects', () => {
   it('validates bodies in the contract error shape', async () => {
     const res = await org.request('POST', `${ORG}/projects`, { body: { name: 'x', colour: 'red' } });
     expect(res.status).toBe(400);
-    expect(res.body).toEqual({ error: { message: "Unknown parameter: 'colour'.", type: 'invalid_request_error', code: 'invalid_request_error', param: 'colour' } });
-    expect((await org.request('POST', `${ORG}/projects`, { body: '{not json' })).body.error.message).toBe('The request body is not valid JSON.');
+    expect(res.body).toEqual({
+      error: { message: "Unknown parameter: 'colour'.", type: 'invalid_request_error', code: 'invalid_request_error', param: 'colour' },
+    });
+    expect((await org.request('POST', `${ORG}/projects`, { body: '{not json' })).body.error.message).toBe(
+      'The request body is not valid JSON.',
+    );
   });
 });
 
 describe('API keys', () => {
   it('shows the value once, merges metadata on update (null removes), and deletes', async () => {
     const { projectId } = await createProjectWithKey(org, 'p', 'first');
-    const created = await org.request('POST', `${ORG}/projects/${projectId}/api_keys`, { body: { name: 'k', metadata: { a: '1', b: '2' } } });
+    const created = await org.request('POST', `${ORG}/projects/${projectId}/api_keys`, {
+      body: { name: 'k', metadata: { a: '1', b: '2' } },
+    });
     expect(created.status).toBe(201);
     expect(created.body.value).toMatch(/^gsk_[A-Za-z0-9]{52}$/);
     expect(created.body.redacted_value).toBe(`gsk_…${created.body.value.slice(-4)}`);
     const id = created.body.id;
     const read = await org.request('GET', `${ORG}/projects/${projectId}/api_keys/${id}`);
-    expect(read.body).toEqual({ object: 'organization.project.api_key', id, name: 'k', redacted_value: created.body.redacted_value, created_at: expect.any(Number), last_used_at: null, metadata: { a: '1', b: '2' } });
+    expect(read.body).toEqual({
+      object: 'organization.project.api_key',
+      id,
+      name: 'k',
+      redacted_value: created.body.redacted_value,
+      created_at: expect.any(Number),
+      last_used_at: null,
+      metadata: { a: '1', b: '2' },
+    });
     const updated = await org.request('POST', `${ORG}/projects/${projectId}/api_keys/${id}`, { body: { metadata: { a: null, c: '3' } } });
     expect(updated.body.metadata).toEqual({ b: '2', c: '3' });
-    expect((await org.request('GET', `${ORG}/projects/${projectId}/api_keys`)).body.data.map((k: { name: string }) => k.name)).toEqual(['first', 'k']);
-    expect((await org.request('DELETE', `${ORG}/projects/${projectId}/api_keys/${id}`)).body).toEqual({ object: 'organization.project.api_key.deleted', id, deleted: true });
+    expect((await org.request('GET', `${ORG}/projects/${projectId}/api_keys`)).body.data.map((k: { name: string }) => k.name)).toEqual([
+      'first',
+      'k',
+    ]);
+    expect((await org.request('DELETE', `${ORG}/projects/${projectId}/api_keys/${id}`)).body).toEqual({
+      object: 'organization.project.api_key.deleted',
+      id,
+      deleted: true,
+    });
     expect((await org.request('GET', `${ORG}/projects/${projectId}/api_keys/${id}`)).body.error.code).toBe('api_key_not_found');
     expect((await complete(created.body.value)).status).toBe(401);
   });
@@ -159,7 +192,9 @@ describe('authentication', () => {
     const unknown = await org.request('GET', `${ORG}/projects`, { token: 'gsk_unknownUNKNOWN' });
     expect(unknown.status).toBe(401);
     expect(unknown.body).toEqual({ error: { message: 'Invalid API Key', type: 'invalid_request_error', code: 'invalid_api_key' } });
-    expect((await org.request('GET', `${ORG}/projects`, { token: null, headers: { authorization: 'bearer test-admin-key' } })).status).toBe(200);
+    expect((await org.request('GET', `${ORG}/projects`, { token: null, headers: { authorization: 'bearer test-admin-key' } })).status).toBe(
+      200,
+    );
     expect((await org.request('GET', '/_sandbox/stats', { token: null })).status).toBe(401);
   });
 
@@ -174,10 +209,17 @@ describe('authentication', () => {
 
 describe('model permissions', () => {
   it('read as deny_list [] when none is set; set, and delete', async () => {
-    expect((await org.request('GET', `${ORG}/model_permissions`)).body).toEqual({ object: 'organization.model_permissions', mode: 'deny_list', model_ids: [] });
+    expect((await org.request('GET', `${ORG}/model_permissions`)).body).toEqual({
+      object: 'organization.model_permissions',
+      mode: 'deny_list',
+      model_ids: [],
+    });
     const set = await org.request('POST', `${ORG}/model_permissions`, { body: { mode: 'allow_list', model_ids: [M20] } });
     expect(set.body).toEqual({ object: 'organization.model_permissions', mode: 'allow_list', model_ids: [M20] });
-    expect((await org.request('DELETE', `${ORG}/model_permissions`)).body).toEqual({ object: 'organization.model_permissions.deleted', deleted: true });
+    expect((await org.request('DELETE', `${ORG}/model_permissions`)).body).toEqual({
+      object: 'organization.model_permissions.deleted',
+      deleted: true,
+    });
     const unknown = await org.request('POST', `${ORG}/model_permissions`, { body: { mode: 'allow_list', model_ids: ['no/such'] } });
     expect(unknown.body.error).toMatchObject({ param: 'model_ids', message: 'The model `no/such` does not exist.' });
   });
@@ -188,15 +230,19 @@ describe('model permissions', () => {
     const orgBlocked = await complete(value, chat(M120));
     expect(orgBlocked.status).toBe(403);
     expect(orgBlocked.body.error).toEqual({
-      message: 'The model `openai/gpt-oss-120b` is blocked at the organization level. Please have the org admin enable this model in the org settings at https://console.groq.com/settings/limits',
-      type: 'permissions_error', code: 'model_permission_blocked_org',
+      message:
+        'The model `openai/gpt-oss-120b` is blocked at the organization level. Please have the org admin enable this model in the org settings at https://console.groq.com/settings/limits',
+      type: 'permissions_error',
+      code: 'model_permission_blocked_org',
     });
     await org.request('POST', `${ORG}/projects/${projectId}/model_permissions`, { body: { mode: 'deny_list', model_ids: [M20] } });
     const projectBlocked = await complete(value, chat(M20));
     expect(projectBlocked.status).toBe(403);
     expect(projectBlocked.body.error).toEqual({
-      message: 'The model `openai/gpt-oss-20b` is blocked at the project level. Please have a project admin enable this model in the project settings at https://console.groq.com/settings/project/limits',
-      type: 'permissions_error', code: 'model_permission_blocked_project',
+      message:
+        'The model `openai/gpt-oss-20b` is blocked at the project level. Please have a project admin enable this model in the project settings at https://console.groq.com/settings/project/limits',
+      type: 'permissions_error',
+      code: 'model_permission_blocked_project',
     });
     expect((await complete(value, chat('qwen/qwen3.8-27b'))).status).toBe(200);
   });
@@ -204,15 +250,27 @@ describe('model permissions', () => {
   it('a project may only narrow the organization: a model the org blocks cannot be allowed by a project', async () => {
     const { projectId, value } = await createProjectWithKey(org);
     await org.request('POST', `${ORG}/model_permissions`, { body: { mode: 'allow_list', model_ids: [M20, M120] } });
-    const widen = await org.request('POST', `${ORG}/projects/${projectId}/model_permissions`, { body: { mode: 'allow_list', model_ids: [M20, 'qwen/qwen3.8-27b'] } });
+    const widen = await org.request('POST', `${ORG}/projects/${projectId}/model_permissions`, {
+      body: { mode: 'allow_list', model_ids: [M20, 'qwen/qwen3.8-27b'] },
+    });
     expect(widen.status).toBe(400);
     expect(widen.body.error.param).toBe('model_ids');
     // A block list always narrows, and does not unblock what the organization blocks.
-    expect((await org.request('POST', `${ORG}/projects/${projectId}/model_permissions`, { body: { mode: 'deny_list', model_ids: [M120] } })).status).toBe(200);
+    expect(
+      (await org.request('POST', `${ORG}/projects/${projectId}/model_permissions`, { body: { mode: 'deny_list', model_ids: [M120] } }))
+        .status,
+    ).toBe(200);
     expect((await complete(value, chat('qwen/qwen3.8-27b'))).body.error.code).toBe('model_permission_blocked_org');
     expect((await complete(value, chat(M120))).body.error.code).toBe('model_permission_blocked_project');
-    expect((await org.request('GET', `${ORG}/projects/${projectId}/model_permissions`)).body).toEqual({ object: 'project.model_permissions', mode: 'deny_list', model_ids: [M120] });
-    expect((await org.request('DELETE', `${ORG}/projects/${projectId}/model_permissions`)).body).toEqual({ object: 'project.model_permissions.deleted', deleted: true });
+    expect((await org.request('GET', `${ORG}/projects/${projectId}/model_permissions`)).body).toEqual({
+      object: 'project.model_permissions',
+      mode: 'deny_list',
+      model_ids: [M120],
+    });
+    expect((await org.request('DELETE', `${ORG}/projects/${projectId}/model_permissions`)).body).toEqual({
+      object: 'project.model_permissions.deleted',
+      deleted: true,
+    });
     expect((await complete(value, chat(M120))).status).toBe(200);
   });
 });
@@ -222,23 +280,44 @@ describe('rate limits', () => {
     const orgLimits = (await org.request('GET', `${ORG}/rate_limits?limit=100`)).body.data;
     expect(orgLimits.length).toBeGreaterThan(5);
     const m20 = orgLimits.find((l: { model: string }) => l.model === M20);
-    expect(m20).toEqual({ object: 'organization.rate_limit', id: `rl-${M20}`, model: M20, max_requests_per_1_minute: 1000, max_tokens_per_1_minute: 1_000_000, max_requests_per_1_day: 500_000, max_tokens_per_1_day: 100_000_000 });
+    expect(m20).toEqual({
+      object: 'organization.rate_limit',
+      id: `rl-${M20}`,
+      model: M20,
+      max_requests_per_1_minute: 1000,
+      max_tokens_per_1_minute: 1_000_000,
+      max_requests_per_1_day: 500_000,
+      max_tokens_per_1_day: 100_000_000,
+    });
     const { projectId } = await createProjectWithKey(org);
     const projectLimits = (await org.request('GET', `${ORG}/projects/${projectId}/rate_limits?limit=100`)).body.data;
     expect(projectLimits.find((l: { model: string }) => l.model === M20)).toEqual({ ...m20, object: 'project.rate_limit' });
-    const above = await org.request('POST', `${ORG}/projects/${projectId}/rate_limits/${encodeURIComponent(`rl-${M20}`)}`, { body: { max_requests_per_1_minute: 1001 } });
+    const above = await org.request('POST', `${ORG}/projects/${projectId}/rate_limits/${encodeURIComponent(`rl-${M20}`)}`, {
+      body: { max_requests_per_1_minute: 1001 },
+    });
     expect(above.status).toBe(400);
     expect(above.body.error.param).toBe('max_requests_per_1_minute');
-    const set = await org.request('POST', `${ORG}/projects/${projectId}/rate_limits/rl-${M20}`, { body: { max_requests_per_1_minute: 10, max_tokens_per_1_day: 5000 } });
-    expect(set.body).toMatchObject({ id: `rl-${M20}`, max_requests_per_1_minute: 10, max_tokens_per_1_minute: 1_000_000, max_tokens_per_1_day: 5000 });
-    expect((await org.request('POST', `${ORG}/projects/${projectId}/rate_limits/rl-nope`, { body: { max_requests_per_1_minute: 1 } })).status).toBe(404);
+    const set = await org.request('POST', `${ORG}/projects/${projectId}/rate_limits/rl-${M20}`, {
+      body: { max_requests_per_1_minute: 10, max_tokens_per_1_day: 5000 },
+    });
+    expect(set.body).toMatchObject({
+      id: `rl-${M20}`,
+      max_requests_per_1_minute: 10,
+      max_tokens_per_1_minute: 1_000_000,
+      max_tokens_per_1_day: 5000,
+    });
+    expect(
+      (await org.request('POST', `${ORG}/projects/${projectId}/rate_limits/rl-nope`, { body: { max_requests_per_1_minute: 1 } })).status,
+    ).toBe(404);
   });
 
   it('a project’s limits bind all its keys together: 429 with retry-after, Groq’s message and headers', async () => {
     await startOfDay();
     const { projectId, value: a } = await createProjectWithKey(org);
     const { value: b } = await createKey(org, projectId, 'second');
-    await org.request('POST', `${ORG}/projects/${projectId}/rate_limits/rl-${M20}`, { body: { max_requests_per_1_minute: 2, max_requests_per_1_day: 100 } });
+    await org.request('POST', `${ORG}/projects/${projectId}/rate_limits/rl-${M20}`, {
+      body: { max_requests_per_1_minute: 2, max_requests_per_1_day: 100 },
+    });
     const okA = await complete(a);
     expect(okA.status).toBe(200);
     expect(okA.headers.get('x-ratelimit-limit-requests')).toBe('100');
@@ -248,7 +327,9 @@ describe('rate limits', () => {
     const limited = await complete(a);
     expect(limited.status).toBe(429);
     expect(limited.body.error).toMatchObject({ code: 'rate_limit_exceeded', type: 'requests' });
-    expect(limited.body.error.message).toMatch(/^Rate limit reached for model `openai\/gpt-oss-20b` in organization `org_sandbox` service tier `on_demand` on requests per minute \(RPM\): Limit 2, Used 2, Requested 1\. Please try again in \d+(\.\d+)?s\. Need more tokens\?/);
+    expect(limited.body.error.message).toMatch(
+      /^Rate limit reached for model `openai\/gpt-oss-20b` in organization `org_sandbox` service tier `on_demand` on requests per minute \(RPM\): Limit 2, Used 2, Requested 1\. Please try again in \d+(\.\d+)?s\. Need more tokens\?/,
+    );
     const retryAfter = Number(limited.headers.get('retry-after'));
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(60);
@@ -283,7 +364,9 @@ describe('rate limits', () => {
     expect(tooLarge.status).toBe(413);
     expect(tooLarge.headers.get('retry-after')).toBeNull();
     expect(tooLarge.body.error).toMatchObject({ type: 'tokens', code: 'rate_limit_exceeded' });
-    expect(tooLarge.body.error.message).toMatch(/^Request too large for model `openai\/gpt-oss-20b` in organization `org_sandbox` service tier `on_demand` on tokens per minute \(TPM\): Limit 1000, Requested 1030, please reduce your message size and try again\./);
+    expect(tooLarge.body.error.message).toMatch(
+      /^Request too large for model `openai\/gpt-oss-20b` in organization `org_sandbox` service tier `on_demand` on tokens per minute \(TPM\): Limit 1000, Requested 1030, please reduce your message size and try again\./,
+    );
     const first = await complete(value, chat(M20, 'Hello', { max_tokens: 600 }));
     expect(first.status).toBe(200);
     expect(first.body.usage.total_tokens).toBeLessThan(100);
@@ -301,7 +384,12 @@ describe('chat completions', () => {
     const { value } = await createProjectWithKey(org);
     const res = await complete(value);
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ object: 'chat.completion', model: M20, choices: [{ index: 0, message: { role: 'assistant' }, finish_reason: 'stop' }], x_groq: { id: res.headers.get('x-request-id') } });
+    expect(res.body).toMatchObject({
+      object: 'chat.completion',
+      model: M20,
+      choices: [{ index: 0, message: { role: 'assistant' }, finish_reason: 'stop' }],
+      x_groq: { id: res.headers.get('x-request-id') },
+    });
     expect(res.body.usage.total_tokens).toBe(res.body.usage.prompt_tokens + res.body.usage.completion_tokens);
     expect(res.headers.get('x-request-id')).toMatch(/^req_[0-9a-z]{26}$/);
     expect(res.headers.get('x-ratelimit-reset-tokens')).toMatch(/^(\d+m)?\d+(\.\d+)?s$/);
@@ -312,7 +400,10 @@ describe('chat completions', () => {
     [{ n: 3 }, "'n' : number must be at most 1"],
     [{ temperature: 99 }, "'temperature' : number must be at most 2"],
     [{ temperature: -1 }, "'temperature' : number must be at least 0"],
-    [{ max_tokens: 10_000_000 }, '`max_tokens` must be less than or equal to `65536`, the maximum value for `max_tokens` is less than the `context_window` for this model'],
+    [
+      { max_tokens: 10_000_000 },
+      '`max_tokens` must be less than or equal to `65536`, the maximum value for `max_tokens` is less than the `context_window` for this model',
+    ],
     [{ messages: [{ content: 'no role' }] }, "'messages.0' : discriminator property 'role' is missing"],
     [{ messages: [] }, "'messages' : minimum number of items is 1"],
   ])('400 with message and type only for %j', async (extra, message) => {
@@ -324,7 +415,11 @@ describe('chat completions', () => {
 
   it('404 for an unknown model, 400 model_decommissioned for a retired one', async () => {
     const { value } = await createProjectWithKey(org);
-    expect((await complete(value, chat('no/such-model'))).body.error).toEqual({ message: 'The model `no/such-model` does not exist or you do not have access to it.', type: 'invalid_request_error', code: 'model_not_found' });
+    expect((await complete(value, chat('no/such-model'))).body.error).toEqual({
+      message: 'The model `no/such-model` does not exist or you do not have access to it.',
+      type: 'invalid_request_error',
+      code: 'model_not_found',
+    });
     const retired = await complete(value, chat('llama-3.3-70b-versatile'));
     expect(retired.status).toBe(400);
     expect(retired.body.error.code).toBe('model_decommissioned');
@@ -335,7 +430,10 @@ describe('chat completions', () => {
     const res = await complete(value, chat(M20, 'Hello', { stream: true }));
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/event-stream');
-    const events = (res.body as string).split('\n\n').filter(Boolean).map((e) => e.replace(/^data: /, ''));
+    const events = (res.body as string)
+      .split('\n\n')
+      .filter(Boolean)
+      .map((e) => e.replace(/^data: /, ''));
     expect(events.at(-1)).toBe('[DONE]');
     const chunks = events.slice(0, -1).map((e) => JSON.parse(e));
     expect(chunks.length).toBeGreaterThanOrEqual(3);
@@ -349,7 +447,16 @@ describe('chat completions', () => {
   it('models carry public_apps, for an inference key', async () => {
     const { value } = await createProjectWithKey(org);
     const models = await org.request('GET', `${V1}/models`, { token: value });
-    expect(models.body.data.find((m: { id: string }) => m.id === M20)).toEqual({ id: M20, object: 'model', created: expect.any(Number), owned_by: 'OpenAI', active: true, context_window: 131072, max_completion_tokens: 65536, public_apps: null });
+    expect(models.body.data.find((m: { id: string }) => m.id === M20)).toEqual({
+      id: M20,
+      object: 'model',
+      created: expect.any(Number),
+      owned_by: 'OpenAI',
+      active: true,
+      context_window: 131072,
+      max_completion_tokens: 65536,
+      public_apps: null,
+    });
     expect((await org.request('GET', `${V1}/models/${M20}`, { token: value })).body.id).toBe(M20);
     expect((await org.request('GET', `${V1}/models`, { token: 'gsk_unknownXXXXXX' })).status).toBe(401);
   });
@@ -360,7 +467,13 @@ describe('spend', () => {
     const { value } = await createProjectWithKey(org);
     expect((await org.request('GET', `${ORG}/spend_limit`)).status).toBe(404);
     const set = await org.request('POST', `${ORG}/spend_limit`, { body: { threshold_amount: 500, currency: 'USD', interval: 'month' } });
-    expect(set.body).toEqual({ object: 'organization.spend_limit', threshold_amount: 500, currency: 'USD', interval: 'month', enforcement: { status: 'inactive' } });
+    expect(set.body).toEqual({
+      object: 'organization.spend_limit',
+      threshold_amount: 500,
+      currency: 'USD',
+      interval: 'month',
+      enforcement: { status: 'inactive' },
+    });
     expect((await complete(value)).status).toBe(200);
     await org.request('POST', '/_sandbox/spend', { body: { add_usd: 5 } });
     const blocked = await complete(value);
@@ -398,7 +511,12 @@ describe('spend', () => {
   });
 
   it('spend alerts: create, list, read, update, delete', async () => {
-    const input = { threshold_amount: 10_000, currency: 'USD', interval: 'month', notification_channel: { type: 'email', recipients: ['ops@acme.example'] } };
+    const input = {
+      threshold_amount: 10_000,
+      currency: 'USD',
+      interval: 'month',
+      notification_channel: { type: 'email', recipients: ['ops@acme.example'] },
+    };
     const created = await org.request('POST', `${ORG}/spend_alerts`, { body: input });
     expect(created.status).toBe(201);
     expect(created.body).toEqual({ object: 'organization.spend_alert', id: expect.stringMatching(/^spend_alert_/), ...input });
@@ -407,8 +525,14 @@ describe('spend', () => {
     const updated = await org.request('POST', `${ORG}/spend_alerts/${id}`, { body: { ...input, threshold_amount: 20_000 } });
     expect(updated.body.threshold_amount).toBe(20_000);
     expect((await org.request('GET', `${ORG}/spend_alerts/${id}`)).body).toEqual(updated.body);
-    expect((await org.request('DELETE', `${ORG}/spend_alerts/${id}`)).body).toEqual({ object: 'organization.spend_alert.deleted', id, deleted: true });
-    const bad = await org.request('POST', `${ORG}/spend_alerts`, { body: { ...input, notification_channel: { type: 'email', recipients: [] } } });
+    expect((await org.request('DELETE', `${ORG}/spend_alerts/${id}`)).body).toEqual({
+      object: 'organization.spend_alert.deleted',
+      id,
+      deleted: true,
+    });
+    const bad = await org.request('POST', `${ORG}/spend_alerts`, {
+      body: { ...input, notification_channel: { type: 'email', recipients: [] } },
+    });
     expect(bad.body.error.param).toBe('notification_channel');
   });
 });
@@ -430,18 +554,45 @@ describe('usage and costs', () => {
     const q = (params: string) => org.request('GET', `${ORG}/usage/completions?start_time=${dayStart}&${params}`).then((r) => r.body);
     const minutes = await q(`end_time=${dayStart + 180}&bucket_width=1m`);
     expect(minutes.data.map((b: { start_time: number }) => b.start_time)).toEqual([dayStart, dayStart + 60, dayStart + 120]);
-    expect(minutes.data[0].results).toEqual([{ object: 'organization.usage.completions.result', input_tokens: a1.prompt_tokens + a2.prompt_tokens, output_tokens: a1.completion_tokens + a2.completion_tokens, num_model_requests: 2, project_id: null, api_key_id: null, model: null }]);
+    expect(minutes.data[0].results).toEqual([
+      {
+        object: 'organization.usage.completions.result',
+        input_tokens: a1.prompt_tokens + a2.prompt_tokens,
+        output_tokens: a1.completion_tokens + a2.completion_tokens,
+        num_model_requests: 2,
+        project_id: null,
+        api_key_id: null,
+        model: null,
+      },
+    ]);
     expect(minutes.data[1].results).toEqual([]);
     expect(minutes.data[2].results[0].num_model_requests).toBe(1);
 
     const hours = await q(`end_time=${dayStart + 7200}&bucket_width=1h&group_by[]=project_id&group_by[]=model`);
     expect(hours.data).toHaveLength(2);
-    const byProject = (b: { results: { project_id: string; model: string; num_model_requests: number }[] }) => b.results.map((r) => [r.project_id, r.model, r.num_model_requests]);
-    expect(byProject(hours.data[0]).sort()).toEqual([[one.projectId, M120, 1], [one.projectId, M20, 1], [two.projectId, M20, 1]].sort());
+    const byProject = (b: { results: { project_id: string; model: string; num_model_requests: number }[] }) =>
+      b.results.map((r) => [r.project_id, r.model, r.num_model_requests]);
+    expect(byProject(hours.data[0]).sort()).toEqual(
+      [
+        [one.projectId, M120, 1],
+        [one.projectId, M20, 1],
+        [two.projectId, M20, 1],
+      ].sort(),
+    );
     expect(byProject(hours.data[1])).toEqual([[one.projectId, M20, 1]]);
 
     const filtered = await q(`bucket_width=1d&api_key_ids[]=${one.keyId}&models=${M20}&group_by=api_key_id`);
-    expect(filtered.data[0].results).toEqual([{ object: 'organization.usage.completions.result', input_tokens: a1.prompt_tokens + c1.prompt_tokens, output_tokens: a1.completion_tokens + c1.completion_tokens, num_model_requests: 2, project_id: null, api_key_id: one.keyId, model: null }]);
+    expect(filtered.data[0].results).toEqual([
+      {
+        object: 'organization.usage.completions.result',
+        input_tokens: a1.prompt_tokens + c1.prompt_tokens,
+        output_tokens: a1.completion_tokens + c1.completion_tokens,
+        num_model_requests: 2,
+        project_id: null,
+        api_key_id: one.keyId,
+        model: null,
+      },
+    ]);
 
     // Paging through 1m buckets with `page`.
     const page1 = await q(`end_time=${dayStart + 240}&bucket_width=1m&limit=3`);
@@ -452,10 +603,21 @@ describe('usage and costs', () => {
 
     const costs = (await org.request('GET', `${ORG}/costs?start_time=${dayStart}&group_by[]=project_id&group_by[]=line_item`)).body;
     expect(costs.data).toHaveLength(1);
-    const items = costs.data[0].results.map((r: { project_id: string; line_item: string; amount: { value: number; currency: string } }) => [r.project_id, r.line_item, r.amount.currency]);
-    expect(items.sort()).toEqual([[one.projectId, M120, 'usd'], [one.projectId, M20, 'usd'], [two.projectId, M20, 'usd']].sort());
+    const items = costs.data[0].results.map((r: { project_id: string; line_item: string; amount: { value: number; currency: string } }) => [
+      r.project_id,
+      r.line_item,
+      r.amount.currency,
+    ]);
+    expect(items.sort()).toEqual(
+      [
+        [one.projectId, M120, 'usd'],
+        [one.projectId, M20, 'usd'],
+        [two.projectId, M20, 'usd'],
+      ].sort(),
+    );
     const price20 = { input: 0.075, output: 0.3 };
-    const cost = (u: { prompt_tokens: number; completion_tokens: number }) => (u.prompt_tokens * price20.input + u.completion_tokens * price20.output) / 1e6;
+    const cost = (u: { prompt_tokens: number; completion_tokens: number }) =>
+      (u.prompt_tokens * price20.input + u.completion_tokens * price20.output) / 1e6;
     const twoCost = costs.data[0].results.find((r: { project_id: string }) => r.project_id === two.projectId).amount.value;
     expect(twoCost).toBeCloseTo(cost(b1), 12);
   });
@@ -482,11 +644,21 @@ describe('audit log', () => {
     await org.request('POST', `${ORG}/projects/${projectId}/archive`);
     const all = (await org.request('GET', `${ORG}/audit_logs?limit=100`)).body;
     expect(all.data.map((e: { type: string }) => e.type)).toEqual([
-      'project.archived', 'api_key.deleted', 'spend_limit.updated', 'model_permissions.updated', 'rate_limit.updated', 'api_key.created', 'project.created',
+      'project.archived',
+      'api_key.deleted',
+      'spend_limit.updated',
+      'model_permissions.updated',
+      'rate_limit.updated',
+      'api_key.created',
+      'project.created',
     ]);
     expect(all.data[5]).toEqual({
-      id: expect.stringMatching(/^audit_log-/), type: 'api_key.created', effective_at: expect.any(Number),
-      actor: { type: 'api_key', api_key: { id: 'key_admin', type: 'user' } }, project: { id: projectId, name: 'audited' }, 'api_key.created': { id: keyId, data: { name: 'k' } },
+      id: expect.stringMatching(/^audit_log-/),
+      type: 'api_key.created',
+      effective_at: expect.any(Number),
+      actor: { type: 'api_key', api_key: { id: 'key_admin', type: 'user' } },
+      project: { id: projectId, name: 'audited' },
+      'api_key.created': { id: keyId, data: { name: 'k' } },
     });
     const keys = (await org.request('GET', `${ORG}/audit_logs?event_types[]=api_key.created&event_types[]=api_key.deleted`)).body;
     expect(keys.data.map((e: { type: string }) => e.type)).toEqual(['api_key.deleted', 'api_key.created']);
@@ -494,7 +666,9 @@ describe('audit log', () => {
     expect(page).toMatchObject({ data: [{ type: 'spend_limit.updated' }, { type: 'model_permissions.updated' }], has_more: true });
     const later = (await org.request('POST', '/_sandbox/clock', { body: { advance_seconds: 10 } })).body.now;
     await org.request('POST', `${ORG}/projects`, { body: { name: 'later' } });
-    expect((await org.request('GET', `${ORG}/audit_logs?effective_at[gte]=${later}`)).body.data.map((e: { type: string }) => e.type)).toEqual(['project.created']);
+    expect(
+      (await org.request('GET', `${ORG}/audit_logs?effective_at[gte]=${later}`)).body.data.map((e: { type: string }) => e.type),
+    ).toEqual(['project.created']);
   });
 });
 
@@ -509,7 +683,14 @@ describe('the control surface', () => {
   });
 
   it('injects an error for the next N matching requests only, and can drop the connection', async () => {
-    await org.request('POST', '/_sandbox/faults', { body: { faults: [{ method: 'GET', path: `${ORG}/projects*`, status: 500, code: 'boom', times: 2 }, { path: ORG, reset: true }] } });
+    await org.request('POST', '/_sandbox/faults', {
+      body: {
+        faults: [
+          { method: 'GET', path: `${ORG}/projects*`, status: 500, code: 'boom', times: 2 },
+          { path: ORG, reset: true },
+        ],
+      },
+    });
     const first = await org.request('GET', `${ORG}/projects`);
     expect(first.status).toBe(500);
     expect(first.body.error.code).toBe('boom');
@@ -523,7 +704,10 @@ describe('the control surface', () => {
     await org.request('GET', `${ORG}/projects`);
     await org.request('GET', `${ORG}/projects`);
     await org.request('GET', `${ORG}/projects/proj_missing`);
-    expect((await org.request('GET', '/_sandbox/stats')).body).toEqual({ requests_total: 3, by_route: { 'GET /openai/v1/organization/projects': 2, 'GET /openai/v1/organization/projects/{project_id}': 1 } });
+    expect((await org.request('GET', '/_sandbox/stats')).body).toEqual({
+      requests_total: 3,
+      by_route: { 'GET /openai/v1/organization/projects': 2, 'GET /openai/v1/organization/projects/{project_id}': 1 },
+    });
     await org.request('POST', `${ORG}/projects`, { body: { name: 'gone' } });
     await org.request('POST', '/_sandbox/reset');
     expect((await org.request('GET', `${ORG}/projects`)).body.data).toEqual([]);
@@ -544,12 +728,18 @@ describe('persistence', () => {
     const first = await startTestOrg({ statePath });
     const { projectId, keyId, value } = await createProjectWithKey(first, 'kept');
     await first.request('POST', `${ORG}/projects/${projectId}/rate_limits/rl-${M20}`, { body: { max_requests_per_1_minute: 7 } });
-    await expect(startSandbox({ port: 0, statePath })).rejects.toThrow(`${statePath} is in use by another sandbox (pid ${process.pid}): stop that one, or talk to it instead`);
+    await expect(startSandbox({ port: 0, statePath })).rejects.toThrow(
+      `${statePath} is in use by another sandbox (pid ${process.pid}): stop that one, or talk to it instead`,
+    );
     await first.close();
     const second = await startTestOrg({ statePath });
     try {
       expect((await second.request('GET', `${ORG}/projects/${projectId}/api_keys/${keyId}`)).body.name).toBe('k');
-      expect((await second.request('GET', `${ORG}/projects/${projectId}/rate_limits?limit=100`)).body.data.find((l: { model: string }) => l.model === M20).max_requests_per_1_minute).toBe(7);
+      expect(
+        (await second.request('GET', `${ORG}/projects/${projectId}/rate_limits?limit=100`)).body.data.find(
+          (l: { model: string }) => l.model === M20,
+        ).max_requests_per_1_minute,
+      ).toBe(7);
       expect((await second.request('POST', `${V1}/chat/completions`, { token: value, body: chat(M20) })).status).toBe(200);
     } finally {
       await second.close();
@@ -559,9 +749,15 @@ describe('persistence', () => {
   it('an unreadable or version-1 state file is a user error that says what to do', async () => {
     const statePath = tmpState();
     fs.writeFileSync(statePath, '{"version": 1, "keys": []}');
-    await expect(startSandbox({ port: 0, statePath })).rejects.toMatchObject({ name: 'UserError', message: `${statePath} holds the state of an older sandbox (version 1, API keys without projects); delete it (and state.json.journal) to start afresh` });
+    await expect(startSandbox({ port: 0, statePath })).rejects.toMatchObject({
+      name: 'UserError',
+      message: `${statePath} holds the state of an older sandbox (version 1, API keys without projects); delete it (and state.json.journal) to start afresh`,
+    });
     fs.writeFileSync(statePath, '{"vers');
-    await expect(startSandbox({ port: 0, statePath })).rejects.toMatchObject({ name: 'UserError', message: expect.stringMatching(/is not a readable sandbox state file .*; delete it \(and state\.json\.journal\) to start afresh$/) });
+    await expect(startSandbox({ port: 0, statePath })).rejects.toMatchObject({
+      name: 'UserError',
+      message: expect.stringMatching(/is not a readable sandbox state file .*; delete it \(and state\.json\.journal\) to start afresh$/),
+    });
     // The refused start released its lock.
     expect(fs.existsSync(`${statePath}.lock`)).toBe(false);
   });

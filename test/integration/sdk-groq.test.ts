@@ -21,7 +21,7 @@ afterEach(() => org.close());
 /** Freezes the sandbox clock one second before a minute turns: rate windows then move only when the test moves them. */
 async function freezeBeforeMinute(): Promise<void> {
   const { now_ms } = (await org.request('POST', '/_sandbox/clock', { body: { freeze: true } })).body;
-  await org.request('POST', '/_sandbox/clock', { body: { advance_seconds: (59_000 - (now_ms % 60_000) + 60_000) % 60_000 / 1000 } });
+  await org.request('POST', '/_sandbox/clock', { body: { advance_seconds: ((59_000 - (now_ms % 60_000) + 60_000) % 60_000) / 1000 } });
 }
 
 const chatRequests = async () => (await org.request('GET', '/_sandbox/stats')).body.by_route['POST /openai/v1/chat/completions'] ?? 0;
@@ -37,7 +37,9 @@ describe('groq-sdk against the sandbox', () => {
 
   it('a model blocked at the organization and at the project level: 403 with Groq’s messages', async () => {
     await org.request('POST', `${ORG}/model_permissions`, { body: { mode: 'deny_list', model_ids: ['openai/gpt-oss-120b'] } });
-    await org.request('POST', `${ORG}/projects/${projectId}/model_permissions`, { body: { mode: 'allow_list', model_ids: ['qwen/qwen3.8-27b'] } });
+    await org.request('POST', `${ORG}/projects/${projectId}/model_permissions`, {
+      body: { mode: 'allow_list', model_ids: ['qwen/qwen3.8-27b'] },
+    });
     const atOrg = await groq.chat.completions.create({ model: 'openai/gpt-oss-120b', messages }).catch((e: unknown) => e);
     expect(atOrg).toBeInstanceOf(Groq.PermissionDeniedError);
     expect((atOrg as InstanceType<typeof Groq.APIError>).status).toBe(403);
@@ -96,6 +98,8 @@ describe('groq-sdk against the sandbox', () => {
     const hot = await groq.chat.completions.create({ model: MODEL, messages, temperature: 99 }).catch((e: unknown) => e);
     expect((hot as InstanceType<typeof Groq.APIError>).status).toBe(400);
     const noRole = await groq.chat.completions.create({ model: MODEL, messages: [{ content: 'x' } as never] }).catch((e: unknown) => e);
-    expect((noRole as InstanceType<typeof Groq.APIError>).error).toEqual({ error: { message: "'messages.0' : discriminator property 'role' is missing", type: 'invalid_request_error' } });
+    expect((noRole as InstanceType<typeof Groq.APIError>).error).toEqual({
+      error: { message: "'messages.0' : discriminator property 'role' is missing", type: 'invalid_request_error' },
+    });
   });
 });

@@ -37,9 +37,20 @@ const dayOf = (t: number) => t - (t % DAY);
 
 /** One completion; what it used is recorded from the response, independently of the code under test. */
 async function complete(key: { value: string; name: string; project: string; team: string }, model: string, n: number): Promise<void> {
-  const res = await org.request('POST', '/openai/v1/chat/completions', { token: key.value, body: chat(model, `request ${n} ${'word '.repeat(n % 7)}`, { max_tokens: 64 }) });
+  const res = await org.request('POST', '/openai/v1/chat/completions', {
+    token: key.value,
+    body: chat(model, `request ${n} ${'word '.repeat(n % 7)}`, { max_tokens: 64 }),
+  });
   expect(res.status, JSON.stringify(res.body)).toBe(200);
-  sent.push({ project: key.project, team: key.team, key: key.name, model, day: dayOf(now), input: res.body.usage.prompt_tokens, output: res.body.usage.completion_tokens });
+  sent.push({
+    project: key.project,
+    team: key.team,
+    key: key.name,
+    model,
+    day: dayOf(now),
+    input: res.body.usage.prompt_tokens,
+    output: res.body.usage.completion_tokens,
+  });
 }
 
 beforeAll(async () => {
@@ -103,19 +114,28 @@ afterAll(async () => {
 async function report(args: string[] = []): Promise<{ report: UsageReport; requests: number; byRoute: Record<string, number> }> {
   const before = (await org.request('GET', '/_sandbox/stats')).body;
   const out = path.join(cwd, 'usage.json');
-  const result = await runCli(['usage', '--base-url', org.sandbox.url, '--format', 'json', '--out', out, ...args], { cwd, env: { GROQ_ADMIN_KEY: org.sandbox.adminKey } });
+  const result = await runCli(['usage', '--base-url', org.sandbox.url, '--format', 'json', '--out', out, ...args], {
+    cwd,
+    env: { GROQ_ADMIN_KEY: org.sandbox.adminKey },
+  });
   expect(result.stderr).toContain('Wrote the usage report');
   expect(result.code).toBe(0);
   const after = (await org.request('GET', '/_sandbox/stats')).body;
   const byRoute: Record<string, number> = {};
-  for (const [route, count] of Object.entries(after.by_route as Record<string, number>)) if (count - (before.by_route[route] ?? 0) > 0) byRoute[route] = count - (before.by_route[route] ?? 0);
+  for (const [route, count] of Object.entries(after.by_route as Record<string, number>))
+    if (count - (before.by_route[route] ?? 0) > 0) byRoute[route] = count - (before.by_route[route] ?? 0);
   return { report: JSON.parse(fs.readFileSync(out, 'utf8')), requests: after.requests_total - before.requests_total, byRoute };
 }
 
 function sum(rows: Sent[]) {
-  return { requests: rows.length, input_tokens: rows.reduce((s, r) => s + r.input, 0), output_tokens: rows.reduce((s, r) => s + r.output, 0) };
+  return {
+    requests: rows.length,
+    input_tokens: rows.reduce((s, r) => s + r.input, 0),
+    output_tokens: rows.reduce((s, r) => s + r.output, 0),
+  };
 }
-const priced = (rows: Sent[]) => rows.reduce((s, r) => s + (r.input * PRICES.get(r.model)!.input + r.output * PRICES.get(r.model)!.output) / 1e6, 0);
+const priced = (rows: Sent[]) =>
+  rows.reduce((s, r) => s + (r.input * PRICES.get(r.model)!.input + r.output * PRICES.get(r.model)!.output) / 1e6, 0);
 
 describe('groq-rbac usage against the sandbox', () => {
   let r: UsageReport;
@@ -130,14 +150,39 @@ describe('groq-rbac usage against the sandbox', () => {
     const check = (by: 'team' | 'project' | 'key' | 'model', name: string, rows: Sent[]) => {
       const row = r.breakdown[by].find((x) => x.name === name);
       expect(row, `${by} ${name}`).toBeDefined();
-      expect({ requests: row!.requests, input_tokens: row!.input_tokens, output_tokens: row!.output_tokens }, `${by} ${name}`).toEqual(sum(rows));
+      expect({ requests: row!.requests, input_tokens: row!.input_tokens, output_tokens: row!.output_tokens }, `${by} ${name}`).toEqual(
+        sum(rows),
+      );
       const t = rows.filter((x) => x.day === today);
-      expect({ requests: row!.today.requests, input_tokens: row!.today.input_tokens, output_tokens: row!.today.output_tokens }, `${by} ${name} today`).toEqual(sum(t));
+      expect(
+        { requests: row!.today.requests, input_tokens: row!.today.input_tokens, output_tokens: row!.today.output_tokens },
+        `${by} ${name} today`,
+      ).toEqual(sum(t));
     };
-    for (const team of ['chatbot', 'research', '(no policy)']) check('team', team, sent.filter((s) => s.team === team));
-    for (const project of ['chatbot-prod', 'research-lab', 'shadow-it']) check('project', project, sent.filter((s) => s.project === project));
-    for (const key of ['chatbot-web', 'chatbot-batch', 'research-nb']) check('key', key, sent.filter((s) => s.key === key));
-    for (const model of [M120, M20]) check('model', model, sent.filter((s) => s.model === model));
+    for (const team of ['chatbot', 'research', '(no policy)'])
+      check(
+        'team',
+        team,
+        sent.filter((s) => s.team === team),
+      );
+    for (const project of ['chatbot-prod', 'research-lab', 'shadow-it'])
+      check(
+        'project',
+        project,
+        sent.filter((s) => s.project === project),
+      );
+    for (const key of ['chatbot-web', 'chatbot-batch', 'research-nb'])
+      check(
+        'key',
+        key,
+        sent.filter((s) => s.key === key),
+      );
+    for (const model of [M120, M20])
+      check(
+        'model',
+        model,
+        sent.filter((s) => s.model === model),
+      );
     expect(r.breakdown.key.find((k) => k.name.startsWith('laptop ('))).toMatchObject({ managed: false, requests: 4 });
     const { requests: total, input_tokens, output_tokens } = r.totals.period;
     expect({ requests: total, input_tokens, output_tokens }).toEqual(sum(sent));
@@ -148,7 +193,7 @@ describe('groq-rbac usage against the sandbox', () => {
     }
   });
 
-  it('takes costs from the costs endpoint: equal to the org\'s own figures, and to the tokens at catalogue prices', async () => {
+  it("takes costs from the costs endpoint: equal to the org's own figures, and to the tokens at catalogue prices", async () => {
     const start = r.period.start_time;
     const costs = (await org.request('GET', `${V1}/costs?start_time=${start}&bucket_width=1d&limit=180&group_by[]=project_id`)).body;
     const own = new Map<string, number>();
@@ -163,7 +208,10 @@ describe('groq-rbac usage against the sandbox', () => {
     expect(r.breakdown.team.find((t) => t.name === 'chatbot')!.cost_usd).toBeCloseTo(priced(sent.filter((s) => s.team === 'chatbot')), 9);
     expect(r.breakdown.model.find((m) => m.name === M120)!.cost_usd).toBeCloseTo(priced(sent.filter((s) => s.model === M120)), 9);
     // A key alone in its project and model costs exactly its tokens.
-    expect(r.breakdown.key.find((k) => k.name === 'research-nb')!.cost_usd).toBeCloseTo(priced(sent.filter((s) => s.key === 'research-nb')), 9);
+    expect(r.breakdown.key.find((k) => k.name === 'research-nb')!.cost_usd).toBeCloseTo(
+      priced(sent.filter((s) => s.key === 'research-nb')),
+      9,
+    );
   });
 
   it('reports month-to-date spend against the limit', async () => {
@@ -177,7 +225,9 @@ describe('groq-rbac usage against the sandbox', () => {
 
   it('finds the idle key, the project near and the project at its per-minute limit, and what no policy names', () => {
     const kinds = (kind: string) => r.findings.filter((f) => f.kind === kind);
-    expect(kinds('idle_key').map((f) => [f.key, f.source?.file.endsWith('teams/chatbot.yaml'), typeof f.source?.line])).toEqual([['chatbot-old', true, 'number']]);
+    expect(kinds('idle_key').map((f) => [f.key, f.source?.file.endsWith('teams/chatbot.yaml'), typeof f.source?.line])).toEqual([
+      ['chatbot-old', true, 'number'],
+    ]);
     expect(kinds('limit_near').map((f) => [f.project, f.model])).toEqual([['chatbot-prod', M20]]);
     expect(kinds('limit_reached').map((f) => [f.project, f.model])).toEqual([['research-lab', M120]]);
     expect(kinds('limit_reached')[0]!.message).toContain('(5 of 5 at');
@@ -204,21 +254,33 @@ describe('groq-rbac usage against the sandbox', () => {
   });
 
   it('renders text and Markdown through the CLI', async () => {
-    const text = await runCli(['usage', '--base-url', org.sandbox.url, '--by', 'key'], { cwd, env: { GROQ_ADMIN_KEY: org.sandbox.adminKey } });
+    const text = await runCli(['usage', '--base-url', org.sandbox.url, '--by', 'key'], {
+      cwd,
+      env: { GROQ_ADMIN_KEY: org.sandbox.adminKey },
+    });
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/By key\n\s+key\s+project\s+requests/);
     expect(text.stdout).toContain('chatbot-web');
-    const md = await runCli(['usage', '--base-url', org.sandbox.url, '--format', 'markdown'], { cwd, env: { GROQ_ADMIN_KEY: org.sandbox.adminKey } });
+    const md = await runCli(['usage', '--base-url', org.sandbox.url, '--format', 'markdown'], {
+      cwd,
+      env: { GROQ_ADMIN_KEY: org.sandbox.adminKey },
+    });
     expect(md.stdout).toContain('```mermaid\npie showData');
     expect(md.stdout).toContain('```mermaid\nxychart-beta');
   });
 
   it('refuses bad options before any request', async () => {
     const before = (await org.request('GET', '/_sandbox/stats')).body.requests_total;
-    const bad = await runCli(['usage', '--base-url', org.sandbox.url, '--since', '2026-13-01'], { cwd, env: { GROQ_ADMIN_KEY: org.sandbox.adminKey } });
+    const bad = await runCli(['usage', '--base-url', org.sandbox.url, '--since', '2026-13-01'], {
+      cwd,
+      env: { GROQ_ADMIN_KEY: org.sandbox.adminKey },
+    });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('--since must be a date written YYYY-MM-DD');
-    const by = await runCli(['usage', '--base-url', org.sandbox.url, '--by', 'colour'], { cwd, env: { GROQ_ADMIN_KEY: org.sandbox.adminKey } });
+    const by = await runCli(['usage', '--base-url', org.sandbox.url, '--by', 'colour'], {
+      cwd,
+      env: { GROQ_ADMIN_KEY: org.sandbox.adminKey },
+    });
     expect(by.stderr).toContain('--by must be one of team, project, key, model');
     expect((await org.request('GET', '/_sandbox/stats')).body.requests_total).toBe(before);
   });

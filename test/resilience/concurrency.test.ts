@@ -58,55 +58,69 @@ afterAll(() => {
 });
 
 describe('applies started at once', () => {
-  it.each(CASES.map((c) => [c.name, c] as const))('%s: one end state, no duplicates, no error for work another apply did', async (name, c) => {
-    // Every apply reads the organization before any writes: all plan from the same state, the
-    // hardest race. Their first phase (org permissions, spend limit, three alerts) is held until all
-    // of them have sent it, then released at once.
-    const org = await startResilientOrg({ onRequest: barrier(5 * c.versions.length) });
-    try {
-      const deliveries: Deliveries = new Map();
-      // Each apply its own process in real life: its own client and connection pool.
-      const results = await Promise.all(c.versions.map((desired, i) => applyOnce(org.session({}, 8), desired, { deliver: inMemoryDelivery(deliveries), label: `${name} #${i}` })));
-      for (const result of results) {
-        expect(result.status).toBe('applied');
-        // Soft: a wrongly failed change is reported, and the end state is still checked.
-        if (result.status === 'applied') expect.soft(result.report.outcomes.filter((o) => o.status !== 'applied').map((o) => `${o.resource} ${o.action} ${o.project ?? ''} ${o.key ?? ''}: ${o.message}`)).toEqual([]);
-      }
-      const last = c.versions.at(-1)!;
-      const session = org.session();
-      let plan = await planOnce(session, last, `${name} plan after`);
-      const sameVersion = c.versions.every((v) => v === last);
-      if (sameVersion) {
-        // The same version raced: already the end state.
-        expect(plan.changes).toEqual([]);
-      } else {
-        // Whichever version landed a change last, one apply of the version that stands now settles it.
-        if (plan.pending.some((p) => p.waiting_for === 'in_progress')) await org.advance(16 * 60);
-        const settle = await applyOnce(session, last, { deliver: inMemoryDelivery(deliveries), label: `${name} settle` });
-        if (settle.status === 'applied') expect.soft(settle.report.outcomes.filter((o) => o.status !== 'applied')).toEqual([]);
-        plan = await planOnce(session, last, `${name} final plan`);
-        expect(plan.changes).toEqual([]);
-      }
-      expect(plan.pending).toEqual([]);
-      expect(plan.warnings.filter((w) => w.code === 'surplus_key_in_use' || w.code === 'duplicate_project_name')).toEqual([]);
+  it.each(CASES.map((c) => [c.name, c] as const))(
+    '%s: one end state, no duplicates, no error for work another apply did',
+    async (name, c) => {
+      // Every apply reads the organization before any writes: all plan from the same state, the
+      // hardest race. Their first phase (org permissions, spend limit, three alerts) is held until all
+      // of them have sent it, then released at once.
+      const org = await startResilientOrg({ onRequest: barrier(5 * c.versions.length) });
+      try {
+        const deliveries: Deliveries = new Map();
+        // Each apply its own process in real life: its own client and connection pool.
+        const results = await Promise.all(
+          c.versions.map((desired, i) =>
+            applyOnce(org.session({}, 8), desired, { deliver: inMemoryDelivery(deliveries), label: `${name} #${i}` }),
+          ),
+        );
+        for (const result of results) {
+          expect(result.status).toBe('applied');
+          // Soft: a wrongly failed change is reported, and the end state is still checked.
+          if (result.status === 'applied')
+            expect
+              .soft(
+                result.report.outcomes
+                  .filter((o) => o.status !== 'applied')
+                  .map((o) => `${o.resource} ${o.action} ${o.project ?? ''} ${o.key ?? ''}: ${o.message}`),
+              )
+              .toEqual([]);
+        }
+        const last = c.versions.at(-1)!;
+        const session = org.session();
+        let plan = await planOnce(session, last, `${name} plan after`);
+        const sameVersion = c.versions.every((v) => v === last);
+        if (sameVersion) {
+          // The same version raced: already the end state.
+          expect(plan.changes).toEqual([]);
+        } else {
+          // Whichever version landed a change last, one apply of the version that stands now settles it.
+          if (plan.pending.some((p) => p.waiting_for === 'in_progress')) await org.advance(16 * 60);
+          const settle = await applyOnce(session, last, { deliver: inMemoryDelivery(deliveries), label: `${name} settle` });
+          if (settle.status === 'applied') expect.soft(settle.report.outcomes.filter((o) => o.status !== 'applied')).toEqual([]);
+          plan = await planOnce(session, last, `${name} final plan`);
+          expect(plan.changes).toEqual([]);
+        }
+        expect(plan.pending).toEqual([]);
+        expect(plan.warnings.filter((w) => w.code === 'surplus_key_in_use' || w.code === 'duplicate_project_name')).toEqual([]);
 
-      const snapshot = await org.snapshot();
-      const duplicates = findDuplicates(snapshot);
-      const alerts = await org.client.listSpendAlerts();
-      if (new Set(alerts.map((a) => a.threshold_amount)).size !== alerts.length) duplicates.push('a spend alert threshold twice');
-      figures.applies += c.versions.length;
-      figures.duplicates += duplicates.length;
-      expect(duplicates).toEqual([]);
-      expect(snapshot.map((p) => p.name).sort()).toEqual(last.projects.map((p) => p.name).sort());
-      expect(snapshot.flatMap((p) => p.keys.map((k) => k.metadata[METADATA.key])).sort()).toEqual(last.keys.map((k) => k.name).sort());
-      // The value each policy key's targets hold last is its live key's.
-      const byId = new Map([...org.issued].map(([value, k]) => [k.id, value]));
-      for (const k of snapshot.flatMap((p) => p.keys)) expect(deliveries.get(k.metadata[METADATA.key]!)?.at(-1)).toBe(byId.get(k.id));
-      scanner.record(`${name} audit log`, JSON.stringify(await org.client.listAuditLogs({ effective_at_gte: 0 })));
-    } finally {
-      await org.close();
-    }
-  });
+        const snapshot = await org.snapshot();
+        const duplicates = findDuplicates(snapshot);
+        const alerts = await org.client.listSpendAlerts();
+        if (new Set(alerts.map((a) => a.threshold_amount)).size !== alerts.length) duplicates.push('a spend alert threshold twice');
+        figures.applies += c.versions.length;
+        figures.duplicates += duplicates.length;
+        expect(duplicates).toEqual([]);
+        expect(snapshot.map((p) => p.name).sort()).toEqual(last.projects.map((p) => p.name).sort());
+        expect(snapshot.flatMap((p) => p.keys.map((k) => k.metadata[METADATA.key])).sort()).toEqual(last.keys.map((k) => k.name).sort());
+        // The value each policy key's targets hold last is its live key's.
+        const byId = new Map([...org.issued].map(([value, k]) => [k.id, value]));
+        for (const k of snapshot.flatMap((p) => p.keys)) expect(deliveries.get(k.metadata[METADATA.key]!)?.at(-1)).toBe(byId.get(k.id));
+        scanner.record(`${name} audit log`, JSON.stringify(await org.client.listAuditLogs({ effective_at_gte: 0 })));
+      } finally {
+        await org.close();
+      }
+    },
+  );
 
   it('four `groq-rbac apply` processes at once in one workspace: all succeed, each file holds its live key, which works', async () => {
     // Org phase of these policies: model permissions, spend limit, two alerts.
@@ -118,7 +132,11 @@ describe('applies started at once', () => {
       const args = ['apply', '--yes', '--policies', 'policies', '--base-url', org.sandbox.url];
       const runs = await Promise.all([0, 1, 2, 3].map((i) => spawnCli(args, { cwd: ws, env: childEnv(env), label: `process ${i}` })));
       for (const r of runs) expect(r.code, r.stderr).toBe(0);
-      const plan = await runCliScanned(['plan', '--policies', 'policies', '--base-url', org.sandbox.url, '--detailed-exitcode'], { cwd: ws, env, label: 'plan after the race' });
+      const plan = await runCliScanned(['plan', '--policies', 'policies', '--base-url', org.sandbox.url, '--detailed-exitcode'], {
+        cwd: ws,
+        env,
+        label: 'plan after the race',
+      });
       expect(plan.code, plan.stdout).toBe(0);
       const snapshot = await org.snapshot();
       const duplicates = findDuplicates(snapshot);

@@ -18,7 +18,15 @@ defineCrashSuite({
       issued: org.issued,
       advance: (seconds) => org.advance(seconds),
       request: (method, path, options) => org.request(method, path, options),
-      liveKeys: async () => (await org.snapshot()).flatMap((p) => p.keys.map((k) => ({ id: k.id, project: p.name, key: k.metadata[METADATA.key], delivered: k.metadata[METADATA.deliveredAt] !== undefined }))),
+      liveKeys: async () =>
+        (await org.snapshot()).flatMap((p) =>
+          p.keys.map((k) => ({
+            id: k.id,
+            project: p.name,
+            key: k.metadata[METADATA.key],
+            delivered: k.metadata[METADATA.deliveredAt] !== undefined,
+          })),
+        ),
       findings: async (allowed) => findDuplicates(await org.snapshot(), allowed),
       auditLog: () => org.client.listAuditLogs({ effective_at_gte: 0 }),
       close: () => org.close(),

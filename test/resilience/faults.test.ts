@@ -62,8 +62,17 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  ...KINDS.flatMap((kind) => ENDPOINTS.map((e) => ({ name: `${kind.name} on ${e.name}`, faults: [{ method: e.method, path: e.path, ...kind.fault, times: kind.times }] }))),
-  ...ENDPOINTS.filter((e) => LATENCY_ENDPOINTS.includes(e.name)).map((e) => ({ name: `${LATENCY.name} on ${e.name}`, faults: [{ method: e.method, path: e.path, ...LATENCY.fault, times: LATENCY.times }], timeoutMs: 1000 })),
+  ...KINDS.flatMap((kind) =>
+    ENDPOINTS.map((e) => ({
+      name: `${kind.name} on ${e.name}`,
+      faults: [{ method: e.method, path: e.path, ...kind.fault, times: kind.times }],
+    })),
+  ),
+  ...ENDPOINTS.filter((e) => LATENCY_ENDPOINTS.includes(e.name)).map((e) => ({
+    name: `${LATENCY.name} on ${e.name}`,
+    faults: [{ method: e.method, path: e.path, ...LATENCY.fault, times: LATENCY.times }],
+    timeoutMs: 1000,
+  })),
   // Issue 11, finding 1: a lost create answer, then a spurious 404 on the replay's read-back.
   {
     name: 'lost key-create answers, then spurious 404s on the read-back',
@@ -73,7 +82,11 @@ const CASES: Case[] = [
     ],
   },
   // The same for projects: a replayed create whose project reads back as 404 once.
-  { name: 'lost project-create answers, then spurious 404s on the read-back', faults: [{ method: 'POST', path: `${P}/projects`, reset: true, after_commit: true, times: 2 }], projectReadBack404: 2 },
+  {
+    name: 'lost project-create answers, then spurious 404s on the read-back',
+    faults: [{ method: 'POST', path: `${P}/projects`, reset: true, after_commit: true, times: 2 }],
+    projectReadBack404: 2,
+  },
   ...[1, 2, 3, 4, 5].map((seed) => ({ name: `seeded mix ${seed}`, faults: seededMix(seed) })),
 ];
 
@@ -122,9 +135,22 @@ describe('an apply of ~200 changes under injected faults', () => {
     let readBack404s = 0;
     const org: ResilientOrg = await startResilientOrg({
       async onRequest(e) {
-        if (!armed || readBack404s >= (c.projectReadBack404 ?? 0) || e.phase !== 'after' || e.method !== 'POST' || e.path !== `${P}/projects`) return;
+        if (
+          !armed ||
+          readBack404s >= (c.projectReadBack404 ?? 0) ||
+          e.phase !== 'after' ||
+          e.method !== 'POST' ||
+          e.path !== `${P}/projects`
+        )
+          return;
         readBack404s += 1;
-        const fault = { method: 'GET', path: `${P}/projects/${(e.reply!.body as { id: string }).id}`, status: 404, code: 'not_found', times: 1 };
+        const fault = {
+          method: 'GET',
+          path: `${P}/projects/${(e.reply!.body as { id: string }).id}`,
+          status: 404,
+          code: 'not_found',
+          times: 1,
+        };
         await org.request('POST', '/_sandbox/faults', { body: { faults: [fault] } });
       },
     });
@@ -209,15 +235,21 @@ async function untruthful(org: ResilientOrg, plan: Plan, report: ApplyReport, de
   const byId = new Map([...org.issued].map(([value, k]) => [k.id, value]));
   const find = (pred: (c: Change) => boolean) => plan.changes.find(pred);
   // The project this apply created under each name (with a duplicate, the name alone is ambiguous).
-  const createdIds = new Map(report.outcomes.filter((o) => o.resource === 'project' && o.action === 'create' && o.status === 'applied').map((o) => [o.project!, o.id!]));
+  const createdIds = new Map(
+    report.outcomes
+      .filter((o) => o.resource === 'project' && o.action === 'create' && o.status === 'applied')
+      .map((o) => [o.project!, o.id!]),
+  );
   for (const o of report.outcomes) {
     if (o.status !== 'applied') continue;
     const what = `${o.action} ${o.resource} ${o.project ?? ''} ${o.key ?? ''}: ${o.message}`;
-    if (o.resource === 'project' && o.action === 'create' && projects.get(o.id!)?.name !== o.project) out.push(`${what}: no such active project`);
+    if (o.resource === 'project' && o.action === 'create' && projects.get(o.id!)?.name !== o.project)
+      out.push(`${what}: no such active project`);
     if (o.resource === 'project' && o.action === 'archive' && projects.has(o.id!)) out.push(`${what}: ${o.id} is still active`);
     if (o.resource === 'api_key' && (o.action === 'create' || o.action === 'rotate')) {
       const k = keys.get(o.id!);
-      if (!k || k.metadata[METADATA.key] !== o.key || k.metadata[METADATA.deliveredAt] === undefined) out.push(`${what}: no delivered live key ${o.id}`);
+      if (!k || k.metadata[METADATA.key] !== o.key || k.metadata[METADATA.deliveredAt] === undefined)
+        out.push(`${what}: no delivered live key ${o.id}`);
       else if (deliveries.get(o.key!)?.at(-1) !== byId.get(o.id!)) out.push(`${what}: the value delivered is not ${o.id}'s`);
     }
     if (o.resource === 'api_key' && o.action === 'delete' && keys.has(o.id!)) out.push(`${what}: ${o.id} is still there`);
@@ -225,21 +257,32 @@ async function untruthful(org: ResilientOrg, plan: Plan, report: ApplyReport, de
       const c = find((x) => x.resource === 'project_rate_limit' && x.project === o.project && x.rate_limit_id === o.id);
       const pid = createdIds.get(o.project!) ?? snapshot.find((p) => p.name === o.project)?.id;
       const live = pid ? (await org.client.listProjectRateLimits(pid)).find((r) => r.id === o.id) : undefined;
-      if (c?.resource !== 'project_rate_limit' || !live || Object.entries(c.after).some(([f, v]) => live[LIMIT_TO_CONTRACT[f as keyof typeof LIMIT_TO_CONTRACT]] !== v)) out.push(`${what}: not the values applied`);
+      if (
+        c?.resource !== 'project_rate_limit' ||
+        !live ||
+        Object.entries(c.after).some(([f, v]) => live[LIMIT_TO_CONTRACT[f as keyof typeof LIMIT_TO_CONTRACT]] !== v)
+      )
+        out.push(`${what}: not the values applied`);
     }
     if (o.resource === 'project_model_permissions') {
       const c = find((x) => x.resource === 'project_model_permissions' && x.project === o.project);
       const live = await org.client.getProjectModelPermissions(o.id!);
-      if (c?.resource !== 'project_model_permissions' || JSON.stringify([...live.model_ids].sort()) !== JSON.stringify(c.after?.models ?? [])) out.push(`${what}: not the permissions applied`);
+      if (
+        c?.resource !== 'project_model_permissions' ||
+        JSON.stringify([...live.model_ids].sort()) !== JSON.stringify(c.after?.models ?? [])
+      )
+        out.push(`${what}: not the permissions applied`);
     }
     if (o.resource === 'spend_limit') {
       const c = find((x) => x.resource === 'spend_limit');
       const live = await org.client.getSpendLimit();
-      if (c?.resource !== 'spend_limit' || live?.threshold_amount !== Math.round((c.after?.monthly_cap_usd ?? 0) * 100)) out.push(`${what}: not the spend limit applied`);
+      if (c?.resource !== 'spend_limit' || live?.threshold_amount !== Math.round((c.after?.monthly_cap_usd ?? 0) * 100))
+        out.push(`${what}: not the spend limit applied`);
     }
     if (o.resource === 'spend_alert') {
       const alerts = await org.client.listSpendAlerts();
-      if ((o.action === 'delete') === alerts.some((a) => a.id === o.id)) out.push(`${what}: alert ${o.id} ${o.action === 'delete' ? 'still there' : 'missing'}`);
+      if ((o.action === 'delete') === alerts.some((a) => a.id === o.id))
+        out.push(`${what}: alert ${o.id} ${o.action === 'delete' ? 'still there' : 'missing'}`);
     }
   }
   return out;

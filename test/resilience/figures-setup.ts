@@ -54,14 +54,20 @@ function summarise(parts: Map<string, Figures>): string[] {
   const c = parts.get('crashes');
   if (c) out.push(`${n(c.casesRun)} crash seeds (${n(c.kills)} SIGKILLs)`);
   const of = parts.get('openai-faults');
-  if (of) out.push(`OpenAI: ${n(of.casesRun)} fault cases, ${n(of.faultsInjected)} faults injected into ${n(of.changesPlanned)} planned changes (${n(of.lostCreates)} create answers lost)`);
+  if (of)
+    out.push(
+      `OpenAI: ${n(of.casesRun)} fault cases, ${n(of.faultsInjected)} faults injected into ${n(of.changesPlanned)} planned changes (${n(of.lostCreates)} create answers lost)`,
+    );
   const oc = parts.get('openai-crashes');
   if (oc) out.push(`OpenAI: ${n(oc.casesRun)} crash seeds (${n(oc.kills)} SIGKILLs)`);
   const k = parts.get('concurrency');
   if (k) out.push(`${n(k.casesRun)} concurrency cases (${n(k.applies)} applies)`);
   const h = parts.get('hostile-input');
-  if (h) out.push(`${n((h.corpus ?? 0) + (h.generated ?? 0))} hostile inputs (${n(h.cliRuns)} through the CLI, ${n(h.requestsSeen)} requests)`);
-  out.push(`${(sum(parts, 'bytesScanned') / 1e6).toFixed(1)} MB scanned for ${n(sum(parts, 'secrets'))} secrets: ${n(sum(parts, 'leaks'))} leaks`);
+  if (h)
+    out.push(`${n((h.corpus ?? 0) + (h.generated ?? 0))} hostile inputs (${n(h.cliRuns)} through the CLI, ${n(h.requestsSeen)} requests)`);
+  out.push(
+    `${(sum(parts, 'bytesScanned') / 1e6).toFixed(1)} MB scanned for ${n(sum(parts, 'secrets'))} secrets: ${n(sum(parts, 'leaks'))} leaks`,
+  );
   out.push(`duplicates found: ${n(sum(parts, 'duplicates'))}`);
   out.push(`cases failing: ${n(sum(parts, 'casesFailed'))}`);
   return out;
@@ -86,13 +92,25 @@ function table(parts: Map<string, Figures>): string {
     ['Re-runs after the kills, to convergence', n(c.reruns)],
     ['Keys issued in the crash runs, each delivered or deleted', n(c.keysIssued)],
     ['Inference requests by services holding delivered values (each must succeed)', n(c.servedRequests)],
-    ['OpenAI fault cases (kind × endpoint, 429 with and without `retry-after`, lost create answers, compound and seeded mixes)', n(of.casesRun)],
+    [
+      'OpenAI fault cases (kind × endpoint, 429 with and without `retry-after`, lost create answers, compound and seeded mixes)',
+      n(of.casesRun),
+    ],
     ['OpenAI faults injected / changes planned under them (~160 per case)', `${n(of.faultsInjected)} / ${n(of.changesPlanned)}`],
     ['OpenAI service account creates whose answer was lost (each recovered: purged and made once)', n(of.lostCreates)],
-    ['OpenAI outcomes failed or skipped under faults, each finished by the one re-run / re-runs', `${n(of.failedOutcomes)} / ${n(of.reruns)}`],
+    [
+      'OpenAI outcomes failed or skipped under faults, each finished by the one re-run / re-runs',
+      `${n(of.failedOutcomes)} / ${n(of.reruns)}`,
+    ],
     ['OpenAI crash seeds (SIGKILL of `groq-rbac apply`, `provider: openai`)', n(oc.casesRun)],
-    ['OpenAI kills before the server committed / after; re-runs to convergence', `${n(oc.killsBeforeCommit)} / ${n(oc.killsAfterCommit)}; ${n(oc.reruns)}`],
-    ['OpenAI keys issued in the crash runs, each delivered or deleted; inference requests served', `${n(oc.keysIssued)}; ${n(oc.servedRequests)}`],
+    [
+      'OpenAI kills before the server committed / after; re-runs to convergence',
+      `${n(oc.killsBeforeCommit)} / ${n(oc.killsAfterCommit)}; ${n(oc.reruns)}`,
+    ],
+    [
+      'OpenAI keys issued in the crash runs, each delivered or deleted; inference requests served',
+      `${n(oc.keysIssued)}; ${n(oc.servedRequests)}`,
+    ],
     ['Concurrency cases / applies started at once', `${n(k.casesRun)} / ${n(k.applies)}`],
     ['Hostile inputs: invalid corpus + generated mutations', `${n(h.corpus)} + ${n(h.generated)}`],
     ['Generated inputs valid / refused with diagnostics', `${n(h.valid)} / ${n(h.invalid)}`],
@@ -101,7 +119,10 @@ function table(parts: Map<string, Figures>): string {
     ['Bytes of output scanned for secrets', n(sum(parts, 'bytesScanned'))],
     ['Secrets tracked (admin keys and every key value issued)', n(sum(parts, 'secrets'))],
     ['**Secrets found in output**', `**${n(sum(parts, 'leaks'))}**`],
-    ['**Duplicates found** (projects, keys, generations, spend alerts; OpenAI: also orphaned service accounts and stale nonces)', `**${n(sum(parts, 'duplicates'))}**`],
+    [
+      '**Duplicates found** (projects, keys, generations, spend alerts; OpenAI: also orphaned service accounts and stale nonces)',
+      `**${n(sum(parts, 'duplicates'))}**`,
+    ],
     ['Cases run / failing', `${n(sum(parts, 'casesRun'))} / ${n(sum(parts, 'casesFailed'))}`],
   ];
   return ['| Figure | Value |', '|---|---:|', ...rows.map(([a, b]) => `| ${a} | ${b} |`)].join('\n');

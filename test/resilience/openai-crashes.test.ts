@@ -19,7 +19,17 @@ defineCrashSuite({
       issued: org.issued,
       advance: (seconds) => org.advance(seconds),
       request: (method, path, options) => org.request(method, path, options),
-      liveKeys: async () => (await org.snapshot()).flatMap((p) => p.accounts.flatMap((a) => a.keyIds.map((id) => ({ id, project: p.name, key: a.marks?.key, delivered: a.marks !== null && a.marks.delivered_at !== null })))),
+      liveKeys: async () =>
+        (await org.snapshot()).flatMap((p) =>
+          p.accounts.flatMap((a) =>
+            a.keyIds.map((id) => ({
+              id,
+              project: p.name,
+              key: a.marks?.key,
+              delivered: a.marks !== null && a.marks.delivered_at !== null,
+            })),
+          ),
+        ),
       findings: async (allowed) => openAiFindings(await org.snapshot(), allowed),
       auditLog: async () => (await org.request('GET', '/v1/organization/audit_logs?limit=100')).body,
       close: () => org.close(),

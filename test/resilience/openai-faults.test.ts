@@ -16,7 +16,13 @@ import { makeDesiredKey, makeDesiredProject } from '../helpers/builders.js';
 import { applyOnce, inMemoryDelivery, planOnce, type Deliveries } from './helpers/apply.js';
 import { openAiLargeOrg } from './helpers/desired.js';
 import { trackFigures } from './helpers/figures.js';
-import { OPENAI_ORG, openAiFindings, startResilientOpenAiOrg, type OpenAiSnapshotProject, type ResilientOpenAiOrg } from './helpers/openai-org.js';
+import {
+  OPENAI_ORG,
+  openAiFindings,
+  startResilientOpenAiOrg,
+  type OpenAiSnapshotProject,
+  type ResilientOpenAiOrg,
+} from './helpers/openai-org.js';
 import { scanner } from './helpers/secrets.js';
 
 type FaultSpec = Fault & { method: string };
@@ -58,8 +64,17 @@ interface Case {
 
 const CREATE = `${P}/projects/*/service_accounts`;
 const CASES: Case[] = [
-  ...KINDS.flatMap((kind) => ENDPOINTS.map((e) => ({ name: `${kind.name} on ${e.name}`, faults: [{ method: e.method, path: e.path, ...kind.fault, times: kind.times }] }))),
-  ...ENDPOINTS.filter((e) => LATENCY_ENDPOINTS.includes(e.name)).map((e) => ({ name: `${LATENCY.name} on ${e.name}`, faults: [{ method: e.method, path: e.path, ...LATENCY.fault, times: LATENCY.times }], timeoutMs: 1000 })),
+  ...KINDS.flatMap((kind) =>
+    ENDPOINTS.map((e) => ({
+      name: `${kind.name} on ${e.name}`,
+      faults: [{ method: e.method, path: e.path, ...kind.fault, times: kind.times }],
+    })),
+  ),
+  ...ENDPOINTS.filter((e) => LATENCY_ENDPOINTS.includes(e.name)).map((e) => ({
+    name: `${LATENCY.name} on ${e.name}`,
+    faults: [{ method: e.method, path: e.path, ...LATENCY.fault, times: LATENCY.times }],
+    timeoutMs: 1000,
+  })),
   // A lost create answer, then the recovery's own list of the project's service accounts fails too.
   {
     name: 'lost service account create answers, then spurious 404s on the recovery list',
@@ -77,7 +92,10 @@ const CASES: Case[] = [
     ],
   },
   // Every create's answer lost once, at 8 in flight: the recovery of one must never delete another's account.
-  { name: 'the first 40 service account create answers lost', faults: [{ method: 'POST', path: CREATE, reset: true, after_commit: true, times: 40 }] },
+  {
+    name: 'the first 40 service account create answers lost',
+    faults: [{ method: 'POST', path: CREATE, reset: true, after_commit: true, times: 40 }],
+  },
   ...[1, 2, 3, 4, 5].map((seed) => ({ name: `seeded mix ${seed}`, faults: seededMix(seed) })),
 ];
 
@@ -149,7 +167,11 @@ describe('an OpenAI apply of ~160 changes under injected faults', () => {
       const delay = Math.max(0, ...c.faults.map((f) => f.delay_ms ?? 0));
       if (delay) await new Promise((r) => setTimeout(r, delay + 300));
       // Values answered in the faulted run beyond the creates it reports: creates whose answer was lost.
-      const createsReported = report ? report.outcomes.filter((o) => o.resource === 'api_key' && (o.action === 'create' || o.action === 'rotate') && o.status === 'applied').length : 0;
+      const createsReported = report
+        ? report.outcomes.filter(
+            (o) => o.resource === 'api_key' && (o.action === 'create' || o.action === 'rotate') && o.status === 'applied',
+          ).length
+        : 0;
       figures.lostCreates += Math.max(0, org.issued.size - issuedBefore - createsReported);
 
       // Right after the faulted run, before any re-run: a lost create answer was recovered in the run
@@ -190,7 +212,9 @@ describe('an OpenAI apply of ~160 changes under injected faults', () => {
       // create's recovery failed) and the re-run made the next one and retired it.
       const accounts = snapshot.flatMap((p) => p.accounts.map((a) => ({ ...a, project: p.name })));
       expect(accounts.map((a) => a.marks?.key).sort()).toEqual(V1.keys.map((k) => k.name).sort());
-      const failedKeys = new Set((report?.outcomes ?? []).filter((o) => o.resource === 'api_key' && o.status !== 'applied').map((o) => o.key));
+      const failedKeys = new Set(
+        (report?.outcomes ?? []).filter((o) => o.resource === 'api_key' && o.status !== 'applied').map((o) => o.key),
+      );
       for (const k of V1.keys) {
         const mine = accounts.filter((a) => a.marks?.key === k.name);
         expect(mine.map((a) => [a.project, a.marks!.delivered_at !== null])).toEqual([[k.project, true]]);
@@ -222,27 +246,35 @@ async function untruthful(org: ResilientOpenAiOrg, plan: Plan, report: ApplyRepo
   for (const o of report.outcomes) {
     if (o.status !== 'applied') continue;
     const what = `${o.action} ${o.resource} ${o.project ?? ''} ${o.key ?? ''}: ${o.message}`;
-    if (o.resource === 'project' && o.action === 'create' && projects.get(o.id!)?.name !== o.project) out.push(`${what}: no such active project`);
+    if (o.resource === 'project' && o.action === 'create' && projects.get(o.id!)?.name !== o.project)
+      out.push(`${what}: no such active project`);
     if (o.resource === 'project' && o.action === 'archive' && projects.has(o.id!)) out.push(`${what}: ${o.id} is still active`);
     if (o.resource === 'api_key' && (o.action === 'create' || o.action === 'rotate')) {
       const a = accountOfKey.get(o.id!);
-      if (!a || a.marks?.key !== o.key || a.marks.delivered_at === null) out.push(`${what}: no delivered live service account owns ${o.id}`);
+      if (!a || a.marks?.key !== o.key || a.marks.delivered_at === null)
+        out.push(`${what}: no delivered live service account owns ${o.id}`);
       else if (deliveries.get(o.key!)?.at(-1) !== valueOf.get(o.id!)) out.push(`${what}: the value delivered is not ${o.id}'s`);
     }
     if (o.resource === 'api_key' && o.action === 'delete' && liveKeys.has(o.id!)) out.push(`${what}: ${o.id} is still there`);
     if (o.resource === 'project_model_permissions') {
       const c = plan.changes.find((x) => x.resource === 'project_model_permissions' && x.project === o.project);
       const live = (await org.request('GET', `/v1/organization/projects/${o.id}/model_permissions`)).body as { model_ids?: string[] };
-      if (c?.resource !== 'project_model_permissions' || JSON.stringify([...(live.model_ids ?? [])].sort()) !== JSON.stringify(c.after?.models ?? [])) out.push(`${what}: not the permissions applied`);
+      if (
+        c?.resource !== 'project_model_permissions' ||
+        JSON.stringify([...(live.model_ids ?? [])].sort()) !== JSON.stringify(c.after?.models ?? [])
+      )
+        out.push(`${what}: not the permissions applied`);
     }
     if (o.resource === 'spend_limit') {
       const c = plan.changes.find((x) => x.resource === 'spend_limit');
       const live = (await org.request('GET', '/v1/organization/spend_limit')).body as { threshold_amount?: number };
-      if (c?.resource !== 'spend_limit' || live?.threshold_amount !== Math.round((c.after?.monthly_cap_usd ?? 0) * 100)) out.push(`${what}: not the spend limit applied`);
+      if (c?.resource !== 'spend_limit' || live?.threshold_amount !== Math.round((c.after?.monthly_cap_usd ?? 0) * 100))
+        out.push(`${what}: not the spend limit applied`);
     }
     if (o.resource === 'spend_alert') {
       const alerts = (await org.request('GET', '/v1/organization/spend_alerts?limit=100')).body.data as { id: string }[];
-      if ((o.action === 'delete') === alerts.some((a) => a.id === o.id)) out.push(`${what}: alert ${o.id} ${o.action === 'delete' ? 'still there' : 'missing'}`);
+      if ((o.action === 'delete') === alerts.some((a) => a.id === o.id))
+        out.push(`${what}: alert ${o.id} ${o.action === 'delete' ? 'still there' : 'missing'}`);
     }
   }
   return out;

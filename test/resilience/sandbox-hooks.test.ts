@@ -19,7 +19,14 @@ const names = async (o: TestOrg) => (await o.request('GET', PROJECTS)).body.data
 describe('sandbox faults and hooks for the resilience suite', () => {
   it('after_commit: the change is made, and the client gets a dropped connection or the error status instead', async () => {
     org = await startTestOrg();
-    expect((await faults(org, [{ method: 'POST', path: PROJECTS, reset: true, after_commit: true }, { method: 'POST', path: PROJECTS, status: 502, after_commit: true }])).status).toBe(200);
+    expect(
+      (
+        await faults(org, [
+          { method: 'POST', path: PROJECTS, reset: true, after_commit: true },
+          { method: 'POST', path: PROJECTS, status: 502, after_commit: true },
+        ])
+      ).status,
+    ).toBe(200);
     await expect(org.request('POST', PROJECTS, { body: { name: 'lost-answer' } })).rejects.toThrow();
     expect((await org.request('POST', PROJECTS, { body: { name: 'error-answer' } })).status).toBe(502);
     expect(await names(org)).toEqual(['lost-answer', 'error-answer']);
@@ -39,11 +46,16 @@ describe('sandbox faults and hooks for the resilience suite', () => {
     const project = (await org.request('POST', PROJECTS, { body: { name: 'p' } })).body.id as string;
     await faults(org, [{ method: 'POST', path: `${PROJECTS}/*/api_keys`, status: 503, times: 1 }]);
     // The mark path (…/api_keys/{id}) and the permissions path do not match the key-create pattern.
-    expect((await org.request('POST', `${PROJECTS}/${project}/model_permissions`, { body: { mode: 'deny_list', model_ids: [] } })).status).toBe(200);
+    expect(
+      (await org.request('POST', `${PROJECTS}/${project}/model_permissions`, { body: { mode: 'deny_list', model_ids: [] } })).status,
+    ).toBe(200);
     expect((await org.request('POST', `${PROJECTS}/${project}/api_keys`, { body: { name: 'k' } })).status).toBe(503);
     const key = await org.request('POST', `${PROJECTS}/${project}/api_keys`, { body: { name: 'k' } });
     expect(key.status).toBe(201);
-    await faults(org, [{ method: 'POST', path: `${PROJECTS}/*/api_keys/*`, status: 404, times: 1 }, { method: 'GET', path: `${PROJECTS}*`, status: 500, times: 1 }]);
+    await faults(org, [
+      { method: 'POST', path: `${PROJECTS}/*/api_keys/*`, status: 404, times: 1 },
+      { method: 'GET', path: `${PROJECTS}*`, status: 500, times: 1 },
+    ]);
     expect((await org.request('POST', `${PROJECTS}/${project}/api_keys`, { body: { name: 'k2' } })).status).toBe(201);
     expect((await org.request('POST', `${PROJECTS}/${project}/api_keys/${key.body.id}`, { body: { name: 'k' } })).status).toBe(404);
     expect((await org.request('GET', `${PROJECTS}/${project}/api_keys`)).status).toBe(500);
@@ -64,6 +76,12 @@ describe('sandbox faults and hooks for the resilience suite', () => {
     await expect(org.request('POST', PROJECTS, { body: { name: 'dropped' } })).rejects.toThrow();
     drop = false;
     expect(await names(org)).toEqual(['seen']);
-    expect(events).toEqual([`before POST ${PROJECTS}`, `after POST ${PROJECTS} 201`, `before POST ${PROJECTS}`, `before GET ${PROJECTS}`, `after GET ${PROJECTS} 200`]);
+    expect(events).toEqual([
+      `before POST ${PROJECTS}`,
+      `after POST ${PROJECTS} 201`,
+      `before POST ${PROJECTS}`,
+      `before GET ${PROJECTS}`,
+      `after GET ${PROJECTS} 200`,
+    ]);
   });
 });

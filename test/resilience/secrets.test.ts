@@ -65,7 +65,11 @@ describe('a server that echoes secrets in its errors', () => {
     const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'groq-rbac-echo-'));
     writePolicies(ws, null);
     const env = { GROQ_ADMIN_KEY: org.sandbox.adminKey };
-    const first = await runCliScanned(['apply', '--yes', '--policies', 'policies', '--base-url', org.sandbox.url], { cwd: ws, env, label: 'echo setup' });
+    const first = await runCliScanned(['apply', '--yes', '--policies', 'policies', '--base-url', org.sandbox.url], {
+      cwd: ws,
+      env,
+      label: 'echo setup',
+    });
     expect(first.code, first.stderr).toBe(0);
     expect(org.issued.size).toBe(4);
     return { org, ws, env, close: async () => (await org.close(), fs.rmSync(ws, { recursive: true, force: true })) };
@@ -76,8 +80,16 @@ describe('a server that echoes secrets in its errors', () => {
     try {
       const fault = { path: '/openai/v1/organization', status: 400, code: w.org.sandbox.adminKey, times: 2 };
       await w.org.request('POST', '/_sandbox/faults', { body: { faults: [fault] } });
-      const child = await spawnCli(['plan', '--policies', 'policies', '--base-url', w.org.sandbox.url, '--out', 'plan.json'], { cwd: w.ws, env: childEnv(w.env), label: 'echo admin key' });
-      const inProcess = await runCliScanned(['plan', '--policies', 'policies', '--base-url', w.org.sandbox.url, '--out', 'plan.json'], { cwd: w.ws, env: w.env, label: 'echo admin key in-process' });
+      const child = await spawnCli(['plan', '--policies', 'policies', '--base-url', w.org.sandbox.url, '--out', 'plan.json'], {
+        cwd: w.ws,
+        env: childEnv(w.env),
+        label: 'echo admin key',
+      });
+      const inProcess = await runCliScanned(['plan', '--policies', 'policies', '--base-url', w.org.sandbox.url, '--out', 'plan.json'], {
+        cwd: w.ws,
+        env: w.env,
+        label: 'echo admin key in-process',
+      });
       scanner.recordPath(path.join(w.ws, 'plan.json'));
       expect(child.code).toBe(1);
       expect(inProcess.code).toBe(1);
@@ -100,7 +112,10 @@ describe('a server that echoes secrets in its errors', () => {
         { method: 'POST', path: '/openai/v1/organization/projects/*/api_keys/*', status: 400, code: w.org.sandbox.adminKey, times: 2 },
       ];
       await w.org.request('POST', '/_sandbox/faults', { body: { faults } });
-      const child = await spawnCli(['apply', '--yes', '--policies', 'policies', '--base-url', w.org.sandbox.url, '--concurrency', '1', '--out', 'report.json'], { cwd: w.ws, env: childEnv(w.env), label: 'echo in apply' });
+      const child = await spawnCli(
+        ['apply', '--yes', '--policies', 'policies', '--base-url', w.org.sandbox.url, '--concurrency', '1', '--out', 'report.json'],
+        { cwd: w.ws, env: childEnv(w.env), label: 'echo in apply' },
+      );
       expect(child.code).toBe(1);
       scanner.recordPath(path.join(w.ws, 'report.json'));
       const report = JSON.parse(fs.readFileSync(path.join(w.ws, 'report.json'), 'utf8')) as { summary: { failed: number } };
@@ -117,8 +132,13 @@ describe('a server that echoes secrets in its errors', () => {
     try {
       const value = [...w.org.issued.keys()][1]!;
       writePolicies(w.ws, 'echo');
-      await w.org.request('POST', '/_sandbox/faults', { body: { faults: [{ method: 'POST', path: '/openai/v1/organization/projects/*/api_keys/*', status: 400, code: value, times: 4 }] } });
-      const r = await runCliScanned(['apply', '--yes', '--policies', 'policies', '--base-url', w.org.sandbox.url, '--concurrency', '1', '--out', 'report.json'], { cwd: w.ws, env: w.env, label: 'echo in-process apply' });
+      await w.org.request('POST', '/_sandbox/faults', {
+        body: { faults: [{ method: 'POST', path: '/openai/v1/organization/projects/*/api_keys/*', status: 400, code: value, times: 4 }] },
+      });
+      const r = await runCliScanned(
+        ['apply', '--yes', '--policies', 'policies', '--base-url', w.org.sandbox.url, '--concurrency', '1', '--out', 'report.json'],
+        { cwd: w.ws, env: w.env, label: 'echo in-process apply' },
+      );
       expect(r.code).toBe(1);
       scanner.recordPath(path.join(w.ws, 'report.json'));
       figures.echoCases += 1;
@@ -133,8 +153,16 @@ describe('a server that echoes secrets in its errors', () => {
     try {
       const url = new URL(w.org.sandbox.url);
       const withCredentials = `http://user:${w.org.sandbox.adminKey}@${url.host}`;
-      const child = await spawnCli(['plan', '--policies', 'policies', '--base-url', withCredentials], { cwd: w.ws, env: childEnv(w.env), label: 'credentials in base URL' });
-      const inProcess = await runCliScanned(['plan', '--policies', 'policies', '--base-url', withCredentials], { cwd: w.ws, env: w.env, label: 'credentials in base URL in-process' });
+      const child = await spawnCli(['plan', '--policies', 'policies', '--base-url', withCredentials], {
+        cwd: w.ws,
+        env: childEnv(w.env),
+        label: 'credentials in base URL',
+      });
+      const inProcess = await runCliScanned(['plan', '--policies', 'policies', '--base-url', withCredentials], {
+        cwd: w.ws,
+        env: w.env,
+        label: 'credentials in base URL in-process',
+      });
       expect(child.code).toBe(1);
       expect(inProcess.code).toBe(1);
       figures.echoCases += 1;

@@ -33,14 +33,14 @@ describe('approval', () => {
     memberships: new Map([['acme/chatbot:carol', true]]),
   });
 
-  it('HOLDS: a chatbot owner\'s approval does not cover org.yaml or another team\'s file', () => {
+  it("HOLDS: a chatbot owner's approval does not cover org.yaml or another team's file", () => {
     expect(evaluateApproval(facts(['policies/teams/chatbot.yaml', 'policies/org.yaml'])).approved).toBe(false);
     expect(evaluateApproval(facts(['policies/teams/chatbot.yaml', 'policies/teams/research.yaml'])).approved).toBe(false);
     // A new file under policies/ (a new team) is the admins'.
     expect(evaluateApproval(facts(['policies/teams/chatbot.yaml', 'policies/teams/newteam.yaml'])).approved).toBe(false);
   });
 
-  it('FIXED (#17): the generated CODEOWNERS block gives the workflows that hold the admin and signing keys to the org admins: a team owner\'s approval does not cover a PR that rewrites the apply workflow', () => {
+  it("FIXED (#17): the generated CODEOWNERS block gives the workflows that hold the admin and signing keys to the org admins: a team owner's approval does not cover a PR that rewrites the apply workflow", () => {
     // Merged, the push runs the PR's own groq-rbac-apply.yml in the groq-rbac environment: it could drop
     // require-approval, or print GROQ_ADMIN_KEY and GROQ_RBAC_PLAN_SIGNING_KEY.
     const verdict = evaluateApproval(facts(['policies/teams/chatbot.yaml', '.github/workflows/groq-rbac-apply.yml']));
@@ -52,7 +52,9 @@ describe('approval', () => {
 
   it('HOLDS: co-authored-by / committer spoofing only ever excludes more people; the pusher is excluded', () => {
     const f = facts(['policies/teams/chatbot.yaml']);
-    expect(evaluateApproval({ ...f, contributors: [...f.contributors, { login: 'carol', how: 'pushed to the branch' }] }).approved).toBe(false);
+    expect(evaluateApproval({ ...f, contributors: [...f.contributors, { login: 'carol', how: 'pushed to the branch' }] }).approved).toBe(
+      false,
+    );
     expect(evaluateApproval({ ...f, pr: { ...f.pr, author: 'carol' } }).approved).toBe(false);
     expect(evaluateApproval({ ...f, reviews: [{ ...f.reviews[0]!, commit_id: 'b'.repeat(40) }] }).approved).toBe(false);
     expect(evaluateApproval(f).approved).toBe(true);
@@ -65,16 +67,22 @@ describe('workflow_dispatch', () => {
   const dispatchWith = async (policies: { name: string; type: string }[], defaultBranch: string | null = 'main') => {
     nock.disableNetConnect();
     const api = nock('https://api.github.com')
-      .get('/repos/acme/p/actions/runs/9/approvals').reply(200, [{ state: 'approved', user: { login: 'carol' }, environments: [{ name: 'groq-rbac-dispatch' }] }])
-      .get('/repos/acme/p/environments/groq-rbac-dispatch').reply(200, {
+      .get('/repos/acme/p/actions/runs/9/approvals')
+      .reply(200, [{ state: 'approved', user: { login: 'carol' }, environments: [{ name: 'groq-rbac-dispatch' }] }])
+      .get('/repos/acme/p/environments/groq-rbac-dispatch')
+      .reply(200, {
         name: 'groq-rbac-dispatch',
         protection_rules: [{ type: 'required_reviewers', reviewers: [{ type: 'User', reviewer: { login: 'carol' } }] }],
         deployment_branch_policy: { protected_branches: false, custom_branch_policies: true },
       })
-      .get('/repos/acme/p/environments/groq-rbac-dispatch/deployment-branch-policies').reply(200, { total_count: policies.length, branch_policies: policies.map((p, i) => ({ id: i + 1, node_id: `n${i}`, ...p })) });
+      .get('/repos/acme/p/environments/groq-rbac-dispatch/deployment-branch-policies')
+      .reply(200, { total_count: policies.length, branch_policies: policies.map((p, i) => ({ id: i + 1, node_id: `n${i}`, ...p })) });
     try {
       const github = createGitHubClient({ token: 'x'.repeat(20), baseUrl: 'https://api.github.com', retries: 0, retryAfterBaseMs: 1 });
-      return await requireDispatchApproval(github, { owner: 'acme', repo: 'p', runId: '9', actors: ['mallory'], defaultBranch }).then((ok) => ok, (e: Error) => e);
+      return await requireDispatchApproval(github, { owner: 'acme', repo: 'p', runId: '9', actors: ['mallory'], defaultBranch }).then(
+        (ok) => ok,
+        (e: Error) => e,
+      );
     } finally {
       expect(api.pendingMocks()).toEqual([]);
       nock.cleanAll();
@@ -85,10 +93,17 @@ describe('workflow_dispatch', () => {
   it('FIXED (#19): an environment whose custom deployment-branch policy is `*` (every branch) does not count as limited to the default branch', async () => {
     const refused = await dispatchWith([{ name: '*', type: 'branch' }]);
     expect(refused).toBeInstanceOf(Error);
-    expect((refused as Error).message).toMatch(/environment groq-rbac-dispatch deploys from branch pattern "\*", not only the default branch main: any branch/);
+    expect((refused as Error).message).toMatch(
+      /environment groq-rbac-dispatch deploys from branch pattern "\*", not only the default branch main: any branch/,
+    );
     expect((refused as Error).message).toContain('"Selected branches and tags" with only the branch main');
     // A pattern beside the default branch, a tag named like it, or an unknown default branch: refused too.
-    expect(await dispatchWith([{ name: 'main', type: 'branch' }, { name: 'release/*', type: 'branch' }])).toBeInstanceOf(Error);
+    expect(
+      await dispatchWith([
+        { name: 'main', type: 'branch' },
+        { name: 'release/*', type: 'branch' },
+      ]),
+    ).toBeInstanceOf(Error);
     expect(await dispatchWith([{ name: 'main', type: 'tag' }])).toBeInstanceOf(Error);
     expect(await dispatchWith([{ name: 'main', type: 'branch' }], null)).toBeInstanceOf(Error);
     // Exactly the default branch: the gate holds.
@@ -107,7 +122,13 @@ describe('workflow_dispatch', () => {
 
 describe('plan integrity', () => {
   const signed = () => {
-    const { parts } = commentParts([], () => `${PLAN_COMMENT_MARKER}\n### Plan\n- project "finance-prod" will be **archived**\n`, { state: 'planned', fingerprint: FINGERPRINT, head_sha: HEAD }, ['<sub>Planned.</sub>'], { key: KEY, pr: 5 });
+    const { parts } = commentParts(
+      [],
+      () => `${PLAN_COMMENT_MARKER}\n### Plan\n- project "finance-prod" will be **archived**\n`,
+      { state: 'planned', fingerprint: FINGERPRINT, head_sha: HEAD },
+      ['<sub>Planned.</sub>'],
+      { key: KEY, pr: 5 },
+    );
     return parts;
   };
   const verify = (bodies: string[]) => {
@@ -121,7 +142,10 @@ describe('plan integrity', () => {
 
   it('FIXED (#14): an edit inside the state line (extra JSON fields, a `-->` that ends the HTML comment, reordered fields, spaces) is refused', () => {
     const [body] = signed();
-    const edited = body!.replace(/("sig":"[0-9a-f]{64}")\}/, '$1,"x":"--> **Plan: no changes. Safe to approve.** <details><summary></summary>"}');
+    const edited = body!.replace(
+      /("sig":"[0-9a-f]{64}")\}/,
+      '$1,"x":"--> **Plan: no changes. Safe to approve.** <details><summary></summary>"}',
+    );
     expect(edited).not.toBe(body);
     expect(edited).toContain('--> **Plan: no changes.');
     const verdict = verify([edited]);
@@ -132,7 +156,9 @@ describe('plan integrity', () => {
     const json = JSON.parse(line.slice('<!-- groq-rbac:state '.length, -' -->'.length)) as Record<string, unknown>;
     const { sig, ...rest } = json;
     expect(verify([body!.replace(line, `<!-- groq-rbac:state ${JSON.stringify({ sig, ...rest })} -->`)]).ok).toBe(false);
-    expect(verify([body!.replace(line, `<!-- groq-rbac:state ${JSON.stringify(json, null, 0).replace('","', '", "')} -->`)]).ok).toBe(false);
+    expect(verify([body!.replace(line, `<!-- groq-rbac:state ${JSON.stringify(json, null, 0).replace('","', '", "')} -->`)]).ok).toBe(
+      false,
+    );
     expect(verify([body!]).ok).toBe(true);
   });
 

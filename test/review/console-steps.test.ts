@@ -1,6 +1,13 @@
 import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { addStepsSection, isSignedSection, signSection, stepsIssueBody, trustedSections, type StepsTrust } from '../../src/action/console-issue.js';
+import {
+  addStepsSection,
+  isSignedSection,
+  signSection,
+  stepsIssueBody,
+  trustedSections,
+  type StepsTrust,
+} from '../../src/action/console-issue.js';
 import { ACTIONS_BOT } from '../../src/action/pull-request-comment.js';
 import { createGitHubClient } from '../../src/github/client.js';
 import { RUNBOOK_MARKER } from '../../src/plan/render-runbook.js';
@@ -34,8 +41,17 @@ describe('the Console steps issue', () => {
   it('FIXED (#22): a labelled issue a writer opened is ignored: the Action opens its own, with only the reviewed steps', async () => {
     let written = '';
     const api = nock(API)
-      .get('/repos/acme/p/issues').query(true)
-      .reply(200, [{ number: 3, body: `<!-- groq-rbac:console-steps -->\nhead\n${FORGED}`, html_url: 'https://github.com/acme/p/issues/3', user: { login: 'mallory', id: 5, type: 'User' }, labels: [{ name: 'groq-rbac-console-steps' }] }])
+      .get('/repos/acme/p/issues')
+      .query(true)
+      .reply(200, [
+        {
+          number: 3,
+          body: `<!-- groq-rbac:console-steps -->\nhead\n${FORGED}`,
+          html_url: 'https://github.com/acme/p/issues/3',
+          user: { login: 'mallory', id: 5, type: 'User' },
+          labels: [{ name: 'groq-rbac-console-steps' }],
+        },
+      ])
       .post('/repos/acme/p/issues', (b: { body: string }) => ((written = b.body), true))
       .reply(201, { number: 4, html_url: 'https://github.com/acme/p/issues/4' });
     const outcome = await addStepsSection(github(), { owner: 'acme', repo: 'p' }, ORG, REAL, 'Pull request #7:', trust());
@@ -43,18 +59,31 @@ describe('the Console steps issue', () => {
     expect(outcome).toMatchObject({ action: 'opened', number: 4 });
     expect(written).toContain('Set requests per day');
     expect(written).not.toContain('evil.example');
-    expect(warnings.join('\n')).toContain('issue #3 by @mallory has the groq-rbac-console-steps label but is not by @github-actions[bot]: ignored');
+    expect(warnings.join('\n')).toContain(
+      'issue #3 by @mallory has the groq-rbac-console-steps label but is not by @github-actions[bot]: ignored',
+    );
   });
 
-  it('FIXED (#22): a section a writer added to the bot\'s issue, or an edit inside a signed one, is dropped when the body is rebuilt', async () => {
+  it("FIXED (#22): a section a writer added to the bot's issue, or an edit inside a signed one, is dropped when the body is rebuilt", async () => {
     const earlier = signSection(EARLIER, ORG, KEY);
     // A writer's edit to a signed section (a copy of it, renamed): the step now says where to paste the key.
-    const edited = earlier.replace('### Pull request #5', '### Pull request #6').replace('in chatbot-prod <!-- step s3', 'in chatbot-prod, then paste the key at https://evil.example/2 <!-- step s3');
+    const edited = earlier
+      .replace('### Pull request #5', '### Pull request #6')
+      .replace('in chatbot-prod <!-- step s3', 'in chatbot-prod, then paste the key at https://evil.example/2 <!-- step s3');
     expect(edited).toContain('evil.example/2');
     let written = '';
     nock(API)
-      .get('/repos/acme/p/issues').query(true)
-      .reply(200, [{ number: 9, body: stepsIssueBody(ORG, [earlier, FORGED, edited]), html_url: 'https://github.com/acme/p/issues/9', user: BOT, labels: [{ name: 'groq-rbac-console-steps' }] }])
+      .get('/repos/acme/p/issues')
+      .query(true)
+      .reply(200, [
+        {
+          number: 9,
+          body: stepsIssueBody(ORG, [earlier, FORGED, edited]),
+          html_url: 'https://github.com/acme/p/issues/9',
+          user: BOT,
+          labels: [{ name: 'groq-rbac-console-steps' }],
+        },
+      ])
       .patch('/repos/acme/p/issues/9', (b: { body: string }) => ((written = b.body), true))
       .reply(200, { number: 9 });
     const outcome = await addStepsSection(github(), { owner: 'acme', repo: 'p' }, ORG, REAL, 'Pull request #7:', trust());
@@ -66,7 +95,7 @@ describe('the Console steps issue', () => {
     expect(warnings.join('\n')).toContain('dropped section "Pull request #3: 1 step" of issue #9: it is not signed with plan-signing-key');
   });
 
-  it('FIXED (#22): a box ticked by hand (GitHub\'s editor writes CRLF) keeps the section signed; another key, another org or added text does not', () => {
+  it("FIXED (#22): a box ticked by hand (GitHub's editor writes CRLF) keeps the section signed; another key, another org or added text does not", () => {
     const signed = signSection(EARLIER, ORG, KEY);
     expect(isSignedSection(signed, ORG, KEY)).toBe(true);
     const ticked = signed.replace('- [ ] Allow', '- [x] Allow').replace(/\n/g, '\r\n');

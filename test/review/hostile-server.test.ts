@@ -34,13 +34,18 @@ describe('a hostile Vault', () => {
     await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
     const { port } = server.address() as AddressInfo;
     const error = await deliverToVault({ kind: 'vault', path: 'secret/data/groq/chatbot/x', field: 'k' }, VALUE, {
-      cwd: '.', env: { VAULT_ADDR: `http://127.0.0.1:${port}`, VAULT_TOKEN: TOKEN }, logger: silentLogger, timeoutMs: 20_000,
+      cwd: '.',
+      env: { VAULT_ADDR: `http://127.0.0.1:${port}`, VAULT_TOKEN: TOKEN },
+      logger: silentLogger,
+      timeoutMs: 20_000,
     } as never).catch((e: Error) => e);
     expect(error).toBeInstanceOf(DeliveryError);
     expect(String((error as Error).message)).not.toContain(TOKEN);
     expect(String((error as Error).message)).not.toContain(VALUE);
     expect((error as Error).message).not.toContain('READ-TO-THE-END');
-    expect((error as Error).message).toContain(`Vault at http://127.0.0.1:${port} answered 403 to GET sys/internal/ui/mounts/secret/data/groq/chatbot/x with more than 1 MiB, the most groq-rbac reads from one Vault answer`);
+    expect((error as Error).message).toContain(
+      `Vault at http://127.0.0.1:${port} answered 403 to GET sys/internal/ui/mounts/secret/data/groq/chatbot/x with more than 1 MiB, the most groq-rbac reads from one Vault answer`,
+    );
     expect((error as DeliveryError).retryable).toBe(false);
     // The first answer ended the delivery: no read of the secret, no write.
     expect(requests).toEqual(['GET /v1/sys/internal/ui/mounts/secret/data/groq/chatbot/x']);
@@ -56,7 +61,10 @@ describe('a hostile Vault', () => {
     await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
     const { port } = server.address() as AddressInfo;
     const error = await deliverToVault({ kind: 'vault', path: 'secret/data/groq/chatbot/x', field: 'k' }, VALUE, {
-      cwd: '.', env: { VAULT_ADDR: `http://127.0.0.1:${port}`, VAULT_TOKEN: TOKEN }, logger: silentLogger, timeoutMs: 20_000,
+      cwd: '.',
+      env: { VAULT_ADDR: `http://127.0.0.1:${port}`, VAULT_TOKEN: TOKEN },
+      logger: silentLogger,
+      timeoutMs: 20_000,
     } as never).catch((e: Error) => e);
     expect((error as Error).message).toContain('with more than 1 MiB');
     expect(requests).toEqual(['GET /v1/sys/internal/ui/mounts/secret/data/groq/chatbot/x']);

@@ -20,9 +20,11 @@ org: org_acme
 admins: ["@acme/platform"]
 `;
 const team = (name: string, projects: string) => `team: ${name}\nowners: ["@acme/${name}"]\nprojects:\n${projects}`;
-const project = (name: string, key: string, target: string, extra = '') => `  - name: ${name}\n${extra}    keys:\n      - name: ${key}\n        rotation: {quiet_period: 0s, min_overlap: 0s, deliver: [${target}]}\n`;
+const project = (name: string, key: string, target: string, extra = '') =>
+  `  - name: ${name}\n${extra}    keys:\n      - name: ${key}\n        rotation: {quiet_period: 0s, min_overlap: 0s, deliver: [${target}]}\n`;
 
-const chatbot = (extra = '') => team('chatbot', project('chatbot-prod', 'chatbot-prod-web', '{file: {path: .secrets/chatbot/web.key}}', extra));
+const chatbot = (extra = '') =>
+  team('chatbot', project('chatbot-prod', 'chatbot-prod-web', '{file: {path: .secrets/chatbot/web.key}}', extra));
 const finance = team('finance', project('finance-prod', 'finance-ledger', '{file: {path: .secrets/finance/ledger.key}}'));
 const financeWithout = team('finance', project('finance-other', 'finance-other-key', '{file: {path: .secrets/finance/other.key}}'));
 // chatbot takes finance-prod, with a trigger that rotates finance's key into chatbot's folder.
@@ -46,7 +48,10 @@ const stolen = () => fs.existsSync(path.join(ws, '.secrets/chatbot/ledger.key'))
 const rev = (ref: string) => execFileSync('git', ['-C', ws, 'rev-parse', ref]).toString().trim();
 /** The Action's apply mode on a push to main: the revision it measures ownership against. */
 const actionBase = (sha: string, before: string | null) =>
-  ownershipRef({ event: { eventName: 'push', sha, before } as ModeContext['event'], inputs: { expectFingerprint: null } as ModeContext['inputs'] });
+  ownershipRef({
+    event: { eventName: 'push', sha, before } as ModeContext['event'],
+    inputs: { expectFingerprint: null } as ModeContext['inputs'],
+  });
 
 beforeEach(async () => {
   org = await startTestOrg({ orgId: 'org_acme' });
@@ -67,13 +72,15 @@ afterEach(async () => {
 });
 
 describe('FIXED (#1): the ownership base the Action uses on apply is "what was approved", whatever the merge method', () => {
-  it('rebase merge: apply measures ownership against the push\'s before, which does not hold the move; the PR-time fingerprint (plan refused) is refused again', async () => {
+  it("rebase merge: apply measures ownership against the push's before, which does not hold the move; the PR-time fingerprint (plan refused) is refused again", async () => {
     // The pull request: commit 1 moves finance-prod into chatbot's file (and drops it from finance's),
     // commit 2 is trivial. Rebased onto main, both are pushed; main's head before the push is `before`.
     const before = rev('HEAD');
     write({ 'teams/finance.yaml': financeWithout, 'teams/chatbot.yaml': chatbotTakesFinance });
     commitAll(ws, 'PR commit 1: move finance-prod');
-    write({ 'teams/chatbot.yaml': chatbotTakesFinance.replace('  - name: chatbot-prod\n', '  - name: chatbot-prod\n    description: tidy\n') });
+    write({
+      'teams/chatbot.yaml': chatbotTakesFinance.replace('  - name: chatbot-prod\n', '  - name: chatbot-prod\n    description: tidy\n'),
+    });
     commitAll(ws, 'PR commit 2: trivial');
 
     // The plan job on the pull request measures from the PR's base (HEAD~2): refused, with fingerprint F.
@@ -93,15 +100,17 @@ describe('FIXED (#1): the ownership base the Action uses on apply is "what was a
 
   it('a push without `before` is refused, not measured against a guess', () => {
     expect(() => actionBase(rev('HEAD'), null)).toThrow(RefusalError);
-    expect(() => actionBase(rev('HEAD'), null)).toThrow(/the push event has no `before` commit, so what the default branch said before this push is unknown/);
+    expect(() => actionBase(rev('HEAD'), null)).toThrow(
+      /the push event has no `before` commit, so what the default branch said before this push is unknown/,
+    );
   });
 });
 
-describe('FIXED (#1): adopting an unmanaged live project with only the team\'s own approval', () => {
+describe("FIXED (#1): adopting an unmanaged live project with only the team's own approval", () => {
   // chatbot's file alone (approved by @acme/chatbot alone) names the unmanaged live finance-prod.
   const chatbotAdopts = `${chatbot()}${project('payroll-prod', 'payroll-ledger', '{file: {path: .secrets/chatbot/payroll.key}}').replace('rotation: {', 'rotation: {trigger: adopted, ')}`;
 
-  it('rebase merge: a 2-commit PR that changes only chatbot.yaml does not adopt the unmanaged payroll-prod: apply measures from the push\'s before', async () => {
+  it("rebase merge: a 2-commit PR that changes only chatbot.yaml does not adopt the unmanaged payroll-prod: apply measures from the push's before", async () => {
     await createProjectWithKey(org, 'payroll-prod', 'payroll-ledger');
     const before = rev('HEAD');
     write({ 'teams/chatbot.yaml': chatbotAdopts });

@@ -22,7 +22,9 @@ function errorsOf(files: Record<string, string>): string[] {
     fs.mkdirSync(path.dirname(path.join(ws, 'policies', name)), { recursive: true });
     fs.writeFileSync(path.join(ws, 'policies', name), text);
   }
-  return readPolicies(path.join(ws, 'policies'), { cwd: ws }).diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic);
+  return readPolicies(path.join(ws, 'policies'), { cwd: ws })
+    .diagnostics.filter((d) => d.severity === 'error')
+    .map(formatDiagnostic);
 }
 
 describe('GitHub name space', () => {
@@ -39,25 +41,48 @@ describe('GitHub name space', () => {
     expect(errorsOf({ 'teams/chatbot.yaml': team('chatbot', '{github: {repository: acme/chatbot-eval, secret: EVAL_KEY}}') })).toEqual([]);
   });
 
-  it('FIXED (#5): the default name space is the organization\'s GitHub owners only, not any owner: evil-corp/chatbot is out of reach', () => {
+  it("FIXED (#5): the default name space is the organization's GitHub owners only, not any owner: evil-corp/chatbot is out of reach", () => {
     const errors = errorsOf({ 'teams/chatbot.yaml': team('chatbot', '{github: {repository: evil-corp/chatbot, secret: GROQ_KEY}}') });
     // Without github_owners: the organizations of the admins' @org/team handles (acme).
-    expect(errors.join('\n')).toContain('repository "evil-corp/chatbot" is outside team "chatbot"\'s reach: its own are repositories of acme named "chatbot" or "chatbot-…"');
+    expect(errors.join('\n')).toContain(
+      'repository "evil-corp/chatbot" is outside team "chatbot"\'s reach: its own are repositories of acme named "chatbot" or "chatbot-…"',
+    );
     expect(errors.join('\n')).toContain('or to add evil-corp to github_owners');
     expect(errorsOf({ 'teams/chatbot.yaml': team('chatbot', '{github: {repository: ACME/Chatbot, secret: GROQ_KEY}}') })).toEqual([]);
     // github_owners replaces that default; [] covers no owner at all.
     const listed = `${ORG}github_owners: [acme-labs]\n`;
-    expect(errorsOf({ 'org.yaml': listed, 'teams/chatbot.yaml': team('chatbot', '{github: {repository: acme-labs/chatbot, secret: GROQ_KEY}}') })).toEqual([]);
-    expect(errorsOf({ 'org.yaml': listed, 'teams/chatbot.yaml': team('chatbot', '{github: {repository: acme/chatbot, secret: GROQ_KEY}}') }).join('\n')).toContain('its own are repositories of acme-labs');
-    expect(errorsOf({ 'org.yaml': `${ORG}github_owners: []\n`, 'teams/chatbot.yaml': team('chatbot', '{github: {repository: acme/chatbot, secret: GROQ_KEY}}') }).join('\n'))
-      .toContain('names no GitHub owner (github_owners, or an @org/team in admins)');
+    expect(
+      errorsOf({
+        'org.yaml': listed,
+        'teams/chatbot.yaml': team('chatbot', '{github: {repository: acme-labs/chatbot, secret: GROQ_KEY}}'),
+      }),
+    ).toEqual([]);
+    expect(
+      errorsOf({
+        'org.yaml': listed,
+        'teams/chatbot.yaml': team('chatbot', '{github: {repository: acme/chatbot, secret: GROQ_KEY}}'),
+      }).join('\n'),
+    ).toContain('its own are repositories of acme-labs');
+    expect(
+      errorsOf({
+        'org.yaml': `${ORG}github_owners: []\n`,
+        'teams/chatbot.yaml': team('chatbot', '{github: {repository: acme/chatbot, secret: GROQ_KEY}}'),
+      }).join('\n'),
+    ).toContain('names no GitHub owner (github_owners, or an @org/team in admins)');
     // Admins that are users name no organization: no owner is covered until github_owners says so.
-    expect(errorsOf({ 'org.yaml': ORG.replace('["@acme/platform"]', '["@alice"]'), 'teams/chatbot.yaml': team('chatbot', '{github: {repository: acme/chatbot, secret: GROQ_KEY}}') })).toHaveLength(1);
+    expect(
+      errorsOf({
+        'org.yaml': ORG.replace('["@acme/platform"]', '["@alice"]'),
+        'teams/chatbot.yaml': team('chatbot', '{github: {repository: acme/chatbot, secret: GROQ_KEY}}'),
+      }),
+    ).toHaveLength(1);
   });
 
   it('HOLDS: environment names that would change the API path are refused', () => {
     for (const env of ['..', 'production/..', 'prod%2F..', 'prod\\..', 'prod\u200b']) {
-      const errors = errorsOf({ 'teams/chatbot.yaml': team('chatbot', `{github: {repository: acme/chatbot, secret: K, environment: ${JSON.stringify(env)}}}`) });
+      const errors = errorsOf({
+        'teams/chatbot.yaml': team('chatbot', `{github: {repository: acme/chatbot, secret: K, environment: ${JSON.stringify(env)}}}`),
+      });
       if (env === 'prod\u200b') continue; // a zero-width space is a distinct environment name, not a path change
       expect(errors.length, env).toBeGreaterThan(0);
     }
@@ -82,13 +107,28 @@ describe('file targets', () => {
 
   it('HOLDS (at delivery): the same path is refused by the file deliverer before anything is written', async () => {
     const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'groq-rbac-review-file-'));
-    await expect(deliverToFile({ kind: 'file', path: '.secrets/chatbot\\..\\research\\k' }, 'v', { cwd, env: {}, logger: silentLogger } as never)).rejects.toThrow(/\.\. segment/);
+    await expect(
+      deliverToFile({ kind: 'file', path: '.secrets/chatbot\\..\\research\\k' }, 'v', { cwd, env: {}, logger: silentLogger } as never),
+    ).rejects.toThrow(/\.\. segment/);
     expect(fs.readdirSync(cwd)).toEqual([]);
   });
 
   it('HOLDS: case tricks, trailing dots, %2e, look-alikes and repository files are out of reach', () => {
-    for (const p of ['.Secrets/chatbot/k', '.secrets/Chatbot/k', '.secrets/chatbot./k', '.secrets/research/k', '.secrets/сhatbot/k', '.github/workflows/x.yml',
-      '.git/config', 'policies/org.yaml', 'node_modules/x/index.js', '.github/CODEOWNERS', '/home/runner/.gitconfig', 'C:\\x', '\\\\server\\share\\x']) {
+    for (const p of [
+      '.Secrets/chatbot/k',
+      '.secrets/Chatbot/k',
+      '.secrets/chatbot./k',
+      '.secrets/research/k',
+      '.secrets/сhatbot/k',
+      '.github/workflows/x.yml',
+      '.git/config',
+      'policies/org.yaml',
+      'node_modules/x/index.js',
+      '.github/CODEOWNERS',
+      '/home/runner/.gitconfig',
+      'C:\\x',
+      '\\\\server\\share\\x',
+    ]) {
       const errors = errorsOf({ 'teams/chatbot.yaml': team('chatbot', `{file: {path: ${JSON.stringify(p)}}}`) });
       expect(errors.length, p).toBeGreaterThan(0);
     }
@@ -96,19 +136,28 @@ describe('file targets', () => {
     expect(errorsOf({ 'teams/chatbot.yaml': team('chatbot', '{file: {path: ".secrets/chatbot/%2e%2e/k"}}') })).toEqual([]);
   });
 
-  it('HOLDS: a symbolic link already in the repository on the way to the team\'s folder is refused at delivery', async () => {
+  it("HOLDS: a symbolic link already in the repository on the way to the team's folder is refused at delivery", async () => {
     const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'groq-rbac-review-link-'));
     const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'groq-rbac-review-else-'));
     fs.mkdirSync(path.join(cwd, '.secrets'));
     fs.symlinkSync(elsewhere, path.join(cwd, '.secrets', 'chatbot'));
-    await expect(deliverToFile({ kind: 'file', path: '.secrets/chatbot/k' }, 'v', { cwd, env: {}, logger: silentLogger } as never)).rejects.toThrow(/symbolic link/);
+    await expect(
+      deliverToFile({ kind: 'file', path: '.secrets/chatbot/k' }, 'v', { cwd, env: {}, logger: silentLogger } as never),
+    ).rejects.toThrow(/symbolic link/);
     expect(fs.readdirSync(elsewhere)).toEqual([]);
   });
 });
 
 describe('Vault paths and grants', () => {
   it('HOLDS: prefixes match segment by segment: team "chat" does not reach secret/groq/chatbot; metadata/ and double data/ are not own paths', () => {
-    for (const p of ['secret/data/groq/chatbot/x', 'secret/groq/chatbot', 'secret/metadata/groq/chat/x', 'secret/data/data/groq/chat/x', 'Secret/data/groq/chat/x', 'secret/data/groq/CHAT/x']) {
+    for (const p of [
+      'secret/data/groq/chatbot/x',
+      'secret/groq/chatbot',
+      'secret/metadata/groq/chat/x',
+      'secret/data/data/groq/chat/x',
+      'Secret/data/groq/chat/x',
+      'secret/data/groq/CHAT/x',
+    ]) {
       const errors = errorsOf({ 'teams/chat.yaml': team('chat', `{vault: {path: ${p}, field: k}}`) });
       expect(errors.length, p).toBeGreaterThan(0);
     }
@@ -117,24 +166,31 @@ describe('Vault paths and grants', () => {
 
   it('HOLDS: a granted prefix secret/groq/chat does not cover secret/groq/chatbot', () => {
     const org = `${ORG}grants:\n  research:\n    vault: [secret/data/shared/chat]\n`;
-    const errors = errorsOf({ 'org.yaml': org, 'teams/research.yaml': team('research', '{vault: {path: secret/data/shared/chatbot/x, field: k}}') });
+    const errors = errorsOf({
+      'org.yaml': org,
+      'teams/research.yaml': team('research', '{vault: {path: secret/data/shared/chatbot/x, field: k}}'),
+    });
     expect(errors.length).toBeGreaterThan(0);
   });
 
   it('HOLDS: a team file cannot name a Vault address', () => {
-    const errors = errorsOf({ 'teams/chatbot.yaml': team('chatbot', '{vault: {path: secret/groq/chatbot/x, field: k, address: "https://evil.example"}}') });
+    const errors = errorsOf({
+      'teams/chatbot.yaml': team('chatbot', '{vault: {path: secret/groq/chatbot/x, field: k, address: "https://evil.example"}}'),
+    });
     expect(errors.length).toBeGreaterThan(0);
   });
 });
 
 describe('team names', () => {
   it('HOLDS: a file named like one team that says it is another, a look-alike name, and a case variant are all refused', () => {
-    expect(errorsOf({ 'teams/research.yaml': team('chatbot', '{file: {path: .secrets/chatbot/k}}') }).join('\n')).toContain('is in a file named "research.yaml"');
+    expect(errorsOf({ 'teams/research.yaml': team('chatbot', '{file: {path: .secrets/chatbot/k}}') }).join('\n')).toContain(
+      'is in a file named "research.yaml"',
+    );
     expect(errorsOf({ 'teams/chatbot.yaml': team('chаtbot', '{file: {path: .secrets/chatbot/k}}') }).length).toBeGreaterThan(0);
     expect(errorsOf({ 'teams/Chatbot.yaml': team('chatbot', '{file: {path: .secrets/chatbot/k}}') }).join('\n')).toContain('is not read');
   });
 
-  it('HOLDS: a project or key renamed to another team\'s name is a duplicate', () => {
+  it("HOLDS: a project or key renamed to another team's name is a duplicate", () => {
     const errors = errorsOf({
       'teams/chatbot.yaml': team('chatbot', '{file: {path: .secrets/chatbot/k}}').replace('chatbot-prod-key', 'research-prod-key'),
       'teams/research.yaml': team('research', '{file: {path: .secrets/research/k}}'),

@@ -46,7 +46,11 @@ projects:
     models: [openai/gpt-oss-120b]
 `;
 
-interface Comment { id: number; body: string; user: { login: string; id: number; type: string } }
+interface Comment {
+  id: number;
+  body: string;
+  user: { login: string; id: number; type: string };
+}
 interface GitHubState {
   comments: Comment[];
   reviews: { login: string; state: string; commit_id?: string; association?: string }[];
@@ -78,41 +82,105 @@ function fakeGitHub(): void {
   // A reply function's array is sent as JSON text: nock sends an empty array as an empty body.
   const list = (f: () => unknown[]) => () => JSON.stringify(f());
   api.on('request', (req, _i, body) => sent.push(`${req.method} ${(req as { url?: string }).url ?? req.path} ${body ?? ''}`));
-  api.get(`${REPO}/commits/${MERGE}/pulls`).query(true).reply(200, list(() => [{
-    number: 42, user: { login: 'alice' }, merged_at: '2026-05-04T09:02:17Z', merge_commit_sha: MERGE, base: { ref: 'main' },
-    head: { sha: HEAD, ref: 'alice/chatbot', repo: { full_name: 'acme/groq-policies' } }, html_url: 'https://github.com/acme/groq-policies/pull/42',
-  }]));
-  api.get(`${REPO}/pulls/42/reviews`).query(true).reply(200, list(() => gh.reviews.map((r, i) => ({ id: i + 1, user: { login: r.login }, state: r.state, commit_id: r.commit_id ?? HEAD, author_association: r.association ?? 'MEMBER' }))));
-  api.get(`${REPO}/contents/.github%2FCODEOWNERS`).query({ ref: BEFORE }).reply(200, { type: 'file', encoding: 'base64', content: Buffer.from(codeowners).toString('base64') });
-  api.get(`${REPO}/pulls/42/commits`).query(true).reply(200, list(() => gh.commits.map((c, i) => ({ sha: `${i}`.repeat(40).slice(0, 40), author: c.author ? { login: c.author } : null, committer: c.committer ? { login: c.committer } : null }))));
-  api.get(`${REPO}/activity`).query({ ref: 'refs/heads/alice/chatbot', per_page: 100 }).reply(200, list(() => gh.pushers.map((login, i) => ({ id: i, activity_type: 'push', actor: { login } }))));
-  api.get(`${REPO}/pulls/42/files`).query(true).reply(200, list(() => gh.files.map((filename) => ({ filename }))));
+  api
+    .get(`${REPO}/commits/${MERGE}/pulls`)
+    .query(true)
+    .reply(
+      200,
+      list(() => [
+        {
+          number: 42,
+          user: { login: 'alice' },
+          merged_at: '2026-05-04T09:02:17Z',
+          merge_commit_sha: MERGE,
+          base: { ref: 'main' },
+          head: { sha: HEAD, ref: 'alice/chatbot', repo: { full_name: 'acme/groq-policies' } },
+          html_url: 'https://github.com/acme/groq-policies/pull/42',
+        },
+      ]),
+    );
+  api
+    .get(`${REPO}/pulls/42/reviews`)
+    .query(true)
+    .reply(
+      200,
+      list(() =>
+        gh.reviews.map((r, i) => ({
+          id: i + 1,
+          user: { login: r.login },
+          state: r.state,
+          commit_id: r.commit_id ?? HEAD,
+          author_association: r.association ?? 'MEMBER',
+        })),
+      ),
+    );
+  api
+    .get(`${REPO}/contents/.github%2FCODEOWNERS`)
+    .query({ ref: BEFORE })
+    .reply(200, { type: 'file', encoding: 'base64', content: Buffer.from(codeowners).toString('base64') });
+  api
+    .get(`${REPO}/pulls/42/commits`)
+    .query(true)
+    .reply(
+      200,
+      list(() =>
+        gh.commits.map((c, i) => ({
+          sha: `${i}`.repeat(40).slice(0, 40),
+          author: c.author ? { login: c.author } : null,
+          committer: c.committer ? { login: c.committer } : null,
+        })),
+      ),
+    );
+  api
+    .get(`${REPO}/activity`)
+    .query({ ref: 'refs/heads/alice/chatbot', per_page: 100 })
+    .reply(
+      200,
+      list(() => gh.pushers.map((login, i) => ({ id: i, activity_type: 'push', actor: { login } }))),
+    );
+  api
+    .get(`${REPO}/pulls/42/files`)
+    .query(true)
+    .reply(
+      200,
+      list(() => gh.files.map((filename) => ({ filename }))),
+    );
   api.get(/\/repos\/acme\/groq-policies\/collaborators\/[^/]+\/permission$/).reply(200, (req) => {
     const login = pathOf(req).split('/').at(-2)!;
     return JSON.stringify({ permission: gh.permissions[login] ?? 'none', role_name: gh.permissions[login] ?? '', user: { login } });
   });
   api.get(/\/orgs\/acme\/teams\/[^/]+\/memberships\/[^/]+$/).reply((req) => {
     const [, , , team, , login] = pathOf(req).split('/').slice(1);
-    return gh.members.includes(`${team}:${login}`) ? [200, JSON.stringify({ state: 'active', role: 'member' })] : [404, JSON.stringify({ message: 'Not Found' })];
+    return gh.members.includes(`${team}:${login}`)
+      ? [200, JSON.stringify({ state: 'active', role: 'member' })]
+      : [404, JSON.stringify({ message: 'Not Found' })];
   });
-  api.get(/\/repos\/acme\/groq-policies\/issues\/42\/comments/).reply(200, list(() => gh.comments));
+  api.get(/\/repos\/acme\/groq-policies\/issues\/42\/comments/).reply(
+    200,
+    list(() => gh.comments),
+  );
   // nock hands a reply function no request body for fetch; the body matcher sees it.
   let posted = '';
-  api.post(`${REPO}/issues/42/comments`, (b) => ((posted = json(b).body), true)).reply(201, () => {
-    writes.push('POST comment');
-    const c = { id: 1000 + gh.comments.length, body: posted, user: BOT };
-    gh.comments.push(c);
-    return JSON.stringify(c);
-  });
-  api.patch(/\/repos\/acme\/groq-policies\/issues\/comments\/\d+$/, (b) => ((posted = json(b).body), true)).reply(200, (req) => {
-    writes.push('PATCH comment');
-    const c = gh.comments.find((x) => x.id === Number(pathOf(req).split('/').at(-1)))!;
-    c.body = posted;
-    return JSON.stringify(c);
-  });
+  api
+    .post(`${REPO}/issues/42/comments`, (b) => ((posted = json(b).body), true))
+    .reply(201, () => {
+      writes.push('POST comment');
+      const c = { id: 1000 + gh.comments.length, body: posted, user: BOT };
+      gh.comments.push(c);
+      return JSON.stringify(c);
+    });
+  api
+    .patch(/\/repos\/acme\/groq-policies\/issues\/comments\/\d+$/, (b) => ((posted = json(b).body), true))
+    .reply(200, (req) => {
+      writes.push('PATCH comment');
+      const c = gh.comments.find((x) => x.id === Number(pathOf(req).split('/').at(-1)))!;
+      c.body = posted;
+      return JSON.stringify(c);
+    });
   api.get('/repos/acme/groq-policies/actions/runs/4242/approvals').reply(() => [200, JSON.stringify(gh.deploymentReviews)]);
   api.get(/\/repos\/acme\/groq-policies\/environments\/[^/]+\/deployment-branch-policies$/).reply((req) => {
-    const policies = (gh.environments[pathOf(req).split('/').at(-2)!] as { branch_policies?: unknown[] } | undefined)?.branch_policies ?? [];
+    const policies =
+      (gh.environments[pathOf(req).split('/').at(-2)!] as { branch_policies?: unknown[] } | undefined)?.branch_policies ?? [];
     return [200, JSON.stringify({ total_count: policies.length, branch_policies: policies })];
   });
   api.get(/\/repos\/acme\/groq-policies\/environments\/[^/]+$/).reply((req) => {
@@ -123,15 +191,36 @@ function fakeGitHub(): void {
 
 function context(event: 'pull_request' | 'push' | 'workflow_dispatch', inputs: Record<string, string>): ModeContext {
   const env = {
-    GITHUB_EVENT_NAME: event, GITHUB_EVENT_PATH: path.join(EVENTS, `${event}.json`), GITHUB_REPOSITORY: 'acme/groq-policies',
-    GITHUB_SHA: event === 'pull_request' ? 'f'.repeat(40) : MERGE, GITHUB_REF: event === 'pull_request' ? 'refs/pull/42/merge' : 'refs/heads/main',
-    GITHUB_RUN_ID: '4242', GITHUB_ACTOR: 'bob', GITHUB_TRIGGERING_ACTOR: 'bob', GITHUB_API_URL: API, GITHUB_WORKSPACE: ws,
+    GITHUB_EVENT_NAME: event,
+    GITHUB_EVENT_PATH: path.join(EVENTS, `${event}.json`),
+    GITHUB_REPOSITORY: 'acme/groq-policies',
+    GITHUB_SHA: event === 'pull_request' ? 'f'.repeat(40) : MERGE,
+    GITHUB_REF: event === 'pull_request' ? 'refs/pull/42/merge' : 'refs/heads/main',
+    GITHUB_RUN_ID: '4242',
+    GITHUB_ACTOR: 'bob',
+    GITHUB_TRIGGERING_ACTOR: 'bob',
+    GITHUB_API_URL: API,
+    GITHUB_WORKSPACE: ws,
   };
-  const values: Record<string, string> = { mode: event === 'pull_request' ? 'plan' : 'apply', 'groq-admin-key': ADMIN_KEY, 'github-token': 'ghs_SecuritySuiteWorkflowToken0', 'groq-base-url': sandbox.url, 'plan-signing-key': SIGNING_KEY, 'members-token': 'ghs_SecuritySuiteMembersToken00', ...inputs };
+  const values: Record<string, string> = {
+    mode: event === 'pull_request' ? 'plan' : 'apply',
+    'groq-admin-key': ADMIN_KEY,
+    'github-token': 'ghs_SecuritySuiteWorkflowToken0',
+    'groq-base-url': sandbox.url,
+    'plan-signing-key': SIGNING_KEY,
+    'members-token': 'ghs_SecuritySuiteMembersToken00',
+    ...inputs,
+  };
   const ev = readEventContext(env);
   const parsed = readInputs((name) => values[name] ?? '', ev);
   return {
-    inputs: parsed, event: ev, cwd: ws, env, logger: silentLogger, summary: [], workflowFile: '.github/workflows/groq-rbac-apply.yml',
+    inputs: parsed,
+    event: ev,
+    cwd: ws,
+    env,
+    logger: silentLogger,
+    summary: [],
+    workflowFile: '.github/workflows/groq-rbac-apply.yml',
     github: createGitHubClient({ token: parsed.githubToken, baseUrl: API, retries: 0, retryAfterBaseMs: 1 }),
     members: createGitHubClient({ token: parsed.membersToken!, baseUrl: API, retries: 0, retryAfterBaseMs: 1 }),
     annotator: { error() {}, warning() {} },
@@ -147,7 +236,13 @@ function context(event: 'pull_request' | 'push' | 'workflow_dispatch', inputs: R
 function session(baseUrl: string): OrgSession {
   registerSecret(ADMIN_KEY);
   const client = new GroqClient({ baseUrl, adminKey: ADMIN_KEY, fetch: undiciFetch as unknown as typeof fetch });
-  return { admin: new GroqProvider(client), adminKeyRedacted: redactKeyValue(ADMIN_KEY), target: new URL(baseUrl).host, concurrency: 4, close: () => client.close() };
+  return {
+    admin: new GroqProvider(client),
+    adminKeyRedacted: redactKeyValue(ADMIN_KEY),
+    target: new URL(baseUrl).host,
+    concurrency: 4,
+    close: () => client.close(),
+  };
 }
 
 /** The sandbox's count of organization requests (its own /_sandbox routes are not counted). */
@@ -196,7 +291,17 @@ beforeEach(async () => {
   fs.mkdirSync(path.join(ws, 'policies/teams'), { recursive: true });
   fs.writeFileSync(path.join(ws, 'policies/org.yaml'), ORG_YAML);
   fs.writeFileSync(path.join(ws, 'policies/teams/chatbot.yaml'), TEAM_YAML);
-  gh = { comments: [], reviews: [], permissions: {}, commits: [], pushers: [], files: [], members: [], deploymentReviews: [], environments: {} };
+  gh = {
+    comments: [],
+    reviews: [],
+    permissions: {},
+    commits: [],
+    pushers: [],
+    files: [],
+    members: [],
+    deploymentReviews: [],
+    environments: {},
+  };
   writes = [];
   sent = [];
   fakeGitHub();
@@ -220,20 +325,29 @@ describe('plan integrity: apply trusts only a state line the plan job signed', (
     const forged = genuine.body.replace(/"sig":"[0-9a-f]{64}"/, `"sig":"${'ab'.repeat(32)}"`);
     gh.comments = [{ id: 5, body: forged, user: { login: 'evil-app[bot]', id: 31337, type: 'Bot' } }];
     approvedBy();
-    await expectRefusedApply(context('push', {}), /no plan comment by @github-actions\[bot\]; the marked comment by @evil-app\[bot\] is not the plan job's .* ignored; nothing was changed/);
+    await expectRefusedApply(
+      context('push', {}),
+      /no plan comment by @github-actions\[bot\]; the marked comment by @evil-app\[bot\] is not the plan job's .* ignored; nothing was changed/,
+    );
   });
 
-  it('refuses the bot\'s comment edited after the plan job wrote it', async () => {
+  it("refuses the bot's comment edited after the plan job wrote it", async () => {
     const genuine = await plan();
     // A writer edits github-actions[bot]'s comment in the UI: the plan's create line is gone, the state line kept.
-    const edited = genuine.body.split('\n').filter((l) => !l.includes('chatbot-prod')).join('\n');
+    const edited = genuine.body
+      .split('\n')
+      .filter((l) => !l.includes('chatbot-prod'))
+      .join('\n');
     expect(edited).not.toBe(genuine.body);
     gh.comments[0]!.body = edited;
     approvedBy();
-    await expectRefusedApply(context('push', {}), /the plan comment was edited after the plan job wrote it: its text is not the text the plan job signed/);
+    await expectRefusedApply(
+      context('push', {}),
+      /the plan comment was edited after the plan job wrote it: its text is not the text the plan job signed/,
+    );
   });
 
-  it('refuses an unsigned state line, as a writer\'s own workflow posts it as github-actions[bot]', async () => {
+  it("refuses an unsigned state line, as a writer's own workflow posts it as github-actions[bot]", async () => {
     const { body } = await plan({ 'plan-signing-key': '' });
     expect(body).not.toContain('"sig"');
     approvedBy();
@@ -253,7 +367,7 @@ describe('approval: what counts', () => {
     await expectRefusedApply(context('push', {}), /no approval counts: @dave has no write permission on the repository \(read\)/);
   });
 
-  it('refuses an approval by a reviewer who pushed a commit to someone else\'s pull request', async () => {
+  it("refuses an approval by a reviewer who pushed a commit to someone else's pull request", async () => {
     await plan();
     approvedBy('bob');
     // bob pushed a commit to alice's branch, authored and committed in git as alice: only the push record shows him.
@@ -262,11 +376,14 @@ describe('approval: what counts', () => {
     await expectRefusedApply(context('push', {}), /no approval counts: @bob pushed to the branch, so their approval does not count/);
   });
 
-  it('refuses an approval that misses one changed file\'s owners, naming the file and the owner', async () => {
+  it("refuses an approval that misses one changed file's owners, naming the file and the owner", async () => {
     await plan();
     approvedBy('bob');
     gh.files.push('policies/org.yaml');
-    await expectRefusedApply(context('push', {}), /do not cover every changed file's code owners: policies\/org\.yaml needs an approval from @acme\/platform/);
+    await expectRefusedApply(
+      context('push', {}),
+      /do not cover every changed file's code owners: policies\/org\.yaml needs an approval from @acme\/platform/,
+    );
   });
 
   it('applies when a team owner approves through their team membership', async () => {
@@ -282,26 +399,45 @@ describe('approval: what counts', () => {
   });
 });
 
-describe('ownership is measured against the push\'s before (review #1)', () => {
+describe("ownership is measured against the push's before (review #1)", () => {
   it('refuses a push event without `before`, even with require-approval off: nothing is measured against a guess', async () => {
     await plan();
     approvedBy();
     const ctx = context('push', { 'require-approval': 'false' });
-    await expectRefusedApply({ ...ctx, event: { ...ctx.event, before: null } }, /the push event has no `before` commit, so what the default branch said before this push is unknown/);
+    await expectRefusedApply(
+      { ...ctx, event: { ...ctx.event, before: null } },
+      /the push event has no `before` commit, so what the default branch said before this push is unknown/,
+    );
   });
 });
 
 describe('workflow_dispatch applies only from a protected environment', () => {
   it('refuses a dispatched fingerprint when no required reviewer approved the run', async () => {
     const { fingerprint } = await plan();
-    await expectRefusedApply(context('workflow_dispatch', { 'expect-fingerprint': fingerprint }), /applies only from a protected environment, and this run is not approved in one: no required reviewer approved this run/);
+    await expectRefusedApply(
+      context('workflow_dispatch', { 'expect-fingerprint': fingerprint }),
+      /applies only from a protected environment, and this run is not approved in one: no required reviewer approved this run/,
+    );
     // An environment without required reviewers, or the dispatcher approving their own run, is no gate either.
     gh.deploymentReviews = [{ state: 'approved', user: { login: 'carol' }, environments: [{ name: 'open' }] }];
     gh.environments = { open: { name: 'open', protection_rules: [], deployment_branch_policy: null } };
-    await expectRefusedApply(context('workflow_dispatch', { 'expect-fingerprint': fingerprint }), /environment open has no required reviewers/);
+    await expectRefusedApply(
+      context('workflow_dispatch', { 'expect-fingerprint': fingerprint }),
+      /environment open has no required reviewers/,
+    );
     gh.deploymentReviews = [{ state: 'approved', user: { login: 'bob' }, environments: [{ name: 'groq-rbac-dispatch' }] }];
-    gh.environments = { 'groq-rbac-dispatch': { name: 'groq-rbac-dispatch', protection_rules: [{ type: 'required_reviewers', reviewers: [{ type: 'User', reviewer: { login: 'bob' } }] }], deployment_branch_policy: { protected_branches: false, custom_branch_policies: true }, branch_policies: [{ id: 1, name: 'main', type: 'branch' }] } };
-    await expectRefusedApply(context('workflow_dispatch', { 'expect-fingerprint': fingerprint }), /@bob approved the deployment they started themselves/);
+    gh.environments = {
+      'groq-rbac-dispatch': {
+        name: 'groq-rbac-dispatch',
+        protection_rules: [{ type: 'required_reviewers', reviewers: [{ type: 'User', reviewer: { login: 'bob' } }] }],
+        deployment_branch_policy: { protected_branches: false, custom_branch_policies: true },
+        branch_policies: [{ id: 1, name: 'main', type: 'branch' }],
+      },
+    };
+    await expectRefusedApply(
+      context('workflow_dispatch', { 'expect-fingerprint': fingerprint }),
+      /@bob approved the deployment they started themselves/,
+    );
     // A required reviewer other than the dispatcher: applied.
     gh.deploymentReviews = [{ state: 'approved', user: { login: 'carol' }, environments: [{ name: 'groq-rbac-dispatch' }] }];
     const result = await applyMode(context('workflow_dispatch', { 'expect-fingerprint': fingerprint }));

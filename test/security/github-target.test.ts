@@ -54,17 +54,28 @@ function expectClean(text: string): void {
 }
 
 /** A GitHub API at `origin` that records every request; `answer` decides the reply (default: a public key, then 201). */
-function recordingGitHub(origin: string, answer: (method: string, path: string) => [number, unknown, Record<string, string>?] = defaultAnswer) {
+function recordingGitHub(
+  origin: string,
+  answer: (method: string, path: string) => [number, unknown, Record<string, string>?] = defaultAnswer,
+) {
   const scope = nock(origin).persist();
   // nock 15 hands listeners and reply functions the fetch Request.
   scope.on('request', (req: Request, _interceptor: unknown, body: string) => {
     const url = new URL(req.url);
-    received.push({ origin, method: req.method, path: url.pathname + url.search, headers: Object.fromEntries(req.headers), body: body ?? '' });
+    received.push({
+      origin,
+      method: req.method,
+      path: url.pathname + url.search,
+      headers: Object.fromEntries(req.headers),
+      body: body ?? '',
+    });
   });
-  const reply = (method: string) => (req: Request): [number, unknown, Record<string, string>] => {
-    const [status, payload, headers] = answer(method, new URL(req.url).pathname);
-    return [status, payload, headers ?? {}];
-  };
+  const reply =
+    (method: string) =>
+    (req: Request): [number, unknown, Record<string, string>] => {
+      const [status, payload, headers] = answer(method, new URL(req.url).pathname);
+      return [status, payload, headers ?? {}];
+    };
   return scope.get(/.*/).reply(reply('GET')).put(/.*/).reply(reply('PUT')).post(/.*/).reply(reply('POST'));
 }
 
@@ -74,7 +85,9 @@ function defaultAnswer(method: string): [number, unknown] {
 
 async function failure(target: Delivery): Promise<DeliveryError> {
   const error = await deliverKey(target, value, context).then(
-    () => { throw new Error('expected the delivery to be refused'); },
+    () => {
+      throw new Error('expected the delivery to be refused');
+    },
     (e: unknown) => e,
   );
   expect(error).toBeInstanceOf(DeliveryError);
@@ -87,7 +100,9 @@ describe('GitHub targets name one repository, environment and secret', () => {
   it('environment ".." (which Octokit would turn into the repository secret) is refused with no request', async () => {
     recordingGitHub(API);
     const e = await failure({ kind: 'github', repository: 'acme/payments', secret: 'NPM_TOKEN', environment: '..' });
-    expect(e.message).toBe('cannot deliver to github acme/payments environment .. secret NPM_TOKEN: environment ".." holds "..", which would change the API path it names; nothing was sent to GitHub');
+    expect(e.message).toBe(
+      'cannot deliver to github acme/payments environment .. secret NPM_TOKEN: environment ".." holds "..", which would change the API path it names; nothing was sent to GitHub',
+    );
     expect(e.retryable).toBe(false);
     expect(received).toEqual([]);
   });
@@ -114,16 +129,22 @@ describe('the GitHub token goes only to the GitHub API', () => {
     context.env = { GITHUB_TOKEN: token, GITHUB_API_URL: 'http://github.example.com/api/v3' };
     recordingGitHub('http://github.example.com');
     const e = await failure({ kind: 'github', repository: 'acme/chatbot', secret: 'GROQ_API_KEY' });
-    expect(e.message).toContain('GITHUB_API_URL "http://github.example.com/api/v3" uses http:// to github.example.com, which would send credentials in clear text');
+    expect(e.message).toContain(
+      'GITHUB_API_URL "http://github.example.com/api/v3" uses http:// to github.example.com, which would send credentials in clear text',
+    );
     expect(received).toEqual([]);
   });
 
   it('a 307 from the API to another origin is not followed: that origin receives nothing, and the error says so', async () => {
-    recordingGitHub(API, (method, path) => (method === 'GET' ? [200, { key_id: '012345678912345678', key: publicKey }] : [307, '', { location: `${ELSEWHERE}${path}` }]));
+    recordingGitHub(API, (method, path) =>
+      method === 'GET' ? [200, { key_id: '012345678912345678', key: publicKey }] : [307, '', { location: `${ELSEWHERE}${path}` }],
+    );
     recordingGitHub(ELSEWHERE);
     context.github = createGitHubClient({ token, env: {}, logger: context.logger, retryAfterBaseMs: 1 });
     const e = await failure({ kind: 'github', repository: 'acme/chatbot', secret: 'GROQ_API_KEY' });
-    expect(e.message).toBe(`cannot deliver to github acme/chatbot secret GROQ_API_KEY: GitHub at ${API} answered 307 redirecting to ${ELSEWHERE}: not followed, so the token and the sealed value went nowhere else; check GITHUB_API_URL (and any proxy in front of GitHub)`);
+    expect(e.message).toBe(
+      `cannot deliver to github acme/chatbot secret GROQ_API_KEY: GitHub at ${API} answered 307 redirecting to ${ELSEWHERE}: not followed, so the token and the sealed value went nowhere else; check GITHUB_API_URL (and any proxy in front of GitHub)`,
+    );
     expect(e.retryable).toBe(false);
     expect(received.filter((r) => r.origin === ELSEWHERE)).toEqual([]);
     // Every request, retries included, went to the API with its token.
@@ -142,7 +163,9 @@ describe('the GitHub token goes only to the GitHub API', () => {
       context.env = { GITHUB_TOKEN: token, HTTPS_PROXY: proxy.url, NO_PROXY: '' };
       context.github = createGitHubClient({ token, env: context.env, logger: context.logger, retries: 0, retryAfterBaseMs: 1 });
       const e = await failure({ kind: 'github', repository: 'acme/chatbot', secret: 'GROQ_API_KEY' });
-      expect(e.message).toBe(`cannot deliver to github acme/chatbot secret GROQ_API_KEY: cannot reach GitHub at ${API}: the proxy ${proxy.url} refused the tunnel with 403: check HTTPS_PROXY and HTTP_PROXY, or add GitHub's host to NO_PROXY`);
+      expect(e.message).toBe(
+        `cannot deliver to github acme/chatbot secret GROQ_API_KEY: cannot reach GitHub at ${API}: the proxy ${proxy.url} refused the tunnel with 403: check HTTPS_PROXY and HTTP_PROXY, or add GitHub's host to NO_PROXY`,
+      );
       expect(proxy.seen).toEqual(['CONNECT api.github.com:443']);
       for (const headers of proxy.headers) expectClean(headers);
     } finally {

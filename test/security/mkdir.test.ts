@@ -15,7 +15,10 @@ import { startTestOrg, type TestOrg } from '../helpers/sandbox.js';
 // makeDirs, which refuses it at once. These need Linux's /proc (the machine and CI are Linux).
 
 /** Runs the CLI's bundle as a child; a hang is killed at the timeout, so the test fails instead of spinning on. */
-function cli(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function cli(
+  args: string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv },
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const env = { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', ...options.env };
   const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env, timeout: 15_000, killSignal: 'SIGKILL' });
   let stdout = '';
@@ -75,7 +78,9 @@ describe('a path under a parent that cannot hold children', () => {
     fs.writeFileSync(path.join(ws, 'policies/teams/chatbot.yaml'), teamYaml('.secrets/chatbot/forbidden/rot.key'));
     const result = await cli(['apply', '--yes', '--base-url', org.sandbox.url], { cwd: ws, env: env() });
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/✗ \+ key "chatbot-prod-web": cannot deliver to file \S*\.secrets\/chatbot\/forbidden\/rot\.key \(0600\): refusing to write through symbolic link/);
+    expect(result.stdout).toMatch(
+      /✗ \+ key "chatbot-prod-web": cannot deliver to file \S*\.secrets\/chatbot\/forbidden\/rot\.key \(0600\): refusing to write through symbolic link/,
+    );
     expect(fs.existsSync('/proc/forbidden')).toBe(false);
     // The key made for the target was never delivered: the existing cleanup deleted it, so no
     // generation is left behind that nobody holds.
@@ -95,7 +100,10 @@ describe('a path under a parent that cannot hold children', () => {
 
   it('apply --audit-log under /proc refuses before any change', async () => {
     fs.writeFileSync(path.join(ws, 'policies/teams/chatbot.yaml'), teamYaml('keys/web.key'));
-    const result = await cli(['apply', '--yes', '--audit-log', '/proc/x/audit.jsonl', '--base-url', org.sandbox.url], { cwd: ws, env: env() });
+    const result = await cli(['apply', '--yes', '--audit-log', '/proc/x/audit.jsonl', '--base-url', org.sandbox.url], {
+      cwd: ws,
+      env: env(),
+    });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('--audit-log /proc/x/audit.jsonl: cannot create /proc/x: parent /proc cannot hold it (ENOENT)');
     expect(await org.client.listProjects()).toEqual([]);
@@ -116,19 +124,29 @@ describe('makeDirs', () => {
   afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
   it('creates the missing levels, outermost first, and nothing when they exist', () => {
-    expect(makeDirs(path.join(tmp, 'a/b/c'), { mode: 0o700 })).toEqual([path.join(tmp, 'a'), path.join(tmp, 'a/b'), path.join(tmp, 'a/b/c')]);
+    expect(makeDirs(path.join(tmp, 'a/b/c'), { mode: 0o700 })).toEqual([
+      path.join(tmp, 'a'),
+      path.join(tmp, 'a/b'),
+      path.join(tmp, 'a/b/c'),
+    ]);
     expect(fs.statSync(path.join(tmp, 'a/b/c')).isDirectory()).toBe(true);
     expect(makeDirs(path.join(tmp, 'a/b'))).toEqual([]);
   });
 
   it('a parent that is a file', () => {
     fs.writeFileSync(path.join(tmp, 'f'), '');
-    expect(() => makeDirs(path.join(tmp, 'f/x/y'))).toThrow(new UserError(`cannot create ${path.join(tmp, 'f/x/y')}: ${path.join(tmp, 'f')} is a file; give a path whose parents are directories`));
+    expect(() => makeDirs(path.join(tmp, 'f/x/y'))).toThrow(
+      new UserError(
+        `cannot create ${path.join(tmp, 'f/x/y')}: ${path.join(tmp, 'f')} is a file; give a path whose parents are directories`,
+      ),
+    );
   });
 
   it('a dangling symbolic link on the way (where Node loops too): refused, not followed forever', () => {
     fs.symlinkSync(path.join(tmp, 'nowhere'), path.join(tmp, 'link'));
-    expect(() => makeDirs(path.join(tmp, 'link/x'))).toThrow(`cannot create ${path.join(tmp, 'link')}: something that is not a directory is there (a dangling symbolic link?) (EEXIST)`);
+    expect(() => makeDirs(path.join(tmp, 'link/x'))).toThrow(
+      `cannot create ${path.join(tmp, 'link')}: something that is not a directory is there (a dangling symbolic link?) (EEXIST)`,
+    );
     expect(fs.existsSync(path.join(tmp, 'nowhere'))).toBe(false);
   });
 

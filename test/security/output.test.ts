@@ -35,7 +35,11 @@ const REPO = '/repos/acme/groq-policies';
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 /** A stream without the `::add-mask::` lines, the one place a secret goes (to the runner, which masks it). */
-const unmasked = (text: string) => text.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n');
+const unmasked = (text: string) =>
+  text
+    .split('\n')
+    .filter((l) => !l.startsWith('::add-mask::'))
+    .join('\n');
 /** The lines of a stream that the runner would take as a workflow command. */
 const commandLines = (text: string) => text.split('\n').filter((l) => /^\s*::/.test(l) || l.includes('##['));
 // What the Action itself issues: masks first, then its own messages (whose data @actions/core escapes).
@@ -63,7 +67,11 @@ async function startServer(handle: Handler): Promise<{ url: string; seen: string
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    seen,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 const hostileError = { error: { message: HOSTILE, type: 'invalid_request_error', code: `bad${ESC}[2J` } };
@@ -74,7 +82,8 @@ function groqProxy(sandbox: Sandbox, hostile: (method: string, pathname: string)
     const url = new URL(req.url ?? '/', 'http://x');
     if (hostile(req.method ?? 'GET', url.pathname)) return { status: 400, json: hostileError };
     const headers: Record<string, string> = {};
-    for (const name of ['authorization', 'content-type', 'idempotency-key']) if (typeof req.headers[name] === 'string') headers[name] = req.headers[name];
+    for (const name of ['authorization', 'content-type', 'idempotency-key'])
+      if (typeof req.headers[name] === 'string') headers[name] = req.headers[name];
     const upstream = await fetch(`${sandbox.url}${req.url}`, { method: req.method, headers, body: body.length > 0 ? body : undefined });
     const text = await upstream.text();
     return { status: upstream.status, json: text ? JSON.parse(text) : null };
@@ -82,7 +91,10 @@ function groqProxy(sandbox: Sandbox, hostile: (method: string, pathname: string)
 }
 
 /** Runs a bundle (the CLI's bin or the Action) as a child; a hang is killed, so the test fails instead of spinning. */
-function run(args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  args: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv },
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, args, { cwd: options.cwd, env: options.env, timeout: 15_000, killSignal: 'SIGKILL' });
   let stdout = '';
   let stderr = '';
@@ -139,7 +151,10 @@ function expectInert(text: string) {
 describe('a hostile server’s text on the CLI’s terminal', () => {
   it('plan: the error on stderr shows the escape sequences as text and starts no line with a workflow command', async () => {
     const groq = await serve(async () => ({ status: 400, json: hostileError }));
-    const result = await run([BIN, 'plan', '--base-url', groq.url], { cwd: ws, env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', GROQ_ADMIN_KEY: ADMIN_KEY } });
+    const result = await run([BIN, 'plan', '--base-url', groq.url], {
+      cwd: ws,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', GROQ_ADMIN_KEY: ADMIN_KEY },
+    });
     expect(groq.seen.length).toBeGreaterThan(0);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('error:');
@@ -153,7 +168,10 @@ describe('a hostile server’s text on the CLI’s terminal', () => {
 
   it('apply: a failed change’s line on stdout and the error on stderr are inert', async () => {
     const groq = await serve(groqProxy(sandbox, (method, p) => method === 'POST' && p === '/openai/v1/organization/projects'));
-    const result = await run([BIN, 'apply', '--yes', '--base-url', groq.url], { cwd: ws, env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', GROQ_ADMIN_KEY: ADMIN_KEY } });
+    const result = await run([BIN, 'apply', '--yes', '--base-url', groq.url], {
+      cwd: ws,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', GROQ_ADMIN_KEY: ADMIN_KEY },
+    });
     expect(groq.seen).toContain('POST /openai/v1/organization/projects');
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('boom\\u001b[2J');
@@ -172,14 +190,27 @@ describe('a hostile server’s text in the Action’s log and job summary', () =
     fs.writeFileSync(files.output, '');
     fs.writeFileSync(files.summary, '');
     const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH, HOME: process.env.HOME, GITHUB_ACTIONS: 'true',
-      GITHUB_EVENT_NAME: event, GITHUB_EVENT_PATH: path.resolve('test/fixtures/events', `${event}.json`),
-      GITHUB_REPOSITORY: 'acme/groq-policies', GITHUB_SHA: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678',
-      GITHUB_REF: event === 'pull_request' ? 'refs/pull/42/merge' : 'refs/heads/main', GITHUB_RUN_ID: '4242',
-      GITHUB_SERVER_URL: 'https://github.com', GITHUB_API_URL: githubUrl, GITHUB_WORKSPACE: ws,
-      GITHUB_OUTPUT: files.output, GITHUB_STEP_SUMMARY: files.summary, RUNNER_TEMP: tmp,
-      INPUT_POLICIES: 'policies', 'INPUT_GITHUB-TOKEN': GITHUB_TOKEN, INPUT_COMMENT: 'true', 'INPUT_REQUIRE-APPROVAL': 'true',
-      'INPUT_GROQ-BASE-URL': groqUrl, 'INPUT_GROQ-ADMIN-KEY': ADMIN_KEY,
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      GITHUB_ACTIONS: 'true',
+      GITHUB_EVENT_NAME: event,
+      GITHUB_EVENT_PATH: path.resolve('test/fixtures/events', `${event}.json`),
+      GITHUB_REPOSITORY: 'acme/groq-policies',
+      GITHUB_SHA: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678',
+      GITHUB_REF: event === 'pull_request' ? 'refs/pull/42/merge' : 'refs/heads/main',
+      GITHUB_RUN_ID: '4242',
+      GITHUB_SERVER_URL: 'https://github.com',
+      GITHUB_API_URL: githubUrl,
+      GITHUB_WORKSPACE: ws,
+      GITHUB_OUTPUT: files.output,
+      GITHUB_STEP_SUMMARY: files.summary,
+      RUNNER_TEMP: tmp,
+      INPUT_POLICIES: 'policies',
+      'INPUT_GITHUB-TOKEN': GITHUB_TOKEN,
+      INPUT_COMMENT: 'true',
+      'INPUT_REQUIRE-APPROVAL': 'true',
+      'INPUT_GROQ-BASE-URL': groqUrl,
+      'INPUT_GROQ-ADMIN-KEY': ADMIN_KEY,
       ...Object.fromEntries(Object.entries(inputs).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v])),
     };
     const result = await run([path.resolve('dist/action.js')], { cwd: ws, env });
@@ -192,7 +223,8 @@ describe('a hostile server’s text in the Action’s log and job summary', () =
     expect(commands.length).toBeGreaterThan(0);
     for (const line of commands) expect(line).toMatch(OWN_COMMAND);
     expect(stdout).not.toMatch(RAW_CONTROL);
-    for (const forged of ['::stop-commands', '::set-output', '::add-mask::nothing']) expect(stdout.split('\n').some((l) => l.trimStart().startsWith(forged))).toBe(false);
+    for (const forged of ['::stop-commands', '::set-output', '::add-mask::nothing'])
+      expect(stdout.split('\n').some((l) => l.trimStart().startsWith(forged))).toBe(false);
   }
 
   /** The summary: the failure quote holds HOSTILE as escaped text, every line of it inside the quote. */
@@ -241,15 +273,27 @@ describe('a hostile server’s text in the Action’s log and job summary', () =
       const url = new URL(req.url ?? '/', 'http://x');
       if (/\/commits\/[0-9a-f]+\/pulls$/.test(url.pathname)) return { status: 200, json: [] };
       // The dispatched run was approved by a required reviewer of a protected environment.
-      if (url.pathname.endsWith('/actions/runs/4242/approvals')) return { status: 200, json: [{ state: 'approved', user: { login: 'carol' }, environments: [{ name: 'groq-rbac-dispatch' }] }] };
-      if (url.pathname.endsWith('/environments/groq-rbac-dispatch/deployment-branch-policies')) return { status: 200, json: { total_count: 1, branch_policies: [{ id: 1, name: 'main', type: 'branch' }] } };
+      if (url.pathname.endsWith('/actions/runs/4242/approvals'))
+        return { status: 200, json: [{ state: 'approved', user: { login: 'carol' }, environments: [{ name: 'groq-rbac-dispatch' }] }] };
+      if (url.pathname.endsWith('/environments/groq-rbac-dispatch/deployment-branch-policies'))
+        return { status: 200, json: { total_count: 1, branch_policies: [{ id: 1, name: 'main', type: 'branch' }] } };
       if (url.pathname.endsWith('/environments/groq-rbac-dispatch')) {
-        return { status: 200, json: { name: 'groq-rbac-dispatch', protection_rules: [{ type: 'required_reviewers', reviewers: [{ type: 'User', reviewer: { login: 'carol' } }] }], deployment_branch_policy: { protected_branches: false, custom_branch_policies: true } } };
+        return {
+          status: 200,
+          json: {
+            name: 'groq-rbac-dispatch',
+            protection_rules: [{ type: 'required_reviewers', reviewers: [{ type: 'User', reviewer: { login: 'carol' } }] }],
+            deployment_branch_policy: { protected_branches: false, custom_branch_policies: true },
+          },
+        };
       }
       return { status: 403, json: { message: 'Resource not accessible by integration' } };
     });
     const groq = await serve(groqProxy(sandbox, (method, p) => method === 'POST' && p === '/openai/v1/organization/projects'));
-    const planned = await run([BIN, 'plan', '--format', 'json', '--base-url', groq.url], { cwd: ws, env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', GROQ_ADMIN_KEY: ADMIN_KEY } });
+    const planned = await run([BIN, 'plan', '--format', 'json', '--base-url', groq.url], {
+      cwd: ws,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', GROQ_ADMIN_KEY: ADMIN_KEY },
+    });
     const fingerprint = (JSON.parse(planned.stdout) as { fingerprint: string }).fingerprint;
     const result = await runAction('workflow_dispatch', { mode: 'apply', 'expect-fingerprint': fingerprint }, github.url, groq.url);
     expect(groq.seen).toContain('POST /openai/v1/organization/projects');
@@ -268,7 +312,9 @@ describe('a hostile server’s text in the Action’s log and job summary', () =
 
 describe('the sinks themselves', () => {
   it('core.info lines: a leading :: (after white space) and ##[ anywhere are written so the runner does not read them', () => {
-    expect(commandSafe('ok\n::stop-commands::x\n  ::add-mask::y\ntext ##[error]z')).toBe('ok\n\\::stop-commands::x\n  \\::add-mask::y\ntext #\\#[error]z');
+    expect(commandSafe('ok\n::stop-commands::x\n  ::add-mask::y\ntext ##[error]z')).toBe(
+      'ok\n\\::stop-commands::x\n  \\::add-mask::y\ntext #\\#[error]z',
+    );
     expect(commandLines(commandSafe(HOSTILE))).toEqual([]);
   });
 
@@ -291,12 +337,15 @@ describe('the sinks themselves', () => {
     expect(escapeMarkdown('a|b\n# c @d', { multiLine: true })).toBe('a\\|b\n\\# c \\@d');
   });
 
-  fcTest.prop([fc.string({ unit: 'binary', maxLength: 200 })])('sanitizeText leaves no control character but \\n and \\t, and is idempotent', (s) => {
-    const out = sanitizeText(s);
-    expect(out).not.toMatch(RAW_CONTROL);
-    // eslint-disable-next-line no-control-regex -- matching control characters is the point
-    expect(oneLine(s)).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
-    expect(sanitizeText(out)).toBe(out);
-    expect(commandLines(commandSafe(s))).toEqual([]);
-  });
+  fcTest.prop([fc.string({ unit: 'binary', maxLength: 200 })])(
+    'sanitizeText leaves no control character but \\n and \\t, and is idempotent',
+    (s) => {
+      const out = sanitizeText(s);
+      expect(out).not.toMatch(RAW_CONTROL);
+      // eslint-disable-next-line no-control-regex -- matching control characters is the point
+      expect(oneLine(s)).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+      expect(sanitizeText(out)).toBe(out);
+      expect(commandLines(commandSafe(s))).toEqual([]);
+    },
+  );
 });

@@ -43,11 +43,15 @@ const PROVIDERS: { name: string; start(): Promise<Org> }[] = [
       const sandbox = await startSandbox({ host: '127.0.0.1', port: 0, adminKey: groqAdmin, orgId: 'org_acme' });
       const client = new GroqClient({ baseUrl: sandbox.url, adminKey: groqAdmin });
       return {
-        sandbox, admin: new GroqProvider(client),
+        sandbox,
+        admin: new GroqProvider(client),
         env: { GROQ_ADMIN_KEY: groqAdmin, GROQ_BASE_URL: sandbox.url },
         orgYaml: 'version: 2\norg: org_acme\nadmins: ["@acme/platform"]\n',
         rawMarks: async (projectId) => (await client.listProjectKeys(projectId)).map((k) => k.metadata['groq-rbac/team'] ?? '(none)'),
-        close: async () => { await client.close(); await sandbox.close(); },
+        close: async () => {
+          await client.close();
+          await sandbox.close();
+        },
       };
     },
   },
@@ -57,15 +61,23 @@ const PROVIDERS: { name: string; start(): Promise<Org> }[] = [
       const sandbox = await startSandbox({ provider: 'openai', host: '127.0.0.1', port: 0, adminKey: openaiAdmin });
       const admin = new OpenAiProvider({ baseUrl: `${sandbox.url}/v1`, adminKey: openaiAdmin, organization: 'org-sandbox' });
       const list = async (projectId: string) => {
-        const res = await fetch(`${sandbox.url}/v1/organization/projects/${projectId}/api_keys?owner_project_access=any&limit=100`, { headers: { authorization: `Bearer ${openaiAdmin}`, 'openai-organization': 'org-sandbox' } });
-        return ((await res.json()) as { data: { owner: { service_account?: { name: string } } }[] }).data.map((k) => k.owner.service_account?.name ?? '');
+        const res = await fetch(`${sandbox.url}/v1/organization/projects/${projectId}/api_keys?owner_project_access=any&limit=100`, {
+          headers: { authorization: `Bearer ${openaiAdmin}`, 'openai-organization': 'org-sandbox' },
+        });
+        return ((await res.json()) as { data: { owner: { service_account?: { name: string } } }[] }).data.map(
+          (k) => k.owner.service_account?.name ?? '',
+        );
       };
       return {
-        sandbox, admin,
+        sandbox,
+        admin,
         env: { OPENAI_ADMIN_KEY: openaiAdmin, OPENAI_BASE_URL: `${sandbox.url}/v1` },
         orgYaml: 'version: 2\nprovider: openai\norg: org-sandbox\nadmins: ["@acme/platform"]\n',
         rawMarks: async (projectId) => (await list(projectId)).map((name) => / o(\S+) /.exec(name)?.[1] ?? '(none)'),
-        close: async () => { await admin.close(); await sandbox.close(); },
+        close: async () => {
+          await admin.close();
+          await sandbox.close();
+        },
       };
     },
   },
@@ -76,7 +88,11 @@ const project = (name: string, key: string, target: string, trigger = '') =>
   `  - name: ${name}\n    keys:\n      - name: ${key}\n        rotation: {${trigger ? `trigger: ${trigger}, ` : ''}quiet_period: 0s, min_overlap: 0s, deliver: [${target}]}\n`;
 
 const chatbot = team('chatbot', project('chatbot-prod', 'chatbot-prod-web', '{file: {path: .secrets/chatbot/web.key}}'));
-const finance = team('finance', project('finance-prod', 'finance-ledger', '{file: {path: .secrets/finance/ledger.key}}') + project('finance-other', 'finance-other-key', '{file: {path: .secrets/finance/other.key}}'));
+const finance = team(
+  'finance',
+  project('finance-prod', 'finance-ledger', '{file: {path: .secrets/finance/ledger.key}}') +
+    project('finance-other', 'finance-other-key', '{file: {path: .secrets/finance/other.key}}'),
+);
 // Pull request 1, approved by finance's owners: finance-prod leaves finance's file (say, "chatbot takes it over").
 const financeWithout = team('finance', project('finance-other', 'finance-other-key', '{file: {path: .secrets/finance/other.key}}'));
 // Pull request 2, approved by chatbot's owners alone: chatbot's file names finance-prod, with a trigger
@@ -100,9 +116,15 @@ for (const provider of PROVIDERS) {
         fs.writeFileSync(path.join(ws, 'policies', name), text);
       }
     };
-    const at = (file: string, text: string, projectName: string) => `policies/${file}:${text.split('\n').findIndex((l) => l === `  - name: ${projectName}`) + 1}:5`;
+    const at = (file: string, text: string, projectName: string) =>
+      `policies/${file}:${text.split('\n').findIndex((l) => l === `  - name: ${projectName}`) + 1}:5`;
     /** Everything in the organization that could change: projects, and each key's id, name and marks. */
-    const snapshot = async () => (await org.admin.readLiveState()).projects.map((p) => ({ id: p.id, name: p.name, keys: p.keys.map((k) => ({ id: k.id, name: k.name, marks: k.marks })) }));
+    const snapshot = async () =>
+      (await org.admin.readLiveState()).projects.map((p) => ({
+        id: p.id,
+        name: p.name,
+        keys: p.keys.map((k) => ({ id: k.id, name: k.name, marks: k.marks })),
+      }));
     const financeProd = async () => (await org.admin.readLiveState()).projects.find((p) => p.name === 'finance-prod')!;
     const file = (f: string) => path.join(ws, '.secrets', f);
 
@@ -125,20 +147,22 @@ for (const provider of PROVIDERS) {
       fs.rmSync(ws, { recursive: true, force: true });
     });
 
-    it('an approved apply marks each key with its project\'s team, as the provider stores it', async () => {
+    it("an approved apply marks each key with its project's team, as the provider stores it", async () => {
       const live = await org.admin.readLiveState();
       expect(live.projects.map((p) => [p.name, p.keys.map((k) => k.marks?.team)]).sort()).toEqual([
-        ['chatbot-prod', ['chatbot']], ['finance-other', ['finance']], ['finance-prod', ['finance']],
+        ['chatbot-prod', ['chatbot']],
+        ['finance-other', ['finance']],
+        ['finance-prod', ['finance']],
       ]);
       expect(await org.rawMarks((await financeProd()).id)).toEqual(['finance']);
     });
 
-    it('the two-PR takeover: the next plan, whose base already has chatbot\'s file naming finance-prod, is refused by the keys\' mark; nothing changed, no key delivered', async () => {
+    it("the two-PR takeover: the next plan, whose base already has chatbot's file naming finance-prod, is refused by the keys' mark; nothing changed, no key delivered", async () => {
       const ledger = fs.readFileSync(file('finance/ledger.key'), 'utf8');
       write({ 'teams/finance.yaml': financeWithout });
-      commitAll(ws, 'PR 1 (finance\'s owners): finance-prod leaves finance\'s file');
+      commitAll(ws, "PR 1 (finance's owners): finance-prod leaves finance's file");
       write({ 'teams/chatbot.yaml': chatbotTakesFinance });
-      commitAll(ws, 'PR 2 (chatbot\'s owners): chatbot\'s file names finance-prod');
+      commitAll(ws, "PR 2 (chatbot's owners): chatbot's file names finance-prod");
       const before = await snapshot();
 
       const refusal = `${at('teams/chatbot.yaml', chatbotTakesFinance, 'finance-prod')}: project "finance-prod"'s keys belong to team "finance" (live owner mark): moving it to team "chatbot" needs the org admins: ask them to add it to grants.chatbot.projects in policies/org.yaml (grants: {chatbot: {projects: [finance-prod]}})`;
@@ -159,7 +183,7 @@ for (const provider of PROVIDERS) {
       const fromBefore = await cli('plan', '--base', 'HEAD~1');
       expect(fromBefore.code).toBe(1);
       expect(fromBefore.stdout + fromBefore.stderr).toContain(refusal);
-      expect(fromBefore.stdout + fromBefore.stderr).not.toContain('no team\'s file had it');
+      expect(fromBefore.stdout + fromBefore.stderr).not.toContain("no team's file had it");
 
       expect(await snapshot()).toEqual(before);
       expect(fs.existsSync(file('chatbot/ledger.key'))).toBe(false);
@@ -183,11 +207,11 @@ for (const provider of PROVIDERS) {
       expect(merge.stderr).not.toContain('(live owner mark)');
     });
 
-    it('with the admins\' grant in org.yaml the move goes through: the keys now carry chatbot\'s mark, and the next plan is empty', async () => {
+    it("with the admins' grant in org.yaml the move goes through: the keys now carry chatbot's mark, and the next plan is empty", async () => {
       write({ 'teams/finance.yaml': financeWithout });
       commitAll(ws, 'PR 1');
       write({ 'teams/chatbot.yaml': chatbotTakesFinance, 'org.yaml': `${org.orgYaml}${grant}` });
-      commitAll(ws, 'PR 2, with the admins\' grant');
+      commitAll(ws, "PR 2, with the admins' grant");
       const apply = await cli('apply', '--yes', '--base', 'HEAD');
       expect(apply.code).toBe(0);
       const moved = await financeProd();
@@ -207,7 +231,10 @@ for (const provider of PROVIDERS) {
     it('with the grant and no rotation, the apply rewrites the marks of the keys it keeps', async () => {
       // Same targets path kept under a folder the grant also gives chatbot: no rotation, only the mark moves.
       const shared = (owner: string) => team(owner, project('finance-prod', 'finance-ledger', '{file: {path: shared/ledger.key}}'));
-      write({ 'org.yaml': `${org.orgYaml}grants:\n  finance:\n    files: [shared]\n`, 'teams/finance.yaml': `${shared('finance')}${project('finance-other', 'finance-other-key', '{file: {path: .secrets/finance/other.key}}')}` });
+      write({
+        'org.yaml': `${org.orgYaml}grants:\n  finance:\n    files: [shared]\n`,
+        'teams/finance.yaml': `${shared('finance')}${project('finance-other', 'finance-other-key', '{file: {path: .secrets/finance/other.key}}')}`,
+      });
       commitAll(ws, 'finance delivers to shared/');
       expect((await cli('apply', '--yes')).code).toBe(0);
       const keyIds = (await financeProd()).keys.map((k) => k.id);
@@ -227,7 +254,7 @@ for (const provider of PROVIDERS) {
   });
 }
 
-describe('the Action\'s approval: a move needs the old team\'s owners or the admins', () => {
+describe("the Action's approval: a move needs the old team's owners or the admins", () => {
   const desired = (files: Record<string, string>) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'groq-rbac-owner-mark-approval-'));
     for (const [name, text] of Object.entries(files)) {
@@ -238,31 +265,49 @@ describe('the Action\'s approval: a move needs the old team\'s owners or the adm
     fs.rmSync(dir, { recursive: true, force: true });
     return read.desired!;
   };
-  const base = desired({ 'org.yaml': 'version: 2\norg: org_acme\nadmins: ["@acme/platform"]\n', 'teams/chatbot.yaml': chatbot, 'teams/finance.yaml': finance });
+  const base = desired({
+    'org.yaml': 'version: 2\norg: org_acme\nadmins: ["@acme/platform"]\n',
+    'teams/chatbot.yaml': chatbot,
+    'teams/finance.yaml': finance,
+  });
   const rules = parseGeneratedBlock(renderCodeownersBlock(base, 'policies'))!;
   const HEAD = '6dcb09b5b57875f334f61aebed695e2e4193db5e';
   const facts = (changedFiles: string[], approvers: string[]): ApprovalFacts => ({
     pr: { number: 7, author: 'mallory', headSha: HEAD },
     reviews: approvers.map((login) => ({ user: { login }, state: 'APPROVED', commit_id: HEAD, author_association: 'MEMBER' })),
-    permissions: new Map([['chad', 'write'], ['fiona', 'write'], ['pat', 'write']]),
+    permissions: new Map([
+      ['chad', 'write'],
+      ['fiona', 'write'],
+      ['pat', 'write'],
+    ]),
     contributors: [],
     changedFiles,
     rules,
-    memberships: new Map([[membershipKey('acme/chatbot', 'chad'), true], [membershipKey('acme/finance', 'fiona'), true], [membershipKey('acme/platform', 'pat'), true]]),
+    memberships: new Map([
+      [membershipKey('acme/chatbot', 'chad'), true],
+      [membershipKey('acme/finance', 'fiona'), true],
+      [membershipKey('acme/platform', 'pat'), true],
+    ]),
   });
 
-  it('PR 2 alone (chatbot\'s file) needs only chatbot\'s owners: approval cannot stop it, which is why the plan refusal does', () => {
+  it("PR 2 alone (chatbot's file) needs only chatbot's owners: approval cannot stop it, which is why the plan refusal does", () => {
     expect(evaluateApproval(facts(['policies/teams/chatbot.yaml'], ['chad']))).toEqual({ approved: true, approvers: ['chad'] });
   });
 
-  it('the grant lives in org.yaml, which only the admins own: chatbot\'s owners alone cannot approve it', () => {
+  it("the grant lives in org.yaml, which only the admins own: chatbot's owners alone cannot approve it", () => {
     const verdict = evaluateApproval(facts(['policies/org.yaml', 'policies/teams/chatbot.yaml'], ['chad']));
-    expect(verdict).toEqual({ approved: false, reason: expect.stringContaining('policies/org.yaml needs an approval from @acme/platform') });
+    expect(verdict).toEqual({
+      approved: false,
+      reason: expect.stringContaining('policies/org.yaml needs an approval from @acme/platform'),
+    });
     expect(evaluateApproval(facts(['policies/org.yaml', 'policies/teams/chatbot.yaml'], ['chad', 'pat'])).approved).toBe(true);
   });
 
-  it('a one-PR move changes both teams\' files: it needs the old team\'s owners too', () => {
+  it("a one-PR move changes both teams' files: it needs the old team's owners too", () => {
     const verdict = evaluateApproval(facts(['policies/teams/chatbot.yaml', 'policies/teams/finance.yaml'], ['chad']));
-    expect(verdict).toEqual({ approved: false, reason: expect.stringContaining('policies/teams/finance.yaml needs an approval from @acme/finance') });
+    expect(verdict).toEqual({
+      approved: false,
+      reason: expect.stringContaining('policies/teams/finance.yaml needs an approval from @acme/finance'),
+    });
   });
 });

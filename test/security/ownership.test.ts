@@ -24,14 +24,18 @@ org: org_acme
 admins: ["@acme/platform"]
 `;
 const team = (name: string, projects: string) => `team: ${name}\nowners: ["@acme/${name}"]\nprojects:\n${projects}`;
-const project = (name: string, key: string, target: string) => `  - name: ${name}\n    keys:\n      - name: ${key}\n        rotation: {quiet_period: 0s, min_overlap: 0s, deliver: [${target}]}\n`;
+const project = (name: string, key: string, target: string) =>
+  `  - name: ${name}\n    keys:\n      - name: ${key}\n        rotation: {quiet_period: 0s, min_overlap: 0s, deliver: [${target}]}\n`;
 
 let org: TestOrg;
 let ws: string;
 let outputs: RunResult[];
 
 const cli = async (...argv: string[]) => {
-  const result = await runCli(argv, { cwd: ws, env: { GROQ_ADMIN_KEY: org.sandbox.adminKey, GROQ_BASE_URL: org.sandbox.url, VAULT_TOKEN: vaultToken } });
+  const result = await runCli(argv, {
+    cwd: ws,
+    env: { GROQ_ADMIN_KEY: org.sandbox.adminKey, GROQ_BASE_URL: org.sandbox.url, VAULT_TOKEN: vaultToken },
+  });
   outputs.push(result);
   return result;
 };
@@ -42,11 +46,20 @@ const write = (files: Record<string, string>) => {
   }
 };
 const validate = (dir = path.join(ws, 'policies')) => readPolicies(dir, { cwd: ws });
-const errors = (dir?: string) => validate(dir).diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic);
+const errors = (dir?: string) =>
+  validate(dir)
+    .diagnostics.filter((d) => d.severity === 'error')
+    .map(formatDiagnostic);
 /** Everything in the organization that could change: projects, and each key's id, name and metadata. */
 const snapshot = async () => {
   const projects = await org.client.listProjects();
-  return Promise.all(projects.map(async (p) => ({ id: p.id, name: p.name, keys: (await org.client.listProjectKeys(p.id)).map((k) => ({ id: k.id, name: k.name, metadata: k.metadata })) })));
+  return Promise.all(
+    projects.map(async (p) => ({
+      id: p.id,
+      name: p.name,
+      keys: (await org.client.listProjectKeys(p.id)).map((k) => ({ id: k.id, name: k.name, metadata: k.metadata })),
+    })),
+  );
 };
 const requestsTotal = async () => (await org.request('GET', '/_sandbox/stats')).body.requests_total as number;
 // Built at run time: no tracked line looks like a credential.
@@ -80,14 +93,26 @@ describe('delivery targets stay within the team (issue 17, items 1 and 3)', () =
     await new Promise<void>((r) => evil.listen(0, '127.0.0.1', r));
     try {
       const address = `http://127.0.0.1:${(evil.address() as AddressInfo).port}`;
-      write({ 'org.yaml': ORG, 'teams/research.yaml': team('research', project('research-evals', 'research-evals-runner', `{vault: {path: secret/data/groq/research/evals, field: api_key, address: "${address}"}}`)) });
+      write({
+        'org.yaml': ORG,
+        'teams/research.yaml': team(
+          'research',
+          project(
+            'research-evals',
+            'research-evals-runner',
+            `{vault: {path: secret/data/groq/research/evals, field: api_key, address: "${address}"}}`,
+          ),
+        ),
+      });
       expect(errors()).toEqual([
         `policies/teams/research.yaml:7:129: error: projects[0].keys[0].rotation.deliver[0].vault.address: a team file cannot choose the Vault address: the Vault address is the organization's (vault.address in org.yaml, or VAULT_ADDR), and the Vault token goes only there
   hint: remove address; if the key belongs in another Vault, the org admins set vault: {address: https://…} in org.yaml`,
       ]);
       const apply = await cli('apply', '--yes');
       expect(apply.code).toBe(1);
-      expect(apply.stderr).toContain('policies/teams/research.yaml:7:129: error: projects[0].keys[0].rotation.deliver[0].vault.address: a team file cannot choose the Vault address');
+      expect(apply.stderr).toContain(
+        'policies/teams/research.yaml:7:129: error: projects[0].keys[0].rotation.deliver[0].vault.address: a team file cannot choose the Vault address',
+      );
       expect(seen).toEqual([]);
       expect(await requestsTotal()).toBe(0);
       expect(await snapshot()).toEqual([]);
@@ -96,8 +121,14 @@ describe('delivery targets stay within the team (issue 17, items 1 and 3)', () =
     }
   });
 
-  it('the organization\'s Vault is org.yaml\'s vault.address, in the desired state; http:// only to this machine', () => {
-    write({ 'org.yaml': `${ORG}vault: {address: https://vault.acme.example}\n`, 'teams/research.yaml': team('research', project('research-evals', 'research-evals-runner', '{vault: {path: secret/groq/research/evals, field: api_key}}')) });
+  it("the organization's Vault is org.yaml's vault.address, in the desired state; http:// only to this machine", () => {
+    write({
+      'org.yaml': `${ORG}vault: {address: https://vault.acme.example}\n`,
+      'teams/research.yaml': team(
+        'research',
+        project('research-evals', 'research-evals-runner', '{vault: {path: secret/groq/research/evals, field: api_key}}'),
+      ),
+    });
     expect(validate().desired!.org.vault).toEqual({ address: 'https://vault.acme.example' });
     write({ 'org.yaml': `${ORG}vault: {address: "http://vault.acme.example:8200"}\n` });
     expect(errors()).toEqual([
@@ -108,62 +139,131 @@ describe('delivery targets stay within the team (issue 17, items 1 and 3)', () =
   });
 
   it('environment: ".." (which Octokit would resolve to the repository secret) is refused, with any other non-plain name', async () => {
-    write({ 'org.yaml': ORG, 'teams/payments.yaml': team('payments', project('payments-prod', 'payments-npm', '{github: {repository: acme/payments, secret: NPM_TOKEN, environment: ".."}}')) });
-    const plain = 'must be a plain environment name: letters, digits, spaces, ".", "_" and "-", starting and ending with a letter, digit, "_" or "-" (no "/", "..", or control characters)\n  hint: for example environment: production';
-    expect(errors()).toEqual([`policies/teams/payments.yaml:7:134: error: projects[0].keys[0].rotation.deliver[0].github.environment: ".." ${plain}`]);
+    write({
+      'org.yaml': ORG,
+      'teams/payments.yaml': team(
+        'payments',
+        project('payments-prod', 'payments-npm', '{github: {repository: acme/payments, secret: NPM_TOKEN, environment: ".."}}'),
+      ),
+    });
+    const plain =
+      'must be a plain environment name: letters, digits, spaces, ".", "_" and "-", starting and ending with a letter, digit, "_" or "-" (no "/", "..", or control characters)\n  hint: for example environment: production';
+    expect(errors()).toEqual([
+      `policies/teams/payments.yaml:7:134: error: projects[0].keys[0].rotation.deliver[0].github.environment: ".." ${plain}`,
+    ]);
     for (const env of ['.', '../../x', 'prod/..', 'a/b', ' prod', 'prod.', 'prod\\u001b[2J']) {
-      write({ 'teams/payments.yaml': team('payments', project('payments-prod', 'payments-npm', `{github: {repository: acme/payments, secret: NPM_TOKEN, environment: "${env}"}}`)) });
+      write({
+        'teams/payments.yaml': team(
+          'payments',
+          project('payments-prod', 'payments-npm', `{github: {repository: acme/payments, secret: NPM_TOKEN, environment: "${env}"}}`),
+        ),
+      });
       expect(errors(), env).toHaveLength(1);
       expect(errors()[0], env).toContain(plain);
     }
-    write({ 'teams/payments.yaml': team('payments', project('payments-prod', 'payments-npm', '{github: {repository: acme/payments, secret: NPM_TOKEN, environment: "EU prod_2-a"}}')) });
+    write({
+      'teams/payments.yaml': team(
+        'payments',
+        project('payments-prod', 'payments-npm', '{github: {repository: acme/payments, secret: NPM_TOKEN, environment: "EU prod_2-a"}}'),
+      ),
+    });
     expect(errors()).toEqual([]);
-    write({ 'teams/payments.yaml': team('payments', project('payments-prod', 'payments-npm', '{github: {repository: acme/payments, secret: NPM_TOKEN, environment: ".."}}')) });
+    write({
+      'teams/payments.yaml': team(
+        'payments',
+        project('payments-prod', 'payments-npm', '{github: {repository: acme/payments, secret: NPM_TOKEN, environment: ".."}}'),
+      ),
+    });
     const apply = await cli('apply', '--yes');
     expect(apply.code).toBe(1);
     expect(await requestsTotal()).toBe(0);
   });
 
-  it("a GitHub repository of another team is refused, saying which grant to ask for", () => {
-    write({ 'org.yaml': ORG, 'teams/research.yaml': team('research', project('research-evals', 'research-evals-runner', '{github: {repository: acme/payments, secret: NPM_TOKEN}}')) });
+  it('a GitHub repository of another team is refused, saying which grant to ask for', () => {
+    write({
+      'org.yaml': ORG,
+      'teams/research.yaml': team(
+        'research',
+        project('research-evals', 'research-evals-runner', '{github: {repository: acme/payments, secret: NPM_TOKEN}}'),
+      ),
+    });
     expect(errors()).toEqual([
       `policies/teams/research.yaml:7:87: error: projects[0].keys[0].rotation.deliver[0].github.repository: repository "acme/payments" is outside team "research"'s reach: its own are repositories of acme named "research" or "research-…", and policies/org.yaml grants it no other
   hint: ask the org admins to add it to policies/org.yaml: grants: {research: {github: [{repository: acme/payments}]}}`,
     ]);
   });
 
-  it('another team\'s Vault path is refused however it is spelt, and with an explicit address it no longer slips past the duplicate check', () => {
+  it("another team's Vault path is refused however it is spelt, and with an explicit address it no longer slips past the duplicate check", () => {
     write({
       'org.yaml': ORG,
-      'teams/finance.yaml': team('finance', project('finance-prod', 'finance-ledger', '{vault: {path: secret/data/groq/finance/ledger, field: api_key}}')),
-      'teams/research.yaml': team('research', project('research-evals', 'research-evals-runner', '{vault: {path: secret/groq/finance//ledger/, field: api_key, address: "https://vault.acme.example/"}}')),
+      'teams/finance.yaml': team(
+        'finance',
+        project('finance-prod', 'finance-ledger', '{vault: {path: secret/data/groq/finance/ledger, field: api_key}}'),
+      ),
+      'teams/research.yaml': team(
+        'research',
+        project(
+          'research-evals',
+          'research-evals-runner',
+          '{vault: {path: secret/groq/finance//ledger/, field: api_key, address: "https://vault.acme.example/"}}',
+        ),
+      ),
     });
     const found = errors();
     // The schema refuses "//" outright; the address is the organization's; the rest is checked after normalising.
     expect(found.some((e) => e.includes('vault.address: a team file cannot choose the Vault address'))).toBe(true);
     expect(found.some((e) => e.includes('"secret/groq/finance//ledger/" must be a Vault KV path'))).toBe(true);
-    write({ 'teams/research.yaml': team('research', project('research-evals', 'research-evals-runner', '{vault: {path: secret/groq/finance/ledger/, field: api_key}}')) });
-    expect(errors()).toEqual([
-      `policies/teams/research.yaml:7:80: error: projects[0].keys[0].rotation.deliver[0].vault.path: Vault path "secret/groq/finance/ledger/" is outside team "research"'s reach: its own is secret/data/groq/research/ (the same as secret/groq/research/), and policies/org.yaml grants it no other
+    write({
+      'teams/research.yaml': team(
+        'research',
+        project('research-evals', 'research-evals-runner', '{vault: {path: secret/groq/finance/ledger/, field: api_key}}'),
+      ),
+    });
+    expect(errors()).toEqual(
+      [
+        `policies/teams/research.yaml:7:80: error: projects[0].keys[0].rotation.deliver[0].vault.path: Vault path "secret/groq/finance/ledger/" is outside team "research"'s reach: its own is secret/data/groq/research/ (the same as secret/groq/research/), and policies/org.yaml grants it no other
   hint: use a path under secret/data/groq/research/, or ask the org admins to add it to policies/org.yaml: grants: {research: {vault: [secret/groq/finance/ledger/]}}`,
-      'policies/teams/research.yaml:7:65: error: projects[0].keys[0].rotation.deliver[0]: delivers to the same place as policies/teams/finance.yaml:7:65\n  hint: two keys cannot share one secret: give each its own target',
-    ].sort((a, b) => (a.split(':')[2]! < b.split(':')[2]! ? -1 : 1)));
+        'policies/teams/research.yaml:7:65: error: projects[0].keys[0].rotation.deliver[0]: delivers to the same place as policies/teams/finance.yaml:7:65\n  hint: two keys cannot share one secret: give each its own target',
+      ].sort((a, b) => (a.split(':')[2]! < b.split(':')[2]! ? -1 : 1)),
+    );
     // `secret/groq/chat` does not cover `secret/groq/chatbot`: prefixes end at a segment.
-    write({ 'teams/research.yaml': team('research', project('research-evals', 'research-evals-runner', '{vault: {path: secret/data/groq/researchers/x, field: api_key}}')) });
+    write({
+      'teams/research.yaml': team(
+        'research',
+        project('research-evals', 'research-evals-runner', '{vault: {path: secret/data/groq/researchers/x, field: api_key}}'),
+      ),
+    });
     expect(errors()).toHaveLength(1);
   });
 
-  it('file: /home/runner/.gitconfig is refused, as is any path outside the team\'s folder', async () => {
-    write({ 'org.yaml': ORG, 'teams/research.yaml': team('research', project('research-evals', 'research-evals-runner', '{file: {path: /home/runner/.gitconfig}}')) });
+  it("file: /home/runner/.gitconfig is refused, as is any path outside the team's folder", async () => {
+    write({
+      'org.yaml': ORG,
+      'teams/research.yaml': team(
+        'research',
+        project('research-evals', 'research-evals-runner', '{file: {path: /home/runner/.gitconfig}}'),
+      ),
+    });
     expect(errors()).toEqual([
       `policies/teams/research.yaml:7:79: error: projects[0].keys[0].rotation.deliver[0].file.path: file path "/home/runner/.gitconfig" is absolute: a key file goes under the repository, in .secrets/research/ or a folder policies/org.yaml grants team "research"
   hint: write a path relative to the repository root, for example path: .secrets/research/.gitconfig`,
     ]);
-    for (const p of ['.secrets/finance/ledger.key', '.github/workflows/ci.yml', 'policies/org.yaml', '.secrets/researchers/x.key', '.secrets/research']) {
+    for (const p of [
+      '.secrets/finance/ledger.key',
+      '.github/workflows/ci.yml',
+      'policies/org.yaml',
+      '.secrets/researchers/x.key',
+      '.secrets/research',
+    ]) {
       write({ 'teams/research.yaml': team('research', project('research-evals', 'research-evals-runner', `{file: {path: "${p}"}}`)) });
       expect(errors(), p).toHaveLength(p === '.secrets/research' ? 0 : 1);
     }
-    write({ 'teams/research.yaml': team('research', project('research-evals', 'research-evals-runner', '{file: {path: /home/runner/.gitconfig}}')) });
+    write({
+      'teams/research.yaml': team(
+        'research',
+        project('research-evals', 'research-evals-runner', '{file: {path: /home/runner/.gitconfig}}'),
+      ),
+    });
     const apply = await cli('apply', '--yes');
     expect(apply.code).toBe(1);
     expect(await requestsTotal()).toBe(0);
@@ -180,16 +280,38 @@ describe('delivery targets stay within the team (issue 17, items 1 and 3)', () =
     vault: [secret/ml/]
     files: [deploy/keys]
 `,
-      'teams/research.yaml': team('research', project('research-evals', 'research-evals-runner', `{github: {repository: ACME/Models, secret: A, environment: anything}}, {github: {repository: acme/models, secret: B}},
+      'teams/research.yaml': team(
+        'research',
+        project(
+          'research-evals',
+          'research-evals-runner',
+          `{github: {repository: ACME/Models, secret: A, environment: anything}}, {github: {repository: acme/models, secret: B}},
           {github: {repository: acme/web, secret: C, environment: production}}, {vault: {path: secret/data/ml/evals, field: api_key}}, {file: {path: ./deploy/keys/evals.key}},
-          {github: {repository: acme/research-tools, secret: D}}, {vault: {path: secret/groq/research/x, field: api_key}}, {file: {path: .secrets/research/x.key}}`)),
+          {github: {repository: acme/research-tools, secret: D}}, {vault: {path: secret/groq/research/x, field: api_key}}, {file: {path: .secrets/research/x.key}}`,
+        ),
+      ),
     });
     expect(validate().diagnostics).toEqual([]);
     expect(validate().desired!.org.grants.research).toEqual({
-      projects: [], github: [{ repository: 'acme/models', environments: null }, { repository: 'acme/web', environments: ['Production'] }], vault: ['secret/ml/'], files: ['deploy/keys'],
+      projects: [],
+      github: [
+        { repository: 'acme/models', environments: null },
+        { repository: 'acme/web', environments: ['Production'] },
+      ],
+      vault: ['secret/ml/'],
+      files: ['deploy/keys'],
     });
     // The environments a grant lists, and no others: not staging, not the repository's own secrets.
-    write({ 'teams/research.yaml': team('research', project('research-evals', 'research-evals-runner', '{github: {repository: acme/web, secret: C, environment: staging}}, {github: {repository: acme/web, secret: E}}')) });
+    write({
+      'teams/research.yaml': team(
+        'research',
+        project(
+          'research-evals',
+          'research-evals-runner',
+          '{github: {repository: acme/web, secret: C, environment: staging}}, {github: {repository: acme/web, secret: E}}',
+        ),
+      ),
+    });
     expect(errors().map((e) => e.split('\n')[0]!.replace(/^.*?: error: /, ''))).toEqual([
       'projects[0].keys[0].rotation.deliver[0].github.environment: environment "staging" of "acme/web" is not granted to team "research": policies/org.yaml grants it only Production',
       'projects[0].keys[0].rotation.deliver[1].github.repository: the repository secrets of "acme/web" are not granted to team "research": policies/org.yaml grants it only the environments Production',
@@ -209,12 +331,17 @@ describe('delivery targets stay within the team (issue 17, items 1 and 3)', () =
       'policies/org.yaml:8:16: error: grants.research.files[1]: "/etc/" must be relative to the repository root (no leading "/")\n  hint: for example deploy/keys/ (a folder relative to the repository root)',
       'policies/org.yaml:8:23: error: grants.research.files[2]: ".git/hooks" is inside .git: git\'s own files are never a key\'s destination\n  hint: for example deploy/keys/ (a folder relative to the repository root)',
       // A refused grant grants nothing: the target is still outside.
-      expect.stringContaining('policies/teams/research.yaml:7:79: error: projects[0].keys[0].rotation.deliver[0].file.path: file path "x/evals.key" is outside team "research"\'s reach'),
+      expect.stringContaining(
+        'policies/teams/research.yaml:7:79: error: projects[0].keys[0].rotation.deliver[0].file.path: file path "x/evals.key" is outside team "research"\'s reach',
+      ),
     ]);
   });
 
-  it('org.yaml, where every grant lives, is the admins\' in CODEOWNERS', () => {
-    write({ 'org.yaml': `${ORG}grants:\n  research:\n    projects: [finance-prod]\n`, 'teams/research.yaml': team('research', project('research-evals', 'research-evals-runner', '{file: {path: .secrets/research/k}}')) });
+  it("org.yaml, where every grant lives, is the admins' in CODEOWNERS", () => {
+    write({
+      'org.yaml': `${ORG}grants:\n  research:\n    projects: [finance-prod]\n`,
+      'teams/research.yaml': team('research', project('research-evals', 'research-evals-runner', '{file: {path: .secrets/research/k}}')),
+    });
     const block = renderCodeownersBlock(validate().desired!, 'policies');
     expect(block).toContain('\n/policies/org.yaml @acme/platform\n');
     expect(block).toContain('\n/policies/ @acme/platform\n');
@@ -231,7 +358,7 @@ describe('live projects: a team file takes over only what it owns (issue 17, ite
   const chatbotBase = team('chatbot', project('chatbot-prod', 'chatbot-prod-web', '{file: {path: .secrets/chatbot/web.key}}'));
   const withFinance = `${chatbotBase}${project('finance-prod', 'finance-ledger', '{file: {path: .secrets/chatbot/ledger.key}}').replace(/\n$/, '')}\n`;
 
-  it('adopting the unmanaged finance-prod and its key finance-ledger from chatbot\'s file is refused: nothing changed, no key rotated or delivered', async () => {
+  it("adopting the unmanaged finance-prod and its key finance-ledger from chatbot's file is refused: nothing changed, no key rotated or delivered", async () => {
     await financeProd();
     write({ 'org.yaml': ORG, 'teams/chatbot.yaml': chatbotBase });
     commitAll(ws, 'base');
@@ -270,7 +397,7 @@ describe('live projects: a team file takes over only what it owns (issue 17, ite
     expect(keys.map((k) => [k.id, k.metadata['groq-rbac/key']])).toEqual([[keyId, 'finance-ledger']]);
   });
 
-  it('moving a project from one team\'s file to another\'s needs a grant: refused without one, nothing changed', async () => {
+  it("moving a project from one team's file to another's needs a grant: refused without one, nothing changed", async () => {
     write({
       'org.yaml': ORG,
       'teams/chatbot.yaml': chatbotBase,
@@ -288,11 +415,15 @@ describe('live projects: a team file takes over only what it owns (issue 17, ite
     // validate --base sees the move without the organization.
     const validated = await cli('validate', '--base', 'main');
     expect(validated.code).toBe(1);
-    expect(validated.stderr).toMatch(/policies\/teams\/chatbot\.yaml:8:5: error: moving project "finance-prod" from team "finance" \(its file at main \([0-9a-f]{12}\)\) to team "chatbot" needs the org admins\n {2}hint: ask them to add it to grants\.chatbot\.projects in policies\/org\.yaml/);
+    expect(validated.stderr).toMatch(
+      /policies\/teams\/chatbot\.yaml:8:5: error: moving project "finance-prod" from team "finance" \(its file at main \([0-9a-f]{12}\)\) to team "chatbot" needs the org admins\n {2}hint: ask them to add it to grants\.chatbot\.projects in policies\/org\.yaml/,
+    );
     const before = await snapshot();
     const apply = await cli('apply', '--yes');
     expect(apply.code).toBe(1);
-    expect(apply.stderr).toMatch(/policies\/teams\/chatbot\.yaml:8:5: moving project "finance-prod" from team "finance" \(its file at [0-9a-f]{12}\) to team "chatbot" needs the org admins: ask them to add it to grants\.chatbot\.projects in policies\/org\.yaml/);
+    expect(apply.stderr).toMatch(
+      /policies\/teams\/chatbot\.yaml:8:5: moving project "finance-prod" from team "finance" \(its file at [0-9a-f]{12}\) to team "chatbot" needs the org admins: ask them to add it to grants\.chatbot\.projects in policies\/org\.yaml/,
+    );
     expect(await snapshot()).toEqual(before);
     expect(fs.existsSync(path.join(ws, '.secrets/chatbot/ledger.key'))).toBe(false);
     expect(fs.readFileSync(path.join(ws, '.secrets/finance/ledger.key'), 'utf8')).toBe(ledger);
@@ -308,7 +439,9 @@ describe('live projects: a team file takes over only what it owns (issue 17, ite
     const plan = await cli('plan');
     expect(plan.code).toBe(1);
     expect(plan.stderr.split('\n').filter((l) => l.startsWith('ownership: no base revision'))).toHaveLength(1);
-    expect(plan.stdout + plan.stderr).toContain('policies/teams/chatbot.yaml:4:5: project "chatbot-prod" exists in the organization, and without a base revision');
+    expect(plan.stdout + plan.stderr).toContain(
+      'policies/teams/chatbot.yaml:4:5: project "chatbot-prod" exists in the organization, and without a base revision',
+    );
     // A project that does not exist yet is new: no grant needed.
     expect((await readLiveState(org.client)).projects.map((p) => p.id)).toContain(projectId);
     write({ 'teams/chatbot.yaml': team('chatbot', project('chatbot-new', 'chatbot-new-web', '{file: {path: .secrets/chatbot/new.key}}')) });
@@ -320,7 +453,10 @@ describe('live projects: a team file takes over only what it owns (issue 17, ite
     const p = await createProjectWithKey(org, 'chatbot-prod', 'chatbot-prod-web');
     await createKey(org, p.projectId, 'chatbot-prod-mobile');
     const live = await readLiveState(org.client);
-    const { files } = importPolicies(live, { admins: ['@acme/platform'], schemaRef: { org: '../schemas/org.schema.json', team: '../../schemas/team.schema.json' } });
+    const { files } = importPolicies(live, {
+      admins: ['@acme/platform'],
+      schemaRef: { org: '../schemas/org.schema.json', team: '../../schemas/team.schema.json' },
+    });
     write(files);
     expect(validate().diagnostics).toEqual([]);
     expect(validate().desired!.org.grants).toEqual({
@@ -334,12 +470,29 @@ describe('live projects: a team file takes over only what it owns (issue 17, ite
 });
 
 describe('the ownership rule, as a pure function', () => {
-  const head = makeDesired([makeDesiredProject('a-new', { team: 'a' }), makeDesiredProject('a-kept', { team: 'a' }), makeDesiredProject('b-moved', { team: 'a' }), makeDesiredProject('stray', { team: 'a' })], []);
-  const base = { label: 'main', projects: [{ name: 'a-kept', team: 'a' }, { name: 'b-moved', team: 'b' }] };
+  const head = makeDesired(
+    [
+      makeDesiredProject('a-new', { team: 'a' }),
+      makeDesiredProject('a-kept', { team: 'a' }),
+      makeDesiredProject('b-moved', { team: 'a' }),
+      makeDesiredProject('stray', { team: 'a' }),
+    ],
+    [],
+  );
+  const base = {
+    label: 'main',
+    projects: [
+      { name: 'a-kept', team: 'a' },
+      { name: 'b-moved', team: 'b' },
+    ],
+  };
   const live = new Set(['a-kept', 'b-moved', 'stray']);
 
   it('keeps, creates, and refuses moves and adoptions', () => {
-    expect(checkProjectOwnership(head, base, live).map((f) => [f.kind, f.project, f.from])).toEqual([['move', 'b-moved', 'b'], ['adopt', 'stray', null]]);
+    expect(checkProjectOwnership(head, base, live).map((f) => [f.kind, f.project, f.from])).toEqual([
+      ['move', 'b-moved', 'b'],
+      ['adopt', 'stray', null],
+    ]);
     // A move is refused whether or not the project is live yet.
     expect(checkProjectOwnership(head, base, new Set()).map((f) => f.project)).toEqual(['b-moved']);
     // No base: every live project needs a grant.
@@ -349,7 +502,10 @@ describe('the ownership rule, as a pure function', () => {
   it('a grant in org.yaml allows the move and the adoption, for that team only', () => {
     const granted = { ...head, org: { ...head.org, grants: { a: { projects: ['b-moved', 'stray'], github: [], vault: [], files: [] } } } };
     expect(checkProjectOwnership(granted, base, live)).toEqual([]);
-    const elsewhere = { ...head, org: { ...head.org, grants: { b: { projects: ['b-moved', 'stray'], github: [], vault: [], files: [] } } } };
+    const elsewhere = {
+      ...head,
+      org: { ...head.org, grants: { b: { projects: ['b-moved', 'stray'], github: [], vault: [], files: [] } } },
+    };
     expect(checkProjectOwnership(elsewhere, base, live)).toHaveLength(2);
   });
 });

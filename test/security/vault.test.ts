@@ -58,17 +58,28 @@ function expectClean(text: string): void {
 }
 
 /** A Vault at `origin` that records every request it receives and answers like a KV v2 mount. */
-function recordingVault(origin: string, answer: (method: string, path: string) => [number, unknown, Record<string, string>?] = defaultAnswer) {
+function recordingVault(
+  origin: string,
+  answer: (method: string, path: string) => [number, unknown, Record<string, string>?] = defaultAnswer,
+) {
   const scope = nock(origin).persist();
   // nock 15 hands listeners and reply functions the fetch Request.
   scope.on('request', (req: Request, _interceptor: unknown, body: string) => {
     const url = new URL(req.url);
-    received.push({ origin, method: req.method, path: url.pathname + url.search, headers: Object.fromEntries(req.headers), body: body ?? '' });
+    received.push({
+      origin,
+      method: req.method,
+      path: url.pathname + url.search,
+      headers: Object.fromEntries(req.headers),
+      body: body ?? '',
+    });
   });
-  const reply = (method: string) => (req: Request): [number, unknown, Record<string, string>] => {
-    const [status, payload, headers] = answer(method, new URL(req.url).pathname);
-    return [status, payload, headers ?? {}];
-  };
+  const reply =
+    (method: string) =>
+    (req: Request): [number, unknown, Record<string, string>] => {
+      const [status, payload, headers] = answer(method, new URL(req.url).pathname);
+      return [status, payload, headers ?? {}];
+    };
   return scope.get(/.*/).reply(reply('GET')).post(/.*/).reply(reply('POST'));
 }
 
@@ -80,7 +91,9 @@ function defaultAnswer(method: string, path: string): [number, unknown] {
 
 async function failure(t: Delivery = target): Promise<DeliveryError> {
   const error = await deliverKey(t, value, context).then(
-    () => { throw new Error('expected the delivery to be refused'); },
+    () => {
+      throw new Error('expected the delivery to be refused');
+    },
     (e: unknown) => e,
   );
   expect(error).toBeInstanceOf(DeliveryError);
@@ -89,7 +102,7 @@ async function failure(t: Delivery = target): Promise<DeliveryError> {
   return e;
 }
 
-describe('Vault: the token goes only to the organization\'s Vault', () => {
+describe("Vault: the token goes only to the organization's Vault", () => {
   it('a team target naming its own address is refused; that host receives nothing', async () => {
     recordingVault(ORG_VAULT);
     recordingVault(TEAM_VAULT);
@@ -106,7 +119,9 @@ describe('Vault: the token goes only to the organization\'s Vault', () => {
     recordingVault(ORG_VAULT);
     recordingVault('http://127.0.0.1:18299');
     const e = await failure({ ...target, address: 'http://127.0.0.1:18299' } as Delivery);
-    expect(e.message).toContain(`the target names Vault at http://127.0.0.1:18299, but the organization's Vault is ${ORG_VAULT} (org.yaml's vault.address)`);
+    expect(e.message).toContain(
+      `the target names Vault at http://127.0.0.1:18299, but the organization's Vault is ${ORG_VAULT} (org.yaml's vault.address)`,
+    );
     expect(received).toEqual([]);
   });
 
@@ -114,7 +129,9 @@ describe('Vault: the token goes only to the organization\'s Vault', () => {
     context.env = { VAULT_TOKEN: token };
     recordingVault(TEAM_VAULT);
     const e = await failure({ ...target, address: TEAM_VAULT } as Delivery);
-    expect(e.message).toContain("the target names its own Vault address, but the organization names none: set VAULT_ADDR, or `vault: {address: …}` in org.yaml");
+    expect(e.message).toContain(
+      'the target names its own Vault address, but the organization names none: set VAULT_ADDR, or `vault: {address: …}` in org.yaml',
+    );
     expect(received).toEqual([]);
   });
 
@@ -122,15 +139,21 @@ describe('Vault: the token goes only to the organization\'s Vault', () => {
     context.env = { VAULT_ADDR: 'http://vault.example.com', VAULT_TOKEN: token };
     recordingVault('http://vault.example.com');
     const e = await failure();
-    expect(e.message).toBe('cannot deliver to vault secret/data/groq/research#api_key: VAULT_ADDR "http://vault.example.com" uses http:// to vault.example.com, which would send credentials in clear text; use https:// (http:// is allowed only for 127.0.0.1, ::1 or localhost): set VAULT_ADDR to the Vault\'s https:// address');
+    expect(e.message).toBe(
+      'cannot deliver to vault secret/data/groq/research#api_key: VAULT_ADDR "http://vault.example.com" uses http:// to vault.example.com, which would send credentials in clear text; use https:// (http:// is allowed only for 127.0.0.1, ::1 or localhost): set VAULT_ADDR to the Vault\'s https:// address',
+    );
     expect(received).toEqual([]);
   });
 
   it('a 307 to another origin is not followed: the other origin receives nothing, and the error says where it pointed', async () => {
-    recordingVault(ORG_VAULT, (method, path) => (path === MOUNTS ? [200, fixture('ui-mounts-kv2')] : [307, '', { location: `${TEAM_VAULT}/v1${path.slice(3)}?steal=1` }]));
+    recordingVault(ORG_VAULT, (method, path) =>
+      path === MOUNTS ? [200, fixture('ui-mounts-kv2')] : [307, '', { location: `${TEAM_VAULT}/v1${path.slice(3)}?steal=1` }],
+    );
     recordingVault(TEAM_VAULT);
     const e = await failure();
-    expect(e.message).toBe(`cannot deliver to vault secret/data/groq/research#api_key: Vault at ${ORG_VAULT} answered 307 redirecting to ${TEAM_VAULT}: not followed, so the token and the value went nowhere else; point VAULT_ADDR at the Vault that answers itself (the active node, or the load balancer in front of the cluster)`);
+    expect(e.message).toBe(
+      `cannot deliver to vault secret/data/groq/research#api_key: Vault at ${ORG_VAULT} answered 307 redirecting to ${TEAM_VAULT}: not followed, so the token and the value went nowhere else; point VAULT_ADDR at the Vault that answers itself (the active node, or the load balancer in front of the cluster)`,
+    );
     // A refusal: nothing was written, and nothing is retried.
     expect(e.retryable).toBe(false);
     expect(received.filter((r) => r.origin === TEAM_VAULT)).toEqual([]);
@@ -162,7 +185,9 @@ describe('Vault: through the proxy', () => {
     try {
       context.env = { VAULT_ADDR: ORG_VAULT, VAULT_TOKEN: token, HTTPS_PROXY: proxy.url, NO_PROXY: '' };
       const e = await failure();
-      expect(e.message).toBe(`cannot deliver to vault secret/data/groq/research#api_key: cannot reach Vault at ${ORG_VAULT}: the proxy ${proxy.url} refused the tunnel with 403: check HTTPS_PROXY and HTTP_PROXY, or add the Vault's host to NO_PROXY`);
+      expect(e.message).toBe(
+        `cannot deliver to vault secret/data/groq/research#api_key: cannot reach Vault at ${ORG_VAULT}: the proxy ${proxy.url} refused the tunnel with 403: check HTTPS_PROXY and HTTP_PROXY, or add the Vault's host to NO_PROXY`,
+      );
       expect(e.retryable).toBe(true);
       expect(proxy.seen).toEqual([`CONNECT ${new URL(ORG_VAULT).host}`]);
       for (const headers of proxy.headers) expectClean(headers);
@@ -206,7 +231,9 @@ describe("Vault: apply's delivery reads the organization's address from org.yaml
     const { makeDesired, makeDesiredKey, makeDesiredProject } = await import('../helpers/builders.js');
     const key = makeDesiredKey('research-evals', { project: 'research-lab', team: 'research' });
     const withTarget = { ...key, rotation: { ...key.rotation, deliver: [target] } };
-    const desired = makeDesired([makeDesiredProject('research-lab', { team: 'research' })], [withTarget], { vault: { address: ORG_VAULT } });
+    const desired = makeDesired([makeDesiredProject('research-lab', { team: 'research' })], [withTarget], {
+      vault: { address: ORG_VAULT },
+    });
     recordingVault(ORG_VAULT);
     const deliver = deliverToTargets(desired, { env: { VAULT_TOKEN: token }, cwd: '/', logger: context.logger });
     const change = { key: 'research-evals' } as Parameters<typeof deliver>[0];

@@ -23,10 +23,21 @@ const CONTEXT: AuditContext = { time: '2026-11-18T11:06:40.000Z', actor: 'octoca
 
 function applyReport(message = 'created key_1'): ApplyReport {
   return {
-    format_version: 2, org: 'org_sandbox', fingerprint: 'f'.repeat(64),
+    format_version: 2,
+    org: 'org_sandbox',
+    fingerprint: 'f'.repeat(64),
     outcomes: [
       { resource: 'api_key', action: 'create', project: 'chatbot-prod', key: 'chatbot-web', id: 'key_1', status: 'applied', message },
-      { resource: 'spend_limit', action: 'update', project: null, key: null, id: null, status: 'failed', message: 'POST /organization/spend_limit → 400', error: { name: 'GroqApiError', message: 'x', status: 400, code: null } },
+      {
+        resource: 'spend_limit',
+        action: 'update',
+        project: null,
+        key: null,
+        id: null,
+        status: 'failed',
+        message: 'POST /organization/spend_limit → 400',
+        error: { name: 'GroqApiError', message: 'x', status: 400, code: null },
+      },
     ],
     summary: { applied: 1, failed: 1, skipped: 0 },
   };
@@ -37,8 +48,18 @@ describe('auditLines', () => {
     const lines = auditLines(applyReport(), CONTEXT);
     expect(lines).toHaveLength(2);
     expect(JSON.parse(lines[0]!)).toEqual({
-      time: '2026-11-18T11:06:40.000Z', actor: 'octocat', commit: 'a'.repeat(40), pr: 42, org: 'org_sandbox',
-      resource: 'api_key', action: 'create', project: 'chatbot-prod', key: 'chatbot-web', id: 'key_1', status: 'applied', message: 'created key_1',
+      time: '2026-11-18T11:06:40.000Z',
+      actor: 'octocat',
+      commit: 'a'.repeat(40),
+      pr: 42,
+      org: 'org_sandbox',
+      resource: 'api_key',
+      action: 'create',
+      project: 'chatbot-prod',
+      key: 'chatbot-web',
+      id: 'key_1',
+      status: 'applied',
+      message: 'created key_1',
     });
     expect(JSON.parse(lines[1]!)).toMatchObject({ resource: 'spend_limit', status: 'failed', project: null, id: null });
     // The error detail is in the apply report; the audit line keeps the documented fields only.
@@ -107,21 +128,38 @@ describe('readAuditContext', () => {
 
 describe('apply --audit-log', () => {
   it('appends one line per applied change, with no key value, to the default path', async () => {
-    const cwd = workspaceWith(writePolicies({ 'org.yaml': ORG_YAML, 'teams/chatbot.yaml': teamYaml('chatbot', projectYaml('chatbot-prod', { keys: ['chatbot-web'] })) }));
-    const result = await runCli(['apply', '--sandbox', '--yes'], { cwd, env: { GITHUB_ACTOR: 'octocat', GITHUB_SHA: 'd'.repeat(40), GITHUB_REF: 'refs/pull/5/merge' } });
+    const cwd = workspaceWith(
+      writePolicies({
+        'org.yaml': ORG_YAML,
+        'teams/chatbot.yaml': teamYaml('chatbot', projectYaml('chatbot-prod', { keys: ['chatbot-web'] })),
+      }),
+    );
+    const result = await runCli(['apply', '--sandbox', '--yes'], {
+      cwd,
+      env: { GITHUB_ACTOR: 'octocat', GITHUB_SHA: 'd'.repeat(40), GITHUB_REF: 'refs/pull/5/merge' },
+    });
     expect(result.code, result.stderr).toBe(0);
     const text = fs.readFileSync(path.join(cwd, '.groq-rbac', 'audit.jsonl'), 'utf8');
-    const lines = text.trimEnd().split('\n').map((l) => JSON.parse(l));
+    const lines = text
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const applied = (result.stdout.match(/^✓ /gm) ?? []).length;
     expect(lines).toHaveLength(applied);
-    expect(lines.every((l) => l.actor === 'octocat' && l.commit === 'd'.repeat(40) && l.pr === 5 && l.org === 'org_sandbox' && l.status === 'applied')).toBe(true);
+    expect(
+      lines.every(
+        (l) => l.actor === 'octocat' && l.commit === 'd'.repeat(40) && l.pr === 5 && l.org === 'org_sandbox' && l.status === 'applied',
+      ),
+    ).toBe(true);
     const key = lines.find((l) => l.resource === 'api_key')!;
     expect(key).toMatchObject({ action: 'create', project: 'chatbot-prod', key: 'chatbot-web', id: expect.stringMatching(/^key_/) });
     expect(containsKeyValue(text)).toBe(false);
   });
 
   it('checks the path before the first request', async () => {
-    const cwd = workspaceWith(writePolicies({ 'org.yaml': ORG_YAML, 'teams/chatbot.yaml': teamYaml('chatbot', projectYaml('chatbot-prod')) }));
+    const cwd = workspaceWith(
+      writePolicies({ 'org.yaml': ORG_YAML, 'teams/chatbot.yaml': teamYaml('chatbot', projectYaml('chatbot-prod')) }),
+    );
     fs.mkdirSync(path.join(cwd, 'logs'));
     const result = await runCli(['apply', '--sandbox', '--yes', '--audit-log', 'logs'], { cwd });
     expect(result.code).toBe(1);

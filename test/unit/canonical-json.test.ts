@@ -20,16 +20,26 @@ describe('canonicalJson', () => {
     expect(canonicalJson([undefined, 'é', '\u2028'])).toBe('[null,"é","\u2028"]');
   });
 
-  test.prop([fc.anything({ withNullPrototype: false, withMap: false, withSet: false, withBigInt: false, withDate: false, withTypedArray: false, withSparseArray: true, withBoxedValues: false })])(
-    'agrees with the reference definition',
-    (value) => {
-      expect(canonicalJson(value)).toBe(reference(value));
-    },
-  );
+  test.prop([
+    fc.anything({
+      withNullPrototype: false,
+      withMap: false,
+      withSet: false,
+      withBigInt: false,
+      withDate: false,
+      withTypedArray: false,
+      withSparseArray: true,
+      withBoxedValues: false,
+    }),
+  ])('agrees with the reference definition', (value) => {
+    expect(canonicalJson(value)).toBe(reference(value));
+  });
 
   test.prop([fc.jsonValue()])('is JSON that parses back to the same data, whatever the key order', (value) => {
     expect(JSON.parse(canonicalJson(value))).toEqual(JSON.parse(JSON.stringify(value)));
-    const reordered = JSON.parse(JSON.stringify(value), (_k, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).reverse()) : v));
+    const reordered = JSON.parse(JSON.stringify(value), (_k, v: unknown) =>
+      v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).reverse()) : v,
+    );
     expect(canonicalJson(reordered)).toBe(canonicalJson(value));
   });
 

@@ -21,43 +21,55 @@ describe('the capability check (src/policy/capabilities.ts)', () => {
   it('refuses tokens_per_day under provider: openai at its file:line:column, in org.yaml and in a team file', () => {
     const dir = writePolicies({
       'org.yaml': org('openai', 'limits:\n  default: {requests_per_minute: 100, tokens_per_day: 5000}\n'),
-      'teams/chatbot.yaml': teamYaml('chatbot', projectYaml('chatbot-prod', { body: '    limits:\n      gpt-4o-mini: {tokens_per_day: 10}' })),
+      'teams/chatbot.yaml': teamYaml(
+        'chatbot',
+        projectYaml('chatbot-prod', { body: '    limits:\n      gpt-4o-mini: {tokens_per_day: 10}' }),
+      ),
     });
     const found = messages(dir);
     expect(found).toEqual([
-      'org.yaml:6:39: error: limits.default.tokens_per_day: OpenAI has no tokens_per_day limit (org.yaml:4:11 says `provider: openai`): it would not be set\n'
-        + "  hint: remove it; OpenAI's limits are requests_per_minute, tokens_per_minute, requests_per_day, images_per_minute, audio_megabytes_per_minute, batch_input_tokens_per_day",
-      'teams/chatbot.yaml:6:21: error: projects[0].limits.gpt-4o-mini.tokens_per_day: OpenAI has no tokens_per_day limit (org.yaml:4:11 says `provider: openai`): it would not be set\n'
-        + "  hint: remove it; OpenAI's limits are requests_per_minute, tokens_per_minute, requests_per_day, images_per_minute, audio_megabytes_per_minute, batch_input_tokens_per_day",
+      'org.yaml:6:39: error: limits.default.tokens_per_day: OpenAI has no tokens_per_day limit (org.yaml:4:11 says `provider: openai`): it would not be set\n' +
+        "  hint: remove it; OpenAI's limits are requests_per_minute, tokens_per_minute, requests_per_day, images_per_minute, audio_megabytes_per_minute, batch_input_tokens_per_day",
+      'teams/chatbot.yaml:6:21: error: projects[0].limits.gpt-4o-mini.tokens_per_day: OpenAI has no tokens_per_day limit (org.yaml:4:11 says `provider: openai`): it would not be set\n' +
+        "  hint: remove it; OpenAI's limits are requests_per_minute, tokens_per_minute, requests_per_day, images_per_minute, audio_megabytes_per_minute, batch_input_tokens_per_day",
     ]);
     expect(readPolicies(dir, { cwd: dir }).desired).toBeUndefined();
   });
 
   it('refuses OpenAI-only limit fields for Groq, with or without `provider:`', () => {
     for (const provider of [null, 'groq', 'groq-console']) {
-      const dir = writePolicies({ 'org.yaml': org(provider, 'limits:\n  default: {images_per_minute: 5}\n'), 'teams/chatbot.yaml': teamYaml('chatbot') });
+      const dir = writePolicies({
+        'org.yaml': org(provider, 'limits:\n  default: {images_per_minute: 5}\n'),
+        'teams/chatbot.yaml': teamYaml('chatbot'),
+      });
       const [only, ...rest] = messages(dir);
       expect(rest, String(provider)).toEqual([]);
       expect(only).toContain('error: limits.default.images_per_minute: Groq has no images_per_minute limit');
       expect(only).toContain("hint: remove it; Groq's limits are requests_per_minute, tokens_per_minute, requests_per_day, tokens_per_day");
-      if (provider === null) expect(only).toContain('the organization is Groq\'s (no `provider:` in org.yaml)');
+      if (provider === null) expect(only).toContain("the organization is Groq's (no `provider:` in org.yaml)");
     }
   });
 
   it('accepts the fields each provider has', () => {
-    const openai = writePolicies({ 'org.yaml': org('openai', 'limits:\n  default: {requests_per_minute: 100, images_per_minute: 5, batch_input_tokens_per_day: 9}\n'), 'teams/chatbot.yaml': teamYaml('chatbot') });
+    const openai = writePolicies({
+      'org.yaml': org('openai', 'limits:\n  default: {requests_per_minute: 100, images_per_minute: 5, batch_input_tokens_per_day: 9}\n'),
+      'teams/chatbot.yaml': teamYaml('chatbot'),
+    });
     expect(messages(openai)).toEqual([]);
-    const groq = writePolicies({ 'org.yaml': org('groq', 'limits:\n  default: {requests_per_minute: 100, tokens_per_day: 5000}\n'), 'teams/chatbot.yaml': teamYaml('chatbot') });
+    const groq = writePolicies({
+      'org.yaml': org('groq', 'limits:\n  default: {requests_per_minute: 100, tokens_per_day: 5000}\n'),
+      'teams/chatbot.yaml': teamYaml('chatbot'),
+    });
     expect(messages(groq)).toEqual([]);
     expect(readPolicies(groq, { cwd: groq }).desired?.org.limits.default).toEqual({ requests_per_minute: 100, tokens_per_day: 5000 });
   });
 
-  it('warns (nothing is lost) that the organization\'s models are a ceiling on OpenAI, and keeps the policies valid', () => {
+  it("warns (nothing is lost) that the organization's models are a ceiling on OpenAI, and keeps the policies valid", () => {
     const dir = writePolicies({ 'org.yaml': org('openai', 'models: [gpt-4o-mini]\n'), 'teams/chatbot.yaml': teamYaml('chatbot') });
     const result = readPolicies(dir, { cwd: dir });
     expect(result.diagnostics.map(formatDiagnostic)).toEqual([
-      "org.yaml:5:1: warning: models: OpenAI has no model permissions for the whole organization (org.yaml:4:11 says `provider: openai`): these models are a ceiling, folded into each project's rule\n"
-        + "  hint: nothing to change: the plan shows each project's rule with the ceiling applied",
+      "org.yaml:5:1: warning: models: OpenAI has no model permissions for the whole organization (org.yaml:4:11 says `provider: openai`): these models are a ceiling, folded into each project's rule\n" +
+        "  hint: nothing to change: the plan shows each project's rule with the ceiling applied",
     ]);
     expect(result.desired?.org.models).toEqual({ mode: 'allow_list', models: ['gpt-4o-mini'] });
     // Groq has the organization's own rule: no warning.
@@ -67,14 +79,22 @@ describe('the capability check (src/policy/capabilities.ts)', () => {
 });
 
 describe('the organization id and the models by provider', () => {
-  it('refuses an id of the other provider\'s form at its location, and knows each provider\'s models', () => {
-    const wrong = writePolicies({ 'org.yaml': `version: 2\norg: org_acme\nadmins: ["@acme/platform"]\nprovider: openai\n`, 'teams/chatbot.yaml': teamYaml('chatbot') });
-    expect(messages(wrong)).toEqual(['org.yaml:2:6: error: org: "org_acme" is not a OpenAI organization id (org.yaml:4:11 says `provider: openai`): OpenAI\'s start with org-\n'
-      + '  hint: write org: org-acme, the id OpenAI shows in its organization settings']);
+  it("refuses an id of the other provider's form at its location, and knows each provider's models", () => {
+    const wrong = writePolicies({
+      'org.yaml': `version: 2\norg: org_acme\nadmins: ["@acme/platform"]\nprovider: openai\n`,
+      'teams/chatbot.yaml': teamYaml('chatbot'),
+    });
+    expect(messages(wrong)).toEqual([
+      'org.yaml:2:6: error: org: "org_acme" is not a OpenAI organization id (org.yaml:4:11 says `provider: openai`): OpenAI\'s start with org-\n' +
+        '  hint: write org: org-acme, the id OpenAI shows in its organization settings',
+    ]);
     const groq = writePolicies({ 'org.yaml': org('groq').replace('org_acme', 'org-acme'), 'teams/chatbot.yaml': teamYaml('chatbot') });
     expect(messages(groq)[0]).toContain('org.yaml:2:6: error: org: "org-acme" is not a Groq organization id');
     // OpenAI's model ids under provider: openai; Groq's are unknown there.
-    const models = writePolicies({ 'org.yaml': org('openai', 'models: [gpt-4o, openai/gpt-oss-20b]\n'), 'teams/chatbot.yaml': teamYaml('chatbot') });
+    const models = writePolicies({
+      'org.yaml': org('openai', 'models: [gpt-4o, openai/gpt-oss-20b]\n'),
+      'teams/chatbot.yaml': teamYaml('chatbot'),
+    });
     const found = messages(models);
     expect(found.some((m) => m.includes('openai/gpt-oss-20b') && m.includes('error'))).toBe(true);
     expect(found.some((m) => m.includes('"gpt-4o"') && m.includes('error'))).toBe(false);
@@ -82,26 +102,47 @@ describe('the organization id and the models by provider', () => {
 });
 
 describe('the plan for a provider without organization-wide model permissions', () => {
-  it('sets no organization rule, and folds the ceiling into each project\'s rule', () => {
+  it("sets no organization rule, and folds the ceiling into each project's rule", () => {
     const project = makeDesiredProject('chatbot-prod', { models: { mode: 'deny_list', models: ['qwen/qwen3.8-27b'] } });
     const desired = makeDesired([project], [], { models: { mode: 'allow_list', models: ['openai/gpt-oss-20b', 'qwen/qwen3.8-27b'] } });
     const live = makeLive([makeLiveProject('chatbot-prod')], { provider: 'openai' });
     const plan = planChanges(desired, live, NOW);
     expect(plan.changes.filter((c) => c.resource === 'org_model_permissions')).toEqual([]);
-    expect(plan.changes.find((c) => c.resource === 'project_model_permissions')).toMatchObject({ before: null, after: { mode: 'allow_list', models: ['openai/gpt-oss-20b'] } });
+    expect(plan.changes.find((c) => c.resource === 'project_model_permissions')).toMatchObject({
+      before: null,
+      after: { mode: 'allow_list', models: ['openai/gpt-oss-20b'] },
+    });
     // The same policies on Groq: the organization's own rule, and the project's as written.
     const groq = planChanges(desired, { ...live, provider: 'groq' }, NOW);
     expect(groq.changes.find((c) => c.resource === 'org_model_permissions')).toMatchObject({ after: { mode: 'allow_list' } });
-    expect(groq.changes.find((c) => c.resource === 'project_model_permissions')).toMatchObject({ after: { mode: 'deny_list', models: ['qwen/qwen3.8-27b'] } });
+    expect(groq.changes.find((c) => c.resource === 'project_model_permissions')).toMatchObject({
+      after: { mode: 'deny_list', models: ['qwen/qwen3.8-27b'] },
+    });
   });
 
   it.each([
     [null, null, null],
     [{ mode: 'allow_list', models: ['a', 'b'] }, null, { mode: 'allow_list', models: ['a', 'b'] }],
-    [{ mode: 'allow_list', models: ['a', 'b'] }, { mode: 'allow_list', models: ['b', 'c'] }, { mode: 'allow_list', models: ['b'] }],
-    [{ mode: 'allow_list', models: ['a', 'b'] }, { mode: 'deny_list', models: ['a'] }, { mode: 'allow_list', models: ['b'] }],
-    [{ mode: 'deny_list', models: ['a'] }, { mode: 'allow_list', models: ['a', 'b'] }, { mode: 'allow_list', models: ['b'] }],
-    [{ mode: 'deny_list', models: ['a'] }, { mode: 'deny_list', models: ['c'] }, { mode: 'deny_list', models: ['a', 'c'] }],
+    [
+      { mode: 'allow_list', models: ['a', 'b'] },
+      { mode: 'allow_list', models: ['b', 'c'] },
+      { mode: 'allow_list', models: ['b'] },
+    ],
+    [
+      { mode: 'allow_list', models: ['a', 'b'] },
+      { mode: 'deny_list', models: ['a'] },
+      { mode: 'allow_list', models: ['b'] },
+    ],
+    [
+      { mode: 'deny_list', models: ['a'] },
+      { mode: 'allow_list', models: ['a', 'b'] },
+      { mode: 'allow_list', models: ['b'] },
+    ],
+    [
+      { mode: 'deny_list', models: ['a'] },
+      { mode: 'deny_list', models: ['c'] },
+      { mode: 'deny_list', models: ['a', 'c'] },
+    ],
     [null, { mode: 'deny_list', models: ['c'] }, { mode: 'deny_list', models: ['c'] }],
   ] as const)('foldRule(%j, %j) = %j', (o, p, expected) => {
     const rule = (r: typeof o | typeof p) => (r === null ? null : { mode: r.mode, models: [...r.models] });

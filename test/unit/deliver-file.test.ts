@@ -52,7 +52,9 @@ const modeOf = (p: string) => fs.statSync(p).mode & 0o777;
 
 async function failure(target: Delivery, v = value): Promise<DeliveryError> {
   const error = await deliverKey(target, v, context).then(
-    () => { throw new Error('expected the delivery to fail'); },
+    () => {
+      throw new Error('expected the delivery to fail');
+    },
     (e: unknown) => e,
   );
   expect(error).toBeInstanceOf(DeliveryError);
@@ -142,7 +144,9 @@ describe('file delivery', () => {
         fs.mkdirSync(path.join(cwd, 'secrets'));
         fs.symlinkSync(elsewhere, path.join(cwd, 'secrets', 'groq'));
         const e = await failure(file('secrets/groq/chatbot.key'));
-        expect(e.message).toBe(`cannot deliver to file ${path.join(cwd, 'secrets/groq/chatbot.key')} (0600): refusing to write through symbolic link ${path.join(cwd, 'secrets/groq')}: point the target at the real path`);
+        expect(e.message).toBe(
+          `cannot deliver to file ${path.join(cwd, 'secrets/groq/chatbot.key')} (0600): refusing to write through symbolic link ${path.join(cwd, 'secrets/groq')}: point the target at the real path`,
+        );
         expect(fs.readdirSync(elsewhere)).toEqual([]);
       } finally {
         fs.rmSync(elsewhere, { recursive: true, force: true });
@@ -189,7 +193,9 @@ describe('file delivery', () => {
       // Simulated: the suite may run as root, which ignores directory permissions.
       vi.mocked(fsp.open).mockRejectedValueOnce(fsError('EACCES'));
       const e = await failure(file('keys/groq.key'));
-      expect(e.message).toBe(`cannot deliver to file ${destination()} (0600): cannot write ${destination()} (EACCES): check that ${path.join(cwd, 'keys')} may be written and has space`);
+      expect(e.message).toBe(
+        `cannot deliver to file ${destination()} (0600): cannot write ${destination()} (EACCES): check that ${path.join(cwd, 'keys')} may be written and has space`,
+      );
       expect(e.retryable).toBe(false);
       expect(fs.readFileSync(destination(), 'utf8')).toBe('previous\n');
       expect(fs.readdirSync(path.join(cwd, 'keys'))).toEqual(['groq.key']);

@@ -65,25 +65,40 @@ function fastClient(extra: Partial<Parameters<typeof createGitHubClient>[0]> = {
 
 /** The sealed box opened with the repository's private key: what GitHub would store. */
 function open(encrypted: string): string {
-  return sodium.crypto_box_seal_open(sodium.from_base64(encrypted, sodium.base64_variants.ORIGINAL), keys.publicKey, keys.privateKey, 'text');
+  return sodium.crypto_box_seal_open(
+    sodium.from_base64(encrypted, sodium.base64_variants.ORIGINAL),
+    keys.publicKey,
+    keys.privateKey,
+    'text',
+  );
 }
 
 /** Asserts a PUT body is exactly {encrypted_value, key_id} and keeps it. */
 function capture(into: { body?: { encrypted_value: string; key_id: string } }, keyId: string) {
   return (body: Record<string, unknown>) => {
     into.body = body as { encrypted_value: string; key_id: string };
-    return Object.keys(body).sort().join(',') === 'encrypted_value,key_id' && body.key_id === keyId && typeof body.encrypted_value === 'string';
+    return (
+      Object.keys(body).sort().join(',') === 'encrypted_value,key_id' && body.key_id === keyId && typeof body.encrypted_value === 'string'
+    );
   };
 }
 
 async function failure(target: Delivery): Promise<DeliveryError> {
   const error = await deliverKey(target, value, context).then(
-    () => { throw new Error('expected the delivery to fail'); },
+    () => {
+      throw new Error('expected the delivery to fail');
+    },
     (e: unknown) => e,
   );
   expect(error).toBeInstanceOf(DeliveryError);
   const e = error as DeliveryError;
-  for (const text of [e.message, String(e), e.stack ?? '', String((e.cause as Error | undefined)?.message ?? ''), JSON.stringify(e.cause ?? null)]) {
+  for (const text of [
+    e.message,
+    String(e),
+    e.stack ?? '',
+    String((e.cause as Error | undefined)?.message ?? ''),
+    JSON.stringify(e.cause ?? null),
+  ]) {
     expect(text.includes(value)).toBe(false);
     expect(containsKeyValue(text)).toBe(false);
   }
@@ -124,7 +139,10 @@ describe('github delivery, against recorded GitHub API shapes', () => {
     const scope = nock(API)
       .get('/repos/acme/chatbot/environments/prod%20eu/secrets/public-key')
       .reply(200, { ...fixture('environment-public-key'), key: keys.base64 })
-      .put('/repos/acme/chatbot/environments/prod%20eu/secrets/GROQ_API_KEY', (body: { key_id?: string }) => body.key_id === '568250167242549743')
+      .put(
+        '/repos/acme/chatbot/environments/prod%20eu/secrets/GROQ_API_KEY',
+        (body: { key_id?: string }) => body.key_id === '568250167242549743',
+      )
       .reply(201, {});
     await deliverKey(target, value, context);
     expect(scope.isDone()).toBe(true);
@@ -176,7 +194,9 @@ describe('github delivery, against recorded GitHub API shapes', () => {
     it('no GITHUB_TOKEN: says which variable to set, sends nothing', async () => {
       context.env = {};
       const e = await failure(repoSecret);
-      expect(e.message).toMatch(/^cannot deliver to github acme\/chatbot secret GROQ_API_KEY: no GitHub token: set GITHUB_TOKEN to a token that may write Actions secrets/);
+      expect(e.message).toMatch(
+        /^cannot deliver to github acme\/chatbot secret GROQ_API_KEY: no GitHub token: set GITHUB_TOKEN to a token that may write Actions secrets/,
+      );
       expect(nock.pendingMocks()).toEqual([]);
     });
 
@@ -184,7 +204,9 @@ describe('github delivery, against recorded GitHub API shapes', () => {
       const scope = nock(API).get('/repos/acme/chatbot/actions/secrets/public-key').reply(404, fixture('error-404'));
       const e = await failure(repoSecret);
       expect(scope.isDone()).toBe(true);
-      expect(e.message).toBe("cannot deliver to github acme/chatbot secret GROQ_API_KEY: the token cannot see acme/chatbot (404 Not Found - https://docs.github.com/rest/actions/secrets#get-a-repository-public-key): check the repository name and that the token's app/PAT has access");
+      expect(e.message).toBe(
+        "cannot deliver to github acme/chatbot secret GROQ_API_KEY: the token cannot see acme/chatbot (404 Not Found - https://docs.github.com/rest/actions/secrets#get-a-repository-public-key): check the repository name and that the token's app/PAT has access",
+      );
       expect(e.retryable).toBe(false);
     });
 
@@ -205,16 +227,16 @@ describe('github delivery, against recorded GitHub API shapes', () => {
       context.github = fastClient();
       const e = await failure(repoSecret);
       expect(scope.isDone()).toBe(true);
-      expect(e.message).toContain('the token in GITHUB_TOKEN may not write Actions secrets of acme/chatbot (403 Resource not accessible by integration');
+      expect(e.message).toContain(
+        'the token in GITHUB_TOKEN may not write Actions secrets of acme/chatbot (403 Resource not accessible by integration',
+      );
       expect(e.message).toContain('grant it "Secrets: read and write" on acme/chatbot');
       expect(e.message).toContain("A workflow's own GITHUB_TOKEN can never write secrets");
       expect(e.retryable).toBe(false);
     });
 
     it('403 for an environment secret: also names the environments permission', async () => {
-      nock(API)
-        .get('/repos/acme/chatbot/environments/production/secrets/public-key')
-        .reply(403, fixture('error-403'));
+      nock(API).get('/repos/acme/chatbot/environments/production/secrets/public-key').reply(403, fixture('error-403'));
       const e = await failure(envSecret);
       expect(e.message).toContain('may not read the public key of secrets of environment production in acme/chatbot');
       expect(e.message).toContain('"Environments: read and write" and "Secrets: read and write"');
@@ -331,10 +353,19 @@ describe('github delivery, against recorded GitHub API shapes', () => {
 
     it('a secondary rate limit: retried after Retry-After', async () => {
       const debug: string[] = [];
-      context.github = createGitHubClient({ token: TOKEN, env: {}, retryAfterBaseMs: 1, logger: { debug: (m) => void debug.push(m), info() {}, warn() {} } });
+      context.github = createGitHubClient({
+        token: TOKEN,
+        env: {},
+        retryAfterBaseMs: 1,
+        logger: { debug: (m) => void debug.push(m), info() {}, warn() {} },
+      });
       const scope = nock(API)
         .get('/repos/acme/chatbot/actions/secrets/public-key')
-        .reply(403, { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.' }, { 'retry-after': '2' })
+        .reply(
+          403,
+          { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.' },
+          { 'retry-after': '2' },
+        )
         .get('/repos/acme/chatbot/actions/secrets/public-key')
         .reply(200, { ...fixture('repo-public-key'), key: keys.base64 })
         .put('/repos/acme/chatbot/actions/secrets/GROQ_API_KEY', (body: { key_id?: string }) => body.key_id === '012345678912345678')
@@ -348,7 +379,9 @@ describe('github delivery, against recorded GitHub API shapes', () => {
 
 describe('the GitHub client', () => {
   it('takes its base URL from the argument, else GITHUB_API_URL, else api.github.com', () => {
-    expect(resolveGitHubApiUrl('https://ghe.example/api/v3/', { GITHUB_API_URL: 'https://other.example' })).toBe('https://ghe.example/api/v3');
+    expect(resolveGitHubApiUrl('https://ghe.example/api/v3/', { GITHUB_API_URL: 'https://other.example' })).toBe(
+      'https://ghe.example/api/v3',
+    );
     expect(resolveGitHubApiUrl(undefined, { GITHUB_API_URL: 'https://ghe.example/api/v3' })).toBe('https://ghe.example/api/v3');
     expect(resolveGitHubApiUrl(undefined, {})).toBe('https://api.github.com');
   });

@@ -10,11 +10,26 @@ import { parse } from 'yaml';
 import { MODES } from '../../src/action/inputs.js';
 
 const DIR = path.resolve('.github/workflows');
-const files = fs.readdirSync(DIR).filter((f) => /^groq-rbac-.*\.yml$/.test(f)).sort();
+const files = fs
+  .readdirSync(DIR)
+  .filter((f) => /^groq-rbac-.*\.yml$/.test(f))
+  .sort();
 
-interface Step { uses?: string; with?: Record<string, unknown>; env?: Record<string, string> }
-interface Job { permissions?: Record<string, string>; environment?: string; steps: Step[] }
-interface Workflow { on: Record<string, unknown>; permissions: unknown; jobs: Record<string, Job> }
+interface Step {
+  uses?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, string>;
+}
+interface Job {
+  permissions?: Record<string, string>;
+  environment?: string;
+  steps: Step[];
+}
+interface Workflow {
+  on: Record<string, unknown>;
+  permissions: unknown;
+  jobs: Record<string, Job>;
+}
 
 const read = (file: string) => parse(fs.readFileSync(path.join(DIR, file), 'utf8')) as Workflow;
 const ours = (s: Step) => s.uses?.startsWith('acme/groq-rbac@');
@@ -52,11 +67,16 @@ describe('the example workflows', () => {
     for (const [name, value] of Object.entries(step.env!)) expect(value).toBe(`\${{ secrets.${name} }}`);
   });
 
-  it.each(files.filter((f) => /groq-admin-key:/.test(fs.readFileSync(path.join(DIR, f), 'utf8'))))('%s: says which input an OpenAI organization gives its admin key in, and action.yml has it', (file) => {
-    const lines = fs.readFileSync(path.join(DIR, file), 'utf8').split('\n');
-    const at = lines.findIndex((l) => /^\s+groq-admin-key: \$\{\{ secrets\.GROQ_ADMIN_KEY \}\}$/.test(l));
-    expect(lines[at - 1]!.trim()).toBe('# An OpenAI organization (`provider: openai` in org.yaml): `openai-admin-key: ${{ secrets.OPENAI_ADMIN_KEY }}` instead.');
-    const inputs = (parse(fs.readFileSync(path.resolve('action.yml'), 'utf8')) as { inputs: Record<string, unknown> }).inputs;
-    expect(Object.keys(inputs)).toEqual(expect.arrayContaining(['groq-admin-key', 'openai-admin-key', 'openai-base-url']));
-  });
+  it.each(files.filter((f) => /groq-admin-key:/.test(fs.readFileSync(path.join(DIR, f), 'utf8'))))(
+    '%s: says which input an OpenAI organization gives its admin key in, and action.yml has it',
+    (file) => {
+      const lines = fs.readFileSync(path.join(DIR, file), 'utf8').split('\n');
+      const at = lines.findIndex((l) => /^\s+groq-admin-key: \$\{\{ secrets\.GROQ_ADMIN_KEY \}\}$/.test(l));
+      expect(lines[at - 1]!.trim()).toBe(
+        '# An OpenAI organization (`provider: openai` in org.yaml): `openai-admin-key: ${{ secrets.OPENAI_ADMIN_KEY }}` instead.',
+      );
+      const inputs = (parse(fs.readFileSync(path.resolve('action.yml'), 'utf8')) as { inputs: Record<string, unknown> }).inputs;
+      expect(Object.keys(inputs)).toEqual(expect.arrayContaining(['groq-admin-key', 'openai-admin-key', 'openai-base-url']));
+    },
+  );
 });

@@ -68,14 +68,18 @@ describe('the sandbox state file', () => {
     expect(fs.readFileSync(file, 'utf8') + fs.readFileSync(`${file}.journal`, 'utf8')).not.toContain(a.value);
   });
 
-  it('writes one journal line per usage row per batch, holding the row\'s latest totals', async () => {
+  it("writes one journal line per usage row per batch, holding the row's latest totals", async () => {
     const { file, state, store } = await journalledOrg();
     const p = state.createProject({ name: 'p' });
     const k = state.createKey(p.id, { name: 'k', metadata: {} });
     await store.commit();
     const before = fs.readFileSync(`${file}.journal`, 'utf8').split('\n').length;
     const now = state.now();
-    for (let i = 0; i < 32; i++) state.emit({ op: 'usage', row: state.usage.record(now, 0, { project_id: p.id, api_key_id: k.id, model: 'openai/gpt-oss-20b' }, 10, 2, 0.001) });
+    for (let i = 0; i < 32; i++)
+      state.emit({
+        op: 'usage',
+        row: state.usage.record(now, 0, { project_id: p.id, api_key_id: k.id, model: 'openai/gpt-oss-20b' }, 10, 2, 0.001),
+      });
     await store.commit();
     const lines = fs.readFileSync(`${file}.journal`, 'utf8').split('\n');
     expect(lines.length - before).toBe(1);
@@ -110,9 +114,13 @@ describe('the sandbox state file', () => {
     const file = tmpFile();
     fs.writeFileSync(file, 'not json');
     expect(() => StateFile.load(file)).toThrow(UserError);
-    expect(() => StateFile.load(file)).toThrow(/is not a readable sandbox state file .*delete it \(and state\.json\.journal\) to start afresh/);
+    expect(() => StateFile.load(file)).toThrow(
+      /is not a readable sandbox state file .*delete it \(and state\.json\.journal\) to start afresh/,
+    );
     fs.writeFileSync(file, JSON.stringify({ version: 1 }));
-    expect(() => StateFile.load(file)).toThrow(`${file} holds the state of an older sandbox (version 1, API keys without projects); delete it (and state.json.journal) to start afresh`);
+    expect(() => StateFile.load(file)).toThrow(
+      `${file} holds the state of an older sandbox (version 1, API keys without projects); delete it (and state.json.journal) to start afresh`,
+    );
   });
 });
 

@@ -13,7 +13,10 @@ const project = makeDesiredProject('chatbot-prod');
 const people = { 'ada@acme.example': 'owner', 'grace@acme.example': 'owner', 'bob@acme.example': 'developer' };
 
 function setup(desiredPeople: Record<string, string>, team: Record<string, string> = {}) {
-  const desired = { ...makeDesired([project], []), members: desiredMembers(desiredPeople, { projects: [projectMembers('chatbot-prod', team)] }) };
+  const desired = {
+    ...makeDesired([project], []),
+    members: desiredMembers(desiredPeople, { projects: [projectMembers('chatbot-prod', team)] }),
+  };
   const live = makeLive([liveProjectFor(project, [])], { members: liveMembers(people) });
   return { desired, live };
 }
@@ -46,23 +49,41 @@ describe('planChanges with members', () => {
     const reader = setup({ ...people, 'bob@acme.example': 'reader' });
     expect(planChanges(reader.desired, reader.live, NOW).fingerprint).not.toBe(plan.fingerprint);
     // Where the policies list the person (context) is not approved: moving a line keeps the fingerprint.
-    const moved = { ...promoted.desired, members: { ...promoted.desired.members, org: promoted.desired.members.org.map((m) => ({ ...m, source: { ...m.source, line: m.source.line + 7 } })) } };
+    const moved = {
+      ...promoted.desired,
+      members: {
+        ...promoted.desired.members,
+        org: promoted.desired.members.org.map((m) => ({ ...m, source: { ...m.source, line: m.source.line + 7 } })),
+      },
+    };
     expect(planChanges(moved, promoted.live, NOW).fingerprint).toBe(plan.fingerprint);
   });
 
   it("puts the members' refusals and warnings in the plan's own", () => {
-    const { desired, live } = setup({ 'ada@acme.example': 'owner', 'grace@acme.example': 'reader', 'bob@acme.example': 'developer', 'hal@acme.example': 'owner' });
+    const { desired, live } = setup({
+      'ada@acme.example': 'owner',
+      'grace@acme.example': 'reader',
+      'bob@acme.example': 'developer',
+      'hal@acme.example': 'owner',
+    });
     const plan = planChanges(desired, live, NOW);
     expect(plan.refusals.map((r) => r.code)).toEqual(['min_owners']);
   });
 
   it('manages a project this plan creates by name (its memberships wait for the id), and reads only managed projects', () => {
     const fresh = makeDesiredProject('chatbot-new');
-    const desired = { ...makeDesired([project, fresh], []), members: desiredMembers(people, { projects: [projectMembers('chatbot-new', { 'bob@acme.example': 'developer' }), projectMembers('chatbot-prod', {})] }) };
+    const desired = {
+      ...makeDesired([project, fresh], []),
+      members: desiredMembers(people, {
+        projects: [projectMembers('chatbot-new', { 'bob@acme.example': 'developer' }), projectMembers('chatbot-prod', {})],
+      }),
+    };
     const live = makeLive([liveProjectFor(project, []), makeLiveProject('other')], { members: liveMembers(people) });
     expect(memberProjectIds(desired, live)).toEqual([live.projects[0]!.id]);
     const plan = planChanges(desired, live, NOW);
-    expect(plan.members!.changes).toMatchObject([{ resource: 'project_member', action: 'create', project: 'chatbot-new', project_id: null, email: 'bob@acme.example' }]);
+    expect(plan.members!.changes).toMatchObject([
+      { resource: 'project_member', action: 'create', project: 'chatbot-new', project_id: null, email: 'bob@acme.example' },
+    ]);
   });
 
   it("the Action's plan comment shows a members-only plan's section, addresses masked", () => {
@@ -77,7 +98,12 @@ describe('planChanges with members', () => {
   });
 
   it('rotations-only leaves people out, with their refusals', () => {
-    const { desired, live } = setup({ 'ada@acme.example': 'owner', 'grace@acme.example': 'reader', 'bob@acme.example': 'developer', 'hal@acme.example': 'owner' });
+    const { desired, live } = setup({
+      'ada@acme.example': 'owner',
+      'grace@acme.example': 'reader',
+      'bob@acme.example': 'developer',
+      'hal@acme.example': 'owner',
+    });
     const plan = planChanges(desired, live, NOW);
     expect(plan.members).toBeDefined();
     const rotations = rotationStepsOnly(plan);
@@ -89,13 +115,37 @@ describe('planChanges with members', () => {
 
 describe("apply's member phases", () => {
   it('runs each kind in the plan order, one phase each: cancels, invites, promotions, project memberships, demotions, removals', () => {
-    const desired = desiredMembers({ 'ada@acme.example': 'owner', 'grace@acme.example': 'owner', 'bob@acme.example': 'owner', 'carol@acme.example': 'reader', 'dan@acme.example': 'developer' }, {
-      unmanaged: 'remove', maxRemovalPercent: 100, projects: [projectMembers('chatbot-prod', { 'carol@acme.example': 'reader' })],
-    });
-    const live = liveMembers({ 'ada@acme.example': 'owner', 'grace@acme.example': 'owner', 'bob@acme.example': 'developer', 'carol@acme.example': 'owner', 'zed@acme.example': 'reader' }, {
-      invites: [{ id: 'invite-old', email: 'old@acme.example', role: 'reader', projects: [], status: 'pending', expires_at: null }],
-    });
-    const plan = planChanges({ ...makeDesired([project], []), members: desired }, makeLive([liveProjectFor(project, [])], { members: { ...live, projects: {} } }), NOW);
+    const desired = desiredMembers(
+      {
+        'ada@acme.example': 'owner',
+        'grace@acme.example': 'owner',
+        'bob@acme.example': 'owner',
+        'carol@acme.example': 'reader',
+        'dan@acme.example': 'developer',
+      },
+      {
+        unmanaged: 'remove',
+        maxRemovalPercent: 100,
+        projects: [projectMembers('chatbot-prod', { 'carol@acme.example': 'reader' })],
+      },
+    );
+    const live = liveMembers(
+      {
+        'ada@acme.example': 'owner',
+        'grace@acme.example': 'owner',
+        'bob@acme.example': 'developer',
+        'carol@acme.example': 'owner',
+        'zed@acme.example': 'reader',
+      },
+      {
+        invites: [{ id: 'invite-old', email: 'old@acme.example', role: 'reader', projects: [], status: 'pending', expires_at: null }],
+      },
+    );
+    const plan = planChanges(
+      { ...makeDesired([project], []), members: desired },
+      makeLive([liveProjectFor(project, [])], { members: { ...live, projects: {} } }),
+      NOW,
+    );
     const phases = memberPhases(plan.members!.changes).map((p) => p.map((c) => `${c.resource} ${c.action} ${c.email}`));
     expect(phases).toEqual([
       ['invite delete old@acme.example'],
@@ -108,6 +158,8 @@ describe("apply's member phases", () => {
   });
 
   it('masks e-mail addresses a provider echoed in an error', () => {
-    expect(maskAddresses("POST /organization/invites → 400: bob.o'neil@acme.example is already a member; Ada+x@sub.acme.example too")).toBe('POST /organization/invites → 400: …@acme.example is already a member; …@sub.acme.example too');
+    expect(maskAddresses("POST /organization/invites → 400: bob.o'neil@acme.example is already a member; Ada+x@sub.acme.example too")).toBe(
+      'POST /organization/invites → 400: …@acme.example is already a member; …@sub.acme.example too',
+    );
   });
 });

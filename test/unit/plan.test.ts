@@ -3,10 +3,21 @@ import { planChanges } from '../../src/plan/plan-changes.js';
 import { blockingRefusals } from '../../src/plan/safety.js';
 import type { Change, KeyChange } from '../../src/plan/types.js';
 import {
-  liveProjectFor, makeDesired, makeDesiredKey, makeDesiredProject, makeLive, makeLiveKey, makeLiveProject, makeOrgRateLimits, managedKeyFor, NOW, ORG_LIMIT,
+  liveProjectFor,
+  makeDesired,
+  makeDesiredKey,
+  makeDesiredProject,
+  makeLive,
+  makeLiveKey,
+  makeLiveProject,
+  makeOrgRateLimits,
+  managedKeyFor,
+  NOW,
+  ORG_LIMIT,
 } from '../helpers/builders.js';
 
-const of = <R extends Change['resource']>(plan: ReturnType<typeof planChanges>, resource: R) => plan.changes.filter((c): c is Extract<Change, { resource: R }> => c.resource === resource);
+const of = <R extends Change['resource']>(plan: ReturnType<typeof planChanges>, resource: R) =>
+  plan.changes.filter((c): c is Extract<Change, { resource: R }> => c.resource === resource);
 const keys = (plan: ReturnType<typeof planChanges>) => of(plan, 'api_key') as KeyChange[];
 
 describe('planChanges: projects', () => {
@@ -17,7 +28,11 @@ describe('planChanges: projects', () => {
     });
     const plan = planChanges(makeDesired([project], [makeDesiredKey('web')]), makeLive([]), NOW);
     expect(plan.changes.map((c) => `${c.resource}:${c.action}`)).toEqual([
-      'project:create', 'project_model_permissions:update', 'project_rate_limit:update', 'project_rate_limit:update', 'api_key:create',
+      'project:create',
+      'project_model_permissions:update',
+      'project_rate_limit:update',
+      'project_rate_limit:update',
+      'api_key:create',
     ]);
     const [p120, p20] = of(plan, 'project_rate_limit');
     // Only what the policy sets differs from the org's defaults a new project starts with.
@@ -29,13 +44,21 @@ describe('planChanges: projects', () => {
     expect(p20!.fields).toEqual([{ field: 'requests_per_minute', before: 1000, after: 500 }]);
     // qwen is not allowed in this project: its limits are not compared.
     expect(of(plan, 'project_rate_limit').some((c) => c.model === 'qwen/qwen3.8-27b')).toBe(false);
-    expect(keys(plan)[0]).toMatchObject({ action: 'create', key: 'web', project: 'chatbot-prod', after: { name: 'web', managed: true, protect: false } });
+    expect(keys(plan)[0]).toMatchObject({
+      action: 'create',
+      key: 'web',
+      project: 'chatbot-prod',
+      after: { name: 'web', managed: true, protect: false },
+    });
     expect(plan.summary).toEqual({ create: 2, update: 3, delete: 0, adopt: 0, archive: 0, rotate: 0 });
     expect(plan.refusals).toEqual([]);
   });
 
   it('is empty when the organization matches the policies', () => {
-    const project = makeDesiredProject('p', { models: { mode: 'deny_list', models: ['qwen/qwen3.8-27b'] }, limits: { default: { tokens_per_day: 5_000 }, models: {} } });
+    const project = makeDesiredProject('p', {
+      models: { mode: 'deny_list', models: ['qwen/qwen3.8-27b'] },
+      limits: { default: { tokens_per_day: 5_000 }, models: {} },
+    });
     const key = makeDesiredKey('k', { project: 'p', protect: true });
     const plan = planChanges(makeDesired([project], [key]), makeLive([liveProjectFor(project, [key])]), NOW);
     expect(plan.changes).toEqual([]);
@@ -64,7 +87,7 @@ describe('planChanges: projects', () => {
     ]);
   });
 
-  it('refuses a limit above the organization\'s own, which Groq would reject', () => {
+  it("refuses a limit above the organization's own, which Groq would reject", () => {
     const project = makeDesiredProject('p', { limits: { default: { requests_per_minute: 5000 }, models: {} } });
     const plan = planChanges(makeDesired([project], []), makeLive([]), NOW);
     expect(plan.refusals.map((r) => r.code)).toEqual(['limit_above_org']);
@@ -73,10 +96,21 @@ describe('planChanges: projects', () => {
   });
 
   it('archives a project groq-rbac managed once it leaves the policies, with its key count and last use', () => {
-    const gone = makeLiveProject('old', { keys: [managedKeyFor(makeDesiredKey('old-key'), { last_used_at: NOW - 7200 }), makeLiveKey({ last_used_at: NOW - 60 })] });
+    const gone = makeLiveProject('old', {
+      keys: [managedKeyFor(makeDesiredKey('old-key'), { last_used_at: NOW - 7200 }), makeLiveKey({ last_used_at: NOW - 60 })],
+    });
     const plan = planChanges(makeDesired([], []), makeLive([gone]), NOW);
     expect(plan.changes).toEqual([
-      { resource: 'project', action: 'archive', reason: 'removed', team: null, project: 'old', project_id: gone.id, fields: [], context: { key_count: 2, last_used_at: NOW - 60 } },
+      {
+        resource: 'project',
+        action: 'archive',
+        reason: 'removed',
+        team: null,
+        project: 'old',
+        project_id: gone.id,
+        fields: [],
+        context: { key_count: 2, last_used_at: NOW - 60 },
+      },
     ]);
     expect(plan.summary.archive).toBe(1);
   });
@@ -85,7 +119,9 @@ describe('planChanges: projects', () => {
     const stranger = makeLiveProject('console-made', { keys: [makeLiveKey()] });
     const reported = planChanges(makeDesired([], []), makeLive([stranger]), NOW);
     expect(reported.changes).toEqual([]);
-    expect(reported.unmanaged.projects).toEqual([{ project_id: stranger.id, name: 'console-made', key_count: 1, created_at: stranger.created_at }]);
+    expect(reported.unmanaged.projects).toEqual([
+      { project_id: stranger.id, name: 'console-made', key_count: 1, created_at: stranger.created_at },
+    ]);
     const archived = planChanges(makeDesired([], [], { unmanaged: { projects: 'archive', keys: 'report' } }), makeLive([stranger]), NOW);
     expect(archived.changes).toMatchObject([{ resource: 'project', action: 'archive', reason: 'unmanaged' }]);
   });
@@ -98,7 +134,9 @@ describe('planChanges: projects', () => {
   });
 
   it('counts archives with deletes against the safety limits', () => {
-    const projects = ['a', 'b', 'c', 'd'].map((n) => makeLiveProject(n, { keys: [managedKeyFor(makeDesiredKey(`${n}-key`, { project: n }))] }));
+    const projects = ['a', 'b', 'c', 'd'].map((n) =>
+      makeLiveProject(n, { keys: [managedKeyFor(makeDesiredKey(`${n}-key`, { project: n }))] }),
+    );
     const plan = planChanges(makeDesired([], []), makeLive(projects), NOW);
     expect(plan.summary.archive).toBe(4);
     const refusal = plan.refusals.find((r) => r.code === 'too_many_deletes')!;
@@ -121,7 +159,7 @@ describe('planChanges: projects', () => {
 describe('planChanges: keys', () => {
   const project = makeDesiredProject('chatbot-prod');
 
-  it('adopts an unmanaged key with the policy key\'s name in the same project', () => {
+  it("adopts an unmanaged key with the policy key's name in the same project", () => {
     const key = makeDesiredKey('legacy');
     const live = makeLiveKey({ name: 'legacy' });
     const plan = planChanges(makeDesired([project], [key]), makeLive([makeLiveProject('chatbot-prod', { keys: [live] })]), NOW);
@@ -139,7 +177,10 @@ describe('planChanges: keys', () => {
     const renamed = managedKeyFor(makeDesiredKey('k'), { name: 'old-name' });
     const removed = managedKeyFor(makeDesiredKey('gone'));
     const plan = planChanges(makeDesired([project], [key]), makeLive([makeLiveProject('chatbot-prod', { keys: [renamed, removed] })]), NOW);
-    expect(keys(plan).map((c) => [c.action, c.key, c.reason])).toEqual([['update', 'k', 'differs'], ['delete', 'gone', 'removed']]);
+    expect(keys(plan).map((c) => [c.action, c.key, c.reason])).toEqual([
+      ['update', 'k', 'differs'],
+      ['delete', 'gone', 'removed'],
+    ]);
     expect(keys(plan)[0]!.fields).toEqual([
       { field: 'name', before: 'old-name', after: 'k' },
       { field: 'protect', before: false, after: true },
@@ -160,7 +201,10 @@ describe('planChanges: keys', () => {
     const key = makeDesiredKey('k', { project: 'other' });
     const live = makeLive([makeLiveProject('chatbot-prod', { keys: [managedKeyFor(key)] }), makeLiveProject('other')]);
     const plan = planChanges(makeDesired([project, other], [key]), live, NOW);
-    expect(keys(plan).map((c) => [c.action, c.project])).toEqual([['delete', 'chatbot-prod'], ['create', 'other']]);
+    expect(keys(plan).map((c) => [c.action, c.project])).toEqual([
+      ['delete', 'chatbot-prod'],
+      ['create', 'other'],
+    ]);
   });
 
   it('drains older generations: retired once quiet, waiting while in use or when usage was not read', () => {
@@ -169,10 +213,25 @@ describe('planChanges: keys', () => {
     const quiet = managedKeyFor(key, { created_at: NOW - 200 * 86400, last_used_at: NOW - 5 * 86400 }, 1);
     const busy = managedKeyFor(key, { created_at: NOW - 100 * 86400, last_used_at: NOW - 60 }, 2);
     const live = makeLive([makeLiveProject('chatbot-prod', { keys: [current, quiet, busy] })]);
-    const usage = new Map([[quiet.id, null], [busy.id, NOW - 60]]);
+    const usage = new Map([
+      [quiet.id, null],
+      [busy.id, NOW - 60],
+    ]);
     const plan = planChanges(makeDesired([project], [key]), live, NOW, { usage });
-    expect(keys(plan)).toMatchObject([{ action: 'delete', key_id: quiet.id, reason: 'retired', rotation: { generation: 1, cause: 'retire', time_driven: true } }]);
-    expect(plan.pending).toEqual([{ project: 'chatbot-prod', key: 'k', key_id: busy.id, generation: 2, waiting_for: 'quiet', seconds_left: 86400 + 900 - 60, last_used_at: NOW - 60 }]);
+    expect(keys(plan)).toMatchObject([
+      { action: 'delete', key_id: quiet.id, reason: 'retired', rotation: { generation: 1, cause: 'retire', time_driven: true } },
+    ]);
+    expect(plan.pending).toEqual([
+      {
+        project: 'chatbot-prod',
+        key: 'k',
+        key_id: busy.id,
+        generation: 2,
+        waiting_for: 'quiet',
+        seconds_left: 86400 + 900 - 60,
+        last_used_at: NOW - 60,
+      },
+    ]);
     // Without usage data nothing is retired.
     const blind = planChanges(makeDesired([project], [key]), live, NOW);
     expect(keys(blind)).toEqual([]);
@@ -184,29 +243,56 @@ describe('planChanges: keys', () => {
     const adminLike = makeLiveKey({ redacted_value: 'gsk_…AdMn' });
     const plan = planChanges(
       makeDesired([project], [], { unmanaged: { projects: 'report', keys: 'delete' } }),
-      makeLive([makeLiveProject('chatbot-prod', { keys: [protectedKey, adminLike] })]), NOW, { adminKeyRedacted: 'gsk_…AdMn' },
+      makeLive([makeLiveProject('chatbot-prod', { keys: [protectedKey, adminLike] })]),
+      NOW,
+      { adminKeyRedacted: 'gsk_…AdMn' },
     );
-    expect(blockingRefusals(plan.refusals, true).map((r) => r.code).sort()).toEqual(['admin_key', 'protected_key']);
+    expect(
+      blockingRefusals(plan.refusals, true)
+        .map((r) => r.code)
+        .sort(),
+    ).toEqual(['admin_key', 'protected_key']);
   });
 
   it('warns when a new key has no delivery target, and about keys unused for 30 days', () => {
     const lonely = makeDesiredKey('lonely', { rotation: { ...makeDesiredKey('x').rotation, deliver: [] } });
     const idle = makeDesiredKey('idle');
-    const plan = planChanges(makeDesired([project], [lonely, idle]), makeLive([makeLiveProject('chatbot-prod', { keys: [managedKeyFor(idle, { last_used_at: NOW - 45 * 86400 })] })]), NOW);
-    expect(plan.warnings.map((w) => [w.code, w.key])).toEqual([['key_unused', 'idle'], ['no_delivery_target', 'lonely']]);
+    const plan = planChanges(
+      makeDesired([project], [lonely, idle]),
+      makeLive([makeLiveProject('chatbot-prod', { keys: [managedKeyFor(idle, { last_used_at: NOW - 45 * 86400 })] })]),
+      NOW,
+    );
+    expect(plan.warnings.map((w) => [w.code, w.key])).toEqual([
+      ['key_unused', 'idle'],
+      ['no_delivery_target', 'lonely'],
+    ]);
   });
 });
 
 describe('planChanges: organization', () => {
   it('sets and clears the org model permissions', () => {
-    const allow = planChanges(makeDesired([], [], { models: { mode: 'allow_list', models: ['qwen/qwen3.8-27b', 'openai/gpt-oss-20b'] } }), makeLive([]), NOW);
-    expect(of(allow, 'org_model_permissions')).toMatchObject([{ before: null, after: { mode: 'allow_list', models: ['openai/gpt-oss-20b', 'qwen/qwen3.8-27b'] } }]);
-    const clear = planChanges(makeDesired([], []), makeLive([], { permissions: { mode: 'allow_list', models: ['qwen/qwen3.8-27b'] } }), NOW);
+    const allow = planChanges(
+      makeDesired([], [], { models: { mode: 'allow_list', models: ['qwen/qwen3.8-27b', 'openai/gpt-oss-20b'] } }),
+      makeLive([]),
+      NOW,
+    );
+    expect(of(allow, 'org_model_permissions')).toMatchObject([
+      { before: null, after: { mode: 'allow_list', models: ['openai/gpt-oss-20b', 'qwen/qwen3.8-27b'] } },
+    ]);
+    const clear = planChanges(
+      makeDesired([], []),
+      makeLive([], { permissions: { mode: 'allow_list', models: ['qwen/qwen3.8-27b'] } }),
+      NOW,
+    );
     expect(of(clear, 'org_model_permissions')).toMatchObject([{ before: { mode: 'allow_list' }, after: null }]);
   });
 
   it('refuses an allow list naming a model the organization does not serve', () => {
-    const plan = planChanges(makeDesired([], [], { models: { mode: 'allow_list', models: ['openai/gpt-oss-20b', 'whisper-large-v3'] } }), makeLive([], { limits: makeOrgRateLimits(['openai/gpt-oss-20b']) }), NOW);
+    const plan = planChanges(
+      makeDesired([], [], { models: { mode: 'allow_list', models: ['openai/gpt-oss-20b', 'whisper-large-v3'] } }),
+      makeLive([], { limits: makeOrgRateLimits(['openai/gpt-oss-20b']) }),
+      NOW,
+    );
     expect(plan.refusals.map((r) => r.code)).toEqual(['model_not_served']);
     expect(plan.refusals[0]!.message).toContain('whisper-large-v3');
   });
@@ -224,14 +310,20 @@ describe('planChanges: organization', () => {
       },
     });
     const plan = planChanges(makeDesired([], [], { spending }), live, NOW);
-    expect(plan.changes.map((c) => [c.resource, c.action, c.resource === 'spend_alert' ? c.alert_id ?? c.threshold_usd : null, c.reason])).toEqual([
+    expect(
+      plan.changes.map((c) => [c.resource, c.action, c.resource === 'spend_alert' ? (c.alert_id ?? c.threshold_usd) : null, c.reason]),
+    ).toEqual([
       ['spend_limit', 'update', null, 'differs'],
       ['spend_alert', 'update', 'sa_1', 'differs'],
       ['spend_alert', 'create', 250, 'new'],
       ['spend_alert', 'delete', 'sa_2', 'surplus'],
       ['spend_alert', 'delete', 'sa_3', 'removed'],
     ]);
-    const removed = planChanges(makeDesired([], [], { spending: { ...spending, monthly_cap_usd: null, alert_thresholds_usd: [] } }), live, NOW);
+    const removed = planChanges(
+      makeDesired([], [], { spending: { ...spending, monthly_cap_usd: null, alert_thresholds_usd: [] } }),
+      live,
+      NOW,
+    );
     expect(of(removed, 'spend_limit')).toMatchObject([{ action: 'delete', before: { monthly_cap_usd: 400 }, after: null }]);
   });
 

@@ -66,7 +66,9 @@ describe('readOwnershipBase', () => {
     git(repo, 'commit', '-q', '-am', 'broken');
     const { base, note } = await readOwnershipBase(policies, 'HEAD');
     expect(base).toBeNull();
-    expect(note).toMatch(/the policies at HEAD \([0-9a-f]{12}\) do not validate \(first: policies\/teams\/chatbot\.yaml:3:11: must be a list, not null\), so they cannot show who owned which project/);
+    expect(note).toMatch(
+      /the policies at HEAD \([0-9a-f]{12}\) do not validate \(first: policies\/teams\/chatbot\.yaml:3:11: must be a list, not null\), so they cannot show who owned which project/,
+    );
   });
 
   const head = { projects: [{ name: 'from-the-working-tree', team: 'chatbot' }] };

@@ -13,7 +13,8 @@ import { MAX_FILE_BYTES, readPolicySources } from '../../src/policy/source.js';
 import { ORG_YAML, projectYaml, teamYaml, writePolicies } from '../helpers/policies.js';
 
 const lines = (dir: string) => readPolicies(dir, { cwd: dir }).diagnostics.map(formatDiagnostic);
-const messages = (dir: string) => readPolicies(dir, { cwd: dir }).diagnostics.map((d) => `${d.file}:${d.line}:${d.column}: ${d.path}: ${d.message}`);
+const messages = (dir: string) =>
+  readPolicies(dir, { cwd: dir }).diagnostics.map((d) => `${d.file}:${d.line}:${d.column}: ${d.path}: ${d.message}`);
 
 describe('the repository example policies', () => {
   it('validate with no diagnostics at all', () => {
@@ -45,15 +46,27 @@ describe('the repository example policies', () => {
 describe('desired state', () => {
   const dir = writePolicies({
     'org.yaml': `${ORG_YAML}rotation:\n  every: 60d\nunmanaged: {projects: archive}\n`,
-    'teams/chatbot.yaml': teamYaml('chatbot', [
-      projectYaml('chatbot-prod', {
-        body: '    models: [openai/gpt-oss-120b]\n' +
-          '    protect: true\n    limits:\n      default: {requests_per_minute: 500}\n      openai/gpt-oss-120b: {tokens_per_minute: 60000}\n',
-        keys: ['chatbot-prod-web'],
-      }),
-      projectYaml('chatbot-staging', { keys: ['chatbot-staging-web\n        protect: true\n        rotation: {every: 7d, trigger: leak, deliver: [{file: {path: ./.secrets/chatbot/k.key}}]}'] }),
-    ].join(''), 'models: [openai/gpt-oss-20b, openai/gpt-oss-120b]\n'),
-    'teams/search.yaml': teamYaml('search', projectYaml('search-prod', { body: '    models: {block: [qwen/qwen3.8-27b]}', keys: ['search-prod-api'] })),
+    'teams/chatbot.yaml': teamYaml(
+      'chatbot',
+      [
+        projectYaml('chatbot-prod', {
+          body:
+            '    models: [openai/gpt-oss-120b]\n' +
+            '    protect: true\n    limits:\n      default: {requests_per_minute: 500}\n      openai/gpt-oss-120b: {tokens_per_minute: 60000}\n',
+          keys: ['chatbot-prod-web'],
+        }),
+        projectYaml('chatbot-staging', {
+          keys: [
+            'chatbot-staging-web\n        protect: true\n        rotation: {every: 7d, trigger: leak, deliver: [{file: {path: ./.secrets/chatbot/k.key}}]}',
+          ],
+        }),
+      ].join(''),
+      'models: [openai/gpt-oss-20b, openai/gpt-oss-120b]\n',
+    ),
+    'teams/search.yaml': teamYaml(
+      'search',
+      projectYaml('search-prod', { body: '    models: {block: [qwen/qwen3.8-27b]}', keys: ['search-prod-api'] }),
+    ),
     'teams/empty.yaml': teamYaml('empty', projectYaml('empty-prod')),
   });
   const { desired, diagnostics } = readPolicies(dir, { cwd: dir });
@@ -62,7 +75,7 @@ describe('desired state', () => {
     expect(diagnostics).toEqual([]);
   });
 
-  it('resolves project models: its own, else its team\'s, else none; sorted and without repeats', () => {
+  it("resolves project models: its own, else its team's, else none; sorted and without repeats", () => {
     const byName = Object.fromEntries(desired!.projects.map((p) => [p.name, p]));
     expect(byName['chatbot-prod']!.models).toEqual({ mode: 'allow_list', models: ['openai/gpt-oss-120b'] });
     expect(byName['chatbot-staging']!.models).toEqual({ mode: 'allow_list', models: ['openai/gpt-oss-120b', 'openai/gpt-oss-20b'] });
@@ -76,14 +89,26 @@ describe('desired state', () => {
     const prod = desired!.projects.find((p) => p.name === 'chatbot-prod')!;
     expect(prod.limits).toEqual({ default: { requests_per_minute: 500 }, models: { 'openai/gpt-oss-120b': { tokens_per_minute: 60000 } } });
     expect(desired!.projects.find((p) => p.name === 'empty-prod')!.limits).toEqual({ default: {}, models: {} });
-    expect(desired!.org.limits).toEqual({ default: { requests_per_minute: 1000, tokens_per_minute: 1_000_000 }, models: { 'openai/gpt-oss-120b': { tokens_per_minute: 500_000 } } });
+    expect(desired!.org.limits).toEqual({
+      default: { requests_per_minute: 1000, tokens_per_minute: 1_000_000 },
+      models: { 'openai/gpt-oss-120b': { tokens_per_minute: 500_000 } },
+    });
   });
 
   it('protects a key when it or its project is protected, and resolves rotation over the org defaults', () => {
     const byName = Object.fromEntries(desired!.keys.map((k) => [k.name, k]));
     expect(byName['chatbot-prod-web']).toMatchObject({ project: 'chatbot-prod', team: 'chatbot', protect: true, description: null });
-    expect(byName['chatbot-prod-web']!.rotation).toEqual({ everySeconds: 60 * 86400, quietPeriodSeconds: 86400, minOverlapSeconds: 3600, trigger: null, deliver: [] });
-    expect(byName['chatbot-staging-web']).toMatchObject({ protect: true, rotation: { everySeconds: 7 * 86400, trigger: 'leak', deliver: [{ kind: 'file', path: './.secrets/chatbot/k.key' }] } });
+    expect(byName['chatbot-prod-web']!.rotation).toEqual({
+      everySeconds: 60 * 86400,
+      quietPeriodSeconds: 86400,
+      minOverlapSeconds: 3600,
+      trigger: null,
+      deliver: [],
+    });
+    expect(byName['chatbot-staging-web']).toMatchObject({
+      protect: true,
+      rotation: { everySeconds: 7 * 86400, trigger: 'leak', deliver: [{ kind: 'file', path: './.secrets/chatbot/k.key' }] },
+    });
     expect(byName['search-prod-api']!.protect).toBe(false);
   });
 
@@ -93,7 +118,11 @@ describe('desired state', () => {
   });
 
   it('reads org settings with their defaults', () => {
-    expect(desired!.org.spending).toEqual({ monthly_cap_usd: 500, alert_thresholds_usd: [100, 250, 400], alert_recipients: ['platform@acme.example'] });
+    expect(desired!.org.spending).toEqual({
+      monthly_cap_usd: 500,
+      alert_thresholds_usd: [100, 250, 400],
+      alert_recipients: ['platform@acme.example'],
+    });
     expect(desired!.org.safety).toEqual({ maxDeletes: 3, maxDeletePercent: 25 });
     expect(desired!.org.unmanaged).toEqual({ projects: 'archive', keys: 'report' });
     // Nothing granted, and no Vault of the organization's own: VAULT_ADDR.
@@ -118,7 +147,10 @@ describe('policy v1', () => {
   });
 
   it('a v1 team file beside a v2 org.yaml is told to move its keys into projects', () => {
-    const dir = writePolicies({ 'org.yaml': ORG_YAML, 'teams/t.yaml': 'team: t\nowners: ["@a/b"]\nkeys:\n  - name: k\n    requests_per_minute: 5\n' });
+    const dir = writePolicies({
+      'org.yaml': ORG_YAML,
+      'teams/t.yaml': 'team: t\nowners: ["@a/b"]\nkeys:\n  - name: k\n    requests_per_minute: 5\n',
+    });
     expect(lines(dir)).toEqual([
       'teams/t.yaml:3:1: error: keys: keys belong to projects in policy v2\n  hint: write projects: [{name: <project>, models: [...], limits: {default: {...}}, keys: [...]}] and move these keys into a project',
     ]);
@@ -126,9 +158,10 @@ describe('policy v1', () => {
 });
 
 describe('model rules', () => {
-  const team = (models: string, project: string) => writePolicies({ 'org.yaml': ORG_YAML, 'teams/t.yaml': teamYaml('t', projectYaml('p', { body: project }), models) });
+  const team = (models: string, project: string) =>
+    writePolicies({ 'org.yaml': ORG_YAML, 'teams/t.yaml': teamYaml('t', projectYaml('p', { body: project }), models) });
 
-  it('a project may not list a model outside its team\'s allow list', () => {
+  it("a project may not list a model outside its team's allow list", () => {
     expect(messages(team('models: [openai/gpt-oss-20b]\n', '    models: [openai/gpt-oss-120b]'))).toEqual([
       'teams/t.yaml:6:14: projects[0].models[0]: model "openai/gpt-oss-120b" is not in team "t"\'s models (teams/t.yaml:3:9)',
     ]);
@@ -141,15 +174,25 @@ describe('model rules', () => {
     ]);
   });
 
-  it('a project block list may not let through what its team\'s allow list excludes', () => {
-    const [d] = readPolicies(team('models: [openai/gpt-oss-20b, qwen/qwen3.8-27b]\n', '    models: {block: [qwen/qwen3.8-27b]}'), { cwd: '/' }).diagnostics;
-    expect(d).toMatchObject({ line: 6, column: 13, path: 'projects[0].models', message: 'this block list lets the project use models team "t" does not allow: openai/gpt-oss-120b' });
+  it("a project block list may not let through what its team's allow list excludes", () => {
+    const [d] = readPolicies(team('models: [openai/gpt-oss-20b, qwen/qwen3.8-27b]\n', '    models: {block: [qwen/qwen3.8-27b]}'), {
+      cwd: '/',
+    }).diagnostics;
+    expect(d).toMatchObject({
+      line: 6,
+      column: 13,
+      path: 'projects[0].models',
+      message: 'this block list lets the project use models team "t" does not allow: openai/gpt-oss-120b',
+    });
     expect(d!.hint).toBe('block them too, or list the models the project may use (models: [openai/gpt-oss-20b])');
   });
 
   it('a team may not list a model the org blocks', () => {
     const dir = writePolicies({
-      'org.yaml': ORG_YAML.replace('models: [openai/gpt-oss-120b, openai/gpt-oss-20b, qwen/qwen3.8-27b]', 'models: {block: [qwen/qwen3.8-27b]}'),
+      'org.yaml': ORG_YAML.replace(
+        'models: [openai/gpt-oss-120b, openai/gpt-oss-20b, qwen/qwen3.8-27b]',
+        'models: {block: [qwen/qwen3.8-27b]}',
+      ),
       'teams/t.yaml': teamYaml('t', '', 'models: [qwen/qwen3.8-27b, whisper-large-v3]\n'),
     });
     expect(messages(dir)).toEqual(['teams/t.yaml:3:10: models[0]: model "qwen/qwen3.8-27b" is blocked by the org (org.yaml:4:18)']);
@@ -164,7 +207,8 @@ describe('model rules', () => {
 });
 
 describe('limits', () => {
-  const project = (limits: string) => writePolicies({ 'org.yaml': ORG_YAML, 'teams/t.yaml': teamYaml('t', projectYaml('p', { body: `    limits:\n${limits}` })) });
+  const project = (limits: string) =>
+    writePolicies({ 'org.yaml': ORG_YAML, 'teams/t.yaml': teamYaml('t', projectYaml('p', { body: `    limits:\n${limits}` })) });
 
   it('a project limit above the org ceiling names both places', () => {
     expect(lines(project('      openai/gpt-oss-120b: {tokens_per_minute: 600000}\n      default: {requests_per_minute: 2000}'))).toEqual([
@@ -178,7 +222,9 @@ describe('limits', () => {
       'teams/t.yaml:6:36: projects[0].limits.default.tokens_per_minute: tokens_per_minute 800000 is above the org ceiling of 500000 for "openai/gpt-oss-120b" (org.yaml:7:44)',
     ]);
     // Setting that model's own value lifts the conflict.
-    expect(messages(project('      default: {tokens_per_minute: 800000}\n      openai/gpt-oss-120b: {tokens_per_minute: 400000}'))).toEqual([]);
+    expect(messages(project('      default: {tokens_per_minute: 800000}\n      openai/gpt-oss-120b: {tokens_per_minute: 400000}'))).toEqual(
+      [],
+    );
   });
 
   it('an unknown model as a limits key gets the unknown-model error with suggestions', () => {
@@ -217,7 +263,9 @@ describe('names and org settings', () => {
   });
 
   it('alert thresholds need recipients and must be below the cap', () => {
-    const dir = writePolicies({ 'org.yaml': ORG_YAML.replace('  alert_recipients: [platform@acme.example]\n', '').replace('[400, 100, 250]', '[500, 100]') });
+    const dir = writePolicies({
+      'org.yaml': ORG_YAML.replace('  alert_recipients: [platform@acme.example]\n', '').replace('[400, 100, 250]', '[500, 100]'),
+    });
     expect(messages(dir)).toEqual([
       'org.yaml:9:3: spending: missing "alert_recipients": alert_thresholds_usd lists alerts, and Groq e-mails each one',
       'org.yaml:10:26: spending.alert_thresholds_usd[0]: alert at 500 USD is not below the monthly cap of 500 USD',
@@ -233,7 +281,12 @@ describe('names and org settings', () => {
   });
 
   it('a repeated key names the key', () => {
-    const dir = writePolicies({ 'org.yaml': ORG_YAML.replace('  default: {requests_per_minute: 1000,', '  default: {requests_per_minute: 1000, requests_per_minute: 5,') });
+    const dir = writePolicies({
+      'org.yaml': ORG_YAML.replace(
+        '  default: {requests_per_minute: 1000,',
+        '  default: {requests_per_minute: 1000, requests_per_minute: 5,',
+      ),
+    });
     expect(lines(dir)).toEqual([
       'org.yaml:6:40: error: YAML: `requests_per_minute` appears twice in the same mapping\n  hint: keep one of them; later ones do not override earlier ones',
     ]);
@@ -259,15 +312,17 @@ describe('delivery targets (issue 11, finding 6)', () => {
   });
 
   it('GitHub secret and environment names and Vault paths follow what those services accept', () => {
-    expect(deliver(
-      '{github: {repository: acme/app, secret: GITHUB_TOKEN}}',
-      '{github: {repository: -acme/app, secret: "1KEY"}}',
-      `{github: {repository: acme/app, secret: K, environment: "${'e'.repeat(256)}"}}`,
-      '{github: {repository: acme/app, secret: K2, environment: "prod\\u0007"}}',
-      '{vault: {path: /secret/data/x, field: api_key}}',
-      '{vault: {path: secret/../sys/x, field: api_key}}',
-      `{github: {repository: acme/app, secret: ${'S'.repeat(256)}}}`,
-    ).map((m) => m.replace(/^.*?: (projects\S*): /, '$1: '))).toEqual([
+    expect(
+      deliver(
+        '{github: {repository: acme/app, secret: GITHUB_TOKEN}}',
+        '{github: {repository: -acme/app, secret: "1KEY"}}',
+        `{github: {repository: acme/app, secret: K, environment: "${'e'.repeat(256)}"}}`,
+        '{github: {repository: acme/app, secret: K2, environment: "prod\\u0007"}}',
+        '{vault: {path: /secret/data/x, field: api_key}}',
+        '{vault: {path: secret/../sys/x, field: api_key}}',
+        `{github: {repository: acme/app, secret: ${'S'.repeat(256)}}}`,
+      ).map((m) => m.replace(/^.*?: (projects\S*): /, '$1: ')),
+    ).toEqual([
       'projects[0].keys[0].rotation.deliver[0].github.secret: "GITHUB_TOKEN" starts with GITHUB_, which GitHub reserves',
       'projects[0].keys[1].rotation.deliver[0].github.repository: "-acme/app" must be "owner/repository" as GitHub accepts them',
       'projects[0].keys[1].rotation.deliver[0].github.secret: "1KEY" may hold only letters, digits and "_", and must not start with a digit',
@@ -280,12 +335,14 @@ describe('delivery targets (issue 11, finding 6)', () => {
   });
 
   it('two keys delivering to one place are caught after normalising case and "./"', () => {
-    expect(deliver(
-      '{github: {repository: acme/App, secret: groq_key, environment: Prod}}',
-      '{github: {repository: ACME/app, secret: GROQ_KEY, environment: prod}}',
-      '{file: {path: ./keys/a.key}}',
-      '{file: {path: keys//a.key}}',
-    )).toEqual([
+    expect(
+      deliver(
+        '{github: {repository: acme/App, secret: groq_key, environment: Prod}}',
+        '{github: {repository: ACME/app, secret: GROQ_KEY, environment: prod}}',
+        '{file: {path: ./keys/a.key}}',
+        '{file: {path: keys//a.key}}',
+      ),
+    ).toEqual([
       'teams/t.yaml:9:30: projects[0].keys[1].rotation.deliver[0]: delivers to the same place as teams/t.yaml:7:30',
       'teams/t.yaml:13:30: projects[0].keys[3].rotation.deliver[0]: delivers to the same place as teams/t.yaml:11:30',
     ]);
@@ -327,7 +384,9 @@ describe('what cannot be read is reported once, without the errors that would fo
   it('a file given as the policies directory says it is not a folder', () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'file-')), 'org.yaml');
     fs.writeFileSync(file, ORG_YAML);
-    expect(readPolicies(file, { cwd: path.dirname(file) }).diagnostics.map(formatDiagnostic)).toEqual(['org.yaml:1:1: error: is not a folder, so it cannot be the policies directory\n  hint: pass the folder that holds org.yaml and teams/ (--policies policies), not a file in it']);
+    expect(readPolicies(file, { cwd: path.dirname(file) }).diagnostics.map(formatDiagnostic)).toEqual([
+      'org.yaml:1:1: error: is not a folder, so it cannot be the policies directory\n  hint: pass the folder that holds org.yaml and teams/ (--policies policies), not a file in it',
+    ]);
   });
 
   it('a folder with no policies in it is one error, not one per entry (here: /proc/self, full of links)', () => {
@@ -336,14 +395,19 @@ describe('what cannot be read is reported once, without the errors that would fo
     expect(d[0]!.message).toBe('is not a policies directory: it holds no org.yaml, no teams/ and no YAML file');
   });
 
-  it('a missing org.yaml is the only error: the team files\' reach needs its grants', () => {
+  it("a missing org.yaml is the only error: the team files' reach needs its grants", () => {
     const dir = writePolicies({ 'teams/research.yaml': teamYaml('research') });
-    expect(lines(dir)).toEqual(['org.yaml:1:1: error: org.yaml is missing\n  hint: create it with at least `version: 2`, `org: org_…` and `admins: ["@your-org/platform"]`']);
+    expect(lines(dir)).toEqual([
+      'org.yaml:1:1: error: org.yaml is missing\n  hint: create it with at least `version: 2`, `org: org_…` and `admins: ["@your-org/platform"]`',
+    ]);
   });
 
   it('one tab is one error, and a team file YAML cannot parse leaves no warning about its grants', () => {
     const org = `${ORG_YAML}grants:\n  research: {projects: [research-evals]}\n`;
-    const team = teamYaml('research', projectYaml('research-evals', { keys: ['evals'] })).split('\n').map((l, i) => (i === 3 ? l.replace(/^ {2}/, '\t') : l)).join('\n');
+    const team = teamYaml('research', projectYaml('research-evals', { keys: ['evals'] }))
+      .split('\n')
+      .map((l, i) => (i === 3 ? l.replace(/^ {2}/, '\t') : l))
+      .join('\n');
     const dir = writePolicies({ 'org.yaml': org, 'teams/research.yaml': team });
     const found = lines(dir);
     expect(found).toHaveLength(1);
@@ -388,7 +452,10 @@ describe('large and hostile input', () => {
     expect(result.counts).toEqual({ errors: 40_000, warnings: 0 });
     expect(result.diagnostics).toHaveLength(51);
     expect(result.diagnostics[0]).toMatchObject({ line: 4, column: 1, path: 'field_0', message: 'unknown field "field_0"' });
-    expect(result.diagnostics[50]).toMatchObject({ file: 'teams/t.yaml', message: '39950 more problems in this file not shown (39950 errors)' });
+    expect(result.diagnostics[50]).toMatchObject({
+      file: 'teams/t.yaml',
+      message: '39950 more problems in this file not shown (39950 errors)',
+    });
   });
 
   it('40,000 repeated keys are found without a quadratic check, each named', () => {
@@ -399,7 +466,8 @@ describe('large and hostile input', () => {
   });
 
   it('points at the right place in a mapping whose integer-like keys JavaScript orders first', () => {
-    const team = 'team: t\nowners: ["@acme/t"]\nprojects:\n  - name: p\n    limits:\n      openai/gpt-oss-20b: {requests_per_minute: 10}\n      "7": {requests_per_minute: 10}\n      default: {requests_per_minute: 1.5}\n';
+    const team =
+      'team: t\nowners: ["@acme/t"]\nprojects:\n  - name: p\n    limits:\n      openai/gpt-oss-20b: {requests_per_minute: 10}\n      "7": {requests_per_minute: 10}\n      default: {requests_per_minute: 1.5}\n';
     const dir = writePolicies({ 'org.yaml': ORG_YAML, 'teams/t.yaml': team });
     const found = readPolicies(dir, { cwd: dir }).diagnostics.map((d) => `${d.line}:${d.column} ${d.path}`);
     expect(found).toEqual(['7:7 projects[0].limits.7', '8:38 projects[0].limits.default.requests_per_minute']);
@@ -424,20 +492,28 @@ describe('large and hostile input', () => {
     const chunk = Buffer.alloc(1024 * 1024, 'a');
     for (let i = 0; i < 50; i++) fs.writeSync(fd, chunk);
     fs.closeSync(fd);
-    expect(lines(dir)).toEqual([`teams/big.yaml:1:1: error: is 52428800 bytes, over the ${MAX_FILE_BYTES}-byte limit for a policy file\n  hint: split the team into several files`]);
+    expect(lines(dir)).toEqual([
+      `teams/big.yaml:1:1: error: is 52428800 bytes, over the ${MAX_FILE_BYTES}-byte limit for a policy file\n  hint: split the team into several files`,
+    ]);
   });
 
   it('a megabyte of nested brackets is refused before the parser recurses into it', () => {
-    const dir = writePolicies({ 'org.yaml': ORG_YAML, 'teams/x.yaml': `${teamYaml('x')}description: ${'['.repeat(500_000)}${']'.repeat(500_000)}\n` });
+    const dir = writePolicies({
+      'org.yaml': ORG_YAML,
+      'teams/x.yaml': `${teamYaml('x')}description: ${'['.repeat(500_000)}${']'.repeat(500_000)}\n`,
+    });
     expect(lines(dir)).toEqual([
       `teams/x.yaml:4:${'description: '.length + 65}: error: nests values more than 32 levels deep\n  hint: a policy is at most a few levels deep; check the indentation`,
     ]);
   });
 
   it('aliases that expand too far are refused', () => {
-    const bomb = 'a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n';
+    const bomb =
+      'a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n';
     const dir = writePolicies({ 'org.yaml': ORG_YAML, 'teams/x.yaml': `${bomb}${teamYaml('x')}` });
-    expect(lines(dir)).toEqual(['teams/x.yaml:1:1: error: uses YAML aliases that expand too far (an alias bomb)\n  hint: write the values out; policies need no aliases']);
+    expect(lines(dir)).toEqual([
+      'teams/x.yaml:1:1: error: uses YAML aliases that expand too far (an alias bomb)\n  hint: write the values out; policies need no aliases',
+    ]);
   });
 
   it('a symbolic link out of the policies directory is refused', () => {
@@ -472,7 +548,9 @@ describe('large and hostile input', () => {
     fs.writeFileSync(path.join(outside, 'x.yaml'), teamYaml('x'));
     const dir = writePolicies({ 'org.yaml': ORG_YAML });
     fs.symlinkSync(outside, path.join(dir, 'teams'));
-    expect(lines(dir)).toEqual(['teams:1:1: error: is a symbolic link to a folder, which groq-rbac does not follow\n  hint: replace the link with the folder itself']);
+    expect(lines(dir)).toEqual([
+      'teams:1:1: error: is a symbolic link to a folder, which groq-rbac does not follow\n  hint: replace the link with the folder itself',
+    ]);
   });
 
   it('teams being a file is an error, not a crash', () => {
@@ -489,7 +567,14 @@ describe('large and hostile input', () => {
 });
 
 describe('durations', () => {
-  it.each([['90d', 7776000], ['24h', 86400], ['30m', 1800], ['45s', 45], ['2w', 1209600], ['1h30m', 5400]])('%s is %i seconds', (text, seconds) => {
+  it.each([
+    ['90d', 7776000],
+    ['24h', 86400],
+    ['30m', 1800],
+    ['45s', 45],
+    ['2w', 1209600],
+    ['1h30m', 5400],
+  ])('%s is %i seconds', (text, seconds) => {
     expect(parseDuration(text)).toBe(seconds);
     expect(parseDuration(formatDuration(seconds))).toBe(seconds);
   });
@@ -503,11 +588,25 @@ describe('the model catalogue', () => {
     for (const id of ['llama-3.3-70b-versatile', 'llama-3.1-8b-instant', 'mixtral-8x7b-32768', 'gemma2-9b-it']) {
       expect(lookUpModel(defaultCatalogue, id).kind, id).toBe('decommissioned');
     }
-    expect(lookUpModel(defaultCatalogue, 'llama-3.3-70b-versatile')).toMatchObject({ entry: { shutdown_date: '2026-08-16', replacement: 'openai/gpt-oss-120b' } });
+    expect(lookUpModel(defaultCatalogue, 'llama-3.3-70b-versatile')).toMatchObject({
+      entry: { shutdown_date: '2026-08-16', replacement: 'openai/gpt-oss-120b' },
+    });
   });
   it('suggests the closest ids for a typo, nearest first, and nothing for noise', () => {
-    expect(closestMatches('openai/gpt-oss-12b', defaultCatalogue.live.map((m) => m.id), 2)).toEqual(['openai/gpt-oss-120b', 'openai/gpt-oss-20b']);
-    expect(closestMatches('zzzzzzzz', defaultCatalogue.live.map((m) => m.id), 3)).toEqual([]);
+    expect(
+      closestMatches(
+        'openai/gpt-oss-12b',
+        defaultCatalogue.live.map((m) => m.id),
+        2,
+      ),
+    ).toEqual(['openai/gpt-oss-120b', 'openai/gpt-oss-20b']);
+    expect(
+      closestMatches(
+        'zzzzzzzz',
+        defaultCatalogue.live.map((m) => m.id),
+        3,
+      ),
+    ).toEqual([]);
   });
 });
 

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { countRequest, findRefusal, formatGoDuration, rateLimitHeaders, rateLimitMessage, requestTooLargeMessage, rollWindow } from '../../src/sandbox/rate-limits.js';
+import {
+  countRequest,
+  findRefusal,
+  formatGoDuration,
+  rateLimitHeaders,
+  rateLimitMessage,
+  requestTooLargeMessage,
+  rollWindow,
+} from '../../src/sandbox/rate-limits.js';
 
 const limits = { max_requests_per_1_minute: 2, max_tokens_per_1_minute: 100, max_requests_per_1_day: 1000, max_tokens_per_1_day: 10_000 };
 const T = Date.parse('2026-11-27T12:00:10Z');
@@ -12,17 +20,31 @@ describe('rate-limit windows', () => {
     countRequest(w, 15);
     expect(w).toEqual({ minute: Math.floor(T / 60_000), minute_requests: 1, minute_tokens: 15, day: DAY, day_requests: 1, day_tokens: 15 });
     expect(rateLimitHeaders([{ w, limits }], T)).toEqual({
-      'x-ratelimit-limit-requests': '1000', 'x-ratelimit-remaining-requests': '999',
-      'x-ratelimit-limit-tokens': '100', 'x-ratelimit-remaining-tokens': '85',
-      'x-ratelimit-reset-requests': '1m26.4s', 'x-ratelimit-reset-tokens': '50s',
+      'x-ratelimit-limit-requests': '1000',
+      'x-ratelimit-remaining-requests': '999',
+      'x-ratelimit-limit-tokens': '100',
+      'x-ratelimit-remaining-tokens': '85',
+      'x-ratelimit-reset-requests': '1m26.4s',
+      'x-ratelimit-reset-tokens': '50s',
     });
   });
 
   it('over several scopes (project and organization) the headers report the tightest', () => {
     const project = rollWindow(undefined, T);
     const orgWide = { ...rollWindow(undefined, T), day_requests: 995, minute_tokens: 10 };
-    const headers = rateLimitHeaders([{ w: project, limits }, { w: orgWide, limits: { ...limits, max_tokens_per_1_minute: 50 } }], T);
-    expect(headers).toMatchObject({ 'x-ratelimit-limit-requests': '1000', 'x-ratelimit-remaining-requests': '5', 'x-ratelimit-limit-tokens': '50', 'x-ratelimit-remaining-tokens': '40' });
+    const headers = rateLimitHeaders(
+      [
+        { w: project, limits },
+        { w: orgWide, limits: { ...limits, max_tokens_per_1_minute: 50 } },
+      ],
+      T,
+    );
+    expect(headers).toMatchObject({
+      'x-ratelimit-limit-requests': '1000',
+      'x-ratelimit-remaining-requests': '5',
+      'x-ratelimit-limit-tokens': '50',
+      'x-ratelimit-remaining-tokens': '40',
+    });
   });
 
   it('refuses the third request in a minute, and frees it the next minute; the day counts on', () => {
@@ -41,7 +63,13 @@ describe('rate-limit windows', () => {
   });
 
   it('refuses tokens that would pass the minute’s or the day’s budget', () => {
-    expect(findRefusal(rollWindow(undefined, T), limits, T, 101)).toMatchObject({ unit: 'tokens', per: 'minute', limit: 100, used: 0, requested: 101 });
+    expect(findRefusal(rollWindow(undefined, T), limits, T, 101)).toMatchObject({
+      unit: 'tokens',
+      per: 'minute',
+      limit: 100,
+      used: 0,
+      requested: 101,
+    });
     const w = { ...rollWindow(undefined, T), day_tokens: 9_950 };
     expect(findRefusal(w, limits, T, 60)).toMatchObject({ unit: 'tokens', per: 'day', limit: 10_000, used: 9_950, requested: 60 });
   });
@@ -54,7 +82,12 @@ describe('rate-limit windows', () => {
 });
 
 describe('formatGoDuration', () => {
-  it.each([[7660, '7.66s'], [179_560, '2m59.56s'], [3_723_000, '1h2m3s'], [0, '0s']])('%i ms is %s', (ms, text) => {
+  it.each([
+    [7660, '7.66s'],
+    [179_560, '2m59.56s'],
+    [3_723_000, '1h2m3s'],
+    [0, '0s'],
+  ])('%i ms is %s', (ms, text) => {
     expect(formatGoDuration(ms)).toBe(text);
   });
 });

@@ -23,7 +23,14 @@ describe('redactSecrets: every provider’s key values', () => {
   });
 
   it('leaves redacted forms and ordinary words alone', () => {
-    for (const text of ['gsk_…X3yQ', 'sk-svcacct-...abcd', 'sk-abc...def', 'a task-list', 'risk-free and desk-bound', 'secret/data/risk-assessment-of-the-whole-team']) {
+    for (const text of [
+      'gsk_…X3yQ',
+      'sk-svcacct-...abcd',
+      'sk-abc...def',
+      'a task-list',
+      'risk-free and desk-bound',
+      'secret/data/risk-assessment-of-the-whole-team',
+    ]) {
       expect(redactSecrets(text)).toBe(text);
       expect(containsKeyValue(text)).toBe(false);
     }

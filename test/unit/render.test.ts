@@ -5,8 +5,21 @@ import { MARKDOWN_BUDGET, PLAN_COMMENT_MARKER, renderPlanMarkdown, splitMarkdown
 import { renderPlanText } from '../../src/plan/render-text.js';
 import type { Change, Plan } from '../../src/plan/types.js';
 import {
-  makeKeyChange, makeOrgPermissionsChange, makePendingStep, makePlan, makeProjectChange, makeProjectPermissionsChange, makeRateLimitChange, makeRefusal,
-  makeSpendAlertChange, makeSpendLimitChange, makeUnmanagedKey, makeUnmanagedProject, makeWarning, ORG_LIMITS, PLAN_NOW,
+  makeKeyChange,
+  makeOrgPermissionsChange,
+  makePendingStep,
+  makePlan,
+  makeProjectChange,
+  makeProjectPermissionsChange,
+  makeRateLimitChange,
+  makeRefusal,
+  makeSpendAlertChange,
+  makeSpendLimitChange,
+  makeUnmanagedKey,
+  makeUnmanagedProject,
+  makeWarning,
+  ORG_LIMITS,
+  PLAN_NOW,
 } from '../helpers/plan-builders.js';
 
 const DAY = 86_400;
@@ -14,52 +27,151 @@ const DAY = 86_400;
 /** One of every change kind, action, reason and context, with unmanaged resources, warnings and both kinds of refusal. */
 function richPlan(): Plan {
   const changes: Change[] = [
-    makeOrgPermissionsChange({ before: { mode: 'allow_list', models: ['openai/gpt-oss-120b', 'openai/gpt-oss-20b'] }, after: { mode: 'deny_list', models: ['meta-llama/llama-guard-4-12b', 'openai/gpt-oss-20b'] } }),
+    makeOrgPermissionsChange({
+      before: { mode: 'allow_list', models: ['openai/gpt-oss-120b', 'openai/gpt-oss-20b'] },
+      after: { mode: 'deny_list', models: ['meta-llama/llama-guard-4-12b', 'openai/gpt-oss-20b'] },
+    }),
     makeSpendLimitChange({ action: 'delete' }),
     makeSpendAlertChange({ action: 'delete', alert_id: 'alert_100', threshold_usd: 100, before: { recipients: ['old@acme.example'] } }),
-    makeSpendAlertChange({ action: 'delete', reason: 'surplus', alert_id: 'alert_dup', threshold_usd: 250, before: { recipients: ['platform@acme.example'] } }),
-    makeSpendAlertChange({ action: 'create', threshold_usd: 300, after: { recipients: ['finance@acme.example', 'platform@acme.example'] } }),
-    makeSpendAlertChange({ action: 'update', alert_id: 'alert_400', threshold_usd: 400.5, before: { recipients: ['old@acme.example', 'platform@acme.example'] }, after: { recipients: ['finance@acme.example', 'platform@acme.example'] } }),
+    makeSpendAlertChange({
+      action: 'delete',
+      reason: 'surplus',
+      alert_id: 'alert_dup',
+      threshold_usd: 250,
+      before: { recipients: ['platform@acme.example'] },
+    }),
+    makeSpendAlertChange({
+      action: 'create',
+      threshold_usd: 300,
+      after: { recipients: ['finance@acme.example', 'platform@acme.example'] },
+    }),
+    makeSpendAlertChange({
+      action: 'update',
+      alert_id: 'alert_400',
+      threshold_usd: 400.5,
+      before: { recipients: ['old@acme.example', 'platform@acme.example'] },
+      after: { recipients: ['finance@acme.example', 'platform@acme.example'] },
+    }),
     // A new project: its permissions and limits are set from the organization's defaults, then its key is made.
     makeProjectChange({ project: 'chatbot-prod' }),
-    makeProjectPermissionsChange({ reason: 'new', project_id: null, before: null, after: { mode: 'allow_list', models: ['openai/gpt-oss-120b'] } }),
-    makeRateLimitChange({ reason: 'new', project_id: null, before: ORG_LIMITS, after: { ...ORG_LIMITS, requests_per_minute: 500, tokens_per_minute: 60_000 } }),
+    makeProjectPermissionsChange({
+      reason: 'new',
+      project_id: null,
+      before: null,
+      after: { mode: 'allow_list', models: ['openai/gpt-oss-120b'] },
+    }),
+    makeRateLimitChange({
+      reason: 'new',
+      project_id: null,
+      before: ORG_LIMITS,
+      after: { ...ORG_LIMITS, requests_per_minute: 500, tokens_per_minute: 60_000 },
+    }),
     makeKeyChange('create', { key: 'chatbot-prod-web', project_id: null }),
     // A live project that drifted.
-    makeProjectPermissionsChange({ project: 'chatbot-stage', project_id: 'proj_stage', before: { mode: 'deny_list', models: ['qwen/qwen3.8-27b'] }, after: { mode: 'deny_list', models: ['openai/gpt-oss-20b'] } }),
+    makeProjectPermissionsChange({
+      project: 'chatbot-stage',
+      project_id: 'proj_stage',
+      before: { mode: 'deny_list', models: ['qwen/qwen3.8-27b'] },
+      after: { mode: 'deny_list', models: ['openai/gpt-oss-20b'] },
+    }),
     makeRateLimitChange({ project: 'chatbot-stage', project_id: 'proj_stage', model: 'openai/gpt-oss-20b' }),
     makeKeyChange('update', {
-      key: 'chatbot-stage-web', project: 'chatbot-stage', project_id: 'proj_stage', key_id: 'key_stage_web', redacted_value: 'gsk_…W3b1',
+      key: 'chatbot-stage-web',
+      project: 'chatbot-stage',
+      project_id: 'proj_stage',
+      key_id: 'key_stage_web',
+      redacted_value: 'gsk_…W3b1',
       before: { name: 'stage-web', managed: true, protect: true },
       after: { name: 'chatbot-stage-web', managed: true, protect: false },
     }),
-    makeKeyChange('adopt', { key: 'chatbot-stage-batch', project: 'chatbot-stage', project_id: 'proj_stage', key_id: 'key_batch', redacted_value: 'gsk_…B4tc' }),
-    makeKeyChange('delete', { key: 'chatbot-stage-web', reason: 'surplus', project: 'chatbot-stage', project_id: 'proj_stage', key_id: 'key_stage_web_2', redacted_value: 'gsk_…W3b2', context: { last_used_at: null } }),
-    makeKeyChange('delete', { key: 'chatbot-stage-old', project: 'chatbot-stage', project_id: 'proj_stage', key_id: 'key_stage_old', redacted_value: 'gsk_…0ld1', context: { last_used_at: PLAN_NOW - 3 * DAY } }),
+    makeKeyChange('adopt', {
+      key: 'chatbot-stage-batch',
+      project: 'chatbot-stage',
+      project_id: 'proj_stage',
+      key_id: 'key_batch',
+      redacted_value: 'gsk_…B4tc',
+    }),
     makeKeyChange('delete', {
-      key: 'laptop-test', reason: 'unmanaged', project: 'chatbot-stage', project_id: 'proj_stage', key_id: 'key_laptop', redacted_value: 'gsk_…L4pt',
+      key: 'chatbot-stage-web',
+      reason: 'surplus',
+      project: 'chatbot-stage',
+      project_id: 'proj_stage',
+      key_id: 'key_stage_web_2',
+      redacted_value: 'gsk_…W3b2',
+      context: { last_used_at: null },
+    }),
+    makeKeyChange('delete', {
+      key: 'chatbot-stage-old',
+      project: 'chatbot-stage',
+      project_id: 'proj_stage',
+      key_id: 'key_stage_old',
+      redacted_value: 'gsk_…0ld1',
+      context: { last_used_at: PLAN_NOW - 3 * DAY },
+    }),
+    makeKeyChange('delete', {
+      key: 'laptop-test',
+      reason: 'unmanaged',
+      project: 'chatbot-stage',
+      project_id: 'proj_stage',
+      key_id: 'key_laptop',
+      redacted_value: 'gsk_…L4pt',
       before: { name: 'laptop-test', managed: false, protect: false },
     }),
     // A rotation due by age, its old generation retired in the same run, and a first key delivered to a file.
     makeKeyChange('rotate', {
-      key: 'chatbot-stage-api', project: 'chatbot-stage', project_id: 'proj_stage', key_id: 'key_api_g7', redacted_value: 'gsk_…Ap17',
+      key: 'chatbot-stage-api',
+      project: 'chatbot-stage',
+      project_id: 'proj_stage',
+      key_id: 'key_api_g7',
+      redacted_value: 'gsk_…Ap17',
       before: { name: 'chatbot-stage-api', managed: true, protect: false },
-      rotation: { generation: 8, from_generation: 7, cause: 'age', time_driven: true, targets: ['github acme/chatbot environment staging secret GROQ_API_KEY', 'file /run/secrets/groq (0600)'], needs_review: 'targets_unrecorded' },
+      rotation: {
+        generation: 8,
+        from_generation: 7,
+        cause: 'age',
+        time_driven: true,
+        targets: ['github acme/chatbot environment staging secret GROQ_API_KEY', 'file /run/secrets/groq (0600)'],
+        needs_review: 'targets_unrecorded',
+      },
     }),
     makeKeyChange('delete', {
-      key: 'chatbot-stage-api', reason: 'retired', project: 'chatbot-stage', project_id: 'proj_stage', key_id: 'key_api_g6', redacted_value: 'gsk_…Ap16',
-      rotation: { generation: 6, cause: 'retire', time_driven: true, targets: [], after_rotation: true }, context: { last_used_at: PLAN_NOW - 2 * DAY },
+      key: 'chatbot-stage-api',
+      reason: 'retired',
+      project: 'chatbot-stage',
+      project_id: 'proj_stage',
+      key_id: 'key_api_g6',
+      redacted_value: 'gsk_…Ap16',
+      rotation: { generation: 6, cause: 'retire', time_driven: true, targets: [], after_rotation: true },
+      context: { last_used_at: PLAN_NOW - 2 * DAY },
     }),
     makeKeyChange('create', {
-      key: 'chatbot-stage-batch-2', project: 'chatbot-stage', project_id: 'proj_stage',
+      key: 'chatbot-stage-batch-2',
+      project: 'chatbot-stage',
+      project_id: 'proj_stage',
       rotation: { generation: 1, cause: 'first', time_driven: false, targets: ['file /run/secrets/batch (0600)'] },
     }),
     makeKeyChange('rotate', {
-      key: 'chatbot-stage-leaky', project: 'chatbot-stage', project_id: 'proj_stage', key_id: 'key_leaky', redacted_value: 'gsk_…L3ak', before: null,
+      key: 'chatbot-stage-leaky',
+      project: 'chatbot-stage',
+      project_id: 'proj_stage',
+      key_id: 'key_leaky',
+      redacted_value: 'gsk_…L3ak',
+      before: null,
       rotation: { generation: 3, cause: 'trigger', time_driven: false, trigger: '2026-11 leak', targets: [] },
     }),
-    makeProjectChange({ action: 'archive', project: 'search-old', project_id: 'proj_search_old', context: { key_count: 3, last_used_at: Date.UTC(2026, 10, 10) / 1000 } }),
-    makeProjectChange({ action: 'archive', reason: 'unmanaged', project: 'scratch', project_id: 'proj_scratch', context: { key_count: 1, last_used_at: null } }),
+    makeProjectChange({
+      action: 'archive',
+      project: 'search-old',
+      project_id: 'proj_search_old',
+      context: { key_count: 3, last_used_at: Date.UTC(2026, 10, 10) / 1000 },
+    }),
+    makeProjectChange({
+      action: 'archive',
+      reason: 'unmanaged',
+      project: 'scratch',
+      project_id: 'proj_scratch',
+      context: { key_count: 1, last_used_at: null },
+    }),
   ];
   return makePlan(changes, {
     unmanaged: {
@@ -68,18 +180,52 @@ function richPlan(): Plan {
     },
     pending: [
       makePendingStep({ project: 'chatbot-stage', key: 'chatbot-stage-api', key_id: 'key_api_g5', generation: 5 }),
-      makePendingStep({ project: 'chatbot-stage', key: 'chatbot-stage-leaky', key_id: 'key_leaky_g2', generation: 2, waiting_for: 'overlap', seconds_left: 2 * DAY + 3 * 3600 + 59, last_used_at: null }),
-      makePendingStep({ project: 'chatbot-stage', key: 'chatbot-stage-web', key_id: 'key_web_g1', generation: 1, waiting_for: 'usage', seconds_left: null }),
+      makePendingStep({
+        project: 'chatbot-stage',
+        key: 'chatbot-stage-leaky',
+        key_id: 'key_leaky_g2',
+        generation: 2,
+        waiting_for: 'overlap',
+        seconds_left: 2 * DAY + 3 * 3600 + 59,
+        last_used_at: null,
+      }),
+      makePendingStep({
+        project: 'chatbot-stage',
+        key: 'chatbot-stage-web',
+        key_id: 'key_web_g1',
+        generation: 1,
+        waiting_for: 'usage',
+        seconds_left: null,
+      }),
       // Only a rotations-only plan has these: a first generation whose targets changed since a reviewed apply recorded them.
-      makePendingStep({ project: 'chatbot-stage', key: 'chatbot-stage-cron', key_id: null, generation: 2, waiting_for: 'review', needs_review: 'targets_changed', seconds_left: null, last_used_at: null }),
+      makePendingStep({
+        project: 'chatbot-stage',
+        key: 'chatbot-stage-cron',
+        key_id: null,
+        generation: 2,
+        waiting_for: 'review',
+        needs_review: 'targets_changed',
+        seconds_left: null,
+        last_used_at: null,
+      }),
     ],
     warnings: [
       makeWarning(),
-      makeWarning({ code: 'no_delivery_target', key: 'chatbot-prod-web', message: 'key "chatbot-prod-web" has no delivery target: its value would be kept nowhere; add rotation.deliver (github, vault or file)' }),
+      makeWarning({
+        code: 'no_delivery_target',
+        key: 'chatbot-prod-web',
+        message:
+          'key "chatbot-prod-web" has no delivery target: its value would be kept nowhere; add rotation.deliver (github, vault or file)',
+      }),
     ],
     refusals: [
       makeRefusal({ message: '6 deletes and archives are over safety.max_deletes 3; --force required' }),
-      makeRefusal({ code: 'protected_project', forceable: false, message: 'project "search-old" (proj_search_old) is protected and would be archived, which is final: first merge a change that sets `protect: false` and apply it, then remove the project' }),
+      makeRefusal({
+        code: 'protected_project',
+        forceable: false,
+        message:
+          'project "search-old" (proj_search_old) is protected and would be archived, which is final: first merge a change that sets `protect: false` and apply it, then remove the project',
+      }),
     ],
   });
 }
@@ -90,20 +236,34 @@ describe('plan renderings', () => {
     await expect(text).toMatchFileSnapshot('__snapshots__/rich-plan.txt');
     expect(text).toContain('      - "openai/gpt-oss-120b"\n');
     expect(text).toContain('      ~ limits openai/gpt-oss-20b: tokens_per_minute 100000 -> 60000  # to match the policies\n');
-    expect(text).toContain('  - project "search-old" (proj_search_old)  # will be archived, which is final: 3 keys, last used 2026-11-10; removed from the policies\n');
+    expect(text).toContain(
+      '  - project "search-old" (proj_search_old)  # will be archived, which is final: 3 keys, last used 2026-11-10; removed from the policies\n',
+    );
     expect(text).toContain('Plan: 4 to create, 7 to update, 7 to delete, 1 to adopt, 2 to archive, 2 to rotate.\n');
     expect(text.indexOf('# organization')).toBeLessThan(text.indexOf('# team chatbot'));
-    expect(text).toContain('      ~ key "chatbot-stage-api" (key_api_g7, gsk_…Ap17)  rotate g7 -> g8  # due by age; only a reviewed apply makes it: no reviewed apply has recorded its delivery targets yet\n');
+    expect(text).toContain(
+      '      ~ key "chatbot-stage-api" (key_api_g7, gsk_…Ap17)  rotate g7 -> g8  # due by age; only a reviewed apply makes it: no reviewed apply has recorded its delivery targets yet\n',
+    );
     expect(text).toContain('retire g5: waits for its quiet period (21h left)');
     // Issue 17, item 6: what an unreviewed run leaves for a reviewed apply, worded from its enum.
-    expect(text).toContain('    … key "chatbot-stage-cron" in project "chatbot-stage": g2 waits for a reviewed apply: its delivery targets differ from those a reviewed apply recorded\n');
+    expect(text).toContain(
+      '    … key "chatbot-stage-cron" in project "chatbot-stage": g2 waits for a reviewed apply: its delivery targets differ from those a reviewed apply recorded\n',
+    );
   });
 
   it('words a spend limit change in USD and every reason from the enum', () => {
     const text = renderPlanText(makePlan([makeSpendLimitChange({ action: 'update' })]));
     expect(text).toContain('  ~ spend limit  # to match the policies\n      ~ monthly_cap_usd = 400 -> 500\n');
     const all = renderPlanText(richPlan());
-    for (const words of ['# to match the policies', '# removed from the policies', '# in no policy (unmanaged: delete)', 'in no policy (unmanaged: archive)', '# adopted: unmanaged key with this name', '# surplus key', '# retired: an older generation, quiet']) {
+    for (const words of [
+      '# to match the policies',
+      '# removed from the policies',
+      '# in no policy (unmanaged: delete)',
+      'in no policy (unmanaged: archive)',
+      '# adopted: unmanaged key with this name',
+      '# surplus key',
+      '# retired: an older generation, quiet',
+    ]) {
       expect(all).toContain(words);
     }
   });
@@ -140,7 +300,18 @@ describe('plan renderings', () => {
     const text = renderPlanJson(shuffled);
     expect(text.endsWith('}\n')).toBe(true);
     const json = JSON.parse(text);
-    expect(Object.keys(json)).toEqual(['format_version', 'org', 'generated_at', 'fingerprint', 'summary', 'changes', 'unmanaged', 'pending', 'warnings', 'refusals']);
+    expect(Object.keys(json)).toEqual([
+      'format_version',
+      'org',
+      'generated_at',
+      'fingerprint',
+      'summary',
+      'changes',
+      'unmanaged',
+      'pending',
+      'warnings',
+      'refusals',
+    ]);
     expect(json.format_version).toBe(3);
     expect(json.summary).toEqual({ create: 4, update: 7, delete: 7, adopt: 1, archive: 2, rotate: 2 });
     expect(json).toEqual(JSON.parse(JSON.stringify(plan)));
@@ -183,7 +354,9 @@ describe('hostile names', () => {
     }
     expect(fence).toBeNull();
     // Each table keeps its column count.
-    expect(md).toContain('| a\\|b\\`\\`\\`c\\<script\\>alert(1)\\</script\\>\\`d\\\\n# e \\@everyone \\[x\\](https://evil.example) | proj\\_console | 2 |');
+    expect(md).toContain(
+      '| a\\|b\\`\\`\\`c\\<script\\>alert(1)\\</script\\>\\`d\\\\n# e \\@everyone \\[x\\](https://evil.example) | proj\\_console | 2 |',
+    );
     for (const table of md.split('\n\n').filter((b) => b.includes('|---'))) {
       const rows = table.split('\n').filter((l) => l.startsWith('|'));
       const widths = new Set(rows.map((l) => l.split(/(?<!\\)\|/).length));
@@ -208,7 +381,8 @@ describe('markdown budget', () => {
       const team = `team-${p % 40}`;
       changes.push(makeProjectChange({ project, team }));
       changes.push(makeRateLimitChange({ project, team, project_id: null, reason: 'new' }));
-      for (let k = 0; k < keysPerProject; k++) changes.push(makeKeyChange('create', { key: `${project}-key-${k}`, project, team, project_id: null }));
+      for (let k = 0; k < keysPerProject; k++)
+        changes.push(makeKeyChange('create', { key: `${project}-key-${k}`, project, team, project_id: null }));
     }
     return makePlan(changes);
   };
@@ -235,7 +409,9 @@ describe('markdown budget', () => {
 
   it('keeps everything when the budget allows it', () => {
     const plan = hugePlan(50, 1);
-    expect(renderPlanMarkdown(plan, { budget: Number.POSITIVE_INFINITY })).toContain('<details><summary><b>team team-10</b>: 2 to create, 1 to update</summary>');
+    expect(renderPlanMarkdown(plan, { budget: Number.POSITIVE_INFINITY })).toContain(
+      '<details><summary><b>team team-10</b>: 2 to create, 1 to update</summary>',
+    );
   });
 });
 
@@ -257,7 +433,10 @@ describe('splitMarkdown', () => {
     for (let p = 0; p < 300; p++) {
       const project = `project-${p}`;
       const team = `team-${p % 7}`;
-      changes.push(makeProjectChange({ project, team }), makeProjectPermissionsChange({ project, team, project_id: null, reason: 'new', before: null }));
+      changes.push(
+        makeProjectChange({ project, team }),
+        makeProjectPermissionsChange({ project, team, project_id: null, reason: 'new', before: null }),
+      );
       for (let k = 0; k < 4; k++) changes.push(makeKeyChange('create', { key: `${project}-key-${k}`, project, team, project_id: null }));
     }
     const body = renderPlanMarkdown(makePlan(changes), { budget: Number.POSITIVE_INFINITY });
@@ -280,7 +459,10 @@ describe('splitMarkdown', () => {
       else added.push(line);
     }
     expect(i).toBe(original.length);
-    for (const line of added) expect(line === '' || line === '```' || line === '</details>' || line === '```diff' || line.startsWith('<details><summary>')).toBe(true);
+    for (const line of added)
+      expect(line === '' || line === '```' || line === '</details>' || line === '```diff' || line.startsWith('<details><summary>')).toBe(
+        true,
+      );
     expect(parts[0]!.startsWith(PLAN_COMMENT_MARKER)).toBe(true);
   });
 
@@ -305,9 +487,17 @@ describe('key values', () => {
     const value = 'gsk_' + 'Abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKL';
     const stuffed = makePlan(
       [
-        makeKeyChange('create', { key: value, project: value, project_id: null, after: { name: value, managed: true, protect: false }, rotation: { generation: 1, cause: 'first', trigger: value, time_driven: false, targets: [] } }),
+        makeKeyChange('create', {
+          key: value,
+          project: value,
+          project_id: null,
+          after: { name: value, managed: true, protect: false },
+          rotation: { generation: 1, cause: 'first', trigger: value, time_driven: false, targets: [] },
+        }),
         makeKeyChange('update', {
-          key: 'web', key_id: value, redacted_value: value,
+          key: 'web',
+          key_id: value,
+          redacted_value: value,
           before: { name: value, managed: true, protect: false },
           after: { name: 'web', managed: true, protect: false },
         }),
@@ -315,13 +505,20 @@ describe('key values', () => {
         makeKeyChange('delete', { key: value, key_id: value, redacted_value: value }),
         makeProjectChange({ action: 'archive', project: value, project_id: value }),
         makeRateLimitChange({ model: value, project: value }),
-        makeKeyChange('rotate', { key: value, key_id: value, rotation: { generation: 2, cause: 'trigger', trigger: value, time_driven: false, targets: [`file /tmp/${value}`] } }),
+        makeKeyChange('rotate', {
+          key: value,
+          key_id: value,
+          rotation: { generation: 2, cause: 'trigger', trigger: value, time_driven: false, targets: [`file /tmp/${value}`] },
+        }),
         makeSpendAlertChange({ after: { recipients: [`${value}@acme.example`] } }),
         makeOrgPermissionsChange({ after: { mode: 'deny_list', models: [value] } }),
       ],
       {
         org: value,
-        unmanaged: { projects: [makeUnmanagedProject({ name: value, project_id: value })], keys: [makeUnmanagedKey({ name: value, key_id: value, redacted_value: value, project: value })] },
+        unmanaged: {
+          projects: [makeUnmanagedProject({ name: value, project_id: value })],
+          keys: [makeUnmanagedKey({ name: value, key_id: value, redacted_value: value, project: value })],
+        },
         pending: [makePendingStep({ key: value, key_id: value, project: value })],
         warnings: [makeWarning({ message: `key ${value} is unused` })],
         refusals: [makeRefusal({ message: `key ${value} looks like the admin key` })],

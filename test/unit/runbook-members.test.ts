@@ -9,7 +9,10 @@ import { writePolicies } from '../helpers/policies.js';
 // Member changes as Groq Console steps (issue 20, provider: groq-console).
 
 function desired(members: Record<string, string> | null, team: Record<string, string> | null, extra = ''): DesiredState {
-  const list = (m: Record<string, string>) => Object.entries(m).map(([e, r]) => `  ${e}: ${r}`).join('\n');
+  const list = (m: Record<string, string>) =>
+    Object.entries(m)
+      .map(([e, r]) => `  ${e}: ${r}`)
+      .join('\n');
   const dir = writePolicies({
     'org.yaml': `version: 2\norg: org_acme\nadmins: ["@acme/platform"]\nprovider: groq-console\n${members ? `members:\n${list(members)}\n` : ''}${extra}`,
     'teams/chatbot.yaml': `team: chatbot\nowners: ["@acme/chatbot"]\n${team ? `members:\n${list(team)}\n` : ''}projects:\n  - name: chatbot-prod\n`,
@@ -23,8 +26,15 @@ const ORG = { 'ada@acme.example': 'owner', 'grace@acme.example': 'owner' };
 
 describe('the runbook of member changes', () => {
   it('invites, promotes before project memberships, demotes after them, and removes last', () => {
-    const base = desired({ ...ORG, 'bob@acme.example': 'reader', 'carol@acme.example': 'developer', 'zed@acme.example': 'reader' }, { 'carol@acme.example': 'developer', 'zed@acme.example': 'reader' });
-    const head = desired({ ...ORG, 'bob@acme.example': 'developer', 'carol@acme.example': 'reader', 'dan@acme.example': 'developer' }, { 'bob@acme.example': 'developer', 'carol@acme.example': 'reader' }, 'unmanaged:\n  members: remove\n');
+    const base = desired(
+      { ...ORG, 'bob@acme.example': 'reader', 'carol@acme.example': 'developer', 'zed@acme.example': 'reader' },
+      { 'carol@acme.example': 'developer', 'zed@acme.example': 'reader' },
+    );
+    const head = desired(
+      { ...ORG, 'bob@acme.example': 'developer', 'carol@acme.example': 'reader', 'dan@acme.example': 'developer' },
+      { 'bob@acme.example': 'developer', 'carol@acme.example': 'reader' },
+      'unmanaged:\n  members: remove\n',
+    );
     const runbook = planRunbook(base, head);
     const member = runbook.steps.filter((s) => s.page === 'members' || s.page === 'project_members');
     expect(member.map((s) => `${s.action} ${s.title}`)).toEqual([
@@ -37,7 +47,12 @@ describe('the runbook of member changes', () => {
     ]);
     // Nobody is named in an id; the data has the address for scripts.
     for (const s of member) expect(s.id).not.toMatch(/@/);
-    expect(member.find((s) => s.action === 'invite_member')!.data).toEqual({ email: 'dan@acme.example', before: null, after: 'developer', adopting: false });
+    expect(member.find((s) => s.action === 'invite_member')!.data).toEqual({
+      email: 'dan@acme.example',
+      before: null,
+      after: 'developer',
+      adopting: false,
+    });
     // zed leaves the organization: the project membership goes with it, no step of its own.
     expect(member.filter((s) => s.action === 'remove_project_member')).toEqual([]);
     expect(member.every((s) => s.checks.length === 0)).toBe(true);
@@ -56,7 +71,9 @@ describe('the runbook of member changes', () => {
 
   it('under unmanaged.members: report, someone who left is a cancelled invite if still pending, not a removal', () => {
     const runbook = planRunbook(desired({ ...ORG, 'zed@acme.example': 'reader' }, null), desired(ORG, null));
-    expect(runbook.steps.map((s) => `${s.action} ${s.title}`)).toEqual(['cancel_invite Cancel the invite of "zed@acme.example", if it is still pending']);
+    expect(runbook.steps.map((s) => `${s.action} ${s.title}`)).toEqual([
+      'cancel_invite Cancel the invite of "zed@acme.example", if it is still pending',
+    ]);
   });
 
   it('where the base did not manage people, each is a step to make sure of; with privacy.member_addresses: shown, Markdown shows addresses', () => {

@@ -3,7 +3,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AdaptiveConcurrency } from '../../src/net/adaptive-concurrency.js';
 import { UserError } from '../../src/core/errors.js';
 import { causeText, NetworkError, ProtocolError } from '../../src/net/errors.js';
-import { DEFAULT_MAX_RESPONSE_BYTES, HttpTransport, parseRetryAfter, type HttpRequest, type TransportOptions } from '../../src/net/transport.js';
+import {
+  DEFAULT_MAX_RESPONSE_BYTES,
+  HttpTransport,
+  parseRetryAfter,
+  type HttpRequest,
+  type TransportOptions,
+} from '../../src/net/transport.js';
 import type { Logger } from '../../src/core/log.js';
 
 const BASE = 'https://api.groq.test';
@@ -26,7 +32,11 @@ afterAll(() => nock.enableNetConnect());
 
 describe('retries', () => {
   it('waits retry-after plus jitter on 429, then succeeds', async () => {
-    const scope = nock(BASE).get('/openai/v1/organization').reply(429, error('rate_limit_exceeded'), { 'retry-after': '3' }).get('/openai/v1/organization').reply(200, org);
+    const scope = nock(BASE)
+      .get('/openai/v1/organization')
+      .reply(429, error('rate_limit_exceeded'), { 'retry-after': '3' })
+      .get('/openai/v1/organization')
+      .reply(200, org);
     const { transport, waits, lines } = makeTransport();
     const response = await transport.request(get());
     expect(response).toMatchObject({ status: 200, body: org });
@@ -41,7 +51,9 @@ describe('retries', () => {
     let calls = 0;
     const fetchStub = (async () => {
       calls += 1;
-      return calls <= 6 ? new Response('{}', { status: 429, headers: { 'retry-after': '0', 'content-type': 'application/json' } }) : new Response('{"ok":true}', { status: 200, headers: { 'content-type': 'application/json' } });
+      return calls <= 6
+        ? new Response('{}', { status: 429, headers: { 'retry-after': '0', 'content-type': 'application/json' } })
+        : new Response('{"ok":true}', { status: 200, headers: { 'content-type': 'application/json' } });
     }) as unknown as typeof fetch;
     const pushed = new HttpTransport({ maxAttempts: 2, sleep: async (ms) => void waits.push(ms), random: () => 0, fetch: fetchStub });
     const res = await pushed.request({ method: 'GET', url: 'http://127.0.0.1:9/x', retrySafe: true });
@@ -55,7 +67,13 @@ describe('retries', () => {
     const draws = [0, 0.999, 0.25, 0.5, 0.75, 0.1, 0.9, 0.6];
     const waits: number[] = [];
     const transport = new HttpTransport({ sleep: async (ms) => void waits.push(ms), random: () => draws[waits.length]! });
-    const scope = nock(BASE).get('/openai/v1/organization').times(8).reply(429, error('rate_limit_exceeded'), { 'retry-after': '1' }).get('/openai/v1/organization').times(8).reply(200, org);
+    const scope = nock(BASE)
+      .get('/openai/v1/organization')
+      .times(8)
+      .reply(429, error('rate_limit_exceeded'), { 'retry-after': '1' })
+      .get('/openai/v1/organization')
+      .times(8)
+      .reply(200, org);
     await Promise.all(Array.from({ length: 8 }, () => transport.request(get())));
     expect(waits.every((w) => w >= 1000 && w <= 1250)).toBe(true);
     // Eight workers, eight different moments (base delay 250 ms is the jitter span for a 1 s retry-after).
@@ -65,7 +83,15 @@ describe('retries', () => {
   });
 
   it('backs off exponentially with jitter on 5xx and 498', async () => {
-    const scope = nock(BASE).get('/openai/v1/organization').reply(500).get('/openai/v1/organization').reply(503).get('/openai/v1/organization').reply(498).get('/openai/v1/organization').reply(200, org);
+    const scope = nock(BASE)
+      .get('/openai/v1/organization')
+      .reply(500)
+      .get('/openai/v1/organization')
+      .reply(503)
+      .get('/openai/v1/organization')
+      .reply(498)
+      .get('/openai/v1/organization')
+      .reply(200, org);
     const { transport, waits } = makeTransport();
     expect((await transport.request(get())).status).toBe(200);
     // base 250 ms doubling; with random() = 0.5 each wait is 3/4 of its ceiling.
@@ -77,7 +103,8 @@ describe('retries', () => {
   const dropping = (drops: number) => {
     let calls = 0;
     const fetch = (async () => {
-      if (calls++ < drops) throw new TypeError('fetch failed', { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) });
+      if (calls++ < drops)
+        throw new TypeError('fetch failed', { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) });
       return new Response(JSON.stringify(org), { status: 200, headers: { 'content-type': 'application/json' } });
     }) as typeof globalThis.fetch;
     return { fetch, calls: () => calls };
@@ -94,13 +121,20 @@ describe('retries', () => {
   it('sends a request that is not retry-safe exactly once, whatever happens', async () => {
     const scope = nock(BASE).post('/openai/v1/chat/completions').once().reply(503, error('overloaded'));
     const { transport, waits } = makeTransport();
-    const response = await transport.request({ method: 'POST', url: `${BASE}/openai/v1/chat/completions`, body: { model: 'm' }, retrySafe: false });
+    const response = await transport.request({
+      method: 'POST',
+      url: `${BASE}/openai/v1/chat/completions`,
+      body: { model: 'm' },
+      retrySafe: false,
+    });
     expect(response.status).toBe(503);
     expect(waits).toEqual([]);
     expect(scope.isDone()).toBe(true);
 
     const api = dropping(1);
-    const e = await makeTransport({ fetch: api.fetch }).transport.request({ method: 'POST', url: `${BASE}/openai/v1/chat/completions`, body: { model: 'm' }, retrySafe: false }).catch((x) => x);
+    const e = await makeTransport({ fetch: api.fetch })
+      .transport.request({ method: 'POST', url: `${BASE}/openai/v1/chat/completions`, body: { model: 'm' }, retrySafe: false })
+      .catch((x) => x);
     expect(e).toBeInstanceOf(NetworkError);
     expect(e.reason).toBe('ECONNRESET');
     expect(e.message).toContain('POST https://api.groq.test/openai/v1/chat/completions failed: ECONNRESET.');
@@ -133,7 +167,9 @@ describe('retries', () => {
 
 describe('what the transport refuses', () => {
   /** A fetch that records what it is asked to send, and answers `answer()`. */
-  const recording = (answer: () => Response = () => new Response(JSON.stringify(org), { status: 200, headers: { 'content-type': 'application/json' } })) => {
+  const recording = (
+    answer: () => Response = () => new Response(JSON.stringify(org), { status: 200, headers: { 'content-type': 'application/json' } }),
+  ) => {
     const sent: { url: string; init: RequestInit & { redirect?: string } }[] = [];
     const fetch = (async (url: string, init: RequestInit) => {
       sent.push({ url, init });
@@ -145,10 +181,16 @@ describe('what the transport refuses', () => {
   it('sends nothing over http:// to another machine, with or without a key; loopback http is fine', async () => {
     const api = recording();
     const { transport } = makeTransport({ fetch: api.fetch });
-    for (const url of ['http://api.groq.com/openai/v1/organization', 'http://10.0.0.7:8080/openai/v1/organization', 'http://[2001:db8::1]/openai/v1/organization']) {
+    for (const url of [
+      'http://api.groq.com/openai/v1/organization',
+      'http://10.0.0.7:8080/openai/v1/organization',
+      'http://[2001:db8::1]/openai/v1/organization',
+    ]) {
       const e = await transport.request({ ...get(url), headers: { authorization: 'Bearer not-sent-anywhere' } }).catch((x) => x);
       expect(e).toBeInstanceOf(UserError);
-      expect(e.message).toMatch(/^refusing to send GET \/openai\/v1\/organization to http:\/\/.+: it is not https:\/\/, so the admin key would travel in clear text/);
+      expect(e.message).toMatch(
+        /^refusing to send GET \/openai\/v1\/organization to http:\/\/.+: it is not https:\/\/, so the admin key would travel in clear text/,
+      );
     }
     expect(api.sent).toEqual([]);
     for (const url of ['http://127.0.0.1:9/x', 'http://localhost:9/x', 'http://[::1]:9/x', `${BASE}/x`]) await transport.request(get(url));
@@ -160,7 +202,9 @@ describe('what the transport refuses', () => {
     const { transport, waits } = makeTransport({ fetch: api.fetch });
     const e = await transport.request({ method: 'POST', url: URL_ORG, body: { a: 1 }, retrySafe: true }).catch((x) => x);
     expect(e).toBeInstanceOf(ProtocolError);
-    expect(e.message).toBe('POST /openai/v1/organization failed: the server answered 307, a redirect to https://elsewhere.test; the admin API never redirects, so it was not followed and nothing was sent there: check the base URL (--base-url / GROQ_BASE_URL)');
+    expect(e.message).toBe(
+      'POST /openai/v1/organization failed: the server answered 307, a redirect to https://elsewhere.test; the admin API never redirects, so it was not followed and nothing was sent there: check the base URL (--base-url / GROQ_BASE_URL)',
+    );
     expect(api.sent).toHaveLength(1);
     expect(api.sent[0]!.init.redirect).toBe('manual');
     expect(waits).toEqual([]);
@@ -170,16 +214,34 @@ describe('what the transport refuses', () => {
     expect(DEFAULT_MAX_RESPONSE_BYTES).toBe(16 * 1024 * 1024);
     const big = JSON.stringify({ data: 'x'.repeat(2048) });
     // Declared: refused before reading.
-    const declared = nock(BASE).get('/openai/v1/organization').once().reply(200, big, { 'content-type': 'application/json', 'content-length': String(big.length) });
+    const declared = nock(BASE)
+      .get('/openai/v1/organization')
+      .once()
+      .reply(200, big, { 'content-type': 'application/json', 'content-length': String(big.length) });
     const { transport, waits } = makeTransport({ maxResponseBytes: 1024 });
     const e = await transport.request(get()).catch((x) => x);
     expect(e).toBeInstanceOf(ProtocolError);
-    expect(e.message).toBe('GET /openai/v1/organization failed: the answer is larger than 1024 bytes, the most groq-rbac reads from one answer of this API; it was not read further, nor retried');
+    expect(e.message).toBe(
+      'GET /openai/v1/organization failed: the answer is larger than 1024 bytes, the most groq-rbac reads from one answer of this API; it was not read further, nor retried',
+    );
     expect(declared.isDone()).toBe(true);
     // Streamed without a length: cut off once past the cap.
     let pulled = 0;
-    const endless = recording(() => new Response(new ReadableStream({ pull(c) { pulled++; c.enqueue(new Uint8Array(512)); } }), { status: 200 }));
-    const streamed = await makeTransport({ fetch: endless.fetch, maxResponseBytes: 4096 }).transport.request(get()).catch((x) => x);
+    const endless = recording(
+      () =>
+        new Response(
+          new ReadableStream({
+            pull(c) {
+              pulled++;
+              c.enqueue(new Uint8Array(512));
+            },
+          }),
+          { status: 200 },
+        ),
+    );
+    const streamed = await makeTransport({ fetch: endless.fetch, maxResponseBytes: 4096 })
+      .transport.request(get())
+      .catch((x) => x);
     expect(streamed).toBeInstanceOf(ProtocolError);
     expect(streamed.message).toContain('larger than 4096 bytes');
     expect(endless.sent).toHaveLength(1);
@@ -192,25 +254,38 @@ describe('what the transport refuses', () => {
 
   it('names the proxy that refused a tunnel, and does not retry it', async () => {
     // What undici throws (lib/dispatcher/proxy-agent.js): fetch failed → AbortError (code 0, a number) → its refusal.
-    const refusal = () => new TypeError('fetch failed', { cause: Object.assign(new DOMException('Request was cancelled.', 'AbortError'), { cause: Object.assign(new Error('Proxy response (407) !== 200 when HTTP Tunneling'), { code: 'UND_ERR_ABORTED' }) }) });
+    const refusal = () =>
+      new TypeError('fetch failed', {
+        cause: Object.assign(new DOMException('Request was cancelled.', 'AbortError'), {
+          cause: Object.assign(new Error('Proxy response (407) !== 200 when HTTP Tunneling'), { code: 'UND_ERR_ABORTED' }),
+        }),
+      });
     let calls = 0;
     const fetch = (async () => {
       calls++;
       throw refusal();
     }) as unknown as typeof globalThis.fetch;
-    const e = await makeTransport({ fetch }).transport.request(get()).catch((x) => x);
+    const e = await makeTransport({ fetch })
+      .transport.request(get())
+      .catch((x) => x);
     expect(e).toBeInstanceOf(NetworkError);
     expect(e.retryable).toBe(false);
-    expect(e.message).toMatch(/^GET https:\/\/api\.groq\.test\/openai\/v1\/organization failed: the proxy .+ refused to open a tunnel to api\.groq\.test:443 \(407 Proxy Authentication Required\): check HTTPS_PROXY\/HTTP_PROXY and NO_PROXY$/);
+    expect(e.message).toMatch(
+      /^GET https:\/\/api\.groq\.test\/openai\/v1\/organization failed: the proxy .+ refused to open a tunnel to api\.groq\.test:443 \(407 Proxy Authentication Required\): check HTTPS_PROXY\/HTTP_PROXY and NO_PROXY$/,
+    );
     expect(calls).toBe(1);
     // Named when known; its credentials never shown.
     const named = new NetworkError({ method: 'GET', url: URL_ORG, timedOut: false, cause: refusal(), proxy: 'http://proxy.corp:3128' });
-    expect(named.message).toContain('the proxy http://proxy.corp:3128 refused to open a tunnel to api.groq.test:443 (407 Proxy Authentication Required)');
+    expect(named.message).toContain(
+      'the proxy http://proxy.corp:3128 refused to open a tunnel to api.groq.test:443 (407 Proxy Authentication Required)',
+    );
   });
 
   it('describes any cause as text, whatever its code or shape', () => {
     expect(causeText(Object.assign(new Error('cancelled'), { code: 0 }))).toBe('cancelled');
-    expect(causeText(new TypeError('fetch failed', { cause: Object.assign(new Error('x'), { code: 'ECONNREFUSED' }) }))).toBe('ECONNREFUSED');
+    expect(causeText(new TypeError('fetch failed', { cause: Object.assign(new Error('x'), { code: 'ECONNREFUSED' }) }))).toBe(
+      'ECONNREFUSED',
+    );
     expect(causeText({ code: 42, message: { nested: true } })).toBe('[object Object]');
     expect(causeText(Symbol('s'))).toBe('Symbol(s)');
     expect(causeText(null)).toBe('null');
@@ -298,7 +373,10 @@ function fakeRateLimitedApi(capacity: number) {
     seen.inFlight--;
     if (over) {
       seen.throttled++;
-      return new Response(JSON.stringify(error('rate_limit_exceeded')), { status: 429, headers: { 'content-type': 'application/json', 'retry-after': '0' } });
+      return new Response(JSON.stringify(error('rate_limit_exceeded')), {
+        status: 429,
+        headers: { 'content-type': 'application/json', 'retry-after': '0' },
+      });
     }
     seen.ok++;
     return new Response(JSON.stringify(org), { status: 200, headers: { 'content-type': 'application/json' } });
@@ -310,7 +388,7 @@ describe('the transport slows down as a whole when the server pushes back', () =
   const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
   let seed = 1;
   // Deterministic jitter, so the comparison below does not depend on luck.
-  const random = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+  const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
 
   it('finishes 300 requests against an API serving 4 at a time, where the same requests without the gate fail piecemeal', async () => {
     const gatedApi = fakeRateLimitedApi(4);
@@ -340,7 +418,11 @@ describe('the transport slows down as a whole when the server pushes back', () =
   it('leaves inference requests out of the gate: a key over its own limit does not slow the admin calls', async () => {
     const api = fakeRateLimitedApi(0);
     const transport = new HttpTransport({ fetch: api.fetch, connections: 8, sleep, random, maxAttempts: 1 });
-    await Promise.all(Array.from({ length: 8 }, () => transport.request({ method: 'POST', url: `${BASE}/openai/v1/chat/completions`, body: {}, retrySafe: false, gated: false })));
+    await Promise.all(
+      Array.from({ length: 8 }, () =>
+        transport.request({ method: 'POST', url: `${BASE}/openai/v1/chat/completions`, body: {}, retrySafe: false, gated: false }),
+      ),
+    );
     expect(api.seen.throttled).toBe(8);
     expect(transport.gate.limit).toBe(8);
   });

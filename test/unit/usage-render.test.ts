@@ -7,30 +7,60 @@ import { renderUsageText } from '../../src/report/render-usage-text.js';
 import type { UsageReport } from '../../src/report/types.js';
 import { buildUsageReport } from '../../src/report/usage-report.js';
 import { DAY, usageWindows } from '../../src/report/windows.js';
-import { makeDesired, makeDesiredKey, makeDesiredProject, makeLive, makeLiveKey, makeLiveProject, managedKeyFor, NOW } from '../helpers/builders.js';
+import {
+  makeDesired,
+  makeDesiredKey,
+  makeDesiredProject,
+  makeLive,
+  makeLiveKey,
+  makeLiveProject,
+  managedKeyFor,
+  NOW,
+} from '../helpers/builders.js';
 
 const M120 = 'openai/gpt-oss-120b';
 const M20 = 'openai/gpt-oss-20b';
 
-const use = (project_id: string, key_id: string | null, model: string, requests: number, input: number, output: number): Omit<UsageRow, 'start_time' | 'end_time'> =>
-  ({ project_id, key_id, model, requests, input_tokens: input, output_tokens: output });
-const cost = (project_id: string, line_item: string, value: number): Omit<CostRow, 'start_time' | 'end_time'> => ({ project_id, key_id: null, line_item, amount_usd: value });
+const use = (
+  project_id: string,
+  key_id: string | null,
+  model: string,
+  requests: number,
+  input: number,
+  output: number,
+): Omit<UsageRow, 'start_time' | 'end_time'> => ({ project_id, key_id, model, requests, input_tokens: input, output_tokens: output });
+const cost = (project_id: string, line_item: string, value: number): Omit<CostRow, 'start_time' | 'end_time'> => ({
+  project_id,
+  key_id: null,
+  line_item,
+  amount_usd: value,
+});
 /** One bucket's rows, as a provider's `usage`/`costs` answer them. */
-const bucket = <R>(start: number, width: number, results: R[]) => results.map((r) => ({ ...r, start_time: start, end_time: start + width }));
+const bucket = <R>(start: number, width: number, results: R[]) =>
+  results.map((r) => ({ ...r, start_time: start, end_time: start + width }));
 
 /** A week of traffic for two teams and a project in no policy, with fixed ids so the snapshots are stable. */
 function sampleReport(leak = ''): UsageReport {
   const chat = makeDesiredProject('chatbot-prod', { team: 'chatbot', source: { file: 'policies/teams/chatbot.yaml', line: 4, column: 5 } });
-  const lab = makeDesiredProject('research-lab', { team: 'research', source: { file: 'policies/teams/research.yaml', line: 6, column: 5 } });
+  const lab = makeDesiredProject('research-lab', {
+    team: 'research',
+    source: { file: 'policies/teams/research.yaml', line: 6, column: 5 },
+  });
   const web = makeDesiredKey('chatbot-web', { source: { file: 'policies/teams/chatbot.yaml', line: 9, column: 9 } });
-  const nb = makeDesiredKey('research-notebook', { project: 'research-lab', team: 'research', source: { file: 'policies/teams/research.yaml', line: 10, column: 9 } });
+  const nb = makeDesiredKey('research-notebook', {
+    project: 'research-lab',
+    team: 'research',
+    source: { file: 'policies/teams/research.yaml', line: 10, column: 9 },
+  });
   const desired = makeDesired([chat, lab], [web, nb], { file: 'policies/org.yaml' });
   const webKey = managedKeyFor(web, { id: 'key_web', created_at: NOW - 60 * DAY, last_used_at: NOW - 60 });
   const nbKey = managedKeyFor(nb, { id: 'key_nb', created_at: NOW - 90 * DAY, last_used_at: NOW - 45 * DAY });
   const stray = makeLiveKey({ id: 'key_stray', name: `laptop${leak}`, created_at: NOW - 2 * DAY, last_used_at: null });
   const pChat = makeLiveProject('chatbot-prod', { keys: [webKey, stray] });
   pChat.id = 'proj_chat';
-  pChat.limits = pChat.limits.map((l) => (l.model === M120 ? { ...l, values: { ...l.values, requests_per_minute: 50, tokens_per_minute: 20_000 } } : l));
+  pChat.limits = pChat.limits.map((l) =>
+    l.model === M120 ? { ...l, values: { ...l.values, requests_per_minute: 50, tokens_per_minute: 20_000 } } : l,
+  );
   const pLab = makeLiveProject('research-lab', { keys: [nbKey] });
   pLab.id = 'proj_lab';
   const pShadow = makeLiveProject('shadow-it', { keys: [makeLiveKey({ id: 'key_shadow', name: 'shadow', created_at: NOW - DAY })] });
@@ -43,8 +73,20 @@ function sampleReport(leak = ''): UsageReport {
   const costs: CostRow[] = [];
   for (let d = 0; d < 7; d++) {
     const t = windows.period.start_time + d * DAY;
-    usage.push(...bucket(t, DAY, [use('proj_chat', 'key_web', M120, 100 + d * 10, 20_000, 8_000), use('proj_lab', 'key_nb', M20, d > 3 ? 40 : 5, 4_000, 1_000), use('proj_shadow', 'key_shadow', M20, 2, 300, 100)]));
-    costs.push(...bucket(t, DAY, [cost('proj_chat', M120, 1.25 + d * 0.25), cost('proj_lab', M20, d > 3 ? 1.5 : 0.25), cost('proj_shadow', M20, 0.02)]));
+    usage.push(
+      ...bucket(t, DAY, [
+        use('proj_chat', 'key_web', M120, 100 + d * 10, 20_000, 8_000),
+        use('proj_lab', 'key_nb', M20, d > 3 ? 40 : 5, 4_000, 1_000),
+        use('proj_shadow', 'key_shadow', M20, 2, 300, 100),
+      ]),
+    );
+    costs.push(
+      ...bucket(t, DAY, [
+        cost('proj_chat', M120, 1.25 + d * 0.25),
+        cost('proj_lab', M20, d > 3 ? 1.5 : 0.25),
+        cost('proj_shadow', M20, 0.02),
+      ]),
+    );
   }
   const m = NOW - (NOW % 60) - 3600;
   const minutes = bucket(m, 60, [use('proj_chat', null, M120, 42, 12_000, 5_000), use('proj_lab', null, M20, 3, 300, 100)]);
@@ -53,7 +95,10 @@ function sampleReport(leak = ''): UsageReport {
 
 /** The subset of Mermaid the report emits: `pie` and `xychart-beta` bar charts. Returns the problems found. */
 function checkMermaid(source: string): string[] {
-  const lines = source.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = source
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const problems: string[] = [];
   const NUMBER = /^-?\d+(\.\d+)?$/;
   if (/^pie( showData)?$/.test(lines[0] ?? '')) {
@@ -80,7 +125,8 @@ function checkMermaid(source: string): string[] {
       if (!items.every((s) => /^"[^"]*"$/.test(s))) problems.push(`x-axis: categories must be quoted: ${m[1]}`);
       categories = items.map((s) => s.slice(1, -1));
     } else if ((m = /^y-axis(?: "[^"]*")? (\S+) --> (\S+)$/.exec(line))) {
-      if (!NUMBER.test(m[1]!) || !NUMBER.test(m[2]!) || Number(m[1]) >= Number(m[2])) problems.push(`y-axis: bad range ${m[1]} --> ${m[2]}`);
+      if (!NUMBER.test(m[1]!) || !NUMBER.test(m[2]!) || Number(m[1]) >= Number(m[2]))
+        problems.push(`y-axis: bad range ${m[1]} --> ${m[2]}`);
       yMax = Number(m[2]);
     } else if ((m = /^(bar|line) \[(.*)\]$/.exec(line))) {
       const values = m[2]!.split(',').map((s) => s.trim());
@@ -105,8 +151,13 @@ describe('the Mermaid checker', () => {
     expect(checkMermaid('pie\n  "a" : 1e-7')).toEqual(['pie: slice "a" has value 1e-7, not a positive decimal', 'pie: no slices']);
     expect(checkMermaid('pie\n  "a\' : 1')).toHaveLength(2);
     expect(checkMermaid('xychart-beta\n  x-axis ["a", "b"]\n  y-axis "USD" 0 --> 5\n  bar [1, 2]')).toEqual([]);
-    expect(checkMermaid('xychart-beta\n  x-axis ["a", "b"]\n  y-axis "USD" 0 --> 5\n  bar [1]')).toEqual(['xychart: 1 values for 2 categories']);
-    expect(checkMermaid('xychart-beta\n  x-axis [a, "b"]\n  y-axis 0 --> 1\n  bar [1, 2]')).toEqual(['x-axis: categories must be quoted: a, "b"', 'xychart: a value is above the y-axis maximum']);
+    expect(checkMermaid('xychart-beta\n  x-axis ["a", "b"]\n  y-axis "USD" 0 --> 5\n  bar [1]')).toEqual([
+      'xychart: 1 values for 2 categories',
+    ]);
+    expect(checkMermaid('xychart-beta\n  x-axis [a, "b"]\n  y-axis 0 --> 1\n  bar [1, 2]')).toEqual([
+      'x-axis: categories must be quoted: a, "b"',
+      'xychart: a value is above the y-axis maximum',
+    ]);
   });
 });
 

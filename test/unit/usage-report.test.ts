@@ -4,7 +4,16 @@ import { UserError } from '../../src/core/errors.js';
 import { buildUsageReport } from '../../src/report/usage-report.js';
 import { DAY, usageWindows } from '../../src/report/windows.js';
 import type { Breakdown } from '../../src/report/types.js';
-import { makeDesired, makeDesiredKey, makeDesiredProject, makeLive, makeLiveKey, makeLiveProject, managedKeyFor, NOW } from '../helpers/builders.js';
+import {
+  makeDesired,
+  makeDesiredKey,
+  makeDesiredProject,
+  makeLive,
+  makeLiveKey,
+  makeLiveProject,
+  managedKeyFor,
+  NOW,
+} from '../helpers/builders.js';
 
 const TODAY = NOW - (NOW % DAY);
 const M120 = 'openai/gpt-oss-120b';
@@ -25,11 +34,29 @@ function bucket<R>(start: number, width: number, results: R[]): (R & { start_tim
 
 /** Two teams, three projects (one unmanaged), keys of each kind. */
 function world() {
-  const chatProd = makeDesiredProject('chatbot-prod', { team: 'chatbot', source: { file: 'policies/teams/chatbot.yaml', line: 4, column: 5 } });
-  const research = makeDesiredProject('research-lab', { team: 'research', source: { file: 'policies/teams/research.yaml', line: 6, column: 5 } });
-  const web = makeDesiredKey('chatbot-web', { project: 'chatbot-prod', team: 'chatbot', source: { file: 'policies/teams/chatbot.yaml', line: 9, column: 9 } });
-  const batch = makeDesiredKey('chatbot-batch', { project: 'chatbot-prod', team: 'chatbot', source: { file: 'policies/teams/chatbot.yaml', line: 11, column: 9 } });
-  const lab = makeDesiredKey('research-notebook', { project: 'research-lab', team: 'research', source: { file: 'policies/teams/research.yaml', line: 10, column: 9 } });
+  const chatProd = makeDesiredProject('chatbot-prod', {
+    team: 'chatbot',
+    source: { file: 'policies/teams/chatbot.yaml', line: 4, column: 5 },
+  });
+  const research = makeDesiredProject('research-lab', {
+    team: 'research',
+    source: { file: 'policies/teams/research.yaml', line: 6, column: 5 },
+  });
+  const web = makeDesiredKey('chatbot-web', {
+    project: 'chatbot-prod',
+    team: 'chatbot',
+    source: { file: 'policies/teams/chatbot.yaml', line: 9, column: 9 },
+  });
+  const batch = makeDesiredKey('chatbot-batch', {
+    project: 'chatbot-prod',
+    team: 'chatbot',
+    source: { file: 'policies/teams/chatbot.yaml', line: 11, column: 9 },
+  });
+  const lab = makeDesiredKey('research-notebook', {
+    project: 'research-lab',
+    team: 'research',
+    source: { file: 'policies/teams/research.yaml', line: 10, column: 9 },
+  });
   const desired = makeDesired([chatProd, research], [web, batch, lab], { file: 'policies/org.yaml' });
   const webKey = managedKeyFor(web, { created_at: NOW - 60 * DAY, last_used_at: NOW - 600 });
   const batchKey = managedKeyFor(batch, { created_at: NOW - 60 * DAY, last_used_at: NOW - 3600 });
@@ -40,13 +67,44 @@ function world() {
   const shadowKey = makeLiveKey({ name: 'shadow-key', created_at: NOW - 3 * DAY, last_used_at: NOW - 100 });
   const pShadow = makeLiveProject('shadow-it', { keys: [shadowKey] });
   const live = makeLive([pChat, pLab, pShadow]);
-  return { desired, live, ids: { chat: pChat.id, lab: pLab.id, shadow: pShadow.id, web: webKey.id, batch: batchKey.id, stray: strayKey.id, lab_key: labKey.id, shadow_key: shadowKey.id } };
+  return {
+    desired,
+    live,
+    ids: {
+      chat: pChat.id,
+      lab: pLab.id,
+      shadow: pShadow.id,
+      web: webKey.id,
+      batch: batchKey.id,
+      stray: strayKey.id,
+      lab_key: labKey.id,
+      shadow_key: shadowKey.id,
+    },
+  };
 }
 
-function report(options: { usage?: UsageRow[][]; minutes?: UsageRow[][]; costs?: CostRow[][]; since?: string; until?: string; by?: Breakdown; w?: ReturnType<typeof world> } = {}) {
+function report(
+  options: {
+    usage?: UsageRow[][];
+    minutes?: UsageRow[][];
+    costs?: CostRow[][];
+    since?: string;
+    until?: string;
+    by?: Breakdown;
+    w?: ReturnType<typeof world>;
+  } = {},
+) {
   const w = options.w ?? world();
   const windows = usageWindows(NOW, { since: options.since ?? null, until: options.until ?? null });
-  return buildUsageReport({ desired: w.desired, live: w.live, windows, by: options.by ?? 'team', usage: (options.usage ?? []).flat(), minutes: (options.minutes ?? []).flat(), costs: (options.costs ?? []).flat() });
+  return buildUsageReport({
+    desired: w.desired,
+    live: w.live,
+    windows,
+    by: options.by ?? 'team',
+    usage: (options.usage ?? []).flat(),
+    minutes: (options.minutes ?? []).flat(),
+    costs: (options.costs ?? []).flat(),
+  });
 }
 
 describe('usageWindows', () => {
@@ -67,8 +125,14 @@ describe('usageWindows', () => {
     const sept = Date.UTC(2026, 8, 1) / 1000;
     const oct1 = Date.UTC(2026, 9, 1) / 1000;
     expect(w.period).toMatchObject({ start_time: sept, end_time: oct1, days: 30 });
-    expect(w.usageRanges).toEqual([{ start_time: sept, end_time: oct1 }, { start_time: TODAY, end_time: NOW }]);
-    expect(w.costRanges).toEqual([{ start_time: sept, end_time: oct1 }, { start_time: Date.UTC(2026, 10, 1) / 1000, end_time: NOW }]);
+    expect(w.usageRanges).toEqual([
+      { start_time: sept, end_time: oct1 },
+      { start_time: TODAY, end_time: NOW },
+    ]);
+    expect(w.costRanges).toEqual([
+      { start_time: sept, end_time: oct1 },
+      { start_time: Date.UTC(2026, 10, 1) / 1000, end_time: NOW },
+    ]);
     expect(w.peaks).toEqual({ start_time: oct1 - DAY, end_time: oct1 });
   });
 
@@ -86,8 +150,16 @@ describe('buildUsageReport figures', () => {
   const { ids } = w;
   const yesterday = TODAY - DAY;
   const usage = [
-    bucket(yesterday, DAY, [use(ids.chat, ids.web, M120, 10, 1000, 500), use(ids.chat, ids.batch, M120, 5, 3000, 1500), use(ids.lab, ids.lab_key, M20, 2, 200, 100)]),
-    bucket(TODAY, DAY, [use(ids.chat, ids.web, M120, 4, 400, 200), use(ids.shadow, ids.shadow_key, M20, 1, 50, 50), use(ids.chat, 'key_gone', M20, 3, 30, 30)]),
+    bucket(yesterday, DAY, [
+      use(ids.chat, ids.web, M120, 10, 1000, 500),
+      use(ids.chat, ids.batch, M120, 5, 3000, 1500),
+      use(ids.lab, ids.lab_key, M20, 2, 200, 100),
+    ]),
+    bucket(TODAY, DAY, [
+      use(ids.chat, ids.web, M120, 4, 400, 200),
+      use(ids.shadow, ids.shadow_key, M20, 1, 50, 50),
+      use(ids.chat, 'key_gone', M20, 3, 30, 30),
+    ]),
   ];
   const costs = [
     bucket(yesterday, DAY, [cost(ids.chat, M120, 0.4), cost(ids.lab, M20, 0.1)]),
@@ -102,7 +174,9 @@ describe('buildUsageReport figures', () => {
 
   it('names teams through the policies and counts projects no policy names under "(no policy)"', () => {
     expect(r.breakdown.team.map((t) => [t.name, t.requests, t.cost_usd, t.managed])).toEqual([
-      ['chatbot', 22, 0.61, true], ['research', 2, 0.1, true], ['(no policy)', 1, 0.05, false],
+      ['chatbot', 22, 0.61, true],
+      ['research', 2, 0.1, true],
+      ['(no policy)', 1, 0.05, false],
     ]);
     expect(r.breakdown.team[0]!.share).toBeCloseTo(0.61 / 0.76, 5);
     expect(r.breakdown.project.find((p) => p.name === 'shadow-it')).toMatchObject({ team: '(no policy)', managed: false });
@@ -114,17 +188,26 @@ describe('buildUsageReport figures', () => {
     expect(key('chatbot-web').cost_usd).toBeCloseTo(0.1 + 0.2, 9);
     expect(key('chatbot-batch').cost_usd).toBeCloseTo(0.3, 9);
     expect(key('chatbot-web').cost_estimated).toBe(true);
-    expect(key('key_gone (deleted)')).toMatchObject({ project: 'chatbot-prod', team: 'chatbot', requests: 3, cost_usd: 0.01, managed: false });
+    expect(key('key_gone (deleted)')).toMatchObject({
+      project: 'chatbot-prod',
+      team: 'chatbot',
+      requests: 3,
+      cost_usd: 0.01,
+      managed: false,
+    });
     expect(key('shadow-key (' + ids.shadow_key + ')')).toMatchObject({ managed: false, team: '(no policy)' });
     const sum = r.breakdown.key.reduce((s, k) => s + k.cost_usd, 0);
     expect(sum).toBeCloseTo(r.totals.period.cost_usd, 9);
   });
 
   it('breaks down by model from the cost line items', () => {
-    expect(r.breakdown.model.map((m) => [m.name, m.requests, m.cost_usd])).toEqual([[M120, 19, 0.6], [M20, 6, 0.16]]);
+    expect(r.breakdown.model.map((m) => [m.name, m.requests, m.cost_usd])).toEqual([
+      [M120, 19, 0.6],
+      [M20, 6, 0.16],
+    ]);
   });
 
-  it('keeps a day row for every day of the period, with each team\'s cost', () => {
+  it("keeps a day row for every day of the period, with each team's cost", () => {
     expect(r.daily).toHaveLength(30);
     expect(r.daily.at(-2)).toEqual({ date: '2026-11-17', cost_usd: 0.5, requests: 17, by_team: { chatbot: 0.4, research: 0.1 } });
     expect(r.daily.at(-1)!.by_team).toEqual({ '(no policy)': 0.05, chatbot: 0.21 });
@@ -138,14 +221,21 @@ describe('buildUsageReport figures', () => {
 
   it('reports spend against the limit and alerts, projected linearly to the month end', () => {
     const w2 = world();
-    w2.live.spending = { monthly_cap_usd: 100, enforcing: false, alerts: [50, 80].map((usd, i) => ({ id: `sa_${i}`, threshold_usd: usd, recipients: ['a@b.c'] })) };
+    w2.live.spending = {
+      monthly_cap_usd: 100,
+      enforcing: false,
+      alerts: [50, 80].map((usd, i) => ({ id: `sa_${i}`, threshold_usd: usd, recipients: ['a@b.c'] })),
+    };
     const nov1 = Date.UTC(2026, 10, 1) / 1000;
     // $70 on Nov 1 and $30 on Oct 31: only November counts towards month to date.
     const spendCosts = [bucket(nov1 - DAY, DAY, [cost(w2.ids.chat, M120, 30)]), bucket(nov1, DAY, [cost(w2.ids.chat, M120, 70)])];
     const s = report({ w: w2, costs: spendCosts }).spend;
     const elapsed = NOW - nov1;
     expect(s).toMatchObject({ month: '2026-11', month_to_date_usd: 70, limit_usd: 100, enforcing: false });
-    expect(s.alerts).toEqual([{ threshold_usd: 50, reached: true }, { threshold_usd: 80, reached: false }]);
+    expect(s.alerts).toEqual([
+      { threshold_usd: 50, reached: true },
+      { threshold_usd: 80, reached: false },
+    ]);
     expect(s.projected_month_end_usd).toBeCloseTo((70 * 30 * DAY) / elapsed, 2);
     expect(s.projected_limit_date).toBe(new Date((nov1 + Math.floor((100 / 70) * elapsed)) * 1000).toISOString().slice(0, 10));
     const finding = report({ w: w2, costs: spendCosts }).findings.find((f) => f.kind === 'spend_limit')!;
@@ -159,7 +249,12 @@ describe('findings', () => {
     const r = report();
     const idle = r.findings.filter((f) => f.kind === 'idle_key');
     expect(idle).toHaveLength(1);
-    expect(idle[0]).toMatchObject({ key: 'research-notebook', project: 'research-lab', team: 'research', source: { file: 'policies/teams/research.yaml', line: 10 } });
+    expect(idle[0]).toMatchObject({
+      key: 'research-notebook',
+      project: 'research-lab',
+      team: 'research',
+      source: { file: 'policies/teams/research.yaml', line: 10 },
+    });
     expect(idle[0]!.message).toContain('has not been used since 2026-10-09');
   });
 
@@ -172,16 +267,22 @@ describe('findings', () => {
   it('idle: a policy key is idle only when all its generations are', () => {
     const w = world();
     const lab = w.desired.keys.find((k) => k.name === 'research-notebook')!;
-    w.live.projects[1]!.keys.push(managedKeyFor(lab, { created_at: NOW - 2 * DAY, last_used_at: NOW - 60, marks: { delivered_at: null, targets: null } }, 2));
+    w.live.projects[1]!.keys.push(
+      managedKeyFor(lab, { created_at: NOW - 2 * DAY, last_used_at: NOW - 60, marks: { delivered_at: null, targets: null } }, 2),
+    );
     expect(report({ w }).findings.filter((f) => f.kind === 'idle_key')).toEqual([]);
   });
 
-  it('near and at a limit: the busiest minute against the project\'s live per-model limits', () => {
+  it("near and at a limit: the busiest minute against the project's live per-model limits", () => {
     const w = world();
     const chat = w.live.projects[0]!;
-    chat.limits = chat.limits.map((l) => (l.model === M120 ? { ...l, values: { ...l.values, requests_per_minute: 100, tokens_per_minute: 10_000 } } : l));
+    chat.limits = chat.limits.map((l) =>
+      l.model === M120 ? { ...l, values: { ...l.values, requests_per_minute: 100, tokens_per_minute: 10_000 } } : l,
+    );
     const lab = w.live.projects[1]!;
-    lab.limits = lab.limits.map((l) => (l.model === M20 ? { ...l, values: { ...l.values, requests_per_minute: 20, tokens_per_minute: 1_000_000 } } : l));
+    lab.limits = lab.limits.map((l) =>
+      l.model === M20 ? { ...l, values: { ...l.values, requests_per_minute: 20, tokens_per_minute: 1_000_000 } } : l,
+    );
     const m = NOW - (NOW % 60) - 600;
     const minutes = [
       bucket(m, 60, [use(w.ids.chat, null, M120, 30, 6000, 2600), use(w.ids.lab, null, M20, 20, 100, 100)]),
@@ -189,12 +290,31 @@ describe('findings', () => {
       bucket(m + 120, 60, [use(w.ids.chat, null, M20, 1, 10, 10)]),
     ];
     const r = report({ w, minutes });
-    expect(r.peaks.rows[0]).toMatchObject({ project: 'research-lab', model: M20, peak_requests_per_minute: 20, requests_ratio: 1, peak_at: m });
-    expect(r.peaks.rows[1]).toMatchObject({ project: 'chatbot-prod', model: M120, peak_requests_per_minute: 40, peak_tokens_per_minute: 8600, tokens_ratio: 0.86, requests_ratio: 0.4, peak_at: m });
+    expect(r.peaks.rows[0]).toMatchObject({
+      project: 'research-lab',
+      model: M20,
+      peak_requests_per_minute: 20,
+      requests_ratio: 1,
+      peak_at: m,
+    });
+    expect(r.peaks.rows[1]).toMatchObject({
+      project: 'chatbot-prod',
+      model: M120,
+      peak_requests_per_minute: 40,
+      peak_tokens_per_minute: 8600,
+      tokens_ratio: 0.86,
+      requests_ratio: 0.4,
+      peak_at: m,
+    });
     const reached = r.findings.filter((f) => f.kind === 'limit_reached');
     const near = r.findings.filter((f) => f.kind === 'limit_near');
     expect(reached).toHaveLength(1);
-    expect(reached[0]).toMatchObject({ project: 'research-lab', model: M20, severity: 'warning', source: { file: 'policies/teams/research.yaml', line: 6 } });
+    expect(reached[0]).toMatchObject({
+      project: 'research-lab',
+      model: M20,
+      severity: 'warning',
+      source: { file: 'policies/teams/research.yaml', line: 6 },
+    });
     expect(reached[0]!.message).toContain('hit 100 % of its openai/gpt-oss-20b requests per minute limit (20 of 20');
     expect(near).toHaveLength(1);
     expect(near[0]).toMatchObject({ project: 'chatbot-prod', model: M120, source: { file: 'policies/teams/chatbot.yaml', line: 4 } });
@@ -206,7 +326,9 @@ describe('findings', () => {
   it('unmanaged: projects and keys no policy names, with where to add them', () => {
     const r = report();
     const w = world();
-    expect(r.findings.filter((f) => f.kind === 'unmanaged_project').map((f) => [f.project, f.source])).toEqual([['shadow-it', { file: 'policies/org.yaml', line: null }]]);
+    expect(r.findings.filter((f) => f.kind === 'unmanaged_project').map((f) => [f.project, f.source])).toEqual([
+      ['shadow-it', { file: 'policies/org.yaml', line: null }],
+    ]);
     const keys = r.findings.filter((f) => f.kind === 'unmanaged_key');
     expect(keys).toHaveLength(1);
     expect(keys[0]).toMatchObject({ project: 'chatbot-prod', source: { file: 'policies/teams/chatbot.yaml', line: 4 } });

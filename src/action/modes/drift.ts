@@ -18,25 +18,42 @@ const ISSUE_BUDGET = 60_000;
  */
 export async function driftMode(ctx: ModeContext): Promise<ModeResult> {
   const { desired, diagnostics } = loadDesired(ctx);
-  if (!desired) return { plan: null, hasChanges: false, line: 'The policies do not validate.', failure: invalidMessage(diagnostics, ctx.inputs.policies) };
+  if (!desired)
+    return {
+      plan: null,
+      hasChanges: false,
+      line: 'The policies do not validate.',
+      failure: invalidMessage(diagnostics, ctx.inputs.policies),
+    };
   const ownership = await loadOwnership(ctx, ctx.event.sha, desired);
   const { plan } = await withSession(ctx, (session) => planOrganization(session, desired, { ownership }));
   const drifted = planHasChanges(plan);
   ctx.summary.push(renderPlanMarkdown(plan, { budget: 1_000_000 }));
 
   if (ctx.inputs.comment) {
-    const outcome = await syncDriftIssue(requireGitHub(ctx), { owner: ctx.event.owner, repo: ctx.event.repo }, {
-      drifted,
-      providerTitle: providerInputs(ctx.inputs.provider ?? 'groq').title,
-      body: driftIssueBody(plan, ctx),
-      closingComment: `The organization matches the policies again (checked against commit ${ctx.event.sha.slice(0, 7)}${ctx.event.runUrl ? ` in [this run](${ctx.event.runUrl})` : ''}). Closing.`,
-    });
+    const outcome = await syncDriftIssue(
+      requireGitHub(ctx),
+      { owner: ctx.event.owner, repo: ctx.event.repo },
+      {
+        drifted,
+        providerTitle: providerInputs(ctx.inputs.provider ?? 'groq').title,
+        body: driftIssueBody(plan, ctx),
+        closingComment: `The organization matches the policies again (checked against commit ${ctx.event.sha.slice(0, 7)}${ctx.event.runUrl ? ` in [this run](${ctx.event.runUrl})` : ''}). Closing.`,
+      },
+    );
     if (outcome.action === 'none') ctx.logger.info('No drift, and no drift issue open.');
     else ctx.logger.info(`Drift issue #${outcome.number}: ${outcome.action} (${outcome.url}).`);
     if (drifted && outcome.action !== 'none' && outcome.action !== 'closed') ctx.summary.push(`\nTracked in issue #${outcome.number}.\n`);
   }
   if (drifted) ctx.logger.warn(`The organization differs from the policies: ${summaryLine(plan.summary)}`);
-  return { plan, hasChanges: drifted, line: drifted ? `Drift: ${withMemberSummary(summaryLine(plan.summary), plan.members)}` : 'No drift: the organization matches the policies.', failure: null };
+  return {
+    plan,
+    hasChanges: drifted,
+    line: drifted
+      ? `Drift: ${withMemberSummary(summaryLine(plan.summary), plan.members)}`
+      : 'No drift: the organization matches the policies.',
+    failure: null,
+  };
 }
 
 /** Stable for an unchanged plan and commit, so a daily run does not rewrite the issue for nothing. */

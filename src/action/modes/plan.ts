@@ -27,7 +27,12 @@ export async function planMode(ctx: ModeContext): Promise<ModeResult> {
     ctx.summary.push(full);
     // The comment must not keep showing a plan a merge could apply: it now says the policies are invalid.
     if (commenting && target) checkWriter(ctx, await writeMarkedComments(requireGitHub(ctx), target, ctx.inputs.commentAuthor, parts));
-    return { plan: null, hasChanges: false, line: 'The policies do not validate.', failure: invalidMessage(diagnostics, ctx.inputs.policies) };
+    return {
+      plan: null,
+      hasChanges: false,
+      line: 'The policies do not validate.',
+      failure: invalidMessage(diagnostics, ctx.inputs.policies),
+    };
   }
 
   // An organization changed by hand in the Console: the comment is its runbook.
@@ -37,14 +42,20 @@ export async function planMode(ctx: ModeContext): Promise<ModeResult> {
   const { plan } = await withSession(ctx, (session) => planOrganization(session, desired, { ownership }));
   const key = ctx.inputs.planSigningKey;
   if (pr && !key) {
-    ctx.logger.warn('plan-signing-key is not set: the plan comment is unsigned, and apply will refuse to take a fingerprint from it (anyone who can run a workflow here can write an identical-looking comment). Add `plan-signing-key: ${{ secrets.GROQ_RBAC_PLAN_SIGNING_KEY }}`; see "Plan integrity" in the README.');
+    ctx.logger.warn(
+      'plan-signing-key is not set: the plan comment is unsigned, and apply will refuse to take a fingerprint from it (anyone who can run a workflow here can write an identical-looking comment). Add `plan-signing-key: ${{ secrets.GROQ_RBAC_PLAN_SIGNING_KEY }}`; see "Plan integrity" in the README.',
+    );
   }
   const signing = pr && key ? { key, pr: pr.number } : null;
-  const { parts, full } = pr ? planCommentParts(plan, run, { requireApproval: ctx.inputs.requireApproval, signing }) : { parts: [], full: renderPlanMarkdown(plan, { budget: 1_000_000 }) };
+  const { parts, full } = pr
+    ? planCommentParts(plan, run, { requireApproval: ctx.inputs.requireApproval, signing })
+    : { parts: [], full: renderPlanMarkdown(plan, { budget: 1_000_000 }) };
   ctx.summary.push(full);
   if (commenting && target) {
     const written = checkWriter(ctx, await writeMarkedComments(requireGitHub(ctx), target, ctx.inputs.commentAuthor, parts));
-    ctx.logger.info(`Plan comment on #${target.issueNumber}: ${written.created} created, ${written.updated} updated, ${written.deleted} deleted (${parts.length} part${parts.length === 1 ? '' : 's'}).`);
+    ctx.logger.info(
+      `Plan comment on #${target.issueNumber}: ${written.created} created, ${written.updated} updated, ${written.deleted} deleted (${parts.length} part${parts.length === 1 ? '' : 's'}).`,
+    );
   } else if (!pr) {
     ctx.logger.info(`This ${ctx.event.eventName || 'run'} is not a pull request: the plan is in the job summary only.`);
   }
@@ -63,7 +74,9 @@ export async function planMode(ctx: ModeContext): Promise<ModeResult> {
 function checkWriter(ctx: ModeContext, written: WriteResult): WriteResult {
   const as = written.writtenAs;
   if (as && as.toLowerCase() !== ctx.inputs.commentAuthor.login.toLowerCase()) {
-    throw new UserError(`the plan comment was written as @${as}, but \`comment-author\` is @${ctx.inputs.commentAuthor.login}, the only identity apply trusts: set \`comment-author: ${as}\` (and \`comment-author-id\`) on the plan and the apply steps`);
+    throw new UserError(
+      `the plan comment was written as @${as}, but \`comment-author\` is @${ctx.inputs.commentAuthor.login}, the only identity apply trusts: set \`comment-author: ${as}\` (and \`comment-author-id\`) on the plan and the apply steps`,
+    );
   }
   return written;
 }

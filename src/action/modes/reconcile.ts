@@ -19,25 +19,52 @@ import { invalidMessage, loadDesired, loadOwnership, withSession } from './share
  */
 export async function reconcileMode(ctx: ModeContext): Promise<ModeResult> {
   const { desired, diagnostics } = loadDesired(ctx);
-  if (!desired) return { plan: null, hasChanges: false, line: 'The policies do not validate.', failure: invalidMessage(diagnostics, ctx.inputs.policies) };
+  if (!desired)
+    return {
+      plan: null,
+      hasChanges: false,
+      line: 'The policies do not validate.',
+      failure: invalidMessage(diagnostics, ctx.inputs.policies),
+    };
   const ownership = await loadOwnership(ctx, ctx.event.sha, desired);
   const result = await withSession(ctx, (session) =>
     applyOrganization({
-      session, desired, expectedFingerprint: null, force: false, only: 'rotations', ownership,
+      session,
+      desired,
+      expectedFingerprint: null,
+      force: false,
+      only: 'rotations',
+      ownership,
       confirm: async () => true,
-      deliver: deliverToTargets(desired, { env: ctx.env, cwd: ctx.cwd, logger: ctx.logger, ...(ctx.maskSecret ? { maskSecret: ctx.maskSecret } : {}) }),
-      onOutcome: (o) => ctx.logger.info(`${o.status === 'applied' ? '✓' : o.status === 'skipped' ? '·' : '✗'} ${o.action} key ${o.project ?? ''}/${o.key ?? ''}: ${o.message}`),
+      deliver: deliverToTargets(desired, {
+        env: ctx.env,
+        cwd: ctx.cwd,
+        logger: ctx.logger,
+        ...(ctx.maskSecret ? { maskSecret: ctx.maskSecret } : {}),
+      }),
+      onOutcome: (o) =>
+        ctx.logger.info(
+          `${o.status === 'applied' ? '✓' : o.status === 'skipped' ? '·' : '✗'} ${o.action} key ${o.project ?? ''}/${o.key ?? ''}: ${o.message}`,
+        ),
     }),
   );
   const { plan } = result;
   const run = { sha: ctx.event.sha, runUrl: ctx.event.runUrl };
   const heading = `### groq-rbac reconcile for \`${plan.org}\``;
-  const note = 'Reconcile makes only time-driven rotation steps. Other differences between the organization and the policies are reported by the drift workflow and applied by `mode: apply` after review.';
+  const note =
+    'Reconcile makes only time-driven rotation steps. Other differences between the organization and the policies are reported by the drift workflow and applied by `mode: apply` after review.';
   // New generations whose targets no reviewed apply recorded: never delivered here (summary.ts).
   const held = reviewLines(plan);
   for (const l of held) ctx.logger.warn(`left for a reviewed apply: ${l}`);
   const reportHeld = () => {
-    if (held.length > 0) ctx.summary.push(['**Left for the next reviewed apply** (reconcile delivers a key only to the targets a reviewed apply recorded):', ...held.map((l) => `- ${escapeMarkdown(l)}`), ''].join('\n'));
+    if (held.length > 0)
+      ctx.summary.push(
+        [
+          '**Left for the next reviewed apply** (reconcile delivers a key only to the targets a reviewed apply recorded):',
+          ...held.map((l) => `- ${escapeMarkdown(l)}`),
+          '',
+        ].join('\n'),
+      );
   };
   switch (result.status) {
     case 'stale':
@@ -45,8 +72,15 @@ export async function reconcileMode(ctx: ModeContext): Promise<ModeResult> {
       // Neither can happen without an expected fingerprint and with a confirm that says yes.
       throw new RefusalError(`reconcile was not confirmed (${result.status}); nothing was changed`);
     case 'refused':
-      ctx.summary.push([heading, '', '**Refused; nothing was changed:**', ...result.refusals.map((r) => `- ${escapeMarkdown(r.message)}`), ''].join('\n'));
-      return { plan, hasChanges: true, line: 'Reconcile refused; nothing was changed.', failure: `reconcile refused; nothing was changed:\n${result.refusals.map((r) => `  - ${r.message}`).join('\n')}` };
+      ctx.summary.push(
+        [heading, '', '**Refused; nothing was changed:**', ...result.refusals.map((r) => `- ${escapeMarkdown(r.message)}`), ''].join('\n'),
+      );
+      return {
+        plan,
+        hasChanges: true,
+        line: 'Reconcile refused; nothing was changed.',
+        failure: `reconcile refused; nothing was changed:\n${result.refusals.map((r) => `  - ${r.message}`).join('\n')}`,
+      };
     case 'no_changes': {
       const line = `Nothing to reconcile: no key rotation is due${pendingText(plan)}.`;
       ctx.summary.push([heading, '', `**${line}** Nothing was changed.`, '', note, ''].join('\n'));
@@ -64,8 +98,13 @@ export async function reconcileMode(ctx: ModeContext): Promise<ModeResult> {
       const { applied, failed, skipped } = report.summary;
       const line = `Reconciled ${applied} rotation step${applied === 1 ? '' : 's'}${failed + skipped > 0 ? `; ${failed} failed, ${skipped} skipped` : ''}${held.length > 0 ? `; ${held.length} left for a reviewed apply` : ''}.`;
       return {
-        plan, hasChanges: planHasChanges(plan), line,
-        failure: failed + skipped > 0 ? `reconcile finished with ${failed} failed and ${skipped} skipped step${failed + skipped === 1 ? '' : 's'}: see the log; the next run tries again` : null,
+        plan,
+        hasChanges: planHasChanges(plan),
+        line,
+        failure:
+          failed + skipped > 0
+            ? `reconcile finished with ${failed} failed and ${skipped} skipped step${failed + skipped === 1 ? '' : 's'}: see the log; the next run tries again`
+            : null,
       };
     }
   }
@@ -84,6 +123,7 @@ function pendingText(plan: Plan): string {
 
 /** `key "web" in project "chatbot-prod": g2 waits for a reviewed apply: …`, one per held generation. */
 function reviewLines(plan: Plan): string[] {
-  return (plan.pending ?? []).filter((p) => p.waiting_for === 'review').map((p) => `key ${quote(p.key)} in project ${quote(p.project)}: ${pendingStepText(p)}`);
+  return (plan.pending ?? [])
+    .filter((p) => p.waiting_for === 'review')
+    .map((p) => `key ${quote(p.key)} in project ${quote(p.project)}: ${pendingStepText(p)}`);
 }
-

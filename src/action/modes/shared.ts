@@ -9,7 +9,9 @@ import { annotateDiagnostics } from '../annotations.js';
 import type { ModeContext } from './mode.js';
 
 /** Reads the policies and marks every finding on its line (annotations show in the log, too); null when any is an error. */
-export function loadDesired(ctx: ModeContext): { desired: DesiredState; diagnostics: Diagnostic[] } | { desired: null; diagnostics: Diagnostic[] } {
+export function loadDesired(
+  ctx: ModeContext,
+): { desired: DesiredState; diagnostics: Diagnostic[] } | { desired: null; diagnostics: Diagnostic[] } {
   const result = ctx.readPolicies();
   annotateDiagnostics(result.diagnostics, ctx.annotator, { cwd: ctx.cwd, workspace: ctx.event.workspace });
   if (!result.desired) return { desired: null, diagnostics: result.diagnostics };
@@ -54,8 +56,10 @@ export async function loadOwnership(ctx: ModeContext, ref: string, head?: Desire
     if (note) ctx.logger.warn(note);
     return { base };
   } catch (e) {
-    ctx.logger.warn(`ownership: cannot read the policies at ${ref} (${(e as Error).message}); every live project a team file names must be granted to its team in org.yaml. `
-      + 'Check out the base commit too: actions/checkout with fetch-depth: 0 (a rebase merge pushes several commits, so the push\'s before can be more than one commit back)');
+    ctx.logger.warn(
+      `ownership: cannot read the policies at ${ref} (${(e as Error).message}); every live project a team file names must be granted to its team in org.yaml. ` +
+        "Check out the base commit too: actions/checkout with fetch-depth: 0 (a rebase merge pushes several commits, so the push's before can be more than one commit back)",
+    );
     return { base: null };
   }
 }

@@ -9,7 +9,13 @@ import { invalidMessage, loadDesired, withSession } from './shared.js';
  */
 export async function usageMode(ctx: ModeContext): Promise<ModeResult> {
   const { desired, diagnostics } = loadDesired(ctx);
-  if (!desired) return { plan: null, hasChanges: false, line: 'The policies do not validate.', failure: invalidMessage(diagnostics, ctx.inputs.policies) };
+  if (!desired)
+    return {
+      plan: null,
+      hasChanges: false,
+      line: 'The policies do not validate.',
+      failure: invalidMessage(diagnostics, ctx.inputs.policies),
+    };
   const report = await withSession(ctx, (session) => readUsageReport({ session, desired, by: 'team' }));
   ctx.summary.push(renderUsageMarkdown(report));
   const line = `Usage report for ${report.org}: ${report.findings.length} finding${report.findings.length === 1 ? '' : 's'}.`;

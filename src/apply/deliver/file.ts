@@ -48,7 +48,10 @@ export async function deliverToFile(target: FileDelivery, value: string, context
   try {
     makeDirs(dir, { mode: 0o700 });
   } catch (error) {
-    throw fail(error instanceof UserError ? error.message : `cannot create directory ${dir} (${codeOf(error)}): check that it may be written`, error);
+    throw fail(
+      error instanceof UserError ? error.message : `cannot create directory ${dir} (${codeOf(error)}): check that it may be written`,
+      error,
+    );
   }
   // mkdir followed nothing we checked, but a directory it just created is checked again before use.
   await checkNoSymlinks(base, destination, fail);
@@ -78,7 +81,11 @@ export async function deliverToFile(target: FileDelivery, value: string, context
 }
 
 /** Throws when an existing component from below `base` to `destination` is a symbolic link; says whether the destination exists. */
-async function checkNoSymlinks(base: string, destination: string, fail: (message: string, cause?: unknown) => DeliveryError): Promise<boolean> {
+async function checkNoSymlinks(
+  base: string,
+  destination: string,
+  fail: (message: string, cause?: unknown) => DeliveryError,
+): Promise<boolean> {
   const relative = path.relative(base, destination);
   if (relative === '') throw fail(`${destination} is a directory`);
   let current = base;

@@ -27,7 +27,10 @@ export function describeGitHubTarget(target: GitHubDelivery): string {
  */
 export async function deliverToGitHub(target: GitHubDelivery, value: string, context: DeliveryContext): Promise<DeliveryResult> {
   const label = describeGitHubTarget(target);
-  const problem = repositoryProblem(target.repository) ?? secretNameProblem(target.secret) ?? (target.environment === undefined ? null : environmentProblem(target.environment));
+  const problem =
+    repositoryProblem(target.repository) ??
+    secretNameProblem(target.secret) ??
+    (target.environment === undefined ? null : environmentProblem(target.environment));
   if (problem) throw new DeliveryError(label, `${problem}; nothing was sent to GitHub`);
   const [owner, repo] = target.repository.split('/') as [string, string];
   const github = context.github ?? createClient(label, context);
@@ -76,7 +79,10 @@ export async function sealForGitHub(value: string, base64PublicKey: string, labe
 function createClient(label: string, context: DeliveryContext): GitHubClient {
   const token = context.env.GITHUB_TOKEN;
   if (!token) {
-    throw new DeliveryError(label, 'no GitHub token: set GITHUB_TOKEN to a token that may write Actions secrets of the repository (fine-grained token or GitHub App: "Secrets: read and write"; classic PAT: the `repo` scope)');
+    throw new DeliveryError(
+      label,
+      'no GitHub token: set GITHUB_TOKEN to a token that may write Actions secrets of the repository (fine-grained token or GitHub App: "Secrets: read and write"; classic PAT: the `repo` scope)',
+    );
   }
   try {
     return createGitHubClient({ token, env: context.env, logger: context.logger });
@@ -125,14 +131,19 @@ function explainGitHubError(error: unknown, where: Where, doing: string): Delive
   const redirect = redirectRefused(error);
   if (redirect) {
     // Not retryable: GitHub did not write anything, and the next run would be redirected again.
-    return fail(`GitHub at ${where.apiUrl} answered ${redirect.status} redirecting to ${redirect.to}: not followed, so the token and the sealed value went nowhere else; check GITHUB_API_URL (and any proxy in front of GitHub)`);
+    return fail(
+      `GitHub at ${where.apiUrl} answered ${redirect.status} redirecting to ${redirect.to}: not followed, so the token and the sealed value went nowhere else; check GITHUB_API_URL (and any proxy in front of GitHub)`,
+    );
   }
   if (!e.response) {
     // No answer at all: DNS, refused connection, TLS, or our timeout (octokit reports those as 500).
     const { proxyStatus } = networkReason(error);
     if (proxyStatus !== undefined) {
       const proxy = proxyFor(where.apiUrl, where.env);
-      return fail(`cannot reach GitHub at ${where.apiUrl}: the proxy${proxy ? ` ${describeProxy(proxy)}` : ''} refused the tunnel with ${proxyStatus}: check HTTPS_PROXY and HTTP_PROXY, or add GitHub's host to NO_PROXY`, true);
+      return fail(
+        `cannot reach GitHub at ${where.apiUrl}: the proxy${proxy ? ` ${describeProxy(proxy)}` : ''} refused the tunnel with ${proxyStatus}: check HTTPS_PROXY and HTTP_PROXY, or add GitHub's host to NO_PROXY`,
+        true,
+      );
     }
     return fail(`cannot reach GitHub at ${where.apiUrl} (${said}): check GITHUB_API_URL and the network`, true);
   }
@@ -146,13 +157,19 @@ function explainGitHubError(error: unknown, where: Where, doing: string): Delive
     case 401:
       return fail(`GitHub rejected the token in GITHUB_TOKEN (401 ${said}): check that it has not expired or been revoked`);
     case 403:
-      return fail(`the token in GITHUB_TOKEN may not ${doing} ${env ? `secrets of environment ${env} in ${repo}` : `Actions secrets of ${repo}`} (403 ${said}): ${permission}${/by integration/i.test(said) ? ". A workflow's own GITHUB_TOKEN can never write secrets: use a GitHub App token or a fine-grained token" : ''}`);
+      return fail(
+        `the token in GITHUB_TOKEN may not ${doing} ${env ? `secrets of environment ${env} in ${repo}` : `Actions secrets of ${repo}`} (403 ${said}): ${permission}${/by integration/i.test(said) ? ". A workflow's own GITHUB_TOKEN can never write secrets: use a GitHub App token or a fine-grained token" : ''}`,
+      );
     case 404:
       return env
-        ? fail(`the token cannot see environment ${env} of ${repo} (404 ${said}): check the repository name, that the environment exists (repository Settings → Environments) and that the token's app/PAT has access to ${repo}`)
+        ? fail(
+            `the token cannot see environment ${env} of ${repo} (404 ${said}): check the repository name, that the environment exists (repository Settings → Environments) and that the token's app/PAT has access to ${repo}`,
+          )
         : fail(`the token cannot see ${repo} (404 ${said}): check the repository name and that the token's app/PAT has access`);
     case 422:
-      return fail(`GitHub refused secret ${where.target.secret} (422 ${said}): a secret name has only letters, digits and _, and does not start with a digit or GITHUB_`);
+      return fail(
+        `GitHub refused secret ${where.target.secret} (422 ${said}): a secret name has only letters, digits and _, and does not start with a digit or GITHUB_`,
+      );
     default:
       return fail(`GitHub answered ${status} (${said})`, status >= 500 || status === 429);
   }

@@ -90,7 +90,17 @@ function connect(target: VaultDelivery, label: string, value: string, context: D
     const errors = (body as { errors?: unknown } | null)?.errors;
     if (Array.isArray(errors) && errors.length > 0) {
       // Vault wraps errors as "1 error occurred:\n\t* permission denied\n\n".
-      return clean(errors.map((e) => String(e).replace(/^\d+ errors? occurred:\s*/, '').replace(/^\s*\*\s*/gm, '').replace(/\s+/g, ' ').trim()).join('; ')).slice(0, 300);
+      return clean(
+        errors
+          .map((e) =>
+            String(e)
+              .replace(/^\d+ errors? occurred:\s*/, '')
+              .replace(/^\s*\*\s*/gm, '')
+              .replace(/\s+/g, ' ')
+              .trim(),
+          )
+          .join('; '),
+      ).slice(0, 300);
     }
     return typeof body === 'string' && body ? clean(body).slice(0, 200) : 'no message';
   };
@@ -120,14 +130,18 @@ function connect(target: VaultDelivery, label: string, value: string, context: D
         await res.body?.cancel().catch(() => {});
         // A standby node answers 307 to the active node when it cannot forward the request
         // (developer.hashicorp.com/vault/docs/concepts/ha, "Client redirection").
-        throw fail(`Vault at ${address} answered ${res.status} redirecting to ${to}: not followed, so the token and the value went nowhere else; point ${setting} at the Vault that answers itself (the active node, or the load balancer in front of the cluster)`);
+        throw fail(
+          `Vault at ${address} answered ${res.status} redirecting to ${to}: not followed, so the token and the value went nowhere else; point ${setting} at the Vault that answers itself (the active node, or the load balancer in front of the cluster)`,
+        );
       }
       let text = '';
       try {
         text = await readCappedText(res, MAX_VAULT_RESPONSE_BYTES);
       } catch (error) {
         if (error instanceof BodyTooLargeError) {
-          throw fail(`Vault at ${address} answered ${res.status} to ${method} ${path} with more than ${formatBytes(error.limit)}, the most groq-rbac reads from one Vault answer; it was not read further. Check ${setting}: a Vault answers these requests in a few kilobytes`);
+          throw fail(
+            `Vault at ${address} answered ${res.status} to ${method} ${path} with more than ${formatBytes(error.limit)}, the most groq-rbac reads from one Vault answer; it was not read further. Check ${setting}: a Vault answers these requests in a few kilobytes`,
+          );
         }
         // A body cut off mid-stream: the status is still known; the message is not.
       }
@@ -145,11 +159,17 @@ function connect(target: VaultDelivery, label: string, value: string, context: D
       if (/vault is sealed/i.test(said)) return fail(`Vault at ${address} is sealed (${status} ${said}): unseal it, then run again`, true);
       if (status === 403 || /permission denied/i.test(said)) {
         return doing === 'read'
-          ? fail(`the Vault token may not read ${apiPath} (${status} ${said}): grant read on that path (groq-rbac reads the secret first so its other fields survive), or check that VAULT_TOKEN${namespace ? ' and VAULT_NAMESPACE are' : ' is'} right and not expired`)
-          : fail(`the Vault token may not write ${apiPath} (${status} ${said}): grant create/update on that path, or check that VAULT_TOKEN${namespace ? ' and VAULT_NAMESPACE are' : ' is'} right and not expired`);
+          ? fail(
+              `the Vault token may not read ${apiPath} (${status} ${said}): grant read on that path (groq-rbac reads the secret first so its other fields survive), or check that VAULT_TOKEN${namespace ? ' and VAULT_NAMESPACE are' : ' is'} right and not expired`,
+            )
+          : fail(
+              `the Vault token may not write ${apiPath} (${status} ${said}): grant create/update on that path, or check that VAULT_TOKEN${namespace ? ' and VAULT_NAMESPACE are' : ' is'} right and not expired`,
+            );
       }
       if (/no handler for route/i.test(said)) {
-        return fail(`nothing at Vault ${address} serves ${apiPath} (${status} ${said}): check the path's mount (its first segment) and VAULT_NAMESPACE`);
+        return fail(
+          `nothing at Vault ${address} serves ${apiPath} (${status} ${said}): check the path's mount (its first segment) and VAULT_NAMESPACE`,
+        );
       }
       if (status === 429) return fail(`Vault at ${address} is rate limiting requests (${said}); run again later`, true);
       if (status >= 500) return fail(`Vault at ${address} is unavailable (${status} ${said}): run again once it is healthy`, true);
@@ -170,23 +190,29 @@ function vaultOrigin(target: VaultDelivery, context: DeliveryContext, fail: Vaul
   const setting = fromOrg ? "org.yaml's vault.address" : 'VAULT_ADDR';
   const raw = fromOrg ?? fromEnv;
   if (!raw) {
-    throw fail(target.address
-      ? "the target names its own Vault address, but the organization names none: set VAULT_ADDR, or `vault: {address: …}` in org.yaml (a team's target cannot choose where the Vault token goes)"
-      : 'no Vault address: set VAULT_ADDR, or `vault: {address: …}` in org.yaml');
+    throw fail(
+      target.address
+        ? "the target names its own Vault address, but the organization names none: set VAULT_ADDR, or `vault: {address: …}` in org.yaml (a team's target cannot choose where the Vault token goes)"
+        : 'no Vault address: set VAULT_ADDR, or `vault: {address: …}` in org.yaml',
+    );
   }
   const hint = `set ${setting} to the Vault's https:// address`;
   const org = secureUrl(raw, setting, hint, fail);
   if (fromOrg && fromEnv) {
     const env = secureUrl(fromEnv, 'VAULT_ADDR', hint, fail);
     if (env.origin !== org.origin) {
-      throw fail(`VAULT_ADDR (${env.origin}) and org.yaml's vault.address (${org.origin}) name different Vaults, and the token goes only to the organization's: unset VAULT_ADDR or set it to ${org.origin}`);
+      throw fail(
+        `VAULT_ADDR (${env.origin}) and org.yaml's vault.address (${org.origin}) name different Vaults, and the token goes only to the organization's: unset VAULT_ADDR or set it to ${org.origin}`,
+      );
     }
   }
   let url = org;
   if (target.address) {
-    const own = secureUrl(target.address, "the target's address", "remove `address:` from the target", fail);
+    const own = secureUrl(target.address, "the target's address", 'remove `address:` from the target', fail);
     if (own.origin !== org.origin) {
-      throw fail(`the target names Vault at ${own.origin}, but the organization's Vault is ${org.origin} (${setting}); the Vault token and the key go only there: remove \`address:\` from the target`);
+      throw fail(
+        `the target names Vault at ${own.origin}, but the organization's Vault is ${org.origin} (${setting}); the Vault token and the key go only there: remove \`address:\` from the target`,
+      );
     }
     url = own;
   }
@@ -202,15 +228,30 @@ function secureUrl(raw: string, what: string, hint: string, fail: VaultConnectio
   }
 }
 
-function unreachable(error: unknown, address: string, setting: string, env: DeliveryContext['env'], timeoutMs: number, fail: VaultConnection['fail']): DeliveryError {
+function unreachable(
+  error: unknown,
+  address: string,
+  setting: string,
+  env: DeliveryContext['env'],
+  timeoutMs: number,
+  fail: VaultConnection['fail'],
+): DeliveryError {
   const e = error as { name?: string } | null;
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') {
-    return fail(`Vault at ${address} did not answer within ${timeoutMs < 1000 ? `${timeoutMs}ms` : `${Math.round(timeoutMs / 1000)}s`}: check ${setting} and that Vault is up`, true, error);
+    return fail(
+      `Vault at ${address} did not answer within ${timeoutMs < 1000 ? `${timeoutMs}ms` : `${Math.round(timeoutMs / 1000)}s`}: check ${setting} and that Vault is up`,
+      true,
+      error,
+    );
   }
   const { reason, proxyStatus } = networkReason(error);
   if (proxyStatus !== undefined) {
     const proxy = proxyFor(address, env);
-    return fail(`cannot reach Vault at ${address}: the proxy${proxy ? ` ${describeProxy(proxy)}` : ''} refused the tunnel with ${proxyStatus}: check HTTPS_PROXY and HTTP_PROXY, or add the Vault's host to NO_PROXY`, true, error);
+    return fail(
+      `cannot reach Vault at ${address}: the proxy${proxy ? ` ${describeProxy(proxy)}` : ''} refused the tunnel with ${proxyStatus}: check HTTPS_PROXY and HTTP_PROXY, or add the Vault's host to NO_PROXY`,
+      true,
+      error,
+    );
   }
   return fail(`cannot reach Vault at ${address} (${reason}): check ${setting} and that Vault is running and unsealed`, true, error);
 }
@@ -229,7 +270,9 @@ async function resolveMount(vault: VaultConnection, path: string): Promise<{ mou
       throw vault.fail(`${mount}/ is a ${String(info.type)} secrets engine, not KV version 2`);
     }
     if (String(info.options?.version ?? '1') !== '2') {
-      throw vault.fail(`${mount}/ is a KV version 1 mount; groq-rbac writes KV version 2 only (upgrade it with \`vault kv enable-versioning ${mount}/\`)`);
+      throw vault.fail(
+        `${mount}/ is a KV version 1 mount; groq-rbac writes KV version 2 only (upgrade it with \`vault kv enable-versioning ${mount}/\`)`,
+      );
     }
     if (logical !== mount && !logical.startsWith(`${mount}/`)) mount = segments[0] ?? '';
   }

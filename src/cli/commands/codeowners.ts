@@ -33,7 +33,7 @@ export async function codeownersCommand(argv: string[], io: Io): Promise<number>
     policies: { type: 'string', default: 'policies' },
     file: { type: 'string', default: '.github/CODEOWNERS' },
   });
-  if (values.help) return io.out(codeownersHelp), 0;
+  if (values.help) return (io.out(codeownersHelp), 0);
   if (values.check && values.write) throw new UserError('--check and --write exclude each other: pick one');
   const result = readPolicies(path.resolve(io.cwd, values.policies), { cwd: io.cwd });
   if (!result.desired) {
@@ -42,7 +42,10 @@ export async function codeownersCommand(argv: string[], io: Io): Promise<number>
   }
   const target = path.resolve(io.cwd, values.file);
   const existing = fs.existsSync(target) ? fs.readFileSync(target, 'utf8') : null;
-  const wanted = mergeCodeowners(existing, renderCodeownersBlock(result.desired, path.relative(io.cwd, path.resolve(io.cwd, values.policies)), values.file));
+  const wanted = mergeCodeowners(
+    existing,
+    renderCodeownersBlock(result.desired, path.relative(io.cwd, path.resolve(io.cwd, values.policies)), values.file),
+  );
   if (values.check) {
     if (existing === wanted) {
       io.out(`${values.file} is up to date.\n`);

@@ -40,30 +40,46 @@ export async function deliverCommand(argv: string[], io: Io): Promise<number> {
     'base-url': { type: 'string' },
     'sandbox-url': { type: 'string' },
   });
-  if (values.help) return io.out(deliverHelp), 0;
+  if (values.help) return (io.out(deliverHelp), 0);
   if (!values.key) throw new UserError('--key NAME is required: the policy key the value on standard input is for');
   const desired = loadDesired(values.policies, io);
   if (!desired) return 1;
   requireGroqOrganization(desired, 'deliver');
   if (!desired.keys.some((k) => k.name === values.key)) {
     const names = desired.keys.map((k) => k.name).sort();
-    throw new UserError(`key "${values.key}" is in no policy under ${values.policies}: name one of ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''}; nothing was delivered`);
+    throw new UserError(
+      `key "${values.key}" is in no policy under ${values.policies}: name one of ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''}; nothing was delivered`,
+    );
   }
   if (!io.readSecret) throw new UserError('no standard input to read the key value from: pipe it in; nothing was delivered');
-  const { text, terminal } = await io.readSecret(MAX_KEY_VALUE_LENGTH * 2, `Paste the value of "${values.key}" and press Enter (it is not shown): `);
+  const { text, terminal } = await io.readSecret(
+    MAX_KEY_VALUE_LENGTH * 2,
+    `Paste the value of "${values.key}" and press Enter (it is not shown): `,
+  );
   if (text.trim() === '') {
-    throw new UserError(terminal
-      ? 'no key value was typed: paste the value the Console showed, then press Enter; nothing was delivered'
-      : 'standard input is empty: pipe the key value in (e.g. `pbpaste | groq-rbac deliver --key NAME`), never pass it as an argument; nothing was delivered');
+    throw new UserError(
+      terminal
+        ? 'no key value was typed: paste the value the Console showed, then press Enter; nothing was delivered'
+        : 'standard input is empty: pipe the key value in (e.g. `pbpaste | groq-rbac deliver --key NAME`), never pass it as an argument; nothing was delivered',
+    );
   }
   const sandboxUrl = values['sandbox-url'];
-  if (sandboxUrl !== undefined && values['base-url'] !== undefined) throw new UserError('--sandbox-url and --base-url exclude each other: pick one');
+  if (sandboxUrl !== undefined && values['base-url'] !== undefined)
+    throw new UserError('--sandbox-url and --base-url exclude each other: pick one');
   if (sandboxUrl !== undefined) checkSandboxUrl(sandboxUrl);
   const { targets, project } = await deliverConsoleKey({
-    desired, keyName: values.key, value: text, baseUrl: sandboxUrl ?? values['base-url'] ?? io.env.GROQ_BASE_URL ?? DEFAULT_BASE_URL, env: io.env, cwd: io.cwd, logger: io.logger,
+    desired,
+    keyName: values.key,
+    value: text,
+    baseUrl: sandboxUrl ?? values['base-url'] ?? io.env.GROQ_BASE_URL ?? DEFAULT_BASE_URL,
+    env: io.env,
+    cwd: io.cwd,
+    logger: io.logger,
     ...(sandboxUrl !== undefined ? { sandboxDeliveries: path.join(io.cwd, SANDBOX_DELIVERIES) } : {}),
   });
   const style = makeStyle(io.color);
-  io.out(`${style.green('✓')} Groq accepts the value; delivered "${values.key}" (project "${project}") to ${targets.length} target${targets.length === 1 ? '' : 's'}:\n${targets.map((t) => `  - ${t}`).join('\n')}\n`);
+  io.out(
+    `${style.green('✓')} Groq accepts the value; delivered "${values.key}" (project "${project}") to ${targets.length} target${targets.length === 1 ? '' : 's'}:\n${targets.map((t) => `  - ${t}`).join('\n')}\n`,
+  );
   return 0;
 }

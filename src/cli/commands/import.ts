@@ -63,8 +63,11 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
     org: { type: 'string' },
     force: { type: 'boolean' },
   });
-  if (values.help) return io.out(importHelp), 0;
-  const admins = values.admins.split(',').map((a) => a.trim()).filter(Boolean);
+  if (values.help) return (io.out(importHelp), 0);
+  const admins = values.admins
+    .split(',')
+    .map((a) => a.trim())
+    .filter(Boolean);
   if (admins.length === 0) throw new UserError('--admins needs at least one GitHub team or user, such as @acme/platform');
   const outDir = path.resolve(io.cwd, values.out);
   const { provider, orgId } = whichOrganization(values, path.join(outDir, 'org.yaml'));
@@ -78,14 +81,20 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
     };
     const live = await connection.admin.readLiveState({ concurrency: connection.concurrency });
     // Today's people too (issue 20): members, pending invites and every project's memberships.
-    if (connection.admin.capabilities.members) live.members = await connection.admin.readMembers({ projectIds: live.projects.map((p) => p.id), concurrency: connection.concurrency });
+    if (connection.admin.capabilities.members)
+      live.members = await connection.admin.readMembers({
+        projectIds: live.projects.map((p) => p.id),
+        concurrency: connection.concurrency,
+      });
     result = importPolicies(live, { admins, schemaRef });
   } finally {
     await connection.close();
   }
   const existing = Object.keys(result.files).filter((f) => fs.existsSync(path.join(outDir, f)));
   if (existing.length > 0 && !values.force) {
-    throw new UserError(`${values.out} already holds ${existing.join(', ')}: import into an empty directory (--out DIR), or add --force to overwrite`);
+    throw new UserError(
+      `${values.out} already holds ${existing.join(', ')}: import into an empty directory (--out DIR), or add --force to overwrite`,
+    );
   }
   for (const [file, content] of Object.entries(result.files)) {
     makeDirs(path.dirname(path.join(outDir, file)));
@@ -94,7 +103,9 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
   }
   for (const note of result.notes) io.err(`note: ${note}\n`);
   const target = values.sandbox ? ' --sandbox' : values['sandbox-url'] ? ` --sandbox-url ${values['sandbox-url']}` : '';
-  io.out(`Imported ${Object.keys(result.files).length - 1} team file(s). Set admins and owners, then run \`groq-rbac plan --policies ${values.out}${target}\`: it should show only adoptions of keys groq-rbac does not manage yet. Add rotation.deliver targets before keys are due: a key without one is never rotated.\n`);
+  io.out(
+    `Imported ${Object.keys(result.files).length - 1} team file(s). Set admins and owners, then run \`groq-rbac plan --policies ${values.out}${target}\`: it should show only adoptions of keys groq-rbac does not manage yet. Add rotation.deliver targets before keys are due: a key without one is never rotated.\n`,
+  );
   return 0;
 }
 
@@ -102,20 +113,31 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
  * The provider and organization id to import: the flags, else what an org.yaml already in the
  * output directory says (a re-import with --force), else Groq and, for a sandbox, its own id.
  */
-function whichOrganization(values: { provider?: string; org?: string; sandbox?: boolean; 'sandbox-url'?: string }, orgFile: string): { provider: ImportProvider; orgId: string } {
+function whichOrganization(
+  values: { provider?: string; org?: string; sandbox?: boolean; 'sandbox-url'?: string },
+  orgFile: string,
+): { provider: ImportProvider; orgId: string } {
   const existing = readExistingOrg(orgFile);
   const named = values.provider ?? existing.provider ?? 'groq';
   if (!(PROVIDERS as readonly string[]).includes(named)) {
-    throw new UserError(`${values.provider !== undefined ? '--provider' : orgFile} names provider "${named}": import reads groq or openai${named === 'groq-console' ? ' (a Console organization has no admin API to read)' : ''}`);
+    throw new UserError(
+      `${values.provider !== undefined ? '--provider' : orgFile} names provider "${named}": import reads groq or openai${named === 'groq-console' ? ' (a Console organization has no admin API to read)' : ''}`,
+    );
   }
   const provider = named as ImportProvider;
   const form = ORG_FORM[provider];
   const fromFile = existing.provider === undefined || existing.provider === provider ? existing.org : undefined;
-  const orgId = values.org ?? (fromFile !== undefined && form.pattern.test(fromFile) ? fromFile : undefined) ?? (values.sandbox || values['sandbox-url'] !== undefined || provider === 'groq' ? form.sandbox : undefined);
+  const orgId =
+    values.org ??
+    (fromFile !== undefined && form.pattern.test(fromFile) ? fromFile : undefined) ??
+    (values.sandbox || values['sandbox-url'] !== undefined || provider === 'groq' ? form.sandbox : undefined);
   if (orgId === undefined) {
-    throw new UserError('importing an OpenAI organization needs its id: add --org org-… (OpenAI shows it under Settings → Organization → General), which groq-rbac sends as OpenAI-Organization and OpenAI checks against the admin key');
+    throw new UserError(
+      'importing an OpenAI organization needs its id: add --org org-… (OpenAI shows it under Settings → Organization → General), which groq-rbac sends as OpenAI-Organization and OpenAI checks against the admin key',
+    );
   }
-  if (!form.pattern.test(orgId)) throw new UserError(`--org must look like ${form.prefix}… for ${provider === 'openai' ? 'OpenAI' : 'Groq'}, not "${orgId}"`);
+  if (!form.pattern.test(orgId))
+    throw new UserError(`--org must look like ${form.prefix}… for ${provider === 'openai' ? 'OpenAI' : 'Groq'}, not "${orgId}"`);
   return { provider, orgId };
 }
 

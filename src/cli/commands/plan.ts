@@ -46,8 +46,9 @@ export async function planCommand(argv: string[], io: Io): Promise<number> {
     'rotations-only': { type: 'boolean' },
     base: { type: 'string' },
   });
-  if (values.help) return io.out(planHelp), 0;
-  if (!(FORMATS as readonly string[]).includes(values.format)) throw new UserError(`--format must be one of ${FORMATS.join(', ')}, not "${values.format}"`);
+  if (values.help) return (io.out(planHelp), 0);
+  if (!(FORMATS as readonly string[]).includes(values.format))
+    throw new UserError(`--format must be one of ${FORMATS.join(', ')}, not "${values.format}"`);
   const outFile = values.out ? checkOutputFile(io.cwd, values.out, '--out') : null;
   const desired = loadDesired(values.policies, io);
   if (!desired) return 1;

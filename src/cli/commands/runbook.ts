@@ -33,9 +33,11 @@ export async function runbookCommand(argv: string[], io: Io): Promise<number> {
     policies: { type: 'string', default: 'policies' },
     format: { type: 'string', default: 'text' },
   });
-  if (values.help) return io.out(runbookHelp), 0;
-  if (!(FORMATS as readonly string[]).includes(values.format)) throw new UserError(`--format must be one of ${FORMATS.join(', ')}, not "${values.format}"`);
-  if (values.since !== undefined && (values.since === '' || values.since.startsWith('-'))) throw new UserError(`--since must name a git revision (a branch, tag or commit), not "${values.since}"`);
+  if (values.help) return (io.out(runbookHelp), 0);
+  if (!(FORMATS as readonly string[]).includes(values.format))
+    throw new UserError(`--format must be one of ${FORMATS.join(', ')}, not "${values.format}"`);
+  if (values.since !== undefined && (values.since === '' || values.since.startsWith('-')))
+    throw new UserError(`--since must name a git revision (a branch, tag or commit), not "${values.since}"`);
   const desired = loadDesired(values.policies, io);
   if (!desired) return 1;
   requireGroqOrganization(desired, 'runbook');

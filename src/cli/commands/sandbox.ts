@@ -50,23 +50,26 @@ export async function sandboxCommand(argv: string[], io: Io, untilStopped: () =>
     'usage-lag': { type: 'string', default: '0s' },
     'spend-lag': { type: 'string', default: '0s' },
   });
-  if (values.help) return io.out(sandboxHelp), 0;
+  if (values.help) return (io.out(sandboxHelp), 0);
   const provider = values.provider;
   if (provider !== 'groq' && provider !== 'openai') throw new UserError(`--provider must be groq or openai, not "${provider}"`);
   const openai = provider === 'openai';
   // The file `plan --sandbox` uses for this provider: one state file holds one provider's organization.
   values.state ??= openai ? OPENAI_SANDBOX_STATE : SANDBOX_STATE;
   const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--port must be a port number from 0 to 65535, not "${values.port}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UserError(`--port must be a port number from 0 to 65535, not "${values.port}"`);
   const latencyMs = Number(values['latency-ms']);
-  if (!Number.isFinite(latencyMs) || latencyMs < 0) throw new UserError(`--latency-ms must be a number of milliseconds, not "${values['latency-ms']}"`);
+  if (!Number.isFinite(latencyMs) || latencyMs < 0)
+    throw new UserError(`--latency-ms must be a number of milliseconds, not "${values['latency-ms']}"`);
   const usageLag = parseDuration(values['usage-lag']);
   if (usageLag === null) throw new UserError(`--usage-lag must be a duration such as 30s or 5m, not "${values['usage-lag']}"`);
   const spendLag = parseDuration(values['spend-lag']);
   if (spendLag === null) throw new UserError(`--spend-lag must be a duration such as 15m, not "${values['spend-lag']}"`);
   const orgId = values['org-id'] ?? (openai ? 'org-sandbox' : 'org_sandbox');
   // OpenAI's organization ids are `org-…`; Groq's (assumed) `org_…`.
-  if (!(openai ? /^org-[A-Za-z0-9_-]+$/ : /^org_[A-Za-z0-9_-]+$/).test(orgId)) throw new UserError(`--org-id must look like ${openai ? 'org-' : 'org_'}…, not "${orgId}"`);
+  if (!(openai ? /^org-[A-Za-z0-9_-]+$/ : /^org_[A-Za-z0-9_-]+$/).test(orgId))
+    throw new UserError(`--org-id must look like ${openai ? 'org-' : 'org_'}…, not "${orgId}"`);
   const owner = values.owner;
   if (!isEmail(owner)) throw new UserError(`--owner must be an e-mail address such as ${DEFAULT_OWNER_EMAIL}, not "${owner}"`);
   const keyVar = openai ? 'OPENAI_ADMIN_KEY' : 'GROQ_ADMIN_KEY';
@@ -74,7 +77,15 @@ export async function sandboxCommand(argv: string[], io: Io, untilStopped: () =>
   // Listen for the stop signals before anything is printed: whoever reads the first line may stop us at once.
   const stopped = untilStopped();
   const sandbox = await startSandbox({
-    provider, host: values.host, port, adminKey: givenKey, orgId, owner, latencyMs, usageLagSeconds: usageLag, spendLagSeconds: spendLag,
+    provider,
+    host: values.host,
+    port,
+    adminKey: givenKey,
+    orgId,
+    owner,
+    latencyMs,
+    usageLagSeconds: usageLag,
+    spendLagSeconds: spendLag,
     ...(values.state ? { statePath: values.state } : {}),
   });
   io.out(`groq-rbac sandbox listening on ${sandbox.url}\n`);
@@ -85,10 +96,14 @@ export async function sandboxCommand(argv: string[], io: Io, untilStopped: () =>
   io.out(`Point the CLI at it (GitHub and Vault deliveries then go to files under .groq-rbac/deliveries/):\n`);
   if (!givenKey) io.out(`  export ${keyVar}=${sandbox.adminKey}   # generated for this run\n`);
   else io.out(`  export ${keyVar}=…   # the admin key you gave\n`);
-  io.out(`  npx groq-rbac plan --sandbox-url ${url}${openai ? ' --policies examples/openai   # policies whose org.yaml says provider: openai' : ''}\n`);
+  io.out(
+    `  npx groq-rbac plan --sandbox-url ${url}${openai ? ' --policies examples/openai   # policies whose org.yaml says provider: openai' : ''}\n`,
+  );
   io.out(`Through \`export ${baseVar}=${url}\` alone, deliveries go to their real targets.\n`);
   const keyOwner = sandbox.state.members.adminUser();
-  io.out(`State: ${values.state || 'memory only'}. Organization: ${orgId}. Admin key's owner: ${keyOwner ? keyOwner.email : 'removed'}. Stop with Ctrl-C.\n`);
+  io.out(
+    `State: ${values.state || 'memory only'}. Organization: ${orgId}. Admin key's owner: ${keyOwner ? keyOwner.email : 'removed'}. Stop with Ctrl-C.\n`,
+  );
   await stopped;
   await sandbox.close();
   io.err(values.state ? `sandbox stopped; state saved in ${values.state}.\n` : 'sandbox stopped.\n');

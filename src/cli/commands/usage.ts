@@ -45,9 +45,11 @@ export async function usageCommand(argv: string[], io: Io): Promise<number> {
     format: { type: 'string', default: 'text' },
     out: { type: 'string' },
   });
-  if (values.help) return io.out(usageHelp), 0;
-  if (!(FORMATS as readonly string[]).includes(values.format)) throw new UserError(`--format must be one of ${FORMATS.join(', ')}, not "${values.format}"`);
-  if (!(BREAKDOWNS as readonly string[]).includes(values.by)) throw new UserError(`--by must be one of ${BREAKDOWNS.join(', ')}, not "${values.by}"`);
+  if (values.help) return (io.out(usageHelp), 0);
+  if (!(FORMATS as readonly string[]).includes(values.format))
+    throw new UserError(`--format must be one of ${FORMATS.join(', ')}, not "${values.format}"`);
+  if (!(BREAKDOWNS as readonly string[]).includes(values.by))
+    throw new UserError(`--by must be one of ${BREAKDOWNS.join(', ')}, not "${values.by}"`);
   // Checked before the first request, like every date: a typo should not cost a full read of the org.
   if (values.since) parseDate('--since', values.since);
   if (values.until) parseDate('--until', values.until);
@@ -57,8 +59,19 @@ export async function usageCommand(argv: string[], io: Io): Promise<number> {
   const session = await connect(values, io, desired.org.id, desired.org.provider);
   let text: string;
   try {
-    const report = await readUsageReport({ session, desired, since: values.since ?? null, until: values.until ?? null, by: values.by as Breakdown });
-    text = values.format === 'json' ? renderUsageJson(report) : values.format === 'markdown' ? renderUsageMarkdown(report) : renderUsageText(report, makeStyle(io.color && !outFile));
+    const report = await readUsageReport({
+      session,
+      desired,
+      since: values.since ?? null,
+      until: values.until ?? null,
+      by: values.by as Breakdown,
+    });
+    text =
+      values.format === 'json'
+        ? renderUsageJson(report)
+        : values.format === 'markdown'
+          ? renderUsageMarkdown(report)
+          : renderUsageText(report, makeStyle(io.color && !outFile));
   } finally {
     await session.close();
   }

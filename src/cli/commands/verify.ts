@@ -44,26 +44,36 @@ export async function verifyCommand(argv: string[], io: Io): Promise<number> {
     format: { type: 'string', default: 'text' },
     'base-url': { type: 'string' },
   });
-  if (values.help) return io.out(verifyHelp), 0;
+  if (values.help) return (io.out(verifyHelp), 0);
   if (values.format !== 'text' && values.format !== 'json') throw new UserError(`--format must be text or json, not "${values.format}"`);
-  if ((values.project === undefined) === (values.keys === undefined)) throw new UserError('give --project NAME (its key in GROQ_API_KEY) or --keys FILE (project → environment variable name), one of them');
+  if ((values.project === undefined) === (values.keys === undefined))
+    throw new UserError('give --project NAME (its key in GROQ_API_KEY) or --keys FILE (project → environment variable name), one of them');
   const desired = loadDesired(values.policies, io);
   if (!desired) return 1;
   requireGroqOrganization(desired, 'verify');
   let keys: ProjectKey[];
   if (values.project !== undefined) {
     if (!desired.projects.some((p) => p.name === values.project)) {
-      throw new UserError(`project "${values.project}" is in no policy under ${values.policies}: name one of ${desired.projects.map((p) => p.name).sort().join(', ')}`);
+      throw new UserError(
+        `project "${values.project}" is in no policy under ${values.policies}: name one of ${desired.projects
+          .map((p) => p.name)
+          .sort()
+          .join(', ')}`,
+      );
     }
     const value = io.env.GROQ_API_KEY?.trim();
-    if (!value) throw new UserError(`GROQ_API_KEY is not set: export a key of project "${values.project}" in it (verify needs no admin key)`);
+    if (!value)
+      throw new UserError(`GROQ_API_KEY is not set: export a key of project "${values.project}" in it (verify needs no admin key)`);
     keys = [{ project: values.project, from: 'GROQ_API_KEY', value }];
   } else {
     keys = readKeysFile(values.keys!, io.cwd, desired, io.env);
   }
   const report = await verifyProjects({
-    desired, keys, baseUrl: values['base-url'] ?? io.env.GROQ_BASE_URL ?? DEFAULT_BASE_URL,
-    at: fieldLocator(path.resolve(io.cwd, values.policies), io.cwd), logger: io.logger,
+    desired,
+    keys,
+    baseUrl: values['base-url'] ?? io.env.GROQ_BASE_URL ?? DEFAULT_BASE_URL,
+    at: fieldLocator(path.resolve(io.cwd, values.policies), io.cwd),
+    logger: io.logger,
   });
   io.out(values.format === 'json' ? renderVerifyJson(report) : renderVerifyText(report, makeStyle(io.color)));
   return verifyExitCode(report);

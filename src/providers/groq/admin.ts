@@ -1,8 +1,28 @@
 /** The organization behind one interface: the HTTP client implements it, tests may fake it. */
 import type {
-  AuditLog, AuditLogQuery, Bucket, ChatCompletion, CostResult, CostsQuery, CreateKeyInput, CreatedProjectApiKey, Model, ModelPermissions,
-  ModelPermissionsInput, Organization, Project, ProjectApiKey, RateLimit, RateLimitHeaders, RateLimitValues, SpendAlert, SpendAlertInput,
-  SpendLimit, UpdateKeyInput, UsageQuery, UsageResult,
+  AuditLog,
+  AuditLogQuery,
+  Bucket,
+  ChatCompletion,
+  CostResult,
+  CostsQuery,
+  CreateKeyInput,
+  CreatedProjectApiKey,
+  Model,
+  ModelPermissions,
+  ModelPermissionsInput,
+  Organization,
+  Project,
+  ProjectApiKey,
+  RateLimit,
+  RateLimitHeaders,
+  RateLimitValues,
+  SpendAlert,
+  SpendAlertInput,
+  SpendLimit,
+  UpdateKeyInput,
+  UsageQuery,
+  UsageResult,
 } from './wire.js';
 import type { Invite, InviteInput, ProjectUser, User } from './wire.js';
 
@@ -54,7 +74,10 @@ export interface GroqAdmin {
   /** With an inference key: the cheap authenticated call that verifies a new key. */
   listModels(apiKey?: string): Promise<Model[]>;
   /** One chat completion with an inference key. Never retried: a completion spends tokens. */
-  chatCompletion(apiKey: string, body: { model: string; messages: { role: string; content: string }[]; max_completion_tokens?: number }): Promise<{ completion: ChatCompletion; rateLimits: RateLimitHeaders }>;
+  chatCompletion(
+    apiKey: string,
+    body: { model: string; messages: { role: string; content: string }[]; max_completion_tokens?: number },
+  ): Promise<{ completion: ChatCompletion; rateLimits: RateLimitHeaders }>;
 
   /** The organization's clock (Unix seconds) as last observed, or null before any response. */
   observedNow(): number | null;

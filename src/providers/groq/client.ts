@@ -1,7 +1,27 @@
 import type {
-  AuditLog, AuditLogQuery, Bucket, ChatCompletion, CostResult, CostsQuery, CreateKeyInput, CreatedProjectApiKey, Model, ModelPermissions,
-  ModelPermissionsInput, Organization, Project, ProjectApiKey, RateLimit, RateLimitHeaders, RateLimitValues, SpendAlert, SpendAlertInput,
-  SpendLimit, UpdateKeyInput, UsageQuery, UsageResult,
+  AuditLog,
+  AuditLogQuery,
+  Bucket,
+  ChatCompletion,
+  CostResult,
+  CostsQuery,
+  CreateKeyInput,
+  CreatedProjectApiKey,
+  Model,
+  ModelPermissions,
+  ModelPermissionsInput,
+  Organization,
+  Project,
+  ProjectApiKey,
+  RateLimit,
+  RateLimitHeaders,
+  RateLimitValues,
+  SpendAlert,
+  SpendAlertInput,
+  SpendLimit,
+  UpdateKeyInput,
+  UsageQuery,
+  UsageResult,
 } from './wire.js';
 import type { Invite, InviteInput, ProjectUser, User } from './wire.js';
 import { UserError } from '../../core/errors.js';
@@ -199,7 +219,12 @@ export class GroqClient implements GroqAdmin {
   }
 
   setSpendLimit(thresholdCents: number): Promise<SpendLimit> {
-    return this.call({ method: 'POST', path: '/organization/spend_limit', body: { threshold_amount: thresholdCents, currency: 'USD', interval: 'month' }, retrySafe: true });
+    return this.call({
+      method: 'POST',
+      path: '/organization/spend_limit',
+      body: { threshold_amount: thresholdCents, currency: 'USD', interval: 'month' },
+      retrySafe: true,
+    });
   }
 
   async deleteSpendLimit(): Promise<void> {
@@ -231,7 +256,9 @@ export class GroqClient implements GroqAdmin {
   }
 
   listAuditLogs(query: AuditLogQuery): Promise<AuditLog[]> {
-    return this.collect(this.pages<AuditLog>('/organization/audit_logs', { 'effective_at[gte]': query.effective_at_gte, event_types: query.event_types }));
+    return this.collect(
+      this.pages<AuditLog>('/organization/audit_logs', { 'effective_at[gte]': query.effective_at_gte, event_types: query.event_types }),
+    );
   }
 
   // --- Members (contract v2.1). Role updates send the role itself, so sending one twice is harmless.
@@ -291,8 +318,17 @@ export class GroqClient implements GroqAdmin {
   }
 
   /** One chat completion with an inference key. Never retried: a completion spends tokens. */
-  async chatCompletion(apiKey: string, body: { model: string; messages: { role: string; content: string }[]; max_completion_tokens?: number }): Promise<{ completion: ChatCompletion; rateLimits: RateLimitHeaders }> {
-    const { body: completion, headers } = await this.exchange({ method: 'POST', path: '/chat/completions', body, bearer: apiKey, retrySafe: false });
+  async chatCompletion(
+    apiKey: string,
+    body: { model: string; messages: { role: string; content: string }[]; max_completion_tokens?: number },
+  ): Promise<{ completion: ChatCompletion; rateLimits: RateLimitHeaders }> {
+    const { body: completion, headers } = await this.exchange({
+      method: 'POST',
+      path: '/chat/completions',
+      body,
+      bearer: apiKey,
+      retrySafe: false,
+    });
     return { completion: completion as ChatCompletion, rateLimits: readRateLimits(headers) };
   }
 
@@ -317,7 +353,8 @@ export class GroqClient implements GroqAdmin {
     for (;;) {
       const page = await this.call<ListPage<T>>({ method: 'GET', path, query: { ...query, limit: PAGE_SIZE, after } });
       if (!page || !Array.isArray(page.data)) throw this.listError(path, 'the answer is not a list');
-      for (const item of page.data as { object?: unknown }[]) if (typeof item?.object === 'string') item.object = vocabulary.intern(item.object);
+      for (const item of page.data as { object?: unknown }[])
+        if (typeof item?.object === 'string') item.object = vocabulary.intern(item.object);
       this.bounded(path, () => bounds.page(page.data.length));
       yield page.data;
       if (!page.has_more || !page.last_id || page.data.length === 0) return;
@@ -331,7 +368,12 @@ export class GroqClient implements GroqAdmin {
     const buckets: Bucket<R>[] = [];
     let page: string | undefined;
     for (;;) {
-      const answer = await this.call<{ data: Bucket<R>[]; has_more: boolean; next_page: string | null }>({ method: 'GET', path, query: { ...query, page }, maxBytes: REPORT_MAX_RESPONSE_BYTES });
+      const answer = await this.call<{ data: Bucket<R>[]; has_more: boolean; next_page: string | null }>({
+        method: 'GET',
+        path,
+        query: { ...query, page },
+        maxBytes: REPORT_MAX_RESPONSE_BYTES,
+      });
       if (!answer || !Array.isArray(answer.data)) throw this.listError(path, 'the answer is not a page of buckets');
       this.bounded(path, () => bounds.page(answer.data.reduce((n, b) => n + 1 + (Array.isArray(b?.results) ? b.results.length : 0), 0)));
       buckets.push(...answer.data);
@@ -388,11 +430,13 @@ export class GroqClient implements GroqAdmin {
       code: error?.code ?? null,
       type: error?.type ?? null,
       param: error?.param ?? null,
-      serverMessage: error?.message ?? (typeof response.body === 'string' && response.body ? response.body.slice(0, 200) : 'no error message'),
+      serverMessage:
+        error?.message ?? (typeof response.body === 'string' && response.body ? response.body.slice(0, 200) : 'no error message'),
       requestId: response.headers.get('x-request-id'),
       method: options.method,
       path,
-      rateLimits: response.headers.has('x-ratelimit-limit-requests') || response.headers.has('retry-after') ? readRateLimits(response.headers) : null,
+      rateLimits:
+        response.headers.has('x-ratelimit-limit-requests') || response.headers.has('retry-after') ? readRateLimits(response.headers) : null,
       secrets: [this.adminKey, bearer],
       inferenceKey: options.bearer !== undefined,
     });

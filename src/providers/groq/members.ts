@@ -19,12 +19,17 @@ import type { Invite } from './wire.js';
 export const DEFAULT_MEMBER_READ_CONCURRENCY = 8;
 
 /** Users and invites in parallel, then each named project's users, at most `concurrency` in flight. */
-export async function readGroqMembers(admin: GroqAdmin, options: { projectIds: readonly string[]; concurrency?: number }): Promise<LiveMembers> {
+export async function readGroqMembers(
+  admin: GroqAdmin,
+  options: { projectIds: readonly string[]; concurrency?: number },
+): Promise<LiveMembers> {
   const users = admin.listUsers();
   const invites = admin.listInvites();
   users.catch(() => {});
   invites.catch(() => {});
-  const lists = await mapLimit(options.projectIds, options.concurrency ?? DEFAULT_MEMBER_READ_CONCURRENCY, (id) => admin.listProjectUsers(id));
+  const lists = await mapLimit(options.projectIds, options.concurrency ?? DEFAULT_MEMBER_READ_CONCURRENCY, (id) =>
+    admin.listProjectUsers(id),
+  );
   const projects: Record<string, LiveProjectMember[]> = {};
   options.projectIds.forEach((id, i) => {
     projects[id] = lists[i]!.map((m) => ({ user_id: m.id, email: m.email, role: m.role }));
@@ -38,7 +43,14 @@ export async function readGroqMembers(admin: GroqAdmin, options: { projectIds: r
 }
 
 export function decodeInvite(i: Invite): LiveInvite {
-  return { id: i.id, email: i.email, role: i.role, projects: (i.projects ?? []).map((p) => ({ id: p.id, role: p.role })), status: i.status, expires_at: i.expires_at ?? null };
+  return {
+    id: i.id,
+    email: i.email,
+    role: i.role,
+    projects: (i.projects ?? []).map((p) => ({ id: p.id, role: p.role })),
+    status: i.status,
+    expires_at: i.expires_at ?? null,
+  };
 }
 
 /**

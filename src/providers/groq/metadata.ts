@@ -48,7 +48,12 @@ export const METADATA = {
 export const DELIVERED_ON_CREATE = '0';
 
 /** The policy's limit fields Groq has (the four of contract v2), in the policies' order. */
-export const GROQ_LIMIT_FIELDS = ['requests_per_minute', 'tokens_per_minute', 'requests_per_day', 'tokens_per_day'] as const satisfies readonly LimitField[];
+export const GROQ_LIMIT_FIELDS = [
+  'requests_per_minute',
+  'tokens_per_minute',
+  'requests_per_day',
+  'tokens_per_day',
+] as const satisfies readonly LimitField[];
 
 /** Policy name → contract name. */
 export const LIMIT_TO_CONTRACT: Record<(typeof GROQ_LIMIT_FIELDS)[number], RateLimitField> = {
@@ -62,7 +67,12 @@ export const LIMIT_TO_CONTRACT: Record<(typeof GROQ_LIMIT_FIELDS)[number], RateL
 export function decodeMarks(metadata: Readonly<Record<string, string>>, createdAt: number): KeyMarks | null {
   const key = metadata[METADATA.key];
   if (key === undefined) return null;
-  const [trigger, claimed, discarded, team] = [metadata[METADATA.trigger], metadata[METADATA.claimedAt], metadata[METADATA.discardedAt], metadata[METADATA.team]];
+  const [trigger, claimed, discarded, team] = [
+    metadata[METADATA.trigger],
+    metadata[METADATA.claimedAt],
+    metadata[METADATA.discardedAt],
+    metadata[METADATA.team],
+  ];
   const marks: KeyMarks = {
     key,
     generation: Number.parseInt(metadata[METADATA.generation] ?? '1', 10) || 1,
@@ -103,7 +113,8 @@ export function encodeNewMarks(marks: KeyMarksWrite): Record<string, string> {
   metadata[METADATA.generation] = String(marks.generation);
   metadata[METADATA.targets] = marks.targets ?? '';
   if (marks.trigger) metadata[METADATA.trigger] = marks.trigger;
-  if (marks.delivered_at !== null) metadata[METADATA.deliveredAt] = marks.delivered_at === DELIVERED_WHEN_CREATED ? DELIVERED_ON_CREATE : String(marks.delivered_at);
+  if (marks.delivered_at !== null)
+    metadata[METADATA.deliveredAt] = marks.delivered_at === DELIVERED_WHEN_CREATED ? DELIVERED_ON_CREATE : String(marks.delivered_at);
   if (marks.team) metadata[METADATA.team] = marks.team;
   return metadata;
 }
@@ -117,7 +128,8 @@ export function encodeMarkUpdate(marks: Partial<KeyMarksWrite>): Record<string, 
   if (marks.generation !== undefined) metadata[METADATA.generation] = String(marks.generation);
   if (marks.targets !== undefined) metadata[METADATA.targets] = marks.targets;
   if (marks.trigger !== undefined) metadata[METADATA.trigger] = marks.trigger;
-  if (marks.delivered_at !== undefined) metadata[METADATA.deliveredAt] = marks.delivered_at === DELIVERED_WHEN_CREATED ? DELIVERED_ON_CREATE : time(marks.delivered_at);
+  if (marks.delivered_at !== undefined)
+    metadata[METADATA.deliveredAt] = marks.delivered_at === DELIVERED_WHEN_CREATED ? DELIVERED_ON_CREATE : time(marks.delivered_at);
   if (marks.claimed_at !== undefined) metadata[METADATA.claimedAt] = time(marks.claimed_at);
   if (marks.discarded_at !== undefined) metadata[METADATA.discardedAt] = time(marks.discarded_at);
   if (marks.team !== undefined) metadata[METADATA.team] = marks.team;

@@ -29,7 +29,13 @@ export interface ProjectPageSource {
  */
 export async function readLiveState(admin: GroqAdmin, options: { concurrency?: number } = {}): Promise<DomainLiveState> {
   const limit = createLimiter(options.concurrency ?? DEFAULT_READ_CONCURRENCY);
-  const orgReads = Promise.all([admin.getOrganization(), admin.getOrgModelPermissions(), admin.listOrgRateLimits(), admin.getSpendLimit(), admin.listSpendAlerts()]);
+  const orgReads = Promise.all([
+    admin.getOrganization(),
+    admin.getOrgModelPermissions(),
+    admin.listOrgRateLimits(),
+    admin.getSpendLimit(),
+    admin.listSpendAlerts(),
+  ]);
   // A failed org read stops the project reads; it is thrown when awaited below.
   orgReads.catch(limit.stop);
 
@@ -50,11 +56,25 @@ export async function readLiveState(admin: GroqAdmin, options: { concurrency?: n
   }
   const [org, permissions, rateLimits, spendLimit, spendAlerts] = await orgReads;
   const projects = await Promise.all(projectReads);
-  return decodeOrganization({ org, permissions, rateLimits, spendLimit, spendAlerts }, projects, admin.observedNow() ?? Math.floor(Date.now() / 1000));
+  return decodeOrganization(
+    { org, permissions, rateLimits, spendLimit, spendAlerts },
+    projects,
+    admin.observedNow() ?? Math.floor(Date.now() / 1000),
+  );
 }
 
 /** The organization's own reads and its decoded projects, as one domain state. */
-export function decodeOrganization(wire: { org: Organization; permissions: ModelPermissions; rateLimits: readonly RateLimit[]; spendLimit: SpendLimit | null; spendAlerts: readonly SpendAlert[] }, projects: DomainLiveProject[], observedAt: number): DomainLiveState {
+export function decodeOrganization(
+  wire: {
+    org: Organization;
+    permissions: ModelPermissions;
+    rateLimits: readonly RateLimit[];
+    spendLimit: SpendLimit | null;
+    spendAlerts: readonly SpendAlert[];
+  },
+  projects: DomainLiveProject[],
+  observedAt: number,
+): DomainLiveState {
   return {
     provider: 'groq',
     org: { id: wire.org.id, name: wire.org.name },
@@ -66,13 +86,32 @@ export function decodeOrganization(wire: { org: Organization; permissions: Model
   };
 }
 
-export function decodeProject(project: Project, permissions: ModelPermissions, rateLimits: readonly RateLimit[], keys: readonly ProjectApiKey[]): DomainLiveProject {
-  return { id: project.id, name: project.name, created_at: project.created_at, permissions: decodeRule(permissions), limits: rateLimits.map(decodeLimit), keys: keys.map(decodeKey) };
+export function decodeProject(
+  project: Project,
+  permissions: ModelPermissions,
+  rateLimits: readonly RateLimit[],
+  keys: readonly ProjectApiKey[],
+): DomainLiveProject {
+  return {
+    id: project.id,
+    name: project.name,
+    created_at: project.created_at,
+    permissions: decodeRule(permissions),
+    limits: rateLimits.map(decodeLimit),
+    keys: keys.map(decodeKey),
+  };
 }
 
 /** A key in groq-rbac's terms: its metadata decoded into marks (other metadata is not groq-rbac's, and not read). */
 export function decodeKey(k: ProjectApiKey): LiveKey {
-  return { id: k.id, name: k.name, redacted_value: k.redacted_value, created_at: k.created_at, last_used_at: k.last_used_at, marks: decodeMarks(k.metadata ?? {}, k.created_at) };
+  return {
+    id: k.id,
+    name: k.name,
+    redacted_value: k.redacted_value,
+    created_at: k.created_at,
+    last_used_at: k.last_used_at,
+    marks: decodeMarks(k.metadata ?? {}, k.created_at),
+  };
 }
 
 /** No restriction (`deny_list` with `[]`, what the contract answers when none is set) is `null`. */
@@ -93,7 +132,11 @@ export function decodeSpending(limit: SpendLimit | null, alerts: readonly SpendA
   return {
     monthly_cap_usd: limit ? centsToUsd(limit.threshold_amount) : null,
     enforcing: limit?.enforcement.status === 'enforcing',
-    alerts: alerts.map((a) => ({ id: a.id, threshold_usd: centsToUsd(a.threshold_amount), recipients: [...a.notification_channel.recipients] })),
+    alerts: alerts.map((a) => ({
+      id: a.id,
+      threshold_usd: centsToUsd(a.threshold_amount),
+      recipients: [...a.notification_channel.recipients],
+    })),
   };
 }
 

@@ -25,7 +25,12 @@ export interface ModelPermissionsInput {
 }
 
 /** The four limit fields of a rate limit, in the contract's names. */
-export const RATE_LIMIT_FIELDS = ['max_requests_per_1_minute', 'max_tokens_per_1_minute', 'max_requests_per_1_day', 'max_tokens_per_1_day'] as const;
+export const RATE_LIMIT_FIELDS = [
+  'max_requests_per_1_minute',
+  'max_tokens_per_1_minute',
+  'max_requests_per_1_day',
+  'max_tokens_per_1_day',
+] as const;
 export type RateLimitField = (typeof RATE_LIMIT_FIELDS)[number];
 export type RateLimitValues = Record<RateLimitField, number>;
 

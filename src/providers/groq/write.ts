@@ -6,11 +6,30 @@
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../../core/canonical-json.js';
-import type { AuditEvent, CostRow, DomainLimitSet, DomainLiveState, DomainModelRule, LiveKey, LiveLimit, LiveSpending, UsageRow } from '../../core/domain.js';
+import type {
+  AuditEvent,
+  CostRow,
+  DomainLimitSet,
+  DomainLiveState,
+  DomainModelRule,
+  LiveKey,
+  LiveLimit,
+  LiveSpending,
+  UsageRow,
+} from '../../core/domain.js';
 import { isNotFound, ProviderError } from '../../core/errors.js';
 import { usdToCents } from '../../core/money.js';
 import type { LiveMembers } from '../../core/members.js';
-import type { Capabilities, CreatedKey, InviteInput, KeyMarksWrite, KeyRef, ProviderAdmin, SpendScope, UsageQuery } from '../../core/provider.js';
+import type {
+  Capabilities,
+  CreatedKey,
+  InviteInput,
+  KeyMarksWrite,
+  KeyRef,
+  ProviderAdmin,
+  SpendScope,
+  UsageQuery,
+} from '../../core/provider.js';
 import type { GroqAdmin } from './admin.js';
 import { GROQ_CAPABILITIES } from './capabilities.js';
 import { GroqApiError } from './errors.js';
@@ -33,7 +52,9 @@ export class GroqProvider implements ProviderAdmin {
     readonly admin: GroqAdmin & { close?(): Promise<void> },
   ) {}
 
-  readLiveState(options: { concurrency?: number; onObserved?: (now: number) => void; keyNames?: readonly string[] } = {}): Promise<DomainLiveState> {
+  readLiveState(
+    options: { concurrency?: number; onObserved?: (now: number) => void; keyNames?: readonly string[] } = {},
+  ): Promise<DomainLiveState> {
     const { onObserved, ...rest } = options;
     return readLiveState(onObserved ? watchFirstAnswer(this.admin, onObserved) : this.admin, rest);
   }
@@ -57,7 +78,8 @@ export class GroqProvider implements ProviderAdmin {
         if (!isNotFound(e)) throw e;
         return (await this.admin.listProjects({ includeArchived: true })).find((p) => p.id === created.value.id) ?? null;
       });
-      if (!current || current.status === 'archived') created = await this.admin.createProject({ name }, `${identity}-after-${created.value.id}`);
+      if (!current || current.status === 'archived')
+        created = await this.admin.createProject({ name }, `${identity}-after-${created.value.id}`);
     }
     return { id: created.value.id, replayed: created.replayed };
   }
@@ -75,7 +97,13 @@ export class GroqProvider implements ProviderAdmin {
     const body: Partial<RateLimitValues> = {};
     for (const [f, v] of Object.entries(values)) {
       const wire = LIMIT_TO_CONTRACT[f as keyof typeof LIMIT_TO_CONTRACT];
-      if (!wire) throw new ProviderError({ kind: 'invalid', status: 400, code: 'unsupported_limit_field', message: `Groq has no ${f} limit (contract v2 has requests and tokens per minute and per day)` });
+      if (!wire)
+        throw new ProviderError({
+          kind: 'invalid',
+          status: 400,
+          code: 'unsupported_limit_field',
+          message: `Groq has no ${f} limit (contract v2 has requests and tokens per minute and per day)`,
+        });
       if (v !== undefined) body[wire] = v;
     }
     await this.admin.updateProjectRateLimit(projectId, limit.id.startsWith('rl-') ? limit.id : `rl-${limit.model}`, body);
@@ -112,15 +140,25 @@ export class GroqProvider implements ProviderAdmin {
     const attempt = async (key: string, retried: boolean): Promise<CreatedKey> => {
       try {
         const created = await this.admin.createProjectKey(projectId, body, key);
-        const made = (replayed: boolean, value: typeof created.value): CreatedKey => ({ key: decodeKey(value), value: value.value, replayed });
+        const made = (replayed: boolean, value: typeof created.value): CreatedKey => ({
+          key: decodeKey(value),
+          value: value.value,
+          replayed,
+        });
         if (!created.replayed) return made(false, created.value);
         if ((await this.getKey(projectId, created.value.id)) !== null) return made(true, created.value);
         const again = await this.admin.createProjectKey(projectId, body, `${key}-after-${created.value.id}`);
         return made(again.replayed, again.value);
       } catch (error) {
         if (!(error instanceof GroqApiError && error.code === 'idempotency_key_reused')) throw error;
-        const theirs = (await this.listKeys(projectId)).find((k) => k.marks?.key === input.marks.key && k.marks.generation === input.marks.generation);
-        if (theirs) throw new ProviderError({ kind: 'conflict', status: 409, code: error.code, message: error.message, existingId: theirs.id }, { cause: error });
+        const theirs = (await this.listKeys(projectId)).find(
+          (k) => k.marks?.key === input.marks.key && k.marks.generation === input.marks.generation,
+        );
+        if (theirs)
+          throw new ProviderError(
+            { kind: 'conflict', status: 409, code: error.code, message: error.message, existingId: theirs.id },
+            { cause: error },
+          );
         if (retried) throw error;
         return attempt(`${key}-${createHash('sha256').update(canonicalJson(body)).digest('hex').slice(0, 16)}`, true);
       }
@@ -151,7 +189,11 @@ export class GroqProvider implements ProviderAdmin {
     else await this.admin.setSpendLimit(usdToCents(usd));
   }
 
-  async createSpendAlert(scope: SpendScope, alert: { threshold_usd: number; recipients: string[] }, identity: string): Promise<{ id: string; replaced?: boolean }> {
+  async createSpendAlert(
+    scope: SpendScope,
+    alert: { threshold_usd: number; recipients: string[] },
+    identity: string,
+  ): Promise<{ id: string; replaced?: boolean }> {
     orgOnly(scope);
     const input = alertInput(alert);
     try {
@@ -178,28 +220,64 @@ export class GroqProvider implements ProviderAdmin {
 
   /** Every page, each as large as the range needs (up to the contract's largest): the fewest requests. */
   async usage(query: UsageQuery): Promise<UsageRow[]> {
-    const limit = Math.min(MAX_BUCKETS_PER_PAGE[query.bucket_width], bucketsIn(query.start_time, query.end_time, WIDTH_SECONDS[query.bucket_width]));
+    const limit = Math.min(
+      MAX_BUCKETS_PER_PAGE[query.bucket_width],
+      bucketsIn(query.start_time, query.end_time, WIDTH_SECONDS[query.bucket_width]),
+    );
     const buckets = await this.admin.listCompletionsUsage({
-      start_time: query.start_time, end_time: query.end_time, bucket_width: query.bucket_width, limit,
-      ...(query.key_ids ? { api_key_ids: query.key_ids } : {}), ...(query.project_ids ? { project_ids: query.project_ids } : {}),
+      start_time: query.start_time,
+      end_time: query.end_time,
+      bucket_width: query.bucket_width,
+      limit,
+      ...(query.key_ids ? { api_key_ids: query.key_ids } : {}),
+      ...(query.project_ids ? { project_ids: query.project_ids } : {}),
       group_by: query.group_by.map((g) => (g === 'key_id' ? 'api_key_id' : g)),
     });
     const rows: UsageRow[] = [];
     for (const b of buckets) {
       for (const r of b.results) {
-        rows.push({ start_time: b.start_time, end_time: b.end_time, project_id: r.project_id, key_id: r.api_key_id, model: r.model, requests: r.num_model_requests, input_tokens: r.input_tokens, output_tokens: r.output_tokens });
+        rows.push({
+          start_time: b.start_time,
+          end_time: b.end_time,
+          project_id: r.project_id,
+          key_id: r.api_key_id,
+          model: r.model,
+          requests: r.num_model_requests,
+          input_tokens: r.input_tokens,
+          output_tokens: r.output_tokens,
+        });
       }
     }
     return rows;
   }
 
   /** Contract v2 groups costs by project and line item (not by key): a `key_id` grouping is left out. */
-  async costs(query: { start_time: number; end_time: number; project_ids?: string[]; group_by: ('project_id' | 'line_item' | 'key_id')[] }): Promise<CostRow[]> {
+  async costs(query: {
+    start_time: number;
+    end_time: number;
+    project_ids?: string[];
+    group_by: ('project_id' | 'line_item' | 'key_id')[];
+  }): Promise<CostRow[]> {
     const limit = Math.min(MAX_COST_DAYS_PER_PAGE, bucketsIn(query.start_time, query.end_time, 86_400));
     const group_by = query.group_by.filter((g): g is 'project_id' | 'line_item' => g !== 'key_id');
-    const buckets = await this.admin.listCosts({ start_time: query.start_time, end_time: query.end_time, limit, ...(query.project_ids ? { project_ids: query.project_ids } : {}), ...(group_by.length ? { group_by } : {}) });
+    const buckets = await this.admin.listCosts({
+      start_time: query.start_time,
+      end_time: query.end_time,
+      limit,
+      ...(query.project_ids ? { project_ids: query.project_ids } : {}),
+      ...(group_by.length ? { group_by } : {}),
+    });
     const rows: CostRow[] = [];
-    for (const b of buckets) for (const r of b.results) rows.push({ start_time: b.start_time, end_time: b.end_time, project_id: r.project_id, key_id: null, line_item: r.line_item, amount_usd: r.amount.value });
+    for (const b of buckets)
+      for (const r of b.results)
+        rows.push({
+          start_time: b.start_time,
+          end_time: b.end_time,
+          project_id: r.project_id,
+          key_id: null,
+          line_item: r.line_item,
+          amount_usd: r.amount.value,
+        });
     return rows;
   }
 
@@ -260,12 +338,21 @@ export function permissionsInput(rule: DomainModelRule): ModelPermissionsInput {
 }
 
 const alertInput = (alert: { threshold_usd: number; recipients: string[] }): SpendAlertInput => ({
-  threshold_amount: usdToCents(alert.threshold_usd), currency: 'USD', interval: 'month', notification_channel: { type: 'email', recipients: alert.recipients },
+  threshold_amount: usdToCents(alert.threshold_usd),
+  currency: 'USD',
+  interval: 'month',
+  notification_channel: { type: 'email', recipients: alert.recipients },
 });
 
 /** Contract v2 has the organization's spend limit and alerts only (capabilities: no project spending). */
 function orgOnly(scope: SpendScope): void {
-  if (scope.project_id !== undefined) throw new ProviderError({ kind: 'invalid', status: 400, code: 'unsupported', message: 'Groq has no spend limits or alerts per project (contract v2): set spending in org.yaml' });
+  if (scope.project_id !== undefined)
+    throw new ProviderError({
+      kind: 'invalid',
+      status: 400,
+      code: 'unsupported',
+      message: 'Groq has no spend limits or alerts per project (contract v2): set spending in org.yaml',
+    });
 }
 
 /** Buckets of `width` seconds a range touches, counted from the bucket its start falls in. */
@@ -281,14 +368,19 @@ function detailId(log: AuditLog): string | null {
 export function auditEvent(log: AuditLog): AuditEvent {
   const project_id = log.project?.id ?? null;
   const t = log.type;
-  const resource: AuditEvent['resource'] =
-    t.startsWith('model_permissions.') ? { kind: 'permissions', id: null, project_id }
-    : t.startsWith('spend_limit.') ? { kind: 'spend', id: null, project_id }
-    : t.startsWith('spend_alert.') ? { kind: 'spend', id: detailId(log), project_id }
-    : t.startsWith('project.') ? { kind: 'project', id: detailId(log) ?? project_id, project_id }
-    : t === 'rate_limit.updated' ? { kind: 'limit', id: detailId(log), project_id }
-    : t.startsWith('api_key.') ? { kind: 'key', id: detailId(log), project_id }
-    : { kind: 'other', id: detailId(log), project_id };
+  const resource: AuditEvent['resource'] = t.startsWith('model_permissions.')
+    ? { kind: 'permissions', id: null, project_id }
+    : t.startsWith('spend_limit.')
+      ? { kind: 'spend', id: null, project_id }
+      : t.startsWith('spend_alert.')
+        ? { kind: 'spend', id: detailId(log), project_id }
+        : t.startsWith('project.')
+          ? { kind: 'project', id: detailId(log) ?? project_id, project_id }
+          : t === 'rate_limit.updated'
+            ? { kind: 'limit', id: detailId(log), project_id }
+            : t.startsWith('api_key.')
+              ? { kind: 'key', id: detailId(log), project_id }
+              : { kind: 'other', id: detailId(log), project_id };
   return { id: log.id, type: t, resource, actor: describeActor(log.actor), at: log.effective_at };
 }
 

@@ -15,26 +15,49 @@ const GROUP_TO_WIRE = { project_id: 'project_id', key_id: 'api_key_id', model: '
 
 export async function usage(client: OpenAiClient, q: UsageQuery): Promise<UsageRow[]> {
   const buckets = await client.buckets<WireUsageResult>('/organization/usage/completions', {
-    start_time: q.start_time, end_time: q.end_time, bucket_width: q.bucket_width, limit: MAX_BUCKETS[q.bucket_width],
-    api_key_ids: q.key_ids, project_ids: q.project_ids, group_by: q.group_by.map((g) => GROUP_TO_WIRE[g]),
+    start_time: q.start_time,
+    end_time: q.end_time,
+    bucket_width: q.bucket_width,
+    limit: MAX_BUCKETS[q.bucket_width],
+    api_key_ids: q.key_ids,
+    project_ids: q.project_ids,
+    group_by: q.group_by.map((g) => GROUP_TO_WIRE[g]),
   });
   return buckets.flatMap((b) =>
     (b.results ?? []).map((r) => ({
-      start_time: b.start_time, end_time: b.end_time, project_id: r.project_id ?? null, key_id: r.api_key_id ?? null, model: r.model ?? null,
-      requests: r.num_model_requests ?? 0, input_tokens: r.input_tokens ?? 0, output_tokens: r.output_tokens ?? 0,
+      start_time: b.start_time,
+      end_time: b.end_time,
+      project_id: r.project_id ?? null,
+      key_id: r.api_key_id ?? null,
+      model: r.model ?? null,
+      requests: r.num_model_requests ?? 0,
+      input_tokens: r.input_tokens ?? 0,
+      output_tokens: r.output_tokens ?? 0,
     })),
   );
 }
 
 /** Costs have daily buckets only, up to 180 a page (SDK `usage.costs`). Amounts are USD (assumed: the only currency seen). */
-export async function costs(client: OpenAiClient, q: { start_time: number; end_time: number; project_ids?: string[]; group_by: ('project_id' | 'line_item' | 'key_id')[] }): Promise<CostRow[]> {
+export async function costs(
+  client: OpenAiClient,
+  q: { start_time: number; end_time: number; project_ids?: string[]; group_by: ('project_id' | 'line_item' | 'key_id')[] },
+): Promise<CostRow[]> {
   const buckets = await client.buckets<WireCostResult>('/organization/costs', {
-    start_time: q.start_time, end_time: q.end_time, bucket_width: '1d', limit: 180, project_ids: q.project_ids,
+    start_time: q.start_time,
+    end_time: q.end_time,
+    bucket_width: '1d',
+    limit: 180,
+    project_ids: q.project_ids,
     group_by: q.group_by.map((g) => (g === 'key_id' ? 'api_key_id' : g)),
   });
   return buckets.flatMap((b) =>
     (b.results ?? []).map((r) => ({
-      start_time: b.start_time, end_time: b.end_time, project_id: r.project_id ?? null, key_id: r.api_key_id ?? null, line_item: r.line_item ?? null, amount_usd: Number(r.amount?.value ?? 0),
+      start_time: b.start_time,
+      end_time: b.end_time,
+      project_id: r.project_id ?? null,
+      key_id: r.api_key_id ?? null,
+      line_item: r.line_item ?? null,
+      amount_usd: Number(r.amount?.value ?? 0),
     })),
   );
 }
@@ -44,7 +67,11 @@ export async function costs(client: OpenAiClient, q: { start_time: number; end_t
  * one key generation, and a plan names keys by their key's id: its `service_account.*` events (a
  * rename outside groq-rbac that changes its marks) are then that key's, matched as drift is.
  */
-export async function auditEvents(client: OpenAiClient, q: { since: number }, keyOfAccount: (accountId: string) => string | undefined = () => undefined): Promise<AuditEvent[]> {
+export async function auditEvents(
+  client: OpenAiClient,
+  q: { since: number },
+  keyOfAccount: (accountId: string) => string | undefined = () => undefined,
+): Promise<AuditEvent[]> {
   const entries = await client.list<WireAuditLog>('/organization/audit_logs', { 'effective_at[gte]': q.since });
   return entries.map((e) => {
     const event = auditEventFrom(e);

@@ -72,7 +72,10 @@ export interface DecodedName {
 export function encodeName(marks: KeyMarks, nonce: string): string {
   check(marks, nonce);
   const hashedTeam = typeof marks.team === 'string' && !marks.team.startsWith('~') ? { ...marks, team: hashedTeamMark(marks.team) } : marks;
-  const forms: [string, KeyMarks][] = [[marks.key, marks], [marks.key, hashedTeam]];
+  const forms: [string, KeyMarks][] = [
+    [marks.key, marks],
+    [marks.key, hashedTeam],
+  ];
   if (!HASHED_KEY.test(marks.key)) forms.push([hashedKey(marks.key), hashedTeam]);
   const names = forms.map(([token, m]) => compose(token, m, nonce));
   // The last form always fits (MAX_NAME_LENGTH above).
@@ -102,7 +105,8 @@ export function decodeName(name: string, keyNames?: ReadonlyMap<string, string> 
   if (team !== undefined) marks.team = team;
   if (claimed !== undefined) marks.claimed_at = parseInt(claimed, 36);
   if (discarded !== undefined) marks.discarded_at = parseInt(discarded, 36);
-  for (const t of [marks.delivered_at, marks.claimed_at, marks.discarded_at]) if (t !== null && t !== undefined && t > MAX_TIME) return null;
+  for (const t of [marks.delivered_at, marks.claimed_at, marks.discarded_at])
+    if (t !== null && t !== undefined && t > MAX_TIME) return null;
   // Canonical only: the same fields in any other spelling were not written by encodeName.
   if (compose(token!, marks, nonce!) !== name) return null;
   if (hashed) {
@@ -146,16 +150,23 @@ function compose(token: string, marks: KeyMarks, nonce: string): string {
 }
 
 function check(marks: KeyMarks, nonce: string): void {
-  const bad = (what: string) => new InternalError(`cannot encode the marks of key "${String(marks.key).slice(0, 80)}" in a service account name: ${what}`);
+  const bad = (what: string) =>
+    new InternalError(`cannot encode the marks of key "${String(marks.key).slice(0, 80)}" in a service account name: ${what}`);
   if (!KEY_NAME.test(marks.key) && !HASHED_KEY.test(marks.key)) throw bad('the key name is not a policy key name');
-  if (!Number.isInteger(marks.generation) || marks.generation < 1 || marks.generation > MAX_GENERATION) throw bad(`the generation is not an integer from 1 to ${MAX_GENERATION}`);
-  if (marks.delivered_at !== null && !(Number.isInteger(marks.delivered_at) && marks.delivered_at >= 0 && marks.delivered_at <= MAX_TIME)) throw bad('delivered_at is not Unix seconds');
+  if (!Number.isInteger(marks.generation) || marks.generation < 1 || marks.generation > MAX_GENERATION)
+    throw bad(`the generation is not an integer from 1 to ${MAX_GENERATION}`);
+  if (marks.delivered_at !== null && !(Number.isInteger(marks.delivered_at) && marks.delivered_at >= 0 && marks.delivered_at <= MAX_TIME))
+    throw bad('delivered_at is not Unix seconds');
   if (marks.trigger !== null && !TRIGGER.test(marks.trigger)) throw bad('the trigger is not triggerMark(trigger)');
-  for (const [what, t] of [['claimed_at', marks.claimed_at], ['discarded_at', marks.discarded_at]] as const) {
+  for (const [what, t] of [
+    ['claimed_at', marks.claimed_at],
+    ['discarded_at', marks.discarded_at],
+  ] as const) {
     if (t !== null && t !== undefined && !(Number.isInteger(t) && t >= 0 && t <= MAX_TIME)) throw bad(`${what} is not Unix seconds`);
   }
   if (marks.targets !== null && !TARGETS.test(marks.targets)) throw bad('the targets hash is not 16 hex digits');
-  if (marks.team !== null && marks.team !== undefined && !TEAM.test(marks.team)) throw bad('the team is not a team name or its hashed mark');
+  if (marks.team !== null && marks.team !== undefined && !TEAM.test(marks.team))
+    throw bad('the team is not a team name or its hashed mark');
   if (typeof marks.protect !== 'boolean') throw bad('protect is not a boolean');
   if (!NONCE.test(nonce)) throw bad('the nonce is not 8 hex digits');
 }

@@ -63,8 +63,10 @@ export class OpenAiClient {
   private lastServerTime: number | null = null;
 
   constructor(options: OpenAiClientOptions) {
-    if (!options.adminKey) throw new UserError('OPENAI_ADMIN_KEY is not set: set it to an admin key of the OpenAI organization (or use --sandbox)');
-    if (!/^[A-Za-z0-9_-]{1,128}$/.test(options.organization)) throw new UserError('`org:` in org.yaml must be the OpenAI organization id (org-…), letters, digits, "_" and "-" only');
+    if (!options.adminKey)
+      throw new UserError('OPENAI_ADMIN_KEY is not set: set it to an admin key of the OpenAI organization (or use --sandbox)');
+    if (!/^[A-Za-z0-9_-]{1,128}$/.test(options.organization))
+      throw new UserError('`org:` in org.yaml must be the OpenAI organization id (org-…), letters, digits, "_" and "-" only');
     this.organization = options.organization;
     this.baseUrl = checkBaseUrl(options.baseUrl ?? DEFAULT_BASE_URL);
     this.adminKey = options.adminKey;
@@ -91,7 +93,12 @@ export class OpenAiClient {
     if (cut < 0) return false;
     const start = redacted.slice(0, cut);
     const end = redacted.slice(cut + 3);
-    return start.length + end.length >= 4 && this.adminKey.length > start.length + end.length && this.adminKey.startsWith(start) && this.adminKey.endsWith(end);
+    return (
+      start.length + end.length >= 4 &&
+      this.adminKey.length > start.length + end.length &&
+      this.adminKey.startsWith(start) &&
+      this.adminKey.endsWith(end)
+    );
   }
 
   async call<T>(options: CallOptions): Promise<T> {
@@ -120,9 +127,15 @@ export class OpenAiClient {
     if (!Number.isNaN(date)) this.lastServerTime = Math.floor(date / 1000);
     if (response.status >= 200 && response.status < 300) return response.body as T;
     throw errorFromResponse({
-      status: response.status, body: response.body, method: options.method, path, requestId: response.headers.get('x-request-id'),
-      retryAfterMs: parseRetryAfter(response.headers.get('retry-after')), organization: this.organization,
-      secrets: [this.adminKey, bearer], inferenceKey: options.bearer !== undefined,
+      status: response.status,
+      body: response.body,
+      method: options.method,
+      path,
+      requestId: response.headers.get('x-request-id'),
+      retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
+      organization: this.organization,
+      secrets: [this.adminKey, bearer],
+      inferenceKey: options.bearer !== undefined,
     });
   }
 
@@ -154,7 +167,12 @@ export class OpenAiClient {
     const buckets: WireBucketPage<R>['data'] = [];
     let page: string | undefined;
     for (;;) {
-      const answer = await this.call<WireBucketPage<R>>({ method: 'GET', path, query: { ...query, page }, maxBytes: REPORT_MAX_RESPONSE_BYTES });
+      const answer = await this.call<WireBucketPage<R>>({
+        method: 'GET',
+        path,
+        query: { ...query, page },
+        maxBytes: REPORT_MAX_RESPONSE_BYTES,
+      });
       if (!answer || !Array.isArray(answer.data)) throw this.badList(path, 'the answer is not a page of buckets');
       this.bounded(path, () => bounds.page(answer.data.reduce((n, b) => n + 1 + (Array.isArray(b?.results) ? b.results.length : 0), 0)));
       buckets.push(...answer.data);
@@ -176,7 +194,9 @@ export class OpenAiClient {
   }
 
   private badList(path: string, why: string): UserError {
-    return new UserError(`GET ${path}: OpenAI's list cannot be read to its end (${redactOpenAi(why)}); nothing was changed. Try again; if it persists, check --base-url / OPENAI_BASE_URL`);
+    return new UserError(
+      `GET ${path}: OpenAI's list cannot be read to its end (${redactOpenAi(why)}); nothing was changed. Try again; if it persists, check --base-url / OPENAI_BASE_URL`,
+    );
   }
 }
 

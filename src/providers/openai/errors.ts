@@ -20,8 +20,23 @@ export class ProviderError extends CoreProviderError {
   readonly requestId: string | null;
   /** The server's `retry-after`, in milliseconds, when it sent one. */
   readonly retryAfterMs: number | null;
-  constructor(init: { provider: string; kind: ProviderErrorKind; status: number | null; code: string | null; method: string; path: string; requestId?: string | null; retryAfterMs?: number | null; message: string; cause?: unknown; existingId?: string | null }) {
-    super({ kind: init.kind, status: init.status, code: init.code, message: init.message, existingId: init.existingId ?? null }, init.cause === undefined ? undefined : { cause: init.cause });
+  constructor(init: {
+    provider: string;
+    kind: ProviderErrorKind;
+    status: number | null;
+    code: string | null;
+    method: string;
+    path: string;
+    requestId?: string | null;
+    retryAfterMs?: number | null;
+    message: string;
+    cause?: unknown;
+    existingId?: string | null;
+  }) {
+    super(
+      { kind: init.kind, status: init.status, code: init.code, message: init.message, existingId: init.existingId ?? null },
+      init.cause === undefined ? undefined : { cause: init.cause },
+    );
     this.provider = init.provider;
     this.method = init.method;
     this.path = init.path;
@@ -52,11 +67,22 @@ export function kindOf(status: number): ProviderErrorKind {
 }
 
 /** An error answer as a ProviderError (or, for a key of another organization, a RefusalError). */
-export function errorFromResponse(init: { status: number; body: unknown; method: string; path: string; requestId: string | null; retryAfterMs: number | null; organization: string; secrets: readonly string[]; inferenceKey: boolean }): Error {
+export function errorFromResponse(init: {
+  status: number;
+  body: unknown;
+  method: string;
+  path: string;
+  requestId: string | null;
+  retryAfterMs: number | null;
+  organization: string;
+  secrets: readonly string[];
+  inferenceKey: boolean;
+}): Error {
   const wire = (init.body && typeof init.body === 'object' ? (init.body as WireError).error : undefined) ?? undefined;
   const clean = (v: string | null | undefined) => (v === null || v === undefined ? null : redactOpenAi(v, init.secrets).slice(0, 500));
   const code = clean(wire?.code);
-  const serverMessage = clean(wire?.message) ?? (typeof init.body === 'string' && init.body ? clean(init.body.slice(0, 200)) : 'no error message');
+  const serverMessage =
+    clean(wire?.message) ?? (typeof init.body === 'string' && init.body ? clean(init.body.slice(0, 200)) : 'no error message');
   if (init.status === 401 && code === 'mismatched_organization') {
     // OpenAI checks the OpenAI-Organization header against the key (reports: openai/codex#1000).
     return new RefusalError(
@@ -69,7 +95,14 @@ export function errorFromResponse(init: { status: number; body: unknown; method:
   const where = `${init.method} ${init.path} → ${init.status}${code ? ` ${code}` : ''}${init.requestId ? ` (request ${clean(init.requestId)})` : ''}`;
   const advice = adviceFor(init.status, code, init.inferenceKey);
   return new ProviderError({
-    provider: 'openai', kind, status: init.status, code, method: init.method, path: init.path, requestId: clean(init.requestId), retryAfterMs: init.retryAfterMs,
+    provider: 'openai',
+    kind,
+    status: init.status,
+    code,
+    method: init.method,
+    path: init.path,
+    requestId: clean(init.requestId),
+    retryAfterMs: init.retryAfterMs,
     message: `${where}: ${serverMessage}${advice ? `\n  ${advice}` : ''}`,
   });
 }
@@ -77,7 +110,13 @@ export function errorFromResponse(init: { status: number; body: unknown; method:
 /** No usable answer: a ProviderError `unavailable` (the request may or may not have reached OpenAI). */
 export function errorFromNetwork(init: { method: string; path: string; reason: string; cause: unknown }): ProviderError {
   return new ProviderError({
-    provider: 'openai', kind: 'unavailable', status: null, code: init.reason, method: init.method, path: init.path, cause: init.cause,
+    provider: 'openai',
+    kind: 'unavailable',
+    status: null,
+    code: init.reason,
+    method: init.method,
+    path: init.path,
+    cause: init.cause,
     message: `${init.method} ${init.path} failed: ${redactOpenAi(init.reason)}. Check the base URL (--base-url / OPENAI_BASE_URL), your network and any HTTPS_PROXY setting.`,
   });
 }
@@ -86,12 +125,17 @@ function adviceFor(status: number, code: string | null, inferenceKey: boolean): 
   if (inferenceKey) {
     if (status === 401) return 'this API key is unknown or deleted, or its project is archived';
     if (status === 403) return "the model is not allowed by the project's model permissions";
-    if (status === 429) return code === 'insufficient_quota' ? 'the organization or project reached its spend limit' : "the project is over one of its rate limits for this model; wait for retry-after";
+    if (status === 429)
+      return code === 'insufficient_quota'
+        ? 'the organization or project reached its spend limit'
+        : 'the project is over one of its rate limits for this model; wait for retry-after';
     return null;
   }
-  if (status === 401) return 'the admin key was refused: set OPENAI_ADMIN_KEY to a current admin key of the organization (platform.openai.com, organization settings, Admin keys)';
+  if (status === 401)
+    return 'the admin key was refused: set OPENAI_ADMIN_KEY to a current admin key of the organization (platform.openai.com, organization settings, Admin keys)';
   if (status === 403) return 'OPENAI_ADMIN_KEY is not an admin key, or lacks a permission: managing the organization needs an admin key';
-  if (status === 404) return 'the resource is gone (changed while groq-rbac ran?), or the base URL is wrong (--base-url / OPENAI_BASE_URL ends in /v1); run plan again';
+  if (status === 404)
+    return 'the resource is gone (changed while groq-rbac ran?), or the base URL is wrong (--base-url / OPENAI_BASE_URL ends in /v1); run plan again';
   if (status === 429) return 'rate limited even after retrying; try again later or lower --concurrency';
   if (status >= 500) return 'OpenAI failed even after retrying; try again later';
   return null;

@@ -54,7 +54,8 @@ export class KeyWriter {
   }
 
   async create(projectId: string, input: { name: string; marks: KeyMarksWrite }, identity: string): Promise<CreatedKey> {
-    if (input.name !== input.marks.key) throw new InternalError(`an OpenAI key's name is its policy key: "${input.name}" ≠ "${input.marks.key}"`);
+    if (input.name !== input.marks.key)
+      throw new InternalError(`an OpenAI key's name is its policy key: "${input.name}" ≠ "${input.marks.key}"`);
     const nonce = nonceFor(identity);
     const name = encodeName(stored(input.marks), nonce);
     // No idempotency key: a generation this identity already made (an earlier run's, or another run's
@@ -63,7 +64,16 @@ export class KeyWriter {
     for (const [keyId, accountId] of this.accounts) {
       const raw = this.names.get(accountId);
       if (raw !== undefined && decodeName(raw)?.nonce === nonce) {
-        throw new ProviderError({ provider: 'openai', kind: 'conflict', status: 409, code: 'generation_exists', method: 'POST', path: accountsPath(projectId), message: `service account ${accountId} already holds this key generation (made by another apply, or an earlier one)`, existingId: keyId });
+        throw new ProviderError({
+          provider: 'openai',
+          kind: 'conflict',
+          status: 409,
+          code: 'generation_exists',
+          method: 'POST',
+          path: accountsPath(projectId),
+          message: `service account ${accountId} already holds this key generation (made by another apply, or an earlier one)`,
+          existingId: keyId,
+        });
       }
     }
     const attempts = this.options.maxAttempts ?? 5;
@@ -75,7 +85,12 @@ export class KeyWriter {
       if (uncertain) await this.purge(projectId, nonce, null);
       let made: WireServiceAccountCreated;
       try {
-        made = await this.client.call<WireServiceAccountCreated>({ method: 'POST', path: accountsPath(projectId), body: { name }, retrySafe: false });
+        made = await this.client.call<WireServiceAccountCreated>({
+          method: 'POST',
+          path: accountsPath(projectId),
+          body: { name },
+          retrySafe: false,
+        });
       } catch (error) {
         // A 429 was refused before anything was made (assumed: OpenAI's rate limiter answers first):
         // it is only sent again, with no list, and (as the transport does) "later" gets four times
@@ -90,14 +105,34 @@ export class KeyWriter {
       if (!made?.api_key?.value || !made.api_key.id) {
         // Without the value the key is of no use to anyone: take it away again.
         if (made?.id) await this.deleteAccount(projectId, made.id);
-        throw new ProviderError({ provider: 'openai', kind: 'invalid', status: 200, code: null, method: 'POST', path: accountsPath(projectId), message: `POST ${accountsPath(projectId)} answered without the new key's value; the service account was deleted again. Try again.` });
+        throw new ProviderError({
+          provider: 'openai',
+          kind: 'invalid',
+          status: 200,
+          code: null,
+          method: 'POST',
+          path: accountsPath(projectId),
+          message: `POST ${accountsPath(projectId)} answered without the new key's value; the service account was deleted again. Try again.`,
+        });
       }
       if (mayHaveMade) await this.purge(projectId, nonce, made.id);
       this.saw(made.api_key.id, made.id, name);
       const decoded = decodeName(name, new Map([[name.split(' ')[1]!, input.marks.key]]))!;
       const createdAt = made.api_key.created_at ?? made.created_at;
-      const marks = { ...decoded.marks, key: input.marks.key, delivered_at: decoded.marks.delivered_at === DELIVERED_ON_CREATE ? createdAt : decoded.marks.delivered_at };
-      const key: LiveKey = { id: made.api_key.id, handle: made.id, name: input.marks.key, redacted_value: redactedForm(made.api_key.value), created_at: createdAt, last_used_at: null, marks };
+      const marks = {
+        ...decoded.marks,
+        key: input.marks.key,
+        delivered_at: decoded.marks.delivered_at === DELIVERED_ON_CREATE ? createdAt : decoded.marks.delivered_at,
+      };
+      const key: LiveKey = {
+        id: made.api_key.id,
+        handle: made.id,
+        name: input.marks.key,
+        redacted_value: redactedForm(made.api_key.value),
+        created_at: createdAt,
+        last_used_at: null,
+        marks,
+      };
       return { key, value: made.api_key.value, replayed: false };
     }
   }
@@ -117,17 +152,41 @@ export class KeyWriter {
     const current = decodeName(raw);
     // An unmanaged account being adopted gets a nonce of its own.
     const nonce = current?.nonce ?? nonceFor(`adopt:${handle}`);
-    const base: KeyMarks = current?.marks ?? { key: marks.key ?? raw, generation: 1, trigger: null, delivered_at: null, targets: null, protect: false };
+    const base: KeyMarks = current?.marks ?? {
+      key: marks.key ?? raw,
+      generation: 1,
+      trigger: null,
+      delivered_at: null,
+      targets: null,
+      protect: false,
+    };
     const next: KeyMarks = { ...base, ...stored(marks) } as KeyMarks;
     for (const f of ['claimed_at', 'discarded_at', 'team'] as const) if (next[f] === null) delete next[f];
     const name = encodeName(next, nonce);
-    await this.client.call<WireServiceAccount>({ method: 'POST', path: `${accountsPath(projectId)}/${enc(handle)}`, body: { name }, retrySafe: true });
+    await this.client.call<WireServiceAccount>({
+      method: 'POST',
+      path: `${accountsPath(projectId)}/${enc(handle)}`,
+      body: { name },
+      retrySafe: true,
+    });
     this.names.set(handle, name);
     const live = this.known.get(key.id);
     const createdAt = live?.created_at ?? 0;
     const decoded = decodeName(name, new Map([[name.split(' ')[1]!, next.key]]))!.marks;
-    const out: KeyMarks = { ...decoded, key: next.key, delivered_at: decoded.delivered_at === DELIVERED_ON_CREATE ? createdAt : decoded.delivered_at };
-    return { id: key.id, handle, name: next.key, redacted_value: live?.redacted_value ?? '', created_at: createdAt, last_used_at: live?.last_used_at ?? null, marks: out };
+    const out: KeyMarks = {
+      ...decoded,
+      key: next.key,
+      delivered_at: decoded.delivered_at === DELIVERED_ON_CREATE ? createdAt : decoded.delivered_at,
+    };
+    return {
+      id: key.id,
+      handle,
+      name: next.key,
+      redacted_value: live?.redacted_value ?? '',
+      created_at: createdAt,
+      last_used_at: live?.last_used_at ?? null,
+      marks: out,
+    };
   }
 
   /** Keys as last read or made, for what an update answers besides its marks. */
@@ -144,7 +203,8 @@ export class KeyWriter {
     if (handle === null && this.lister) {
       for (const k of await this.lister(projectId)) if (k.id === key.id && k.handle) handle = k.handle;
     }
-    if (handle === null && !optional) throw new InternalError(`key ${redactOpenAi(key.id)} has no service account: OpenAI keeps marks only in service account names`);
+    if (handle === null && !optional)
+      throw new InternalError(`key ${redactOpenAi(key.id)} has no service account: OpenAI keeps marks only in service account names`);
     return handle;
   }
 

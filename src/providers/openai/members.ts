@@ -33,14 +33,23 @@ export class OpenAiMembers {
     const invites = this.client.list<WireInvite>('/organization/invites');
     const admin = this.adminIdentity();
     for (const p of [users, invites, admin]) p.catch(() => {});
-    const lists = await mapLimit(options.projectIds, options.concurrency ?? DEFAULT_MEMBER_READ_CONCURRENCY, (id) => this.client.list<WireProjectUser>(`${projectPath(id)}/users`));
+    const lists = await mapLimit(options.projectIds, options.concurrency ?? DEFAULT_MEMBER_READ_CONCURRENCY, (id) =>
+      this.client.list<WireProjectUser>(`${projectPath(id)}/users`),
+    );
     const projects: LiveMembers['projects'] = {};
     options.projectIds.forEach((id, i) => {
       projects[id] = lists[i]!.map((m) => ({ user_id: m.id, email: m.email, role: m.role }));
     });
     return {
       members: (await users).map((u) => ({ id: u.id, email: u.email, name: u.name ?? '', role: u.role })),
-      invites: (await invites).map((i) => ({ id: i.id, email: i.email, role: i.role, projects: (i.projects ?? []).map((p) => ({ id: p.id, role: p.role })), status: i.status, expires_at: i.expires_at ?? null })),
+      invites: (await invites).map((i) => ({
+        id: i.id,
+        email: i.email,
+        role: i.role,
+        projects: (i.projects ?? []).map((p) => ({ id: p.id, role: p.role })),
+        status: i.status,
+        expires_at: i.expires_at ?? null,
+      })),
       projects,
       admin: await admin,
     };
@@ -66,7 +75,9 @@ export class OpenAiMembers {
     let uncertain = false;
     for (let attempt = 1; ; attempt++) {
       if (uncertain) {
-        const found = (await this.client.list<WireInvite>('/organization/invites')).find((i) => i.status === 'pending' && i.email.toLowerCase() === input.email.toLowerCase() && i.role === input.role);
+        const found = (await this.client.list<WireInvite>('/organization/invites')).find(
+          (i) => i.status === 'pending' && i.email.toLowerCase() === input.email.toLowerCase() && i.role === input.role,
+        );
         if (found) return { id: found.id };
       }
       try {

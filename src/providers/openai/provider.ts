@@ -3,10 +3,29 @@
  * Base `https://api.openai.com/v1` (`--base-url`, `OPENAI_BASE_URL`), admin key `OPENAI_ADMIN_KEY`,
  * organization from `org:` in org.yaml, sent on every call so that OpenAI enforces it.
  */
-import type { AuditEvent, CostRow, DomainLimitSet, DomainLiveState, DomainModelRule, LiveKey, LiveLimit, LiveSpending, UsageRow } from '../../core/domain.js';
+import type {
+  AuditEvent,
+  CostRow,
+  DomainLimitSet,
+  DomainLiveState,
+  DomainModelRule,
+  LiveKey,
+  LiveLimit,
+  LiveSpending,
+  UsageRow,
+} from '../../core/domain.js';
 import { PROVIDER_CAPABILITIES } from '../../core/capabilities.js';
 import type { LiveMembers } from '../../core/members.js';
-import type { Capabilities, CreatedKey, InviteInput, KeyMarksWrite, KeyRef, ProviderAdmin, SpendScope, UsageQuery } from '../../core/provider.js';
+import type {
+  Capabilities,
+  CreatedKey,
+  InviteInput,
+  KeyMarksWrite,
+  KeyRef,
+  ProviderAdmin,
+  SpendScope,
+  UsageQuery,
+} from '../../core/provider.js';
 import { auditEvents, costs, usage } from './activity.js';
 import { keyLookup } from './bookkeeping.js';
 import { enc, OpenAiClient, projectPath, type OpenAiClientOptions } from './client.js';
@@ -38,7 +57,11 @@ export class OpenAiProvider implements ProviderAdmin {
   constructor(private readonly options: OpenAiProviderOptions) {
     this.client = new OpenAiClient(options);
     const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-    this.keys = new KeyWriter(this.client, { sleep, ...(options.baseDelayMs !== undefined ? { baseDelayMs: options.baseDelayMs } : {}), ...(options.maxDelayMs !== undefined ? { maxDelayMs: options.maxDelayMs } : {}) });
+    this.keys = new KeyWriter(this.client, {
+      sleep,
+      ...(options.baseDelayMs !== undefined ? { baseDelayMs: options.baseDelayMs } : {}),
+      ...(options.maxDelayMs !== undefined ? { maxDelayMs: options.maxDelayMs } : {}),
+    });
     this.writer = new Writer(this.client, sleep);
     this.members = new OpenAiMembers(this.client, sleep);
     this.keyNames = options.keyNames ?? [];
@@ -53,7 +76,9 @@ export class OpenAiProvider implements ProviderAdmin {
   };
 
   /** `keyNames` (the port's) replaces the constructor's for this and later reads. */
-  readLiveState(options: { concurrency?: number; onObserved?: (now: number) => void; keyNames?: readonly string[] } = {}): Promise<DomainLiveState> {
+  readLiveState(
+    options: { concurrency?: number; onObserved?: (now: number) => void; keyNames?: readonly string[] } = {},
+  ): Promise<DomainLiveState> {
     if (options.keyNames) {
       this.keyNames = options.keyNames;
       this.lookup = keyLookup(this.keyNames);
@@ -72,7 +97,9 @@ export class OpenAiProvider implements ProviderAdmin {
   /** Active projects, for apply's confirmation that a project it could not find is really gone. */
   async listProjects(): Promise<{ id: string; name: string; created_at: number }[]> {
     const projects = await this.client.list<WireProject>('/organization/projects');
-    return projects.filter((p) => (p.status ?? 'active') === 'active' && !p.archived_at).map((p) => ({ id: p.id, name: p.name ?? '', created_at: p.created_at }));
+    return projects
+      .filter((p) => (p.status ?? 'active') === 'active' && !p.archived_at)
+      .map((p) => ({ id: p.id, name: p.name ?? '', created_at: p.created_at }));
   }
 
   readSpending(scope: SpendScope): Promise<LiveSpending> {
@@ -127,7 +154,11 @@ export class OpenAiProvider implements ProviderAdmin {
   setSpendLimit(scope: SpendScope, usd: number | null): Promise<void> {
     return this.writer.setSpendLimit(scope, usd);
   }
-  createSpendAlert(scope: SpendScope, alert: { threshold_usd: number; recipients: string[] }, identity: string): Promise<{ id: string; replaced?: boolean }> {
+  createSpendAlert(
+    scope: SpendScope,
+    alert: { threshold_usd: number; recipients: string[] },
+    identity: string,
+  ): Promise<{ id: string; replaced?: boolean }> {
     return this.writer.createSpendAlert(scope, alert, identity);
   }
   updateSpendAlert(scope: SpendScope, id: string, alert: { threshold_usd: number; recipients: string[] }): Promise<void> {
@@ -140,7 +171,12 @@ export class OpenAiProvider implements ProviderAdmin {
   usage(query: UsageQuery): Promise<UsageRow[]> {
     return usage(this.client, query);
   }
-  costs(query: { start_time: number; end_time: number; project_ids?: string[]; group_by: ('project_id' | 'line_item' | 'key_id')[] }): Promise<CostRow[]> {
+  costs(query: {
+    start_time: number;
+    end_time: number;
+    project_ids?: string[];
+    group_by: ('project_id' | 'line_item' | 'key_id')[];
+  }): Promise<CostRow[]> {
     return costs(this.client, query);
   }
   auditEvents(query: { since: number }): Promise<AuditEvent[]> {

@@ -9,11 +9,27 @@
  * OpenAI has no organization model permissions, organization rate limits or GET /organization.
  */
 import { createLimiter, type Limiter } from '../../core/concurrency.js';
-import type { DomainLimitSet, DomainLiveProject, DomainLiveState, DomainModelRule, LiveKey, LiveLimit, LiveSpending } from '../../core/domain.js';
+import type {
+  DomainLimitSet,
+  DomainLiveProject,
+  DomainLiveState,
+  DomainModelRule,
+  LiveKey,
+  LiveLimit,
+  LiveSpending,
+} from '../../core/domain.js';
 import { DELIVERED_ON_CREATE, decodeName, keyLookup } from './bookkeeping.js';
 import { projectPath, type OpenAiClient } from './client.js';
 import { ProviderError } from './errors.js';
-import { LIMIT_TO_WIRE, type WireModelPermissions, type WireProject, type WireProjectApiKey, type WireRateLimit, type WireSpendAlert, type WireSpendLimit } from './wire.js';
+import {
+  LIMIT_TO_WIRE,
+  type WireModelPermissions,
+  type WireProject,
+  type WireProjectApiKey,
+  type WireRateLimit,
+  type WireSpendAlert,
+  type WireSpendLimit,
+} from './wire.js';
 
 export const DEFAULT_READ_CONCURRENCY = 8;
 
@@ -75,7 +91,13 @@ export async function readOpenAiState(client: OpenAiClient, options: ReadOptions
   };
 }
 
-async function readProject(client: OpenAiClient, p: WireProject, lookup: ReadonlyMap<string, string>, options: ReadOptions, limit: Limiter): Promise<DomainLiveProject> {
+async function readProject(
+  client: OpenAiClient,
+  p: WireProject,
+  lookup: ReadonlyMap<string, string>,
+  options: ReadOptions,
+  limit: Limiter,
+): Promise<DomainLiveProject> {
   const path = projectPath(p.id);
   const spending = options.projectSpending === false ? undefined : readSpending(client, path, limit);
   spending?.catch(() => {});
@@ -85,7 +107,9 @@ async function readProject(client: OpenAiClient, p: WireProject, lookup: Readonl
     limit(() => listProjectKeys(client, p.id, lookup, options.onServiceAccount)),
   ]);
   return {
-    id: p.id, name: p.name ?? p.id, created_at: p.created_at,
+    id: p.id,
+    name: p.name ?? p.id,
+    created_at: p.created_at,
     permissions: ruleFrom(permissions),
     limits: limits.map(limitFrom),
     keys,
@@ -94,7 +118,12 @@ async function readProject(client: OpenAiClient, p: WireProject, lookup: Readonl
 }
 
 /** `owner_project_access=any`: without it "some enabled keys" may be left out (SDK `projects/api-keys.ts`). */
-export async function listProjectKeys(client: OpenAiClient, projectId: string, lookup: ReadonlyMap<string, string>, seen?: KeySeen): Promise<LiveKey[]> {
+export async function listProjectKeys(
+  client: OpenAiClient,
+  projectId: string,
+  lookup: ReadonlyMap<string, string>,
+  seen?: KeySeen,
+): Promise<LiveKey[]> {
   const keys = await client.list<WireProjectApiKey>(`${projectPath(projectId)}/api_keys`, { owner_project_access: 'any' });
   return keys.map((k) => liveKeyFrom(k, lookup, seen));
 }
@@ -109,7 +138,9 @@ export function liveKeyFrom(k: WireProjectApiKey, lookup: ReadonlyMap<string, st
 
 function liveKey(k: WireProjectApiKey, account: { id: string; name: string } | undefined, lookup: ReadonlyMap<string, string>): LiveKey {
   const decoded = account ? decodeName(account.name, lookup) : null;
-  const marks = decoded ? { ...decoded.marks, delivered_at: decoded.marks.delivered_at === DELIVERED_ON_CREATE ? k.created_at : decoded.marks.delivered_at } : null;
+  const marks = decoded
+    ? { ...decoded.marks, delivered_at: decoded.marks.delivered_at === DELIVERED_ON_CREATE ? k.created_at : decoded.marks.delivered_at }
+    : null;
   return {
     id: k.id,
     ...(account ? { handle: account.id } : {}),
@@ -139,11 +170,22 @@ export function limitFrom(l: WireRateLimit): LiveLimit {
 }
 
 /** `base`: `/organization` or a project's path; the limit is `null` where none is set. `slot`: a read's limiter. */
-export async function readSpending(client: OpenAiClient, base: string, slot: <T>(task: () => Promise<T>) => Promise<T> = (task) => task()): Promise<LiveSpending> {
-  const [limit, alerts] = await Promise.all([slot(() => getSpendLimit(client, base)), slot(() => client.list<WireSpendAlert>(`${base}/spend_alerts`))]);
+export async function readSpending(
+  client: OpenAiClient,
+  base: string,
+  slot: <T>(task: () => Promise<T>) => Promise<T> = (task) => task(),
+): Promise<LiveSpending> {
+  const [limit, alerts] = await Promise.all([
+    slot(() => getSpendLimit(client, base)),
+    slot(() => client.list<WireSpendAlert>(`${base}/spend_alerts`)),
+  ]);
   return {
     monthly_cap_usd: limit === null ? null : limit.threshold_amount / 100,
-    alerts: alerts.map((a) => ({ id: a.id, threshold_usd: a.threshold_amount / 100, recipients: [...(a.notification_channel?.recipients ?? [])] })),
+    alerts: alerts.map((a) => ({
+      id: a.id,
+      threshold_usd: a.threshold_amount / 100,
+      recipients: [...(a.notification_channel?.recipients ?? [])],
+    })),
   };
 }
 
@@ -161,7 +203,8 @@ async function orNone<T>(call: Promise<T>): Promise<T | null> {
   try {
     return await call;
   } catch (error) {
-    if (error instanceof ProviderError && error.kind === 'not_found' && error.code !== 'unknown_url' && !/invalid url/i.test(error.message)) return null;
+    if (error instanceof ProviderError && error.kind === 'not_found' && error.code !== 'unknown_url' && !/invalid url/i.test(error.message))
+      return null;
     throw error;
   }
 }

@@ -22,16 +22,26 @@ export class Writer {
 
   /** OpenAI has no organization model permissions: only "none" can be applied (nothing to do). */
   async setOrgPermissions(rule: DomainModelRule | null): Promise<void> {
-    if (rule !== null) throw new InternalError('OpenAI has no organization-level model permissions (capabilities.orgModelPermissions is false): fold org `models` into each project');
+    if (rule !== null)
+      throw new InternalError(
+        'OpenAI has no organization-level model permissions (capabilities.orgModelPermissions is false): fold org `models` into each project',
+      );
   }
 
   /** `POST /organization/projects` → 200 (spec). A lost answer: the project of that name, if one appeared, is it. */
   async createProject(name: string, _identity: string): Promise<{ id: string; replayed: boolean }> {
     return this.createOnce(
-      () => this.client.call<WireProject>({ method: 'POST', path: '/organization/projects', body: { name }, retrySafe: false }).then((p) => p.id),
+      () =>
+        this.client
+          .call<WireProject>({ method: 'POST', path: '/organization/projects', body: { name }, retrySafe: false })
+          .then((p) => p.id),
       async () => {
         const found = (await this.client.list<WireProject>('/organization/projects')).filter((p) => p.name === name);
-        if (found.length > 1) throw conflict('/organization/projects', `${found.length} active projects are named "${name}" after a lost create answer: archive the extra ones, then run plan again`);
+        if (found.length > 1)
+          throw conflict(
+            '/organization/projects',
+            `${found.length} active projects are named "${name}" after a lost create answer: archive the extra ones, then run plan again`,
+          );
         return found[0]?.id ?? null;
       },
     ).then((id) => ({ id, replayed: false }));
@@ -73,7 +83,10 @@ export class Writer {
     for (const [field, value] of Object.entries(values)) {
       if (value === undefined) continue;
       const wire = LIMIT_TO_WIRE[field as keyof DomainLimitSet];
-      if (!wire) throw new UserError(`OpenAI rate limits have no ${field} (model ${limit.model}): remove it from the policy; OpenAI has ${Object.keys(LIMIT_TO_WIRE).join(', ')}`);
+      if (!wire)
+        throw new UserError(
+          `OpenAI rate limits have no ${field} (model ${limit.model}): remove it from the policy; OpenAI has ${Object.keys(LIMIT_TO_WIRE).join(', ')}`,
+        );
       body[wire] = value;
     }
     if (Object.keys(body).length === 0) return;
@@ -90,17 +103,28 @@ export class Writer {
       await this.client.call({ method: 'DELETE', path });
       return;
     }
-    await this.client.call({ method: 'POST', path, body: { threshold_amount: Math.round(usd * 100), currency: 'USD', interval: 'month' }, retrySafe: true });
+    await this.client.call({
+      method: 'POST',
+      path,
+      body: { threshold_amount: Math.round(usd * 100), currency: 'USD', interval: 'month' },
+      retrySafe: true,
+    });
   }
 
   /** A lost answer: an alert with the same amount and recipients, if one appeared, is it. */
-  async createSpendAlert(scope: SpendScope, alert: { threshold_usd: number; recipients: string[] }, _identity: string): Promise<{ id: string }> {
+  async createSpendAlert(
+    scope: SpendScope,
+    alert: { threshold_usd: number; recipients: string[] },
+    _identity: string,
+  ): Promise<{ id: string }> {
     const path = `${spendBase(scope)}/spend_alerts`;
     const body = alertBody(alert);
     const id = await this.createOnce(
       () => this.client.call<WireSpendAlert>({ method: 'POST', path, body, retrySafe: false }).then((a) => a.id),
       async () => {
-        const same = (await this.client.list<WireSpendAlert>(path)).find((a) => a.threshold_amount === body.threshold_amount && sameSet(a.notification_channel?.recipients ?? [], alert.recipients));
+        const same = (await this.client.list<WireSpendAlert>(path)).find(
+          (a) => a.threshold_amount === body.threshold_amount && sameSet(a.notification_channel?.recipients ?? [], alert.recipients),
+        );
         return same?.id ?? null;
       },
     );
@@ -108,7 +132,12 @@ export class Writer {
   }
 
   async updateSpendAlert(scope: SpendScope, id: string, alert: { threshold_usd: number; recipients: string[] }): Promise<void> {
-    await this.client.call({ method: 'POST', path: `${spendBase(scope)}/spend_alerts/${enc(id)}`, body: alertBody(alert), retrySafe: true });
+    await this.client.call({
+      method: 'POST',
+      path: `${spendBase(scope)}/spend_alerts/${enc(id)}`,
+      body: alertBody(alert),
+      retrySafe: true,
+    });
   }
 
   /** A 404 is passed on: apply believes it only once readSpending agrees (a spurious 404 is no proof). */
@@ -135,12 +164,19 @@ export class Writer {
         return await create();
       } catch (error) {
         // As the transport does: pushback ("later") gets four times the attempts of a failure.
-        if (!(error instanceof ProviderError) || !error.retryable || attempt >= (error.kind === 'rate_limited' ? attempts * 4 : attempts)) throw error;
+        if (!(error instanceof ProviderError) || !error.retryable || attempt >= (error.kind === 'rate_limited' ? attempts * 4 : attempts))
+          throw error;
         if (error.kind === 'unavailable' && error.status === null) {
           const made = await find();
           if (made !== null) return made;
           throw new ProviderError({
-            provider: 'openai', kind: 'unavailable', status: null, code: error.code, method: error.method, path: error.path, cause: error,
+            provider: 'openai',
+            kind: 'unavailable',
+            status: null,
+            code: error.code,
+            method: error.method,
+            path: error.path,
+            cause: error,
             message: `${error.message}; nothing it made was found, but with no answer it may still land, and OpenAI has no idempotency key, so it was not sent again: the next run adopts it if it appears, or creates it`,
           });
         }
@@ -152,10 +188,16 @@ export class Writer {
 }
 
 function alertBody(alert: { threshold_usd: number; recipients: string[] }) {
-  return { threshold_amount: Math.round(alert.threshold_usd * 100), currency: 'USD', interval: 'month', notification_channel: { type: 'email', recipients: alert.recipients } };
+  return {
+    threshold_amount: Math.round(alert.threshold_usd * 100),
+    currency: 'USD',
+    interval: 'month',
+    notification_channel: { type: 'email', recipients: alert.recipients },
+  };
 }
 
-const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && [...a].sort().join('\n') === [...b].sort().join('\n');
+const sameSet = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && [...a].sort().join('\n') === [...b].sort().join('\n');
 
 function conflict(path: string, message: string): ProviderError {
   return new ProviderError({ provider: 'openai', kind: 'conflict', status: null, code: null, method: 'POST', path, message });

@@ -19,7 +19,8 @@ export function openAiErrorBody(e: SandboxError): OpenAiErrorBody {
  * A key used with another organization's id in `OpenAI-Organization`: OpenAI answers 401 with this
  * body (not in the published spec; the answer users report, e.g. openai/codex#1000).
  */
-export const mismatchedOrganization = () => new SandboxError(401, 'mismatched_organization', 'OpenAI-Organization header should match organization for API key');
+export const mismatchedOrganization = () =>
+  new SandboxError(401, 'mismatched_organization', 'OpenAI-Organization header should match organization for API key');
 
 /**
  * OpenAI's 401 for an unknown key says "Incorrect API key provided: <the key, partly masked>"; the

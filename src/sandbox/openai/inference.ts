@@ -37,7 +37,13 @@ export class OpenAiInference {
     if (!who) throw invalidApiKey();
     const model = (raw as { model?: unknown } | null)?.model;
     if (typeof model === 'string' && this.org.models.includes(model) && modelKind(model) !== 'chat') {
-      throw new SandboxError(400, 'invalid_request_error', `\`${model}\` is not a chat model and is not supported in the v1/chat/completions endpoint.`, 'invalid_request_error', 'model');
+      throw new SandboxError(
+        400,
+        'invalid_request_error',
+        `\`${model}\` is not a chat model and is not supported in the v1/chat/completions endpoint.`,
+        'invalid_request_error',
+        'model',
+      );
     }
     if (this.spend.blocked(who.project)) throw projectQuotaExceeded(who.project.id);
     let reply: InferenceReply;
@@ -47,8 +53,18 @@ export class OpenAiInference {
       throw error instanceof SandboxError ? this.translate(error, who.project.id, typeof model === 'string' ? model : '') : error;
     }
     if (reply.events) return { ...reply, events: reply.events.map(stripGroqFromEvent) };
-    const { x_groq: _groq, usage, ...body } = reply.body as { x_groq?: unknown; usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number } };
-    return { ...reply, body: { ...body, usage: { prompt_tokens: usage.prompt_tokens, completion_tokens: usage.completion_tokens, total_tokens: usage.total_tokens } } };
+    const {
+      x_groq: _groq,
+      usage,
+      ...body
+    } = reply.body as { x_groq?: unknown; usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number } };
+    return {
+      ...reply,
+      body: {
+        ...body,
+        usage: { prompt_tokens: usage.prompt_tokens, completion_tokens: usage.completion_tokens, total_tokens: usage.total_tokens },
+      },
+    };
   }
 
   /** Groq's wording of the engine's refusals, in OpenAI's. */
@@ -58,12 +74,29 @@ export class OpenAiInference {
       // the one users report (403, code `model_not_found`; e.g. cursor/cursor#2953).
       case 'model_permission_blocked_project':
       case 'model_permission_blocked_org':
-        return new SandboxError(403, 'model_not_found', `Project \`${projectId}\` does not have access to model \`${model}\``, 'invalid_request_error');
+        return new SandboxError(
+          403,
+          'model_not_found',
+          `Project \`${projectId}\` does not have access to model \`${model}\``,
+          'invalid_request_error',
+        );
       case 'blocked_api_access':
-        return new SandboxError(429, 'insufficient_quota', 'Your organization has reached its spend limit for this month.', 'insufficient_quota');
+        return new SandboxError(
+          429,
+          'insufficient_quota',
+          'Your organization has reached its spend limit for this month.',
+          'insufficient_quota',
+        );
       case 'rate_limit_exceeded':
         // Groq's message ends with its upgrade link; OpenAI's points to its rate-limit page (assumed wording).
-        return new SandboxError(e.status, e.code, e.message.replace(/ Need more tokens\?.*$/, ' Visit https://platform.openai.com/account/rate-limits to learn more.'), e.type, e.param, e.headers);
+        return new SandboxError(
+          e.status,
+          e.code,
+          e.message.replace(/ Need more tokens\?.*$/, ' Visit https://platform.openai.com/account/rate-limits to learn more.'),
+          e.type,
+          e.param,
+          e.headers,
+        );
       default:
         return e;
     }

@@ -30,8 +30,15 @@ export function presentServiceAccount(a: StoredServiceAccount) {
 export function presentOpenAiKey(org: OrgState, k: StoredKey): OpenAiProjectApiKey {
   const sa = org.serviceAccounts.ownerOf(k);
   return {
-    object: 'organization.project.api_key', id: k.id, name: k.name, redacted_value: k.redacted_value, created_at: k.created_at, last_used_at: org.lastUsedAt(k),
-    owner: sa ? { type: 'service_account', service_account: { id: sa.id, name: sa.name, created_at: sa.created_at, role: sa.role } } : { type: 'user' },
+    object: 'organization.project.api_key',
+    id: k.id,
+    name: k.name,
+    redacted_value: k.redacted_value,
+    created_at: k.created_at,
+    last_used_at: org.lastUsedAt(k),
+    owner: sa
+      ? { type: 'service_account', service_account: { id: sa.id, name: sa.name, created_at: sa.created_at, role: sa.role } }
+      : { type: 'user' },
     // A service account is a member of its own project while it exists.
     owner_project_access: 'active',
   };

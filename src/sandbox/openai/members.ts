@@ -37,15 +37,28 @@ export const OPENAI_MEMBER_RULES: MemberRules = {
  * (and developers.openai.com's CLI reference shows `created_at`): both are sent, same value.
  */
 export const presentOpenAiInvite = (i: StoredInvite, status: InviteStatus) => ({
-  object: 'organization.invite' as const, id: i.id, email: i.email, role: i.role, status, invited_at: i.invited_at, created_at: i.invited_at,
-  expires_at: i.expires_at, accepted_at: i.accepted_at, projects: i.projects.map((p) => ({ id: p.id, role: p.role })),
+  object: 'organization.invite' as const,
+  id: i.id,
+  email: i.email,
+  role: i.role,
+  status,
+  invited_at: i.invited_at,
+  created_at: i.invited_at,
+  expires_at: i.expires_at,
+  accepted_at: i.accepted_at,
+  projects: i.projects.map((p) => ({ id: p.id, role: p.role })),
 });
 
 /** The id the sandbox's admin key has (also its audit-log actor's `api_key.id`). */
 export const ADMIN_KEY_ID = 'key_admin';
 
 export function openAiMemberRoutes(org: OrgState, adminKey: string): RouteSpec[] {
-  const admin = (method: string, path: string, handler: (ctx: RequestContext) => Reply): RouteSpec => ({ method, template: `${V1}${path}`, access: 'admin', handler });
+  const admin = (method: string, path: string, handler: (ctx: RequestContext) => Reply): RouteSpec => ({
+    method,
+    template: `${V1}${path}`,
+    access: 'admin',
+    handler,
+  });
   // Read per call: a reset makes the organization's stores afresh.
   const m = () => org.members;
   const invite = (i: StoredInvite) => presentOpenAiInvite(i, m().status(i));
@@ -55,9 +68,16 @@ export function openAiMemberRoutes(org: OrgState, adminKey: string): RouteSpec[]
   const adminKeyRecord = () => {
     const owner = m().adminUser();
     return {
-      object: 'organization.admin_api_key' as const, id: ADMIN_KEY_ID, name: 'Sandbox admin key', redacted_value: redactOpenAiKey(adminKey),
-      created_at: owner?.added_at ?? 0, expires_at: null, last_used_at: null,
-      owner: owner ? { type: 'user', object: 'organization.user', id: owner.id, name: owner.name, created_at: owner.added_at, role: 'owner' } : { type: 'user' },
+      object: 'organization.admin_api_key' as const,
+      id: ADMIN_KEY_ID,
+      name: 'Sandbox admin key',
+      redacted_value: redactOpenAiKey(adminKey),
+      created_at: owner?.added_at ?? 0,
+      expires_at: null,
+      last_used_at: null,
+      owner: owner
+        ? { type: 'user', object: 'organization.user', id: owner.id, name: owner.name, created_at: owner.added_at, role: 'owner' }
+        : { type: 'user' },
     };
   };
   return [

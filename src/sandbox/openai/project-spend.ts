@@ -32,7 +32,13 @@ export class ProjectSpend {
   getLimit(projectId: string) {
     const p = this.org.project(projectId);
     if (p.spend_limit == null) throw notFound('spend_limit_not_found', `No spend limit is set for project '${projectId}'.`);
-    return { object: 'project.spend_limit' as const, threshold_amount: p.spend_limit, currency: 'USD', interval: 'month', enforcement: { status: this.blocked(p) ? 'enforcing' : 'inactive' } };
+    return {
+      object: 'project.spend_limit' as const,
+      threshold_amount: p.spend_limit,
+      currency: 'USD',
+      interval: 'month',
+      enforcement: { status: this.blocked(p) ? 'enforcing' : 'inactive' },
+    };
   }
   setLimit(projectId: string, raw: unknown) {
     const p = this.org.activeProject(projectId);
@@ -84,7 +90,14 @@ export class ProjectSpend {
 }
 
 function presentAlert(a: StoredAlert) {
-  return { object: 'project.spend_alert' as const, id: a.id, threshold_amount: a.threshold_amount, currency: 'USD' as const, interval: 'month' as const, notification_channel: { type: 'email' as const, recipients: [...a.notification_channel.recipients] } };
+  return {
+    object: 'project.spend_alert' as const,
+    id: a.id,
+    threshold_amount: a.threshold_amount,
+    currency: 'USD' as const,
+    interval: 'month' as const,
+    notification_channel: { type: 'email' as const, recipients: [...a.notification_channel.recipients] },
+  };
 }
 
 export const projectQuotaExceeded = (projectId: string) =>

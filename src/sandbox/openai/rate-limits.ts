@@ -12,7 +12,12 @@ import type { StoredProject } from '../snapshot.js';
 import { modelKind } from './models.js';
 
 export const OPENAI_LIMIT_FIELDS = [
-  'max_requests_per_1_minute', 'max_tokens_per_1_minute', 'max_requests_per_1_day', 'batch_1_day_max_input_tokens', 'max_images_per_1_minute', 'max_audio_megabytes_per_1_minute',
+  'max_requests_per_1_minute',
+  'max_tokens_per_1_minute',
+  'max_requests_per_1_day',
+  'batch_1_day_max_input_tokens',
+  'max_images_per_1_minute',
+  'max_audio_megabytes_per_1_minute',
 ] as const;
 export type OpenAiLimitField = (typeof OPENAI_LIMIT_FIELDS)[number];
 
@@ -30,16 +35,24 @@ export const OPENAI_ORG_DEFAULTS: RateLimitValues = {
 /** The extra fields a model has, with the organization's own value (assumed), by model kind. */
 function extraDefaults(model: string): Partial<Record<OpenAiLimitField, number>> {
   switch (modelKind(model)) {
-    case 'image': return { max_images_per_1_minute: 50 };
-    case 'audio': return { max_audio_megabytes_per_1_minute: 100 };
-    default: return { batch_1_day_max_input_tokens: 200_000_000 };
+    case 'image':
+      return { max_images_per_1_minute: 50 };
+    case 'audio':
+      return { max_audio_megabytes_per_1_minute: 100 };
+    default:
+      return { batch_1_day_max_input_tokens: 200_000_000 };
   }
 }
 
 /** The organization's ceiling for each field the model has. */
 export function orgCeilings(org: OrgState, model: string): Partial<Record<OpenAiLimitField, number>> {
   const base = org.orgLimits(model);
-  return { max_requests_per_1_minute: base.max_requests_per_1_minute, max_tokens_per_1_minute: base.max_tokens_per_1_minute, max_requests_per_1_day: base.max_requests_per_1_day, ...extraDefaults(model) };
+  return {
+    max_requests_per_1_minute: base.max_requests_per_1_minute,
+    max_tokens_per_1_minute: base.max_tokens_per_1_minute,
+    max_requests_per_1_day: base.max_requests_per_1_day,
+    ...extraDefaults(model),
+  };
 }
 
 export interface OpenAiRateLimit {
@@ -58,8 +71,12 @@ export function presentRateLimit(org: OrgState, p: StoredProject, model: string)
   const own = p.limits[model] ?? {};
   const base = org.projectLimits(p, model);
   const out: OpenAiRateLimit = {
-    object: 'project.rate_limit', id: `rl-${model}`, model,
-    max_requests_per_1_minute: base.max_requests_per_1_minute, max_tokens_per_1_minute: base.max_tokens_per_1_minute, max_requests_per_1_day: base.max_requests_per_1_day,
+    object: 'project.rate_limit',
+    id: `rl-${model}`,
+    model,
+    max_requests_per_1_minute: base.max_requests_per_1_minute,
+    max_tokens_per_1_minute: base.max_tokens_per_1_minute,
+    max_requests_per_1_day: base.max_requests_per_1_day,
   };
   for (const [f, v] of Object.entries(extraDefaults(model))) (out as unknown as Record<string, number>)[f] = own[f] ?? v;
   return out;
@@ -71,12 +88,18 @@ export function presentRateLimit(org: OrgState, p: StoredProject, model: string)
  */
 export function validateOpenAiRateLimitBody(raw: unknown, model: string): Partial<Record<OpenAiLimitField, number>> {
   const body = requireObject(raw);
-  const has = new Set<string>(['max_requests_per_1_minute', 'max_tokens_per_1_minute', 'max_requests_per_1_day', ...Object.keys(extraDefaults(model))]);
+  const has = new Set<string>([
+    'max_requests_per_1_minute',
+    'max_tokens_per_1_minute',
+    'max_requests_per_1_day',
+    ...Object.keys(extraDefaults(model)),
+  ]);
   const values: Partial<Record<OpenAiLimitField, number>> = {};
   for (const [f, v] of Object.entries(body)) {
     if (!(OPENAI_LIMIT_FIELDS as readonly string[]).includes(f)) throw invalid(f, `Unknown parameter: '${f}'.`);
     if (!has.has(f)) throw invalid(f, `'${f}' is not a rate limit of model \`${model}\`.`);
-    if (!(typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= MAX_LIMIT)) throw invalid(f, `'${f}' must be an integer from 1 to ${MAX_LIMIT}.`);
+    if (!(typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= MAX_LIMIT))
+      throw invalid(f, `'${f}' must be an integer from 1 to ${MAX_LIMIT}.`);
     values[f as OpenAiLimitField] = v;
   }
   return values;

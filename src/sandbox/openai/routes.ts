@@ -28,7 +28,12 @@ const shownEvent = (type: string) => OPENAI_EVENT_PREFIXES.some((p) => type.star
 const UNTRACKED_GROUPS = ['user_id', 'batch', 'service_tier'];
 
 export function openAiRoutes(org: OrgState, engine: Inference): RouteSpec[] {
-  const admin = (method: string, path: string, handler: (ctx: RequestContext) => Reply): RouteSpec => ({ method, template: `${OPENAI_V1}${path}`, access: 'admin', handler });
+  const admin = (method: string, path: string, handler: (ctx: RequestContext) => Reply): RouteSpec => ({
+    method,
+    template: `${OPENAI_V1}${path}`,
+    access: 'admin',
+    handler,
+  });
   const spend = new ProjectSpend(org);
   const inference = new OpenAiInference(org, engine, spend);
   // Read per call: a reset makes the organization's stores afresh.
@@ -54,7 +59,13 @@ export function openAiRoutes(org: OrgState, engine: Inference): RouteSpec[] {
 
     admin('GET', `${P}/rate_limits`, ({ params, query }) => {
       const p = org.project(params[0]!);
-      return ok(paginate(org.models.map((model) => ({ id: `rl-${model}`, model })), query, ({ model }) => presentRateLimit(org, p, model)));
+      return ok(
+        paginate(
+          org.models.map((model) => ({ id: `rl-${model}`, model })),
+          query,
+          ({ model }) => presentRateLimit(org, p, model),
+        ),
+      );
     }),
     admin('POST', `${P}/rate_limits/{rate_limit_id*}`, ({ params, body }) => {
       const { project, model } = org.rateLimitTarget(params[0]!, params[1]!);
@@ -64,19 +75,30 @@ export function openAiRoutes(org: OrgState, engine: Inference): RouteSpec[] {
       return ok(presentRateLimit(org, project, model));
     }),
 
-    admin('GET', `${P}/service_accounts`, ({ params, query }) => ok(paginate(accounts().ofProject(liveProject(params[0]!).id), query, presentServiceAccount))),
+    admin('GET', `${P}/service_accounts`, ({ params, query }) =>
+      ok(paginate(accounts().ofProject(liveProject(params[0]!).id), query, presentServiceAccount)),
+    ),
     admin('POST', `${P}/service_accounts`, ({ params, body }) => {
       const p = liveProject(params[0]!);
       const input = validateServiceAccountBody(body, 'create');
       const { account, key, value } = accounts().create(p, input.name!, input.withoutKey);
-      const apiKey = key && value ? { object: 'organization.project.service_account.api_key', value, name: key.name, created_at: key.created_at, id: key.id } : null;
+      const apiKey =
+        key && value
+          ? { object: 'organization.project.service_account.api_key', value, name: key.name, created_at: key.created_at, id: key.id }
+          : null;
       return ok({ ...presentServiceAccount(account), api_key: apiKey });
     }),
-    admin('GET', `${P}/service_accounts/{service_account_id}`, ({ params }) => ok(presentServiceAccount(accounts().get(params[0]!, params[1]!)))),
+    admin('GET', `${P}/service_accounts/{service_account_id}`, ({ params }) =>
+      ok(presentServiceAccount(accounts().get(params[0]!, params[1]!))),
+    ),
     admin('POST', `${P}/service_accounts/{service_account_id}`, ({ params, body }) => {
       const p = liveProject(params[0]!);
       const { name, role } = validateServiceAccountBody(body, 'update');
-      return ok(presentServiceAccount(accounts().update(p, accounts().get(p.id, params[1]!), { ...(name !== undefined ? { name } : {}), ...(role ? { role } : {}) })));
+      return ok(
+        presentServiceAccount(
+          accounts().update(p, accounts().get(p.id, params[1]!), { ...(name !== undefined ? { name } : {}), ...(role ? { role } : {}) }),
+        ),
+      );
     }),
     admin('DELETE', `${P}/service_accounts/{service_account_id}`, ({ params }) => {
       const p = liveProject(params[0]!);
@@ -95,7 +117,13 @@ export function openAiRoutes(org: OrgState, engine: Inference): RouteSpec[] {
     admin('GET', `${P}/api_keys`, ({ params, query }) => {
       const access = query.get('owner_project_access');
       if (access !== null && access !== 'active' && access !== 'inactive' && access !== 'any') {
-        throw new SandboxError(400, 'invalid_request_error', "'owner_project_access' must be one of 'active', 'inactive', 'any'.", 'invalid_request_error', 'owner_project_access');
+        throw new SandboxError(
+          400,
+          'invalid_request_error',
+          "'owner_project_access' must be one of 'active', 'inactive', 'any'.",
+          'invalid_request_error',
+          'owner_project_access',
+        );
       }
       // Every owner here has access to its project: `inactive` lists none.
       const keys = access === 'inactive' ? [] : org.keysOf(params[0]!);
@@ -105,7 +133,14 @@ export function openAiRoutes(org: OrgState, engine: Inference): RouteSpec[] {
     admin('DELETE', `${P}/api_keys/{key_id}`, ({ params }) => {
       const key = org.key(params[0]!, params[1]!);
       // openapi.yaml: "an error if the key belonged to a service account", with this message.
-      if (key.service_account_id) throw new SandboxError(400, 'invalid_request_error', 'API keys cannot be deleted for service accounts, please delete the service account', 'invalid_request_error', 'api_key_id');
+      if (key.service_account_id)
+        throw new SandboxError(
+          400,
+          'invalid_request_error',
+          'API keys cannot be deleted for service accounts, please delete the service account',
+          'invalid_request_error',
+          'api_key_id',
+        );
       return ok(org.deleteKey(params[0]!, params[1]!));
     }),
 
@@ -131,8 +166,18 @@ export function openAiRoutes(org: OrgState, engine: Inference): RouteSpec[] {
     admin('GET', '/organization/audit_logs', ({ query }) => ok(org.audit.list(query, shownEvent))),
 
     { method: 'GET', template: `${OPENAI_V1}/models`, access: 'inference', handler: () => ok(inference.listModels()) },
-    { method: 'GET', template: `${OPENAI_V1}/models/{model*}`, access: 'inference', handler: ({ params }) => ok(inference.getModel(params[0]!)) },
-    { method: 'POST', template: `${OPENAI_V1}/chat/completions`, access: 'inference', handler: ({ token, body, requestId }) => inference.chat(token, body, requestId) },
+    {
+      method: 'GET',
+      template: `${OPENAI_V1}/models/{model*}`,
+      access: 'inference',
+      handler: ({ params }) => ok(inference.getModel(params[0]!)),
+    },
+    {
+      method: 'POST',
+      template: `${OPENAI_V1}/chat/completions`,
+      access: 'inference',
+      handler: ({ token, body, requestId }) => inference.chat(token, body, requestId),
+    },
   ];
 }
 
@@ -147,7 +192,14 @@ function projectBody(raw: unknown): unknown {
 function keyName(raw: unknown): string {
   const name = (raw as { name?: unknown } | null | undefined)?.name;
   if (name === undefined) return 'Secret Key';
-  if (typeof name !== 'string' || name.trim() === '' || name.length > 256) throw new SandboxError(400, 'invalid_request_error', "'name' must be a string of 1 to 256 characters.", 'invalid_request_error', 'name');
+  if (typeof name !== 'string' || name.trim() === '' || name.length > 256)
+    throw new SandboxError(
+      400,
+      'invalid_request_error',
+      "'name' must be a string of 1 to 256 characters.",
+      'invalid_request_error',
+      'name',
+    );
   return name;
 }
 

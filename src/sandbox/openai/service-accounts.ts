@@ -32,13 +32,24 @@ export class ServiceAccountStore {
   get(projectId: string, id: string): StoredServiceAccount {
     this.org.project(projectId);
     const account = this.byId.get(id);
-    if (!account || account.project_id !== projectId) throw notFound('service_account_not_found', `No service account with id '${id}' in project '${projectId}'.`, 'service_account_id');
+    if (!account || account.project_id !== projectId)
+      throw notFound('service_account_not_found', `No service account with id '${id}' in project '${projectId}'.`, 'service_account_id');
     return account;
   }
 
   /** Creates a service account and, unless `withoutKey`, its first key: the value is answered here only. */
-  create(p: StoredProject, name: string, withoutKey: boolean): { account: StoredServiceAccount; key: StoredKey | null; value: string | null } {
-    const account: StoredServiceAccount = { id: this.org.nextId('svc_acct_'), project_id: p.id, name, role: withoutKey ? 'none' : 'member', created_at: this.org.now() };
+  create(
+    p: StoredProject,
+    name: string,
+    withoutKey: boolean,
+  ): { account: StoredServiceAccount; key: StoredKey | null; value: string | null } {
+    const account: StoredServiceAccount = {
+      id: this.org.nextId('svc_acct_'),
+      project_id: p.id,
+      name,
+      role: withoutKey ? 'none' : 'member',
+      created_at: this.org.now(),
+    };
     this.save(account);
     this.org.recordAudit('service_account.created', p, { id: account.id, data: { role: account.role } });
     if (withoutKey) return { account, key: null, value: null };
@@ -81,7 +92,10 @@ export class ServiceAccountStore {
 }
 
 /** OpenAI's body for `POST …/service_accounts`: `name` (required), `create_service_account_only`. */
-export function validateServiceAccountBody(raw: unknown, mode: 'create' | 'update'): { name?: string; role?: 'owner' | 'member'; withoutKey: boolean } {
+export function validateServiceAccountBody(
+  raw: unknown,
+  mode: 'create' | 'update',
+): { name?: string; role?: 'owner' | 'member'; withoutKey: boolean } {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw invalid('body', 'The request body must be a JSON object.');
   const body = raw as Record<string, unknown>;
   const allowed = mode === 'create' ? ['name', 'create_service_account_only'] : ['name', 'role'];
@@ -90,11 +104,13 @@ export function validateServiceAccountBody(raw: unknown, mode: 'create' | 'updat
   if (body.name !== undefined || mode === 'create') {
     if (body.name === undefined) throw invalid('name', "Missing required parameter: 'name'.");
     // No documented length limit (assumed: 1 to 256 characters, so a rename can carry bookkeeping).
-    if (typeof body.name !== 'string' || body.name.trim() === '' || body.name.length > 256) throw invalid('name', "'name' must be a string of 1 to 256 characters.");
+    if (typeof body.name !== 'string' || body.name.trim() === '' || body.name.length > 256)
+      throw invalid('name', "'name' must be a string of 1 to 256 characters.");
     name = body.name;
   }
   const only = body.create_service_account_only;
-  if (only !== undefined && only !== null && typeof only !== 'boolean') throw invalid('create_service_account_only', "'create_service_account_only' must be a boolean.");
+  if (only !== undefined && only !== null && typeof only !== 'boolean')
+    throw invalid('create_service_account_only', "'create_service_account_only' must be a boolean.");
   const role = body.role;
   if (role !== undefined && role !== 'owner' && role !== 'member') throw invalid('role', "'role' must be 'owner' or 'member'.");
   return { ...(name !== undefined ? { name } : {}), ...(role !== undefined ? { role } : {}), withoutKey: only === true };

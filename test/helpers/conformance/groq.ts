@@ -6,7 +6,11 @@ import { cases, NOCK_BASE, ORG_ID } from './groq-wire.js';
 import type { ProviderHarness } from './index.js';
 
 const byName = new Map(cases.map((c) => [c.name, c]));
-const caseNamed = (name: string) => byName.get(name) ?? (() => { throw new Error(`no Groq wire case "${name}"`); })();
+const caseNamed = (name: string) =>
+  byName.get(name) ??
+  (() => {
+    throw new Error(`no Groq wire case "${name}"`);
+  })();
 
 export const groqHarness: ProviderHarness = {
   name: 'groq',
@@ -45,7 +49,8 @@ export const groqHarness: ProviderHarness = {
       const scope = scopeFor(NOCK_BASE);
       const values = c.nock(scope);
       const waits: number[] = [];
-      const make = (key: string) => new GroqClient({ baseUrl: NOCK_BASE, adminKey: key, sleep: async (ms) => void waits.push(ms), random: () => 0.5 });
+      const make = (key: string) =>
+        new GroqClient({ baseUrl: NOCK_BASE, adminKey: key, sleep: async (ms) => void waits.push(ms), random: () => 0.5 });
       await c.run({ client: make('gsk_adminFAKE000000000000000000000000000000000000000'), clientWith: make, waits }, values);
       expect(scope.isDone()).toBe(true);
     },

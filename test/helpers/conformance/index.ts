@@ -40,9 +40,6 @@ export interface ProviderHarness {
   };
 }
 
-export const PROVIDERS: ProviderHarness[] = [
-  groqHarness,
-  openaiHarness,
-];
+export const PROVIDERS: ProviderHarness[] = [groqHarness, openaiHarness];
 
 export { portCases } from './port-cases.js';

@@ -21,45 +21,118 @@ interface WireCase {
   nock(scope: nock.Scope): void;
 }
 
-const list = <T>(data: T[], hasMore = false) => ({ object: 'list', data, first_id: (data[0] as { id?: string } | undefined)?.id ?? null, last_id: (data.at(-1) as { id?: string } | undefined)?.id ?? null, has_more: hasMore });
-const project = (id: string, name: string) => ({ id, object: 'organization.project', name, created_at: 1_795_000_000, archived_at: null, status: 'active' });
+const list = <T>(data: T[], hasMore = false) => ({
+  object: 'list',
+  data,
+  first_id: (data[0] as { id?: string } | undefined)?.id ?? null,
+  last_id: (data.at(-1) as { id?: string } | undefined)?.id ?? null,
+  has_more: hasMore,
+});
+const project = (id: string, name: string) => ({
+  id,
+  object: 'organization.project',
+  name,
+  created_at: 1_795_000_000,
+  archived_at: null,
+  status: 'active',
+});
 
 const cases: WireCase[] = [
   {
     name: 'a project create answers 200 with the project, and the project list is a cursor page with it',
     async run(client) {
-      const made = await client.call<{ id: string; name: string; status: string }>({ method: 'POST', path: '/organization/projects', body: { name: 'wire-alpha' }, retrySafe: false });
+      const made = await client.call<{ id: string; name: string; status: string }>({
+        method: 'POST',
+        path: '/organization/projects',
+        body: { name: 'wire-alpha' },
+        retrySafe: false,
+      });
       expect(made).toMatchObject({ id: expect.stringMatching(/^proj_/), name: 'wire-alpha', status: 'active' });
       const all = await client.list<{ id: string; name: string }>('/organization/projects');
       expect(all.filter((p) => p.name === 'wire-alpha').map((p) => p.id)).toEqual([made.id]);
     },
     nock(scope) {
       scope.post('/v1/organization/projects', { name: 'wire-alpha' }).reply(200, project('proj_w1', 'wire-alpha'));
-      scope.get('/v1/organization/projects').query({ limit: 100 }).reply(200, list([project('proj_w1', 'wire-alpha')]));
+      scope
+        .get('/v1/organization/projects')
+        .query({ limit: 100 })
+        .reply(200, list([project('proj_w1', 'wire-alpha')]));
     },
   },
   {
     name: 'a service account create answers its key value once; its key lists with owner_project_access=any and names its account',
     async run(client) {
-      const p = await client.call<{ id: string }>({ method: 'POST', path: '/organization/projects', body: { name: 'wire-beta' }, retrySafe: false });
-      const sa = await client.call<{ id: string; name: string; api_key: { id: string; value: string } }>({ method: 'POST', path: `/organization/projects/${p.id}/service_accounts`, body: { name: 'grbac1 web g1 n0e522d84' }, retrySafe: false });
+      const p = await client.call<{ id: string }>({
+        method: 'POST',
+        path: '/organization/projects',
+        body: { name: 'wire-beta' },
+        retrySafe: false,
+      });
+      const sa = await client.call<{ id: string; name: string; api_key: { id: string; value: string } }>({
+        method: 'POST',
+        path: `/organization/projects/${p.id}/service_accounts`,
+        body: { name: 'grbac1 web g1 n0e522d84' },
+        retrySafe: false,
+      });
       expect(sa.api_key.value.startsWith('sk-')).toBe(true);
-      const keys = await client.list<{ id: string; redacted_value: string; owner: { type: string; service_account: { id: string; name: string } } }>(`/organization/projects/${p.id}/api_keys`, { owner_project_access: 'any' });
-      expect(keys.map((k) => [k.id, k.owner.type, k.owner.service_account.id, k.owner.service_account.name])).toEqual([[sa.api_key.id, 'service_account', sa.id, 'grbac1 web g1 n0e522d84']]);
+      const keys = await client.list<{
+        id: string;
+        redacted_value: string;
+        owner: { type: string; service_account: { id: string; name: string } };
+      }>(`/organization/projects/${p.id}/api_keys`, { owner_project_access: 'any' });
+      expect(keys.map((k) => [k.id, k.owner.type, k.owner.service_account.id, k.owner.service_account.name])).toEqual([
+        [sa.api_key.id, 'service_account', sa.id, 'grbac1 web g1 n0e522d84'],
+      ]);
       expect(JSON.stringify(keys)).not.toContain(sa.api_key.value);
     },
     nock(scope) {
       const value = ['sk', 'svcacct', 'wire'].join('-') + 'Q'.repeat(40);
       scope.post('/v1/organization/projects', { name: 'wire-beta' }).reply(200, project('proj_w2', 'wire-beta'));
-      scope.post('/v1/organization/projects/proj_w2/service_accounts', { name: 'grbac1 web g1 n0e522d84' })
-        .reply(200, { object: 'organization.project.service_account', id: 'svc_acct_w', name: 'grbac1 web g1 n0e522d84', role: 'member', created_at: 1_795_000_000, api_key: { object: 'organization.project.service_account.api_key', value, name: 'Secret Key', created_at: 1_795_000_000, id: 'key_w' } });
-      scope.get('/v1/organization/projects/proj_w2/api_keys').query({ owner_project_access: 'any', limit: 100 })
-        .reply(200, list([{ object: 'organization.project.api_key', id: 'key_w', name: 'Secret Key', redacted_value: 'sk-svcacct-...QQQQ', created_at: 1_795_000_000, last_used_at: null, owner: { type: 'service_account', service_account: { id: 'svc_acct_w', name: 'grbac1 web g1 n0e522d84', role: 'member', created_at: 1_795_000_000 } } }]));
+      scope
+        .post('/v1/organization/projects/proj_w2/service_accounts', { name: 'grbac1 web g1 n0e522d84' })
+        .reply(200, {
+          object: 'organization.project.service_account',
+          id: 'svc_acct_w',
+          name: 'grbac1 web g1 n0e522d84',
+          role: 'member',
+          created_at: 1_795_000_000,
+          api_key: {
+            object: 'organization.project.service_account.api_key',
+            value,
+            name: 'Secret Key',
+            created_at: 1_795_000_000,
+            id: 'key_w',
+          },
+        });
+      scope
+        .get('/v1/organization/projects/proj_w2/api_keys')
+        .query({ owner_project_access: 'any', limit: 100 })
+        .reply(
+          200,
+          list([
+            {
+              object: 'organization.project.api_key',
+              id: 'key_w',
+              name: 'Secret Key',
+              redacted_value: 'sk-svcacct-...QQQQ',
+              created_at: 1_795_000_000,
+              last_used_at: null,
+              owner: {
+                type: 'service_account',
+                service_account: { id: 'svc_acct_w', name: 'grbac1 web g1 n0e522d84', role: 'member', created_at: 1_795_000_000 },
+              },
+            },
+          ]),
+        );
     },
   },
 ];
 const byName = new Map(cases.map((c) => [c.name, c]));
-const caseNamed = (name: string) => byName.get(name) ?? (() => { throw new Error(`no OpenAI wire case "${name}"`); })();
+const caseNamed = (name: string) =>
+  byName.get(name) ??
+  (() => {
+    throw new Error(`no OpenAI wire case "${name}"`);
+  })();
 
 async function start() {
   const key = adminKey();
@@ -75,13 +148,23 @@ export const openaiHarness: ProviderHarness = {
   name: 'openai',
   async startPortSandbox() {
     const { sandbox, key, reset } = await start();
-    const admin = new OpenAiProvider({ baseUrl: `${sandbox.url}/v1`, adminKey: key, organization: ORG, sleep: async () => {}, baseDelayMs: 1, maxDelayMs: 2 });
+    const admin = new OpenAiProvider({
+      baseUrl: `${sandbox.url}/v1`,
+      adminKey: key,
+      organization: ORG,
+      sleep: async () => {},
+      baseDelayMs: 1,
+      maxDelayMs: 2,
+    });
     return {
       admin,
       model: 'gpt-4o-mini',
       bogusKeyValue: ['sk', 'svcacct', 'NotIssued0'.repeat(4)].join('-'),
       reset,
-      close: async () => { await admin.close(); await sandbox.close(); },
+      close: async () => {
+        await admin.close();
+        await sandbox.close();
+      },
     };
   },
   wire: {
@@ -90,7 +173,14 @@ export const openaiHarness: ProviderHarness = {
     async startSandbox() {
       const { sandbox, key, reset } = await start();
       const client = new OpenAiClient({ baseUrl: `${sandbox.url}/v1`, adminKey: key, organization: ORG, maxAttempts: 1 });
-      return { run: (name) => caseNamed(name).run(client), reset, close: async () => { await client.close(); await sandbox.close(); } };
+      return {
+        run: (name) => caseNamed(name).run(client),
+        reset,
+        close: async () => {
+          await client.close();
+          await sandbox.close();
+        },
+      };
     },
     async runAgainstNock(name, scopeFor) {
       const c = caseNamed(name);

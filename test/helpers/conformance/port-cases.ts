@@ -24,8 +24,20 @@ export interface PortCase {
   run: (ctx: PortCtx) => Promise<void>;
 }
 
-const failure = async (p: Promise<unknown>) => (await p.then(() => null, (e: unknown) => e)) as ProviderError | null;
-const marks = (overrides: Partial<KeyMarksWrite> = {}): KeyMarksWrite => ({ key: 'web', generation: 1, trigger: null, delivered_at: null, targets: '7a1f0c3e9b2d4856', protect: false, ...overrides });
+const failure = async (p: Promise<unknown>) =>
+  (await p.then(
+    () => null,
+    (e: unknown) => e,
+  )) as ProviderError | null;
+const marks = (overrides: Partial<KeyMarksWrite> = {}): KeyMarksWrite => ({
+  key: 'web',
+  generation: 1,
+  trigger: null,
+  delivered_at: null,
+  targets: '7a1f0c3e9b2d4856',
+  protect: false,
+  ...overrides,
+});
 const projectOf = (live: DomainLiveState, id: string) => live.projects.find((p) => p.id === id);
 
 export const portCases: PortCase[] = [
@@ -42,7 +54,8 @@ export const portCases: PortCase[] = [
       if (admin.capabilities.orgModelPermissions) expect(live.limits.length).toBeGreaterThan(0);
       const projectLimits = projectOf(live, projectId)!.limits;
       expect(projectLimits.length).toBeGreaterThan(0);
-      for (const l of [...live.limits, ...projectLimits]) for (const f of Object.keys(l.values)) expect(admin.capabilities.limitFields).toContain(f);
+      for (const l of [...live.limits, ...projectLimits])
+        for (const f of Object.keys(l.values)) expect(admin.capabilities.limitFields).toContain(f);
       if (!admin.capabilities.orgModelPermissions) expect(live.permissions).toBeNull();
       expect(Number.isInteger(live.observed_at)).toBe(true);
       expect(admin.observedNow()).not.toBeNull();
@@ -67,11 +80,22 @@ export const portCases: PortCase[] = [
     name: 'a new key carries its marks, read back decoded (the trigger as its mark), and its value only once',
     run: async ({ admin }) => {
       const { id: projectId } = await admin.createProject('p', 'identity-p');
-      const created = await admin.createKey(projectId, { name: 'web', marks: marks({ generation: 2, trigger: 'leaked 2026-11-29', protect: true }) }, 'identity-key-1');
+      const created = await admin.createKey(
+        projectId,
+        { name: 'web', marks: marks({ generation: 2, trigger: 'leaked 2026-11-29', protect: true }) },
+        'identity-key-1',
+      );
       expect(created.replayed).toBe(false);
       expect(containsKeyValue(created.value)).toBe(true);
       expect(created.key.redacted_value).not.toContain(created.value);
-      const expected = { key: 'web', generation: 2, trigger: triggerMark('leaked 2026-11-29'), delivered_at: null, targets: '7a1f0c3e9b2d4856', protect: true };
+      const expected = {
+        key: 'web',
+        generation: 2,
+        trigger: triggerMark('leaked 2026-11-29'),
+        delivered_at: null,
+        targets: '7a1f0c3e9b2d4856',
+        protect: true,
+      };
       expect(created.key).toMatchObject({ name: 'web', marks: expected });
       expect((await admin.listKeys(projectId)).map((k) => k.marks)).toEqual([expect.objectContaining(expected)]);
       const live = projectOf(await admin.readLiveState(), projectId)!;
@@ -90,7 +114,10 @@ export const portCases: PortCase[] = [
         expect(again.replayed).toBe(true);
       } else {
         // No replay without idempotency (the value cannot be answered twice): a conflict naming the key.
-        expect(await failure(admin.createKey(projectId, { name: 'web', marks: marks() }, 'identity-key-retry'))).toMatchObject({ kind: 'conflict', existingId: first.key.id });
+        expect(await failure(admin.createKey(projectId, { name: 'web', marks: marks() }, 'identity-key-retry'))).toMatchObject({
+          kind: 'conflict',
+          existingId: first.key.id,
+        });
       }
       expect((await admin.listKeys(projectId)).map((k) => k.id)).toEqual([first.key.id]);
     },
@@ -110,7 +137,11 @@ export const portCases: PortCase[] = [
     name: 'a generation with no delivery target is delivered when made',
     run: async ({ admin }) => {
       const { id: projectId } = await admin.createProject('p', 'identity-p');
-      const created = await admin.createKey(projectId, { name: 'web', marks: marks({ delivered_at: DELIVERED_WHEN_CREATED }) }, 'identity-key-untargeted');
+      const created = await admin.createKey(
+        projectId,
+        { name: 'web', marks: marks({ delivered_at: DELIVERED_WHEN_CREATED }) },
+        'identity-key-untargeted',
+      );
       expect(created.key.marks?.delivered_at).toBe(created.key.created_at);
     },
   },
@@ -160,7 +191,11 @@ export const portCases: PortCase[] = [
       const { id: projectId } = await admin.createProject('p', 'identity-p');
       const team = 'platform-infrastructure-and-reliability-engineering-emea-'.padEnd(63, 'x');
       const key = 'k'.repeat(60);
-      const created = await admin.createKey(projectId, { name: key, marks: marks({ key, team, trigger: 'rotated', protect: true }) }, 'identity-key-long-team');
+      const created = await admin.createKey(
+        projectId,
+        { name: key, marks: marks({ key, team, trigger: 'rotated', protect: true }) },
+        'identity-key-long-team',
+      );
       const mark = (await admin.getKey(projectId, created.key.id))?.marks?.team;
       // Either form: the name (key metadata), or its hashed form where the name has no room (core/marks.ts).
       expect(mark === team || mark === hashedTeamMark(team)).toBe(true);
@@ -173,8 +208,20 @@ export const portCases: PortCase[] = [
     run: async ({ admin }) => {
       const { id: projectId } = await admin.createProject('p', 'identity-p');
       const { key } = await admin.createKey(projectId, { name: 'legacy', marks: marks({ key: 'legacy' }) }, 'identity-key-legacy');
-      const adopted = await admin.updateMarks(projectId, key, { key: 'legacy', generation: 1, targets: 'c4e8a2f6b0d19375', trigger: 'x', delivered_at: 1_795_000_000 });
-      expect(adopted.marks).toMatchObject({ key: 'legacy', generation: 1, targets: 'c4e8a2f6b0d19375', trigger: triggerMark('x'), delivered_at: 1_795_000_000 });
+      const adopted = await admin.updateMarks(projectId, key, {
+        key: 'legacy',
+        generation: 1,
+        targets: 'c4e8a2f6b0d19375',
+        trigger: 'x',
+        delivered_at: 1_795_000_000,
+      });
+      expect(adopted.marks).toMatchObject({
+        key: 'legacy',
+        generation: 1,
+        targets: 'c4e8a2f6b0d19375',
+        trigger: triggerMark('x'),
+        delivered_at: 1_795_000_000,
+      });
     },
   },
   {
@@ -220,7 +267,10 @@ export const portCases: PortCase[] = [
       }
       await admin.setSpendLimit({}, 123.45);
       const { id } = await admin.createSpendAlert({}, { threshold_usd: 100, recipients: ['platform@acme.example'] }, 'identity-alert-100');
-      expect(await admin.readSpending({})).toMatchObject({ monthly_cap_usd: 123.45, alerts: [{ id, threshold_usd: 100, recipients: ['platform@acme.example'] }] });
+      expect(await admin.readSpending({})).toMatchObject({
+        monthly_cap_usd: 123.45,
+        alerts: [{ id, threshold_usd: 100, recipients: ['platform@acme.example'] }],
+      });
       await admin.updateSpendAlert({}, id, { threshold_usd: 100, recipients: ['finance@acme.example'] });
       expect((await admin.readSpending({})).alerts.map((a) => a.recipients)).toEqual([['finance@acme.example']]);
       await admin.deleteSpendAlert({}, id);

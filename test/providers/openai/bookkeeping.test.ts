@@ -3,45 +3,72 @@ import { describe, expect, it } from 'vitest';
 import type { KeyMarks } from '../../../src/core/domain.js';
 import { InternalError } from '../../../src/core/errors.js';
 import { hashedTeamMark, isTeamMark } from '../../../src/core/marks.js';
-import { MAX_NAME_LENGTH, decodeName, encodeName, hashedKey, keyLookup, nonceFor, triggerMark } from '../../../src/providers/openai/bookkeeping.js';
+import {
+  MAX_NAME_LENGTH,
+  decodeName,
+  encodeName,
+  hashedKey,
+  keyLookup,
+  nonceFor,
+  triggerMark,
+} from '../../../src/providers/openai/bookkeeping.js';
 
 // Policy key names: schemas/team.schema.json `^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`.
 const keyChar = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-'.split(''));
 const alnum = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'.split(''));
 const keyName = fc.tuple(alnum, fc.array(keyChar, { maxLength: 63 })).map(([a, rest]) => a + rest.join(''));
-const hex = (n: number) => fc.array(fc.constantFrom(...'0123456789abcdef'.split('')), { minLength: n, maxLength: n }).map((a) => a.join(''));
+const hex = (n: number) =>
+  fc.array(fc.constantFrom(...'0123456789abcdef'.split('')), { minLength: n, maxLength: n }).map((a) => a.join(''));
 // Team names: schemas/team.schema.json `^[a-z0-9][a-z0-9-]{0,62}$`.
 const teamChar = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789-'.split(''));
-const teamName = fc.tuple(fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789'.split('')), fc.array(teamChar, { maxLength: 62 })).map(([a, rest]) => a + rest.join(''));
+const teamName = fc
+  .tuple(fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789'.split('')), fc.array(teamChar, { maxLength: 62 }))
+  .map(([a, rest]) => a + rest.join(''));
 // The bounds the name has room for: generations to 999,999, times below 36^7 (the year 4453).
 const MAX_TIME = 36 ** 7 - 1;
-const marksArb: fc.Arbitrary<KeyMarks> = fc.record({
-  key: keyName,
-  generation: fc.oneof(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 999_999 })),
-  trigger: fc.option(hex(16), { nil: null }),
-  delivered_at: fc.option(fc.oneof(fc.constant(0), fc.integer({ min: 1_600_000_000, max: 2_100_000_000 }), fc.integer({ min: 0, max: MAX_TIME })), { nil: null }),
-  targets: fc.option(hex(16), { nil: null }),
-  protect: fc.boolean(),
-}).chain((m) =>
-  fc.record({
-    claimed: fc.option(fc.integer({ min: 0, max: MAX_TIME }), { nil: undefined }),
-    discarded: fc.option(fc.integer({ min: 0, max: MAX_TIME }), { nil: undefined }),
-    team: fc.option(teamName, { nil: undefined }),
-  }).map(({ claimed, discarded, team }) => ({
-    ...m,
-    ...(team !== undefined ? { team } : {}),
-    ...(claimed !== undefined ? { claimed_at: claimed } : {}),
-    ...(discarded !== undefined ? { discarded_at: discarded } : {}),
-  })),
-);
+const marksArb: fc.Arbitrary<KeyMarks> = fc
+  .record({
+    key: keyName,
+    generation: fc.oneof(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 999_999 })),
+    trigger: fc.option(hex(16), { nil: null }),
+    delivered_at: fc.option(
+      fc.oneof(fc.constant(0), fc.integer({ min: 1_600_000_000, max: 2_100_000_000 }), fc.integer({ min: 0, max: MAX_TIME })),
+      { nil: null },
+    ),
+    targets: fc.option(hex(16), { nil: null }),
+    protect: fc.boolean(),
+  })
+  .chain((m) =>
+    fc
+      .record({
+        claimed: fc.option(fc.integer({ min: 0, max: MAX_TIME }), { nil: undefined }),
+        discarded: fc.option(fc.integer({ min: 0, max: MAX_TIME }), { nil: undefined }),
+        team: fc.option(teamName, { nil: undefined }),
+      })
+      .map(({ claimed, discarded, team }) => ({
+        ...m,
+        ...(team !== undefined ? { team } : {}),
+        ...(claimed !== undefined ? { claimed_at: claimed } : {}),
+        ...(discarded !== undefined ? { discarded_at: discarded } : {}),
+      })),
+  );
 
 describe('service account names carry the marks', () => {
   it('examples: plain and hashed forms', () => {
-    const marks: KeyMarks = { key: 'chatbot-prod', generation: 3, trigger: triggerMark('2024-05 leak'), delivered_at: 1_717_000_000, targets: '0123456789abcdef', protect: true };
+    const marks: KeyMarks = {
+      key: 'chatbot-prod',
+      generation: 3,
+      trigger: triggerMark('2024-05 leak'),
+      delivered_at: 1_717_000_000,
+      targets: '0123456789abcdef',
+      protect: true,
+    };
     const name = encodeName(marks, 'a1b2c3d4');
     expect(name).toBe(`grbac1 chatbot-prod g3 d${(1_717_000_000).toString(36)} t${marks.trigger} x0123456789abcdef p na1b2c3d4`);
     expect(decodeName(name)).toEqual({ marks, nonce: 'a1b2c3d4', hashed: false });
-    expect(encodeName({ ...marks, trigger: null, delivered_at: null, targets: null, protect: false, generation: 1 }, 'a1b2c3d4')).toBe('grbac1 chatbot-prod g1 na1b2c3d4');
+    expect(encodeName({ ...marks, trigger: null, delivered_at: null, targets: null, protect: false, generation: 1 }, 'a1b2c3d4')).toBe(
+      'grbac1 chatbot-prod g1 na1b2c3d4',
+    );
 
     const long = 'payments-reconciliation-service-eu-west-production-key-'.padEnd(64, 'x');
     const longName = encodeName({ ...marks, key: long }, nonceFor('id'));
@@ -55,7 +82,15 @@ describe('service account names carry the marks', () => {
   });
 
   it('the owner mark: the team by name while it fits, else hashed (before the key is); every mark at its largest is exactly 128', () => {
-    const marks: KeyMarks = { key: 'chatbot-prod', generation: 3, trigger: null, delivered_at: 1_717_000_000, targets: '0123456789abcdef', protect: false, team: 'chatbot' };
+    const marks: KeyMarks = {
+      key: 'chatbot-prod',
+      generation: 3,
+      trigger: null,
+      delivered_at: 1_717_000_000,
+      targets: '0123456789abcdef',
+      protect: false,
+      team: 'chatbot',
+    };
     const name = encodeName(marks, 'a1b2c3d4');
     expect(name).toBe(`grbac1 chatbot-prod g3 d${(1_717_000_000).toString(36)} x0123456789abcdef ochatbot na1b2c3d4`);
     expect(decodeName(name)).toEqual({ marks, nonce: 'a1b2c3d4', hashed: false });
@@ -74,7 +109,17 @@ describe('service account names carry the marks', () => {
 
     // Everything at once, at the bounds: the key and the team hashed, and it fits exactly.
     const longKey = 'k'.repeat(64);
-    const worst: KeyMarks = { key: longKey, generation: 999_999, trigger: 'f'.repeat(16), delivered_at: MAX_TIME, targets: 'e'.repeat(16), protect: true, team, claimed_at: MAX_TIME, discarded_at: MAX_TIME };
+    const worst: KeyMarks = {
+      key: longKey,
+      generation: 999_999,
+      trigger: 'f'.repeat(16),
+      delivered_at: MAX_TIME,
+      targets: 'e'.repeat(16),
+      protect: true,
+      team,
+      claimed_at: MAX_TIME,
+      discarded_at: MAX_TIME,
+    };
     const full = encodeName(worst, 'a1b2c3d4');
     expect(full.length).toBe(MAX_NAME_LENGTH);
     expect(full.split(' ')[1]).toBe(hashedKey(longKey));
@@ -91,7 +136,20 @@ describe('service account names carry the marks', () => {
 
   it('refuses marks no policy can produce', () => {
     const ok: KeyMarks = { key: 'k', generation: 1, trigger: null, delivered_at: null, targets: null, protect: false };
-    for (const bad of [{ key: 'has space' }, { key: '' }, { generation: 0 }, { generation: 1.5 }, { generation: 1_000_000 }, { trigger: 'raw trigger' }, { targets: 'abc' }, { delivered_at: -1 }, { delivered_at: 36 ** 7 }, { team: 'Has Caps' }, { team: '~abc' }, { team: '' }]) {
+    for (const bad of [
+      { key: 'has space' },
+      { key: '' },
+      { generation: 0 },
+      { generation: 1.5 },
+      { generation: 1_000_000 },
+      { trigger: 'raw trigger' },
+      { targets: 'abc' },
+      { delivered_at: -1 },
+      { delivered_at: 36 ** 7 },
+      { team: 'Has Caps' },
+      { team: '~abc' },
+      { team: '' },
+    ]) {
       expect(() => encodeName({ ...ok, ...bad }, '00000000')).toThrow(InternalError);
     }
     expect(() => encodeName(ok, 'nonce')).toThrow(InternalError);
@@ -105,7 +163,11 @@ describe('service account names carry the marks', () => {
         const decoded = decodeName(name, keyLookup([marks.key]));
         // A team that did not fit is read back hashed; the plan compares either form (isTeamMark).
         const team = typeof marks.team !== 'string' || name.includes(` o${marks.team} `) ? marks.team : hashedTeamMark(marks.team);
-        expect(decoded).toEqual({ marks: team === undefined ? marks : { ...marks, team }, nonce, hashed: name.split(' ')[1] !== marks.key });
+        expect(decoded).toEqual({
+          marks: team === undefined ? marks : { ...marks, team },
+          nonce,
+          hashed: name.split(' ')[1] !== marks.key,
+        });
         // Without the lookup it is still read as managed, and re-encodes to the same name.
         const bare = decodeName(name)!;
         expect(encodeName(bare.marks, bare.nonce)).toBe(name);
@@ -116,7 +178,25 @@ describe('service account names carry the marks', () => {
 
   it('decoding any name never throws and claims only names encodeName makes', () => {
     const token = fc.oneof(
-      fc.constantFrom('grbac1', 'grbac2', 'g1', 'g01', 'g0', 'd0', 'd00', 'dzz', 'p', 'P', 'n00000000', 'nABCDEF12', 't', 'x', '~', 'k~0123456789', ''),
+      fc.constantFrom(
+        'grbac1',
+        'grbac2',
+        'g1',
+        'g01',
+        'g0',
+        'd0',
+        'd00',
+        'dzz',
+        'p',
+        'P',
+        'n00000000',
+        'nABCDEF12',
+        't',
+        'x',
+        '~',
+        'k~0123456789',
+        '',
+      ),
       fc.string({ maxLength: 12 }),
       hex(8).map((h) => `n${h}`),
       hex(16).map((h) => `t${h}`),
@@ -140,7 +220,17 @@ describe('service account names carry the marks', () => {
       }),
       { numRuns: 3000 },
     );
-    for (const odd of ['', ' ', 'grbac1', 'grbac1  k g1 n00000000', 'grbac1 k g1 n00000000 ', 'grbac1 k g1', 'Production App', 'grbac1 k g1 p p n00000000', 'grbac1 k g1 d01 n00000000']) {
+    for (const odd of [
+      '',
+      ' ',
+      'grbac1',
+      'grbac1  k g1 n00000000',
+      'grbac1 k g1 n00000000 ',
+      'grbac1 k g1',
+      'Production App',
+      'grbac1 k g1 p p n00000000',
+      'grbac1 k g1 d01 n00000000',
+    ]) {
       expect(decodeName(odd)).toBeNull();
     }
     expect(decodeName(undefined as unknown as string)).toBeNull();

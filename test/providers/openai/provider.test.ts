@@ -26,10 +26,24 @@ let values: string[];
 
 const logger: Logger = { debug: (m) => logs.push(m), info: (m) => logs.push(m), warn: (m) => logs.push(m) };
 const providerWith = (o: Partial<OpenAiProviderOptions> = {}) =>
-  new OpenAiProvider({ baseUrl: `${sandbox.url}/v1`, adminKey, organization: ORG, logger, sleep: async (ms) => void waits.push(ms), random: () => 0, baseDelayMs: 5, maxDelayMs: 20, ...o });
+  new OpenAiProvider({
+    baseUrl: `${sandbox.url}/v1`,
+    adminKey,
+    organization: ORG,
+    logger,
+    sleep: async (ms) => void waits.push(ms),
+    random: () => 0,
+    baseDelayMs: 5,
+    maxDelayMs: 20,
+    ...o,
+  });
 
 async function control(method: string, path: string, body?: unknown): Promise<unknown> {
-  const res = await fetch(`${sandbox.url}/_sandbox/${path}`, { method, headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
+  const res = await fetch(`${sandbox.url}/_sandbox/${path}`, {
+    method,
+    headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
   return res.json();
 }
 const stats = () => control('GET', 'stats') as Promise<{ requests_total: number; by_route: Record<string, number> }>;
@@ -40,12 +54,23 @@ async function accounts(projectId: string) {
   return all;
 }
 async function rejection(p: Promise<unknown>): Promise<unknown> {
-  const e = await p.then(() => null, (err: unknown) => err);
+  const e = await p.then(
+    () => null,
+    (err: unknown) => err,
+  );
   expect(e).not.toBeNull();
   seen.push(e);
   return e;
 }
-const marks = (key: string, o: Partial<KeyMarks> = {}): KeyMarks => ({ key, generation: 1, trigger: null, delivered_at: null, targets: null, protect: false, ...o });
+const marks = (key: string, o: Partial<KeyMarks> = {}): KeyMarks => ({
+  key,
+  generation: 1,
+  trigger: null,
+  delivered_at: null,
+  targets: null,
+  protect: false,
+  ...o,
+});
 
 beforeEach(async () => {
   sandbox = await startSandbox({ provider: 'openai', host: '127.0.0.1', port: 0, adminKey });
@@ -74,16 +99,42 @@ describe('OpenAI provider against the OpenAI sandbox', () => {
     const ci = await projects.serviceAccounts.create(alpha.id, { name: 'ci' });
     values.push(ci.api_key!.value);
     await projects.modelPermissions.update(alpha.id, { mode: 'allow_list', model_ids: ['gpt-4o', 'gpt-4.1'] });
-    await projects.rateLimits.updateRateLimit(`rl-${MODEL}`, { project_id: beta.id, max_requests_per_1_minute: 30, batch_1_day_max_input_tokens: 5000 });
+    await projects.rateLimits.updateRateLimit(`rl-${MODEL}`, {
+      project_id: beta.id,
+      max_requests_per_1_minute: 30,
+      batch_1_day_max_input_tokens: 5000,
+    });
     await projects.spendLimit.update(beta.id, { threshold_amount: 10_000, currency: 'USD', interval: 'month' });
-    await projects.spendAlerts.create(beta.id, { threshold_amount: 5_000, currency: 'USD', interval: 'month', notification_channel: { type: 'email', recipients: ['ops@acme.example'] } });
+    await projects.spendAlerts.create(beta.id, {
+      threshold_amount: 5_000,
+      currency: 'USD',
+      interval: 'month',
+      notification_channel: { type: 'email', recipients: ['ops@acme.example'] },
+    });
     await sdk.admin.organization.spendLimit.update({ threshold_amount: 50_000, currency: 'USD', interval: 'month' });
 
     const gamma = await p.createProject('gamma', 'project:gamma');
     // 64 characters, the most a key name may have: with its marks the plain name would pass 128.
     const long = 'payments-reconciliation-service-eu-west-production-key-'.padEnd(64, 'x');
-    const made = await p.createKey(gamma.id, { name: 'app', marks: marks('app', { delivered_at: 0, targets: 'ab'.repeat(8), trigger: 't1' }) }, 'id-app');
-    const hashed = await p.createKey(alpha.id, { name: long, marks: marks(long, { generation: 7, protect: true, targets: 'cd'.repeat(8), trigger: 'rotated 2026-01', delivered_at: 1_717_000_000 }) }, 'id-long');
+    const made = await p.createKey(
+      gamma.id,
+      { name: 'app', marks: marks('app', { delivered_at: 0, targets: 'ab'.repeat(8), trigger: 't1' }) },
+      'id-app',
+    );
+    const hashed = await p.createKey(
+      alpha.id,
+      {
+        name: long,
+        marks: marks(long, {
+          generation: 7,
+          protect: true,
+          targets: 'cd'.repeat(8),
+          trigger: 'rotated 2026-01',
+          delivered_at: 1_717_000_000,
+        }),
+      },
+      'id-long',
+    );
     values.push(made.value, hashed.value);
     expect(made.value.startsWith('sk-')).toBe(true);
     expect(made.replayed).toBe(false);
@@ -94,9 +145,19 @@ describe('OpenAI provider against the OpenAI sandbox', () => {
     const after = await stats();
     // 2 organization reads (spend limit, spend alerts) + 1 page of projects + 5 per active project.
     expect(after.requests_total - before.requests_total).toBe(2 + 1 + 5 * 3);
-    expect(Object.keys(after.by_route).some((r) => r.startsWith('GET') && r.endsWith('/service_accounts') && (after.by_route[r] ?? 0) > (before.by_route[r] ?? 0))).toBe(false);
+    expect(
+      Object.keys(after.by_route).some(
+        (r) => r.startsWith('GET') && r.endsWith('/service_accounts') && (after.by_route[r] ?? 0) > (before.by_route[r] ?? 0),
+      ),
+    ).toBe(false);
 
-    expect(state).toMatchObject({ provider: 'openai', org: { id: ORG }, permissions: null, limits: [], spending: { monthly_cap_usd: 500, alerts: [] } });
+    expect(state).toMatchObject({
+      provider: 'openai',
+      org: { id: ORG },
+      permissions: null,
+      limits: [],
+      spending: { monthly_cap_usd: 500, alerts: [] },
+    });
     expect(state.observed_at).toBe(sandbox.state.now());
     expect(state.projects.map((x) => x.name)).toEqual(['alpha', 'beta', 'gamma']);
     const [a, b, g] = state.projects;
@@ -104,17 +165,29 @@ describe('OpenAI provider against the OpenAI sandbox', () => {
     expect(b!.permissions).toBeNull();
     const limit = b!.limits.find((l) => l.model === MODEL)!;
     expect(limit).toMatchObject({ id: `rl-${MODEL}`, values: { requests_per_minute: 30, batch_input_tokens_per_day: 5000 } });
-    for (const l of state.projects.flatMap((x) => x.limits)) for (const f of Object.keys(l.values)) expect(PROVIDER_CAPABILITIES.openai.limitFields).toContain(f);
+    for (const l of state.projects.flatMap((x) => x.limits))
+      for (const f of Object.keys(l.values)) expect(PROVIDER_CAPABILITIES.openai.limitFields).toContain(f);
     expect(b!.limits.find((l) => l.model === 'gpt-image-1')!.values).toHaveProperty('images_per_minute');
     expect(b!.limits.find((l) => l.model === 'whisper-1')!.values).toHaveProperty('audio_megabytes_per_minute');
-    expect(b!.spending).toEqual({ monthly_cap_usd: 100, alerts: [{ id: expect.any(String), threshold_usd: 50, recipients: ['ops@acme.example'] }] });
+    expect(b!.spending).toEqual({
+      monthly_cap_usd: 100,
+      alerts: [{ id: expect.any(String), threshold_usd: 50, recipients: ['ops@acme.example'] }],
+    });
 
     const unmanaged = a!.keys.find((k) => k.handle === ci.id)!;
     expect(unmanaged).toMatchObject({ id: ci.api_key!.id, name: 'ci', marks: null });
-    expect(a!.keys.find((k) => k.handle === hashed.key.handle)).toMatchObject({ id: hashed.key.id, name: long, marks: { key: long, generation: 7, protect: true } });
-    expect((await sdk.admin.organization.projects.serviceAccounts.retrieve(hashed.key.handle!, { project_id: alpha.id })).name).toMatch(/^grbac1 payments-reconci~[0-9a-f]{10} g7 d[0-9a-z]{6,8} t[0-9a-f]{16} x(cd){8} p n[0-9a-f]{8}$/);
+    expect(a!.keys.find((k) => k.handle === hashed.key.handle)).toMatchObject({
+      id: hashed.key.id,
+      name: long,
+      marks: { key: long, generation: 7, protect: true },
+    });
+    expect((await sdk.admin.organization.projects.serviceAccounts.retrieve(hashed.key.handle!, { project_id: alpha.id })).name).toMatch(
+      /^grbac1 payments-reconci~[0-9a-f]{10} g7 d[0-9a-z]{6,8} t[0-9a-f]{16} x(cd){8} p n[0-9a-f]{8}$/,
+    );
     expect(g!.keys).toEqual([{ ...made.key, last_used_at: null, redacted_value: expect.stringMatching(/^sk-.*\.\.\./) }]);
-    expect(g!.keys[0]!.marks).toEqual(marks('app', { delivered_at: g!.keys[0]!.created_at, targets: 'ab'.repeat(8), trigger: triggerMark('t1') }));
+    expect(g!.keys[0]!.marks).toEqual(
+      marks('app', { delivered_at: g!.keys[0]!.created_at, targets: 'ab'.repeat(8), trigger: triggerMark('t1') }),
+    );
 
     // Without project spending: 3 per project.
     const s0 = (await stats()).requests_total;
@@ -138,12 +211,22 @@ describe('OpenAI provider against the OpenAI sandbox', () => {
     await p.setOrgPermissions(null);
     await expect(p.setOrgPermissions({ mode: 'allow_list', models: ['gpt-4o'] })).rejects.toBeInstanceOf(InternalError);
 
-    await p.setProjectLimits(id, { id: `rl-${MODEL}`, model: MODEL }, { requests_per_minute: 12, tokens_per_minute: 3400, batch_input_tokens_per_day: 900 });
+    await p.setProjectLimits(
+      id,
+      { id: `rl-${MODEL}`, model: MODEL },
+      { requests_per_minute: 12, tokens_per_minute: 3400, batch_input_tokens_per_day: 900 },
+    );
     const limits = [];
     for await (const l of sdk.admin.organization.projects.rateLimits.listRateLimits(id)) limits.push(l);
-    expect(limits.find((l) => l.model === MODEL)).toMatchObject({ max_requests_per_1_minute: 12, max_tokens_per_1_minute: 3400, batch_1_day_max_input_tokens: 900 });
+    expect(limits.find((l) => l.model === MODEL)).toMatchObject({
+      max_requests_per_1_minute: 12,
+      max_tokens_per_1_minute: 3400,
+      batch_1_day_max_input_tokens: 900,
+    });
     const s0 = (await stats()).requests_total;
-    await expect(rejection(p.setProjectLimits(id, { id: `rl-${MODEL}`, model: MODEL }, { tokens_per_day: 5 }))).resolves.toBeInstanceOf(UserError);
+    await expect(rejection(p.setProjectLimits(id, { id: `rl-${MODEL}`, model: MODEL }, { tokens_per_day: 5 }))).resolves.toBeInstanceOf(
+      UserError,
+    );
     expect((await stats()).requests_total).toBe(s0);
 
     const created = await p.createKey(id, { name: 'svc', marks: marks('svc', { targets: '0f'.repeat(8) }) }, 'id-svc');
@@ -167,8 +250,16 @@ describe('OpenAI provider against the OpenAI sandbox', () => {
     const since = sandbox.state.now() - 60;
     const inference = new OpenAI({ apiKey: created.value, baseURL: `${sandbox.url}/v1`, maxRetries: 0 });
     await inference.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'Hello' }] });
-    const rows = await p.usage({ start_time: since, end_time: sandbox.state.now() + 60, bucket_width: '1m', group_by: ['key_id', 'model'], key_ids: [created.key.id] });
-    expect(rows).toEqual([expect.objectContaining({ key_id: created.key.id, model: MODEL, requests: 1, input_tokens: expect.any(Number) })]);
+    const rows = await p.usage({
+      start_time: since,
+      end_time: sandbox.state.now() + 60,
+      bucket_width: '1m',
+      group_by: ['key_id', 'model'],
+      key_ids: [created.key.id],
+    });
+    expect(rows).toEqual([
+      expect.objectContaining({ key_id: created.key.id, model: MODEL, requests: 1, input_tokens: expect.any(Number) }),
+    ]);
     const cost = await p.costs({ start_time: since, end_time: sandbox.state.now() + 86_400, group_by: ['key_id'] });
     expect(cost).toEqual([expect.objectContaining({ key_id: created.key.id, amount_usd: expect.any(Number) })]);
 
@@ -186,7 +277,10 @@ describe('OpenAI provider against the OpenAI sandbox', () => {
     const alert = await p.createSpendAlert({ project_id: id }, { threshold_usd: 10, recipients: ['a@acme.example'] }, 'alert-10');
     await p.updateSpendAlert({ project_id: id }, alert.id, { threshold_usd: 11, recipients: ['b@acme.example'] });
     const state = await p.readLiveState();
-    expect(state.projects.find((x) => x.id === id)!.spending).toEqual({ monthly_cap_usd: 12.5, alerts: [{ id: alert.id, threshold_usd: 11, recipients: ['b@acme.example'] }] });
+    expect(state.projects.find((x) => x.id === id)!.spending).toEqual({
+      monthly_cap_usd: 12.5,
+      alerts: [{ id: alert.id, threshold_usd: 11, recipients: ['b@acme.example'] }],
+    });
     expect(state.spending.monthly_cap_usd).toBe(250);
     await p.deleteSpendAlert({ project_id: id }, alert.id);
     await p.setSpendLimit({ project_id: id }, null);
@@ -198,12 +292,20 @@ describe('OpenAI provider against the OpenAI sandbox', () => {
     expect(after.projects[0]!.spending).toEqual({ monthly_cap_usd: null, alerts: [] });
 
     const events = await p.auditEvents({ since });
-    expect(events).toEqual(expect.arrayContaining([
-      expect.objectContaining({ type: 'service_account.created', resource: expect.objectContaining({ kind: 'key', id: created.key.handle }) }),
-      expect.objectContaining({ type: 'service_account.deleted', resource: expect.objectContaining({ kind: 'key', id: created.key.handle }) }),
-      expect.objectContaining({ type: 'rate_limit.updated', resource: expect.objectContaining({ kind: 'limit' }) }),
-      expect.objectContaining({ type: 'project.archived', resource: { kind: 'project', id: spare.id, project_id: spare.id } }),
-    ]));
+    expect(events).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          type: 'service_account.created',
+          resource: expect.objectContaining({ kind: 'key', id: created.key.handle }),
+        }),
+        expect.objectContaining({
+          type: 'service_account.deleted',
+          resource: expect.objectContaining({ kind: 'key', id: created.key.handle }),
+        }),
+        expect.objectContaining({ type: 'rate_limit.updated', resource: expect.objectContaining({ kind: 'limit' }) }),
+        expect.objectContaining({ type: 'project.archived', resource: { kind: 'project', id: spare.id, project_id: spare.id } }),
+      ]),
+    );
     expect(p.observedNow()).toBe(sandbox.state.now());
   });
 
@@ -226,20 +328,27 @@ describe('OpenAI provider against the OpenAI sandbox', () => {
     });
   }
 
-  it('audit events of a service account a read saw are its key\'s (drift names keys by key id)', async () => {
+  it("audit events of a service account a read saw are its key's (drift names keys by key id)", async () => {
     const p = providerWith();
     const { id } = await p.createProject('audited', 'project:audited');
     const created = await p.createKey(id, { name: 'svc', marks: marks('svc') }, 'id-audited');
     values.push(created.value);
     const since = sandbox.state.now() - 60;
     // Renamed outside groq-rbac (its protect mark added by hand), then read by a fresh run.
-    await sdk.admin.organization.projects.serviceAccounts.update(created.key.handle!, { project_id: id, name: `grbac1 svc g1 p n${nonceFor('id-audited')}` });
+    await sdk.admin.organization.projects.serviceAccounts.update(created.key.handle!, {
+      project_id: id,
+      name: `grbac1 svc g1 p n${nonceFor('id-audited')}`,
+    });
     const fresh = providerWith();
     await fresh.readLiveState();
     const events = await fresh.auditEvents({ since });
-    expect(events.filter((e) => e.type === 'service_account.updated')).toEqual([expect.objectContaining({ resource: expect.objectContaining({ kind: 'key', id: created.key.id }) })]);
+    expect(events.filter((e) => e.type === 'service_account.updated')).toEqual([
+      expect.objectContaining({ resource: expect.objectContaining({ kind: 'key', id: created.key.id }) }),
+    ]);
     // One the run never saw keeps its service account's id.
-    expect((await providerWith().auditEvents({ since })).find((e) => e.type === 'service_account.updated')!.resource.id).toBe(created.key.handle);
+    expect((await providerWith().auditEvents({ since })).find((e) => e.type === 'service_account.updated')!.resource.id).toBe(
+      created.key.handle,
+    );
   });
 
   it('a lost project create answer adopts the project it made', async () => {
@@ -266,7 +375,7 @@ describe('OpenAI provider against the OpenAI sandbox', () => {
     expect(sandbox.state.listProjects(new URLSearchParams()).data.map((x: { id: string }) => x.id)).toEqual([made.id]);
   });
 
-  it('a 404 on a delete is passed on (spend alert, spend limit) or checked (project permissions, a recovery\'s account delete): a spurious one is no proof', async () => {
+  it("a 404 on a delete is passed on (spend alert, spend limit) or checked (project permissions, a recovery's account delete): a spurious one is no proof", async () => {
     const p = providerWith();
     const { id } = await p.createProject('spend', 'project:spend');
     const alert = await p.createSpendAlert({}, { threshold_usd: 10, recipients: ['ops@acme.example'] }, 'alert:10');

@@ -15,7 +15,11 @@ afterEach(async () => {
 });
 
 async function post(path: string, body: unknown): Promise<{ id: string }> {
-  const res = await fetch(`${sandbox!.url}/v1${path}`, { method: 'POST', headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${sandbox!.url}/v1${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   expect(res.status).toBe(200);
   return (await res.json()) as { id: string };
 }
@@ -46,7 +50,10 @@ describe('the OpenAI read', () => {
         if (url.pathname === '/v1/organization/projects' && url.searchParams.has('after')) {
           // The second page is answered only once a project of the first is being read (or after 5 s,
           // which then fails the test below instead of hanging it).
-          const held = await Promise.race([started.then(() => 'read first'), new Promise<string>((resolve) => setTimeout(() => resolve('held 5 s'), 5000).unref())]);
+          const held = await Promise.race([
+            started.then(() => 'read first'),
+            new Promise<string>((resolve) => setTimeout(() => resolve('held 5 s'), 5000).unref()),
+          ]);
           events.push(`second page answered (${held})`);
         }
         return res;
@@ -54,11 +61,19 @@ describe('the OpenAI read', () => {
         if (perProject) inFlight--;
       }
     }) as typeof globalThis.fetch;
-    const before = ((await (await fetch(`${sandbox.url}/_sandbox/stats`, { headers: { authorization: `Bearer ${adminKey}` } })).json()) as { requests_total: number }).requests_total;
+    const before = (
+      (await (await fetch(`${sandbox.url}/_sandbox/stats`, { headers: { authorization: `Bearer ${adminKey}` } })).json()) as {
+        requests_total: number;
+      }
+    ).requests_total;
     const admin = new OpenAiProvider({ baseUrl: `${sandbox.url}/v1`, adminKey, organization: ORG, fetch: counted });
     const live = await admin.readLiveState({ concurrency: 3 });
     await admin.close();
-    const after = ((await (await fetch(`${sandbox.url}/_sandbox/stats`, { headers: { authorization: `Bearer ${adminKey}` } })).json()) as { requests_total: number }).requests_total;
+    const after = (
+      (await (await fetch(`${sandbox.url}/_sandbox/stats`, { headers: { authorization: `Bearer ${adminKey}` } })).json()) as {
+        requests_total: number;
+      }
+    ).requests_total;
 
     expect(live.projects).toHaveLength(150);
     expect(live.projects.every((p) => p.keys.length === 1 && p.keys[0]!.marks?.generation === 1)).toBe(true);

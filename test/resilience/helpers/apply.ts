@@ -23,10 +23,18 @@ export function inMemoryDelivery(deliveries: Deliveries): NonNullable<ApplyOptio
  * One in-process apply, as the CLI and the Action run it, with every rendering groq-rbac would write
  * (text plan, Markdown comment, JSON plan, the applied comment, the JSON report) fed to the scanner.
  */
-export async function applyOnce(session: OrgSession, desired: DesiredState, options: { deliver?: ApplyOptions['deliver']; label?: string } = {}): Promise<ApplyResult> {
+export async function applyOnce(
+  session: OrgSession,
+  desired: DesiredState,
+  options: { deliver?: ApplyOptions['deliver']; label?: string } = {},
+): Promise<ApplyResult> {
   const label = options.label ?? 'apply';
   const result = await applyOrganization({
-    session, desired, expectedFingerprint: null, force: true, confirm: async () => true,
+    session,
+    desired,
+    expectedFingerprint: null,
+    force: true,
+    confirm: async () => true,
     onPlan: (plan) => recordPlan(label, plan),
     onOutcome: (o) => scanner.record(`${label} outcome`, JSON.stringify(o)),
     ...(options.deliver ? { deliver: options.deliver } : {}),

@@ -26,11 +26,21 @@ export async function runCliScanned(argv: string[], options: { cwd: string; env:
 
 /** The environment a child gets: only what it needs, talking to 127.0.0.1 only. */
 export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NO_COLOR: '1', GROQ_RBAC_DEBUG: '1', NO_PROXY: '127.0.0.1,localhost', ...extra };
+  return {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '',
+    NO_COLOR: '1',
+    GROQ_RBAC_DEBUG: '1',
+    NO_PROXY: '127.0.0.1,localhost',
+    ...extra,
+  };
 }
 
 /** `node bin/groq-rbac.js …` as a real process; resolves with its exit code or signal, output recorded. */
-export function spawnCli(argv: string[], options: { cwd: string; env: NodeJS.ProcessEnv; label: string; onSpawn?: (pid: number, exited: Promise<void>) => void }): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+export function spawnCli(
+  argv: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv; label: string; onSpawn?: (pid: number, exited: Promise<void>) => void },
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [BIN, ...argv], { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

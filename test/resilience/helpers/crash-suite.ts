@@ -84,13 +84,19 @@ export function defineCrashSuite(provider: CrashProvider): void {
   const POINTS = {
     'any write, before commit': { phase: 'before', match: (e: SandboxRequestEvent) => e.method !== 'GET' },
     'any write, after commit': { phase: 'after', match: (e: SandboxRequestEvent) => e.method !== 'GET' },
-    'key create, before commit': { phase: 'before', match: (e: SandboxRequestEvent) => e.method === 'POST' && e.route === provider.createRoute },
+    'key create, before commit': {
+      phase: 'before',
+      match: (e: SandboxRequestEvent) => e.method === 'POST' && e.route === provider.createRoute,
+    },
     'after create': { phase: 'after', match: (e: SandboxRequestEvent) => e.method === 'POST' && e.route === provider.createRoute },
     'after verify': { phase: 'after', match: (e: SandboxRequestEvent) => e.method === 'GET' && e.path === provider.verifyPath },
     // The next request after a file delivery is the mark: dying as it arrives is dying after delivery.
     'after delivery': { phase: 'before', match: (e: SandboxRequestEvent) => e.method === 'POST' && e.route === provider.keyRoute },
     'after mark': { phase: 'after', match: (e: SandboxRequestEvent) => e.method === 'POST' && e.route === provider.keyRoute },
-    'key delete, before commit': { phase: 'before', match: (e: SandboxRequestEvent) => e.method === 'DELETE' && e.route === provider.keyRoute },
+    'key delete, before commit': {
+      phase: 'before',
+      match: (e: SandboxRequestEvent) => e.method === 'DELETE' && e.route === provider.keyRoute,
+    },
     'after key delete': { phase: 'after', match: (e: SandboxRequestEvent) => e.method === 'DELETE' && e.route === provider.keyRoute },
   } as const;
   type Point = keyof typeof POINTS;
@@ -137,12 +143,25 @@ export function defineCrashSuite(provider: CrashProvider): void {
     fs.rmSync(w.ws, { recursive: true, force: true });
   }
 
-  const applyArgs = (w: World, concurrency = 8, out?: string) => ['apply', '--yes', '--policies', 'policies', '--base-url', w.org.baseUrl, '--concurrency', String(concurrency), ...(out ? ['--out', out] : [])];
+  const applyArgs = (w: World, concurrency = 8, out?: string) => [
+    'apply',
+    '--yes',
+    '--policies',
+    'policies',
+    '--base-url',
+    w.org.baseUrl,
+    '--concurrency',
+    String(concurrency),
+    ...(out ? ['--out', out] : []),
+  ];
 
   /** Each service sends one request with the value it holds; a failure is recorded, never thrown. */
   async function serve(w: World, when: string): Promise<void> {
     for (const [key, value] of w.service) {
-      const r = await w.org.request('POST', provider.chatPath, { token: value, body: { model: provider.model, messages: [{ role: 'user', content: 'ping' }], max_completion_tokens: 8 } });
+      const r = await w.org.request('POST', provider.chatPath, {
+        token: value,
+        body: { model: provider.model, messages: [{ role: 'user', content: 'ping' }], max_completion_tokens: 8 },
+      });
       w.served += 1;
       if (r.status !== 200) w.failures.push(`${when}: service of ${key} got ${r.status} (${JSON.stringify(r.body).slice(0, 160)})`);
     }
@@ -163,7 +182,10 @@ export function defineCrashSuite(provider: CrashProvider): void {
   }
 
   async function planJson(w: World, label: string): Promise<{ changes: unknown[]; pending: { waiting_for: string }[] }> {
-    const r = await runCliScanned(['plan', '--policies', 'policies', '--base-url', w.org.baseUrl, '--format', 'json', '--out', 'plan.json'], { cwd: w.ws, env: w.env, label });
+    const r = await runCliScanned(
+      ['plan', '--policies', 'policies', '--base-url', w.org.baseUrl, '--format', 'json', '--out', 'plan.json'],
+      { cwd: w.ws, env: w.env, label },
+    );
     expect(r.code, r.stderr).toBe(0);
     scanner.recordPath(path.join(w.ws, 'plan.json'));
     return JSON.parse(fs.readFileSync(path.join(w.ws, 'plan.json'), 'utf8'));
@@ -247,7 +269,9 @@ export function defineCrashSuite(provider: CrashProvider): void {
         await prepare(w, s.scenario);
         armed = true;
         const crashed = await spawnCli(applyArgs(w, s.concurrency), {
-          cwd: w.ws, env: childEnv(w.env), label: `seed ${seed} killed apply`,
+          cwd: w.ws,
+          env: childEnv(w.env),
+          label: `seed ${seed} killed apply`,
           onSpawn: (pid, exited) => {
             kill = async () => {
               process.kill(pid, 'SIGKILL');

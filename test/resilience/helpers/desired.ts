@@ -30,19 +30,38 @@ export function largeOrg(options: LargeOrgOptions = {}): DesiredState {
   for (let p = 0; p < projectCount; p++) {
     const team = `team-${p % 4}`;
     const name = `proj-${String(p).padStart(2, '0')}`;
-    projects.push(makeDesiredProject(name, { team, models: { mode: 'allow_list', models: PROJECT_MODELS }, limits: { default: { requests_per_minute: 100 + p + (options.limitOffset ?? 0) }, models: {} } }));
+    projects.push(
+      makeDesiredProject(name, {
+        team,
+        models: { mode: 'allow_list', models: PROJECT_MODELS },
+        limits: { default: { requests_per_minute: 100 + p + (options.limitOffset ?? 0) }, models: {} },
+      }),
+    );
     const names = Array.from({ length: keysPer }, (_, k) => `${name}-key-${k}`);
     if (p === 0) for (let e = 0; e < (options.extraKeys ?? 0); e++) names.push(`${name}-extra-${e}`);
     for (const keyName of names) {
-      keys.push(makeDesiredKey(keyName, {
-        project: name, team,
-        rotation: { everySeconds: 90 * 86400, quietPeriodSeconds: options.quietPeriodSeconds ?? 0, minOverlapSeconds: 0, trigger: options.trigger ?? null, deliver: [{ kind: 'file', path: `out/${keyName}.key` }] },
-      }));
+      keys.push(
+        makeDesiredKey(keyName, {
+          project: name,
+          team,
+          rotation: {
+            everySeconds: 90 * 86400,
+            quietPeriodSeconds: options.quietPeriodSeconds ?? 0,
+            minOverlapSeconds: 0,
+            trigger: options.trigger ?? null,
+            deliver: [{ kind: 'file', path: `out/${keyName}.key` }],
+          },
+        }),
+      );
     }
   }
   return makeDesired(projects, keys, {
     models: { mode: 'allow_list', models: ORG_MODELS },
-    spending: { monthly_cap_usd: 500, alert_thresholds_usd: [100, 250, 400], alert_recipients: options.recipients ?? ['platform@acme.example'] },
+    spending: {
+      monthly_cap_usd: 500,
+      alert_thresholds_usd: [100, 250, 400],
+      alert_recipients: options.recipients ?? ['platform@acme.example'],
+    },
     safety: { maxDeletes: 3, maxDeletePercent: 25 },
   });
 }

@@ -56,12 +56,18 @@ export interface ResilientOpenAiOrg {
  * The OpenAI sandbox on 127.0.0.1 with a frozen clock, a distinctive admin key, and every key value
  * a service account create answered captured for the leak scanner.
  */
-export async function startResilientOpenAiOrg(options: { onRequest?: (event: SandboxRequestEvent) => void | 'drop' | Promise<void | 'drop'> } = {}): Promise<ResilientOpenAiOrg> {
+export async function startResilientOpenAiOrg(
+  options: { onRequest?: (event: SandboxRequestEvent) => void | 'drop' | Promise<void | 'drop'> } = {},
+): Promise<ResilientOpenAiOrg> {
   const issued = new Map<string, IssuedOpenAiKey>();
   const adminKey = `sandbox-admin-${randomBytes(20).toString('hex')}`;
   scanner.addSecret(adminKey);
   const sandbox = await startSandbox({
-    provider: 'openai', host: '127.0.0.1', port: 0, adminKey, orgId: OPENAI_ORG,
+    provider: 'openai',
+    host: '127.0.0.1',
+    port: 0,
+    adminKey,
+    orgId: OPENAI_ORG,
     onRequest(event) {
       if (event.phase === 'after' && event.method === 'POST' && event.route === OPENAI_ACCOUNTS_ROUTE && event.reply?.status === 200) {
         const made = event.reply.body as { id: string; api_key: { id: string; value: string } | null };
@@ -78,11 +84,17 @@ export async function startResilientOpenAiOrg(options: { onRequest?: (event: San
     const token = o.token === undefined ? adminKey : o.token;
     const res = await fetch(`${sandbox.url}${path}`, {
       method,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(o.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(o.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
       body: o.body === undefined ? undefined : JSON.stringify(o.body),
     });
     const text = await res.text();
-    return { status: res.status, body: text && res.headers.get('content-type')?.startsWith('application/json') ? JSON.parse(text) : text || null };
+    return {
+      status: res.status,
+      body: text && res.headers.get('content-type')?.startsWith('application/json') ? JSON.parse(text) : text || null,
+    };
   };
   const all = async (path: string): Promise<Json[]> => {
     const items: Json[] = [];
@@ -100,7 +112,15 @@ export async function startResilientOpenAiOrg(options: { onRequest?: (event: San
     issued,
     request,
     session(clientOptions = {}, concurrency = 8) {
-      const admin = new OpenAiProvider({ baseUrl: `${sandbox.url}/v1`, adminKey, organization: OPENAI_ORG, baseDelayMs: 5, maxDelayMs: 40, logger: scannedLogger('client'), ...clientOptions });
+      const admin = new OpenAiProvider({
+        baseUrl: `${sandbox.url}/v1`,
+        adminKey,
+        organization: OPENAI_ORG,
+        baseDelayMs: 5,
+        maxDelayMs: 40,
+        logger: scannedLogger('client'),
+        ...clientOptions,
+      });
       clients.push(admin);
       return { admin, adminKeyRedacted: null, target: 'resilience OpenAI sandbox', concurrency, close: () => admin.close() };
     },
@@ -109,19 +129,33 @@ export async function startResilientOpenAiOrg(options: { onRequest?: (event: San
     },
     async snapshot() {
       const projects = (await all('/v1/organization/projects')).filter((p) => p.status === 'active' && !p.archived_at);
-      return Promise.all(projects.map(async (p) => {
-        const [accounts, keys] = await Promise.all([all(`/v1/organization/projects/${p.id}/service_accounts`), all(`/v1/organization/projects/${p.id}/api_keys?owner_project_access=any`)]);
-        const owned = keys.map((k) => ({ id: k.id as string, accountId: (k.owner?.type === 'service_account' ? k.owner.service_account.id : null) as string | null }));
-        return {
-          id: p.id as string,
-          name: p.name as string,
-          accounts: accounts.map((a) => {
-            const decoded = decodeName(a.name);
-            return { id: a.id, name: a.name, marks: decoded?.marks ?? null, nonce: decoded?.nonce ?? null, keyIds: owned.filter((k) => k.accountId === a.id).map((k) => k.id) };
-          }),
-          keys: owned,
-        };
-      }));
+      return Promise.all(
+        projects.map(async (p) => {
+          const [accounts, keys] = await Promise.all([
+            all(`/v1/organization/projects/${p.id}/service_accounts`),
+            all(`/v1/organization/projects/${p.id}/api_keys?owner_project_access=any`),
+          ]);
+          const owned = keys.map((k) => ({
+            id: k.id as string,
+            accountId: (k.owner?.type === 'service_account' ? k.owner.service_account.id : null) as string | null,
+          }));
+          return {
+            id: p.id as string,
+            name: p.name as string,
+            accounts: accounts.map((a) => {
+              const decoded = decodeName(a.name);
+              return {
+                id: a.id,
+                name: a.name,
+                marks: decoded?.marks ?? null,
+                nonce: decoded?.nonce ?? null,
+                keyIds: owned.filter((k) => k.accountId === a.id).map((k) => k.id),
+              };
+            }),
+            keys: owned,
+          };
+        }),
+      );
     },
     async close() {
       await Promise.all(clients.map((c) => c.close()));
@@ -148,7 +182,8 @@ export function openAiFindings(snapshot: OpenAiSnapshotProject[], keysPerPolicyK
     const generations = new Set<string>();
     for (const k of p.keys) if (k.accountId === null) out.push(`key ${k.id} in ${p.name} has no service account`);
     for (const a of p.accounts) {
-      if (a.keyIds.length !== 1) out.push(`service account ${a.id} "${a.name}" in ${p.name} owns ${a.keyIds.length} keys (orphaned when 0)`);
+      if (a.keyIds.length !== 1)
+        out.push(`service account ${a.id} "${a.name}" in ${p.name} owns ${a.keyIds.length} keys (orphaned when 0)`);
       if (a.marks === null || a.nonce === null) {
         out.push(`service account ${a.id} "${a.name}" in ${p.name} was not made by groq-rbac`);
         continue;
@@ -159,7 +194,14 @@ export function openAiFindings(snapshot: OpenAiSnapshotProject[], keysPerPolicyK
       generations.add(g);
       if (nonces.has(a.nonce)) out.push(`nonce ${a.nonce} (${g}) is carried twice`);
       nonces.add(a.nonce);
-      const expected = nonceFor(idempotencyKeyFor(OPENAI_ORG, { project: p.id, key: a.marks.key, generation: String(a.marks.generation), targets: a.marks.targets ?? '' }));
+      const expected = nonceFor(
+        idempotencyKeyFor(OPENAI_ORG, {
+          project: p.id,
+          key: a.marks.key,
+          generation: String(a.marks.generation),
+          targets: a.marks.targets ?? '',
+        }),
+      );
       if (a.nonce !== expected) out.push(`service account ${a.id} (${g}) in ${p.name} carries the stale nonce ${a.nonce}, not ${expected}`);
     }
     for (const [key, n] of perKey) if (n > keysPerPolicyKey) out.push(`policy key "${key}" has ${n} live service accounts in ${p.name}`);

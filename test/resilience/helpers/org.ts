@@ -41,12 +41,15 @@ export function scannedLogger(label: string): Logger {
  * The real sandbox on 127.0.0.1 with a frozen clock (time moves only when a test advances it), a
  * distinctive admin key, and every issued key value captured for the leak scanner.
  */
-export async function startResilientOrg(options: { onRequest?: (event: SandboxRequestEvent) => void | 'drop' | Promise<void | 'drop'>; orgId?: string } = {}): Promise<ResilientOrg> {
+export async function startResilientOrg(
+  options: { onRequest?: (event: SandboxRequestEvent) => void | 'drop' | Promise<void | 'drop'>; orgId?: string } = {},
+): Promise<ResilientOrg> {
   const issued = new Map<string, IssuedKey>();
   const adminKey = `admin-${randomBytes(20).toString('hex')}`;
   scanner.addSecret(adminKey);
   const base = await startTestOrg({
-    adminKey, orgId: options.orgId ?? 'org_test',
+    adminKey,
+    orgId: options.orgId ?? 'org_test',
     onRequest(event) {
       if (event.phase === 'after' && event.route === KEY_CREATE_ROUTE && event.reply?.status === 201) {
         const key = event.reply.body as { id: string; value: string; project_id?: string };
@@ -63,10 +66,21 @@ export async function startResilientOrg(options: { onRequest?: (event: SandboxRe
     issued,
     session(clientOptions = {}, concurrency = 8) {
       const client = new GroqClient({
-        baseUrl: base.sandbox.url, adminKey, baseDelayMs: 5, maxDelayMs: 40, logger: scannedLogger('client'), ...clientOptions,
+        baseUrl: base.sandbox.url,
+        adminKey,
+        baseDelayMs: 5,
+        maxDelayMs: 40,
+        logger: scannedLogger('client'),
+        ...clientOptions,
       });
       clients.push(client);
-      return { admin: new GroqProvider(client), adminKeyRedacted: null, target: 'resilience sandbox', concurrency, close: () => client.close() };
+      return {
+        admin: new GroqProvider(client),
+        adminKeyRedacted: null,
+        target: 'resilience sandbox',
+        concurrency,
+        close: () => client.close(),
+      };
     },
     async advance(seconds) {
       await base.request('POST', '/_sandbox/clock', { body: { advance_seconds: seconds } });

@@ -20,12 +20,18 @@ grants:
 `;
 
 /** Which project each key is in, and the model its service calls. */
-export const KEYS = { 'alpha-web': 'alpha-prod', 'alpha-jobs': 'alpha-prod', 'alpha-staging-web': 'alpha-staging', 'beta-api': 'beta-prod' } as const;
+export const KEYS = {
+  'alpha-web': 'alpha-prod',
+  'alpha-jobs': 'alpha-prod',
+  'alpha-staging-web': 'alpha-staging',
+  'beta-api': 'beta-prod',
+} as const;
 export type KeyName = keyof typeof KEYS;
 export const MODEL = 'openai/gpt-oss-20b';
 
 export function teamFiles(trigger: string | null): Record<string, string> {
-  const rotation = (key: string, mode = '') => `        rotation: {${trigger ? `trigger: "${trigger}", ` : ''}deliver: [{file: {path: delivered/${key}.key${mode}}}]}\n`;
+  const rotation = (key: string, mode = '') =>
+    `        rotation: {${trigger ? `trigger: "${trigger}", ` : ''}deliver: [{file: {path: delivered/${key}.key${mode}}}]}\n`;
   return {
     'teams/alpha.yaml': `team: alpha
 owners: ["@acme/alpha"]
@@ -58,7 +64,6 @@ export function writePolicies(ws: string, trigger: string | null): void {
   for (const [name, text] of Object.entries(teamFiles(trigger))) fs.writeFileSync(path.join(dir, name), text);
 }
 
-
 /** The same organization for `provider: openai` (examples/openai's shape), its keys in the same projects. */
 export const OPENAI_ORG_YAML = `version: 2
 provider: openai
@@ -83,5 +88,6 @@ export function writeOpenAiPolicies(ws: string, trigger: string | null): void {
   const dir = path.join(ws, 'policies');
   fs.mkdirSync(path.join(dir, 'teams'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'org.yaml'), OPENAI_ORG_YAML);
-  for (const [name, text] of Object.entries(teamFiles(trigger))) fs.writeFileSync(path.join(dir, name), text.replace('models: [openai/gpt-oss-20b]', `models: [${OPENAI_MODEL}]`));
+  for (const [name, text] of Object.entries(teamFiles(trigger)))
+    fs.writeFileSync(path.join(dir, name), text.replace('models: [openai/gpt-oss-20b]', `models: [${OPENAI_MODEL}]`));
 }
