@@ -563,15 +563,13 @@ export const cases: Case[] = [
       return { value };
     },
     nock: (s) => (
-      s
-        .post(`${V1}/chat/completions`)
-        .reply(403, {
-          error: {
-            message: `The model \`${LARGE}\` is blocked at the organization level. Please have the org admin enable this model in the org settings at https://console.groq.com/settings/limits`,
-            type: 'invalid_request_error',
-            code: 'model_permission_blocked_org',
-          },
-        }),
+      s.post(`${V1}/chat/completions`).reply(403, {
+        error: {
+          message: `The model \`${LARGE}\` is blocked at the organization level. Please have the org admin enable this model in the org settings at https://console.groq.com/settings/limits`,
+          type: 'invalid_request_error',
+          code: 'model_permission_blocked_org',
+        },
+      }),
       { value: FAKE_KEY }
     ),
     run: async ({ client }, { value }) => {

@@ -88,22 +88,20 @@ const cases: WireCase[] = [
     nock(scope) {
       const value = ['sk', 'svcacct', 'wire'].join('-') + 'Q'.repeat(40);
       scope.post('/v1/organization/projects', { name: 'wire-beta' }).reply(200, project('proj_w2', 'wire-beta'));
-      scope
-        .post('/v1/organization/projects/proj_w2/service_accounts', { name: 'grbac1 web g1 n0e522d84' })
-        .reply(200, {
-          object: 'organization.project.service_account',
-          id: 'svc_acct_w',
-          name: 'grbac1 web g1 n0e522d84',
-          role: 'member',
+      scope.post('/v1/organization/projects/proj_w2/service_accounts', { name: 'grbac1 web g1 n0e522d84' }).reply(200, {
+        object: 'organization.project.service_account',
+        id: 'svc_acct_w',
+        name: 'grbac1 web g1 n0e522d84',
+        role: 'member',
+        created_at: 1_795_000_000,
+        api_key: {
+          object: 'organization.project.service_account.api_key',
+          value,
+          name: 'Secret Key',
           created_at: 1_795_000_000,
-          api_key: {
-            object: 'organization.project.service_account.api_key',
-            value,
-            name: 'Secret Key',
-            created_at: 1_795_000_000,
-            id: 'key_w',
-          },
-        });
+          id: 'key_w',
+        },
+      });
       scope
         .get('/v1/organization/projects/proj_w2/api_keys')
         .query({ owner_project_access: 'any', limit: 100 })
