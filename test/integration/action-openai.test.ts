@@ -18,6 +18,7 @@ import { readPolicies } from '../../src/policy/read-policies.js';
 import { decodeName } from '../../src/providers/openai/bookkeeping.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { startFakeGitHub, type FakeGitHub } from '../helpers/fake-github.js';
+import { openAiApi } from '../helpers/openai-api.js';
 
 const BUNDLE = path.resolve('dist/action.js');
 const EVENTS = path.resolve('test/fixtures/events');
@@ -128,25 +129,7 @@ async function runAction(event: string, inputs: Record<string, string>): Promise
   return run;
 }
 
-/** The OpenAI sandbox's own API, as any other client of the organization would call it. */
-async function openai(
-  method: string,
-  route: string,
-  options: { body?: unknown; token?: string } = {},
-  // Answers are asserted field by field; typing each one would add nothing.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${sandbox.url}${route}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${options.token ?? ADMIN_KEY}`,
-      'openai-organization': ORG,
-      ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
-    },
-    ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-  });
-  return { status: res.status, body: await res.json() };
-}
+const openai = openAiApi(() => sandbox.url, ADMIN_KEY, ORG);
 const projects = async () => (await openai('GET', '/v1/organization/projects')).body.data as { id: string; name: string }[];
 const prod = async () => (await projects()).find((p) => p.name === 'chatbot-prod')!;
 /** The project's service accounts as groq-rbac's marks read them: policy key and generation. */

@@ -15,6 +15,7 @@ import { containsKeyValue } from '../../src/core/redact.js';
 import { decodeName } from '../../src/providers/openai/bookkeeping.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { runCli, type RunResult } from '../helpers/cli.js';
+import { openAiApi } from '../helpers/openai-api.js';
 
 const ORG = 'org-acme';
 // Built at run time: no tracked line looks like a key.
@@ -32,26 +33,7 @@ async function cli(...argv: string[]): Promise<RunResult> {
 }
 const at = () => ['--sandbox-url', sandbox.url];
 
-/** The sandbox's OpenAI API, as any other client of the organization calls it. */
-async function openai(
-  method: string,
-  route: string,
-  options: { body?: unknown; token?: string } = {},
-  // Answers are asserted field by field; typing each one would add nothing.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${sandbox.url}${route}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${options.token ?? ADMIN_KEY}`,
-      'openai-organization': ORG,
-      ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
-    },
-    ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
+const openai = openAiApi(() => sandbox.url, ADMIN_KEY, ORG);
 async function project(name: string): Promise<string> {
   const made = await openai('POST', '/v1/organization/projects', { body: { name } });
   expect(made.status).toBe(200);
