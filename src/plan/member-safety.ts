@@ -41,7 +41,7 @@ export function checkMemberSafety(input: {
     refusals.push({
       code: 'min_owners',
       forceable: true,
-      message: `the plan leaves ${count(ownersAfter, 'owner')}, fewer than safety.min_owners ${desired.minOwners} (invited owners count once they have joined): apply with --force, or keep more owners in ${file}`,
+      message: `the plan leaves ${count(ownersAfter, 'owner')}, fewer than safety.min_owners ${desired.minOwners} (invited owners count once they have joined; it removes or demotes ${losing.map((c) => `${c.user_id}${said(c)}`).join(', ')}): apply with --force, or keep more owners in ${file}`,
     });
   } else if (ownersAfter < desired.minOwners) {
     const invited = changes.filter((c) => c.resource === 'invite' && c.after?.role === OWNER).length;
@@ -73,7 +73,7 @@ export function checkMemberSafety(input: {
     refusals.push({
       code: 'admin_identity',
       forceable: false,
-      message: `${c.action === 'delete' ? 'removing' : 'demoting'} ${c.user_id} (${c.before.role}) would take the organization from the admin key this run uses: keep them ${c.before.role} in members of ${file}, or apply with another owner's admin key`,
+      message: `${c.action === 'delete' ? 'removing' : 'demoting'} ${c.user_id} (${c.before.role})${said(c)} would take the organization from the admin key this run uses: keep them ${c.before.role} in members of ${file}, or apply with another owner's admin key`,
     });
   }
   if (!known && losing.length > 0) {
@@ -84,6 +84,11 @@ export function checkMemberSafety(input: {
     });
   }
   return { refusals, warnings, ownersAfter };
+}
+
+/** ` (as policies/org.yaml:12:3 says: reader)` for a demotion the policies write; a removal is in no file. */
+function said(c: MemberChange): string {
+  return c.context?.at && c.after ? ` (as ${c.context.at} says: ${c.after.role})` : '';
 }
 
 function count(n: number, noun: string): string {

@@ -294,7 +294,9 @@ describe.each(FLAVOURS)('members and roles against the $provider sandbox', (f) =
     const forced = await apply(dir, '--force');
     if (f.knowsAdmin) {
       expect(forced.code).toBe(1);
-      expect(forced.stderr).toMatch(/demoting user_\w+ \(owner\) would take the organization from the admin key this run uses/);
+      expect(forced.stderr).toMatch(
+        /demoting user_\w+ \(owner\) \(as \S*org\.yaml:\d+:\d+ says: \w+\) would take the organization from the admin key this run uses/,
+      );
       expect((await users())[ADA]).toBe('owner');
     } else {
       expect(forced.code, forced.stderr).toBe(0);
